@@ -1,0 +1,1 @@
+"""Exercises: YAML data files → nbgrader course → Voilà quiz app → grading queue."""
