@@ -1,0 +1,94 @@
+"""The ``rusfokus`` command. Operator messages are English.
+
+Core commands live here; each feature package contributes its own
+subcommands through ``<package>.cli.register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+FEATURES = [
+    "rusfokus.exercises.cli",
+    "rusfokus.progress.cli",
+    "rusfokus.temadag.cli",
+    "rusfokus.mi.cli",
+]
+
+
+class CommandError(Exception):
+    """A clear operator error: printed without a traceback, exit code 2."""
+
+
+def _cmd_serve(args) -> int:
+    from .server.app import serve
+
+    return serve(port=args.port, host=args.host, book_dir=args.book_dir, open_browser=False)
+
+
+def _cmd_check(args) -> int:
+    from .server.app import preflight
+    from .settings import get_settings
+
+    for line in preflight(get_settings(), require_book=not args.no_book):
+        print(line)
+    return 0
+
+
+def _cmd_settings(_args) -> int:
+    from .settings import Settings, get_settings
+
+    s = get_settings()
+    for env, help_text in Settings.describe():
+        name = next(f for f in s.__dataclass_fields__.values() if f.metadata["env"] == env).name
+        print(f"{env}={getattr(s, name)}\n    {help_text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rusfokus", description="rusfokus: e-learning in early detection of alcohol and drug problems.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("serve", help="Serve the built book and the live apps on one address.")
+    p.add_argument("--port", type=int, default=None, help="Port (default RUSFOKUS_PORT or 8866).")
+    p.add_argument("--host", default=None, help="Address to listen on (default RUSFOKUS_HOST or 127.0.0.1).")
+    p.add_argument("--book-dir", default=None, help="The built book (default _build/html).")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("check", help="Validate kommune.yml, the built book and the apps before serving.")
+    p.add_argument("--no-book", action="store_true", help="Do not require a built book.")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("settings", help="Show every setting, its current value and what it does.")
+    p.set_defaults(func=_cmd_settings)
+
+    for modname in FEATURES:
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name in (modname, modname.rsplit(".", 1)[0]):
+                continue  # feature not installed in this checkout
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .yamlutil import DataFileError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CommandError, DataFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Database plumbing shared by progress tracking and temadage.
+
+SQLite file by default, PostgreSQL by URL. Schema changes go through the
+Alembic migrations in ``rusfokus/migrations`` (one linear history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+@lru_cache(maxsize=16)
+def make_engine(url: str | None = None) -> Engine:
+    """One engine per URL per process (default: settings.db_url)."""
+    if url is None:
+        from .settings import get_settings
+
+        settings = get_settings()
+        settings.ensure_home()
+        url = settings.db_url
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = sessionmaker(bind=make_engine(url), expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,170 @@
+"""Signed identities: personal learner links, the learner cookie, admin login.
+
+A value the browser could set (a query parameter, a header, a plain cookie)
+is never an identity. Only a value signed with the server's secret key
+(HMAC-SHA256) is trusted, or the JupyterHub user when running under a Hub.
+
+Tokens look like ``<payload>.<signature>``, both URL-safe base64. The payload
+holds the kind (``learner``, ``admin``, ``checkin`` ...), the value and the
+issue time, so a token of one kind is never accepted as another.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+LEARNER_COOKIE = "rf_learner"
+ADMIN_COOKIE = "rf_admin"
+LEARNER_MAX_AGE = 365 * 24 * 3600
+ADMIN_MAX_AGE = 12 * 3600
+
+
+class IdentityError(Exception):
+    """No valid identity. ``str(exc)`` is a Danish message for the learner."""
+
+
+class InvalidToken(IdentityError):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_secret(path: Path | None = None) -> bytes:
+    """The server's secret key; created (mode 0600) on first use."""
+    if path is None:
+        from .settings import get_settings
+
+        path = get_settings().secret_file
+    path = Path(path)
+    try:
+        key = path.read_bytes().strip()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode("ascii")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    try:
+        os.link(tmp, path)  # fails if another process created it first
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_bytes().strip()
+
+
+def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | None = None) -> str:
+    payload = json.dumps({"k": kind, "v": value, "t": int(now if now is not None else time.time())},
+                         separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    key = secret if secret is not None else load_secret()
+    mac = hmac.new(key, payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def verify(kind: str, token: str | None, *, max_age: float | None = None,
+           secret: bytes | None = None, now: float | None = None) -> str:
+    """Return the signed value, or raise InvalidToken (Danish message)."""
+    if not token or not isinstance(token, str) or token.count(".") != 1 or len(token) > 4096:
+        raise InvalidToken("Dit personlige link mangler eller er ugyldigt.")
+    body, mac_text = token.split(".")
+    try:
+        payload = _unb64(body)
+        mac = _unb64(mac_text)
+    except (ValueError, TypeError):
+        raise InvalidToken("Dit personlige link er ugyldigt.") from None
+    key = secret if secret is not None else load_secret()
+    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), mac):
+        raise InvalidToken("Dit personlige link er ugyldigt eller ændret.")
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        raise InvalidToken("Dit personlige link er ugyldigt.") from None
+    if data.get("k") != kind or not isinstance(data.get("v"), str):
+        raise InvalidToken("Linket hører ikke til her.")
+    if max_age is not None:
+        age = (now if now is not None else time.time()) - data.get("t", 0)
+        if age > max_age or age < -300:
+            raise InvalidToken("Linket er udløbet. Bed om et nyt.")
+    return data["v"]
+
+
+def learner_token(email: str, **kw) -> str:
+    return sign("learner", email.strip().lower(), **kw)
+
+
+def admin_token(username: str, **kw) -> str:
+    return sign("admin", username, **kw)
+
+
+def cookie_value(cookie_header: str | None, name: str) -> str | None:
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def learner_from_cookie_header(cookie_header: str | None, **kw) -> str:
+    token = cookie_value(cookie_header, LEARNER_COOKIE)
+    if token is None:
+        raise IdentityError(
+            "Vi ved ikke, hvem du er. Åbn kurset via dit personlige link "
+            "(du har fået det af din nøgleperson eller på mail)."
+        )
+    return verify("learner", token, max_age=LEARNER_MAX_AGE, **kw)
+
+
+def admin_from_cookie_header(cookie_header: str | None, **kw) -> str:
+    token = cookie_value(cookie_header, ADMIN_COOKIE)
+    if token is None:
+        raise IdentityError("Du skal logge ind som administrator.")
+    return verify("admin", token, max_age=ADMIN_MAX_AGE, **kw)
+
+
+def current_learner() -> str:
+    """The learner (e-mail or Hub user name) of the current Voilà kernel.
+
+    Call after ``voila.utils.wait_for_request()``. Under JupyterHub the Hub's
+    user is the identity; otherwise the signed learner cookie, which the
+    server hands to the kernel as ``HTTP_COOKIE``. Raises IdentityError with
+    a Danish message.
+    """
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if hub_user:
+        return hub_user
+    return learner_from_cookie_header(os.environ.get("HTTP_COOKIE"))
+
+
+def current_admin() -> str:
+    """The logged-in admin of the current Voilà kernel, or IdentityError."""
+    return admin_from_cookie_header(os.environ.get("HTTP_COOKIE"))
+
+
+def is_admin() -> bool:
+    try:
+        current_admin()
+    except IdentityError:
+        return False
+    return True

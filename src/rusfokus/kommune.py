@@ -1,0 +1,150 @@
+"""The municipality's own data (``kommune.yml``), validated on load.
+
+Errors name the file, line and field so that a municipal IT person can fix
+the file without reading code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .yamlutil import DataFileError, Where, load_yaml
+
+OFFER_TYPES = {
+    "anonym_raadgivning": "Anonym rådgivning",
+    "alkoholbehandling": "Alkoholbehandling",
+    "stofbehandling": "Stofbehandling",
+    "paaroerende": "Tilbud til pårørende",
+    "boern_unge": "Tilbud til børn og unge",
+}
+_PHONE = re.compile(r"^\+?[0-9 ]{8,15}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^https?://\S+$")
+
+
+class KommuneError(DataFileError):
+    """kommune.yml is invalid."""
+
+
+@dataclass(frozen=True)
+class Tilbud:
+    type: str
+    navn: str
+    beskrivelse: str
+    kontakt: str
+
+    @property
+    def type_label(self) -> str:
+        return OFFER_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Rusmiddelcenter:
+    navn: str
+    adresse: str
+    telefon: str
+    email: str
+    web: str
+    aabningstider: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Boernefamilie:
+    navn: str
+    telefon: str
+    uden_for_aabningstid: str
+
+
+@dataclass(frozen=True)
+class Kommune:
+    navn: str
+    rusmiddelcenter: Rusmiddelcenter
+    tilbud: tuple[Tilbud, ...]
+    boernefamilie: Boernefamilie
+
+    def tilbud_af_type(self, type_: str) -> list[Tilbud]:
+        return [t for t in self.tilbud if t.type == type_]
+
+
+def _text(data: dict, key: str, where: Where, path: tuple, pattern=None, what="") -> str:
+    if key not in data or data[key] is None:
+        raise KommuneError(str(where.error((*path, key), "is required")))
+    value = data[key]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise KommuneError(str(where.error((*path, key), "must be a non-empty text")))
+    value = " ".join(value.split())
+    if pattern is not None and not pattern.match(value):
+        raise KommuneError(str(where.error((*path, key), f"{value!r} is not {what}")))
+    return value
+
+
+def _mapping(data, key, where, path=()) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, dict):
+        raise KommuneError(str(where.error((*path, key), "is required and must be a mapping (key: value lines)")))
+    return value
+
+
+def parse_kommune(data: object, where: Where) -> Kommune:
+    if not isinstance(data, dict):
+        raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie")))
+    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie"}
+    for key in data:
+        if key not in known:
+            raise KommuneError(str(where.error((key,), f"unknown field; expected one of {sorted(known)}")))
+    navn = _text(data, "kommune", where, ())
+    rc = _mapping(data, "rusmiddelcenter", where)
+    p = ("rusmiddelcenter",)
+    hours = rc.get("aabningstider")
+    if not isinstance(hours, list) or not hours or not all(isinstance(h, str) and h.strip() for h in hours):
+        raise KommuneError(str(where.error((*p, "aabningstider"), "must be a list of one or more text lines")))
+    center = Rusmiddelcenter(
+        navn=_text(rc, "navn", where, p),
+        adresse=_text(rc, "adresse", where, p),
+        telefon=_text(rc, "telefon", where, p, _PHONE, "a phone number (digits and spaces)"),
+        email=_text(rc, "email", where, p, _EMAIL, "an e-mail address"),
+        web=_text(rc, "web", where, p, _URL, "a web address starting with http:// or https://"),
+        aabningstider=tuple(" ".join(h.split()) for h in hours),
+    )
+    offers_raw = data.get("tilbud")
+    if not isinstance(offers_raw, list) or not offers_raw:
+        raise KommuneError(str(where.error(("tilbud",), "must be a list of one or more offers")))
+    offers = []
+    for i, raw in enumerate(offers_raw):
+        path = ("tilbud", i)
+        if not isinstance(raw, dict):
+            raise KommuneError(str(where.error(path, "each offer must be a mapping with type, navn, beskrivelse, kontakt")))
+        type_ = _text(raw, "type", where, path)
+        if type_ not in OFFER_TYPES:
+            raise KommuneError(str(where.error((*path, "type"), f"{type_!r} is not one of {sorted(OFFER_TYPES)}")))
+        offers.append(
+            Tilbud(type_, _text(raw, "navn", where, path), _text(raw, "beskrivelse", where, path), _text(raw, "kontakt", where, path))
+        )
+    missing = {"alkoholbehandling", "stofbehandling"} - {o.type for o in offers}
+    if missing:
+        raise KommuneError(str(where.error(("tilbud",), f"must include an offer of type {', '.join(sorted(missing))}")))
+    bf = _mapping(data, "boernefamilie", where)
+    p = ("boernefamilie",)
+    family = Boernefamilie(
+        navn=_text(bf, "navn", where, p),
+        telefon=_text(bf, "telefon", where, p, _PHONE, "a phone number (digits and spaces)"),
+        uden_for_aabningstid=_text(bf, "uden_for_aabningstid", where, p),
+    )
+    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family)
+
+
+def load_kommune(path: str | Path | None = None) -> Kommune:
+    """Load and validate kommune.yml (default: the one in settings)."""
+    if path is None:
+        from .settings import get_settings
+
+        path = get_settings().kommune_file
+    try:
+        data, where = load_yaml(path)
+    except DataFileError as exc:
+        raise KommuneError(str(exc)) from None
+    return parse_kommune(data, where)

@@ -1,0 +1,234 @@
+"""Read a staff list (medarbejderliste) as HR sends it: Danish Excel CSV or .xlsx.
+
+Pure parsing, no database: ``read_roster(path)`` returns the valid rows and
+every problem with its file line number. CSV quirks handled: cp1252 or UTF-8
+(with or without BOM), ``;`` or ``,`` separators, quoted fields with embedded
+separators or line breaks, CRLF line ends, blank rows, trailing empty columns.
+Columns are found by their Danish headers in any case and spelling variant.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOT_GIVEN = "Ikke angivet"
+
+# Normalised header → field. Normalising lower-cases, folds æøå and drops
+# everything but letters and digits ("E-mail" → "email", "Nøgleperson (Ja/Nej)" → "noeglepersonjanej").
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("navn", "fuldtnavn", "medarbejder", "medarbejdernavn", "name"),
+    "first_name": ("fornavn", "fornavne"),
+    "last_name": ("efternavn",),
+    "email": ("email", "emailadresse", "mail", "mailadresse", "arbejdsmail", "emailarbejde"),
+    "institution": ("arbejdssted", "institution", "institutionnavn", "arbejdsplads", "enhed"),
+    "afdeling": ("afdeling", "afdelingsnavn"),
+    "forvaltning": ("forvaltning", "direktoeromraade", "omraade"),
+    "faggruppe": ("stilling", "faggruppe", "stillingsbetegnelse", "jobfunktion", "profession"),
+    "noegleperson": ("noegleperson", "noeglepersonjanej", "noeglepersonx"),
+}
+
+YES = {"ja", "j", "x", "yes", "y", "1", "sand"}
+NO = {"nej", "n", "", "no", "0", "falsk"}
+EMAIL_RE = re.compile(r"^[^@\s;,<>\"']+@[^@\s;,<>\"']+\.[A-Za-z]{2,}$")
+
+
+class RosterError(ValueError):
+    """The file cannot be read as a staff list at all (message in English, names the file)."""
+
+
+@dataclass
+class RosterRow:
+    line: int
+    email: str
+    name: str
+    institution: str
+    afdeling: str
+    forvaltning: str
+    faggruppe: str
+    noegleperson: bool
+
+
+@dataclass
+class Problem:
+    line: int
+    reason: str
+    email: str = ""  # a well-formed e-mail of the invalid row, if any (so it is not marked fratrådt)
+
+    def format(self, filename: str) -> str:
+        return f"{filename}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # field → header as written
+
+
+def normalise_header(text: str) -> str:
+    text = str(text or "").strip().lower()
+    text = text.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if ch.isalnum() and ch.isascii())
+
+
+def normalise_email(text: str) -> str:
+    return str(text or "").strip().strip("<>").strip().lower()
+
+
+def _clean(value) -> str:
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def decode_bytes(data: bytes) -> str:
+    """UTF-8 (BOM or not) if it decodes, else cp1252 (what Danish Excel writes by default)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = {}
+    for sep in (";", ",", "\t"):
+        inside = False
+        n = 0
+        for ch in first:
+            if ch == '"':
+                inside = not inside
+            elif ch == sep and not inside:
+                n += 1
+        counts[sep] = n
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ";"
+
+
+def _csv_rows(text: str):
+    """Yield (line number where the record starts, cells)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    line = 1
+    for cells in reader:
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def _xlsx_rows(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip/XML errors of a broken file
+        raise RosterError(f"{path}: cannot read as .xlsx ({exc.__class__.__name__}: {exc})") from exc
+    try:
+        ws = wb.worksheets[0]
+        for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield number, ["" if c is None else str(c) for c in cells]
+    finally:
+        wb.close()
+
+
+def _map_columns(header: list[str], filename: str) -> dict[str, int]:
+    lookup = {alias: fld for fld, aliases in HEADER_ALIASES.items() for alias in aliases}
+    found: dict[str, int] = {}
+    for index, text in enumerate(header):
+        norm = normalise_header(text)
+        fld = lookup.get(norm)
+        if fld is None and norm.startswith("noegleperson"):
+            fld = "noegleperson"
+        if fld and fld not in found:
+            found[fld] = index
+    has_name = "name" in found or "first_name" in found
+    missing = [label for fld, label in (("email", "E-mail"), ("institution", "Arbejdssted/Institution")) if fld not in found]
+    if not has_name:
+        missing.insert(0, "Navn")
+    if missing:
+        shown = ", ".join(repr(h) for h in header if str(h).strip()) or "(none)"
+        raise RosterError(
+            f"{filename}: missing column(s) {', '.join(missing)}. Headers found: {shown}. "
+            "Expected Danish headers such as Navn, E-mail, Arbejdssted, Afdeling, Forvaltning, Stilling, Nøgleperson."
+        )
+    return found
+
+
+def parse_rows(rows, filename: str) -> Roster:
+    """Validate rows (an iterable of (line, cells), the first non-blank one being the header)."""
+    roster = Roster()
+    columns: dict[str, int] | None = None
+    seen: dict[str, int] = {}
+    for line, cells in rows:
+        if not any(_clean(c) for c in cells):
+            continue  # blank row (also ';;;;' rows Excel leaves behind)
+        if columns is None:
+            columns = _map_columns(cells, filename)
+            roster.columns = {f: _clean(cells[i]) for f, i in columns.items()}
+            continue
+
+        def get(fld: str) -> str:
+            i = columns.get(fld)
+            return _clean(cells[i]) if i is not None and i < len(cells) else ""
+
+        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+        email = normalise_email(get("email"))
+        reasons = []
+        if not name:
+            reasons.append("name (Navn) is empty")
+        if not email:
+            reasons.append("e-mail is empty")
+        elif not EMAIL_RE.match(email):
+            reasons.append(f"invalid e-mail {email!r}")
+        institution = get("institution")
+        if not institution:
+            reasons.append("workplace (Arbejdssted/Institution) is empty")
+        flag_raw = get("noegleperson")
+        flag = flag_raw.lower()
+        if flag not in YES and flag not in NO:
+            reasons.append(f"Nøgleperson must be Ja, Nej, x or blank, not {flag_raw!r}")
+        valid_email = email if email and EMAIL_RE.match(email) else ""
+        if valid_email and valid_email in seen:
+            reasons.append(f"duplicate e-mail {email!r} (first on line {seen[valid_email]})")
+        if reasons:
+            roster.problems.append(Problem(line, "; ".join(reasons), valid_email))
+            continue
+        seen[email] = line
+        roster.rows.append(
+            RosterRow(
+                line=line,
+                email=email,
+                name=name,
+                institution=institution,
+                afdeling=get("afdeling") or NOT_GIVEN,
+                forvaltning=get("forvaltning") or NOT_GIVEN,
+                faggruppe=get("faggruppe") or NOT_GIVEN,
+                noegleperson=flag in YES,
+            )
+        )
+    if columns is None:
+        raise RosterError(f"{filename}: the file is empty (no header row found)")
+    return roster
+
+
+def read_roster(path: str | Path) -> Roster:
+    """Read and validate a staff list (.csv/.txt or .xlsx)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(f"{path}: file not found")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return parse_rows(_xlsx_rows(path), path.name)
+    if path.suffix.lower() == ".xls":
+        raise RosterError(f"{path}: old .xls format is not supported; save it as .xlsx or CSV in Excel")
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        return parse_rows(_xlsx_rows(path), path.name)
+    return parse_rows(_csv_rows(decode_bytes(data)), path.name)

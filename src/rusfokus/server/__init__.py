@@ -1,0 +1,1 @@
+"""`rusfokus serve`: the book, the Voilà apps and the feature routes on one origin."""

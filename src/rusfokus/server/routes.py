@@ -1,0 +1,30 @@
+"""Registry of extra HTTP routes mounted by `rusfokus serve`.
+
+Each module listed has ``routes(settings) -> list[(pattern, handler, kwargs)]``.
+Prefixes are reserved per feature (see DEVELOPERS.md) so patterns never clash.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+ROUTE_MODULES = [
+    "rusfokus.server.core_routes",
+    "rusfokus.exercises.web",
+    "rusfokus.progress.web",
+    "rusfokus.temadag.web",
+]
+
+
+def collect_routes(settings) -> list[tuple]:
+    routes: list[tuple] = []
+    for modname in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name in (modname, modname.rsplit(".", 1)[0]):
+                continue  # feature not present in this checkout
+            raise
+        for route in module.routes(settings):
+            routes.append(route if len(route) == 3 else (*route, {}))
+    return routes

@@ -1,0 +1,72 @@
+"""Load YAML data files so that errors can name the file, line and field.
+
+Content people edit YAML; when they make a mistake the message must point at
+the place. ``load_yaml`` returns the data and a ``Where`` that maps a path of
+keys/indexes (``("tilbud", 2, "telefon")``) to its line number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+class DataFileError(ValueError):
+    """A content/config file is missing, unreadable or invalid. The message names file and line."""
+
+
+@dataclass
+class Where:
+    file: Path
+    lines: dict[tuple, int]
+
+    def line(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def error(self, path: tuple, message: str) -> DataFileError:
+        line = self.line(tuple(path))
+        field = ".".join(str(p) for p in path) or "(top)"
+        at = f"{self.file}, line {line}" if line else f"{self.file}"
+        return DataFileError(f"{at}: {field}: {message}")
+
+
+def _construct(node, path, lines, loader):
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            out[key] = _construct(value_node, (*path, key), lines, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, (*path, i), lines, loader) for i, v in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(path: str | Path) -> tuple[object, Where]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[tuple, int] = {}
+        data = _construct(node, (), lines, loader) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DataFileError(f"{path}{where}: invalid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    return data, Where(path, lines)
