@@ -1,0 +1,222 @@
+"""Sphinx extension for the rusfokus book.
+
+- ``{app}`` directive: embeds a live Voilà app from the same origin. Without
+  the server (static files) the page shows a Danish notice instead.
+- ``{kommune}`` directive and substitutions: the municipality's own data from
+  kommune.yml, escaped like any other text.
+- Our own static JS/CSS (no CDN), and Danish theme strings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive, directives
+
+from .kommune import Kommune, load_kommune
+
+STATIC_DIR = Path(__file__).parent / "static"
+_APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_QUERY = re.compile(r"^[A-Za-z0-9_.=&-]*$")
+
+# Theme strings sphinx-book-theme / pydata-sphinx-theme leave in English for `da`.
+THEME_STRINGS_DA = {
+    "Skip to main content": "Gå til hovedindhold",
+    "Back to top": "Tilbage til toppen",
+    "Search this book...": "Søg i kurset …",
+    "On this page": "På denne side",
+    "Contents": "Indhold",
+    "Color mode": "Farvetema",
+    "Toggle navigation": "Vis eller skjul menu",
+    "Toggle primary sidebar": "Vis eller skjul menu",
+    "Toggle secondary sidebar": "Vis eller skjul indholdsfortegnelse",
+    "Print to PDF": "Udskriv som PDF",
+    "Fullscreen mode": "Fuld skærm",
+    "Light": "Lyst",
+    "Dark": "Mørkt",
+    "System Settings": "Systemets indstilling",
+    "light": "lyst",
+    "dark": "mørkt",
+    "Home": "Forside",
+    "Download this page": "Hent denne side",
+    "By rusfokus": "",
+    "Previous": "Forrige",
+    "Next": "Næste",
+    "previous page": "forrige side",
+    "next page": "næste side",
+    "Site navigation": "Navigation",
+    "Section Navigation": "Navigation i afsnittet",
+    "Main": "Hoved",
+    "Breadcrumb": "Brødkrumme",
+}
+
+
+def _kommune(env) -> Kommune:
+    cached = getattr(env, "_rusfokus_kommune", None)
+    if cached is None:
+        cached = load_kommune(env.app.config.rusfokus_kommune_file or None)
+        env._rusfokus_kommune = cached
+    return cached
+
+
+class AppDirective(Directive):
+    """Embed a live app: ```{app} genstande``` with :title:, :height:, :query:."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec = {"title": directives.unchanged_required, "height": directives.positive_int, "query": directives.unchanged}
+
+    def run(self):
+        env = self.state.document.settings.env
+        name = self.arguments[0]
+        if not _APP_NAME.match(name):
+            raise self.error(f"app name {name!r} must be lowercase letters, digits and '-'")
+        widgets_dir = Path(env.app.confdir) / "widgets"
+        if not (widgets_dir / name / "index.ipynb").is_file():
+            raise self.error(f"no app widgets/{name}/index.ipynb")
+        query = self.options.get("query", "")
+        if not _QUERY.match(query):
+            raise self.error(f"query {query!r} may only hold letters, digits, '=', '&', '-', '_' and '.'")
+        title = self.options.get("title", name)
+        height = self.options.get("height", 600)
+        src = f"/voila/render/{name}/index.ipynb" + (f"?{query}" if query else "")
+        esc = html.escape
+        raw = (
+            f'<div class="rf-app" data-app="{esc(name)}" data-src="{esc(src)}" '
+            f'data-title="{esc(title)}" data-height="{height}">\n'
+            f'<div class="rf-app-offline admonition note" role="note">\n'
+            f'<p class="admonition-title">{esc(title)}: interaktivt værktøj</p>\n'
+            f"<p>Her skulle værktøjet <strong>{esc(title)}</strong> vises. "
+            "Det virker kun, når du åbner kurset fra kursusserveren, og ikke som løse filer. "
+            "Spørg din nøgleperson eller IT-afdelingen om adressen på kurset.</p>\n"
+            "</div>\n</div>\n"
+        )
+        return [nodes.raw("", raw, format="html")]
+
+
+def _para(*parts) -> nodes.paragraph:
+    p = nodes.paragraph()
+    for part in parts:
+        p += part if isinstance(part, nodes.Node) else nodes.Text(part)
+    return p
+
+
+class KommuneDirective(Directive):
+    """```{kommune} tilbud``` | ```{kommune} kontakt``` | ```{kommune} boernefamilie```"""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        env.note_dependency(str(env.app.config.rusfokus_kommune_file))
+        k = _kommune(env)
+        what = self.arguments[0]
+        box = nodes.container(classes=["rf-kommune", f"rf-kommune-{what}"])
+        rc = k.rusmiddelcenter
+        if what == "kontakt":
+            box += _para(nodes.strong(text=rc.navn), f", {k.navn}")
+            box += _para(f"Adresse: {rc.adresse}")
+            box += _para(f"Telefon: {rc.telefon}")
+            box += _para("E-mail: ", nodes.reference(rc.email, rc.email, refuri=f"mailto:{rc.email}"))
+            box += _para("Hjemmeside: ", nodes.reference(rc.web, rc.web, refuri=rc.web))
+            hours = nodes.bullet_list()
+            for line in rc.aabningstider:
+                hours += nodes.list_item("", _para(line))
+            box += _para("Åbningstider:")
+            box += hours
+        elif what == "tilbud":
+            items = nodes.bullet_list()
+            for t in k.tilbud:
+                items += nodes.list_item("", _para(nodes.strong(text=t.navn), f" ({t.type_label})"), _para(t.beskrivelse), _para(t.kontakt))
+            box += items
+        elif what == "boernefamilie":
+            bf = k.boernefamilie
+            box += _para(nodes.strong(text=bf.navn), f", telefon {bf.telefon}.")
+            box += _para(bf.uden_for_aabningstid)
+        else:
+            raise self.error(f"unknown kommune view {what!r}; use tilbud, kontakt or boernefamilie")
+        return [box]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _config_inited(app, config):
+    if not config.rusfokus_kommune_file:
+        config.rusfokus_kommune_file = str(Path(app.confdir) / "kommune.yml")
+    k = load_kommune(config.rusfokus_kommune_file)
+    subs = dict(getattr(config, "myst_substitutions", {}) or {})
+    subs.update(
+        kommune_navn=_md(k.navn),
+        rusmiddelcenter_navn=_md(k.rusmiddelcenter.navn),
+        rusmiddelcenter_telefon=_md(k.rusmiddelcenter.telefon),
+        rusmiddelcenter_email=_md(k.rusmiddelcenter.email),
+        boernefamilie_navn=_md(k.boernefamilie.navn),
+        boernefamilie_telefon=_md(k.boernefamilie.telefon),
+    )
+    config.myst_substitutions = subs
+    config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
+
+
+def _builder_inited(app):
+    for path in sorted(STATIC_DIR.iterdir()):
+        if path.suffix == ".js":
+            app.add_js_file(path.name, loading_method="defer")
+        elif path.suffix == ".css":
+            app.add_css_file(path.name)
+
+
+_ATTR = re.compile(r'(aria-label|title|placeholder|data-bs-title|data-tooltip)="([^"]*)"')
+_TEXT = re.compile(r">(\s*)([^<>]+?)(\s*)<")
+_THEBE = re.compile(r'<script>const THEBE_JS_URL[^<]*</script>\s*|<script async="async" src="[^"]*sphinx-thebe\.js[^"]*"></script>\s*')
+
+
+def translate_html(text: str) -> str:
+    """Replace the theme's English strings in a built page with Danish ones."""
+
+    def attr(m):
+        value = html.unescape(m.group(2))
+        new = THEME_STRINGS_DA.get(value.strip(), value)
+        return f'{m.group(1)}="{html.escape(new, quote=True)}"'
+
+    def text_node(m):
+        value = m.group(2)
+        new = THEME_STRINGS_DA.get(html.unescape(value).strip())
+        return f">{m.group(1)}{html.escape(new) if new is not None else value}{m.group(3)}<"
+
+    text = _ATTR.sub(attr, text)
+    text = _TEXT.sub(text_node, text)
+    # The search buttons' visible text is "Søg" + a keyboard hint; their accessible
+    # name must contain the visible text (WCAG 2.5.3, axe label-content-name-mismatch).
+    text = text.replace('aria-label="Søg"', 'aria-label="Søg Ctrl+K"')
+    # sphinx-thebe (always loaded by Jupyter Book 1) points at a CDN; we never use it.
+    text = _THEBE.sub("", text)
+    return text
+
+
+def _build_finished(app, exc):
+    if exc is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        original = page.read_text(encoding="utf-8")
+        translated = translate_html(original)
+        if translated != original:
+            page.write_text(translated, encoding="utf-8")
+
+
+def setup(app):
+    app.add_config_value("rusfokus_kommune_file", "", "env")
+    app.add_directive("app", AppDirective)
+    app.add_directive("kommune", KommuneDirective)
+    app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _builder_inited)
+    app.connect("build-finished", _build_finished)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
