@@ -11,10 +11,12 @@ The format is documented for authors in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
+
+from ..yamlutil import DataFileError, Where, load_yaml
 
 RATINGS = ("god", "delvis", "uheldig")
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -24,16 +26,19 @@ CHOICE_KEYS = {"tekst", "feedback", "vurdering", "laering", "gaa_til"}
 
 
 @dataclass(frozen=True)
-class DialogError(Exception):
+class DialogError:
     """One problem in a case file: where it is and what is wrong (English, for operators)."""
 
     file: str
     node: str | None
     field: str | None
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
         where = self.file
+        if self.line:
+            where += f", line {self.line}"
         if self.node:
             where += f", node '{self.node}'"
         if self.field:
@@ -231,13 +236,30 @@ def parse_case(text: str, source: str) -> Case:
     return build_case(data, source)
 
 
+def _yaml_path(error: DialogError) -> tuple:
+    """The key path in the YAML document that an error points at (for its line number)."""
+    path: tuple = ("noder", error.node) if error.node else ()
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", error.field or ""):
+        path += (int(part[1:-1]) - 1,) if part.startswith("[") else (part,)
+    return path
+
+
 def load_case(path: str | Path) -> Case:
+    """Load one case file; raise :class:`DialogFileError` listing every problem with its line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DialogFileError([DialogError(path.name, None, None, f"cannot read file: {exc}")]) from None
-    return parse_case(text, path.name)
+        data, where = load_yaml(path)
+    except DataFileError as exc:
+        message = str(exc).removeprefix(f"{path}").lstrip(":, ")
+        raise DialogFileError([DialogError(path.name, None, None, message)]) from None
+    errors = validate(data, path.name)
+    if errors:
+        raise DialogFileError([replace(e, line=_line(where, e)) for e in errors])
+    return build_case(data, path.name)
+
+
+def _line(where: Where, error: DialogError) -> int | None:
+    return where.line(_yaml_path(error))
 
 
 def load_cases(folder: str | Path) -> tuple[list[Case], list[DialogError]]:

@@ -1,0 +1,276 @@
+"""Samtalesimulator: schema check, engine and the shipped cases (no kernel)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rusfokus.dialog import (
+    DialogFileError,
+    Session,
+    SessionError,
+    all_paths,
+    load_case,
+    load_cases,
+    parse_case,
+    validate,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES_DIR = ROOT / "modules" / "02-bekymringssamtale" / "data" / "samtaler"
+
+
+def _choice(target, rating="god", tekst="Et valg", laering="En færdighed"):
+    return {"tekst": tekst, "feedback": "Derfor.", "vurdering": rating, "laering": laering, "gaa_til": target}
+
+
+def minimal():
+    return {
+        "id": "mini",
+        "titel": "Mini",
+        "faggruppe": "skole",
+        "rolle": "Du er lærer.",
+        "intro": "En kort case.",
+        "start": "a",
+        "noder": {
+            "a": {"tekst": "Start", "valg": [_choice("b", laering="Forbered"), _choice("b", "uheldig", laering="Forbered")]},
+            "b": {"tekst": "Midt", "valg": [_choice("slut", laering="Lyt"), _choice("a", "delvis", laering="Lyt")]},
+            "slut": {"tekst": "Slut", "slut": True},
+        },
+    }
+
+
+def errors_of(data):
+    return [(e.node, e.field, e.message) for e in validate(data, "test.yml")]
+
+
+# --- schema ---------------------------------------------------------------
+
+def test_minimal_case_is_valid():
+    assert validate(minimal(), "test.yml") == []
+
+
+def test_unknown_target_names_node_and_field():
+    data = minimal()
+    data["noder"]["b"]["valg"][0]["gaa_til"] = "nowhere"
+    errs = errors_of(data)
+    assert ("b", "valg[1].gaa_til", "unknown target node 'nowhere'") in errs
+
+
+def test_unreachable_node():
+    data = minimal()
+    data["noder"]["ensom"] = {"tekst": "Ingen kommer her", "valg": [_choice("slut"), _choice("slut")]}
+    errs = errors_of(data)
+    assert [e for e in errs if e[0] == "ensom" and "unreachable" in e[2]]
+
+
+def test_dead_end_node():
+    data = minimal()
+    data["noder"]["b"] = {"tekst": "Blindgyde"}
+    errs = errors_of(data)
+    assert ("b", "valg", "dead end: node has no choices and is not marked slut: true") in errs
+
+
+def test_cycle_without_end():
+    data = minimal()
+    data["noder"]["b"]["valg"] = [_choice("c"), _choice("c")]
+    data["noder"]["c"] = {"tekst": "Rundt", "valg": [_choice("b"), _choice("b")]}
+    errs = errors_of(data)
+    cyc = {e[0] for e in errs if "cycle without an end" in e[2]}
+    # a can still not reach the end: every route from a goes into the b-c loop.
+    assert cyc == {"a", "b", "c"}
+
+
+def test_cycle_with_an_exit_is_fine():
+    # minimal() has a loop b -> a -> b, but b can also reach slut.
+    assert validate(minimal(), "test.yml") == []
+
+
+def test_choice_fields_are_checked():
+    data = minimal()
+    c = data["noder"]["a"]["valg"][0]
+    c["feedback"] = "  "
+    c["vurdering"] = "super"
+    c["farve"] = "rød"
+    del c["laering"]
+    errs = errors_of(data)
+    fields = {e[1] for e in errs if e[0] == "a"}
+    assert {"valg[1].feedback", "valg[1].vurdering", "valg[1].farve", "valg[1].laering"} <= fields
+
+
+def test_one_choice_is_not_a_decision():
+    data = minimal()
+    data["noder"]["a"]["valg"] = data["noder"]["a"]["valg"][:1]
+    assert ("a", "valg", "a decision needs at least 2 choices") in errors_of(data)
+
+
+def test_end_node_with_choices_and_missing_end():
+    data = minimal()
+    data["noder"]["slut"]["valg"] = [_choice("a"), _choice("a")]
+    errs = errors_of(data)
+    assert ("slut", "valg", "an end node (slut: true) must not have choices") in errs
+
+
+def test_case_level_fields():
+    data = minimal()
+    del data["titel"]
+    data["start"] = "x"
+    data["id"] = "Med Mellemrum"
+    errs = errors_of(data)
+    assert (None, "titel", "missing or empty text") in errs
+    assert (None, "start", "unknown start node 'x'") in errs
+    assert any(e[1] == "id" for e in errs)
+
+
+def test_not_a_mapping():
+    assert errors_of(["a", "b"])[0][2].startswith("the file must be a YAML mapping")
+    assert errors_of({**minimal(), "noder": []})[-1][1] == "noder"
+
+
+def test_parse_case_reports_bad_yaml():
+    with pytest.raises(DialogFileError) as info:
+        parse_case("id: [unclosed", "bad.yml")
+    assert "bad.yml" in str(info.value) and "not valid YAML" in str(info.value)
+
+
+def test_load_case_error_has_file_line_node_field(tmp_path):
+    data = minimal()
+    data["noder"]["b"]["valg"][1]["gaa_til"] = "forkert"
+    path = tmp_path / "min-case.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DialogFileError) as info:
+        load_case(path)
+    (err,) = info.value.errors
+    assert (err.file, err.node, err.field) == ("min-case.yml", "b", "valg[2].gaa_til")
+    text = path.read_text(encoding="utf-8").splitlines()
+    assert "forkert" in text[err.line - 1]
+    assert str(err).startswith(f"min-case.yml, line {err.line}, node 'b', field 'valg[2].gaa_til'")
+
+
+def test_load_cases_keeps_good_files_and_reports_bad_and_duplicates(tmp_path):
+    good = minimal()
+    (tmp_path / "a.yml").write_text(yaml.safe_dump(good), encoding="utf-8")
+    (tmp_path / "b.yml").write_text(yaml.safe_dump(good), encoding="utf-8")  # same id
+    (tmp_path / "c.yml").write_text("noder: : :", encoding="utf-8")
+    (tmp_path / "d.yml").write_bytes(b"\xff\xfe bad")
+    cases, errors = load_cases(tmp_path)
+    assert [c.id for c in cases] == ["mini"]
+    files = [e.file for e in errors]
+    assert files == ["b.yml", "c.yml", "d.yml"]
+    assert "already used by a.yml" in errors[0].message
+
+
+# --- engine ---------------------------------------------------------------
+
+def test_session_walk_feedback_and_summary():
+    case = parse_case(yaml.safe_dump(minimal()), "m.yml")
+    s = Session(case)
+    assert s.node.id == "a" and not s.finished and s.decision_number == 1
+    first = s.choose(1)
+    assert first.vurdering == "uheldig" and first.feedback == "Derfor."
+    s.choose(1)  # b -> a (delvis)
+    s.choose(0)  # a -> b (god, Forbered again)
+    s.choose(0)  # b -> slut (god)
+    assert s.finished
+    summary = s.summary()
+    assert summary.antal_valg == 4 and summary.antal_gode == 2
+    # Forbered and Lyt were both got wrong once: practise, not "went well".
+    assert summary.oev == ("Forbered", "Lyt") and summary.godt == ()
+    assert summary.slut_tekst == "Slut"
+    assert summary.overskrift == "Du traf 2 gode valg ud af 4."
+
+
+def test_session_rejects_bad_steps_and_restarts():
+    case = parse_case(yaml.safe_dump(minimal()), "m.yml")
+    s = Session(case)
+    for bad in (2, -1, "0", True, None):
+        with pytest.raises(SessionError):
+            s.choose(bad)
+    assert s.history == []
+    s.choose(0)
+    s.choose(0)
+    with pytest.raises(SessionError):
+        s.choose(0)
+    s.restart()
+    assert s.node_id == "a" and s.history == [] and s.summary().overskrift == "Du nåede ikke at vælge noget."
+
+
+def test_all_paths_end_in_end_nodes():
+    case = parse_case(yaml.safe_dump(minimal()), "m.yml")
+    for path in all_paths(case):
+        s = Session(case)
+        for i in path:
+            s.choose(i)
+        assert s.finished
+
+
+# --- the shipped cases ----------------------------------------------------
+
+def shipped():
+    cases, errors = load_cases(CASES_DIR)
+    assert errors == [], "\n".join(map(str, errors))
+    return cases
+
+
+def test_shipped_cases_cover_dagtilbud_and_jobcenter():
+    cases = shipped()
+    assert len(cases) >= 2
+    assert {"dagtilbud", "jobcenter"} <= {c.faggruppe for c in cases}
+
+
+@pytest.mark.parametrize("case", shipped(), ids=lambda c: c.id)
+def test_shipped_case_size_and_feedback(case):
+    decisions = [case.noder[n] for n in case.decision_points()]
+    assert len(decisions) >= 6
+    assert all(len(n.valg) >= 3 for n in decisions)
+    for node in decisions:
+        ratings = {c.vurdering for c in node.valg}
+        assert "god" in ratings and ratings != {"god"}, node.id
+        assert all(len(c.feedback) > 20 for c in node.valg)
+    paths = all_paths(case)
+    # Every run has at least 6 decisions and ends in an end node.
+    assert min(len(p) for p in paths) >= 6
+
+
+@pytest.mark.parametrize("case", shipped(), ids=lambda c: c.id)
+def test_shipped_case_best_and_worst_runs(case):
+    best = Session(case)
+    while not best.finished:
+        best.choose(next(i for i, c in enumerate(best.node.valg) if c.vurdering == "god"))
+    summary = best.summary()
+    assert summary.antal_gode == summary.antal_valg >= 6 and summary.oev == () and len(summary.godt) >= 5
+    worst = Session(case)
+    while not worst.finished:
+        worst.choose(next(i for i, c in enumerate(worst.node.valg) if c.vurdering == "uheldig"))
+    assert worst.summary().antal_gode == 0 and worst.summary().godt == () and len(worst.summary().oev) >= 4
+
+
+WITHDRAWN = [r"14\s*/\s*21", r"7\s*/\s*14", r"§\s*153", r"§\s*50\b", r"122[.\s]?000"]
+
+
+@pytest.mark.parametrize("path", sorted(CASES_DIR.glob("*.yml")), ids=lambda p: p.name)
+def test_shipped_case_facts_are_current(path):
+    text = path.read_text(encoding="utf-8")
+    for pattern in WITHDRAWN:
+        assert not re.search(pattern, text), pattern
+    if "§" in text:
+        assert set(re.findall(r"§\s*\d+", text)) <= {"§ 133"}
+    case = load_case(path)
+    all_text = " ".join(c.feedback + c.tekst for n in case.noder.values() for c in n.valg)
+    # The referral facts, where they appear, are the current ones.
+    if "14 dage" in all_text:
+        assert "gratis" in all_text and "anonym" in all_text
+
+
+def test_yaml_dump_of_shipped_case_roundtrips(tmp_path):
+    """A nøgleperson copying a case as a template gets a valid file."""
+    src = sorted(CASES_DIR.glob("*.yml"))[0]
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data2 = copy.deepcopy(data)
+    data2["id"] = "kopi"
+    (tmp_path / "kopi.yml").write_text(yaml.safe_dump(data2, allow_unicode=True), encoding="utf-8")
+    assert load_case(tmp_path / "kopi.yml").id == "kopi"
