@@ -1,0 +1,137 @@
+"""Attempts on disk: every hand-in is saved (and marked pending) before grading.
+
+Layout inside the course folder::
+
+    attempts/<student>/<opgave>/<stamp>.ipynb        the submission notebook
+    attempts/<student>/<opgave>/<stamp>.pending.json  present until graded
+    attempts/<student>/<opgave>/<stamp>.result.json   score, pass, per question
+    submitted/<student>/<opgave>/<opgave>.ipynb       nbgrader's copy (+ timestamp.txt),
+                                                      written by the grading worker
+
+All files are written atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+
+from .course import load_release, student_id
+from .notebook import submission_notebook, validate_answers
+from .schema import Exercise
+
+_stamp_lock = threading.Lock()
+_last_stamp = ""
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.{threading.get_ident()}")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _new_stamp() -> str:
+    """A unique, sortable UTC time stamp (microseconds; never repeats in this process)."""
+    global _last_stamp
+    with _stamp_lock:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        while stamp <= _last_stamp:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        _last_stamp = stamp
+        return stamp
+
+
+def stamp_to_nbgrader(stamp: str) -> str:
+    """`20261123T130501.123456Z` → `2026-11-23 13:05:01.123456 UTC` (timestamp.txt format)."""
+    dt = datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ")
+    return dt.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    course_dir: Path
+    email: str
+    opgave: str
+    stamp: str
+
+    @property
+    def student(self) -> str:
+        return student_id(self.email)
+
+    @property
+    def folder(self) -> Path:
+        return self.course_dir / "attempts" / self.student / self.opgave
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / f"{self.stamp}.ipynb"
+
+    @property
+    def pending_file(self) -> Path:
+        return self.folder / f"{self.stamp}.pending.json"
+
+    @property
+    def result_file(self) -> Path:
+        return self.folder / f"{self.stamp}.result.json"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.pending_file.exists()
+
+
+def save_attempt(course_dir: Path, email: str, ex: Exercise, raw_answers) -> Attempt:
+    """Validate answers, write the submission notebook and the pending marker.
+
+    Raises AnswerError (Danish) for bad answers, BuildError if the exercise is
+    not built or its release notebook was changed. Nothing is written then.
+    """
+    answers = validate_answers(ex, raw_answers)
+    nb = submission_notebook(load_release(course_dir, ex.id), ex, answers)
+    attempt = Attempt(Path(course_dir), email, ex.id, _new_stamp())
+    write_atomic(attempt.notebook, nbformat.writes(nb))
+    write_atomic(attempt.pending_file, json.dumps({"email": email, "opgave": ex.id, "stamp": attempt.stamp}))
+    return attempt
+
+
+def place_for_nbgrader(attempt: Attempt) -> Path:
+    """Copy the attempt into ``submitted/<student>/<opgave>/`` (atomically) for autograde."""
+    dest = attempt.course_dir / "submitted" / attempt.student / attempt.opgave
+    write_atomic(dest / "timestamp.txt", stamp_to_nbgrader(attempt.stamp))
+    write_atomic(dest / f"{attempt.opgave}.ipynb", attempt.notebook.read_bytes())
+    return dest
+
+
+def pending_attempts(course_dir: Path) -> list[Attempt]:
+    """Every attempt still waiting for grading, oldest first."""
+    out = []
+    for marker in Path(course_dir).glob("attempts/*/*/*.pending.json"):
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+            out.append(Attempt(Path(course_dir), data["email"], data["opgave"], data["stamp"]))
+        except (OSError, ValueError, KeyError):
+            continue
+    return sorted(out, key=lambda a: a.stamp)
+
+
+def history(course_dir: Path, email: str, opgave: str) -> list[dict]:
+    """All attempts of a learner at one exercise, oldest first, with result if graded."""
+    folder = Attempt(Path(course_dir), email, opgave, "x").folder
+    rows = []
+    for nb in sorted(folder.glob("*.ipynb")):
+        a = Attempt(Path(course_dir), email, opgave, nb.stem)
+        row = {"stamp": a.stamp, "pending": a.is_pending, "result": None}
+        if a.result_file.exists():
+            row["result"] = json.loads(a.result_file.read_text(encoding="utf-8"))
+        rows.append(row)
+    return rows
