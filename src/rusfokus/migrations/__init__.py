@@ -1,0 +1,42 @@
+"""Alembic migrations of the rusfokus database (one linear history).
+
+``upgrade(url)`` brings a database to the newest revision; every command that
+opens the database calls it first, so a fresh SQLite file or an empty
+PostgreSQL database just works. From a shell:
+``alembic -c src/rusfokus/migrations/alembic.ini -x url=sqlite:///var/rusfokus.db heads``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config(str(HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+@lru_cache(maxsize=16)
+def upgrade(url: str) -> None:
+    """Migrate the database at ``url`` to head (once per process and URL)."""
+    from alembic import command
+
+    from rusfokus.db import make_engine
+
+    cfg = alembic_config(url)
+    with make_engine(url).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")

@@ -1,0 +1,318 @@
+"""`rusfokus staff|report|certificate|person|purge|admin|demo` (operator messages in English)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _err(message: str):
+    from rusfokus.cli import CommandError
+
+    return CommandError(message)
+
+
+def _url(args) -> str:
+    from rusfokus.migrations import upgrade
+    from rusfokus.settings import get_settings
+
+    url = args.db or get_settings().db_url
+    if url.startswith("sqlite:///") and not args.db:
+        get_settings().ensure_home()
+    upgrade(url)
+    return url
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def _session(args):
+    from rusfokus.db import session_scope
+
+    return session_scope(_url(args))
+
+
+def cmd_staff_import(args) -> int:
+    from .roster import RosterError, read_roster
+    from .staff import ImportRefused, import_roster
+
+    try:
+        roster = read_roster(args.file)
+    except RosterError as exc:
+        raise _err(str(exc)) from None
+    name = Path(args.file).name
+    for problem in roster.problems:
+        print(problem.format(name), file=sys.stderr)
+    if roster.problems and not args.skip_invalid:
+        print(f"error: {len(roster.problems)} invalid row(s) in {name}; nothing imported. "
+              "Fix the rows or use --skip-invalid to import only the valid rows.", file=sys.stderr)
+        return 1
+    with _session(args) as session:
+        try:
+            result = import_roster(session, roster, skip_invalid=args.skip_invalid, actor=_actor(), source=name)
+        except ImportRefused as exc:
+            raise _err(f"{name}: {exc}") from None
+    print(f"{name}: {len(roster.rows)} valid rows imported: {result.summary()}")
+    return 1 if roster.problems else 0
+
+
+def cmd_staff_list(args) -> int:
+    from .staff import staff_frame
+
+    with _session(args) as session:
+        frame = staff_frame(session, include_left=not args.active)
+    if args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(no staff imported yet)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .audit import log_action
+    from .export import write_csv, write_xlsx
+    from .reports import TABLE_TITLES, full_report, load_data
+
+    out = Path(args.out)
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    with _session(args) as session:
+        data = load_data(session).filtered(forvaltning=args.forvaltning, afdeling=args.afdeling,
+                                          faggruppe=args.faggruppe)
+        tables = full_report(data, today)
+        if args.table and args.table not in tables:
+            raise _err(f"unknown table {args.table!r}; choose one of: {', '.join(TABLE_TITLES)}")
+        if out.suffix.lower() == ".xlsx":
+            write_xlsx({args.table: tables[args.table]} if args.table else tables, out)
+        elif out.suffix.lower() == ".csv":
+            if not args.table:
+                raise _err(f"a .csv holds one table: add --table ({', '.join(TABLE_TITLES)}) "
+                           "or give a folder to get one CSV per table")
+            write_csv(tables[args.table], out)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            for key, frame in tables.items():
+                if not args.table or key == args.table:
+                    write_csv(frame, out / f"{key}.csv")
+        log_action(session, _actor(), "report.export", str(out.name))
+    print(f"report written to {out}")
+    return 0
+
+
+def _kommune_names() -> tuple[str, str]:
+    try:
+        from rusfokus.kommune import load_kommune
+
+        k = load_kommune()
+        return k.navn, k.rusmiddelcenter.navn
+    except Exception as exc:  # a broken kommune.yml must not stop certificates
+        print(f"warning: kommune.yml not usable ({exc}); printing without municipality name", file=sys.stderr)
+        return "Kommunen", ""
+
+
+def cmd_certificate_issue(args) -> int:
+    from rusfokus.settings import get_settings
+
+    from .audit import log_action
+    from .certificates import CertificateError, certificate_pdf, ensure_certificate
+    from .gdpr import PersonNotFound, get_person
+
+    settings = get_settings()
+    kommune, center = _kommune_names()
+    with _session(args) as session:
+        try:
+            person = get_person(session, args.email)
+            cert = ensure_certificate(session, person, args.module, settings.certificate_months)
+            pdf = certificate_pdf(session, cert, kommune=kommune, rusmiddelcenter=center,
+                                  base_url=settings.base_url)
+        except (PersonNotFound, CertificateError) as exc:
+            raise _err(str(exc)) from None
+        out = Path(args.out or f"kursusbevis-{args.module}-{cert.code}.pdf")
+        out.write_bytes(pdf)
+        log_action(session, _actor(), "certificate.issue", f"person #{person.id}", cert.code)
+    print(f"kursusbevis {cert.code} (valid until {cert.expires_on.isoformat()}) written to {out}")
+    return 0
+
+
+def cmd_certificate_verify(args) -> int:
+    from .certificates import CertificateError, verify
+
+    with _session(args) as session:
+        try:
+            result = verify(session, args.code)
+        except CertificateError as exc:
+            print(f"NOT VALID: {exc}", file=sys.stderr)
+            return 1
+    print("\n".join(result.lines()))
+    return 0 if result.status != "udløbet" else 3
+
+
+def cmd_person_export(args) -> int:
+    from .gdpr import PersonNotFound, export_person
+
+    with _session(args) as session:
+        try:
+            data = export_person(session, args.email, actor=_actor())
+        except PersonNotFound as exc:
+            raise _err(str(exc)) from None
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_person_delete(args) -> int:
+    from .gdpr import PersonNotFound, delete_person
+
+    if not args.yes:
+        raise _err("this erases the person's name, e-mail and kursusbeviser for good; add --yes to confirm")
+    with _session(args) as session:
+        try:
+            pid = delete_person(session, args.email, actor=_actor())
+        except PersonNotFound as exc:
+            raise _err(str(exc)) from None
+    print(f"person #{pid} erased (name, e-mail, kursusbeviser); anonymous completion counts kept")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from rusfokus.settings import get_settings
+
+    from .gdpr import purge
+
+    months = args.months if args.months is not None else get_settings().retention_months
+    with _session(args) as session:
+        ids = purge(session, months, actor=_actor(), dry_run=args.dry_run)
+    verb = "would erase" if args.dry_run else "erased"
+    print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
+    return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise _err("the passwords differ")
+    return first
+
+
+def cmd_admin(args) -> int:
+    from .auth import AuthError, add_user, set_password
+
+    password = _read_password(args)
+    with _session(args) as session:
+        try:
+            (add_user if args.admin_cmd == "add-user" else set_password)(session, args.username, password,
+                                                                          actor=_actor())
+        except AuthError as exc:
+            raise _err(str(exc)) from None
+    print(f"admin user {args.username!r} saved")
+    return 0
+
+
+def cmd_demo_load(args) -> int:
+    from rusfokus.settings import get_settings
+
+    from .demo import demo_csv, load_demo
+
+    if args.write_csv:
+        Path(args.write_csv).write_bytes(demo_csv(args.staff, args.seed))
+        print(f"demo staff list written to {args.write_csv}")
+        return 0
+    with _session(args) as session:
+        from sqlalchemy import func, select
+
+        from .models import Person
+
+        existing = session.scalar(select(func.count(Person.id)))
+        if existing and not args.force:
+            print(f"database already holds {existing} people; demo data not loaded (use --force to add it)")
+            return 0
+        info = load_demo(session, n=args.staff, seed=args.seed, months=get_settings().certificate_months)
+    print(f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
+          f"{info['results']} graded results")
+    return 0
+
+
+def _db(p):
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="Database URL (default RUSFOKUS_DB, else the SQLite file in RUSFOKUS_HOME).")
+    return p
+
+
+def register(sub) -> None:
+    staff = sub.add_parser("staff", help="Import and list the staff list (medarbejderliste).")
+    ss = staff.add_subparsers(dest="staff_cmd", metavar="ACTION", required=True)
+    p = _db(ss.add_parser("import", help="Import a staff list (.csv as Danish Excel writes it, or .xlsx)."))
+    p.add_argument("file", help="CSV or .xlsx with headers such as Navn, E-mail, Arbejdssted, Afdeling, "
+                   "Forvaltning, Stilling, Nøgleperson.")
+    p.add_argument("--skip-invalid", action="store_true", help="Import the valid rows and list the invalid ones.")
+    p.set_defaults(func=cmd_staff_import)
+    p = _db(ss.add_parser("list", help="List staff (name, email, institution, faggruppe, noegleperson, status)."))
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.add_argument("--active", action="store_true", help="Only active staff (not fratrådt).")
+    p.set_defaults(func=cmd_staff_list)
+
+    p = _db(sub.add_parser("report", help="Write the progress report (.xlsx, one .csv, or a folder of CSVs)."))
+    p.add_argument("--out", required=True, help="FILE.xlsx, FILE.csv (with --table) or a folder.")
+    p.add_argument("--table", help="Only this table (overblik, forvaltning, afdeling, institution, faggruppe, "
+                   "genopfriskning, noegleperson, maaned).")
+    p.add_argument("--forvaltning")
+    p.add_argument("--afdeling")
+    p.add_argument("--faggruppe")
+    p.add_argument("--today", help="Report date YYYY-MM-DD (default today).")
+    p.set_defaults(func=cmd_report)
+
+    cert = sub.add_parser("certificate", help="Print and verify kursusbeviser.")
+    cs = cert.add_subparsers(dest="cert_cmd", metavar="ACTION", required=True)
+    p = _db(cs.add_parser("issue", help="Write a person's kursusbevis for a module as PDF."))
+    p.add_argument("email")
+    p.add_argument("module", help="Module id, e.g. opsporing.")
+    p.add_argument("--out", help="PDF file (default kursusbevis-<module>-<code>.pdf).")
+    p.set_defaults(func=cmd_certificate_issue)
+    p = _db(cs.add_parser("verify", help="Check a verification code (exit 0 valid, 3 expired, 1 unknown)."))
+    p.add_argument("code")
+    p.set_defaults(func=cmd_certificate_verify)
+
+    person = sub.add_parser("person", help="GDPR: export or erase what is held on a person.")
+    ps = person.add_subparsers(dest="person_cmd", metavar="ACTION", required=True)
+    p = _db(ps.add_parser("export", help="Everything held on the person, as JSON."))
+    p.add_argument("email")
+    p.add_argument("--out", help="Write to this file instead of standard output.")
+    p.set_defaults(func=cmd_person_export)
+    p = _db(ps.add_parser("delete", help="Erase the person's personal data (anonymous counts are kept)."))
+    p.add_argument("email")
+    p.add_argument("--yes", action="store_true", help="Confirm the erasure.")
+    p.set_defaults(func=cmd_person_delete)
+
+    p = _db(sub.add_parser("purge", help="Erase people who left longer ago than the retention period."))
+    p.add_argument("--months", type=int, help="Retention in months (default RUSFOKUS_RETENTION_MONTHS).")
+    p.add_argument("--dry-run", action="store_true", help="Only count who would be erased.")
+    p.set_defaults(func=cmd_purge)
+
+    admin = sub.add_parser("admin", help="Admin users for the dashboard and downloads.")
+    ads = admin.add_subparsers(dest="admin_cmd", metavar="ACTION", required=True)
+    for name, text in (("add-user", "Create an admin user."), ("set-password", "Change an admin's password.")):
+        p = _db(ads.add_parser(name, help=text + " The password is read from the terminal or standard input."))
+        p.add_argument("username")
+        p.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
+        p.set_defaults(func=cmd_admin)
+
+    demo = sub.add_parser("demo", help="Fictional demo data for Eksempel Kommune.")
+    ds = demo.add_subparsers(dest="demo_cmd", metavar="ACTION", required=True)
+    p = _db(ds.add_parser("load", help="Load ~200 fictional staff with completions and kursusbeviser."))
+    p.add_argument("--staff", type=int, default=200)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--force", action="store_true", help="Load even if the database already holds people.")
+    p.add_argument("--write-csv", metavar="FILE", help="Only write the demo staff list as a Danish Excel CSV.")
+    p.set_defaults(func=cmd_demo_load)

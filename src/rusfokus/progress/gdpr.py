@@ -1,0 +1,109 @@
+"""GDPR: export everything held on a person, erase a person, purge after the retention period.
+
+Erasing keeps anonymous counts: the person row stays without name and e-mail
+(status ``slettet``), so completions still count in monthly totals and per
+institution/faggruppe; kursusbeviser (which carry the name) are deleted.
+The audit log names people by id only, so it holds no personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .audit import log_action
+from .certificates import add_months, status_of
+from .models import (
+    STATUS_DELETED,
+    STATUS_LEFT,
+    Afdeling,
+    AuditEntry,
+    Certificate,
+    Completion,
+    Forvaltning,
+    Institution,
+    Person,
+)
+from .roster import normalise_email
+
+
+class PersonNotFound(LookupError):
+    pass
+
+
+def get_person(session: Session, email: str) -> Person:
+    person = session.scalar(select(Person).where(Person.email == normalise_email(email)))
+    if person is None:
+        raise PersonNotFound(f"no person with e-mail {normalise_email(email)!r}")
+    return person
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def export_person(session: Session, email: str, actor: str = "cli") -> dict:
+    """Everything held on the person, as JSON-ready data (also the audit entries about them)."""
+    person = get_person(session, email)
+    org = session.execute(
+        select(Institution.name, Afdeling.name, Forvaltning.name)
+        .join(Afdeling, Institution.afdeling_id == Afdeling.id)
+        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
+        .where(Institution.id == person.institution_id)
+    ).first()
+    completions = session.scalars(select(Completion).where(Completion.person_id == person.id)
+                                  .order_by(Completion.completed_at)).all()
+    certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
+                            .order_by(Certificate.issued_on)).all()
+    target = f"person #{person.id}"
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.at)).all()
+    data = {
+        "exported_at": datetime.now().isoformat(timespec="seconds"),
+        "person": {"name": person.name, "email": person.email, "faggruppe": person.faggruppe,
+                   "noegleperson": person.noegleperson, "status": person.status,
+                   "created_at": _iso(person.created_at), "updated_at": _iso(person.updated_at),
+                   "left_at": _iso(person.left_at)},
+        "organisation": dict(zip(("institution", "afdeling", "forvaltning"), org, strict=True)) if org else None,
+        "completions": [{"module": c.module, "kind": c.kind, "score": c.score, "max_score": c.max_score,
+                         "passed": c.passed, "completed_at": _iso(c.completed_at)} for c in completions],
+        "certificates": [{"module": c.module, "issued_on": _iso(c.issued_on), "expires_on": _iso(c.expires_on),
+                          "status": status_of(c.expires_on), "code": c.code} for c in certs],
+        "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+                      for a in audit],
+        "note": "No citizen data is stored in rusfokus. Exercise answers are kept in the nbgrader course "
+                "folder (gradebook.db, submitted/); see `rusfokus opgave` for those.",
+    }
+    log_action(session, actor, "person.export", target)
+    return data
+
+
+def erase(session: Session, person: Person, actor: str, action: str) -> None:
+    session.execute(delete(Certificate).where(Certificate.person_id == person.id))
+    person.name = None
+    person.email = None
+    person.noegleperson = False
+    person.status = STATUS_DELETED
+    person.updated_at = datetime.now()
+    log_action(session, actor, action, f"person #{person.id}")
+
+
+def delete_person(session: Session, email: str, actor: str = "cli") -> int:
+    person = get_person(session, email)
+    erase(session, person, actor, "person.delete")
+    return person.id
+
+
+def purge(session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None,
+          dry_run: bool = False) -> list[int]:
+    """Erase people who left more than ``retention_months`` months ago. Returns their ids."""
+    now = now or datetime.now()
+    cutoff = add_months(now.date(), -retention_months)
+    old = session.scalars(select(Person).where(Person.status == STATUS_LEFT, Person.left_at.is_not(None),
+                                               Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all()
+    if not dry_run:
+        for person in old:
+            erase(session, person, actor, "purge")
+        log_action(session, actor, "purge.run", "", f"retention {retention_months} months; {len(old)} erased")
+    return [p.id for p in old]

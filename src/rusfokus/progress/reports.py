@@ -1,0 +1,178 @@
+"""Report tables as pandas DataFrames with Danish headers.
+
+``load_data(session)`` reads three small frames (people with organisation,
+passed completions, newest certificate per person and module); the table
+functions below are pure and work on a ``ReportData`` so they are tested on
+a known dataset without a database. ``export.py`` writes them as .xlsx/CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import module_title
+from .certificates import SOON_DAYS
+from .models import STATUS_ACTIVE, Afdeling, Certificate, Completion, Forvaltning, Institution, Person
+
+DIMENSIONS = {"forvaltning": "Forvaltning", "afdeling": "Afdeling", "institution": "Institution",
+              "faggruppe": "Faggruppe"}
+STAFF_COLUMNS = ["person_id", "name", "email", "institution", "afdeling", "forvaltning", "faggruppe",
+                 "noegleperson", "status"]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    staff: pd.DataFrame  # STAFF_COLUMNS, every person (also fratrådt/slettet, for history counts)
+    passes: pd.DataFrame  # person_id, module, completed_at (one row per passed attempt)
+    certs: pd.DataFrame  # person_id, module, issued_on, expires_on (newest per person+module)
+    modules: tuple[str, ...]
+
+    def filtered(self, **criteria: str | None) -> ReportData:
+        """Restrict to people where each given dimension equals the value (None/'' = all)."""
+        staff = self.staff
+        for column, value in criteria.items():
+            if value:
+                staff = staff[staff[column] == value]
+        ids = staff["person_id"]
+        return replace(self, staff=staff, passes=self.passes[self.passes["person_id"].isin(ids)],
+                       certs=self.certs[self.certs["person_id"].isin(ids)])
+
+    @property
+    def active(self) -> pd.DataFrame:
+        return self.staff[self.staff["status"] == STATUS_ACTIVE]
+
+
+def load_data(session: Session, modules: tuple[str, ...] | None = None) -> ReportData:
+    conn = session.connection()
+    staff = pd.read_sql(
+        select(Person.id, Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
+               Person.faggruppe, Person.noegleperson, Person.status)
+        .join(Institution, Person.institution_id == Institution.id)
+        .join(Afdeling, Institution.afdeling_id == Afdeling.id)
+        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id), conn)
+    staff.columns = STAFF_COLUMNS
+    staff["noegleperson"] = staff["noegleperson"].astype(bool)
+    passes = pd.read_sql(select(Completion.person_id, Completion.module, Completion.completed_at)
+                         .where(Completion.passed.is_(True), Completion.kind == "modul"), conn)
+    passes["completed_at"] = pd.to_datetime(passes["completed_at"])
+    certs = pd.read_sql(select(Certificate.person_id, Certificate.module,
+                               func.max(Certificate.issued_on).label("issued_on"),
+                               func.max(Certificate.expires_on).label("expires_on"))
+                        .group_by(Certificate.person_id, Certificate.module), conn)
+    for column in ("issued_on", "expires_on"):
+        certs[column] = pd.to_datetime(certs[column]).dt.date
+    if modules is None:
+        from . import MODULE_TITLES
+
+        seen = set(passes["module"].unique()) | set(certs["module"].unique())
+        modules = tuple(MODULE_TITLES) + tuple(sorted(seen - set(MODULE_TITLES)))
+    return ReportData(staff, passes, certs, tuple(modules))
+
+
+def completion_table(data: ReportData, by: str, today: date | None = None) -> pd.DataFrame:
+    """Per value of ``by`` and module: active staff, how many passed (ever) and hold a valid kursusbevis."""
+    today = today or date.today()
+    label = DIMENSIONS[by]
+    active = data.active[["person_id", by]]
+    headcount = active.groupby(by).size()
+    done = data.passes[["person_id", "module"]].drop_duplicates().merge(active, on="person_id")
+    done_n = done.groupby([by, "module"]).size()
+    valid = data.certs[data.certs["expires_on"] >= today][["person_id", "module"]].merge(active, on="person_id")
+    valid_n = valid.groupby([by, "module"]).size()
+    index = pd.MultiIndex.from_product([headcount.index, list(data.modules)], names=[by, "module"])
+    table = pd.DataFrame(index=index).reset_index()
+    table["Ansatte"] = table[by].map(headcount).astype(int)
+    table["Gennemført"] = done_n.reindex(index, fill_value=0).to_numpy()
+    table["Gyldigt bevis"] = valid_n.reindex(index, fill_value=0).to_numpy()
+    table["Gennemført (%)"] = (100 * table["Gennemført"] / table["Ansatte"]).round(1)
+    table["Gyldigt bevis (%)"] = (100 * table["Gyldigt bevis"] / table["Ansatte"]).round(1)
+    table["module"] = table["module"].map(module_title)
+    table = table.rename(columns={by: label, "module": "Modul"})
+    return table[[label, "Modul", "Ansatte", "Gennemført", "Gennemført (%)", "Gyldigt bevis",
+                  "Gyldigt bevis (%)"]].reset_index(drop=True)
+
+
+def refresher_table(data: ReportData, today: date | None = None, soon_days: int = SOON_DAYS) -> pd.DataFrame:
+    """Active people whose newest kursusbevis expires within ``soon_days`` days or has expired."""
+    today = today or date.today()
+    limit = date.fromordinal(today.toordinal() + soon_days)
+    due = data.certs[data.certs["expires_on"] <= limit].merge(data.active, on="person_id")
+    days = due["expires_on"].map(lambda d: (d - today).days) if len(due) else pd.Series(dtype=int)
+    out = pd.DataFrame({
+        "Navn": due["name"], "E-mail": due["email"], "Institution": due["institution"],
+        "Afdeling": due["afdeling"], "Forvaltning": due["forvaltning"], "Faggruppe": due["faggruppe"],
+        "Modul": due["module"].map(module_title), "Udløber": due["expires_on"], "Dage til udløb": days,
+        "Status": ["udløbet" if d < 0 else "udløber snart" for d in days],
+    })
+    return out.sort_values(["Udløber", "Navn"], kind="stable").reset_index(drop=True)
+
+
+def noegleperson_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
+    """Institutions with active staff but no current nøgleperson (active, flagged, valid kursusbevis)."""
+    today = today or date.today()
+    active = data.active
+    org = ["forvaltning", "afdeling", "institution"]
+    heads = active.groupby(org).size().rename("Ansatte").reset_index()
+    keys = active[active["noegleperson"]]
+    valid_ids = set(data.certs.loc[data.certs["expires_on"] >= today, "person_id"])
+    keys = keys.assign(valid=keys["person_id"].isin(valid_ids))
+    per_inst = keys.groupby(org).agg(n=("person_id", "size"), valid=("valid", "sum")).reset_index()
+    table = heads.merge(per_inst, on=org, how="left").fillna({"n": 0, "valid": 0})
+    table = table[table["valid"] == 0].copy()
+    table["Årsag"] = ["Ingen nøgleperson" if n == 0 else "Nøgleperson uden gyldigt kursusbevis"
+                      for n in table["n"]]
+    table = table.rename(columns={"forvaltning": "Forvaltning", "afdeling": "Afdeling",
+                                  "institution": "Institution"})
+    return table[["Forvaltning", "Afdeling", "Institution", "Ansatte", "Årsag"]].reset_index(drop=True)
+
+
+def monthly_table(data: ReportData) -> pd.DataFrame:
+    """Passed module exercises per month (all people, also those who have left or were deleted)."""
+    passes = data.passes
+    columns = [module_title(m) for m in data.modules]
+    if passes.empty:
+        return pd.DataFrame(columns=["Måned", *columns, "I alt"])
+    month = passes["completed_at"].dt.strftime("%Y-%m")
+    table = pd.crosstab(month, passes["module"]).reindex(columns=list(data.modules), fill_value=0)
+    table.columns = columns
+    table["I alt"] = table.sum(axis=1)
+    table.index.name = "Måned"
+    return table.sort_index().reset_index()
+
+
+def summary_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
+    today = today or date.today()
+    active = data.active
+    valid = data.certs[(data.certs["expires_on"] >= today) & data.certs["person_id"].isin(active["person_id"])]
+    rows = [("Aktive medarbejdere", len(active)),
+            ("Heraf nøglepersoner", int(active["noegleperson"].sum())),
+            ("Medarbejdere med mindst ét gyldigt kursusbevis", valid["person_id"].nunique()),
+            ("Gyldige kursusbeviser i alt", len(valid)),
+            ("Rapportdato", today.isoformat())]
+    return pd.DataFrame(rows, columns=["Nøgletal", "Værdi"]).astype({"Værdi": object})
+
+
+TABLE_TITLES = {
+    "overblik": "Overblik",
+    **{dim: f"Gennemført pr. {label.lower()}" for dim, label in DIMENSIONS.items()},
+    "genopfriskning": "Genopfriskning",
+    "noegleperson": "Mangler nøgleperson",
+    "maaned": "Gennemført pr. måned",
+}
+
+
+def full_report(data: ReportData, today: date | None = None) -> dict[str, pd.DataFrame]:
+    """Every table keyed by its id (see TABLE_TITLES for the Danish titles), in report order."""
+    today = today or date.today()
+    tables = {"overblik": summary_table(data, today)}
+    for dim in DIMENSIONS:
+        tables[dim] = completion_table(data, dim, today)
+    tables["genopfriskning"] = refresher_table(data, today)
+    tables["noegleperson"] = noegleperson_table(data, today)
+    tables["maaned"] = monthly_table(data)
+    return tables
