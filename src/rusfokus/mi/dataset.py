@@ -1,0 +1,113 @@
+"""The labelled Danish MI dataset (``data/ytringer.yml``) and its fixed split.
+
+``load_dataset()`` validates the file (errors name file, line and field) and
+returns one ``Example`` per staff response. ``split()`` is a stratified
+train/held-out split with a fixed seed: rules and thresholds are tuned on the
+train part only; the held-out part is used for the accuracy test and
+``make bench``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..yamlutil import DataFileError, load_yaml
+
+LABELS = (
+    "open_question",
+    "closed_question",
+    "simple_reflection",
+    "complex_reflection",
+    "affirmation",
+    "summary",
+    "autonomy_support",
+    "righting_reflex",
+)
+FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "socialpsykiatri")
+DATA_DIR = Path(__file__).with_name("data")
+DATASET_FILE = DATA_DIR / "ytringer.yml"
+SPLIT_SEED = 20261123
+HELD_OUT_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Example:
+    item_id: str
+    faggruppe: str
+    client: str
+    utterance: str
+    label: str
+
+
+def _text(value, where, path) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(path, "must be a non-empty text")
+    return value.strip()
+
+
+def parse_dataset(data, where) -> list[Example]:
+    if not isinstance(data, list) or not data:
+        raise where.error((), "the file must be a list of items (id, faggruppe, klient, svar)")
+    examples: list[Example] = []
+    seen: set[str] = set()
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise where.error((i,), "each item must be a mapping with id, faggruppe, klient, svar")
+        unknown = set(item) - {"id", "faggruppe", "klient", "svar"}
+        if unknown:
+            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, klient, svar)")
+        item_id = _text(item.get("id"), where, (i, "id"))
+        if item_id in seen:
+            raise where.error((i, "id"), f"duplicate id {item_id!r}")
+        seen.add(item_id)
+        faggruppe = _text(item.get("faggruppe"), where, (i, "faggruppe"))
+        if faggruppe not in FAGGRUPPER:
+            raise where.error((i, "faggruppe"), f"{faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
+        client = _text(item.get("klient"), where, (i, "klient"))
+        answers = item.get("svar")
+        if not isinstance(answers, list) or not answers:
+            raise where.error((i, "svar"), "must be a list of '- <code>: <text>' lines")
+        for j, answer in enumerate(answers):
+            if not isinstance(answer, dict) or len(answer) != 1:
+                raise where.error((i, "svar", j), "each answer must be one '<code>: <text>' pair")
+            (label, text), = answer.items()
+            if label not in LABELS:
+                raise where.error((i, "svar", j), f"unknown code {label!r} (allowed: {', '.join(LABELS)})")
+            examples.append(Example(item_id, faggruppe, client, _text(text, where, (i, "svar", j, label)), label))
+    return examples
+
+
+def load_dataset(path: str | Path = DATASET_FILE) -> list[Example]:
+    data, where = load_yaml(path)
+    return parse_dataset(data, where)
+
+
+@lru_cache(maxsize=1)
+def default_dataset() -> tuple[Example, ...]:
+    return tuple(load_dataset())
+
+
+def split(examples, seed: int = SPLIT_SEED, held_out_share: float = HELD_OUT_SHARE):
+    """Stratified split by label with a fixed seed: returns (train, held_out)."""
+    if not 0 < held_out_share < 1:
+        raise ValueError("held_out_share must be between 0 and 1")
+    by_label: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        by_label[ex.label].append(ex)
+    rng = random.Random(seed)
+    train: list[Example] = []
+    held_out: list[Example] = []
+    for label in sorted(by_label):
+        group = sorted(by_label[label], key=lambda e: (e.item_id, e.utterance))
+        rng.shuffle(group)
+        n_held = round(len(group) * held_out_share)
+        held_out.extend(group[:n_held])
+        train.extend(group[n_held:])
+    return train, held_out
+
+
+__all__ = ["LABELS", "FAGGRUPPER", "Example", "DataFileError", "load_dataset", "default_dataset", "split"]
