@@ -40,7 +40,7 @@ class Settings:
     widgets_dir: Path = _opt("RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path)
     course_dir: Path = _opt("RUSFOKUS_COURSE_DIR", "The nbgrader course folder. Default <root>/exercises.", kind=Path)
     kommune_file: Path = _opt("RUSFOKUS_KOMMUNE", "The municipality's file (name, rusmiddelcenter, offers). Default <root>/kommune.yml.", kind=Path)
-    pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app.", 2, int)
+    pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).", 1, int)
     cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds.", 900, int)
     certificate_months: int = _opt("RUSFOKUS_CERT_MONTHS", "Months a kursusbevis is valid before a refresher is due.", 24, int)
     retention_months: int = _opt("RUSFOKUS_RETENTION_MONTHS", "Months after fratrædelse before personal data is purged.", 12, int)

@@ -1,0 +1,79 @@
+"""Build the Jupyter Book safely: into a staging folder, swapped in only on success.
+
+`make run` must never serve a half-built book: a failed build (a warning, a
+page that fails to execute, a broken kommune.yml) leaves the last good
+``_build/html`` untouched and exits non-zero with the reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+class BookBuildError(Exception):
+    pass
+
+
+def _jupyter_book() -> str:
+    exe = Path(sys.executable).with_name("jupyter-book")
+    return str(exe) if exe.exists() else "jupyter-book"
+
+
+def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = None, quiet: bool = False) -> Path:
+    """Build ``root`` with warnings as errors; return the HTML folder."""
+    root = Path(root).resolve()
+    out_dir = Path(out_dir or root / "_build" / "html").resolve()
+    staging = Path(staging or out_dir.parent / "staging").resolve()
+    if not (root / "assets" / "ipywidgets" / "embed-amd.js").is_file():
+        raise BookBuildError(
+            f"{root / 'assets' / 'ipywidgets'} is missing the widget JavaScript. Run `make assets` (npm ci) first."
+        )
+    from .kommune import KommuneError, load_kommune
+
+    try:
+        load_kommune(root / "kommune.yml")
+    except KommuneError as exc:
+        raise BookBuildError(f"{exc}\nFix kommune.yml, then build again.") from None
+    cmd = [_jupyter_book(), "build", str(root), "--path-output", str(staging), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        problems = [ln for ln in output.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
+        detail = "\n".join(problems[-30:]) or output[-4000:]
+        raise BookBuildError(f"The book did not build (warnings count as errors); the last good build is kept.\n{detail}")
+    if not quiet:
+        print(output.strip().splitlines()[-1] if output.strip() else "built")
+    built = staging / "_build" / "html"
+    tmp = out_dir.with_name(out_dir.name + ".new")
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.copytree(built, tmp)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rusfokus-book", description="Build the book into _build/html (warnings are errors).")
+    parser.add_argument("--root", default=".", help="Project folder holding _config.yml.")
+    parser.add_argument("--out", default=None, help="Output HTML folder (default <root>/_build/html).")
+    args = parser.parse_args(argv)
+    try:
+        out = build_book(Path(args.root), Path(args.out) if args.out else None)
+    except BookBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"book built: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The genstandsberegner app: ipywidgets wired to rusfokus.genstande."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from .genstande import (
+    CUSTOM,
+    DAYS,
+    MAX_PER_DAY,
+    MAX_PER_WEEK,
+    PRESET_BY_KEY,
+    PRESETS,
+    GenstandeInputError,
+    fmt,
+    genstande_per_drink,
+    verdict,
+    week_total,
+)
+from .widgets_common import error_html, esc, styled_root
+
+MAX_ROWS = 6
+_NARROW = widgets.Layout(width="7.5rem")
+_DAY = widgets.Layout(width="5.6rem")
+
+
+class DrinkRow(widgets.VBox):
+    def __init__(self, number: int, preset: str = "oel", on_change=None):
+        self.number = number
+        options = [(d.name, d.key) for d in PRESETS] + [("Egen drik: skriv cl og %", CUSTOM)]
+        self.kind = widgets.Dropdown(options=options, value=preset, description=f"Drik {number}",
+                                     layout=widgets.Layout(width="26rem"))
+        drink = PRESET_BY_KEY[preset]
+        self.cl = widgets.FloatText(value=drink.cl, description="Centiliter", continuous_update=True, layout=_NARROW,
+                                    style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: mængde i centiliter")
+        self.vol = widgets.FloatText(value=drink.vol, description="Alkohol %", continuous_update=True, layout=_NARROW,
+                                     style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: alkoholprocent")
+        self.cl.layout.width = "11rem"
+        self.vol.layout.width = "11rem"
+        self.size = widgets.HTML()
+        self.days = [
+            widgets.IntText(value=0, description=day[:3], continuous_update=True, layout=_DAY,
+                            style={"description_width": "2.2rem"}, tooltip=f"Drik {number}: antal om {day.lower()}en")
+            for day in DAYS
+        ]
+        self._on_change = on_change
+        self._syncing = False
+        self.kind.observe(self._preset_chosen, names="value")
+        for w in (self.cl, self.vol, *self.days):
+            w.observe(self._changed, names="value")
+        super().__init__([
+            widgets.HBox([self.kind, self.cl, self.vol, self.size], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
+            widgets.HBox(self.days, layout=widgets.Layout(flex_flow="row wrap")),
+        ], layout=widgets.Layout(border_bottom="1px solid #ccc", padding="0.3rem 0"))
+        self._show_size()
+
+    def _preset_chosen(self, change):
+        if change["new"] == CUSTOM:
+            return
+        drink = PRESET_BY_KEY[change["new"]]
+        self._syncing = True
+        try:
+            self.cl.value, self.vol.value = drink.cl, drink.vol
+        finally:
+            self._syncing = False
+        self._changed(None)
+
+    def _changed(self, _change):
+        if self._syncing:
+            return
+        preset = PRESET_BY_KEY.get(self.kind.value)
+        if preset is not None and (self.cl.value, self.vol.value) != (preset.cl, preset.vol):
+            self.kind.value = CUSTOM
+        self._show_size()
+        if self._on_change:
+            self._on_change()
+
+    def _show_size(self):
+        try:
+            size = genstande_per_drink(self.cl.value, self.vol.value)
+        except GenstandeInputError:
+            self.size.value = ""
+            return
+        self.size.value = f"<span>= <strong>{fmt(size)}</strong> genstande pr. stk.</span>"
+
+    def values(self) -> tuple[float, float, list[int]]:
+        return self.cl.value, self.vol.value, [d.value for d in self.days]
+
+
+class GenstandeApp(widgets.VBox):
+    """Drinks per day over a week -> genstande per drink, day and week vs 10/4."""
+
+    def __init__(self):
+        self.rows: list[DrinkRow] = []
+        self.rows_box = widgets.VBox()
+        self.add_button = widgets.Button(description="Tilføj en drik", icon="", tooltip="Tilføj en række til en drik mere",
+                                         button_style="")
+        self.add_button.on_click(lambda _b: self.add_row())
+        self.result = widgets.HTML()
+        intro = widgets.HTML(
+            "<h2>Genstandsberegner</h2>"
+            "<p>Vælg en drik, eller skriv selv centiliter og alkoholprocent. "
+            "Skriv så, hvor mange af drikken der bliver drukket hver dag i en uge. "
+            "Resultatet regnes ud med det samme.</p>"
+        )
+        self.add_row("oel")
+        self.add_row("vin-glas")
+        super().__init__([styled_root([intro, self.rows_box, self.add_button, self.result], "Genstandsberegner")])
+        self.recompute()
+
+    def add_row(self, preset: str = "oel") -> DrinkRow | None:
+        if len(self.rows) >= MAX_ROWS:
+            return None
+        row = DrinkRow(len(self.rows) + 1, preset, on_change=self.recompute)
+        self.rows.append(row)
+        self.rows_box.children = tuple(self.rows)
+        self.add_button.disabled = len(self.rows) >= MAX_ROWS
+        self.recompute()
+        return row
+
+    def recompute(self):
+        if not hasattr(self, "result"):
+            return
+        try:
+            result = week_total([row.values() for row in self.rows])
+        except GenstandeInputError as exc:
+            self.result.value = error_html(str(exc))
+            return
+        head = "".join(f"<th scope='col'>{esc(d[:3])}</th>" for d in DAYS)
+        cells = "".join(
+            f"<td class='{'rf-over' if x > MAX_PER_DAY else ''}'>{fmt(x)}</td>" for x in result.per_day
+        )
+        table = (
+            "<table class='rf-table'><caption>Genstande pr. dag</caption>"
+            f"<tr><th scope='col'>Dag</th>{head}<th scope='col'>Uge</th></tr>"
+            f"<tr><th scope='row'>Genstande</th>{cells}"
+            f"<td class='{'rf-over' if result.over_week else 'rf-ok'}'><strong>{fmt(result.week)}</strong></td></tr></table>"
+        )
+        sentences = verdict(result)
+        css = "rf-ok" if result.within_advice else "rf-over"
+        text = f"<p class='{css}' data-rf='verdict'>{esc(sentences[1]) if len(sentences) > 1 else ''}</p>"
+        rest = "".join(f"<p>{esc(s)}</p>" for s in sentences[2:])
+        advice = (f"<p class='rf-note'>Sundhedsstyrelsen råder voksne til højst {MAX_PER_WEEK} genstande om ugen "
+                  f"og højst {MAX_PER_DAY} genstande på samme dag. 1 genstand = 12 g ren alkohol.</p>")
+        self.result.value = (
+            f"<div role='status' aria-live='polite'><p data-rf='week'><strong>{esc(sentences[0])}</strong></p>"
+            f"{text}{rest}</div>{table}{advice}"
+        )
+
+
+def build_app() -> GenstandeApp:
+    return GenstandeApp()

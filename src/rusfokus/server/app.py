@@ -1,0 +1,249 @@
+"""One process, one origin: the built book at ``/``, the Voilà apps of
+``widgets/`` at ``/voila/render/<app>/index.ipynb`` with preheated kernels,
+and the feature routes (exercises, progress, temadag).
+
+Built on ``voila.app.Voila`` (standalone Voilà is the only mode with kernel
+pools, see stack-notes). We drop Voilà's tree listing and contents API, guard
+admin apps, keep the request-info socket to kernels only, and serve pages
+without CDN references.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import logging
+import os
+import re
+import socket
+from pathlib import Path
+from urllib.parse import quote
+
+import tornado.web
+from traitlets.config import Config
+from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+from .. import identity
+from ..kommune import KommuneError, load_kommune
+from ..settings import Settings, get_settings
+from .apps import app_info, list_apps
+from .routes import ROUTE_MODULES, collect_routes
+
+log = logging.getLogger("rusfokus.server")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+}
+_CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
+_HTML_LANG = re.compile(r'<html lang="[a-zA-Z-]*"')
+_TITLE = re.compile(r"<title>[^<]*</title>")
+
+
+class ServeError(Exception):
+    """The server cannot start; the message says what to fix (operator, English)."""
+
+
+def preflight(settings: Settings, require_book: bool = True) -> list[str]:
+    """Check everything the server needs; raise ServeError naming the fix."""
+    lines = []
+    try:
+        k = load_kommune(settings.kommune_file)
+    except KommuneError as exc:
+        raise ServeError(f"{exc}\nFix {settings.kommune_file} and run `make book` again.") from None
+    lines.append(f"kommune.yml ok: {k.navn}, {k.rusmiddelcenter.navn}")
+    if require_book:
+        index = Path(settings.book_dir) / "index.html"
+        if not index.is_file():
+            raise ServeError(f"No built book at {settings.book_dir} (missing index.html). Run `make book` first.")
+        lines.append(f"book ok: {settings.book_dir}")
+    apps = list_apps(settings.widgets_dir)
+    if not apps:
+        raise ServeError(f"No apps found in {settings.widgets_dir} (expected <app>/index.ipynb).")
+    lines.append(f"apps ok: {', '.join(a.name for a in apps)}")
+    return lines
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"Port {port} on {host} is already in use. Stop the other program, "
+                    f"or choose another port: `make run PORT=8870` / `rusfokus serve --port 8870` / RUSFOKUS_PORT."
+                ) from None
+            raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+class BookHandler(tornado.web.StaticFileHandler):
+    """The built Jupyter Book, with security headers and a Danish 404."""
+
+    def set_extra_headers(self, path):
+        for k, v in SECURITY_HEADERS.items():
+            self.set_header(k, v)
+        if path.endswith(".html") or path == "":
+            self.set_header("Cache-Control", "no-cache")
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        msg = "Siden findes ikke." if status_code == 404 else "Der skete en fejl."
+        self.finish(
+            f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{msg}</title></head>'
+            f'<body><main><h1>{msg}</h1><p><a href="/">Gå til kursets forside</a></p></main></body></html>'
+        )
+
+
+class GuardedVoilaHandler(TornadoVoilaHandler):
+    """Voilà's render handler, limited to ``<app>/index.ipynb`` of widgets/,
+    with admin apps behind the admin login, and pages without CDN links."""
+
+    async def get(self, path=None):
+        widgets_dir = self.settings["rusfokus_settings"].widgets_dir
+        parts = (path or "").split("/")
+        info = app_info(widgets_dir, parts[0]) if len(parts) == 2 and parts[1] == "index.ipynb" else None
+        if info is None:
+            raise tornado.web.HTTPError(404)
+        if info.admin:
+            try:
+                identity.admin_from_cookie_header(self.request.headers.get("Cookie"))
+            except identity.IdentityError:
+                self.redirect("/login?next=" + quote(self.request.uri, safe=""))
+                return
+        self._rf_title = info.title
+        for k, v in SECURITY_HEADERS.items():
+            self.set_header(k, v)
+        return await super().get(path)
+
+    def write(self, chunk):
+        if isinstance(chunk, str) and ("<html" in chunk or "cdn.jsdelivr.net" in chunk or "<title>" in chunk):
+            chunk = _CDN_LINK.sub("", chunk)
+            chunk = _HTML_LANG.sub('<html lang="da"', chunk)
+            title = tornado.escape.xhtml_escape(getattr(self, "_rf_title", "rusfokus"))
+            chunk = _TITLE.sub(f"<title>{title} – rusfokus</title>", chunk, count=1)
+        return super().write(chunk)
+
+
+class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
+    """Request info (incl. the signed cookie) goes to kernels only.
+
+    Kernels connect from this machine without an Origin header; a browser
+    always sends one, so a browser can never read another request's info.
+    """
+
+    def check_origin(self, origin):
+        return False
+
+    def open(self, kernel_id):
+        if self.request.headers.get("Origin"):
+            self.close(code=4003, reason="forbidden")
+            return
+        if self.request.remote_ip not in ("127.0.0.1", "::1"):
+            self.close(code=4003, reason="forbidden")
+            return
+        return super().open(kernel_id)
+
+
+class RusfokusVoila(Voila):
+    rf_settings: Settings | None = None
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings["rusfokus_settings"] = self.rf_settings
+        return settings
+
+    def init_handlers(self):
+        kept = []
+        for spec in super().init_handlers():
+            pattern, handler = spec[0], spec[1]
+            kwargs = spec[2] if len(spec) > 2 else {}
+            if handler is TornadoVoilaTreeHandler or pattern.rstrip("/").endswith("/voila/api/contents" ) or "/voila/api/contents" in pattern:
+                continue  # no listing of any folder
+            if handler is TornadoVoilaHandler:
+                handler = GuardedVoilaHandler
+            if handler is RequestInfoSocketHandler:
+                handler = KernelOnlyRequestInfoHandler
+            kept.append((pattern, handler, kwargs))
+        extra = collect_routes(self.rf_settings)
+        book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html"})]
+        return extra + kept + book
+
+
+def voila_config(settings: Settings) -> Config:
+    c = Config()
+    c.Voila.ip = settings.host
+    c.Voila.port = settings.port
+    c.Voila.port_retries = 0
+    c.Voila.open_browser = False
+    c.Voila.root_dir = str(settings.widgets_dir)
+    c.VoilaConfiguration.preheat_kernel = True
+    c.VoilaConfiguration.default_pool_size = settings.pool_size
+    c.VoilaConfiguration.http_header_envs = ["Cookie"]
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg|css)$"]
+    c.HTMLExporter.language_code = "da"
+    pools = {"default": {"pool_size": settings.pool_size}}
+    denylist = []
+    for app in list_apps(settings.widgets_dir):
+        if app.admin:
+            denylist.append(f"{app.name}/index.ipynb")
+        elif app.pool_size is not None:
+            pools[f"{app.name}/index.ipynb"] = {"pool_size": app.pool_size}
+    c.VoilaKernelManager.kernel_pools_config = pools
+    c.VoilaKernelManager.preheat_denylist = denylist
+    c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_seconds
+    c.MappingKernelManager.cull_interval = 60
+    c.MappingKernelManager.cull_connected = False
+    c.KernelManager.transport = "ipc"  # kernels talk over private socket files, not TCP
+    return c
+
+
+def export_environment(settings: Settings) -> None:
+    """Kernels inherit the server's environment: give them the same settings."""
+    os.environ["RUSFOKUS_ROOT"] = str(settings.root)
+    os.environ["RUSFOKUS_HOME"] = str(settings.home)
+    os.environ["RUSFOKUS_DB"] = settings.db_url
+    os.environ["RUSFOKUS_COURSE_DIR"] = str(settings.course_dir)
+    os.environ["RUSFOKUS_KOMMUNE"] = str(settings.kommune_file)
+    os.environ["RUSFOKUS_BASE_URL"] = settings.base_url
+    os.environ["RUSFOKUS_PORT"] = str(settings.port)
+    os.environ["RUSFOKUS_HOST"] = settings.host
+
+
+def run_startup_hooks(settings: Settings) -> None:
+    for modname in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError:
+            continue
+        hook = getattr(module, "startup", None)
+        if hook is not None:
+            hook(settings)
+
+
+def serve(port: int | None = None, host: str | None = None, book_dir: str | None = None, open_browser: bool = False) -> int:
+    overrides = {k: v for k, v in {"port": port, "host": host, "book_dir": book_dir}.items() if v is not None}
+    settings = Settings.from_env(**overrides) if overrides else get_settings()
+    try:
+        for line in preflight(settings):
+            print(line, flush=True)
+        check_port_free(settings.host, settings.port)
+    except ServeError as exc:
+        print(f"error: {exc}", flush=True)
+        return 2
+    settings.ensure_home()
+    identity.load_secret(settings.secret_file)
+    export_environment(settings)
+    app = RusfokusVoila(config=voila_config(settings))
+    app.rf_settings = settings
+    app.initialize([])
+    tornado.ioloop.IOLoop.current().add_callback(run_startup_hooks, settings)
+    print(f"rusfokus is serving the book and the apps at http://{settings.host}:{settings.port}/", flush=True)
+    app.start()
+    return 0
