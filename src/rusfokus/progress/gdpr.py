@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .audit import log_action
@@ -58,6 +58,18 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
     certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
                             .order_by(Certificate.issued_on)).all()
     target = f"person #{person.id}"
+    temadage = []
+    try:
+        from rusfokus.temadag.models import Temadag, TemadagParticipant
+    except ImportError:
+        pass
+    else:
+        for part, day in session.execute(select(TemadagParticipant, Temadag)
+                                         .join(Temadag, TemadagParticipant.temadag_id == Temadag.id)
+                                         .where(TemadagParticipant.person_id == person.id)).all():
+            temadage.append({"temadag": day.title, "date": _iso(day.date), "name_given": part.name,
+                             "email_given": part.email, "checked_in_at": _iso(part.checked_in_at),
+                             "method": part.method, "evaluated": part.evaluated})
     audit = session.scalars(select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.at)).all()
     data = {
         "exported_at": datetime.now().isoformat(timespec="seconds"),
@@ -70,6 +82,7 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
                          "passed": c.passed, "completed_at": _iso(c.completed_at)} for c in completions],
         "certificates": [{"module": c.module, "issued_on": _iso(c.issued_on), "expires_on": _iso(c.expires_on),
                           "status": status_of(c.expires_on), "code": c.code} for c in certs],
+        "temadage": temadage,
         "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
                       for a in audit],
         "note": "No citizen data is stored in rusfokus. Exercise answers are kept in the nbgrader course "
@@ -81,6 +94,13 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
 
 def erase(session: Session, person: Person, actor: str, action: str) -> None:
     session.execute(delete(Certificate).where(Certificate.person_id == person.id))
+    try:
+        from rusfokus.temadag.models import TemadagParticipant
+    except ImportError:
+        pass
+    else:  # attendance stays counted, without name or e-mail
+        session.execute(update(TemadagParticipant).where(TemadagParticipant.person_id == person.id)
+                        .values(name="(slettet)", email=""))
     person.name = None
     person.email = None
     person.noegleperson = False

@@ -31,6 +31,7 @@ class ReportData:
     passes: pd.DataFrame  # person_id, module, completed_at (one row per passed attempt)
     certs: pd.DataFrame  # person_id, module, issued_on, expires_on (newest per person+module)
     modules: tuple[str, ...]
+    attended: pd.DataFrame | None = None  # person_id, module, completed_at (temadag attendance)
 
     def filtered(self, **criteria: str | None) -> ReportData:
         """Restrict to people where each given dimension equals the value (None/'' = all)."""
@@ -39,8 +40,9 @@ class ReportData:
             if value:
                 staff = staff[staff[column] == value]
         ids = staff["person_id"]
+        attended = self.attended[self.attended["person_id"].isin(ids)] if self.attended is not None else None
         return replace(self, staff=staff, passes=self.passes[self.passes["person_id"].isin(ids)],
-                       certs=self.certs[self.certs["person_id"].isin(ids)])
+                       certs=self.certs[self.certs["person_id"].isin(ids)], attended=attended)
 
     @property
     def active(self) -> pd.DataFrame:
@@ -58,8 +60,11 @@ def load_data(session: Session, modules: tuple[str, ...] | None = None) -> Repor
     staff.columns = STAFF_COLUMNS
     staff["noegleperson"] = staff["noegleperson"].astype(bool)
     passes = pd.read_sql(select(Completion.person_id, Completion.module, Completion.completed_at)
-                         .where(Completion.passed.is_(True), Completion.kind == "modul"), conn)
+                         .where(Completion.passed.is_(True)), conn)
     passes["completed_at"] = pd.to_datetime(passes["completed_at"])
+    attended = pd.read_sql(select(Completion.person_id, Completion.module, Completion.completed_at)
+                           .where(Completion.kind == "temadag"), conn)
+    attended["completed_at"] = pd.to_datetime(attended["completed_at"])
     certs = pd.read_sql(select(Certificate.person_id, Certificate.module,
                                func.max(Certificate.issued_on).label("issued_on"),
                                func.max(Certificate.expires_on).label("expires_on"))
@@ -71,7 +76,7 @@ def load_data(session: Session, modules: tuple[str, ...] | None = None) -> Repor
 
         seen = set(passes["module"].unique()) | set(certs["module"].unique())
         modules = tuple(MODULE_TITLES) + tuple(sorted(seen - set(MODULE_TITLES)))
-    return ReportData(staff, passes, certs, tuple(modules))
+    return ReportData(staff, passes, certs, tuple(modules), attended)
 
 
 def completion_table(data: ReportData, by: str, today: date | None = None) -> pd.DataFrame:
@@ -145,6 +150,25 @@ def monthly_table(data: ReportData) -> pd.DataFrame:
     return table.sort_index().reset_index()
 
 
+def temadag_table(data: ReportData, by: str = "forvaltning") -> pd.DataFrame:
+    """Per value of ``by`` and module: active staff and how many attended a temadag on it."""
+    label = DIMENSIONS[by]
+    columns = [label, "Modul", "Ansatte", "Deltaget i temadag", "Deltaget (%)"]
+    attended = data.attended if data.attended is not None else pd.DataFrame(columns=["person_id", "module"])
+    active = data.active[["person_id", by]]
+    if attended.empty or active.empty:
+        return pd.DataFrame(columns=columns)
+    headcount = active.groupby(by).size()
+    came = attended[["person_id", "module"]].drop_duplicates().merge(active, on="person_id")
+    counts = came.groupby([by, "module"]).size()
+    table = counts.rename("Deltaget i temadag").reset_index()
+    table["Ansatte"] = table[by].map(headcount).astype(int)
+    table["Deltaget (%)"] = (100 * table["Deltaget i temadag"] / table["Ansatte"]).round(1)
+    table["module"] = table["module"].map(module_title)
+    table = table.rename(columns={by: label, "module": "Modul"})
+    return table[columns].sort_values([label, "Modul"]).reset_index(drop=True)
+
+
 def summary_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
     today = today or date.today()
     active = data.active
@@ -163,6 +187,7 @@ TABLE_TITLES = {
     "genopfriskning": "Genopfriskning",
     "noegleperson": "Mangler nøgleperson",
     "maaned": "Gennemført pr. måned",
+    "temadag": "Temadage",
 }
 
 
@@ -175,4 +200,5 @@ def full_report(data: ReportData, today: date | None = None) -> dict[str, pd.Dat
     tables["genopfriskning"] = refresher_table(data, today)
     tables["noegleperson"] = noegleperson_table(data, today)
     tables["maaned"] = monthly_table(data)
+    tables["temadag"] = temadag_table(data)
     return tables
