@@ -29,12 +29,17 @@ class BuildError(Exception):
     """Building or validating an exercise failed (English, for the operator)."""
 
 
+def gradebook_url(course_dir: str | Path) -> str:
+    """The nbgrader gradebook: RUSFOKUS_GRADEBOOK_DB, or <course>/gradebook.db (SQLite)."""
+    return os.environ.get("RUSFOKUS_GRADEBOOK_DB") or f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+
+
 def configure(c, course_dir: str | Path) -> None:
     """Apply rusfokus' nbgrader settings to a traitlets Config ``c``."""
     course_dir = Path(course_dir).resolve()
     c.CourseDirectory.root = str(course_dir)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = os.environ.get("RUSFOKUS_GRADEBOOK_DB") or f"sqlite:///{course_dir / 'gradebook.db'}"
+    c.CourseDirectory.db_url = gradebook_url(course_dir)
     c.Exchange.root = str(course_dir / ".exchange")  # unused; keeps nbgrader from /usr/local
     c.Execute.timeout = EXECUTE_TIMEOUT
     c.Execute.kernel_name = "python3"

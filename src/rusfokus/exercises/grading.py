@@ -180,3 +180,37 @@ def grade_pending(course_dir: str | Path) -> tuple[int, int]:
             log.error("could not grade %s: %s", attempt.notebook, exc)
             failed += 1
     return graded, failed
+
+
+def refresh_manual(course_dir: str | Path, email: str, result: dict) -> dict:
+    """Update 'afventer' reflections of a result with a nøgleperson's grade from formgrader.
+
+    Only when the gradebook still holds this very attempt (same timestamp).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .course import gradebook_url, student_id
+    from .store import stamp_to_nbgrader
+
+    sid = student_id(email)
+    try:
+        with Gradebook(gradebook_url(course_dir)) as gb:
+            sub = gb.find_submission(result["opgave"], sid)
+            if sub.timestamp is None or stamp_to_nbgrader(result["stamp"])[:19] != str(sub.timestamp)[:19]:
+                return result
+            nb = gb.find_submission_notebook(result["opgave"], result["opgave"], sid)
+            grades = {g.name: (g.score, g.needs_manual_grade) for g in nb.grades}
+    except MissingEntry:
+        return result
+    out = dict(result, questions=[dict(q) for q in result["questions"]])
+    waiting = False
+    for q in out["questions"]:
+        if q["status"] != "afventer":
+            continue
+        score, needs = grades.get("svar_" + q["id"].replace("-", "_"), (None, True))
+        if needs:
+            waiting = True
+        else:
+            q.update(score=float(score or 0), status="bedømt")
+    out["pending_manual"] = waiting
+    return out

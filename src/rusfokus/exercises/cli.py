@@ -1,0 +1,131 @@
+"""`rusfokus opgave check|build`, `rusfokus grade --pending`, `rusfokus links` (English for operators)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import sys
+from pathlib import Path
+
+
+def _course_dir(args) -> Path:
+    from rusfokus.settings import get_settings
+
+    return Path(args.course_dir) if getattr(args, "course_dir", None) else get_settings().course_dir
+
+
+def cmd_check(args) -> int:
+    from .schema import load_exercise
+
+    for f in args.files:
+        ex = load_exercise(f)
+        print(f"{f}: ok ({len(ex.spoergsmaal)} questions, {ex.auto_points} auto points, "
+              f"{ex.manual_points} manual points, pass at {ex.bestaa_pct:g} %)")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from rusfokus.cli import CommandError
+
+    from .course import BuildError, build, build_all
+
+    course = _course_dir(args)
+    if not args.all and not args.opgaver:
+        raise CommandError("name an exercise (e.g. `rusfokus opgave build opsporing`) or use --all")
+    try:
+        results = build_all(course) if args.all else [build(course, o) for o in args.opgaver]
+    except BuildError as exc:
+        raise CommandError(str(exc)) from None
+    for r in results:
+        print(f"{r['opgave']}: built {r['source']} and {r['release']}; nbgrader validate passed "
+              f"({r['questions']} questions)")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from rusfokus.cli import CommandError
+
+    from .grading import grade_pending
+
+    if not args.pending:
+        raise CommandError("use `rusfokus grade --pending` (grades every hand-in still waiting)")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    graded, failed = grade_pending(_course_dir(args))
+    print(f"graded {graded} pending hand-in(s); {failed} failed and stay pending")
+    return 1 if failed else 0
+
+
+def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
+    """The fictional demo staff of Eksempel Kommune (the same people `rusfokus demo` loads)."""
+    from rusfokus.progress.demo import generate_staff
+
+    return [(r.name, r.email) for r in generate_staff(n, seed)]
+
+
+def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
+    """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
+    from rusfokus import identity
+
+    from .store import write_atomic
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(["Navn", "E-mail", "Personligt link"])
+    base = base_url.rstrip("/")
+    for name, email in people:
+        w.writerow([name, email, f"{base}/adgang/{identity.learner_token(email)}"])
+    write_atomic(Path(out), "\ufeff" + buf.getvalue())
+    return len(people)
+
+
+def cmd_links(args) -> int:
+    from rusfokus.cli import CommandError
+    from rusfokus.settings import get_settings
+
+    settings = get_settings()
+    if args.demo:
+        people = demo_learners(args.demo_staff)
+    else:
+        from rusfokus.progress.roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            raise CommandError(str(exc)) from None
+        for p in roster.problems:
+            print(f"skipped {p.format(Path(args.roster).name)}", file=sys.stderr)
+        people = [(r.name, r.email) for r in roster.rows]
+        if not people:
+            raise CommandError(f"{args.roster}: no valid rows, no links written")
+    base = args.base_url or settings.base_url
+    n = write_links(people, base, Path(args.out))
+    print(f"wrote {n} personal links to {args.out} (base {base}). Keep the file safe: each link logs a person in.")
+    return 0
+
+
+def register(sub) -> None:
+    op = sub.add_parser("opgave", help="Check and build the exercises (YAML → nbgrader course).")
+    ops = op.add_subparsers(dest="opgave_cmd", metavar="ACTION", required=True)
+    p = ops.add_parser("check", help="Validate exercise data files without building.")
+    p.add_argument("files", nargs="+", help="exercises/opgaver/<opgave>.yml")
+    p.set_defaults(func=cmd_check)
+    p = ops.add_parser("build", help="Build source + release notebooks and run nbgrader validate.")
+    p.add_argument("opgaver", nargs="*", help="Exercise ids, e.g. opsporing.")
+    p.add_argument("--all", action="store_true", help="Every file in exercises/opgaver/.")
+    p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("grade", help="Grade hand-ins that are still pending (also done at server start).")
+    p.add_argument("--pending", action="store_true", help="Grade every pending hand-in.")
+    p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("links", help="Write a CSV of personal, signed links (name, e-mail, link).")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--roster", help="Staff list (.csv or .xlsx) with Navn and E-mail columns.")
+    g.add_argument("--demo", action="store_true", help="The fictional demo learners of Eksempel Kommune.")
+    p.add_argument("--demo-staff", type=int, default=200, help="How many demo learners (default 200).")
+    p.add_argument("--out", required=True, help="CSV file to write.")
+    p.add_argument("--base-url", help="Public address of the server (default RUSFOKUS_BASE_URL).")
+    p.set_defaults(func=cmd_links)

@@ -1,0 +1,55 @@
+"""Kernel side: hand answers to the server's grading queue over HTTP.
+
+The exercise app runs in a Voilà kernel on the server machine. It learns the
+learner from the signed cookie (``identity.current_learner``), then signs a
+short-lived token for the server, which verifies it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+
+from rusfokus import identity
+
+TIMEOUT = 90
+
+
+def server_url() -> str:
+    """Base URL of the server that runs this kernel (Voilà puts it in the environment)."""
+    ip = os.environ.get("VOILA_APP_IP") or "127.0.0.1"
+    if ip in ("0.0.0.0", "::", ""):
+        ip = "127.0.0.1"
+    if ":" in ip and not ip.startswith("["):
+        ip = f"[{ip}]"
+    port = os.environ.get("VOILA_APP_PORT") or os.environ.get("RUSFOKUS_PORT") or "8866"
+    base = os.environ.get("VOILA_BASE_URL") or "/"
+    return f"http://{ip}:{port}{base if base.endswith('/') else base + '/'}"
+
+
+def _call(method: str, path: str, email: str, body: dict | None = None, base: str | None = None) -> tuple[int, dict]:
+    token = identity.learner_token(email)
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
+    req = urllib.request.Request((base or server_url()) + path, data=data, method=method,
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            return resp.status, json.loads(resp.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, json.loads(exc.read().decode("utf-8"))
+        except ValueError:
+            return exc.code, {"status": "fejl", "fejl": "Serveren svarede ikke som ventet. Prøv igen om lidt."}
+    except (urllib.error.URLError, TimeoutError, OSError):
+        return 0, {"status": "fejl", "fejl": "Der er ingen forbindelse til serveren. Prøv igen om lidt."}
+
+
+def submit(email: str, opgave: str, answers: dict, base: str | None = None) -> tuple[int, dict]:
+    return _call("POST", "api/opgave/aflever", email, {"opgave": opgave, "svar": answers}, base)
+
+
+def status(email: str, opgave: str, base: str | None = None) -> tuple[int, dict]:
+    return _call("GET", f"api/opgave/status?opgave={opgave}", email, None, base)

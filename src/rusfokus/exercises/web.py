@@ -1,0 +1,161 @@
+"""HTTP routes of the exercises, mounted by `rusfokus serve` (see server/routes.py).
+
+- ``POST /api/opgave/aflever``  hand in answers; the exercise app's kernel
+  forwards the learner's signed token as ``Authorization: Bearer <token>``
+  (never a cookie: no cross-site request can submit for someone).
+- ``GET /api/opgave/status?opgave=<id>``  the learner's attempts and latest result.
+
+Responses are JSON; ``fejl`` holds a Danish message for the learner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import threading
+from pathlib import Path
+
+import tornado.web
+
+from rusfokus import identity
+
+from .course import BuildError
+from .grading import Grader, refresh_manual
+from .notebook import AnswerError
+from .schema import ExerciseError
+from .store import history
+
+log = logging.getLogger("rusfokus.exercises")
+MAX_BODY = 64 * 1024
+WAIT_SECONDS = 60.0
+NOT_READY = "Opgaven er ikke klar lige nu. Kontakt din nøgleperson."
+
+_graders: dict[Path, Grader] = {}
+_graders_lock = threading.Lock()
+
+
+def get_grader(course_dir: Path) -> Grader:
+    """The process' one grading queue for a course folder (created on first use)."""
+    course_dir = Path(course_dir).resolve()
+    with _graders_lock:
+        if course_dir not in _graders:
+            _graders[course_dir] = Grader(course_dir)
+        return _graders[course_dir]
+
+
+class _LearnerApi(tornado.web.RequestHandler):
+    def initialize(self, course_dir: Path):
+        self.course_dir = Path(course_dir)
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def check_xsrf_cookie(self):  # token in a header, not a cookie: no CSRF possible
+        return
+
+    def reply(self, status: int, body: dict) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+    def learner(self) -> str | None:
+        auth = self.request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.startswith("Bearer ") else None
+        try:
+            return identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+        except identity.IdentityError as exc:
+            self.reply(403, {"status": "fejl", "fejl": str(exc)})
+            return None
+
+
+class SubmitHandler(_LearnerApi):
+    async def post(self):
+        email = self.learner()
+        if email is None:
+            return
+        if len(self.request.body) > MAX_BODY:
+            return self.reply(413, {"status": "fejl", "fejl": "Din besvarelse er for stor til at blive gemt."})
+        try:
+            body = json.loads(self.request.body.decode("utf-8"))
+            opgave, answers = body["opgave"], body["svar"]
+            if not isinstance(opgave, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return self.reply(400, {"status": "fejl", "fejl": "Besvarelsen kunne ikke læses. Genindlæs siden og prøv igen."})
+        grader = get_grader(self.course_dir)
+        try:
+            attempt, future = grader.submit(email, opgave, answers)
+        except AnswerError as exc:
+            return self.reply(400, {"status": "fejl", "fejl": str(exc), "spoergsmaal": exc.question})
+        except (ExerciseError, BuildError) as exc:
+            log.error("hand-in refused for %s: %s", opgave, exc)
+            return self.reply(503, {"status": "fejl", "fejl": NOT_READY})
+        log.info("hand-in %s/%s %s queued", attempt.student, opgave, attempt.stamp)
+        try:
+            result = await asyncio.wait_for(asyncio.wrap_future(future), WAIT_SECONDS)
+        except Exception as exc:  # timeout or grading error: the attempt stays pending on disk
+            log.warning("hand-in %s/%s %s not graded yet: %s", attempt.student, opgave, attempt.stamp, exc)
+            return self.reply(202, {"status": "afventer", "stamp": attempt.stamp})
+        self.reply(200, {"status": "rettet", "stamp": attempt.stamp, "resultat": result})
+
+
+class StatusHandler(_LearnerApi):
+    def get(self):
+        email = self.learner()
+        if email is None:
+            return
+        opgave = self.get_query_argument("opgave", "")
+        if not opgave.replace("-", "").isalnum() or len(opgave) > 60:
+            return self.reply(400, {"status": "fejl", "fejl": "Ukendt opgave."})
+        rows = history(self.course_dir, email, opgave)
+        latest = next((r["result"] for r in reversed(rows) if r["result"]), None)
+        if latest and latest.get("pending_manual") and rows[-1]["result"] is latest:
+            latest = refresh_manual(self.course_dir, email, latest)
+        self.reply(200, {"status": "ok", "forsoeg": [
+            {"stamp": r["stamp"], "afventer": r["pending"],
+             "pct": r["result"]["pct"] if r["result"] else None,
+             "bestaaet": r["result"]["passed"] if r["result"] else None} for r in rows],
+            "seneste": latest})
+
+
+ADGANG_FEJL = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Linket virker ikke</title></head>
+<body><main><h1>Linket virker ikke</h1><p>{msg}</p>
+<p>Bed din nøgleperson om et nyt personligt link.</p></main></body></html>"""
+
+
+class AdgangHandler(tornado.web.RequestHandler):
+    """``/adgang/<token>``: a personal link. Verify, set the signed HttpOnly cookie, go to the book."""
+
+    def get(self, token: str):
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
+        try:
+            identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+        except identity.IdentityError as exc:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            return self.finish(ADGANG_FEJL.format(msg=html.escape(str(exc))))
+        self.set_cookie(identity.LEARNER_COOKIE, token, path="/", httponly=True, samesite="Lax",
+                        secure=self.request.protocol == "https", max_age=identity.LEARNER_MAX_AGE)
+        self.redirect("/")
+
+
+def routes(settings) -> list[tuple]:
+    kw = {"course_dir": Path(settings.course_dir)}
+    return [
+        (r"/api/opgave/aflever", SubmitHandler, kw),
+        (r"/api/opgave/status", StatusHandler, kw),
+        (r"/adgang/([^/]*)", AdgangHandler, {}),
+    ]
+
+
+def startup(settings) -> None:
+    """Called by `rusfokus serve` once the server runs: warm up and grade what is pending."""
+    grader = get_grader(Path(settings.course_dir))
+    grader.warm_up()
+    queued = grader.enqueue_pending()  # a crash or kill -9 leaves hand-ins pending on disk
+    if queued:
+        log.info("queued %d pending hand-in(s) for grading", len(queued))
