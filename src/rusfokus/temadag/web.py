@@ -1,0 +1,172 @@
+"""HTTP routes of the temadag kit: plain tornado handlers, small server-rendered pages.
+
+Mounted by ``rusfokus serve`` through ``rusfokus.server.routes.ROUTE_MODULES``.
+Pages live under ``/temadag/``, JSON under ``/api/temadag/``. Facilitator
+pages need the signed admin cookie; participants are identified by a signed
+``rf_temadag`` cookie set at check-in. Live updates use long-polling
+(``?since=<version>``), so 60 phones cost 60 idle connections, no kernels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import tornado.escape
+import tornado.template
+import tornado.web
+from tornado.locks import Condition
+
+from rusfokus import identity
+from rusfokus.db import session_scope
+from rusfokus.migrations import upgrade
+from rusfokus.temadag import store
+from rusfokus.temadag.live import LiveSession
+from rusfokus.temadag.questions import questions_for
+
+HERE = Path(__file__).parent
+PARTICIPANT_COOKIE = "rf_temadag"
+PARTICIPANT_MAX_AGE = 16 * 3600
+LONG_POLL_SECONDS = 25.0
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+
+
+class Hub:
+    """Process-wide state: settings, secret, clock, live sessions and their wake-up conditions."""
+
+    def __init__(self, settings, clock=time.time):
+        self.settings = settings
+        self.db_url = settings.db_url
+        self.secret = identity.load_secret(settings.secret_file)
+        self.clock = clock
+        self.sessions: dict[int, LiveSession] = {}
+        self.changed: dict[int, Condition] = {}
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock())
+
+    def live(self, row) -> LiveSession:
+        session = self.sessions.get(row.id)
+        if session is None:
+            session = self.sessions[row.id] = LiveSession(questions_for(list(store.modules_of(row))))
+            self.changed[row.id] = Condition()
+        return session
+
+    def notify(self, temadag_id: int) -> None:
+        cond = self.changed.get(temadag_id)
+        if cond is not None:
+            cond.notify_all()
+
+    async def wait(self, temadag_id: int, done, timeout: float = LONG_POLL_SECONDS) -> None:
+        """Wait until ``done()`` is true or the timeout passes (long-poll)."""
+        deadline = time.monotonic() + timeout
+        cond = self.changed[temadag_id]
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await cond.wait(timeout=dt.timedelta(seconds=left))
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    def initialize(self, hub: Hub):
+        self.hub = hub
+
+    def set_default_headers(self):
+        self.set_header("Content-Security-Policy", CSP)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Cache-Control", "no-store")
+
+    def check_xsrf_cookie(self):
+        """Own CSRF checks instead (see ``check_csrf`` and the JSON header check)."""
+
+    def get_template_path(self):
+        return str(HERE / "templates")
+
+    def create_template_loader(self, template_path):
+        # Always autoescape, whatever the hosting application's settings say.
+        return tornado.template.Loader(template_path, autoescape="xhtml_escape")
+
+    def db(self):
+        return session_scope(self.hub.db_url)
+
+    def render_page(self, template: str, **kw):
+        kw.setdefault("title", "Temadag")
+        self.render(template, **kw)
+
+    def write_json(self, data: dict, status: int = 200):
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(data, ensure_ascii=False, default=str))
+
+    def cookie_header(self) -> str:
+        return self.request.headers.get("Cookie", "")
+
+    # --- CSRF for HTML forms: a signed value bound to who is logged in -------------
+    def csrf_token(self, subject: str) -> str:
+        return identity.sign("temadag-csrf", subject, secret=self.hub.secret)
+
+    def check_csrf(self, subject: str) -> None:
+        try:
+            ok = identity.verify("temadag-csrf", self.get_body_argument("_csrf", ""),
+                                 max_age=PARTICIPANT_MAX_AGE, secret=self.hub.secret) == subject
+        except identity.IdentityError:
+            ok = False
+        if not ok:
+            raise tornado.web.HTTPError(403, reason="Formularen er udløbet. Genindlæs siden og prøv igen.")
+
+    def check_json_request(self) -> None:
+        """JSON POSTs need a header a cross-site form cannot set."""
+        if self.request.headers.get("X-Rusfokus") != "1":
+            raise tornado.web.HTTPError(403)
+
+    def write_error(self, status_code, **kwargs):
+        reason = self._reason if status_code != 500 else "Der skete en fejl på serveren. Prøv igen om lidt."
+        if self.request.path.startswith("/api/"):
+            self.finish(json.dumps({"fejl": reason}, ensure_ascii=False))
+        else:
+            self.render_page("fejl.html", title="Fejl", message=reason)
+
+
+class AdminMixin:
+    def admin(self) -> str | None:
+        try:
+            return identity.admin_from_cookie_header(self.cookie_header(), secret=self.hub.secret)
+        except identity.IdentityError:
+            return None
+
+    def require_admin(self) -> str:
+        user = self.admin()
+        if user is None:
+            if self.request.path.startswith("/api/"):
+                raise tornado.web.HTTPError(401, reason="Log ind som facilitator.")
+            self.redirect("/login?next=" + tornado.escape.url_escape(self.request.uri))
+            raise tornado.web.Finish()
+        return user
+
+
+def participant_of(handler: BaseHandler, temadag_id: int) -> int | None:
+    """The checked-in participant id for this temadag, from the signed cookie."""
+    token = identity.cookie_value(handler.cookie_header(), PARTICIPANT_COOKIE)
+    try:
+        value = identity.verify("temadag-deltager", token, max_age=PARTICIPANT_MAX_AGE, secret=handler.hub.secret)
+        tid, pid = (int(x) for x in value.split(":"))
+    except (identity.IdentityError, ValueError):
+        return None
+    return pid if tid == temadag_id else None
+
+
+def routes(settings, hub: Hub | None = None) -> list[tuple]:
+    from rusfokus.temadag import web_admin, web_participant
+
+    upgrade(settings.db_url)
+    hub = hub or Hub(settings)
+    kw = {"hub": hub}
+    return [
+        (r"/temadag/static/(.*)", tornado.web.StaticFileHandler, {"path": str(HERE / "static")}),
+        *[(pattern, handler, kw) for pattern, handler in web_participant.ROUTES + web_admin.ROUTES],
+    ]

@@ -1,0 +1,192 @@
+"""Facilitator pages (admin login): planning, årshjul, exports, tick list, projector, live control."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import urlsplit
+
+import tornado.web
+
+from rusfokus.temadag import codes, planning, store
+from rusfokus.temadag.live import LiveError
+from rusfokus.temadag.questions import MODULES
+from rusfokus.temadag.web import AdminMixin, BaseHandler
+
+
+class AdminBase(AdminMixin, BaseHandler):
+    def row_or_404(self, session, temadag_id):
+        row = store.get(session, temadag_id)
+        if row is None:
+            raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
+        return row
+
+    def public_base(self) -> str:
+        """Address phones use: RUSFOKUS_BASE_URL unless it is a loopback default."""
+        base = self.hub.settings.base_url.rstrip("/")
+        if urlsplit(base).hostname in (None, "127.0.0.1", "localhost", "::1"):
+            return f"{self.request.protocol}://{self.request.host}"
+        return base
+
+
+class AdminListHandler(AdminBase):
+    def _page(self, user, error=None, values=None, status=200):
+        today = self.hub.now().date()
+        try:
+            year = int(self.get_query_argument("aar", str(today.year)))
+        except ValueError:
+            year = today.year
+        with self.db() as session:
+            plans = store.list_plans(session)
+        self.set_status(status)
+        self.render_page("admin_list.html", title="Temadage og årshjul", year=year, today=today,
+                         months=planning.aarshjul(plans, year, today), modules=MODULES,
+                         durations=planning.DURATIONS, error=error, values=values or {},
+                         csrf=self.csrf_token(f"admin:{user}"))
+
+    def get(self):
+        self._page(self.require_admin())
+
+    def post(self):
+        user = self.require_admin()
+        self.check_csrf(f"admin:{user}")
+        raw = {k: self.get_body_argument(k, "") for k in
+               ("title", "date", "start", "duration_min", "place", "facilitator", "facilitator_email",
+                "institutions")}
+        raw["modules"] = self.get_body_arguments("modules")
+        raw["counts_toward_module"] = self.get_body_argument("counts_toward_module", "")
+        try:
+            plan = planning.validate_plan(raw)
+        except planning.PlanningError as exc:
+            return self._page(user, exc, raw, 400)
+        with self.db() as session:
+            row = store.create(session, plan, user, self.hub.now())
+            new_id = row.id
+        self.redirect(f"/temadag/admin/{new_id}")
+
+
+class ExportHandler(AdminBase):
+    def get(self, kind):
+        self.require_admin()
+        today = self.hub.now().date()
+        year = self.get_query_argument("aar", "")
+        with self.db() as session:
+            plans = store.list_plans(session, int(year) if year.isdigit() else None)
+        name = f"temadage-{year or 'alle'}"
+        if kind == "xlsx":
+            self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            data = planning.export_xlsx(plans, today)
+        else:
+            self.set_header("Content-Type", "text/calendar; charset=utf-8")
+            host = urlsplit(self.public_base()).hostname or "rusfokus"
+            data = planning.export_ics(plans, host, dt.datetime.now(dt.UTC)).encode("utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{name}.{kind}"')
+        self.finish(data)
+
+
+class AdminDetailHandler(AdminBase):
+    def get(self, temadag_id):
+        user = self.require_admin()
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            plan = store.to_plan(row)
+            people = store.participants(session, row.id)
+            checked = {p.person_id for p in people}
+            roster = [(p.id, p.name, p.email, p.institution.name) for p in store.roster(session, row)
+                      if p.id not in checked]
+            participants = [(p.id, p.name, p.email, store.METHODS.get(p.method, p.method),
+                             p.checked_in_at.strftime("%H:%M")) for p in people]
+            summary = store.evaluation_summary(session, row.id)
+        self.render_page("admin_detail.html", title=plan.title, plan=plan, modules=MODULES,
+                         participants=participants, roster=roster, summary=summary,
+                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(f"admin:{user}"))
+
+
+class TickHandler(AdminBase):
+    """The facilitator's list: tick someone in (person_id) or remove a mistaken check-in (fjern)."""
+
+    def post(self, temadag_id):
+        user = self.require_admin()
+        self.check_csrf(f"admin:{user}")
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            remove = self.get_body_argument("fjern", "")
+            if remove.isdigit():
+                store.uncheck(session, row, int(remove))
+            else:
+                person_id = self.get_body_argument("person_id", "")
+                person = session.get(store.Person, int(person_id)) if person_id.isdigit() else None
+                if person is None:
+                    raise tornado.web.HTTPError(400, reason="Vælg en person fra listen.")
+                store.check_in(session, row, person, "liste", self.hub.now(),
+                               self.hub.settings.certificate_months)
+            tid = row.id
+        self.redirect(f"/temadag/admin/{tid}#deltagere")
+
+
+class ProjectorHandler(AdminBase):
+    def get(self, temadag_id):
+        self.require_admin()
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            title, tid = row.title, row.id
+        self.render_page("skaerm.html", title=title, temadag_id=tid)
+
+
+class CodeApiHandler(AdminBase):
+    """Current check-in code, its QR code (SVG) and how many have checked in."""
+
+    def get(self, temadag_id):
+        self.require_admin()
+        now = self.hub.clock()
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            tid = row.id
+            count = len(store.participants(session, tid))
+        code = codes.current_code(self.hub.secret, tid, now)
+        url = f"{self.public_base()}/temadag/ind?kode={code.code}"
+        self.write_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
+                         "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count})
+
+
+class ProjectorStateHandler(AdminBase):
+    """Long-poll for the projector: returns when anything (also a new answer) changed after ``since``."""
+
+    async def get(self, temadag_id):
+        self.require_admin()
+        with self.db() as session:
+            live = self.hub.live(self.row_or_404(session, temadag_id))
+            tid = int(temadag_id)
+        try:
+            since = int(self.get_query_argument("since", "-1"))
+        except ValueError:
+            since = -1
+        await self.hub.wait(tid, lambda: live.answers_version != since)
+        if not self.request.connection.stream.closed():
+            self.write_json(live.projector_view())
+
+
+class ControlHandler(AdminBase):
+    def post(self, temadag_id):
+        self.require_admin()
+        self.check_json_request()
+        with self.db() as session:
+            live = self.hub.live(self.row_or_404(session, temadag_id))
+        try:
+            live.act(str(json.loads(self.request.body or b"{}").get("action", "")))
+        except (LiveError, ValueError, AttributeError) as exc:
+            return self.write_json({"fejl": str(exc) if isinstance(exc, LiveError) else "Ugyldig handling."}, 400)
+        self.hub.notify(int(temadag_id))
+        self.write_json(live.projector_view())
+
+
+ROUTES = [
+    (r"/temadag/admin/?", AdminListHandler),
+    (r"/temadag/admin/eksport\.(xlsx|ics)", ExportHandler),
+    (r"/temadag/admin/(\d+)", AdminDetailHandler),
+    (r"/temadag/admin/(\d+)/afkryds", TickHandler),
+    (r"/temadag/admin/(\d+)/skaerm", ProjectorHandler),
+    (r"/api/temadag/(\d+)/kode", CodeApiHandler),
+    (r"/api/temadag/(\d+)/skaerm", ProjectorStateHandler),
+    (r"/api/temadag/(\d+)/styr", ControlHandler),
+]
