@@ -1,0 +1,83 @@
+# rusfokus: the Makefile is the interface. `make run` and `make test` set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8866
+ONLY ?=
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install assets system-deps book data run serve test test-fast bench lint format clean
+
+help:
+	@echo "make run      install, build the book, load demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test     install (incl. chromium, postgresql) and run every test"
+	@echo "make book     build the book into _build/html (warnings are errors)"
+	@echo "make serve    serve what is built"
+	@echo "make bench    benchmarks -> bench-results.json (ONLY=P1 for one)"
+	@echo "make lint     ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+assets/ipywidgets/embed-amd.js: node_modules/.package-lock.json
+	mkdir -p assets/ipywidgets
+	cp node_modules/requirejs/require.js node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js assets/ipywidgets/
+	cp node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} assets/ipywidgets/
+	@touch $@
+
+assets: assets/ipywidgets/embed-amd.js
+
+# Debian packages the tests use: a real browser and a real PostgreSQL server.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+book: install assets
+	$(BIN)/python -m rusfokus.book
+
+data: install
+	$(BIN)/rusfokus check --no-book
+	-@$(BIN)/rusfokus demo load --if-empty 2>/dev/null || true
+	-@$(BIN)/rusfokus opgave build --all 2>/dev/null || true
+
+run: book data
+	$(BIN)/rusfokus serve --port $(PORT)
+
+serve: install
+	$(BIN)/rusfokus serve --port $(PORT)
+
+test: install assets system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: install assets
+	$(BIN)/python -m pytest -q -m "not browser and not postgres and not slow"
+
+bench: install assets system-deps
+	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY),)
+
+lint: install
+	$(BIN)/ruff check src tests bench widgets
+
+format: install
+	$(BIN)/ruff format src tests bench widgets
+
+clean:
+	rm -rf _build bench-results.json exercises/release exercises/submitted exercises/autograded exercises/feedback exercises/source exercises/gradebook.db

@@ -1,0 +1,66 @@
+"""Signed identities: only values signed with the server's key are trusted."""
+
+import os
+import stat
+
+import pytest
+
+from rusfokus import identity
+from rusfokus.identity import IdentityError, InvalidToken, learner_token, sign, verify
+
+KEY = b"k" * 64
+
+
+def test_round_trip_and_kind_separation():
+    token = learner_token(" Anna.Hansen@Eksempel.example ", secret=KEY)
+    assert verify("learner", token, secret=KEY) == "anna.hansen@eksempel.example"
+    with pytest.raises(InvalidToken):
+        verify("admin", token, secret=KEY)
+
+
+def test_tampered_or_foreign_tokens_are_refused():
+    token = learner_token("a@b.example", secret=KEY)
+    body, mac = token.split(".")
+    forged = sign("learner", "boss@b.example", secret=b"x" * 64)
+    for bad in (forged, body + "." + mac[:-2] + "AA", body[:-1] + "x." + mac, "", None, "a.b.c", "learner=a@b.example"):
+        with pytest.raises(InvalidToken):
+            verify("learner", bad, secret=KEY)
+
+
+def test_expiry():
+    token = sign("checkin", "temadag-1", secret=KEY, now=1000)
+    assert verify("checkin", token, max_age=300, secret=KEY, now=1200) == "temadag-1"
+    with pytest.raises(InvalidToken, match="udløbet"):
+        verify("checkin", token, max_age=300, secret=KEY, now=1301)
+
+
+def test_secret_is_created_private_and_stable(tmp_path):
+    path = tmp_path / "var" / "secret.key"
+    first = identity.load_secret(path)
+    assert len(first) >= 32 and identity.load_secret(path) == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_current_learner_reads_only_signed_cookie(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    from rusfokus.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        monkeypatch.setenv("HTTP_COOKIE", "rf_learner=anna@eksempel.example")
+        with pytest.raises(IdentityError):
+            identity.current_learner()
+        monkeypatch.delenv("HTTP_COOKIE")
+        with pytest.raises(IdentityError, match="personlige link"):
+            identity.current_learner()
+        token = learner_token("anna@eksempel.example")
+        monkeypatch.setenv("HTTP_COOKIE", f"other=1; rf_learner={token}")
+        assert identity.current_learner() == "anna@eksempel.example"
+        assert not identity.is_admin()
+        monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}")
+        assert identity.current_admin() == "konsulent" and identity.is_admin()
+        monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
+        assert identity.current_learner() == "hubuser"
+    finally:
+        get_settings.cache_clear()
