@@ -1,0 +1,85 @@
+"""The henvisningsguide app: ipywidgets wired to :mod:`rusfokus.henvisning`."""
+
+from __future__ import annotations
+
+import logging
+
+import ipywidgets as widgets
+
+from .app_guard import guarded, show_error
+from .henvisning import QUESTIONS, HenvisningError, Vejledning, guide, situation
+from .kommune import Kommune, KommuneError, load_kommune
+from .widgets_common import esc, styled_root
+
+log = logging.getLogger("rusfokus.apps")
+
+NO_KOMMUNE = ("Kommunens kontaktoplysninger kunne ikke indlæses. "
+              "Spørg din leder, hvem du skal kontakte. Rådene og reglerne herunder gælder stadig.")
+
+
+class HenvisningApp(widgets.VBox):
+    """Five questions (RadioButtons; question 5 only for an adult) -> what to do, whom to call, the rules."""
+
+    def __init__(self, kommune: Kommune | None = None) -> None:
+        self.errors = widgets.Output()
+        self.kommune = kommune
+        self.questions = {
+            key: widgets.RadioButtons(options=[(label, value) for value, label in options.items()], value=None,
+                                      description=text, layout=widgets.Layout(width="auto"),
+                                      style={"description_width": "initial"})
+            for key, text, options in QUESTIONS
+        }
+        self.result = widgets.HTML()
+        intro = widgets.HTML(
+            "<h2>Henvisningsguide</h2>"
+            "<p>Svar på nogle få spørgsmål om situationen.</p>"
+            "<p>Så får du at vide, hvad du kan gøre nu, hvem du kan kontakte, og hvilke regler der gælder.</p>"
+            "<p>Guiden erstatter ikke din leder eller jeres lokale retningslinjer.</p>"
+        )
+        for q in self.questions.values():
+            q.observe(self._update, names="value")
+        super().__init__([styled_root([intro, *self.questions.values(), self.errors, self.result], "Henvisningsguide")])
+        if self.kommune is None:
+            try:
+                self.kommune = load_kommune()
+            except KommuneError as exc:
+                log.error("henvisningsguide: cannot load kommune.yml: %s", exc)
+        self._update()
+
+    @property
+    def answers(self) -> dict:
+        return {key: q.value for key, q in self.questions.items()}
+
+    @guarded()
+    def _update(self, _change=None) -> None:
+        boern = self.questions["boern"]
+        boern.layout.display = None if self.questions["hvem"].value == "voksen" else "none"
+        if self.kommune is None:
+            show_error(self.errors, NO_KOMMUNE)
+        try:
+            sit = situation(self.answers)
+        except HenvisningError as exc:
+            self.result.value = f'<div role="status" aria-live="polite"><p>{esc(exc)}</p></div>'
+            return
+        self.result.value = render(guide(sit, self.kommune))
+
+
+def render(v: Vejledning) -> str:
+    parts = ['<div role="status" aria-live="polite" data-rf="henvisning-result">']
+    if v.nu:
+        parts.append("<h3>Det kan du gøre nu</h3><ol data-rf='nu'>"
+                     + "".join(f"<li>{esc(s)}</li>" for s in v.nu) + "</ol>")
+    if v.kontakter:
+        items = []
+        for c in v.kontakter:
+            phone = f" Telefon: <strong>{esc(c.telefon)}</strong>." if c.telefon else ""
+            items.append(f"<li><strong>{esc(c.navn)}</strong>.{phone} {esc(c.tekst)}</li>")
+        parts.append("<h3>Hvem kan du kontakte?</h3><ul data-rf='kontakter'>" + "".join(items) + "</ul>")
+    parts.append("<h3>Regler, der gælder</h3><dl data-rf='regler'>"
+                 + "".join(f"<dt><strong>{esc(r.ref)}</strong></dt><dd>{esc(r.tekst)}</dd>" for r in v.regler)
+                 + "</dl></div>")
+    return "".join(parts)
+
+
+def build_app() -> HenvisningApp:
+    return HenvisningApp()
