@@ -1,0 +1,357 @@
+"""Content of modules 1 (Opsporing) and 2 (Bekymringssamtalen), checked in the BUILT book.
+
+What a rusmiddelcenter consultant would check before signing off: the current
+facts are stated, no withdrawn fact is presented as current, every figure and
+legal reference is on the module's Kilder page, the apps and the municipality's
+data are embedded, each faggruppe has its case, learners see no Python, and
+the text is plain (LIX).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = ("01-opsporing", "02-bekymringssamtale")
+FAGGRUPPER = {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling"}
+
+# Withdrawn facts (fagligt-grundlag.md): old SST limits, old paragraphs, old child count.
+WITHDRAWN = [
+    re.compile(r"\b14\s*(?:/|og|-)\s*21\b"),
+    re.compile(r"\b7\s*(?:/|og|-)\s*14\b"),
+    re.compile(r"\b(?:7|14|21) genstande (?:om|pr\.?|per|i) ugen", re.I),
+    re.compile(r"\bstop før 5", re.I),
+    re.compile(r"(?:høj|lav)risikogrænse", re.I),
+    re.compile(r"(?:serviceloven|SEL)\s*§\s*(?:153|50)\b", re.I),
+    re.compile(r"§\s*153\b"),
+    re.compile(r"§\s*50\b"),
+    re.compile(r"\b122[.\s]?000\b"),
+]
+# A sentence that mentions a withdrawn fact must say that it is history.
+HISTORY = re.compile(
+    r"indtil 20(?:22|24)|før 2024|tidligere|gælder ikke længere|ikke længere gælder|"
+    r"gamle|ældre|ophævet|fra 2008|2008",
+    re.I,
+)
+EMBEDS = {
+    "01-opsporing/genstande": ("genstande", None),
+    "01-opsporing/audit-c": ("audit-c", None),
+    "01-opsporing/henvisning": ("henvisning", None),
+    "01-opsporing/test-din-viden": ("opgave", "opsporing"),
+    "02-bekymringssamtale/simulator": ("samtale", None),
+    "02-bekymringssamtale/test-din-viden": ("opgave", "bekymringssamtale"),
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def toc_pages(module: str) -> list[str]:
+    """Page names of one module, in _toc.yml order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    prefix = f"modules/{module}/"
+    return [f.removeprefix(prefix) for f in files if f.startswith(prefix)]
+
+
+@cache
+def soup_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def article(path: Path) -> BeautifulSoup:
+    art = soup_of(path).find("article")
+    assert art is not None, f"{path}: no <article> in the built page"
+    return art
+
+
+def visible_text(path: Path) -> str:
+    art = BeautifulSoup(str(article(path)), "html.parser")
+    for tag in art.find_all(["script", "style", "template"]):
+        tag.decompose()
+    return re.sub(r"[ \t\r\f\v]+", " ", art.get_text("\n"))
+
+
+def sentences(text: str) -> list[str]:
+    """Split visible text into sentences (also at line breaks: list items, table cells)."""
+    out = []
+    for block in re.split(r"\n\s*", text):
+        out += [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ\"„])", block) if s.strip()]
+    return out
+
+
+def withdrawn_as_current(text: str) -> list[str]:
+    """Sentences that state a withdrawn fact without saying it is history."""
+    return [
+        s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)
+    ]
+
+
+def lix(blocks: list[str]) -> float:
+    words, n_sent = [], 0
+    for block in blocks:
+        ws = [w for w in re.findall(r"[\wÆØÅæøå§%-]+", block) if re.search(r"[A-Za-zÆØÅæøå]", w)]
+        if not ws:
+            continue
+        words += ws
+        n_sent += max(1, len(re.findall(r"[.!?:]+(?=\s|$|[\"”»)])", block)))
+    long_words = sum(1 for w in words if len(w) > 6)
+    return len(words) / n_sent + 100 * long_words / len(words)
+
+
+def body_blocks(path: Path) -> list[str]:
+    art = BeautifulSoup(str(article(path)), "html.parser")
+    for tag in art.find_all(["script", "style", "table"]):
+        tag.decompose()
+    for tag in art.select(".rf-app, .rf-kommune"):
+        tag.decompose()
+    return [
+        el.get_text(" ", strip=True) for el in art.find_all(["p", "li"]) if not el.find(["p", "li"])
+    ]
+
+
+def page(built_book: Path, name: str) -> Path:
+    path = Path(built_book) / "modules" / f"{name}.html"
+    assert path.is_file(), f"{name}.html was not built"
+    return path
+
+
+def module_pages(built_book: Path, module: str) -> list[Path]:
+    return [page(built_book, f"{module}/{p}") for p in toc_pages(module)]
+
+
+# ---------------------------------------------------------------- the helpers themselves
+
+
+def test_withdrawn_fact_checker_flags_current_use_and_allows_history():
+    assert withdrawn_as_current("Sundhedsstyrelsen anbefaler højst 14/21 genstande om ugen.")
+    assert withdrawn_as_current("Du skal underrette efter serviceloven § 153.")
+    assert withdrawn_as_current("122.000 børn vokser op med alkoholproblemer.")
+    assert withdrawn_as_current("Mænd bør højst drikke 21 genstande om ugen.")
+    assert not withdrawn_as_current("Indtil 2022 var grænsen 14/21 genstande om ugen for mænd.")
+    assert not withdrawn_as_current("Før 2024 stod pligten i serviceloven § 153.")
+    assert not withdrawn_as_current("Behandlingen starter inden for 14 dage.")
+
+
+def test_lix_of_plain_and_heavy_text():
+    assert lix(["Du ser det.", "Du taler med hende.", "Du ringer."]) < 20
+    heavy = [
+        "Underretningsforpligtelsens anvendelsesområde forudsætter sagsbehandlingsmæssige vurderinger, "
+        "hvorefter kommunalbestyrelsens forvaltningsmæssige kompetencefordeling konkretiseres."
+    ]
+    assert lix(heavy) > 60
+
+
+# ---------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_page_is_in_the_toc_and_built(built_book, module):
+    sources = sorted(p.stem for p in (ROOT / "modules" / module).glob("*.md"))
+    assert sorted(toc_pages(module)) == sources
+    for path in module_pages(built_book, module):
+        assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_starts_with_index_and_ends_with_opsummering_test_and_kilder(built_book, module):
+    pages = toc_pages(module)
+    assert pages[0] == "index"
+    assert pages[-3:] == ["opsummering", "test-din-viden", "kilder"]
+    index = visible_text(page(built_book, f"{module}/index"))
+    headings = [
+        h.get_text(strip=True).rstrip("#")
+        for h in article(page(built_book, f"{module}/index")).find_all("h2")
+    ]
+    for heading in ("Læringsmål", "Tid", "Forudsætninger"):
+        assert heading in headings
+    assert re.search(r"cirka 45 minutter", index)
+    links = [a.get("href", "") for a in article(page(built_book, f"{module}/index")).find_all("a")]
+    assert any(h.split("#")[0].endswith("kilder.html") for h in links), (
+        "index must link to the Kilder page"
+    )
+
+
+# ---------------------------------------------------------------- facts
+
+
+def test_module1_states_the_current_facts(built_book):
+    genstande = visible_text(page(built_book, "01-opsporing/genstande"))
+    assert "højst drikke 10 genstande om ugen" in genstande
+    assert "højst drikke 4 genstande på samme dag" in genstande
+    assert "12 gram ren alkohol" in genstande
+    assert "Intet alkoholforbrug er risikofrit" in genstande
+
+    audit = visible_text(page(built_book, "01-opsporing/audit-c"))
+    assert "mellem 0 og 12 point" in audit
+    assert "fra 0 til 4 point" in audit
+    assert "ingen dansk officiel grænse" in audit
+    for source in ("Bush", "1998", "Bradley", "2003"):
+        assert source in audit
+
+    henvisning = visible_text(page(built_book, "01-opsporing/henvisning"))
+    assert "sundhedsloven § 141" in henvisning
+    assert "senest 14 dage" in henvisning
+    assert "anonym, hvis borgeren ønsker det" in henvisning
+    assert "serviceloven § 101" in henvisning
+
+    tavshed = visible_text(page(built_book, "01-opsporing/tavshedspligt"))
+    assert "Barnets Lov § 133" in tavshed
+    assert "Underretningspligten er din egen" in tavshed
+    assert "selvom din leder er uenig" in tavshed
+    assert "Barnets Lov § 20" in tavshed
+
+    hvorfor = visible_text(page(built_book, "01-opsporing/hvorfor"))
+    assert "109.000 børn" in hvorfor
+
+
+def test_module2_states_the_current_facts(built_book):
+    henv = visible_text(page(built_book, "02-bekymringssamtale/henvisning-opfoelgning"))
+    assert "senest 14 dage" in henv and "sundhedsloven § 141" in henv
+    assert "anonym, hvis borgeren ønsker det" in henv
+    underretning = visible_text(page(built_book, "02-bekymringssamtale/underretning"))
+    assert "Barnets Lov § 133" in underretning
+    assert "Underretningspligten er personlig" in underretning
+    assert "inden for 24 timer" in underretning
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_withdrawn_fact_is_stated_as_current(built_book, module):
+    bad = {p.name: withdrawn_as_current(visible_text(p)) for p in module_pages(built_book, module)}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_figure_and_paragraph_is_on_the_kilder_page(built_book, module):
+    kilder = visible_text(page(built_book, f"{module}/kilder"))
+    kilder_paragraphs = set(re.findall(r"§\s*(\d+)", kilder))
+    missing = {}
+    for path in module_pages(built_book, module):
+        text = visible_text(path)
+        refs = set(re.findall(r"§\s*(\d+)", text)) - kilder_paragraphs
+        figures = {f for f in re.findall(r"\b\d{1,3}(?:\.\d{3})+\b", text) if f not in kilder}
+        percents = {p for p in re.findall(r"\b\d+(?:,\d+)? %", text) if p not in kilder}
+        if refs or figures or percents:
+            missing[path.name] = sorted(refs | figures | percents)
+    assert missing == {}
+
+
+# ---------------------------------------------------------------- apps, kommune data, cases
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDS))
+def test_apps_are_embedded_on_the_right_pages(built_book, name):
+    app, opgave = EMBEDS[name]
+    embeds = article(page(built_book, name)).select(".rf-app")
+    assert [e["data-app"] for e in embeds] == [app]
+    src = embeds[0]["data-src"]
+    assert src.startswith(f"/voila/render/{app}/index.ipynb")
+    assert (ROOT / "widgets" / app / "index.ipynb").is_file()
+    if opgave:
+        assert src.endswith(f"?opgave={opgave}")
+        assert (ROOT / "exercises" / "opgaver" / f"{opgave}.yml").is_file()
+
+
+def test_municipal_offers_and_contacts_come_from_kommune_yml(built_book):
+    k = yaml.safe_load((ROOT / "kommune.yml").read_text(encoding="utf-8"))
+    henv = visible_text(page(built_book, "01-opsporing/henvisning"))
+    assert k["kommune"] in henv
+    for tilbud in k["tilbud"]:
+        assert tilbud["navn"] in henv
+    assert k["rusmiddelcenter"]["telefon"] in henv
+    underretning = visible_text(page(built_book, "02-bekymringssamtale/underretning"))
+    assert k["boernefamilie"]["telefon"] in underretning
+    for module in MODULES:
+        for path in module_pages(built_book, module):
+            assert "{{" not in visible_text(path), f"{path.name}: unreplaced substitution"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_cases_one_per_faggruppe_with_reflection_questions(built_book, module):
+    art = article(page(built_book, f"{module}/cases"))
+    labels = art.select(".sd-tab-label")
+    assert {lab.get("data-sync-group") for lab in labels} == {"faggruppe"}
+    assert {lab.get("data-sync-id") for lab in labels} == FAGGRUPPER
+    contents = art.select(".sd-tab-content")
+    assert len(contents) == len(FAGGRUPPER)
+    for content in contents:
+        questions = content.find("ol")
+        assert questions is not None and len(questions.find_all("li")) >= 3
+        assert all(li.get_text().strip().endswith("?") for li in questions.find_all("li"))
+        assert content.find("details") is not None, "each case has 'Forslag til refleksion'"
+    # The index lets the learner pick a faggruppe with the same keys (remembered by sphinx-design).
+    index_labels = article(page(built_book, f"{module}/index")).select(".sd-tab-label")
+    assert {lab.get("data-sync-id") for lab in index_labels} == FAGGRUPPER
+
+
+# ---------------------------------------------------------------- what learners see
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_visible_python(built_book, module):
+    for path in module_pages(built_book, module):
+        art = article(path)
+        assert not art.select(
+            ".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"
+        ), path.name
+        text = visible_text(path)
+        for pattern in (
+            r"^\s*import \w",
+            r"^\s*from \w+ import",
+            r"^\s*def \w+\(",
+            r"Traceback",
+            r"\bNone\b",
+        ):
+            assert not re.search(pattern, text, re.M), f"{path.name}: {pattern}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_plain_danish_lix_at_most_45(built_book, module):
+    scores = {
+        p.name: round(lix(body_blocks(p)), 1)
+        for p in module_pages(built_book, module)
+        if p.stem != "kilder"
+    }
+    assert {k: v for k, v in scores.items() if v > 45} == {}
+
+
+# ---------------------------------------------------------------- sources (no build needed)
+
+_SENTENCE_END = re.compile(r"(?<!\bm\.fl)(?<!\bkl)(?<!\bfx)[.!?](?:\*\*)?\s+(?=\*\*|[A-ZÆØÅ])")
+
+
+def _outside_quotes(line: str) -> str:
+    return re.sub(r'"[^"]*"', '""', line)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_markdown_one_sentence_per_line(module):
+    bad = []
+    for md in sorted((ROOT / "modules" / module).glob("*.md")):
+        if md.stem == "kilder":
+            continue
+        for no, line in enumerate(md.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith(("|", "#", ":", "```", ">")):
+                continue
+            body = re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line)
+            if _SENTENCE_END.search(_outside_quotes(body)):
+                bad.append(f"{md.name}:{no}: {line[:80]}")
+    assert bad == []
