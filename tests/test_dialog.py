@@ -274,3 +274,88 @@ def test_yaml_dump_of_shipped_case_roundtrips(tmp_path):
     data2["id"] = "kopi"
     (tmp_path / "kopi.yml").write_text(yaml.safe_dump(data2, allow_unicode=True), encoding="utf-8")
     assert load_case(tmp_path / "kopi.yml").id == "kopi"
+
+
+# --- widget ---------------------------------------------------------------
+
+def test_widget_runs_a_whole_case_by_clicks():
+    from rusfokus.dialog.widget import SamtaleApp
+
+    app = SamtaleApp(CASES_DIR)
+    assert app.errors.outputs == ()
+    assert app.picker.description == "Vælg case" and len(app.picker.options) >= 2
+    app.picker.value = "paedagog-afhentning"
+    app.start_button.click()
+    assert "Lene" in app.scene.value and "Valg 1" in app.scene.value
+    steps = 0
+    while app.choices.children:
+        buttons = app.choices.children
+        assert len(buttons) >= 2 and all(b.description for b in buttons)
+        best = next(i for i, c in enumerate(app.session.node.valg) if c.vurdering == "god")
+        buttons[best].click()
+        assert "Godt valg" in app.feedback.value and all(b.disabled for b in buttons)
+        buttons[0].click()  # a second click is ignored
+        assert len(app.session.history) == steps + 1
+        app.next_button.click()
+        steps += 1
+    assert steps >= 6
+    assert 'data-rf="summary">Du traf' in app.scene.value and f"{steps} gode valg ud af {steps}" in app.scene.value
+    assert "Intet. Du traf gode valg hele vejen." in app.scene.value
+    assert app.restart_button.layout.display is None
+    app.restart_button.click()
+    assert app.session.history == [] and "Valg 1" in app.scene.value
+
+
+def test_widget_feedback_for_a_poor_choice_and_escaping(tmp_path):
+    from rusfokus.dialog.widget import SamtaleApp
+
+    data = minimal()
+    data["titel"] = "<b>Mini</b>"
+    data["noder"]["a"]["valg"][1]["feedback"] = "Ikke <script>alert(1)</script> godt."
+    (tmp_path / "mini.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    app = SamtaleApp(tmp_path)
+    app.start_button.click()
+    assert "&lt;b&gt;Mini&lt;/b&gt;" in app.scene.value
+    app.choices.children[1].click()
+    assert "Uheldigt valg" in app.feedback.value
+    assert "<script>" not in app.feedback.value and "&lt;script&gt;" in app.feedback.value
+
+
+def test_widget_reports_broken_files_in_danish(tmp_path, caplog):
+    from rusfokus.dialog.widget import SamtaleApp
+
+    (tmp_path / "god.yml").write_text(yaml.safe_dump(minimal()), encoding="utf-8")
+    (tmp_path / "skadet.yml").write_text("id: x\nnoder: {}\n", encoding="utf-8")
+    app = SamtaleApp(tmp_path)
+    (out,) = app.errors.outputs
+    assert out["data"]["text/plain"] == "Nogle cases kan ikke vises, fordi filen har fejl: skadet.yml."
+    assert "samtalesimulator: skadet.yml" in caplog.text
+    assert [o[1] for o in app.picker.options] == ["mini"]
+
+    empty = SamtaleApp(tmp_path / "findes-ikke")
+    assert empty.start_button.disabled
+    assert "ingen cases" in empty.errors.outputs[0]["data"]["text/plain"]
+
+
+def test_faggruppe_must_be_known():
+    data = minimal()
+    data["faggruppe"] = "politi"
+    assert [e for e in errors_of(data) if e[1] == "faggruppe" and "must be one of" in e[2]]
+
+
+# --- CLI ------------------------------------------------------------------
+
+def test_cli_checks_cases(tmp_path, capsys):
+    from rusfokus.cli import main
+
+    assert main(["samtaler", str(CASES_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("OK ") == len(list(CASES_DIR.glob("*.yml")))
+    data = minimal()
+    data["noder"]["b"]["valg"][0]["gaa_til"] = "ingen"
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["samtaler", str(bad)]) == 1
+    assert "ERROR bad.yml, line" in capsys.readouterr().out
+    assert main(["samtaler", str(tmp_path / "missing.yml")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err

@@ -15,6 +15,7 @@ FEATURES = [
     "rusfokus.progress.cli",
     "rusfokus.temadag.cli",
     "rusfokus.mi.cli",
+    "rusfokus.dialog.cli",
 ]
 
 

@@ -19,6 +19,7 @@ import yaml
 from ..yamlutil import DataFileError, Where, load_yaml
 
 RATINGS = ("god", "delvis", "uheldig")
+FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling")
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 CASE_KEYS = {"id", "titel", "faggruppe", "rolle", "intro", "start", "noder"}
 NODE_KEYS = {"tekst", "valg", "slut"}
@@ -193,6 +194,8 @@ def validate(data: object, source: str) -> list[DialogError]:
     for key in ("id", "titel", "faggruppe", "rolle", "intro", "start"):
         if not _text(data.get(key)):
             errors.append(DialogError(source, None, key, "missing or empty text"))
+    if _text(data.get("faggruppe")) and data["faggruppe"] not in FAGGRUPPER:
+        errors.append(DialogError(source, None, "faggruppe", f"must be one of {', '.join(FAGGRUPPER)}, got {data['faggruppe']!r}"))
     if _text(data.get("id")) and not NODE_ID.match(data["id"]):
         errors.append(DialogError(source, None, "id", "must be lower-case letters, digits, '-' or '_'"))
     nodes = data.get("noder")
