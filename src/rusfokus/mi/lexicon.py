@@ -45,7 +45,7 @@ DIRECTIVE = [
     r"\bjeg synes,? (du|i)\b",
 ]
 WARNING = [
-    r"\bellers\b",
+    r"[,.]\s*ellers\b",
     r"\brisikere[r]?\b",
     r"\bkan miste\b",
     r"\bødelægge[r]?\b",
@@ -78,7 +78,7 @@ PERSUADE = [
     r"\bdet (ville være|er) bedre\b",
     r"\bdet bedste (du|i) kan\b",
     r"\blærestreg\b",
-    r"\bfor meget\b",
+    r"\b(er|drikker|drak|ryger) (stadig |altså |alt |jo )?for meget\b",
     r"\bhar ret\b",
     r"\bogså ansvarlig\b",
     r"\bkan ikke være en god\b",

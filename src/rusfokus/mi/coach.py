@@ -1,0 +1,166 @@
+"""MI coach logic: practice statements, a round of answers, feedback and MITI-lite.
+
+Pure functions and a small state object; the widget (``coach_app.py``) only
+wires values to these.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..yamlutil import load_yaml
+from .coder import LABEL_NAMES_DA, Coding, code
+from .dataset import DATA_DIR, FAGGRUPPER
+from .stats import MitiLite, miti_lite
+
+COACH_FILE = DATA_DIR / "coach.yml"
+ROUND_SIZE = 8
+EXAMPLE_LABELS = ("complex_reflection", "open_question")
+FAGGRUPPE_DA = {
+    "dagtilbud": "Dagtilbud",
+    "skole": "Skole",
+    "sundhedspleje": "Sundhedspleje",
+    "jobcenter": "Jobcenter",
+    "familieafdeling": "Familieafdeling",
+    "socialpsykiatri": "Socialpsykiatri",
+}
+
+
+@dataclass(frozen=True)
+class PracticeItem:
+    item_id: str
+    faggruppe: str
+    situation: str
+    client: str
+    examples: dict[str, str]
+
+
+def parse_items(data, where) -> list[PracticeItem]:
+    if not isinstance(data, list) or not data:
+        raise where.error((), "the file must be a list of practice items")
+    items, seen = [], set()
+    for i, raw in enumerate(data):
+        if not isinstance(raw, dict):
+            raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
+        unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler"}
+        if unknown:
+            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler)")
+        values = {}
+        for key in ("id", "faggruppe", "situation", "klient"):
+            value = raw.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise where.error((i, key), "must be a non-empty text")
+            values[key] = value.strip()
+        if values["id"] in seen:
+            raise where.error((i, "id"), f"duplicate id {values['id']!r}")
+        seen.add(values["id"])
+        if values["faggruppe"] not in FAGGRUPPER:
+            raise where.error((i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}")
+        examples = raw.get("eksempler")
+        if not isinstance(examples, dict):
+            raise where.error((i, "eksempler"), "must map codes to example answers")
+        for label, text in examples.items():
+            if label not in EXAMPLE_LABELS:
+                raise where.error((i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})")
+            if not isinstance(text, str) or not text.strip():
+                raise where.error((i, "eksempler", label), "must be a non-empty text")
+        for required in ("complex_reflection", "open_question"):
+            if required not in examples:
+                raise where.error((i, "eksempler"), f"missing {required}")
+        items.append(PracticeItem(values["id"], values["faggruppe"], values["situation"], values["klient"],
+                                  {k: v.strip() for k, v in examples.items()}))
+    return items
+
+
+def load_items(path: str | Path = COACH_FILE) -> list[PracticeItem]:
+    data, where = load_yaml(path)
+    return parse_items(data, where)
+
+
+@lru_cache(maxsize=1)
+def default_items() -> tuple[PracticeItem, ...]:
+    return tuple(load_items())
+
+
+def pick_round(items, faggruppe: str | None = None, size: int = ROUND_SIZE, seed: int | None = None) -> list[PracticeItem]:
+    """``size`` statements: the chosen faggruppe's first, then the others, each part shuffled."""
+    if faggruppe is not None and faggruppe not in FAGGRUPPER:
+        raise ValueError(f"unknown faggruppe {faggruppe!r}")
+    rng = random.Random(seed)
+    own = [it for it in items if it.faggruppe == faggruppe]
+    rest = [it for it in items if it.faggruppe != faggruppe]
+    rng.shuffle(own)
+    rng.shuffle(rest)
+    chosen = (own + rest)[:size]
+    if len(chosen) < size:
+        raise ValueError(f"need {size} practice items, have {len(chosen)}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Feedback:
+    coding: Coding
+    praise: str
+    example_label: str
+    example: str
+
+
+_GOOD = {"complex_reflection", "summary", "open_question", "affirmation", "autonomy_support"}
+_ADVICE = {
+    "righting_reflex": ("complex_reflection", "Rette-refleksen får tit personen til at forsvare sig. Prøv i stedet at vise, at du har forstået:"),
+    "closed_question": ("open_question", "Et lukket spørgsmål giver et kort svar. Et åbent spørgsmål giver personen mere plads:"),
+    "simple_reflection": ("complex_reflection", "En simpel refleksion er en god start. En kompleks refleksion lægger en følelse eller betydning til:"),
+    "open_question": ("complex_reflection", "Godt. Husk også refleksioner: Sig med dine egne ord, hvad du hører. For eksempel:"),
+    "complex_reflection": ("open_question", "Godt. Du kan også gå videre med et åbent spørgsmål:"),
+    "summary": ("open_question", "Godt. Efter en opsummering kan du gå videre med et åbent spørgsmål:"),
+    "affirmation": ("complex_reflection", "Godt. Anerkendelse virker bedst sammen med refleksioner. For eksempel:"),
+    "autonomy_support": ("complex_reflection", "Godt. En refleksion viser, at du har lyttet. For eksempel:"),
+}
+
+
+def feedback(item: PracticeItem, answer: str) -> Feedback:
+    """Code the learner's answer to ``item`` and pick a better-suited (or another good) example."""
+    coding = code(answer, item.client)
+    example_label, text = _ADVICE[coding.label]
+    return Feedback(coding, text, example_label, item.examples[example_label])
+
+
+@dataclass
+class CoachRound:
+    """A practice round: one answer per statement, then MITI-lite figures."""
+
+    items: list[PracticeItem]
+    answers: list[tuple[str, Coding]] = field(default_factory=list)
+
+    @property
+    def index(self) -> int:
+        return len(self.answers)
+
+    @property
+    def done(self) -> bool:
+        return self.index >= len(self.items)
+
+    @property
+    def current(self) -> PracticeItem | None:
+        return None if self.done else self.items[self.index]
+
+    def answer(self, text: str) -> Feedback:
+        if self.done:
+            raise ValueError("the round is finished")
+        fb = feedback(self.items[self.index], text)
+        self.answers.append((text, fb.coding))
+        return fb
+
+    def figures(self) -> MitiLite:
+        return miti_lite(c.label for _t, c in self.answers)
+
+
+def label_da(label: str) -> str:
+    return LABEL_NAMES_DA[label]
+
+
+def is_good(label: str) -> bool:
+    return label in _GOOD
