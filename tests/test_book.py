@@ -1,0 +1,101 @@
+"""The built book: warnings are errors, nothing from the internet, Danish chrome."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rusfokus.book import BookBuildError, build_book
+from rusfokus.sphinxext import translate_html
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTERNAL = re.compile(
+    r"""<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
+CSS_URL = re.compile(r"""@import\s+url\(\s*["']?https?://|url\(\s*["']?https?://""", re.I)
+ENGLISH_CHROME = ["Skip to main content", "Back to top", "Search this book", "On this page",
+                  ">Light<", ">Dark<", "System Settings", "Toggle primary sidebar", "Color mode"]
+
+
+def pages(book: Path):
+    return sorted(book.rglob("*.html"))
+
+
+def test_book_builds_with_warnings_as_errors(built_book):
+    assert (built_book / "book" / "index.html").is_file()
+    assert (built_book / "modules" / "01-opsporing" / "genstande.html").is_file()
+
+
+def test_no_page_loads_anything_from_the_internet(built_book):
+    offenders = []
+    for page in pages(built_book):
+        text = page.read_text(encoding="utf-8")
+        for m in EXTERNAL.finditer(text):
+            offenders.append(f"{page.relative_to(built_book)}: {m.group(0)[:120]}")
+        if "THEBE_JS_URL" in text or "cdnjs.cloudflare" in text or "cdn.jsdelivr" in text or "unpkg.com" in text:
+            offenders.append(f"{page.relative_to(built_book)}: CDN reference")
+    for css in built_book.rglob("*.css"):
+        if CSS_URL.search(css.read_text(encoding="utf-8", errors="replace")):
+            offenders.append(f"{css.relative_to(built_book)}: external url() in CSS")
+    assert not offenders, "\n".join(offenders[:20])
+
+
+def test_pages_are_danish_with_danish_theme_strings(built_book):
+    for page in pages(built_book):
+        text = page.read_text(encoding="utf-8")
+        if "<html" not in text or page.name in ("genindex.html",):
+            continue
+        assert '<html lang="da"' in text, page
+        for english in ENGLISH_CHROME:
+            assert english not in text, f"{page.relative_to(built_book)} shows English {english!r}"
+
+
+def test_no_python_visible_to_learners(built_book):
+    for page in pages(built_book):
+        text = page.read_text(encoding="utf-8")
+        assert 'class="cell_input' not in text, f"{page.relative_to(built_book)} shows a code cell"
+        assert "import rusfokus" not in text and "from rusfokus" not in text, page
+
+
+def test_app_pages_carry_the_offline_notice(built_book):
+    text = (built_book / "modules" / "01-opsporing" / "genstande.html").read_text(encoding="utf-8")
+    assert 'data-app="genstande"' in text
+    assert 'data-src="/voila/render/genstande/index.ipynb"' in text
+    assert "Det virker kun, når du åbner kurset fra kursusserveren" in text
+    assert "_static/rusfokus.js" in text
+
+
+def test_translate_html_fixes_search_button_name_and_strips_thebe():
+    page = ('<button aria-label="Søg" class="btn"><i></i> Søg <kbd>Ctrl</kbd>+<kbd>K</kbd></button>'
+            '<a href="#main">Skip to main content</a>'
+            '<script>const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"; const x=1</script>')
+    out = translate_html(page)
+    assert 'aria-label="Søg Ctrl+K"' in out and "Gå til hovedindhold" in out and "unpkg" not in out
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    dst = tmp_path / "proj"
+    shutil.copytree(ROOT, dst, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "_build", "var", "tests", "exercises", ".pytest_cache", "bench"))
+    return dst
+
+
+def test_broken_kommune_file_stops_the_build_and_keeps_the_last_good_book(tmp_path):
+    proj = _copy_project(tmp_path)
+    out = tmp_path / "html"
+    out.mkdir()
+    (out / "index.html").write_text("last good build")
+    text = (proj / "kommune.yml").read_text(encoding="utf-8")
+    (proj / "kommune.yml").write_text(text.replace("email: rusmiddelcenter@", "email: rusmiddelcenter-at-"), encoding="utf-8")
+    with pytest.raises(BookBuildError, match=r"kommune\.yml, line \d+: rusmiddelcenter\.email"):
+        build_book(proj, out_dir=out, staging=tmp_path / "staging")
+    assert (out / "index.html").read_text() == "last good build"
+
+
+def test_a_page_warning_fails_the_build_and_names_the_file(tmp_path):
+    proj = _copy_project(tmp_path)
+    (proj / "book" / "ordliste.md").write_text("# Ordliste\n\nSe {ref}`findes-ikke`.\n", encoding="utf-8")
+    out = tmp_path / "html"
+    with pytest.raises(BookBuildError, match=r"ordliste\.md.*findes-ikke"):
+        build_book(proj, out_dir=out, staging=tmp_path / "staging")
+    assert not out.exists()
