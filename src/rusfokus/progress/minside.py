@@ -1,0 +1,94 @@
+"""Min side (Voilà, widgets/min-side): the learner's own modules, results and kursusbeviser.
+
+Identity only from ``rusfokus.identity.current_learner()`` (signed cookie or
+JupyterHub user): a learner can never see another person's data.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import ipywidgets as widgets
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import MODULE_TITLES, module_title
+from .certificates import status_of
+from .models import STATUS_DELETED, Certificate, Completion, Person
+from .roster import normalise_email
+from .views import STYLE, learner_table
+
+
+def learner_overview(session: Session, email: str, today: date | None = None) -> dict | None:
+    """The learner's modules (all known modules), best score and current kursusbevis; None if unknown."""
+    today = today or date.today()
+    person = session.scalar(select(Person).where(Person.email == normalise_email(email)))
+    if person is None or person.status == STATUS_DELETED:
+        return None
+    results = session.scalars(select(Completion).where(Completion.person_id == person.id)).all()
+    certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
+                            .order_by(Certificate.expires_on)).all()
+    newest = {c.module: c for c in certs}
+    modules = list(MODULE_TITLES) + sorted({r.module for r in results} - set(MODULE_TITLES))
+    rows = []
+    for module in modules:
+        mine = [r for r in results if r.module == module]
+        passed = [r for r in mine if r.passed]
+        cert = newest.get(module)
+        if passed:
+            last = max(passed, key=lambda r: r.completed_at)
+            score = f" ({last.score:g} af {last.max_score:g} point)" if last.score is not None and last.max_score else ""
+            result = f"Bestået {last.completed_at:%d-%m-%Y}{score}"
+        elif mine:
+            result = "Ikke bestået endnu – prøv igen"
+        else:
+            result = "Ikke startet"
+        rows.append({"module": module, "result": result, "expires_on": cert.expires_on if cert else None,
+                     "status": status_of(cert.expires_on, today) if cert else "", "has_certificate": cert is not None})
+    return {"name": person.name, "rows": rows}
+
+
+def render(overview: dict | None) -> str:
+    if overview is None:
+        return (STYLE + "<h1>Min side</h1><p>Vi har ingen resultater for dig endnu. "
+                "Når du har afleveret en opgave, kan du se den her.</p>")
+    links = "".join(
+        f'<a class="rf-knap" href="/api/progress/mine/kursusbevis/{html.escape(r["module"])}.pdf" target="_blank">'
+        f'Kursusbevis: {html.escape(module_title(r["module"]))} (PDF)</a>'
+        for r in overview["rows"] if r["has_certificate"])
+    soon = [module_title(r["module"]) for r in overview["rows"] if r["status"] in ("udløber snart", "udløbet")]
+    note = ""
+    if soon:
+        note = ('<p role="status"><strong>Tid til genopfriskning:</strong> '
+                + html.escape(", ".join(soon)) + ". Tag modulet igen, så dit kursusbevis bliver fornyet.</p>")
+    return (STYLE + f"<h1>Min side</h1><p>Hej {html.escape(overview['name'] or '')}. "
+            "Her kan du se dine moduler og hente dine kursusbeviser.</p>" + note
+            + learner_table(overview["rows"])
+            + (f"<h2>Dine kursusbeviser</h2><p>{links}</p>" if links else
+               "<p>Du får et kursusbevis, når du har bestået et modul.</p>"))
+
+
+def build_app():
+    """Entry point of widgets/min-side/index.ipynb."""
+    from rusfokus import identity
+
+    try:
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    except Exception:
+        pass
+    try:
+        email = identity.current_learner()
+    except identity.IdentityError as exc:
+        return widgets.HTML(STYLE + f'<h1>Min side</h1><p role="alert">{html.escape(str(exc))}</p>')
+    from rusfokus.db import session_scope
+    from rusfokus.migrations import upgrade
+    from rusfokus.settings import get_settings
+
+    url = get_settings().db_url
+    upgrade(url)
+    with session_scope(url) as s:
+        overview = learner_overview(s, email)
+    return widgets.HTML(render(overview))

@@ -1,0 +1,296 @@
+"""HTTP routes of progress tracking, mounted by `rusfokus serve` (see server/routes.py).
+
+- ``GET/POST /login``, ``GET /logout``: admin login → signed admin cookie (``rusfokus.identity``).
+- ``GET /admin/`` → the dashboard app; ``/admin/rapport.xlsx``, ``/admin/rapport/<table>.csv``,
+  ``/admin/kursusbevis/<code>.pdf``: admin only (else redirect to /login).
+- ``GET /api/progress/verify/<code>``: public check of a kursusbevis code (what the PDF points to).
+- ``GET /api/progress/mine/kursusbevis/<module>.pdf``: the learner's own kursusbevis (signed learner cookie).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import secrets
+import time
+from collections import defaultdict, deque
+from datetime import date
+from urllib.parse import quote
+
+import tornado.web
+
+from rusfokus import identity
+
+from . import module_title
+
+DASHBOARD = "/voila/render/dashboard/index.ipynb"
+MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
+_failures: dict[str, deque] = defaultdict(deque)
+
+PAGE = """<!doctype html>
+<html lang="da"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} – rusfokus</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
+label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
+button{{margin-top:1.5rem;font-size:1rem;padding:.6rem 1.4rem;background:#1e466e;color:#fff;border:0;border-radius:4px}}
+.fejl{{color:#a00000;font-weight:600}}.ok{{color:#1a5e20;font-weight:600}}</style></head>
+<body><main><h1>{title}</h1>{body}</main></body></html>"""
+
+
+def _page(title: str, body: str) -> str:
+    return PAGE.format(title=html.escape(title), body=body)
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return DASHBOARD
+
+
+class _Base(tornado.web.RequestHandler):
+    def initialize(self, settings):
+        self.rf = settings
+
+    def set_default_headers(self):
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Content-Security-Policy", "frame-ancestors 'self'")
+
+    def session(self):
+        from rusfokus.db import session_scope
+
+        return session_scope(self.rf.db_url)
+
+    async def in_thread(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+class LoginHandler(_Base):
+    def _form(self, message: str = "", status: int = 200) -> None:
+        token = secrets.token_urlsafe(24)
+        self.set_cookie("rf_login_csrf", token, httponly=True, samesite="Strict", path="/login")
+        nxt = html.escape(_safe_next(self.get_argument("next", None)))
+        body = (f'<p class="fejl" role="alert">{html.escape(message)}</p>' if message else "") + (
+            f'<form method="post" action="/login"><input type="hidden" name="csrf" value="{token}">'
+            f'<input type="hidden" name="next" value="{nxt}">'
+            '<label for="brugernavn">Brugernavn</label>'
+            '<input id="brugernavn" name="username" autocomplete="username" required>'
+            '<label for="adgangskode">Adgangskode</label>'
+            '<input id="adgangskode" name="password" type="password" autocomplete="current-password" required>'
+            '<button type="submit">Log ind</button></form>'
+            "<p>Kun for administratorer (fx konsulenten på rusmiddelcentret). "
+            "Som kursist bruger du dit personlige link.</p>")
+        self.set_status(status)
+        self.finish(_page("Log ind som administrator", body))
+
+    def get(self):
+        self._form()
+
+    async def post(self):
+        ip = self.request.remote_ip or "?"
+        recent = _failures[ip]
+        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
+            recent.popleft()
+        if len(recent) >= MAX_FAILURES:
+            return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
+        cookie = self.get_cookie("rf_login_csrf")
+        if not cookie or not secrets.compare_digest(cookie, self.get_body_argument("csrf", "")):
+            return self._form("Siden var for gammel. Prøv igen.", 400)
+        username = self.get_body_argument("username", "").strip()
+        password = self.get_body_argument("password", "")
+        ok = await self.in_thread(self._check, username, password)
+        if not ok:
+            recent.append(time.monotonic())
+            return self._form("Forkert brugernavn eller adgangskode.", 403)
+        recent.clear()
+        self.clear_cookie("rf_login_csrf", path="/login")
+        self.set_cookie(identity.ADMIN_COOKIE, identity.admin_token(username), httponly=True,
+                        samesite="Strict", path="/", secure=self.request.protocol == "https")
+        self.redirect(_safe_next(self.get_body_argument("next", None)))
+
+    def _check(self, username: str, password: str) -> bool:
+        from .audit import log_action
+        from .auth import authenticate
+
+        with self.session() as s:
+            ok = authenticate(s, username, password)
+            log_action(s, f"admin:{username}" if ok else f"ip:{self.request.remote_ip}",
+                       "login" if ok else "login.failed", "", "" if ok else f"username {username[:100]!r}")
+        return ok
+
+
+class LogoutHandler(_Base):
+    def get(self):
+        self.clear_cookie(identity.ADMIN_COOKIE, path="/")
+        self.finish(_page("Du er logget ud", '<p class="ok">Du er logget ud.</p><p><a href="/login">Log ind igen</a></p>'))
+
+
+class _Admin(_Base):
+    def prepare(self):
+        try:
+            self.admin = identity.admin_from_cookie_header(self.request.headers.get("Cookie"))
+        except identity.IdentityError:
+            if self.request.method == "GET":
+                self.redirect("/login?next=" + quote(self.request.uri, safe=""))
+            else:
+                raise tornado.web.HTTPError(403) from None
+
+    def filters(self) -> dict:
+        return {k: self.get_argument(k, "") or None for k in ("forvaltning", "afdeling", "faggruppe")}
+
+    def _tables(self, filters: dict, what: str):
+        from .audit import log_action
+        from .reports import full_report, load_data
+
+        with self.session() as s:
+            tables = full_report(load_data(s).filtered(**filters), date.today())
+            log_action(s, f"admin:{self.admin}", "report.download", "", what)
+        return tables
+
+
+class AdminHome(_Admin):
+    def get(self):
+        self.redirect(DASHBOARD)
+
+
+class ReportXlsxHandler(_Admin):
+    async def get(self):
+        from .export import xlsx_bytes
+
+        tables = await self.in_thread(self._tables, self.filters(), "xlsx")
+        data = await self.in_thread(xlsx_bytes, tables)
+        self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        self.set_header("Content-Disposition", f'attachment; filename="rusfokus-rapport-{date.today()}.xlsx"')
+        self.finish(data)
+
+
+class ReportCsvHandler(_Admin):
+    async def get(self, table: str):
+        from .export import csv_text
+        from .reports import TABLE_TITLES
+
+        if table not in TABLE_TITLES:
+            raise tornado.web.HTTPError(404)
+        tables = await self.in_thread(self._tables, self.filters(), f"csv {table}")
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="rusfokus-{table}-{date.today()}.csv"')
+        self.finish(csv_text(tables[table]).encode("utf-8-sig"))
+
+
+def _pdf_for(settings, session, cert) -> bytes:
+    from rusfokus.kommune import load_kommune
+
+    from .certificates import certificate_pdf
+
+    try:
+        k = load_kommune(settings.kommune_file)
+        names = (k.navn, k.rusmiddelcenter.navn)
+    except Exception:
+        names = ("Kommunen", "")
+    return certificate_pdf(session, cert, kommune=names[0], rusmiddelcenter=names[1], base_url=settings.base_url)
+
+
+def _send_pdf(handler, pdf: bytes, name: str) -> None:
+    handler.set_header("Content-Type", "application/pdf")
+    handler.set_header("Content-Disposition", f'inline; filename="{name}"')
+    handler.finish(pdf)
+
+
+class AdminCertificateHandler(_Admin):
+    async def get(self, code: str):
+        pdf = await self.in_thread(self._pdf, code)
+        if pdf is None:
+            raise tornado.web.HTTPError(404)
+        _send_pdf(self, pdf, f"kursusbevis-{code}.pdf")
+
+    def _pdf(self, code: str):
+        from sqlalchemy import select
+
+        from .audit import log_action
+        from .certificates import CertificateError, normalise_code
+        from .models import Certificate
+
+        with self.session() as s:
+            cert = s.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
+            if cert is None:
+                return None
+            try:
+                pdf = _pdf_for(self.rf, s, cert)
+            except CertificateError:
+                return None
+            log_action(s, f"admin:{self.admin}", "certificate.print", f"person #{cert.person_id}", cert.code)
+            return pdf
+
+
+class VerifyHandler(_Base):
+    async def get(self, code: str):
+        result = await self.in_thread(self._verify, code)
+        if isinstance(result, str):
+            self.set_status(404)
+            body = f'<p class="fejl">{html.escape(result)}</p>'
+        else:
+            status_class = "ok" if result.status != "udløbet" else "fejl"
+            body = (f'<p class="{status_class}">Kursusbeviset er {html.escape(result.status)}.</p><dl>'
+                    f"<dt>Navn</dt><dd>{html.escape(result.name)}</dd>"
+                    f"<dt>Modul</dt><dd>{html.escape(module_title(result.module))}</dd>"
+                    f"<dt>Bestået</dt><dd>{result.issued_on:%d-%m-%Y}</dd>"
+                    f"<dt>Gyldigt til</dt><dd>{result.expires_on:%d-%m-%Y}</dd>"
+                    f"<dt>Kode</dt><dd>{html.escape(result.code)}</dd></dl>")
+        self.finish(_page("Tjek af kursusbevis", body))
+
+    def _verify(self, code: str):
+        from .certificates import CertificateError, verify
+
+        with self.session() as s:
+            try:
+                return verify(s, code)
+            except CertificateError:
+                return "Koden passer ikke med et kursusbevis. Tjek, at du har skrevet den rigtigt."
+
+
+class MyCertificateHandler(_Base):
+    async def get(self, module: str):
+        try:
+            email = identity.learner_from_cookie_header(self.request.headers.get("Cookie"))
+        except identity.IdentityError as exc:
+            self.set_status(403)
+            return self.finish(_page("Kursusbevis", f'<p class="fejl">{html.escape(str(exc))}</p>'))
+        pdf = await self.in_thread(self._pdf, email, module)
+        if pdf is None:
+            self.set_status(404)
+            return self.finish(_page("Kursusbevis", '<p class="fejl">Du har ikke et kursusbevis for dette modul endnu.</p>'))
+        _send_pdf(self, pdf, f"kursusbevis-{module}.pdf")
+
+    def _pdf(self, email: str, module: str):
+        from .certificates import CertificateError, ensure_certificate
+        from .gdpr import PersonNotFound, get_person
+
+        with self.session() as s:
+            try:
+                person = get_person(s, email)
+                cert = ensure_certificate(s, person, module, self.rf.certificate_months)
+                return _pdf_for(self.rf, s, cert)
+            except (PersonNotFound, CertificateError):
+                return None
+
+
+def startup(settings) -> None:
+    from rusfokus.migrations import upgrade
+
+    upgrade(settings.db_url)
+
+
+def routes(settings):
+    kw = {"settings": settings}
+    code = r"([A-Za-z0-9-]{4,20})"
+    return [
+        (r"/login", LoginHandler, kw),
+        (r"/logout", LogoutHandler, kw),
+        (r"/admin/?", AdminHome, kw),
+        (r"/admin/rapport\.xlsx", ReportXlsxHandler, kw),
+        (r"/admin/rapport/([a-z]+)\.csv", ReportCsvHandler, kw),
+        (rf"/admin/kursusbevis/{code}\.pdf", AdminCertificateHandler, kw),
+        (rf"/api/progress/verify/{code}", VerifyHandler, kw),
+        (r"/api/progress/mine/kursusbevis/([a-z0-9-]+)\.pdf", MyCertificateHandler, kw),
+    ]
