@@ -355,3 +355,82 @@ def test_markdown_one_sentence_per_line(module):
             if _SENTENCE_END.search(_outside_quotes(body)):
                 bad.append(f"{md.name}:{no}: {line[:80]}")
     assert bad == []
+
+
+# ---------------------------------------------------------------- the scored exercise of module 2
+
+OPGAVE_YML = ROOT / "exercises" / "opgaver" / "bekymringssamtale.yml"
+
+
+def _exercise():
+    from rusfokus.exercises.schema import load_exercise
+
+    return load_exercise(OPGAVE_YML)
+
+
+def test_bekymringssamtale_exercise_meets_the_brief():
+    ex = _exercise()
+    types = [q.type for q in ex.spoergsmaal]
+    assert ex.id == "bekymringssamtale" and ex.modul == "bekymringssamtale"
+    assert len(ex.spoergsmaal) >= 10
+    assert types.count("case") >= 2
+    assert types.count("refleksion") >= 1
+    texts = "\n".join(
+        [q.tekst + "\n" + q.forklaring + "\n" + (q.case or "") for q in ex.spoergsmaal]
+        + [o.tekst for q in ex.spoergsmaal for o in q.valg]
+    )
+    assert withdrawn_as_current(texts) == []
+    assert "§ 133" in texts and "14 dage" in texts
+
+
+@pytest.mark.slow
+def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
+    """Real nbgrader: build the course from the YAML, grade all-right and all-wrong answers."""
+    import shutil
+
+    import rusfokus.progress.hooks as hooks
+
+    graded = []
+    monkeypatch.setattr(hooks, "on_graded", lambda *a, **k: graded.append(a))
+
+    from rusfokus.exercises.course import build, release_path
+    from rusfokus.exercises.grading import Grader
+
+    ex = _exercise()
+    (tmp_path / "opgaver").mkdir()
+    shutil.copy(OPGAVE_YML, tmp_path / "opgaver" / OPGAVE_YML.name)
+    info = build(tmp_path, ex.id)
+    assert info["questions"] == len(ex.spoergsmaal)
+    released = release_path(tmp_path, ex.id).read_text(encoding="utf-8")
+    assert "HIDDEN TESTS" not in released
+    for q in ex.spoergsmaal:
+        assert q.forklaring.splitlines()[0] not in released, (
+            f"{q.id}: explanation leaked into release"
+        )
+
+    def answers(correct: bool) -> dict:
+        out = {}
+        for q in ex.spoergsmaal:
+            if q.type == "refleksion":
+                out[q.id] = "Jeg taler med min leder først og skriver mine iagttagelser ned."
+            elif correct:
+                out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
+            else:
+                wrong = [o.id for o in q.valg if o.id not in q.korrekt]
+                out[q.id] = wrong[:1] if q.multiple else wrong[0]
+        return out
+
+    grader = Grader(tmp_path)
+    try:
+        right = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(True))[
+            1
+        ].result(timeout=120)
+        wrong = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(False))[
+            1
+        ].result(timeout=120)
+    finally:
+        grader.join()
+    assert right["score"] == right["max_score"] == ex.auto_points and right["passed"]
+    assert right["pending_manual"] is True
+    assert wrong["score"] == 0 and not wrong["passed"]
+    assert [call[1] for call in graded] == [ex.id, ex.id]
