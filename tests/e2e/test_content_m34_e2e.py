@@ -1,0 +1,50 @@
+"""Modules 3 and 4 in Chromium: axe-core on every page, and the exercise app of each module."""
+
+import pytest
+from conftest import run_axe, wait_for_widgets
+
+from rusfokus.identity import LEARNER_COOKIE
+
+PAGES = [
+    *(f"03-motiverende-samtale/{p}" for p in ("index", "aanden", "faerdigheder", "forandringssnak",
+                                               "forandringscirklen", "to-minutter", "coach", "cases",
+                                               "opsummering", "test-din-viden", "kilder")),
+    *(f"04-dobbeltdiagnose/{p}" for p in ("index", "hvad-er-dobbeltdiagnose", "behandling", "samarbejde",
+                                           "cases", "opsummering", "test-din-viden", "kilder")),
+]
+
+
+def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
+    problems = {}
+    for page in PAGES:
+        browser_page.goto((built_book / "modules" / f"{page}.html").as_uri())
+        found = run_axe(browser_page, include_frames=False)
+        if found:
+            problems[page] = found
+    assert problems == {}
+
+
+def test_faggruppe_tabs_follow_each_other(browser_page, built_book):
+    """Choosing 'Jobcenter og sygedagpenge' once selects it on the next page too (sphinx-design sync)."""
+    page = browser_page
+    page.goto((built_book / "modules" / "03-motiverende-samtale" / "cases.html").as_uri())
+    page.get_by_text("Jobcenter og sygedagpenge", exact=True).first.click()
+    assert page.get_by_text("Karina, 42 år").is_visible()
+    page.goto((built_book / "modules" / "04-dobbeltdiagnose" / "cases.html").as_uri())
+    assert page.get_by_text("Louise, 34 år").is_visible()
+    assert not page.get_by_text("Henrik, 38 år").is_visible()
+
+
+@pytest.mark.parametrize("module,opgave,first_question", [
+    ("03-motiverende-samtale", "motiverende-samtale", "Hvilke fire ord beskriver ånden"),
+    ("04-dobbeltdiagnose", "dobbeltdiagnose", "Hvad betyder dobbeltdiagnose?"),
+])
+def test_exercise_app_in_the_served_page(browser_page, server, module, opgave, first_question):
+    page = browser_page
+    page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token("kim.eksempel@eksempel-kommune.example"))])
+    page.goto(f"{server.url}/modules/{module}/test-din-viden.html")
+    iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
+    frame = iframe.content_frame()
+    wait_for_widgets(frame)
+    frame.wait_for_selector(f"text={first_question}", timeout=60_000)
+    assert run_axe(page) == []
