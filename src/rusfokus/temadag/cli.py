@@ -1,0 +1,163 @@
+"""`rusfokus temadag create|list|export|attendance|evaluation` (operator messages in English)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+
+
+def _err(message: str):
+    from rusfokus.cli import CommandError
+
+    return CommandError(message)
+
+
+def _session(args):
+    from rusfokus.db import session_scope
+    from rusfokus.migrations import upgrade
+    from rusfokus.settings import get_settings
+
+    url = args.db or get_settings().db_url
+    if not args.db:
+        get_settings().ensure_home()
+    upgrade(url)
+    return session_scope(url)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def cmd_create(args) -> int:
+    from . import planning, store
+
+    raw = {"title": args.title, "date": args.date, "start": args.start, "duration_min": args.duration,
+           "place": args.place, "modules": args.modules, "facilitator": args.facilitator,
+           "facilitator_email": args.facilitator_email or "", "institutions": args.institutions or "",
+           "counts_toward_module": args.counts_toward_module}
+    try:
+        plan = planning.validate_plan(raw)
+    except planning.PlanningError as exc:
+        raise _err(f"temadag not created: {exc}") from None
+    with _session(args) as session:
+        row = store.create(session, plan, _actor(), dt.datetime.now())
+        print(f"created temadag #{row.id}: {plan.title} on {plan.date} {plan.start:%H:%M} at {plan.place}")
+        print(f"facilitator page: /temadag/admin/{row.id}  (projector: /temadag/admin/{row.id}/skaerm)")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from . import store
+
+    today = dt.date.today()
+    with _session(args) as session:
+        plans = store.list_plans(session, args.year)
+    if not plans:
+        print("no temadage" + (f" in {args.year}" if args.year else ""))
+        return 0
+    for p in plans:
+        print(f"#{p.id:<4} {p.date} {p.start:%H:%M} {p.duration_min:>3} min  {p.status(today):<8} "
+              f"{p.attended:>3} checked in  {p.title}  [{', '.join(p.modules)}]  {p.place}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import planning, store
+
+    out = Path(args.output)
+    kind = out.suffix.lower().lstrip(".")
+    if kind not in ("xlsx", "ics"):
+        raise _err(f"{out}: the file name must end in .xlsx or .ics")
+    with _session(args) as session:
+        plans = store.list_plans(session, args.year)
+    if kind == "xlsx":
+        data = planning.export_xlsx(plans, dt.date.today())
+    else:
+        data = planning.export_ics(plans, args.host, dt.datetime.now(dt.UTC)).encode("utf-8")
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _err(f"cannot write {out}: {exc.strerror}") from None
+    print(f"wrote {len(plans)} temadag(e) to {out}")
+    return 0
+
+
+def cmd_attendance(args) -> int:
+    from . import store
+
+    with _session(args) as session:
+        rows = store.attendance_rows(session)
+    if args.temadag:
+        with _session(args) as session:
+            row = store.get(session, args.temadag)
+            if row is None:
+                raise _err(f"no temadag #{args.temadag}")
+            title, day = row.title, row.date
+        rows = [r for r in rows if r["Temadag"] == title and r["Dato"] == day]
+    for r in rows:
+        print(f"{r['Dato']}  {r['Temadag']}  {r['Navn']} <{r['E-mail']}>  {r['Institution']}  ({r['Hvordan']})")
+    print(f"{len(rows)} attendance record(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluation(args) -> int:
+    from . import store
+
+    with _session(args) as session:
+        if store.get(session, args.temadag) is None:
+            raise _err(f"no temadag #{args.temadag}")
+        summary = store.evaluation_summary(session, args.temadag)
+    print(f"{summary['count']} evaluation(s)")
+    for q in summary["questions"]:
+        print(f"  {q['mean'] if q['mean'] is not None else '-':>4}  {q['distribution']}  {q['statement']}")
+    for comment in summary["comments"]:
+        print(f"  - {comment}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("temadag", help="Plan temadage, export the årshjul, see attendance and evaluations.")
+    sub = p.add_subparsers(dest="temadag_command", metavar="ACTION")
+    sub.required = True
+
+    def add(name, func, help_text):
+        q = sub.add_parser(name, help=help_text)
+        q.add_argument("--db", help="Database URL (default RUSFOKUS_DB or the SQLite file in RUSFOKUS_HOME).")
+        q.set_defaults(func=func)
+        return q
+
+    q = add("create", cmd_create, "Plan a temadag.")
+    q.add_argument("--title", required=True)
+    q.add_argument("--date", required=True, help="YYYY-MM-DD")
+    q.add_argument("--start", default="09:00", help="HH:MM (default 09:00)")
+    q.add_argument("--duration", default="180", help="180 (temadag) or 45 (personalemøde) minutes")
+    q.add_argument("--place", required=True)
+    q.add_argument("--modules", required=True,
+                   help="comma-separated: opsporing, bekymringssamtale, motiverende-samtale, dobbeltdiagnose")
+    q.add_argument("--facilitator", required=True, help="the nøgleperson's name")
+    q.add_argument("--facilitator-email")
+    q.add_argument("--institutions", help="invited institutions, comma- or semicolon-separated")
+    q.add_argument("--counts-toward-module", action="store_true",
+                   help="attendance counts as a completed module (issues a kursusbevis)")
+
+    q = add("list", cmd_list, "List temadage (planned and held).")
+    q.add_argument("--year", type=int)
+
+    q = add("export", cmd_export, "Export the årshjul as .xlsx or .ics.")
+    q.add_argument("output", help="file to write, ending in .xlsx or .ics")
+    q.add_argument("--year", type=int)
+    q.add_argument("--host", default="rusfokus", help="host name used in calendar event ids")
+
+    q = add("attendance", cmd_attendance, "List checked-in participants.")
+    q.add_argument("--temadag", type=int, help="only this temadag id")
+
+    q = add("evaluation", cmd_evaluation, "Show the evaluation summary of a temadag.")
+    q.add_argument("temadag", type=int)
