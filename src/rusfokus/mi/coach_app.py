@@ -58,7 +58,7 @@ class CoachApp(widgets.VBox):
         self.restart_button.on_click(self._on_restart)
         self.faggruppe.observe(self._on_restart, names="value")
         buttons = widgets.HBox([self.code_button, self.next_button, self.restart_button],
-                               layout=widgets.Layout(flex_flow="row wrap", gap="0.5rem"))
+                               layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([styled_root([intro, self.faggruppe, self.progress, self.statement, self.answer, buttons,
                                        self.feedback, self.result, self.errors], "MI-coach")])
         self.start_round()

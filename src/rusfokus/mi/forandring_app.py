@@ -39,7 +39,7 @@ class ForandringApp(widgets.VBox):
         self.next_button.on_click(self._on_next)
         self.restart_button.on_click(self._on_restart)
         buttons = widgets.HBox([self.check_button, self.next_button, self.restart_button],
-                               layout=widgets.Layout(flex_flow="row wrap", gap="0.5rem"))
+                               layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([styled_root([intro, self.progress, self.situation, self.stage, buttons, self.feedback,
                                        self.errors], "Forandringscirklen")])
         self.start_round()

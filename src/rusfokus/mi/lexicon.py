@@ -52,7 +52,6 @@ WARNING = [
     r"\bfarlig[t]?\b",
     r"\bulovligt?\b",
     r"\bværre\b",
-    r"\bgår galt\b",
     r"\bgår det ikke\b",
     r"\bsmidt ud\b",
     r"\bingen eksamen\b",

@@ -1,0 +1,165 @@
+"""MI coder, dataset and split, tuning on train only, held-out accuracy, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from rusfokus.mi import CodingError, code
+from rusfokus.mi.coder import DEFAULT_PARAMS, accuracy, tune
+from rusfokus.mi.dataset import FAGGRUPPER, LABELS, default_dataset, load_dataset, split
+from rusfokus.yamlutil import DataFileError
+
+HELD_OUT_MIN_ACCURACY = 0.85
+
+
+@pytest.fixture(scope="module")
+def data():
+    return default_dataset()
+
+
+@pytest.fixture(scope="module")
+def parts(data):
+    return split(data)
+
+
+def test_dataset_size_labels_and_faggrupper(data):
+    assert len(data) >= 240
+    per_label = Counter(e.label for e in data)
+    assert set(per_label) == set(LABELS)
+    assert min(per_label.values()) >= 30, per_label
+    per_group = Counter(e.faggruppe for e in data)
+    assert set(per_group) == set(FAGGRUPPER)
+    assert min(per_group.values()) >= 30, per_group
+    assert len({e.client for e in data}) >= 30
+    # no response is written twice for the same statement
+    assert len({(e.client, e.utterance) for e in data}) == len(data)
+
+
+def test_split_is_fixed_stratified_and_disjoint(data, parts):
+    train, held = parts
+    assert len(train) + len(held) == len(data)
+    assert not {(e.client, e.utterance) for e in train} & {(e.client, e.utterance) for e in held}
+    assert split(data) == parts  # same seed, same split
+    assert split(data, seed=1) != parts
+    per_label = Counter(e.label for e in held)
+    for label in LABELS:
+        assert per_label[label] >= 9, (label, per_label[label])
+    assert 0.27 <= len(held) / len(data) <= 0.33
+
+
+@pytest.fixture(scope="module")
+def tuned(parts):
+    return tune(parts[0])  # train split only
+
+
+def test_defaults_are_the_tuning_result_on_train_only(parts, tuned):
+    train, _held = parts
+    assert tuned == DEFAULT_PARAMS  # the shipped thresholds come from the train split
+    assert accuracy(train, tuned) >= accuracy(train, DEFAULT_PARAMS)
+
+
+def test_held_out_accuracy(parts, tuned):
+    _train, held = parts
+    params = tuned
+    acc = accuracy(held, params)
+    assert acc >= HELD_OUT_MIN_ACCURACY, f"held-out accuracy {acc:.3f}"
+    # every label is found at least most of the time on held-out
+    for label in LABELS:
+        group = [e for e in held if e.label == label]
+        assert accuracy(group, params) >= 0.6, label
+
+
+@pytest.mark.parametrize(
+    ("text", "client", "label"),
+    [
+        ("Må jeg fortælle dig, hvad vi har set?", None, "autonomy_support"),
+        ("Er det i orden, at jeg spørger lidt til alkohol?", None, "autonomy_support"),
+        ("Det er helt op til dig.", None, "autonomy_support"),
+        ("Fortæl mig om en almindelig aften.", None, "open_question"),
+        ("Hvordan har du det med det?", None, "open_question"),
+        ("Drikker du hver dag?", None, "closed_question"),
+        ("Hvor mange genstande blev det?", None, "closed_question"),
+        ("Du skal stoppe nu.", None, "righting_reflex"),
+        ("Hvorfor stopper du ikke bare?", None, "righting_reflex"),
+        ("Er du klar over, hvad det gør ved børnene?", None, "righting_reflex"),
+        ("Det er modigt af dig at sige det.", None, "affirmation"),
+        ("Du er træt.", "Jeg er så træt af det hele.", "simple_reflection"),
+        ("Du er bange for at miste dem, og de betyder alt for dig.", "I vil bare tage mine børn.", "complex_reflection"),
+        ("Lad mig prøve at samle op: Du drikker for at sove, det hjælper lidt, og du er træt om morgenen.",
+         "Jeg drikker for at sove.", "summary"),
+    ],
+)
+def test_conventions(text, client, label):
+    result = code(text, client)
+    assert result.label == label, (text, result.label, result.reasons)
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.reasons and all(isinstance(r, str) and r.endswith((".", "?", "!", "»", "«)")) for r in result.reasons)
+
+
+def test_reasons_quote_the_cue():
+    r = code("Må jeg fortælle lidt om det?")
+    assert "»må jeg«" in r.reasons[0]
+    assert r.label_da == "støtte til selvbestemmelse"
+
+
+def test_echoed_modal_is_not_righting_reflex():
+    client = "Min bostøtte siger, at jeg skal stoppe, men hun forstår det ikke."
+    assert code("Hun siger, at du skal stoppe.", client).label != "righting_reflex"
+    assert code("Hun har ret, du skal stoppe.", client).label == "righting_reflex"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 1001])
+def test_bad_input_gives_danish_error(bad):
+    with pytest.raises(CodingError) as exc:
+        code(bad)
+    assert "Skriv" in str(exc.value)
+
+
+def test_speed_per_utterance(data):
+    import time
+
+    start = time.perf_counter()
+    for e in data:
+        code(e.utterance, e.client)
+    per_ms = (time.perf_counter() - start) * 1000 / len(data)
+    assert per_ms < 50, per_ms
+
+
+def test_bad_dataset_file_names_file_item_and_field(tmp_path: Path):
+    bad = tmp_path / "ytringer.yml"
+    bad.write_text(
+        "- id: a\n  faggruppe: skole\n  klient: \"Hej\"\n  svar:\n    - open_question: \"Hvad så?\"\n"
+        "- id: b\n  faggruppe: skole\n  klient: \"Hej\"\n  svar:\n    - reflektion: \"Du siger hej.\"\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as exc:
+        load_dataset(bad)
+    msg = str(exc.value)
+    assert str(bad) in msg and "line 10" in msg and "1.svar.0" in msg and "reflektion" in msg
+
+
+def _cli(*args):
+    script = Path(sys.executable).parent / "rusfokus"  # the installed console script
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_cli_prints_label_first():
+    res = _cli("mi-code", "Hvad tænker du selv om det?")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "open_question"
+    assert lines[1].startswith("confidence: ")
+    assert any(line.startswith("- ") for line in lines[2:])
+
+
+def test_cli_with_client_and_empty_text():
+    res = _cli("mi-code", "Du er træt.", "--client", "Jeg er så træt af det hele.")
+    assert res.stdout.splitlines()[0] == "simple_reflection"
+    res = _cli("mi-code", "  ")
+    assert res.returncode == 2
+    assert "error:" in res.stderr and "empty" in res.stderr and "Traceback" not in res.stderr
