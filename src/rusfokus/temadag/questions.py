@@ -14,12 +14,12 @@ from rusfokus.yamlutil import DataFileError, load_yaml
 DATA_DIR = Path(__file__).parent / "data"
 
 MODULES = {
-    "opsporing": "Opsporing",
-    "bekymringssamtale": "Bekymringssamtale",
+    "opsporing": "Tidlig opsporing",
+    "bekymringssamtale": "Bekymringssamtalen",
     "motiverende-samtale": "Motiverende samtale",
     "dobbeltdiagnose": "Dobbeltdiagnose",
 }
-"""Module id → Danish short name (the course's four modules)."""
+"""Module id → Danish title (the course's four modules; same titles as the progress reports)."""
 
 
 def _text(value, where, path, *, allow_empty=False) -> str:
