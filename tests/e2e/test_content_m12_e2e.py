@@ -1,0 +1,60 @@
+"""Modules 1 and 2 in Chromium: axe-core on every page, the faggruppe choice, and the embedded apps."""
+
+import pytest
+from conftest import run_axe, wait_for_widgets
+
+from rusfokus.identity import LEARNER_COOKIE
+
+M1 = ("index", "hvorfor", "tegn", "genstande", "audit-c", "kort-samtale", "henvisning", "tavshedspligt",
+      "cases", "opsummering", "test-din-viden", "kilder")
+M2 = ("index", "forberedelse", "aabning", "lytte", "barnets-perspektiv", "henvisning-opfoelgning",
+      "dokumentation", "underretning", "faldgruber", "simulator", "cases", "opsummering", "test-din-viden",
+      "kilder")
+PAGES = [*(f"01-opsporing/{p}" for p in M1), *(f"02-bekymringssamtale/{p}" for p in M2)]
+
+
+def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
+    problems = {}
+    for page in PAGES:
+        browser_page.goto((built_book / "modules" / f"{page}.html").as_uri())
+        found = run_axe(browser_page, include_frames=False)
+        if found:
+            problems[page] = found
+    assert problems == {}
+
+
+def test_faggruppe_chosen_on_the_index_is_shown_first_in_both_modules(browser_page, built_book):
+    page = browser_page
+    page.goto((built_book / "modules" / "01-opsporing" / "index.html").as_uri())
+    page.get_by_text("Jobcenter og sygedagpenge", exact=True).first.click()
+    page.goto((built_book / "modules" / "01-opsporing" / "cases.html").as_uri())
+    assert page.get_by_text("Susanne på 52 år").is_visible()
+    assert not page.get_by_text("Lucas på 4 år").is_visible()
+    page.goto((built_book / "modules" / "02-bekymringssamtale" / "cases.html").as_uri())
+    assert page.get_by_text("Brian på 29 år").is_visible()
+    # Switching on a cases page carries over as well.
+    page.get_by_text("Sundhedspleje", exact=True).first.click()
+    page.goto((built_book / "modules" / "01-opsporing" / "cases.html").as_uri())
+    assert page.get_by_text("Familien med den nyfødte").is_visible()
+    assert not page.get_by_text("Susanne på 52 år").is_visible()
+
+
+@pytest.mark.parametrize("name,expect", [
+    ("01-opsporing/genstande", None),
+    ("01-opsporing/audit-c", None),
+    ("01-opsporing/henvisning", None),
+    ("02-bekymringssamtale/simulator", None),
+    ("01-opsporing/test-din-viden", "Hvor mange genstande om ugen"),
+    ("02-bekymringssamtale/test-din-viden", "Du er bekymret for en forælder"),
+])
+def test_embedded_app_runs_in_the_served_page(browser_page, server, name, expect):
+    page = browser_page
+    page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token("mette.eksempel@eksempel-kommune.example"))])
+    page.goto(f"{server.url}/modules/{name}.html")
+    iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
+    frame = iframe.content_frame()
+    wait_for_widgets(frame)
+    if expect:
+        frame.wait_for_selector(f"text={expect}", timeout=60_000)
+    assert not page.locator(".rf-app-offline").first.is_visible()
+    assert run_axe(page) == []
