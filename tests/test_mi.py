@@ -163,3 +163,19 @@ def test_cli_with_client_and_empty_text():
     res = _cli("mi-code", "  ")
     assert res.returncode == 2
     assert "error:" in res.stderr and "empty" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cli_mi_check_ok_and_flags_bad_coach_example(tmp_path: Path):
+    res = _cli("mi-check")
+    assert res.returncode == 0, res.stderr
+    assert "ytringer.yml ok: " in res.stdout and "held-out accuracy: 0.9" in res.stdout
+    bad = tmp_path / "coach.yml"
+    bad.write_text(
+        "- id: x\n  faggruppe: skole\n  situation: En elev.\n  klient: \"Jeg gider ikke skolen.\"\n"
+        "  eksempler:\n    complex_reflection: \"Du skal komme hver dag.\"\n    open_question: \"Hvad tænker du?\"\n",
+        encoding="utf-8",
+    )
+    res = _cli("mi-check", "--coach", str(bad))
+    assert res.returncode == 2
+    assert "x: the complex_reflection example is coded as righting_reflex" in res.stdout
+    assert "error: 1 coach example(s)" in res.stderr

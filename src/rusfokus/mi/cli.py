@@ -23,6 +23,35 @@ def _cmd_mi_code(args) -> int:
     return 0
 
 
+def _cmd_mi_check(args) -> int:
+    """Validate the MI data files and report the coder's accuracy (for content editors)."""
+    from ..cli import CommandError
+    from .coach import load_items
+    from .coder import accuracy, tune
+    from .dataset import load_dataset, split
+    from .forandring import load_cirkel
+
+    data = load_dataset()
+    items = load_items(args.coach) if args.coach else load_items()
+    cirkel = load_cirkel()
+    print(f"ytringer.yml ok: {len(data)} responses")
+    print(f"{args.coach or 'coach.yml'} ok: {len(items)} practice statements")
+    print(f"forandringscirkel.yml ok: {len(cirkel.stages)} stages, {len(cirkel.situations)} situations")
+    problems = [f"coach.yml {it.item_id}: the {label} example is coded as {code(text, it.client).label}: {text}"
+                for it in items for label, text in it.examples.items() if code(text, it.client).label != label]
+    train, held = split(data)
+    params = tune(train) if args.tune else None
+    acc = accuracy(held, params)
+    print(f"held-out accuracy: {acc:.3f} ({len(held)} responses; train {len(train)})")
+    for line in problems:
+        print(line)
+    if problems:
+        raise CommandError(f"{len(problems)} coach example(s) are not coded as their label: reword them or fix the label")
+    if acc < args.min_accuracy:
+        raise CommandError(f"held-out accuracy {acc:.3f} is below {args.min_accuracy}")
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "mi-code",
@@ -32,3 +61,9 @@ def register(subparsers) -> None:
     p.add_argument("text", help="The staff response to code (Danish).")
     p.add_argument("--client", default=None, help="The client statement it responds to (helps tell simple from complex reflections).")
     p.set_defaults(func=_cmd_mi_code)
+
+    p = subparsers.add_parser("mi-check", help="Validate the MI data files (dataset, coach, forandringscirkel) and report held-out accuracy.")
+    p.add_argument("--min-accuracy", type=float, default=0.85, help="Fail below this held-out accuracy (default 0.85).")
+    p.add_argument("--coach", default=None, help="Check this coach file instead of the shipped data/coach.yml.")
+    p.add_argument("--tune", action="store_true", help="Re-tune the thresholds on the train split first (slower).")
+    p.set_defaults(func=_cmd_mi_check)
