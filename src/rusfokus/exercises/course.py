@@ -67,6 +67,7 @@ def make_api(course_dir: str | Path):
     from traitlets.config import Config
 
     _ensure_bin_on_path()
+    (Path(course_dir) / ".exchange").mkdir(parents=True, exist_ok=True)
     c = Config()
     configure(c, course_dir)
     coursedir = CourseDirectory(config=c)

@@ -50,6 +50,7 @@ class Question:
     valg: tuple[Option, ...] = ()
     korrekt: tuple[str, ...] = ()
     max_tegn: int | None = None
+    multi: bool = False  # more than one option may be ticked (set from korrekt when loading)
 
     @property
     def auto(self) -> bool:
@@ -59,7 +60,7 @@ class Question:
     @property
     def multiple(self) -> bool:
         """True when the learner may tick more than one option."""
-        return self.type == "flervalg" or (self.type == "case" and len(self.korrekt) > 1)
+        return self.multi
 
     @property
     def var(self) -> str:
@@ -221,7 +222,8 @@ def _question(raw, index: int, fname: str) -> Question:
         raise ExerciseError(f"{_where(fname, qid, 'max_tegn')}: only a refleksion has max_tegn")
     options = _options(raw.get("valg"), fname, qid)
     korrekt = _korrekt(raw.get("korrekt"), qtype, options, fname, qid)
-    return Question(qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt)
+    multi = qtype == "flervalg" or (qtype == "case" and isinstance(raw.get("korrekt"), list))
+    return Question(qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi)
 
 
 def parse_exercise(data, fname: str = "<exercise>", expected_id: str | None = None) -> Exercise:
