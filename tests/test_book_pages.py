@@ -33,9 +33,21 @@ PAGES = {
     "om-kurset": "om-kurset",
     "tilgaengelighed": "tilgaengelighed",
 }
-MODULES = {1: "01-opsporing", 2: "02-bekymringssamtale", 3: "03-motiverende-samtale", 4: "04-dobbeltdiagnose"}
-FAGGRUPPER = ["Dagtilbud", "Skole", "Sundhedspleje", "Jobcenter og sygedagpenge", "Familieafdeling",
-              "Ungeindsats", "Bostøtte og socialpsykiatri"]
+MODULES = {
+    1: "01-opsporing",
+    2: "02-bekymringssamtale",
+    3: "03-motiverende-samtale",
+    4: "04-dobbeltdiagnose",
+}
+FAGGRUPPER = [
+    "Dagtilbud",
+    "Skole",
+    "Sundhedspleje",
+    "Jobcenter og sygedagpenge",
+    "Familieafdeling",
+    "Ungeindsats",
+    "Bostøtte og socialpsykiatri",
+]
 
 # term in the glossary -> facts its definition must state (fagligt-grundlag.md)
 GLOSSARY = {
@@ -84,13 +96,38 @@ WITHDRAWN = [
 HISTORY = re.compile(r"før 2024|indtil 2022|tidligere|gælder ikke|gamle|ældre|fra 2008", re.I)
 
 # What the theme may leave in English. Phrases anywhere; single words as a whole label.
-ENGLISH_PHRASES = ["skip to main content", "back to top", "search this book", "on this page",
-                   "color mode", "system settings", "toggle navigation", "toggle primary sidebar",
-                   "toggle secondary sidebar", "print to pdf", "fullscreen mode", "download this page",
-                   "previous page", "next page", "section navigation", "site navigation",
-                   "link to this", "search...", "search…", "version warning"]
+ENGLISH_PHRASES = [
+    "skip to main content",
+    "back to top",
+    "search this book",
+    "on this page",
+    "color mode",
+    "system settings",
+    "toggle navigation",
+    "toggle primary sidebar",
+    "toggle secondary sidebar",
+    "print to pdf",
+    "fullscreen mode",
+    "download this page",
+    "previous page",
+    "next page",
+    "section navigation",
+    "site navigation",
+    "link to this",
+    "search...",
+    "search…",
+    "version warning",
+]
 ENGLISH_LABELS = {"light", "dark", "auto", "contents", "previous", "next", "home", "search", "menu"}
-LABEL_ATTRS = ("aria-label", "title", "placeholder", "alt", "data-bs-title", "data-tooltip", "value")
+LABEL_ATTRS = (
+    "aria-label",
+    "title",
+    "placeholder",
+    "alt",
+    "data-bs-title",
+    "data-tooltip",
+    "value",
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -130,7 +167,9 @@ def sentences(text: str) -> list[str]:
 
 
 def withdrawn_as_current(text: str) -> list[str]:
-    return [s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)]
+    return [
+        s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)
+    ]
 
 
 @cache
@@ -179,7 +218,7 @@ def learner_strings(path: Path) -> list[tuple[str, str]]:
                 continue
             value = tag.get(attr)
             if isinstance(value, str) and value.strip():
-                found.append((f'{attr} of <{tag.name}>', " ".join(value.split())))
+                found.append((f"{attr} of <{tag.name}>", " ".join(value.split())))
     return found
 
 
@@ -227,7 +266,9 @@ def test_every_page_has_its_label_and_a_danish_title():
         text = source(page)
         m = re.match(rf"\({label}\)=\n# (.+)\n", text)
         assert m, f"book/{page}.md must start with ({label})= and a title"
-        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 25, f"book/{page}.md is a stub"
+        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 25, (
+            f"book/{page}.md is a stub"
+        )
 
 
 def test_one_sentence_per_line():
@@ -236,22 +277,28 @@ def test_one_sentence_per_line():
         for line in prose_lines(source(page)):
             plain = re.sub(r"^(?:\d+\.|-)\s+", "", re.sub(r"<[^>]+>", "", line))
             # a full stop, ! or ? followed by a new sentence on the same line
-            if re.search(r"[a-zæøå0-9)*][.!?]\s+[A-ZÆØÅ][a-zæøå]", plain) and not re.search(r"\b(?:udgave|udg)\.", plain):
+            if re.search(r"[a-zæøå0-9)*][.!?]\s+[A-ZÆØÅ][a-zæøå]", plain) and not re.search(
+                r"\b(?:udgave|udg)\.", plain
+            ):
                 offenders.append(f"book/{page}.md: {line}")
     assert not offenders, "\n".join(offenders)
 
 
 def test_lix_counts_plain_and_heavy_text_apart():
     assert lix(["Du ser det.", "Du taler med hende.", "Du ringer."]) < 20
-    heavy = ["Kommunalbestyrelsens sagsbehandlingsfrister vedrørende underretningsbehandling "
-             "implementeres organisationsmæssigt gennem tværsektorielle samarbejdsaftaler."]
+    heavy = [
+        "Kommunalbestyrelsens sagsbehandlingsfrister vedrørende underretningsbehandling "
+        "implementeres organisationsmæssigt gennem tværsektorielle samarbejdsaftaler."
+    ]
     assert lix(heavy) > 60
 
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_plain_danish_lix_at_most_45(page):
     value = lix(prose_lines(source(page)))
-    assert value <= 45, f"book/{page}.md has LIX {value:.1f} (aim ≤ 45): shorter sentences, shorter words"
+    assert value <= 45, (
+        f"book/{page}.md has LIX {value:.1f} (aim ≤ 45): shorter sentences, shorter words"
+    )
 
 
 def test_withdrawn_facts_only_as_history():
@@ -265,14 +312,23 @@ def test_municipal_data_comes_from_kommune_yml_not_the_pages():
     k = load_kommune(ROOT / "kommune.yml")
     for page in PAGES:
         text = source(page)
-        for value in (k.navn, k.rusmiddelcenter.navn, k.rusmiddelcenter.telefon, k.rusmiddelcenter.email):
-            assert value not in text, f"book/{page}.md hard-codes {value!r}: use a substitution or {{kommune}}"
+        for value in (
+            k.navn,
+            k.rusmiddelcenter.navn,
+            k.rusmiddelcenter.telefon,
+            k.rusmiddelcenter.email,
+        ):
+            assert value not in text, (
+                f"book/{page}.md hard-codes {value!r}: use a substitution or {{kommune}}"
+            )
 
 
 def test_tilgaengelighed_invents_no_addresses():
     text = source("tilgaengelighed")
     assert "Du kan klage til Digitaliseringsstyrelsen" in text
-    assert not re.search(r"https?://|www\.|digst\.dk|@", text), "no invented URLs or e-mail addresses"
+    assert not re.search(r"https?://|www\.|digst\.dk|@", text), (
+        "no invented URLs or e-mail addresses"
+    )
     assert "```{kommune} kontakt" in text
 
 
@@ -289,9 +345,12 @@ def test_forside_links_every_module(built_book):
         target = (Path(built_book) / "modules" / folder / "index.html").resolve()
         assert target.is_file(), f"module {n} index was not built"
         assert any(t.startswith(f"Modul {n}") for t in links.get(target, [])), (
-            f"the forside has no 'Modul {n}' link to modules/{folder}/index.html")
+            f"the forside has no 'Modul {n}' link to modules/{folder}/index.html"
+        )
     for page in ("saadan-bruger-du-kurset", "laeringsstier", "ordliste"):
-        assert (path.parent / f"{page}.html").resolve() in links, f"the forside does not link {page}"
+        assert (path.parent / f"{page}.html").resolve() in links, (
+            f"the forside does not link {page}"
+        )
 
 
 def test_forside_says_who_it_is_for_and_why(built_book):
@@ -325,7 +384,9 @@ def test_glossary_holds_the_real_terms_with_current_facts(built_book):
         definition = terms[term]
         assert len(definition) > 15, f"{term}: empty definition"
         for fact in facts:
-            assert fact.lower() in definition.lower(), f"{term}: the definition does not say {fact!r}"
+            assert fact.lower() in definition.lower(), (
+                f"{term}: the definition does not say {fact!r}"
+            )
     text = visible_text(built(built_book, "ordliste"))
     assert not withdrawn_as_current(text)
     assert "Eksempel" not in text or load_kommune(ROOT / "kommune.yml").navn in text
@@ -336,7 +397,9 @@ def test_glossary_is_in_danish_alphabetical_order(built_book):
     dl = article(built(built_book, "ordliste")).find("dl", class_="glossary")
     first_terms = []
     for el in dl.find_all(["dt", "dd"], recursive=False):
-        if el.name == "dt" and (el.find_previous_sibling() is None or el.find_previous_sibling().name == "dd"):
+        if el.name == "dt" and (
+            el.find_previous_sibling() is None or el.find_previous_sibling().name == "dd"
+        ):
             first_terms.append(term_text(el))
     assert first_terms == sorted(first_terms, key=danish_key), first_terms
 
@@ -362,58 +425,95 @@ def test_om_kurset_shows_the_municipality_from_kommune_yml(built_book):
     box = article(path).find(class_="rf-kommune-kontakt")
     assert box is not None, "Om kurset has no {kommune} kontakt block"
     box_text = box.get_text("")  # Sphinx wraps the @ of an e-mail address in a <span>
-    for value in (k.rusmiddelcenter.navn, k.rusmiddelcenter.adresse, k.rusmiddelcenter.telefon, k.rusmiddelcenter.email):
+    for value in (
+        k.rusmiddelcenter.navn,
+        k.rusmiddelcenter.adresse,
+        k.rusmiddelcenter.telefon,
+        k.rusmiddelcenter.email,
+    ):
         assert value in box_text, f"the contact block lacks {value!r}"
-    for needle in ("opdigtede", "kommune.yml", "109.000", "Barnets Lov § 133", "Barnets Lov § 20",
-                   "10 genstande om ugen", "4 genstande på samme dag"):
+    for needle in (
+        "opdigtede",
+        "kommune.yml",
+        "109.000",
+        "Barnets Lov § 133",
+        "Barnets Lov § 20",
+        "10 genstande om ugen",
+        "4 genstande på samme dag",
+    ):
         assert needle in text, f"Om kurset does not say {needle!r}"
     assert not withdrawn_as_current(text)
     for n in MODULES:
         assert article(path).find("a", href=re.compile(rf"modules/0{n}-[a-z-]+/kilder\.html")), (
-            f"Om kurset does not link module {n}'s Kilder page")
+            f"Om kurset does not link module {n}'s Kilder page"
+        )
 
 
 def test_tilgaengelighedserklaering_has_the_required_parts(built_book):
     k = load_kommune(ROOT / "kommune.yml")
     path = built(built_book, "tilgaengelighed")
     text = visible_text(path)
-    for needle in ("WCAG 2.1", "AA", "axe-core", "Chromium", "Kendte mangler",
-                   "lov om tilgængelighed af offentlige organers websteder og mobilapplikationer",
-                   "Du kan klage til Digitaliseringsstyrelsen", k.navn):
+    for needle in (
+        "WCAG 2.1",
+        "AA",
+        "axe-core",
+        "Chromium",
+        "Kendte mangler",
+        "lov om tilgængelighed af offentlige organers websteder og mobilapplikationer",
+        "Du kan klage til Digitaliseringsstyrelsen",
+        k.navn,
+    ):
         assert needle in text, f"the tilgængelighedserklæring does not say {needle!r}"
     box = article(path).find(class_="rf-kommune-kontakt")
-    assert box is not None and k.rusmiddelcenter.telefon in box.get_text(), "no contact for reporting a problem"
+    assert box is not None and k.rusmiddelcenter.telefon in box.get_text(), (
+        "no contact for reporting a problem"
+    )
 
 
 def test_laeringsstier_covers_every_faggruppe(built_book):
     path = built(built_book, "laeringsstier")
     table = article(path).find("table")
     assert table is not None, "Læringsstier has no table"
-    rows = {tr.find("td").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")[1:]]
-            for tr in table.find_all("tr") if tr.find("td")}
+    rows = {
+        tr.find("td").get_text(strip=True): [
+            td.get_text(strip=True) for td in tr.find_all("td")[1:]
+        ]
+        for tr in table.find_all("tr")
+        if tr.find("td")
+    }
     for fag in FAGGRUPPER:
         assert fag in rows, f"the table lacks {fag}"
         assert len(rows[fag]) == 4 and all(rows[fag]), f"{fag}: one value per module"
         assert article(path).find(["h2"], string=re.compile(re.escape(fag))) or any(
-            fag in h.get_text() for h in article(path).find_all("h2")), f"no path for {fag}"
+            fag in h.get_text() for h in article(path).find_all("h2")
+        ), f"no path for {fag}"
     for n, folder in MODULES.items():
-        assert article(path).find("a", href=re.compile(rf"modules/{folder}/index\.html")), f"no link to module {n}"
+        assert article(path).find("a", href=re.compile(rf"modules/{folder}/index\.html")), (
+            f"no link to module {n}"
+        )
 
 
 def test_no_python_on_the_general_pages(built_book):
     for page in PAGES:
         path = built(built_book, page)
         html = str(article(path))
-        assert "cell_input" not in html and "highlight-python" not in html and "highlight-ipython" not in html, page
+        assert (
+            "cell_input" not in html
+            and "highlight-python" not in html
+            and "highlight-ipython" not in html
+        ), page
         text = visible_text(path)
         assert not re.search(r"^\s*(?:import |from \w+ import |def |print\()", text, re.M), page
 
 
 def test_english_check_finds_english_theme_strings(tmp_path):
     page = tmp_path / "p.html"
-    page.write_text('<html lang="da"><body><a href="#main">Skip to main content</a>'
-                    '<button title="light"></button><button aria-label="Farvetema">Lyst</button>'
-                    '<script>var x = "Back to top";</script></body></html>', encoding="utf-8")
+    page.write_text(
+        '<html lang="da"><body><a href="#main">Skip to main content</a>'
+        '<button title="light"></button><button aria-label="Farvetema">Lyst</button>'
+        '<script>var x = "Back to top";</script></body></html>',
+        encoding="utf-8",
+    )
     bad = english_strings(page)
     assert any("Skip to main content" in b for b in bad) and any("'light'" in b for b in bad)
     assert not any("Back to top" in b for b in bad), "script text is not shown"
@@ -429,5 +529,7 @@ def test_no_english_theme_string_a_learner_sees(built_book):
         assert '<html lang="da"' in text, path
         for bad in english_strings(path):
             offenders.setdefault(bad, set()).add(str(path.relative_to(built_book)))
-    report = {bad: f"{len(pages)} pages, e.g. {sorted(pages)[0]}" for bad, pages in offenders.items()}
+    report = {
+        bad: f"{len(pages)} pages, e.g. {sorted(pages)[0]}" for bad, pages in offenders.items()
+    }
     assert not report, report

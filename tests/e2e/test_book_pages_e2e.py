@@ -6,11 +6,20 @@ import re
 
 from conftest import run_axe
 
-PAGES = ("index", "saadan-bruger-du-kurset", "laeringsstier", "ordliste", "om-kurset", "tilgaengelighed")
+PAGES = (
+    "index",
+    "saadan-bruger-du-kurset",
+    "laeringsstier",
+    "ordliste",
+    "om-kurset",
+    "tilgaengelighed",
+)
 ENGLISH = re.compile(
     r"skip to main content|back to top|search this book|on this page|link to this|search\.\.\.|"
     r"color mode|toggle (?:primary |secondary )?(?:navigation|sidebar)|print to pdf|fullscreen mode|"
-    r"previous page|next page|^(?:light|dark|contents|previous|next|search)$", re.I)
+    r"previous page|next page|^(?:light|dark|contents|previous|next|search)$",
+    re.I,
+)
 
 # Every visible text and every label a screen reader announces, after JS has run.
 VISIBLE_STRINGS = """() => {
@@ -66,9 +75,13 @@ def test_keyboard_use_works_as_the_course_says(browser_page, built_book):
     assert page.evaluate("location.hash") == "#main-content"
     # Ctrl+K opens the search; Esc closes it.
     page.keyboard.press("Control+k")
-    page.wait_for_function("document.activeElement && document.activeElement.matches('input[type=search], input[name=q]')")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.matches('input[type=search], input[name=q]')"
+    )
     page.keyboard.press("Escape")
-    page.wait_for_function("!document.activeElement || !document.activeElement.matches('input[type=search], input[name=q]')")
+    page.wait_for_function(
+        "!document.activeElement || !document.activeElement.matches('input[type=search], input[name=q]')"
+    )
 
 
 def test_forside_module_links_open_the_modules(browser_page, built_book):
