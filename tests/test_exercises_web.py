@@ -1,0 +1,213 @@
+"""HTTP routes (real tornado, real grading) and the exercise app widgets driven by .value/.click()."""
+
+import asyncio
+import json
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import ipywidgets as widgets
+import pytest
+import tornado.httpserver
+import tornado.testing
+import tornado.web
+
+from rusfokus import identity
+from rusfokus.exercises import client, web
+from rusfokus.exercises.app import ExerciseApp
+from rusfokus.exercises.course import build, student_id
+from rusfokus.exercises.schema import load_exercise
+
+ROOT = Path(__file__).resolve().parents[1]
+YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+EX = load_exercise(YML)
+EMAIL = "maja.kjaer@eksempel-kommune.example"
+
+
+def answers(correct=True):
+    out = {}
+    for q in EX.spoergsmaal:
+        if q.type == "refleksion":
+            out[q.id] = "Jeg taler med forælderen og min nøgleperson."
+        elif correct:
+            out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
+        else:
+            wrong = [o.id for o in q.valg if o.id not in q.korrekt]
+            out[q.id] = wrong[:1] if q.multiple else wrong[0]
+    return out
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    from rusfokus.settings import get_settings
+
+    mp = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("home")
+    mp.setenv("RUSFOKUS_HOME", str(home))
+    mp.setenv("RUSFOKUS_DB", f"sqlite:///{home / 'rusfokus.db'}")
+    get_settings.cache_clear()
+    import rusfokus.progress.hooks as hooks
+
+    calls = []
+    mp.setattr(hooks, "on_graded", lambda *a, **k: calls.append(a))
+    course = tmp_path_factory.mktemp("course")
+    (course / "opgaver").mkdir()
+    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
+    build(course, "opsporing")
+    settings = SimpleNamespace(course_dir=course)
+    sock, port = tornado.testing.bind_unused_port()
+    ready = threading.Event()
+    holder = {}
+
+    def run():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        app = tornado.web.Application(web.routes(settings))
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets([sock])
+        web.startup(settings)
+        holder["loop"] = loop
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    ready.wait(10)
+    yield SimpleNamespace(course=course, base=f"http://127.0.0.1:{port}/", calls=calls)
+    holder["loop"].call_soon_threadsafe(holder["loop"].stop)
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def post(base, body, token=None, raw=None):
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else json.dumps(body).encode()
+    req = urllib.request.Request(base + "api/opgave/aflever", data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_hand_in_over_http_is_graded(env):
+    code, body = client.submit(EMAIL, "opsporing", answers(True), base=env.base)
+    assert code == 200 and body["status"] == "rettet"
+    assert body["resultat"]["passed"] and body["resultat"]["score"] == EX.auto_points
+    code, status = client.status(EMAIL, "opsporing", base=env.base)
+    assert code == 200 and status["forsoeg"][-1]["bestaaet"] is True
+    assert status["seneste"]["pending_manual"] is True
+    assert env.calls and env.calls[-1][0] == EMAIL
+
+
+@pytest.mark.parametrize("token_kind", ["none", "garbage", "tampered", "admin"])
+def test_forged_identity_is_refused_with_danish_message(env, token_kind):
+    good = identity.learner_token("offer@eksempel-kommune.example")
+    token = {"none": None, "garbage": "abc", "admin": identity.admin_token("offer@eksempel-kommune.example"),
+             "tampered": identity.learner_token("angriber@eksempel-kommune.example").split(".")[0] + "." + good.split(".")[1]}[token_kind]
+    code, body = post(env.base, {"opgave": "opsporing", "svar": answers()}, token)
+    assert code == 403 and body["status"] == "fejl"
+    assert any(w in body["fejl"] for w in ("link", "Link"))
+    assert not (env.course / "attempts" / student_id("offer@eksempel-kommune.example")).exists()
+    assert not (env.course / "attempts" / student_id("angriber@eksempel-kommune.example")).exists()
+
+
+def test_bare_learner_query_parameter_is_not_an_identity(env):
+    req = urllib.request.Request(env.base + "api/opgave/status?opgave=opsporing&learner=" + EMAIL)
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    assert exc.value.code == 403
+
+
+def test_bad_requests_get_clear_danish_messages(env):
+    token = identity.learner_token("bad.req@eksempel-kommune.example")
+    code, body = post(env.base, {"opgave": "opsporing", "svar": {**answers(), "ugegraense": "q"}}, token)
+    assert code == 400 and body["spoergsmaal"] == "ugegraense" and "ikke et af valgene" in body["fejl"]
+    code, body = post(env.base, None, token, raw=b"\xff\xfe not json")
+    assert code == 400 and "kunne ikke læses" in body["fejl"]
+    code, body = post(env.base, {"opgave": "findes-ikke", "svar": {}}, token)
+    assert code == 503 and "nøgleperson" in body["fejl"]
+    code, body = post(env.base, {"opgave": "../../etc", "svar": {}}, token)
+    assert code == 503
+    code, body = post(env.base, {"opgave": "opsporing", "svar": {**answers(), "egen-praksis": "x" * 70000}}, token)
+    assert code == 413
+    assert not (env.course / "attempts" / student_id("bad.req@eksempel-kommune.example")).exists()
+
+
+def test_personal_link_sets_httponly_signed_cookie(env):
+    token = identity.learner_token(EMAIL)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        opener.open(env.base + "adgang/" + token, timeout=30)
+    resp = exc.value
+    assert resp.code == 302 and resp.headers["Location"] == "/"
+    cookie = resp.headers["Set-Cookie"]
+    assert cookie.startswith(f"{identity.LEARNER_COOKIE}={token}") or f'{identity.LEARNER_COOKIE}="{token}"' in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert identity.learner_from_cookie_header(f"{identity.LEARNER_COOKIE}={token}") == EMAIL
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        opener.open(env.base + "adgang/" + token[:-3] + "AAA", timeout=30)
+    assert exc.value.code == 403
+    page = exc.value.read().decode()
+    assert 'lang="da"' in page and "Linket virker ikke" in page and "Set-Cookie" not in str(exc.value.headers)
+
+
+def _all_widget_state() -> str:
+    return json.dumps([w.get_state() for w in list(widgets.Widget.widgets.values())], default=str)
+
+
+def _fill(app, chosen):
+    for box in app.boxes:
+        value = chosen[box.q.id]
+        if box.q.type == "refleksion":
+            box.text.value = value
+        elif box.q.multiple:
+            for opt, check in zip(box.q.valg, box.checks, strict=True):
+                check.value = opt.id in value
+        else:
+            box.radio.value = value
+
+
+def test_app_click_to_score_through_http(env):
+    app = ExerciseApp(EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base))
+    state = _all_widget_state()
+    for q in EX.spoergsmaal:
+        assert q.forklaring.splitlines()[0] not in state, q.id  # no key/explanation before hand-in
+    _fill(app, answers(True))
+    refl = next(b for b in app.boxes if b.q.type == "refleksion")
+    assert "af højst 1500 tegn" in refl.count.value
+    app.button.click()
+    assert "afleveret og rettet" in app.message.value
+    assert "Du har bestået" in app.result.value and "Afventer bedømmelse" in app.result.value
+    assert "Sundhedsstyrelsen anbefaler højst 10 genstande" in app.result.value
+    assert not app.button.disabled
+
+
+def test_app_missing_answer_and_identity_error(env):
+    sent = []
+    app = ExerciseApp(EX, lambda a: sent.append(a) or (200, {}))
+    chosen = answers(True)
+    _fill(app, chosen)
+    app.boxes[2].radio.value = None
+    app.button.click()
+    assert "Du mangler at vælge et svar i spørgsmål 3" in app.message.value and not sent
+    app2 = ExerciseApp(EX, None, identity_error="Vi ved ikke, hvem du er.")
+    assert app2.button.disabled and "Vi ved ikke, hvem du er." in app2.message.value
+    app2.button.click()
+    assert app2.result.value == ""
+
+
+def test_app_shows_server_refusal(env):
+    app = ExerciseApp(EX, lambda a: (403, {"status": "fejl", "fejl": "Dit personlige link er ugyldigt eller ændret."}))
+    _fill(app, answers(True))
+    app.button.click()
+    assert "ugyldigt eller ændret" in app.message.value and app.result.value == ""
