@@ -48,3 +48,18 @@ def test_exercise_app_in_the_served_page(browser_page, server, module, opgave, f
     wait_for_widgets(frame)
     frame.wait_for_selector(f"text={first_question}", timeout=60_000)
     assert run_axe(page) == []
+
+
+@pytest.mark.parametrize("page_path,title,text", [
+    ("03-motiverende-samtale/coach", "MI-coach", "MI-coach: øv dine svar"),
+    ("03-motiverende-samtale/forandringscirklen", "Forandringscirklen", "Hvilket stadie i forandringscirklen er personen i?"),
+])
+def test_mi_apps_in_the_served_pages(browser_page, server, page_path, title, text):
+    page = browser_page
+    page.goto(f"{server.url}/modules/{page_path}.html")
+    iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
+    assert iframe.get_attribute("title") == title
+    frame = iframe.content_frame()
+    wait_for_widgets(frame)
+    frame.wait_for_selector(f"text={text}", timeout=60_000)
+    assert run_axe(page) == []
