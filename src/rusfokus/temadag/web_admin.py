@@ -154,9 +154,11 @@ class ProjectorStateHandler(AdminBase):
 
     async def get(self, temadag_id):
         self.require_admin()
-        with self.db() as session:
-            live = self.hub.live(self.row_or_404(session, temadag_id))
-            tid = int(temadag_id)
+        tid = int(temadag_id)
+        live = self.hub.sessions.get(tid)
+        if live is None:
+            with self.db() as session:
+                live = self.hub.live(self.row_or_404(session, tid))
         try:
             since = int(self.get_query_argument("since", "-1"))
         except ValueError:

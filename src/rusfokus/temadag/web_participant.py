@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict, deque
 
+import tornado.ioloop
 import tornado.web
 
 from rusfokus import identity
@@ -48,7 +49,7 @@ class CheckinHandler(BaseHandler):
     def get(self):
         self.show()
 
-    def post(self):
+    async def post(self):
         kode = self.get_body_argument("kode", "")[:40]
         navn = self.get_body_argument("navn", "")[:200]
         email = self.get_body_argument("email", "")[:320]
@@ -58,29 +59,39 @@ class CheckinHandler(BaseHandler):
         ip = self.request.remote_ip or ""
         if _too_many_bad(ip, now):
             return self.show("Der er tastet forkert kode for mange gange. Vent 5 minutter.", 429, **values)
+        learner = self.learner_email() if use_link else None
+        # database work in a thread: a rush of check-ins must not stall live answers
+        outcome = await tornado.ioloop.IOLoop.current().run_in_executor(
+            None, self._check_in, kode, navn, email, use_link, learner, now)
+        if isinstance(outcome, tuple) and outcome[0] == "fejl":
+            if outcome[2]:
+                _bad_codes[ip].append(now)
+            return self.show(outcome[1], 400, **values)
+        temadag_id, token = outcome
+        self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax",
+                        max_age=PARTICIPANT_MAX_AGE, path="/")
+        self.redirect(f"/temadag/{temadag_id}/deltag")
+
+    def _check_in(self, kode, navn, email, use_link, learner, now):
+        """Runs in a worker thread; returns (temadag_id, cookie token) or ("fejl", message, bad_code)."""
         with self.db() as session:
             check = codes.check_code(self.hub.secret, store.ids_on(session, self.hub.now().date()), kode, now)
             if check.status != "ok":
-                _bad_codes[ip].append(now)
-                return self.show(codes.CODE_MESSAGES[check.status], 400, **values)
+                return ("fejl", codes.CODE_MESSAGES[check.status], True)
             row = store.get(session, check.temadag_id)
             try:
                 if use_link:
-                    learner = self.learner_email()
                     if learner is None:
                         raise store.CheckinError("Dit personlige link er udløbet. Skriv navn og e-mail i stedet.")
                     person = store.match_person(session, row, "", learner, self.hub.now())
                 else:
                     person = store.match_person(session, row, navn, email, self.hub.now())
             except store.CheckinError as exc:
-                return self.show(str(exc), 400, **values)
+                return ("fejl", str(exc), False)
             participant = store.check_in(session, row, person, "link" if use_link else "kode",
                                          self.hub.now(), self.hub.settings.certificate_months)
             token = identity.sign("temadag-deltager", f"{row.id}:{participant.id}", secret=self.hub.secret)
-            temadag_id = row.id
-        self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax",
-                        max_age=PARTICIPANT_MAX_AGE, path="/")
-        self.redirect(f"/temadag/{temadag_id}/deltag")
+            return (row.id, token)
 
 
 class ParticipantMixin:
@@ -123,6 +134,8 @@ class LiveStateHandler(ParticipantMixin, BaseHandler):
         self.write_json(live.participant_view(str(pid)))
 
     def _live(self, tid):
+        if tid in self.hub.sessions:
+            return self.hub.sessions[tid]
         with self.db() as session:
             row = store.get(session, tid)
             if row is None:
