@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .audit_c import ABOUT, KOEN, NEXT_STEPS, QUESTIONS, AuditCError, Result, interpret
 from .app_guard import guarded
+from .audit_c import ABOUT, KOEN, NEXT_STEPS, QUESTIONS, AuditCError, Result, interpret
 from .widgets_common import esc, styled_root
 
 _WIDE = widgets.Layout(width="auto")

@@ -6,7 +6,17 @@
 """
 
 from .engine import Session, SessionError, Summary, all_paths
-from .schema import Case, Choice, DialogError, DialogFileError, Node, load_case, load_cases, parse_case, validate
+from .schema import (
+    Case,
+    Choice,
+    DialogError,
+    DialogFileError,
+    Node,
+    load_case,
+    load_cases,
+    parse_case,
+    validate,
+)
 
 __all__ = [
     "Case", "Choice", "DialogError", "DialogFileError", "Node", "Session", "SessionError", "Summary",
