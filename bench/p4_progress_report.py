@@ -1,7 +1,9 @@
 """P4: full progress report + .xlsx for N staff × 10 modules × 3 years of synthetic history.
 
 Measured from the SQLite database (load_data → full_report → xlsx bytes),
-best of 3 after one warm-up, for 1k, 10k and 100k staff. Target: ≤ 2 s at
+best of 3 after one warm-up, for 1k, 10k and 100k staff. The value is the
+process' CPU time (this machine's 2 cores are shared by many processes, so
+wall time mostly measures waiting for a core); wall time is reported too. Target: ≤ 2 s at
 10k. Baseline (same run, same tables): writing the workbook the default way,
 pandas ``DataFrame.to_excel`` with openpyxl. Growth from 10k to 100k should
 be about 10× (linear).
@@ -65,35 +67,35 @@ def build(url: str, n: int, seed: int = 4) -> dict:
     return {"completions": len(completions), "certificates": len(certs)}
 
 
-def report_once(url: str) -> tuple[float, int]:
-    started = time.perf_counter()
+def report_once(url: str) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) for load + all tables + .xlsx bytes."""
+    cpu, wall = time.process_time(), time.perf_counter()
     with session_scope(url) as s:
         tables = full_report(load_data(s), TODAY)
-    data = xlsx_bytes(tables)
-    return time.perf_counter() - started, len(data)
+    xlsx_bytes(tables)
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def pandas_baseline(url: str) -> float:
-    started = time.perf_counter()
+def pandas_baseline(url: str) -> tuple[float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
     with session_scope(url) as s:
         tables = full_report(load_data(s), TODAY)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for key, frame in tables.items():
             frame.to_excel(writer, sheet_name=TABLE_TITLES[key][:31], index=False)
-    return time.perf_counter() - started
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def best_of(fn, url: str, repeat: int = 3) -> float:
+def best_of(fn, url: str, repeat: int = 3) -> tuple[float, float]:
     fn(url)  # warm-up (imports, caches)
-    times = []
-    for _ in range(repeat):
-        value = fn(url)
-        times.append(value[0] if isinstance(value, tuple) else value)
-    return min(times)
+    runs = [fn(url) for _ in range(repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
 
 
 def run() -> list[dict]:
+    import os
+
     figures, seconds = [], {}
     with tempfile.TemporaryDirectory(prefix="rusfokus-p4-") as tmp:
         for n in (1_000, 10_000, 100_000):
@@ -103,17 +105,21 @@ def run() -> list[dict]:
             sizes = build(url, n)
             print(f"   {n} staff: {sizes['completions']} results, {sizes['certificates']} kursusbeviser "
                   f"(built in {time.perf_counter() - t0:.1f} s)", flush=True)
-            value = best_of(report_once, url, repeat=3 if n <= 10_000 else 1)
+            value, wall = best_of(report_once, url, repeat=3 if n <= 10_000 else 1)
             seconds[n] = value
-            baseline = best_of(pandas_baseline, url, repeat=1) if n <= 10_000 else None
+            baseline = best_of(pandas_baseline, url, repeat=1)[0] if n <= 10_000 else None
             label = f"{n // 1000}k"
             figures.append({
-                "id": f"P4-{label}", "unit": "s", "value": round(value, 3),
-                "name": f"Full report + .xlsx, {label} staff x 10 modules x 3 yrs (baseline: pandas to_excel)",
+                "id": f"P4-{label}", "unit": "s CPU", "value": round(value, 3),
+                "name": f"Report + .xlsx, {label} staff x 10 modules x 3 yrs, CPU s (baseline pandas to_excel)",
                 "baseline": round(baseline, 3) if baseline else None,
                 "ratio": round(baseline / value, 2) if baseline else None,
             })
-    figures.append({"id": "P4-target", "name": "10k staff report + .xlsx vs target 2 s (ratio = target/value)",
+            figures.append({
+                "id": f"P4-{label}-wall", "unit": "s", "value": round(wall, 3), "baseline": None, "ratio": None,
+                "name": f"Same, wall clock (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            })
+    figures.append({"id": "P4-target", "name": "10k staff report + .xlsx, CPU s vs target 2 s (ratio = target/value)",
                     "value": round(seconds[10_000], 3), "unit": "s", "baseline": TARGET_S,
                     "ratio": round(TARGET_S / seconds[10_000], 2)})
     figures.append({"id": "P4-growth", "name": "Time 100k / time 10k (10 = linear growth)",

@@ -239,9 +239,29 @@ def cmd_demo_load(args) -> int:
             print(f"database already holds {existing} people; demo data not loaded (use --force to add it)")
             return 0
         info = load_demo(session, n=args.staff, seed=args.seed, months=get_settings().certificate_months)
+        password = _demo_admin(session)
     print(f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
           f"{info['results']} graded results")
+    if password:
+        print(f"dashboard login: user 'konsulent', password '{password}' "
+              "(change it: rusfokus admin set-password konsulent)")
     return 0
+
+
+def _demo_admin(session) -> str | None:
+    """A first admin for the demo, with a random password, if there is no admin yet."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from .auth import add_user
+    from .models import AdminUser
+
+    if session.scalar(select(func.count(AdminUser.id))):
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user(session, "konsulent", password, actor="demo")
+    return password
 
 
 def _db(p):
@@ -314,5 +334,6 @@ def register(sub) -> None:
     p.add_argument("--staff", type=int, default=200)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--force", action="store_true", help="Load even if the database already holds people.")
+    p.add_argument("--if-empty", action="store_true", help="Only load into an empty database (the default; for make).")
     p.add_argument("--write-csv", metavar="FILE", help="Only write the demo staff list as a Danish Excel CSV.")
     p.set_defaults(func=cmd_demo_load)

@@ -59,14 +59,15 @@ def generate_staff(n: int, seed: int = 2026) -> list[RosterRow]:
     rng = random.Random(seed)
     places = list(_places())
     weights = [p[4] for p in places]
-    rows, used, keys = [], set(), set()
+    rows, used, keys, next_suffix = [], set(), set(), {}
     for i in range(n):
         forv, afd, inst, faggrupper, _ = places[i] if i < len(places) else rng.choices(places, weights)[0]
         first, last = rng.choice(FIRST), rng.choice(LAST)
         base = f"{first}.{last}".lower().replace("ø", "oe").replace("æ", "ae").replace("å", "aa")
-        email, k = f"{base}@{DOMAIN}", 2
+        email, k = f"{base}@{DOMAIN}", next_suffix.get(base, 2)
         while email in used:
             email, k = f"{base}{k}@{DOMAIN}", k + 1
+        next_suffix[base] = k
         used.add(email)
         key = inst not in keys and inst not in NOEGLEPERSON_GAPS
         keys.add(inst)

@@ -1,8 +1,9 @@
 """Write report tables as one formatted .xlsx (one sheet per table) or CSV files.
 
 CSV is written the way Danish Excel reads it: UTF-8 with BOM, ``;`` between
-fields, decimal comma. The .xlsx uses openpyxl's write-only mode (fast for
-large tables): bold header row, frozen header, auto filter, column widths.
+fields, decimal comma. The .xlsx is written with XlsxWriter in constant-memory mode (openpyxl's
+pure-Python XML writer took 4-5 s for a 10k-staff report): bold header row,
+frozen header, auto filter, column widths, Danish date format.
 """
 
 from __future__ import annotations
@@ -37,43 +38,46 @@ def _safe_text(value):
     return value
 
 
-def write_xlsx(tables: dict[str, pd.DataFrame], target, *, title_suffix: str = "") -> None:
+def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
     """Write ``tables`` (id → DataFrame) to ``target`` (path or binary file object)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "in_memory": False})
+    wb.set_properties({"title": "rusfokus – rapport over uddannelse", "author": "rusfokus"})
+    head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#" + HEADER_FILL,
+                          "text_wrap": True, "valign": "top", "border": 1})
+    date_fmt = wb.add_format({"num_format": "dd-mm-yyyy"})
+    pct_fmt = wb.add_format({"num_format": "0.0"})
     for key, frame in tables.items():
-        ws = wb.create_sheet(title=TABLE_TITLES.get(key, key)[:31])
-        ws.freeze_panes = "A2"
-        columns = list(frame.columns)
-        for i, column in enumerate(columns, start=1):
-            sample = frame[column].head(200).astype(str).str.len().max() if len(frame) else 0
-            width = min(max(len(str(column)), int(sample or 0)) + 2, 50)
-            ws.column_dimensions[get_column_letter(i)].width = width
-        if len(columns):
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame) + 1, 1)}"
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(ws, value=str(column))
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            header.append(cell)
-        ws.append(header)
-        date_columns = [i for i, c in enumerate(columns) if frame[c].map(type).eq(date).any()] if len(frame) else []
-        for row in frame.itertuples(index=False, name=None):
-            values = [_safe_text(_cell_value(v)) for v in row]
-            for i in date_columns:
-                if isinstance(values[i], date):
-                    cell = WriteOnlyCell(ws, value=values[i])
-                    cell.number_format = "DD-MM-YYYY"
-                    values[i] = cell
-            ws.append(values)
-    wb.save(target)
+        ws = wb.add_worksheet(TABLE_TITLES.get(key, key)[:31])
+        columns = [str(c) for c in frame.columns]
+        for i, column in enumerate(columns):
+            sample = frame.iloc[:200, i].astype(str).str.len().max() if len(frame) else 0
+            fmt = date_fmt if len(frame) and isinstance(frame.iloc[0, i], date) else (
+                pct_fmt if column.endswith("(%)") else None)
+            ws.set_column(i, i, min(max(len(column), int(sample or 0)) + 2, 50), fmt)
+            ws.write_string(0, i, column, head)
+        ws.freeze_panes(1, 0)
+        if columns:
+            ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
+        for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+            for c, value in enumerate(row):
+                value = _cell_value(value)
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    ws.write_string(r, c, value)  # a string cell, never a formula
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value)
+                elif isinstance(value, (date, datetime)):
+                    ws.write_datetime(r, c, value if isinstance(value, datetime) else
+                                      datetime(value.year, value.month, value.day), date_fmt)
+                else:
+                    ws.write_string(r, c, str(value))
+    wb.close()
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import String, extract, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from . import module_title
@@ -28,10 +28,10 @@ STAFF_COLUMNS = ["person_id", "name", "email", "institution", "afdeling", "forva
 @dataclass(frozen=True)
 class ReportData:
     staff: pd.DataFrame  # STAFF_COLUMNS, every person (also fratrådt/slettet, for history counts)
-    passes: pd.DataFrame  # person_id, module, completed_at (one row per passed attempt)
-    certs: pd.DataFrame  # person_id, module, issued_on, expires_on (newest per person+module)
+    passes: pd.DataFrame  # person_id, module, month (year*12 + month-1), n (passes that month)
+    certs: pd.DataFrame  # person_id, module, expires_on (datetime64; newest per person+module)
     modules: tuple[str, ...]
-    attended: pd.DataFrame | None = None  # person_id, module, completed_at (temadag attendance)
+    attended: pd.DataFrame | None = None  # person_id, module (attended a temadag on it)
 
     def filtered(self, **criteria: str | None) -> ReportData:
         """Restrict to people where each given dimension equals the value (None/'' = all)."""
@@ -49,6 +49,11 @@ class ReportData:
         return self.staff[self.staff["status"] == STATUS_ACTIVE]
 
 
+def _raw(column):
+    """Skip SQLAlchemy's per-row date parsing (slow for 100k rows): pandas parses the column at once."""
+    return type_coerce(column, String)
+
+
 def load_data(session: Session, modules: tuple[str, ...] | None = None) -> ReportData:
     conn = session.connection()
     staff = pd.read_sql(
@@ -59,18 +64,18 @@ def load_data(session: Session, modules: tuple[str, ...] | None = None) -> Repor
         .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id), conn)
     staff.columns = STAFF_COLUMNS
     staff["noegleperson"] = staff["noegleperson"].astype(bool)
-    passes = pd.read_sql(select(Completion.person_id, Completion.module, Completion.completed_at)
-                         .where(Completion.passed.is_(True)), conn)
-    passes["completed_at"] = pd.to_datetime(passes["completed_at"])
-    attended = pd.read_sql(select(Completion.person_id, Completion.module, Completion.completed_at)
+    month = extract("year", Completion.completed_at) * 12 + extract("month", Completion.completed_at) - 1
+    passes = pd.read_sql(select(Completion.person_id, Completion.module, month.label("month"),
+                                func.count().label("n"))
+                         .where(Completion.passed.is_(True))
+                         .group_by(Completion.person_id, Completion.module, literal_column("month")), conn)
+    attended = pd.read_sql(select(Completion.person_id, Completion.module).distinct()
                            .where(Completion.kind == "temadag"), conn)
-    attended["completed_at"] = pd.to_datetime(attended["completed_at"])
     certs = pd.read_sql(select(Certificate.person_id, Certificate.module,
-                               func.max(Certificate.issued_on).label("issued_on"),
-                               func.max(Certificate.expires_on).label("expires_on"))
+                               _raw(func.max(Certificate.expires_on)).label("expires_on"))
                         .group_by(Certificate.person_id, Certificate.module), conn)
-    for column in ("issued_on", "expires_on"):
-        certs[column] = pd.to_datetime(certs[column]).dt.date
+    certs["expires_on"] = pd.to_datetime(certs["expires_on"], format="ISO8601").dt.normalize()
+    passes["month"] = passes["month"].astype(int)
     if modules is None:
         from . import MODULE_TITLES
 
@@ -79,21 +84,30 @@ def load_data(session: Session, modules: tuple[str, ...] | None = None) -> Repor
     return ReportData(staff, passes, certs, tuple(modules), attended)
 
 
+def _ts(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day)
+
+
+def _by_person(data: ReportData, by: str) -> pd.Series:
+    active = data.active
+    return pd.Series(active[by].to_numpy(), index=active["person_id"].to_numpy())
+
+
 def completion_table(data: ReportData, by: str, today: date | None = None) -> pd.DataFrame:
     """Per value of ``by`` and module: active staff, how many passed (ever) and hold a valid kursusbevis."""
     today = today or date.today()
     label = DIMENSIONS[by]
-    active = data.active[["person_id", by]]
-    headcount = active.groupby(by).size()
-    done = data.passes[["person_id", "module"]].drop_duplicates().merge(active, on="person_id")
-    done_n = done.groupby([by, "module"]).size()
-    valid = data.certs[data.certs["expires_on"] >= today][["person_id", "module"]].merge(active, on="person_id")
-    valid_n = valid.groupby([by, "module"]).size()
-    index = pd.MultiIndex.from_product([headcount.index, list(data.modules)], names=[by, "module"])
+    unit_of = _by_person(data, by)
+    headcount = unit_of.value_counts()
+    done = data.passes[["person_id", "module"]].drop_duplicates()
+    done = done.assign(unit=done["person_id"].map(unit_of)).dropna(subset=["unit"])
+    valid = data.certs.loc[data.certs["expires_on"] >= _ts(today), ["person_id", "module"]]
+    valid = valid.assign(unit=valid["person_id"].map(unit_of)).dropna(subset=["unit"])
+    index = pd.MultiIndex.from_product([sorted(headcount.index), list(data.modules)], names=[by, "module"])
     table = pd.DataFrame(index=index).reset_index()
     table["Ansatte"] = table[by].map(headcount).astype(int)
-    table["Gennemført"] = done_n.reindex(index, fill_value=0).to_numpy()
-    table["Gyldigt bevis"] = valid_n.reindex(index, fill_value=0).to_numpy()
+    table["Gennemført"] = done.groupby(["unit", "module"]).size().reindex(index, fill_value=0).to_numpy()
+    table["Gyldigt bevis"] = valid.groupby(["unit", "module"]).size().reindex(index, fill_value=0).to_numpy()
     table["Gennemført (%)"] = (100 * table["Gennemført"] / table["Ansatte"]).round(1)
     table["Gyldigt bevis (%)"] = (100 * table["Gyldigt bevis"] / table["Ansatte"]).round(1)
     table["module"] = table["module"].map(module_title)
@@ -105,14 +119,14 @@ def completion_table(data: ReportData, by: str, today: date | None = None) -> pd
 def refresher_table(data: ReportData, today: date | None = None, soon_days: int = SOON_DAYS) -> pd.DataFrame:
     """Active people whose newest kursusbevis expires within ``soon_days`` days or has expired."""
     today = today or date.today()
-    limit = date.fromordinal(today.toordinal() + soon_days)
+    limit = _ts(today) + pd.Timedelta(days=soon_days)
     due = data.certs[data.certs["expires_on"] <= limit].merge(data.active, on="person_id")
-    days = due["expires_on"].map(lambda d: (d - today).days) if len(due) else pd.Series(dtype=int)
+    days = (due["expires_on"] - _ts(today)).dt.days.astype(int)
     out = pd.DataFrame({
         "Navn": due["name"], "E-mail": due["email"], "Institution": due["institution"],
         "Afdeling": due["afdeling"], "Forvaltning": due["forvaltning"], "Faggruppe": due["faggruppe"],
-        "Modul": due["module"].map(module_title), "Udløber": due["expires_on"], "Dage til udløb": days,
-        "Status": ["udløbet" if d < 0 else "udløber snart" for d in days],
+        "Modul": due["module"].map(module_title), "Udløber": due["expires_on"].dt.date,
+        "Dage til udløb": days, "Status": ["udløbet" if d < 0 else "udløber snart" for d in days],
     })
     return out.sort_values(["Udløber", "Navn"], kind="stable").reset_index(drop=True)
 
@@ -124,7 +138,7 @@ def noegleperson_table(data: ReportData, today: date | None = None) -> pd.DataFr
     org = ["forvaltning", "afdeling", "institution"]
     heads = active.groupby(org).size().rename("Ansatte").reset_index()
     keys = active[active["noegleperson"]]
-    valid_ids = set(data.certs.loc[data.certs["expires_on"] >= today, "person_id"])
+    valid_ids = set(data.certs.loc[data.certs["expires_on"] >= _ts(today), "person_id"])
     keys = keys.assign(valid=keys["person_id"].isin(valid_ids))
     per_inst = keys.groupby(org).agg(n=("person_id", "size"), valid=("valid", "sum")).reset_index()
     table = heads.merge(per_inst, on=org, how="left").fillna({"n": 0, "valid": 0})
@@ -142,10 +156,11 @@ def monthly_table(data: ReportData) -> pd.DataFrame:
     columns = [module_title(m) for m in data.modules]
     if passes.empty:
         return pd.DataFrame(columns=["Måned", *columns, "I alt"])
-    month = passes["completed_at"].dt.strftime("%Y-%m")
-    table = pd.crosstab(month, passes["module"]).reindex(columns=list(data.modules), fill_value=0)
+    table = passes.pivot_table(index="month", columns="module", values="n", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=list(data.modules), fill_value=0).astype(int)
     table.columns = columns
     table["I alt"] = table.sum(axis=1)
+    table.index = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in table.index]
     table.index.name = "Måned"
     return table.sort_index().reset_index()
 
@@ -172,7 +187,7 @@ def temadag_table(data: ReportData, by: str = "forvaltning") -> pd.DataFrame:
 def summary_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
     today = today or date.today()
     active = data.active
-    valid = data.certs[(data.certs["expires_on"] >= today) & data.certs["person_id"].isin(active["person_id"])]
+    valid = data.certs[(data.certs["expires_on"] >= _ts(today)) & data.certs["person_id"].isin(active["person_id"])]
     rows = [("Aktive medarbejdere", len(active)),
             ("Heraf nøglepersoner", int(active["noegleperson"].sum())),
             ("Medarbejdere med mindst ét gyldigt kursusbevis", valid["person_id"].nunique()),

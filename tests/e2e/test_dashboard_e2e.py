@@ -1,0 +1,114 @@
+"""The consultant's dashboard and the learner's Min side in Chromium, through `rusfokus serve`.
+
+A server of its own (own data folder) with the fictional demo data, an admin
+user made with the CLI, and one roster row whose name and institution hold a
+``<script>``: it must show as text and never run.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_axe, start_server, stop_server, wait_for_widgets
+
+EVIL = "<script>window.__pwned=1</script>"
+PASSWORD = "demo-kodeord-123"
+DASHBOARD = "/voila/render/dashboard/index.ipynb"
+MIN_SIDE = "/voila/render/min-side/index.ipynb"
+
+
+@pytest.fixture(scope="module")
+def progress_server(built_book, tmp_path_factory):
+    home = tmp_path_factory.mktemp("progress-home")
+    srv = start_server(built_book, home)
+    try:
+        srv.rusfokus("demo", "load", "--staff", "120")
+        roster = home / "hr.csv"
+        srv.rusfokus("demo", "load", "--staff", "120", "--write-csv", str(roster))
+        with roster.open("ab") as fh:
+            fh.write(f"Bo {EVIL};bo.evil@eksempel-kommune.example;Skole {EVIL};Skoler;Børn og Unge;Lærer;Ja\r\n"
+                     .encode("cp1252"))
+        out = srv.rusfokus("staff", "import", str(roster))
+        assert "1 created" in out.stdout and "0 marked fratrådt" in out.stdout
+        srv.rusfokus("admin", "set-password", "konsulent", "--password-stdin", input=PASSWORD + "\n")
+        yield srv
+    finally:
+        stop_server(srv)
+
+
+def _login(page, srv):
+    page.goto(srv.url + DASHBOARD)
+    page.wait_for_url("**/login?next=*")
+    page.get_by_label("Brugernavn").fill("konsulent")
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**" + DASHBOARD, wait_until="commit", timeout=120_000)
+    wait_for_widgets(page, timeout=120_000)
+    page.wait_for_selector("text=Uddannelse i tidlig opsporing", timeout=120_000)
+
+
+def test_dashboard_requires_login(browser_page, progress_server):
+    page = browser_page
+    page.goto(progress_server.url + DASHBOARD)
+    page.wait_for_url("**/login?next=*")
+    assert page.locator("h1").inner_text() == "Log ind som administrator"
+    page.get_by_label("Brugernavn").fill("konsulent")
+    page.get_by_label("Adgangskode").fill("forkert-kodeord")
+    page.get_by_role("button", name="Log ind").click()
+    assert "Forkert brugernavn eller adgangskode" in page.locator("[role=alert]").inner_text()
+    response = page.request.get(progress_server.url + "/admin/rapport.xlsx", max_redirects=0)
+    assert response.status == 302
+    assert run_axe(page) == []
+
+
+def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progress_server):
+    page = browser_page
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _login(page, progress_server)
+    assert page.locator("text=Institutioner uden aktuel nøgleperson").count() == 1
+    assert page.locator(f"text=Skole {EVIL}").count() >= 1  # shown as text
+    assert page.evaluate("window.__pwned") is None and dialogs == []
+    assert run_axe(page) == []
+    page.get_by_label("Forvaltning").select_option(label="Beskæftigelse")
+    page.wait_for_function("() => !document.body.innerText.includes('Vestskolen')", timeout=30_000)
+    page.get_by_label("Vis pr.").select_option(label="Institution")
+    page.wait_for_selector("caption:has-text('Gyldige kursusbeviser pr. institution')", timeout=30_000)
+    assert page.locator("caption:has-text('Gyldige kursusbeviser pr. institution') >> xpath=..").inner_text().count(
+        "Jobcenter Eksempelby") == 1
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Hent rapport (Excel)").click()
+    path = info.value.path()
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    assert "Genopfriskning" in wb.sheetnames
+    forv = {row[0] for row in wb["Gennemført pr. forvaltning"].iter_rows(min_row=2, values_only=True)}
+    assert forv == {"Beskæftigelse"}
+    assert run_axe(page) == []
+
+
+def test_min_side_shows_own_data_only_and_axe(browser, progress_server):
+    srv = progress_server
+    email = srv.rusfokus("staff", "list", "--format", "csv").stdout.splitlines()[1].split(",")[1]
+    context = browser.new_context(locale="da-DK")
+    try:
+        context.add_cookies([{**srv.cookie("rf_learner", srv.learner_token(email)), "domain": "127.0.0.1"}])
+        page = context.new_page()
+        page.goto(srv.url + MIN_SIDE, wait_until="commit", timeout=120_000)
+        wait_for_widgets(page, timeout=120_000)
+        page.wait_for_selector("text=Dine moduler", timeout=120_000)
+        text = page.inner_text("body")
+        name = srv.rusfokus("staff", "list", "--format", "csv").stdout.splitlines()[1].split(",")[0]
+        assert f"Hej {name}" in text and "Tidlig opsporing" in text
+        assert "Bo <script>" not in text  # nobody else's data
+        assert run_axe(page) == []
+    finally:
+        context.close()
+    anonymous = browser.new_context(locale="da-DK")
+    try:
+        page = anonymous.new_page()
+        page.goto(srv.url + MIN_SIDE, wait_until="commit", timeout=120_000)
+        wait_for_widgets(page, timeout=120_000)
+        page.wait_for_selector("text=personlige link", timeout=120_000)
+    finally:
+        anonymous.close()
