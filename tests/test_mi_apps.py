@@ -143,9 +143,11 @@ def test_coach_widget_round_by_clicks():
         app.next_button.click()
     assert "Runden er slut" in app.progress.value
     assert "ikke en MITI-vurdering" in app.result.value and "2 : 1" in app.result.value and "40 %" in app.result.value
+    assert app.answer.layout.display == "none" and app.code_button.layout.display == "none"
     assert app.errors.outputs == ()
     app.restart_button.click()
     assert "Udsagn 1 af 8" in app.progress.value and app.result.value == ""
+    assert app.answer.layout.display is None and not app.answer.disabled
 
 
 def test_coach_widget_escapes_learner_text():
@@ -216,6 +218,8 @@ def test_forandring_widget_by_clicks():
         assert app.stage.disabled and not app.next_button.disabled
         app.next_button.click()
     assert f"Du ramte {n - n // 2} af {n}" in app.feedback.value
+    assert app.stage.layout.display == "none"
     assert app.errors.outputs == ()
     app.restart_button.click()
     assert "Situation 1 af" in app.progress.value and app.stage.value is None and not app.stage.disabled
+    assert app.stage.layout.display is None

@@ -110,7 +110,7 @@ class Feedback:
 
 _GOOD = {"complex_reflection", "summary", "open_question", "affirmation", "autonomy_support"}
 _ADVICE = {
-    "righting_reflex": ("complex_reflection", "Rette-refleksen får tit personen til at forsvare sig. Prøv i stedet at vise, at du har forstået:"),
+    "righting_reflex": ("complex_reflection", "Vis først, at du har forstået. Vil du give et råd, så spørg om lov. En refleksion kunne være:"),
     "closed_question": ("open_question", "Et lukket spørgsmål giver et kort svar. Et åbent spørgsmål giver personen mere plads:"),
     "simple_reflection": ("complex_reflection", "En simpel refleksion er en god start. En kompleks refleksion lægger en følelse eller betydning til:"),
     "open_question": ("complex_reflection", "Godt. Husk også refleksioner: Sig med dine egne ord, hvad du hører. For eksempel:"),

@@ -72,7 +72,12 @@ class CoachApp(widgets.VBox):
         self.result.value = ""
         self._show_current(coded=False)
 
+    def _show_input(self, visible: bool) -> None:
+        for w in (self.statement, self.answer, self.code_button, self.next_button):
+            w.layout.display = None if visible else "none"
+
     def _show_current(self, coded: bool) -> None:
+        self._show_input(True)
         item = self.round.current if not coded else self.round.items[self.round.index - 1]
         done = self.round.done and coded
         number = self.round.index if coded else self.round.index + 1
@@ -110,6 +115,7 @@ class CoachApp(widgets.VBox):
             self.answer.value = ""
             self.next_button.disabled = True
             self.result.value = render_figures(self.round.figures(), self.round)
+            self._show_input(False)
             self.progress.value = "<p data-rf='progress'><strong>Runden er slut</strong></p>"
             return
         self.answer.value = ""

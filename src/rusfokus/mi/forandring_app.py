@@ -49,6 +49,8 @@ class ForandringApp(widgets.VBox):
         self._show_current()
 
     def _show_current(self) -> None:
+        for w in (self.stage, self.check_button, self.next_button):
+            w.layout.display = None
         sit = self.round.current
         n = len(self.round.situations)
         self.feedback.value = ""
@@ -84,8 +86,8 @@ class ForandringApp(widgets.VBox):
             self.feedback.value = (f"<div role='status' aria-live='polite'><p data-rf='score'><strong>Du ramte {self.round.score} af {n} "
                                    "stadier.</strong></p><p>Det vigtigste er ikke at ramme stadiet præcist, men at møde personen, "
                                    "der hvor personen er. Tryk på »Start forfra« for at øve med andre situationer.</p></div>")
-            self.next_button.disabled = True
-            self.stage.disabled = True
+            for w in (self.stage, self.check_button, self.next_button):
+                w.layout.display = "none"
             return
         self._show_current()
 
