@@ -206,6 +206,16 @@ def test_export_xlsx_roundtrip():
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A1"].value == "Dato" and ws["D2"].value == "Temadag: børn og alkohol"
     assert ws["E2"].value == "Tidlig opsporing, Bekymringssamtalen" and ws["J2"].value == "planlagt"
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["Årshjul"]
+    from dataclasses import replace
+
+    plan = replace(planning.validate_plan(RAW), id=3, evaluations=2)
+    form = {key: "4" for key, _ in evaluation.QUESTIONS}
+    summary = evaluation.summarise([evaluation.parse_form({**form, "fritekst": "Godt"}),
+                                    evaluation.parse_form({**form, "relevant": "2"})])
+    wb = load_workbook(io.BytesIO(planning.export_xlsx([plan], dt.date(2027, 1, 1), {3: summary})))
+    ev = wb["Evaluering"]
+    assert ev["C2"].value == 2 and ev["D2"].value == 3.0 and ev["E2"].value == 4.0 and ev["I2"].value == "Godt"
 
 
 def test_export_ics_is_valid_rfc5545():

@@ -140,9 +140,29 @@ def test_temadag_checkin_live_and_report(browser, server, temadag):
     col = header.index("Deltaget i temadag")
     assert sum(int(r[col]) for r in body if "opsporing" in ";".join(r).lower()) == 3
 
+    # after the last question the phones get the anonymous evaluation
+    for _ in range(5):
+        projector.get_by_role("button", name="Næste").click()
+    expect(projector.locator("#slut")).to_be_visible()
+    phone = phones[0][1]
+    phone.get_by_role("link", name="Evaluer temadagen").click()
+    from rusfokus.temadag.evaluation import QUESTIONS
+
+    for _, statement in QUESTIONS:
+        phone.get_by_role("group", name=statement).get_by_label("4 · Enig").check()
+    phone.get_by_label("Hvad tager du med dig", exact=False).fill("Gode cases om afhentning")
+    assert run_axe(phone) == []
+    phone.get_by_role("button", name="Send evaluering").click()
+    expect(phone.get_by_role("status")).to_contain_text("Din evaluering er sendt")
+
     detail = admin.new_page()
     detail.goto(f"{server.url}/temadag/admin/{temadag}")
     assert detail.get_by_role("heading", name="Tjekket ind (3)").count() == 1
+    assert detail.get_by_role("heading", name="Evaluering (1 svar)").count() == 1
+    assert "Gode cases om afhentning" in detail.inner_text("body")
+    assert run_axe(detail) == []
+    detail.goto(f"{server.url}/temadag/admin")
+    assert run_axe(detail) == []
     for ctx, _ in phones:
         ctx.close()
     admin.close()

@@ -75,8 +75,9 @@ def cmd_export(args) -> int:
         raise _err(f"{out}: the file name must end in .xlsx or .ics")
     with _session(args) as session:
         plans = store.list_plans(session, args.year)
+        evaluations = {p.id: store.evaluation_summary(session, p.id) for p in plans if p.evaluations}
     if kind == "xlsx":
-        data = planning.export_xlsx(plans, dt.date.today())
+        data = planning.export_xlsx(plans, dt.date.today(), evaluations)
     else:
         data = planning.export_ics(plans, args.host, dt.datetime.now(dt.UTC)).encode("utf-8")
     tmp = out.with_name(out.name + ".tmp")

@@ -129,7 +129,8 @@ def export_rows(plans: list[TemadagPlan], today: dt.date) -> list[list]:
             for p in sorted(plans, key=lambda p: (p.date, p.start))]
 
 
-def export_xlsx(plans: list[TemadagPlan], today: dt.date) -> bytes:
+def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int, dict] | None = None) -> bytes:
+    """The årshjul as a workbook; with ``evaluations`` (temadag id → summary) also an "Evaluering" sheet."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -145,6 +146,20 @@ def export_xlsx(plans: list[TemadagPlan], today: dt.date) -> bytes:
     for col, width in zip("ABCDEFGHIJKL", (12, 7, 9, 40, 30, 25, 22, 40, 9, 10, 9, 9), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
+    if evaluations is not None:
+        from rusfokus.temadag.evaluation import QUESTIONS
+
+        ev = wb.create_sheet("Evaluering")
+        ev.append(["Dato", "Titel", "Svar", *(statement for _, statement in QUESTIONS), "Kommentarer"])
+        for cell in ev[1]:
+            cell.font = Font(bold=True)
+        for p in sorted(plans, key=lambda p: (p.date, p.start)):
+            summary = evaluations.get(p.id)
+            if not summary or not summary["count"]:
+                continue
+            ev.append([p.date, p.title, summary["count"], *(q["mean"] for q in summary["questions"]),
+                       "\n".join(summary["comments"])])
+            ev.cell(ev.max_row, 1).number_format = "yyyy-mm-dd"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

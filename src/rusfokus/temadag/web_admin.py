@@ -72,10 +72,11 @@ class ExportHandler(AdminBase):
         year = self.get_query_argument("aar", "")
         with self.db() as session:
             plans = store.list_plans(session, int(year) if year.isdigit() else None)
+            evaluations = {p.id: store.evaluation_summary(session, p.id) for p in plans if p.evaluations}
         name = f"temadage-{year or 'alle'}"
         if kind == "xlsx":
             self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            data = planning.export_xlsx(plans, today)
+            data = planning.export_xlsx(plans, today, evaluations)
         else:
             self.set_header("Content-Type", "text/calendar; charset=utf-8")
             host = urlsplit(self.public_base()).hostname or "rusfokus"
@@ -141,12 +142,14 @@ class CodeApiHandler(AdminBase):
         now = self.hub.clock()
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
-            tid = row.id
+            tid, day = row.id, row.date
             count = len(store.participants(session, tid))
         code = codes.current_code(self.hub.secret, tid, now)
         url = f"{self.public_base()}/temadag/ind?kode={code.code}"
         self.write_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
-                         "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count})
+                         "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count,
+                         "today": day == self.hub.now().date(),
+                         "date": f"{day.day}/{day.month} {day.year}"})
 
 
 class ProjectorStateHandler(AdminBase):
