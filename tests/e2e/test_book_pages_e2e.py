@@ -13,6 +13,7 @@ PAGES = (
     "ordliste",
     "om-kurset",
     "tilgaengelighed",
+    "min-side",
 )
 ENGLISH = re.compile(
     r"skip to main content|back to top|search this book|on this page|link to this|search\.\.\.|"
@@ -91,3 +92,25 @@ def test_forside_module_links_open_the_modules(browser_page, built_book):
         page.locator("article").get_by_role("link", name=re.compile(rf"^Modul {n}:")).first.click()
         page.wait_for_load_state("load")
         assert page.locator("h1").first.inner_text().startswith(f"Modul {n}")
+
+
+def test_min_side_in_the_served_book_shows_only_the_learners_own_page(browser_page, server):
+    from conftest import wait_for_widgets
+
+    from rusfokus.identity import LEARNER_COOKIE
+
+    page = browser_page
+    # Without the personal link: a Danish message, no data.
+    page.goto(f"{server.url}/book/min-side.html")
+    frame = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000).content_frame()
+    frame.wait_for_selector("text=Vi ved ikke, hvem du er", timeout=60_000)
+    # With the signed cookie the personal link sets: the learner's own Min side.
+    email = "sofie.eksempel@eksempel-kommune.example"
+    page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token(email))])
+    page.reload()
+    frame = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000).content_frame()
+    wait_for_widgets(frame)
+    frame.wait_for_selector("h1:has-text('Min side')", timeout=60_000)
+    assert frame.locator("[role=alert]").count() == 0
+    assert not page.locator(".rf-app-offline").first.is_visible()
+    assert run_axe(page) == []
