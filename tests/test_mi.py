@@ -113,7 +113,7 @@ def test_echoed_modal_is_not_righting_reflex():
     assert code("Hun har ret, du skal stoppe.", client).label == "righting_reflex"
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "x" * 1001])
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 1001, "?", "ok", "😀 !"])
 def test_bad_input_gives_danish_error(bad):
     with pytest.raises(CodingError) as exc:
         code(bad)

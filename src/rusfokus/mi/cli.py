@@ -13,8 +13,8 @@ def _cmd_mi_code(args) -> int:
         raise CommandError("the response text is empty: give the staff response to code, e.g. rusfokus mi-code \"Hvad tænker du om det?\"")
     try:
         coding = code(text, args.client)
-    except CodingError as exc:
-        raise CommandError(f"cannot code the response (max {MAX_CHARS} characters): {exc}") from None
+    except CodingError:
+        raise CommandError(f"cannot code the response: give at least two words and at most {MAX_CHARS} characters") from None
     print(coding.label)
     print(f"confidence: {coding.confidence:.2f}")
     print(f"label (da): {coding.label_da}")

@@ -146,6 +146,8 @@ def code(utterance: str, client: str | None = None, params: Params | None = None
         raise CodingError("Skriv først dit svar. Feltet er tomt.")
     if len(utterance) > MAX_CHARS:
         raise CodingError(f"Dit svar er for langt. Skriv højst {MAX_CHARS} tegn.")
+    if len(_WORD.findall(utterance.lower())) < 2:
+        raise CodingError("Dit svar er for kort til at blive kodet. Skriv mindst en kort sætning.")
     p = params or DEFAULT_PARAMS
     text = _norm(utterance)
     ctext = _norm(client or "")
