@@ -150,6 +150,8 @@ ABOUT = (
     "AUDIT-C er lavet til at finde alkoholvaner, der kan være risikable. En højere score peger på mere risikable vaner.",
     "Scoren er ikke en diagnose. Den kan ikke vise, om nogen er afhængig.",
     "Den siger ikke noget om stoffer, om hvorfor nogen drikker, eller om skader, der allerede er sket.",
+    "Den bygger på personens egne svar, og de kan være for lave.",
+    "Et lavt resultat betyder ikke, at du skal se bort fra det, du selv har set.",
     "Der findes ingen dansk, officiel grænse for AUDIT-C. Sundhedsstyrelsen har ikke fastsat en.",
     "Grænserne i resultatet er fra udenlandske studier og fra praksis i Tyskland og Sverige.",
 )
