@@ -89,16 +89,25 @@ def test_held_out_accuracy(parts, tuned):
         ("Er du klar over, hvad det gør ved børnene?", None, "righting_reflex"),
         ("Det er modigt af dig at sige det.", None, "affirmation"),
         ("Du er træt.", "Jeg er så træt af det hele.", "simple_reflection"),
-        ("Du er bange for at miste dem, og de betyder alt for dig.", "I vil bare tage mine børn.", "complex_reflection"),
-        ("Lad mig prøve at samle op: Du drikker for at sove, det hjælper lidt, og du er træt om morgenen.",
-         "Jeg drikker for at sove.", "summary"),
+        (
+            "Du er bange for at miste dem, og de betyder alt for dig.",
+            "I vil bare tage mine børn.",
+            "complex_reflection",
+        ),
+        (
+            "Lad mig prøve at samle op: Du drikker for at sove, det hjælper lidt, og du er træt om morgenen.",
+            "Jeg drikker for at sove.",
+            "summary",
+        ),
     ],
 )
 def test_conventions(text, client, label):
     result = code(text, client)
     assert result.label == label, (text, result.label, result.reasons)
     assert 0.0 <= result.confidence <= 1.0
-    assert result.reasons and all(isinstance(r, str) and r.endswith((".", "?", "!", "»", "«)")) for r in result.reasons)
+    assert result.reasons and all(
+        isinstance(r, str) and r.endswith((".", "?", "!", "»", "«)")) for r in result.reasons
+    )
 
 
 def test_reasons_quote_the_cue():
@@ -133,8 +142,8 @@ def test_speed_per_utterance(data):
 def test_bad_dataset_file_names_file_item_and_field(tmp_path: Path):
     bad = tmp_path / "ytringer.yml"
     bad.write_text(
-        "- id: a\n  faggruppe: skole\n  klient: \"Hej\"\n  svar:\n    - open_question: \"Hvad så?\"\n"
-        "- id: b\n  faggruppe: skole\n  klient: \"Hej\"\n  svar:\n    - reflektion: \"Du siger hej.\"\n",
+        '- id: a\n  faggruppe: skole\n  klient: "Hej"\n  svar:\n    - open_question: "Hvad så?"\n'
+        '- id: b\n  faggruppe: skole\n  klient: "Hej"\n  svar:\n    - reflektion: "Du siger hej."\n',
         encoding="utf-8",
     )
     with pytest.raises(DataFileError) as exc:
@@ -171,11 +180,91 @@ def test_cli_mi_check_ok_and_flags_bad_coach_example(tmp_path: Path):
     assert "ytringer.yml ok: " in res.stdout and "held-out accuracy: 0.9" in res.stdout
     bad = tmp_path / "coach.yml"
     bad.write_text(
-        "- id: x\n  faggruppe: skole\n  situation: En elev.\n  klient: \"Jeg gider ikke skolen.\"\n"
-        "  eksempler:\n    complex_reflection: \"Du skal komme hver dag.\"\n    open_question: \"Hvad tænker du?\"\n",
+        '- id: x\n  faggruppe: skole\n  situation: En elev.\n  klient: "Jeg gider ikke skolen."\n'
+        '  eksempler:\n    complex_reflection: "Du skal komme hver dag."\n    open_question: "Hvad tænker du?"\n',
         encoding="utf-8",
     )
     res = _cli("mi-check", "--coach", str(bad))
     assert res.returncode == 2
     assert "x: the complex_reflection example is coded as righting_reflex" in res.stdout
     assert "error: 1 coach example(s)" in res.stderr
+
+
+# Responses the way learners type them, written after the coder (13:20) and coded by hand
+# before running it: 25 of 30 right on the first run. The misses showed general gaps
+# (echoed modals in "hvordan du skal", "kræver ærlighed", "har ret til") that were then
+# fixed in the lexicon, so this is a regression set now, not an independent measure.
+C1 = "Jeg drikker bare et par øl, når jeg kommer hjem fra arbejde. Det gør alle da."
+C2 = "Jeg er så træt af, at alle blander sig i, hvordan jeg passer mine børn."
+C3 = "Jeg ved godt, jeg burde skære ned, men det er det eneste, der hjælper mig med at sove."
+LEARNER_STYLE = [
+    (
+        C1,
+        "Det lyder som om øllene hjælper dig med at koble af efter arbejdet.",
+        "complex_reflection",
+    ),
+    (C1, "Du drikker et par øl, når du kommer hjem.", "simple_reflection"),
+    (C1, "Hvordan har du det, når du har drukket dem?", "open_question"),
+    (C1, "Hvor mange øl bliver det på en aften?", "closed_question"),
+    (C1, "Jeg tænker, at du burde prøve at drikke lidt mindre.", "righting_reflex"),
+    (
+        C1,
+        "Er det i orden, hvis jeg fortæller lidt om, hvad der kan ske, når man drikker hver dag?",
+        "autonomy_support",
+    ),
+    (
+        C1,
+        "Jeg kan høre, at du arbejder hårdt og gerne vil have et frirum bagefter.",
+        "complex_reflection",
+    ),
+    (C1, "Drikker du også i weekenderne?", "closed_question"),
+    (C2, "Du er træt af, at alle blander sig.", "simple_reflection"),
+    (C2, "Du føler dig mistænkt, selv om du gør dit bedste for dine børn.", "complex_reflection"),
+    (C2, "Hvad er det værste ved, at folk blander sig?", "open_question"),
+    (C2, "Det er tydeligt, at dine børn betyder alt for dig.", "affirmation"),
+    (C2, "Vi blander os kun, fordi vi er bekymrede, så det må du acceptere.", "righting_reflex"),
+    (
+        C2,
+        "Det er dig, der er deres mor, og det er dig, der bestemmer derhjemme.",
+        "autonomy_support",
+    ),
+    (C2, "Fortæl mig, hvad der er sket.", "open_question"),
+    (C2, "Er det skolen, du tænker på?", "closed_question"),
+    (C3, "Du ved godt, du burde skære ned.", "simple_reflection"),
+    (
+        C3,
+        "En del af dig vil gerne skære ned, og en anden del er bange for ikke at kunne sove.",
+        "complex_reflection",
+    ),
+    (C3, "Hvad ville der ske, hvis du drak lidt mindre?", "open_question"),
+    (C3, "Det kræver ærlighed at sige det så klart.", "affirmation"),
+    (
+        C3,
+        "Alkohol giver faktisk dårligere søvn, så du skal finde en anden løsning.",
+        "righting_reflex",
+    ),
+    (C3, "Vil du høre om nogle andre ting, der kan hjælpe på søvnen?", "autonomy_support"),
+    (
+        C3,
+        "Så hvis jeg forstår dig ret: Du vil gerne skære ned, alkoholen hjælper dig med at sove, og du ved ikke helt, hvordan du skal gøre. Er det rigtigt?",
+        "summary",
+    ),
+    (C3, "Hvornår begyndte du at drikke for at sove?", "closed_question"),
+    (C3, "Søvnen betyder meget for dig.", "complex_reflection"),
+    (C3, "Du har allerede tænkt meget over det her.", "affirmation"),
+    (C1, "Hvad betyder de øl for dig?", "open_question"),
+    (
+        C1,
+        "Lad mig lige samle op: Du drikker et par øl efter arbejde, du synes, det er normalt, og det hjælper dig med at slappe af.",
+        "summary",
+    ),
+    (C2, "Du har ret til at være træt af det. Du kender dine børn bedst.", "autonomy_support"),
+    (C2, "Du holder af dine børn og kæmper for dem hver dag.", "affirmation"),
+]
+
+
+def test_learner_style_responses():
+    wrong = [
+        (t, label, code(t, c).label) for c, t, label in LEARNER_STYLE if code(t, c).label != label
+    ]
+    assert len(wrong) <= 2, wrong

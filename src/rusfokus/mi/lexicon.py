@@ -27,6 +27,7 @@ CHOICE = [
     r"\bbestemmer (du|i) selv\b",
     r"\b(dig|jer), der bestemmer\b",
     r"\b(du|i) (ved|kender) (selv )?(bedst|dig selv bedst|jer selv bedst)\b",
+    r"\b(du|i|dig|jer),? (der )?kender (\w+ ){1,2}bedst\b",
     r"\bkender (dig selv|jer selv|din familie|jeres familie) bedst\b",
     r"\bselv (vælge|vurdere|bestemme)\b",
     r"\bdit liv\b",
@@ -35,7 +36,8 @@ CHOICE = [
 
 # Advice, warning, persuasion or confrontation (without permission).
 DIRECTIVE = [
-    r"\b(du|i|han|hun|man|børn|unge)\s+(skal|bør|burde|må(?!\s+gerne))\s+\w+",
+    # not after a question word: "hvordan du skal gøre" reports, it does not direct
+    r"(?<!hvordan )(?<!hvad )(?<!hvornår )(?<!hvorfor )(?<!om )(?<!hvor )\b(du|i|han|hun|man|børn|unge)\s+(skal|bør|burde|må(?!\s+gerne))\s+\w+",
     r"\b(skal|bør|burde)\s+(du|i|han|hun|man)\s+\w+",
     r"\bmå (du|i|han|hun)(?!\s+gerne)\b",
     r"\bbliver (du|i|vi) nødt til\b",
@@ -81,7 +83,7 @@ PERSUADE = [
     r"\bdet bedste (du|i) kan\b",
     r"\blærestreg\b",
     r"\b(er|drikker|drak|ryger) (stadig |altså |alt |jo )?for meget\b",
-    r"\bhar ret\b",
+    r"\b(hun|han|de|vi|lægen|skolen|jeg) har (jo )?ret\b(?! til)",
     r"\bogså ansvarlig\b",
     r"\bkan ikke være en god\b",
     r"\bkan ikke passe\b",
@@ -127,6 +129,7 @@ SUMMARY_OPENERS = [
     r"\blad mig se,? om jeg har forstået\b",
     r"\bindtil nu har (du|i)\b",
     r"\b(du|i) har (fortalt|nævnt|sagt)\b",
+    r"\bhvis jeg (har forstået|forstår) dig\b",
     r"\bhvis jeg har forstået\b",
 ]
 
@@ -134,6 +137,7 @@ SUMMARY_OPENERS = [
 AFFIRM = [
     r"\bmodig[t]?\b",
     r"\b(kræver|har) mod(et)?\b",
+    r"\bkræver (ærlighed|styrke|kræfter|meget)\b",
     r"\bmodet til\b",
     r"\bflot\b",
     r"\b(er|det er) stærk[t]?\b",
@@ -161,7 +165,7 @@ AFFIRM = [
     r"\bværd at kæmpe\b",
     r"\bhar fundet en måde\b",
     r"\bkom (i dag|alligevel)\b",
-    r"\bhar tænkt (meget|grundigt)\b",
+    r"\bhar (allerede |virkelig |tydeligvis )?tænkt (meget|grundigt)\b",
     r"\bklart mål\b",
     r"\bvigtigt sted at starte\b",
     r"\bdu ved godt, hvad du har brug for\b",
