@@ -348,7 +348,7 @@ def test_forside_links_every_module(built_book):
         assert any(t.startswith(f"Modul {n}") for t in links.get(target, [])), (
             f"the forside has no 'Modul {n}' link to modules/{folder}/index.html"
         )
-    for page in ("saadan-bruger-du-kurset", "laeringsstier", "ordliste"):
+    for page in ("saadan-bruger-du-kurset", "laeringsstier", "ordliste", "noeglepersoner/index"):
         assert (path.parent / f"{page}.html").resolve() in links, (
             f"the forside does not link {page}"
         )
