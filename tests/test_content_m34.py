@@ -8,7 +8,10 @@ Three layers:
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -180,13 +183,11 @@ def _answers(ex, correct: bool) -> dict:
 @pytest.mark.slow
 def test_exercises_build_and_grade_with_nbgrader(tmp_path, monkeypatch):
     """Real nbgrader: the release hides the keys, the key scores full marks, wrong answers score 0."""
-    import shutil
-
     from rusfokus.exercises import course
     from rusfokus.exercises.grading import Grader
 
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PATH", f"{Path(__import__('sys').executable).parent}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     course_dir = tmp_path / "course"
     (course_dir / "opgaver").mkdir(parents=True)
     for opgave in ("motiverende-samtale", "dobbeltdiagnose"):
