@@ -25,7 +25,7 @@ from rusfokus.audit_c_app import AuditCApp
 def test_three_questions_five_options_in_fact_sheet_order():
     assert len(QUESTIONS) == 3
     assert all(len(q.options) == 5 for q in QUESTIONS)
-    assert QUESTIONS[0].options[0] == "Aldrig" and QUESTIONS[0].options[4] == "4 gange om ugen eller oftere"
+    assert QUESTIONS[0].options[0] == "Aldrig, jeg drikker ikke alkohol" and QUESTIONS[0].options[4] == "4 gange om ugen eller oftere"
     assert QUESTIONS[1].options == ("1-2", "3-4", "5-6", "7-9", "10 eller flere")
     assert "6 genstande eller flere" in QUESTIONS[2].text
     assert QUESTIONS[2].options[4] == "Dagligt eller næsten dagligt"
@@ -175,3 +175,9 @@ def test_widget_shows_unexpected_errors_in_danish(monkeypatch, caplog):
     monkeypatch.undo()
     app.questions[0].value = 3
     assert app.errors.outputs == ()
+
+
+def test_option_labels_are_unique_across_questions():
+    """Radio labels must make sense alone: a screen reader may not announce the question."""
+    labels = [o for q in QUESTIONS for o in q.options]
+    assert len(labels) == len(set(labels))

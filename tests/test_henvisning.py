@@ -191,3 +191,9 @@ def test_widget_with_broken_kommune_file_shows_danish_notice(tmp_path, monkeypat
     assert out["data"]["text/plain"] == NO_KOMMUNE
     answer(app, hvem="voksen", rusmiddel="alkohol", hastegrad="haster", vil_hjaelp="ja", boern="nej")
     assert "Sundhedsloven § 141" in app.result.value and "Ring 112" not in app.result.value
+
+
+def test_option_labels_are_unique_across_questions():
+    """Radio labels must make sense alone: a screen reader may not announce the question."""
+    labels = [label for _key, _text, options in QUESTIONS for label in options.values()]
+    assert len(labels) == len(set(labels))

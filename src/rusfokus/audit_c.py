@@ -24,7 +24,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "hyppighed",
         "1. Hvor tit drikker du alkohol?",
-        ("Aldrig", "Én gang om måneden eller sjældnere", "2-4 gange om måneden",
+        ("Aldrig, jeg drikker ikke alkohol", "Én gang om måneden eller sjældnere", "2-4 gange om måneden",
          "2-3 gange om ugen", "4 gange om ugen eller oftere"),
     ),
     Question(

@@ -23,15 +23,19 @@ RUSMIDDEL = {
     "alkohol": "Alkohol",
     "stoffer": "Stoffer, fx hash eller kokain",
     "begge": "Både alkohol og stoffer",
-    "ved_ikke": "Ved ikke",
+    "ved_ikke": "Ved ikke, hvilket rusmiddel",
 }
 HASTEGRAD = {
     "akut": "Akut: nogen er i fare lige nu",
     "haster": "Det haster: det kan ikke vente flere dage",
     "bekymring": "En bekymring, der har stået på et stykke tid",
 }
-VIL_HJAELP = {"ja": "Ja", "nej": "Nej", "ved_ikke": "Ved ikke, eller jeg har ikke spurgt"}
-BOERN = {"ja": "Ja", "nej": "Nej", "ved_ikke": "Ved ikke"}
+# Every option names its question, so that a screen reader user hears "Ja, personen vil have hjælp",
+# not a bare "Ja" (ipywidgets radio groups carry no group name).
+VIL_HJAELP = {"ja": "Ja, personen vil have hjælp", "nej": "Nej, personen vil ikke have hjælp",
+              "ved_ikke": "Ved ikke, eller jeg har ikke spurgt"}
+BOERN = {"ja": "Ja, der er børn i hjemmet", "nej": "Nej, der er ingen børn i hjemmet",
+         "ved_ikke": "Ved ikke, om der er børn"}
 
 QUESTIONS = (
     ("hvem", "1. Hvem er du bekymret for?", HVEM),
