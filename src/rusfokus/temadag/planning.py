@@ -48,7 +48,9 @@ class TemadagPlan:
         return dt.datetime.combine(self.date, self.start) + dt.timedelta(minutes=self.duration_min)
 
     def status(self, today: dt.date) -> str:
-        return "afholdt" if self.date < today or (self.date == today and self.attended) else "planlagt"
+        if self.date < today:
+            return "afholdt"
+        return "i dag" if self.date == today else "planlagt"
 
 
 def _split(value) -> list[str]:
