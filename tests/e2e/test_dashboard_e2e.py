@@ -60,7 +60,7 @@ def test_dashboard_requires_login(browser_page, progress_server):
     assert run_axe(page) == []
 
 
-def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progress_server):
+def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progress_server, tmp_path):
     page = browser_page
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -77,7 +77,9 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
         "Jobcenter Eksempelby") == 1
     with page.expect_download() as info:
         page.get_by_role("link", name="Hent rapport (Excel)").click()
-    path = info.value.path()
+    path = tmp_path / "rapport.xlsx"
+    info.value.save_as(path)
+    assert info.value.suggested_filename.startswith("rusfokus-rapport-")
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
