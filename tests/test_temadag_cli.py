@@ -33,3 +33,6 @@ def test_create_list_export_and_errors(tmp_path, capsys):
     assert not (tmp_path / "x.pdf").exists()
     assert main(["temadag", "evaluation", "--db", db, "7"]) == 2
     assert "no temadag #7" in capsys.readouterr().err
+    assert main(["temadag", "delete", "--db", db, "1"]) == 0
+    assert "deleted temadag #1" in capsys.readouterr().out
+    assert main(["temadag", "list", "--db", db]) == 0 and "no temadage" in capsys.readouterr().out

@@ -120,3 +120,14 @@ def test_evaluation_once_per_participant_and_anonymous(db):
         assert summary["count"] == 1 and summary["comments"] == ["Godt"]
         assert summary["questions"][0]["mean"] == 5.0
         assert store.list_plans(s)[0].evaluations == 1 and store.list_plans(s)[0].attended == 1
+
+
+def test_delete_only_without_participants(db):
+    with session_scope(db) as s:
+        row = make(s)
+        other = make(s, date="2027-09-01")
+        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk", NOW)
+        store.check_in(s, row, person, "kode", NOW, 24)
+        assert store.delete_temadag(s, row) is False
+        assert store.delete_temadag(s, other) is True
+        assert [p.id for p in store.list_plans(s)] == [row.id]

@@ -187,6 +187,19 @@ class TemadagWebTest(AsyncHTTPTestCase):
         detail = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         assert "Evaluering (1 svar)" in detail and "Mere om &lt;b&gt;samtalen&lt;/b&gt;" in detail
 
+    def test_delete_needs_csrf_and_no_participants(self):
+        page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        assert self.fetch(f"/temadag/admin/{self.tid}/slet", method="POST", headers=self.admin_cookie(),
+                          body="").code == 403
+        self.check_in(kode=self.code(), email="mette.hansen@eksempel.dk")
+        refused = self.fetch(f"/temadag/admin/{self.tid}/slet", method="POST", headers=self.admin_cookie(),
+                             body=urllib.parse.urlencode({"_csrf": csrf}))
+        assert refused.code == 400 and "deltagere tjekket ind" in refused.body.decode()
+        code = json.loads(self.fetch(f"/api/temadag/{self.tid}/kode", headers=self.admin_cookie()).body)
+        assert code["today"] is True and code["loopback"] is True and code["checked_in"] == 1
+        assert code["svg"].startswith("<svg") and code["url"].endswith(f"/temadag/ind?kode={code['code']}")
+
     def test_tick_list_checks_in_and_removes(self):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)

@@ -1,4 +1,4 @@
-"""`rusfokus temadag create|list|export|attendance|evaluation` (operator messages in English)."""
+"""`rusfokus temadag create|list|export|attendance|evaluation|delete` (operator messages in English)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,20 @@ def cmd_evaluation(args) -> int:
     return 0
 
 
+def cmd_delete(args) -> int:
+    from . import store
+
+    with _session(args) as session:
+        row = store.get(session, args.temadag)
+        if row is None:
+            raise _err(f"no temadag #{args.temadag}")
+        title = row.title
+        if not store.delete_temadag(session, row):
+            raise _err(f"temadag #{args.temadag} has checked-in participants; it is kept as history")
+    print(f"deleted temadag #{args.temadag}: {title}")
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("temadag", help="Plan temadage, export the årshjul, see attendance and evaluations.")
     sub = p.add_subparsers(dest="temadag_command", metavar="ACTION")
@@ -161,4 +175,7 @@ def register(subparsers) -> None:
     q.add_argument("--temadag", type=int, help="only this temadag id")
 
     q = add("evaluation", cmd_evaluation, "Show the evaluation summary of a temadag.")
+    q.add_argument("temadag", type=int)
+
+    q = add("delete", cmd_delete, "Cancel (delete) a temadag nobody has checked in to.")
     q.add_argument("temadag", type=int)

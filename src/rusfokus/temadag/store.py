@@ -156,6 +156,16 @@ def uncheck(session: Session, row: Temadag, participant_id: int) -> bool:
     return True
 
 
+def delete_temadag(session: Session, row: Temadag) -> bool:
+    """Delete a temadag nobody has checked in to (its evaluations go with it). False if refused."""
+    if participants(session, row.id):
+        return False
+    session.execute(delete(TemadagEvaluation).where(TemadagEvaluation.temadag_id == row.id))
+    session.delete(row)
+    session.flush()
+    return True
+
+
 def participants(session: Session, temadag_id: int) -> list[TemadagParticipant]:
     return list(session.scalars(select(TemadagParticipant).where(TemadagParticipant.temadag_id == temadag_id)
                                 .order_by(TemadagParticipant.checked_in_at, TemadagParticipant.id)))

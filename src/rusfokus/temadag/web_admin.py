@@ -125,6 +125,20 @@ class TickHandler(AdminBase):
         self.redirect(f"/temadag/admin/{tid}#deltagere")
 
 
+class DeleteHandler(AdminBase):
+    """Cancel a planned temadag. Refused once anyone has checked in (attendance is history)."""
+
+    def post(self, temadag_id):
+        user = self.require_admin()
+        self.check_csrf(f"admin:{user}")
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            if not store.delete_temadag(session, row):
+                raise tornado.web.HTTPError(400, reason="Temadagen kan ikke slettes, fordi der er deltagere tjekket ind.")
+            self.hub.sessions.pop(int(temadag_id), None)
+        self.redirect("/temadag/admin")
+
+
 class ProjectorHandler(AdminBase):
     def get(self, temadag_id):
         self.require_admin()
@@ -145,10 +159,12 @@ class CodeApiHandler(AdminBase):
             tid, day = row.id, row.date
             count = len(store.participants(session, tid))
         code = codes.current_code(self.hub.secret, tid, now)
-        url = f"{self.public_base()}/temadag/ind?kode={code.code}"
+        base = self.public_base()
+        url = f"{base}/temadag/ind?kode={code.code}"
         self.write_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
                          "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count,
                          "today": day == self.hub.now().date(),
+                         "loopback": urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"),
                          "date": f"{day.day}/{day.month} {day.year}"})
 
 
@@ -190,6 +206,7 @@ ROUTES = [
     (r"/temadag/admin/eksport\.(xlsx|ics)", ExportHandler),
     (r"/temadag/admin/(\d+)", AdminDetailHandler),
     (r"/temadag/admin/(\d+)/afkryds", TickHandler),
+    (r"/temadag/admin/(\d+)/slet", DeleteHandler),
     (r"/temadag/admin/(\d+)/skaerm", ProjectorHandler),
     (r"/api/temadag/(\d+)/kode", CodeApiHandler),
     (r"/api/temadag/(\d+)/skaerm", ProjectorStateHandler),

@@ -28,6 +28,9 @@ def _too_many_bad(ip: str, now: float) -> bool:
     q = _bad_codes[ip]
     while q and q[0] < now - codes.WINDOW_SECONDS:
         q.popleft()
+    if not q:
+        del _bad_codes[ip]
+        return False
     return len(q) >= MAX_BAD_CODES
 
 
@@ -68,8 +71,8 @@ class CheckinHandler(BaseHandler):
                 _bad_codes[ip].append(now)
             return self.show(outcome[1], 400, **values)
         temadag_id, token = outcome
-        self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax",
-                        max_age=PARTICIPANT_MAX_AGE, path="/")
+        self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax", path="/",
+                        max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
         self.redirect(f"/temadag/{temadag_id}/deltag")
 
     def _check_in(self, kode, navn, email, use_link, learner, now):

@@ -19,6 +19,7 @@
         el("tjekket").textContent = c.checked_in;
         el("sekunder").textContent = c.seconds_left;
         el("ikke-i-dag").hidden = c.today;
+        el("lokal-adresse").hidden = !c.loopback;
         el("ikke-i-dag").textContent = c.today ? "" : "Tjek ind virker kun på selve dagen (" + c.date + "). Koden her bliver afvist i dag.";
         clearTimeout(codeTimer);
         codeTimer = setTimeout(refreshCode, Math.min(15, c.seconds_left + 1) * 1000);
