@@ -170,6 +170,17 @@ class TemadagWebTest(AsyncHTTPTestCase):
                                                headers={"Cookie": mette})).body)
         assert state["question"]["explanation"] and state["my_answer"] == 0
 
+    @gen_test
+    async def test_double_tap_checks_in_once(self):
+        import asyncio
+
+        results = await asyncio.gather(*[self.acheck_in(kode=self.code(), email="ole.lund@eksempel.dk")
+                                         for _ in range(4)])
+        assert [r.code for r, _ in results] == [302] * 4
+        with session_scope(self.settings.db_url) as s:
+            assert len(store.participants(s, self.tid)) == 1
+            assert s.query(Completion).count() == 1
+
     def test_evaluation_once_and_in_summary(self):
         _, mette = self.check_in(kode=self.code(), email="mette.hansen@eksempel.dk")
         page = self.fetch(f"/temadag/{self.tid}/evaluering", headers={"Cookie": mette}).body.decode()

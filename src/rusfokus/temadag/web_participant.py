@@ -7,6 +7,7 @@ from collections import defaultdict, deque
 
 import tornado.ioloop
 import tornado.web
+from sqlalchemy.exc import IntegrityError
 
 from rusfokus import identity
 from rusfokus.temadag import codes, evaluation, store
@@ -75,8 +76,14 @@ class CheckinHandler(BaseHandler):
                         max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
         self.redirect(f"/temadag/{temadag_id}/deltag")
 
-    def _check_in(self, kode, navn, email, use_link, learner, now):
+    def _check_in(self, *args):
         """Runs in a worker thread; returns (temadag_id, cookie token) or ("fejl", message, bad_code)."""
+        try:
+            return self._check_in_once(*args)
+        except IntegrityError:  # the same person checked in twice at the same moment (double tap)
+            return self._check_in_once(*args)
+
+    def _check_in_once(self, kode, navn, email, use_link, learner, now):
         with self.db() as session:
             check = codes.check_code(self.hub.secret, store.ids_on(session, self.hub.now().date()), kode, now)
             if check.status != "ok":
