@@ -29,7 +29,10 @@ CSS = """<style>
 .rf-q { border-top: 1px solid #8a8a8a; padding-top: 0.6rem; margin-top: 0.6rem; }
 .rf-case { background: #f3f6fa; border-left: 4px solid #1f4e79; padding: 0.4rem 0.7rem; }
 .rf-result li { margin-bottom: 0.5rem; }
-.rf-app-root .widget-radio-box label, .rf-app-root .widget-checkbox label { white-space: normal; line-height: 1.35; }
+.rf-app-root .widget-radio, .rf-app-root .widget-radio-box, .rf-app-root .widget-checkbox { height: auto !important; }
+.rf-app-root .widget-radio-box label, .rf-app-root .widget-checkbox label {
+  height: auto !important; white-space: normal; line-height: 1.35; padding: 0.2rem 0; overflow: visible; }
+.rf-app-root .widget-checkbox input, .rf-app-root .widget-radio-box input { flex-shrink: 0; }
 </style>"""
 STATUS_TEXT = {"rigtigt": "Rigtigt", "forkert": "Forkert", "afventer": "Afventer bedømmelse", "bedømt": "Bedømt"}
 
@@ -40,7 +43,10 @@ def public_view(ex: Exercise) -> Exercise:
 
 
 def _para(text: str) -> str:
-    return "".join(f"<p>{esc(line)}</p>" for line in text.splitlines() if line.strip())
+    """Paragraphs (blank-line separated) of one-sentence-per-line text, escaped."""
+    paras = [" ".join(line.strip() for line in block.splitlines() if line.strip())
+             for block in text.strip().split("\n\n")]
+    return "".join(f"<p>{esc(p)}</p>" for p in paras if p)
 
 
 class QuestionBox(widgets.VBox):
