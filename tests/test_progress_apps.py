@@ -142,6 +142,10 @@ def test_cli_report_certificate_person(url, tmp_path, capsys):
     assert main(["person", "delete", "evil@eksempel-kommune.example", "--yes"]) == 0
     assert main(["certificate", "verify", code]) == 1
     assert main(["purge", "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--format", "csv"]) == 0
+    log = capsys.readouterr().out
+    assert "person.delete" in log and "certificate.issue" in log and "evil@" not in log
 
 
 class WebTest(tornado.testing.AsyncHTTPTestCase):

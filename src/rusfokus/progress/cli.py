@@ -19,10 +19,17 @@ def _url(args) -> str:
     from rusfokus.migrations import upgrade
     from rusfokus.settings import get_settings
 
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     url = args.db or get_settings().db_url
     if url.startswith("sqlite:///") and not args.db:
         get_settings().ensure_home()
-    upgrade(url)
+    try:
+        upgrade(url)
+    except (ArgumentError, OperationalError, ModuleNotFoundError) as exc:
+        shown = url.split("@")[-1] if "@" in url else url  # never print a password
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _err(f"cannot open the database ({shown}): {reason}") from None
     return url
 
 
@@ -197,6 +204,18 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from .audit import audit_frame
+
+    with _session(args) as session:
+        frame = audit_frame(session, limit=args.limit)
+    if args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(audit log is empty)")
+    return 0
+
+
 def _read_password(args) -> str:
     if args.password_stdin or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
@@ -319,6 +338,11 @@ def register(sub) -> None:
     p.add_argument("--months", type=int, help="Retention in months (default RUSFOKUS_RETENTION_MONTHS).")
     p.add_argument("--dry-run", action="store_true", help="Only count who would be erased.")
     p.set_defaults(func=cmd_purge)
+
+    p = _db(sub.add_parser("audit", help="Show the audit log of admin actions (newest first)."))
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.set_defaults(func=cmd_audit)
 
     admin = sub.add_parser("admin", help="Admin users for the dashboard and downloads.")
     ads = admin.add_subparsers(dest="admin_cmd", metavar="ACTION", required=True)

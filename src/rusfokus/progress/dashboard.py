@@ -13,7 +13,14 @@ import ipywidgets as widgets
 
 from . import MODULE_TITLES, module_title
 from .reports import DIMENSIONS, ReportData, full_report
-from .views import STYLE, bar_chart_html, completion_matrix, download_links, html_table, monthly_chart_html
+from .views import (
+    STYLE,
+    bar_chart_html,
+    completion_matrix,
+    download_links,
+    html_table,
+    monthly_chart_html,
+)
 
 ALL = "Alle"
 

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from . import module_title
 from .certificates import SOON_DAYS
-from .models import STATUS_ACTIVE, Afdeling, Certificate, Completion, Forvaltning, Institution, Person
+from .models import (
+    STATUS_ACTIVE,
+    Afdeling,
+    Certificate,
+    Completion,
+    Forvaltning,
+    Institution,
+    Person,
+)
 
 DIMENSIONS = {"forvaltning": "Forvaltning", "afdeling": "Afdeling", "institution": "Institution",
               "faggruppe": "Faggruppe"}

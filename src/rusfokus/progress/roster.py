@@ -175,7 +175,7 @@ def parse_rows(rows, filename: str) -> Roster:
             roster.columns = {f: _clean(cells[i]) for f, i in columns.items()}
             continue
 
-        def get(fld: str) -> str:
+        def get(fld: str, cells=cells, columns=columns) -> str:
             i = columns.get(fld)
             return _clean(cells[i]) if i is not None and i < len(cells) else ""
 
