@@ -198,6 +198,23 @@ class TemadagWebTest(AsyncHTTPTestCase):
         detail = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         assert "Evaluering (1 svar)" in detail and "Mere om &lt;b&gt;samtalen&lt;/b&gt;" in detail
 
+    def test_edit_temadag(self):
+        page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
+        assert 'value="Rådhuset"' in page and 'value="opsporing" checked' in page
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        form = {"_csrf": csrf, "title": "Flyttet temadag", "date": "2027-05-04", "start": "12:30",
+                "duration_min": "45", "place": "Vestskolen", "modules": "dobbeltdiagnose", "facilitator": "Pia"}
+        bad = self.fetch(f"/temadag/admin/{self.tid}/ret", method="POST", headers=self.admin_cookie(),
+                         body=urllib.parse.urlencode({**form, "place": ""}))
+        assert bad.code == 400 and "Skriv hvor temadagen holdes" in bad.body.decode()
+        ok = self.fetch(f"/temadag/admin/{self.tid}/ret", method="POST", headers=self.admin_cookie(),
+                        body=urllib.parse.urlencode(form), follow_redirects=False)
+        assert ok.code == 302
+        with session_scope(self.settings.db_url) as s:
+            plan = store.to_plan(store.get(s, self.tid))
+        assert (plan.title, plan.date.isoformat(), plan.duration_min, plan.modules, plan.counts_toward_module) == (
+            "Flyttet temadag", "2027-05-04", 45, ("dobbeltdiagnose",), False)
+
     def test_delete_needs_csrf_and_no_participants(self):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)

@@ -48,6 +48,15 @@ def institutions_of(row: Temadag) -> tuple[str, ...]:
     return tuple(i for i in row.institutions.splitlines() if i.strip())
 
 
+def update(session: Session, row: Temadag, plan: TemadagPlan) -> None:
+    """Change a planned temadag. Attendance already recorded stays as it was recorded."""
+    row.title, row.date, row.start, row.duration_min = plan.title, plan.date, plan.start, plan.duration_min
+    row.place, row.modules, row.facilitator = plan.place, ",".join(plan.modules), plan.facilitator
+    row.facilitator_email, row.institutions = plan.facilitator_email, "\n".join(plan.institutions)
+    row.counts_toward_module = plan.counts_toward_module
+    session.flush()
+
+
 def to_plan(row: Temadag, attended: int = 0, evaluations: int = 0) -> TemadagPlan:
     return TemadagPlan(title=row.title, date=row.date, start=row.start, duration_min=row.duration_min,
                        place=row.place, modules=modules_of(row), facilitator=row.facilitator,

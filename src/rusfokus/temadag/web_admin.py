@@ -50,11 +50,7 @@ class AdminListHandler(AdminBase):
     def post(self):
         user = self.require_admin()
         self.check_csrf(f"admin:{user}")
-        raw = {k: self.get_body_argument(k, "") for k in
-               ("title", "date", "start", "duration_min", "place", "facilitator", "facilitator_email",
-                "institutions")}
-        raw["modules"] = self.get_body_arguments("modules")
-        raw["counts_toward_module"] = self.get_body_argument("counts_toward_module", "")
+        raw = form_raw(self)
         try:
             plan = planning.validate_plan(raw)
         except planning.PlanningError as exc:
@@ -85,8 +81,24 @@ class ExportHandler(AdminBase):
         self.finish(data)
 
 
+def form_values(plan) -> dict:
+    """A plan as the values of the planning form."""
+    return {"title": plan.title, "date": plan.date.isoformat(), "start": plan.start.strftime("%H:%M"),
+            "duration_min": str(plan.duration_min), "place": plan.place, "modules": list(plan.modules),
+            "facilitator": plan.facilitator, "facilitator_email": plan.facilitator_email,
+            "institutions": "\n".join(plan.institutions), "counts_toward_module": plan.counts_toward_module}
+
+
+def form_raw(handler) -> dict:
+    raw = {k: handler.get_body_argument(k, "") for k in
+           ("title", "date", "start", "duration_min", "place", "facilitator", "facilitator_email", "institutions")}
+    raw["modules"] = handler.get_body_arguments("modules")
+    raw["counts_toward_module"] = handler.get_body_argument("counts_toward_module", "")
+    return raw
+
+
 class AdminDetailHandler(AdminBase):
-    def get(self, temadag_id):
+    def get(self, temadag_id, error=None, values=None, status=200):
         user = self.require_admin()
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
@@ -98,9 +110,28 @@ class AdminDetailHandler(AdminBase):
             participants = [(p.id, p.name, p.email, store.METHODS.get(p.method, p.method),
                              p.checked_in_at.strftime("%H:%M")) for p in people]
             summary = store.evaluation_summary(session, row.id)
+        self.set_status(status)
         self.render_page("admin_detail.html", title=plan.title, plan=plan, modules=MODULES,
                          participants=participants, roster=roster, summary=summary,
-                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(f"admin:{user}"))
+                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(f"admin:{user}"),
+                         durations=planning.DURATIONS, error=error, values=values or form_values(plan))
+
+
+class EditHandler(AdminDetailHandler):
+    def post(self, temadag_id):
+        user = self.require_admin()
+        self.check_csrf(f"admin:{user}")
+        raw = form_raw(self)
+        try:
+            plan = planning.validate_plan(raw)
+        except planning.PlanningError as exc:
+            return self.get(temadag_id, exc, raw, 400)
+        with self.db() as session:
+            row = self.row_or_404(session, temadag_id)
+            store.update(session, row, plan)
+            tid = row.id
+        self.hub.sessions.pop(tid, None)  # modules may have changed: fresh live questions
+        self.redirect(f"/temadag/admin/{tid}")
 
 
 class TickHandler(AdminBase):
@@ -207,6 +238,7 @@ ROUTES = [
     (r"/temadag/admin/(\d+)", AdminDetailHandler),
     (r"/temadag/admin/(\d+)/afkryds", TickHandler),
     (r"/temadag/admin/(\d+)/slet", DeleteHandler),
+    (r"/temadag/admin/(\d+)/ret", EditHandler),
     (r"/temadag/admin/(\d+)/skaerm", ProjectorHandler),
     (r"/api/temadag/(\d+)/kode", CodeApiHandler),
     (r"/api/temadag/(\d+)/skaerm", ProjectorStateHandler),
