@@ -41,7 +41,10 @@ def default_cases_dir() -> Path:
 
 
 def _paragraphs(text: str) -> str:
-    return "".join(f"<p>{esc(line)}</p>" for line in text.splitlines() if line.strip())
+    """Case text is written one sentence per line; a blank line starts a new paragraph."""
+    paragraphs = [" ".join(line.strip() for line in block.splitlines() if line.strip())
+                  for block in text.split("\n\n")]
+    return "".join(f"<p>{esc(p)}</p>" for p in paragraphs if p)
 
 
 def render_summary(case: Case, summary: Summary) -> str:
