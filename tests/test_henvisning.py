@@ -83,6 +83,8 @@ def test_every_situation_is_coherent(s, kommune):
         assert any(c.telefon == kommune.rusmiddelcenter.telefon for c in v.kontakter)
     else:
         assert kommune.tilbud_af_type("boern_unge")[0].navn in names
+    # Offers to pårørende when a child lives with the adult who drinks or takes drugs.
+    assert (kommune.tilbud_af_type("paaroerende")[0].navn in names) == (adult_user and child)
     # Wanting help: offer to call together only on a yes; a no is respected.
     assert ("ringe sammen" in text) == (s.vil_hjaelp == "ja")
     if s.vil_hjaelp == "nej":

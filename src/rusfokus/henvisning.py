@@ -208,6 +208,8 @@ def _contacts(s: Situation, k: Kommune | None) -> list[Kontakt]:
             types.append("stofbehandling")
         if s.vil_hjaelp != "ja":
             types.append("anonym_raadgivning")
+        if s.barn_involveret:
+            types.append("paaroerende")  # the other parent or partner can get help too
     for type_ in types:
         for t in k.tilbud_af_type(type_):
             out.append(Kontakt(t.navn, "", f"{t.beskrivelse} {t.kontakt}"))
