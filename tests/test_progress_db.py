@@ -198,6 +198,7 @@ def test_certificate_pdf_and_verify(db_url, tmp_path):
         pdf = certificates.certificate_pdf(s, cert, kommune="Eksempel Kommune", base_url="http://x.example")
         code = cert.code
     assert pdf.startswith(b"%PDF") and b"DejaVu" in pdf and len(pdf) > 5000
+    assert b"/Subtype /Image" in pdf  # QR code pointing at /api/progress/verify/<code>
     with session_scope(db_url) as s:
         v = certificates.verify(s, code.lower().replace("-", " "), today=TODAY)
         assert (v.name, v.module, v.status) == ("Anne Dahl", "opsporing", "udløber snart")

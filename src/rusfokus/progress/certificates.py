@@ -172,14 +172,22 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
             pdf.cell(50, 8, f"{label}:")
             pdf.set_font("DejaVu", "", 12)
             pdf.multi_cell(80, 8, value, new_x="LMARGIN", new_y="NEXT")
+    if verify_url:
+        import qrcode
+
+        qr = qrcode.QRCode(border=1, box_size=6)
+        qr.add_data(verify_url)
+        pdf.image(qr.make_image().get_image(), x=88, y=188, w=34, h=34, alt_text="QR-kode til tjek af beviset")
     pdf.set_y(225)
     pdf.set_font("DejaVu", "B", 12)
     pdf.cell(0, 7, f"Verifikationskode: {code}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
-    text = "Beviset kan tjekkes hos kommunen med koden"
+    lines = ["Beviset kan tjekkes hos kommunen med koden."]
     if verify_url:
-        text += f" eller på {verify_url}"
-    pdf.multi_cell(0, 5, text + ".", align="C", new_x="LMARGIN", new_y="NEXT")
+        lines.append(f"Scan QR-koden, eller gå til {verify_url}")
+    for line in lines:
+        pdf.set_x(22)
+        pdf.multi_cell(166, 5, line, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.cell(0, 5, "Efter udløb anbefales et genopfriskningsforløb.", align="C")
     return bytes(pdf.output())
