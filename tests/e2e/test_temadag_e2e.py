@@ -166,3 +166,24 @@ def test_temadag_checkin_live_and_report(browser, server, temadag):
     for ctx, _ in phones:
         ctx.close()
     admin.close()
+
+
+def test_case_cards_print_cleanly(browser, built_book):
+    """The facilitator kit prints as cut-out case cards: no navigation, cards never split across pages."""
+    ctx = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto((built_book / "book" / "noeglepersoner" / "opsporing.html").as_uri())
+    cards = page.locator(".casekort")
+    assert cards.count() == 4
+    assert run_axe(page) == []
+    page.emulate_media(media="print")
+    assert not page.locator(".bd-sidebar-primary").is_visible()
+    for i in range(cards.count()):
+        style = cards.nth(i).evaluate("e => [getComputedStyle(e).breakInside, getComputedStyle(e).borderTopStyle]")
+        assert style == ["avoid", "dashed"]
+        box = cards.nth(i).bounding_box()
+        assert 470 < box["height"] < 500  # 128 mm at 96 dpi: two cards per A4 page
+    pdf = page.pdf(format="A4")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages >= 3  # the kit, then the cards on their own pages
+    ctx.close()
