@@ -216,10 +216,10 @@ def shipped():
     return cases
 
 
-def test_shipped_cases_cover_dagtilbud_and_jobcenter():
+def test_shipped_cases_cover_dagtilbud_jobcenter_sundhedspleje():
     cases = shipped()
     assert len(cases) >= 2
-    assert {"dagtilbud", "jobcenter"} <= {c.faggruppe for c in cases}
+    assert {"dagtilbud", "jobcenter", "sundhedspleje"} <= {c.faggruppe for c in cases}
 
 
 @pytest.mark.parametrize("case", shipped(), ids=lambda c: c.id)

@@ -101,6 +101,7 @@ def test_henvisning_uses_kommune_file_in_browser(browser_page, server, axe_check
 @pytest.mark.parametrize("case_title, person", [
     ("Dagtilbud: Lene henter Malte", "Lene"),
     ("Jobcenter: opfølgningssamtale med Kim", "Kim"),
+    ("Sundhedspleje: hjemmebesøg hos Sara og Ida", "Sara"),
 ])
 def test_samtale_runs_to_summary_in_browser(browser_page, server, axe_check, case_title, person):
     page = open_app(browser_page, server, "samtale", "Samtalesimulator: bekymringssamtalen")
