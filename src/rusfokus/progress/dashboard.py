@@ -23,6 +23,8 @@ from .views import (
 )
 
 ALL = "Alle"
+# Shown on screen; the Excel/CSV download has every column (also e-mail, afdeling, forvaltning).
+REFRESHER_COLUMNS = ["Navn", "Institution", "Faggruppe", "Modul", "Udløber", "Dage til udløb", "Status"]
 
 
 def _options(values) -> list[tuple[str, str]]:
@@ -44,7 +46,7 @@ def render_sections(data: ReportData, by: str, today: date) -> dict[str, str]:
                         + html_table(completion, f"Detaljer pr. {label.lower()} og modul")),
         "genopfriskning": ("<h2>Genopfriskning</h2>"
                            '<p class="rf-note">Kursusbeviser, der er udløbet eller udløber inden for 60 dage.</p>'
-                           + html_table(tables["genopfriskning"], "Medarbejdere, der skal genopfriske",
+                           + html_table(tables["genopfriskning"][REFRESHER_COLUMNS], "Medarbejdere, der skal genopfriske",
                                         empty="Ingen kursusbeviser udløber inden for 60 dage.")),
         "noegleperson": ("<h2>Institutioner uden aktuel nøgleperson</h2>"
                          + html_table(tables["noegleperson"], "Institutioner, der mangler en nøgleperson",

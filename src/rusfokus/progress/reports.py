@@ -200,7 +200,7 @@ def summary_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
             ("Heraf nøglepersoner", int(active["noegleperson"].sum())),
             ("Medarbejdere med mindst ét gyldigt kursusbevis", valid["person_id"].nunique()),
             ("Gyldige kursusbeviser i alt", len(valid)),
-            ("Rapportdato", today.isoformat())]
+            ("Rapportdato", today.strftime("%d-%m-%Y"))]
     return pd.DataFrame(rows, columns=["Nøgletal", "Værdi"]).astype({"Værdi": object})
 
 

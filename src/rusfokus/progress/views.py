@@ -26,6 +26,7 @@ STYLE = """<style>
 .rf-knap{display:inline-block;margin:.2rem .4rem .2rem 0;padding:.45rem .9rem;background:#1e466e;color:#fff !important;
  border-radius:4px;text-decoration:none}
 .rf-note{color:#333;font-size:.9rem}
+.rf-scroll{overflow-x:auto;max-width:100%}.rf-scroll:focus{outline:2px solid #1e466e}
 </style>"""
 
 STATUS_CLASS = {"udløbet": "rf-udloebet", "udløber snart": "rf-snart", "gyldig": "rf-gyldig"}
@@ -58,8 +59,10 @@ def html_table(frame: pd.DataFrame, caption: str, *, max_rows: int = 200, empty:
     if len(frame) > max_rows:
         more = (f'<p class="rf-note">Viser de første {max_rows} af {len(frame)} rækker. '
                 "Hent hele listen i Excel.</p>")
-    return (f'<table class="rf-table"><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>{more}')
+    label = html.escape(caption)
+    return (f'<div class="rf-scroll" role="region" aria-label="{label}" tabindex="0">'
+            f'<table class="rf-table"><caption>{label}</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>{more}')
 
 
 def completion_matrix(table: pd.DataFrame, label: str) -> pd.DataFrame:
