@@ -16,10 +16,10 @@ def _err(message: str):
 
 
 def _url(args) -> str:
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     from rusfokus.migrations import upgrade
     from rusfokus.settings import get_settings
-
-    from sqlalchemy.exc import ArgumentError, OperationalError
 
     url = args.db or get_settings().db_url
     if url.startswith("sqlite:///") and not args.db:
