@@ -7,7 +7,12 @@ import nbformat
 import pytest
 
 from rusfokus.exercises.app import public_view
-from rusfokus.exercises.notebook import AnswerError, source_notebook, submission_notebook, validate_answers
+from rusfokus.exercises.notebook import (
+    AnswerError,
+    source_notebook,
+    submission_notebook,
+    validate_answers,
+)
 from rusfokus.exercises.schema import load_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
