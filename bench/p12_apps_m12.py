@@ -57,6 +57,7 @@ def _browser(book_dir: Path) -> list[dict]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="p12-") as home:
         srv = start_server(book_dir, Path(home))
+        time.sleep(20)  # every app's preheated kernel pool fills at start-up; measure after that
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
