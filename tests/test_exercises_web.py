@@ -211,3 +211,16 @@ def test_app_shows_server_refusal(env):
     _fill(app, answers(True))
     app.button.click()
     assert "ugyldigt eller ændret" in app.message.value and app.result.value == ""
+
+
+def test_server_start_grades_what_was_left_pending(env):
+    from rusfokus.exercises.course import exercise
+    from rusfokus.exercises.store import Attempt, save_attempt
+
+    email = "efter.nedbrud@eksempel-kommune.example"
+    attempt = save_attempt(env.course, email, exercise(env.course, "opsporing"), answers(True))
+    assert attempt.is_pending  # on disk and pending, as after a crash before grading
+    web.startup(SimpleNamespace(course_dir=env.course))
+    web.get_grader(env.course).join()
+    again = Attempt(env.course, email, "opsporing", attempt.stamp)
+    assert not again.is_pending and json.loads(again.result_file.read_text(encoding="utf-8"))["passed"]
