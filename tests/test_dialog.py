@@ -327,14 +327,45 @@ def test_widget_reports_broken_files_in_danish(tmp_path, caplog):
     (tmp_path / "god.yml").write_text(yaml.safe_dump(minimal()), encoding="utf-8")
     (tmp_path / "skadet.yml").write_text("id: x\nnoder: {}\n", encoding="utf-8")
     app = SamtaleApp(tmp_path)
-    (out,) = app.errors.outputs
-    assert out["data"]["text/plain"] == "Nogle cases kan ikke vises, fordi filen har fejl: skadet.yml."
+    notice = "Nogle cases kan ikke vises, fordi filen har fejl: skadet.yml."
+    assert notice in app.notice.value and 'role="alert"' in app.notice.value
     assert "samtalesimulator: skadet.yml" in caplog.text
     assert [o[1] for o in app.picker.options] == ["mini"]
+    app.start_button.click()  # the notice stays while the good case is used
+    assert notice in app.notice.value and app.errors.outputs == ()
 
     empty = SamtaleApp(tmp_path / "findes-ikke")
     assert empty.start_button.disabled
-    assert "ingen cases" in empty.errors.outputs[0]["data"]["text/plain"]
+    assert "ingen cases" in empty.notice.value
+
+
+def test_widget_picking_another_case_resets_the_run():
+    from rusfokus.dialog.widget import SamtaleApp
+
+    app = SamtaleApp(CASES_DIR)
+    app.picker.value = "paedagog-afhentning"
+    app.start_button.click()
+    app.choices.children[0].click()
+    app.picker.value = "jobcenter-sygedagpenge"
+    assert app.session is None and app.choices.children == () and app.feedback.value == ""
+    assert app.next_button.layout.display == "none"
+    app.start_button.click()
+    assert "Kim" in app.scene.value and app.session.history == []
+
+
+def test_widget_unexpected_error_is_danish(monkeypatch):
+    from rusfokus.app_guard import DANISH_ERROR
+    from rusfokus.dialog.widget import SamtaleApp
+
+    app = SamtaleApp(CASES_DIR)
+    app.start_button.click()
+
+    def boom(*_a):
+        raise RuntimeError("internal")
+
+    monkeypatch.setattr(app.session, "choose", boom)
+    app.choices.children[0].click()
+    assert app.errors.outputs[0]["data"]["text/plain"] == DANISH_ERROR
 
 
 def test_faggruppe_must_be_known():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..app_guard import guarded, show_error
-from ..widgets_common import esc, styled_root
+from ..app_guard import guarded
+from ..widgets_common import error_html, esc, styled_root
 from .engine import Session, Summary
 from .schema import Case, load_cases
 
@@ -62,7 +62,8 @@ class SamtaleApp(widgets.VBox):
     """Branching conversation practice over the YAML cases in ``folder``."""
 
     def __init__(self, folder: str | Path | None = None) -> None:
-        self.errors = widgets.Output()
+        self.errors = widgets.Output()  # unexpected errors in a callback (see app_guard)
+        self.notice = widgets.HTML()  # problems with the case files; stays while the app is used
         folder = Path(folder) if folder is not None else default_cases_dir()
         self.cases, problems = load_cases(folder)
         self.by_id = {c.id: c for c in self.cases}
@@ -89,7 +90,7 @@ class SamtaleApp(widgets.VBox):
             "<p>Til sidst ser du, hvad der gik godt, og hvad du kan øve.</p>"
         )
         root = styled_root([widgets.HTML(CSS), intro, widgets.HBox([self.picker, self.start_button]),
-                            self.errors, self.scene, self.choices, self.feedback,
+                            self.notice, self.errors, self.scene, self.choices, self.feedback,
                             widgets.HBox([self.next_button, self.restart_button])], "Samtalesimulator")
         root.add_class("rf-samtale")
         super().__init__([root])
@@ -97,10 +98,11 @@ class SamtaleApp(widgets.VBox):
             log.error("samtalesimulator: %s", p)
         if not self.cases:
             self.picker.disabled = self.start_button.disabled = True
-            show_error(self.errors, "Der er ingen cases at vise lige nu. Bed en nøgleperson om at tjekke case-filerne.")
+            self.notice.value = error_html("Der er ingen cases at vise lige nu. "
+                                           "Bed en nøgleperson om at tjekke case-filerne.")
         elif problems:
             files = sorted({p.file for p in problems})
-            show_error(self.errors, "Nogle cases kan ikke vises, fordi filen har fejl: " + ", ".join(files) + ".")
+            self.notice.value = error_html("Nogle cases kan ikke vises, fordi filen har fejl: " + ", ".join(files) + ".")
 
     def _picked(self, _change) -> None:
         """A new case is chosen: clear the old run."""
