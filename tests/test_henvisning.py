@@ -189,13 +189,28 @@ def test_widget_with_broken_kommune_file_shows_danish_notice(tmp_path, monkeypat
             settings.get_settings.cache_clear()
     assert app.kommune is None
     assert "cannot load kommune.yml" in caplog.text
-    (out,) = app.errors.outputs
-    assert out["data"]["text/plain"] == NO_KOMMUNE
+    assert NO_KOMMUNE in app.notice.value and 'role="alert"' in app.notice.value
     answer(app, hvem="voksen", rusmiddel="alkohol", hastegrad="haster", vil_hjaelp="ja", boern="nej")
     assert "Sundhedsloven § 141" in app.result.value and "Ring 112" not in app.result.value
+    assert NO_KOMMUNE in app.notice.value and app.errors.outputs == ()
 
 
 def test_option_labels_are_unique_across_questions():
     """Radio labels must make sense alone: a screen reader may not announce the question."""
     labels = [label for _key, _text, options in QUESTIONS for label in options.values()]
     assert len(labels) == len(set(labels))
+
+
+def test_widget_unexpected_error_is_danish(kommune, monkeypatch, caplog):
+    from rusfokus.app_guard import DANISH_ERROR
+
+    app = HenvisningApp(kommune)
+
+    def boom(*_a, **_k):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr("rusfokus.henvisning_app.guide", boom)
+    answer(app, hvem="ung", rusmiddel="alkohol", hastegrad="haster", vil_hjaelp="ja")
+    (out,) = app.errors.outputs
+    assert out["data"]["text/plain"] == DANISH_ERROR and "internal detail" not in out["data"]["text/html"]
+    assert "app callback HenvisningApp._update failed" in caplog.text

@@ -6,10 +6,10 @@ import logging
 
 import ipywidgets as widgets
 
-from .app_guard import guarded, show_error
+from .app_guard import guarded
 from .henvisning import QUESTIONS, HenvisningError, Vejledning, guide, situation
 from .kommune import Kommune, KommuneError, load_kommune
-from .widgets_common import esc, styled_root
+from .widgets_common import error_html, esc, styled_root
 
 log = logging.getLogger("rusfokus.apps")
 
@@ -21,7 +21,8 @@ class HenvisningApp(widgets.VBox):
     """Five questions (RadioButtons; question 5 only for an adult) -> what to do, whom to call, the rules."""
 
     def __init__(self, kommune: Kommune | None = None) -> None:
-        self.errors = widgets.Output()
+        self.errors = widgets.Output()  # unexpected errors in a callback (see app_guard)
+        self.notice = widgets.HTML()  # kommune.yml could not be read; stays while the app is used
         self.kommune = kommune
         self.questions = {
             key: widgets.RadioButtons(options=[(label, value) for value, label in options.items()], value=None,
@@ -38,12 +39,13 @@ class HenvisningApp(widgets.VBox):
         )
         for q in self.questions.values():
             q.observe(self._update, names="value")
-        super().__init__([styled_root([intro, *self.questions.values(), self.errors, self.result], "Henvisningsguide")])
+        super().__init__([styled_root([intro, self.notice, *self.questions.values(), self.errors, self.result], "Henvisningsguide")])
         if self.kommune is None:
             try:
                 self.kommune = load_kommune()
             except KommuneError as exc:
                 log.error("henvisningsguide: cannot load kommune.yml: %s", exc)
+                self.notice.value = error_html(NO_KOMMUNE)
         self._update()
 
     @property
@@ -54,8 +56,6 @@ class HenvisningApp(widgets.VBox):
     def _update(self, _change=None) -> None:
         boern = self.questions["boern"]
         boern.layout.display = None if self.questions["hvem"].value == "voksen" else "none"
-        if self.kommune is None:
-            show_error(self.errors, NO_KOMMUNE)
         try:
             sit = situation(self.answers)
         except HenvisningError as exc:
