@@ -69,9 +69,9 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
     assert page.locator(f"text=Skole {EVIL}").count() >= 1  # shown as text
     assert page.evaluate("window.__pwned") is None and dialogs == []
     assert run_axe(page) == []
-    page.get_by_label("Forvaltning").select_option(label="Beskæftigelse")
+    page.get_by_label("Forvaltning", exact=True).select_option(label="Beskæftigelse")
     page.wait_for_function("() => !document.body.innerText.includes('Vestskolen')", timeout=30_000)
-    page.get_by_label("Vis pr.").select_option(label="Institution")
+    page.get_by_label("Vis pr.", exact=True).select_option(label="Institution")
     page.wait_for_selector("caption:has-text('Gyldige kursusbeviser pr. institution')", timeout=30_000)
     assert page.locator("caption:has-text('Gyldige kursusbeviser pr. institution') >> xpath=..").inner_text().count(
         "Jobcenter Eksempelby") == 1
