@@ -69,6 +69,16 @@ def test_quoted_field_with_line_break_keeps_line_numbers(tmp_path):
     assert roster.problems[0].line == 4
 
 
+def test_title_lines_above_header_and_excel_sep_hint(tmp_path):
+    path = write(tmp_path, "hr.csv", "sep=;\nMedarbejderliste pr. 1. november 2026;;;;;;\n;;;;;;\n" + HEADER + "\n"
+                 "Anne Dahl;anne@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
+                 "Per Bak;per@;Vestskolen;Skoler;Børn og Unge;Lærer;\n", encoding="cp1252")
+    roster = read_roster(path)
+    assert [r.line for r in roster.rows] == [5] and [p.line for p in roster.problems] == [6]
+    with pytest.raises(RosterError, match="missing column"):
+        read_roster(write(tmp_path, "bad.csv", "".join(f"Titel {i}\n" for i in range(12)) + HEADER + "\n"))
+
+
 def test_first_and_last_name_columns(tmp_path):
     path = write(tmp_path, "hr.csv", "Fornavn;Efternavn;Mail;Arbejdssted\nLis;Holm;lis@eksempel-kommune.example;Ungeindsatsen\n")
     assert read_roster(path).rows[0].name == "Lis Holm"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NOT_GIVEN = "Ikke angivet"
+HEADER_SEARCH_ROWS = 10  # HR exports often put a title line or two above the header row
 
 # Normalised header → field. Normalising lower-cases, folds æøå and drops
 # everything but letters and digits ("E-mail" → "email", "Nøgleperson (Ja/Nej)" → "noeglepersonjanej").
@@ -100,7 +101,7 @@ def decode_bytes(data: bytes) -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = "\n".join([ln for ln in text.splitlines() if ln.strip()][:HEADER_SEARCH_ROWS])
     counts = {}
     for sep in (";", ",", "\t"):
         inside = False
@@ -116,12 +117,18 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _csv_rows(text: str):
-    """Yield (line number where the record starts, cells)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    """Yield (line number where the record starts, cells). Honours Excel's ``sep=;`` first line."""
     line = 1
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        delimiter, text, line = first.strip()[4], rest, 2
+    else:
+        delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = line - 1
     for cells in reader:
         yield line, cells
-        line = reader.line_num + 1
+        line = start + reader.line_num + 1
 
 
 def _xlsx_rows(path: Path):
@@ -167,11 +174,20 @@ def parse_rows(rows, filename: str) -> Roster:
     roster = Roster()
     columns: dict[str, int] | None = None
     seen: dict[str, int] = {}
+    header_error: RosterError | None = None
+    tried = 0
     for line, cells in rows:
         if not any(_clean(c) for c in cells):
             continue  # blank row (also ';;;;' rows Excel leaves behind)
         if columns is None:
-            columns = _map_columns(cells, filename)
+            tried += 1
+            try:
+                columns = _map_columns(cells, filename)
+            except RosterError as exc:  # a title line above the header? look a few rows further
+                header_error = header_error or exc
+                if tried >= HEADER_SEARCH_ROWS:
+                    raise header_error from None
+                continue
             roster.columns = {f: _clean(cells[i]) for f, i in columns.items()}
             continue
 
@@ -215,7 +231,7 @@ def parse_rows(rows, filename: str) -> Roster:
             )
         )
     if columns is None:
-        raise RosterError(f"{filename}: the file is empty (no header row found)")
+        raise header_error or RosterError(f"{filename}: the file is empty (no header row found)")
     return roster
 
 
