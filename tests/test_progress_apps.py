@@ -112,7 +112,8 @@ def test_cli_strict_import_lists_problems_and_imports_nothing(home, tmp_path, ca
     assert "nothing imported" in err
     assert main(["staff", "list", "--format", "csv", "--db", db]) == 0
     assert capsys.readouterr().out.strip() == "name,email,institution,afdeling,forvaltning,faggruppe,noegleperson,status"
-    assert main(["staff", "import", str(path), "--skip-invalid", "--db", db]) == 1
+    assert main(["staff", "import", str(path), "--skip-invalid", "--db", db]) == 0
+    assert "2 invalid row(s) listed above were skipped" in capsys.readouterr().err
     assert main(["staff", "list", "--format", "csv", "--db", db]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "Anne Dahl,anne@eksempel-kommune.example,Vestskolen,Ikke angivet,Ikke angivet,Ikke angivet,nej,aktiv"
@@ -236,3 +237,20 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         other = identity.learner_token("ny@eksempel-kommune.example")
         r = self.fetch(f"/api/progress/mine/kursusbevis/{module}.pdf", headers={"Cookie": f"rf_learner={other}"})
         assert r.code == 404
+
+
+def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
+    from rusfokus.progress import dashboard, minside
+
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("HTTP_COOKIE", raising=False)
+    assert "Du skal logge ind som administrator" in dashboard.build_app().value
+    assert "personlige link" in minside.build_app().value
+    forged = identity.sign("admin", "konsulent", secret=b"y" * 64)
+    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={forged}")
+    assert "Du skal logge ind" in dashboard.build_app().value
+    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}; "
+                       f"rf_learner={identity.learner_token('evil@eksempel-kommune.example')}")
+    assert isinstance(dashboard.build_app(), Dashboard)
+    page = minside.build_app().value
+    assert "Hej Bo &lt;script&gt;" in page and EVIL not in page

@@ -67,7 +67,10 @@ def cmd_staff_import(args) -> int:
         except ImportRefused as exc:
             raise _err(f"{name}: {exc}") from None
     print(f"{name}: {len(roster.rows)} valid rows imported: {result.summary()}")
-    return 1 if roster.problems else 0
+    if roster.problems:
+        print(f"warning: {len(roster.problems)} invalid row(s) listed above were skipped; "
+              "those people keep their current status", file=sys.stderr)
+    return 0
 
 
 def cmd_staff_list(args) -> int:
@@ -295,7 +298,9 @@ def register(sub) -> None:
     p = _db(ss.add_parser("import", help="Import a staff list (.csv as Danish Excel writes it, or .xlsx)."))
     p.add_argument("file", help="CSV or .xlsx with headers such as Navn, E-mail, Arbejdssted, Afdeling, "
                    "Forvaltning, Stilling, Nøgleperson.")
-    p.add_argument("--skip-invalid", action="store_true", help="Import the valid rows and list the invalid ones.")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="Import the valid rows and list the invalid ones (exit 0). Without it any invalid row "
+                   "stops the import (exit 1, nothing written).")
     p.set_defaults(func=cmd_staff_import)
     p = _db(ss.add_parser("list", help="List staff (name, email, institution, faggruppe, noegleperson, status)."))
     p.add_argument("--format", choices=("table", "csv"), default="table")
