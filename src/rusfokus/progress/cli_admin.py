@@ -1,0 +1,133 @@
+"""`rusfokus person|purge|audit|admin|demo`: GDPR, audit log, admin users, demo data (English messages)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from .cli import _actor, _err, _session
+
+
+def cmd_person_export(args) -> int:
+    from .gdpr import PersonNotFound, export_person
+
+    with _session(args) as session:
+        try:
+            data = export_person(session, args.email, actor=_actor())
+        except PersonNotFound as exc:
+            raise _err(str(exc)) from None
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_person_delete(args) -> int:
+    from .gdpr import PersonNotFound, delete_person
+
+    if not args.yes:
+        raise _err("this erases the person's name, e-mail and kursusbeviser for good; add --yes to confirm")
+    with _session(args) as session:
+        try:
+            pid = delete_person(session, args.email, actor=_actor())
+        except PersonNotFound as exc:
+            raise _err(str(exc)) from None
+    print(f"person #{pid} erased (name, e-mail, kursusbeviser); anonymous completion counts kept")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from rusfokus.settings import get_settings
+
+    from .gdpr import purge
+
+    months = args.months if args.months is not None else get_settings().retention_months
+    with _session(args) as session:
+        ids = purge(session, months, actor=_actor(), dry_run=args.dry_run)
+    verb = "would erase" if args.dry_run else "erased"
+    print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .audit import audit_frame
+
+    with _session(args) as session:
+        frame = audit_frame(session, limit=args.limit)
+    if args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(audit log is empty)")
+    return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise _err("the passwords differ")
+    return first
+
+
+def cmd_admin(args) -> int:
+    from .auth import AuthError, add_user, set_password
+
+    password = _read_password(args)
+    with _session(args) as session:
+        try:
+            (add_user if args.admin_cmd == "add-user" else set_password)(session, args.username, password,
+                                                                          actor=_actor())
+        except AuthError as exc:
+            raise _err(str(exc)) from None
+    print(f"admin user {args.username!r} saved")
+    return 0
+
+
+def cmd_demo_load(args) -> int:
+    from rusfokus.settings import get_settings
+
+    from .demo import demo_csv, load_demo
+
+    if args.write_csv:
+        Path(args.write_csv).write_bytes(demo_csv(args.staff, args.seed))
+        print(f"demo staff list written to {args.write_csv}")
+        return 0
+    with _session(args) as session:
+        from sqlalchemy import func, select
+
+        from .models import Person
+
+        existing = session.scalar(select(func.count(Person.id)))
+        if existing and not args.force:
+            print(f"database already holds {existing} people; demo data not loaded (use --force to add it)")
+            return 0
+        info = load_demo(session, n=args.staff, seed=args.seed, months=get_settings().certificate_months)
+        password = _demo_admin(session)
+    print(f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
+          f"{info['results']} graded results")
+    if password:
+        print(f"dashboard login: user 'konsulent', password '{password}' "
+              "(change it: rusfokus admin set-password konsulent)")
+    return 0
+
+
+def _demo_admin(session) -> str | None:
+    """A first admin for the demo, with a random password, if there is no admin yet."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from .auth import add_user
+    from .models import AdminUser
+
+    if session.scalar(select(func.count(AdminUser.id))):
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user(session, "konsulent", password, actor="demo")
+    return password
