@@ -1,5 +1,8 @@
 """P2: click "Aflever" → score on screen, in the preheated exercise app, vs `nbgrader autograde` CLI.
 
+The clock runs from the click (after the answers are in the kernel) until the new
+score is visible; it covers kernel → HTTP → queue → in-process autograde → page.
+
 A real `rusfokus serve` with its own course folder; Chromium clicks "Aflever"
 in the Voilà app and the clock stops when the new score is on the page. The
 baseline grades the same submission with nbgrader's command line (what a
@@ -91,6 +94,9 @@ def browser_clicks(srv, ex, n: int) -> list[float]:
             correct = i % 2 == 0
             _fill(page, ex, correct)
             expected = f"Dit resultat: {ex.auto_points if correct else 0:g} af {ex.auto_points:g} point"
+            # a learner reads her answers before she clicks: let the kernel take in the last changes,
+            # so the clock measures hand-in → score and not the queue of checkbox messages
+            page.wait_for_timeout(1500)
             t0 = time.perf_counter()
             page.get_by_role("button", name="Aflever").click()
             page.get_by_text(expected).wait_for(timeout=120_000)

@@ -12,6 +12,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,20 +84,27 @@ def _notify_progress(email: str, result: dict) -> None:
 
 def grade_attempt(api, attempt: Attempt) -> dict:
     """Autograde one attempt; write its result and clear its pending marker."""
-    ex = exercise(attempt.course_dir, attempt.opgave)
     from nbgrader.api import Gradebook
+
+    t0 = time.perf_counter()
+    ex = exercise(attempt.course_dir, attempt.opgave)
 
     with Gradebook(api.coursedir.db_url) as gb:
         gb.update_or_create_student(attempt.student, email=attempt.email)
     place_for_nbgrader(attempt)
+    t1 = time.perf_counter()
     outcome = api.autograde(attempt.opgave, attempt.student, force=True, create=True)
+    t2 = time.perf_counter()
     if not outcome.get("success"):
         raise GradingError(f"autograde failed for {attempt.student}/{attempt.opgave} {attempt.stamp}: "
                            f"{(outcome.get('error') or outcome.get('log') or '')[-1500:]}")
     result = read_result(api, ex, attempt)
     write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
     attempt.pending_file.unlink(missing_ok=True)
+    t3 = time.perf_counter()
     _notify_progress(attempt.email, result)
+    log.info("graded %s/%s %s: %.2f s (autograde %.2f s, progress %.2f s)", attempt.student, attempt.opgave,
+             attempt.stamp, time.perf_counter() - t0, t2 - t1, time.perf_counter() - t3)
     return result
 
 
