@@ -254,3 +254,31 @@ def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
     assert isinstance(dashboard.build_app(), Dashboard)
     page = minside.build_app().value
     assert "Hej Bo &lt;script&gt;" in page and EVIL not in page
+
+
+def test_dashboard_upload_strict_then_skip_invalid(url):
+    with session_scope(url) as s:
+        data = load_data(s)
+    dash = Dashboard(data, admin="konsulent", today=TODAY, db_url=url)
+    rows = [f"{r.name};{r.email};{r.institution};{r.afdeling};{r.forvaltning};{r.faggruppe};"
+            for r in generate_staff(60, 7)]
+    csv = ("Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n" + "\r\n".join(rows)
+           + "\r\nNy Kollega;ny.kollega@eksempel-kommune.example;Nyt Sted <b>;Skoler;Børn og Unge;Lærer;Ja"
+           + "\r\nFejl Person;fejl@;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n").encode("cp1252")
+    dash.upload.button.click()
+    assert "Vælg først en fil" in dash.upload.result.value
+    dash.upload.file.value = ({"name": "hr.csv", "type": "text/csv", "size": len(csv), "content": memoryview(csv),
+                               "last_modified": datetime(2026, 11, 1)},)
+    dash.upload.button.click()
+    assert "intet er importeret" in dash.upload.result.value and "Linje 63: ugyldig e-mail" in dash.upload.result.value
+    assert "Nyt Sted" not in str(dash.forvaltning.options) and "Nyt Sted" not in dash.sections["noegleperson"].value
+    dash.upload.skip.value = True
+    dash.upload.button.click()
+    assert "61 medarbejdere importeret: 1 nye" in dash.upload.result.value
+    assert "1 markeret som fratrådt" in dash.upload.result.value  # the <script> person is no longer listed
+    dash.by.value = "institution"
+    assert "Nyt Sted &lt;b&gt;" in dash.sections["gennemfoert"].value
+    dash.upload.file.value = ({"name": "hr.pdf", "type": "application/pdf", "size": 3, "content": memoryview(b"abc"),
+                               "last_modified": datetime(2026, 11, 1)},)
+    dash.upload.button.click()
+    assert "Vælg en CSV- eller Excel-fil" in dash.upload.result.value

@@ -84,13 +84,34 @@ class Dashboard(widgets.VBox):
         filters = widgets.HTML("<h2>Filtre</h2>")
         certificate = widgets.VBox([widgets.HTML("<h2>Udskriv kursusbevis</h2>"), self.cert_email, self.cert_module,
                                     self.cert_button, self.cert_result])
+        extra = [certificate]
+        if db_url:
+            from .upload import RosterUpload
+
+            self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload)
+            extra.append(self.upload)
         super().__init__([header, filters, widgets.HBox([self.forvaltning, self.afdeling]),
                           widgets.HBox([self.faggruppe, self.by]), self.downloads,
-                          *self.sections.values(), certificate])
+                          *self.sections.values(), *extra])
         self.forvaltning.observe(self._forvaltning_changed, names="value")
         for w in (self.afdeling, self.faggruppe, self.by):
             w.observe(lambda _change: self.update(), names="value")
         self.update()
+
+    def reload(self) -> None:
+        """Read the database again (after an import) and refresh filters and tables."""
+        from rusfokus.db import session_scope
+
+        from .reports import load_data
+
+        with session_scope(self.db_url) as s:
+            self.data = load_data(s)
+        staff = self.data.active
+        for widget, column in ((self.forvaltning, "forvaltning"), (self.faggruppe, "faggruppe")):
+            current = widget.value
+            widget.options = _options(staff[column])
+            widget.value = current if current in set(staff[column]) else ""
+        self._forvaltning_changed(None)
 
     def filters(self) -> dict:
         return {"forvaltning": self.forvaltning.value or None, "afdeling": self.afdeling.value or None,

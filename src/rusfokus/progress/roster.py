@@ -39,7 +39,13 @@ EMAIL_RE = re.compile(r"^[^@\s;,<>\"']+@[^@\s;,<>\"']+\.[A-Za-z]{2,}$")
 
 
 class RosterError(ValueError):
-    """The file cannot be read as a staff list at all (message in English, names the file)."""
+    """The file cannot be read as a staff list at all (message in English, names the file).
+
+    ``da`` holds the same in Danish for the dashboard's upload."""
+
+    def __init__(self, message: str, da: str = "Filen kan ikke læses som en medarbejderliste."):
+        super().__init__(message)
+        self.da = da
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Problem:
     line: int
     reason: str
     email: str = ""  # a well-formed e-mail of the invalid row, if any (so it is not marked fratrådt)
+    reason_da: str = ""
 
     def format(self, filename: str) -> str:
         return f"{filename}:{self.line}: {self.reason}"
@@ -137,7 +144,8 @@ def _xlsx_rows(path: Path):
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip/XML errors of a broken file
-        raise RosterError(f"{path}: cannot read as .xlsx ({exc.__class__.__name__}: {exc})") from exc
+        raise RosterError(f"{path}: cannot read as .xlsx ({exc.__class__.__name__}: {exc})",
+                          "Filen kan ikke åbnes som Excel-fil (.xlsx). Gem den igen i Excel.") from exc
     try:
         ws = wb.worksheets[0]
         for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -164,7 +172,9 @@ def _map_columns(header: list[str], filename: str) -> dict[str, int]:
         shown = ", ".join(repr(h) for h in header if str(h).strip()) or "(none)"
         raise RosterError(
             f"{filename}: missing column(s) {', '.join(missing)}. Headers found: {shown}. "
-            "Expected Danish headers such as Navn, E-mail, Arbejdssted, Afdeling, Forvaltning, Stilling, Nøgleperson."
+            "Expected Danish headers such as Navn, E-mail, Arbejdssted, Afdeling, Forvaltning, Stilling, Nøgleperson.",
+            f"Filen mangler kolonnen {' og '.join(missing)}. Første række skal have overskrifter som "
+            "Navn, E-mail, Arbejdssted, Afdeling, Forvaltning, Stilling og Nøgleperson.",
         )
     return found
 
@@ -197,25 +207,31 @@ def parse_rows(rows, filename: str) -> Roster:
 
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
         email = normalise_email(get("email"))
-        reasons = []
+        reasons, da = [], []
         if not name:
             reasons.append("name (Navn) is empty")
+            da.append("navn mangler")
         if not email:
             reasons.append("e-mail is empty")
+            da.append("e-mail mangler")
         elif not EMAIL_RE.match(email):
             reasons.append(f"invalid e-mail {email!r}")
+            da.append(f"ugyldig e-mail '{email}'")
         institution = get("institution")
         if not institution:
             reasons.append("workplace (Arbejdssted/Institution) is empty")
+            da.append("arbejdssted mangler")
         flag_raw = get("noegleperson")
         flag = flag_raw.lower()
         if flag not in YES and flag not in NO:
             reasons.append(f"Nøgleperson must be Ja, Nej, x or blank, not {flag_raw!r}")
+            da.append(f"Nøgleperson skal være Ja, Nej, x eller tom, ikke '{flag_raw}'")
         valid_email = email if email and EMAIL_RE.match(email) else ""
         if valid_email and valid_email in seen:
             reasons.append(f"duplicate e-mail {email!r} (first on line {seen[valid_email]})")
+            da.append(f"e-mailen står også på linje {seen[valid_email]}")
         if reasons:
-            roster.problems.append(Problem(line, "; ".join(reasons), valid_email))
+            roster.problems.append(Problem(line, "; ".join(reasons), valid_email, "; ".join(da)))
             continue
         seen[email] = line
         roster.rows.append(
@@ -231,7 +247,7 @@ def parse_rows(rows, filename: str) -> Roster:
             )
         )
     if columns is None:
-        raise header_error or RosterError(f"{filename}: the file is empty (no header row found)")
+        raise header_error or RosterError(f"{filename}: the file is empty (no header row found)", "Filen er tom.")
     return roster
 
 
@@ -243,7 +259,8 @@ def read_roster(path: str | Path) -> Roster:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return parse_rows(_xlsx_rows(path), path.name)
     if path.suffix.lower() == ".xls":
-        raise RosterError(f"{path}: old .xls format is not supported; save it as .xlsx or CSV in Excel")
+        raise RosterError(f"{path}: old .xls format is not supported; save it as .xlsx or CSV in Excel",
+                          "Det gamle .xls-format kan ikke læses. Gem filen som .xlsx eller CSV i Excel.")
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
         return parse_rows(_xlsx_rows(path), path.name)
