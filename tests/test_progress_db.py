@@ -180,6 +180,11 @@ def test_report_figures_on_known_dataset(db_url, tmp_path):
     missing = tables["noegleperson"].set_index("Institution")["Årsag"].to_dict()
     # Vestskolen: Anne is nøgleperson with a valid bevis. Kim holds a valid bekymringssamtale bevis.
     assert missing == {"Børnehuset Solsikken": "Ingen nøgleperson"}
+    with session_scope(db_url) as s:
+        later = full_report(load_data(s), date(2027, 4, 1))  # every kursusbevis has expired by then
+    assert later["noegleperson"].set_index("Institution")["Årsag"].to_dict() == {
+        "Børnehuset Solsikken": "Ingen nøgleperson", "Jobcenter Eksempelby": "Nøgleperson uden gyldigt kursusbevis",
+        "Vestskolen": "Nøgleperson uden gyldigt kursusbevis"}
     monthly = tables["maaned"].set_index("Måned")
     assert monthly["I alt"].to_dict() == {"2024-03": 1, "2024-07": 1, "2025-03": 2}
     overview = dict(tables["overblik"].values.tolist())
