@@ -80,7 +80,9 @@ class Dashboard(widgets.VBox):
         self.cert_button.on_click(self._find_certificate)
         header = widgets.HTML(
             STYLE + "<h1>Uddannelse i tidlig opsporing – overblik</h1>"
-            f'<p class="rf-note">Logget ind som {html.escape(admin)}. <a href="/logout">Log ud</a></p>')
+            f'<p class="rf-note">Logget ind som {html.escape(admin)}. '
+            '<a href="/temadag/admin" target="_top">Temadage og årshjul</a> · '
+            '<a href="/" target="_top">Kurset</a> · <a href="/logout" target="_top">Log ud</a></p>')
         filters = widgets.HTML("<h2>Filtre</h2>")
         certificate = widgets.VBox([widgets.HTML("<h2>Udskriv kursusbevis</h2>"), self.cert_email, self.cert_module,
                                     self.cert_button, self.cert_result])

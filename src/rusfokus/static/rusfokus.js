@@ -6,7 +6,14 @@
     try {
       var doc = frame.contentDocument;
       if (!doc || !doc.body) { return; }
-      var h = Math.max(doc.body.scrollHeight, doc.documentElement.scrollHeight);
+      /* Voilà's body is as tall as the frame and its content scrolls in an
+         inner element: measure the content, not the body. */
+      var h = 0;
+      ["#rendered_cells", ".jp-Notebook", "main", "body > div"].forEach(function (sel) {
+        var el = doc.querySelector(sel);
+        if (el) { h = Math.max(h, el.scrollHeight + el.getBoundingClientRect().top); }
+      });
+      if (!h) { h = Math.max(doc.body.scrollHeight, doc.documentElement.scrollHeight); }
       if (h > 50 && Math.abs(h - frame.clientHeight) > 8) {
         frame.style.height = (h + 16) + "px";
       }
