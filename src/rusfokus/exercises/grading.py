@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import warmkernel
 from .course import exercise, make_api
 from .schema import Exercise
 from .store import Attempt, pending_attempts, place_for_nbgrader, save_attempt, write_atomic
@@ -151,7 +152,9 @@ class Grader:
             try:
                 if self._api is None:
                     self._api = make_api(self.course_dir)
+                    warmkernel.install()
                 if item is None:
+                    warmkernel.refill(self.course_dir)
                     continue
                 attempt, fut = item
                 try:
@@ -165,6 +168,7 @@ class Grader:
                 finally:
                     with self._lock:
                         self._queued.discard((attempt.student, attempt.opgave, attempt.stamp))
+                warmkernel.refill(self.course_dir)  # after the learner has her result
             except Exception:
                 log.exception("grading worker error")
             finally:

@@ -1,0 +1,83 @@
+"""A fresh grading kernel started ahead of time, so a hand-in does not wait for kernel start-up.
+
+nbgrader starts a new kernel for every notebook it grades (about half of the
+grading time). The grading worker keeps one spare kernel started in advance;
+``Execute.preprocess`` uses it for exactly one notebook, then shuts it down and
+the worker starts the next spare after the result has been delivered. Every
+hand-in still runs in a kernel nobody used before. Without a spare (CLI,
+`grade --pending`, or if starting one failed) nbgrader behaves as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+log = logging.getLogger("rusfokus.exercises")
+_local = threading.local()  # the spare belongs to the thread (and event loop) that started it
+_patched = False
+_patch_lock = threading.Lock()
+
+
+def _run_sync(coro_fn):
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coro_fn)
+
+
+def refill(cwd: Path) -> None:
+    """Start a spare kernel for this thread if there is none (call from the grading worker)."""
+    if getattr(_local, "km", None) is not None:
+        return
+    from jupyter_client.manager import AsyncKernelManager
+
+    km = AsyncKernelManager(kernel_name="python3")
+    try:
+        _run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd))
+    except Exception:
+        log.exception("could not start a spare grading kernel; nbgrader will start its own")
+        return
+    _local.km = km
+
+
+def _take():
+    km = getattr(_local, "km", None)
+    _local.km = None
+    if km is not None and not _run_sync(km.is_alive)():
+        return None
+    return km
+
+
+def shutdown() -> None:
+    km = _take()
+    if km is not None:
+        _run_sync(km.shutdown_kernel)(now=True)
+
+
+def install() -> None:
+    """Make nbgrader's Execute use this thread's spare kernel, once, when there is one."""
+    global _patched
+    with _patch_lock:
+        if _patched:
+            return
+        from nbgrader.preprocessors import Execute
+
+        original = Execute.preprocess
+
+        def preprocess(self, nb, resources=None, km=None):
+            spare = _take() if km is None else None
+            if spare is None:
+                return original(self, nb, resources, km=km)
+            try:
+                return original(self, nb, resources, km=spare)
+            finally:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                try:
+                    _run_sync(spare.shutdown_kernel)(now=True)
+                except Exception:
+                    log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+
+        Execute.preprocess = preprocess
+        _patched = True
