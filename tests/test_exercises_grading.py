@@ -260,3 +260,22 @@ def test_read_result_names_missing_grade(grader, course):
 
     with pytest.raises(GradingError, match="no gradebook entry"):
         read_result(make_api(course), EX, Attempt(course, "ingen@eksempel-kommune.example", "opsporing", "x"))
+
+
+def test_forget_learner_erases_answers_and_gradebook_rows(grader, course):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from rusfokus.exercises.course import gradebook_url
+    from rusfokus.exercises.store import forget_learner
+
+    email, other = "glem.mig@eksempel-kommune.example", "bliv.her@eksempel-kommune.example"
+    for who in (email, other):
+        grader.submit(who, "opsporing", answers(True))[1].result(timeout=60)
+    out = forget_learner(course, email)
+    assert out["gradebook"] and set(out["folders"]) >= {"attempts", "submitted", "autograded"}
+    assert not any((course / part / student_id(email)).exists() for part in ("attempts", "submitted", "autograded"))
+    with Gradebook(gradebook_url(course)) as gb:
+        with pytest.raises(MissingEntry):
+            gb.find_student(student_id(email))
+        assert gb.find_submission("opsporing", student_id(other)).score == EX.auto_points
+    assert history(course, other, "opsporing")[-1]["result"]["passed"]

@@ -56,6 +56,16 @@ def cmd_grade(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_forget(args) -> int:
+    from .store import forget_learner
+
+    out = forget_learner(_course_dir(args), args.email.strip().lower())
+    what = ", ".join(out["folders"]) or "no folders"
+    print(f"{args.email}: removed {what}; gradebook rows {'removed' if out['gradebook'] else 'not found'} "
+          f"(student id {out['student']})")
+    return 0
+
+
 def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
     """The fictional demo staff of Eksempel Kommune (the same people `rusfokus demo` loads)."""
     from rusfokus.progress.demo import generate_staff
@@ -115,6 +125,11 @@ def register(sub) -> None:
     p.add_argument("--all", action="store_true", help="Every file in exercises/opgaver/.")
     p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
     p.set_defaults(func=cmd_build)
+
+    p = ops.add_parser("forget", help="Erase a learner's answers, results and gradebook rows (GDPR).")
+    p.add_argument("email")
+    p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
+    p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser("grade", help="Grade hand-ins that are still pending (also done at server start).")
     p.add_argument("--pending", action="store_true", help="Grade every pending hand-in.")

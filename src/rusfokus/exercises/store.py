@@ -135,3 +135,29 @@ def history(course_dir: Path, email: str, opgave: str) -> list[dict]:
             row["result"] = json.loads(a.result_file.read_text(encoding="utf-8"))
         rows.append(row)
     return rows
+
+
+def forget_learner(course_dir: Path, email: str) -> dict:
+    """Erase one learner's exercise data: attempts, nbgrader folders and gradebook rows (GDPR)."""
+    import shutil
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .course import gradebook_url
+
+    sid = student_id(email)
+    removed = []
+    for part in ("attempts", "submitted", "autograded", "feedback"):
+        folder = Path(course_dir) / part / sid
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed.append(part)
+    gradebook = False
+    if (Path(course_dir) / "gradebook.db").exists() or not gradebook_url(course_dir).startswith("sqlite"):
+        with Gradebook(gradebook_url(course_dir)) as gb:
+            try:
+                gb.remove_student(sid)
+                gradebook = True
+            except MissingEntry:
+                pass
+    return {"student": sid, "folders": removed, "gradebook": gradebook}
