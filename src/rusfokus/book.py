@@ -47,6 +47,12 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
     if not quiet:
         print(output.strip().splitlines()[-1] if output.strip() else "built")
     built = staging / "_build" / "html"
+    # Sphinx skips copying static files when no page is out of date; our own
+    # JS/CSS and the widget JS may still have changed, so copy them every time.
+    from .sphinxext import STATIC_DIR
+
+    for src_dir, dst_dir in ((STATIC_DIR, built / "_static"), (root / "assets", built / "_static")):
+        shutil.copytree(src_dir, dst_dir, dirs_exist_ok=True)
     tmp = out_dir.with_name(out_dir.name + ".new")
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)

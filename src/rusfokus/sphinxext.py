@@ -51,6 +51,14 @@ THEME_STRINGS_DA = {
     "Section Navigation": "Navigation i afsnittet",
     "Main": "Hoved",
     "Breadcrumb": "Brødkrumme",
+    "Search...": "Søg …",
+    "Link to this heading": "Link til denne overskrift",
+    "Link to this term": "Link til dette begreb",
+    "Link to this definition": "Link til denne definition",
+    "Link to this table": "Link til denne tabel",
+    "Link to this image": "Link til dette billede",
+    "Link to this code": "Link til denne kode",
+    "Link to this equation": "Link til denne ligning",
 }
 
 

@@ -42,6 +42,12 @@ SECURITY_HEADERS = {
 _CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
 _HTML_LANG = re.compile(r'<html lang="[a-zA-Z-]*"')
 _TITLE = re.compile(r"<title>[^<]*</title>")
+UNUSED_LAB_EXTENSIONS = [
+    "@jupyter/nbgrader",
+    "@jupyter-notebook/lab-extension",
+    "@voila-dashboards/jupyterlab-preview",
+    "jupyterlab_pygments",
+]
 
 
 class ServeError(Exception):
@@ -188,6 +194,9 @@ def voila_config(settings: Settings) -> Config:
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg|css)$"]
     c.HTMLExporter.language_code = "da"
+    # Apps need only the widget managers; other JupyterLab extensions installed
+    # in the environment (nbgrader's UI, notebook, preview) only slow the page.
+    c.VoilaConfiguration.extension_denylist = UNUSED_LAB_EXTENSIONS
     pools = {"default": {"pool_size": settings.pool_size}}
     denylist = []
     for app in list_apps(settings.widgets_dir):
