@@ -7,7 +7,7 @@ PORT ?= 8866
 ONLY ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install assets system-deps book data run serve test test-fast bench lint format clean
+.PHONY: help install assets system-deps book data exercises run serve test test-fast bench lint format clean
 
 help:
 	@echo "make run      install, build the book, load demo data, serve on http://127.0.0.1:$(PORT)"
@@ -53,10 +53,24 @@ system-deps:
 book: install assets
 	$(BIN)/python -m rusfokus.book
 
-data: install
+# Exercises: a course notebook is rebuilt only when its data file changed.
+OPGAVER := $(basename $(notdir $(wildcard exercises/opgaver/*.yml)))
+RELEASES := $(foreach o,$(OPGAVER),exercises/release/$(o)/$(o).ipynb)
+
+exercises/release/%.ipynb: $(VENV)/.installed
+	$(BIN)/rusfokus opgave build $(notdir $*)
+
+$(foreach o,$(OPGAVER),$(eval exercises/release/$(o)/$(o).ipynb: exercises/opgaver/$(o).yml))
+
+exercises: $(RELEASES)
+
+# Fictional demo data (Eksempel Kommune) in an empty database, and personal
+# links for the demo learners in var/demo-links.csv.
+data: install exercises
 	$(BIN)/rusfokus check --no-book
-	-@$(BIN)/rusfokus demo load --if-empty 2>/dev/null || true
-	-@$(BIN)/rusfokus opgave build --all 2>/dev/null || true
+	$(BIN)/rusfokus demo load --if-empty
+	@[ -f var/demo-links.csv ] || $(BIN)/rusfokus links --demo --out var/demo-links.csv
+	@echo "Personal links for the demo learners: var/demo-links.csv (open one to log in as that learner)."
 
 run: book data
 	$(BIN)/rusfokus serve --port $(PORT)

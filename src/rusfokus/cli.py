@@ -92,4 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so that feature modules and this entry
+    # point share one CommandError class (python -m rusfokus.cli ...).
+    from rusfokus.cli import main as _main
+
+    sys.exit(_main())
