@@ -156,6 +156,26 @@ class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
         return super().open(kernel_id)
 
 
+_HASHED = re.compile(r"[.-][0-9a-f]{8,}\.(?:js|css|woff2?|ttf|eot|svg)$")
+_STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
+
+
+def cached_static(handler_cls):
+    """Voilà serves its front-end files with ``no-cache``: every app load
+    revalidates ~60 files. Files named by content hash (or with ``?v=``) never
+    change, so browsers may keep them; the rest for an hour."""
+
+    class Cached(handler_cls):
+        def set_headers(self):
+            super().set_headers()
+            path = self.request.path
+            versioned = bool(self.get_query_argument("v", None)) or bool(_HASHED.search(path))
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable" if versioned else "public, max-age=3600")
+
+    Cached.__name__ = f"Cached{handler_cls.__name__}"
+    return Cached
+
+
 class RusfokusVoila(Voila):
     rf_settings: Settings | None = None
 
@@ -175,6 +195,8 @@ class RusfokusVoila(Voila):
                 handler = GuardedVoilaHandler
             if handler is RequestInfoSocketHandler:
                 handler = KernelOnlyRequestInfoHandler
+            if any(pattern.startswith(prefix) for prefix in _STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
+                handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
         extra = collect_routes(self.rf_settings)
         book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html"})]
