@@ -31,6 +31,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+    # Browser tests last: playwright's sync API keeps an event loop running in
+    # this thread while the session's browser is open, which tornado's own
+    # test loops (AsyncHTTPTestCase, run_sync) must not meet.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 def free_port() -> int:
