@@ -3,8 +3,8 @@
 import pytest
 
 from rusfokus.genstande import (
-    GenstandeInputError,
     PRESET_BY_KEY,
+    GenstandeInputError,
     genstande_per_drink,
     grams,
     verdict,

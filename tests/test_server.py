@@ -1,7 +1,6 @@
 """`rusfokus serve`: one origin, no listings, guarded admin apps, clear start-up errors."""
 
 import json
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, free_port, start_server, stop_server
 
 

@@ -67,13 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_settings)
 
     for modname in FEATURES:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name in (modname, modname.rsplit(".", 1)[0]):
-                continue  # feature not installed in this checkout
-            raise
-        module.register(sub)
+        importlib.import_module(modname).register(sub)
     return parser
 
 

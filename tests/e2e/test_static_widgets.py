@@ -1,11 +1,10 @@
 """Static widget output in a book page renders from our own JS, never a CDN."""
 
 import shutil
-from pathlib import Path
 
 import nbformat
-
 from conftest import ROOT
+
 from rusfokus.book import build_book
 
 

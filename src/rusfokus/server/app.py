@@ -22,8 +22,8 @@ from urllib.parse import quote
 import tornado.web
 from traitlets.config import Config
 from voila.app import Voila
-from voila.tornado.handler import TornadoVoilaHandler
 from voila.request_info_handler import RequestInfoSocketHandler
+from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from .. import identity
@@ -249,11 +249,7 @@ def export_environment(settings: Settings) -> None:
 
 def run_startup_hooks(settings: Settings) -> None:
     for modname in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError:
-            continue
-        hook = getattr(module, "startup", None)
+        hook = getattr(importlib.import_module(modname), "startup", None)
         if hook is not None:
             hook(settings)
 

@@ -19,12 +19,6 @@ ROUTE_MODULES = [
 def collect_routes(settings) -> list[tuple]:
     routes: list[tuple] = []
     for modname in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name in (modname, modname.rsplit(".", 1)[0]):
-                continue  # feature not present in this checkout
-            raise
-        for route in module.routes(settings):
+        for route in importlib.import_module(modname).routes(settings):
             routes.append(route if len(route) == 3 else (*route, {}))
     return routes
