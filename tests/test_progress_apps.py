@@ -34,6 +34,7 @@ EVIL = "<script>alert(1)</script>"
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
     monkeypatch.setenv("RUSFOKUS_DB", f"sqlite:///{tmp_path / 'rf.db'}")
+    monkeypatch.setenv("RUSFOKUS_COURSE_DIR", str(tmp_path / "course"))  # person delete erases exercise data here
     get_settings.cache_clear()
     upgrade(f"sqlite:///{tmp_path / 'rf.db'}")
     yield tmp_path

@@ -45,9 +45,17 @@ def get_grader(course_dir: Path) -> Grader:
         return _graders[course_dir]
 
 
+def check_not_revoked(email: str, db_url: str | None) -> str:
+    """The learner, or IdentityError (Danish) if the person was erased under GDPR."""
+    from rusfokus.progress.revocation import ensure_not_revoked
+
+    return ensure_not_revoked(email, db_url)
+
+
 class _LearnerApi(tornado.web.RequestHandler):
-    def initialize(self, course_dir: Path):
+    def initialize(self, course_dir: Path, db_url: str | None = None):
         self.course_dir = Path(course_dir)
+        self.db_url = db_url
 
     def set_default_headers(self):
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -65,7 +73,8 @@ class _LearnerApi(tornado.web.RequestHandler):
         auth = self.request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else None
         try:
-            return identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+            return check_not_revoked(email, self.db_url)
         except identity.IdentityError as exc:
             self.reply(403, {"status": "fejl", "fejl": str(exc)})
             return None
@@ -129,11 +138,15 @@ ADGANG_FEJL = """<!doctype html><html lang="da"><head><meta charset="utf-8"><tit
 class AdgangHandler(tornado.web.RequestHandler):
     """``/adgang/<token>``: a personal link. Verify, set the signed HttpOnly cookie, go to the book."""
 
+    def initialize(self, db_url: str | None = None):
+        self.db_url = db_url
+
     def get(self, token: str):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
         try:
-            identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+            check_not_revoked(email, self.db_url)
         except identity.IdentityError as exc:
             self.set_status(403)
             self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -144,11 +157,12 @@ class AdgangHandler(tornado.web.RequestHandler):
 
 
 def routes(settings) -> list[tuple]:
-    kw = {"course_dir": Path(settings.course_dir)}
+    db_url = getattr(settings, "db_url", None)
+    kw = {"course_dir": Path(settings.course_dir), "db_url": db_url}
     return [
         (r"/api/opgave/aflever", SubmitHandler, kw),
         (r"/api/opgave/status", StatusHandler, kw),
-        (r"/adgang/([^/]*)", AdgangHandler, {}),
+        (r"/adgang/([^/]*)", AdgangHandler, {"db_url": db_url}),
     ]
 
 

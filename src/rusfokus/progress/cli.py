@@ -222,11 +222,13 @@ def register(sub) -> None:
     p = _db(ps.add_parser("delete", help="Erase the person's personal data (anonymous counts are kept)."))
     p.add_argument("email")
     p.add_argument("--yes", action="store_true", help="Confirm the erasure.")
+    p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
     p.set_defaults(func=cmd_person_delete)
 
     p = _db(sub.add_parser("purge", help="Erase people who left longer ago than the retention period."))
     p.add_argument("--months", type=int, help="Retention in months (default RUSFOKUS_RETENTION_MONTHS).")
     p.add_argument("--dry-run", action="store_true", help="Only count who would be erased.")
+    p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
     p.set_defaults(func=cmd_purge)
 
     p = _db(sub.add_parser("audit", help="Show the audit log of admin actions (newest first)."))

@@ -27,31 +27,54 @@ def cmd_person_export(args) -> int:
     return 0
 
 
+def _forget_exercises(args, emails: list[str]) -> int:
+    """After the database commit: erase exercise data; report (exit 1) what could not be removed."""
+    from .gdpr import forget_exercises
+
+    done, problems = forget_exercises(emails, getattr(args, "course_dir", None))
+    removed = sum(1 for d in done if d["folders"] or d["gradebook"])
+    if emails:
+        print(f"exercise data: removed for {removed} of {len(emails)} person(s) "
+              f"({len(done) - removed} had none)")
+    for problem in problems:
+        print(f"error: exercise data not removed for {problem}", file=sys.stderr)
+    if problems:
+        print("The database part is done and the link is revoked. Fix the problem and run "
+              "`rusfokus opgave forget EMAIL` for the person(s) above.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_person_delete(args) -> int:
     from .gdpr import PersonNotFound, delete_person
+    from .roster import normalise_email
 
     if not args.yes:
-        raise _err("this erases the person's name, e-mail and kursusbeviser for good; add --yes to confirm")
+        raise _err("this erases the person's name, e-mail, kursusbeviser and exercise answers for good; "
+                   "add --yes to confirm")
+    email = normalise_email(args.email)
     with _session(args) as session:
         try:
-            pid = delete_person(session, args.email, actor=_actor())
+            pid = delete_person(session, email, actor=_actor())
         except PersonNotFound as exc:
             raise _err(str(exc)) from None
-    print(f"person #{pid} erased (name, e-mail, kursusbeviser); anonymous completion counts kept")
-    return 0
+    print(f"person #{pid} erased (name, e-mail, kursusbeviser; personal link revoked); "
+          "anonymous completion counts kept")
+    return _forget_exercises(args, [email])
 
 
 def cmd_purge(args) -> int:
     from rusfokus.settings import get_settings
 
-    from .gdpr import purge
+    from .gdpr import due_for_purge, purge
 
     months = args.months if args.months is not None else get_settings().retention_months
     with _session(args) as session:
+        emails = [p.email for p in due_for_purge(session, months) if p.email]
         ids = purge(session, months, actor=_actor(), dry_run=args.dry_run)
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
-    return 0
+    return 0 if args.dry_run else _forget_exercises(args, emails)
 
 
 def cmd_audit(args) -> int:

@@ -3,12 +3,18 @@
 Erasing keeps anonymous counts: the person row stays without name and e-mail
 (status ``slettet``), so completions still count in monthly totals and per
 institution/faggruppe; kursusbeviser (which carry the name) are deleted.
+The e-mail is recorded as revoked (a keyed hash only, see ``revocation``), so
+the person's signed link stops working. Their exercise answers live in the
+nbgrader course folder; ``forget_exercises`` removes them after the database
+transaction has committed (the callers in cli_admin do this).
 The audit log names people by id only, so it holds no personal data.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +32,7 @@ from .models import (
     Institution,
     Person,
 )
+from .revocation import revoke
 from .roster import normalise_email
 
 
@@ -85,14 +92,46 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
         "temadage": temadage,
         "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
                       for a in audit],
-        "note": "No citizen data is stored in rusfokus. Exercise answers are kept in the nbgrader course "
-                "folder (gradebook.db, submitted/); see `rusfokus opgave` for those.",
+        "exercise_data": exercise_data_location(person.email),
+        "note": "No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
+                "course folder (see exercise_data); `rusfokus person delete` erases them too.",
     }
     log_action(session, actor, "person.export", target)
     return data
 
 
+def exercise_data_location(email: str, course_dir: Path | None = None) -> dict:
+    """Where the person's exercise answers and grades are kept (nbgrader course folder)."""
+    from rusfokus.exercises.course import student_id
+    from rusfokus.settings import get_settings
+
+    course = Path(course_dir or get_settings().course_dir)
+    sid = student_id(email)
+    return {"course_dir": str(course), "student_id": sid,
+            "folders": [str(course / part / sid) for part in ("attempts", "submitted", "autograded", "feedback")
+                        if (course / part / sid).exists()],
+            "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if os.environ.get("RUSFOKUS_GRADEBOOK_DB")
+                          else str(course / "gradebook.db")) + f", rows of student {sid}"}
+
+
+def forget_exercises(emails: list[str], course_dir: Path | None = None) -> tuple[list[dict], list[str]]:
+    """Erase the exercise data of erased people. Returns (done, problems); never raises for one person."""
+    from rusfokus.exercises.store import forget_learner
+    from rusfokus.settings import get_settings
+
+    course = Path(course_dir or get_settings().course_dir)
+    done, problems = [], []
+    for email in emails:
+        try:
+            done.append(forget_learner(course, email))
+        except Exception as exc:  # reported to the operator with the command to retry
+            problems.append(f"{email}: {type(exc).__name__}: {exc}")
+    return done, problems
+
+
 def erase(session: Session, person: Person, actor: str, action: str) -> None:
+    if person.email:
+        revoke(session, person.email)
     session.execute(delete(Certificate).where(Certificate.person_id == person.id))
     try:
         from rusfokus.temadag.models import TemadagParticipant
@@ -115,13 +154,19 @@ def delete_person(session: Session, email: str, actor: str = "cli") -> int:
     return person.id
 
 
+def due_for_purge(session: Session, retention_months: int, now: datetime | None = None) -> list[Person]:
+    """People who left more than ``retention_months`` months ago."""
+    now = now or datetime.now()
+    cutoff = add_months(now.date(), -retention_months)
+    return list(session.scalars(select(Person).where(
+        Person.status == STATUS_LEFT, Person.left_at.is_not(None),
+        Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all())
+
+
 def purge(session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None,
           dry_run: bool = False) -> list[int]:
     """Erase people who left more than ``retention_months`` months ago. Returns their ids."""
-    now = now or datetime.now()
-    cutoff = add_months(now.date(), -retention_months)
-    old = session.scalars(select(Person).where(Person.status == STATUS_LEFT, Person.left_at.is_not(None),
-                                               Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all()
+    old = due_for_purge(session, retention_months, now)
     if not dry_run:
         for person in old:
             erase(session, person, actor, "purge")

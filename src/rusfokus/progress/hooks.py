@@ -34,6 +34,10 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
     email = normalise_email(email)
     if not email or "@" not in email:
         raise ValueError(f"on_graded: not an e-mail address: {email!r}")
+    from .revocation import is_revoked_in
+
+    if is_revoked_in(session, email):
+        raise ValueError("on_graded: this identity was erased (revoked); result not recorded")
     person = find_or_create_person(session, email, graded_at)
     if person.status == STATUS_DELETED:
         raise ValueError("on_graded: person was deleted")

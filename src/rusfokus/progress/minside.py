@@ -79,15 +79,17 @@ def build_app():
         wait_for_request()
     except Exception:
         pass
-    try:
-        email = identity.current_learner()
-    except identity.IdentityError as exc:
-        return widgets.HTML(STYLE + f'<h1>Min side</h1><p role="alert">{html.escape(str(exc))}</p>')
     from rusfokus.db import session_scope
     from rusfokus.migrations import upgrade
     from rusfokus.settings import get_settings
 
+    from .revocation import ensure_not_revoked
+
     url = get_settings().db_url
+    try:
+        email = ensure_not_revoked(identity.current_learner(), url)
+    except identity.IdentityError as exc:
+        return widgets.HTML(STYLE + f'<h1>Min side</h1><p role="alert">{html.escape(str(exc))}</p>')
     upgrade(url)
     with session_scope(url) as s:
         overview = learner_overview(s, email)

@@ -2,6 +2,8 @@
 
 Re-importing updates people (e-mail is the key); people no longer on the list
 become fratrådt (their history is kept); people who come back become aktiv.
+An e-mail that was erased under GDPR (revoked link) is re-added as a new
+person and its revocation is lifted (audit: identity.revocation_lifted).
 The whole import is one transaction: nothing is written unless it succeeds.
 """
 
@@ -14,6 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import revocation
 from .audit import log_action
 from .models import STATUS_ACTIVE, STATUS_LEFT, Afdeling, Forvaltning, Institution, Person
 from .roster import Roster, RosterRow
@@ -100,6 +103,9 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
             session.add(person)
             people[row.email] = person
             result.created += 1
+            if revocation.is_revoked_in(session, row.email):  # an erased person is re-added on purpose
+                session.flush()
+                revocation.lift(session, row.email, actor=actor, target=f"person #{person.id}")
             continue
         changed = _apply_row(person, row, inst, now)
         if person.status != STATUS_ACTIVE:

@@ -22,6 +22,7 @@ import tornado.web
 from rusfokus import identity
 
 from . import module_title
+from .revocation import ensure_not_revoked
 
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
@@ -253,6 +254,7 @@ class MyCertificateHandler(_Base):
     async def get(self, module: str):
         try:
             email = identity.learner_from_cookie_header(self.request.headers.get("Cookie"))
+            await self.in_thread(ensure_not_revoked, email, self.rf.db_url)
         except identity.IdentityError as exc:
             self.set_status(403)
             return self.finish(_page("Kursusbevis", f'<p class="fejl">{html.escape(str(exc))}</p>'))

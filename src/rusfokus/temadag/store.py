@@ -110,6 +110,10 @@ def match_person(session: Session, row: Temadag, name: str, email: str, now: dt.
     if email:
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
+        from rusfokus.progress.revocation import REVOKED_MESSAGE, is_revoked_in
+
+        if is_revoked_in(session, email):
+            raise CheckinError(REVOKED_MESSAGE)
         person = session.scalar(select(Person).where(Person.email == email))
         if person is not None and person.status != STATUS_ACTIVE:
             raise CheckinError("Vi kan ikke tjekke dig ind med den e-mail. Spørg din nøgleperson.")
