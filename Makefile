@@ -79,6 +79,7 @@ serve: install
 	$(BIN)/rusfokus serve --port $(PORT)
 
 test: install assets system-deps
+	$(BIN)/ruff check src tests bench widgets
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: install assets
