@@ -21,7 +21,7 @@ from .widgets_common import error_html, esc, styled_root
 
 MAX_ROWS = 6
 _NARROW = widgets.Layout(width="7.5rem")
-_DAY = widgets.Layout(width="5.6rem")
+_DAY = widgets.Layout(width="4.9rem")
 
 
 class DrinkRow(widgets.VBox):
@@ -29,14 +29,14 @@ class DrinkRow(widgets.VBox):
         self.number = number
         options = [(d.name, d.key) for d in PRESETS] + [("Egen drik: skriv cl og %", CUSTOM)]
         self.kind = widgets.Dropdown(options=options, value=preset, description=f"Drik {number}",
-                                     layout=widgets.Layout(width="26rem"))
+                                     layout=widgets.Layout(width="22rem"), style={"description_width": "3.6rem"})
         drink = PRESET_BY_KEY[preset]
         self.cl = widgets.FloatText(value=drink.cl, description="Centiliter", continuous_update=True, layout=_NARROW,
                                     style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: mængde i centiliter")
         self.vol = widgets.FloatText(value=drink.vol, description="Alkohol %", continuous_update=True, layout=_NARROW,
                                      style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: alkoholprocent")
-        self.cl.layout.width = "11rem"
-        self.vol.layout.width = "11rem"
+        self.cl.layout.width = "9.5rem"
+        self.vol.layout.width = "9.5rem"
         self.size = widgets.HTML()
         self.days = [
             widgets.IntText(value=0, description=day[:3], continuous_update=True, layout=_DAY,
