@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_description import DescriptionStyle
 
 from .genstande import (
     CUSTOM,
@@ -20,8 +21,14 @@ from .genstande import (
 from .widgets_common import error_html, esc, styled_root
 
 MAX_ROWS = 6
-_NARROW = widgets.Layout(width="7.5rem")
+# Shared layout and style models: every widget model costs page-load time.
 _DAY = widgets.Layout(width="4.9rem")
+_NUMBER = widgets.Layout(width="9.5rem")
+_KIND = widgets.Layout(width="22rem")
+_DAY_STYLE = DescriptionStyle(description_width="2.2rem")
+_NUMBER_STYLE = DescriptionStyle(description_width="4.6rem")
+_KIND_STYLE = DescriptionStyle(description_width="3.6rem")
+_ROW = widgets.Layout(flex_flow="row wrap", align_items="center")
 
 
 class DrinkRow(widgets.VBox):
@@ -29,18 +36,16 @@ class DrinkRow(widgets.VBox):
         self.number = number
         options = [(d.name, d.key) for d in PRESETS] + [("Egen drik: skriv cl og %", CUSTOM)]
         self.kind = widgets.Dropdown(options=options, value=preset, description=f"Drik {number}",
-                                     layout=widgets.Layout(width="22rem"), style={"description_width": "3.6rem"})
+                                     layout=_KIND, style=_KIND_STYLE)
         drink = PRESET_BY_KEY[preset]
-        self.cl = widgets.FloatText(value=drink.cl, description="Centiliter", continuous_update=True, layout=_NARROW,
-                                    style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: mængde i centiliter")
-        self.vol = widgets.FloatText(value=drink.vol, description="Alkohol %", continuous_update=True, layout=_NARROW,
-                                     style={"description_width": "4.6rem"}, tooltip=f"Drik {number}: alkoholprocent")
-        self.cl.layout.width = "9.5rem"
-        self.vol.layout.width = "9.5rem"
+        self.cl = widgets.FloatText(value=drink.cl, description="Centiliter", continuous_update=True, layout=_NUMBER,
+                                    style=_NUMBER_STYLE, tooltip=f"Drik {number}: mængde i centiliter")
+        self.vol = widgets.FloatText(value=drink.vol, description="Alkohol %", continuous_update=True, layout=_NUMBER,
+                                     style=_NUMBER_STYLE, tooltip=f"Drik {number}: alkoholprocent")
         self.size = widgets.HTML()
         self.days = [
             widgets.IntText(value=0, description=day[:3], continuous_update=True, layout=_DAY,
-                            style={"description_width": "2.2rem"}, tooltip=f"Drik {number}: antal om {day.lower()}en")
+                            style=_DAY_STYLE, tooltip=f"Drik {number}: antal om {day.lower()}en")
             for day in DAYS
         ]
         self._on_change = on_change
@@ -49,8 +54,8 @@ class DrinkRow(widgets.VBox):
         for w in (self.cl, self.vol, *self.days):
             w.observe(self._changed, names="value")
         super().__init__([
-            widgets.HBox([self.kind, self.cl, self.vol, self.size], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
-            widgets.HBox(self.days, layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.kind, self.cl, self.vol, self.size], layout=_ROW),
+            widgets.HBox(self.days, layout=_ROW),
         ], layout=widgets.Layout(border_bottom="1px solid #ccc", padding="0.3rem 0"))
         self._show_size()
 
