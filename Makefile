@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8866
+# The server's address also goes into personal links and QR codes.
+RUSFOKUS_PORT ?= $(PORT)
+export RUSFOKUS_PORT
 ONLY ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -69,7 +72,7 @@ exercises: $(RELEASES)
 data: install exercises
 	$(BIN)/rusfokus check --no-book
 	$(BIN)/rusfokus demo load --if-empty
-	@[ -f var/demo-links.csv ] || $(BIN)/rusfokus links --demo --out var/demo-links.csv
+	$(BIN)/rusfokus links --demo --out var/demo-links.csv
 	@echo "Personal links for the demo learners: var/demo-links.csv (open one to log in as that learner)."
 
 run: book data
