@@ -34,7 +34,7 @@ def refill(cwd: Path) -> None:
 
     km = AsyncKernelManager(kernel_name="python3")
     try:
-        _run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd))
+        _run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"], cwd=str(cwd))
     except Exception:
         log.exception("could not start a spare grading kernel; nbgrader will start its own")
         return
