@@ -51,16 +51,9 @@ def start(base: Path, course: Path):
 
 
 def answers(ex, correct: bool) -> dict:
-    out = {}
-    for q in ex.spoergsmaal:
-        if q.type == "refleksion":
-            out[q.id] = "Jeg skriver ned, hvad jeg ser, og taler med min nøgleperson."
-        elif correct:
-            out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
-        else:
-            wrong = [o.id for o in q.valg if o.id not in q.korrekt]
-            out[q.id] = wrong[:1] if q.multiple else wrong[0]
-    return out
+    from rusfokus.exercises.schema import answer_sheet
+
+    return answer_sheet(ex, correct, "Jeg skriver ned, hvad jeg ser, og taler med min nøgleperson.")
 
 
 def _fill(page, ex, correct: bool) -> None:

@@ -409,16 +409,9 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
         )
 
     def answers(correct: bool) -> dict:
-        out = {}
-        for q in ex.spoergsmaal:
-            if q.type == "refleksion":
-                out[q.id] = "Jeg taler med min leder først og skriver mine iagttagelser ned."
-            elif correct:
-                out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
-            else:
-                wrong = [o.id for o in q.valg if o.id not in q.korrekt]
-                out[q.id] = wrong[:1] if q.multiple else wrong[0]
-        return out
+        from rusfokus.exercises.schema import answer_sheet
+
+        return answer_sheet(ex, correct, "Jeg taler med min leder først og skriver mine iagttagelser ned.")
 
     grader = Grader(tmp_path)
     try:

@@ -15,7 +15,7 @@ import pytest
 from rusfokus.exercises.course import BuildError, build, release_path, student_id
 from rusfokus.exercises.grading import Grader, grade_pending, read_result
 from rusfokus.exercises.notebook import AnswerError
-from rusfokus.exercises.schema import load_exercise
+from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import history, pending_attempts, stamp_to_nbgrader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,16 +24,7 @@ EX = load_exercise(YML)
 
 
 def answers(correct: bool = True, text: str = "Jeg taler med min nøgleperson og skriver ned, hvad jeg ser.") -> dict:
-    out = {}
-    for q in EX.spoergsmaal:
-        if q.type == "refleksion":
-            out[q.id] = text
-        elif correct:
-            out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
-        else:
-            wrong = [o.id for o in q.valg if o.id not in q.korrekt]
-            out[q.id] = wrong[:1] if q.multiple else wrong[0]
-    return out
+    return answer_sheet(EX, correct, text)
 
 
 @pytest.fixture(scope="module")

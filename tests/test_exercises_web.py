@@ -19,7 +19,7 @@ from rusfokus import identity
 from rusfokus.exercises import client, web
 from rusfokus.exercises.app import ExerciseApp
 from rusfokus.exercises.course import build, student_id
-from rusfokus.exercises.schema import load_exercise
+from rusfokus.exercises.schema import answer_sheet, load_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
@@ -28,16 +28,7 @@ EMAIL = "maja.kjaer@eksempel-kommune.example"
 
 
 def answers(correct=True):
-    out = {}
-    for q in EX.spoergsmaal:
-        if q.type == "refleksion":
-            out[q.id] = "Jeg taler med forælderen og min nøgleperson."
-        elif correct:
-            out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
-        else:
-            wrong = [o.id for o in q.valg if o.id not in q.korrekt]
-            out[q.id] = wrong[:1] if q.multiple else wrong[0]
-    return out
+    return answer_sheet(EX, correct, "Jeg taler med forælderen og min nøgleperson.")
 
 
 @pytest.fixture(scope="module")

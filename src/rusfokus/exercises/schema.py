@@ -282,3 +282,22 @@ def load_exercise(path: str | Path) -> Exercise:
 def load_all(opgaver_dir: str | Path) -> dict[str, Exercise]:
     """Load every ``*.yml`` in a folder, keyed by exercise id."""
     return {p.stem: load_exercise(p) for p in sorted(Path(opgaver_dir).glob("*.yml"))}
+
+
+def answer_sheet(ex: Exercise, correct: bool = True,
+                 reflection: str = "Jeg taler med min nøgleperson og skriver ned, hvad jeg ser.") -> dict:
+    """A complete hand-in built from the answer key: all right, or all wrong.
+
+    For tests, benchmarks and operators checking a new exercise end to end;
+    it reads the key, so it belongs on the server side only.
+    """
+    out: dict = {}
+    for q in ex.spoergsmaal:
+        if q.type == "refleksion":
+            out[q.id] = reflection
+        elif correct:
+            out[q.id] = list(q.korrekt) if q.multiple else q.korrekt[0]
+        else:
+            wrong = [o.id for o in q.valg if o.id not in q.korrekt]
+            out[q.id] = wrong[:1] if q.multiple else wrong[0]
+    return out
