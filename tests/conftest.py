@@ -178,6 +178,18 @@ def run_axe(page, include_frames: bool = True) -> list[dict]:
              "nodes": [n.get("target") for n in v["nodes"]][:5]} for v in bad]
 
 
+def axe_problems_on_pages(page, files: dict[str, Path]) -> dict[str, list[dict]]:
+    """Open each built page as a file; name -> its serious/critical axe violations."""
+    problems = {}
+    for name, path in files.items():
+        page.goto(Path(path).as_uri())
+        page.wait_for_load_state("load")
+        found = run_axe(page, include_frames=False)
+        if found:
+            problems[name] = found
+    return problems
+
+
 @pytest.fixture
 def axe_check():
     return run_axe

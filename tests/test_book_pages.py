@@ -14,12 +14,12 @@ Two layers:
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Comment
+from builthtml import article, soup, visible_text
 
 from rusfokus.kommune import load_kommune
 
@@ -173,28 +173,10 @@ def withdrawn_as_current(text: str) -> list[str]:
     ]
 
 
-@cache
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
-
 def built(book: Path, page: str) -> Path:
     path = Path(book) / "book" / f"{page}.html"
     assert path.is_file(), f"book/{page}.html was not built"
     return path
-
-
-def article(path: Path) -> BeautifulSoup:
-    art = soup(path).find("article")
-    assert art is not None, f"{path}: no <article>"
-    return art
-
-
-def visible_text(path: Path) -> str:
-    art = BeautifulSoup(str(article(path)), "html.parser")
-    for tag in art.find_all(["script", "style", "template"]):
-        tag.decompose()
-    return re.sub(r"[ \t\r\f\v]+", " ", art.get_text("\n"))
 
 
 def learner_strings(path: Path) -> list[tuple[str, str]]:

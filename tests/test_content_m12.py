@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from builthtml import article, visible_text
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("01-opsporing", "02-bekymringssamtale")
@@ -73,23 +74,6 @@ def toc_pages(module: str) -> list[str]:
 
 
 @cache
-def soup_of(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
-
-def article(path: Path) -> BeautifulSoup:
-    art = soup_of(path).find("article")
-    assert art is not None, f"{path}: no <article> in the built page"
-    return art
-
-
-def visible_text(path: Path) -> str:
-    art = BeautifulSoup(str(article(path)), "html.parser")
-    for tag in art.find_all(["script", "style", "template"]):
-        tag.decompose()
-    return re.sub(r"[ \t\r\f\v]+", " ", art.get_text("\n"))
-
-
 def sentences(text: str) -> list[str]:
     """Split visible text into sentences (also at line breaks: list items, table cells)."""
     out = []

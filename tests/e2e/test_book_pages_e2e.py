@@ -4,7 +4,7 @@ labels after the theme's JavaScript has run, and the keyboard use that
 
 import re
 
-from conftest import run_axe
+from conftest import axe_problems_on_pages, run_axe
 
 PAGES = (
     "index",
@@ -45,13 +45,8 @@ def _open(page, built_book, name):
 
 
 def test_general_pages_have_no_serious_axe_violations(browser_page, built_book):
-    problems = {}
-    for name in PAGES:
-        _open(browser_page, built_book, name)
-        found = run_axe(browser_page, include_frames=False)
-        if found:
-            problems[name] = found
-    assert problems == {}
+    files = {name: built_book / "book" / f"{name}.html" for name in PAGES}
+    assert axe_problems_on_pages(browser_page, files) == {}
 
 
 def test_no_english_label_after_the_theme_javascript_ran(browser_page, built_book):

@@ -1,7 +1,7 @@
 """Modules 1 and 2 in Chromium: axe-core on every page, the faggruppe choice, and the embedded apps."""
 
 import pytest
-from conftest import run_axe, wait_for_widgets
+from conftest import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 
@@ -14,13 +14,8 @@ PAGES = [*(f"01-opsporing/{p}" for p in M1), *(f"02-bekymringssamtale/{p}" for p
 
 
 def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
-    problems = {}
-    for page in PAGES:
-        browser_page.goto((built_book / "modules" / f"{page}.html").as_uri())
-        found = run_axe(browser_page, include_frames=False)
-        if found:
-            problems[page] = found
-    assert problems == {}
+    files = {page: built_book / "modules" / f"{page}.html" for page in PAGES}
+    assert axe_problems_on_pages(browser_page, files) == {}
 
 
 def test_faggruppe_chosen_on_the_index_is_shown_first_in_both_modules(browser_page, built_book):

@@ -1,7 +1,7 @@
 """Modules 3 and 4 in Chromium: axe-core on every page, and the exercise app of each module."""
 
 import pytest
-from conftest import run_axe, wait_for_widgets
+from conftest import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 
@@ -15,13 +15,8 @@ PAGES = [
 
 
 def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
-    problems = {}
-    for page in PAGES:
-        browser_page.goto((built_book / "modules" / f"{page}.html").as_uri())
-        found = run_axe(browser_page, include_frames=False)
-        if found:
-            problems[page] = found
-    assert problems == {}
+    files = {page: built_book / "modules" / f"{page}.html" for page in PAGES}
+    assert axe_problems_on_pages(browser_page, files) == {}
 
 
 def test_faggruppe_tabs_follow_each_other(browser_page, built_book):
