@@ -1,7 +1,8 @@
 """P2: click "Aflever" → score on screen, in the preheated exercise app, vs `nbgrader autograde` CLI.
 
-The clock runs from the click (after the answers are in the kernel) until the new
-score is visible; it covers kernel → HTTP → queue → in-process autograde → page.
+The clock runs from the click (after the answers are in the kernel) until the first
+frame painted with the new score, read from the page's own performance clock; it
+covers kernel → HTTP → queue → in-process autograde → page.
 
 A real `rusfokus serve` with its own course folder; Chromium clicks "Aflever"
 in the Voilà app and the clock stops when the new score is on the page. The
@@ -70,6 +71,24 @@ def _fill(page, ex, correct: bool) -> None:
                 box.check()
 
 
+# Installed in the page before each click. The clock is the page's own: from the click
+# event to the first frame painted after the score text is in the DOM. (Playwright's
+# wait_for polls with a backoff that ends in 500 ms steps, which added up to half a
+# second of waiting to the figure it was meant to measure.)
+CLOCK_JS = """(expected) => {
+  const clock = window.__rfClock = {};
+  document.addEventListener('click', () => { clock.click ??= performance.now(); }, {capture: true, once: true});
+  const seen = () => {
+    if (clock.seen !== undefined || clock.click === undefined || !document.body.textContent.includes(expected)) return;
+    clock.seen = -1;
+    observer.disconnect();
+    requestAnimationFrame(() => { clock.seen = performance.now(); });
+  };
+  const observer = new MutationObserver(seen);
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def browser_clicks(srv, ex, n: int) -> list[float]:
     from conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_widgets
     from playwright.sync_api import sync_playwright
@@ -90,11 +109,13 @@ def browser_clicks(srv, ex, n: int) -> list[float]:
             # a learner reads her answers before she clicks: let the kernel take in the last changes,
             # so the clock measures hand-in → score and not the queue of checkbox messages
             page.wait_for_timeout(1500)
-            t0 = time.perf_counter()
+            page.evaluate(CLOCK_JS, expected)
             page.get_by_role("button", name="Aflever").click()
             page.get_by_text(expected).wait_for(timeout=120_000)
+            page.wait_for_function("() => window.__rfClock.seen > 0", timeout=10_000)
+            clock = page.evaluate("() => window.__rfClock")
             if i:
-                times.append(time.perf_counter() - t0)
+                times.append((clock["seen"] - clock["click"]) / 1000)
         browser.close()
     return times
 
@@ -134,6 +155,9 @@ def run() -> list[dict]:
     return [
         {"id": "P2", "name": f"Aflever click → score on screen, median of {len(app_times)} (preheated app)",
          "value": round(app, 3), "unit": "s", "baseline": round(cli, 3), "ratio": round(cli / app, 2)},
+        {"id": "P2-max", "name": "Aflever click → score on screen, slowest of the clicks (preheated app)",
+         "value": round(max(app_times), 3), "unit": "s", "baseline": round(max(cli_times), 3),
+         "ratio": round(max(cli_times) / max(app_times), 2)},
     ]
 
 
