@@ -39,7 +39,12 @@ assets/ipywidgets/embed-amd.js: node_modules/.package-lock.json
 	cp node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} assets/ipywidgets/
 	@touch $@
 
-assets: assets/ipywidgets/embed-amd.js
+# The apps' front end (src/rusfokus/frontend): one bundle, served at /rusfokus/live/.
+assets/live/live.js: node_modules/.package-lock.json $(wildcard src/rusfokus/frontend/*)
+	rm -rf assets/live
+	npm run --silent build:live
+
+assets: assets/ipywidgets/embed-amd.js assets/live/live.js
 
 # Debian packages the tests use: a real browser and a real PostgreSQL server.
 system-deps:
@@ -78,7 +83,7 @@ data: install exercises
 run: book data
 	$(BIN)/rusfokus serve --port $(PORT)
 
-serve: install
+serve: install assets
 	$(BIN)/rusfokus serve --port $(PORT)
 
 test: install assets system-deps

@@ -51,8 +51,9 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
     # JS/CSS and the widget JS may still have changed, so copy them every time.
     from .sphinxext import STATIC_DIR
 
-    for src_dir, dst_dir in ((STATIC_DIR, built / "_static"), (root / "assets", built / "_static")):
-        shutil.copytree(src_dir, dst_dir, dirs_exist_ok=True)
+    shutil.copytree(STATIC_DIR, built / "_static", dirs_exist_ok=True)
+    # assets/live is the apps' front end, served by `rusfokus serve` itself
+    shutil.copytree(root / "assets", built / "_static", dirs_exist_ok=True, ignore=shutil.ignore_patterns("live"))
     tmp = out_dir.with_name(out_dir.name + ".new")
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -11,6 +11,7 @@ without CDN references.
 from __future__ import annotations
 
 import errno
+import hashlib
 import importlib
 import logging
 import os
@@ -42,12 +43,8 @@ SECURITY_HEADERS = {
 _CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
 _HTML_LANG = re.compile(r'<html lang="[a-zA-Z-]*"')
 _TITLE = re.compile(r"<title>[^<]*</title>")
-UNUSED_LAB_EXTENSIONS = [
-    "@jupyter/nbgrader",
-    "@jupyter-notebook/lab-extension",
-    "@voila-dashboards/jupyterlab-preview",
-    "jupyterlab_pygments",
-]
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "rusfokus"
+LIVE_VERSION = "@RF_LIVE_VERSION@"  # placeholder in the template, replaced by the bundle's hash
 
 
 class ServeError(Exception):
@@ -67,11 +64,27 @@ def preflight(settings: Settings, require_book: bool = True) -> list[str]:
         if not index.is_file():
             raise ServeError(f"No built book at {settings.book_dir} (missing index.html). Run `make book` first.")
         lines.append(f"book ok: {settings.book_dir}")
+    live = live_dir(settings)
+    if not all((live / name).is_file() for name in ("live.js", "live.css")):
+        raise ServeError(f"The apps' front end is missing ({live}/live.js, live.css). Run `make assets` first.")
+    lines.append(f"app front end ok: {live}")
     apps = list_apps(settings.widgets_dir)
     if not apps:
         raise ServeError(f"No apps found in {settings.widgets_dir} (expected <app>/index.ipynb).")
     lines.append(f"apps ok: {', '.join(a.name for a in apps)}")
     return lines
+
+
+def live_dir(settings: Settings) -> Path:
+    """Where `make assets` puts the apps' front end (src/rusfokus/frontend, bundled by esbuild)."""
+    return Path(settings.root) / "assets" / "live"
+
+
+def live_version(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for name in ("live.js", "live.css"):
+        digest.update((live_dir(settings) / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -128,6 +141,8 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         return await super().get(path)
 
     def write(self, chunk):
+        if isinstance(chunk, str) and LIVE_VERSION in chunk:
+            chunk = chunk.replace(LIVE_VERSION, self.settings["rusfokus_live_version"])
         if isinstance(chunk, str) and ("<html" in chunk or "cdn.jsdelivr.net" in chunk or "<title>" in chunk):
             chunk = _CDN_LINK.sub("", chunk)
             chunk = _HTML_LANG.sub('<html lang="da"', chunk)
@@ -176,12 +191,32 @@ def cached_static(handler_cls):
     return Cached
 
 
+class LiveStaticHandler(tornado.web.StaticFileHandler):
+    """The apps' front end; the page asks for it with ``?v=<hash>``, so browsers keep it."""
+
+    def set_extra_headers(self, path):
+        immutable = bool(self.get_query_argument("v", None))
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
 class RusfokusVoila(Voila):
+    """Standalone Voilà with our routes, guards and the light app page.
+
+    App pages use our template (templates/rusfokus/index.html.j2): Voilà runs
+    the notebook as always, but the page loads one small script that connects
+    to the kernel and shows the widgets, instead of a JupyterLab front end."""
+
     rf_settings: Settings | None = None
+
+    def setup_template_dirs(self):
+        super().setup_template_dirs()
+        self.template_paths.insert(0, str(TEMPLATE_DIR))
 
     def init_settings(self):
         settings = super().init_settings()
         settings["rusfokus_settings"] = self.rf_settings
+        settings["rusfokus_live_version"] = live_version(self.rf_settings)
         return settings
 
     def init_handlers(self):
@@ -198,7 +233,8 @@ class RusfokusVoila(Voila):
             if any(pattern.startswith(prefix) for prefix in _STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
                 handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
-        extra = collect_routes(self.rf_settings)
+        extra = [(r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))})]
+        extra += collect_routes(self.rf_settings)
         book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html"})]
         return extra + kept + book
 
@@ -216,9 +252,6 @@ def voila_config(settings: Settings) -> Config:
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg|css)$"]
     c.HTMLExporter.language_code = "da"
-    # Apps need only the widget managers; other JupyterLab extensions installed
-    # in the environment (nbgrader's UI, notebook, preview) only slow the page.
-    c.VoilaConfiguration.extension_denylist = UNUSED_LAB_EXTENSIONS
     pools = {"default": {"pool_size": settings.pool_size}}
     denylist = []
     for app in list_apps(settings.widgets_dir):

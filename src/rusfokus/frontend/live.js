@@ -1,0 +1,273 @@
+/* rusfokus live apps: the widgets of a Voilà app, without the JupyterLab front end.
+ *
+ * Voilà's own page boots a JupyterLab application (about 60 scripts and the
+ * widget-manager extensions) before it opens the kernel. An app page here only
+ * needs three things: a connection to the kernel Voilà already started and ran
+ * the notebook in, the widget models' state from that kernel, and views for
+ * the widget outputs in the page. This file does exactly that with
+ * @jupyterlab/services' kernel connection and the @jupyter-widgets base
+ * manager and controls (built by esbuild into assets/live/, served by
+ * `rusfokus serve` at /rusfokus/live/).
+ *
+ * The page (template src/rusfokus/server/templates/rusfokus/index.html.j2)
+ * holds the kernel id in <script id="rf-live-config">, and one
+ * <script type="application/vnd.jupyter.widget-view+json"> per widget output.
+ */
+import { KernelConnection } from "@jupyterlab/services/lib/kernel/default";
+import { ServerConnection } from "@jupyterlab/services/lib/serverconnection";
+import * as base from "@jupyter-widgets/base";
+import { ManagerBase } from "@jupyter-widgets/base-manager";
+import * as controls from "@jupyter-widgets/controls";
+import * as output from "@jupyter-widgets/output";
+
+import "./live.css";
+
+const VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+
+const MESSAGES = {
+  start: "Appen kunne ikke starte. Genindlæs siden, eller prøv igen om lidt.",
+  lost: "Forbindelsen til appen er afbrudt. Genindlæs siden for at fortsætte.",
+  dead: "Appen er lukket, fordi den ikke har været brugt i et stykke tid. Genindlæs siden for at fortsætte.",
+  error: "Der skete en fejl i appen. Prøv igen, eller genindlæs siden.",
+};
+
+/** One output of an Output widget as DOM. Outputs come from the app's own
+ *  kernel code (like the value of an HTML widget); Python errors are never
+ *  shown to a learner, only a Danish line. */
+function text(value) {
+  return [].concat(value === undefined ? [] : value).join("");
+}
+
+function renderOutput(out, showWidget) {
+  if (out.output_type === "stream") {
+    const pre = document.createElement("pre");
+    pre.className = "jp-RenderedText";
+    pre.textContent = text(out.text);
+    return pre;
+  }
+  if (out.output_type === "error") {
+    const p = document.createElement("p");
+    p.className = "rf-live-error";
+    p.setAttribute("role", "alert");
+    p.textContent = MESSAGES.error;
+    return p;
+  }
+  const data = out.data || {};
+  const div = document.createElement("div");
+  if (data[VIEW_MIME] !== undefined) {
+    showWidget(data[VIEW_MIME].model_id, div);
+  } else if (data["text/html"] !== undefined) {
+    div.className = "jp-RenderedHTMLCommon jp-RenderedHTML";
+    div.innerHTML = text(data["text/html"]);
+  } else if (data["image/png"] !== undefined) {
+    const img = document.createElement("img");
+    img.src = `data:image/png;base64,${text(data["image/png"])}`;
+    img.alt = text(data["text/plain"]);
+    div.appendChild(img);
+  } else if (data["text/plain"] !== undefined) {
+    const pre = document.createElement("pre");
+    pre.className = "jp-RenderedText";
+    pre.textContent = text(data["text/plain"]);
+    div.appendChild(pre);
+  }
+  return div;
+}
+
+/** The Output widget: shows its ``outputs``, and captures kernel output while
+ *  the kernel is inside ``with out:`` (the kernel sets ``msg_id``). */
+class LiveOutputModel extends output.OutputModel {
+  initialize(attributes, options) {
+    super.initialize(attributes, options);
+    this._capture = (_, msg) => {
+      const msgId = this.get("msg_id");
+      if (!msgId || !msg.parent_header || msg.parent_header.msg_id !== msgId) {
+        return;
+      }
+      const type = msg.header.msg_type;
+      let outputs = (this.get("outputs") || []).slice();
+      if (type === "clear_output") {
+        outputs = [];
+      } else if (type === "stream") {
+        const last = outputs[outputs.length - 1];
+        if (last && last.output_type === "stream" && last.name === msg.content.name) {
+          outputs[outputs.length - 1] = { ...last, text: last.text + msg.content.text };
+        } else {
+          outputs.push({ output_type: "stream", name: msg.content.name, text: msg.content.text });
+        }
+      } else if (type === "display_data" || type === "execute_result" || type === "error") {
+        outputs.push({ output_type: type, ...msg.content });
+      } else {
+        return;
+      }
+      this.set("outputs", outputs);
+      this.save_changes();
+    };
+    this.widget_manager.kernel.iopubMessage.connect(this._capture);
+    this.once("comm:close", () => this.widget_manager.kernel.iopubMessage.disconnect(this._capture));
+  }
+}
+
+class LiveOutputView extends output.OutputView {
+  render() {
+    super.render();
+    this.el.classList.add("jupyter-widgets-output-area", "rf-live-output");
+    this.listenTo(this.model, "change:outputs", this.update);
+    this.update();
+  }
+
+  update() {
+    const manager = this.model.widget_manager;
+    (this._children || []).forEach((view) => view.remove());
+    const children = (this._children = []);
+    const showWidget = async (modelId, host) => {
+      const view = await manager.create_view(await manager.get_model(modelId));
+      children.push(view);
+      await manager.display_view(view, host);
+    };
+    const outputs = this.model.get("outputs") || [];
+    this.el.replaceChildren(...outputs.map((out) => renderOutput(out, (id, host) => {
+      showWidget(id, host).catch((error) => console.error("rusfokus: widget in an output", error));
+    })));
+  }
+
+  remove() {
+    (this._children || []).forEach((view) => view.remove());
+    return super.remove();
+  }
+}
+
+const OUTPUT_MODULE = { OutputModel: LiveOutputModel, OutputView: LiveOutputView };
+
+/** A widget manager that talks to one running kernel. */
+class LiveManager extends ManagerBase {
+  constructor(kernel) {
+    super();
+    this.kernel = kernel;
+    kernel.registerCommTarget(this.comm_target_name, (comm, msg) => {
+      this.handle_comm_open(new base.shims.services.Comm(comm), msg);
+    });
+  }
+
+  async loadClass(className, moduleName, moduleVersion) {
+    const modules = {
+      "@jupyter-widgets/base": base,
+      "@jupyter-widgets/controls": controls,
+      "@jupyter-widgets/output": OUTPUT_MODULE,
+    };
+    const module = modules[moduleName];
+    if (!module || !module[className]) {
+      throw new Error(`Class ${className} not found in module ${moduleName}@${moduleVersion}`);
+    }
+    return module[className];
+  }
+
+  async display_view(view, el) {
+    base.JupyterLuminoWidget.attach(view.luminoWidget, el);
+  }
+
+  async _create_comm(targetName, modelId, data, metadata, buffers) {
+    const comm = this.kernel.createComm(targetName, modelId);
+    if (data || metadata) {
+      comm.open(data, metadata, buffers);
+    }
+    return new base.shims.services.Comm(comm);
+  }
+
+  async _get_comm_info() {
+    const reply = await this.kernel.requestCommInfo({ target_name: this.comm_target_name });
+    return reply.content.status === "ok" ? reply.content.comms : {};
+  }
+}
+
+/** A Danish notice at the top of the page (role=alert), shown once. */
+function notice(text) {
+  let box = document.getElementById("rf-live-notice");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "rf-live-notice";
+    box.className = "rf-live-notice";
+    box.setAttribute("role", "alert");
+    document.body.prepend(box);
+  }
+  box.textContent = text;
+  document.body.classList.add("rf-live-failed");
+}
+
+function clearNotice() {
+  const box = document.getElementById("rf-live-notice");
+  if (box) {
+    box.remove();
+  }
+  document.body.classList.remove("rf-live-failed");
+}
+
+function readConfig() {
+  const el = document.getElementById("rf-live-config");
+  const cfg = JSON.parse(el.textContent);
+  const base = new URL(cfg.baseUrl || "/", window.location.href);
+  const ws = new URL(base.href);
+  ws.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return { kernelId: cfg.kernelId, baseUrl: base.href, wsUrl: ws.href };
+}
+
+async function renderOutputs(manager) {
+  const scripts = Array.from(document.querySelectorAll(`script[type="${VIEW_MIME}"]`));
+  await Promise.all(scripts.map(async (script) => {
+    const { model_id: modelId } = JSON.parse(script.textContent);
+    const model = await manager.get_model(modelId);
+    const view = await manager.create_view(model);
+    const host = document.createElement("div");
+    host.className = "rf-live-widget";
+    script.parentNode.insertBefore(host, script);
+    await manager.display_view(view, host);
+  }));
+}
+
+async function start() {
+  const cfg = readConfig();
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: cfg.baseUrl,
+    wsUrl: cfg.wsUrl,
+    appendToken: false,
+  });
+  const kernel = new KernelConnection({
+    model: { id: cfg.kernelId, name: "python3" },
+    serverSettings,
+    handleComms: true,
+  });
+  // A dropped socket is retried by the kernel connection; if it is not back
+  // within two seconds, tell the learner (and take the notice away if it comes back).
+  let ready = false;
+  let lostTimer = null;
+  kernel.connectionStatusChanged.connect((_, status) => {
+    if (!ready) {
+      return;
+    }
+    clearTimeout(lostTimer);
+    if (status === "connected") {
+      clearNotice();
+    } else if (status === "disconnected") {
+      notice(MESSAGES.lost);
+    } else {
+      lostTimer = setTimeout(() => notice(MESSAGES.lost), 2000);
+    }
+  });
+  kernel.statusChanged.connect((_, status) => {
+    if (status === "dead" || status === "autorestarting" || status === "restarting") {
+      notice(MESSAGES.dead);
+    }
+  });
+  const manager = new LiveManager(kernel);
+  window.addEventListener("pagehide", () => kernel.dispose());
+  // back/forward cache: the socket was closed on the way out, so start afresh
+  window.addEventListener("pageshow", (event) => { if (event.persisted) window.location.reload(); });
+  await manager._loadFromKernel();
+  await renderOutputs(manager);
+  ready = true;
+  document.body.classList.add("rf-live-ready");
+}
+
+start().catch((error) => {
+  console.error("rusfokus: the app could not start", error);
+  notice(MESSAGES.start);
+});
