@@ -158,8 +158,8 @@ def browser_page(browser):
 
 
 def wait_for_widgets(page, timeout: float = 60_000) -> None:
-    """Wait until a Voilà app's widgets are in the page."""
-    page.wait_for_selector(".jupyter-widgets, .widget-box, .lm-Widget.jupyter-widgets", timeout=timeout)
+    """Wait until an app's widgets are in the page (live.js marks the body when all are shown)."""
+    page.wait_for_selector("body.rf-live-ready .lm-Widget", timeout=timeout)
 
 
 def run_axe(page, include_frames: bool = True) -> list[dict]:
