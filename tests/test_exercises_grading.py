@@ -51,7 +51,42 @@ def grader(course):
     g = Grader(course)
     g.warm_up()
     g.join()
-    return g
+    yield g
+    g.close()
+
+
+def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_path, progress_calls):
+    """Server stop: the spare grading kernel (IPC sockets, no TCP port) is shut down and
+    its files removed; a hand-in that was only queued stays pending for the next start."""
+    from rusfokus.exercises import warmkernel
+    from rusfokus.exercises.course import exercise
+    from rusfokus.exercises.store import save_attempt
+
+    course = tmp_path / "course"
+    (course / "opgaver").mkdir(parents=True)
+    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
+    build(course, "opsporing")
+    g = Grader(course)
+    g.warm_up()
+    g.join()
+    folder = Path(warmkernel.connection_dir())
+    assert oct(folder.stat().st_mode & 0o777) == "0o700" and len(str(folder)) < 60
+    deadline = time.monotonic() + 30  # the kernel binds its sockets shortly after it starts
+    while not list(folder.glob("*-ipc-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    files = sorted(p.name for p in folder.iterdir())
+    assert any(f.endswith(".json") for f in files) and any("-ipc-" in f for f in files), files
+    connection = json.loads(next(folder.glob("*.json")).read_text())
+    assert connection["transport"] == "ipc"  # sockets, not TCP ports
+    g._stopping = True  # as close() does first: nothing new is graded from here on
+    attempt = save_attempt(course, "bliver.liggende@eksempel-kommune.example", exercise(course, "opsporing"), answers())
+    future = g._enqueue(attempt)
+    g.close()
+    assert not g._thread.is_alive()
+    with pytest.raises(Exception, match="stopping"):
+        future.result(timeout=5)
+    assert attempt.is_pending
+    assert not folder.exists() or not list(folder.iterdir()), sorted(p.name for p in folder.iterdir())
 
 
 def test_build_writes_source_release_and_keeps_key_out_of_release(course):

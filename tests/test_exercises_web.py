@@ -68,6 +68,7 @@ def env(tmp_path_factory):
     ready.wait(10)
     yield SimpleNamespace(course=course, base=f"http://127.0.0.1:{port}/", calls=calls)
     holder["loop"].call_soon_threadsafe(holder["loop"].stop)
+    web.shutdown(settings)
     mp.undo()
     get_settings.cache_clear()
 

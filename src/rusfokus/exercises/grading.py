@@ -109,11 +109,15 @@ def grade_attempt(api, attempt: Attempt) -> dict:
     return result
 
 
+_STOP = object()
+
+
 class Grader:
     """The server's one grading queue (a single worker thread)."""
 
     def __init__(self, course_dir: str | Path):
         self.course_dir = Path(course_dir).resolve()
+        self._stopping = False
         self._queue: queue.Queue = queue.Queue()
         self._queued: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
@@ -146,15 +150,38 @@ class Grader:
         self._queue.put((attempt, fut))
         return fut
 
+    def close(self, timeout: float = 15) -> None:
+        """Stop after the hand-in being graded now; queued ones stay pending on disk
+        (graded at the next start). Shuts the spare grading kernel down."""
+        self._stopping = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        warmkernel.remove_connection_dir()
+
     def _run(self) -> None:
         while True:
             item = self._queue.get()
+            if item is _STOP:
+                try:
+                    warmkernel.shutdown()
+                except Exception:
+                    log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+                self._queue.task_done()
+                return
+            if self._stopping and item is not None:
+                attempt, fut = item
+                fut.set_exception(GradingError("the server is stopping; the hand-in stays pending"))
+                with self._lock:
+                    self._queued.discard((attempt.student, attempt.opgave, attempt.stamp))
+                self._queue.task_done()
+                continue
             try:
                 if self._api is None:
                     self._api = make_api(self.course_dir)
                     warmkernel.install()
                 if item is None:
-                    warmkernel.refill(self.course_dir)
+                    if not self._stopping:
+                        warmkernel.refill(self.course_dir)
                     continue
                 attempt, fut = item
                 try:
@@ -168,7 +195,8 @@ class Grader:
                 finally:
                     with self._lock:
                         self._queued.discard((attempt.student, attempt.opgave, attempt.stamp))
-                warmkernel.refill(self.course_dir)  # after the learner has her result
+                if not self._stopping:
+                    warmkernel.refill(self.course_dir)  # after the learner has her result
             except Exception:
                 log.exception("grading worker error")
             finally:

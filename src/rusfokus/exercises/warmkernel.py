@@ -11,13 +11,30 @@ hand-in still runs in a kernel nobody used before. Without a spare (CLI,
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 log = logging.getLogger("rusfokus.exercises")
 _local = threading.local()  # the spare belongs to the thread (and event loop) that started it
 _patched = False
 _patch_lock = threading.Lock()
+_dir_lock = threading.Lock()
+_connection_dir: str | None = None
+
+
+def connection_dir() -> str:
+    """A private (0700) folder for the grading kernels' connection file and IPC sockets.
+
+    Short on purpose: a socket path must stay under ~100 characters, which a
+    deep Jupyter runtime folder can exceed."""
+    global _connection_dir
+    with _dir_lock:
+        if _connection_dir is None or not os.path.isdir(_connection_dir):
+            _connection_dir = tempfile.mkdtemp(prefix="rf-grading-")
+        return _connection_dir
 
 
 def _run_sync(coro_fn):
@@ -26,17 +43,35 @@ def _run_sync(coro_fn):
     return run_sync(coro_fn)
 
 
+def remove_connection_dir() -> None:
+    """Remove the folder when no grading kernel uses it any more (server stop)."""
+    global _connection_dir
+    with _dir_lock:
+        if _connection_dir is not None:
+            try:
+                os.rmdir(_connection_dir)
+            except OSError:
+                return  # another grader's spare still lives there
+            _connection_dir = None
+
+
 def refill(cwd: Path) -> None:
     """Start a spare kernel for this thread if there is none (call from the grading worker)."""
     if getattr(_local, "km", None) is not None:
         return
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name="python3")
+    # like the app kernels: private socket files, not TCP ports
+    connection_file = os.path.join(connection_dir(), f"k-{uuid.uuid4().hex[:12]}.json")
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", connection_file=connection_file)
     try:
         _run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"], cwd=str(cwd))
     except Exception:
         log.exception("could not start a spare grading kernel; nbgrader will start its own")
+        try:
+            _run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            km.cleanup_resources()
         return
     _local.km = km
 

@@ -45,6 +45,15 @@ def get_grader(course_dir: Path) -> Grader:
         return _graders[course_dir]
 
 
+def shutdown(settings=None) -> None:
+    """Server stop: let each grading queue finish the hand-in in hand and stop its spare kernel."""
+    with _graders_lock:
+        graders = list(_graders.values())
+        _graders.clear()
+    for grader in graders:
+        grader.close()
+
+
 def check_not_revoked(email: str, db_url: str | None) -> str:
     """The learner, or IdentityError (Danish) if the person was erased under GDPR."""
     from rusfokus.progress.revocation import ensure_not_revoked

@@ -287,6 +287,16 @@ def run_startup_hooks(settings: Settings) -> None:
             hook(settings)
 
 
+def run_shutdown_hooks(settings: Settings) -> None:
+    for modname in ROUTE_MODULES:
+        hook = getattr(importlib.import_module(modname), "shutdown", None)
+        if hook is not None:
+            try:
+                hook(settings)
+            except Exception:
+                log.exception("shutdown of %s failed", modname)
+
+
 def serve(port: int | None = None, host: str | None = None, book_dir: str | None = None, open_browser: bool = False) -> int:
     overrides = {k: v for k, v in {"port": port, "host": host, "book_dir": book_dir}.items() if v is not None}
     settings = Settings.from_env(**overrides) if overrides else get_settings()
@@ -305,5 +315,8 @@ def serve(port: int | None = None, host: str | None = None, book_dir: str | None
     app.initialize([])
     tornado.ioloop.IOLoop.current().add_callback(run_startup_hooks, settings)
     print(f"rusfokus is serving the book and the apps at http://{settings.host}:{settings.port}/", flush=True)
-    app.start()
+    try:
+        app.start()
+    finally:
+        run_shutdown_hooks(settings)
     return 0
