@@ -12,10 +12,10 @@ import pytest
 from conftest import ROOT, free_port, start_server, stop_server
 
 
-def get(url, headers=None):
+def get(url, headers=None, timeout=60):
     req = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.headers, r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode("utf-8", "replace")
@@ -70,6 +70,37 @@ def test_request_info_socket_refuses_browsers(server):
         return "closed" if msg is None else msg
 
     assert IOLoop.current().run_sync(try_read, timeout=20) in ("refused", "closed")
+
+
+def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, tmp_path):
+    """Regression: each refused browser socket used to drop one waiting preheated
+    kernel from Voilà's list, so that app's next page never finished loading."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    import time
+
+    srv = start_server(built_book, tmp_path / "home")
+    try:
+        time.sleep(8)  # every app's pool kernel is now waiting for its request
+
+        async def knock(n):
+            for _ in range(n):
+                req = HTTPRequest(srv.url.replace("http", "ws") + "/voila/query/" + "1" * 8 + "-1111-1111-1111-" + "1" * 12,
+                                  headers={"Origin": srv.url})
+                try:
+                    conn = await websocket_connect(req)
+                    await conn.read_message()
+                except Exception:
+                    pass
+
+        IOLoop.current().run_sync(lambda: knock(20), timeout=60)
+        for app in ("min-side", "opgave", "genstande", "audit-c", "samtale"):
+            status, _, body = get(srv.url + f"/voila/render/{app}/index.ipynb", timeout=30)
+            assert status == 200 and "</html>" in body and "rf-live-config" in body, app
+    finally:
+        stop_server(srv)
 
 
 @pytest.fixture(scope="module")

@@ -170,6 +170,16 @@ class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
             return
         return super().open(kernel_id)
 
+    def on_close(self):
+        # Voilà's on_close deletes the *last* waiter when this socket is not one
+        # of them (a refused browser): a waiting preheated kernel would then
+        # never get its request, and the next learner's page would hang.
+        waiters = RequestInfoSocketHandler._waiters
+        for kernel_id, waiter in list(waiters.items()):
+            if waiter is self:
+                del waiters[kernel_id]
+                break
+
 
 _HASHED = re.compile(r"[.-][0-9a-f]{8,}\.(?:js|css|woff2?|ttf|eot|svg)$")
 _STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
