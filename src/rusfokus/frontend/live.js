@@ -13,6 +13,7 @@
  * holds the kernel id in <script id="rf-live-config">, and one
  * <script type="application/vnd.jupyter.widget-view+json"> per widget output.
  */
+import { CommsOverSubshells } from "@jupyterlab/services/lib/kernel/comm";
 import { KernelConnection } from "@jupyterlab/services/lib/kernel/default";
 import { ServerConnection } from "@jupyterlab/services/lib/serverconnection";
 import * as base from "@jupyter-widgets/base";
@@ -23,6 +24,8 @@ import * as output from "@jupyter-widgets/output";
 import "./live.css";
 
 const VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+// If the widgets are not shown by then, say so (the page keeps trying).
+const START_NOTICE_MS = 20000;
 
 const MESSAGES = {
   start: "Appen kunne ikke starte. Genindlæs siden, eller prøv igen om lidt.",
@@ -234,6 +237,8 @@ async function start() {
     model: { id: cfg.kernelId, name: "python3" },
     serverSettings,
     handleComms: true,
+    // Voilà's kernel socket refuses subshell requests; comms use the main shell
+    commsOverSubshells: CommsOverSubshells.Disabled,
   });
   // A dropped socket is retried by the kernel connection; if it is not back
   // within two seconds, tell the learner (and take the notice away if it comes back).
@@ -257,12 +262,15 @@ async function start() {
       notice(MESSAGES.dead);
     }
   });
+  const slow = setTimeout(() => notice(MESSAGES.start), START_NOTICE_MS);
   const manager = new LiveManager(kernel);
   window.addEventListener("pagehide", () => kernel.dispose());
   // back/forward cache: the socket was closed on the way out, so start afresh
   window.addEventListener("pageshow", (event) => { if (event.persisted) window.location.reload(); });
   await manager._loadFromKernel();
   await renderOutputs(manager);
+  clearTimeout(slow);
+  clearNotice();
   ready = true;
   document.body.classList.add("rf-live-ready");
 }
