@@ -75,11 +75,11 @@ def test_request_info_socket_refuses_browsers(server):
 def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, tmp_path):
     """Regression: each refused browser socket used to drop one waiting preheated
     kernel from Voilà's list, so that app's next page never finished loading."""
+    import time
+
     from tornado.httpclient import HTTPRequest
     from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
-
-    import time
 
     srv = start_server(built_book, tmp_path / "home")
     try:
