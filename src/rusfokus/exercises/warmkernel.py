@@ -10,8 +10,10 @@ hand-in still runs in a kernel nobody used before. Without a spare (CLI,
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import uuid
@@ -41,6 +43,13 @@ def _run_sync(coro_fn):
     from jupyter_core.utils import run_sync
 
     return run_sync(coro_fn)
+
+
+@atexit.register
+def _remove_at_exit() -> None:
+    """This process' folder goes with it (a spare kernel left running exits with its parent)."""
+    if _connection_dir is not None:
+        shutil.rmtree(_connection_dir, ignore_errors=True)
 
 
 def remove_connection_dir() -> None:
