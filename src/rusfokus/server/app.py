@@ -41,10 +41,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'self'",
 }
 _CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
-_HTML_LANG = re.compile(r'<html lang="[a-zA-Z-]*"')
-_TITLE = re.compile(r"<title>[^<]*</title>")
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "rusfokus"
 LIVE_VERSION = "@RF_LIVE_VERSION@"  # placeholder in the template, replaced by the bundle's hash
+LIVE_FILES = ("live.js", "live.css")
 
 
 class ServeError(Exception):
@@ -65,7 +64,7 @@ def preflight(settings: Settings, require_book: bool = True) -> list[str]:
             raise ServeError(f"No built book at {settings.book_dir} (missing index.html). Run `make book` first.")
         lines.append(f"book ok: {settings.book_dir}")
     live = live_dir(settings)
-    if not all((live / name).is_file() for name in ("live.js", "live.css")):
+    if not all((live / name).is_file() for name in LIVE_FILES):
         raise ServeError(f"The apps' front end is missing ({live}/live.js, live.css). Run `make assets` first.")
     lines.append(f"app front end ok: {live}")
     apps = list_apps(settings.widgets_dir)
@@ -82,7 +81,7 @@ def live_dir(settings: Settings) -> Path:
 
 def live_version(settings: Settings) -> str:
     digest = hashlib.sha256()
-    for name in ("live.js", "live.css"):
+    for name in LIVE_FILES:
         digest.update((live_dir(settings) / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -135,19 +134,17 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             except identity.IdentityError:
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
                 return
-        self._rf_title = info.title
         for k, v in SECURITY_HEADERS.items():
             self.set_header(k, v)
         return await super().get(path)
 
     def write(self, chunk):
-        if isinstance(chunk, str) and LIVE_VERSION in chunk:
+        # App pages come from our template (Danish, titled, no CDN); Voilà's own
+        # error pages still link font-awesome from a CDN.
+        if isinstance(chunk, str):
             chunk = chunk.replace(LIVE_VERSION, self.settings["rusfokus_live_version"])
-        if isinstance(chunk, str) and ("<html" in chunk or "cdn.jsdelivr.net" in chunk or "<title>" in chunk):
-            chunk = _CDN_LINK.sub("", chunk)
-            chunk = _HTML_LANG.sub('<html lang="da"', chunk)
-            title = tornado.escape.xhtml_escape(getattr(self, "_rf_title", "rusfokus"))
-            chunk = _TITLE.sub(f"<title>{title} – rusfokus</title>", chunk, count=1)
+            if "cdn.jsdelivr.net" in chunk:
+                chunk = _CDN_LINK.sub("", chunk)
         return super().write(chunk)
 
 
@@ -290,21 +287,16 @@ def export_environment(settings: Settings) -> None:
     os.environ["RUSFOKUS_HOST"] = settings.host
 
 
-def run_startup_hooks(settings: Settings) -> None:
+def run_hooks(name: str, settings: Settings) -> None:
+    """Call ``startup`` or ``shutdown`` of every route module that has it; one failing hook
+    is logged and does not keep the others from running."""
     for modname in ROUTE_MODULES:
-        hook = getattr(importlib.import_module(modname), "startup", None)
-        if hook is not None:
-            hook(settings)
-
-
-def run_shutdown_hooks(settings: Settings) -> None:
-    for modname in ROUTE_MODULES:
-        hook = getattr(importlib.import_module(modname), "shutdown", None)
+        hook = getattr(importlib.import_module(modname), name, None)
         if hook is not None:
             try:
                 hook(settings)
             except Exception:
-                log.exception("shutdown of %s failed", modname)
+                log.exception("%s of %s failed", name, modname)
 
 
 def serve(port: int | None = None, host: str | None = None, book_dir: str | None = None, open_browser: bool = False) -> int:
@@ -323,10 +315,10 @@ def serve(port: int | None = None, host: str | None = None, book_dir: str | None
     app = RusfokusVoila(config=voila_config(settings))
     app.rf_settings = settings
     app.initialize([])
-    tornado.ioloop.IOLoop.current().add_callback(run_startup_hooks, settings)
+    tornado.ioloop.IOLoop.current().add_callback(run_hooks, "startup", settings)
     print(f"rusfokus is serving the book and the apps at http://{settings.host}:{settings.port}/", flush=True)
     try:
         app.start()
     finally:
-        run_shutdown_hooks(settings)
+        run_hooks("shutdown", settings)
     return 0
