@@ -134,8 +134,6 @@ def cli_autograde(course: Path, runs: int) -> list[float]:
 
 
 def run() -> list[dict]:
-    from conftest import stop_server  # noqa: F401  (path set in start)
-
     from rusfokus.exercises.schema import load_exercise
 
     ex = load_exercise(YML)

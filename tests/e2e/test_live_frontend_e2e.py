@@ -65,7 +65,7 @@ def test_app_loads_without_jupyterlab_and_only_from_its_own_origin(browser_page,
     assert all(urlparse(u).netloc == own for u in requests if not u.startswith("data:")), requests
     assert not [u for u in requests if "/voila/static/" in u or "labextensions" in u], requests
     assert len([u for u in requests if "/rusfokus/live/" in u]) == 2  # live.js and live.css
-    assert len(sockets) == 1 and sockets[0].endswith("/channels") or "/channels?" in sockets[0]
+    assert len(sockets) == 1 and (sockets[0].endswith("/channels") or "/channels?" in sockets[0]), sockets
 
 
 def test_output_widget_shows_kernel_output_and_hides_python_errors(browser_page, test_app_server):

@@ -34,13 +34,14 @@ const MESSAGES = {
   error: "Der skete en fejl i appen. Prøv igen, eller genindlæs siden.",
 };
 
-/** One output of an Output widget as DOM. Outputs come from the app's own
- *  kernel code (like the value of an HTML widget); Python errors are never
- *  shown to a learner, only a Danish line. */
+/** nbformat text: a string or a list of strings. */
 function text(value) {
   return [].concat(value === undefined ? [] : value).join("");
 }
 
+/** One output of an Output widget as DOM. Outputs come from the app's own
+ *  kernel code (like the value of an HTML widget); Python errors are never
+ *  shown to a learner, only a Danish line. */
 function renderOutput(out, showWidget) {
   if (out.output_type === "stream") {
     const pre = document.createElement("pre");
@@ -182,7 +183,7 @@ class LiveManager extends ManagerBase {
   }
 }
 
-/** A Danish notice at the top of the page (role=alert), shown once. */
+/** A Danish notice at the top of the page (role=alert); one box, its text replaced. */
 function notice(text) {
   let box = document.getElementById("rf-live-notice");
   if (!box) {
