@@ -72,16 +72,21 @@ def cmd_staff_import(args) -> int:
     return 0
 
 
+def _print_frame(frame, fmt: str, empty: str) -> int:
+    """A table on stdout: CSV for scripts, aligned text (or ``empty``) for people."""
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        print(frame.to_string(index=False) if len(frame) else empty)
+    return 0
+
+
 def cmd_staff_list(args) -> int:
     from .staff import staff_frame
 
     with _session(args) as session:
         frame = staff_frame(session, include_left=not args.active)
-    if args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
-    else:
-        print(frame.to_string(index=False) if len(frame) else "(no staff imported yet)")
-    return 0
+    return _print_frame(frame, args.format, "(no staff imported yet)")
 
 
 def cmd_report(args) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import _actor, _err, _session
+from .cli import _actor, _err, _print_frame, _session
 
 
 def cmd_person_export(args) -> int:
@@ -82,11 +82,7 @@ def cmd_audit(args) -> int:
 
     with _session(args) as session:
         frame = audit_frame(session, limit=args.limit)
-    if args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
-    else:
-        print(frame.to_string(index=False) if len(frame) else "(audit log is empty)")
-    return 0
+    return _print_frame(frame, args.format, "(audit log is empty)")
 
 
 def _read_password(args) -> str:
