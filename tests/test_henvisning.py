@@ -72,7 +72,8 @@ def test_every_situation_is_coherent(s, kommune):
     # Treatment rules follow the substance and the age.
     adult_user = s.hvem != "ung"
     assert ("Sundhedsloven § 141" in refs(v)) == (adult_user and s.rusmiddel != "stoffer")
-    assert ("Sundhedsloven § 142" in refs(v)) == (adult_user and s.rusmiddel != "stoffer")
+    # § 142 is drug treatment (lægesamtale, substitution): never for alcohol alone.
+    assert ("Sundhedsloven § 142" in refs(v)) == (adult_user and s.rusmiddel != "alkohol")
     assert ("Serviceloven § 101" in refs(v)) == (adult_user and s.rusmiddel != "alkohol")
     assert ("Barnets Lov § 33" in refs(v)) == (not adult_user and s.rusmiddel != "alkohol")
     assert refs(v)[-1].startswith("Tavshedspligt")
@@ -103,9 +104,42 @@ def test_no_withdrawn_facts_and_html_is_escaped(s, kommune):
     assert "<script" not in blob
 
 
+def test_alcohol_alone_never_brings_142_and_drugs_do_for_adults(kommune):
+    """Walk every situation the guide can describe: § 142 is drug treatment, alcohol medicine is § 141."""
+    seen = {"alkohol": 0, "stoffer": 0}
+    for s in SITUATIONS:
+        for k in (kommune, None):
+            v = guide(s, k)
+            blob = render(v)
+            if s.rusmiddel == "alkohol":
+                assert "§ 142" not in blob, s
+                assert "Sundhedsloven § 142" not in refs(v), s
+                seen["alkohol"] += 1
+            elif s.hvem != "ung":  # stoffer, begge or ved_ikke for an adult who uses
+                assert "Sundhedsloven § 142" in refs(v) and "Serviceloven § 101" in refs(v), s
+                seen["stoffer"] += 1
+            if s.alkohol and s.hvem != "ung":
+                assert "Sundhedsloven § 141" in refs(v), s
+    # 45 alcohol-only situations (36 of them for an adult who drinks), 108 adult drug situations; x2 kommune
+    assert seen == {"alkohol": 2 * 45, "stoffer": 2 * 108}
+
+
+def test_anonymity_for_drug_treatment_is_qualified(kommune):
+    """§ 101 a only without other social problems, decided in an afklarende samtale; anonymous: no medicine."""
+    for s in SITUATIONS:
+        for regel in guide(s, kommune).regler:
+            if "anonym" in regel.tekst.lower() and regel.ref == "Serviceloven § 101":
+                assert "ikke har andre sociale problemer" in regel.tekst and "afklarende samtale" in regel.tekst
+    assert "kan ikke få medicin" in RULES["141"].tekst
+
+
 def test_rule_texts_state_the_current_law():
     assert "gratis" in RULES["141"].tekst and "14 dage" in RULES["141"].tekst and "anonym" in RULES["141"].tekst
-    assert "lægesamtale" in RULES["142"].tekst and "14 dage" in RULES["142"].tekst
+    for medicine in ("Antabus", "Campral", "abstinenser"):
+        assert medicine in RULES["141"].tekst
+    assert "stoffer, ikke for alkohol" in RULES["142"].tekst
+    assert "samtale med en læge" in RULES["142"].tekst and "14 dage" in RULES["142"].tekst
+    assert "afhængighedsskabende medicin" in RULES["142"].tekst
     assert "14 dage" in RULES["101"].tekst and "§ 101 a" in RULES["101"].tekst
     assert "personlig" in RULES["bl133"].tekst and "også hvis din leder er uenig" in RULES["bl133"].tekst
     assert "straffeloven § 152" in RULES["tavshed"].ref and "ikke absolut" in RULES["tavshed"].tekst

@@ -2,10 +2,13 @@
 
 Pure logic; the app is :mod:`rusfokus.henvisning_app`. Contacts come from the
 municipality's ``kommune.yml`` (:func:`rusfokus.kommune.load_kommune`). Legal
-references follow ``fagligt-grundlag.md`` § 3: sundhedsloven §§ 141-142,
-serviceloven § 101 (anonymous: § 101 a), Barnets Lov § 33 (under 18) and
-§ 133 (underretningspligt), tavshedspligt (straffeloven § 152,
-forvaltningsloven § 27).
+references follow ``fagligt-grundlag.md`` (§ 3 and "Additions 2026-12"):
+sundhedsloven § 141 (alcohol treatment, including its medicine: Antabus,
+Campral, abstinensbehandling), § 142 (drug treatment only: lægesamtale and
+substitution with afhængighedsskabende lægemidler), serviceloven § 101 (social
+drug treatment; anonymous: § 101 a, only without other social problems, through
+an afklarende samtale), Barnets Lov § 33 (under 18) and § 133
+(underretningspligt), tavshedspligt (straffeloven § 152, forvaltningsloven § 27).
 """
 
 from __future__ import annotations
@@ -110,13 +113,19 @@ def situation(answers: dict) -> Situation:
 RULES = {
     "141": Regel("Sundhedsloven § 141",
                  "Kommunen tilbyder gratis alkoholbehandling. Behandlingen begynder inden for 14 dage, "
-                 "efter at personen har henvendt sig. Den kan være anonym, hvis personen ønsker det."),
+                 "efter at personen har henvendt sig. Medicin i alkoholbehandlingen hører også under § 141, "
+                 "fx Antabus, Campral og medicin mod abstinenser. Behandlingen kan være anonym, hvis personen "
+                 "ønsker det. Men en anonym person kan ikke få medicin."),
     "142": Regel("Sundhedsloven § 142",
-                 "Personen kan også få en gratis lægesamtale og medicinsk behandling. Den begynder også inden for 14 dage."),
+                 "Reglen gælder behandling for stoffer, ikke for alkohol. Personen kan få en gratis samtale med "
+                 "en læge, før behandlingen begynder. Personen kan også få behandling med afhængighedsskabende "
+                 "medicin, fx metadon eller buprenorfin. Behandlingen begynder inden for 14 dage."),
     "101": Regel("Serviceloven § 101",
                  "Kommunen tilbyder social behandling for brug af stoffer efter en samlet afdækning. "
                  "Behandlingen begynder inden for 14 dage, og personen kan frit vælge et tilsvarende tilbud. "
-                 "Anonym behandling står i § 101 a."),
+                 "Anonym ambulant behandling står i § 101 a. Den er kun for personer, der ikke har andre "
+                 "sociale problemer, som de skal have hjælp til efter serviceloven. "
+                 "Rusmiddelcentret afgør det i en afklarende samtale."),
     "bl33": Regel("Barnets Lov § 33",
                   "Behandling af børn og unge under 18 for brug af stoffer sker efter Barnets Lov § 33."),
     "bl133": Regel("Barnets Lov § 133",
@@ -180,6 +189,10 @@ def _steps(s: Situation, k: Kommune | None) -> list[str]:
             steps.append("Et nej til hjælp fjerner ikke din underretningspligt.")
     if s.hvem == "voksen" and s.boern == "ved_ikke":
         steps.append("Spørg ind til, om der er børn i familien. Er der det, så tænk på underretningspligten.")
+    if s.alkohol and s.hvem != "ung":
+        steps.append("Drikker personen hver dag, om morgenen, eller ryster hænderne om morgenen? "
+                     "Så må personen ikke stoppe brat, for abstinenser kan give kramper. "
+                     f"Hjælp personen med at kontakte en læge eller {rc} samme dag.")
     if s.hvem == "barn_af_foraelder":
         steps.append("Fortæl forælderen om kommunens tilbud til børn, der vokser op med alkohol eller stoffer.")
     steps.append("Følg op: aftal, hvornår I taler sammen igen, og skriv ned, hvad I aftalte.")
@@ -220,9 +233,9 @@ def rules(s: Situation) -> list[Regel]:
     keys = []
     if s.hvem != "ung":
         if s.alkohol:
-            keys += ["141", "142"]
+            keys.append("141")
         if s.stoffer:
-            keys.append("101")
+            keys += ["142", "101"]  # § 142 is drug treatment only, never alcohol alone
     elif s.stoffer:
         keys.append("bl33")
     if s.barn_involveret or (s.hvem == "voksen" and s.boern == "ved_ikke"):
