@@ -390,3 +390,128 @@ def test_cli_checks_cases(tmp_path, capsys):
     assert "ERROR bad.yml, line" in capsys.readouterr().out
     assert main(["samtaler", str(tmp_path / "missing.yml")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+# --- safety notes (sikkerhed) ------------------------------------------------
+
+def test_safety_note_is_optional_but_never_empty():
+    data = minimal()
+    data["noder"]["b"]["sikkerhed"] = "Ring til lægen i dag."
+    assert validate(data, "test.yml") == []
+    for bad in ("", "   ", None, 3, ["Ring"]):
+        data["noder"]["b"]["sikkerhed"] = bad
+        assert ("b", "sikkerhed", "must be a non-empty text (or leave the field out)") in errors_of(data), bad
+
+
+def test_safety_note_error_names_file_line_node_field(tmp_path):
+    data = minimal()
+    data["noder"]["b"]["sikkerhed"] = ""
+    path = tmp_path / "s.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DialogFileError) as info:
+        load_case(path)
+    err = info.value.errors[0]
+    assert (err.file, err.node, err.field) == ("s.yml", "b", "sikkerhed") and err.line
+    assert "s.yml, line" in str(err) and "node 'b', field 'sikkerhed'" in str(err)
+
+
+def test_engine_shows_safety_note_at_its_node_and_repeats_it_in_the_summary():
+    data = minimal()
+    data["noder"]["b"]["sikkerhed"] = "Stop ikke brat.\nRing til lægen i dag."
+    case = parse_case(yaml.safe_dump(data), "m.yml")
+    assert case.safety_nodes() == ["b"]
+    s = Session(case)
+    assert s.sikkerhed == ""
+    s.choose(0)
+    assert s.sikkerhed == "Stop ikke brat.\nRing til lægen i dag."
+    s.choose(1)  # back to a, then b again: the note is listed once
+    s.choose(0)
+    s.choose(0)
+    assert s.summary().sikkerhed == ("Stop ikke brat.\nRing til lægen i dag.",)
+    # A run that never passes the node gets no safety note.
+    data["noder"]["a"]["valg"][0]["gaa_til"] = "slut"
+    data["noder"]["a"]["valg"][1]["gaa_til"] = "b"
+    other = Session(parse_case(yaml.safe_dump(data), "m.yml"))
+    other.choose(0)
+    assert other.finished and other.summary().sikkerhed == ()
+
+
+def _run_to(case, node_id):
+    """Choices (0-based) that reach node_id on the best path, or None."""
+    for path in all_paths(case):
+        s = Session(case)
+        for i in path:
+            if s.node_id == node_id:
+                return s
+            s.choose(i)
+    return None
+
+
+def test_jobcenter_case_flags_morning_tremor_as_withdrawal_risk_on_every_run():
+    case = load_case(CASES_DIR / "jobcenter-sygedagpenge.yml")
+    assert "rystede" in case.intro  # the morning tremor the case shows
+    notes = [case.noder[n].sikkerhed for n in case.safety_nodes()]
+    assert notes, "morning tremor must be flagged"
+    note = " ".join(notes)
+    for must in ("abstinenser", "stoppe brat", "kramper", "læge", "rusmiddelcentret", "samme dag"):
+        assert must in note, must
+    # Every run from start to end passes a node with the flag, and the summary repeats it.
+    for path in all_paths(case):
+        s = Session(case)
+        for i in path:
+            s.choose(i)
+        assert any("abstinenser" in x for x in s.summary().sikkerhed), path
+    # Advising an abrupt stop is rated poor, and its feedback explains why.
+    abrupt = [c for n in case.noder.values() for c in n.valg if "stop" in c.tekst.lower() and "i aften" in c.tekst]
+    assert abrupt and all(c.vurdering == "uheldig" and "kramper" in c.feedback for c in abrupt)
+
+
+@pytest.mark.parametrize("case_id, node", [("paedagog-afhentning", "vente"), ("sundhedspleje-hjemmebesoeg", "barnet")])
+def test_child_disclosure_and_child_at_risk_carry_the_underretning_step(case_id, node):
+    case = next(c for c in shipped() if c.id == case_id)
+    note = case.noder[node].sikkerhed
+    assert "Barnets Lov § 133" in note and "underrette" in note and "leder" in note
+    assert _run_to(case, node) is not None, "the flagged node is reachable"
+
+
+def test_widget_shows_the_safety_note_prominently_and_in_the_summary():
+    from rusfokus.dialog.widget import SamtaleApp
+
+    app = SamtaleApp(CASES_DIR)
+    app.picker.value = "jobcenter-sygedagpenge"
+    app.start_button.click()
+    seen_note = False
+    while app.choices.children:
+        html = app.scene.value
+        if app.session.sikkerhed:
+            seen_note = True
+            assert 'class="rf-sikkerhed" role="note"' in html and "Sikkerhed først" in html
+            assert "stoppe brat" in html
+            # The note comes before the question and the choices.
+            assert html.index("rf-sikkerhed") < html.index("Hvad vælger du?")
+        else:
+            assert "rf-sikkerhed" not in html
+        best = next(i for i, c in enumerate(app.session.node.valg) if c.vurdering == "god")
+        app.choices.children[best].click()
+        app.next_button.click()
+    assert seen_note
+    assert 'data-rf="sikkerhed-opsummering"' in app.scene.value and "Husk sikkerheden" in app.scene.value
+    assert "abstinenser" in app.scene.value
+
+
+def test_widget_escapes_safety_note(tmp_path):
+    from rusfokus.dialog.widget import SamtaleApp
+
+    data = minimal()
+    data["noder"]["a"]["sikkerhed"] = "Ring <b>nu</b>."
+    (tmp_path / "mini.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    app = SamtaleApp(tmp_path)
+    app.start_button.click()
+    assert "Ring &lt;b&gt;nu&lt;/b&gt;." in app.scene.value and "<b>nu</b>" not in app.scene.value
+
+
+def test_cli_counts_safety_notes(capsys):
+    from rusfokus.cli import main
+
+    assert main(["samtaler", str(CASES_DIR / "jobcenter-sygedagpenge.yml")]) == 0
+    assert "1 safety notes" in capsys.readouterr().out

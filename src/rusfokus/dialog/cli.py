@@ -35,7 +35,7 @@ def _cmd_check(args) -> int:
         paths = all_paths(case)
         shortest = min(len(p) for p in paths)
         print(f"OK {case.source}: '{case.titel}' ({case.faggruppe}), {len(case.decision_points())} decision points, "
-              f"shortest run {shortest} decisions")
+              f"shortest run {shortest} decisions, {len(case.safety_nodes())} safety notes")
     for err in errors:
         print(f"ERROR {err}")
     return 1 if errors else 0

@@ -31,6 +31,8 @@ class Summary:
     godt: tuple[str, ...]
     oev: tuple[str, ...]
     slut_tekst: str
+    sikkerhed: tuple[str, ...] = ()
+    """Safety notes of the nodes the run passed through, in order, without repeats."""
 
     @property
     def overskrift(self) -> str:
@@ -68,6 +70,15 @@ class Session:
         return self.node.slut
 
     @property
+    def sikkerhed(self) -> str:
+        """The current node's safety note ("" if it has none)."""
+        return self.node.sikkerhed
+
+    def visited(self) -> list[str]:
+        """Ids of the nodes seen so far in this run, in order (the current node last)."""
+        return [s.node_id for s in self.history] + [self.node_id]
+
+    @property
     def decision_number(self) -> int:
         """1-based number of the decision the learner is at now."""
         return len(self.history) + 1
@@ -101,6 +112,7 @@ class Session:
             godt=godt,
             oev=oev,
             slut_tekst=self.node.tekst if self.finished else "",
+            sikkerhed=_unique([self.case.noder[n].sikkerhed for n in self.visited() if self.case.noder[n].sikkerhed]),
         )
 
 

@@ -22,7 +22,7 @@ RATINGS = ("god", "delvis", "uheldig")
 FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling")
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 CASE_KEYS = {"id", "titel", "faggruppe", "rolle", "intro", "start", "noder"}
-NODE_KEYS = {"tekst", "valg", "slut"}
+NODE_KEYS = {"tekst", "valg", "slut", "sikkerhed"}
 CHOICE_KEYS = {"tekst", "feedback", "vurdering", "laering", "gaa_til"}
 
 
@@ -70,6 +70,9 @@ class Node:
     tekst: str
     valg: tuple[Choice, ...]
     slut: bool
+    sikkerhed: str = ""
+    """A safety note the learner must not miss (withdrawal risk, a child at risk): shown
+    prominently with the node and repeated in the summary. Empty when the node has none."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ class Case:
     def decision_points(self) -> list[str]:
         """Ids of the nodes where the learner chooses (all non-end nodes)."""
         return [n.id for n in self.noder.values() if not n.slut]
+
+    def safety_nodes(self) -> list[str]:
+        """Ids of the nodes that carry a safety note (``sikkerhed``)."""
+        return [n.id for n in self.noder.values() if n.sikkerhed]
 
 
 def _text(value: object) -> bool:
@@ -117,6 +124,8 @@ def _check_node(src: str, node_id: object, raw: object, errors: list[DialogError
         errors.append(DialogError(src, nid, key, f"unknown field (allowed: {', '.join(sorted(NODE_KEYS))})"))
     if not _text(raw.get("tekst")):
         errors.append(DialogError(src, nid, "tekst", "missing or empty text"))
+    if "sikkerhed" in raw and not _text(raw["sikkerhed"]):
+        errors.append(DialogError(src, nid, "sikkerhed", "must be a non-empty text (or leave the field out)"))
     slut = raw.get("slut", False)
     if not isinstance(slut, bool):
         errors.append(DialogError(src, nid, "slut", "must be true or false"))
@@ -217,7 +226,8 @@ def build_case(data: dict, source: str) -> Case:
             Choice(c["tekst"].strip(), c["feedback"].strip(), c["vurdering"], c["laering"].strip(), c["gaa_til"])
             for c in raw.get("valg") or []
         )
-        noder[nid] = Node(nid, raw["tekst"].strip(), valg, bool(raw.get("slut", False)))
+        noder[nid] = Node(nid, raw["tekst"].strip(), valg, bool(raw.get("slut", False)),
+                          (raw.get("sikkerhed") or "").strip())
     return Case(
         id=data["id"], titel=data["titel"].strip(), faggruppe=data["faggruppe"].strip(),
         rolle=data["rolle"].strip(), intro=data["intro"].strip(), start=data["start"],

@@ -30,6 +30,9 @@ CSS = """
 .rf-samtale .rf-valg.rf-valgt.jupyter-button { border: 2px solid #1d1d1f; background: #e4e4e4; font-weight: 600; }
 .rf-samtale .rf-situation { border-left: 4px solid #555; padding: 0.2rem 0.8rem; margin: 0.4rem 0; }
 .rf-samtale .rf-feedback { border: 1px solid #8a8a8a; padding: 0.4rem 0.8rem; margin: 0.4rem 0; }
+.rf-samtale .rf-sikkerhed { border: 2px solid #a4000f; border-left-width: 8px; background: #fff3f3; color: #1d1d1f;
+  padding: 0.3rem 0.8rem; margin: 0.6rem 0; max-width: 48rem; }
+.rf-samtale .rf-sikkerhed strong { color: #a4000f; }
 </style>
 """
 
@@ -47,7 +50,18 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{esc(p)}</p>" for p in paragraphs if p)
 
 
+def render_safety(text: str) -> str:
+    """A node's safety note: a box the learner cannot miss, read out as a note by screen readers."""
+    return (f'<div class="rf-sikkerhed" role="note" aria-label="Sikkerhed først" data-rf="sikkerhed">'
+            f"<p><strong>Sikkerhed først</strong></p>{_paragraphs(text)}</div>")
+
+
 def render_summary(case: Case, summary: Summary) -> str:
+    safety = ""
+    if summary.sikkerhed:
+        items = "".join(f"<li>{esc(' '.join(s.split()))}</li>" for s in summary.sikkerhed)
+        safety = ('<div class="rf-sikkerhed" role="note" aria-label="Husk sikkerheden" data-rf="sikkerhed-opsummering">'
+                  f"<p><strong>Husk sikkerheden</strong></p><ul>{items}</ul></div>")
     good = "".join(f"<li>{esc(s)}</li>" for s in summary.godt) or "<li>Prøv igen, og se om du kan finde de gode valg.</li>"
     practise = "".join(f"<li>{esc(s)}</li>" for s in summary.oev) or "<li>Intet. Du traf gode valg hele vejen.</li>"
     return (
@@ -55,6 +69,7 @@ def render_summary(case: Case, summary: Summary) -> str:
         f'<h3 data-rf="summary">{esc(summary.overskrift)}</h3>'
         f'<h4>Det gik godt</h4><ul data-rf="godt">{good}</ul>'
         f'<h4>Det kan du øve</h4><ul data-rf="oev">{practise}</ul>'
+        f"{safety}"
     )
 
 
@@ -133,6 +148,7 @@ class SamtaleApp(widgets.VBox):
         self.scene.value = (
             f"{head}<p data-rf='step'>Valg {s.decision_number}</p>"
             f'<div class="rf-situation" data-rf="node" data-node="{esc(s.node.id)}">{_paragraphs(s.node.tekst)}</div>'
+            f"{render_safety(s.sikkerhed) if s.sikkerhed else ''}"
             "<p>Hvad vælger du?</p>"
         )
         buttons = []
