@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_description import DescriptionStyle
+from ipywidgets.widgets.widget_string import TextStyle
 
 from .genstande import (
     CUSTOM,
@@ -12,9 +13,12 @@ from .genstande import (
     MAX_PER_WEEK,
     PRESET_BY_KEY,
     PRESETS,
+    RULE_TEXT,
     GenstandeInputError,
     fmt,
-    genstande_per_drink,
+    fmt_input,
+    parse_number,
+    rounded_per_drink,
     verdict,
     week_total,
 )
@@ -26,7 +30,7 @@ _DAY = widgets.Layout(width="4.9rem")
 _NUMBER = widgets.Layout(width="9.5rem")
 _KIND = widgets.Layout(width="22rem")
 _DAY_STYLE = DescriptionStyle(description_width="2.2rem")
-_NUMBER_STYLE = DescriptionStyle(description_width="4.6rem")
+_NUMBER_STYLE = TextStyle(description_width="4.6rem")
 _KIND_STYLE = DescriptionStyle(description_width="3.6rem")
 _ROW = widgets.Layout(flex_flow="row wrap", align_items="center")
 
@@ -38,10 +42,12 @@ class DrinkRow(widgets.VBox):
         self.kind = widgets.Dropdown(options=options, value=preset, description=f"Drik {number}",
                                      layout=_KIND, style=_KIND_STYLE)
         drink = PRESET_BY_KEY[preset]
-        self.cl = widgets.FloatText(value=drink.cl, description="Centiliter", continuous_update=True, layout=_NUMBER,
-                                    style=_NUMBER_STYLE, tooltip=f"Drik {number}: mængde i centiliter")
-        self.vol = widgets.FloatText(value=drink.vol, description="Alkohol %", continuous_update=True, layout=_NUMBER,
-                                     style=_NUMBER_STYLE, tooltip=f"Drik {number}: alkoholprocent")
+        # Text, not FloatText: a Danish decimal comma ("4,6") is read in Python as 4.6, whatever the
+        # browser's number input would make of it.
+        self.cl = widgets.Text(value=fmt_input(drink.cl), description="Centiliter", continuous_update=True,
+                               layout=_NUMBER, style=_NUMBER_STYLE, tooltip=f"Drik {number}: mængde i centiliter")
+        self.vol = widgets.Text(value=fmt_input(drink.vol), description="Alkohol %", continuous_update=True,
+                                layout=_NUMBER, style=_NUMBER_STYLE, tooltip=f"Drik {number}: alkoholprocent, fx 4,6")
         self.size = widgets.HTML()
         self.days = [
             widgets.IntText(value=0, description=day[:3], continuous_update=True, layout=_DAY,
@@ -65,7 +71,7 @@ class DrinkRow(widgets.VBox):
         drink = PRESET_BY_KEY[change["new"]]
         self._syncing = True
         try:
-            self.cl.value, self.vol.value = drink.cl, drink.vol
+            self.cl.value, self.vol.value = fmt_input(drink.cl), fmt_input(drink.vol)
         finally:
             self._syncing = False
         self._changed(None)
@@ -74,21 +80,27 @@ class DrinkRow(widgets.VBox):
         if self._syncing:
             return
         preset = PRESET_BY_KEY.get(self.kind.value)
-        if preset is not None and (self.cl.value, self.vol.value) != (preset.cl, preset.vol):
+        if preset is not None and not self._is(preset):
             self.kind.value = CUSTOM
         self._show_size()
         if self._on_change:
             self._on_change()
 
+    def _is(self, drink) -> bool:
+        try:
+            return (parse_number(self.cl.value, "", "cl"), parse_number(self.vol.value, "", "%")) == (drink.cl, drink.vol)
+        except GenstandeInputError:
+            return False
+
     def _show_size(self):
         try:
-            size = genstande_per_drink(self.cl.value, self.vol.value)
+            size = rounded_per_drink(self.cl.value, self.vol.value)
         except GenstandeInputError:
             self.size.value = ""
             return
         self.size.value = f"<span>= <strong>{fmt(size)}</strong> genstande pr. stk.</span>"
 
-    def values(self) -> tuple[float, float, list[int]]:
+    def values(self) -> tuple[str, str, list[int]]:
         return self.cl.value, self.vol.value, [d.value for d in self.days]
 
 
@@ -104,9 +116,10 @@ class GenstandeApp(widgets.VBox):
         self.result = widgets.HTML()
         intro = widgets.HTML(
             "<h2>Genstandsberegner</h2>"
-            "<p>Vælg en drik, eller skriv selv centiliter og alkoholprocent. "
+            "<p>Vælg en drik, eller skriv selv centiliter og alkoholprocent, fx 4,6. "
             "Skriv så, hvor mange af drikken der bliver drukket hver dag i en uge. "
             "Resultatet regnes ud med det samme.</p>"
+            f"<p class='rf-note' data-rf='rule'>{esc(RULE_TEXT)}</p>"
         )
         self.add_row("oel")
         self.add_row("vin-glas")
@@ -145,8 +158,10 @@ class GenstandeApp(widgets.VBox):
         css = "rf-ok" if result.within_advice else "rf-over"
         text = f"<p class='{css}' data-rf='verdict'>{esc(sentences[1]) if len(sentences) > 1 else ''}</p>"
         rest = "".join(f"<p>{esc(s)}</p>" for s in sentences[2:])
-        advice = (f"<p class='rf-note'>Sundhedsstyrelsen råder voksne til højst {MAX_PER_WEEK} genstande om ugen "
-                  f"og højst {MAX_PER_DAY} genstande på samme dag. 1 genstand = 12 g ren alkohol.</p>")
+        advice = (f"<p class='rf-note' data-rf='advice'>Sundhedsstyrelsen råder raske voksne til højst {MAX_PER_WEEK} "
+                  f"genstande om ugen og højst {MAX_PER_DAY} genstande på samme dag. 1 genstand = 12 g ren alkohol. "
+                  "Rådet gælder ikke for gravide og ammende: Gravide bør slet ikke drikke alkohol, "
+                  "og ammende skal være forsigtige. Børn og unge under 18 år bør ikke drikke alkohol.</p>")
         self.result.value = (
             f"<div role='status' aria-live='polite'><p data-rf='week'><strong>{esc(sentences[0])}</strong></p>"
             f"{text}{rest}</div>{table}{advice}"
