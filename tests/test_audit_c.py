@@ -11,6 +11,7 @@ from rusfokus.app_guard import DANISH_ERROR
 from rusfokus.audit_c import (
     ABOUT,
     CUT_OFFS,
+    FOR_WHOM,
     NEXT_STEPS,
     QUESTIONS,
     AuditCError,
@@ -19,7 +20,7 @@ from rusfokus.audit_c import (
     score,
     validate_answers,
 )
-from rusfokus.audit_c_app import AuditCApp
+from rusfokus.audit_c_app import AuditCApp, render_result
 
 
 def test_three_questions_five_options_in_fact_sheet_order():
@@ -124,6 +125,20 @@ def test_texts_state_limits_of_the_score_and_no_danish_cut_off():
     assert "højst 10 genstande om ugen og højst 4 på samme dag" in steps
     assert "14 dage" in steps and "anonym" in steps and "§ 141" in steps
     assert "Barnets Lov § 133" in steps
+
+
+def test_texts_say_the_cut_offs_are_for_adults_and_not_for_gravide():
+    about = " ".join(FOR_WHOM)
+    assert "lavet til voksne" in about and "under 18" in about
+    assert "Gravide bør slet ikke drikke alkohol" in about and "Ammende skal være forsigtige" in about
+    steps = " ".join(NEXT_STEPS)
+    assert "raske voksne" in steps and "gravid, er rådet ingen alkohol" in steps
+    assert "ikke stoppe brat" in steps and "samme dag" in steps
+    html = render_result(interpret((4, 4, 4), "kvinde"))
+    assert "lavet til voksne" in html and "Gravide bør slet ikke drikke alkohol" in html
+    app = AuditCApp()
+    intro = app.children[0].children[1].value
+    assert "lavet til voksne" in intro and "Gravide bør slet ikke drikke alkohol" in intro
 
 
 # --- widget ---------------------------------------------------------------

@@ -5,7 +5,8 @@ Pure logic (questions, score, what the score can and cannot tell); the app is
 each item scores 0-4; published cut-offs are Bush et al. 1998 (men >= 4),
 Bradley et al. 2003 (women >= 3) and men >= 5 / women >= 4 in German and
 Swedish practice. No Danish or Sundhedsstyrelsen cut-off exists, and the app
-never diagnoses.
+never diagnoses. The cut-offs are for adults; for gravide the advice is no
+alcohol and for ammende care (SST notat 2022 v1.2), whatever the score.
 """
 
 from __future__ import annotations
@@ -156,9 +157,17 @@ ABOUT = (
     "Grænserne i resultatet er fra udenlandske studier og fra praksis i Tyskland og Sverige.",
 )
 
+FOR_WHOM = (
+    "Grænserne er lavet til voksne. Brug dem ikke til unge under 18 år.",
+    "For gravide gælder ingen grænse: Gravide bør slet ikke drikke alkohol. Ammende skal være forsigtige med alkohol.",
+)
+
 NEXT_STEPS = (
     "Brug svarene som udgangspunkt for en kort opsporende samtale: Spørg, hvad personen selv tænker om svarene.",
-    "Fortæl, hvad Sundhedsstyrelsen anbefaler: højst 10 genstande om ugen og højst 4 på samme dag.",
+    "Fortæl, hvad Sundhedsstyrelsen anbefaler raske voksne: højst 10 genstande om ugen og højst 4 på samme dag. "
+    "Er personen gravid, er rådet ingen alkohol. Ammer personen, er rådet at være forsigtig.",
+    "Drikker personen hver dag, eller ryster hænderne om morgenen? Så må personen ikke stoppe brat. "
+    "Hjælp personen med at kontakte en læge eller rusmiddelcentret samme dag.",
     "Fortæl om kommunens tilbud. Alkoholbehandling er gratis, kan være anonym og begynder inden for 14 dage (sundhedsloven § 141).",
     "Tilbyd at ringe sammen til rusmiddelcentret.",
     "Spørg ind til børn i familien. Hvis du bliver bekymret for et barn, har du underretningspligt (Barnets Lov § 133).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from .app_guard import guarded
-from .audit_c import ABOUT, KOEN, NEXT_STEPS, QUESTIONS, AuditCError, Result, interpret
+from .audit_c import ABOUT, FOR_WHOM, KOEN, NEXT_STEPS, QUESTIONS, AuditCError, Result, interpret
 from .widgets_common import esc, styled_root
 
 _WIDE = widgets.Layout(width="auto")
@@ -29,6 +29,7 @@ class AuditCApp(widgets.VBox):
         intro = widgets.HTML(
             "<h2>AUDIT-C: tre spørgsmål om alkohol</h2>"
             + "".join(f"<p>{esc(s)}</p>" for s in ABOUT[:3])
+            + "".join(f"<p data-rf='for-whom'>{esc(s)}</p>" for s in FOR_WHOM)
             + "<p>Dine svar bliver ikke gemt. Du kan svare for dig selv "
             "eller øve dig med en opdigtet borger.</p>"
         )
@@ -58,10 +59,12 @@ def render_result(res: Result) -> str:
     items = "".join(f"<li>{esc(line)}</li>" for line in res.lines[1:])
     about = "".join(f"<li>{esc(s)}</li>" for s in ABOUT[3:])
     steps = "".join(f"<li>{esc(s)}</li>" for s in NEXT_STEPS)
+    for_whom = "".join(f"<li>{esc(s)}</li>" for s in FOR_WHOM)
     return (
         f'<div role="status" aria-live="polite" data-rf="audit-result">'
         f'<h3 data-rf="score">Scoren er {res.score} ud af 12</h3><ul>{items}</ul></div>'
         f"<h3>Det kan scoren ikke</h3><ul>{about}</ul>"
+        f"<h3>Hvem gælder grænserne for?</h3><ul>{for_whom}</ul>"
         f"<h3>Det kan du gøre nu</h3><ol>{steps}</ol>"
     )
 
