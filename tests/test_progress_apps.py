@@ -163,7 +163,7 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         get_settings.cache_clear()
         self.rf = Settings.from_env()
         web.startup(self.rf)
-        web._failures.clear()
+        web._login_limiter = None  # a fresh login attempt limit per test
         with session_scope(self.rf.db_url) as s:
             add_user(s, "konsulent", "rigtig-lang-kode")
             load_demo(s, n=30, seed=3)

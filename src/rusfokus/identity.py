@@ -16,10 +16,12 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 LEARNER_COOKIE = "rf_learner"
 ADMIN_COOKIE = "rf_admin"
@@ -71,9 +73,12 @@ def load_secret(path: Path | None = None) -> bytes:
     return path.read_bytes().strip()
 
 
-def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | None = None) -> str:
-    payload = json.dumps({"k": kind, "v": value, "t": int(now if now is not None else time.time())},
-                         separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | None = None,
+         extra: dict | None = None) -> str:
+    """Sign ``value`` as ``kind``; ``extra`` adds claims (short keys other than k, v, t)."""
+    claims = dict(extra or {})
+    claims.update({"k": kind, "v": value, "t": int(now if now is not None else time.time())})
+    payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     key = secret if secret is not None else load_secret()
     mac = hmac.new(key, payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(mac)}"
@@ -82,6 +87,12 @@ def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | Non
 def verify(kind: str, token: str | None, *, max_age: float | None = None,
            secret: bytes | None = None, now: float | None = None) -> str:
     """Return the signed value, or raise InvalidToken (Danish message)."""
+    return verify_claims(kind, token, max_age=max_age, secret=secret, now=now)["v"]
+
+
+def verify_claims(kind: str, token: str | None, *, max_age: float | None = None,
+                  secret: bytes | None = None, now: float | None = None) -> dict:
+    """All signed claims of a valid token (``v`` the value, ``t`` the issue time ...)."""
     if not token or not isinstance(token, str) or token.count(".") != 1 or len(token) > 4096:
         raise InvalidToken("Dit personlige link mangler eller er ugyldigt.")
     body, mac_text = token.split(".")
@@ -103,7 +114,7 @@ def verify(kind: str, token: str | None, *, max_age: float | None = None,
         age = (now if now is not None else time.time()) - data.get("t", 0)
         if age > max_age or age < -300:
             raise InvalidToken("Linket er udløbet. Bed om et nyt.")
-    return data["v"]
+    return data
 
 
 def learner_token(email: str, **kw) -> str:
@@ -111,7 +122,12 @@ def learner_token(email: str, **kw) -> str:
 
 
 def admin_token(username: str, **kw) -> str:
-    return sign("admin", username, **kw)
+    """A new admin session: the token carries a random session id and its issue time in
+    milliseconds, so /logout (that session) and a password change (every older session)
+    can end it server-side (``rusfokus.progress.admin_sessions``)."""
+    now = kw.get("now")
+    ms = int((now if now is not None else time.time()) * 1000)
+    return sign("admin", username, extra={"s": secrets.token_urlsafe(12), "ms": ms}, **kw)
 
 
 def cookie_value(cookie_header: str | None, name: str) -> str | None:
@@ -136,11 +152,55 @@ def learner_from_cookie_header(cookie_header: str | None, **kw) -> str:
     return verify("learner", token, max_age=LEARNER_MAX_AGE, **kw)
 
 
-def admin_from_cookie_header(cookie_header: str | None, **kw) -> str:
+def admin_claims(cookie_header: str | None, *, db_url: str | None = None, **kw) -> dict:
+    """The claims of a valid admin cookie whose session was not ended (logout, new
+    password), or IdentityError."""
     token = cookie_value(cookie_header, ADMIN_COOKIE)
     if token is None:
         raise IdentityError("Du skal logge ind som administrator.")
-    return verify("admin", token, max_age=ADMIN_MAX_AGE, **kw)
+    claims = verify_claims("admin", token, max_age=ADMIN_MAX_AGE, **kw)
+    from .progress.admin_sessions import session_ended
+
+    try:
+        ended = session_ended(db_url, claims["v"], claims.get("s"), claims.get("ms"))
+    except Exception:  # cannot tell: refuse (fail closed)
+        import logging
+
+        logging.getLogger("rusfokus.identity").exception("admin session check failed")
+        ended = True
+    if ended:
+        raise IdentityError("Du er logget ud. Log ind igen.")
+    return claims
+
+
+def admin_from_cookie_header(cookie_header: str | None, **kw) -> str:
+    return admin_claims(cookie_header, **kw)["v"]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def safe_next_path(value: str | None, default: str) -> str:
+    """``value`` if it is a path on this site, else ``default``.
+
+    Browsers drop tabs and newlines and read ``\\`` as ``/``, so ``/%09/evil``
+    or ``/\\evil`` would become ``//evil`` (another host). Accept only a path
+    that starts with one ``/``, has no control characters or backslashes (also
+    not percent-encoded), and no scheme or host."""
+    if not value or not isinstance(value, str) or len(value) > 2000:
+        return default
+    decoded = value
+    for _ in range(3):  # nested percent-encoding
+        decoded = unquote(decoded)
+    if " " in value:  # tornado turns control characters of arguments into spaces
+        return default
+    for text in (value, decoded):
+        if _CONTROL.search(text) or not text.startswith("/") or text.startswith("//"):
+            return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
 
 
 def current_learner() -> str:

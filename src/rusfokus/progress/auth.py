@@ -1,4 +1,5 @@
-"""Admin users: scrypt password hashes (stdlib), constant-time checks."""
+"""Admin users: scrypt password hashes (stdlib), constant-time checks, and the
+login attempt limit (per user name and per client, counting attempts in flight)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
+import time
+from collections import defaultdict, deque
 from datetime import datetime
 
 from sqlalchemy import select
@@ -61,6 +65,9 @@ def set_password(session: Session, username: str, password: str, actor: str = "c
     if user is None:
         raise AuthError(f"no admin user {username!r}")
     user.password_hash = hash_password(password)
+    from .admin_sessions import end_all_sessions
+
+    end_all_sessions(session, username)  # a copied old cookie stops working too
     log_action(session, actor, "admin.set-password", username)
 
 
@@ -70,3 +77,65 @@ def authenticate(session: Session, username: str, password: str) -> bool:
         hash_password(password)  # same work either way: no timing hint about user names
         return False
     return check_password(password, user.password_hash)
+
+
+class LoginLimiter:
+    """At most ``limit`` login attempts per key (user name, client address) within
+    ``window`` seconds, counting attempts still being checked.
+
+    ``reserve`` takes a slot for every key *before* the password is checked, so
+    parallel guesses cannot all pass the count; a failed check keeps its slot
+    for the window, a successful one frees it and forgets the keys' failures.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 300.0, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._in_flight: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def _used(self, key: str, now: float) -> int:
+        fails = self._failures.get(key)
+        while fails and fails[0] < now - self.window:
+            fails.popleft()
+        return (len(fails) if fails else 0) + self._in_flight.get(key, 0)
+
+    def reserve(self, *keys: str) -> Reservation | None:
+        """A reservation, or None if any key is at its limit (nothing is taken then)."""
+        with self._lock:
+            now = self.clock()
+            if any(self._used(key, now) >= self.limit for key in keys):
+                return None
+            for key in keys:
+                self._in_flight[key] += 1
+            return Reservation(self, keys)
+
+    def _settle(self, keys, failed: bool) -> None:
+        with self._lock:
+            now = self.clock()
+            for key in keys:
+                self._in_flight[key] -= 1
+                if self._in_flight[key] <= 0:
+                    del self._in_flight[key]
+                if failed:
+                    self._failures[key].append(now)
+                else:
+                    self._failures.pop(key, None)
+
+
+class Reservation:
+    """One login attempt being checked; settle it exactly once."""
+
+    def __init__(self, limiter: LoginLimiter, keys):
+        self._limiter, self._keys, self._open = limiter, keys, True
+
+    def _settle(self, failed: bool) -> None:
+        if self._open:
+            self._open = False
+            self._limiter._settle(self._keys, failed)
+
+    def failed(self) -> None:
+        self._settle(True)
+
+    def succeeded(self) -> None:
+        self._settle(False)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import html
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import date
 from urllib.parse import quote
 
@@ -26,7 +24,6 @@ from .revocation import ensure_not_revoked
 
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
-_failures: dict[str, deque] = defaultdict(deque)
 
 PAGE = """<!doctype html>
 <html lang="da"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -43,9 +40,19 @@ def _page(title: str, body: str) -> str:
 
 
 def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return DASHBOARD
+    return identity.safe_next_path(value, DASHBOARD)
+
+
+def _limiter():
+    from .auth import LoginLimiter
+
+    global _login_limiter
+    if _login_limiter is None:
+        _login_limiter = LoginLimiter(MAX_FAILURES, FAILURE_WINDOW)
+    return _login_limiter
+
+
+_login_limiter = None
 
 
 class _Base(tornado.web.RequestHandler):
@@ -89,22 +96,22 @@ class LoginHandler(_Base):
         self._form()
 
     async def post(self):
-        ip = self.request.remote_ip or "?"
-        recent = _failures[ip]
-        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
-            recent.popleft()
-        if len(recent) >= MAX_FAILURES:
-            return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
         cookie = self.get_cookie("rf_login_csrf")
         if not cookie or not secrets.compare_digest(cookie, self.get_body_argument("csrf", "")):
             return self._form("Siden var for gammel. Prøv igen.", 400)
         username = self.get_body_argument("username", "").strip()
         password = self.get_body_argument("password", "")
-        ok = await self.in_thread(self._check, username, password)
+        # the attempt is counted before the password is checked (parallel guesses)
+        slot = _limiter().reserve(f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}")
+        if slot is None:
+            return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
+        ok = False
+        try:
+            ok = await self.in_thread(self._check, username, password)
+        finally:
+            (slot.succeeded if ok else slot.failed)()
         if not ok:
-            recent.append(time.monotonic())
             return self._form("Forkert brugernavn eller adgangskode.", 403)
-        recent.clear()
         self.clear_cookie("rf_login_csrf", path="/login")
         self.set_cookie(identity.ADMIN_COOKIE, identity.admin_token(username), httponly=True,
                         samesite="Strict", path="/", secure=self.request.protocol == "https")
@@ -122,15 +129,29 @@ class LoginHandler(_Base):
 
 
 class LogoutHandler(_Base):
-    def get(self):
+    async def get(self):
+        try:  # end the session server-side: a copy of the cookie stops working too
+            claims = identity.admin_claims(self.request.headers.get("Cookie"), db_url=self.rf.db_url)
+        except identity.IdentityError:
+            claims = None
+        if claims is not None:
+            await self.in_thread(self._end, claims)
         self.clear_cookie(identity.ADMIN_COOKIE, path="/")
         self.finish(_page("Du er logget ud", '<p class="ok">Du er logget ud.</p><p><a href="/login">Log ind igen</a></p>'))
+
+    def _end(self, claims: dict) -> None:
+        from .admin_sessions import end_session
+        from .audit import log_action
+
+        with self.session() as s:
+            end_session(s, claims["v"], claims.get("s"))
+            log_action(s, f"admin:{claims['v']}", "logout", "", "")
 
 
 class _Admin(_Base):
     def prepare(self):
         try:
-            self.admin = identity.admin_from_cookie_header(self.request.headers.get("Cookie"))
+            self.admin = identity.admin_from_cookie_header(self.request.headers.get("Cookie"), db_url=self.rf.db_url)
         except identity.IdentityError:
             if self.request.method == "GET":
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))

@@ -1,12 +1,16 @@
-"""hardening_auth: admin sessions, login attempts, grading failures (issue 12)
+"""hardening_auth: ended admin sessions (logout, password change), issue 12
+
+Login attempts are limited in the server process; grading failures are kept
+next to the hand-in on disk (exercises/store.py). Only ended admin sessions
+need a table.
 
 Revision ID: 0004_hardening_auth
 Revises: 0003_revoked_identity
 Create Date: 2026-12-02
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0004_hardening_auth"
 down_revision = "0003_revoked_identity"
@@ -15,8 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "admin_session_end",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("username", sa.String(100), nullable=False),
+        sa.Column("session", sa.String(64), nullable=True),
+        sa.Column("before_ms", sa.BigInteger, nullable=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+    )
+    op.create_index("ix_admin_session_end_username", "admin_session_end", ["username"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_admin_session_end_username", table_name="admin_session_end")
+    op.drop_table("admin_session_end")
