@@ -223,3 +223,98 @@ def test_forandring_widget_by_clicks():
     app.restart_button.click()
     assert "Situation 1 af" in app.progress.value and app.stage.value is None and not app.stage.disabled
     assert app.stage.layout.display is None
+
+
+# --- child safety in the coach (Barnets Lov § 133) ---------------------------------
+
+from rusfokus.mi.coach import (  # noqa: E402
+    CHILD_PREFIX,
+    child_safety_note,
+    mentions_child_and_substance,
+    promises_secrecy,
+)
+
+
+def _item(item_id: str):
+    return next(it for it in default_items() if it.item_id == item_id)
+
+
+def test_newborn_cannabis_and_child_disclosure_are_flagged():
+    """The parent who smokes hash with a newborn and the children who tell never get MI feedback alone."""
+    newborn = _item("c-sund-4")
+    assert "nyfødt" in newborn.situation and "joints" in newborn.client and newborn.child == "risiko"
+    assert {_item("c-skole-1").child, _item("c-dag-4").child} == {"fortaeller"}
+    for item_id in ("c-sund-4", "c-sund-1", "c-skole-1", "c-dag-4", "c-fam-2"):
+        fb = feedback(_item(item_id), "Du er bange for, at det går galt, og samtidig vil du gerne videre.")
+        note = " ".join(fb.child_note)
+        assert fb.child_note[0].startswith(CHILD_PREFIX), item_id
+        assert "underretning efter Barnets Lov § 133" in note, item_id
+        assert fb.coding.label == "complex_reflection"  # the MI feedback is still given
+    assert "Lov ikke at holde det hemmeligt" in " ".join(child_safety_note(_item("c-skole-1")))
+    assert "børnefaglige vurdering" in " ".join(child_safety_note(_item("c-fam-2")))
+    assert "børnefaglige vurdering" not in " ".join(child_safety_note(_item("c-sund-4")))
+
+
+def test_no_child_note_where_no_child_is_concerned():
+    for item_id in ("c-job-1", "c-psyk-2", "c-sund-2", "c-dag-3"):
+        assert feedback(_item(item_id), "Hvad tænker du om det?").child_note == ()
+    flagged = [it.item_id for it in default_items() if it.child != "ingen"]
+    assert len(flagged) >= 8
+
+
+def test_secrecy_promise_to_a_child_is_corrected():
+    item = _item("c-skole-1")
+    for answer in ("Jeg lover, at det bliver mellem os.", "Det er vores hemmelighed.", "Jeg siger det ikke til nogen."):
+        assert promises_secrecy(answer), answer
+        assert any("Det kan du ikke love et barn" in line for line in feedback(item, answer).child_note)
+    ok = feedback(item, "Det er godt, at du fortæller mig det. Jeg vil tale med en voksen, der kan hjælpe.")
+    assert not any("Det kan du ikke love" in line for line in ok.child_note)
+    # a parent (not a child) talking about secrets gets no secrecy line
+    assert not any("Det kan du ikke love" in line for line in feedback(_item("c-sund-4"), "Det bliver mellem os.").child_note)
+
+
+@pytest.mark.parametrize(("texts", "expected"), [
+    (("Du er på hjemmebesøg hos en nyfødt.", "Jeg ryger lidt hash om aftenen."), True),
+    (("En elev i 9. klasse.", "Min mor drikker, når hun har fri."), True),
+    (("Far drak mange øl.",), False),          # no child named
+    (("Min søn har ondt i maven.",), False),  # no substance
+    (("En person i praktik.", "Jeg sover dårligt."), False),
+])
+def test_mentions_child_and_substance(texts, expected):
+    assert mentions_child_and_substance(*texts) is expected
+
+
+def test_coach_file_must_decide_on_a_child_at_risk(tmp_path: Path):
+    base = ("- id: x\n  faggruppe: sundhedspleje\n  situation: Hjemmebesøg hos en nyfødt.\n"
+            "  klient: Jeg ryger en joint om aftenen.\n{barn}  eksempler:\n    complex_reflection: r\n    open_question: q\n")
+    f = tmp_path / "coach.yml"
+    f.write_text(base.format(barn=""), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"'x' mentions a child and alcohol or drugs: add barn"):
+        load_items(f)
+    f.write_text(base.format(barn="  barn: maaske\n"), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"line 5.*0\.barn.*'maaske' is not one of fortaeller, risiko, ingen"):
+        load_items(f)
+    f.write_text(base.format(barn="  barn: risiko\n"), encoding="utf-8")
+    assert load_items(f)[0].child == "risiko"
+
+
+def test_coach_widget_shows_child_safety_note():
+    app = build_coach(seed=3)
+    app.faggruppe.value = "sundhedspleje"
+    seen = {"risiko": 0, "ingen": 0}
+    for _ in range(ROUND_SIZE):
+        item = app.round.current
+        app.answer.value = "Hvad tænker du selv om det?"
+        app.code_button.click()
+        html = app.feedback.value
+        if item.child == "ingen":
+            assert "data-rf='child-safety'" not in html and CHILD_PREFIX not in html, item.item_id
+            seen["ingen"] += 1
+        else:
+            assert "data-rf='child-safety'" in html and CHILD_PREFIX in html, item.item_id
+            assert "underretning efter Barnets Lov § 133" in html
+            assert html.index("child-safety") < html.index("data-rf='label'"), "safety comes first"
+            seen["risiko"] += 1
+        app.next_button.click()
+    assert seen["risiko"] >= 3  # all of sundhedspleje's flagged statements come first
+    assert app.errors.outputs == ()

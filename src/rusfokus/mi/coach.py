@@ -2,11 +2,20 @@
 
 Pure functions and a small state object; the widget (``coach_app.py``) only
 wires values to these.
+
+Child safety: MI never suspends the duty to notify (Barnets Lov § 133). A
+statement in which a child tells about a parent's drinking or drugs
+(``barn: fortaeller``) or in which a child may be at risk (``barn: risiko``)
+gets a Danish child-safety note with the feedback, whatever the learner
+answered. A statement that mentions both a child and alcohol or drugs must say
+which it is (``barn: ingen`` when neither), so a new statement cannot slip
+through without a decision.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +38,45 @@ FAGGRUPPE_DA = {
 }
 
 
+CHILD_KINDS = ("fortaeller", "risiko", "ingen")
+_CHILD_WORDS = re.compile(
+    r"\b(barn\w*|børn\w*|baby\w*|nyfødt\w*|spædbarn\w*|datter|døtre|søn|sønnen|drenge?n?e?|pige\w*|elev\w*|unger(?:ne)?|"
+    r"plejebørn\w*|gravid\w*|vuggestue\w*|børnehave\w*)\b", re.IGNORECASE)
+_SUBSTANCE_WORDS = re.compile(
+    r"\b(drik\w*|drak|druk\w*|alkohol\w*|øl|øllene|vin|vinen|hash\w*|joint\w*|amfetamin\w*|kokain\w*|stof\w*|"
+    r"piller|pillerne|fuld|beruset|påvirket|skæv)\b", re.IGNORECASE)
+_SECRET_PROMISE = re.compile(
+    r"hemmelig|mellem os|(?:siger|fortæller|sige|fortælle) (?:det )?(?:ikke )?(?:til )?(?:nogen|ingen)|"
+    r"ingen (?:andre )?får det at vide|jeg lover(?: dig)?,? at jeg ikke", re.IGNORECASE)
+CHILD_PREFIX = "Barnets sikkerhed går forud:"
+CHILD_NOTES = {
+    "fortaeller": (
+        f"{CHILD_PREFIX} Et barn har fortalt dig om en voksens alkohol eller stoffer. "
+        "Lyt roligt, og tag det alvorligt. Lov ikke at holde det hemmeligt. Tal med din leder samme dag. "
+        "Har du grund til at tro, at barnet har brug for særlig støtte, skal du lave en underretning efter Barnets Lov § 133. "
+        "Pligten er din egen, og MI ændrer ikke på den."
+    ),
+    "risiko": (
+        f"{CHILD_PREFIX} Her kan et barn være i fare. MI ændrer ikke din pligt. "
+        "Har du grund til at tro, at barnet har brug for særlig støtte, skal du lave en underretning efter Barnets Lov § 133. "
+        "Du venter ikke på, at forælderen bliver klar til at ændre noget. Tal med din leder, og følg jeres procedure."
+    ),
+}
+CHILD_NOTE_FAMILIEAFDELING = "Har du selv sagen, hører det med i din børnefaglige vurdering. Det er barnets behov, der afgør den."
+SECRET_NOTE = ("Du lovede at holde det hemmeligt. Det kan du ikke love et barn. "
+               "Sig i stedet, at du vil tale med en voksen, der kan hjælpe.")
+
+
+def mentions_child_and_substance(*texts: str) -> bool:
+    """True if the texts together name a child and alcohol or drugs (the data check asks for a ``barn`` decision)."""
+    joined = " ".join(texts)
+    return bool(_CHILD_WORDS.search(joined) and _SUBSTANCE_WORDS.search(joined))
+
+
+def promises_secrecy(answer: str) -> bool:
+    return bool(_SECRET_PROMISE.search(answer))
+
+
 @dataclass(frozen=True)
 class PracticeItem:
     item_id: str
@@ -36,6 +84,19 @@ class PracticeItem:
     situation: str
     client: str
     examples: dict[str, str]
+    child: str = "ingen"
+
+
+def child_safety_note(item: PracticeItem, answer: str = "") -> tuple[str, ...]:
+    """The child-safety lines to show with the feedback on ``item`` (empty when no child is concerned)."""
+    if item.child not in CHILD_NOTES:
+        return ()
+    lines = [CHILD_NOTES[item.child]]
+    if item.faggruppe == "familieafdeling":
+        lines.append(CHILD_NOTE_FAMILIEAFDELING)
+    if item.child == "fortaeller" and promises_secrecy(answer):
+        lines.append(SECRET_NOTE)
+    return tuple(lines)
 
 
 def parse_items(data, where) -> list[PracticeItem]:
@@ -45,9 +106,9 @@ def parse_items(data, where) -> list[PracticeItem]:
     for i, raw in enumerate(data):
         if not isinstance(raw, dict):
             raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
-        unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler"}
+        unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler", "barn"}
         if unknown:
-            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler)")
+            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler, barn)")
         values = {}
         for key in ("id", "faggruppe", "situation", "klient"):
             value = raw.get(key)
@@ -70,8 +131,16 @@ def parse_items(data, where) -> list[PracticeItem]:
         for required in ("complex_reflection", "open_question"):
             if required not in examples:
                 raise where.error((i, "eksempler"), f"missing {required}")
+        child = raw.get("barn")
+        if child is None:
+            if mentions_child_and_substance(values["situation"], values["klient"]):
+                raise where.error((i,), f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
+                                        "risiko (a child may be at risk) or ingen (no child at risk)")
+            child = "ingen"
+        elif child not in CHILD_KINDS:
+            raise where.error((i, "barn"), f"{child!r} is not one of {', '.join(CHILD_KINDS)}")
         items.append(PracticeItem(values["id"], values["faggruppe"], values["situation"], values["klient"],
-                                  {k: v.strip() for k, v in examples.items()}))
+                                  {k: v.strip() for k, v in examples.items()}, child))
     return items
 
 
@@ -106,6 +175,7 @@ class Feedback:
     praise: str
     example_label: str
     example: str
+    child_note: tuple[str, ...] = ()
 
 
 _GOOD = {"complex_reflection", "summary", "open_question", "affirmation", "autonomy_support"}
@@ -125,7 +195,7 @@ def feedback(item: PracticeItem, answer: str) -> Feedback:
     """Code the learner's answer to ``item`` and pick a better-suited (or another good) example."""
     coding = code(answer, item.client)
     example_label, text = _ADVICE[coding.label]
-    return Feedback(coding, text, example_label, item.examples[example_label])
+    return Feedback(coding, text, example_label, item.examples[example_label], child_safety_note(item, answer))
 
 
 @dataclass

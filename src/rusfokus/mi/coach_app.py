@@ -131,9 +131,11 @@ def render_feedback(fb: Feedback) -> str:
     c = fb.coding
     css = "rf-ok" if is_good(c.label) else "rf-over"
     reasons = "".join(f"<li>{esc(r)}</li>" for r in c.reasons)
+    child = "".join(f"<p>{esc(line)}</p>" for line in fb.child_note)
     return (
         "<div role='status' aria-live='polite'>"
-        f"<p class='{css}' data-rf='label' data-code='{esc(c.label)}'>Dit svar er kodet som: {esc(label_da(c.label))}</p>"
+        + (f"<div class='rf-error' data-rf='child-safety'>{child}</div>" if child else "")
+        + f"<p class='{css}' data-rf='label' data-code='{esc(c.label)}'>Dit svar er kodet som: {esc(label_da(c.label))}</p>"
         f"<p>Hvorfor:</p><ul>{reasons}</ul>"
         f"<p>{esc(fb.praise)}</p><blockquote data-rf='example'><p>»{esc(fb.example)}«</p></blockquote>"
         f"<p class='rf-note'>Eksemplet er {esc(EXAMPLE_KIND[fb.example_label])}.</p></div>"
@@ -149,7 +151,7 @@ def render_figures(m: MitiLite, rnd: CoachRound) -> str:
     ]
     body = "".join(f"<tr><th scope='row'>{esc(a)}</th>" + "".join(f"<td>{esc(x)}</td>" for x in rest) + "</tr>"
                    for a, *rest in rows)
-    table = ("<table class='rf-table' data-rf='figures'><caption>Dine tal i runden (MITI-lite)</caption>"
+    table = ("<table class='rf-table' data-rf='figures'><caption>Dine tal i runden (øvetal inspireret af MITI)</caption>"
              "<tr><th scope='col'>Mål</th><th scope='col'>Dit tal</th><th scope='col'>MITI rimelig</th>"
              f"<th scope='col'>MITI god</th><th scope='col'>Dit niveau</th></tr>{body}</table>")
     lines = "".join(f"<li>{esc(s)}</li>" for s in describe(m))
@@ -157,8 +159,9 @@ def render_figures(m: MitiLite, rnd: CoachRound) -> str:
     return (
         "<div role='status' aria-live='polite'><h3>Dine tal</h3>"
         f"<p><strong>{esc(NOT_A_RATING)}</strong></p>{table}<ul>{lines}</ul>"
-        "<p class='rf-note'>Grænserne er fra MITI 4.2.1 (Moyers, Manuel og Ernst 2015). "
-        "MITI sætter ingen grænse for åbne spørgsmål og rette-refleks. Opsummeringer tæller her som komplekse refleksioner.</p>"
+        "<p class='rf-note'>Tallene er inspireret af MITI 4.2.1 (Moyers, Manuel og Ernst 2015), men de er ikke MITI. "
+        "MITI 4 skelner ikke mellem åbne og lukkede spørgsmål og har ingen kode for opsummering eller rette-refleks. "
+        "Opsummeringer tæller her som komplekse refleksioner.</p>"
         f"<details><summary>Se dine svar</summary><ol>{answers}</ol></details></div>"
     )
 
