@@ -113,8 +113,9 @@ class TemadagWebTest(AsyncHTTPTestCase):
         page = self.fetch(f"/temadag/{self.tid}/deltag", headers={"Cookie": cookie})
         assert page.code == 200
         with session_scope(self.settings.db_url) as s:
-            kinds = [(c.module, c.kind, c.passed) for c in s.query(Completion).all()]
-        assert kinds == [("opsporing", "temadag", True)]
+            # a code check-in is not attendance until the facilitator confirms it (issue 12, item 6)
+            assert s.query(Completion).count() == 0
+            assert [(p.name, p.status) for p in store.participants(s, self.tid)] == [("Mette Hansen", "afventer")]
 
     def test_personal_link_cookie_checks_in_with_one_tap(self):
         learner = identity.learner_token("ole.lund@eksempel.dk", secret=self.hub.secret)
@@ -125,7 +126,9 @@ class TemadagWebTest(AsyncHTTPTestCase):
                        body=urllib.parse.urlencode({"kode": self.code(), "som": "link"}))
         assert r.code == 302
         with session_scope(self.settings.db_url) as s:
-            assert [(p.name, p.method) for p in store.participants(s, self.tid)] == [("Ole Lund", "link")]
+            assert [(p.name, p.method, p.status) for p in store.participants(s, self.tid)] == [
+                ("Ole Lund", "link", "bekraeftet")]
+            assert [(c.module, c.kind, c.passed) for c in s.query(Completion).all()] == [("opsporing", "temadag", True)]
 
     @gen_test
     async def test_live_answers_reach_projector_and_key_stays_hidden(self):
@@ -179,7 +182,7 @@ class TemadagWebTest(AsyncHTTPTestCase):
         assert [r.code for r, _ in results] == [302] * 4
         with session_scope(self.settings.db_url) as s:
             assert len(store.participants(s, self.tid)) == 1
-            assert s.query(Completion).count() == 1
+            assert s.query(Completion).count() == 0  # pending until the facilitator confirms
 
     def test_evaluation_once_and_in_summary(self):
         _, mette = self.check_in(kode=self.code(), email="mette.hansen@eksempel.dk")

@@ -129,6 +129,15 @@ def test_temadag_checkin_live_and_report(browser, server, temadag):
         assert page.locator("#forklaring").inner_text() == projector.locator("#forklaring").inner_text()
     assert run_axe(phones[1][1]) == []
 
+    # code check-ins count once the facilitator has seen the two in the room and confirms them
+    confirm = admin.new_page()
+    confirm.goto(f"{server.url}/temadag/admin/{temadag}")
+    assert confirm.get_by_role("heading", name="Venter på bekræftelse (2)").count() == 1
+    assert confirm.get_by_role("heading", name="Tjekket ind (1)").count() == 1
+    confirm.get_by_role("button", name="Bekræft alle, der står på medarbejderlisten").click()
+    confirm.wait_for_selector("text=Venter på bekræftelse (0)")
+    confirm.close()
+
     # attendance is in the rusmiddelcenter's progress report
     req = urllib.request.Request(f"{server.url}/admin/rapport/temadag.csv",
                                  headers={"Cookie": f"rf_admin={server.admin_token('pia')}"})

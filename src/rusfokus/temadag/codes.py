@@ -119,3 +119,46 @@ CODE_MESSAGES = {
     "invalid": "Koden passer ikke. Tjek at du har skrevet de 6 tegn fra skærmen.",
     "expired": "Koden er udløbet. Koden skifter hvert 5. minut. Skan QR-koden igen eller skriv den nye kode fra skærmen.",
 }
+
+
+MAX_BAD_PER_GUESSER = 20
+"""Wrong codes one guesser (a browser, by its ``rf_temadag_gaet`` cookie) may type per code window."""
+
+MAX_BAD_PER_ADDRESS = 600
+"""Ceiling per client address and code window over all its guessers: against bulk guessing with fresh
+cookies. Generous, because a whole room on shared Wi-Fi (or behind a proxy) is one address: 60 people
+with a few typos each stay far below it. 600 guesses of 32**6 codes is a 1 in 1.8 million chance."""
+
+
+class BadCodeLimiter:
+    """Counts wrong codes per guesser and per address in the current code window.
+
+    A guesser who types too many wrong codes is paused until the next window;
+    other browsers on the same address are not (``guesser`` is the browser's
+    own cookie). A request without that cookie counts as one anonymous guesser
+    per address. Memory is bounded: counts of earlier windows are dropped.
+    """
+
+    def __init__(self, per_guesser: int = MAX_BAD_PER_GUESSER, per_address: int = MAX_BAD_PER_ADDRESS):
+        self.per_guesser, self.per_address = per_guesser, per_address
+        self.window: int | None = None
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def _roll(self, now: float) -> None:
+        window = window_of(now)
+        if window != self.window:
+            self.window, self.counts = window, {}
+
+    @staticmethod
+    def _keys(guesser: str | None, address: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        return (("g", guesser) if guesser else ("anon", address)), ("addr", address)
+
+    def blocked(self, guesser: str | None, address: str, now: float) -> bool:
+        self._roll(now)
+        mine, addr = self._keys(guesser, address)
+        return self.counts.get(mine, 0) >= self.per_guesser or self.counts.get(addr, 0) >= self.per_address
+
+    def add(self, guesser: str | None, address: str, now: float) -> None:
+        self._roll(now)
+        for key in self._keys(guesser, address):
+            self.counts[key] = self.counts.get(key, 0) + 1

@@ -93,8 +93,8 @@ class LiveSession:
         actions[action]()
 
     # --- participant actions -------------------------------------------------
-    def answer(self, participant: str, question_id: str, option: int) -> int:
-        """Record (or change) one participant's answer; returns the number of answers."""
+    def check_answer(self, question_id: str, option) -> int:
+        """The option as an int if answering ``question_id`` is open now; raises LiveError otherwise."""
         q = self.current
         if q is None or self.phase != "spoerg":
             raise LiveError("Der er ikke åbent for svar lige nu. Vent på næste spørgsmål.")
@@ -106,11 +106,23 @@ class LiveSession:
             raise LiveError("Vælg et af svarene.") from None
         if not 0 <= option < len(q.options):
             raise LiveError("Vælg et af svarene.")
+        return option
+
+    def answer(self, participant: str, question_id: str, option: int) -> int:
+        """Record (or change) one participant's answer; returns the number of answers."""
+        option = self.check_answer(question_id, option)
+        q = self.current
         bucket = self.answers[q.id]
         if bucket.get(participant) != option:
             bucket[participant] = option
             self.answers_version += 1
         return len(bucket)
+
+    def forget(self, participant: str) -> None:
+        """Drop a removed participant's answers (a rejected check-in must not keep its votes)."""
+        removed = [bucket.pop(participant) for bucket in self.answers.values() if participant in bucket]
+        if removed:
+            self.answers_version += 1
 
     # --- views -----------------------------------------------------------------
     def counts(self, question_id: str) -> list[int]:

@@ -41,8 +41,18 @@ class Temadag(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
 
 
+STATUS_CONFIRMED = "bekraeftet"
+"""Attendance: recorded in progress tracking (personal link, or confirmed by the facilitator)."""
+STATUS_PENDING = "afventer"
+"""Checked in with the code and an e-mail or name: takes part, but counts only once the facilitator confirms."""
+
+
 class TemadagParticipant(Base):
-    """One checked-in participant. ``person_id`` is set when matched to the staff list."""
+    """One checked-in participant. ``person_id`` is set when matched to the staff list.
+
+    A check-in never creates a person: an unknown e-mail stays ``person_id=None``
+    and pending until the facilitator matches it to a person or rejects it.
+    """
 
     __tablename__ = "temadag_participant"
     __table_args__ = (UniqueConstraint("temadag_id", "person_id", name="uq_temadag_person"),)
@@ -54,6 +64,7 @@ class TemadagParticipant(Base):
     method: Mapped[str] = mapped_column(String(20))  # kode, link, liste
     checked_in_at: Mapped[datetime] = mapped_column(DateTime)
     evaluated: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default=STATUS_CONFIRMED)  # migration 0005
 
 
 class TemadagEvaluation(Base):
@@ -63,3 +74,28 @@ class TemadagEvaluation(Base):
     scores: Mapped[str] = mapped_column(Text)  # JSON {key: 1..5}
     free_text: Mapped[str] = mapped_column(Text, default="")
     submitted_on: Mapped[date] = mapped_column(Date)
+
+
+class TemadagLive(Base):
+    """Live mode state of one temadag (migration 0005), so a server restart resumes where it was."""
+
+    __tablename__ = "temadag_live"
+    temadag_id: Mapped[int] = mapped_column(ForeignKey("temadag.id", ondelete="CASCADE"), primary_key=True)
+    question_ids: Mapped[str] = mapped_column(Text)  # JSON list: the questions the state belongs to
+    position: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    answers_version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TemadagLiveAnswer(Base):
+    """One participant's current answer to one live question (anonymous on every view)."""
+
+    __tablename__ = "temadag_live_answer"
+    __table_args__ = (UniqueConstraint("temadag_id", "question_id", "participant_id", name="uq_live_answer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    temadag_id: Mapped[int] = mapped_column(ForeignKey("temadag.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("temadag_participant.id", ondelete="CASCADE"))
+    option: Mapped[int] = mapped_column(Integer)

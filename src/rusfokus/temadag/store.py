@@ -1,9 +1,16 @@
-"""Database operations for temadage: plans, check-in, attendance, evaluations.
+"""Database operations for temadage: plans, check-in, attendance, evaluations, live state.
 
 Attendance goes into progress tracking as ``Completion(kind="temadag")`` per
 module of the temadag; ``passed`` is true when the temadag is configured to
 count toward the module, and then a kursusbevis is issued as for a passed
 exercise.
+
+Only confirmed participants are attendance: a check-in by personal link (a
+signed identity), a tick on the facilitator's list, or a code check-in the
+facilitator has confirmed. A code check-in with an e-mail or a name is
+pending until then; an e-mail not on the staff list stays unmatched
+(``person_id=None``) until the facilitator matches it to a person or rejects
+it. A check-in never creates a person or a certificate by itself.
 """
 
 from __future__ import annotations
@@ -16,11 +23,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rusfokus.progress import certificates
-from rusfokus.progress.hooks import find_or_create_person
 from rusfokus.progress.models import STATUS_ACTIVE, Completion, Institution, Person
 from rusfokus.progress.roster import normalise_email
 from rusfokus.temadag.evaluation import EvaluationAnswer, summarise
-from rusfokus.temadag.models import Temadag, TemadagEvaluation, TemadagParticipant
+from rusfokus.temadag.live import LiveSession
+from rusfokus.temadag.models import (
+    STATUS_CONFIRMED,
+    STATUS_PENDING,
+    Temadag,
+    TemadagEvaluation,
+    TemadagLive,
+    TemadagLiveAnswer,
+    TemadagParticipant,
+)
 from rusfokus.temadag.planning import TemadagPlan
 
 METHODS = {"kode": "Kode/QR", "link": "Personligt link", "liste": "Krydset af"}
@@ -78,6 +93,7 @@ def list_plans(session: Session, year: int | None = None) -> list[TemadagPlan]:
         query = query.where(Temadag.date >= dt.date(year, 1, 1), Temadag.date <= dt.date(year, 12, 31))
     rows = session.scalars(query).all()
     attended = dict(session.execute(select(TemadagParticipant.temadag_id, func.count())
+                                    .where(TemadagParticipant.status == STATUS_CONFIRMED)
                                     .group_by(TemadagParticipant.temadag_id)).all())
     evals = dict(session.execute(select(TemadagEvaluation.temadag_id, func.count())
                                  .group_by(TemadagEvaluation.temadag_id)).all())
@@ -103,10 +119,15 @@ def roster(session: Session, row: Temadag) -> list[Person]:
     return sorted((p for p in people if _norm_name(p.institution.name) in names), key=lambda p: _norm_name(p.name))
 
 
-def match_person(session: Session, row: Temadag, name: str, email: str, now: dt.datetime) -> Person:
-    """The staff member checking in. E-mail wins; a name alone must be unique on the invited list."""
+def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple[Person | None, str, str]:
+    """Who is checking in: (person or None, normalised e-mail, cleaned name). Never creates a person.
+
+    E-mail wins; a name alone must be unique on the invited list. An e-mail
+    that is not on the staff list gives ``(None, email, name)``: the
+    facilitator matches or rejects it.
+    """
     email = normalise_email(email or "")
-    name = re.sub(r"\s+", " ", (name or "").strip())
+    name = re.sub(r"\s+", " ", (name or "").strip())[:200]
     if email:
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
@@ -117,40 +138,100 @@ def match_person(session: Session, row: Temadag, name: str, email: str, now: dt.
         person = session.scalar(select(Person).where(Person.email == email))
         if person is not None and person.status != STATUS_ACTIVE:
             raise CheckinError("Vi kan ikke tjekke dig ind med den e-mail. Spørg din nøgleperson.")
-        if person is None:
-            person = find_or_create_person(session, email, now)
-            if name:
-                person.name = name[:200]
-        return person
+        return person, email, name
     if not name:
         raise CheckinError("Skriv dit navn eller din arbejdsmail.")
     hits = [p for p in roster(session, row) if _norm_name(p.name) == _norm_name(name)]
     if len(hits) == 1:
-        return hits[0]
+        return hits[0], hits[0].email or "", name
     if len(hits) > 1:
         raise CheckinError("Der er flere med det navn. Skriv også din arbejdsmail.")
     raise CheckinError("Vi kan ikke finde dit navn på listen. Skriv din arbejdsmail.")
 
 
-def check_in(session: Session, row: Temadag, person: Person, method: str, now: dt.datetime,
-             cert_months: int) -> TemadagParticipant:
-    """Check a person in (idempotent) and record attendance in progress tracking."""
-    if method not in METHODS:
-        raise ValueError(f"unknown check-in method {method!r}")
-    existing = session.scalar(select(TemadagParticipant).where(
-        TemadagParticipant.temadag_id == row.id, TemadagParticipant.person_id == person.id))
-    if existing is not None:
-        return existing
-    participant = TemadagParticipant(temadag_id=row.id, person_id=person.id, name=person.name or "",
-                                     email=person.email or "", method=method, checked_in_at=now)
-    session.add(participant)
+def _existing(session: Session, row: Temadag, person: Person | None, email: str) -> TemadagParticipant | None:
+    query = select(TemadagParticipant).where(TemadagParticipant.temadag_id == row.id)
+    if person is not None:
+        query = query.where(TemadagParticipant.person_id == person.id)
+    else:
+        query = query.where(TemadagParticipant.person_id.is_(None), TemadagParticipant.email == email)
+    return session.scalars(query.limit(1)).first()
+
+
+def _record_attendance(session: Session, row: Temadag, person: Person, at: dt.datetime, today: dt.date,
+                       cert_months: int) -> None:
     for module in modules_of(row):
         session.add(Completion(person_id=person.id, module=module, kind="temadag", score=None, max_score=None,
-                               passed=bool(row.counts_toward_module), completed_at=now))
+                               passed=bool(row.counts_toward_module), completed_at=at))
         if row.counts_toward_module:
             cert = certificates.latest(session, person, module)
-            if cert is None or cert.issued_on < now.date():
-                certificates.issue(session, person, module, now.date(), cert_months)
+            if cert is None or cert.issued_on < today:
+                certificates.issue(session, person, module, today, cert_months)
+
+
+def check_in(session: Session, row: Temadag, person: Person, method: str, now: dt.datetime,
+             cert_months: int) -> TemadagParticipant:
+    """Confirmed check-in (personal link or the facilitator's tick): attendance in progress tracking.
+
+    Idempotent; a pending check-in of the same person is confirmed.
+    """
+    if method not in ("link", "liste"):
+        raise ValueError(f"check-in method {method!r} cannot confirm attendance")
+    if person.status != STATUS_ACTIVE:
+        raise CheckinError("Vi kan ikke tjekke dig ind med den e-mail. Spørg din nøgleperson.")
+    existing = _existing(session, row, person, "")
+    if existing is not None:
+        if existing.status != STATUS_CONFIRMED:
+            confirm(session, row, existing, person, now, cert_months)
+        return existing
+    participant = TemadagParticipant(temadag_id=row.id, person_id=person.id, name=person.name or "",
+                                     email=person.email or "", method=method, checked_in_at=now,
+                                     status=STATUS_CONFIRMED)
+    session.add(participant)
+    _record_attendance(session, row, person, now, now.date(), cert_months)
+    session.flush()
+    return participant
+
+
+def check_in_pending(session: Session, row: Temadag, person: Person | None, name: str, email: str,
+                     method: str, now: dt.datetime) -> TemadagParticipant:
+    """A code check-in: takes part in the live questions, but is not attendance until confirmed.
+
+    Idempotent per person (or per unknown e-mail); records nothing in progress tracking.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown check-in method {method!r}")
+    existing = _existing(session, row, person, email)
+    if existing is not None:
+        return existing
+    participant = TemadagParticipant(
+        temadag_id=row.id, person_id=person.id if person else None,
+        name=(person.name if person else name) or "", email=(person.email if person else email) or "",
+        method=method, checked_in_at=now, status=STATUS_PENDING)
+    session.add(participant)
+    session.flush()
+    return participant
+
+
+def confirm(session: Session, row: Temadag, participant: TemadagParticipant, person: Person | None,
+            now: dt.datetime, cert_months: int) -> TemadagParticipant:
+    """The facilitator confirms a pending check-in (matching an unknown e-mail to ``person``)."""
+    if participant.temadag_id != row.id:
+        raise CheckinError("Deltageren hører ikke til denne temadag.")
+    if participant.status == STATUS_CONFIRMED:
+        return participant
+    person = person if person is not None else (
+        session.get(Person, participant.person_id) if participant.person_id else None)
+    if person is None:
+        raise CheckinError("Vælg hvem på medarbejderlisten tjek-ind hører til, eller afvis den.")
+    if person.status != STATUS_ACTIVE:
+        raise CheckinError("Personen er ikke aktiv på medarbejderlisten.")
+    other = _existing(session, row, person, "")
+    if other is not None and other.id != participant.id:
+        raise CheckinError(f"{person.name} er allerede tjekket ind. Afvis den ekstra tjek-ind.")
+    participant.person_id, participant.name, participant.email = person.id, person.name or "", person.email or ""
+    participant.status = STATUS_CONFIRMED
+    _record_attendance(session, row, person, participant.checked_in_at, now.date(), cert_months)
     session.flush()
     return participant
 
@@ -160,7 +241,7 @@ def uncheck(session: Session, row: Temadag, participant_id: int) -> bool:
     p = session.get(TemadagParticipant, int(participant_id))
     if p is None or p.temadag_id != row.id:
         return False
-    if p.person_id is not None:
+    if p.person_id is not None and p.status == STATUS_CONFIRMED:
         session.execute(delete(Completion).where(
             Completion.person_id == p.person_id, Completion.kind == "temadag",
             Completion.completed_at == p.checked_in_at, Completion.module.in_(modules_of(row))))
@@ -179,9 +260,11 @@ def delete_temadag(session: Session, row: Temadag) -> bool:
     return True
 
 
-def participants(session: Session, temadag_id: int) -> list[TemadagParticipant]:
-    return list(session.scalars(select(TemadagParticipant).where(TemadagParticipant.temadag_id == temadag_id)
-                                .order_by(TemadagParticipant.checked_in_at, TemadagParticipant.id)))
+def participants(session: Session, temadag_id: int, status: str | None = None) -> list[TemadagParticipant]:
+    query = select(TemadagParticipant).where(TemadagParticipant.temadag_id == temadag_id)
+    if status is not None:
+        query = query.where(TemadagParticipant.status == status)
+    return list(session.scalars(query.order_by(TemadagParticipant.checked_in_at, TemadagParticipant.id)))
 
 
 def add_evaluation(session: Session, participant: TemadagParticipant, answer: EvaluationAnswer,
@@ -203,7 +286,7 @@ def attendance_rows(session: Session) -> list[dict]:
     """One row per checked-in participant and temadag (for the rusmiddelcenter's report)."""
     out = []
     for row in session.scalars(select(Temadag).order_by(Temadag.date)).all():
-        for p in participants(session, row.id):
+        for p in participants(session, row.id, STATUS_CONFIRMED):
             person = session.get(Person, p.person_id) if p.person_id else None
             out.append({"Dato": row.date, "Temadag": row.title, "Moduler": ", ".join(modules_of(row)),
                         "Navn": p.name, "E-mail": p.email,
@@ -211,3 +294,52 @@ def attendance_rows(session: Session) -> list[dict]:
                         "Tæller for modul": "ja" if row.counts_toward_module else "nej",
                         "Tjekket ind": p.checked_in_at, "Hvordan": METHODS.get(p.method, p.method)})
     return out
+
+
+# --- live state (migration 0005): a restart resumes where the room was -------------
+def restore_live(session: Session, temadag_id: int, live: LiveSession) -> LiveSession:
+    """Load the stored phase, question and answers into a fresh ``live`` (same questions only)."""
+    state = session.get(TemadagLive, temadag_id)
+    ids = [q.id for q in live.questions]
+    if state is None:
+        return live
+    if json.loads(state.question_ids) != ids:  # the temadag's modules changed: start over
+        session.execute(delete(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == temadag_id))
+        session.delete(state)
+        session.flush()
+        return live
+    live.index, live.phase = state.position, state.phase
+    live.version, live.answers_version = state.version, state.answers_version
+    for a in session.scalars(select(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == temadag_id)):
+        if a.question_id in live.answers:
+            live.answers[a.question_id][str(a.participant_id)] = a.option
+    return live
+
+
+def save_live(session: Session, temadag_id: int, live: LiveSession, now: dt.datetime) -> None:
+    state = session.get(TemadagLive, temadag_id)
+    if state is None:
+        state = TemadagLive(temadag_id=temadag_id)
+        session.add(state)
+    state.question_ids = json.dumps([q.id for q in live.questions])
+    state.position, state.phase = live.index, live.phase
+    state.version, state.answers_version = live.version, live.answers_version
+    state.updated_at = now
+    session.flush()
+
+
+def save_answer(session: Session, temadag_id: int, question_id: str, participant_id: int, option: int) -> bool:
+    """Store (or change) one answer. False when the participant's check-in no longer exists."""
+    participant = session.get(TemadagParticipant, participant_id)
+    if participant is None or participant.temadag_id != temadag_id:
+        return False
+    row = session.scalars(select(TemadagLiveAnswer).where(
+        TemadagLiveAnswer.temadag_id == temadag_id, TemadagLiveAnswer.question_id == question_id,
+        TemadagLiveAnswer.participant_id == participant_id)).first()
+    if row is None:
+        session.add(TemadagLiveAnswer(temadag_id=temadag_id, question_id=question_id,
+                                      participant_id=participant_id, option=int(option)))
+    else:
+        row.option = int(option)
+    session.flush()
+    return True

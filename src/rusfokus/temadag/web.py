@@ -17,12 +17,13 @@ from pathlib import Path
 import tornado.escape
 import tornado.template
 import tornado.web
+from sqlalchemy.orm import object_session
 from tornado.locks import Condition
 
 from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.migrations import upgrade
-from rusfokus.temadag import store
+from rusfokus.temadag import codes, store
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
 
@@ -44,16 +45,45 @@ class Hub:
         self.clock = clock
         self.sessions: dict[int, LiveSession] = {}
         self.changed: dict[int, Condition] = {}
+        self.bad_codes = codes.BadCodeLimiter()
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock())
 
     def live(self, row) -> LiveSession:
-        session = self.sessions.get(row.id)
-        if session is None:
-            session = self.sessions[row.id] = LiveSession(questions_for(list(store.modules_of(row))))
-            self.changed[row.id] = Condition()
-        return session
+        """The live session of ``row``; loaded from the database (phase, question, answers) after a restart."""
+        live = self.sessions.get(row.id)
+        if live is None:
+            live = LiveSession(questions_for(list(store.modules_of(row))))
+            db = object_session(row)
+            if db is not None:
+                store.restore_live(db, row.id, live)
+            live = self.sessions.setdefault(row.id, live)
+            self.changed.setdefault(row.id, Condition())
+        return live
+
+    def live_by_id(self, temadag_id: int) -> LiveSession:
+        if temadag_id in self.sessions:
+            return self.sessions[temadag_id]
+        with session_scope(self.db_url) as session:
+            row = store.get(session, temadag_id)
+            if row is None:
+                raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
+            return self.live(row)
+
+    def save_live(self, temadag_id: int) -> None:
+        """Write the facilitator's step (phase, question, counters) to the database."""
+        live = self.sessions.get(temadag_id)
+        if live is not None:
+            with session_scope(self.db_url) as session:
+                store.save_live(session, temadag_id, live, self.now())
+
+    def forget(self, temadag_id: int, participant_id: int) -> None:
+        """A check-in was removed or rejected: its live answers go too (the rows go by foreign key)."""
+        live = self.sessions.get(temadag_id)
+        if live is not None:
+            live.forget(str(participant_id))
+            self.notify(temadag_id)
 
     def notify(self, temadag_id: int) -> None:
         cond = self.changed.get(temadag_id)

@@ -7,9 +7,12 @@ import json
 from urllib.parse import urlsplit
 
 import tornado.web
+from sqlalchemy import select
 
+from rusfokus.progress.roster import normalise_email
 from rusfokus.temadag import codes, planning, store
 from rusfokus.temadag.live import LiveError
+from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING
 from rusfokus.temadag.questions import MODULES
 from rusfokus.temadag.web import AdminMixin, BaseHandler
 
@@ -108,11 +111,14 @@ class AdminDetailHandler(AdminBase):
             roster = [(p.id, p.name, p.email, p.institution.name) for p in store.roster(session, row)
                       if p.id not in checked]
             participants = [(p.id, p.name, p.email, store.METHODS.get(p.method, p.method),
-                             p.checked_in_at.strftime("%H:%M")) for p in people]
+                             p.checked_in_at.strftime("%H:%M")) for p in people if p.status == STATUS_CONFIRMED]
+            # code check-ins wait for the facilitator: known staff to confirm, unknown e-mails to match or reject
+            pending = [(p.id, p.name, p.email, p.person_id is not None, p.checked_in_at.strftime("%H:%M"))
+                       for p in people if p.status != STATUS_CONFIRMED]
             summary = store.evaluation_summary(session, row.id)
         self.set_status(status)
         self.render_page("admin_detail.html", title=plan.title, plan=plan, modules=MODULES,
-                         participants=participants, roster=roster, summary=summary,
+                         participants=participants, pending=pending, roster=roster, summary=summary,
                          status=plan.status(self.hub.now().date()), csrf=self.csrf_token(f"admin:{user}"),
                          durations=planning.DURATIONS, error=error, values=values or form_values(plan))
 
@@ -135,25 +141,59 @@ class EditHandler(AdminDetailHandler):
 
 
 class TickHandler(AdminBase):
-    """The facilitator's list: tick someone in (person_id) or remove a mistaken check-in (fjern)."""
+    """The facilitator's list.
+
+    ``person_id``: tick someone in; ``bekraeft``: confirm a pending code check-in
+    (an unknown e-mail with ``person_id`` or ``match_email`` of the person it is);
+    ``bekraeft_alle``: confirm every pending check-in that is on the staff list;
+    ``fjern``: remove a mistaken check-in or reject a pending one.
+    """
 
     def post(self, temadag_id):
         user = self.require_admin()
         self.check_csrf(f"admin:{user}")
-        with self.db() as session:
-            row = self.row_or_404(session, temadag_id)
-            remove = self.get_body_argument("fjern", "")
-            if remove.isdigit():
-                store.uncheck(session, row, int(remove))
-            else:
-                person_id = self.get_body_argument("person_id", "")
-                person = session.get(store.Person, int(person_id)) if person_id.isdigit() else None
-                if person is None:
-                    raise tornado.web.HTTPError(400, reason="Vælg en person fra listen.")
-                store.check_in(session, row, person, "liste", self.hub.now(),
-                               self.hub.settings.certificate_months)
-            tid = row.id
+        now, months = self.hub.now(), self.hub.settings.certificate_months
+        removed = None
+        try:
+            with self.db() as session:
+                row = self.row_or_404(session, temadag_id)
+                tid = row.id
+                remove = self.get_body_argument("fjern", "")
+                confirm = self.get_body_argument("bekraeft", "")
+                if remove.isdigit():
+                    if store.uncheck(session, row, int(remove)):
+                        removed = int(remove)
+                elif confirm.isdigit():
+                    participant = session.get(store.TemadagParticipant, int(confirm))
+                    if participant is None or participant.temadag_id != tid:
+                        raise store.CheckinError("Tjek-ind findes ikke længere.")
+                    store.confirm(session, row, participant, self._chosen_person(session), now, months)
+                elif self.get_body_argument("bekraeft_alle", ""):
+                    for participant in store.participants(session, tid, STATUS_PENDING):
+                        if participant.person_id is not None:
+                            store.confirm(session, row, participant, None, now, months)
+                else:
+                    person = self._chosen_person(session)
+                    if person is None:
+                        raise store.CheckinError("Vælg en person fra listen.")
+                    store.check_in(session, row, person, "liste", now, months)
+        except store.CheckinError as exc:
+            raise tornado.web.HTTPError(400, reason=str(exc)) from None
+        if removed is not None:
+            self.hub.forget(tid, removed)
         self.redirect(f"/temadag/admin/{tid}#deltagere")
+
+    def _chosen_person(self, session):
+        person_id = self.get_body_argument("person_id", "")
+        if person_id.isdigit():
+            return session.get(store.Person, int(person_id))
+        email = normalise_email(self.get_body_argument("match_email", ""))
+        if email:
+            person = session.scalar(select(store.Person).where(store.Person.email == email))
+            if person is None:
+                raise store.CheckinError(f"{email} er ikke på medarbejderlisten.")
+            return person
+        return None
 
 
 class DeleteHandler(AdminBase):
@@ -205,10 +245,7 @@ class ProjectorStateHandler(AdminBase):
     async def get(self, temadag_id):
         self.require_admin()
         tid = int(temadag_id)
-        live = self.hub.sessions.get(tid)
-        if live is None:
-            with self.db() as session:
-                live = self.hub.live(self.row_or_404(session, tid))
+        live = self.hub.live_by_id(tid)
         try:
             since = int(self.get_query_argument("since", "-1"))
         except ValueError:
@@ -228,6 +265,7 @@ class ControlHandler(AdminBase):
             live.act(str(json.loads(self.request.body or b"{}").get("action", "")))
         except (LiveError, ValueError, AttributeError) as exc:
             return self.write_json({"fejl": str(exc) if isinstance(exc, LiveError) else "Ugyldig handling."}, 400)
+        self.hub.save_live(int(temadag_id))
         self.hub.notify(int(temadag_id))
         self.write_json(live.projector_view())
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
+import re
+import secrets
 
 import tornado.ioloop
 import tornado.web
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from rusfokus import identity
 from rusfokus.temadag import codes, evaluation, store
 from rusfokus.temadag.live import LiveError
+from rusfokus.temadag.models import STATUS_PENDING
 from rusfokus.temadag.web import (
     PARTICIPANT_COOKIE,
     PARTICIPANT_MAX_AGE,
@@ -19,20 +21,11 @@ from rusfokus.temadag.web import (
     participant_of,
 )
 
-MAX_BAD_CODES = 20
-"""Wrong codes allowed per address per code window before check-in pauses (guessing)."""
+GUESSER_COOKIE = "rf_temadag_gaet"
+"""A random id per browser: wrong codes are counted per guesser, not per shared address."""
+_GUESSER_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
-_bad_codes: dict[str, deque] = defaultdict(deque)
-
-
-def _too_many_bad(ip: str, now: float) -> bool:
-    q = _bad_codes[ip]
-    while q and q[0] < now - codes.WINDOW_SECONDS:
-        q.popleft()
-    if not q:
-        del _bad_codes[ip]
-        return False
-    return len(q) >= MAX_BAD_CODES
+PENDING_NOTE = "Din deltagelse tæller, når facilitator har bekræftet den."
 
 
 class CheckinHandler(BaseHandler):
@@ -44,9 +37,19 @@ class CheckinHandler(BaseHandler):
         except identity.IdentityError:
             return None
 
-    def show(self, error: str = "", status: int = 200, **values):
+    def guesser(self) -> str | None:
+        value = identity.cookie_value(self.cookie_header(), GUESSER_COOKIE) or ""
+        return value if _GUESSER_RE.match(value) else None
+
+    def ensure_guesser(self) -> None:
+        if self.guesser() is None:
+            self.set_cookie(GUESSER_COOKIE, secrets.token_urlsafe(18), httponly=True, samesite="Lax",
+                            path="/temadag/", max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
+
+    def show(self, error: str = "", status: int = 200, deltag: str = "", **values):
         self.set_status(status)
-        self.render_page("ind.html", title="Tjek ind", error=error, learner=self.learner_email(),
+        self.ensure_guesser()
+        self.render_page("ind.html", title="Tjek ind", error=error, learner=self.learner_email(), deltag=deltag,
                          kode=values.get("kode", self.get_query_argument("kode", "")),
                          navn=values.get("navn", ""), email=values.get("email", ""))
 
@@ -60,46 +63,72 @@ class CheckinHandler(BaseHandler):
         use_link = self.get_body_argument("som", "") == "link"
         values = {"kode": kode, "navn": navn, "email": email}
         now = self.hub.clock()
-        ip = self.request.remote_ip or ""
-        if _too_many_bad(ip, now):
+        address, guesser = self.request.remote_ip or "", self.guesser()
+        if self.hub.bad_codes.blocked(guesser, address, now):
             return self.show("Der er tastet forkert kode for mange gange. Vent 5 minutter.", 429, **values)
         learner = self.learner_email() if use_link else None
+        already = identity.cookie_value(self.cookie_header(), PARTICIPANT_COOKIE)
         # database work in a thread: a rush of check-ins must not stall live answers
         outcome = await tornado.ioloop.IOLoop.current().run_in_executor(
-            None, self._check_in, kode, navn, email, use_link, learner, now)
-        if isinstance(outcome, tuple) and outcome[0] == "fejl":
-            if outcome[2]:
-                _bad_codes[ip].append(now)
-            return self.show(outcome[1], 400, **values)
+            None, self._check_in, kode, navn, email, use_link, learner, already, now)
+        if outcome[0] == "fejl":
+            _, message, bad_code, deltag = outcome
+            if bad_code:
+                self.hub.bad_codes.add(guesser, address, now)
+            return self.show(message, 409 if deltag else 400, deltag=deltag, **values)
         temadag_id, token = outcome
         self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax", path="/",
                         max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
         self.redirect(f"/temadag/{temadag_id}/deltag")
 
     def _check_in(self, *args):
-        """Runs in a worker thread; returns (temadag_id, cookie token) or ("fejl", message, bad_code)."""
+        """Runs in a worker thread; returns (temadag_id, cookie token) or ("fejl", message, bad_code, link)."""
         try:
             return self._check_in_once(*args)
         except IntegrityError:  # the same person checked in twice at the same moment (double tap)
             return self._check_in_once(*args)
 
-    def _check_in_once(self, kode, navn, email, use_link, learner, now):
+    def _phone_taken(self, session, token: str | None):
+        """The check-in this phone already holds today (a valid participant cookie), or None."""
+        try:
+            value = identity.verify("temadag-deltager", token or "", max_age=PARTICIPANT_MAX_AGE,
+                                    secret=self.hub.secret)
+            tid, pid = (int(x) for x in value.split(":"))
+        except (identity.IdentityError, ValueError):
+            return None
+        participant = session.get(store.TemadagParticipant, pid)
+        row = store.get(session, tid)
+        if participant is None or row is None or participant.temadag_id != tid or row.date != self.hub.now().date():
+            return None
+        return participant
+
+    def _check_in_once(self, kode, navn, email, use_link, learner, already, now):
         with self.db() as session:
+            taken = self._phone_taken(session, already)
+            if taken is not None:
+                return ("fejl", "Denne telefon er allerede tjekket ind på temadagen. "
+                        "Én telefon kan kun tjekke én person ind. "
+                        "Har du ikke din egen telefon, så bed facilitator om at krydse dig af.",
+                        False, f"/temadag/{taken.temadag_id}/deltag")
             check = codes.check_code(self.hub.secret, store.ids_on(session, self.hub.now().date()), kode, now)
             if check.status != "ok":
-                return ("fejl", codes.CODE_MESSAGES[check.status], True)
+                return ("fejl", codes.CODE_MESSAGES[check.status], True, "")
             row = store.get(session, check.temadag_id)
             try:
                 if use_link:
                     if learner is None:
                         raise store.CheckinError("Dit personlige link er udløbet. Skriv navn og e-mail i stedet.")
-                    person = store.match_person(session, row, "", learner, self.hub.now())
+                    person, mail, _ = store.match_person(session, row, "", learner)
+                    if person is not None:  # a signed identity of active staff: attendance right away
+                        participant = store.check_in(session, row, person, "link", self.hub.now(),
+                                                     self.hub.settings.certificate_months)
+                    else:
+                        participant = store.check_in_pending(session, row, None, "", mail, "link", self.hub.now())
                 else:
-                    person = store.match_person(session, row, navn, email, self.hub.now())
+                    person, mail, name = store.match_person(session, row, navn, email)
+                    participant = store.check_in_pending(session, row, person, name, mail, "kode", self.hub.now())
             except store.CheckinError as exc:
-                return ("fejl", str(exc), False)
-            participant = store.check_in(session, row, person, "link" if use_link else "kode",
-                                         self.hub.now(), self.hub.settings.certificate_months)
+                return ("fejl", str(exc), False, "")
             token = identity.sign("temadag-deltager", f"{row.id}:{participant.id}", secret=self.hub.secret)
             return (row.id, token)
 
@@ -118,13 +147,17 @@ class ParticipantMixin:
 class LivePageHandler(ParticipantMixin, BaseHandler):
     def get(self, temadag_id):
         tid = int(temadag_id)
-        self.participant_or_redirect(tid)
+        pid = self.participant_or_redirect(tid)
         with self.db() as session:
             row = store.get(session, tid)
             if row is None:
                 raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
-            title = row.title
-        self.render_page("deltag.html", title=title, temadag_id=tid)
+            participant = session.get(store.TemadagParticipant, pid)
+            if participant is None or participant.temadag_id != tid:  # removed or rejected by the facilitator
+                self.clear_cookie(PARTICIPANT_COOKIE, path="/")
+                return self.redirect("/temadag/ind")
+            title, pending = row.title, participant.status == STATUS_PENDING
+        self.render_page("deltag.html", title=title, temadag_id=tid, note=PENDING_NOTE if pending else "")
 
 
 class LiveStateHandler(ParticipantMixin, BaseHandler):
@@ -133,7 +166,7 @@ class LiveStateHandler(ParticipantMixin, BaseHandler):
     async def get(self, temadag_id):
         tid = int(temadag_id)
         pid = self.participant_or_redirect(tid)
-        live = self._live(tid)
+        live = self.hub.live_by_id(tid)
         try:
             since = int(self.get_query_argument("since", "-1"))
         except ValueError:
@@ -143,32 +176,34 @@ class LiveStateHandler(ParticipantMixin, BaseHandler):
             return
         self.write_json(live.participant_view(str(pid)))
 
-    def _live(self, tid):
-        if tid in self.hub.sessions:
-            return self.hub.sessions[tid]
-        with self.db() as session:
-            row = store.get(session, tid)
-            if row is None:
-                raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
-            return self.hub.live(row)
-
 
 class AnswerHandler(ParticipantMixin, BaseHandler):
-    def post(self, temadag_id):
+    async def post(self, temadag_id):
         self.check_json_request()
         tid = int(temadag_id)
         pid = self.participant_or_redirect(tid)
-        live = self.hub.sessions.get(tid)
+        live = self.hub.live_by_id(tid)
         try:
             body = json.loads(self.request.body or b"{}")
-            if live is None:
-                raise LiveError("Der er ikke åbent for svar lige nu. Vent på næste spørgsmål.")
-            answered = live.answer(str(pid), str(body.get("question", "")), body.get("option"))
+            question = str(body.get("question", ""))
+            option = live.check_answer(question, body.get("option"))
         except (ValueError, AttributeError) as exc:
             message = str(exc) if isinstance(exc, LiveError) else "Svaret kunne ikke læses. Prøv igen."
             return self.write_json({"fejl": message}, 400)
+        # stored first (a restart keeps it), in a thread: 60 phones answering must not stall the loop
+        stored = await tornado.ioloop.IOLoop.current().run_in_executor(None, self._store, tid, question, pid, option)
+        if not stored:
+            raise tornado.web.HTTPError(401, reason="Din tjek-ind er fjernet. Tjek ind igen.")
+        try:
+            answered = live.answer(str(pid), question, option)
+        except LiveError as exc:
+            return self.write_json({"fejl": str(exc)}, 400)
         self.hub.notify(tid)
         self.write_json({"ok": True, "answered": answered})
+
+    def _store(self, tid, question, pid, option) -> bool:
+        with self.db() as session:
+            return store.save_answer(session, tid, question, pid, option)
 
 
 class EvaluationHandler(ParticipantMixin, BaseHandler):
