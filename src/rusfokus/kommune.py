@@ -22,6 +22,7 @@ OFFER_TYPES = {
 _PHONE = re.compile(r"^\+?[0-9 ]{8,15}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://\S+$")
+_FAGPERSONER_FIELDS = {"raadgivning_navn", "raadgivning_telefon", "raadgivning_tider", "underretning_web"}
 
 
 class KommuneError(DataFileError):
@@ -58,11 +59,22 @@ class Boernefamilie:
 
 
 @dataclass(frozen=True)
+class Fagpersoner:
+    """What staff need for the nøgleperson kit's local material (procedure, pocket card)."""
+
+    raadgivning_navn: str
+    raadgivning_telefon: str
+    raadgivning_tider: str
+    underretning_web: str
+
+
+@dataclass(frozen=True)
 class Kommune:
     navn: str
     rusmiddelcenter: Rusmiddelcenter
     tilbud: tuple[Tilbud, ...]
     boernefamilie: Boernefamilie
+    fagpersoner: Fagpersoner | None = None
 
     def tilbud_af_type(self, type_: str) -> list[Tilbud]:
         return [t for t in self.tilbud if t.type == type_]
@@ -91,8 +103,8 @@ def _mapping(data, key, where, path=()) -> dict:
 
 def parse_kommune(data: object, where: Where) -> Kommune:
     if not isinstance(data, dict):
-        raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie")))
-    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie"}
+        raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie, fagpersoner")))
+    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner"}
     for key in data:
         if key not in known:
             raise KommuneError(str(where.error((key,), f"unknown field; expected one of {sorted(known)}")))
@@ -134,7 +146,18 @@ def parse_kommune(data: object, where: Where) -> Kommune:
         telefon=_text(bf, "telefon", where, p, _PHONE, "a phone number (digits and spaces)"),
         uden_for_aabningstid=_text(bf, "uden_for_aabningstid", where, p),
     )
-    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family)
+    fp = _mapping(data, "fagpersoner", where)
+    p = ("fagpersoner",)
+    for key in fp:
+        if key not in _FAGPERSONER_FIELDS:
+            raise KommuneError(str(where.error((*p, key), f"unknown field; expected one of {sorted(_FAGPERSONER_FIELDS)}")))
+    staff = Fagpersoner(
+        raadgivning_navn=_text(fp, "raadgivning_navn", where, p),
+        raadgivning_telefon=_text(fp, "raadgivning_telefon", where, p, _PHONE, "a phone number (digits and spaces)"),
+        raadgivning_tider=_text(fp, "raadgivning_tider", where, p),
+        underretning_web=_text(fp, "underretning_web", where, p, _URL, "a web address starting with http:// or https://"),
+    )
+    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family, fagpersoner=staff)
 
 
 def load_kommune(path: str | Path | None = None) -> Kommune:

@@ -17,6 +17,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
 from .kommune import Kommune, load_kommune
+from .noeglekit import DOCUMENTS as KIT_DOCUMENTS
+from .noeglekit import Document, document, pdf_href, write_pdfs
 
 STATIC_DIR = Path(__file__).parent / "static"
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -113,8 +115,52 @@ def _para(*parts) -> nodes.paragraph:
     return p
 
 
+def _kit_nodes(doc: Document, href: str) -> nodes.container:
+    """The nøgleperson kit's local material as a printable block, with its PDF link."""
+    box = nodes.container(classes=["rf-kit", f"rf-kit-{doc.slug}"])
+    link = nodes.container(classes=["rf-kit-download"])
+    link += _para("Hent som PDF til print: ", nodes.reference(doc.pdf_name, doc.pdf_name, refuri=href))
+    box += link
+    box += _para(nodes.strong(text=doc.title))
+    box[-1]["classes"].append("rf-kit-title")
+    items = None
+    for b in doc.blocks:
+        if b.kind != "li":
+            items = None
+        if b.kind == "h":
+            box += _para(nodes.strong(text=b.text))
+            box[-1]["classes"].append("rf-kit-heading")
+        elif b.kind == "li":
+            if items is None:
+                items = nodes.bullet_list()
+                box += items
+            items += nodes.list_item("", _para(b.text))
+        elif b.kind == "step":
+            step = nodes.container(classes=["rf-kit-step"])
+            step += _para(nodes.strong(text=b.title))
+            lines = nodes.bullet_list()
+            for text in b.lines:
+                lines += nodes.list_item("", _para(text))
+            step += lines
+            box += step
+        elif b.kind == "field":
+            box += _para(b.text, nodes.inline("", "", classes=["rf-kit-blank"]))
+            box[-1]["classes"].append("rf-kit-field")
+        elif b.kind == "check":
+            box += _para(nodes.inline("", "☐ ", classes=["rf-kit-box"]), b.text)
+            box[-1]["classes"].append("rf-kit-check")
+        else:
+            box += _para(b.text)
+    return box
+
+
 class KommuneDirective(Directive):
-    """```{kommune} tilbud``` | ```{kommune} kontakt``` | ```{kommune} boernefamilie```"""
+    """```{kommune} tilbud``` | ```{kommune} kontakt``` | ```{kommune} boernefamilie```
+
+    The nøgleperson kit's local material: ```{kommune} procedure``` |
+    ```{kommune} samtykke``` | ```{kommune} lommekort``` (the page text and a
+    link to the same document as a PDF, written by the build).
+    """
 
     required_arguments = 1
     has_content = False
@@ -146,8 +192,15 @@ class KommuneDirective(Directive):
             bf = k.boernefamilie
             box += _para(nodes.strong(text=bf.navn), f", telefon {bf.telefon}.")
             box += _para(bf.uden_for_aabningstid)
+        elif what in KIT_DOCUMENTS:
+            try:
+                doc = document(what, k)
+            except ValueError as exc:
+                raise self.error(str(exc)) from None
+            return [_kit_nodes(doc, pdf_href(env.docname, doc))]
         else:
-            raise self.error(f"unknown kommune view {what!r}; use tilbud, kontakt or boernefamilie")
+            views = ", ".join(["tilbud", "kontakt", "boernefamilie", *KIT_DOCUMENTS])
+            raise self.error(f"unknown kommune view {what!r}; use one of {views}")
         return [box]
 
 
@@ -171,6 +224,12 @@ def _config_inited(app, config):
         boernefamilie_navn=_md(k.boernefamilie.navn),
         boernefamilie_telefon=_md(k.boernefamilie.telefon),
     )
+    if k.fagpersoner is not None:
+        subs.update(
+            raadgivning_navn=_md(k.fagpersoner.raadgivning_navn),
+            raadgivning_telefon=_md(k.fagpersoner.raadgivning_telefon),
+            raadgivning_tider=_md(k.fagpersoner.raadgivning_tider),
+        )
     config.myst_substitutions = subs
     config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
 
@@ -214,6 +273,8 @@ def translate_html(text: str) -> str:
 def _build_finished(app, exc):
     if exc is not None or app.builder.format != "html":
         return
+    # The kit's PDFs are made from kommune.yml on every build, so they always match it.
+    write_pdfs(load_kommune(app.config.rusfokus_kommune_file), app.outdir)
     for page in Path(app.outdir).rglob("*.html"):
         original = page.read_text(encoding="utf-8")
         translated = translate_html(original)
