@@ -31,7 +31,7 @@ def test_faggruppe_tabs_follow_each_other(browser_page, built_book):
 
 
 @pytest.mark.parametrize("module,opgave,first_question", [
-    ("03-motiverende-samtale", "motiverende-samtale", "Hvilke fire ord beskriver ånden"),
+    ("03-motiverende-samtale", "motiverende-samtale", "Du har spurgt Bo, 47 år"),
     ("04-dobbeltdiagnose", "dobbeltdiagnose", "Hvad betyder dobbeltdiagnose?"),
 ])
 def test_exercise_app_in_the_served_page(browser_page, server, module, opgave, first_question):
