@@ -93,6 +93,36 @@ def test_mi_coach_escapes_html(browser_page, server):
     assert page.locator(".rf-app-root img").count() == 0
 
 
+def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check):
+    """Sundhedspleje first: the newborn-and-cannabis statement and the other children at risk get the
+    § 133 note above the MI feedback; statements without a child at risk get none."""
+    from rusfokus.mi.coach import CHILD_PREFIX, default_items
+
+    by_client = {it.client: it for it in default_items()}
+    page = open_app(browser_page, server, "mi-coach", "MI-coach: øv dine svar")
+    page.get_by_label("Vælg din faggruppe (udsagn fra den kommer først):").select_option(label="Sundhedspleje")
+    flagged = 0
+    for i in range(1, 5):  # the four sundhedspleje statements come first
+        page.get_by_text(f"Udsagn {i} af 8").wait_for(timeout=TIMEOUT)
+        item = by_client[client_text(page)]
+        assert item.faggruppe == "sundhedspleje"
+        page.get_by_label("Dit svar til personen:").fill("Hvad tænker du selv om det?")
+        page.get_by_role("button", name="Kod mit svar").click()
+        page.locator("[data-rf='label']").wait_for(timeout=TIMEOUT)
+        note = page.locator("[data-rf='child-safety']")
+        if item.child == "ingen":
+            assert note.count() == 0, item.item_id
+        else:
+            flagged += 1
+            text = note.inner_text()
+            assert text.startswith(CHILD_PREFIX) and "underretning efter Barnets Lov § 133" in text, item.item_id
+            assert note.is_visible()
+            if flagged == 1:
+                assert axe_check(page) == []
+        page.get_by_role("button", name="Næste udsagn").click()
+    assert flagged == 3
+
+
 def test_forandringscirkel_in_browser(browser_page, server, axe_check):
     cirkel = default_cirkel()
     by_text = {s.text: s for s in cirkel.situations}
