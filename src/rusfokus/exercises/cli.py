@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import sys
@@ -76,11 +75,12 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
     from rusfokus import identity
+    from rusfokus.safe_export import SafeCsvWriter
 
     from .store import write_atomic
 
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
     w.writerow(["Navn", "E-mail", "Personligt link"])
     base = base_url.rstrip("/")
     for name, email in people:

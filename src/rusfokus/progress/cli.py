@@ -75,7 +75,9 @@ def cmd_staff_import(args) -> int:
 def _print_frame(frame, fmt: str, empty: str) -> int:
     """A table on stdout: CSV for scripts, aligned text (or ``empty``) for people."""
     if fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        from rusfokus.safe_export import safe_frame
+
+        sys.stdout.write(safe_frame(frame).to_csv(index=False, lineterminator="\n"))
     else:
         print(frame.to_string(index=False) if len(frame) else empty)
     return 0

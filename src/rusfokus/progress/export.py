@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rusfokus.safe_export import safe_frame
+
 from .reports import TABLE_TITLES
 
 HEADER_FILL = "1E466E"
@@ -28,13 +30,6 @@ def _cell_value(value):
         return value.item()  # numpy scalar → Python
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
-    return value
-
-
-def _safe_text(value):
-    # Cells starting with = + - @ would be formulas in Excel: keep them text (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and len(value) > 1:
-        return "'" + value
     return value
 
 
@@ -87,8 +82,8 @@ def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    safe = frame.map(_safe_text) if len(frame) else frame
-    return safe.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    """CSV for Danish Excel; text cells starting with = + - @, tab or CR are neutralised (``safe_export``)."""
+    return safe_frame(frame).to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -136,14 +136,16 @@ def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int,
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from rusfokus.safe_export import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Årshjul"
-    ws.append(list(EXPORT_COLUMNS))
+    append_row(ws, EXPORT_COLUMNS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in export_rows(plans, today):
-        ws.append(row)
+        append_row(ws, row)  # text (titles, places, names) is never a formula
         ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
     for col, width in zip("ABCDEFGHIJKL", (12, 7, 9, 40, 30, 25, 22, 40, 9, 10, 9, 9), strict=True):
         ws.column_dimensions[col].width = width
@@ -152,15 +154,15 @@ def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int,
         from rusfokus.temadag.evaluation import QUESTIONS
 
         ev = wb.create_sheet("Evaluering")
-        ev.append(["Dato", "Titel", "Svar", *(statement for _, statement in QUESTIONS), "Kommentarer"])
+        append_row(ev, ["Dato", "Titel", "Svar", *(statement for _, statement in QUESTIONS), "Kommentarer"])
         for cell in ev[1]:
             cell.font = Font(bold=True)
         for p in sorted(plans, key=lambda p: (p.date, p.start)):
             summary = evaluations.get(p.id)
             if not summary or not summary["count"]:
                 continue
-            ev.append([p.date, p.title, summary["count"], *(q["mean"] for q in summary["questions"]),
-                       "\n".join(summary["comments"])])
+            append_row(ev, [p.date, p.title, summary["count"], *(q["mean"] for q in summary["questions"]),
+                            "\n".join(summary["comments"])])  # anonymous comments: a string cell, never a formula
             ev.cell(ev.max_row, 1).number_format = "yyyy-mm-dd"
     buf = io.BytesIO()
     wb.save(buf)
