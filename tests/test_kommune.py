@@ -67,3 +67,27 @@ def test_must_offer_alcohol_and_drug_treatment(tmp_path):
     p = _broken(tmp_path, "type: stofbehandling", "type: paaroerende")
     with pytest.raises(KommuneError, match="must include an offer of type stofbehandling"):
         load_kommune(p)
+
+
+def test_fagpersoner_section_is_required_and_checked(tmp_path):
+    text = (ROOT / "kommune.yml").read_text(encoding="utf-8")
+    cut = text.split("\n# Til nøglepersonernes lokale materiale", 1)[0] + "\n"
+    with pytest.raises(KommuneError, match=r"kommune\.yml, line \d+: fagpersoner: is required"):
+        load_kommune(_write(tmp_path, cut))
+    p = _broken(tmp_path, 'raadgivning_telefon: "99 99 99 95"', 'raadgivning_telefon: "ring til os"')
+    with pytest.raises(KommuneError) as exc:
+        load_kommune(p)
+    line = next(i for i, t in enumerate(p.read_text().splitlines(), 1) if "ring til os" in t)
+    assert f"kommune.yml, line {line}: fagpersoner.raadgivning_telefon" in str(exc.value)
+    p = _broken(tmp_path, "  underretning_web: https://", "  underretning_web: www.")
+    with pytest.raises(KommuneError, match=r"fagpersoner\.underretning_web: .* is not a web address"):
+        load_kommune(p)
+    p = _broken(tmp_path, "  raadgivning_tider:", "  leder: Hanne\n  raadgivning_tider:")
+    with pytest.raises(KommuneError, match=r"fagpersoner\.leder: unknown field"):
+        load_kommune(p)
+
+
+def test_demo_fagpersoner_is_fictional():
+    k = load_kommune(ROOT / "kommune.yml")
+    assert k.fagpersoner.underretning_web.startswith("https://www.eksempel-kommune.example/")
+    assert k.fagpersoner.raadgivning_telefon.startswith("99 ")

@@ -53,6 +53,11 @@ class Document:
         return "\n".join(p for p in parts if p)
 
 
+def _nb(phone: str) -> str:
+    """A phone number that never breaks over two lines (no-break spaces)."""
+    return phone.replace(" ", "\u00a0")
+
+
 def procedure(k: Kommune) -> Document:
     rc, bf, fp = k.rusmiddelcenter, k.boernefamilie, k.fagpersoner
     steps = (
@@ -63,7 +68,7 @@ def procedure(k: Kommune) -> Document:
         )),
         Block("step", title="2. Leder og nøgleperson", lines=(
             "Tal med din leder eller nøglepersonen samme dag.",
-            f"Du kan få sparring hos {fp.raadgivning_navn} på {fp.raadgivning_telefon} ({fp.raadgivning_tider}).",
+            f"Du kan få sparring hos {fp.raadgivning_navn} på {_nb(fp.raadgivning_telefon)} ({fp.raadgivning_tider}).",
             "Du behøver ikke at sige borgerens navn for at få sparring.",
         )),
         Block("field", text="Min leder:"),
@@ -77,11 +82,11 @@ def procedure(k: Kommune) -> Document:
         Block("step", title="4. Underretning", lines=(
             "Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du underrette.",
             "Pligten er din egen, også hvis din leder er uenig (Barnets Lov § 133).",
-            f"Underret til {bf.navn} på {bf.telefon} eller på {fp.underretning_web}.",
+            f"Underret til {bf.navn} på {_nb(bf.telefon)} eller på {fp.underretning_web}.",
             f"Uden for åbningstid: {bf.uden_for_aabningstid}",
         )),
         Block("step", title="5. Rusmiddelcentret", lines=(
-            f"Fortæl borgeren om {rc.navn}, {rc.adresse}, telefon {rc.telefon}.",
+            f"Fortæl borgeren om {rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}.",
             f"Åbent: {'; '.join(rc.aabningstider)}.",
             "Alkoholbehandling er gratis og kan være anonym.",
             "Vil borgeren have hjælp til at få kontakt, så brug samtykkeerklæringen.",
@@ -106,7 +111,7 @@ def samtykke(k: Kommune) -> Document:
         Block("h", text="Hvem må dele oplysningerne"),
         Block("field", text="Medarbejder og arbejdssted:"),
         Block("h", text="Hvem må få oplysningerne"),
-        Block("p", text=f"{rc.navn}, {rc.adresse}, telefon {rc.telefon}, {k.navn}."),
+        Block("p", text=f"{rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}, {k.navn}."),
         Block("h", text="Hvad må vi dele"),
         Block("check", text="At du gerne vil kontaktes af rusmiddelcentret."),
         Block("check", text="Dit navn og dit telefonnummer."),
@@ -138,9 +143,9 @@ def lommekort(k: Kommune) -> Document:
         Block("h", text="Barnets Lov § 133"),
         Block("p", text="Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du selv underrette."),
         Block("h", text="Numre"),
-        Block("li", text=f"{rc.navn}: {rc.telefon}"),
-        Block("li", text=f"{fp.raadgivning_navn}: {fp.raadgivning_telefon}"),
-        Block("li", text=f"{bf.navn}: {bf.telefon}"),
+        Block("li", text=f"{rc.navn}: {_nb(rc.telefon)}"),
+        Block("li", text=f"{fp.raadgivning_navn}: {_nb(fp.raadgivning_telefon)}"),
+        Block("li", text=f"{bf.navn}: {_nb(bf.telefon)}"),
         Block("li", text="Akut fare: 112"),
     ), layout="kort")
 
@@ -178,22 +183,22 @@ def _write_blocks(pdf, doc: Document, x: float, width: float, scale: float) -> N
     size = 10.5 * scale
     pdf.set_font("DejaVu", "B", 15 * scale)
     pdf.set_x(x)
-    pdf.multi_cell(width, 7 * scale, doc.title, new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(width, 7 * scale, doc.title, new_x="LEFT", new_y="NEXT", align="L")
     pdf.ln(2 * scale)
     for b in doc.blocks:
         pdf.set_x(x)
         if b.kind == "h":
             pdf.ln(1.2 * scale)
             pdf.set_font("DejaVu", "B", size + 0.5 * scale)
-            pdf.multi_cell(width, line, b.text, new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, line, b.text, new_x="LEFT", new_y="NEXT", align="L")
         elif b.kind == "step":
             pdf.ln(1.2 * scale)
             pdf.set_font("DejaVu", "B", size + 1 * scale)
-            pdf.multi_cell(width, line + 0.6, b.title, new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, line + 0.6, b.title, new_x="LEFT", new_y="NEXT", align="L")
             pdf.set_font("DejaVu", "", size)
             for text in b.lines:
                 pdf.set_x(x + 3)
-                pdf.multi_cell(width - 3, line, f"• {text}", new_x="LEFT", new_y="NEXT")
+                pdf.multi_cell(width - 3, line, f"• {text}", new_x="LEFT", new_y="NEXT", align="L")
         elif b.kind == "field":
             pdf.set_font("DejaVu", "", size)
             pdf.ln(1.5 * scale)
@@ -206,14 +211,14 @@ def _write_blocks(pdf, doc: Document, x: float, width: float, scale: float) -> N
             pdf.set_font("DejaVu", "", size)
             pdf.rect(x + 1, pdf.get_y() + 0.8, 3.6 * scale, 3.6 * scale)
             pdf.set_x(x + 7)
-            pdf.multi_cell(width - 7, line, b.text, new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width - 7, line, b.text, new_x="LEFT", new_y="NEXT", align="L")
         elif b.kind == "li":
             pdf.set_font("DejaVu", "", size)
             text = b.text if b.text[:2].rstrip(".").isdigit() else f"• {b.text}"
-            pdf.multi_cell(width, line, text, new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, line, text, new_x="LEFT", new_y="NEXT", align="L")
         else:
             pdf.set_font("DejaVu", "", size)
-            pdf.multi_cell(width, line, b.text, new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, line, b.text, new_x="LEFT", new_y="NEXT", align="L")
 
 
 def render_pdf(doc: Document, kommune_navn: str) -> bytes:
