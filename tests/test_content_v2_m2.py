@@ -348,3 +348,13 @@ def test_laeringsstier_names_each_faggruppe_page_in_module_2(built_book):
         name = Path(href).stem
         h1 = article(page(built_book, f"{M2}/{name}")).find("h1").get_text(strip=True).rstrip("#")
         assert label in rows[h1], (label, name)
+
+
+# ---------------------------------------------------------------- in Chromium
+
+
+def test_new_pages_have_no_serious_axe_violations(browser_page, built_book):
+    from conftest import axe_problems_on_pages
+
+    files = {name: Path(built_book) / "modules" / M2 / f"{name}.html" for name in (*NEW_PAGES, "index")}
+    assert axe_problems_on_pages(browser_page, files) == {}
