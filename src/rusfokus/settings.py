@@ -24,6 +24,18 @@ def _find_root() -> Path:
     return Path.cwd().resolve()
 
 
+def flag(raw) -> bool:
+    """An on/off setting: 1/true/yes/ja/on or 0/false/no/nej/off."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "ja", "on"):
+        return True
+    if text in ("0", "false", "no", "nej", "off"):
+        return False
+    raise ValueError(f"not an on/off value: {raw!r}")
+
+
 def _opt(env: str, help: str, default=None, kind=str):
     return field(default=default, metadata={"env": env, "help": help, "kind": kind})
 
@@ -44,6 +56,14 @@ class Settings:
     cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds.", 900, int)
     certificate_months: int = _opt("RUSFOKUS_CERT_MONTHS", "Months a kursusbevis is valid before a refresher is due.", 24, int)
     retention_months: int = _opt("RUSFOKUS_RETENTION_MONTHS", "Months after fratrædelse before personal data is purged.", 12, int)
+    trusted_proxy: bool = _opt(
+        "RUSFOKUS_TRUSTED_PROXY",
+        "Set to 1 only when `rusfokus serve` is reachable solely through your own reverse proxy (nginx, HAProxy): "
+        "the server then takes the client address from X-Forwarded-For / X-Real-Ip and the scheme from "
+        "X-Forwarded-Proto, and marks every cookie Secure when that scheme is https. Off (0): those headers are ignored.",
+        False, flag)
+    grade_retries: int = _opt("RUSFOKUS_GRADE_RETRIES", "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) before it is marked failed for the admin.", 3, int)
+    grade_retry_seconds: float = _opt("RUSFOKUS_GRADE_RETRY_SECONDS", "Wait before the first automatic new grading of a failed hand-in; doubles with each further failure.", 5.0, float)
 
     @property
     def secret_file(self) -> Path:

@@ -4,8 +4,12 @@ and the feature routes (exercises, progress, temadag).
 
 Built on ``voila.app.Voila`` (standalone Voilà is the only mode with kernel
 pools, see stack-notes). We drop Voilà's tree listing and contents API, guard
-admin apps, keep the request-info socket to kernels only, and serve pages
-without CDN references.
+admin apps, keep the request-info socket to kernels only (and forget each
+request's info once its kernel has read it), let only the page session that
+opened a kernel talk to it or shut it down, and serve pages without CDN
+references. Behind a trusted reverse proxy (``RUSFOKUS_TRUSTED_PROXY``) the
+client address and scheme come from its X-Forwarded-* headers and cookies
+get ``Secure`` on https.
 """
 
 from __future__ import annotations
@@ -16,15 +20,21 @@ import importlib
 import logging
 import os
 import re
+import secrets
 import socket
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import quote
 
 import tornado.web
+from jupyter_core.utils import ensure_async
+from jupyter_server.services.kernels.handlers import KernelHandler
 from traitlets.config import Config
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from .. import identity
@@ -118,9 +128,80 @@ class BookHandler(tornado.web.StaticFileHandler):
         )
 
 
+PAGE_COOKIE = "rf_page"
+_PAGE_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+MAX_OWNED_KERNELS = 20000
+KERNEL_OWNERS: OrderedDict[str, str] = OrderedDict()  # kernel id -> page session that opened it
+
+
+def own_kernel(kernel_id: str, page_session: str) -> None:
+    KERNEL_OWNERS[kernel_id] = page_session
+    KERNEL_OWNERS.move_to_end(kernel_id)
+    while len(KERNEL_OWNERS) > MAX_OWNED_KERNELS:
+        KERNEL_OWNERS.popitem(last=False)
+
+
+def forget_kernel(kernel_id: str) -> None:
+    KERNEL_OWNERS.pop(kernel_id, None)
+    RequestInfoSocketHandler._cache.pop(kernel_id, None)
+
+
+def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) -> None:
+    """403 unless the request comes from the page session that opened this kernel."""
+    owner = KERNEL_OWNERS.get(kernel_id)
+    cookie = handler.get_cookie(PAGE_COOKIE) or ""
+    if owner is None or not secrets.compare_digest(owner.encode(), cookie.encode()):
+        log.warning("refused %s %s for kernel %s: not its page session", handler.request.method,
+                    handler.request.path, kernel_id[:8])
+        raise tornado.web.HTTPError(403)
+
+
+class _KernelRecorder:
+    """Voilà's kernel manager as seen by one page request: notes the kernel the page gets."""
+
+    def __init__(self, km, record):
+        self._km, self._record = km, record
+
+    def __getattr__(self, name):
+        return getattr(self._km, name)
+
+    async def get_rendered_notebook(self, *args, **kwargs):
+        render_task, rendered, kernel_id = await self._km.get_rendered_notebook(*args, **kwargs)
+        self._record(kernel_id)
+        return render_task, rendered, kernel_id
+
+    async def start_kernel(self, *args, **kwargs):
+        kernel_id = await ensure_async(self._km.start_kernel(*args, **kwargs))
+        self._record(kernel_id)
+        return kernel_id
+
+
 class GuardedVoilaHandler(TornadoVoilaHandler):
     """Voilà's render handler, limited to ``<app>/index.ipynb`` of widgets/,
-    with admin apps behind the admin login, and pages without CDN links."""
+    with admin apps behind the admin login, and pages without CDN links.
+    The kernel a page gets belongs to the browser's page session (a random
+    HttpOnly cookie): only that session may connect to it or shut it down."""
+
+    _rf_page_session: str | None = None
+
+    @property
+    def kernel_manager(self):
+        km = self.settings["kernel_manager"]
+        if self._rf_page_session is None:
+            return km
+        return _KernelRecorder(km, self._rf_record_kernel)
+
+    def _rf_record_kernel(self, kernel_id: str) -> None:
+        self._rf_kernel_id = kernel_id
+        own_kernel(kernel_id, self._rf_page_session)
+
+    def _page_session(self) -> str:
+        current = self.get_cookie(PAGE_COOKIE) or ""
+        if _PAGE_ID.match(current):
+            return current
+        new = secrets.token_urlsafe(24)
+        self.set_cookie(PAGE_COOKIE, new, path="/", httponly=True, samesite="Lax")
+        return new
 
     async def get(self, path=None):
         widgets_dir = self.settings["rusfokus_settings"].widgets_dir
@@ -130,13 +211,22 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             raise tornado.web.HTTPError(404)
         if info.admin:
             try:
-                identity.admin_from_cookie_header(self.request.headers.get("Cookie"))
+                identity.admin_from_cookie_header(self.request.headers.get("Cookie"),
+                                                  db_url=self.settings["rusfokus_settings"].db_url)
             except identity.IdentityError:
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
                 return
         for k, v in SECURITY_HEADERS.items():
             self.set_header(k, v)
-        return await super().get(path)
+        self._rf_page_session = self._page_session()  # before the first flush
+        self._rf_kernel_id = None
+        try:
+            return await super().get(path)
+        finally:
+            # The whole notebook has run: a kernel that wanted its request info has it.
+            # Voilà would keep it (with the visitor's Cookie header) until anyone asked.
+            if self._rf_kernel_id:
+                RequestInfoSocketHandler._cache.pop(self._rf_kernel_id, None)
 
     def write(self, chunk):
         # App pages come from our template (Danish, titled, no CDN); Voilà's own
@@ -165,7 +255,10 @@ class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
         if self.request.remote_ip not in ("127.0.0.1", "::1"):
             self.close(code=4003, reason="forbidden")
             return
-        return super().open(kernel_id)
+        super().open(kernel_id)
+        # The kernel reads its request once: the visitor's Cookie header must not
+        # stay readable by kernel id for anyone who connects later.
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)
 
     def on_close(self):
         # Voilà's on_close deletes the *last* waiter when this socket is not one
@@ -176,6 +269,51 @@ class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
             if waiter is self:
                 del waiters[kernel_id]
                 break
+
+
+class OwnKernelHandler(KernelHandler):
+    """GET/DELETE /api/kernels/<id>: only from the kernel's own page session."""
+
+    async def prepare(self):
+        await ensure_async(super().prepare())
+        require_kernel_owner(self, self.path_kwargs.get("kernel_id") or self.path_args[0])
+
+    async def delete(self, kernel_id):
+        await super().delete(kernel_id)
+        forget_kernel(kernel_id)
+
+
+class OwnKernelShutdownHandler(VoilaShutdownKernelHandler):
+    """POST /voila/api/shutdown/<id>: only from the kernel's own page session."""
+
+    async def post(self, kernel_id):
+        require_kernel_owner(self, kernel_id)
+        await super().post(kernel_id)
+        forget_kernel(kernel_id)
+
+
+class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """The kernel's channels (widgets; Voilà lets only comm, kernel-info and shutdown
+    messages through): only for the kernel's own page session."""
+
+    async def get(self, kernel_id):
+        require_kernel_owner(self, kernel_id)
+        return await super().get(kernel_id)
+
+
+_plain_set_cookie = tornado.web.RequestHandler.set_cookie
+
+
+def _set_cookie_secure_on_https(self, name, value, *args, **kwargs):
+    if self.request.protocol == "https":
+        kwargs["secure"] = True
+    return _plain_set_cookie(self, name, value, *args, **kwargs)
+
+
+def secure_cookies_on_https() -> None:
+    """Every cookie any handler of this process sets gets ``Secure`` when the request
+    came over https (with a trusted proxy: the scheme its X-Forwarded-Proto names)."""
+    tornado.web.RequestHandler.set_cookie = _set_cookie_secure_on_https
 
 
 _HASHED = re.compile(r"[.-][0-9a-f]{8,}\.(?:js|css|woff2?|ttf|eot|svg)$")
@@ -237,6 +375,12 @@ class RusfokusVoila(Voila):
                 handler = GuardedVoilaHandler
             if handler is RequestInfoSocketHandler:
                 handler = KernelOnlyRequestInfoHandler
+            if handler is KernelHandler:
+                handler = OwnKernelHandler
+            if handler is VoilaShutdownKernelHandler:
+                handler = OwnKernelShutdownHandler
+            if handler is VoilaKernelWebsocketHandler:
+                handler = OwnKernelWebsocketHandler
             if any(pattern.startswith(prefix) for prefix in _STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
                 handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
@@ -244,6 +388,15 @@ class RusfokusVoila(Voila):
         extra += collect_routes(self.rf_settings)
         book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html"})]
         return extra + kept + book
+
+    def listen(self):
+        secure_cookies_on_https()
+        if self.rf_settings.trusted_proxy:
+            # client address from X-Forwarded-For / X-Real-Ip, scheme from X-Forwarded-Proto
+            listen = self.app.listen
+            self.app.listen = lambda port, address=None, **kw: listen(port, address, xheaders=True, **kw)
+            log.info("trusted proxy: client address and scheme come from X-Forwarded-* headers")
+        return super().listen()
 
 
 def voila_config(settings: Settings) -> Config:

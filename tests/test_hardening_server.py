@@ -1,0 +1,267 @@
+"""Server hardening (issue 12, items 11 and 12) and the attacks that held, on a real
+`rusfokus serve` with a small app: kernels belong to the page session that opened
+them, request info is forgotten after its handout, no code runs over the kernel
+websocket in any protocol or channel, trusted proxy off/on, Secure cookies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import nbformat
+import pytest
+from conftest import start_server, stop_server
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+MARKER_COOKIE = "rf_learner=hemmelig-markoer-7f3a"
+
+
+def _widgets(tmp_path):
+    widgets = tmp_path / "widgets"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["rusfokus"] = {"title": "Lille"}
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(description='Tal')")]
+    (widgets / "lille").mkdir(parents=True)
+    nbformat.write(nb, widgets / "lille" / "index.ipynb")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "index.html").write_text('<!DOCTYPE html><html lang="da"><title>Kursus</title><p>Forside</p></html>')
+    return widgets, book
+
+
+def _serve(tmp_path_factory, name, extra=None):
+    tmp = tmp_path_factory.mktemp(name)
+    widgets, book = _widgets(tmp)
+    env = {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp / "course"), **(extra or {})}
+    return start_server(book, tmp / "home", env)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = _serve(tmp_path_factory, "hardening-off")
+    yield s
+    stop_server(s)
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    s = _serve(tmp_path_factory, "hardening-proxy", {"RUSFOKUS_TRUSTED_PROXY": "1"})
+    yield s
+    stop_server(s)
+
+
+def request(url, method="GET", headers=None, data=None, timeout=60):
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode("utf-8", "replace")
+
+
+def open_app(server, cookie=MARKER_COOKIE, headers=None):
+    """Load the app page like a browser; returns (kernel id, the page session cookie)."""
+    status, hdrs, body = request(server.url + "/voila/render/lille/index.ipynb", headers={"Cookie": cookie, **(headers or {})})
+    assert status == 200, body[-500:]
+    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', body).group(1))
+    page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")]
+    return config["kernelId"], page[0] if page else None
+
+
+def run(coro, timeout=60):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def kernel_alive(server, kernel_id, page_cookie) -> bool:
+    status, _, _ = request(f"{server.url}/api/kernels/{kernel_id}", headers={"Cookie": page_cookie})
+    return status == 200
+
+
+# item 12: kernel shutdown and connection only from the kernel's own page session ----------------
+
+def test_strangers_cannot_shut_down_or_connect_to_a_kernel(srv):
+    kernel_id, page = open_app(srv)
+    assert page and kernel_alive(srv, kernel_id, page)
+    stranger = "rf_page=" + "x" * 32
+    for cookie in ({}, {"Cookie": stranger}, {"Cookie": MARKER_COOKIE}):
+        assert request(f"{srv.url}/api/kernels/{kernel_id}", "DELETE", cookie)[0] == 403
+        assert request(f"{srv.url}/voila/api/shutdown/{kernel_id}", "POST", cookie, data=b"")[0] == 403
+        assert request(f"{srv.url}/api/kernels/{kernel_id}", "GET", cookie)[0] == 403
+
+        async def connect(headers=cookie):
+            req = HTTPRequest(f"{srv.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers=headers)
+            try:
+                conn = await websocket_connect(req)
+            except Exception as exc:
+                return getattr(exc, "code", "refused")
+            conn.close()
+            return "connected"
+
+        assert run(connect()) == 403
+    assert kernel_alive(srv, kernel_id, page)  # nothing a stranger did ended it
+    # the page itself may connect and end its kernel (Voilà's shutdown on leaving the page;
+    # Jupyter's XSRF check wants the _xsrf cookie echoed in a header, as a browser page does)
+
+    async def own():
+        req = HTTPRequest(f"{srv.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers={"Cookie": page})
+        conn = await websocket_connect(req)
+        conn.close()
+        return "connected"
+
+    assert run(own()) == "connected"
+    xsrf = {"Cookie": f"{page}; _xsrf=0123abcd", "X-XSRFToken": "0123abcd"}
+    status, _, _ = request(f"{srv.url}/voila/api/shutdown/{kernel_id}", "POST", xsrf, data=b"")
+    assert status in (200, 204), status
+    assert not kernel_alive(srv, kernel_id, page)
+
+
+def test_request_info_is_forgotten_after_the_page(srv):
+    """Voilà cached each visitor's request info (with the Cookie header) by kernel id
+    until something read it; an app that never asks for it left it there for anyone."""
+    kernel_id, _ = open_app(srv)
+
+    async def read_request_info():
+        req = HTTPRequest(f"{srv.url.replace('http', 'ws')}/voila/query/{kernel_id}")  # like a kernel: no Origin
+        conn = await websocket_connect(req)
+        try:
+            return await asyncio.wait_for(conn.read_message(), 3)
+        except asyncio.TimeoutError:
+            return None
+        finally:
+            conn.close()
+
+    leaked = run(read_request_info())
+    assert leaked is None or "hemmelig-markoer" not in leaked
+
+
+# held attacks (regression): no code runs over the kernel websocket --------------------------------
+
+def _execute(code: str, msg_id: str) -> dict:
+    return {"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "", "session": "s",
+                       "date": "2026-12-02T08:00:00Z", "version": "5.3"},
+            "parent_header": {}, "metadata": {},
+            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                        "allow_stdin": False, "stop_on_error": True}, "buffers": []}
+
+
+def _v1_frame(channel: str, msg: dict) -> bytes:
+    """The binary v1.kernel.websocket.jupyter.org framing."""
+    parts = [channel.encode(), json.dumps(msg["header"]).encode(), json.dumps(msg["parent_header"]).encode(),
+             json.dumps(msg["metadata"]).encode(), json.dumps(msg["content"]).encode()]
+    offsets = []
+    pos = 8 * (len(parts) + 2)
+    for part in parts:
+        offsets.append(pos)
+        pos += len(part)
+    offsets.append(pos)
+    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
+    return head + b"".join(parts)
+
+
+def test_no_code_runs_over_the_kernel_websocket(srv, tmp_path):
+    """Own page session, every protocol and channel: execute_request never runs."""
+    kernel_id, page = open_app(srv)
+    markers = {}
+
+    async def attack(subprotocols, channel, binary):
+        tag = f"{channel}-{'v1' if binary else 'json'}-{uuid.uuid4().hex[:6]}"
+        marker = tmp_path / f"ran-{tag}"
+        markers[tag] = marker
+        msg = _execute(f"open({str(marker)!r}, 'w').write('x')", uuid.uuid4().hex)
+        url = f"{srv.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+        conn = await websocket_connect(HTTPRequest(url, headers={"Cookie": page}), subprotocols=subprotocols)
+        if binary:
+            await conn.write_message(_v1_frame(channel, msg), binary=True)
+        else:
+            await conn.write_message(json.dumps({**msg, "channel": channel}))
+        replies = []
+        try:
+            while True:
+                got = await asyncio.wait_for(conn.read_message(), 2)
+                if got is None:
+                    break
+                replies.append(got if isinstance(got, str) else got.decode("utf-8", "replace"))
+        except asyncio.TimeoutError:
+            pass
+        conn.close()
+        return replies
+
+    for subprotocols, binary in ((None, False), (["v1.kernel.websocket.jupyter.org"], True)):
+        for channel in ("shell", "control"):
+            replies = run(attack(subprotocols, channel, binary))
+            assert not any("execute_reply" in r or "execute_result" in r for r in replies), replies
+    import time
+
+    time.sleep(1)
+    assert not [t for t, m in markers.items() if m.exists()]
+    assert kernel_alive(srv, kernel_id, page)
+
+
+# item 11: trusted proxy off (default) and on ----------------------------------------------------
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Real-Ip": "203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+def _login_actor(server, headers) -> tuple[list[str], str]:
+    """A failed login; returns its Set-Cookie headers and the client address the audit log recorded."""
+    from sqlalchemy import select
+
+    from rusfokus.db import session_scope
+    from rusfokus.progress.models import AuditEntry
+
+    status, hdrs, body = request(server.url + "/login", headers=headers)
+    cookies = hdrs.get_all("Set-Cookie") or []
+    csrf = [c.split(";")[0] for c in cookies if c.startswith("rf_login_csrf=")][0]
+    token = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+    user = "proxytest-" + uuid.uuid4().hex[:8]
+    status, _, _ = request(server.url + "/login", "POST", {**headers, "Cookie": csrf},
+                           f"csrf={token}&username={user}&password=forkert-forkert".encode())
+    assert status == 403
+    with session_scope(f"sqlite:///{server.home / 'rusfokus.db'}") as s:
+        actor = s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "login.failed",
+                                                        AuditEntry.detail.contains(user)))
+    return cookies, actor
+
+
+def _cookies(server, path, headers):
+    status, hdrs, _ = request(server.url + path, headers=headers) if path.startswith("/voila") else (None, None, None)
+    if hdrs is None:
+        req = urllib.request.Request(server.url + path, headers=headers)
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+
+        try:
+            urllib.request.build_opener(NoRedirect).open(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            hdrs = e.headers
+    return hdrs.get_all("Set-Cookie") or []
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(srv):
+    cookies, actor = _login_actor(srv, FORWARDED)
+    assert actor == "ip:127.0.0.1"
+    token = srv.learner_token("anna@eksempel-kommune.example")
+    for c in cookies + _cookies(srv, f"/adgang/{token}", FORWARDED) + _cookies(srv, "/voila/render/lille/index.ipynb", FORWARDED):
+        assert "secure" not in c.lower(), c
+
+
+def test_trusted_proxy_gives_client_address_and_secure_cookies(proxied):
+    cookies, actor = _login_actor(proxied, FORWARDED)
+    assert actor == "ip:203.0.113.7"
+    token = proxied.learner_token("anna@eksempel-kommune.example")
+    adgang = _cookies(proxied, f"/adgang/{token}", FORWARDED)
+    page = _cookies(proxied, "/voila/render/lille/index.ipynb", FORWARDED)
+    assert [c for c in adgang if c.startswith("rf_learner=")] and [c for c in page if c.startswith("rf_page=")]
+    for c in cookies + adgang + page:
+        assert re.search(r";\s*Secure", c), c
+    # the proxy said http: no Secure (a Secure cookie would never come back over http)
+    plain = _cookies(proxied, f"/adgang/{token}", {**FORWARDED, "X-Forwarded-Proto": "http"})
+    assert plain and not any("secure" in c.lower() for c in plain)
