@@ -48,7 +48,7 @@ class CoachApp(widgets.VBox):
         self.errors = widgets.Output()
         intro = widgets.HTML(
             "<h2>MI-coach: øv dine svar</h2>"
-            f"<p>Du får {ROUND_SIZE} korte udsagn fra borgere og forældre. Skriv, hvad du ville svare. "
+            f"<p>Du får {ROUND_SIZE} korte udsagn fra borgere, forældre og børn. Skriv, hvad du ville svare. "
             "Coachen fortæller, hvilken slags svar det er, hvorfor, og viser et eksempel på et svar, der passer godt.</p>"
             "<p>Coachen er et regelbaseret værktøj. Den kan tage fejl, især ved lange eller usædvanlige svar. "
             "Dine svar bliver ikke gemt og forlader ikke serveren.</p>"
