@@ -322,3 +322,14 @@ def test_local_material_prints_alone_on_one_page(browser, built_book):
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, kind
         tab.emulate_media(media="screen")
     ctx.close()
+
+
+@pytest.mark.browser
+def test_new_kit_pages_have_no_serious_accessibility_problems(browser, built_book):
+    from conftest import axe_problems_on_pages
+
+    ctx = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    tab = ctx.new_page()
+    problems = axe_problems_on_pages(tab, {name: page(built_book, name) for name in NEW_PAGES})
+    ctx.close()
+    assert problems == {}
