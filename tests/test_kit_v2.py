@@ -130,8 +130,9 @@ def lix(text: str) -> float:
     return len(words) / sentences + 100 * sum(len(w) > 6 for w in words) / len(words)
 
 
-@pytest.mark.parametrize("name", NEW_PAGES)
-def test_new_kit_pages_are_plain_danish(name):
+@pytest.mark.parametrize("name", sorted(p.stem for p in PART.glob("*.md") if p.stem != "kilder"))
+def test_kit_pages_are_plain_danish(name):
+    """Every kit page but the list of sources (titles of reports are not ours to shorten)."""
     value = lix((PART / f"{name}.md").read_text(encoding="utf-8"))
     assert value <= 40, f"book/noeglepersoner/{name}.md has LIX {value:.1f} (max 40)"
 
