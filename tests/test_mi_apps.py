@@ -264,11 +264,16 @@ def test_no_child_note_where_no_child_is_concerned():
 
 def test_secrecy_promise_to_a_child_is_corrected():
     item = _item("c-skole-1")
-    for answer in ("Jeg lover, at det bliver mellem os.", "Det er vores hemmelighed.", "Jeg siger det ikke til nogen."):
+    for answer in ("Jeg lover, at det bliver mellem os.", "Det er vores hemmelighed.", "Jeg siger det ikke til nogen.",
+                   "Jeg holder det hemmeligt.", "Bare rolig, ingen får det at vide."):
         assert promises_secrecy(answer), answer
         assert any("Det kan du ikke love et barn" in line for line in feedback(item, answer).child_note)
-    ok = feedback(item, "Det er godt, at du fortæller mig det. Jeg vil tale med en voksen, der kan hjælpe.")
-    assert not any("Det kan du ikke love" in line for line in ok.child_note)
+    for answer in ("Det er godt, at du fortæller mig det. Jeg vil tale med en voksen, der kan hjælpe.",
+                   "Jeg bliver nødt til at fortælle det til nogen, der kan hjælpe dig.",
+                   "Jeg kan ikke holde det hemmeligt, men jeg hjælper dig.",
+                   "Jeg kan ikke love, at det bliver mellem os."):
+        assert not promises_secrecy(answer), answer
+        assert not any("Det kan du ikke love" in line for line in feedback(item, answer).child_note), answer
     # a parent (not a child) talking about secrets gets no secrecy line
     assert not any("Det kan du ikke love" in line for line in feedback(_item("c-sund-4"), "Det bliver mellem os.").child_note)
 

@@ -46,8 +46,11 @@ _SUBSTANCE_WORDS = re.compile(
     r"\b(drik\w*|drak|druk\w*|alkohol\w*|øl|øllene|vin|vinen|hash\w*|joint\w*|amfetamin\w*|kokain\w*|stof\w*|"
     r"piller|pillerne|fuld|beruset|påvirket|skæv)\b", re.IGNORECASE)
 _SECRET_PROMISE = re.compile(
-    r"hemmelig|mellem os|(?:siger|fortæller|sige|fortælle) (?:det )?(?:ikke )?(?:til )?(?:nogen|ingen)|"
-    r"ingen (?:andre )?får det at vide|jeg lover(?: dig)?,? at jeg ikke", re.IGNORECASE)
+    r"\b(?:bliver|forbliver) mellem os\b|\bvores (?:lille )?hemmelighed\b|\b(?:holder|holde) (?:det )?hemmelig\w*|"
+    r"\b(?:siger|fortæller) (?:det )?ikke til (?:nogen|andre)\b|\b(?:siger|fortæller) jeg ikke til (?:nogen|andre)\b|"
+    r"\bingen (?:andre )?får (?:det )?at vide\b|\blover(?: dig)?,? at jeg ikke\b", re.IGNORECASE)
+_NO_SECRET = re.compile(
+    r"\bikke (?:love|lov|holde|holder)\b|\bkan ikke\b[^.?!]*\bhemmelig|\bingen hemmelighed", re.IGNORECASE)
 CHILD_PREFIX = "Barnets sikkerhed går forud:"
 CHILD_NOTES = {
     "fortaeller": (
@@ -74,7 +77,8 @@ def mentions_child_and_substance(*texts: str) -> bool:
 
 
 def promises_secrecy(answer: str) -> bool:
-    return bool(_SECRET_PROMISE.search(answer))
+    """True if the answer promises a child to keep a disclosure secret ("det bliver mellem os")."""
+    return bool(_SECRET_PROMISE.search(answer)) and not _NO_SECRET.search(answer)
 
 
 @dataclass(frozen=True)
