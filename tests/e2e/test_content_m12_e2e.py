@@ -5,7 +5,7 @@ from conftest import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 
-M1 = ("index", "hvorfor", "tegn", "genstande", "audit-c", "kort-samtale", "henvisning", "tavshedspligt",
+M1 = ("index", "hvorfor", "tegn", "genstande", "audit-c", "kort-samtale", "henvisning", "sikkerhed", "tavshedspligt",
       "cases", "opsummering", "test-din-viden", "kilder")
 M2 = ("index", "forberedelse", "aabning", "lytte", "barnets-perspektiv", "henvisning-opfoelgning",
       "dokumentation", "underretning", "faldgruber", "simulator", "cases", "opsummering", "test-din-viden",
