@@ -85,10 +85,15 @@ def test_henvisning_uses_kommune_file_in_browser(browser_page, server, axe_check
     text = result.inner_text()
     assert kommune.rusmiddelcenter.navn in text and kommune.rusmiddelcenter.telefon in text
     assert kommune.boernefamilie.navn in text
-    for ref in ("Sundhedsloven § 141", "Sundhedsloven § 142", "Barnets Lov § 133", "Tavshedspligt"):
+    for ref in ("Sundhedsloven § 141", "Barnets Lov § 133", "Tavshedspligt"):
         assert ref in text
-    assert "Serviceloven § 101" not in text
+    # Alcohol alone: § 142 (drug treatment) and serviceloven § 101 do not apply (issue 11).
+    assert "Sundhedsloven § 142" not in text and "Serviceloven § 101" not in text
     assert axe_check(page) == []
+    radio(page, "2. Drejer", "Stoffer, fx hash eller kokain").check()
+    expect(result).to_contain_text("Sundhedsloven § 142", timeout=TIMEOUT)
+    text = result.inner_text()
+    assert "Serviceloven § 101" in text and "afklarende samtale" in text and "Sundhedsloven § 141" not in text
     # Acute danger for a child of a drinking parent: 112 first, question 5 hidden.
     radio(page, "1. Hvem", "Et barn, hvis forælder drikker eller tager stoffer").check()
     radio(page, "3. Hvor meget", "Akut: nogen er i fare lige nu").check()
