@@ -1,14 +1,17 @@
-"""Small helpers shared by the ipywidgets apps: Danish messages, safe HTML."""
+"""Small helpers shared by the ipywidgets apps: Danish messages, Danish numbers, safe HTML."""
 
 from __future__ import annotations
 
 import html
+import math
+import numbers
+from decimal import ROUND_HALF_UP, Decimal
 
 import ipywidgets as widgets
 
 APP_CSS = """
 <style>
-.rf-app-root { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 16px; color: #1d1d1f; max-width: 60rem; }
+.rf-app-root { font-family: system-ui, sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Segoe UI Symbol", "Noto Color Emoji"; font-size: 16px; color: #1d1d1f; max-width: 60rem; }
 .rf-app-root h2 { font-size: 1.3rem; margin: 0.2rem 0 0.6rem; }
 .rf-app-root table.rf-table { border-collapse: collapse; margin: 0.5rem 0; }
 .rf-app-root table.rf-table th, .rf-app-root table.rf-table td { border: 1px solid #8a8a8a; padding: 0.25rem 0.6rem; text-align: right; }
@@ -20,6 +23,41 @@ APP_CSS = """
 .rf-app-root .widget-label, .rf-app-root label { color: #1d1d1f; }
 </style>
 """
+
+
+_DANISH_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
+def tal(x: float | int | None, decimals: int | None = None, *, empty: str = "-") -> str:
+    """A number the Danish way: ``tal(3.7)`` -> "3,7", ``tal(109000)`` -> "109.000".
+
+    ``decimals`` fixes the number of decimals (rounded half up, as people
+    round: ``tal(18.75, 1)`` -> "18,8"); without it, whole numbers have none
+    and other numbers up to two, trailing zeros dropped. ``None`` and NaN
+    give ``empty``.
+    """
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return empty
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"tal() needs a number, not {type(x).__name__}")
+    value = Decimal(str(x))
+    if decimals is None:
+        value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        text = f"{value:,f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    else:
+        value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        text = f"{value:,.{decimals}f}"
+    if text.lstrip("-").strip("0,.") == "":
+        text = text.lstrip("-")  # no "-0"
+    return text.translate(_DANISH_SEPARATORS)
+
+
+def procent(x: float | int | None, decimals: int = 1, *, empty: str = "-") -> str:
+    """A percentage (already times 100) the Danish way: ``procent(18.75)`` -> "18,8 %"."""
+    text = tal(x, decimals, empty=empty)
+    return text if text == empty else f"{text} %"
 
 
 def esc(text: object) -> str:

@@ -227,6 +227,72 @@ async function renderOutputs(manager) {
   }));
 }
 
+/** Wide HTML (a wide table on a phone) scrolls inside its widget (live.css); a box
+ * that scrolls must be reachable by keyboard (WCAG 2.1.1), so it gets a tab stop
+ * while it scrolls. */
+function markScrollables() {
+  document.querySelectorAll(".widget-html-content").forEach((el) => {
+    const scrolls = el.scrollWidth > el.clientWidth + 1;
+    if (scrolls && !el.hasAttribute("tabindex")) {
+      el.setAttribute("tabindex", "0");
+      el.classList.add("rf-scrollable");
+    } else if (!scrolls && el.classList.contains("rf-scrollable")) {
+      el.removeAttribute("tabindex");
+      el.classList.remove("rf-scrollable");
+    }
+  });
+}
+
+/** On a phone a small table (up to four columns, e.g. Min side's modules) that
+ * does not fit is shown as one card per row, each value with its column's name (live.css);
+ * wider tables scroll instead. The roles keep the table's meaning for screen
+ * readers when its CSS display is no longer a table. */
+const NARROW = window.matchMedia("(max-width: 600px)");
+const STACK_MAX_COLUMNS = 4;
+
+function stackTables() {
+  document.querySelectorAll(".rf-live-widget table").forEach((table) => {
+    const heads = Array.from(table.querySelectorAll("thead th"));
+    const small = heads.length > 1 && heads.length <= STACK_MAX_COLUMNS;
+    const box = table.closest(".rf-scroll, .widget-html-content") || table.parentElement;
+    const stacked = table.classList.contains("rf-stacked");
+    // a table that fits stays a table; one that is stacked stays stacked until the screen widens
+    const stack = NARROW.matches && small && (stacked || table.offsetWidth > box.clientWidth + 1);
+    if (stack && !stacked) {
+      table.setAttribute("role", "table");
+      table.querySelectorAll("tr").forEach((tr) => tr.setAttribute("role", "row"));
+      heads.forEach((th) => th.setAttribute("role", "columnheader"));
+      table.querySelectorAll("tbody tr").forEach((tr) => {
+        Array.from(tr.children).forEach((cell, i) => {
+          cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+          if (heads[i]) {
+            cell.setAttribute("data-label", heads[i].textContent.trim());
+          }
+        });
+      });
+      table.classList.add("rf-stacked");
+    } else if (!stack && stacked) {
+      table.classList.remove("rf-stacked");
+    }
+  });
+}
+
+function watchScrollables() {
+  let queued = false;
+  const later = () => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(() => { queued = false; stackTables(); markScrollables(); });
+    }
+  };
+  stackTables();
+  markScrollables();
+  window.addEventListener("resize", later);
+  new MutationObserver(later).observe(document.body, {
+    childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["style"],
+  });
+}
+
 async function start() {
   const cfg = readConfig();
   const serverSettings = ServerConnection.makeSettings({
@@ -274,6 +340,7 @@ async function start() {
   clearNotice();
   ready = true;
   document.body.classList.add("rf-live-ready");
+  watchScrollables();
 }
 
 start().catch((error) => {

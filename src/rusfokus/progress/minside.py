@@ -13,6 +13,7 @@ import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..widgets_common import tal
 from . import MODULE_TITLES, module_title
 from .certificates import status_of
 from .models import STATUS_DELETED, Certificate, Completion, Person
@@ -38,7 +39,7 @@ def learner_overview(session: Session, email: str, today: date | None = None) ->
         cert = newest.get(module)
         if passed:
             last = max(passed, key=lambda r: r.completed_at)
-            score = f" ({last.score:g} af {last.max_score:g} point)" if last.score is not None and last.max_score else ""
+            score = f" ({tal(last.score)} af {tal(last.max_score)} point)" if last.score is not None and last.max_score else ""
             result = f"Bestået {last.completed_at:%d-%m-%Y}{score}"
         elif mine:
             result = "Ikke bestået endnu – prøv igen"
