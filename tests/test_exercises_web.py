@@ -115,6 +115,41 @@ def test_bare_learner_query_parameter_is_not_an_identity(env):
     assert exc.value.code == 403
 
 
+@pytest.mark.parametrize("header", ["X-Remote-User", "X-Forwarded-User", "Remote-User", "X-Forwarded-Email",
+                                    "X-Auth-Request-Email", "X-Jupyterhub-User"])
+def test_forwarded_user_headers_are_not_an_identity(env, header):
+    """Regression (issue 12, held): a header a browser can set never names the learner."""
+    victim = "header.offer@eksempel-kommune.example"
+    req = urllib.request.Request(env.base + "api/opgave/aflever", method="POST",
+                                 data=json.dumps({"opgave": "opsporing", "svar": answers()}).encode(),
+                                 headers={"Content-Type": "application/json", header: victim})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    assert exc.value.code == 403
+    req = urllib.request.Request(env.base + "api/opgave/status?opgave=opsporing", headers={header: victim})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    assert exc.value.code == 403
+    assert not (env.course / "attempts" / student_id(victim)).exists()
+
+
+def test_second_click_while_pending_gets_danish_message_over_http(env):
+    """Issue 12, item 1: the second hand-in is not queued again."""
+    token = identity.learner_token("to.klik@eksempel-kommune.example")
+    replies = []
+    threads = [threading.Thread(target=lambda: replies.append(post(env.base, {"opgave": "opsporing", "svar": answers()}, token)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(code for code, _ in replies)
+    assert codes == [200, 409], replies
+    refused = next(body for code, body in replies if code == 409)
+    assert refused["status"] == "afventer" and refused["fejl"].startswith("Din aflevering bliver rettet")
+    assert len(list((env.course / "attempts" / student_id("to.klik@eksempel-kommune.example") / "opsporing").glob("*.ipynb"))) == 1
+
+
 def test_bad_requests_get_clear_danish_messages(env):
     token = identity.learner_token("bad.req@eksempel-kommune.example")
     code, body = post(env.base, {"opgave": "opsporing", "svar": {**answers(), "ugegraense": "q"}}, token)

@@ -117,7 +117,12 @@ def history_html(forsoeg: list[dict]) -> str:
     rows = []
     for f in forsoeg:
         when = datetime.strptime(f["stamp"], "%Y%m%dT%H%M%S.%fZ").strftime("%d.%m.%Y kl. %H:%M")
-        what = "afventer rettelse" if f["afventer"] else (f"{f['pct']:g} % – {'bestået' if f['bestaaet'] else 'ikke bestået'}")
+        if f.get("fejlet"):
+            what = "kunne ikke rettes – aflever igen"
+        elif f["afventer"]:
+            what = "afventer rettelse"
+        else:
+            what = f"{f['pct']:g} % – {'bestået' if f['bestaaet'] else 'ikke bestået'}"
         rows.append(f"<li>{esc(when)} (UTC): {esc(what)}</li>")
     return f'<details><summary>Dine tidligere forsøg ({len(forsoeg)})</summary><ul>{"".join(rows)}</ul></details>'
 
@@ -170,6 +175,8 @@ class ExerciseApp(widgets.VBox):
         elif status == 202:
             self.message.value = ('<p class="rf-note" role="status">Din besvarelse er gemt. Den bliver rettet lidt senere. '
                                   "Kig forbi igen om et øjeblik.</p>")
+        elif status == 409:  # the last hand-in is still being graded: not sent again
+            self.message.value = f'<p class="rf-note" role="status">{esc(body.get("fejl") or "Din aflevering bliver rettet …")}</p>'
         else:
             self.message.value = error_html(body.get("fejl") or "Din besvarelse kunne ikke afleveres. Prøv igen.")
 
@@ -210,4 +217,12 @@ def main(course_dir: str | Path | None = None) -> widgets.Widget:
     app = ExerciseApp(ex, lambda answers: client.submit(email, ex.id, answers), history=forsoeg)
     if code == 200 and body.get("seneste"):
         app.result.value = result_html(body["seneste"], ex)
+    if forsoeg and forsoeg[-1].get("fejlet"):
+        from .grading import FAILED_MESSAGE
+
+        app.message.value = error_html(FAILED_MESSAGE)
+    elif forsoeg and forsoeg[-1].get("afventer"):
+        from .grading import PENDING_MESSAGE
+
+        app.message.value = f'<p class="rf-note" role="status">{esc(PENDING_MESSAGE)}</p>'
     return app

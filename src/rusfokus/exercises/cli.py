@@ -1,4 +1,4 @@
-"""`rusfokus opgave check|build`, `rusfokus grade --pending`, `rusfokus links` (English for operators)."""
+"""`rusfokus opgave check|build`, `rusfokus grade --pending|--failed|--retry-failed`, `rusfokus links` (English for operators)."""
 
 from __future__ import annotations
 
@@ -46,13 +46,31 @@ def cmd_grade(args) -> int:
     from rusfokus.cli import CommandError
 
     from .grading import grade_pending
+    from .store import failed_attempts, retry_failed
 
-    if not args.pending:
-        raise CommandError("use `rusfokus grade --pending` (grades every hand-in still waiting)")
+    if not (args.pending or args.failed or args.retry_failed):
+        raise CommandError("use `rusfokus grade --pending` (grades every hand-in still waiting), "
+                           "`--failed` (lists hand-ins whose grading was given up) or `--retry-failed`")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    graded, failed = grade_pending(_course_dir(args))
-    print(f"graded {graded} pending hand-in(s); {failed} failed and stay pending")
-    return 1 if failed else 0
+    course = _course_dir(args)
+    rc = 0
+    if args.retry_failed:
+        print(f"put {retry_failed(course)} failed hand-in(s) back in line")
+    if args.pending or args.retry_failed:
+        graded, failed = grade_pending(course)
+        print(f"graded {graded} pending hand-in(s); {failed} failed")
+        rc = 1 if failed else 0
+    given_up = failed_attempts(course)
+    if given_up:
+        print(f"{len(given_up)} hand-in(s) marked failed (grading given up; the learner is told to hand in again; "
+              "`rusfokus grade --retry-failed` tries them again):")
+        for d in given_up:
+            reason = " ".join(str(d.get("reason", "")).split())[-300:]
+            print(f"  {d.get('email')} {d.get('opgave')} {d.get('stamp')}: {d.get('failures', '?')} failures; {reason}")
+        rc = 1
+    elif args.failed:
+        print("no hand-in is marked failed")
+    return rc
 
 
 def cmd_forget(args) -> int:
@@ -133,6 +151,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("grade", help="Grade hand-ins that are still pending (also done at server start).")
     p.add_argument("--pending", action="store_true", help="Grade every pending hand-in.")
+    p.add_argument("--failed", action="store_true", help="List hand-ins whose grading was given up, with the reason.")
+    p.add_argument("--retry-failed", action="store_true", help="Put failed hand-ins back in line and grade them now.")
     p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
     p.set_defaults(func=cmd_grade)
 

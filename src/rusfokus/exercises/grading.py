@@ -1,26 +1,39 @@
-"""One grading queue: a single worker thread grades attempts in order, in-process.
+"""One grading queue: a single worker thread grades attempts, in-process.
 
 nbgrader cannot grade two submissions of one learner at once (the gradebook
-and the submitted/ folder are shared), so everything goes through one queue.
+and the submitted/ folder are shared), so everything goes through one queue:
+learners take turns, each with at most one hand-in per exercise in line.
 An attempt is on disk and pending before it is queued; only a finished,
-successful autograde removes the pending marker.
+successful autograde removes the pending marker, or giving up after repeated
+failures, which leaves a failed marker with the reason.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
-import queue
 import threading
 import time
+from collections import Counter, OrderedDict, deque
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import warmkernel
-from .course import exercise, make_api
+from .course import exercise, make_api, student_id
 from .schema import Exercise
-from .store import Attempt, pending_attempts, place_for_nbgrader, save_attempt, write_atomic
+from .store import (
+    Attempt,
+    mark_failed,
+    pending_attempts,
+    pending_for,
+    place_for_nbgrader,
+    record_failure,
+    save_attempt,
+    write_atomic,
+)
 
 log = logging.getLogger("rusfokus.exercises")
 
@@ -109,116 +122,260 @@ def grade_attempt(api, attempt: Attempt) -> dict:
     return result
 
 
-_STOP = object()
+PENDING_MESSAGE = "Din aflevering bliver rettet … Vent på resultatet, før du afleverer igen."
+FAILED_MESSAGE = ("Din aflevering kunne ikke rettes. Aflever igen om lidt. "
+                  "Sker det igen, så kontakt din nøgleperson.")
+
+
+class AlreadyPending(Exception):
+    """This learner's hand-in of this exercise is still being graded; ``str()`` is Danish."""
+
+    def __init__(self, attempt: Attempt | None = None):
+        super().__init__(PENDING_MESSAGE)
+        self.attempt = attempt
+
+
+class GradingFailed(GradingError):
+    """Grading failed too many times; the hand-in is marked failed with the reason."""
 
 
 class Grader:
-    """The server's one grading queue (a single worker thread)."""
+    """The server's one grading queue (a single worker thread).
 
-    def __init__(self, course_dir: str | Path):
+    Fair: at most one pending hand-in per learner and exercise, and learners take
+    turns (round robin), so one learner's many hand-ins never keep the others
+    waiting. Robust: a failed grading (e.g. the grading kernel died) is retried
+    on a fresh kernel after ``retry_seconds``, doubling each time; after
+    ``retries`` new tries it is marked failed with its reason (never silently).
+    """
+
+    def __init__(self, course_dir: str | Path, *, retries: int | None = None, retry_seconds: float | None = None):
+        if retries is None or retry_seconds is None:
+            from rusfokus.settings import get_settings
+
+            settings = get_settings()
+            retries = settings.grade_retries if retries is None else retries
+            retry_seconds = settings.grade_retry_seconds if retry_seconds is None else retry_seconds
         self.course_dir = Path(course_dir).resolve()
+        self.retries, self.retry_seconds = max(0, int(retries)), max(0.0, float(retry_seconds))
         self._stopping = False
-        self._queue: queue.Queue = queue.Queue()
-        self._queued: set[tuple[str, str, str]] = set()
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._turns: OrderedDict[str, deque] = OrderedDict()  # learner -> her queued (attempt, future)
+        self._delayed: list = []  # heap of (due, seq, attempt, future): retries waiting for their time
+        self._seq = itertools.count()
+        self._futures: dict[tuple[str, str, str], Future] = {}  # queued, waiting to retry or being graded
+        self._busy: Counter = Counter()  # (learner, opgave) with a hand-in in line
+        self._warm = False
+        self.current: Attempt | None = None  # being graded now
         self._api = None
         self._thread = threading.Thread(target=self._run, name="rusfokus-grader", daemon=True)
         self._thread.start()
 
     def warm_up(self) -> None:
         """Import nbgrader and open the API before the first learner clicks."""
-        self._queue.put(None)
+        with self._cond:
+            self._warm = True
+            self._cond.notify_all()
 
     def submit(self, email: str, opgave: str, answers) -> tuple[Attempt, Future]:
-        """Validate and save (raises AnswerError/BuildError/ExerciseError), then queue."""
+        """Validate and save (raises AnswerError/BuildError/ExerciseError), then queue.
+        Raises AlreadyPending while this learner's last hand-in of the exercise waits."""
         ex = exercise(self.course_dir, opgave)
-        attempt = save_attempt(self.course_dir, email, ex, answers)
-        return attempt, self._enqueue(attempt)
+        key = (student_id(email), ex.id)
+        with self._cond:
+            if self._busy[key] or pending_for(self.course_dir, email, ex.id):
+                waiting = pending_for(self.course_dir, email, ex.id)
+                raise AlreadyPending(waiting[-1] if waiting else None)
+            self._busy[key] += 1  # reserved while the answers are written
+        try:
+            attempt = save_attempt(self.course_dir, email, ex, answers)
+        except BaseException:
+            with self._cond:
+                self._release(key)
+            raise
+        return attempt, self._enqueue(attempt, reserved=True)
 
     def enqueue_pending(self) -> list[Future]:
         """Queue every attempt still pending on disk (server start, `grade --pending`)."""
         return [self._enqueue(a) for a in pending_attempts(self.course_dir)]
 
-    def _enqueue(self, attempt: Attempt) -> Future:
-        fut: Future = Future()
+    def waiting(self) -> int:
+        """Hand-ins queued, waiting to be retried or being graded."""
+        with self._cond:
+            return len(self._futures)
+
+    def _release(self, key) -> None:
+        self._busy[key] -= 1
+        if self._busy[key] <= 0:
+            del self._busy[key]
+
+    def _enqueue(self, attempt: Attempt, reserved: bool = False) -> Future:
         key = (attempt.student, attempt.opgave, attempt.stamp)
-        with self._lock:
-            if key in self._queued:
-                fut.set_result(None)  # already queued; its result will be on disk
-                return fut
-            self._queued.add(key)
-        self._queue.put((attempt, fut))
-        return fut
+        with self._cond:
+            if key in self._futures:
+                if reserved:
+                    self._release(key[:2])
+                return self._futures[key]
+            fut: Future = Future()
+            self._futures[key] = fut
+            if not reserved:
+                self._busy[key[:2]] += 1
+            self._turns.setdefault(attempt.student, deque()).append((attempt, fut))
+            self._cond.notify_all()
+            return fut
+
+    def _done(self, attempt: Attempt) -> None:
+        with self._cond:
+            if self._futures.pop((attempt.student, attempt.opgave, attempt.stamp), None) is not None:
+                self._release((attempt.student, attempt.opgave))
+            self._cond.notify_all()
 
     def close(self, timeout: float = 15) -> None:
         """Stop after the hand-in being graded now; queued ones stay pending on disk
         (graded at the next start). Shuts the spare grading kernel down."""
-        self._stopping = True
-        self._queue.put(_STOP)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
         self._thread.join(timeout)
         warmkernel.remove_connection_dir()
 
+    def _next(self):
+        """Wait for work: 'warm', a queued (attempt, future) in round-robin order, or 'stop'."""
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return "stop"
+                now = time.monotonic()
+                while self._delayed and self._delayed[0][0] <= now:
+                    _, _, attempt, fut = heapq.heappop(self._delayed)
+                    self._turns.setdefault(attempt.student, deque()).append((attempt, fut))
+                if self._warm:
+                    self._warm = False
+                    return "warm"
+                if self._turns:
+                    learner, line = next(iter(self._turns.items()))
+                    item = line.popleft()
+                    if line:
+                        self._turns.move_to_end(learner)  # her next one after everyone else's
+                    else:
+                        del self._turns[learner]
+                    self.current = item[0]
+                    return item
+                self._cond.wait(self._delayed[0][0] - now if self._delayed else None)
+
+    def _stop(self) -> None:
+        with self._cond:
+            left = [item for line in self._turns.values() for item in line]
+            left += [(a, f) for _, _, a, f in self._delayed]
+            self._turns.clear()
+            self._delayed.clear()
+        for attempt, fut in left:
+            self._done(attempt)
+            fut.set_exception(GradingError("the server is stopping; the hand-in stays pending"))
+        try:
+            warmkernel.shutdown()
+        except Exception:
+            log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                try:
-                    warmkernel.shutdown()
-                except Exception:
-                    log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
-                self._queue.task_done()
-                return
-            if self._stopping and item is not None:
-                attempt, fut = item
-                fut.set_exception(GradingError("the server is stopping; the hand-in stays pending"))
-                with self._lock:
-                    self._queued.discard((attempt.student, attempt.opgave, attempt.stamp))
-                self._queue.task_done()
-                continue
+            item = self._next()
+            if item == "stop":
+                return self._stop()
             try:
                 if self._api is None:
                     self._api = make_api(self.course_dir)
                     warmkernel.install()
-                if item is None:
-                    if not self._stopping:
-                        warmkernel.refill(self.course_dir)
-                    continue
-                attempt, fut = item
-                try:
-                    if not attempt.is_pending:
-                        fut.set_result(json.loads(attempt.result_file.read_text(encoding="utf-8")))
-                    else:
-                        fut.set_result(grade_attempt(self._api, attempt))
-                except Exception as exc:
-                    log.exception("grading failed; attempt stays pending: %s", attempt.notebook)
-                    fut.set_exception(exc)
-                finally:
-                    with self._lock:
-                        self._queued.discard((attempt.student, attempt.opgave, attempt.stamp))
+            except Exception as exc:
+                log.exception("grading worker cannot start nbgrader")
+                if item != "warm":
+                    self._failed(item[0], item[1], f"nbgrader did not start: {exc}")
+                    with self._cond:
+                        self.current = None
+                        self._cond.notify_all()
+                continue
+            if item == "warm":
                 if not self._stopping:
-                    warmkernel.refill(self.course_dir)  # after the learner has her result
-            except Exception:
-                log.exception("grading worker error")
+                    warmkernel.refill(self.course_dir)
+                continue
+            attempt, fut = item
+            try:
+                if not attempt.is_pending:
+                    result = json.loads(attempt.result_file.read_text(encoding="utf-8"))
+                else:
+                    result = grade_attempt(self._api, attempt)
+                self._done(attempt)  # before the learner hears: her next click is welcome
+                fut.set_result(result)
+            except Exception as exc:
+                log.exception("grading failed: %s", attempt.notebook)
+                self._failed(attempt, fut, f"{type(exc).__name__}: {exc}")
             finally:
-                self._queue.task_done()
+                with self._cond:
+                    self.current = None
+                    self._cond.notify_all()
+            if not self._stopping:
+                warmkernel.refill(self.course_dir)  # after the learner has her result
 
-    def join(self) -> None:
-        self._queue.join()
+    def _failed(self, attempt: Attempt, fut: Future, reason: str) -> None:
+        """Retry on a fresh kernel after a back-off, or give up with the reason on disk."""
+        try:
+            warmkernel.shutdown()  # never reuse a spare that may be broken
+        except Exception:
+            pass
+        try:
+            failures = record_failure(attempt, reason) if attempt.is_pending else self.retries + 1
+        except OSError:
+            failures = self.retries + 1
+        if failures > self.retries or self._stopping:
+            if not self._stopping:
+                mark_failed(attempt, reason)
+                log.error("gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
+                          attempt.student, attempt.opgave, attempt.stamp, failures, reason[-300:])
+            self._done(attempt)
+            fut.set_exception(GradingFailed(reason))
+            return
+        delay = self.retry_seconds * 2 ** (failures - 1)
+        log.warning("grading %s/%s %s failed (%d of %d); new try on a fresh kernel in %.1f s",
+                    attempt.student, attempt.opgave, attempt.stamp, failures, self.retries + 1, delay)
+        with self._cond:
+            heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), attempt, fut))
+            self._cond.notify_all()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until nothing is queued, waiting to be retried or being graded."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._turns or self._delayed or self._warm or self.current is not None or self._futures:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+            return True
 
 
-def grade_pending(course_dir: str | Path) -> tuple[int, int]:
-    """Grade everything pending, in this process. Returns (graded, failed)."""
+def grade_pending(course_dir: str | Path, retries: int | None = None) -> tuple[int, int]:
+    """Grade everything pending, in this process. Returns (graded, failed).
+
+    A failure counts like one in the server's queue: after ``retries`` new tries
+    (default RUSFOKUS_GRADE_RETRIES) the hand-in is marked failed with its reason."""
+    if retries is None:
+        from rusfokus.settings import get_settings
+
+        retries = get_settings().grade_retries
     course_dir = Path(course_dir).resolve()
     api = None
     graded = failed = 0
     for attempt in pending_attempts(course_dir):
-        api = api or make_api(course_dir)
         try:
+            api = api or make_api(course_dir)
             grade_attempt(api, attempt)
             graded += 1
         except Exception as exc:
-            log.error("could not grade %s: %s", attempt.notebook, exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            log.error("could not grade %s: %s", attempt.notebook, reason[-500:])
             failed += 1
+            if record_failure(attempt, reason) > retries:
+                mark_failed(attempt, reason)
     return graded, failed
 
 

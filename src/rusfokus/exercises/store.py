@@ -3,8 +3,10 @@
 Layout inside the course folder::
 
     attempts/<student>/<opgave>/<stamp>.ipynb        the submission notebook
-    attempts/<student>/<opgave>/<stamp>.pending.json  present until graded
+    attempts/<student>/<opgave>/<stamp>.pending.json  present until graded (or given up);
+                                                      counts failed gradings
     attempts/<student>/<opgave>/<stamp>.result.json   score, pass, per question
+    attempts/<student>/<opgave>/<stamp>.failed.json   grading failed too often: the reason
     submitted/<student>/<opgave>/<opgave>.ipynb       nbgrader's copy (+ timestamp.txt),
                                                       written by the grading worker
 
@@ -86,8 +88,71 @@ class Attempt:
         return self.folder / f"{self.stamp}.result.json"
 
     @property
+    def failed_file(self) -> Path:
+        return self.folder / f"{self.stamp}.failed.json"
+
+    @property
     def is_pending(self) -> bool:
         return self.pending_file.exists()
+
+    def marker(self) -> dict:
+        """The pending marker (``failures``, ``last_error`` after failed gradings)."""
+        try:
+            return json.loads(self.pending_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"email": self.email, "opgave": self.opgave, "stamp": self.stamp}
+
+
+def record_failure(attempt: Attempt, reason: str) -> int:
+    """Count one failed grading in the pending marker; returns the number of failures."""
+    data = attempt.marker()
+    data["failures"] = int(data.get("failures", 0)) + 1
+    data["last_error"] = reason[-2000:]
+    data["last_failure_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_atomic(attempt.pending_file, json.dumps(data, ensure_ascii=False))
+    return data["failures"]
+
+
+def mark_failed(attempt: Attempt, reason: str) -> dict:
+    """Give up: the failed marker (with the reason, for the admin) replaces the pending one."""
+    data = attempt.marker()
+    data.update(reason=reason[-2000:], failed_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    data.setdefault("failures", 0)
+    write_atomic(attempt.failed_file, json.dumps(data, ensure_ascii=False))
+    attempt.pending_file.unlink(missing_ok=True)
+    return data
+
+
+def failed_attempts(course_dir: Path) -> list[dict]:
+    """Hand-ins whose grading was given up, oldest first (email, opgave, stamp, failures, reason)."""
+    out = []
+    for marker in Path(course_dir).glob("attempts/*/*/*.failed.json"):
+        try:
+            out.append(json.loads(marker.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return sorted(out, key=lambda d: d.get("stamp", ""))
+
+
+def retry_failed(course_dir: Path) -> int:
+    """Put every given-up hand-in back in line (failure count reset); returns how many."""
+    n = 0
+    for data in failed_attempts(course_dir):
+        try:
+            a = Attempt(Path(course_dir), data["email"], data["opgave"], data["stamp"])
+        except KeyError:
+            continue
+        write_atomic(a.pending_file, json.dumps({"email": a.email, "opgave": a.opgave, "stamp": a.stamp}))
+        a.failed_file.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+def pending_for(course_dir: Path, email: str, opgave: str) -> list[Attempt]:
+    """This learner's hand-ins of one exercise still waiting for grading."""
+    folder = Attempt(Path(course_dir), email, opgave, "x").folder
+    return [Attempt(Path(course_dir), email, opgave, m.name[: -len(".pending.json")])
+            for m in sorted(folder.glob("*.pending.json"))]
 
 
 def save_attempt(course_dir: Path, email: str, ex: Exercise, raw_answers) -> Attempt:
@@ -130,7 +195,7 @@ def history(course_dir: Path, email: str, opgave: str) -> list[dict]:
     rows = []
     for nb in sorted(folder.glob("*.ipynb")):
         a = Attempt(Path(course_dir), email, opgave, nb.stem)
-        row = {"stamp": a.stamp, "pending": a.is_pending, "result": None}
+        row = {"stamp": a.stamp, "pending": a.is_pending, "failed": a.failed_file.exists(), "result": None}
         if a.result_file.exists():
             row["result"] = json.loads(a.result_file.read_text(encoding="utf-8"))
         rows.append(row)

@@ -5,6 +5,10 @@
   (never a cookie: no cross-site request can submit for someone).
 - ``GET /api/opgave/status?opgave=<id>``  the learner's attempts and latest result.
 
+A second hand-in while one of the same exercise is pending gets 409 and
+``Din aflevering bliver rettet …``; a hand-in whose grading was given up
+after retries gets a Danish message and is listed by `rusfokus grade --failed`.
+
 Responses are JSON; ``fejl`` holds a Danish message for the learner.
 """
 
@@ -22,7 +26,7 @@ import tornado.web
 from rusfokus import identity
 
 from .course import BuildError
-from .grading import Grader, refresh_manual
+from .grading import FAILED_MESSAGE, AlreadyPending, Grader, GradingFailed, refresh_manual
 from .notebook import AnswerError
 from .schema import ExerciseError
 from .store import history
@@ -106,6 +110,9 @@ class SubmitHandler(_LearnerApi):
         grader = get_grader(self.course_dir)
         try:
             attempt, future = grader.submit(email, opgave, answers)
+        except AlreadyPending as exc:  # a second click: not queued again
+            return self.reply(409, {"status": "afventer", "fejl": str(exc),
+                                    "stamp": exc.attempt.stamp if exc.attempt else None})
         except AnswerError as exc:
             return self.reply(400, {"status": "fejl", "fejl": str(exc), "spoergsmaal": exc.question})
         except (ExerciseError, BuildError) as exc:
@@ -114,7 +121,9 @@ class SubmitHandler(_LearnerApi):
         log.info("hand-in %s/%s %s queued", attempt.student, opgave, attempt.stamp)
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(future), WAIT_SECONDS)
-        except Exception as exc:  # timeout or grading error: the attempt stays pending on disk
+        except GradingFailed:  # given up after retries; the reason is in `rusfokus grade --failed`
+            return self.reply(500, {"status": "fejl", "fejl": FAILED_MESSAGE, "stamp": attempt.stamp})
+        except Exception as exc:  # timeout, or a retry is waiting: the attempt stays pending on disk
             log.warning("hand-in %s/%s %s not graded yet: %s", attempt.student, opgave, attempt.stamp, exc)
             return self.reply(202, {"status": "afventer", "stamp": attempt.stamp})
         self.reply(200, {"status": "rettet", "stamp": attempt.stamp, "resultat": result})
@@ -133,7 +142,7 @@ class StatusHandler(_LearnerApi):
         if latest and latest.get("pending_manual") and rows[-1]["result"] is latest:
             latest = refresh_manual(self.course_dir, email, latest)
         self.reply(200, {"status": "ok", "forsoeg": [
-            {"stamp": r["stamp"], "afventer": r["pending"],
+            {"stamp": r["stamp"], "afventer": r["pending"], "fejlet": r["failed"],
              "pct": r["result"]["pct"] if r["result"] else None,
              "bestaaet": r["result"]["passed"] if r["result"] else None} for r in rows],
             "seneste": latest})
