@@ -29,6 +29,11 @@ def _widgets(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(description='Tal')")]
     (widgets / "lille").mkdir(parents=True)
     nbformat.write(nb, widgets / "lille" / "index.ipynb")
+    admin = nbformat.v4.new_notebook(metadata={"kernelspec": nb.metadata["kernelspec"],
+                                               "rusfokus": {"access": "admin", "title": "Hemmelig"}})
+    admin.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.HTML('<p>kun for admin</p>')")]
+    (widgets / "hemmelig").mkdir()
+    nbformat.write(admin, widgets / "hemmelig" / "index.ipynb")
     book = tmp_path / "book"
     book.mkdir()
     (book / "index.html").write_text('<!DOCTYPE html><html lang="da"><title>Kursus</title><p>Forside</p></html>')
@@ -131,7 +136,7 @@ def test_request_info_is_forgotten_after_the_page(srv):
         conn = await websocket_connect(req)
         try:
             return await asyncio.wait_for(conn.read_message(), 3)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         finally:
             conn.close()
@@ -187,7 +192,7 @@ def test_no_code_runs_over_the_kernel_websocket(srv, tmp_path):
                 if got is None:
                     break
                 replies.append(got if isinstance(got, str) else got.decode("utf-8", "replace"))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         conn.close()
         return replies
@@ -265,3 +270,128 @@ def test_trusted_proxy_gives_client_address_and_secure_cookies(proxied):
     # the proxy said http: no Secure (a Secure cookie would never come back over http)
     plain = _cookies(proxied, f"/adgang/{token}", {**FORWARDED, "X-Forwarded-Proto": "http"})
     assert plain and not any("secure" in c.lower() for c in plain)
+
+
+# held attacks (regression): traversal, admin guard after logout, answer keys never sent ----------
+
+TRAVERSAL_TARGETS = ["var/secret.key", "home/secret.key", "exercises/opgaver/opsporing.yml", "kommune.yml",
+                     "course/source/opsporing/opsporing.ipynb", "etc/passwd"]
+TRAVERSAL_PREFIXES = ["/", "/voila/render/", "/voila/static/", "/voila/files/", "/voila/templates/", "/rusfokus/live/",
+                      "/temadag/static/", "/voila/api/themes/"]
+TRAVERSAL_UPS = ["../", "..%2f", "%2e%2e/", "%2e%2e%2f", "..%252f", "..\\", "..%5c", "....//", "%c0%ae%c0%ae/",
+                 ".%2e/"]
+
+
+def test_path_traversal_returns_nothing(srv):
+    secret = (srv.home / "secret.key").read_text().strip()
+    tried = 0
+    for prefix in TRAVERSAL_PREFIXES:
+        for up in TRAVERSAL_UPS:
+            for target in TRAVERSAL_TARGETS:
+                path = prefix + up * 6 + target
+                req = urllib.request.Request(srv.url + path)
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as r:
+                        status, body = r.status, r.read().decode("utf-8", "replace")
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read().decode("utf-8", "replace")
+                except urllib.error.URLError:
+                    continue
+                tried += 1
+                assert status in (400, 403, 404), f"{path} -> {status}"
+                assert secret not in body and "korrekt:" not in body and "root:" not in body, path
+    assert tried >= 400
+
+
+def test_admin_app_is_closed_again_after_logout(srv):
+    """Item 5 on the app server's own guard: the same cookie after /logout opens nothing."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    cookie = {"Cookie": f"rf_admin={srv.admin_token('konsulent')}"}
+    status, _, body = request(srv.url + "/voila/render/hemmelig/index.ipynb", headers=cookie)
+    assert status == 200 and "Hemmelig" in body
+    assert request(srv.url + "/logout", headers=cookie)[0] == 200
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.build_opener(NoRedirect).open(
+            urllib.request.Request(srv.url + "/voila/render/hemmelig/index.ipynb", headers=cookie), timeout=30)
+    assert exc.value.code == 302 and exc.value.headers["Location"].startswith("/login?next=")
+
+
+@pytest.fixture(scope="module")
+def exercise_srv(tmp_path_factory):
+    import shutil
+    from pathlib import Path
+
+    from rusfokus.exercises.course import build
+
+    root = Path(__file__).resolve().parents[1]
+    tmp = tmp_path_factory.mktemp("hardening-opgave")
+    widgets, book = _widgets(tmp)
+    shutil.copytree(root / "widgets" / "opgave", widgets / "opgave")
+    course = tmp / "course"
+    (course / "opgaver").mkdir(parents=True)
+    shutil.copy(root / "exercises" / "opgaver" / "opsporing.yml", course / "opgaver" / "opsporing.yml")
+    build(course, "opsporing")
+    s = start_server(book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(course)})
+    yield s
+    stop_server(s)
+
+
+async def _widget_states(server, kernel_id, page_cookie) -> str:
+    """All widget states of a kernel, asked for the way the page's front end asks."""
+    url = f"{server.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+    conn = await websocket_connect(HTTPRequest(url, headers={"Cookie": page_cookie}))
+    comm_id = uuid.uuid4().hex
+
+    def msg(msg_type, content):
+        return json.dumps({"channel": "shell", "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "",
+                                                          "session": "s", "date": "2026-12-02T08:00:00Z", "version": "5.3"},
+                           "parent_header": {}, "metadata": {"version": "1.0.0"}, "content": content, "buffers": []})
+
+    await conn.write_message(msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}}))
+    await conn.write_message(msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
+    seen = []
+    while True:
+        try:
+            got = await asyncio.wait_for(conn.read_message(), 30)
+        except TimeoutError:
+            raise AssertionError(f"no widget states; got {seen}") from None
+        if got is None:
+            raise AssertionError("kernel closed the connection")
+        if isinstance(got, bytes):
+            from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+
+            data = deserialize_binary_message(got)
+        else:
+            data = json.loads(got)
+        seen.append(data.get("msg_type"))
+        if data.get("msg_type") == "comm_msg" and data["content"].get("data", {}).get("method") == "update_states":
+            conn.close()
+            return json.dumps(data["content"]["data"]["states"], ensure_ascii=False)
+
+
+def test_answer_keys_are_never_in_the_page_or_the_widget_state(exercise_srv):
+    from pathlib import Path
+
+    from rusfokus.exercises.schema import load_exercise
+
+    ex = load_exercise(Path(__file__).resolve().parents[1] / "exercises" / "opgaver" / "opsporing.yml")
+    learner = f"rf_learner={exercise_srv.learner_token('noegle.tjek@eksempel-kommune.example')}"
+    status, hdrs, body = request(exercise_srv.url + "/voila/render/opgave/index.ipynb?opgave=opsporing",
+                                 headers={"Cookie": learner}, timeout=120)
+    assert status == 200
+    kernel_id = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', body).group(1))["kernelId"]
+    page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")][0]
+    states = run(_widget_states(exercise_srv, kernel_id, page), timeout=90)
+    assert ex.spoergsmaal[0].tekst in states  # the questions are there ...
+    for q in ex.spoergsmaal:  # ... the explanations (the key's reasons) are not
+        first = q.forklaring.strip().splitlines()[0]
+        assert first not in states and first not in body, q.id
+    assert "korrekt" not in states and "korrekt" not in body
+    for path in ("/voila/files/opgave/index.ipynb", "/exercises/source/opsporing/opsporing.ipynb",
+                 "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb"):
+        status, _, text = request(exercise_srv.url + path)
+        assert status in (403, 404) and ex.spoergsmaal[0].forklaring.strip().splitlines()[0] not in text, path

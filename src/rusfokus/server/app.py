@@ -326,6 +326,12 @@ def cached_static(handler_cls):
     change, so browsers may keep them; the rest for an hour."""
 
     class Cached(handler_cls):
+        def parse_url_path(self, url_path):
+            try:
+                return super().parse_url_path(url_path)
+            except (AssertionError, ValueError, IndexError):  # Voilà asserts on odd paths (../): 404, not 500
+                raise tornado.web.HTTPError(404) from None
+
         def set_headers(self):
             super().set_headers()
             path = self.request.path
