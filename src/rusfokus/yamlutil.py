@@ -36,17 +36,45 @@ class Where:
         return DataFileError(f"{at}: {field}: {message}")
 
 
-def _construct(node, path, lines, loader):
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            out[key] = _construct(value_node, (*path, key), lines, loader)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, (*path, i), lines, loader) for i, v in enumerate(node.value)]
+MAX_NODES = 200_000
+"""Most values a data file may expand to, aliases (``*name``) counted each time they are used. Our files
+have a few thousand; a "billion laughs" alias bomb has 10**9 and would hang every command that loads it."""
+
+
+class _Budget:
+    def __init__(self, limit: int):
+        self.left = limit
+
+
+def _construct(node, path, lines, loader, budget: _Budget, open_nodes: set):
+    budget.left -= 1
+    if budget.left < 0:
+        raise _TooBig(node)
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in open_nodes:  # an alias inside its own anchor: infinitely deep
+            raise _Recursive(node)
+        open_nodes.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                out = {}
+                for key_node, value_node in node.value:
+                    key = loader.construct_object(key_node, deep=True)
+                    out[key] = _construct(value_node, (*path, key), lines, loader, budget, open_nodes)
+                return out
+            return [_construct(v, (*path, i), lines, loader, budget, open_nodes) for i, v in enumerate(node.value)]
+        finally:
+            open_nodes.discard(id(node))
     return loader.construct_object(node, deep=True)
+
+
+class _TooBig(Exception):
+    def __init__(self, node):
+        self.line = node.start_mark.line + 1
+
+
+class _Recursive(_TooBig):
+    pass
 
 
 def load_yaml(path: str | Path) -> tuple[object, Where]:
@@ -61,7 +89,14 @@ def load_yaml(path: str | Path) -> tuple[object, Where]:
     try:
         node = loader.get_single_node()
         lines: dict[tuple, int] = {}
-        data = _construct(node, (), lines, loader) if node is not None else None
+        data = _construct(node, (), lines, loader, _Budget(MAX_NODES), set()) if node is not None else None
+    except _Recursive as exc:
+        raise DataFileError(f"{path}, line {exc.line}: invalid YAML: an alias (*name) refers to the anchor "
+                            "(&name) it is inside of") from None
+    except _TooBig as exc:
+        raise DataFileError(f"{path}, line {exc.line}: invalid YAML: the file expands to more than {MAX_NODES} "
+                            "values through aliases (*name); write the values out instead of nesting "
+                            "aliases") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""

@@ -133,6 +133,43 @@ def _date_da(day: date) -> str:
     return f"{day.day}. {months[day.month - 1]} {day.year}"
 
 
+NAME_BOX_WIDTH = 160
+"""mm: the name (and module) lines stay well inside the frame (12-198 mm)."""
+NAME_BOX_HEIGHT = 30
+"""mm: the name block's height. A long name gets a smaller font (down to 10 pt), then is shortened with …,
+so the page stays one page and nothing runs into the QR code (y 188 mm) or the verification code."""
+LINE_FACTOR = 0.5
+"""Line height in mm per point of font size (22 pt → 11 mm)."""
+
+
+def _fit(pdf, text: str, width: float, max_height: float, style: str, sizes,
+         line_factor: float = LINE_FACTOR) -> tuple[int, str]:
+    """The largest font size in ``sizes`` at which ``text`` fits ``width`` x ``max_height`` mm (font is set).
+
+    If even the smallest size is too big, the text is cut at a word boundary and ends with "…".
+    """
+    from fpdf.enums import MethodReturnValue
+
+    def lines(t: str, size: int) -> int:
+        pdf.set_font("DejaVu", style, size)
+        return len(pdf.multi_cell(width, size * line_factor, t, dry_run=True, output=MethodReturnValue.LINES))
+
+    text = " ".join(str(text).split())
+    sizes = list(sizes)
+    for size in sizes:
+        if lines(text, size) * size * line_factor <= max_height:
+            return size, text
+    size = sizes[-1]
+    words = text.split(" ")
+    while len(words) > 1 and lines(" ".join(words) + " …", size) * size * line_factor > max_height:
+        words.pop()
+    cut = " ".join(words)
+    while cut and lines(cut + "…", size) * size * line_factor > max_height:  # one very long "word"
+        cut = cut[:-1]
+    pdf.set_font("DejaVu", style, size)
+    return size, cut.rstrip() + " …"
+
+
 def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, code: str,
                kommune: str, rusmiddelcenter: str = "", verify_url: str = "") -> bytes:
     """A one-page A4 kursusbevis (Danish text, DejaVu font so æøå print)."""
@@ -155,13 +192,15 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
     pdf.set_font("DejaVu", "", 13)
     pdf.cell(0, 8, "Tidlig opsporing af alkohol- og stofproblemer", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(20)
-    pdf.set_font("DejaVu", "B", 22)
-    pdf.multi_cell(0, 11, name, align="C", new_x="LMARGIN", new_y="NEXT")
+    size, text = _fit(pdf, name, NAME_BOX_WIDTH, NAME_BOX_HEIGHT, "B", range(22, 9, -1))
+    pdf.set_x((210 - NAME_BOX_WIDTH) / 2)
+    pdf.multi_cell(NAME_BOX_WIDTH, size * LINE_FACTOR, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("DejaVu", "", 13)
     pdf.cell(0, 8, "har gennemført og bestået modulet", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 18)
-    pdf.multi_cell(0, 10, module_title(module), align="C", new_x="LMARGIN", new_y="NEXT")
+    size, text = _fit(pdf, module_title(module), NAME_BOX_WIDTH, 10, "B", range(18, 9, -1))
+    pdf.set_x((210 - NAME_BOX_WIDTH) / 2)
+    pdf.multi_cell(NAME_BOX_WIDTH, size * LINE_FACTOR, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     pdf.set_font("DejaVu", "", 12)
     for label, value in (("Bestået", _date_da(issued_on)), ("Gyldigt til", _date_da(expires_on)),
@@ -170,8 +209,8 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
             pdf.set_x(45)
             pdf.set_font("DejaVu", "B", 12)
             pdf.cell(50, 8, f"{label}:")
-            pdf.set_font("DejaVu", "", 12)
-            pdf.multi_cell(80, 8, value, new_x="LMARGIN", new_y="NEXT")
+            _, text = _fit(pdf, value, 80, 8, "", range(12, 6, -1), line_factor=8 / 12)  # one line each
+            pdf.multi_cell(80, 8, text, new_x="LMARGIN", new_y="NEXT")
     if verify_url:
         import qrcode
 

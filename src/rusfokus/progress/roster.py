@@ -33,6 +33,36 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "noegleperson": ("noegleperson", "noeglepersonjanej", "noeglepersonx"),
 }
 
+MAX_LENGTH = {"name": 200, "email": 320, "institution": 200, "afdeling": 200, "forvaltning": 200,
+              "faggruppe": 200, "noegleperson": 20}
+"""Longest value per field (the database columns' sizes); a longer cell is a problem naming row and field."""
+FIELD_LABELS = {"name": ("Navn", "navn"), "first_name": ("Fornavn", "fornavn"),
+                "last_name": ("Efternavn", "efternavn"), "email": ("E-mail", "e-mail"),
+                "institution": ("Arbejdssted", "arbejdssted"), "afdeling": ("Afdeling", "afdeling"),
+                "forvaltning": ("Forvaltning", "forvaltning"), "faggruppe": ("Stilling", "stilling"),
+                "noegleperson": ("Nøgleperson", "nøgleperson")}
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+"""Python's csv module stops at 131,072 characters per field with an exception; this lifts it (process-wide,
+once) above any file we accept, so an overlong cell becomes a row problem naming its field instead."""
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def bad_characters(text: str) -> bool:
+    """True if ``text`` holds NUL or another control character (or a bidi override that reorders text)."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in _BIDI_CONTROLS for ch in text)
+
+
+def text_problem(value: str, max_length: int) -> tuple[str, str] | None:
+    """(English, Danish) reason if ``value`` is too long or holds control characters; None if fine."""
+    if len(value) > max_length:
+        return (f"is {len(value)} characters long (at most {max_length})",
+                f"er {len(value)} tegn lang (højst {max_length})")
+    if bad_characters(value):
+        return ("contains a control character (e.g. NUL)", "indeholder et kontroltegn, som ikke må stå i teksten")
+    return None
+
+
 YES = {"ja", "j", "x", "yes", "y", "1", "sand"}
 NO = {"nej", "n", "", "no", "0", "falsk"}
 EMAIL_RE = re.compile(r"^[^@\s;,<>\"']+@[^@\s;,<>\"']+\.[A-Za-z]{2,}$")
@@ -131,9 +161,18 @@ def _csv_rows(text: str):
         delimiter, text, line = first.strip()[4], rest, 2
     else:
         delimiter = _sniff_delimiter(text)
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = line - 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RosterError(f"line {line}: cannot read the CSV ({exc}); nothing imported",
+                              f"Linje {line} kan ikke læses som CSV. Intet er importeret.") from None
         yield line, cells
         line = start + reader.line_num + 1
 
@@ -169,7 +208,7 @@ def _map_columns(header: list[str], filename: str) -> dict[str, int]:
     if not has_name:
         missing.insert(0, "Navn")
     if missing:
-        shown = ", ".join(repr(h) for h in header if str(h).strip()) or "(none)"
+        shown = ", ".join(repr(str(h)[:60]) for h in header if str(h).strip())[:600] or "(none)"
         raise RosterError(
             f"{filename}: missing column(s) {', '.join(missing)}. Headers found: {shown}. "
             "Expected Danish headers such as Navn, E-mail, Arbejdssted, Afdeling, Forvaltning, Stilling, Nøgleperson.",
@@ -205,9 +244,26 @@ def parse_rows(rows, filename: str) -> Roster:
             i = columns.get(fld)
             return _clean(cells[i]) if i is not None and i < len(cells) else ""
 
-        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
-        email = normalise_email(get("email"))
         reasons, da = [], []
+        overlong = set()
+        for fld in columns:
+            why = text_problem(get(fld), MAX_LENGTH.get(fld, 200))
+            if why is not None:
+                overlong.add(fld)
+                label, label_da = FIELD_LABELS.get(fld, (fld, fld))
+                reasons.append(f"{label} {why[0]}")
+                da.append(f"{label_da} {why[1]}")
+        if overlong:  # the other checks would only repeat (and echo) the bad value
+            email = "" if "email" in overlong else normalise_email(get("email"))
+            roster.problems.append(Problem(line, "; ".join(reasons), email if EMAIL_RE.match(email) else "",
+                                           "; ".join(da)))
+            continue
+        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+        if len(name) > MAX_LENGTH["name"]:
+            roster.problems.append(Problem(line, f"Navn {text_problem(name, MAX_LENGTH['name'])[0]}", "",
+                                           f"navn {text_problem(name, MAX_LENGTH['name'])[1]}"))
+            continue
+        email = normalise_email(get("email"))
         if not name:
             reasons.append("name (Navn) is empty")
             da.append("navn mangler")

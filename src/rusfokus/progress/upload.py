@@ -16,7 +16,15 @@ from .roster import RosterError, read_roster
 from .staff import ImportRefused, import_roster
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
-MAX_BYTES = 20 * 1024 * 1024
+MAX_MB = 20
+MAX_BYTES = MAX_MB * 1024 * 1024
+"""The largest staff list the dashboard imports; the page says so and a bigger file gets that reason."""
+WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""The file travels from the browser to the kernel as one websocket message. Tornado's default limit is
+10 MiB, above which the message is dropped and the page only says "Vælg først en fil". The server sets
+``websocket_max_message_size`` to this (well above ``MAX_BYTES``), so a file that is too big reaches
+``import_upload`` and is refused with the real reason."""
+TOO_BIG = f"Filen er for stor. Den må højst fylde {MAX_MB} MB. Gem listen uden ekstra ark eller billeder, og prøv igen."
 
 
 def import_upload(db_url: str, filename: str, content: bytes, *, skip_invalid: bool, actor: str) -> tuple[bool, str]:
@@ -27,7 +35,7 @@ def import_upload(db_url: str, filename: str, content: bytes, *, skip_invalid: b
     if suffix not in SUFFIXES:
         return False, '<p class="rf-udloebet" role="alert">Vælg en CSV- eller Excel-fil (.csv eller .xlsx).</p>'
     if len(content) > MAX_BYTES:
-        return False, '<p class="rf-udloebet" role="alert">Filen er for stor (over 20 MB).</p>'
+        return False, f'<p class="rf-udloebet" role="alert">{TOO_BIG}</p>'
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"medarbejderliste{suffix}"
         path.write_bytes(content)
@@ -65,7 +73,7 @@ class RosterUpload(widgets.VBox):
         intro = widgets.HTML(
             "<h2>Importér medarbejderliste</h2><p class=\"rf-note\">Brug den liste, HR sender (CSV eller Excel). "
             "Medarbejdere, der ikke længere står på listen, bliver markeret som fratrådt. "
-            "Deres historik bliver gemt.</p>")
+            f"Deres historik bliver gemt. Filen må højst fylde {MAX_MB} MB.</p>")
         super().__init__([intro, widgets.HBox([self.file, self.skip]), self.button, self.result])
 
     def _import(self, _button=None) -> None:
@@ -73,6 +81,9 @@ class RosterUpload(widgets.VBox):
             self.result.value = '<p class="rf-udloebet" role="alert">Vælg først en fil.</p>'
             return
         upload = self.file.value[0]
+        if upload.get("size", 0) > MAX_BYTES:
+            self.result.value = f'<p class="rf-udloebet" role="alert">{TOO_BIG}</p>'
+            return
         ok, message = import_upload(self.db_url, upload["name"], bytes(upload["content"]),
                                     skip_invalid=self.skip.value, actor=self.actor)
         self.result.value = message

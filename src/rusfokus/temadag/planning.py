@@ -99,13 +99,25 @@ def validate_plan(raw: dict) -> TemadagPlan:
     email = str(raw.get("facilitator_email") or "").strip()
     if email and ("@" not in email or " " in email):
         raise PlanningError("facilitator_email", "not a valid e-mail address", "Skriv en gyldig e-mailadresse.")
+    from rusfokus.progress.roster import bad_characters
+
+    institutions = tuple(dict.fromkeys(_split(raw.get("institutions"))))
+    limits = {"place": (place, 200, "Stedet"), "facilitator": (facilitator, 200, "Navnet på facilitator"),
+              "facilitator_email": (email, 320, "E-mailadressen"),
+              "institutions": ("\n".join(institutions), 5000, "Listen over institutioner")}
+    for fld, (value, limit, label) in {"title": (title, 200, "Titlen"), **limits}.items():
+        if len(value) > limit:
+            raise PlanningError(fld, f"{fld} is longer than {limit} characters", f"{label} må højst være {limit} tegn.")
+        if bad_characters(value.replace("\n", " ")):
+            raise PlanningError(fld, f"{fld} contains a control character (e.g. NUL)",
+                                f"{label} indeholder et tegn, som ikke kan bruges. Skriv teksten igen.")
     counts = raw.get("counts_toward_module")
     if isinstance(counts, str):
         counts = counts.strip().lower() in {"1", "true", "ja", "yes", "on"}
     return TemadagPlan(
         title=title, date=date, start=start, duration_min=duration, place=place,
         modules=tuple(dict.fromkeys(modules)), facilitator=facilitator, facilitator_email=email,
-        institutions=tuple(dict.fromkeys(_split(raw.get("institutions")))),
+        institutions=institutions,
         counts_toward_module=bool(counts),
     )
 

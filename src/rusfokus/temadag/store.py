@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, Completion, Institution, Person
-from rusfokus.progress.roster import normalise_email
+from rusfokus.progress.roster import bad_characters, normalise_email
 from rusfokus.temadag.evaluation import EvaluationAnswer, summarise
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.models import (
@@ -127,7 +127,11 @@ def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple
     facilitator matches or rejects it.
     """
     email = normalise_email(email or "")
-    name = re.sub(r"\s+", " ", (name or "").strip())[:200]
+    name = re.sub(r"\s+", " ", (name or "").strip())
+    if bad_characters(name) or bad_characters(email):
+        raise CheckinError("Der er et tegn i navnet eller e-mailen, som ikke kan bruges. Skriv det igen.")
+    if len(name) > 200:
+        raise CheckinError("Navnet må højst være 200 tegn.")
     if email:
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
