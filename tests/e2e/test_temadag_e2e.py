@@ -134,6 +134,8 @@ def test_temadag_checkin_live_and_report(browser, server, temadag):
     confirm.goto(f"{server.url}/temadag/admin/{temadag}")
     assert confirm.get_by_role("heading", name="Venter på bekræftelse (2)").count() == 1
     assert confirm.get_by_role("heading", name="Tjekket ind (1)").count() == 1
+    assert confirm.get_by_role("button", name="Aflys og slet temadagen").count() == 0
+    assert run_axe(confirm) == []
     confirm.get_by_role("button", name="Bekræft alle, der står på medarbejderlisten").click()
     confirm.wait_for_selector("text=Venter på bekræftelse (0)")
     confirm.close()
