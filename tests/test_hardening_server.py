@@ -395,3 +395,18 @@ def test_answer_keys_are_never_in_the_page_or_the_widget_state(exercise_srv):
                  "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb"):
         status, _, text = request(exercise_srv.url + path)
         assert status in (403, 404) and ex.spoergsmaal[0].forklaring.strip().splitlines()[0] not in text, path
+
+
+def test_apps_framed_in_one_book_page_share_the_page_session(srv):
+    """The book page sets the page session first, so two app frames loading at once
+    do not each set their own (the first frame would lose its kernel)."""
+    import concurrent.futures
+
+    status, hdrs, _ = request(srv.url + "/")
+    cookie = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")]
+    assert status == 200 and cookie
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        frames = list(pool.map(lambda _: open_app(srv, cookie=f"{MARKER_COOKIE}; {cookie[0]}"), range(2)))
+    for kernel_id, new_cookie in frames:
+        assert new_cookie is None  # kept the book page's session
+        assert kernel_alive(srv, kernel_id, cookie[0])

@@ -118,6 +118,9 @@ class BookHandler(tornado.web.StaticFileHandler):
             self.set_header(k, v)
         if path.endswith(".html") or path == "":
             self.set_header("Cache-Control", "no-cache")
+            # a book page with several apps: their frames then share one page session
+            # instead of racing to set one each
+            page_session(self)
 
     def write_error(self, status_code, **kwargs):
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -144,6 +147,16 @@ def own_kernel(kernel_id: str, page_session: str) -> None:
 def forget_kernel(kernel_id: str) -> None:
     KERNEL_OWNERS.pop(kernel_id, None)
     RequestInfoSocketHandler._cache.pop(kernel_id, None)
+
+
+def page_session(handler: tornado.web.RequestHandler) -> str:
+    """The browser's page session id (a random HttpOnly cookie), set if missing."""
+    current = handler.get_cookie(PAGE_COOKIE) or ""
+    if _PAGE_ID.match(current):
+        return current
+    new = secrets.token_urlsafe(24)
+    handler.set_cookie(PAGE_COOKIE, new, path="/", httponly=True, samesite="Lax")
+    return new
 
 
 def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) -> None:
@@ -196,12 +209,7 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         own_kernel(kernel_id, self._rf_page_session)
 
     def _page_session(self) -> str:
-        current = self.get_cookie(PAGE_COOKIE) or ""
-        if _PAGE_ID.match(current):
-            return current
-        new = secrets.token_urlsafe(24)
-        self.set_cookie(PAGE_COOKIE, new, path="/", httponly=True, samesite="Lax")
-        return new
+        return page_session(self)
 
     async def get(self, path=None):
         widgets_dir = self.settings["rusfokus_settings"].widgets_dir
