@@ -110,6 +110,12 @@ def test_strangers_cannot_shut_down_or_connect_to_a_kernel(srv):
 
         assert run(connect()) == 403
     assert kernel_alive(srv, kernel_id, page)  # nothing a stranger did ended it
+    for listing in ("/api/kernels", "/api/sessions", "/api/kernels/", "/voila/api/kernels"):  # no list of kernel ids
+        status, _, body = request(srv.url + listing)
+        assert status == 404 and kernel_id not in body, listing
+    for action in ("restart", "interrupt"):
+        status, _, _ = request(f"{srv.url}/api/kernels/{kernel_id}/{action}", "POST", {"Cookie": MARKER_COOKIE}, data=b"")
+        assert status in (403, 404, 405), action
     # the page itself may connect and end its kernel (Voilà's shutdown on leaving the page;
     # Jupyter's XSRF check wants the _xsrf cookie echoed in a header, as a browser page does)
 
