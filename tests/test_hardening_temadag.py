@@ -123,6 +123,19 @@ class CheckinTest(TemadagServer):
         assert gone.code == 302 and gone.headers["Location"] == "/temadag/ind"
         assert self.db_state()["people"] == before["people"] and self.db_state()["certs"] == []
 
+    @tornado.testing.gen_test
+    async def test_double_tap_of_an_unknown_email_waits_once(self):
+        import asyncio
+
+        async def tap():
+            return await self.http_client.fetch(
+                self.get_url("/temadag/ind"), method="POST", raise_error=False, follow_redirects=False,
+                body=urllib.parse.urlencode({"kode": self.code(), "email": "ny@andet.dk"}))
+
+        results = await asyncio.gather(*[tap() for _ in range(4)])
+        assert [r.code for r in results] == [302] * 4
+        assert self.db_state()["participants"] == [("ny@andet.dk", "afventer", False)]
+
     def test_unknown_email_matched_by_facilitator_counts_for_that_person(self):
         self.check_in(kode=self.code(), navn="Mette", email="mette.privat@andet.dk")
         detail = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin()).body.decode()

@@ -18,6 +18,10 @@ def upgrade() -> None:
     # rows from before this revision were attendance already: they stay confirmed
     with op.batch_alter_table("temadag_participant") as batch:
         batch.add_column(sa.Column("status", sa.String(12), nullable=False, server_default="bekraeftet"))
+    # an e-mail not on the staff list checks in once per temadag (a double tap must not make two rows)
+    unknown = sa.text("person_id IS NULL AND email != ''")
+    op.create_index("uq_temadag_unknown_email", "temadag_participant", ["temadag_id", "email"], unique=True,
+                    sqlite_where=unknown, postgresql_where=unknown)
     op.create_table(
         "temadag_live",
         sa.Column("temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), primary_key=True),
@@ -43,5 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("temadag_live_answer")
     op.drop_table("temadag_live")
+    op.drop_index("uq_temadag_unknown_email", table_name="temadag_participant")
     with op.batch_alter_table("temadag_participant") as batch:
         batch.drop_column("status")
