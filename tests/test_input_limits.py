@@ -55,6 +55,8 @@ def test_upload_over_limit_gets_the_real_reason_and_page_states_the_same_limit(d
     widget = upload.RosterUpload(db, "test")
     intro = widget.children[0].value
     assert f"højst fylde {upload.MAX_MB} MB" in intro
+    widget.button.click()  # nothing arrived (no file, or one too big for the connection): both reasons
+    assert "Vælg først en fil" in widget.result.value and f"højst fylde {upload.MAX_MB} MB" in widget.result.value
     widget.file.value = ({"name": "liste.csv", "type": "text/csv", "size": len(big), "content": memoryview(big),
                           "last_modified": dt.datetime(2027, 1, 4, tzinfo=dt.UTC)},)
     widget.button.click()

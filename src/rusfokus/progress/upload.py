@@ -78,7 +78,9 @@ class RosterUpload(widgets.VBox):
 
     def _import(self, _button=None) -> None:
         if not self.file.value:
-            self.result.value = '<p class="rf-udloebet" role="alert">Vælg først en fil.</p>'
+            # also what the page sees when a file was chosen but never arrived (too big for the connection)
+            self.result.value = ('<p class="rf-udloebet" role="alert">Vælg først en fil. Har du valgt en fil, '
+                                 f"er den måske for stor. Den må højst fylde {MAX_MB} MB.</p>")
             return
         upload = self.file.value[0]
         if upload.get("size", 0) > MAX_BYTES:
