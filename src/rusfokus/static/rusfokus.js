@@ -129,9 +129,10 @@
     var touch = window.matchMedia("(hover: none), (pointer: coarse)");
     if (!touch.matches) { return; }
     document.documentElement.classList.add("rf-touch");
-    if (!window.bootstrap || !window.bootstrap.Tooltip) { return; }
+    /* this script runs before the theme's bootstrap.js makes the tooltips */
+    var Tooltip = window.bootstrap && window.bootstrap.Tooltip;
     document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {
-      var tip = window.bootstrap.Tooltip.getInstance(el);
+      var tip = Tooltip && Tooltip.getInstance(el);
       if (tip) { tip.dispose(); }
       el.removeAttribute("data-bs-toggle");
     });
