@@ -240,6 +240,19 @@ def test_app_shows_server_refusal(env):
     assert "ugyldigt eller ændret" in app.message.value and app.result.value == ""
 
 
+def test_app_says_the_last_hand_in_is_being_graded_and_a_failed_one_can_be_handed_in_again(env):
+    from rusfokus.exercises.app import history_html
+    from rusfokus.exercises.grading import PENDING_MESSAGE
+
+    app = ExerciseApp(EX, lambda a: (409, {"status": "afventer", "fejl": PENDING_MESSAGE}))
+    _fill(app, answers(True))
+    app.button.click()
+    assert "Din aflevering bliver rettet" in app.message.value and 'role="status"' in app.message.value
+    assert not app.button.disabled and app.result.value == ""
+    row = {"stamp": "20261202T080000.000000Z", "afventer": False, "fejlet": True, "pct": None, "bestaaet": None}
+    assert "kunne ikke rettes – aflever igen" in history_html([row])
+
+
 def test_server_start_grades_what_was_left_pending(env):
     from rusfokus.exercises.course import exercise
     from rusfokus.exercises.store import Attempt, save_attempt
