@@ -515,3 +515,14 @@ def test_cli_counts_safety_notes(capsys):
 
     assert main(["samtaler", str(CASES_DIR / "jobcenter-sygedagpenge.yml")]) == 0
     assert "1 safety notes" in capsys.readouterr().out
+
+
+def test_parse_case_refuses_an_alias_bomb_fast():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    with pytest.raises(DialogFileError) as info:
+        parse_case(bomb, "bomb.yml")
+    assert "bomb.yml" in str(info.value) and "aliases" in str(info.value)

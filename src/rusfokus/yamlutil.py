@@ -85,6 +85,12 @@ def load_yaml(path: str | Path) -> tuple[object, Where]:
         raise DataFileError(f"{path}: file not found") from None
     except UnicodeDecodeError as exc:
         raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return load_yaml_text(text, path)
+
+
+def load_yaml_text(text: str, source: str | Path) -> tuple[object, Where]:
+    """Parse YAML text read from ``source`` (named in errors) with the same alias limit as :func:`load_yaml`."""
+    path = Path(source)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

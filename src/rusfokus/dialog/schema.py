@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
-
-from ..yamlutil import DataFileError, Where, load_yaml
+from ..yamlutil import DataFileError, Where, load_yaml, load_yaml_text
 
 RATINGS = ("god", "delvis", "uheldig")
 FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling")
@@ -238,11 +236,9 @@ def build_case(data: dict, source: str) -> Case:
 def parse_case(text: str, source: str) -> Case:
     """Parse YAML text into a :class:`Case`; raise :class:`DialogFileError` listing all problems."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise DialogFileError([DialogError(source, None, None, f"not valid YAML{line}: {getattr(exc, 'problem', exc)}")]) from None
+        data, _ = load_yaml_text(text, source)
+    except DataFileError as exc:
+        raise DialogFileError([DialogError(source, None, None, "not valid YAML: " + str(exc).removeprefix(f"{source}").lstrip(", :").replace("invalid YAML: ", ""))]) from None
     errors = validate(data, source)
     if errors:
         raise DialogFileError(errors)
