@@ -38,7 +38,7 @@ def tal(x: float | int | None, decimals: int | None = None, *, empty: str = "-")
     """
     if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
         return empty
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if isinstance(x, bool) or not isinstance(x, (numbers.Real, Decimal)):
         raise TypeError(f"tal() needs a number, not {type(x).__name__}")
     value = Decimal(str(x))
     if decimals is None:
