@@ -89,6 +89,24 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
     assert run_axe(page) == []
 
 
+def test_upload_over_tornados_10_mib_reaches_the_kernel_and_gets_the_real_reason(browser_page, progress_server,
+                                                                                  tmp_path):
+    """A staff list over 20 MB travels as one websocket message of more than Tornado's
+    default 10 MiB: the admin's kernel channel takes it, so the refusal names the size."""
+    from rusfokus.progress import upload
+
+    page = browser_page
+    _login(page, progress_server)
+    big = tmp_path / "medarbejdere.csv"
+    big.write_bytes(b"Navn;E-mail;Institution\r\n" + b" " * (upload.MAX_BYTES + 1024))
+    with page.expect_file_chooser() as chooser:  # the widget's file input is not in the page
+        page.get_by_role("button", name="Vælg fil").click()
+    chooser.value.set_files(str(big))
+    page.get_by_role("button", name="Importér").click()
+    page.wait_for_selector("text=Filen er for stor", timeout=120_000)
+    assert page.locator("text=Vælg først en fil").count() == 0
+
+
 def test_min_side_shows_own_data_only_and_axe(browser, progress_server):
     srv = progress_server
     email = srv.rusfokus("staff", "list", "--format", "csv").stdout.splitlines()[1].split(",")[1]

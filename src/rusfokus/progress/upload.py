@@ -19,11 +19,11 @@ SUFFIXES = (".csv", ".txt", ".xlsx")
 MAX_MB = 20
 MAX_BYTES = MAX_MB * 1024 * 1024
 """The largest staff list the dashboard imports; the page says so and a bigger file gets that reason."""
-WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+WEBSOCKET_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """The file travels from the browser to the kernel as one websocket message. Tornado's default limit is
-10 MiB, above which the message is dropped and the page only says "Vælg først en fil". The server sets
-``websocket_max_message_size`` to this (well above ``MAX_BYTES``), so a file that is too big reaches
-``import_upload`` and is refused with the real reason."""
+10 MiB, above which the message is dropped and the page only says "Vælg først en fil". The server allows
+this much (well above ``MAX_BYTES``) on a signed-in admin's kernel channels only, so a file that is too big
+reaches ``import_upload`` and is refused with the real reason; everyone else keeps Tornado's 10 MiB."""
 TOO_BIG = f"Filen er for stor. Den må højst fylde {MAX_MB} MB. Gem listen uden ekstra ark eller billeder, og prøv igen."
 
 

@@ -39,6 +39,7 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from .. import identity
 from ..kommune import KommuneError, load_kommune
+from ..progress import upload
 from ..settings import Settings, get_settings
 from .apps import app_info, list_apps
 from .routes import ROUTE_MODULES, collect_routes
@@ -307,6 +308,18 @@ class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     async def get(self, kernel_id):
         require_kernel_owner(self, kernel_id)
         return await super().get(kernel_id)
+
+    @property
+    def max_message_size(self) -> int:
+        """Tornado's 10 MiB per message for everyone; a signed-in admin (the dashboard's
+        staff-list upload travels as one message) gets room for the largest file the
+        dashboard accepts, so a too-big file is refused with its real reason."""
+        try:
+            identity.admin_from_cookie_header(self.request.headers.get("Cookie"),
+                                              db_url=self.settings["rusfokus_settings"].db_url)
+        except identity.IdentityError:
+            return super().max_message_size
+        return upload.WEBSOCKET_MAX_MESSAGE_BYTES
 
 
 _plain_set_cookie = tornado.web.RequestHandler.set_cookie
