@@ -104,3 +104,14 @@ def test_all_committed_exercise_files_are_valid():
     exercises = load_all(OPGAVER)
     for eid, ex in exercises.items():
         assert ex.id == eid
+
+
+def test_alias_bomb_is_refused_fast(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        levels.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    path = tmp_path / "bombe.yml"
+    path.write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(ExerciseError, match=r"bombe.yml.*aliases"):
+        load_exercise(path)

@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from rusfokus.yamlutil import DataFileError
+from rusfokus.yamlutil import DataFileError, load_yaml_text
 
 MODULE_IDS = ("opsporing", "bekymringssamtale", "motiverende-samtale", "dobbeltdiagnose")
 QUESTION_TYPES = ("enkeltvalg", "flervalg", "case", "refleksion")
@@ -269,12 +267,9 @@ def load_exercise(path: str | Path) -> Exercise:
     except UnicodeDecodeError as exc:
         raise ExerciseError(f"{fname}: is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ExerciseError(f"{fname}:{where}: not valid YAML: {problem}") from None
+        data, _ = load_yaml_text(text, fname)  # the alias limit against "billion laughs" files
+    except DataFileError as exc:
+        raise ExerciseError(str(exc).replace("invalid YAML", "not valid YAML")) from None
     ex = parse_exercise(data, fname, expected_id=path.stem)
     return Exercise(ex.id, ex.titel, ex.modul, ex.bestaa_pct, ex.spoergsmaal, ex.intro, path)
 
