@@ -261,10 +261,11 @@ def test_book_sidebar_still_folds_on_a_laptop(browser, phone_server):
         assert sidebar.locator("a", has_text="AUDIT-C").first.is_visible()
         page.locator(".primary-toggle:visible").click()
         page.wait_for_function("() => document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+        sidebar.locator("a", has_text="AUDIT-C").first.wait_for(state="hidden", timeout=5_000)
         assert not page.locator("#pst-primary-sidebar-modal").evaluate("d => d.open"), "no drawer on a wide screen"
         page.locator(".primary-toggle:visible").click()
         page.wait_for_function("() => !document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
-        assert sidebar.locator("a", has_text="AUDIT-C").first.is_visible()
+        sidebar.locator("a", has_text="AUDIT-C").first.wait_for(state="visible", timeout=5_000)  # after the slide-in
     finally:
         context.close()
 
@@ -378,6 +379,20 @@ def _dashboard(page, srv):
 
 
 PHONE_CHECKS = {"samtale": _samtale, "mi-coach": _mi_coach, "min-side": _min_side, "dashboard": _dashboard}
+
+
+def test_every_app_fits_a_small_phone(browser, phone_server, app_queries, shots):
+    """360 px, the narrowest common phone: the first view of every app."""
+    context = new_context(browser, phone_server, 360, phone=True)
+    try:
+        page = context.new_page()
+        for app in [a.name for a in APPS]:
+            open_app(page, phone_server, app, app_queries.get(app, ""))
+            assert_fits(page, f"{app} at 360 px")
+            assert_text_fits(page, f"{app} at 360 px")
+            page.screenshot(path=str(shots / f"{app}-360.png"))
+    finally:
+        context.close()
 
 
 # ---- and on a laptop ------------------------------------------------------------
