@@ -264,3 +264,42 @@ def test_on_graded_records_once_and_renews(db_url, monkeypatch, tmp_path):
         assert person.institution.name == "Ikke på medarbejderlisten"
     with pytest.raises(ValueError, match="not an e-mail"):
         on_graded("nobody", "opsporing", 1, 1, True, datetime(2026, 1, 1), db_url=db_url)
+
+
+def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp_path):
+    """A name and e-mail nobody matched to the staff list (an outsider, a typo) is personal
+    data with no purpose once the temadag is over: purge deletes it after 30 days, and keeps
+    check-ins of people on the staff list."""
+    from datetime import time
+
+    from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING, Temadag, TemadagParticipant
+
+    with session_scope(db_url) as s:
+        import_roster(s, roster_file(tmp_path, STAFF[:1]), now=datetime(2026, 1, 1))
+    with session_scope(db_url) as s:
+        anne = s.scalar(select(Person).where(Person.email == "anne@eksempel-kommune.example"))
+        day = Temadag(title="Temadag", date=date(2026, 3, 2), start=time(9), duration_min=180, place="Aulaen",
+                      modules="opsporing", facilitator="Nøgleperson", created_at=datetime(2026, 2, 1))
+        s.add(day)
+        s.flush()
+        s.add_all([
+            TemadagParticipant(temadag_id=day.id, person_id=None, name="Udefra Udensen", email="opdigtet@andet.dk",
+                               method="kode", checked_in_at=datetime(2026, 3, 2, 9), status=STATUS_PENDING),
+            TemadagParticipant(temadag_id=day.id, person_id=anne.id, name="Anne Dahl",
+                               email="anne@eksempel-kommune.example", method="link",
+                               checked_in_at=datetime(2026, 3, 2, 9), status=STATUS_CONFIRMED),
+        ])
+
+    def emails(s):
+        return sorted(e for (e,) in s.execute(select(TemadagParticipant.email)))
+
+    with session_scope(db_url) as s:
+        gdpr.purge(s, 12, now=datetime(2026, 3, 20))  # 18 days after: the facilitator may still act
+        assert emails(s) == ["anne@eksempel-kommune.example", "opdigtet@andet.dk"]
+        gdpr.purge(s, 12, now=datetime(2026, 4, 10), dry_run=True)
+        assert len(emails(s)) == 2
+        gdpr.purge(s, 12, now=datetime(2026, 4, 10))
+    with session_scope(db_url) as s:
+        assert emails(s) == ["anne@eksempel-kommune.example"]
+        note = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "purge.run")).all()[-1]
+        assert "1 unmatched temadag check-ins deleted" in note

@@ -66,14 +66,17 @@ def cmd_person_delete(args) -> int:
 def cmd_purge(args) -> int:
     from rusfokus.settings import get_settings
 
-    from .gdpr import due_for_purge, purge
+    from .gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
 
     months = args.months if args.months is not None else get_settings().retention_months
     with _session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
+        unmatched = len(unmatched_check_ins_due(session))
         ids = purge(session, months, actor=_actor(), dry_run=args.dry_run)
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
+    print(f"{'would delete' if args.dry_run else 'deleted'} {unmatched} temadag check-in(s) nobody matched to "
+          f"the staff list, from temadage more than {UNMATCHED_CHECK_IN_DAYS} days ago")
     return 0 if args.dry_run else _forget_exercises(args, emails)
 
 

@@ -13,7 +13,7 @@ The audit log names people by id only, so it holds no personal data.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -163,12 +163,33 @@ def due_for_purge(session: Session, retention_months: int, now: datetime | None 
         Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all())
 
 
+UNMATCHED_CHECK_IN_DAYS = 30
+"""Days after a temadag that a check-in nobody matched to the staff list (a name and e-mail the
+facilitator neither confirmed nor rejected) is kept; then ``purge`` deletes it."""
+
+
+def unmatched_check_ins_due(session: Session, now: datetime | None = None):
+    """Check-ins with no person behind them, from temadage more than UNMATCHED_CHECK_IN_DAYS ago."""
+    from rusfokus.temadag.models import Temadag, TemadagParticipant
+
+    cutoff = (now or datetime.now()).date() - timedelta(days=UNMATCHED_CHECK_IN_DAYS)
+    return list(session.scalars(
+        select(TemadagParticipant).join(Temadag, TemadagParticipant.temadag_id == Temadag.id)
+        .where(TemadagParticipant.person_id.is_(None), Temadag.date < cutoff)).all())
+
+
 def purge(session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None,
           dry_run: bool = False) -> list[int]:
-    """Erase people who left more than ``retention_months`` months ago. Returns their ids."""
+    """Erase people who left more than ``retention_months`` months ago, and delete check-ins
+    nobody matched to a person once their temadag is UNMATCHED_CHECK_IN_DAYS old. Returns the
+    ids of the people erased."""
     old = due_for_purge(session, retention_months, now)
+    unmatched = unmatched_check_ins_due(session, now)
     if not dry_run:
         for person in old:
             erase(session, person, actor, "purge")
-        log_action(session, actor, "purge.run", "", f"retention {retention_months} months; {len(old)} erased")
+        for part in unmatched:
+            session.delete(part)
+        log_action(session, actor, "purge.run", "", f"retention {retention_months} months; {len(old)} erased; "
+                   f"{len(unmatched)} unmatched temadag check-ins deleted")
     return [p.id for p in old]
