@@ -272,7 +272,12 @@ def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp
     check-ins of people on the staff list."""
     from datetime import time
 
-    from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING, Temadag, TemadagParticipant
+    from rusfokus.temadag.models import (
+        STATUS_CONFIRMED,
+        STATUS_PENDING,
+        Temadag,
+        TemadagParticipant,
+    )
 
     with session_scope(db_url) as s:
         import_roster(s, roster_file(tmp_path, STAFF[:1]), now=datetime(2026, 1, 1))
