@@ -306,6 +306,8 @@ def test_app_card_says_the_tool_is_starting_until_it_is_shown(browser, phone_ser
         frame = page.frame_locator(".rf-app[data-app='genstande'] iframe")
         frame.locator(".rf-live-widget").first.wait_for(timeout=TIMEOUT)
         assert frame.locator(".rf-live-starting").is_hidden(), "no second line inside the frame"
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], f"the book page with its app scrolls sideways: {width}"
     finally:
         context.close()
 
