@@ -128,6 +128,19 @@ class BaseHandler(tornado.web.RequestHandler):
         kw.setdefault("title", "Temadag")
         self.render(template, **kw)
 
+    def get_template_namespace(self):
+        ns = super().get_template_namespace()
+        ns["viewer_role"] = self.viewer_role
+        return ns
+
+    def viewer_role(self) -> identity.Role:
+        """For pages that show the "For nøglepersoner" entry: the nøgleperson role of a
+        signed-in learner (looked up only when the page asks, and only with a learner cookie)."""
+        if identity.cookie_value(self.cookie_header(), identity.LEARNER_COOKIE) is None:
+            return identity.Role()
+        return identity.current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret,
+                                     admin_first=False)
+
     def write_json(self, data: dict, status: int = 200):
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -163,20 +176,60 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 class AdminMixin:
+    """Who may run temadage: an admin (every temadag) or a nøgleperson (temadage whose invited
+    institutions include her own). Others get the login page or a Danish refusal."""
+
+    _role: identity.Role | None = None
+
+    def role(self) -> identity.Role:
+        if self._role is None:
+            self._role = identity.current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret)
+        return self._role
+
     def admin(self) -> str | None:
-        try:
-            return identity.admin_from_cookie_header(self.cookie_header(), secret=self.hub.secret)
-        except identity.IdentityError:
-            return None
+        role = self.role()
+        return role.who if role.is_admin else None
 
     def require_admin(self) -> str:
-        user = self.admin()
-        if user is None:
-            if self.request.path.startswith("/api/"):
-                raise tornado.web.HTTPError(401, reason="Log ind som facilitator.")
-            self.redirect("/login?next=" + tornado.escape.url_escape(self.request.uri))
-            raise tornado.web.Finish()
-        return user
+        """Admin only (no nøgleperson)."""
+        role = self.role()
+        if not role.is_admin:
+            self._refuse(role)
+        return role.who
+
+    def require_facilitator(self) -> identity.Role:
+        role = self.role()
+        if not role.may_facilitate:
+            self._refuse(role)
+        return role
+
+    def _refuse(self, role: identity.Role):
+        if role.kind and not self.request.path.startswith("/api/"):  # a signed-in learner: no login loop
+            raise tornado.web.HTTPError(403, reason=NOT_FOR_LEARNERS)
+        if self.request.path.startswith("/api/"):
+            raise tornado.web.HTTPError(401 if not role.kind else 403, reason="Log ind som facilitator.")
+        self.redirect("/login?next=" + tornado.escape.url_escape(self.request.uri))
+        raise tornado.web.Finish()
+
+    def may_see(self, row) -> bool:
+        """Admin: every temadag. Nøgleperson: one of the invited institutions is hers."""
+        return may_facilitate(self.role(), store.institutions_of(row))
+
+
+NOT_FOR_LEARNERS = ("Siden er kun for nøglepersoner og rusmiddelcentret. "
+                    "Er du nøgleperson, så åbn kurset via dit personlige link.")
+
+
+_same_name = store._norm_name  # the roster's institution matching (trimmed, case-folded)
+
+
+def may_facilitate(role: identity.Role, institutions) -> bool:
+    if role.is_admin:
+        return True
+    if not role.is_noegleperson:
+        return False
+    own = {_same_name(n) for n in role.institution_names}
+    return any(_same_name(i) in own for i in institutions)
 
 
 def participant_of(handler: BaseHandler, temadag_id: int) -> int | None:

@@ -1,7 +1,13 @@
-"""Facilitator pages (admin login): planning, årshjul, exports, tick list, projector, live control."""
+"""Facilitator pages: planning, årshjul, exports, tick list, projector, live control.
+
+An admin (``/login``) sees every temadag. A nøgleperson (personal link, flagged on the
+staff list) sees, plans, runs and exports only temadage whose invited institutions
+include her own; anything else answers 404 as if it did not exist.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from urllib.parse import urlsplit
@@ -14,15 +20,52 @@ from rusfokus.temadag import codes, planning, store
 from rusfokus.temadag.live import LiveError
 from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING
 from rusfokus.temadag.questions import MODULES
-from rusfokus.temadag.web import AdminMixin, BaseHandler
+from rusfokus.temadag.web import AdminMixin, BaseHandler, _same_name
 
 
 class AdminBase(AdminMixin, BaseHandler):
     def row_or_404(self, session, temadag_id):
         row = store.get(session, temadag_id)
-        if row is None:
+        if row is None or not self.may_see(row):  # another institution's temadag: as if it did not exist
             raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
         return row
+
+    def visible_plans(self, session, year=None) -> list:
+        role = self.role()
+        plans = store.list_plans(session, year)
+        if role.is_admin:
+            return plans
+        from rusfokus.temadag.web import may_facilitate
+
+        return [p for p in plans if may_facilitate(role, p.institutions)]
+
+    def csrf_subject(self) -> str:
+        return self.role().actor
+
+    def scoped_plan(self, plan, existing: tuple[str, ...] = ()):
+        """A nøgleperson plans only for her own institution(s): none given means hers; names
+        already on the temadag may stay (a joint day set up by the rusmiddelcenter)."""
+        role = self.role()
+        if role.is_admin:
+            return plan
+        own = {_same_name(n) for n in role.institution_names}
+        mine = ", ".join(role.institution_names)
+        if not plan.institutions:
+            plan = dataclasses.replace(plan, institutions=role.institution_names)
+        allowed = own | {_same_name(n) for n in existing}
+        outside = [i for i in plan.institutions if _same_name(i) not in allowed]
+        if outside:
+            raise planning.PlanningError(
+                "institutions", "a nøgleperson may invite only her own institution",
+                f"Du kan kun planlægge temadage for din egen institution ({mine}). Fjern: {', '.join(outside)}.")
+        if not any(_same_name(i) in own for i in plan.institutions):
+            raise planning.PlanningError("institutions", "her own institution must stay invited",
+                                         f"Din egen institution ({mine}) skal stå på listen over inviterede.")
+        return plan
+
+    def render_page(self, template: str, **kw):
+        kw.setdefault("role", self.role())
+        super().render_page(template, **kw)
 
     def public_base(self) -> str:
         """Address phones use: RUSFOKUS_BASE_URL unless it is a loopback default."""
@@ -33,44 +76,46 @@ class AdminBase(AdminMixin, BaseHandler):
 
 
 class AdminListHandler(AdminBase):
-    def _page(self, user, error=None, values=None, status=200):
+    def _page(self, role, error=None, values=None, status=200):
         today = self.hub.now().date()
         try:
             year = int(self.get_query_argument("aar", str(today.year)))
         except ValueError:
             year = today.year
         with self.db() as session:
-            plans = store.list_plans(session)
+            plans = self.visible_plans(session)
+        if values is None and not role.is_admin:
+            values = {"institutions": "\n".join(role.institution_names)}
         self.set_status(status)
         self.render_page("admin_list.html", title="Temadage og årshjul", year=year, today=today,
                          months=planning.aarshjul(plans, year, today), modules=MODULES,
                          durations=planning.DURATIONS, error=error, values=values or {},
-                         csrf=self.csrf_token(f"admin:{user}"))
+                         csrf=self.csrf_token(self.csrf_subject()))
 
     def get(self):
-        self._page(self.require_admin())
+        self._page(self.require_facilitator())
 
     def post(self):
-        user = self.require_admin()
-        self.check_csrf(f"admin:{user}")
+        role = self.require_facilitator()
+        self.check_csrf(self.csrf_subject())
         raw = form_raw(self)
         try:
-            plan = planning.validate_plan(raw)
+            plan = self.scoped_plan(planning.validate_plan(raw))
         except planning.PlanningError as exc:
-            return self._page(user, exc, raw, 400)
+            return self._page(role, exc, raw, 400)
         with self.db() as session:
-            row = store.create(session, plan, user, self.hub.now())
+            row = store.create(session, plan, role.who if role.is_admin else role.actor, self.hub.now())
             new_id = row.id
         self.redirect(f"/temadag/admin/{new_id}")
 
 
 class ExportHandler(AdminBase):
     def get(self, kind):
-        self.require_admin()
+        self.require_facilitator()
         today = self.hub.now().date()
         year = self.get_query_argument("aar", "")
         with self.db() as session:
-            plans = store.list_plans(session, int(year) if year.isdigit() else None)
+            plans = self.visible_plans(session, int(year) if year.isdigit() else None)
             evaluations = {p.id: store.evaluation_summary(session, p.id) for p in plans if p.evaluations}
         name = f"temadage-{year or 'alle'}"
         if kind == "xlsx":
@@ -102,7 +147,7 @@ def form_raw(handler) -> dict:
 
 class AdminDetailHandler(AdminBase):
     def get(self, temadag_id, error=None, values=None, status=200):
-        user = self.require_admin()
+        self.require_facilitator()
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
             plan = store.to_plan(row)
@@ -119,17 +164,19 @@ class AdminDetailHandler(AdminBase):
         self.set_status(status)
         self.render_page("admin_detail.html", title=plan.title, plan=plan, modules=MODULES,
                          participants=participants, pending=pending, roster=roster, summary=summary,
-                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(f"admin:{user}"),
+                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(self.csrf_subject()),
                          durations=planning.DURATIONS, error=error, values=values or form_values(plan))
 
 
 class EditHandler(AdminDetailHandler):
     def post(self, temadag_id):
-        user = self.require_admin()
-        self.check_csrf(f"admin:{user}")
+        self.require_facilitator()
+        self.check_csrf(self.csrf_subject())
         raw = form_raw(self)
+        with self.db() as session:
+            existing = store.institutions_of(self.row_or_404(session, temadag_id))
         try:
-            plan = planning.validate_plan(raw)
+            plan = self.scoped_plan(planning.validate_plan(raw), existing)
         except planning.PlanningError as exc:
             return self.get(temadag_id, exc, raw, 400)
         with self.db() as session:
@@ -150,8 +197,8 @@ class TickHandler(AdminBase):
     """
 
     def post(self, temadag_id):
-        user = self.require_admin()
-        self.check_csrf(f"admin:{user}")
+        self.require_facilitator()
+        self.check_csrf(self.csrf_subject())
         now, months = self.hub.now(), self.hub.settings.certificate_months
         removed = None
         try:
@@ -167,13 +214,13 @@ class TickHandler(AdminBase):
                     participant = session.get(store.TemadagParticipant, int(confirm))
                     if participant is None or participant.temadag_id != tid:
                         raise store.CheckinError("Tjek-ind findes ikke længere.")
-                    store.confirm(session, row, participant, self._chosen_person(session), now, months)
+                    store.confirm(session, row, participant, self._chosen_person(session, row), now, months)
                 elif self.get_body_argument("bekraeft_alle", ""):
                     for participant in store.participants(session, tid, STATUS_PENDING):
                         if participant.person_id is not None:
                             store.confirm(session, row, participant, None, now, months)
                 else:
-                    person = self._chosen_person(session)
+                    person = self._chosen_person(session, row)
                     if person is None:
                         raise store.CheckinError("Vælg en person fra listen.")
                     store.check_in(session, row, person, "liste", now, months)
@@ -183,25 +230,30 @@ class TickHandler(AdminBase):
             self.hub.forget(tid, removed)
         self.redirect(f"/temadag/admin/{tid}#deltagere")
 
-    def _chosen_person(self, session):
+    def _chosen_person(self, session, row=None):
         person_id = self.get_body_argument("person_id", "")
+        person = None
         if person_id.isdigit():
-            return session.get(store.Person, int(person_id))
-        email = normalise_email(self.get_body_argument("match_email", ""))
-        if email:
-            person = session.scalar(select(store.Person).where(store.Person.email == email))
-            if person is None:
-                raise store.CheckinError(f"{email} er ikke på medarbejderlisten.")
-            return person
-        return None
+            person = session.get(store.Person, int(person_id))
+        else:
+            email = normalise_email(self.get_body_argument("match_email", ""))
+            if email:
+                person = session.scalar(select(store.Person).where(store.Person.email == email))
+                if person is None:
+                    raise store.CheckinError(f"{email} er ikke på medarbejderlisten.")
+        if person is not None and not self.role().is_admin:
+            # a nøgleperson ticks in only staff of the invited institutions (never looks up others)
+            if row is None or person.id not in {p.id for p in store.roster(session, row)}:
+                raise store.CheckinError("Personen er ikke på listen over inviterede medarbejdere.")
+        return person
 
 
 class DeleteHandler(AdminBase):
     """Cancel a planned temadag. Refused once anyone has checked in (attendance is history)."""
 
     def post(self, temadag_id):
-        user = self.require_admin()
-        self.check_csrf(f"admin:{user}")
+        self.require_facilitator()
+        self.check_csrf(self.csrf_subject())
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
             if not store.delete_temadag(session, row):
@@ -212,7 +264,7 @@ class DeleteHandler(AdminBase):
 
 class ProjectorHandler(AdminBase):
     def get(self, temadag_id):
-        self.require_admin()
+        self.require_facilitator()
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
             title, tid = row.title, row.id
@@ -223,7 +275,7 @@ class CodeApiHandler(AdminBase):
     """Current check-in code, its QR code (SVG) and how many have checked in."""
 
     def get(self, temadag_id):
-        self.require_admin()
+        self.require_facilitator()
         now = self.hub.clock()
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
@@ -243,8 +295,10 @@ class ProjectorStateHandler(AdminBase):
     """Long-poll for the projector: returns when anything (also a new answer) changed after ``since``."""
 
     async def get(self, temadag_id):
-        self.require_admin()
+        self.require_facilitator()
         tid = int(temadag_id)
+        with self.db() as session:
+            self.row_or_404(session, tid)
         live = self.hub.live_by_id(tid)
         try:
             since = int(self.get_query_argument("since", "-1"))
@@ -257,7 +311,7 @@ class ProjectorStateHandler(AdminBase):
 
 class ControlHandler(AdminBase):
     def post(self, temadag_id):
-        self.require_admin()
+        self.require_facilitator()
         self.check_json_request()
         with self.db() as session:
             live = self.hub.live(self.row_or_404(session, temadag_id))
