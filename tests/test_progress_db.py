@@ -167,16 +167,16 @@ def test_report_figures_on_known_dataset(db_url, tmp_path):
     with session_scope(db_url) as s:
         tables = full_report(load_data(s), TODAY)
     forv = tables["forvaltning"].set_index(["Forvaltning", "Modul"])
-    assert forv.loc[("Børn og Unge", "Tidlig opsporing")].to_dict() == {
+    assert forv.loc[("Børn og Unge", "Opsporing")].to_dict() == {
         "Ansatte": 3, "Gennemført": 2, "Gennemført (%)": 66.7, "Gyldigt bevis": 2, "Gyldigt bevis (%)": 66.7}
-    assert forv.loc[("Beskæftigelse", "Tidlig opsporing"), "Gyldigt bevis"] == 0  # expired
-    assert forv.loc[("Beskæftigelse", "Tidlig opsporing"), "Gennemført"] == 1
+    assert forv.loc[("Beskæftigelse", "Opsporing"), "Gyldigt bevis"] == 0  # expired
+    assert forv.loc[("Beskæftigelse", "Opsporing"), "Gennemført"] == 1
     assert forv.loc[("Beskæftigelse", "Bekymringssamtalen"), "Gyldigt bevis (%)"] == 100.0
     inst = tables["institution"].set_index(["Institution", "Modul"])
-    assert inst.loc[("Børnehuset Solsikken", "Tidlig opsporing"), "Gennemført"] == 0
+    assert inst.loc[("Børnehuset Solsikken", "Opsporing"), "Gennemført"] == 0
     due = tables["genopfriskning"]
     assert list(zip(due["Navn"], due["Modul"], due["Status"], due["Dage til udløb"], strict=True)) == [
-        ("Kim Lund", "Tidlig opsporing", "udløbet", -78), ("Anne Dahl", "Tidlig opsporing", "udløber snart", 39)]
+        ("Kim Lund", "Opsporing", "udløbet", -78), ("Anne Dahl", "Opsporing", "udløber snart", 39)]
     missing = tables["noegleperson"].set_index("Institution")["Årsag"].to_dict()
     # Vestskolen: Anne is nøgleperson with a valid bevis. Kim holds a valid bekymringssamtale bevis.
     assert missing == {"Børnehuset Solsikken": "Ingen nøgleperson"}

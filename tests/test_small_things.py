@@ -152,9 +152,6 @@ def _book_titles() -> dict[str, str]:
     return titles
 
 
-@pytest.mark.xfail(strict=True, reason="module 1 is 'Opsporing' in the book but 'Tidlig opsporing' on Min side, "
-                                        "the dashboard, the kursusbevis PDF (rusfokus.progress.MODULE_TITLES) and in "
-                                        "temadag/questions.py: one name must be chosen (issue 13, item 7)")
 def test_module_names_are_the_same_in_the_book_min_side_and_the_certificate():
     from rusfokus.progress import MODULE_TITLES
 
@@ -162,12 +159,12 @@ def test_module_names_are_the_same_in_the_book_min_side_and_the_certificate():
     assert _book_titles() == MODULE_TITLES
 
 
-def test_module_names_differ_only_where_known():
-    """Until the xfail above is fixed: no other module's name differs, and the PDF uses MODULE_TITLES."""
+def test_toc_temadag_and_certificate_use_the_same_module_names():
     from rusfokus.progress import MODULE_TITLES
+    from rusfokus.temadag.questions import MODULES
 
     book = _book_titles()
-    assert {m for m in MODULE_DIRS if book[m] != MODULE_TITLES[m]} <= {"opsporing"}
+    assert MODULES == MODULE_TITLES
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     for n, module in enumerate(MODULE_DIRS, start=1):
         assert f'caption: "Modul {n}: {book[module]}"' in toc

@@ -205,7 +205,7 @@ def test_export_xlsx_roundtrip():
     data = planning.export_xlsx([planning.validate_plan(RAW)], dt.date(2027, 1, 1))
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A1"].value == "Dato" and ws["D2"].value == "Temadag: børn og alkohol"
-    assert ws["E2"].value == "Tidlig opsporing, Bekymringssamtalen" and ws["J2"].value == "planlagt"
+    assert ws["E2"].value == "Opsporing, Bekymringssamtalen" and ws["J2"].value == "planlagt"
     assert load_workbook(io.BytesIO(data)).sheetnames == ["Årshjul"]
     from dataclasses import replace
 

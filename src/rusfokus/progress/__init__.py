@@ -5,9 +5,10 @@ DataFrames (``roster``, ``staff``, ``reports``, ``certificates``, ``gdpr``);
 ``cli``, ``web``, ``dashboard`` and ``minside`` only wire them to users.
 """
 
-# Module ids (also nbgrader opgave ids) with the Danish title shown to users.
+# Module ids (also nbgrader opgave ids) with the Danish title shown to users: the same as the
+# book's "Modul N: <title>" headings (tests/test_small_things.py checks it). The one home of these titles.
 MODULE_TITLES: dict[str, str] = {
-    "opsporing": "Tidlig opsporing",
+    "opsporing": "Opsporing",
     "bekymringssamtale": "Bekymringssamtalen",
     "motiverende-samtale": "Motiverende samtale",
     "dobbeltdiagnose": "Dobbeltdiagnose",

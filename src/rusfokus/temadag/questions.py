@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rusfokus.progress import MODULE_TITLES
 from rusfokus.temadag.live import LiveQuestion
 from rusfokus.yamlutil import DataFileError, load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 
-MODULES = {
-    "opsporing": "Tidlig opsporing",
-    "bekymringssamtale": "Bekymringssamtalen",
-    "motiverende-samtale": "Motiverende samtale",
-    "dobbeltdiagnose": "Dobbeltdiagnose",
-}
-"""Module id → Danish title (the course's four modules; same titles as the progress reports)."""
+MODULES = MODULE_TITLES
+"""Module id → Danish title: the progress package's MODULE_TITLES, the one home of module titles."""
 
 
 def _text(value, where, path, *, allow_empty=False) -> str:
