@@ -204,22 +204,165 @@ def _fill(app, chosen):
             box.radio.value = value
 
 
+def _widget_index(app, widget) -> int:
+    return app.children[0].children.index(widget)
+
+
 def test_app_click_to_score_through_http(env):
-    app = ExerciseApp(EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base))
+    """Deliverable 4: pass mark before the first question, marks and explanations in place after
+    a real (nbgrader) grading, the hand-in dated, a pass links to the kursusbevis."""
+    from rusfokus.exercises.app import certificate_url, dansk_tid
+
+    app = ExerciseApp(EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base),
+                      cert_url=certificate_url("opsporing"))
     state = _all_widget_state()
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in state, q.id  # no key/explanation before hand-in
+    assert "Du skal have mindst 70 % rigtige for at bestå." in app.info.value
+    assert _widget_index(app, app.info) < _widget_index(app, app.boxes[0])
+    assert all(b.feedback.value == "" for b in app.boxes) and "kursusbevis" not in app.result.value
     _fill(app, answers(True))
     refl = next(b for b in app.boxes if b.q.type == "refleksion")
     assert "af højst 1500 tegn" in refl.count.value
     app.button.click()
     assert "afleveret og rettet" in app.message.value
-    assert "Du har bestået" in app.result.value and "Afventer bedømmelse" in app.result.value
-    assert "Sundhedsstyrelsen anbefaler højst 10 genstande" in app.result.value
+    assert "Du har bestået" in app.result.value and "afventer bedømmelse" in app.result.value
+    for box in app.boxes:  # every question marked in place, with its own explanation
+        q = next(q for q in EX.spoergsmaal if q.id == box.q.id)
+        want = "Afventer bedømmelse" if q.type == "refleksion" else "Rigtigt"
+        assert want in box.feedback.value and q.forklaring.splitlines()[0] in box.feedback.value, q.id
+        assert "Forkert" not in box.feedback.value
+    assert "Sundhedsstyrelsen anbefaler højst 10 genstande" in app.boxes[0].feedback.value
+    assert 'href="/api/progress/mine/kursusbevis/opsporing.pdf"' in app.result.value
+    assert "Hent dit kursusbevis" in app.result.value
+    stamp = sorted((env.course / "attempts" / student_id(EMAIL) / "opsporing").glob("*.result.json"))[-1].name[:23]
+    assert f"Sidst afleveret {dansk_tid(stamp)} – 100 % – bestået." in app.info.value
+    assert f"Afleveret {dansk_tid(stamp)}." in app.result.value
     assert not app.button.disabled
 
 
+def test_wrong_answers_are_marked_wrong_in_place_and_a_fail_has_no_kursusbevis(env):
+    email = "forkert.svar@eksempel-kommune.example"
+    from rusfokus.exercises.app import certificate_url
+
+    app = ExerciseApp(EX, lambda a: client.submit(email, "opsporing", a, base=env.base),
+                      cert_url=certificate_url("opsporing"))
+    wrong = answers(False)
+    right = answers(True)
+    mixed = {**wrong, EX.spoergsmaal[0].id: right[EX.spoergsmaal[0].id]}
+    _fill(app, mixed)
+    app.button.click()
+    assert "Du har ikke bestået endnu" in app.result.value and "mindst 70 % rigtige" in app.result.value
+    assert "kursusbevis" not in app.result.value
+    first, second = app.boxes[0], app.boxes[1]
+    assert "Rigtigt" in first.feedback.value and "rf-mark-rigtigt" in first.feedback.value
+    assert "Forkert" in second.feedback.value and "rf-mark-forkert" in second.feedback.value
+    assert EX.spoergsmaal[1].forklaring.splitlines()[0] in second.feedback.value
+    assert 'href="#rf-q-' + second.q.id + '"' in app.result.value  # the summary points to the mark
+    # changing an answer after the hand-in: the mark says it is for the handed-in answer
+    second.radio.value = right[second.q.id] if not second.q.multiple else None
+    assert "Du har ændret dit svar" in second.feedback.value and "Forkert" in second.feedback.value
+    second.radio.value = wrong[second.q.id]
+    assert "Du har ændret dit svar" not in second.feedback.value
+
+
+def test_draft_survives_a_reload_and_is_never_graded(env):
+    """Drafts are saved server side per learner, restored when the app opens, and the hand-in
+    (not the draft) is what is graded."""
+    from rusfokus.exercises.app import open_app
+    from rusfokus.exercises.store import draft_file
+
+    email = "kladde@eksempel-kommune.example"
+    widgets.Widget.close_all()  # earlier tests' graded apps: only this learner's widgets count below
+    app = open_app(EX, email, base=env.base, draft_delay=0)
+    assert app.draft_note.value == "" and all(b.answer() in (None, [], "") for b in app.boxes)
+    right = answers(True)
+    first = app.boxes[0]
+    first.radio.value = right[first.q.id]  # one click: saved at once
+    saved = json.loads(draft_file(env.course, email, "opsporing").read_text(encoding="utf-8"))
+    assert saved["svar"][first.q.id] == right[first.q.id]
+    assert "gemt som kladde" in app.draft_note.value
+    refl = next(b for b in app.boxes if b.q.type == "refleksion")
+    refl.text.value = "Jeg skriver ned, hvad jeg ser."
+    multi = next(b for b in app.boxes if b.q.multiple)
+    for opt, check in zip(multi.q.valg, multi.checks, strict=True):
+        check.value = opt.id in right[multi.q.id]
+    again = open_app(EX, email, base=env.base)  # the reload
+    assert again.boxes[0].answer() == right[first.q.id]
+    assert next(b for b in again.boxes if b.q.type == "refleksion").answer() == "Jeg skriver ned, hvad jeg ser."
+    assert sorted(next(b for b in again.boxes if b.q.multiple).answer()) == sorted(right[multi.q.id])
+    assert "gemt som kladde" in again.draft_note.value
+    assert all(b.feedback.value == "" for b in again.boxes)  # nothing handed in: no marks, no keys
+    state = _all_widget_state()
+    for q in EX.spoergsmaal:
+        assert q.forklaring.splitlines()[0] not in state, q.id
+    # another learner never sees her draft
+    other = open_app(EX, "en.anden@eksempel-kommune.example", base=env.base)
+    assert other.boxes[0].answer() is None
+    # the draft is all right; the hand-in is all wrong: the hand-in counts
+    client.save_draft(email, "opsporing", right, base=env.base)
+    code, body = client.submit(email, "opsporing", answers(False), base=env.base)
+    assert code == 200 and not body["resultat"]["passed"] and body["resultat"]["score"] == 0
+
+
+def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
+    from rusfokus.exercises.app import dansk_tid, open_app
+
+    email = "genindlaes@eksempel-kommune.example"
+    app = open_app(EX, email, base=env.base, draft_delay=0)
+    _fill(app, answers(True))
+    app.button.click()
+    assert "Du har bestået" in app.result.value
+    again = open_app(EX, email, base=env.base)
+    stamp = json.loads(next((env.course / "attempts" / student_id(email) / "opsporing").glob("*.result.json"))
+                       .read_text(encoding="utf-8"))["stamp"]
+    assert f"Sidst afleveret {dansk_tid(stamp)}" in again.info.value
+    assert "Rigtigt" in again.boxes[0].feedback.value and "Du har ændret" not in again.boxes[0].feedback.value
+    assert again.answers() == app.answers()
+    assert "Hent dit kursusbevis" in again.result.value
+    # the handed-in answers come back from the attempt even without a draft
+    from rusfokus.exercises.store import draft_file
+
+    draft_file(env.course, email, "opsporing").unlink()
+    third = open_app(EX, email, base=env.base)
+    assert third.boxes[0].answer() == answers(True)[EX.spoergsmaal[0].id]
+    assert "Du har ændret" not in "".join(b.feedback.value for b in third.boxes)
+
+
+def test_draft_api_refuses_strangers_and_bad_drafts(env):
+    from rusfokus.exercises.store import draft_file
+
+    def put(body, token):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(env.base + "api/opgave/kladde", data=json.dumps(body).encode(),
+                                     headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    email = "kladde.fejl@eksempel-kommune.example"
+    q1 = EX.spoergsmaal[0]
+    code, body = put({"opgave": "opsporing", "svar": {q1.id: q1.valg[0].id}}, None)
+    assert code == 403 and "link" in body["fejl"]
+    token = identity.learner_token(email)
+    for svar in ({q1.id: "zz"}, {"findes-ikke": "a"}, {q1.id: ["a"]}, "tekst",
+                 {next(q.id for q in EX.spoergsmaal if q.type == "refleksion"): "x" * 5000}):
+        code, body = put({"opgave": "opsporing", "svar": svar}, token)
+        assert code == 400 and body["fejl"], svar
+    code, body = put({"opgave": "../../etc", "svar": {}}, token)
+    assert code == 503
+    assert not draft_file(env.course, email, "opsporing").exists()  # nothing half-written
+    code, body = put({"opgave": "opsporing", "svar": {q1.id: None}}, token)
+    assert code == 200 and body["status"] == "gemt"
+
+
 def test_app_missing_answer_and_identity_error(env):
+    from rusfokus.exercises.app import NO_IDENTITY
+
     sent = []
     app = ExerciseApp(EX, lambda a: sent.append(a) or (200, {}))
     chosen = answers(True)
@@ -227,10 +370,16 @@ def test_app_missing_answer_and_identity_error(env):
     app.boxes[2].radio.value = None
     app.button.click()
     assert "Du mangler at vælge et svar i spørgsmål 3" in app.message.value and not sent
-    app2 = ExerciseApp(EX, None, identity_error="Vi ved ikke, hvem du er.")
-    assert app2.button.disabled and "Vi ved ikke, hvem du er." in app2.message.value
+    app2 = ExerciseApp(EX, None, identity_error=NO_IDENTITY)
+    assert app2.button.disabled and app2.notice.value.count("role=\"alert\"") == 1
+    assert "Du er ikke logget ind med dit personlige link" in app2.notice.value
+    assert "bliver ikke gemt" in app2.notice.value and "kan ikke aflevere" in app2.notice.value
+    # told at the top, before the first question
+    assert _widget_index(app2, app2.notice) < _widget_index(app2, app2.boxes[0])
     app2.button.click()
     assert app2.result.value == ""
+    app3 = ExerciseApp(EX, None, identity_error="Linket er udløbet. Bed om et nyt.")
+    assert app3.notice.value.index("Linket er udløbet") < app3.notice.value.index("Du er ikke logget ind")
 
 
 def test_app_shows_server_refusal(env):

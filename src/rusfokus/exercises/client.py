@@ -15,6 +15,7 @@ import urllib.request
 from rusfokus import identity
 
 TIMEOUT = 90
+DRAFT_TIMEOUT = 10  # a draft is saved while she works: never hold the app for long
 
 
 def server_url() -> str:
@@ -29,14 +30,15 @@ def server_url() -> str:
     return f"http://{ip}:{port}{base if base.endswith('/') else base + '/'}"
 
 
-def _call(method: str, path: str, email: str, body: dict | None = None, base: str | None = None) -> tuple[int, dict]:
+def _call(method: str, path: str, email: str, body: dict | None = None, base: str | None = None,
+          timeout: float = TIMEOUT) -> tuple[int, dict]:
     token = identity.learner_token(email)
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
     req = urllib.request.Request((base or server_url()) + path, data=data, method=method,
                                  headers={"Authorization": f"Bearer {token}",
                                           "Content-Type": "application/json; charset=utf-8"})
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         try:
@@ -53,3 +55,8 @@ def submit(email: str, opgave: str, answers: dict, base: str | None = None) -> t
 
 def status(email: str, opgave: str, base: str | None = None) -> tuple[int, dict]:
     return _call("GET", f"api/opgave/status?opgave={opgave}", email, None, base)
+
+
+def save_draft(email: str, opgave: str, answers: dict, base: str | None = None) -> tuple[int, dict]:
+    """Save half-finished answers; restored when the app opens, never graded."""
+    return _call("POST", "api/opgave/kladde", email, {"opgave": opgave, "svar": answers}, base, DRAFT_TIMEOUT)

@@ -7,6 +7,8 @@ Layout inside the course folder::
                                                       counts failed gradings
     attempts/<student>/<opgave>/<stamp>.result.json   score, pass, per question
     attempts/<student>/<opgave>/<stamp>.failed.json   grading failed too often: the reason
+    attempts/<student>/<opgave>/kladde.json           the learner's draft answers (restored when the
+                                                      app opens; never read by grading)
     submitted/<student>/<opgave>/<opgave>.ipynb       nbgrader's copy (+ timestamp.txt),
                                                       written by the grading worker
 
@@ -15,6 +17,7 @@ All files are written atomically (temporary file + rename).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import threading
@@ -25,7 +28,7 @@ from pathlib import Path
 import nbformat
 
 from .course import load_release, student_id
-from .notebook import submission_notebook, validate_answers
+from .notebook import _BAD_TEXT, AnswerError, submission_notebook, validate_answers
 from .schema import Exercise
 
 _stamp_lock = threading.Lock()
@@ -200,6 +203,104 @@ def history(course_dir: Path, email: str, opgave: str) -> list[dict]:
             row["result"] = json.loads(a.result_file.read_text(encoding="utf-8"))
         rows.append(row)
     return rows
+
+
+DRAFT_NAME = "kladde.json"
+
+
+def draft_file(course_dir: Path, email: str, opgave: str) -> Path:
+    """Where a learner's draft of one exercise lives: beside her attempts, so erasing
+    her attempts (``forget_learner``, GDPR) erases her drafts too."""
+    return Attempt(Path(course_dir), email, opgave, "x").folder / DRAFT_NAME
+
+
+def clean_draft(ex: Exercise, raw) -> dict:
+    """Check half-finished answers (any question may be unanswered); return clean values.
+
+    Like ``validate_answers`` but nothing is required: an unanswered choice is ``None``
+    (or ``[]``), a text may be empty or, while being written, up to twice the limit.
+    Raises AnswerError (Danish) for anything that does not fit the exercise.
+    """
+    if not isinstance(raw, dict):
+        raise AnswerError("Din kladde kunne ikke læses.")
+    by_id = {q.id: q for q in ex.spoergsmaal}
+    clean: dict = {}
+    for key, value in raw.items():
+        q = by_id.get(key)
+        if q is None:
+            raise AnswerError("Din kladde passer ikke til opgaven. Genindlæs siden.", str(key)[:60])
+        n = ex.spoergsmaal.index(q) + 1
+        if q.type == "refleksion":
+            if value is None:
+                value = ""
+            if not isinstance(value, str) or _BAD_TEXT.search(value) or len(value) > 2 * (q.max_tegn or 0):
+                raise AnswerError(f"Dit svar til spørgsmål {n} kan ikke gemmes som kladde.", q.id)
+            clean[q.id] = value
+        elif q.multiple:
+            options = set(q.option_ids())
+            if value is None:
+                value = []
+            if (not isinstance(value, list) or len(set(map(str, value))) != len(value)
+                    or not all(isinstance(v, str) and v in options for v in value)):
+                raise AnswerError(f"Svaret til spørgsmål {n} er ikke et af valgene. Genindlæs siden.", q.id)
+            clean[q.id] = sorted(value)
+        else:
+            if value is not None and (not isinstance(value, str) or value not in q.option_ids()):
+                raise AnswerError(f"Svaret til spørgsmål {n} er ikke et af valgene. Genindlæs siden.", q.id)
+            clean[q.id] = value
+    return clean
+
+
+def save_draft(course_dir: Path, email: str, ex: Exercise, raw) -> dict:
+    """Check and write a learner's draft (atomically); returns what was saved.
+    Raises AnswerError (Danish) and writes nothing if it does not fit the exercise."""
+    data = {"opgave": ex.id, "svar": clean_draft(ex, raw),
+            "gemt": datetime.now(UTC).isoformat(timespec="seconds")}
+    write_atomic(draft_file(course_dir, email, ex.id), json.dumps(data, ensure_ascii=False))
+    return data
+
+
+def load_draft(course_dir: Path, email: str, ex: Exercise) -> dict | None:
+    """The learner's saved draft (``svar``, ``gemt``), or None. Answers that no longer fit
+    the exercise (it was changed since) are left out, one by one."""
+    try:
+        data = json.loads(draft_file(course_dir, email, ex.id).read_text(encoding="utf-8"))
+        raw = data["svar"]
+        if not isinstance(raw, dict):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    svar = {}
+    for key, value in raw.items():
+        try:
+            svar.update(clean_draft(ex, {key: value}))
+        except AnswerError:
+            continue
+    return {"svar": svar, "gemt": data.get("gemt")}
+
+
+def attempt_answers(attempt: Attempt, ex: Exercise) -> dict:
+    """The answers a learner handed in, read back from the attempt notebook
+    (literals only: ``ast.literal_eval``, nothing is run). Unreadable cells are left out."""
+    try:
+        nb = nbformat.reads(attempt.notebook.read_text(encoding="utf-8"), as_version=4)
+    except (OSError, ValueError):
+        return {}
+    by_answer_id = {q.answer_id: q for q in ex.spoergsmaal}
+    out = {}
+    for cell in nb.cells:
+        q = by_answer_id.get(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
+        if q is None or cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+            node = tree.body[0]
+            if len(tree.body) != 1 or not isinstance(node, ast.Assign) or node.targets[0].id != q.var:
+                continue
+            out[q.id] = ast.literal_eval(node.value)
+        except (SyntaxError, ValueError, AttributeError, IndexError, TypeError):
+            continue
+    return out
 
 
 def forget_learner(course_dir: Path, email: str) -> dict:

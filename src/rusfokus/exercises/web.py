@@ -3,7 +3,11 @@
 - ``POST /api/opgave/aflever``  hand in answers; the exercise app's kernel
   forwards the learner's signed token as ``Authorization: Bearer <token>``
   (never a cookie: no cross-site request can submit for someone).
-- ``GET /api/opgave/status?opgave=<id>``  the learner's attempts and latest result.
+- ``GET /api/opgave/status?opgave=<id>``  the learner's attempts, latest result (with the
+  answers she handed in then) and her draft.
+- ``POST /api/opgave/kladde``  save the learner's draft answers (``{"opgave", "svar"}``,
+  half-finished is fine). Drafts are only restored when the app opens; grading never
+  reads them (the hand-in is what counts).
 
 A second hand-in while one of the same exercise is pending gets 409 and
 ``Din aflevering bliver rettet …``; a hand-in whose grading was given up
@@ -25,11 +29,11 @@ import tornado.web
 
 from rusfokus import identity
 
-from .course import BuildError
+from .course import BuildError, exercise
 from .grading import FAILED_MESSAGE, AlreadyPending, Grader, GradingFailed, refresh_manual
 from .notebook import AnswerError
 from .schema import ExerciseError
-from .store import history
+from .store import Attempt, attempt_answers, history, load_draft, save_draft
 
 log = logging.getLogger("rusfokus.exercises")
 MAX_BODY = 64 * 1024
@@ -129,6 +133,32 @@ class SubmitHandler(_LearnerApi):
         self.reply(200, {"status": "rettet", "stamp": attempt.stamp, "resultat": result})
 
 
+class DraftHandler(_LearnerApi):
+    def post(self):
+        email = self.learner()
+        if email is None:
+            return
+        if len(self.request.body) > MAX_BODY:
+            return self.reply(413, {"status": "fejl", "fejl": "Din kladde er for stor til at blive gemt."})
+        try:
+            body = json.loads(self.request.body.decode("utf-8"))
+            opgave, svar = body["opgave"], body["svar"]
+            if not isinstance(opgave, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return self.reply(400, {"status": "fejl", "fejl": "Din kladde kunne ikke læses. Genindlæs siden."})
+        try:
+            ex = exercise(self.course_dir, opgave)
+        except ExerciseError as exc:
+            log.error("draft refused for %s: %s", opgave[:60], exc)
+            return self.reply(503, {"status": "fejl", "fejl": NOT_READY})
+        try:
+            saved = save_draft(self.course_dir, email, ex, svar)
+        except AnswerError as exc:
+            return self.reply(400, {"status": "fejl", "fejl": str(exc), "spoergsmaal": exc.question})
+        self.reply(200, {"status": "gemt", "gemt": saved["gemt"]})
+
+
 class StatusHandler(_LearnerApi):
     def get(self):
         email = self.learner()
@@ -145,7 +175,18 @@ class StatusHandler(_LearnerApi):
             {"stamp": r["stamp"], "afventer": r["pending"], "fejlet": r["failed"],
              "pct": r["result"]["pct"] if r["result"] else None,
              "bestaaet": r["result"]["passed"] if r["result"] else None} for r in rows],
-            "seneste": latest})
+            "seneste": latest, **self._draft_and_answers(email, opgave, latest)})
+
+    def _draft_and_answers(self, email: str, opgave: str, latest: dict | None) -> dict:
+        """Her draft, and the answers of the hand-in the latest result grades (for marks in place)."""
+        try:
+            ex = exercise(self.course_dir, opgave)
+        except ExerciseError:
+            return {"kladde": None, "afleveret_svar": None}
+        answers = None
+        if latest and latest.get("stamp"):
+            answers = attempt_answers(Attempt(self.course_dir, email, ex.id, latest["stamp"]), ex)
+        return {"kladde": load_draft(self.course_dir, email, ex), "afleveret_svar": answers}
 
 
 ADGANG_FEJL = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Linket virker ikke</title></head>
@@ -180,6 +221,7 @@ def routes(settings) -> list[tuple]:
     return [
         (r"/api/opgave/aflever", SubmitHandler, kw),
         (r"/api/opgave/status", StatusHandler, kw),
+        (r"/api/opgave/kladde", DraftHandler, kw),
         (r"/adgang/([^/]*)", AdgangHandler, {"db_url": db_url}),
     ]
 
