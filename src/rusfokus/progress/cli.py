@@ -47,7 +47,7 @@ def _session(args):
 
 def cmd_staff_import(args) -> int:
     from .roster import RosterError, read_roster
-    from .staff import ImportRefused, import_roster
+    from .staff import ImportRefused, import_roster, preview_import
 
     try:
         roster = read_roster(args.file)
@@ -60,9 +60,21 @@ def cmd_staff_import(args) -> int:
         print(f"error: {len(roster.problems)} invalid row(s) in {name}; nothing imported. "
               "Fix the rows or use --skip-invalid to import only the valid rows.", file=sys.stderr)
         return 1
+    only = getattr(args, "only_add_update", False)
+    if getattr(args, "dry_run", False):
+        with _session(args) as session:
+            preview = preview_import(session, roster, only_add_update=only)
+        print(f"{name}: dry run, nothing imported. Would do: {preview.summary()}")
+        for label, emails in (("new", preview.new), ("changed", list(preview.changed)),
+                              ("re-activated", preview.reactivated), ("marked fratrådt", preview.leaving)):
+            for email in emails:
+                detail = f" ({', '.join(preview.changed[email])})" if label == "changed" else ""
+                print(f"  {label}: {email}{detail}")
+        return 0
     with _session(args) as session:
         try:
-            result = import_roster(session, roster, skip_invalid=args.skip_invalid, actor=_actor(), source=name)
+            result = import_roster(session, roster, skip_invalid=args.skip_invalid, actor=_actor(), source=name,
+                                   only_add_update=only)
         except ImportRefused as exc:
             raise _err(f"{name}: {exc}") from None
     print(f"{name}: {len(roster.rows)} valid rows imported: {result.summary()}")
@@ -193,6 +205,12 @@ def register(sub) -> None:
     p.add_argument("--skip-invalid", action="store_true",
                    help="Import the valid rows and list the invalid ones (exit 0). Without it any invalid row "
                    "stops the import (exit 1, nothing written).")
+    p.add_argument("--dry-run", action="store_true",
+                   help="Show what the import would do (new, changed, re-activated, marked fratrådt, by e-mail) "
+                   "and write nothing.")
+    p.add_argument("--only-add-update", action="store_true",
+                   help="A partial list (e.g. new staff of one institution): add and update the people on it, "
+                   "mark nobody fratrådt.")
     p.set_defaults(func=cmd_staff_import)
     p = _db(ss.add_parser("list", help="List staff (name, email, institution, faggruppe, noegleperson, status)."))
     p.add_argument("--format", choices=("table", "csv"), default="table")

@@ -5,6 +5,13 @@ become fratrådt (their history is kept); people who come back become aktiv.
 An e-mail that was erased under GDPR (revoked link) is re-added as a new
 person and its revocation is lifted (audit: identity.revocation_lifted).
 The whole import is one transaction: nothing is written unless it succeeds.
+
+``preview_import`` tells what an import would do ("X nye, Y ændrede, Z
+markeres fratrådt") without writing anything; the dashboard shows it and
+imports only when the consultant confirms, and ``rusfokus staff import
+--dry-run`` prints it. ``only_add_update=True`` (a partial list, e.g. one
+institution's new staff) adds and updates the people on the list and marks
+nobody fratrådt.
 """
 
 from __future__ import annotations
@@ -69,6 +76,78 @@ class OrgCache:
         return i
 
 
+@dataclass
+class ImportPreview:
+    """What ``import_roster`` would do with a roster, by e-mail (nothing written)."""
+
+    new: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # e-mail -> changed fields (English names)
+    reactivated: list[str] = field(default_factory=list)
+    leaving: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0
+    only_add_update: bool = False
+
+    def summary(self) -> str:
+        return (f"{len(self.new)} new, {len(self.changed)} changed, {self.unchanged} unchanged, "
+                f"{len(self.reactivated)} re-activated, {len(self.leaving)} to be marked fratrådt, "
+                f"{self.skipped} invalid rows to skip")
+
+    def summary_da(self) -> str:
+        text = f"{len(self.new)} nye, {len(self.changed)} ændrede, {len(self.leaving)} markeres fratrådt"
+        extra = []
+        if self.reactivated:
+            extra.append(f"{len(self.reactivated)} kommer tilbage")
+        extra.append(f"{self.unchanged} uændrede")
+        return f"{text} ({', '.join(extra)})"
+
+
+def _row_changes(person: Person, row: RosterRow, org: tuple[str, str, str] | None) -> list[str]:
+    changes = [attr for attr, value in (("name", row.name), ("faggruppe", row.faggruppe),
+                                        ("noegleperson", row.noegleperson))
+               if getattr(person, attr) != value]
+    if org != (row.forvaltning, row.afdeling, row.institution):
+        changes.append("institution")
+    return changes
+
+
+def preview_import(session: Session, roster: Roster, *, only_add_update: bool = False) -> ImportPreview:
+    """What ``import_roster(session, roster, skip_invalid=True, only_add_update=...)`` would do.
+
+    Reads only. Counts match the import's (``ImportResult``): new, changed (updated),
+    re-activated, unchanged and marked fratrådt."""
+    preview = ImportPreview(skipped=len(roster.problems), only_add_update=only_add_update)
+    rows = session.execute(
+        select(Person, Forvaltning.name, Afdeling.name, Institution.name)
+        .outerjoin(Institution, Person.institution_id == Institution.id)
+        .outerjoin(Afdeling, Institution.afdeling_id == Afdeling.id)
+        .outerjoin(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
+        .where(Person.email.is_not(None))).all()
+    people = {p.email: (p, (f, a, i) if i is not None else None) for p, f, a, i in rows}
+    listed = {row.email for row in roster.rows} | {p.email for p in roster.problems if p.email}
+    seen: set[str] = set()
+    for row in roster.rows:
+        if row.email in seen:  # the roster reader refuses duplicates; be safe anyway
+            continue
+        seen.add(row.email)
+        found = people.get(row.email)
+        if found is None:
+            preview.new.append(row.email)
+            continue
+        person, org = found
+        changes = _row_changes(person, row, org)
+        if person.status != STATUS_ACTIVE:
+            preview.reactivated.append(row.email)
+        elif changes:
+            preview.changed[row.email] = changes
+        else:
+            preview.unchanged += 1
+    if not only_add_update:
+        preview.leaving = sorted(email for email, (person, _org) in people.items()
+                                 if email not in listed and person.status == STATUS_ACTIVE)
+    return preview
+
+
 def _apply_row(person: Person, row: RosterRow, inst: Institution, now: datetime) -> bool:
     changed = False
     for attr, value in (("name", row.name), ("faggruppe", row.faggruppe),
@@ -82,8 +161,11 @@ def _apply_row(person: Person, row: RosterRow, inst: Institution, now: datetime)
 
 
 def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = False,
-                  actor: str = "cli", now: datetime | None = None, source: str = "") -> ImportResult:
-    """Write a parsed roster. Raises ImportRefused (nothing written) when unsafe."""
+                  actor: str = "cli", now: datetime | None = None, source: str = "",
+                  only_add_update: bool = False) -> ImportResult:
+    """Write a parsed roster. Raises ImportRefused (nothing written) when unsafe.
+
+    ``only_add_update``: a partial list; people not on it keep their status."""
     now = now or datetime.now()
     if roster.problems and not skip_invalid:
         raise ImportRefused(f"{len(roster.problems)} invalid row(s); nothing imported")
@@ -116,11 +198,12 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
         else:
             result.unchanged += 1
     for email, person in people.items():
-        if email not in listed and person.status == STATUS_ACTIVE:
+        if not only_add_update and email not in listed and person.status == STATUS_ACTIVE:
             person.status, person.left_at, person.updated_at = STATUS_LEFT, now, now
             result.left += 1
     session.flush()
-    log_action(session, actor, "staff.import", source, result.summary(), now=now)
+    mode = " (only add and update)" if only_add_update else ""
+    log_action(session, actor, "staff.import", source, result.summary() + mode, now=now)
     return result
 
 
