@@ -87,8 +87,11 @@ class LoginHandler(_Base):
             '<label for="adgangskode">Adgangskode</label>'
             '<input id="adgangskode" name="password" type="password" autocomplete="current-password" required>'
             '<button type="submit">Log ind</button></form>'
-            "<p>Kun for administratorer (fx konsulenten på rusmiddelcentret). "
-            "Som kursist bruger du dit personlige link.</p>")
+            "<p>Kun for administratorer (fx konsulenten på rusmiddelcentret).</p>"
+            '<p id="noeglepersoner"><strong>Er du kursist eller nøgleperson?</strong> '
+            "Så skal du ikke logge ind her. Du har ingen adgangskode. "
+            "Åbn kurset via dit personlige link. "
+            'Som nøgleperson når du så dine værktøjer på <a href="/noegleperson">For nøglepersoner</a>.</p>')
         self.set_status(status)
         self.finish(_page("Log ind som administrator", body))
 

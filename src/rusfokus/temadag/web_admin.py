@@ -50,6 +50,8 @@ class AdminBase(AdminMixin, BaseHandler):
             return plan
         own = {_same_name(n) for n in role.institution_names}
         mine = ", ".join(role.institution_names)
+        lines = tuple(dict.fromkeys(n.strip() for i in plan.institutions for n in i.splitlines() if n.strip()))
+        plan = dataclasses.replace(plan, institutions=lines)  # the form takes one per line
         if not plan.institutions:
             plan = dataclasses.replace(plan, institutions=role.institution_names)
         allowed = own | {_same_name(n) for n in existing}

@@ -1,0 +1,240 @@
+"""``/noegleperson/``: the nøgleperson's pages (and the admin's view of them).
+
+- ``GET /noegleperson`` "For nøglepersoner": her tools (temadage, projector, status, reflections).
+- ``GET /noegleperson/status``: her institution's training status (admin: any, ``?institution=<id>``).
+- ``GET/POST /noegleperson/refleksioner``: her colleagues' reflections; read and score them.
+
+Who is who comes from ``rusfokus.identity.current_role`` on every request: a nøgleperson
+(personal link + the ``noegleperson`` flag on the staff list, active, not revoked) sees only
+her own institution; an admin sees everything; anyone else gets a Danish refusal.
+Plain tornado pages with autoescaped templates, like the temadag pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import tornado.template
+import tornado.web
+from sqlalchemy import select
+
+from rusfokus import identity
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+CSRF_MAX_AGE = 12 * 3600
+NO_IDENTITY = ("Vi ved ikke, hvem du er. Nøglepersoner åbner siden via deres personlige link. "
+               "Der er ingen adgangskode.")
+ONLY_NOEGLEPERSON = ("Siden er kun for nøglepersoner. Står du som nøgleperson på medarbejderlisten, "
+                     "så spørg rusmiddelcentret.")
+NOT_FOUND = "Siden findes ikke, eller du har ikke adgang til den."
+
+
+class _Base(tornado.web.RequestHandler):
+    def initialize(self, settings, secret: bytes):
+        self.rf = settings
+        self.secret = secret
+        self._role: identity.Role | None = None
+
+    def set_default_headers(self):
+        self.set_header("Content-Security-Policy", CSP)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Cache-Control", "no-store")
+
+    def check_xsrf_cookie(self):
+        """Own CSRF check (a signed token bound to who is signed in)."""
+
+    def get_template_path(self):
+        return str(HERE / "templates")
+
+    def create_template_loader(self, template_path):
+        return tornado.template.Loader(template_path, autoescape="xhtml_escape")
+
+    async def in_thread(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+    async def role(self) -> identity.Role:
+        if self._role is None:
+            cookie = self.request.headers.get("Cookie", "")
+            self._role = await self.in_thread(
+                lambda: identity.current_role(cookie, db_url=self.rf.db_url, secret=self.secret))
+        return self._role
+
+    async def require(self) -> identity.Role:
+        """A nøgleperson or an admin, or a Danish refusal page (403)."""
+        role = await self.role()
+        if role.is_admin or role.is_noegleperson:
+            return role
+        message = ONLY_NOEGLEPERSON if role.kind else NO_IDENTITY
+        self.set_status(403)
+        self.page("afvist.html", title="Ingen adgang", message=message, signed_in=bool(role.kind))
+        raise tornado.web.Finish()
+
+    def page(self, template: str, **kw):
+        kw.setdefault("role", self._role or identity.Role())
+        self.render(template, **kw)
+
+    def csrf_token(self, role: identity.Role) -> str:
+        return identity.sign("noegle-csrf", role.actor, secret=self.secret)
+
+    def check_csrf(self, role: identity.Role) -> None:
+        try:
+            ok = identity.verify("noegle-csrf", self.get_body_argument("_csrf", ""), max_age=CSRF_MAX_AGE,
+                                 secret=self.secret) == role.actor
+        except identity.IdentityError:
+            ok = False
+        if not ok:
+            raise tornado.web.HTTPError(403, reason="Formularen er udløbet. Genindlæs siden og prøv igen.")
+
+    def write_error(self, status_code, **kwargs):
+        reason = self._reason if status_code != 500 else "Der skete en fejl på serveren. Prøv igen om lidt."
+        self.page("afvist.html", title="Det gik ikke", message=reason, signed_in=True)
+
+
+class HomeHandler(_Base):
+    async def get(self):
+        await self.require()
+        self.page("forside.html", title="For nøglepersoner")
+
+
+def institutions_for(settings, role: identity.Role) -> list[tuple[int, str, str]]:
+    """(id, name, afdeling) the role may see: hers, or every institution with active staff for an admin."""
+    from rusfokus.db import session_scope
+    from rusfokus.progress.models import STATUS_ACTIVE, Afdeling, Institution, Person
+
+    if role.is_noegleperson:
+        ids = role.institution_ids
+    elif not role.is_admin:
+        return []
+    with session_scope(settings.db_url) as s:
+        query = (select(Institution.id, Institution.name, Afdeling.name)
+                 .join(Afdeling, Institution.afdeling_id == Afdeling.id).order_by(Institution.name))
+        if role.is_admin:
+            query = query.where(Institution.id.in_(select(Person.institution_id).where(Person.status == STATUS_ACTIVE)))
+        else:
+            query = query.where(Institution.id.in_(ids))
+        return [tuple(r) for r in s.execute(query).all()]
+
+
+class StatusHandler(_Base):
+    async def get(self):
+        role = await self.require()
+        allowed = await self.in_thread(institutions_for, self.rf, role)
+        wanted = self.get_query_argument("institution", "")
+        if role.is_noegleperson and not wanted and allowed:
+            wanted = str(allowed[0][0])
+        chosen = next((i for i in allowed if str(i[0]) == wanted), None)
+        if wanted and chosen is None:  # another institution: as if it did not exist
+            raise tornado.web.HTTPError(404, reason=NOT_FOUND)
+        status = await self.in_thread(self._status, chosen[0]) if chosen else None
+        self.page("status.html", title="Status for uddannelsen", institutions=allowed, chosen=chosen,
+                  status=status, today=date.today())
+
+    def _status(self, institution_id: int) -> dict:
+        from rusfokus.db import session_scope
+        from rusfokus.progress.audit import log_action
+
+        from .status import institution_data, institution_status
+
+        with session_scope(self.rf.db_url) as s:
+            data = institution_status(institution_data(s, institution_id), date.today())
+            log_action(s, self._role.actor, "noegleperson.status", f"institution #{institution_id}", "")
+        return data
+
+
+def colleague_emails(settings, role: identity.Role) -> set[str] | None:
+    """Whose reflections the role may read: an admin everyone's (None); a nøgleperson those of
+    the active staff of her institution(s), never her own (nobody scores herself)."""
+    from rusfokus.db import session_scope
+    from rusfokus.progress.models import STATUS_ACTIVE, Person
+
+    if role.is_admin:
+        return None
+    if not role.is_noegleperson:
+        return set()
+    with session_scope(settings.db_url) as s:
+        emails = set(s.scalars(select(Person.email).where(Person.institution_id.in_(role.institution_ids),
+                                                         Person.status == STATUS_ACTIVE,
+                                                         Person.email.is_not(None))))
+    return emails - {role.who}
+
+
+def names_of(settings, emails) -> dict[str, str]:
+    from rusfokus.db import session_scope
+    from rusfokus.progress.models import Person
+
+    emails = list(emails)
+    if not emails:
+        return {}
+    with session_scope(settings.db_url) as s:
+        return dict(s.execute(select(Person.email, Person.name).where(Person.email.in_(emails))).all())
+
+
+class ReflectionsHandler(_Base):
+    def _load(self, role: identity.Role):
+        from rusfokus.exercises.reflections import list_reflections
+
+        emails = colleague_emails(self.rf, role)
+        if emails is not None and not emails:
+            return [], {}
+        rows = list_reflections(self.rf.course_dir, emails)
+        return rows, names_of(self.rf, {r.email for r in rows})
+
+    async def get(self, error: str = "", status: int = 200):
+        role = await self.require()
+        message = "Pointene er gemt. Kursisten kan se dem nu." if self.get_query_argument("gemt", "") else ""
+        rows, names = await self.in_thread(self._load, role)
+        self.set_status(status)
+        self.page("refleksioner.html", title="Refleksioner", rows=rows, names=names, message=message, error=error,
+                  csrf=self.csrf_token(role), show=self.get_query_argument("vis", "venter"))
+
+    async def post(self):
+        role = await self.require()
+        self.check_csrf(role)
+        student = self.get_body_argument("elev", "")
+        opgave = self.get_body_argument("opgave", "")
+        question = self.get_body_argument("spoergsmaal", "")
+        submitted = self.get_body_argument("afleveret", "")
+        points = self.get_body_argument("point", "")
+        rows, names = await self.in_thread(self._load, role)
+        target = next((r for r in rows if (r.student, r.opgave, r.question_id) == (student, opgave, question)), None)
+        if target is None:  # not hers to see (or gone): never scored
+            raise tornado.web.HTTPError(404, reason=NOT_FOUND)
+        from rusfokus.exercises.reflections import ReflectionError
+
+        try:
+            await self.in_thread(self._score, role, target, points, submitted)
+        except ReflectionError as exc:
+            return await self.get(error=str(exc), status=400)
+        self.redirect("/noegleperson/refleksioner?gemt=1#refleksioner")
+
+    def _score(self, role, target, points, submitted):
+        from rusfokus.db import session_scope
+        from rusfokus.exercises.reflections import score_reflection
+        from rusfokus.progress.audit import log_action
+        from rusfokus.progress.models import Person
+
+        result = score_reflection(self.rf.course_dir, target.email, target.opgave, target.question_id, points,
+                                  submitted, db_url=self.rf.db_url)
+        with session_scope(self.rf.db_url) as s:
+            pid = s.scalar(select(Person.id).where(Person.email == target.email))
+            log_action(s, role.actor, "reflection.score", f"person #{pid}",
+                       f"{target.opgave}/{target.question_id}: {points} of {target.max_score}")
+        return result
+
+
+def routes(settings) -> list[tuple]:
+    from rusfokus.migrations import upgrade
+
+    upgrade(settings.db_url)
+    kw = {"settings": settings, "secret": identity.load_secret(settings.secret_file)}
+    return [
+        (r"/noegleperson/static/(.*)", tornado.web.StaticFileHandler, {"path": str(HERE / "static")}),
+        (r"/noegleperson/?", HomeHandler, kw),
+        (r"/noegleperson/status", StatusHandler, kw),
+        (r"/noegleperson/refleksioner", ReflectionsHandler, kw),
+    ]
