@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from rusfokus.book import BookBuildError, build_book
 from rusfokus.sphinxext import translate_html
@@ -99,3 +100,40 @@ def test_a_page_warning_fails_the_build_and_names_the_file(tmp_path):
     with pytest.raises(BookBuildError, match=r"ordliste\.md.*findes-ikke"):
         build_book(proj, out_dir=out, staging=tmp_path / "staging")
     assert not out.exists()
+
+
+def _mini_book(tmp_path: Path) -> Path:
+    """The real config and extension with one page that shows kommune.yml's contact box."""
+    proj = tmp_path / "mini"
+    proj.mkdir()
+    for name in ("_config.yml", "kommune.yml"):
+        shutil.copy(ROOT / name, proj / name)
+    (proj / "src" / "rusfokus").mkdir(parents=True)
+    for sub in ("static", "book_root"):
+        shutil.copytree(ROOT / "src" / "rusfokus" / sub, proj / "src" / "rusfokus" / sub)
+    (proj / "assets").symlink_to(ROOT / "assets")
+    (proj / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
+    (proj / "index.md").write_text("# Kontakt\n\nRing til {{ rusmiddelcenter_navn }}.\n\n```{kommune} kontakt\n```\n",
+                                   encoding="utf-8")
+    return proj
+
+
+def test_rebuild_after_a_kommune_yml_edit_shows_the_new_values(tmp_path):
+    """Sphinx pickles its environment between builds; the municipality's data must never
+    come from the last build's pickle (a changed file once failed or showed old values)."""
+    proj = _mini_book(tmp_path)
+
+    def visible_text(page: Path) -> str:  # builthtml caches pages by path: this page changes
+        return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+
+    out, staging = tmp_path / "html", tmp_path / "staging"
+    build_book(proj, out_dir=out, staging=staging, quiet=True)
+    kommune = (proj / "kommune.yml").read_text(encoding="utf-8")
+    from rusfokus.kommune import load_kommune
+
+    old_phone = load_kommune(proj / "kommune.yml").rusmiddelcenter.telefon
+    assert old_phone in visible_text(out / "index.html")
+    (proj / "kommune.yml").write_text(kommune.replace(old_phone, "11 22 33 44"), encoding="utf-8")
+    build_book(proj, out_dir=out, staging=staging, quiet=True)
+    text = visible_text(out / "index.html")
+    assert "11 22 33 44" in text and old_phone not in text

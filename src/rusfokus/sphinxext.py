@@ -73,6 +73,12 @@ def _kommune(env) -> Kommune:
     return cached
 
 
+def _forget_kommune(app, env, docnames):
+    """The environment is pickled between builds: read kommune.yml afresh on every build,
+    so pages re-read after an edit of the file never see the last build's values."""
+    env._rusfokus_kommune = None
+
+
 class AppDirective(Directive):
     """Embed a live app: ```{app} genstande``` with :title:, :height:, :query:."""
 
@@ -288,5 +294,6 @@ def setup(app):
     app.add_directive("kommune", KommuneDirective)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
+    app.connect("env-before-read-docs", _forget_kommune)
     app.connect("build-finished", _build_finished)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
