@@ -170,3 +170,16 @@ def test_toc_temadag_and_certificate_use_the_same_module_names():
         assert f'caption: "Modul {n}: {book[module]}"' in toc
     certificates = (ROOT / "src" / "rusfokus" / "progress" / "certificates.py").read_text(encoding="utf-8")
     assert "module_title(module)" in certificates
+
+
+def test_report_tables_show_danish_numbers():
+    import numpy as np
+    import pandas as pd
+
+    from rusfokus.progress.views import html_table
+
+    frame = pd.DataFrame({"Institution": ["<b>Skolen</b>"], "Ansatte": [np.int64(1250)], "Andel": [18.75],
+                          "Nøgleperson": [True]})
+    out = html_table(frame, "Test")
+    assert ">1.250<" in out and ">18,8<" in out and ">Ja<" in out
+    assert "&lt;b&gt;Skolen&lt;/b&gt;" in out

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import numbers
 from datetime import date
 from urllib.parse import urlencode
 
 import pandas as pd
 
+from ..widgets_common import tal
 from . import module_title
 
 STYLE = """<style>
@@ -37,8 +39,12 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, date):
         return value.strftime("%d-%m-%Y")
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, numbers.Integral):
+        return tal(int(value))  # 1.250, not 1250
+    if isinstance(value, numbers.Real):
+        return tal(float(value), 1)  # 18,8
     return html.escape(str(value))
 
 
