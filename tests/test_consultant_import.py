@@ -116,3 +116,44 @@ def test_cli_dry_run_and_only_add_update(tmp_path):
     assert "1 created" in done.stdout and "0 marked fratrådt" in done.stdout
     listed = _cli(home, "staff", "list", "--format", "csv").stdout
     assert "nina@" in listed and "fratrådt" not in listed
+
+
+def _upload_value(name: str, content: bytes):
+    return ({"name": name, "type": "text/csv", "size": len(content), "content": memoryview(content),
+             "last_modified": datetime(2026, 11, 1)},)
+
+
+def test_dashboard_upload_previews_then_imports_only_on_confirmation(db_url):
+    from rusfokus.progress.upload import RosterUpload
+
+    done = []
+    widget = RosterUpload(db_url, "admin:test", on_done=lambda: done.append(1))
+    header = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
+    csv = (header + "Person 1;p1@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;Ja\r\n"
+           "Ny <i>Kollega</i>;ny@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n").encode()
+    widget.file.value = _upload_value("hr.csv", csv)
+    assert widget.confirm.layout.display == "none"
+    widget.button.click()
+    text = widget.result.value
+    assert "Hvis du importerer: 1 nye, 1 ændrede, 5 markeres fratrådt" in text
+    assert "Person 5 (p5@eksempel-kommune.example)" in text and "Intet er ændret endnu" in text
+    assert widget.confirm.layout.display is None
+    assert set(_statuses(db_url).values()) == {STATUS_ACTIVE} and len(_statuses(db_url)) == 6  # nothing written
+    widget.cancel.click()
+    assert "fortrudt" in widget.result.value and widget.confirm.layout.display == "none"
+    assert len(_statuses(db_url)) == 6 and done == []
+    widget.only.value = True  # a partial list: nobody fratrådt
+    widget.button.click()
+    assert "1 nye, 1 ændrede, 0 markeres fratrådt" in widget.result.value
+    widget.skip.value = True  # changing a choice after the preview asks for a new preview
+    assert widget.confirm.layout.display == "none" and "Vis ændringer igen" in widget.result.value
+    widget.confirm.click()
+    assert len(_statuses(db_url)) == 6
+    widget.button.click()
+    widget.confirm.click()
+    assert "2 medarbejdere importeret: 1 nye, 1 opdaterede" in widget.result.value
+    assert "0 markeret som fratrådt" in widget.result.value and done == [1]
+    statuses = _statuses(db_url)
+    assert len(statuses) == 7 and set(statuses.values()) == {STATUS_ACTIVE}
+    with session_scope(db_url) as s:
+        assert s.scalar(select(Person.name).where(Person.email == "ny@eksempel-kommune.example")) == "Ny <i>Kollega</i>"
