@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..widgets_common import tal
 from . import MODULE_TITLES, module_title
 from .certificates import status_of
-from .models import STATUS_DELETED, Certificate, Completion, Person
+from .models import STATUS_ACTIVE, STATUS_DELETED, Certificate, Completion, Institution, Person
 from .roster import normalise_email
 from .views import STYLE, learner_table
 
@@ -47,7 +47,61 @@ def learner_overview(session: Session, email: str, today: date | None = None) ->
             result = "Ikke startet"
         rows.append({"module": module, "result": result, "expires_on": cert.expires_on if cert else None,
                      "status": status_of(cert.expires_on, today) if cert else "", "has_certificate": cert is not None})
-    return {"name": person.name, "rows": rows}
+    return {"name": person.name, "rows": rows, "noeglepersoner": noeglepersoner(session, person),
+            "temadage": temadage(session, person), "institution": _institution_name(session, person)}
+
+
+def _institution_name(session: Session, person: Person) -> str | None:
+    inst = session.get(Institution, person.institution_id) if person.institution_id is not None else None
+    return inst.name if inst is not None else None
+
+
+def noeglepersoner(session: Session, person: Person) -> list[dict]:
+    """The active nøglepersoner at her institution (herself too, marked), by name."""
+    if person.institution_id is None:
+        return []
+    people = session.scalars(select(Person).where(
+        Person.institution_id == person.institution_id, Person.noegleperson.is_(True),
+        Person.status == STATUS_ACTIVE, Person.email.is_not(None)).order_by(Person.name, Person.id)).all()
+    return [{"name": p.name or p.email, "email": p.email, "self": p.id == person.id} for p in people]
+
+
+def temadage(session: Session, person: Person) -> list[dict]:
+    """The temadage she took part in (attendance confirmed), newest first."""
+    from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
+
+    rows = session.execute(
+        select(Temadag.title, Temadag.date, Temadag.place)
+        .join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
+        .where(TemadagParticipant.person_id == person.id, TemadagParticipant.status == STATUS_CONFIRMED)
+        .order_by(Temadag.date.desc(), Temadag.id.desc())).all()
+    return [{"title": t, "date": d, "place": place} for t, d, place in rows]
+
+
+def _people_html(overview: dict) -> str:
+    people = overview.get("noeglepersoner") or []
+    where = f" på {html.escape(overview['institution'])}" if overview.get("institution") else ""
+    if not people:
+        return (f"<h2>Din nøgleperson</h2><p>Vi har ingen nøgleperson{where} på listen. "
+                "Spørg din leder, hvem du kan tale med.</p>")
+    items = []
+    for p in people:
+        name = html.escape(p["name"])
+        mail = html.escape(p["email"])
+        me = " (det er dig)" if p["self"] else ""
+        items.append(f'<li><strong>{name}</strong>{me}: <a href="mailto:{mail}">{mail}</a></li>')
+    title = "Din nøgleperson" if len(people) == 1 else "Dine nøglepersoner"
+    return (f"<h2>{title}</h2><p>Du kan spørge din nøgleperson{where} til råds "
+            f"og få hjælp til en svær samtale.</p><ul>{''.join(items)}</ul>")
+
+
+def _temadage_html(overview: dict) -> str:
+    days = overview.get("temadage") or []
+    if not days:
+        return "<h2>Dine temadage</h2><p>Du har ikke været med på en temadag endnu.</p>"
+    items = "".join(f"<li>{d['date']:%d-%m-%Y}: <strong>{html.escape(d['title'])}</strong>, "
+                    f"{html.escape(d['place'])}</li>" for d in days)
+    return f"<h2>Dine temadage</h2><ul>{items}</ul>"
 
 
 def render(overview: dict | None) -> str:
@@ -67,7 +121,8 @@ def render(overview: dict | None) -> str:
             "Her kan du se dine moduler og hente dine kursusbeviser.</p>" + note
             + learner_table(overview["rows"])
             + (f"<h2>Dine kursusbeviser</h2><p>{links}</p>" if links else
-               "<p>Du får et kursusbevis, når du har bestået et modul.</p>"))
+               "<h2>Dine kursusbeviser</h2><p>Du får et kursusbevis, når du har bestået et modul.</p>")
+            + _people_html(overview) + _temadage_html(overview))
 
 
 def build_app():

@@ -5,6 +5,8 @@
   ``/admin/kursusbevis/<code>.pdf``: admin only (else redirect to /login).
 - ``GET /api/progress/verify/<code>``: public check of a kursusbevis code (what the PDF points to).
 - ``GET /api/progress/mine/kursusbevis/<module>.pdf``: the learner's own kursusbevis (signed learner cookie).
+- ``GET /api/progress/mig``, ``POST /api/progress/laest``, ``POST /api/progress/besoegt``: the learner's
+  journey (pages read, test status; signed learner cookie, same-origin JSON).
 """
 
 from __future__ import annotations
@@ -301,6 +303,129 @@ class MyCertificateHandler(_Base):
                 return None
 
 
+# ---- the learner's journey (rusfokus.progress.journey) ------------------------------------
+# GET /api/progress/mig: her pages read, last page, faggruppe tab and test status.
+# POST /api/progress/laest {"page"} or {"pages": [...]}: pages read; POST /api/progress/besoegt
+# {"page"}: a page opened. Identity only from the signed learner cookie (never the body);
+# POSTs need JSON, the header X-Rusfokus: 1 (a cross-site form cannot send it) and, when the
+# browser names them, an Origin of this host and Sec-Fetch-Site same-origin.
+
+MAX_JOURNEY_BODY = 16 * 1024
+
+
+def _json_reply(handler, status: int, data: dict) -> None:
+    import json
+
+    handler.set_status(status)
+    handler.set_header("Content-Type", "application/json; charset=utf-8")
+    handler.finish(json.dumps(data, ensure_ascii=False))
+
+
+class _Journey(_Base):
+    def learner(self) -> str | None:
+        """Her e-mail from the signed cookie (not revoked), or None after a 401/403 reply."""
+        try:
+            email = identity.learner_from_cookie_header(self.request.headers.get("Cookie"))
+        except identity.IdentityError as exc:
+            _json_reply(self, 401, {"fejl": str(exc)})
+            return None
+        return email
+
+    async def checked_person(self, email: str):
+        try:
+            await self.in_thread(ensure_not_revoked, email, self.rf.db_url)
+        except identity.IdentityError as exc:
+            _json_reply(self, 403, {"fejl": str(exc)})
+            return False
+        return True
+
+    def page_map(self):
+        from .journey import PageMapError, load_page_map
+
+        try:
+            return load_page_map(self.rf.book_dir)
+        except PageMapError as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("journey: %s", exc)
+            _json_reply(self, 503, {"fejl": "Kurset er ikke bygget endnu. Prøv igen om lidt."})
+            return None
+
+    def _state(self, email: str, page_map, pages=None, read: bool = True):
+        from .journey import find_person, learner_state, record
+
+        with self.session() as s:
+            person = find_person(s, email)
+            if person is None:  # a valid link, but not on the staff list: nothing stored
+                return {"kendt": False}
+            if pages is not None:
+                record(s, person, pages, page_map, read=read)
+            return learner_state(s, person, page_map, course_dir=self.rf.course_dir)
+
+
+class JourneyStateHandler(_Journey):
+    async def get(self):
+        email = self.learner()
+        if email is None or not await self.checked_person(email):
+            return
+        page_map = self.page_map()
+        if page_map is None:
+            return
+        _json_reply(self, 200, await self.in_thread(self._state, email, page_map))
+
+
+class JourneyRecordHandler(_Journey):
+    def initialize(self, settings, read: bool):
+        super().initialize(settings)
+        self.read = read
+
+    def _same_origin(self) -> bool:
+        from urllib.parse import urlsplit
+
+        headers = self.request.headers
+        if headers.get("X-Rusfokus") != "1":
+            return False
+        site = headers.get("Sec-Fetch-Site")
+        if site is not None and site != "same-origin":
+            return False
+        origin = headers.get("Origin")
+        if origin is not None and (origin == "null" or urlsplit(origin).netloc != self.request.host):
+            return False
+        return True
+
+    async def post(self):
+        import json
+
+        if not self._same_origin():
+            return _json_reply(self, 403, {"fejl": "Forespørgslen kom ikke fra kurset."})
+        email = self.learner()
+        if email is None:
+            return
+        if not self.request.headers.get("Content-Type", "").startswith("application/json"):
+            return _json_reply(self, 415, {"fejl": "Forkert format."})
+        if len(self.request.body) > MAX_JOURNEY_BODY:
+            return _json_reply(self, 413, {"fejl": "For mange sider på én gang."})
+        try:
+            body = json.loads(self.request.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return _json_reply(self, 400, {"fejl": "Forkert format."})
+        pages = body.get("pages") if self.read and "pages" in body else [body.get("page")]
+        if not isinstance(pages, list) or not pages:
+            return _json_reply(self, 400, {"fejl": "Forkert format."})
+        if not await self.checked_person(email):
+            return
+        page_map = self.page_map()
+        if page_map is None:
+            return
+        try:
+            state = await self.in_thread(self._state, email, page_map, pages, self.read)
+        except ValueError:
+            return _json_reply(self, 400, {"fejl": "Siden findes ikke i kurset."})
+        _json_reply(self, 200, state)
+
+
 def startup(settings) -> None:
     from rusfokus.migrations import upgrade
 
@@ -319,4 +444,7 @@ def routes(settings):
         (rf"/admin/kursusbevis/{code}\.pdf", AdminCertificateHandler, kw),
         (rf"/api/progress/verify/{code}", VerifyHandler, kw),
         (r"/api/progress/mine/kursusbevis/([a-z0-9-]+)\.pdf", MyCertificateHandler, kw),
+        (r"/api/progress/mig", JourneyStateHandler, kw),
+        (r"/api/progress/laest", JourneyRecordHandler, {**kw, "read": True}),
+        (r"/api/progress/besoegt", JourneyRecordHandler, {**kw, "read": False}),
     ]
