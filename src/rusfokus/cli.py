@@ -16,6 +16,7 @@ FEATURES = [
     "rusfokus.temadag.cli",
     "rusfokus.mi.cli",
     "rusfokus.dialog.cli",
+    "rusfokus.mail.cli",
 ]
 
 

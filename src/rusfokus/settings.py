@@ -36,6 +36,38 @@ def flag(raw) -> bool:
     raise ValueError(f"not an on/off value: {raw!r}")
 
 
+def tls_mode(raw) -> str:
+    """How to talk TLS to the SMTP server: starttls, ssl or none."""
+    text = str(raw).strip().lower()
+    if text not in ("starttls", "ssl", "none"):
+        raise ValueError(f"not one of starttls, ssl, none: {raw!r}")
+    return text
+
+
+class Secret:
+    """A value that is never shown: ``str()`` and ``repr()`` print ``********``; ``.value`` holds it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, raw="") -> None:
+        self.value = raw.value if isinstance(raw, Secret) else str(raw)
+
+    def __str__(self) -> str:
+        return "********" if self.value else ""
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self.value else "Secret('')"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self.value))
+
+
 def _opt(env: str, help: str, default=None, kind=str):
     return field(default=default, metadata={"env": env, "help": help, "kind": kind})
 
@@ -64,6 +96,21 @@ class Settings:
         False, flag)
     grade_retries: int = _opt("RUSFOKUS_GRADE_RETRIES", "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) before it is marked failed for the admin.", 3, int)
     grade_retry_seconds: float = _opt("RUSFOKUS_GRADE_RETRY_SECONDS", "Wait before the first automatic new grading of a failed hand-in; doubles with each further failure.", 5.0, float)
+    # E-mail (rusfokus.mail): personal links, temadag invitations, refresher reminders
+    smtp_host: str = _opt("RUSFOKUS_SMTP_HOST", "The municipality's SMTP server for e-mail (personal links, temadag invitations, refresher reminders). Empty: e-mail is off (nothing is queued or sent).", "")
+    smtp_port: int = _opt("RUSFOKUS_SMTP_PORT", "Port of the SMTP server. 0: the usual port of RUSFOKUS_SMTP_TLS (587 starttls, 465 ssl, 25 none).", 0, int)
+    smtp_tls: str = _opt("RUSFOKUS_SMTP_TLS", "starttls (plain connection upgraded with STARTTLS, required), ssl (TLS from the first byte, usually port 465) or none (only on a trusted internal network; no password is sent then). With starttls and ssl the certificate and host name are always checked.", "starttls", tls_mode)
+    smtp_ca_file: Path = _opt("RUSFOKUS_SMTP_CA_FILE", "PEM file with the CA certificate(s) that signed the SMTP server's certificate, when the system does not trust it (e.g. the municipality's internal CA). Empty: the system's CAs.", kind=Path)
+    smtp_user: str = _opt("RUSFOKUS_SMTP_USER", "User name for SMTP AUTH. Empty: no login.", "")
+    smtp_password: Secret = _opt("RUSFOKUS_SMTP_PASSWORD", "Password for SMTP AUTH (never shown). Prefer RUSFOKUS_SMTP_PASSWORD_FILE: an environment variable is visible to other tools of the same user.", Secret(""), Secret)
+    smtp_password_file: Path = _opt("RUSFOKUS_SMTP_PASSWORD_FILE", "File whose first line is the SMTP password (keep it mode 0600). Read each time mail is sent; wins over RUSFOKUS_SMTP_PASSWORD.", kind=Path)
+    smtp_timeout: float = _opt("RUSFOKUS_SMTP_TIMEOUT", "Seconds to wait for the SMTP server at each step.", 30.0, float)
+    mail_from: str = _opt("RUSFOKUS_MAIL_FROM", "Sender address of every e-mail, e.g. rusfokus@kommune.dk (the SMTP server must accept it as sender). Required when RUSFOKUS_SMTP_HOST is set.", "")
+    mail_from_name: str = _opt("RUSFOKUS_MAIL_FROM_NAME", "Sender name staff see. Empty: the rusmiddelcenter's name from kommune.yml.", "")
+    mail_poll_seconds: float = _opt("RUSFOKUS_MAIL_POLL_SECONDS", "How often `rusfokus serve` sends queued e-mail (the dashboard and `rusfokus mail ...` queue it).", 15.0, float)
+    mail_retry_seconds: float = _opt("RUSFOKUS_MAIL_RETRY_SECONDS", "Wait before a new try when the SMTP server could not be reached or refused a message for now (4xx); doubles with each failure up to RUSFOKUS_MAIL_RETRY_MAX_SECONDS.", 60.0, float)
+    mail_retry_max_seconds: float = _opt("RUSFOKUS_MAIL_RETRY_MAX_SECONDS", "Longest wait between tries of a queued e-mail.", 3600.0, float)
+    mail_max_attempts: int = _opt("RUSFOKUS_MAIL_MAX_ATTEMPTS", "Times the SMTP server may refuse one message for now (4xx) before it is marked failed. A server that cannot be reached never uses these up: the mail stays queued until it is back.", 10, int)
 
     @property
     def secret_file(self) -> Path:

@@ -13,6 +13,7 @@ ROUTE_MODULES = [
     "rusfokus.exercises.web",
     "rusfokus.progress.web",
     "rusfokus.temadag.web",
+    "rusfokus.mail.web",
     "rusfokus.roles.web",
 ]
 
