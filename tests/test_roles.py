@@ -144,6 +144,8 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert 'href="/noegleperson">For nøglepersoner</a>' in ind
         home = self.get("/noegleperson", nina)
         assert home.code == 200 and "Børnehuset Solsikken" in home.body.decode()
+        assert f'href="/temadag/admin/{self.tid_sol}/skaerm"' in home.body.decode()  # her projector view
+        assert "hemmelige" not in home.body.decode() and f"/temadag/admin/{self.tid_vest}" not in home.body.decode()
         lst = self.get("/temadag/admin", nina)
         body = lst.body.decode()
         assert lst.code == 200 and "Solsikkens temadag" in body and "hemmelige" not in body
@@ -240,7 +242,8 @@ class RolesWebTest(AsyncHTTPTestCase):
         body = self.get("/temadag/admin", admin).body.decode()
         assert "Solsikkens temadag" in body and "hemmelige" in body
         assert self.get(f"/temadag/admin/{self.tid_vest}", admin).code == 200
-        assert self.get("/noegleperson", admin).code == 200
+        home = self.get("/noegleperson", admin).body.decode()
+        assert "Solsikkens temadag" in home and "hemmelige" in home
         choose = self.get("/noegleperson/status", admin).body.decode()
         assert "Vestskolen" in choose and "Børnehuset Solsikken" in choose
         vest = self.get(f"/noegleperson/status?institution={self.vest_id}", admin).body.decode()

@@ -97,8 +97,20 @@ class _Base(tornado.web.RequestHandler):
 
 class HomeHandler(_Base):
     async def get(self):
-        await self.require()
-        self.page("forside.html", title="For nøglepersoner")
+        role = await self.require()
+        plans = await self.in_thread(self._coming, role)
+        self.page("forside.html", title="For nøglepersoner", plans=plans)
+
+    def _coming(self, role: identity.Role) -> list:
+        """Her temadage from today on (an admin: all), soonest first, for the projector links."""
+        from rusfokus.db import session_scope
+        from rusfokus.temadag import store
+        from rusfokus.temadag.web import may_facilitate
+
+        today = date.today()
+        with session_scope(self.rf.db_url) as s:
+            plans = [p for p in store.list_plans(s) if p.date >= today and may_facilitate(role, p.institutions)]
+        return plans[:10]
 
 
 def institutions_for(settings, role: identity.Role) -> list[tuple[int, str, str]]:
