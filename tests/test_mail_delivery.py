@@ -21,6 +21,7 @@ import time
 import pytest
 from sqlalchemy import select
 from test_mail import ROOT, add_person, audit, cli, configure, free_port, people, rows, start_smtp
+from test_progress_db import PG_BIN, _as_pg, pg_server  # noqa: F401 (pg_server is a fixture)
 
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Person
@@ -138,6 +139,30 @@ def test_two_workers_at_once_send_each_mail_exactly_once(setup, smtp_server):
     assert len(recipients) == 30 and len(set(recipients)) == 30
     assert {r[1] for r in rows(settings).values()} == {"sent"}
     assert len([a for a in audit(settings) if a[0] == "mail.sent"]) == 30
+
+
+@pytest.mark.postgres
+def test_postgresql_two_workers_and_repeated_requests_send_each_mail_once(monkeypatch, tmp_path, smtp_server, request):
+    from rusfokus.mail.queue import queue_links
+
+    pg_port = request.getfixturevalue("pg_server")
+
+    name = f"rf_mail_{os.getpid()}"
+    _as_pg([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres", name])
+    settings = configure(monkeypatch, tmp_path, smtp_server.port,
+                         RUSFOKUS_DB=f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}")
+    with session_scope(settings.db_url) as s:
+        for i in range(20):
+            add_person(s, f"Ansat {i:02d}", f"ansat{i:02d}@eksempel-kommune.example")
+    queue_everyone(settings)
+    with session_scope(settings.db_url) as s:  # asked again: ON CONFLICT DO NOTHING adds nothing
+        assert queue_links(s, settings, "cli:test", everyone=True).queued == []
+    procs = [run_cli_worker() for _ in range(2)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    recipients = [r for _f, rcpts, _raw in smtp_server.messages for r in rcpts]
+    assert len(recipients) == 20 and len(set(recipients)) == 20
+    assert {r[1] for r in rows(settings).values()} == {"sent"}
 
 
 # --- the server's start-up hook ---------------------------------------------------------------------------------
