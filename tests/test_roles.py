@@ -38,7 +38,7 @@ EVIL = '<script>alert("x")</script> Hansen'
 class RolesWebTest(AsyncHTTPTestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.settings = Settings.from_env(home=self.tmp.name)
+        self.settings = Settings.from_env(home=self.tmp.name, course_dir=f"{self.tmp.name}/course")
         super().setUp()
 
     def tearDown(self):
@@ -81,6 +81,11 @@ class RolesWebTest(AsyncHTTPTestCase):
         return store.create(s, plan, "pia", dt.datetime.now()).id
 
     # helpers -------------------------------------------------------------------------
+    def fetch(self, path, raise_error=False, **kwargs):
+        """As AsyncHTTPTestCase.fetch, with room for a loaded 2-core test machine (30 s, not 5 s)."""
+        return self.io_loop.run_sync(
+            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30)
+
     def learner(self, email):
         return {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(email, secret=self.hub.secret)}"}
 
@@ -291,3 +296,25 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert self.get("/noegleperson/refleksioner", nina).code == 403
         assert self.get(f"/temadag/admin/{self.tid_sol}", nina).code == 403
         assert self.get(f"/temadag/admin/{self.tid_vest}", self.learner(BO)).code == 200  # Bo keeps his
+
+    # plain Danish ----------------------------------------------------------------------
+    def test_pages_are_plain_danish(self):
+        pages = {"forside": self.get("/noegleperson", self.learner(NINA)),
+                 "refleksioner": self.get("/noegleperson/refleksioner", self.learner(NINA)),
+                 "afvist-kursist": self.get("/noegleperson", self.learner(METTE)),
+                 "afvist": self.get("/noegleperson"),
+                 "login": self.get("/login")}
+        for name, r in pages.items():
+            text = visible_text(r.body.decode())
+            assert lix(text) <= 40, (name, round(lix(text), 1), text)
+
+
+def lix(text: str) -> float:
+    words = [w for w in re.findall(r"[\wÆØÅæøå§%-]+", text) if re.search(r"[A-Za-zÆØÅæøå]", w)]
+    sentences = max(1, len(re.findall(r"[.!?:]+(?=\s|$)", text)))
+    return len(words) / sentences + 100 * sum(len(w) > 6 for w in words) / len(words)
+
+
+def visible_text(body: str) -> str:
+    body = re.sub(r"<(script|style|nav|header)\b.*?</\1>", " ", body, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " . ", body.split("<main", 1)[-1]))

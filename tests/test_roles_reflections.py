@@ -86,6 +86,11 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
         routes = roles_web.routes(self.settings)
         return tornado.web.Application([r if len(r) == 3 else (*r, {}) for r in routes])
 
+    def fetch(self, path, raise_error=False, **kwargs):
+        """As AsyncHTTPTestCase.fetch, with room for a loaded 2-core test machine (30 s, not 5 s)."""
+        return self.io_loop.run_sync(
+            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30)
+
     def learner(self, email):
         return {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(email, secret=self.secret)}"}
 

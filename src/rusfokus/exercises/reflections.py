@@ -97,14 +97,14 @@ def list_reflections(course_dir: str | Path, emails: set[str] | None) -> list[Re
 
     Only graded submissions count; a hand-in being graded right now (the
     submitted notebook is newer than the gradebook) is left out until it is done."""
-    from nbgrader.api import Gradebook, MissingEntry
-
     course_dir = Path(course_dir)
     wanted = None if emails is None else {e.strip().lower() for e in emails}
     exercises = {k: v for k, v in load_all(opgaver_dir(course_dir)).items() if _reflection_questions(v)}
     no_gradebook = gradebook_url(course_dir).startswith("sqlite") and not (course_dir / "gradebook.db").exists()
     if not exercises or no_gradebook:
         return []
+    from nbgrader.api import Gradebook, MissingEntry
+
     out: list[Reflection] = []
     with Gradebook(gradebook_url(course_dir)) as gb:
         for ex in exercises.values():
