@@ -112,6 +112,13 @@ def cmd_links(args) -> int:
     from rusfokus.settings import get_settings
 
     settings = get_settings()
+    base = args.base_url or settings.base_url
+    if args.pdf:
+        return _links_pdf(args, base)
+    if not args.out:
+        raise CommandError("give --out FILE.csv (or --pdf FILE.pdf)")
+    if args.staff:
+        raise CommandError("--staff writes a PDF: use --pdf FILE.pdf")
     if args.demo:
         people = demo_learners(args.demo_staff)
     else:
@@ -126,9 +133,33 @@ def cmd_links(args) -> int:
         people = [(r.name, r.email) for r in roster.rows]
         if not people:
             raise CommandError(f"{args.roster}: no valid rows, no links written")
-    base = args.base_url or settings.base_url
     n = write_links(people, base, Path(args.out))
     print(f"wrote {n} personal links to {args.out} (base {base}). Keep the file safe: each link logs a person in.")
+    return 0
+
+
+def _links_pdf(args, base: str) -> int:
+    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (progress.links_pdf)."""
+    from rusfokus.cli import CommandError
+    from rusfokus.progress.links_pdf import LinksError, make_sheet
+
+    from .store import write_atomic
+
+    if not args.staff:
+        raise CommandError("--pdf takes the people from the staff database: use --staff")
+    from rusfokus.db import session_scope
+    from rusfokus.migrations import upgrade
+    from rusfokus.settings import get_settings
+
+    url = get_settings().db_url
+    upgrade(url)
+    try:
+        with session_scope(url) as session:
+            pdf, n = make_sheet(session, base, institution=args.institution, actor="cli")
+    except LinksError as exc:
+        raise CommandError(str(exc)) from None
+    write_atomic(Path(args.pdf), pdf)
+    print(f"wrote {n} personal links to {args.pdf} (base {base}). Keep the file safe: each link logs a person in.")
     return 0
 
 
@@ -160,7 +191,11 @@ def register(sub) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--roster", help="Staff list (.csv or .xlsx) with Navn and E-mail columns.")
     g.add_argument("--demo", action="store_true", help="The fictional demo learners of Eksempel Kommune.")
+    g.add_argument("--staff", action="store_true", help="The active staff in the database (with --pdf).")
     p.add_argument("--demo-staff", type=int, default=200, help="How many demo learners (default 200).")
-    p.add_argument("--out", required=True, help="CSV file to write.")
+    p.add_argument("--out", help="CSV file to write.")
+    p.add_argument("--pdf", help="Write a printable PDF instead (with --staff): per institution, four cards a page "
+                   "with name, institution, link and QR code.")
+    p.add_argument("--institution", help="With --pdf: only this institution (its exact name).")
     p.add_argument("--base-url", help="Public address of the server (default RUSFOKUS_BASE_URL).")
     p.set_defaults(func=cmd_links)
