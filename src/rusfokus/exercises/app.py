@@ -52,6 +52,8 @@ CSS = """<style>
   height: auto !important; white-space: normal; line-height: 1.35; padding: 0.2rem 0; overflow: visible; }
 .rf-app-root .widget-checkbox input, .rf-app-root .widget-radio-box input { flex-shrink: 0; }
 .rf-app-root .widget-html-content { overflow-wrap: anywhere; }
+.rf-app-root .rf-q > .widget-checkbox, .rf-app-root .rf-q > .widget-textarea { margin-left: 0; margin-right: 0; }
+.rf-result a:not(.rf-knap-link) { color: #1f4e79; text-decoration: underline; }
 </style>"""
 STATUS_TEXT = {"rigtigt": "Rigtigt", "forkert": "Forkert", "afventer": "Afventer bedømmelse", "bedømt": "Bedømt"}
 STATUS_SIGN = {"rigtigt": "✓", "forkert": "✗"}
