@@ -224,7 +224,10 @@ def test_texts_are_plain_danish_du_form_with_a_short_lix():
              invitation_text("Ida", link, sender, title="Børn og alkohol", day=dt.date(2027, 3, 11),
                              start=dt.time(9, 0), end=dt.datetime(2027, 3, 11, 12, 0), place="Rådhuset",
                              modules=["Tidlig opsporing"], facilitator="Pia Hansen")[1],
-             reminder_text("Ida", link, sender, module="Tidlig opsporing", expires_on=dt.date(2027, 4, 1),
+             reminder_text("Ida", link, sender, items=[("Tidlig opsporing", dt.date(2027, 4, 1))],
+                           today=dt.date(2027, 3, 1))[1],
+             reminder_text("Ida", link, sender, items=[("Tidlig opsporing", dt.date(2027, 2, 1)),
+                                                       ("Motiverende samtale", dt.date(2027, 4, 1))],
                            today=dt.date(2027, 3, 1))[1]]
     for text in texts:
         words = re.findall(r"[A-Za-zÆØÅæøå]+", text.replace(link, ""))
@@ -235,6 +238,7 @@ def test_texts_are_plain_danish_du_form_with_a_short_lix():
         assert "Linket er kun til dig." in text and link in text
     assert "torsdag den 11. marts 2027" in texts[1] and "kl. 9.00 til 12.00" in texts[1]
     assert "udløber den 1. april 2027" in texts[2]
+    assert "- Tidlig opsporing: udløb den 1. februar 2027\n- Motiverende samtale: udløber den 1. april 2027" in texts[3]
 
 
 def test_names_with_cr_lf_never_break_the_headers(setup, smtp_server):
@@ -375,35 +379,48 @@ def test_temadag_invitation_once_per_person_with_calendar_file(setup, smtp_serve
     assert "SUMMARY:Børn og alkohol" in cal and f"DTSTART;TZID=Europe/Copenhagen:{day:%Y%m%d}T090000" in cal
 
 
-def test_refresher_reminders_once_per_expiry_and_not_after_renewal(setup, smtp_server):
+def test_refresher_reminders_once_per_expiry_one_mail_per_person_and_not_after_renewal(setup, smtp_server):
     from rusfokus.mail.queue import queue_reminders
+    from rusfokus.mail.texts import dansk_dato
     from rusfokus.mail.worker import run_queue
 
     settings = setup
     today = dt.date.today()
-    a, b, c = people(settings, ("Ane Snart", "ane@eksempel-kommune.example"),
-                     ("Bent Fornyet", "bent@eksempel-kommune.example"),
-                     ("Cai Gyldig", "cai@eksempel-kommune.example"))
+    a, b, c, d = people(settings, ("Ane Snart", "ane@eksempel-kommune.example"),
+                        ("Bent Fornyet", "bent@eksempel-kommune.example"),
+                        ("Cai Gyldig", "cai@eksempel-kommune.example"),
+                        ("Dorte To", "dorte@eksempel-kommune.example"))
+    certs = [(a, "opsporing", 10), (b, "opsporing", -5), (c, "opsporing", 400),
+             (d, "opsporing", -20), (d, "motiverende-samtale", 30), (d, "dobbeltdiagnose", 50)]
     with session_scope(settings.db_url) as s:
-        for pid, days, code in ((a, 10, "AAAA-AAAA-AAAA"), (b, -5, "BBBB-BBBB-BBBB"), (c, 400, "CCCC-CCCC-CCCC")):
-            s.add(Certificate(person_id=pid, module="opsporing", issued_on=today - dt.timedelta(days=700),
-                              expires_on=today + dt.timedelta(days=days), code=code))
+        for i, (pid, module, days) in enumerate(certs):
+            s.add(Certificate(person_id=pid, module=module, issued_on=today - dt.timedelta(days=700),
+                              expires_on=today + dt.timedelta(days=days), code=f"CODE-{i:04d}-TEST"))
     with session_scope(settings.db_url) as s:
         first = queue_reminders(s, settings, "cron")
-        assert queue_reminders(s, settings, "cron").already and not queue_reminders(s, settings, "cron").queued
-    assert len(first.queued) == 2
-    with session_scope(settings.db_url) as s:  # Bent passes again before the mail goes out
+        again = queue_reminders(s, settings, "cron")
+    assert len(first.queued) == 5 and again.queued == [] and len(again.already) == 5
+    with session_scope(settings.db_url) as s:  # Bent and Dorte pass again before the mail goes out
         s.add(Certificate(person_id=b, module="opsporing", issued_on=today, expires_on=today + dt.timedelta(days=730),
                           code="DDDD-DDDD-DDDD"))
+        s.add(Certificate(person_id=d, module="dobbeltdiagnose", issued_on=today,
+                          expires_on=today + dt.timedelta(days=730), code="EEEE-EEEE-EEEE"))
     out = run_queue(settings)
-    assert (out.sent, out.cancelled) == (1, 1)
-    (msg,) = smtp_server.parsed()
-    assert msg["To"].addresses[0].addr_spec == "ane@eksempel-kommune.example"
-    assert msg["Subject"] == f"Dit kursusbevis i {module_title('opsporing')} udløber snart"
-    from rusfokus.mail.texts import dansk_dato
-
-    assert f"udløber den {dansk_dato(today + dt.timedelta(days=10))}" in body_of(msg)
-    link_in(body_of(msg))
+    assert (out.sent, out.cancelled) == (3, 2)  # Ane's, and Dorte's two in one mail; two renewed ones cancelled
+    by_to = {m["To"].addresses[0].addr_spec: m for m in smtp_server.parsed()}
+    assert sorted(by_to) == ["ane@eksempel-kommune.example", "dorte@eksempel-kommune.example"]
+    ane, dorte = by_to["ane@eksempel-kommune.example"], by_to["dorte@eksempel-kommune.example"]
+    assert ane["Subject"] == f"Dit kursusbevis i {module_title('opsporing')} udløber snart"
+    assert f"udløber den {dansk_dato(today + dt.timedelta(days=10))}" in body_of(ane)
+    assert dorte["Subject"] == "Dine kursusbeviser udløber snart"
+    assert (f"- {module_title('opsporing')}: udløb den {dansk_dato(today - dt.timedelta(days=20))}\n"
+            f"- {module_title('motiverende-samtale')}: udløber den {dansk_dato(today + dt.timedelta(days=30))}\n"
+            ) in body_of(dorte)
+    assert module_title("dobbeltdiagnose") not in body_of(dorte)
+    link_in(body_of(ane))
+    assert run_queue(settings, force=True).sent == 0
+    with session_scope(settings.db_url) as s:
+        assert queue_reminders(s, settings, "cron").queued == []  # still once per expiry date
 
 
 # --- refusals and a server that is down ------------------------------------------------------------------------

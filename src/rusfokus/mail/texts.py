@@ -151,21 +151,29 @@ def invitation_text(name: str, link: str, sender: Sender, *, title: str, day: dt
     return subject, "\n".join(body) + "\n"
 
 
-def reminder_text(name: str, link: str, sender: Sender, *, module: str, expires_on: dt.date,
+def reminder_text(name: str, link: str, sender: Sender, *, items: list[tuple[str, dt.date]],
                   today: dt.date) -> tuple[str, str]:
-    module = header_text(module)
-    expired = expires_on < today
-    if expired:
-        subject = f"Dit kursusbevis i {module} er udløbet"
-        first = f"Dit kursusbevis i modulet {module} udløb den {dansk_dato(expires_on)}."
+    """``items``: (module title, expiry date) of each kursusbevis that expires soon or has expired."""
+    items = [(header_text(m), d) for m, d in items]
+
+    def when(day: dt.date) -> str:
+        return f"udløb den {dansk_dato(day)}" if day < today else f"udløber den {dansk_dato(day)}"
+
+    all_expired = all(d < today for _m, d in items)
+    if len(items) == 1:
+        (module, day), = items
+        subject = f"Dit kursusbevis i {module} " + ("er udløbet" if all_expired else "udløber snart")
+        lines = [f"Dit kursusbevis i modulet {module} {when(day)}.",
+                 "Tag modulet igen, så din viden er frisk."]
     else:
-        subject = f"Dit kursusbevis i {module} udløber snart"
-        first = f"Dit kursusbevis i modulet {module} udløber den {dansk_dato(expires_on)}."
+        subject = "Dine kursusbeviser " + ("er udløbet" if all_expired else "udløber snart")
+        lines = ["Dine kursusbeviser i disse moduler udløber snart eller er udløbet:",
+                 *[f"- {module}: {when(day)}" for module, day in items],
+                 "Tag modulerne igen, så din viden er frisk."]
     body = [
         _greeting(name),
         "",
-        first,
-        "Tag modulet igen, så din viden er frisk.",
+        *lines,
         "Når du består Test din viden igen, får du et nyt kursusbevis.",
         "",
         *_link_block(link),

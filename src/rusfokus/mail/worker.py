@@ -182,10 +182,13 @@ class _Cancel(Exception):
         self.reason = reason
 
 
-def _compose(s, settings, sender: Sender, row: MailMessage, now: dt.datetime):
-    """(recipient address, EmailMessage) of a claimed row, or _Cancel with the reason."""
+def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datetime):
+    """(recipient address, EmailMessage, {row id: reason} of rows left out) of claimed rows of one person
+    and kind (several only for reminders: one mail lists every kursusbevis due), or _Cancel for all."""
     from rusfokus import identity
+    from rusfokus.progress import module_title
 
+    row = rows[0]
     secret = identity.load_secret(settings.secret_file)
     person = s.get(Person, row.person_id)
     why = refusal(s, person, secret=secret)
@@ -193,11 +196,10 @@ def _compose(s, settings, sender: Sender, row: MailMessage, now: dt.datetime):
         raise _Cancel(REFUSALS[why][0])
     to = address(person.email, person.name or "")
     link = f"{settings.base_url.rstrip('/')}/adgang/{identity.learner_token(person.email, secret=secret)}"
-    attachment = None
+    attachment, dropped = None, {}
     if row.kind == KIND_LINK:
         subject, body = link_text(person.name or "", link, sender)
     elif row.kind == KIND_INVITATION:
-        from rusfokus.progress import module_title
         from rusfokus.temadag import planning, store
 
         tem = store.get(s, row.temadag_id) if row.temadag_id is not None else None
@@ -215,22 +217,26 @@ def _compose(s, settings, sender: Sender, row: MailMessage, now: dt.datetime):
         host = settings.base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "rusfokus"
         attachment = ("temadag.ics", "text/calendar", planning.export_ics([plan], host, now.astimezone()))
     elif row.kind == KIND_REMINDER:
-        from rusfokus.progress import module_title
-
-        newest = s.scalar(select(Certificate.expires_on).where(
-            Certificate.person_id == person.id, Certificate.module == row.module)
-            .order_by(Certificate.expires_on.desc()).limit(1))
-        if newest is None:
-            raise _Cancel("the kursusbevis no longer exists")
-        if row.expires_on is not None and newest > row.expires_on:
-            raise _Cancel("the kursusbevis was renewed")
-        subject, body = reminder_text(person.name or "", link, sender, module=module_title(row.module),
-                                      expires_on=row.expires_on or newest, today=now.date())
+        items = []
+        for r in rows:
+            newest = s.scalar(select(Certificate.expires_on).where(
+                Certificate.person_id == person.id, Certificate.module == r.module)
+                .order_by(Certificate.expires_on.desc()).limit(1))
+            if newest is None:
+                dropped[r.id] = "the kursusbevis no longer exists"
+            elif r.expires_on is not None and newest > r.expires_on:
+                dropped[r.id] = "the kursusbevis was renewed"
+            else:
+                items.append((module_title(r.module), r.expires_on or newest))
+        if not items:
+            raise _Cancel(next(iter(dropped.values())))
+        subject, body = reminder_text(person.name or "", link, sender, items=sorted(items, key=lambda i: i[1]),
+                                      today=now.date())
     else:
         raise _Cancel(f"unknown kind {row.kind!r}")
     msg = build_message(sender_addr=address(settings.mail_from, sender.name), to=to, subject=subject, body=body,
                         message_id=row.message_id, reply_to=sender.reply_to, now=now, attachment=attachment)
-    return to, msg
+    return to, msg, dropped
 
 
 def _detail(row: MailMessage) -> str:
@@ -243,7 +249,10 @@ def _detail(row: MailMessage) -> str:
 
 
 class _Sender:
-    """One run: claims, sends and records messages over one SMTP connection (reconnecting if it drops)."""
+    """One run: claims, sends and records messages over one SMTP connection (reconnecting if it drops).
+
+    The rows of one e-mail share one claim token (one row, or every queued reminder of a person);
+    every state change names the token and the state it expects."""
 
     def __init__(self, settings, sender: Sender, result: RunResult, now_fn):
         self.settings, self.sender, self.result, self.now_fn = settings, sender, result, now_fn
@@ -254,102 +263,115 @@ class _Sender:
         smtpmod._close(self.smtp)
         self.smtp = None
 
-    def _update(self, mid: int, token: str, expect: tuple[str, ...], **values) -> bool:
+    def _rows(self, s, token: str, expect: tuple[str, ...] = (CLAIMED, SENDING)) -> list[MailMessage]:
+        return list(s.scalars(select(MailMessage).where(MailMessage.claim_token == token,
+                                                        MailMessage.status.in_(expect)).order_by(MailMessage.id)))
+
+    def _update(self, token: str, expect: tuple[str, ...], **values) -> bool:
         with session_scope(self.settings.db_url) as s:
             return s.execute(update(MailMessage).where(
-                MailMessage.id == mid, MailMessage.claim_token == token,
-                MailMessage.status.in_(expect)).values(**values)).rowcount == 1
+                MailMessage.claim_token == token, MailMessage.status.in_(expect)).values(**values)).rowcount > 0
 
-    def _requeue(self, mid: int, token: str, error: str, *, refused: bool) -> None:
+    def _requeue(self, token: str, error: str, *, refused: bool) -> None:
         """Back to the queue for a later try (after a 4xx refusal: failed once refusals reach the maximum)."""
         now = self.now_fn()
         with session_scope(self.settings.db_url) as s:
-            row = s.get(MailMessage, mid)
-            if row is None or row.claim_token != token or row.status not in (CLAIMED, SENDING):
-                return
-            row.refusals += 1 if refused else 0
-            row.last_error = error[:500]
-            row.claim_token = None
-            if refused and row.refusals >= self.settings.mail_max_attempts:
-                row.status = FAILED
-                log_action(s, ACTOR, "mail.failed", f"person #{row.person_id}",
-                           f"{_detail(row)}: refused {row.refusals} times: {error[:200]}", now=now)
-                self.result.failed += 1
-            else:
-                row.status = QUEUED
-                row.next_attempt_at = now + backoff(self.settings, row.attempts)
-                self.result.retry += 1
+            for row in self._rows(s, token):
+                row.refusals += 1 if refused else 0
+                row.last_error = error[:500]
+                row.claim_token = None
+                if refused and row.refusals >= self.settings.mail_max_attempts:
+                    row.status = FAILED
+                    log_action(s, ACTOR, "mail.failed", f"person #{row.person_id}",
+                               f"{_detail(row)}: refused {row.refusals} times: {error[:200]}", now=now)
+                    self.result.failed += 1
+                else:
+                    row.status = QUEUED
+                    row.next_attempt_at = now + backoff(self.settings, row.attempts)
+                    self.result.retry += 1
 
-    def _fail(self, mid: int, token: str, error: str, *, status: str = FAILED, action: str = "mail.failed") -> None:
+    def _fail(self, token: str, error: str, *, status: str = FAILED, action: str = "mail.failed",
+              only: set[int] | None = None) -> None:
         now = self.now_fn()
         with session_scope(self.settings.db_url) as s:
-            row = s.get(MailMessage, mid)
-            if row is None or row.claim_token != token or row.status not in (CLAIMED, SENDING):
-                return
-            row.status, row.last_error = status, error[:500]
-            log_action(s, ACTOR, action, f"person #{row.person_id}", f"{_detail(row)}: {error[:200]}", now=now)
-        if status == CANCELLED:
-            self.result.cancelled += 1
-        elif status == UNCERTAIN:
-            self.result.uncertain += 1
-        else:
-            self.result.failed += 1
+            for row in self._rows(s, token):
+                if only is not None and row.id not in only:
+                    continue
+                row.status, row.last_error = status, error[:500]
+                log_action(s, ACTOR, action, f"person #{row.person_id}", f"{_detail(row)}: {error[:200]}", now=now)
+                if status == CANCELLED:
+                    self.result.cancelled += 1
+                elif status == UNCERTAIN:
+                    self.result.uncertain += 1
+                else:
+                    self.result.failed += 1
 
-    def _refused(self, mid: int, token: str, code: int, text: str, step: str) -> None:
+    def _refused(self, token: str, code: int, text: str, step: str) -> None:
         error = f"{step} refused: {code} {smtpmod._text(text)}"
         try:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self.close()
         if 400 <= code < 500:
-            self._requeue(mid, token, error, refused=True)
+            self._requeue(token, error, refused=True)
         else:
-            self._fail(mid, token, error)
+            self._fail(token, error)
+
+    def _claim(self, mid: int, token: str, now: dt.datetime) -> bool:
+        """Claim the row (and, for a reminder, the person's other queued reminders). One worker wins."""
+        claim = {"status": CLAIMED, "claim_token": token, "claimed_by": self.owner, "claimed_at": now,
+                 "attempts": MailMessage.attempts + 1}
+        with session_scope(self.settings.db_url) as s:
+            won = s.execute(update(MailMessage).where(
+                MailMessage.id == mid, MailMessage.status == QUEUED).values(**claim)).rowcount == 1
+            if won:
+                row = s.get(MailMessage, mid)
+                if row.kind == KIND_REMINDER:
+                    s.execute(update(MailMessage).where(
+                        MailMessage.person_id == row.person_id, MailMessage.kind == KIND_REMINDER,
+                        MailMessage.status == QUEUED).values(**claim))
+        return won
 
     def send(self, mid: int) -> None:
         token = secrets.token_hex(16)
         now = self.now_fn()
-        with session_scope(self.settings.db_url) as s:  # claim: one worker wins
-            won = s.execute(update(MailMessage).where(MailMessage.id == mid, MailMessage.status == QUEUED).values(
-                status=CLAIMED, claim_token=token, claimed_by=self.owner, claimed_at=now,
-                attempts=MailMessage.attempts + 1)).rowcount == 1
-        if not won:
+        if not self._claim(mid, token, now):
             return
         try:
             with session_scope(self.settings.db_url) as s:
-                row = s.get(MailMessage, mid)
-                to, msg = _compose(s, self.settings, self.sender, row, now)
-                kind = row.kind
+                rows = self._rows(s, token, (CLAIMED,))
+                to, msg, dropped = _compose(s, self.settings, self.sender, rows, now)
         except _Cancel as exc:
-            self._fail(mid, token, exc.reason, status=CANCELLED, action="mail.cancelled")
+            self._fail(token, exc.reason, status=CANCELLED, action="mail.cancelled")
             return
         except AddressError as exc:
-            self._fail(mid, token, str(exc))
+            self._fail(token, str(exc))
             return
         except Exception as exc:  # e.g. the database went away: try again later, nothing was sent
             log.exception("mail #%d: could not prepare the message", mid)
-            self._requeue(mid, token, f"could not prepare the message: {type(exc).__name__}", refused=False)
+            self._requeue(token, f"could not prepare the message: {type(exc).__name__}", refused=False)
             return
+        for rid, reason in dropped.items():
+            self._fail(token, reason, status=CANCELLED, action="mail.cancelled", only={rid})
         data = msg.as_bytes(policy=email.policy.SMTP)
         if self.smtp is None:
             try:
                 self.smtp = smtpmod.connect(self.settings)
             except smtpmod.SmtpUnavailable as exc:
-                self._requeue(mid, token, str(exc), refused=False)
+                self._requeue(token, str(exc), refused=False)
                 raise
         try:
             code, text = self.smtp.mail(address(self.settings.mail_from).addr_spec)
             if code != 250:
-                return self._refused(mid, token, code, text, "MAIL FROM")
+                return self._refused(token, code, text, "MAIL FROM")
             code, text = self.smtp.rcpt(to.addr_spec)
             if code not in (250, 251):
-                return self._refused(mid, token, code, text, "RCPT TO")
+                return self._refused(token, code, text, "RCPT TO")
         except (OSError, smtplib.SMTPException) as exc:  # nothing handed over yet: safe to try again
             self.close()
-            self._requeue(mid, token, f"connection lost before sending: {type(exc).__name__}: {exc}"[:300],
-                          refused=False)
+            self._requeue(token, f"connection lost before sending: {type(exc).__name__}: {exc}"[:300], refused=False)
             return
-        if not self._update(mid, token, (CLAIMED,), status=SENDING, claimed_at=self.now_fn()):
+        if not self._update(token, (CLAIMED,), status=SENDING, claimed_at=self.now_fn()):
             try:  # another worker took it over (we were too slow): hand nothing over
                 self.smtp.rset()
             except (OSError, smtplib.SMTPException):
@@ -358,23 +380,19 @@ class _Sender:
         try:
             self.smtp.data(data)
         except smtplib.SMTPDataError as exc:  # the server answered: not accepted
-            return self._refused(mid, token, exc.smtp_code, exc.smtp_error, "DATA")
+            return self._refused(token, exc.smtp_code, exc.smtp_error, "DATA")
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            self._fail(mid, token, f"connection lost during DATA ({type(exc).__name__}): the server may have the "
+            self._fail(token, f"connection lost during DATA ({type(exc).__name__}): the server may have the "
                        "message; not sent again automatically", status=UNCERTAIN, action="mail.uncertain")
             return
         sent_at = self.now_fn()
         with session_scope(self.settings.db_url) as s:
-            done = s.execute(update(MailMessage).where(
-                MailMessage.id == mid, MailMessage.claim_token == token,
-                MailMessage.status.in_((SENDING, UNCERTAIN))).values(
-                    status=SENT, sent_at=sent_at, last_error="", next_attempt_at=None)).rowcount == 1
-            row = s.get(MailMessage, mid)
-            log_action(s, ACTOR, "mail.sent", f"person #{row.person_id}", _detail(row), now=sent_at)
-        if done:
-            self.result.sent += 1
-        log.info("mail #%d (%s) sent to person #%d", mid, kind, row.person_id)
+            for row in self._rows(s, token, (SENDING, UNCERTAIN)):
+                row.status, row.sent_at, row.last_error, row.next_attempt_at = SENT, sent_at, "", None
+                log_action(s, ACTOR, "mail.sent", f"person #{row.person_id}", _detail(row), now=sent_at)
+                self.result.sent += 1
+                log.info("mail #%d (%s) sent to person #%d", row.id, row.kind, row.person_id)
 
 
 def due_ids(settings, now: dt.datetime, *, force: bool, limit: int = BATCH) -> list[int]:
