@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -62,6 +63,7 @@ THEME_STRINGS_DA = {
     "Link to this image": "Link til dette billede",
     "Link to this code": "Link til denne kode",
     "Link to this equation": "Link til denne ligning",
+    "Announcement": "Brug for hjælp nu",
 }
 
 
@@ -181,7 +183,11 @@ class KommuneDirective(Directive):
         if what == "kontakt":
             box += _para(nodes.strong(text=rc.navn), f", {k.navn}")
             box += _para(f"Adresse: {rc.adresse}")
-            box += _para(f"Telefon: {rc.telefon}")
+            box += _para("Telefon: ", nodes.reference(rc.telefon, rc.telefon, refuri=tel_href(rc.telefon)))
+            doc = self.state.document
+            if not getattr(doc, "_rf_kontakt_id", False):  # the help bar links to the first box of a page
+                box["ids"].append(CONTACT_ID)
+                doc._rf_kontakt_id = True
             box += _para("E-mail: ", nodes.reference(rc.email, rc.email, refuri=f"mailto:{rc.email}"))
             box += _para("Hjemmeside: ", nodes.reference(rc.web, rc.web, refuri=rc.web))
             hours = nodes.bullet_list()
@@ -208,6 +214,81 @@ class KommuneDirective(Directive):
             views = ", ".join(["tilbud", "kontakt", "boernefamilie", *KIT_DOCUMENTS])
             raise self.error(f"unknown kommune view {what!r}; use one of {views}")
         return [box]
+
+
+CONTACT_ID = "rf-kontakt"
+CONTACT_PAGE = "book/om-kurset"  # the page whose {kommune} kontakt box the help bar links to
+PAGE_MAP_NAME = "rusfokus-sider.json"  # read by rusfokus.progress.journey and rusfokus.js
+_MODULE_DOC = re.compile(r"^modules/\d+-([a-z0-9-]+)/([a-z0-9-]+)$")
+NOT_COUNTED = {"kilder"}  # a module's source list is not a page to read
+
+
+def tel_href(number: str) -> str:
+    """``tel:`` link of a Danish phone number from kommune.yml ("99 99 99 99" -> tel:+4599999999)."""
+    digits = re.sub(r"[^0-9+]", "", number)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not digits.startswith("+") and len(digits) == 8:
+        digits = "+45" + digits
+    if not re.fullmatch(r"\+?[0-9]{3,15}", digits):
+        raise ValueError(f"kommune.yml: phone number {number!r} cannot be dialled")
+    return "tel:" + digits
+
+
+def help_bar(k: Kommune, contact_href: str | None) -> str:
+    """The "Brug for hjælp nu?" line at the top of every page: tap-to-call links."""
+    esc = html.escape
+    rc = k.rusmiddelcenter
+    parts = [
+        f'<a class="rf-help-call" href="{esc(tel_href(rc.telefon))}">'
+        f'Ring<span class="rf-help-long"> til {esc(rc.navn)}:</span> <span class="rf-nowrap">{esc(rc.telefon)}</span></a>',
+        '<a class="rf-help-call" href="tel:112">Akut fare: ring <span class="rf-nowrap">112</span></a>',
+    ]
+    if contact_href:
+        parts.append(f'<a class="rf-help-contact" href="{esc(contact_href)}">Kontakt rusmiddelcentret</a>')
+    return ('<p class="rf-help"><strong class="rf-help-title">Brug for hjælp nu?</strong> '
+            + ' <span class="rf-help-sep" aria-hidden="true">·</span> '.join(parts) + "</p>")
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    """Every page: its name for rusfokus.js, and the help bar (the theme's announcement slot,
+    above the header, so it shows on phones without opening the menu)."""
+    context["metatags"] = context.get("metatags", "") + f'\n<meta name="rf-page" content="{html.escape(pagename)}">'
+    k = _kommune(app.env)
+    contact = None
+    if CONTACT_PAGE in app.env.all_docs:
+        contact = ("" if pagename == CONTACT_PAGE else context["pathto"](CONTACT_PAGE)) + "#" + CONTACT_ID
+    context["theme_announcement"] = help_bar(k, contact)
+
+
+def _toc_order(env) -> list[str]:
+    order: list[str] = []
+
+    def walk(doc: str) -> None:
+        for child in env.toctree_includes.get(doc, []):
+            if child not in order:
+                order.append(child)
+                walk(child)
+
+    walk(env.config.root_doc)
+    return order
+
+
+def page_map(env) -> dict:
+    """Every module's pages in reading order (all but its Kilder page), for the learner's journey."""
+    modules: dict[str, dict] = {}
+    for doc in _toc_order(env):
+        m = _MODULE_DOC.match(doc)
+        if not m or m.group(2) in NOT_COUNTED:
+            continue
+        title = env.titles[doc].astext() if doc in env.titles else doc
+        module = modules.setdefault(m.group(1), {"id": m.group(1), "title": "", "pages": []})
+        if m.group(2) == "index":
+            module["title"] = title
+        module["pages"].append({"page": doc, "title": title, "url": doc + ".html"})
+    for module in modules.values():
+        module["title"] = module["title"] or module["id"]
+    return {"version": 1, "forside": env.config.root_doc, "modules": list(modules.values())}
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -281,6 +362,8 @@ def _build_finished(app, exc):
         return
     # The kit's PDFs are made from kommune.yml on every build, so they always match it.
     write_pdfs(load_kommune(app.config.rusfokus_kommune_file), app.outdir)
+    Path(app.outdir, PAGE_MAP_NAME).write_text(json.dumps(page_map(app.env), ensure_ascii=False, indent=1),
+                                               encoding="utf-8")
     for page in Path(app.outdir).rglob("*.html"):
         original = page.read_text(encoding="utf-8")
         translated = translate_html(original)
@@ -294,6 +377,7 @@ def setup(app):
     app.add_directive("kommune", KommuneDirective)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _page_context)
     app.connect("env-before-read-docs", _forget_kommune)
     app.connect("build-finished", _build_finished)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

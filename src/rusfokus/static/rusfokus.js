@@ -1,5 +1,6 @@
 /* rusfokus: embed live apps (same origin) or keep the Danish offline notice;
-   the theme's menu buttons on phones and tablets; no sticky tooltips on touch. */
+   the theme's menu buttons on phones and tablets; no sticky tooltips on touch;
+   the learner's journey (pages read, test status, "Fortsæt hvor du slap"). */
 (function () {
   "use strict";
 
@@ -138,10 +139,240 @@
     });
   }
 
+  /* ---- The learner's journey ------------------------------------------------
+     Module pages show how many of the module's pages she has read and her test
+     status; the forside offers "Fortsæt hvor du slap"; case tabs open on her
+     faggruppe. Signed in (personal link): remembered by the server
+     (/api/progress/mig, /laest, /besoegt; identity from the signed cookie only).
+     Otherwise in this browser's localStorage. A page counts as read when its
+     end has been on the screen. The pages come from rusfokus-sider.json. */
+  var LOCAL_KEY = "rusfokus-forloeb";
+  var TAB_KEY = "sphinx-design-tab-id-faggruppe";
+  var TEST_TEXT_LOCAL = "Du ser din status for testen, når du har åbnet kurset via dit personlige link.";
+
+  function readLocal() {
+    try {
+      var data = JSON.parse(window.localStorage.getItem(LOCAL_KEY) || "{}");
+      return { laest: Array.isArray(data.laest) ? data.laest : [], sidst: typeof data.sidst === "string" ? data.sidst : null };
+    } catch (e) { return { laest: [], sidst: null }; }
+  }
+
+  function writeLocal(data) {
+    try { window.localStorage.setItem(LOCAL_KEY, JSON.stringify({ laest: data.laest, sidst: data.sidst })); } catch (e) { /* private mode */ }
+  }
+
+  function postJSON(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-Rusfokus": "1" },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+  }
+
+  /* the same rule as rusfokus.progress.journey.next_page */
+  function nextPage(order, read, last) {
+    var i = order.indexOf(last);
+    if (i >= 0 && read.indexOf(last) < 0) { return last; }
+    var start = i >= 0 ? i + 1 : 0;
+    var ring = order.slice(start).concat(order.slice(0, start));
+    for (var j = 0; j < ring.length; j++) {
+      if (read.indexOf(ring[j]) < 0) { return ring[j]; }
+    }
+    return last;
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function Journey(map, root, page) {
+    this.map = map;
+    this.root = root;
+    this.page = page;
+    this.pages = {};
+    this.order = [];
+    var self = this;
+    map.modules.forEach(function (m) {
+      m.pages.forEach(function (p) { self.pages[p.page] = { module: m, info: p }; self.order.push(p.page); });
+    });
+    this.state = null; /* server state, or null when kept in this browser */
+    this.local = readLocal();
+  }
+
+  Journey.prototype.read = function () { return this.state ? this.state.laest : this.local.laest; };
+  Journey.prototype.last = function () { return this.state ? this.state.sidst : this.local.sidst; };
+
+  Journey.prototype.visit = function () {
+    var self = this;
+    if (!this.pages[this.page]) { return Promise.resolve(); }
+    if (this.state) {
+      return postJSON("/api/progress/besoegt", { page: this.page }).then(function (s) { if (s && s.kendt) { self.state = s; } });
+    }
+    this.local.sidst = this.page;
+    writeLocal(this.local);
+    return Promise.resolve();
+  };
+
+  Journey.prototype.markRead = function () {
+    var self = this;
+    if (!this.pages[this.page] || this.read().indexOf(this.page) >= 0) { return; }
+    if (this.state) {
+      postJSON("/api/progress/laest", { page: this.page }).then(function (s) {
+        if (s && s.kendt) { self.state = s; self.render(); }
+      });
+      return;
+    }
+    this.local.laest.push(this.page);
+    writeLocal(this.local);
+    this.render();
+  };
+
+  Journey.prototype.href = function (page) {
+    return this.root + this.pages[page].info.url;
+  };
+
+  Journey.prototype.moduleLine = function (m) {
+    var read = this.read();
+    var n = m.pages.filter(function (p) { return read.indexOf(p.page) >= 0; }).length;
+    return n + " af " + m.pages.length + " sider læst";
+  };
+
+  Journey.prototype.testText = function (m) {
+    var test = this.state && this.state.test && this.state.test[m.id];
+    return test ? "Test din viden: " + test.tekst + "." : TEST_TEXT_LOCAL;
+  };
+
+  Journey.prototype.heading = function () {
+    return document.querySelector("article.bd-article h1");
+  };
+
+  Journey.prototype.render = function () {
+    var h1 = this.heading();
+    if (!h1) { return; }
+    var box = document.getElementById("rf-journey");
+    if (!box) {
+      box = el("aside", "rf-journey");
+      box.id = "rf-journey";
+      h1.parentNode.insertBefore(box, h1.nextSibling);
+    }
+    box.textContent = "";
+    var here = this.pages[this.page];
+    if (here) {
+      var m = here.module;
+      box.setAttribute("aria-label", "Dit forløb i modulet");
+      var line = el("p", "rf-journey-count");
+      line.appendChild(el("strong", "", m.title + ": "));
+      line.appendChild(document.createTextNode(this.moduleLine(m) + "."));
+      box.appendChild(line);
+      box.appendChild(el("p", "rf-journey-test", this.testText(m)));
+      if (!this.state) {
+        box.appendChild(el("p", "rf-journey-note", "Kurset husker dine læste sider i denne browser."));
+      }
+      return;
+    }
+    /* the forside: where to go on, and every module's progress */
+    var last = this.last();
+    if (this.page !== this.map.forside) { box.remove(); return; }
+    if (!last || !this.pages[last]) { box.remove(); return; }
+    box.setAttribute("aria-label", "Dit forløb");
+    var next = nextPage(this.order, this.read(), last);
+    if (this.state && this.state.fortsaet && this.pages[this.state.fortsaet]) { next = this.state.fortsaet; }
+    var link = el("a", "rf-journey-continue");
+    link.href = this.href(next);
+    link.appendChild(el("span", "rf-journey-continue-label", "Fortsæt hvor du slap"));
+    link.appendChild(el("span", "rf-journey-continue-page", this.pages[next].module.title + ": " + this.pages[next].info.title));
+    box.appendChild(link);
+    var list = el("ul", "rf-journey-modules");
+    var self = this;
+    this.map.modules.forEach(function (m) {
+      var item = el("li");
+      item.appendChild(el("strong", "", m.title + ": "));
+      item.appendChild(document.createTextNode(self.moduleLine(m) + ". "));
+      var test = self.state && self.state.test && self.state.test[m.id];
+      if (test) { item.appendChild(document.createTextNode("Test: " + test.tekst + ".")); }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+  };
+
+  /* her faggruppe's case tab, unless she has picked a tab herself */
+  Journey.prototype.selectTab = function () {
+    var tab = this.state && this.state.faggruppe;
+    if (!tab) { return; }
+    try { if (window.localStorage.getItem(TAB_KEY)) { return; } } catch (e) { /* no storage: still select */ }
+    document.querySelectorAll('.sd-tab-label[data-sync-group="faggruppe"]').forEach(function (label) {
+      if (label.getAttribute("data-sync-id") !== tab) { return; }
+      var input = document.getElementById(label.getAttribute("for")) || label.previousElementSibling;
+      if (input && input.tagName === "INPUT") { input.checked = true; }
+    });
+  };
+
+  Journey.prototype.watchEnd = function () {
+    var self = this;
+    var article = document.querySelector("article.bd-article");
+    if (!article || !this.pages[this.page] || !("IntersectionObserver" in window)) { return; }
+    var end = el("div", "rf-journey-end");
+    end.setAttribute("aria-hidden", "true");
+    article.appendChild(end);
+    var seen = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) {
+        seen.disconnect();
+        self.markRead();
+      }
+    });
+    seen.observe(end);
+  };
+
+  function startJourney() {
+    if (!/^https?:$/.test(window.location.protocol)) { return; }
+    var meta = document.querySelector('meta[name="rf-page"]');
+    if (!meta) { return; }
+    var root = document.documentElement.getAttribute("data-content_root") || "./";
+    var journey = null;
+    fetch(root + "rusfokus-sider.json", { cache: "no-cache" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (map) {
+        if (!map || !Array.isArray(map.modules)) { return null; }
+        journey = new Journey(map, root, meta.getAttribute("content"));
+        return fetch("/api/progress/mig", { credentials: "same-origin", cache: "no-store" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .catch(function () { return null; });
+      })
+      .then(function (state) {
+        if (!journey) { return null; }
+        if (state && state.kendt) {
+          journey.state = state;
+          /* pages read before she opened her personal link: hand them to the server once */
+          var known = journey.local.laest.filter(function (p) { return journey.pages[p] && state.laest.indexOf(p) < 0; });
+          if (known.length) {
+            return postJSON("/api/progress/laest", { pages: known }).then(function (s) {
+              if (s && s.kendt) { journey.state = s; journey.local.laest = []; writeLocal(journey.local); }
+            });
+          }
+        }
+        return null;
+      })
+      .then(function () {
+        if (!journey) { return null; }
+        journey.selectTab();
+        return journey.visit();
+      })
+      .then(function () {
+        if (!journey) { return; }
+        journey.render();
+        journey.watchEnd();
+      })
+      .catch(function () { /* the page works without it */ });
+  }
+
   function start() {
     startApps();
     fixToggles();
     noTouchTooltips();
+    startJourney();
   }
 
   if (document.readyState === "loading") {
