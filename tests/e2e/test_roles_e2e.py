@@ -147,6 +147,12 @@ def test_noegleperson_on_a_phone(roles_server, browser):
     fits_phone(page, "temadag-detalje")
     page.get_by_role("link", name="Åbn skærmen til projektoren").click()
     expect(page.locator("#kode")).to_have_text(re.compile(r"^[A-Z0-9]{6}$"), timeout=15_000)
+
+    # no admin pages: the dashboard app and the reports send her to the administrators' login
+    for path in ("/voila/render/dashboard/index.ipynb", "/admin/rapport.xlsx"):
+        page.goto(srv.url + path)
+        page.wait_for_url("**/login?next=**")
+    expect(page.locator("#noeglepersoner")).to_contain_text("personlige link")
     page.context.close()
 
 
