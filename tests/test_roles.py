@@ -297,6 +297,15 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert self.get(f"/temadag/admin/{self.tid_sol}", nina).code == 403
         assert self.get(f"/temadag/admin/{self.tid_vest}", self.learner(BO)).code == 200  # Bo keeps his
 
+    def test_broken_exercise_file_gives_a_danish_notice_not_a_crash(self):
+        from pathlib import Path
+
+        folder = Path(self.tmp.name) / "course" / "opgaver"
+        folder.mkdir(parents=True)
+        (folder / "opsporing.yml").write_text("id: opsporing\nspoergsmaal: [\n", encoding="utf-8")
+        r = self.get("/noegleperson/refleksioner", self.learner(NINA))
+        assert r.code == 503 and "Refleksionerne kan ikke vises lige nu." in r.body.decode()
+
     # plain Danish ----------------------------------------------------------------------
     def test_pages_are_plain_danish(self):
         pages = {"forside": self.get("/noegleperson", self.learner(NINA)),

@@ -160,18 +160,24 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
         raise ReflectionError(f"Vælg et antal point fra 0 til {q.point}.") from None
     if not 0 <= value <= q.point:
         raise ReflectionError(f"Vælg et antal point fra 0 til {q.point}.")
+    from sqlalchemy.exc import OperationalError
+
     sid = student_id(email)
-    with Gradebook(gradebook_url(course_dir)) as gb:
-        try:
-            sub = gb.find_submission(opgave, sid)
-            grade = gb.find_grade(q.answer_id, opgave, opgave, sid)
-        except MissingEntry:
-            raise ReflectionError("Besvarelsen findes ikke længere.") from None
-        if sub.timestamp is None or str(sub.timestamp)[:19] != str(submitted)[:19]:
-            raise ReflectionError("Kursisten har afleveret igen. Genindlæs siden, og læs det nye svar.")
-        grade.manual_score = float(value)
-        grade.needs_manual_grade = False
-        gb.db.commit()
+    try:
+        with Gradebook(gradebook_url(course_dir)) as gb:
+            try:
+                sub = gb.find_submission(opgave, sid)
+                grade = gb.find_grade(q.answer_id, opgave, opgave, sid)
+            except MissingEntry:
+                raise ReflectionError("Besvarelsen findes ikke længere.") from None
+            if sub.timestamp is None or str(sub.timestamp)[:19] != str(submitted)[:19]:
+                raise ReflectionError("Kursisten har afleveret igen. Genindlæs siden, og læs det nye svar.")
+            grade.manual_score = float(value)
+            grade.needs_manual_grade = False
+            gb.db.commit()
+    except OperationalError:  # e.g. the gradebook is locked while a hand-in is being graded
+        log.warning("gradebook busy: reflection %s/%s %s not scored", sid, opgave, question_id, exc_info=True)
+        raise ReflectionError("Pointene blev ikke gemt. Prøv igen om lidt.") from None
     log.info("reflection %s/%s %s scored %d of %d", sid, opgave, question_id, value, q.point)
     return _update_result(course_dir, email, opgave, str(submitted)[:19], db_url)
 

@@ -13,6 +13,7 @@ Plain tornado pages with autoescaped templates, like the temadag pages.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +32,8 @@ NO_IDENTITY = ("Vi ved ikke, hvem du er. Nøglepersoner åbner siden via deres p
 ONLY_NOEGLEPERSON = ("Siden er kun for nøglepersoner. Står du som nøgleperson på medarbejderlisten, "
                      "så spørg rusmiddelcentret.")
 NOT_FOUND = "Siden findes ikke, eller du har ikke adgang til den."
+NOT_READY = "Refleksionerne kan ikke vises lige nu. Prøv igen senere, eller kontakt rusmiddelcentret."
+log = logging.getLogger("rusfokus.roles")
 
 
 class _Base(tornado.web.RequestHandler):
@@ -189,11 +192,16 @@ def names_of(settings, emails) -> dict[str, str]:
 class ReflectionsHandler(_Base):
     def _load(self, role: identity.Role):
         from rusfokus.exercises.reflections import list_reflections
+        from rusfokus.exercises.schema import ExerciseError
 
         emails = colleague_emails(self.rf, role)
         if emails is not None and not emails:
             return [], {}
-        rows = list_reflections(self.rf.course_dir, emails)
+        try:
+            rows = list_reflections(self.rf.course_dir, emails)
+        except ExerciseError:  # an exercise file the operator must fix (named in the log)
+            log.exception("reflections cannot be listed")
+            raise tornado.web.HTTPError(503, reason=NOT_READY) from None
         return rows, names_of(self.rf, {r.email for r in rows})
 
     async def get(self, error: str = "", status: int = 200):
