@@ -364,14 +364,22 @@ def test_temadag_invitation_once_per_person_with_calendar_file(setup, smtp_serve
         with pytest.raises(MailError, match="no temadag"):
             queue_invitations(s, settings, tid + 99, "cli:t")
     assert len(first.queued) == 1 and again.queued == [] and len(again.already) == 1  # Jens is not invited
-    assert run_queue(settings).sent == 1
+    with session_scope(settings.db_url) as s:  # Jobcentret is invited too, then taken off before sending
+        row = store.get(s, tid)
+        row.institutions = "Børnehuset Solsikken\nJobcentret"
+        assert len(queue_invitations(s, settings, tid, "cli:t").queued) == 1
+        row.institutions = "Børnehuset Solsikken"
+    out = run_queue(settings)
+    assert (out.sent, out.cancelled) == (1, 1)
+    assert [d for a, _t, d in audit(settings) if a == "mail.cancelled"][0].endswith("no longer invited")
     (msg,) = smtp_server.parsed()
     assert msg["Subject"] == "Invitation til temadag: Børn og alkohol"
     text = body_of(msg)
     from rusfokus.mail.texts import dansk_dato
 
     assert f"Dato: {dansk_dato(day, weekday=True)}" in text and "Tid: kl. 9.00 til 12.00" in text
-    assert f"Emner: {module_title('opsporing')}, {module_title('bekymringssamtale')}" in text and "pia@eksempel-kommune.example" in text
+    assert f"Emner: {module_title('opsporing')}, {module_title('bekymringssamtale')}" in text
+    assert "Facilitator: Pia Nøgleperson (pia@eksempel-kommune.example)" in text
     link_in(text)
     (ics,) = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
     cal = ics.get_content()

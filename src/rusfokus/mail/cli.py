@@ -155,7 +155,8 @@ def register(sub) -> None:
     who.add_argument("--email", metavar="ADDRESS", help="One person.")
     who.add_argument("--all", action="store_true", help="All active staff.")
     p.add_argument("--again", action="store_true",
-                   help="Also people whose link was mailed before (a new mail each; without it they are left out).")
+                   help="Also people whose link was mailed before (a new mail each, but not to someone mailed in the "
+                   "last 5 minutes; without --again they are left out).")
     p.set_defaults(func=cmd_links)
 
     p = _db(ms.add_parser("invite", help="Queue invitations to a temadag for the active staff of its institutions "

@@ -65,7 +65,7 @@ from .models import (
     UNCERTAIN,
     MailMessage,
 )
-from .queue import REFUSALS, refusal
+from .queue import REFUSALS, _norm, refusal
 from .texts import (
     AddressError,
     Sender,
@@ -207,7 +207,8 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
             raise _Cancel("the temadag was deleted")
         if tem.date < now.date():
             raise _Cancel("the temadag is over")
-        if person.id not in {p.id for p in store.roster(s, tem)}:
+        invited = {_norm(i) for i in store.institutions_of(tem)}
+        if person.institution is None or _norm(person.institution.name) not in invited:
             raise _Cancel("the person's institution is no longer invited")
         plan = store.to_plan(tem)
         subject, body = invitation_text(
