@@ -302,3 +302,16 @@ def test_build_app_returns_before_the_tables_are_computed(url, monkeypatch):
     monkeypatch.setenv(dashboard.EAGER_ENV, "1")  # the benchmark's baseline: everything before the first paint
     eager = dashboard.build_app()
     assert eager.data is not None and "Overblik" in eager.sections["overblik"].value and len(started) == 1
+
+
+def test_first_view_imports_no_pandas_openpyxl_or_matplotlib(url):
+    """The first paint waits only for what it shows: the heavy report modules load in the thread."""
+    code = ("import sys\nfrom rusfokus.progress.dashboard import Dashboard\n"
+            f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x')\n"
+            "d.person.query.value = 'hansen'\nd.check_code.value = 'AAAA-BBBB-CCCC'\n"
+            "assert 'Henter' in d.status.value\n"
+            "print(sorted(m for m in ('pandas', 'openpyxl', 'matplotlib', 'numpy') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={"RUSFOKUS_HOME": str(Path(url[10:]).parent), "RUSFOKUS_DB": url, "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

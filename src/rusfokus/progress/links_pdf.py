@@ -17,7 +17,6 @@ import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import log_action
 from .models import STATUS_ACTIVE, Institution, Person
 
 CARDS_PER_PAGE = 4
@@ -127,6 +126,8 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
 def make_sheet(session: Session, base_url: str, *, institution: str | None, actor: str,
                kommune: str = "") -> tuple[bytes, int]:
     """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf)."""
+    from .audit import log_action
+
     entries = entries_for(session, base_url, institution)
     if not entries:
         raise LinksError(f"no active staff with a working link at {institution!r}" if institution

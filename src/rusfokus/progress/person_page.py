@@ -28,7 +28,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import module_title
-from .audit import log_action
 from .models import (
     STATUS_DELETED,
     Afdeling,
@@ -214,6 +213,7 @@ def personal_link(email: str, base_url: str) -> str:
 
 def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str:
     """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked."""
+    from .audit import log_action
     from .revocation import is_revoked_in
 
     person = _person(session, person_id)
@@ -225,6 +225,7 @@ def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str
 
 def revoke_link(session: Session, person_id: int, actor: str) -> None:
     """Every personal link and learner cookie of the person stops working (audit: identity.revoked)."""
+    from .audit import log_action
     from .revocation import revoke
 
     person = _person(session, person_id)
@@ -378,6 +379,8 @@ class PersonPanel(widgets.VBox):
     def _reopen(self, _button=None) -> None:
         if self.person_id is None:
             return
+        from .audit import log_action
+
         with self._session() as s:
             if reopen_link(s, self.person_id, self.actor):
                 log_action(s, self.actor, "identity.reopened", f"person #{self.person_id}",

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import revocation
-from .audit import log_action
+if TYPE_CHECKING:
+    import pandas as pd
 from .models import STATUS_ACTIVE, STATUS_LEFT, Afdeling, Forvaltning, Institution, Person
 from .roster import Roster, RosterRow
 
@@ -171,6 +171,8 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
         raise ImportRefused(f"{len(roster.problems)} invalid row(s); nothing imported")
     if not roster.rows:
         raise ImportRefused("no valid staff rows in the file; refusing to mark everyone as fratrådt")
+    from . import revocation
+
     result = ImportResult(skipped=len(roster.problems))
     org = OrgCache(session)
     people = {p.email: p for p in session.scalars(select(Person).where(Person.email.is_not(None)))}
@@ -202,6 +204,8 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
             person.status, person.left_at, person.updated_at = STATUS_LEFT, now, now
             result.left += 1
     session.flush()
+    from .audit import log_action
+
     mode = " (only add and update)" if only_add_update else ""
     log_action(session, actor, "staff.import", source, result.summary() + mode, now=now)
     return result
@@ -209,6 +213,8 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
 
 def staff_frame(session: Session, *, include_left: bool = True) -> pd.DataFrame:
     """One row per person (deleted people excluded): name, email, organisation, faggruppe, flag, status."""
+    import pandas as pd
+
     stmt = (
         select(Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
                Person.faggruppe, Person.noegleperson, Person.status)
