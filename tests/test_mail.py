@@ -327,6 +327,13 @@ def test_queue_personal_link_is_idempotent_and_guards_double_clicks(setup, smtp_
     assert later.created
     run_queue(settings)
     assert len(smtp_server.messages) == 2  # the explicit second request, nothing more
+    from rusfokus.mail import mail_problem, person_mail_log
+
+    assert mail_problem() is None
+    with session_scope(settings.db_url) as s:
+        log = person_mail_log(s, pid)
+    assert [(e["art"], e["tilstand"]) for e in log] == [("Personligt link", "Sendt")] * 2
+    assert all(e["sent_at"] for e in log)
 
 
 def test_mail_off_is_a_clear_refusal(monkeypatch, tmp_path):

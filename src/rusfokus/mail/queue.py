@@ -268,7 +268,7 @@ def queue_links(session: Session, settings, actor: str, *, institution: str | No
             continue
         row, created = _request_link(session, settings, person, actor, again=again, now=now)
         (result.queued.append(row.id) if created else result.already.append((person.id, row.status)))
-    what = f"institution {institution}" if institution else ("one person" if email else "all staff")
+    what = f"institution {institution}" if institution else (f"person #{people[0].id}" if email else "all staff")
     log_action(session, actor, "mail.queue", what, f"personal links: {result.summary()}", now=now)
     return result
 
@@ -357,6 +357,22 @@ def retry(session: Session, ids: list[int], *, failed: bool, uncertain: bool, ac
         log_action(session, actor, "mail.retry", f"person #{row.person_id}", f"{row.kind} message #{row.id} "
                    f"({was} → queued)", now=now)
     return done
+
+
+KIND_DANISH = {KIND_LINK: "Personligt link", KIND_INVITATION: "Invitation til temadag",
+               KIND_REMINDER: "Påmindelse om kursusbevis"}
+STATUS_DANISH = {"queued": "I kø", "claimed": "Sendes nu", "sending": "Sendes nu", "sent": "Sendt",
+                 "failed": "Fejlet", "uncertain": "Måske sendt", "cancelled": "Ikke sendt"}
+
+
+def person_mail_log(session: Session, person_id: int, limit: int = 50) -> list[dict]:
+    """The mails to one person, newest first, with Danish labels (for the dashboard's person page):
+    ``{"id", "kind", "art", "status", "tilstand", "queued_at", "sent_at", "last_error"}``."""
+    rows = session.scalars(select(MailMessage).where(MailMessage.person_id == person_id)
+                           .order_by(MailMessage.id.desc()).limit(limit))
+    return [{"id": m.id, "kind": m.kind, "art": KIND_DANISH.get(m.kind, m.kind), "status": m.status,
+             "tilstand": STATUS_DANISH.get(m.status, m.status), "queued_at": m.created_at, "sent_at": m.sent_at,
+             "last_error": m.last_error} for m in rows]
 
 
 def status_counts(session: Session) -> dict[tuple[str, str], int]:
