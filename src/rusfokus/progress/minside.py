@@ -92,7 +92,7 @@ def _people_html(overview: dict) -> str:
         items.append(f'<li><strong>{name}</strong>{me}: <a href="mailto:{mail}">{mail}</a></li>')
     title = "Din nøgleperson" if len(people) == 1 else "Dine nøglepersoner"
     return (f"<h2>{title}</h2><p>Du kan spørge din nøgleperson{where} til råds "
-            f"og få hjælp til en svær samtale.</p><ul>{''.join(items)}</ul>")
+            f'og få hjælp til en svær samtale.</p><ul style="overflow-wrap:anywhere">{"".join(items)}</ul>')
 
 
 def _temadage_html(overview: dict) -> str:
