@@ -296,6 +296,10 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
     state = _all_widget_state()
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in state, q.id
+    code, st = client.status(email, "opsporing", base=env.base)  # a draft, no hand-in: no explanations sent
+    assert code == 200 and st["kladde"]["svar"][first.q.id] == right[first.q.id] and st["seneste"] is None
+    for q in EX.spoergsmaal:
+        assert q.forklaring.splitlines()[0] not in json.dumps(st, ensure_ascii=False), q.id
     # another learner never sees her draft
     other = open_app(EX, "en.anden@eksempel-kommune.example", base=env.base)
     assert other.boxes[0].answer() is None
@@ -327,6 +331,25 @@ def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
     third = open_app(EX, email, base=env.base)
     assert third.boxes[0].answer() == answers(True)[EX.spoergsmaal[0].id]
     assert "Du har ændret" not in "".join(b.feedback.value for b in third.boxes)
+
+
+def test_a_pending_hand_in_sends_no_explanations(env):
+    """The key's reasons reach the learner only with a graded result, never while it waits."""
+    from rusfokus.exercises.app import open_app
+    from rusfokus.exercises.course import exercise
+    from rusfokus.exercises.store import save_attempt
+
+    email = "venter.paa.svar@eksempel-kommune.example"
+    save_attempt(env.course, email, exercise(env.course, "opsporing"), answers(True))  # pending, not graded
+    code, st = client.status(email, "opsporing", base=env.base)
+    assert code == 200 and st["forsoeg"][-1]["afventer"] and st["seneste"] is None
+    text = json.dumps(st, ensure_ascii=False)
+    widgets.Widget.close_all()
+    app = open_app(EX, email, base=env.base)
+    text += _all_widget_state()
+    for q in EX.spoergsmaal:
+        assert q.forklaring.splitlines()[0] not in text, q.id
+    assert "bliver rettet" in app.info.value and "Din aflevering bliver rettet" in app.message.value
 
 
 def test_draft_api_refuses_strangers_and_bad_drafts(env):
