@@ -253,5 +253,14 @@ def test_without_a_personal_link_the_journey_stays_in_the_browser(browser, journ
         status = page.evaluate("""async () => (await fetch('/api/progress/laest', {method: 'POST',
             headers: {'Content-Type': 'application/json', 'X-Rusfokus': '1'}, body: JSON.stringify({page: 'modules/01-opsporing/tegn'})})).status""")
         assert status == 401 and reads_of(srv) == before
+        # she opens her personal link in this browser: what she read is handed to the server once
+        signe = "signe.dahl@eksempel-kommune.example"
+        assert reads_of(srv, signe) == []
+        context.add_cookies([srv.cookie("rf_learner", srv.learner_token(signe))])
+        page.goto(f"{srv.url}/{M1}/index.html")
+        page.locator("#rf-journey").wait_for(timeout=TIMEOUT)
+        page.wait_for_function("() => JSON.parse(localStorage.getItem('rusfokus-forloeb')).laest.length === 0")
+        assert (f"{M1}/audit-c", True) in reads_of(srv, signe)
+        assert "Kurset husker dine læste sider i denne browser." not in page.locator("#rf-journey").inner_text()
     finally:
         context.close()
