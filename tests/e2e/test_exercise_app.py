@@ -116,6 +116,7 @@ def test_without_personal_link_no_hand_in(browser_page, ex_server):
     wait_for_widgets(page, TIMEOUT)
     page.get_by_role("alert").wait_for(timeout=TIMEOUT)
     assert page.get_by_role("alert").inner_text().startswith("Du er ikke logget ind med dit personlige link")
+    assert run_axe(page) == []
 
 
 def test_answer_key_absent_from_served_page(browser_page, ex_server):
