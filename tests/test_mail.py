@@ -52,6 +52,7 @@ class Recorder:
         self.on_rcpt = None
         self.on_data = None
         self.logins: list[str] = []
+        self.peers: list = []  # the client's (host, port) of each accepted message: one port per connection
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.on_rcpt:
@@ -65,6 +66,7 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.peers.append(session.peer)
         if self.on_data:
             self.on_data()
             await asyncio.sleep(0.5)  # the client is gone before it reads our reply
@@ -491,6 +493,27 @@ def test_temporary_refusal_retries_with_backoff_and_permanent_refusal_fails(monk
         assert len(retry(s, [], failed=True, uncertain=False, actor="cli:t")) == 2
     assert run_queue(settings).sent == 2
     assert len(smtp_server.messages) == 3
+
+
+def test_one_connection_carries_at_most_20_mails_and_a_421_gets_a_fresh_connection(setup, smtp_server):
+    from rusfokus.mail.queue import queue_links
+    from rusfokus.mail.worker import PER_CONNECTION, run_queue
+
+    settings = setup
+    with session_scope(settings.db_url) as s:
+        for i in range(45):
+            add_person(s, f"Ansat {i:02d}", f"ansat{i:02d}@eksempel-kommune.example")
+        queue_links(s, settings, "cli:t", everyone=True)
+    smtp_server.rcpt_replies = {"ansat05@eksempel-kommune.example": "421 Too many connections, closing"}
+    result = run_queue(settings)
+    assert (result.sent, result.retry, result.failed) == (44, 1, 0)
+    peers = smtp_server.peers
+    assert len(peers) == 44 and len(set(peers)) == 3  # 5, then 421: 20, then 19; never more than 20
+    assert max(peers.count(p) for p in set(peers)) == PER_CONNECTION
+    smtp_server.rcpt_replies = {}
+    assert run_queue(settings, force=True).sent == 1
+    recipients = [r for _f, rcpts, _raw in smtp_server.messages for r in rcpts]
+    assert len(recipients) == 45 == len(set(recipients))
 
 
 # --- schema, settings, CLI -------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ from .texts import (
 log = logging.getLogger("rusfokus.mail")
 ACTOR = "mail"
 BATCH = 500
+PER_CONNECTION = 20
+"""Mails per SMTP connection before a fresh one (Exchange, for one, refuses more than 20 by default)."""
 
 
 def owner() -> str:
@@ -259,10 +261,12 @@ class _Sender:
         self.settings, self.sender, self.result, self.now_fn = settings, sender, result, now_fn
         self.smtp: smtplib.SMTP | None = None
         self.owner = owner()
+        self.handed_over = 0  # DATA commands on the current connection
 
     def close(self):
         smtpmod._close(self.smtp)
         self.smtp = None
+        self.handed_over = 0
 
     def _rows(self, s, token: str, expect: tuple[str, ...] = (CLAIMED, SENDING)) -> list[MailMessage]:
         return list(s.scalars(select(MailMessage).where(MailMessage.claim_token == token,
@@ -310,6 +314,8 @@ class _Sender:
     def _refused(self, token: str, code: int, text: str, step: str) -> None:
         error = f"{step} refused: {code} {smtpmod._text(text)}"
         try:
+            if code == 421:  # the server is closing the connection: the next mail gets a fresh one
+                raise smtplib.SMTPServerDisconnected(error)
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self.close()
@@ -355,6 +361,8 @@ class _Sender:
         for rid, reason in dropped.items():
             self._fail(token, reason, status=CANCELLED, action="mail.cancelled", only={rid})
         data = msg.as_bytes(policy=email.policy.SMTP)
+        if self.smtp is not None and self.handed_over >= PER_CONNECTION:
+            self.close()
         if self.smtp is None:
             try:
                 self.smtp = smtpmod.connect(self.settings)
@@ -378,6 +386,7 @@ class _Sender:
             except (OSError, smtplib.SMTPException):
                 self.close()
             return
+        self.handed_over += 1
         try:
             self.smtp.data(data)
         except smtplib.SMTPDataError as exc:  # the server answered: not accepted
