@@ -308,3 +308,22 @@ def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp
         assert emails(s) == ["anne@eksempel-kommune.example"]
         note = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "purge.run")).all()[-1]
         assert "1 unmatched temadag check-ins deleted" in note
+
+
+def test_gdpr_export_lists_and_delete_erases_the_pages_read(db_url, tmp_path):
+    from rusfokus.progress import journey
+
+    with session_scope(db_url) as s:
+        import_roster(s, roster_file(tmp_path, STAFF[:2]), now=datetime(2026, 1, 1))
+    with session_scope(db_url) as s:
+        for email in ("anne@eksempel-kommune.example", "per@eksempel-kommune.example"):
+            pid = s.scalar(select(Person.id).where(Person.email == email))
+            s.add(journey.PageRead(person_id=pid, page="modules/01-opsporing/tegn", first_seen_at=datetime(2026, 2, 1),
+                                   last_seen_at=datetime(2026, 2, 1), read_at=datetime(2026, 2, 1)))
+    with session_scope(db_url) as s:
+        data = gdpr.export_person(s, "anne@eksempel-kommune.example")
+        assert [p["page"] for p in data["pages_read"]] == ["modules/01-opsporing/tegn"]
+        gdpr.delete_person(s, "anne@eksempel-kommune.example")
+    with session_scope(db_url) as s:
+        left = s.execute(select(Person.email).join(journey.PageRead, journey.PageRead.person_id == Person.id)).all()
+        assert left == [("per@eksempel-kommune.example",)]  # only hers erased

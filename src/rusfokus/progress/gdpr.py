@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from . import journey
 from .audit import log_action
 from .certificates import add_months, status_of
 from .models import (
@@ -90,6 +91,10 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
         "certificates": [{"module": c.module, "issued_on": _iso(c.issued_on), "expires_on": _iso(c.expires_on),
                           "status": status_of(c.expires_on), "code": c.code} for c in certs],
         "temadage": temadage,
+        "pages_read": [{"page": r.page, "first_seen_at": _iso(r.first_seen_at), "last_seen_at": _iso(r.last_seen_at),
+                        "read_at": _iso(r.read_at)}
+                       for r in session.scalars(select(journey.PageRead).where(journey.PageRead.person_id == person.id)
+                                                .order_by(journey.PageRead.first_seen_at))],
         "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
                       for a in audit],
         "exercise_data": exercise_data_location(person.email),
@@ -133,6 +138,7 @@ def erase(session: Session, person: Person, actor: str, action: str) -> None:
     if person.email:
         revoke(session, person.email)
     session.execute(delete(Certificate).where(Certificate.person_id == person.id))
+    journey.forget(session, person.id)  # the pages she read
     try:
         from rusfokus.temadag.models import TemadagParticipant
     except ImportError:
