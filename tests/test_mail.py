@@ -122,6 +122,16 @@ def configure(monkeypatch, tmp_path: Path, port: int, **env) -> object:
     return settings
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """configure() points get_settings() at the test's environment: forget it afterwards, for the next tests."""
+    from rusfokus.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def setup(monkeypatch, tmp_path, smtp_server):
     settings = configure(monkeypatch, tmp_path, smtp_server.port)
@@ -529,6 +539,15 @@ def test_model_matches_migration(setup):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     mine = [d for d in diff if "mail_message" in repr(d)]
     assert mine == []
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from rusfokus.migrations import alembic_config
+
+    command.downgrade(alembic_config(setup.db_url), "0007_journey")
+    assert "mail_message" not in inspect(make_engine(setup.db_url)).get_table_names()
+    command.upgrade(alembic_config(setup.db_url), "head")
+    assert "mail_message" in inspect(make_engine(setup.db_url)).get_table_names()
 
 
 def test_settings_list_the_mail_settings_and_hide_the_password(monkeypatch, tmp_path):

@@ -35,6 +35,16 @@ def smtp_server():
     controller.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """configure() points get_settings() at the test's environment: forget it afterwards, for the next tests."""
+    from rusfokus.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def setup(monkeypatch, tmp_path, smtp_server):
     yield configure(monkeypatch, tmp_path, smtp_server.port)
