@@ -76,7 +76,9 @@ def phone(browser, srv, email=None):
     page = context.new_page()
     if email:
         page.goto(f"{srv.url}/adgang/{srv.learner_token(email)}")
+        page.wait_for_url("**/*.html", timeout=60_000)  # "/" forwards to the book's first page
         page.wait_for_load_state("load")
+        assert any(c["name"] == "rf_learner" and c["httpOnly"] for c in page.context.cookies())
     return page
 
 
