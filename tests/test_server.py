@@ -159,3 +159,21 @@ def test_missing_build_and_broken_kommune_stop_the_server(tmp_path):
     bad.write_text(Path(ROOT / "kommune.yml").read_text(encoding="utf-8").replace("kommune: Eksempel Kommune", "kommune:"), encoding="utf-8")
     proc = _serve({"RUSFOKUS_KOMMUNE": str(bad), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
     assert proc.returncode == 2 and "kommune.yml, line" in proc.stdout and "kommune: is required" in proc.stdout
+
+
+def test_app_kernels_do_not_inherit_the_smtp_password(monkeypatch, tmp_path):
+    """Kernels get the server's environment; the SMTP password stays in the server's Settings."""
+    import os
+
+    from rusfokus.server.app import export_environment
+    from rusfokus.settings import Settings
+
+    monkeypatch.setenv("RUSFOKUS_SMTP_PASSWORD", "hemmeligt-kodeord")
+    monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
+    settings = Settings.from_env()
+    for name in ("RUSFOKUS_ROOT", "RUSFOKUS_DB", "RUSFOKUS_COURSE_DIR", "RUSFOKUS_KOMMUNE", "RUSFOKUS_BASE_URL",
+                 "RUSFOKUS_PORT", "RUSFOKUS_HOST"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
+    export_environment(settings)
+    assert "RUSFOKUS_SMTP_PASSWORD" not in os.environ
+    assert settings.smtp_password.value == "hemmeligt-kodeord"  # the server still has it

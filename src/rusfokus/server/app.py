@@ -455,8 +455,16 @@ def voila_config(settings: Settings) -> Config:
     return c
 
 
+KERNEL_HIDDEN_ENV = ("RUSFOKUS_SMTP_PASSWORD",)
+"""Secrets the server has read into its Settings and the app kernels never need: taken out of the
+environment the kernels inherit (the server keeps them in its Settings object)."""
+
+
 def export_environment(settings: Settings) -> None:
-    """Kernels inherit the server's environment: give them the same settings."""
+    """Kernels inherit the server's environment: give them the same settings, and none of the
+    secrets in KERNEL_HIDDEN_ENV."""
+    for name in KERNEL_HIDDEN_ENV:
+        os.environ.pop(name, None)
     os.environ["RUSFOKUS_ROOT"] = str(settings.root)
     os.environ["RUSFOKUS_HOME"] = str(settings.home)
     os.environ["RUSFOKUS_DB"] = settings.db_url
