@@ -237,6 +237,8 @@ def test_min_side_shows_her_noegleperson_temadage_and_certificates(url):
         # the nøgleperson herself; and someone without any
         mine = render(learner_overview(s, NP))
         assert "(det er dig)" in mine and "Du har ikke været med på en temadag endnu." in mine
+        assert 'href="/noegleperson" target="_top">For nøglepersoner</a>' in mine  # her tools
+        assert 'href="/noegleperson"' not in page  # not for a learner
         assert "Du får et kursusbevis, når du har bestået et modul." in mine
         s.get(Person, person(s, NP).id).noegleperson = False
         s.flush()

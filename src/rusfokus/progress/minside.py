@@ -119,6 +119,9 @@ def render(overview: dict | None) -> str:
                 + html.escape(", ".join(soon)) + ". Tag modulet igen, så dit kursusbevis bliver fornyet.</p>")
     return (STYLE + f"<h1>Min side</h1><p>Hej {html.escape(overview['name'] or '')}. "
             "Her kan du se dine moduler og hente dine kursusbeviser.</p>" + note
+            + ('<p><a class="rf-knap" href="/noegleperson" target="_top">For nøglepersoner</a> '
+               "Temadage, status og refleksioner.</p>"
+               if any(p["self"] for p in overview.get("noeglepersoner") or []) else "")
             + learner_table(overview["rows"])
             + (f"<h2>Dine kursusbeviser</h2><p>{links}</p>" if links else
                "<h2>Dine kursusbeviser</h2><p>Du får et kursusbevis, når du har bestået et modul.</p>")
