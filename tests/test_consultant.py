@@ -90,7 +90,7 @@ def test_person_page_shows_modules_certificates_temadage_and_flag(url):
     with session_scope(url) as s:
         d = person_page.person_details(s, _id(url, "p1@eksempel-kommune.example"), TODAY)
     page = person_page.person_html(d)
-    assert "<h3>Mette Hansen</h3>" in page and "<dt>Nøgleperson</dt><dd>Ja</dd>" in page
+    assert "<h3>Mette Hansen</h3>" in page and "<strong>Nøgleperson:</strong> Ja" in page
     assert "Vestskolen, Skoler, Børn og Unge" in page
     assert "Opsporing" in page and "Bekymringssamtalen" in page and "Ikke bestået" in page and "3 af 10" in page
     assert "Temadag om opsporing, 02-04-2026" in page
@@ -142,7 +142,7 @@ def test_person_panel_widget(url):
     with session_scope(url) as s:
         assert not is_revoked_in(s, "p1@eksempel-kommune.example")
     panel.confirm_revoke.click()
-    assert "Linket er tilbagekaldt" in panel.link_output.value and "Personligt link</dt><dd>Tilbagekaldt" in panel.page.value
+    assert "Linket er tilbagekaldt" in panel.link_output.value and "Personligt link:</strong> Tilbagekaldt" in panel.page.value
     assert panel.link_button.disabled and panel.reopen_button.layout.display is None
     panel.reopen_button.click()
     assert "Adgangen er åbnet igen" in panel.link_output.value and not panel.link_button.disabled

@@ -37,7 +37,7 @@ DIMENSION_OPTIONS = [("Forvaltning", "forvaltning"), ("Afdeling", "afdeling"), (
 LOADING = '<p class="rf-henter" role="status" aria-live="polite">Henter tal og tabeller …</p>'
 LOADING_CSS = ("<style>.rf-henter{margin:.5rem 0;padding:.5rem .8rem;border-left:4px solid #0a5c8a;"
                "background:#f5f7f9;color:#1d1d1f}.rf-dash-header h1{font-size:1.6rem;margin:.3rem 0}"
-               ".rf-person dt{font-weight:700}.rf-person dd{margin:0 0 .3rem 0}</style>")
+               ".rf-person{list-style:none;padding:0;margin:.3rem 0}.rf-person li{margin:.15rem 0}</style>")
 EAGER_ENV = "RUSFOKUS_BENCH_DASHBOARD_EAGER"
 MAX_CODE_CHARS = 40
 

@@ -167,14 +167,14 @@ def person_html(d: PersonDetails) -> str:
     e = html.escape
     status_class = {"gyldig": "rf-gyldig", "udløber snart": "rf-snart", "udløbet": "rf-udloebet"}
     out = [f"<h3>{e(d.name)}</h3>",
-           '<dl class="rf-person">',
-           f"<dt>E-mail</dt><dd>{e(d.email)}</dd>",
-           f"<dt>Arbejdssted</dt><dd>{e(d.institution)}, {e(d.afdeling)}, {e(d.forvaltning)}</dd>",
-           f"<dt>Faggruppe</dt><dd>{e(d.faggruppe) or 'Ikke angivet'}</dd>",
-           f"<dt>Nøgleperson</dt><dd>{'Ja' if d.noegleperson else 'Nej'}</dd>",
-           f"<dt>Status</dt><dd>{e(d.status)}</dd>",
-           f"<dt>Personligt link</dt><dd>{'Tilbagekaldt' if d.revoked else 'Virker'}</dd>",
-           "</dl>"]
+           '<ul class="rf-person">',
+           f"<li><strong>E-mail:</strong> {e(d.email)}</li>",
+           f"<li><strong>Arbejdssted:</strong> {e(d.institution)}, {e(d.afdeling)}, {e(d.forvaltning)}</li>",
+           f"<li><strong>Faggruppe:</strong> {e(d.faggruppe) or 'Ikke angivet'}</li>",
+           f"<li><strong>Nøgleperson:</strong> {'Ja' if d.noegleperson else 'Nej'}</li>",
+           f"<li><strong>Status:</strong> {e(d.status)}</li>",
+           f"<li><strong>Personligt link:</strong> {'Tilbagekaldt' if d.revoked else 'Virker'}</li>",
+           "</ul>"]
     if d.certificates:
         rows = "".join(
             f'<tr><td>{e(module_title(m))}</td><td>{e(code)}</td><td>{_d(issued)}</td><td>{_d(expires)}</td>'
@@ -256,8 +256,8 @@ class PersonPanel(widgets.VBox):
                                   continuous_update=False)
         self.query.style.description_width = "9rem"
         self.search_button = widgets.Button(description="Søg", tooltip="Søg efter en medarbejder")
-        self.results = widgets.Select(description="Resultater", options=[], rows=6,
-                                      layout=widgets.Layout(display="none", width="100%", max_width="44rem"))
+        self.results = widgets.Dropdown(description="Resultater", options=[],
+                                        layout=widgets.Layout(display="none"))
         self.results.style.description_width = "9rem"
         self.show_button = widgets.Button(description="Vis person", tooltip="Vis den valgte medarbejder",
                                           layout=widgets.Layout(display="none"))
