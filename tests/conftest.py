@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
+        uses_chromium = bool({"browser", "browser_page", "axe_check"} & set(getattr(item, "fixturenames", ())))
+        if "/e2e/" in str(item.fspath).replace(os.sep, "/") or uses_chromium:
             item.add_marker(pytest.mark.browser)
     # Browser tests last: playwright's sync API keeps an event loop running in
     # this thread while the session's browser is open, which tornado's own

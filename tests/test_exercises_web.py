@@ -188,8 +188,10 @@ def test_personal_link_sets_httponly_signed_cookie(env):
     assert 'lang="da"' in page and "Linket virker ikke" in page and "Set-Cookie" not in str(exc.value.headers)
 
 
-def _all_widget_state() -> str:
-    return json.dumps([w.get_state() for w in list(widgets.Widget.widgets.values())], default=str)
+def _all_widget_state(since: frozenset = frozenset()) -> str:
+    """The state of every live widget, or of those made after the snapshot ``since``
+    (never ``Widget.close_all()``: other apps' module-level shared layouts must stay open)."""
+    return json.dumps([w.get_state() for k, w in list(widgets.Widget.widgets.items()) if k not in since], default=str)
 
 
 def _fill(app, chosen):
@@ -273,7 +275,7 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
     from rusfokus.exercises.store import draft_file
 
     email = "kladde@eksempel-kommune.example"
-    widgets.Widget.close_all()  # earlier tests' graded apps: only this learner's widgets count below
+    before = frozenset(widgets.Widget.widgets)  # earlier tests' graded apps: only this learner's widgets count
     app = open_app(EX, email, base=env.base, draft_delay=0)
     assert app.draft_note.value == "" and all(b.answer() in (None, [], "") for b in app.boxes)
     right = answers(True)
@@ -293,7 +295,7 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
     assert sorted(next(b for b in again.boxes if b.q.multiple).answer()) == sorted(right[multi.q.id])
     assert "gemt som kladde" in again.draft_note.value
     assert all(b.feedback.value == "" for b in again.boxes)  # nothing handed in: no marks, no keys
-    state = _all_widget_state()
+    state = _all_widget_state(before)
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in state, q.id
     code, st = client.status(email, "opsporing", base=env.base)  # a draft, no hand-in: no explanations sent
@@ -344,9 +346,9 @@ def test_a_pending_hand_in_sends_no_explanations(env):
     code, st = client.status(email, "opsporing", base=env.base)
     assert code == 200 and st["forsoeg"][-1]["afventer"] and st["seneste"] is None
     text = json.dumps(st, ensure_ascii=False)
-    widgets.Widget.close_all()
+    before = frozenset(widgets.Widget.widgets)
     app = open_app(EX, email, base=env.base)
-    text += _all_widget_state()
+    text += _all_widget_state(before)
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in text, q.id
     assert "bliver rettet" in app.info.value and "Din aflevering bliver rettet" in app.message.value
