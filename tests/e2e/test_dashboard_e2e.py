@@ -44,6 +44,7 @@ def _login(page, srv):
     page.wait_for_url("**" + DASHBOARD, wait_until="commit", timeout=120_000)
     wait_for_widgets(page, timeout=120_000)
     page.wait_for_selector("text=Uddannelse i tidlig opsporing", timeout=120_000)
+    page.wait_for_selector("text=Tallene er hentet", timeout=120_000)  # the tables follow the first view
 
 
 def test_dashboard_requires_login(browser_page, progress_server):
@@ -70,7 +71,9 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
     assert page.evaluate("window.__pwned") is None and dialogs == []
     assert run_axe(page) == []
     page.get_by_label("Forvaltning", exact=True).select_option(label="Beskæftigelse")
-    page.wait_for_function("() => !document.body.innerText.includes('Vestskolen')", timeout=30_000)
+    # the report tables (not the links sheet's list of every institution)
+    page.wait_for_function("() => ![...document.querySelectorAll('.rf-table')].some((t) => "
+                           "t.innerText.includes('Vestskolen'))", timeout=30_000)
     page.get_by_label("Vis pr.", exact=True).select_option(label="Institution")
     page.wait_for_selector("caption:has-text('Gyldige kursusbeviser pr. institution')", timeout=30_000)
     assert page.locator("caption:has-text('Gyldige kursusbeviser pr. institution') >> xpath=..").inner_text().count(

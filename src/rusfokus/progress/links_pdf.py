@@ -104,18 +104,18 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
         x, width = 64, 136
         pdf.set_xy(x, y + 6)
         size, name = _fit(pdf, entry.name, width, 14, "B", range(16, 9, -1))
-        pdf.multi_cell(width, size * 0.5, name, new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(width, size * 0.5, name, align="L", new_x="LEFT", new_y="NEXT")
         pdf.set_x(x)
         _, inst = _fit(pdf, entry.institution, width, 6, "", range(11, 7, -1), line_factor=0.55)
-        pdf.multi_cell(width, 6, inst, new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(width, 6, inst, align="L", new_x="LEFT", new_y="NEXT")
         pdf.ln(2)
         pdf.set_x(x)
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(width, 4.5, "Dit personlige link til kurset. Scan QR-koden med telefonens kamera, "
-                       "eller skriv linket i browseren:", new_x="LEFT", new_y="NEXT")
+                       "eller skriv linket i browseren:", align="L", new_x="LEFT", new_y="NEXT")
         pdf.set_x(x)
         pdf.set_font("DejaVu", "", 7)
-        pdf.multi_cell(width, 3.4, entry.link, new_x="LEFT", new_y="NEXT")  # wraps anywhere: a long token
+        pdf.multi_cell(width, 3.4, entry.link, align="L", new_x="LEFT", new_y="NEXT")  # wraps anywhere: a long token
         pdf.set_xy(x, y + CARD_HEIGHT - 10)
         pdf.set_font("DejaVu", "B", 8)
         pdf.cell(width, 4, "Linket logger dig ind. Giv det ikke videre.")
