@@ -591,3 +591,32 @@ def test_cli_links_run_status_against_the_smtp_server(setup, smtp_server):
     missing = cli(settings, "mail", "invite", "999", check=False)
     assert missing.returncode == 2 and "no temadag with id 999" in missing.stderr
     assert "mail.sent" in cli(settings, "audit").stdout
+
+
+# --- the dashboard's person page -------------------------------------------------------------------------------
+
+def test_person_page_button_mails_the_personal_link_once(setup, smtp_server):
+    from rusfokus.mail.worker import run_queue
+    from rusfokus.progress.dashboard import Dashboard
+
+    (pid,) = people(setup, ("Dagny Dam", "dagny.dam@eksempel-kommune.example"))
+    dash = Dashboard(admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example")
+    (button,) = [b for b in dash.person.actions.children if getattr(b, "description", "") == "Send link på mail"]
+    dash.person.person_id = pid
+    button.click()
+    assert "kø" in dash.person.link_output.value
+    button.click()  # a double click queues nothing more
+    assert run_queue(setup, force=True).sent == 1
+    smtp_server.wait_for(1)
+    (msg,) = smtp_server.parsed()
+    assert msg["To"].addresses[0].addr_spec == "dagny.dam@eksempel-kommune.example"
+    assert link_in(body_of(msg))
+    assert [a for a in audit(setup) if a[0].startswith("mail.")]
+
+
+def test_person_page_has_no_mail_button_when_mail_is_off(monkeypatch, tmp_path):
+    from rusfokus.progress.dashboard import Dashboard
+
+    settings = configure(monkeypatch, tmp_path, 25, RUSFOKUS_SMTP_HOST="")
+    dash = Dashboard(admin="konsulent", db_url=settings.db_url, base_url="http://x")
+    assert not [b for b in dash.person.actions.children if getattr(b, "description", "") == "Send link på mail"]

@@ -106,7 +106,8 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, 
 @pytest.fixture(scope="module")
 def admin_server(built_book, tmp_path_factory):
     widgets = tmp_path_factory.mktemp("widgets")
-    for name, meta in (("offentlig", {}), ("hemmelig", {"access": "admin", "title": "Hemmelig"})):
+    for name, meta in (("offentlig", {}), ("hemmelig", {"access": "admin", "title": "Hemmelig"}),
+                       ("varm", {"access": "admin", "title": "Varm", "pool_size": 1})):
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.metadata["rusfokus"] = meta
@@ -130,6 +131,20 @@ def test_admin_app_needs_a_signed_admin_cookie(admin_server):
     assert status == 200 and "<title>Hemmelig – rusfokus</title>" in body
     status, _, _ = get(admin_server.url + "/voila/render/offentlig/index.ipynb")
     assert status == 200
+
+
+def test_a_preheated_admin_app_is_still_closed_without_the_admin_cookie(admin_server):
+    """An admin app may ask for a preheated kernel (the dashboard does, to paint in < 2 s);
+    the server's check before the kernel sees the request is the same."""
+    opener = urllib.request.build_opener(NoRedirect)
+    url = admin_server.url + "/voila/render/varm/index.ipynb"
+    for cookie in (None, f"rf_learner={admin_server.learner_token('a@b.example')}"):
+        req = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            opener.open(req, timeout=30)
+        assert exc.value.code == 302 and exc.value.headers["Location"].startswith("/login?next=")
+    status, _, body = get(url, {"Cookie": f"rf_admin={admin_server.admin_token('konsulent')}"})
+    assert status == 200 and "<title>Varm – rusfokus</title>" in body
 
 
 def _serve(env_extra, tmp_path, args=()):

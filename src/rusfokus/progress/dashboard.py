@@ -152,6 +152,13 @@ class Dashboard(widgets.VBox):
 
             self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
             quick.insert(0, self.person)
+            from rusfokus.mail.smtp import config_problem  # light: no pandas before the first view
+            from rusfokus.settings import get_settings
+
+            if config_problem(get_settings()) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
+                self._mail_actor = f"admin:{admin}"
+                self.person.add_action("Send link på mail", self._mail_link,
+                                       tooltip="Send personens eget link til personens arbejdsmail")
         self.filters_box = widgets.VBox([widgets.HTML("<h2>Filtre</h2>"),
                                          widgets.HBox([self.forvaltning, self.afdeling],
                                                       layout=widgets.Layout(flex_flow="row wrap")),
@@ -221,6 +228,20 @@ class Dashboard(widgets.VBox):
         self._set_loading(False)
         self._forvaltning_changed(None)
         self.status.value = '<p class="rf-note" role="status">Tallene er hentet.</p>'
+
+    def _mail_link(self, person_id: int) -> str:
+        """The person page's "Send link på mail": queued once (a double click sends nothing more)."""
+        from rusfokus.db import session_scope
+        from rusfokus.mail import MailError, queue_personal_link
+
+        from .models import Person
+
+        try:
+            with session_scope(self.db_url) as s:
+                request = queue_personal_link(s, s.get(Person, person_id), actor=self._mail_actor)
+        except MailError as exc:
+            return f'<p role="alert">{html.escape(exc.danish)}</p>'
+        return f'<p role="status">{html.escape(request.danish)}</p>'
 
     def reload(self) -> None:
         """Read the database again (after an import) and refresh filters and tables."""

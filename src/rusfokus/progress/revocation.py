@@ -27,7 +27,7 @@ from rusfokus.db import Base
 from .audit import log_action
 from .roster import normalise_email
 
-REVOKED_MESSAGE = ("Dit personlige link virker ikke længere, fordi dine oplysninger er slettet. "
+REVOKED_MESSAGE = ("Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
                    "Kontakt din nøgleperson, hvis du skal bruge kurset igen.")
 
 

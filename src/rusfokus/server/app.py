@@ -442,7 +442,7 @@ def voila_config(settings: Settings) -> Config:
     pools = {"default": {"pool_size": settings.pool_size}}
     denylist = []
     for app in list_apps(settings.widgets_dir):
-        if app.admin:
+        if app.admin and not app.pool_size:  # an admin app is preheated only when it asks (the dashboard)
             denylist.append(f"{app.name}/index.ipynb")
         elif app.pool_size is not None:
             pools[f"{app.name}/index.ipynb"] = {"pool_size": app.pool_size}
