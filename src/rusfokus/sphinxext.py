@@ -319,6 +319,11 @@ def _config_inited(app, config):
         )
     config.myst_substitutions = subs
     config.html_static_path = [*config.html_static_path, str(STATIC_DIR)]
+    # The extension brings its own icon: favicon.svg linked from every page, and
+    # favicon.ico at the site root for browsers that ask for /favicon.ico.
+    if not config.html_favicon:
+        config.html_favicon = str(STATIC_DIR / "favicon.svg")
+    config.html_extra_path = [*config.html_extra_path, str(STATIC_DIR.parent / "book_root")]
 
 
 def _builder_inited(app):
