@@ -101,6 +101,12 @@ def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check)
     by_client = {it.client: it for it in default_items()}
     page = open_app(browser_page, server, "mi-coach", "MI-coach: øv dine svar")
     page.get_by_label("Vælg din faggruppe (udsagn fra den kommer først):").select_option(label="Sundhedspleje")
+    # the new round arrives from the kernel a moment later: wait until it shows a sundhedspleje statement
+    sundhedspleje = [c for c, it in by_client.items() if it.faggruppe == "sundhedspleje"]
+    page.wait_for_function(
+        "texts => { const el = document.querySelector(\"[data-rf='client']\");"
+        " return !!el && texts.includes(el.innerText.trim().replace(/^»|«$/g, '')); }",
+        arg=sundhedspleje, timeout=TIMEOUT)
     flagged = 0
     for i in range(1, 5):  # the four sundhedspleje statements come first
         page.get_by_text(f"Udsagn {i} af 8").wait_for(timeout=TIMEOUT)
