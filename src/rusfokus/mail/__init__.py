@@ -9,14 +9,17 @@
 
 from __future__ import annotations
 
-from .queue import (
-    LinkRequest,
-    MailError,
-    MailOff,
-    NotMailable,
-    person_mail_log,
-    queue_personal_link,
-)
+_FROM_QUEUE = ("LinkRequest", "MailError", "MailOff", "NotMailable", "person_mail_log", "queue_personal_link")
+
+
+def __getattr__(name: str):
+    """The queue's names, imported on first use: importing ``rusfokus.mail.smtp`` (the dashboard's
+    first view asks whether e-mail is set up) must not pull in pandas through the audit log."""
+    if name in _FROM_QUEUE:
+        from . import queue
+
+        return getattr(queue, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def mail_problem(settings=None) -> str | None:
