@@ -22,10 +22,9 @@ import tornado.web
 from sqlalchemy import select
 
 from rusfokus import identity
+from rusfokus.webpage import PageHandler
 
 HERE = Path(__file__).parent
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
 CSRF_MAX_AGE = 12 * 3600
 NO_IDENTITY = ("Vi ved ikke, hvem du er. Nøglepersoner åbner siden via deres personlige link. "
                "Der er ingen adgangskode.")
@@ -36,26 +35,15 @@ NOT_READY = "Refleksionerne kan ikke vises lige nu. Prøv igen senere, eller kon
 log = logging.getLogger("rusfokus.roles")
 
 
-class _Base(tornado.web.RequestHandler):
+class _Base(PageHandler):
+    """Own CSRF check (a signed token bound to who is signed in)."""
+
+    TEMPLATES = str(HERE / "templates")
+
     def initialize(self, settings, secret: bytes):
         self.rf = settings
         self.secret = secret
         self._role: identity.Role | None = None
-
-    def set_default_headers(self):
-        self.set_header("Content-Security-Policy", CSP)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Cache-Control", "no-store")
-
-    def check_xsrf_cookie(self):
-        """Own CSRF check (a signed token bound to who is signed in)."""
-
-    def get_template_path(self):
-        return str(HERE / "templates")
-
-    def create_template_loader(self, template_path):
-        return tornado.template.Loader(template_path, autoescape="xhtml_escape")
 
     async def in_thread(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

@@ -26,13 +26,12 @@ from rusfokus.migrations import upgrade
 from rusfokus.temadag import codes, store
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
+from rusfokus.webpage import PageHandler
 
 HERE = Path(__file__).parent
 PARTICIPANT_COOKIE = "rf_temadag"
 PARTICIPANT_MAX_AGE = 16 * 3600
 LONG_POLL_SECONDS = 25.0
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
 
 
 class Hub:
@@ -101,25 +100,13 @@ class Hub:
             await cond.wait(timeout=dt.timedelta(seconds=left))
 
 
-class BaseHandler(tornado.web.RequestHandler):
+class BaseHandler(PageHandler):
+    """Own CSRF checks (see ``check_csrf`` and the JSON header check)."""
+
+    TEMPLATES = str(HERE / "templates")
+
     def initialize(self, hub: Hub):
         self.hub = hub
-
-    def set_default_headers(self):
-        self.set_header("Content-Security-Policy", CSP)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Cache-Control", "no-store")
-
-    def check_xsrf_cookie(self):
-        """Own CSRF checks instead (see ``check_csrf`` and the JSON header check)."""
-
-    def get_template_path(self):
-        return str(HERE / "templates")
-
-    def create_template_loader(self, template_path):
-        # Always autoescape, whatever the hosting application's settings say.
-        return tornado.template.Loader(template_path, autoescape="xhtml_escape")
 
     def db(self):
         return session_scope(self.hub.db_url)
