@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from bs4 import BeautifulSoup
 from builthtml import article, visible_text
+from test_content_m12 import toc_pages
 
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.kommune import load_kommune
@@ -37,27 +37,8 @@ NEGATION = re.compile(r"\b(?:ikke|aldrig|ingen)\b", re.I)
 # ---------------------------------------------------------------- helpers
 
 
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                out.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc)
-    return out
-
-
 def m1_pages() -> list[str]:
-    prefix = f"modules/{M1}/"
-    return [f.removeprefix(prefix) for f in toc_files() if f.startswith(prefix)]
+    return toc_pages(M1)
 
 
 def built(book: Path, name: str) -> Path:
