@@ -62,26 +62,37 @@ def _raw(column):
     return type_coerce(column, String)
 
 
-def load_data(session: Session, modules: tuple[str, ...] | None = None) -> ReportData:
+def load_data(session: Session, modules: tuple[str, ...] | None = None, *,
+              institution_id: int | None = None) -> ReportData:
+    """Everything the reports need; ``institution_id`` reads only that institution's people
+    (the nøgleperson's status page), with the same frames and columns."""
     conn = session.connection()
-    staff = pd.read_sql(
+    staff_query = (
         select(Person.id, Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
                Person.faggruppe, Person.noegleperson, Person.status)
         .join(Institution, Person.institution_id == Institution.id)
         .join(Afdeling, Institution.afdeling_id == Afdeling.id)
-        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id), conn)
+        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id))
+    month = extract("year", Completion.completed_at) * 12 + extract("month", Completion.completed_at) - 1
+    passes_query = (select(Completion.person_id, Completion.module, month.label("month"), func.count().label("n"))
+                    .where(Completion.passed.is_(True))
+                    .group_by(Completion.person_id, Completion.module, literal_column("month")))
+    attended_query = select(Completion.person_id, Completion.module).distinct().where(Completion.kind == "temadag")
+    certs_query = (select(Certificate.person_id, Certificate.module,
+                          _raw(func.max(Certificate.expires_on)).label("expires_on"))
+                   .group_by(Certificate.person_id, Certificate.module))
+    if institution_id is not None:
+        ids = select(Person.id).where(Person.institution_id == institution_id)
+        staff_query = staff_query.where(Person.institution_id == institution_id)
+        passes_query = passes_query.where(Completion.person_id.in_(ids))
+        attended_query = attended_query.where(Completion.person_id.in_(ids))
+        certs_query = certs_query.where(Certificate.person_id.in_(ids))
+    staff = pd.read_sql(staff_query, conn)
     staff.columns = STAFF_COLUMNS
     staff["noegleperson"] = staff["noegleperson"].astype(bool)
-    month = extract("year", Completion.completed_at) * 12 + extract("month", Completion.completed_at) - 1
-    passes = pd.read_sql(select(Completion.person_id, Completion.module, month.label("month"),
-                                func.count().label("n"))
-                         .where(Completion.passed.is_(True))
-                         .group_by(Completion.person_id, Completion.module, literal_column("month")), conn)
-    attended = pd.read_sql(select(Completion.person_id, Completion.module).distinct()
-                           .where(Completion.kind == "temadag"), conn)
-    certs = pd.read_sql(select(Certificate.person_id, Certificate.module,
-                               _raw(func.max(Certificate.expires_on)).label("expires_on"))
-                        .group_by(Certificate.person_id, Certificate.module), conn)
+    passes = pd.read_sql(passes_query, conn)
+    attended = pd.read_sql(attended_query, conn)
+    certs = pd.read_sql(certs_query, conn)
     certs["expires_on"] = pd.to_datetime(certs["expires_on"], format="ISO8601").dt.normalize()
     passes["month"] = passes["month"].astype(int)
     if modules is None:

@@ -10,48 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import String, extract, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from rusfokus.progress import MODULE_TITLES, module_title
 from rusfokus.progress.certificates import EXPIRED, SOON, status_of
-from rusfokus.progress.models import (
-    Afdeling,
-    Certificate,
-    Completion,
-    Forvaltning,
-    Institution,
-    Person,
-)
-from rusfokus.progress.reports import STAFF_COLUMNS, ReportData, completion_table, refresher_table
+from rusfokus.progress.reports import ReportData, completion_table, load_data, refresher_table
 
 
 def institution_data(session: Session, institution_id: int) -> ReportData:
     """``reports.load_data`` for the people of one institution (same frames, same columns)."""
-    conn = session.connection()
-    staff = pd.read_sql(
-        select(Person.id, Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
-               Person.faggruppe, Person.noegleperson, Person.status)
-        .join(Institution, Person.institution_id == Institution.id)
-        .join(Afdeling, Institution.afdeling_id == Afdeling.id)
-        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
-        .where(Person.institution_id == institution_id), conn)
-    staff.columns = STAFF_COLUMNS
-    staff["noegleperson"] = staff["noegleperson"].astype(bool)
-    ids = select(Person.id).where(Person.institution_id == institution_id)
-    month = extract("year", Completion.completed_at) * 12 + extract("month", Completion.completed_at) - 1
-    passes = pd.read_sql(select(Completion.person_id, Completion.module, month.label("month"), func.count().label("n"))
-                         .where(Completion.passed.is_(True), Completion.person_id.in_(ids))
-                         .group_by(Completion.person_id, Completion.module, literal_column("month")), conn)
-    attended = pd.read_sql(select(Completion.person_id, Completion.module).distinct()
-                           .where(Completion.kind == "temadag", Completion.person_id.in_(ids)), conn)
-    certs = pd.read_sql(select(Certificate.person_id, Certificate.module,
-                               type_coerce(func.max(Certificate.expires_on), String).label("expires_on"))
-                        .where(Certificate.person_id.in_(ids))
-                        .group_by(Certificate.person_id, Certificate.module), conn)
-    certs["expires_on"] = pd.to_datetime(certs["expires_on"], format="ISO8601").dt.normalize()
-    passes["month"] = passes["month"].astype(int)
-    return ReportData(staff, passes, certs, tuple(MODULE_TITLES), attended)
+    return load_data(session, tuple(MODULE_TITLES), institution_id=institution_id)
 
 
 def _day(value) -> str:
