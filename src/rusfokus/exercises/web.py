@@ -96,21 +96,32 @@ class _LearnerApi(tornado.web.RequestHandler):
             self.reply(403, {"status": "fejl", "fejl": str(exc)})
             return None
 
-
-class SubmitHandler(_LearnerApi):
-    async def post(self):
-        email = self.learner()
-        if email is None:
-            return
+    def opgave_and_answers(self, too_big: str, unreadable: str) -> tuple[str, object] | None:
+        """``(opgave, svar)`` from the JSON body, or None after replying 413/400 with the Danish text."""
         if len(self.request.body) > MAX_BODY:
-            return self.reply(413, {"status": "fejl", "fejl": "Din besvarelse er for stor til at blive gemt."})
+            self.reply(413, {"status": "fejl", "fejl": too_big})
+            return None
         try:
             body = json.loads(self.request.body.decode("utf-8"))
             opgave, answers = body["opgave"], body["svar"]
             if not isinstance(opgave, str):
                 raise TypeError
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return self.reply(400, {"status": "fejl", "fejl": "Besvarelsen kunne ikke læses. Genindlæs siden og prøv igen."})
+            self.reply(400, {"status": "fejl", "fejl": unreadable})
+            return None
+        return opgave, answers
+
+
+class SubmitHandler(_LearnerApi):
+    async def post(self):
+        email = self.learner()
+        if email is None:
+            return
+        read = self.opgave_and_answers("Din besvarelse er for stor til at blive gemt.",
+                                       "Besvarelsen kunne ikke læses. Genindlæs siden og prøv igen.")
+        if read is None:
+            return
+        opgave, answers = read
         grader = get_grader(self.course_dir)
         try:
             attempt, future = grader.submit(email, opgave, answers)
@@ -138,15 +149,11 @@ class DraftHandler(_LearnerApi):
         email = self.learner()
         if email is None:
             return
-        if len(self.request.body) > MAX_BODY:
-            return self.reply(413, {"status": "fejl", "fejl": "Din kladde er for stor til at blive gemt."})
-        try:
-            body = json.loads(self.request.body.decode("utf-8"))
-            opgave, svar = body["opgave"], body["svar"]
-            if not isinstance(opgave, str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return self.reply(400, {"status": "fejl", "fejl": "Din kladde kunne ikke læses. Genindlæs siden."})
+        read = self.opgave_and_answers("Din kladde er for stor til at blive gemt.",
+                                       "Din kladde kunne ikke læses. Genindlæs siden.")
+        if read is None:
+            return
+        opgave, svar = read
         try:
             ex = exercise(self.course_dir, opgave)
         except ExerciseError as exc:
