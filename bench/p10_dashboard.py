@@ -53,7 +53,7 @@ CLOCK_JS = """(() => {
 })();""".replace("MARKS_JSON", json.dumps({"first": FIRST_VIEW, "tables": TABLES}))
 
 
-# `rusfokus serve` with the dashboard's kernel pool set one way or the other (bench only)
+# the baseline's `rusfokus serve`: the dashboard on the preheat deny list again, as admin apps were (bench only)
 LAUNCH = """
 import sys
 import rusfokus.server.app as app
@@ -61,14 +61,9 @@ from rusfokus.cli import main
 orig = app.voila_config
 def config(settings):
     c = orig(settings)
-    deny = [d for d in c.VoilaKernelManager.preheat_denylist if d != "dashboard/index.ipynb"]
+    c.VoilaKernelManager.preheat_denylist = [*c.VoilaKernelManager.preheat_denylist, "dashboard/index.ipynb"]
     pools = dict(c.VoilaKernelManager.kernel_pools_config)
     pools.pop("dashboard/index.ipynb", None)
-    if PREHEAT:
-        pools["dashboard/index.ipynb"] = {"pool_size": 1}
-    else:
-        deny.append("dashboard/index.ipynb")
-    c.VoilaKernelManager.preheat_denylist = deny
     c.VoilaKernelManager.kernel_pools_config = pools
     return c
 app.voila_config = config
@@ -76,15 +71,14 @@ sys.exit(main(["serve"]))
 """
 
 
-def _start(book: Path, home: Path, env_extra: dict, preheat: bool | None) -> Server:
-    """Like tests/conftest.start_server; ``preheat`` None = `rusfokus serve` as it is."""
+def _start(book: Path, home: Path, env_extra: dict, baseline: bool) -> Server:
+    """Like tests/conftest.start_server; ``baseline``: the dashboard kernel is not preheated."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env.update({"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(home), "RUSFOKUS_BOOK_DIR": str(book),
                 "RUSFOKUS_PORT": str(port), "RUSFOKUS_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", **env_extra})
-    cmd = ([sys.executable, "-m", "rusfokus.cli", "serve"] if preheat is None
-           else [sys.executable, "-c", LAUNCH.replace("PREHEAT", str(preheat))])
+    cmd = ([sys.executable, "-c", LAUNCH] if baseline else [sys.executable, "-m", "rusfokus.cli", "serve"])
     log = home / "server.log"
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -104,11 +98,9 @@ def _start(book: Path, home: Path, env_extra: dict, preheat: bool | None) -> Ser
 def _server(book: Path, variant: str):
     home = Path(tempfile.mkdtemp(prefix="rf-bench-p10-"))
     if variant == "old":  # compute everything first, new kernel per load
-        srv = _start(book, home, {"RUSFOKUS_BENCH_DASHBOARD_EAGER": "1"}, preheat=False)
-    elif variant == "preheat":
-        srv = _start(book, home, {}, preheat=True)
+        srv = _start(book, home, {"RUSFOKUS_BENCH_DASHBOARD_EAGER": "1"}, baseline=True)
     else:  # what ships: `rusfokus serve` as it is
-        srv = _start(book, home, {}, preheat=None)
+        srv = _start(book, home, {}, baseline=False)
     srv.rusfokus("demo", "load", "--staff", STAFF)
     srv.rusfokus("admin", "set-password", "konsulent", "--password-stdin", input=PASSWORD + "\n")
     return srv, home
