@@ -90,6 +90,9 @@ def test_first_view_search_person_link_revoke_and_certificate_check(browser, con
         # the tables follow the first view
         page.wait_for_selector("text=Tallene er hentet", timeout=TIMEOUT)
         page.wait_for_selector("caption:has-text('Nøgletal')", timeout=TIMEOUT)
+        # message and result areas that are still empty leave no blank gap
+        assert page.evaluate("""() => [...document.querySelectorAll('.widget-html')]
+            .filter((e) => !e.querySelector('.widget-html-content').textContent.trim() && e.offsetHeight > 0).length""") == 0
         # search by a part of the name: the <script> person, shown as text
         page.get_by_label("Navn eller e-mail").fill("bo <script")
         page.get_by_label("Navn eller e-mail").press("Enter")
