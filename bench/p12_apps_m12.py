@@ -30,8 +30,16 @@ def _figure(id_, name, value, unit):
 
 def _logic() -> list[dict]:
     from rusfokus.dialog import load_cases
-    from rusfokus.henvisning import BOERN, HASTEGRAD, HVEM, QUESTIONS, RUSMIDDEL, VIL_HJAELP, guide
     from rusfokus.kommune import load_kommune
+    from rusfokus.opsporing.henvisning import (
+        BOERN,
+        HASTEGRAD,
+        HVEM,
+        QUESTIONS,
+        RUSMIDDEL,
+        VIL_HJAELP,
+        guide,
+    )
 
     kommune = load_kommune(ROOT / "kommune.yml")
     keys = [q[0] for q in QUESTIONS]

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from rusfokus.app_guard import DANISH_ERROR
-from rusfokus.audit_c import (
+from rusfokus.apps.audit_c import AuditCApp, render_result
+from rusfokus.apps.guard import DANISH_ERROR
+from rusfokus.opsporing.audit_c import (
     ABOUT,
     CUT_OFFS,
     FOR_WHOM,
@@ -20,7 +21,6 @@ from rusfokus.audit_c import (
     score,
     validate_answers,
 )
-from rusfokus.audit_c_app import AuditCApp, render_result
 
 
 def test_three_questions_five_options_in_fact_sheet_order():
@@ -181,7 +181,7 @@ def test_widget_shows_unexpected_errors_in_danish(monkeypatch, caplog):
     def boom(*_a, **_k):
         raise RuntimeError("internal detail")
 
-    monkeypatch.setattr("rusfokus.audit_c_app.interpret", boom)
+    monkeypatch.setattr("rusfokus.apps.audit_c.interpret", boom)
     app.questions[0].value = 2
     (out,) = app.errors.outputs
     assert DANISH_ERROR in out["data"]["text/plain"]

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from rusfokus import identity
+from rusfokus.apps import dashboard_person as person_page
+from rusfokus.apps.dashboard import Dashboard, verification_html
 from rusfokus.db import session_scope
+from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.migrations import upgrade
-from rusfokus.progress import person_page
-from rusfokus.progress.dashboard import Dashboard, verification_html
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.links_pdf import LinksError, entries_for, links_pdf, make_sheet
 from rusfokus.progress.models import AuditEntry, Certificate, Person
-from rusfokus.progress.revocation import is_revoked_in
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 from rusfokus.settings import get_settings
@@ -70,7 +70,7 @@ def _id(url, email):
 
 
 def test_search_by_name_or_email_escapes_wildcards_and_skips_the_erased(url):
-    from rusfokus.progress.gdpr import delete_person
+    from rusfokus.gdpr import delete_person
 
     with session_scope(url) as s:
         assert [h.name for h in person_page.search_people(s, "hansen")] == ["Anne Hansen", "Mette Hansen"]
@@ -166,7 +166,7 @@ def test_tjek_kursusbevis(url):
     assert "Kursusbeviset er udløbet." in expired and "Mette Hansen" in expired
     assert "Ukendt kode: AAAA-BBBB-CCCC" in unknown and "Skriv koden" in empty
     assert "<script>" not in evil
-    from rusfokus.progress.gdpr import delete_person
+    from rusfokus.gdpr import delete_person
 
     with session_scope(url) as s:
         delete_person(s, "p2@eksempel-kommune.example")
@@ -291,7 +291,7 @@ def test_lazy_dashboard_failure_is_shown_in_danish(url, caplog, monkeypatch):
 
 
 def test_build_app_returns_before_the_tables_are_computed(url, monkeypatch):
-    from rusfokus.progress import dashboard
+    from rusfokus.apps import dashboard
 
     monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}")
     started = []
@@ -306,7 +306,7 @@ def test_build_app_returns_before_the_tables_are_computed(url, monkeypatch):
 
 def test_first_view_imports_no_pandas_openpyxl_or_matplotlib(url):
     """The first paint waits only for what it shows: the heavy report modules load in the thread."""
-    code = ("import sys\nfrom rusfokus.progress.dashboard import Dashboard\n"
+    code = ("import sys\nfrom rusfokus.apps.dashboard import Dashboard\n"
             f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x')\n"
             "d.person.query.value = 'hansen'\nd.check_code.value = 'AAAA-BBBB-CCCC'\n"
             "assert 'Henter' in d.status.value\n"

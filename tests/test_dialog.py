@@ -279,7 +279,7 @@ def test_yaml_dump_of_shipped_case_roundtrips(tmp_path):
 # --- widget ---------------------------------------------------------------
 
 def test_widget_runs_a_whole_case_by_clicks():
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     app = SamtaleApp(CASES_DIR)
     assert app.errors.outputs == ()
@@ -307,7 +307,7 @@ def test_widget_runs_a_whole_case_by_clicks():
 
 
 def test_widget_feedback_for_a_poor_choice_and_escaping(tmp_path):
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     data = minimal()
     data["titel"] = "<b>Mini</b>"
@@ -322,7 +322,7 @@ def test_widget_feedback_for_a_poor_choice_and_escaping(tmp_path):
 
 
 def test_widget_reports_broken_files_in_danish(tmp_path, caplog):
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     (tmp_path / "god.yml").write_text(yaml.safe_dump(minimal()), encoding="utf-8")
     (tmp_path / "skadet.yml").write_text("id: x\nnoder: {}\n", encoding="utf-8")
@@ -340,7 +340,7 @@ def test_widget_reports_broken_files_in_danish(tmp_path, caplog):
 
 
 def test_widget_picking_another_case_resets_the_run():
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     app = SamtaleApp(CASES_DIR)
     app.picker.value = "paedagog-afhentning"
@@ -354,8 +354,8 @@ def test_widget_picking_another_case_resets_the_run():
 
 
 def test_widget_unexpected_error_is_danish(monkeypatch):
-    from rusfokus.app_guard import DANISH_ERROR
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.guard import DANISH_ERROR
+    from rusfokus.apps.samtale import SamtaleApp
 
     app = SamtaleApp(CASES_DIR)
     app.start_button.click()
@@ -475,7 +475,7 @@ def test_child_disclosure_and_child_at_risk_carry_the_underretning_step(case_id,
 
 
 def test_widget_shows_the_safety_note_prominently_and_in_the_summary():
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     app = SamtaleApp(CASES_DIR)
     app.picker.value = "jobcenter-sygedagpenge"
@@ -500,7 +500,7 @@ def test_widget_shows_the_safety_note_prominently_and_in_the_summary():
 
 
 def test_widget_escapes_safety_note(tmp_path):
-    from rusfokus.dialog.widget import SamtaleApp
+    from rusfokus.apps.samtale import SamtaleApp
 
     data = minimal()
     data["noder"]["a"]["sikkerhed"] = "Ring <b>nu</b>."

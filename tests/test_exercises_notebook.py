@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rusfokus.exercises.app import public_view
+from rusfokus.apps.opgave import public_view
 from rusfokus.exercises.notebook import (
     AnswerError,
     source_notebook,

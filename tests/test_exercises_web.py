@@ -16,8 +16,8 @@ import tornado.testing
 import tornado.web
 
 from rusfokus import identity
+from rusfokus.apps.opgave import ExerciseApp
 from rusfokus.exercises import client, web
-from rusfokus.exercises.app import ExerciseApp
 from rusfokus.exercises.course import build, student_id
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 
@@ -213,7 +213,7 @@ def _widget_index(app, widget) -> int:
 def test_app_click_to_score_through_http(env):
     """Deliverable 4: pass mark before the first question, marks and explanations in place after
     a real (nbgrader) grading, the hand-in dated, a pass links to the kursusbevis."""
-    from rusfokus.exercises.app import certificate_url, dansk_tid
+    from rusfokus.apps.opgave import certificate_url, dansk_tid
 
     app = ExerciseApp(EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base),
                       cert_url=certificate_url("opsporing"))
@@ -245,7 +245,7 @@ def test_app_click_to_score_through_http(env):
 
 def test_wrong_answers_are_marked_wrong_in_place_and_a_fail_has_no_kursusbevis(env):
     email = "forkert.svar@eksempel-kommune.example"
-    from rusfokus.exercises.app import certificate_url
+    from rusfokus.apps.opgave import certificate_url
 
     app = ExerciseApp(EX, lambda a: client.submit(email, "opsporing", a, base=env.base),
                       cert_url=certificate_url("opsporing"))
@@ -271,7 +271,7 @@ def test_wrong_answers_are_marked_wrong_in_place_and_a_fail_has_no_kursusbevis(e
 def test_draft_survives_a_reload_and_is_never_graded(env):
     """Drafts are saved server side per learner, restored when the app opens, and the hand-in
     (not the draft) is what is graded."""
-    from rusfokus.exercises.app import open_app
+    from rusfokus.apps.opgave import open_app
     from rusfokus.exercises.store import draft_file
 
     email = "kladde@eksempel-kommune.example"
@@ -312,7 +312,7 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
 
 
 def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
-    from rusfokus.exercises.app import dansk_tid, open_app
+    from rusfokus.apps.opgave import dansk_tid, open_app
 
     email = "genindlaes@eksempel-kommune.example"
     app = open_app(EX, email, base=env.base, draft_delay=0)
@@ -337,7 +337,7 @@ def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
 
 def test_a_pending_hand_in_sends_no_explanations(env):
     """The key's reasons reach the learner only with a graded result, never while it waits."""
-    from rusfokus.exercises.app import open_app
+    from rusfokus.apps.opgave import open_app
     from rusfokus.exercises.course import exercise
     from rusfokus.exercises.store import save_attempt
 
@@ -386,7 +386,7 @@ def test_draft_api_refuses_strangers_and_bad_drafts(env):
 
 
 def test_app_missing_answer_and_identity_error(env):
-    from rusfokus.exercises.app import NO_IDENTITY
+    from rusfokus.apps.opgave import NO_IDENTITY
 
     sent = []
     app = ExerciseApp(EX, lambda a: sent.append(a) or (200, {}))
@@ -415,7 +415,7 @@ def test_app_shows_server_refusal(env):
 
 
 def test_app_says_the_last_hand_in_is_being_graded_and_a_failed_one_can_be_handed_in_again(env):
-    from rusfokus.exercises.app import history_html
+    from rusfokus.apps.opgave import history_html
     from rusfokus.exercises.grading import PENDING_MESSAGE
 
     app = ExerciseApp(EX, lambda a: (409, {"status": "afventer", "fejl": PENDING_MESSAGE}))

@@ -27,11 +27,11 @@ from rusfokus.db import session_scope
 from rusfokus.exercises import web as ex_web
 from rusfokus.exercises.course import build, gradebook_url, student_id
 from rusfokus.exercises.schema import load_exercise
+from rusfokus.gdpr import delete_person, export_person
+from rusfokus.identity.revocation import REVOKED_MESSAGE, RevokedIdentity, is_revoked
 from rusfokus.progress import web as progress_web
-from rusfokus.progress.gdpr import delete_person, export_person
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.models import AuditEntry, Completion, Person
-from rusfokus.progress.revocation import REVOKED_MESSAGE, RevokedIdentity, is_revoked
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 from rusfokus.settings import get_settings
@@ -125,7 +125,7 @@ def people(url) -> int:
 def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, monkeypatch):
     from nbgrader.api import Gradebook, MissingEntry
 
-    from rusfokus.progress import minside
+    from rusfokus.apps import min_side as minside
 
     token = identity.learner_token(EMAIL)
     code, headers, _ = request(env.base, f"adgang/{token}")

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from rusfokus.genstande import (
+from rusfokus.apps.genstande import GenstandeApp
+from rusfokus.opsporing.genstande import (
     PRESET_BY_KEY,
     PRESETS,
     RULE_TEXT,
@@ -17,7 +18,6 @@ from rusfokus.genstande import (
     verdict,
     week_total,
 )
-from rusfokus.genstande_app import GenstandeApp
 
 
 def test_one_genstand_is_12_gram_and_standard_drinks():

@@ -176,7 +176,7 @@ def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, gra
         # the learner sees it (status API row) and may hand in again
         [row] = history(course, FLOOD, "opsporing")
         assert row["failed"] and not row["pending"]
-        from rusfokus.exercises.app import history_html
+        from rusfokus.apps.opgave import history_html
 
         assert "kunne ikke rettes" in history_html([{"stamp": row["stamp"], "afventer": False, "fejlet": True,
                                                       "pct": None, "bestaaet": None}])

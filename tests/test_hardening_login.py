@@ -15,9 +15,9 @@ from tornado.testing import AsyncHTTPTestCase, gen_test
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.identity.admins import LoginLimiter, add_user, set_password
 from rusfokus.migrations import upgrade
 from rusfokus.progress import web as progress_web
-from rusfokus.progress.auth import LoginLimiter, add_user, set_password
 from rusfokus.progress.models import AuditEntry
 from rusfokus.settings import Settings, get_settings
 

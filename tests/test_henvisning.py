@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rusfokus.henvisning import (
+from rusfokus.apps.henvisning import NO_KOMMUNE, HenvisningApp, render
+from rusfokus.kommune import load_kommune
+from rusfokus.opsporing.henvisning import (
     BOERN,
     HASTEGRAD,
     HVEM,
@@ -23,8 +25,6 @@ from rusfokus.henvisning import (
     guide,
     situation,
 )
-from rusfokus.henvisning_app import NO_KOMMUNE, HenvisningApp, render
-from rusfokus.kommune import load_kommune
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,14 +236,14 @@ def test_option_labels_are_unique_across_questions():
 
 
 def test_widget_unexpected_error_is_danish(kommune, monkeypatch, caplog):
-    from rusfokus.app_guard import DANISH_ERROR
+    from rusfokus.apps.guard import DANISH_ERROR
 
     app = HenvisningApp(kommune)
 
     def boom(*_a, **_k):
         raise RuntimeError("internal detail")
 
-    monkeypatch.setattr("rusfokus.henvisning_app.guide", boom)
+    monkeypatch.setattr("rusfokus.apps.henvisning.guide", boom)
     answer(app, hvem="ung", rusmiddel="alkohol", hastegrad="haster", vil_hjaelp="ja")
     (out,) = app.errors.outputs
     assert out["data"]["text/plain"] == DANISH_ERROR and "internal detail" not in out["data"]["text/html"]

@@ -16,8 +16,10 @@ import tornado.web
 from sqlalchemy import func, select
 
 from rusfokus import identity
+from rusfokus.apps.min_side import learner_overview, render
 from rusfokus.db import session_scope
 from rusfokus.exercises.course import student_id
+from rusfokus.identity.revocation import revoke
 from rusfokus.migrations import upgrade
 from rusfokus.progress import journey, web
 from rusfokus.progress.hooks import record_result
@@ -31,9 +33,7 @@ from rusfokus.progress.journey import (
     parse_page_map,
     record,
 )
-from rusfokus.progress.minside import learner_overview, render
 from rusfokus.progress.models import Person
-from rusfokus.progress.revocation import revoke
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 from rusfokus.settings import Settings, get_settings

@@ -287,10 +287,10 @@ def test_header_text_and_address_refuse_injection():
 
 
 def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
+    from rusfokus.gdpr import delete_person
+    from rusfokus.identity import revocation
     from rusfokus.mail.queue import NotMailable, queue_links, queue_personal_link
     from rusfokus.mail.worker import run_queue
-    from rusfokus.progress import revocation
-    from rusfokus.progress.gdpr import delete_person
 
     settings = setup
     a, b, c, d = people(settings, ("Anna Aktiv", "anna@eksempel-kommune.example"),
@@ -596,8 +596,8 @@ def test_cli_links_run_status_against_the_smtp_server(setup, smtp_server):
 # --- the dashboard's person page -------------------------------------------------------------------------------
 
 def test_person_page_button_mails_the_personal_link_once(setup, smtp_server):
+    from rusfokus.apps.dashboard import Dashboard
     from rusfokus.mail.worker import run_queue
-    from rusfokus.progress.dashboard import Dashboard
 
     (pid,) = people(setup, ("Dagny Dam", "dagny.dam@eksempel-kommune.example"))
     dash = Dashboard(admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example")
@@ -615,7 +615,7 @@ def test_person_page_button_mails_the_personal_link_once(setup, smtp_server):
 
 
 def test_person_page_has_no_mail_button_when_mail_is_off(monkeypatch, tmp_path):
-    from rusfokus.progress.dashboard import Dashboard
+    from rusfokus.apps.dashboard import Dashboard
 
     settings = configure(monkeypatch, tmp_path, 25, RUSFOKUS_SMTP_HOST="")
     dash = Dashboard(admin="konsulent", db_url=settings.db_url, base_url="http://x")

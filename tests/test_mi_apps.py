@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rusfokus.apps.forandringscirkel import build_app as build_forandring
+from rusfokus.apps.mi_coach import build_app as build_coach
 from rusfokus.mi.coach import (
     ROUND_SIZE,
     CoachRound,
@@ -15,7 +17,6 @@ from rusfokus.mi.coach import (
     load_items,
     pick_round,
 )
-from rusfokus.mi.coach_app import build_app as build_coach
 from rusfokus.mi.coder import code
 from rusfokus.mi.dataset import FAGGRUPPER, default_dataset
 from rusfokus.mi.forandring import (
@@ -26,7 +27,6 @@ from rusfokus.mi.forandring import (
     default_cirkel,
     load_cirkel,
 )
-from rusfokus.mi.forandring_app import build_app as build_forandring
 from rusfokus.mi.stats import describe, level, miti_lite
 from rusfokus.yamlutil import DataFileError
 

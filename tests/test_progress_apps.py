@@ -11,15 +11,15 @@ import tornado.web
 from sqlalchemy import select
 
 from rusfokus import identity
+from rusfokus.apps.dashboard import Dashboard
+from rusfokus.apps.min_side import learner_overview, render
 from rusfokus.cli import main
 from rusfokus.db import session_scope
+from rusfokus.identity.admins import add_user
 from rusfokus.migrations import upgrade
 from rusfokus.progress import web
-from rusfokus.progress.auth import add_user
-from rusfokus.progress.dashboard import Dashboard
 from rusfokus.progress.demo import generate_staff, load_demo
 from rusfokus.progress.hooks import record_result
-from rusfokus.progress.minside import learner_overview, render
 from rusfokus.progress.models import Certificate, Person
 from rusfokus.progress.reports import load_data
 from rusfokus.progress.roster import Roster, RosterRow
@@ -241,7 +241,8 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
 
 
 def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
-    from rusfokus.progress import dashboard, minside
+    from rusfokus.apps import dashboard
+    from rusfokus.apps import min_side as minside
 
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
     monkeypatch.delenv("HTTP_COOKIE", raising=False)

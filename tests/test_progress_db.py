@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from rusfokus import gdpr
 from rusfokus.db import session_scope
 from rusfokus.migrations import heads, upgrade
-from rusfokus.progress import certificates, gdpr
+from rusfokus.progress import certificates
 from rusfokus.progress.hooks import on_graded, record_result
 from rusfokus.progress.models import AuditEntry, Certificate, Completion, Person
 from rusfokus.progress.reports import full_report, load_data

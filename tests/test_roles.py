@@ -258,7 +258,7 @@ class RolesWebTest(AsyncHTTPTestCase):
     def test_revoked_noegleperson_loses_access_at_once(self):
         nina = self.learner(NINA)
         assert self.get("/noegleperson", nina).code == 200
-        from rusfokus.progress.revocation import revoke
+        from rusfokus.identity.revocation import revoke
 
         with session_scope(self.settings.db_url) as s:
             revoke(s, NINA, secret=self.hub.secret)

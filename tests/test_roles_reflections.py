@@ -157,7 +157,7 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
         assert self.grade(METTE)[1] is True
 
     def test_score_reaches_gradebook_learner_and_progress(self):
-        from rusfokus.exercises.app import result_html
+        from rusfokus.apps.opgave import result_html
 
         with session_scope(self.settings.db_url) as s:
             mette_id = s.query(Person).filter_by(email=METTE).one().id

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rusfokus.widgets_common import APP_CSS, procent, tal
+from rusfokus.apps.common import APP_CSS, procent, tal
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE_DIRS = {"opsporing": "01-opsporing", "bekymringssamtale": "02-bekymringssamtale",
@@ -59,10 +59,10 @@ def test_procent():
 
 
 def test_min_side_shows_decimal_points_the_danish_way(tmp_path):
+    from rusfokus.apps.min_side import learner_overview, render
     from rusfokus.db import session_scope
     from rusfokus.migrations import upgrade
     from rusfokus.progress.hooks import record_result
-    from rusfokus.progress.minside import learner_overview, render
     from rusfokus.progress.roster import Roster, RosterRow
     from rusfokus.progress.staff import import_roster
 
@@ -176,7 +176,7 @@ def test_report_tables_show_danish_numbers():
     import numpy as np
     import pandas as pd
 
-    from rusfokus.progress.views import html_table
+    from rusfokus.apps.views import html_table
 
     frame = pd.DataFrame({"Institution": ["<b>Skolen</b>"], "Ansatte": [np.int64(1250)], "Andel": [18.75],
                           "Nøgleperson": [True]})

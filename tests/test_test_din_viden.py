@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rusfokus.exercises.app import (
+from rusfokus.apps.opgave import (
     NO_IDENTITY,
     ExerciseApp,
     dansk_tid,

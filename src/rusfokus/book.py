@@ -31,7 +31,7 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
         raise BookBuildError(
             f"{root / 'assets' / 'ipywidgets'} is missing the widget JavaScript. Run `make assets` (npm ci) first."
         )
-    from .kommune import KommuneError, load_kommune
+    from rusfokus.kommune import KommuneError, load_kommune
 
     try:
         load_kommune(root / "kommune.yml")
@@ -49,7 +49,7 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
     built = staging / "_build" / "html"
     # Sphinx skips copying static files when no page is out of date; our own
     # JS/CSS and the widget JS may still have changed, so copy them every time.
-    from .sphinxext import STATIC_DIR
+    from rusfokus.sphinxext import STATIC_DIR
 
     shutil.copytree(STATIC_DIR, built / "_static", dirs_exist_ok=True)
     # assets/live is the apps' front end, served by `rusfokus serve` itself

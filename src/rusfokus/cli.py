@@ -25,14 +25,14 @@ class CommandError(Exception):
 
 
 def _cmd_serve(args) -> int:
-    from .server.app import serve
+    from rusfokus.server.app import serve
 
     return serve(port=args.port, host=args.host, book_dir=args.book_dir, open_browser=False)
 
 
 def _cmd_check(args) -> int:
-    from .server.app import preflight
-    from .settings import get_settings
+    from rusfokus.server.app import preflight
+    from rusfokus.settings import get_settings
 
     for line in preflight(get_settings(), require_book=not args.no_book):
         print(line)
@@ -40,7 +40,7 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_settings(_args) -> int:
-    from .settings import Settings, get_settings
+    from rusfokus.settings import Settings, get_settings
 
     s = get_settings()
     for env, help_text in Settings.describe():
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .yamlutil import DataFileError
+    from rusfokus.yamlutil import DataFileError
 
     parser = build_parser()
     args = parser.parse_args(argv)

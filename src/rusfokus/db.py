@@ -32,7 +32,7 @@ def _sqlite_pragmas(dbapi_conn, _record):
 def make_engine(url: str | None = None) -> Engine:
     """One engine per URL per process (default: settings.db_url)."""
     if url is None:
-        from .settings import get_settings
+        from rusfokus.settings import get_settings
 
         settings = get_settings()
         settings.ensure_home()

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .yamlutil import DataFileError, Where, load_yaml
+from rusfokus.yamlutil import DataFileError, Where, load_yaml
 
 OFFER_TYPES = {
     "anonym_raadgivning": "Anonym rådgivning",
@@ -163,7 +163,7 @@ def parse_kommune(data: object, where: Where) -> Kommune:
 def load_kommune(path: str | Path | None = None) -> Kommune:
     """Load and validate kommune.yml (default: the one in settings)."""
     if path is None:
-        from .settings import get_settings
+        from rusfokus.settings import get_settings
 
         path = get_settings().kommune_file
     try:

@@ -14,7 +14,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from .kommune import Kommune
+from rusfokus.kommune import Kommune
 
 PDF_FOLDER = "book/noeglepersoner/materiale"  # in the built HTML folder
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)

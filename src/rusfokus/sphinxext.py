@@ -17,9 +17,9 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
-from .kommune import Kommune, load_kommune
-from .noeglekit import DOCUMENTS as KIT_DOCUMENTS
-from .noeglekit import Document, document, pdf_href, write_pdfs
+from rusfokus.kommune import Kommune, load_kommune
+from rusfokus.noeglekit import DOCUMENTS as KIT_DOCUMENTS
+from rusfokus.noeglekit import Document, document, pdf_href, write_pdfs
 
 STATIC_DIR = Path(__file__).parent / "static"
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

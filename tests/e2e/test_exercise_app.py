@@ -186,7 +186,7 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server)
     pass mark before the first question; her answers survive a reload (saved server side);
     after Aflever every question is marked right or wrong in place with its explanation, the
     hand-in is dated, and the pass links to her kursusbevis (a real PDF). Axe clean."""
-    from rusfokus.exercises.app import dansk_tid
+    from rusfokus.apps.opgave import dansk_tid
 
     email = "telefon.kursist@eksempel-kommune.example"
     context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True,

@@ -5,8 +5,8 @@
 - :mod:`.widget`: the ipywidgets app on top
 """
 
-from .engine import Session, SessionError, Summary, all_paths
-from .schema import (
+from rusfokus.dialog.engine import Session, SessionError, Summary, all_paths
+from rusfokus.dialog.schema import (
     Case,
     Choice,
     DialogError,

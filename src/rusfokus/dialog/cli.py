@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import all_paths
-from .schema import DialogFileError, load_case, load_cases
+from rusfokus.dialog.engine import all_paths
+from rusfokus.dialog.schema import DialogFileError, load_case, load_cases
 
 
 def _cmd_check(args) -> int:
-    from ..cli import CommandError
+    from rusfokus.cli import CommandError
 
     targets = [Path(p) for p in args.paths]
     if not targets:
-        from .widget import default_cases_dir
+        from rusfokus.apps.samtale import default_cases_dir
 
         targets = [default_cases_dir()]
     cases, errors = [], []

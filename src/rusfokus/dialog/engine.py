@@ -1,6 +1,6 @@
 """Pure engine for the samtalesimulator: walk a :class:`Case`, record choices, summarise.
 
-No widgets here; :mod:`rusfokus.dialog.widget` only wires buttons to a
+No widgets here; :mod:`rusfokus.apps.samtale` only wires buttons to a
 :class:`Session`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .schema import Case, Choice, Node
+from rusfokus.dialog.schema import Case, Choice, Node
 
 
 class SessionError(Exception):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..yamlutil import DataFileError, Where, load_yaml, load_yaml_text
+from rusfokus.yamlutil import DataFileError, Where, load_yaml, load_yaml_text
 
 RATINGS = ("god", "delvis", "uheldig")
 FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling")

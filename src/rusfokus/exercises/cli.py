@@ -15,7 +15,7 @@ def _course_dir(args) -> Path:
 
 
 def cmd_check(args) -> int:
-    from .schema import load_exercise
+    from rusfokus.exercises.schema import load_exercise
 
     for f in args.files:
         ex = load_exercise(f)
@@ -26,8 +26,7 @@ def cmd_check(args) -> int:
 
 def cmd_build(args) -> int:
     from rusfokus.cli import CommandError
-
-    from .course import BuildError, build, build_all
+    from rusfokus.exercises.course import BuildError, build, build_all
 
     course = _course_dir(args)
     if not args.all and not args.opgaver:
@@ -44,9 +43,8 @@ def cmd_build(args) -> int:
 
 def cmd_grade(args) -> int:
     from rusfokus.cli import CommandError
-
-    from .grading import grade_pending
-    from .store import failed_attempts, retry_failed
+    from rusfokus.exercises.grading import grade_pending
+    from rusfokus.exercises.store import failed_attempts, retry_failed
 
     if not (args.pending or args.failed or args.retry_failed):
         raise CommandError("use `rusfokus grade --pending` (grades every hand-in still waiting), "
@@ -74,7 +72,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_forget(args) -> int:
-    from .store import forget_learner
+    from rusfokus.exercises.store import forget_learner
 
     out = forget_learner(_course_dir(args), args.email.strip().lower())
     what = ", ".join(out["folders"]) or "no folders"
@@ -93,9 +91,8 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
     from rusfokus import identity
+    from rusfokus.exercises.store import write_atomic
     from rusfokus.safe_export import SafeCsvWriter
-
-    from .store import write_atomic
 
     buf = io.StringIO()
     w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
@@ -141,9 +138,8 @@ def cmd_links(args) -> int:
 def _links_pdf(args, base: str) -> int:
     """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (progress.links_pdf)."""
     from rusfokus.cli import CommandError
+    from rusfokus.exercises.store import write_atomic
     from rusfokus.progress.links_pdf import LinksError, make_sheet
-
-    from .store import write_atomic
 
     if not args.staff:
         raise CommandError("--pdf takes the people from the staff database: use --staff")

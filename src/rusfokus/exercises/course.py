@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from .notebook import source_notebook
-from .schema import Exercise, ExerciseError, load_all, load_exercise
+from rusfokus.exercises.notebook import source_notebook
+from rusfokus.exercises.schema import Exercise, ExerciseError, load_all, load_exercise
 
 log = logging.getLogger(__name__)
 COURSE_ID = "rusfokus"

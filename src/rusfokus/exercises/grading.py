@@ -21,10 +21,10 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import warmkernel
-from .course import exercise, make_api, student_id
-from .schema import Exercise
-from .store import (
+from rusfokus.exercises import warmkernel
+from rusfokus.exercises.course import exercise, make_api, student_id
+from rusfokus.exercises.schema import Exercise
+from rusfokus.exercises.store import (
     Attempt,
     mark_failed,
     pending_attempts,
@@ -386,8 +386,8 @@ def refresh_manual(course_dir: str | Path, email: str, result: dict) -> dict:
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .course import gradebook_url, student_id
-    from .store import stamp_to_nbgrader
+    from rusfokus.exercises.course import gradebook_url, student_id
+    from rusfokus.exercises.store import stamp_to_nbgrader
 
     sid = student_id(email)
     try:

@@ -12,7 +12,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .schema import Exercise, Question
+from rusfokus.exercises.schema import Exercise, Question
 
 # characters never accepted in a learner's free text: control characters
 # other than tab/newline/carriage return, and lone surrogates

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import nbformat
 
-from .course import gradebook_url, opgaver_dir, student_id
-from .schema import Exercise, load_all
-from .store import history, stamp_to_nbgrader, write_atomic
+from rusfokus.exercises.course import gradebook_url, opgaver_dir, student_id
+from rusfokus.exercises.schema import Exercise, load_all
+from rusfokus.exercises.store import history, stamp_to_nbgrader, write_atomic
 
 log = logging.getLogger("rusfokus.exercises")
 
@@ -144,7 +144,7 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
     her saved result could not be found). Raises ReflectionError (Danish)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .course import exercise
+    from rusfokus.exercises.course import exercise
 
     course_dir = Path(course_dir)
     try:
@@ -184,7 +184,7 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
 
 def _update_result(course_dir: Path, email: str, opgave: str, submitted: str, db_url: str | None) -> dict | None:
     """Bring the attempt's saved result in line with the gradebook; call on_graded if it passed."""
-    from .grading import refresh_manual
+    from rusfokus.exercises.grading import refresh_manual
 
     for row in reversed(history(course_dir, email, opgave)):
         if row["result"] is None or stamp_to_nbgrader(row["stamp"])[:19] != submitted:

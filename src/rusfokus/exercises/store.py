@@ -27,9 +27,14 @@ from pathlib import Path
 
 import nbformat
 
-from .course import load_release, student_id
-from .notebook import _BAD_TEXT, AnswerError, submission_notebook, validate_answers
-from .schema import Exercise
+from rusfokus.exercises.course import load_release, student_id
+from rusfokus.exercises.notebook import (
+    _BAD_TEXT,
+    AnswerError,
+    submission_notebook,
+    validate_answers,
+)
+from rusfokus.exercises.schema import Exercise
 
 _stamp_lock = threading.Lock()
 _last_stamp = ""
@@ -309,7 +314,7 @@ def forget_learner(course_dir: Path, email: str) -> dict:
 
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .course import gradebook_url
+    from rusfokus.exercises.course import gradebook_url
 
     sid = student_id(email)
     removed = []

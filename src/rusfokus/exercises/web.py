@@ -28,12 +28,17 @@ from pathlib import Path
 import tornado.web
 
 from rusfokus import identity
-
-from .course import BuildError, exercise
-from .grading import FAILED_MESSAGE, AlreadyPending, Grader, GradingFailed, refresh_manual
-from .notebook import AnswerError
-from .schema import ExerciseError
-from .store import Attempt, attempt_answers, history, load_draft, save_draft
+from rusfokus.exercises.course import BuildError, exercise
+from rusfokus.exercises.grading import (
+    FAILED_MESSAGE,
+    AlreadyPending,
+    Grader,
+    GradingFailed,
+    refresh_manual,
+)
+from rusfokus.exercises.notebook import AnswerError
+from rusfokus.exercises.schema import ExerciseError
+from rusfokus.exercises.store import Attempt, attempt_answers, history, load_draft, save_draft
 
 log = logging.getLogger("rusfokus.exercises")
 MAX_BODY = 64 * 1024
@@ -64,7 +69,7 @@ def shutdown(settings=None) -> None:
 
 def check_not_revoked(email: str, db_url: str | None) -> str:
     """The learner, or IdentityError (Danish) if the person was erased under GDPR."""
-    from rusfokus.progress.revocation import ensure_not_revoked
+    from rusfokus.identity.revocation import ensure_not_revoked
 
     return ensure_not_revoked(email, db_url)
 

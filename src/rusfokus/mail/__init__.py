@@ -16,7 +16,7 @@ def __getattr__(name: str):
     """The queue's names, imported on first use: importing ``rusfokus.mail.smtp`` (the dashboard's
     first view asks whether e-mail is set up) must not pull in pandas through the audit log."""
     if name in _FROM_QUEUE:
-        from . import queue
+        from rusfokus.mail import queue
 
         return getattr(queue, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -25,9 +25,8 @@ def __getattr__(name: str):
 def mail_problem(settings=None) -> str | None:
     """Why e-mail cannot be sent (English, names the setting), or None when it is set up.
     The dashboard can hide or disable its "Send link på mail" button when this is not None."""
+    from rusfokus.mail.smtp import config_problem
     from rusfokus.settings import get_settings
-
-    from .smtp import config_problem
 
     return config_problem(settings or get_settings())
 

@@ -31,8 +31,7 @@ def _actor() -> str:
 
 def _queue(args, fn) -> int:
     from rusfokus.db import session_scope
-
-    from .queue import MailError
+    from rusfokus.mail.queue import MailError
 
     settings = _settings(args)
     try:
@@ -47,20 +46,20 @@ def _queue(args, fn) -> int:
 
 
 def cmd_links(args) -> int:
-    from .queue import queue_links
+    from rusfokus.mail.queue import queue_links
 
     return _queue(args, lambda s, settings: queue_links(
         s, settings, _actor(), institution=args.institution, email=args.email, everyone=args.all, again=args.again))
 
 
 def cmd_invite(args) -> int:
-    from .queue import queue_invitations
+    from rusfokus.mail.queue import queue_invitations
 
     return _queue(args, lambda s, settings: queue_invitations(s, settings, args.temadag_id, _actor()))
 
 
 def cmd_reminders(args) -> int:
-    from .queue import queue_reminders
+    from rusfokus.mail.queue import queue_reminders
 
     if args.days is not None and args.days < 0:
         raise _err("--days must be 0 or more")
@@ -68,7 +67,7 @@ def cmd_reminders(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .worker import run_queue
+    from rusfokus.mail.worker import run_queue
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
@@ -84,11 +83,10 @@ def cmd_status(args) -> int:
     from sqlalchemy import select
 
     from rusfokus.db import session_scope
+    from rusfokus.mail.models import FAILED, KINDS, QUEUED, STATUSES, UNCERTAIN, MailMessage
+    from rusfokus.mail.queue import status_counts
+    from rusfokus.mail.smtp import config_problem, port_of
     from rusfokus.progress.models import Person
-
-    from .models import FAILED, KINDS, QUEUED, STATUSES, UNCERTAIN, MailMessage
-    from .queue import status_counts
-    from .smtp import config_problem, port_of
 
     settings = _settings(args)
     problem = config_problem(settings)
@@ -125,8 +123,7 @@ def cmd_status(args) -> int:
 
 def cmd_retry(args) -> int:
     from rusfokus.db import session_scope
-
-    from .queue import retry
+    from rusfokus.mail.queue import retry
 
     if not (args.failed or args.uncertain):
         raise _err("say which: --failed (refused by the SMTP server) and/or --uncertain (may have been "

@@ -18,17 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rusfokus.progress.audit import log_action
-from rusfokus.progress.models import (
-    STATUS_ACTIVE,
-    STATUS_DELETED,
-    STATUS_LEFT,
-    Certificate,
-    Institution,
-    Person,
-)
-
-from .models import (
+from rusfokus.mail.models import (
     CANCELLED,
     FAILED,
     KIND_INVITATION,
@@ -39,7 +29,16 @@ from .models import (
     UNCERTAIN,
     MailMessage,
 )
-from .texts import AddressError, address
+from rusfokus.mail.texts import AddressError, address
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.models import (
+    STATUS_ACTIVE,
+    STATUS_DELETED,
+    STATUS_LEFT,
+    Certificate,
+    Institution,
+    Person,
+)
 
 RESEND_GUARD = dt.timedelta(minutes=5)
 """A new link mail for a person whose last one went out less than this ago is taken as a double click."""
@@ -85,7 +84,7 @@ def refusal(session: Session, person: Person | None, *, secret: bytes | None = N
         return "inactive"
     if not person.email:
         return "no_email"
-    from rusfokus.progress.revocation import is_revoked_in
+    from rusfokus.identity.revocation import is_revoked_in
 
     if is_revoked_in(session, person.email, secret=secret):
         return "revoked"
@@ -97,7 +96,7 @@ def refusal(session: Session, person: Person | None, *, secret: bytes | None = N
 
 
 def ensure_enabled(settings) -> None:
-    from .smtp import config_problem
+    from rusfokus.mail.smtp import config_problem
 
     problem = config_problem(settings)
     if problem:

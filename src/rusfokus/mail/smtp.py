@@ -47,7 +47,7 @@ def config_problem(settings) -> str | None:
         return "e-mail is off: set RUSFOKUS_SMTP_HOST (and RUSFOKUS_MAIL_FROM) to the municipality's SMTP server"
     if not settings.mail_from:
         return "RUSFOKUS_MAIL_FROM is empty: set the sender address, e.g. rusfokus@kommune.dk"
-    from .texts import AddressError, address
+    from rusfokus.mail.texts import AddressError, address
 
     try:
         address(settings.mail_from)

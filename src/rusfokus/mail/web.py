@@ -14,7 +14,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from . import smtp, worker
+from rusfokus.mail import smtp, worker
 
 log = logging.getLogger("rusfokus.mail")
 

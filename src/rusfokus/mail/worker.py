@@ -48,11 +48,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 
 from rusfokus.db import session_scope
-from rusfokus.progress.audit import log_action
-from rusfokus.progress.models import Certificate, Person
-
-from . import smtp as smtpmod
-from .models import (
+from rusfokus.mail import smtp as smtpmod
+from rusfokus.mail.models import (
     CANCELLED,
     CLAIMED,
     FAILED,
@@ -65,8 +62,8 @@ from .models import (
     UNCERTAIN,
     MailMessage,
 )
-from .queue import REFUSALS, _norm, refusal
-from .texts import (
+from rusfokus.mail.queue import REFUSALS, _norm, refusal
+from rusfokus.mail.texts import (
     AddressError,
     Sender,
     address,
@@ -75,6 +72,8 @@ from .texts import (
     link_text,
     reminder_text,
 )
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.models import Certificate, Person
 
 log = logging.getLogger("rusfokus.mail")
 ACTOR = "mail"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .coder import MAX_CHARS, CodingError, code
+from rusfokus.mi.coder import MAX_CHARS, CodingError, code
 
 
 def _cmd_mi_code(args) -> int:
-    from ..cli import CommandError
+    from rusfokus.cli import CommandError
 
     text = args.text
     if not text.strip():
@@ -25,11 +25,11 @@ def _cmd_mi_code(args) -> int:
 
 def _cmd_mi_check(args) -> int:
     """Validate the MI data files and report the coder's accuracy (for content editors)."""
-    from ..cli import CommandError
-    from .coach import load_items
-    from .coder import accuracy, tune
-    from .dataset import load_dataset, split
-    from .forandring import load_cirkel
+    from rusfokus.cli import CommandError
+    from rusfokus.mi.coach import load_items
+    from rusfokus.mi.coder import accuracy, tune
+    from rusfokus.mi.dataset import load_dataset, split
+    from rusfokus.mi.forandring import load_cirkel
 
     data = load_dataset()
     items = load_items(args.coach) if args.coach else load_items()

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..yamlutil import load_yaml
-from .coder import LABEL_NAMES_DA, Coding, code
-from .dataset import DATA_DIR, FAGGRUPPER
-from .stats import MitiLite, miti_lite
+from rusfokus.mi.coder import LABEL_NAMES_DA, Coding, code
+from rusfokus.mi.dataset import DATA_DIR, FAGGRUPPER
+from rusfokus.mi.stats import MitiLite, miti_lite
+from rusfokus.yamlutil import load_yaml
 
 COACH_FILE = DATA_DIR / "coach.yml"
 ROUND_SIZE = 8

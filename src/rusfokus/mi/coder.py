@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import product
 
-from . import lexicon as lx
+from rusfokus.mi import lexicon as lx
 
 LABEL_NAMES_DA = {
     "open_question": "åbent spørgsmål",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..yamlutil import DataFileError, load_yaml
+from rusfokus.yamlutil import DataFileError, load_yaml
 
 LABELS = (
     "open_question",

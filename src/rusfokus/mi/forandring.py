@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..yamlutil import load_yaml
-from .dataset import DATA_DIR, FAGGRUPPER
+from rusfokus.mi.dataset import DATA_DIR, FAGGRUPPER
+from rusfokus.yamlutil import load_yaml
 
 FORANDRING_FILE = DATA_DIR / "forandringscirkel.yml"
 ROUND_SIZE = 8

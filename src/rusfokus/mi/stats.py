@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .dataset import LABELS
+from rusfokus.mi.dataset import LABELS
 
 RQ_FAIR, RQ_GOOD = 1.0, 2.0
 COMPLEX_FAIR, COMPLEX_GOOD = 0.40, 0.50

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry
+from rusfokus.progress.models import AuditEntry
 
 
 def log_action(session: Session, actor: str, action: str, target: str = "", detail: str = "",

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import module_title
-from .models import STATUS_DELETED, Certificate, Completion, Person
+from rusfokus.progress import module_title
+from rusfokus.progress.models import STATUS_DELETED, Certificate, Completion, Person
 
 SOON_DAYS = 60
 VALID, SOON, EXPIRED = "gyldig", "udløber snart", "udløbet"

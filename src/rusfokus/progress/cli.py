@@ -46,8 +46,8 @@ def _session(args):
 
 
 def cmd_staff_import(args) -> int:
-    from .roster import RosterError, read_roster
-    from .staff import ImportRefused, import_roster, preview_import
+    from rusfokus.progress.roster import RosterError, read_roster
+    from rusfokus.progress.staff import ImportRefused, import_roster, preview_import
 
     try:
         roster = read_roster(args.file)
@@ -96,7 +96,7 @@ def _print_frame(frame, fmt: str, empty: str) -> int:
 
 
 def cmd_staff_list(args) -> int:
-    from .staff import staff_frame
+    from rusfokus.progress.staff import staff_frame
 
     with _session(args) as session:
         frame = staff_frame(session, include_left=not args.active)
@@ -104,9 +104,9 @@ def cmd_staff_list(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .audit import log_action
-    from .export import write_csv, write_xlsx
-    from .reports import TABLE_TITLES, full_report, load_data
+    from rusfokus.progress.audit import log_action
+    from rusfokus.progress.export import write_csv, write_xlsx
+    from rusfokus.progress.reports import TABLE_TITLES, full_report, load_data
 
     out = Path(args.out)
     today = date.fromisoformat(args.today) if args.today else date.today()
@@ -145,11 +145,10 @@ def _kommune_names() -> tuple[str, str]:
 
 
 def cmd_certificate_issue(args) -> int:
+    from rusfokus.gdpr import PersonNotFound, get_person
+    from rusfokus.progress.audit import log_action
+    from rusfokus.progress.certificates import CertificateError, certificate_pdf, ensure_certificate
     from rusfokus.settings import get_settings
-
-    from .audit import log_action
-    from .certificates import CertificateError, certificate_pdf, ensure_certificate
-    from .gdpr import PersonNotFound, get_person
 
     settings = get_settings()
     kommune, center = _kommune_names()
@@ -169,7 +168,7 @@ def cmd_certificate_issue(args) -> int:
 
 
 def cmd_certificate_verify(args) -> int:
-    from .certificates import CertificateError, verify
+    from rusfokus.progress.certificates import CertificateError, verify
 
     with _session(args) as session:
         try:
@@ -188,7 +187,7 @@ def _db(p):
 
 
 def register(sub) -> None:
-    from .cli_admin import (
+    from rusfokus.progress.cli_admin import (
         cmd_admin,
         cmd_audit,
         cmd_demo_load,

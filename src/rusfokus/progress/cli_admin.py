@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import _actor, _err, _print_frame, _session
+from rusfokus.progress.cli import _actor, _err, _print_frame, _session
 
 
 def cmd_person_export(args) -> int:
-    from .gdpr import PersonNotFound, export_person
+    from rusfokus.gdpr import PersonNotFound, export_person
 
     with _session(args) as session:
         try:
@@ -29,7 +29,7 @@ def cmd_person_export(args) -> int:
 
 def _forget_exercises(args, emails: list[str]) -> int:
     """After the database commit: erase exercise data; report (exit 1) what could not be removed."""
-    from .gdpr import forget_exercises
+    from rusfokus.gdpr import forget_exercises
 
     done, problems = forget_exercises(emails, getattr(args, "course_dir", None))
     removed = sum(1 for d in done if d["folders"] or d["gradebook"])
@@ -46,8 +46,8 @@ def _forget_exercises(args, emails: list[str]) -> int:
 
 
 def cmd_person_delete(args) -> int:
-    from .gdpr import PersonNotFound, delete_person
-    from .roster import normalise_email
+    from rusfokus.gdpr import PersonNotFound, delete_person
+    from rusfokus.progress.roster import normalise_email
 
     if not args.yes:
         raise _err("this erases the person's name, e-mail, kursusbeviser and exercise answers for good; "
@@ -64,9 +64,8 @@ def cmd_person_delete(args) -> int:
 
 
 def cmd_purge(args) -> int:
+    from rusfokus.gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
     from rusfokus.settings import get_settings
-
-    from .gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
 
     months = args.months if args.months is not None else get_settings().retention_months
     with _session(args) as session:
@@ -81,7 +80,7 @@ def cmd_purge(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .audit import audit_frame
+    from rusfokus.progress.audit import audit_frame
 
     with _session(args) as session:
         frame = audit_frame(session, limit=args.limit)
@@ -98,7 +97,7 @@ def _read_password(args) -> str:
 
 
 def cmd_admin(args) -> int:
-    from .auth import AuthError, add_user, set_password
+    from rusfokus.identity.admins import AuthError, add_user, set_password
 
     password = _read_password(args)
     with _session(args) as session:
@@ -112,9 +111,8 @@ def cmd_admin(args) -> int:
 
 
 def cmd_demo_load(args) -> int:
+    from rusfokus.progress.demo import demo_csv, load_demo
     from rusfokus.settings import get_settings
-
-    from .demo import demo_csv, load_demo
 
     if args.write_csv:
         Path(args.write_csv).write_bytes(demo_csv(args.staff, args.seed))
@@ -123,7 +121,7 @@ def cmd_demo_load(args) -> int:
     with _session(args) as session:
         from sqlalchemy import func, select
 
-        from .models import Person
+        from rusfokus.progress.models import Person
 
         existing = session.scalar(select(func.count(Person.id)))
         if existing and not args.force:
@@ -145,8 +143,8 @@ def _demo_admin(session) -> str | None:
 
     from sqlalchemy import func, select
 
-    from .auth import add_user
-    from .models import AdminUser
+    from rusfokus.identity.admins import add_user
+    from rusfokus.progress.models import AdminUser
 
     if session.scalar(select(func.count(AdminUser.id))):
         return None

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import MODULE_TITLES
-from .hooks import record_result
-from .roster import Roster, RosterRow
-from .staff import import_roster
+from rusfokus.progress import MODULE_TITLES
+from rusfokus.progress.hooks import record_result
+from rusfokus.progress.roster import Roster, RosterRow
+from rusfokus.progress.staff import import_roster
 
 DOMAIN = "eksempel-kommune.example"
 FIRST = ["Anne", "Mette", "Lone", "Hanne", "Camilla", "Louise", "Sofie", "Ida", "Maja", "Line", "Rikke",

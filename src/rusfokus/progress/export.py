@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rusfokus.progress.reports import TABLE_TITLES
 from rusfokus.safe_export import safe_frame
-
-from .reports import TABLE_TITLES
 
 HEADER_FILL = "1E466E"
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import certificates
-from .models import STATUS_ACTIVE, STATUS_DELETED, Completion, Person
-from .roster import NOT_GIVEN, normalise_email
-from .staff import OrgCache
+from rusfokus.progress import certificates
+from rusfokus.progress.models import STATUS_ACTIVE, STATUS_DELETED, Completion, Person
+from rusfokus.progress.roster import NOT_GIVEN, normalise_email
+from rusfokus.progress.staff import OrgCache
 
 log = logging.getLogger(__name__)
 UNLISTED = "Ikke på medarbejderlisten"
@@ -34,7 +34,7 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
     email = normalise_email(email)
     if not email or "@" not in email:
         raise ValueError(f"on_graded: not an e-mail address: {email!r}")
-    from .revocation import is_revoked_in
+    from rusfokus.identity.revocation import is_revoked_in
 
     if is_revoked_in(session, email):
         raise ValueError("on_graded: this identity was erased (revoked); result not recorded")

@@ -22,9 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rusfokus.db import Base
-
-from .models import STATUS_DELETED, Completion, Institution, Person
-from .roster import normalise_email
+from rusfokus.progress.models import STATUS_DELETED, Completion, Institution, Person
+from rusfokus.progress.roster import normalise_email
 
 PAGE_MAP_NAME = "rusfokus-sider.json"
 MAX_PAGES_PER_REQUEST = 200

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import STATUS_ACTIVE, Institution, Person
+from rusfokus.progress.models import STATUS_ACTIVE, Institution, Person
 
 CARDS_PER_PAGE = 4
 CARD_HEIGHT = 68.0  # mm; 4 cards + margins fit A4 (297 mm)
@@ -46,8 +46,8 @@ def institutions(session: Session) -> list[str]:
 def entries_for(session: Session, base_url: str, institution: str | None = None) -> list[LinkEntry]:
     """Active staff (optionally of one institution, by name) with a new personal link each, by institution
     then name. Revoked people are left out (their links do not work)."""
-    from .person_page import personal_link
-    from .revocation import is_revoked_in
+    from rusfokus.apps.dashboard_person import personal_link
+    from rusfokus.identity.revocation import is_revoked_in
 
     stmt = (select(Person.name, Person.email, Institution.name)
             .join(Institution, Person.institution_id == Institution.id)
@@ -72,7 +72,7 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
     """The sheet: a new page for each institution, ``CARDS_PER_PAGE`` cards per page with cut lines."""
     from fpdf import FPDF
 
-    from .certificates import _fit, _font_path
+    from rusfokus.progress.certificates import _fit, _font_path
 
     if not entries:
         raise LinksError("no people to make links for")
@@ -126,7 +126,7 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
 def make_sheet(session: Session, base_url: str, *, institution: str | None, actor: str,
                kommune: str = "") -> tuple[bytes, int]:
     """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf)."""
-    from .audit import log_action
+    from rusfokus.progress.audit import log_action
 
     entries = entries_for(session, base_url, institution)
     if not entries:

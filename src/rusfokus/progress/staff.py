@@ -25,8 +25,15 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     import pandas as pd
-from .models import STATUS_ACTIVE, STATUS_LEFT, Afdeling, Forvaltning, Institution, Person
-from .roster import Roster, RosterRow
+from rusfokus.progress.models import (
+    STATUS_ACTIVE,
+    STATUS_LEFT,
+    Afdeling,
+    Forvaltning,
+    Institution,
+    Person,
+)
+from rusfokus.progress.roster import Roster, RosterRow
 
 
 class ImportRefused(Exception):
@@ -171,7 +178,7 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
         raise ImportRefused(f"{len(roster.problems)} invalid row(s); nothing imported")
     if not roster.rows:
         raise ImportRefused("no valid staff rows in the file; refusing to mark everyone as fratrådt")
-    from . import revocation
+    from rusfokus.identity import revocation
 
     result = ImportResult(skipped=len(roster.problems))
     org = OrgCache(session)
@@ -204,7 +211,7 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
             person.status, person.left_at, person.updated_at = STATUS_LEFT, now, now
             result.left += 1
     session.flush()
-    from .audit import log_action
+    from rusfokus.progress.audit import log_action
 
     mode = " (only add and update)" if only_add_update else ""
     log_action(session, actor, "staff.import", source, result.summary() + mode, now=now)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from .roster import RosterError, read_roster
-from .staff import ImportRefused, import_roster, preview_import
+from rusfokus.progress.roster import RosterError, read_roster
+from rusfokus.progress.staff import ImportRefused, import_roster, preview_import
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
 MAX_MB = 20
@@ -65,8 +65,7 @@ def _problems(roster) -> str:
 def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
     """The preview the consultant confirms: counts, and who would be marked fratrådt (names escaped)."""
     from rusfokus.db import session_scope
-
-    from .models import Person
+    from rusfokus.progress.models import Person
 
     with session_scope(db_url) as session:
         preview = preview_import(session, roster, only_add_update=only_add_update)

@@ -20,9 +20,8 @@ from urllib.parse import quote
 import tornado.web
 
 from rusfokus import identity
-
-from . import module_title
-from .revocation import ensure_not_revoked
+from rusfokus.identity.revocation import ensure_not_revoked
+from rusfokus.progress import module_title
 
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
@@ -46,7 +45,7 @@ def _safe_next(value: str | None) -> str:
 
 
 def _limiter():
-    from .auth import LoginLimiter
+    from rusfokus.identity.admins import LoginLimiter
 
     global _login_limiter
     if _login_limiter is None:
@@ -123,8 +122,8 @@ class LoginHandler(_Base):
         self.redirect(_safe_next(self.get_body_argument("next", None)))
 
     def _check(self, username: str, password: str) -> bool:
-        from .audit import log_action
-        from .auth import authenticate
+        from rusfokus.identity.admins import authenticate
+        from rusfokus.progress.audit import log_action
 
         with self.session() as s:
             ok = authenticate(s, username, password)
@@ -145,8 +144,8 @@ class LogoutHandler(_Base):
         self.finish(_page("Du er logget ud", '<p class="ok">Du er logget ud.</p><p><a href="/login">Log ind igen</a></p>'))
 
     def _end(self, claims: dict) -> None:
-        from .admin_sessions import end_session
-        from .audit import log_action
+        from rusfokus.identity.admin_sessions import end_session
+        from rusfokus.progress.audit import log_action
 
         with self.session() as s:
             end_session(s, claims["v"], claims.get("s"))
@@ -167,8 +166,8 @@ class _Admin(_Base):
         return {k: self.get_argument(k, "") or None for k in ("forvaltning", "afdeling", "faggruppe")}
 
     def _tables(self, filters: dict, what: str):
-        from .audit import log_action
-        from .reports import full_report, load_data
+        from rusfokus.progress.audit import log_action
+        from rusfokus.progress.reports import full_report, load_data
 
         with self.session() as s:
             tables = full_report(load_data(s).filtered(**filters), date.today())
@@ -183,7 +182,7 @@ class AdminHome(_Admin):
 
 class ReportXlsxHandler(_Admin):
     async def get(self):
-        from .export import xlsx_bytes
+        from rusfokus.progress.export import xlsx_bytes
 
         tables = await self.in_thread(self._tables, self.filters(), "xlsx")
         data = await self.in_thread(xlsx_bytes, tables)
@@ -194,8 +193,8 @@ class ReportXlsxHandler(_Admin):
 
 class ReportCsvHandler(_Admin):
     async def get(self, table: str):
-        from .export import csv_text
-        from .reports import TABLE_TITLES
+        from rusfokus.progress.export import csv_text
+        from rusfokus.progress.reports import TABLE_TITLES
 
         if table not in TABLE_TITLES:
             raise tornado.web.HTTPError(404)
@@ -207,8 +206,7 @@ class ReportCsvHandler(_Admin):
 
 def _pdf_for(settings, session, cert) -> bytes:
     from rusfokus.kommune import load_kommune
-
-    from .certificates import certificate_pdf
+    from rusfokus.progress.certificates import certificate_pdf
 
     try:
         k = load_kommune(settings.kommune_file)
@@ -234,9 +232,9 @@ class AdminCertificateHandler(_Admin):
     def _pdf(self, code: str):
         from sqlalchemy import select
 
-        from .audit import log_action
-        from .certificates import CertificateError, normalise_code
-        from .models import Certificate
+        from rusfokus.progress.audit import log_action
+        from rusfokus.progress.certificates import CertificateError, normalise_code
+        from rusfokus.progress.models import Certificate
 
         with self.session() as s:
             cert = s.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
@@ -267,7 +265,7 @@ class VerifyHandler(_Base):
         self.finish(_page("Tjek af kursusbevis", body))
 
     def _verify(self, code: str):
-        from .certificates import CertificateError, verify
+        from rusfokus.progress.certificates import CertificateError, verify
 
         with self.session() as s:
             try:
@@ -291,8 +289,8 @@ class MyCertificateHandler(_Base):
         _send_pdf(self, pdf, f"kursusbevis-{module}.pdf")
 
     def _pdf(self, email: str, module: str):
-        from .certificates import CertificateError, ensure_certificate
-        from .gdpr import PersonNotFound, get_person
+        from rusfokus.gdpr import PersonNotFound, get_person
+        from rusfokus.progress.certificates import CertificateError, ensure_certificate
 
         with self.session() as s:
             try:
@@ -340,7 +338,7 @@ class _Journey(_Base):
         return True
 
     def page_map(self):
-        from .journey import PageMapError, load_page_map
+        from rusfokus.progress.journey import PageMapError, load_page_map
 
         try:
             return load_page_map(self.rf.book_dir)
@@ -352,7 +350,7 @@ class _Journey(_Base):
             return None
 
     def _state(self, email: str, page_map, pages=None, read: bool = True):
-        from .journey import find_person, learner_state, record
+        from rusfokus.progress.journey import find_person, learner_state, record
 
         with self.session() as s:
             person = find_person(s, email)

@@ -140,8 +140,7 @@ class StatusHandler(_Base):
     def _status(self, institution_id: int) -> dict:
         from rusfokus.db import session_scope
         from rusfokus.progress.audit import log_action
-
-        from .status import institution_data, institution_status
+        from rusfokus.roles.status import institution_data, institution_status
 
         with session_scope(self.rf.db_url) as s:
             data = institution_status(institution_data(s, institution_id), date.today())

@@ -37,12 +37,12 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-from .. import identity
-from ..kommune import KommuneError, load_kommune
-from ..progress import upload
-from ..settings import Settings, get_settings
-from .apps import app_info, list_apps
-from .routes import ROUTE_MODULES, collect_routes
+from rusfokus import identity
+from rusfokus.kommune import KommuneError, load_kommune
+from rusfokus.progress import upload
+from rusfokus.server.apps import app_info, list_apps
+from rusfokus.server.routes import ROUTE_MODULES, collect_routes
+from rusfokus.settings import Settings, get_settings
 
 log = logging.getLogger("rusfokus.server")
 

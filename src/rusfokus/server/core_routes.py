@@ -6,7 +6,7 @@ import json
 
 import tornado.web
 
-from .apps import list_apps
+from rusfokus.server.apps import list_apps
 
 
 class StatusHandler(tornado.web.RequestHandler):

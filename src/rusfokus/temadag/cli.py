@@ -34,7 +34,7 @@ def _actor() -> str:
 
 
 def cmd_create(args) -> int:
-    from . import planning, store
+    from rusfokus.temadag import planning, store
 
     raw = {"title": args.title, "date": args.date, "start": args.start, "duration_min": args.duration,
            "place": args.place, "modules": args.modules, "facilitator": args.facilitator,
@@ -52,7 +52,7 @@ def cmd_create(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from . import store
+    from rusfokus.temadag import store
 
     today = dt.date.today()
     with _session(args) as session:
@@ -67,7 +67,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import planning, store
+    from rusfokus.temadag import planning, store
 
     out = Path(args.output)
     kind = out.suffix.lower().lstrip(".")
@@ -92,7 +92,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_attendance(args) -> int:
-    from . import store
+    from rusfokus.temadag import store
 
     with _session(args) as session:
         rows = store.attendance_rows(session)
@@ -110,7 +110,7 @@ def cmd_attendance(args) -> int:
 
 
 def cmd_evaluation(args) -> int:
-    from . import store
+    from rusfokus.temadag import store
 
     with _session(args) as session:
         if store.get(session, args.temadag) is None:
@@ -125,7 +125,7 @@ def cmd_evaluation(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from . import store
+    from rusfokus.temadag import store
 
     with _session(args) as session:
         row = store.get(session, args.temadag)

@@ -135,7 +135,7 @@ def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple
     if email:
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
-        from rusfokus.progress.revocation import REVOKED_MESSAGE, is_revoked_in
+        from rusfokus.identity.revocation import REVOKED_MESSAGE, is_revoked_in
 
         if is_revoked_in(session, email):
             raise CheckinError(REVOKED_MESSAGE)

@@ -1,4 +1,4 @@
-"""The henvisningsguide app: ipywidgets wired to :mod:`rusfokus.henvisning`."""
+"""The henvisningsguide app: ipywidgets wired to :mod:`rusfokus.opsporing.henvisning`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import logging
 
 import ipywidgets as widgets
 
-from .app_guard import guarded
-from .henvisning import QUESTIONS, HenvisningError, Vejledning, guide, situation
-from .kommune import Kommune, KommuneError, load_kommune
-from .widgets_common import error_html, esc, styled_root
+from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.guard import guarded
+from rusfokus.kommune import Kommune, KommuneError, load_kommune
+from rusfokus.opsporing.henvisning import QUESTIONS, HenvisningError, Vejledning, guide, situation
 
 log = logging.getLogger("rusfokus.apps")
 

@@ -19,11 +19,10 @@ from zoneinfo import ZoneInfo
 
 import ipywidgets as widgets
 
-from rusfokus.app_guard import guarded, show_error
-from rusfokus.widgets_common import error_html, esc, styled_root, tal
-
-from .notebook import AnswerError, validate_answers
-from .schema import Exercise, ExerciseError, Question
+from rusfokus.apps.common import error_html, esc, styled_root, tal
+from rusfokus.apps.guard import guarded, show_error
+from rusfokus.exercises.notebook import AnswerError, validate_answers
+from rusfokus.exercises.schema import Exercise, ExerciseError, Question
 
 log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
@@ -410,12 +409,11 @@ def _opgave_from_query() -> str:
     return (parse_qs(os.environ.get("QUERY_STRING", "")).get("opgave") or [""])[0]
 
 
-def main(course_dir: str | Path | None = None) -> widgets.Widget:
+def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
     """Entry point of ``widgets/opgave/index.ipynb``: opgave from ``?opgave=``, learner from the signed cookie."""
     from rusfokus import identity
+    from rusfokus.exercises.course import exercise
     from rusfokus.settings import get_settings
-
-    from .course import exercise
 
     try:
         from voila.utils import wait_for_request
@@ -444,7 +442,7 @@ def main(course_dir: str | Path | None = None) -> widgets.Widget:
 def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: float = 1.0) -> ExerciseApp:
     """The app for a signed-in learner: her attempts, latest result (marks in place) and draft
     from the server; hand-ins and drafts go back to it (``base``: another server, for tests)."""
-    from . import client
+    from rusfokus.exercises import client
 
     code, body = client.status(email, ex.id, base=base)
     ok = code == 200
@@ -455,11 +453,11 @@ def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: flo
                       handed_in=body.get("afleveret_svar") if ok else None, cert_url=certificate_url(ex.id),
                       draft_delay=draft_delay)
     if forsoeg and forsoeg[-1].get("fejlet"):
-        from .grading import FAILED_MESSAGE
+        from rusfokus.exercises.grading import FAILED_MESSAGE
 
         app.message.value = error_html(FAILED_MESSAGE)
     elif forsoeg and forsoeg[-1].get("afventer"):
-        from .grading import PENDING_MESSAGE
+        from rusfokus.exercises.grading import PENDING_MESSAGE
 
         app.message.value = f'<p class="rf-note" role="status">{esc(PENDING_MESSAGE)}</p>'
     elif not ok:

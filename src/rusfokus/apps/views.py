@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from ..widgets_common import tal
-from . import module_title
+from rusfokus.apps.common import tal
+from rusfokus.progress import module_title
 
 STYLE = """<style>
 .rf-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.92rem}

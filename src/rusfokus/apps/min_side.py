@@ -13,12 +13,19 @@ import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..widgets_common import tal
-from . import MODULE_TITLES, module_title
-from .certificates import status_of
-from .models import STATUS_ACTIVE, STATUS_DELETED, Certificate, Completion, Institution, Person
-from .roster import normalise_email
-from .views import STYLE, learner_table
+from rusfokus.apps.common import tal
+from rusfokus.apps.views import STYLE, learner_table
+from rusfokus.progress import MODULE_TITLES, module_title
+from rusfokus.progress.certificates import status_of
+from rusfokus.progress.models import (
+    STATUS_ACTIVE,
+    STATUS_DELETED,
+    Certificate,
+    Completion,
+    Institution,
+    Person,
+)
+from rusfokus.progress.roster import normalise_email
 
 
 def learner_overview(session: Session, email: str, today: date | None = None) -> dict | None:
@@ -139,10 +146,9 @@ def build_app():
     except Exception:
         pass
     from rusfokus.db import session_scope
+    from rusfokus.identity.revocation import ensure_not_revoked
     from rusfokus.migrations import upgrade
     from rusfokus.settings import get_settings
-
-    from .revocation import ensure_not_revoked
 
     url = get_settings().db_url
     try:

@@ -13,7 +13,7 @@ import logging
 
 import ipywidgets as widgets
 
-from .widgets_common import error_html
+from rusfokus.apps.common import error_html
 
 log = logging.getLogger("rusfokus.apps")
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from . import journey
-from .audit import log_action
-from .certificates import add_months, status_of
-from .models import (
+from rusfokus.identity.revocation import revoke
+from rusfokus.progress import journey
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.certificates import add_months, status_of
+from rusfokus.progress.models import (
     STATUS_DELETED,
     STATUS_LEFT,
     Afdeling,
@@ -33,8 +34,7 @@ from .models import (
     Institution,
     Person,
 )
-from .revocation import revoke
-from .roster import normalise_email
+from rusfokus.progress.roster import normalise_email
 
 
 class PersonNotFound(LookupError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..app_guard import guarded
-from ..widgets_common import error_html, esc, styled_root
-from .coach import (
+from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.guard import guarded
+from rusfokus.mi.coach import (
     FAGGRUPPE_DA,
     ROUND_SIZE,
     CoachRound,
@@ -16,8 +16,8 @@ from .coach import (
     label_da,
     pick_round,
 )
-from .coder import CodingError
-from .stats import NOT_A_RATING, MitiLite, describe, fmt_pct, fmt_ratio
+from rusfokus.mi.coder import CodingError
+from rusfokus.mi.stats import NOT_A_RATING, MitiLite, describe, fmt_pct, fmt_ratio
 
 ALL = "alle"
 _WIDE = widgets.Layout(width="100%")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..app_guard import guarded
-from ..widgets_common import error_html, esc, styled_root
-from .engine import Session, Summary
-from .schema import Case, load_cases
+from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.guard import guarded
+from rusfokus.dialog.engine import Session, Summary
+from rusfokus.dialog.schema import Case, load_cases
 
 log = logging.getLogger("rusfokus.apps")
 
@@ -38,7 +38,7 @@ CSS = """
 
 
 def default_cases_dir() -> Path:
-    from ..settings import get_settings
+    from rusfokus.settings import get_settings
 
     return get_settings().root / "modules" / "02-bekymringssamtale" / "data" / "samtaler"
 

@@ -1,4 +1,4 @@
-"""The genstandsberegner app: ipywidgets wired to rusfokus.genstande."""
+"""The genstandsberegner app: ipywidgets wired to rusfokus.opsporing.genstande."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import ipywidgets as widgets
 from ipywidgets.widgets.widget_description import DescriptionStyle
 from ipywidgets.widgets.widget_string import TextStyle
 
-from .genstande import (
+from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.opsporing.genstande import (
     CUSTOM,
     DAYS,
     MAX_PER_DAY,
@@ -22,7 +23,6 @@ from .genstande import (
     verdict,
     week_total,
 )
-from .widgets_common import error_html, esc, styled_root
 
 MAX_ROWS = 6
 # Shared layout and style models: every widget model costs page-load time.

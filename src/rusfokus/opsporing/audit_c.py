@@ -1,7 +1,7 @@
 """AUDIT-C: the three alcohol questions of AUDIT (items 1-3), score 0-12.
 
 Pure logic (questions, score, what the score can and cannot tell); the app is
-:mod:`rusfokus.audit_c_app`. Facts from ``fagligt-grundlag.md`` § 2:
+:mod:`rusfokus.apps.audit_c`. Facts from ``fagligt-grundlag.md`` § 2:
 each item scores 0-4; published cut-offs are Bush et al. 1998 (men >= 4),
 Bradley et al. 2003 (women >= 3) and men >= 5 / women >= 4 in German and
 Swedish practice. No Danish or Sundhedsstyrelsen cut-off exists, and the app

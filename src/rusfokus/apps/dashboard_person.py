@@ -27,8 +27,8 @@ import ipywidgets as widgets
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import module_title
-from .models import (
+from rusfokus.progress import module_title
+from rusfokus.progress.models import (
     STATUS_DELETED,
     Afdeling,
     Certificate,
@@ -115,8 +115,8 @@ def _person(session: Session, person_id: int) -> Person:
 
 
 def person_details(session: Session, person_id: int, today: date | None = None) -> PersonDetails:
-    from .certificates import status_of
-    from .revocation import is_revoked_in
+    from rusfokus.identity.revocation import is_revoked_in
+    from rusfokus.progress.certificates import status_of
 
     today = today or date.today()
     person = _person(session, person_id)
@@ -157,7 +157,7 @@ def _d(day) -> str:
 
 
 def _points(value: float | None) -> str:
-    from rusfokus.widgets_common import tal
+    from rusfokus.apps.common import tal
 
     return "" if value is None else tal(value)
 
@@ -213,8 +213,8 @@ def personal_link(email: str, base_url: str) -> str:
 
 def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str:
     """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked."""
-    from .audit import log_action
-    from .revocation import is_revoked_in
+    from rusfokus.identity.revocation import is_revoked_in
+    from rusfokus.progress.audit import log_action
 
     person = _person(session, person_id)
     if is_revoked_in(session, person.email):
@@ -225,8 +225,8 @@ def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str
 
 def revoke_link(session: Session, person_id: int, actor: str) -> None:
     """Every personal link and learner cookie of the person stops working (audit: identity.revoked)."""
-    from .audit import log_action
-    from .revocation import revoke
+    from rusfokus.identity.revocation import revoke
+    from rusfokus.progress.audit import log_action
 
     person = _person(session, person_id)
     revoke(session, person.email)
@@ -235,7 +235,7 @@ def revoke_link(session: Session, person_id: int, actor: str) -> None:
 
 def reopen_link(session: Session, person_id: int, actor: str) -> bool:
     """Lift the revocation: a new link can be made, and old links work again. True if one was lifted."""
-    from .revocation import lift
+    from rusfokus.identity.revocation import lift
 
     person = _person(session, person_id)
     return lift(session, person.email, actor=actor, target=f"person #{person.id}")
@@ -379,7 +379,7 @@ class PersonPanel(widgets.VBox):
     def _reopen(self, _button=None) -> None:
         if self.person_id is None:
             return
-        from .audit import log_action
+        from rusfokus.progress.audit import log_action
 
         with self._session() as s:
             if reopen_link(s, self.person_id, self.actor):

@@ -25,7 +25,7 @@ from datetime import date
 
 import ipywidgets as widgets
 
-from . import MODULE_TITLES, module_title
+from rusfokus.progress import MODULE_TITLES, module_title
 
 log = logging.getLogger("rusfokus.dashboard")
 ALL = "Alle"
@@ -48,8 +48,14 @@ def _options(values) -> list[tuple[str, str]]:
 
 def render_sections(data, by: str, today: date) -> dict[str, str]:
     """The dashboard's HTML sections for the (already filtered) data."""
-    from .reports import DIMENSIONS, full_report
-    from .views import STYLE, bar_chart_html, completion_matrix, html_table, monthly_chart_html
+    from rusfokus.apps.views import (
+        STYLE,
+        bar_chart_html,
+        completion_matrix,
+        html_table,
+        monthly_chart_html,
+    )
+    from rusfokus.progress.reports import DIMENSIONS, full_report
 
     tables = full_report(data, today)
     label = DIMENSIONS[by]
@@ -81,8 +87,14 @@ def verification_html(session, code: str, today: date | None = None) -> str:
     """"Tjek kursusbevis": valid / udløber snart / udløbet / unknown, with name, module and dates (escaped)."""
     from sqlalchemy import select
 
-    from .certificates import EXPIRED, SOON, CertificateError, normalise_code, verify
-    from .models import Certificate
+    from rusfokus.progress.certificates import (
+        EXPIRED,
+        SOON,
+        CertificateError,
+        normalise_code,
+        verify,
+    )
+    from rusfokus.progress.models import Certificate
 
     text = str(code or "").strip()
     if not text:
@@ -148,7 +160,7 @@ class Dashboard(widgets.VBox):
                               self.check_result])
         quick = [check]
         if db_url:
-            from .person_page import PersonPanel
+            from rusfokus.apps.dashboard_person import PersonPanel
 
             self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
             quick.insert(0, self.person)
@@ -169,8 +181,8 @@ class Dashboard(widgets.VBox):
                                     self.cert_button, self.cert_result])
         extra = [certificate]
         if db_url:
-            from .links_pdf import LinksSheet
-            from .upload import RosterUpload
+            from rusfokus.progress.links_pdf import LinksSheet
+            from rusfokus.progress.upload import RosterUpload
 
             self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())
             self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload)
@@ -207,8 +219,7 @@ class Dashboard(widgets.VBox):
         try:
             from rusfokus.db import session_scope
             from rusfokus.migrations import upgrade
-
-            from .reports import load_data
+            from rusfokus.progress.reports import load_data
 
             upgrade(self.db_url)
             with session_scope(self.db_url) as s:
@@ -233,8 +244,7 @@ class Dashboard(widgets.VBox):
         """The person page's "Send link på mail": queued once (a double click sends nothing more)."""
         from rusfokus.db import session_scope
         from rusfokus.mail import MailError, queue_personal_link
-
-        from .models import Person
+        from rusfokus.progress.models import Person
 
         try:
             with session_scope(self.db_url) as s:
@@ -246,8 +256,7 @@ class Dashboard(widgets.VBox):
     def reload(self) -> None:
         """Read the database again (after an import) and refresh filters and tables."""
         from rusfokus.db import session_scope
-
-        from .reports import load_data
+        from rusfokus.progress.reports import load_data
 
         with session_scope(self.db_url) as s:
             self.data = load_data(s)
@@ -273,7 +282,7 @@ class Dashboard(widgets.VBox):
     def update(self) -> None:
         if self.data is None:
             return
-        from .views import download_links
+        from rusfokus.apps.views import download_links
 
         filters = self.filters()
         rendered = render_sections(self.data.filtered(**filters), self.by.value, self.today)
@@ -291,9 +300,8 @@ class Dashboard(widgets.VBox):
 
     def _find_certificate(self, _button=None) -> None:
         from rusfokus.db import session_scope
-
-        from .certificates import CertificateError, ensure_certificate
-        from .gdpr import PersonNotFound, get_person
+        from rusfokus.gdpr import PersonNotFound, get_person
+        from rusfokus.progress.certificates import CertificateError, ensure_certificate
 
         if not self.db_url:
             return

@@ -1,12 +1,21 @@
-"""The AUDIT-C app: ipywidgets wired to :mod:`rusfokus.audit_c`."""
+"""The AUDIT-C app: ipywidgets wired to :mod:`rusfokus.opsporing.audit_c`."""
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .app_guard import guarded
-from .audit_c import ABOUT, FOR_WHOM, KOEN, NEXT_STEPS, QUESTIONS, AuditCError, Result, interpret
-from .widgets_common import esc, styled_root
+from rusfokus.apps.common import esc, styled_root
+from rusfokus.apps.guard import guarded
+from rusfokus.opsporing.audit_c import (
+    ABOUT,
+    FOR_WHOM,
+    KOEN,
+    NEXT_STEPS,
+    QUESTIONS,
+    AuditCError,
+    Result,
+    interpret,
+)
 
 _WIDE = widgets.Layout(width="auto")
 _STYLE = {"description_width": "initial"}

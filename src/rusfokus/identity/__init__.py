@@ -49,7 +49,7 @@ def _unb64(text: str) -> bytes:
 def load_secret(path: Path | None = None) -> bytes:
     """The server's secret key; created (mode 0600) on first use."""
     if path is None:
-        from .settings import get_settings
+        from rusfokus.settings import get_settings
 
         path = get_settings().secret_file
     path = Path(path)
@@ -125,7 +125,7 @@ def learner_token(email: str, **kw) -> str:
 def admin_token(username: str, **kw) -> str:
     """A new admin session: the token carries a random session id and its issue time in
     milliseconds, so /logout (that session) and a password change (every older session)
-    can end it server-side (``rusfokus.progress.admin_sessions``)."""
+    can end it server-side (``rusfokus.identity.admin_sessions``)."""
     now = kw.get("now")
     ms = int((now if now is not None else time.time()) * 1000)
     return sign("admin", username, extra={"s": secrets.token_urlsafe(12), "ms": ms}, **kw)
@@ -160,7 +160,7 @@ def admin_claims(cookie_header: str | None, *, db_url: str | None = None, **kw) 
     if token is None:
         raise IdentityError("Du skal logge ind som administrator.")
     claims = verify_claims("admin", token, max_age=ADMIN_MAX_AGE, **kw)
-    from .progress.admin_sessions import session_ended
+    from rusfokus.identity.admin_sessions import session_ended
 
     try:
         ended = session_ended(db_url, claims["v"], claims.get("s"), claims.get("ms"))
@@ -272,14 +272,14 @@ def noegleperson_role(email: str, *, db_url: str | None = None, secret: bytes | 
     is active, flagged and not revoked; otherwise kursist (``ROLE_NONE`` if revoked)."""
     from sqlalchemy import select
 
-    from .db import session_scope
-    from .migrations import upgrade
-    from .progress.models import STATUS_ACTIVE, Institution, Person
-    from .progress.revocation import is_revoked_in
-    from .progress.roster import normalise_email
+    from rusfokus.db import session_scope
+    from rusfokus.identity.revocation import is_revoked_in
+    from rusfokus.migrations import upgrade
+    from rusfokus.progress.models import STATUS_ACTIVE, Institution, Person
+    from rusfokus.progress.roster import normalise_email
 
     if db_url is None:
-        from .settings import get_settings
+        from rusfokus.settings import get_settings
 
         db_url = get_settings().db_url
     email = normalise_email(email)

@@ -23,9 +23,8 @@ from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rusfokus.db import Base
-
-from .audit import log_action
-from .roster import normalise_email
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.roster import normalise_email
 
 REVOKED_MESSAGE = ("Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
                    "Kontakt din nøgleperson, hvis du skal bruge kurset igen.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..app_guard import guarded
-from ..widgets_common import error_html, esc, styled_root
-from .coach import FAGGRUPPE_DA
-from .forandring import Stage, StageAnswer, StageRound, default_cirkel
+from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.guard import guarded
+from rusfokus.mi.coach import FAGGRUPPE_DA
+from rusfokus.mi.forandring import Stage, StageAnswer, StageRound, default_cirkel
 
 _STYLE = {"description_width": "initial"}
 

@@ -1,6 +1,6 @@
 """Henvisningsguide: from a few answers about a situation to what to do, whom to call, which rules apply.
 
-Pure logic; the app is :mod:`rusfokus.henvisning_app`. Contacts come from the
+Pure logic; the app is :mod:`rusfokus.apps.henvisning`. Contacts come from the
 municipality's ``kommune.yml`` (:func:`rusfokus.kommune.load_kommune`). Legal
 references follow ``fagligt-grundlag.md`` (§ 3 and "Additions 2026-12"):
 sundhedsloven § 141 (alcohol treatment, including its medicine: Antabus,
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .kommune import Kommune
+from rusfokus.kommune import Kommune
 
 HVEM = {
     "voksen": "En voksen, der drikker eller tager stoffer",
