@@ -30,8 +30,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# PUPPETEER_SKIP_DOWNLOAD: QualWeb's puppeteer must not download a browser (the tests use
+# Debian's chromium); .puppeteerrc.cjs and package.json's allowScripts say the same.
+node_modules/.package-lock.json: package.json package-lock.json .puppeteerrc.cjs
+	PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
 
 assets/ipywidgets/embed-amd.js: node_modules/.package-lock.json
 	mkdir -p assets/ipywidgets
