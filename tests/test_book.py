@@ -106,7 +106,7 @@ def _mini_book(tmp_path: Path) -> Path:
     """The real config and extension with one page that shows kommune.yml's contact box."""
     proj = tmp_path / "mini"
     proj.mkdir()
-    for name in ("_config.yml", "kommune.yml"):
+    for name in ("_config.yml", "kommune.yml", "kommune-logo.svg"):
         shutil.copy(ROOT / name, proj / name)
     (proj / "src" / "rusfokus").mkdir(parents=True)
     for sub in ("static", "book_root"):

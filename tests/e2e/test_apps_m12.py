@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import AXE_JS, ROOT, wait_for_widgets
+from helpers.browser import wait_for_widgets
+from helpers.paths import AXE_JS, ROOT
 from playwright.sync_api import expect
 
 from rusfokus.kommune import load_kommune

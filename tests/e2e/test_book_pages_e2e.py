@@ -4,7 +4,7 @@ labels after the theme's JavaScript has run, and the keyboard use that
 
 import re
 
-from conftest import axe_problems_on_pages, run_axe
+from helpers.browser import axe_problems_on_pages, run_axe
 
 PAGES = (
     "index",
@@ -90,7 +90,7 @@ def test_forside_module_links_open_the_modules(browser_page, built_book):
 
 
 def test_min_side_in_the_served_book_shows_only_the_learners_own_page(browser_page, server):
-    from conftest import wait_for_widgets
+    from helpers.browser import wait_for_widgets
 
     from rusfokus.identity import LEARNER_COOKIE
 

@@ -10,9 +10,10 @@ import re
 import time
 
 import pytest
-from conftest import run_axe, start_server, stop_server, wait_for_widgets
+from helpers.browser import run_axe, wait_for_widgets
+from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
+from helpers.server import start_server, stop_server
 from sqlalchemy import select
-from test_phone_e2e import CONTROLS_JS, PHONE_UA, TEXT_JS
 
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Certificate, Person

@@ -1,7 +1,7 @@
 """Modules 1 and 2 in Chromium: axe-core on every page, the faggruppe choice, and the embedded apps."""
 
 import pytest
-from conftest import axe_problems_on_pages, run_axe, wait_for_widgets
+from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 

@@ -1,7 +1,7 @@
 """Modules 3 and 4 in Chromium: axe-core on every page, and the exercise app of each module."""
 
 import pytest
-from conftest import axe_problems_on_pages, run_axe, wait_for_widgets
+from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 

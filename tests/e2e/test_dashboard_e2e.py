@@ -8,7 +8,8 @@ user made with the CLI, and one roster row whose name and institution hold a
 from __future__ import annotations
 
 import pytest
-from conftest import run_axe, start_server, stop_server, wait_for_widgets
+from helpers.browser import run_axe, wait_for_widgets
+from helpers.server import start_server, stop_server
 
 EVIL = "<script>window.__pwned=1</script>"
 PASSWORD = "demo-kodeord-123"

@@ -16,7 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_axe, start_server, stop_server, wait_for_widgets
+from helpers.browser import run_axe, wait_for_widgets
+from helpers.paths import ROOT
+from helpers.server import start_server, stop_server
 
 from rusfokus.exercises.course import build, student_id
 from rusfokus.exercises.schema import load_exercise

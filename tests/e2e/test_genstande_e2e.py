@@ -1,6 +1,6 @@
 """A person's view: the served book page with the live genstandsberegner."""
 
-from conftest import run_axe, wait_for_widgets
+from helpers.browser import run_axe, wait_for_widgets
 
 
 def _calculator_frame(page, server):

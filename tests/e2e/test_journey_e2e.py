@@ -15,7 +15,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
-from conftest import run_axe, start_server, stop_server
+from helpers.browser import run_axe
+from helpers.server import start_server, stop_server
 
 TIMEOUT = 120_000
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

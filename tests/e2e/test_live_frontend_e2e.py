@@ -4,7 +4,8 @@ import json
 from urllib.parse import urlparse
 
 import pytest
-from conftest import start_server, stop_server, wait_for_widgets
+from helpers.browser import wait_for_widgets
+from helpers.server import start_server, stop_server
 
 # A small app that uses an Output widget the two ways apps can: `with out:` in a
 # callback (print, display of a widget, an exception) and setting `.outputs`.

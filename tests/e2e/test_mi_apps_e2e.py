@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import wait_for_widgets
+from helpers.browser import wait_for_widgets
 
 from rusfokus.mi import code
 from rusfokus.mi.forandring import STAGE_KEYS, default_cirkel

@@ -20,7 +20,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_axe, start_server, stop_server
+from helpers.browser import run_axe
+from helpers.paths import ROOT
+from helpers.server import start_server, stop_server
 from playwright.sync_api import expect
 
 from rusfokus.db import session_scope

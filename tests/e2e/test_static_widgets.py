@@ -3,7 +3,7 @@
 import shutil
 
 import nbformat
-from conftest import ROOT
+from helpers.paths import ROOT
 
 from rusfokus.book import build_book
 

@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import run_axe
+from helpers.browser import run_axe
 from playwright.sync_api import expect
 
 from rusfokus.db import session_scope

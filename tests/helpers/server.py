@@ -1,0 +1,77 @@
+"""`rusfokus serve` as an operator runs it, started as a subprocess with its own data folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.paths import ROOT, free_port
+from rusfokus.identity import admin_token, learner_token, load_secret
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    home: Path
+    env: dict
+    log: Path
+    process: subprocess.Popen
+
+    def secret(self) -> bytes:
+        return load_secret(self.home / "secret.key")
+
+    def learner_token(self, email: str) -> str:
+        return learner_token(email, secret=self.secret())
+
+    def admin_token(self, username: str) -> str:
+        return admin_token(username, secret=self.secret())
+
+    def cookie(self, name: str, value: str) -> dict:
+        return {"name": name, "value": value, "domain": "127.0.0.1", "path": "/", "httpOnly": True, "sameSite": "Lax"}
+
+    def rusfokus(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+        """Run the rusfokus CLI against this server's data."""
+        return subprocess.run([sys.executable, "-m", "rusfokus.cli", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, check=check, **kw)
+
+
+def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
+    env.update({
+        "RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(home), "RUSFOKUS_BOOK_DIR": str(book_dir),
+        "RUSFOKUS_PORT": str(port), "RUSFOKUS_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    })
+    env.update(extra_env or {})
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "rusfokus.cli", "serve"], env=env, cwd=ROOT,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"rusfokus serve exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/rusfokus/status", timeout=2) as r:
+                if r.status == 200:
+                    return Server(url, port, home, env, log, proc)
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"rusfokus serve did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
