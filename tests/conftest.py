@@ -9,6 +9,7 @@ Set RUSFOKUS_TEST_BOOK=<built html dir> to reuse a build while developing.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,59 @@ from helpers.paths import CHROMIUM, ROOT
 from helpers.postgres import postgres_installed, running_postgres
 from helpers.server import start_server, stop_server
 
+# A test that uses one of these (directly or through another fixture) builds the book or starts
+# `rusfokus serve`: it is marked slow, so `make test-fast` never does either.
+SLOW_FIXTURES = {"built_book", "server"}
+BROWSER_FIXTURES = {"browser", "browser_page", "axe_check"}
+NOT_FAST = {"slow", "browser", "postgres"}
+
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        uses_chromium = bool({"browser", "browser_page", "axe_check"} & set(getattr(item, "fixturenames", ())))
-        if "/e2e/" in str(item.fspath).replace(os.sep, "/") or uses_chromium:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "/e2e/" in str(item.fspath).replace(os.sep, "/") or fixtures & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
+        if fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
     # Browser tests last: playwright's sync API keeps an event loop running in
     # this thread while the session's browser is open, which tornado's own
     # test loops (AsyncHTTPTestCase, run_sync) must not meet.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# --- the fast-test guard -------------------------------------------------------------------------
+# A test without a slow/browser/postgres marker must not build a book or start `rusfokus serve`
+# (`make test-fast` promises neither). An audit hook sees every subprocess this process starts,
+# whatever code path starts it, and refuses those two while such a test runs.
+_running_fast_test: list[str] = []
+
+
+def _guard_subprocesses(event: str, args: tuple) -> None:
+    if event != "subprocess.Popen" or not _running_fast_test:
+        return
+    cmd = args[1] if isinstance(args[1], (list, tuple)) else [args[1] or args[0]]
+    argv = [os.path.basename(str(part)) for part in cmd]
+    builds_book = any(a in ("jupyter-book", "sphinx-build") for a in argv)
+    serves = "serve" in argv and any("rusfokus" in a for a in argv)
+    if builds_book or serves:
+        what = "builds a book" if builds_book else "starts `rusfokus serve`"
+        raise RuntimeError(f"{_running_fast_test[0]} {what} but is not marked slow (or browser/postgres): "
+                           "mark it @pytest.mark.slow, or use a fixture that is marked (conftest.SLOW_FIXTURES)")
+
+
+sys.addaudithook(_guard_subprocesses)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    fast = not any(item.get_closest_marker(name) for name in NOT_FAST)
+    if fast:
+        _running_fast_test.append(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        if fast:
+            _running_fast_test.clear()
 
 
 @pytest.fixture(scope="session")

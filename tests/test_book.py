@@ -1,16 +1,15 @@
 """The built book: warnings are errors, nothing from the internet, Danish chrome."""
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from helpers.minibook import mini_book
 
 from rusfokus.book import BookBuildError, build_book
 from rusfokus.sphinxext import translate_html
 
-ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = re.compile(
     r"""<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
 CSS_URL = re.compile(r"""@import\s+url\(\s*["']?https?://|url\(\s*["']?https?://""", re.I)
@@ -74,15 +73,8 @@ def test_translate_html_fixes_search_button_name_and_strips_thebe():
     assert 'aria-label="Søg Ctrl+K"' in out and "Gå til hovedindhold" in out and "unpkg" not in out
 
 
-def _copy_project(tmp_path: Path) -> Path:
-    dst = tmp_path / "proj"
-    shutil.copytree(ROOT, dst, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "node_modules", "_build", "var", "tests", "exercises", ".pytest_cache", "bench"))
-    return dst
-
-
 def test_broken_kommune_file_stops_the_build_and_keeps_the_last_good_book(tmp_path):
-    proj = _copy_project(tmp_path)
+    proj = mini_book(tmp_path)
     out = tmp_path / "html"
     out.mkdir()
     (out / "index.html").write_text("last good build")
@@ -93,35 +85,20 @@ def test_broken_kommune_file_stops_the_build_and_keeps_the_last_good_book(tmp_pa
     assert (out / "index.html").read_text() == "last good build"
 
 
+@pytest.mark.slow
 def test_a_page_warning_fails_the_build_and_names_the_file(tmp_path):
-    proj = _copy_project(tmp_path)
-    (proj / "book" / "ordliste.md").write_text("# Ordliste\n\nSe {ref}`findes-ikke`.\n", encoding="utf-8")
+    proj = mini_book(tmp_path, second="# Ordliste\n\nSe {ref}`findes-ikke`.\n")
     out = tmp_path / "html"
-    with pytest.raises(BookBuildError, match=r"ordliste\.md.*findes-ikke"):
+    with pytest.raises(BookBuildError, match=r"side\.md.*findes-ikke"):
         build_book(proj, out_dir=out, staging=tmp_path / "staging")
     assert not out.exists()
 
 
-def _mini_book(tmp_path: Path) -> Path:
-    """The real config and extension with one page that shows kommune.yml's contact box."""
-    proj = tmp_path / "mini"
-    proj.mkdir()
-    for name in ("_config.yml", "kommune.yml", "kommune-logo.svg"):
-        shutil.copy(ROOT / name, proj / name)
-    (proj / "src" / "rusfokus").mkdir(parents=True)
-    for sub in ("static", "book_root"):
-        shutil.copytree(ROOT / "src" / "rusfokus" / sub, proj / "src" / "rusfokus" / sub)
-    (proj / "assets").symlink_to(ROOT / "assets")
-    (proj / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
-    (proj / "index.md").write_text("# Kontakt\n\nRing til {{ rusmiddelcenter_navn }}.\n\n```{kommune} kontakt\n```\n",
-                                   encoding="utf-8")
-    return proj
-
-
+@pytest.mark.slow
 def test_rebuild_after_a_kommune_yml_edit_shows_the_new_values(tmp_path):
     """Sphinx pickles its environment between builds; the municipality's data must never
     come from the last build's pickle (a changed file once failed or showed old values)."""
-    proj = _mini_book(tmp_path)
+    proj = mini_book(tmp_path)
 
     def visible_text(page: Path) -> str:  # builthtml caches pages by path: this page changes
         return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -75,3 +76,23 @@ def stop_server(server: Server) -> None:
         server.process.wait(20)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def wait_for_log(server: Server, pattern: str, timeout: float = 120) -> re.Match:
+    """Wait until the server's log has a line matching ``pattern`` (a regex); return the match."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = re.search(pattern, server.log.read_text(encoding="utf-8", errors="replace"), re.M)
+        if found:
+            return found
+        if server.process.poll() is not None:
+            raise RuntimeError(f"rusfokus serve exited {server.process.returncode}:\n{server.log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no log line matching {pattern!r} in {timeout}s:\n{server.log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def wait_for_preheated(server: Server, apps: list[str], timeout: float = 180) -> None:
+    """Wait until Voilà says each app's pool of preheated kernels is full (its kernels wait for a request)."""
+    for app in apps:
+        wait_for_log(server, rf"Kernel pool of \S*{re.escape(app)}/index\.ipynb is filled", timeout)

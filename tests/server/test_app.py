@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers.paths import ROOT, free_port
-from helpers.server import start_server, stop_server
+from helpers.server import start_server, stop_server, wait_for_preheated
 
 
 def get(url, headers=None, timeout=60):
@@ -76,15 +76,14 @@ def test_request_info_socket_refuses_browsers(server):
 def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, tmp_path):
     """Regression: each refused browser socket used to drop one waiting preheated
     kernel from Voilà's list, so that app's next page never finished loading."""
-    import time
-
     from tornado.httpclient import HTTPRequest
     from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
+    apps = ("min-side", "opgave", "genstande", "audit-c", "samtale")
     srv = start_server(built_book, tmp_path / "home")
     try:
-        time.sleep(8)  # every app's pool kernel is now waiting for its request
+        wait_for_preheated(srv, apps)  # each app's pool kernel is now waiting for its request
 
         async def knock(n):
             for _ in range(n):
@@ -97,7 +96,7 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, 
                     pass
 
         IOLoop.current().run_sync(lambda: knock(20), timeout=60)
-        for app in ("min-side", "opgave", "genstande", "audit-c", "samtale"):
+        for app in apps:
             status, _, body = get(srv.url + f"/voila/render/{app}/index.ipynb", timeout=30)
             assert status == 200 and "</html>" in body and "rf-live-config" in body, app
     finally:
@@ -168,6 +167,7 @@ def test_port_in_use_gives_a_clear_message(built_book, tmp_path):
     assert f"Port {port} on 127.0.0.1 is already in use" in proc.stdout
 
 
+@pytest.mark.slow  # starts `rusfokus serve` (which refuses to start)
 def test_missing_build_and_broken_kommune_stop_the_server(tmp_path):
     proc = _serve({"RUSFOKUS_BOOK_DIR": str(tmp_path / "nothing"), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
     assert proc.returncode == 2 and "No built book" in proc.stdout and "make book" in proc.stdout
