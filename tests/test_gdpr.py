@@ -29,6 +29,7 @@ from rusfokus.exercises.course import build, gradebook_url, student_id
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.gdpr import delete_person, export_person
 from rusfokus.identity.revocation import REVOKED_MESSAGE, RevokedIdentity, is_revoked
+from rusfokus.identity import web as identity_web
 from rusfokus.progress import web as progress_web
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.models import AuditEntry, Completion, Person
@@ -100,7 +101,7 @@ def env(tmp_path_factory):
     def run():
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        app = tornado.web.Application(ex_web.routes(settings) + progress_web.routes(settings))
+        app = tornado.web.Application(ex_web.routes(settings) + progress_web.routes(settings) + identity_web.routes(settings))
         tornado.httpserver.HTTPServer(app).add_sockets([sock])
         progress_web.startup(settings)
         ex_web.startup(settings)

@@ -17,6 +17,7 @@ from rusfokus.cli import main
 from rusfokus.db import session_scope
 from rusfokus.identity.admins import add_user
 from rusfokus.migrations import upgrade
+from rusfokus.identity import web as identity_web
 from rusfokus.progress import web
 from rusfokus.progress.demo import generate_staff, load_demo
 from rusfokus.progress.hooks import record_result
@@ -163,11 +164,11 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         get_settings.cache_clear()
         self.rf = Settings.from_env()
         web.startup(self.rf)
-        web._login_limiter = None  # a fresh login attempt limit per test
+        identity_web._login_limiter = None  # a fresh login attempt limit per test
         with session_scope(self.rf.db_url) as s:
             add_user(s, "konsulent", "rigtig-lang-kode")
             load_demo(s, n=30, seed=3)
-        return tornado.web.Application(web.routes(self.rf))
+        return tornado.web.Application(identity_web.routes(self.rf) + web.routes(self.rf))
 
     def tearDown(self):
         super().tearDown()

@@ -17,6 +17,7 @@ from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.admins import LoginLimiter, add_user, set_password
 from rusfokus.migrations import upgrade
+from rusfokus.identity import web as identity_web
 from rusfokus.progress import web as progress_web
 from rusfokus.progress.models import AuditEntry
 from rusfokus.settings import Settings, get_settings
@@ -35,7 +36,7 @@ class LoginServer(AsyncHTTPTestCase):
         upgrade(self.settings.db_url)
         with session_scope(self.settings.db_url) as s:
             add_user(s, "konsulent", PASSWORD)
-        progress_web._login_limiter = None  # a fresh limit per test
+        identity_web._login_limiter = None  # a fresh limit per test
         super().setUp()
 
     def tearDown(self):
@@ -49,7 +50,7 @@ class LoginServer(AsyncHTTPTestCase):
         self.tmp.cleanup()
 
     def get_app(self):
-        return tornado.web.Application(progress_web.routes(self.settings))
+        return tornado.web.Application(identity_web.routes(self.settings) + progress_web.routes(self.settings))
 
     def get_httpserver_options(self):
         return {"xheaders": True}  # so a test can play several clients (X-Forwarded-For)
@@ -153,7 +154,7 @@ class TestNextRedirect(LoginServer):
 
     def test_only_same_origin_paths_are_followed(self):
         for value in EVIL_NEXT + GOOD_NEXT:
-            progress_web._login_limiter = None
+            identity_web._login_limiter = None
             r, cookie = self.login(nxt=value)
             assert r.code == 302 and cookie, value
             location = r.headers["Location"]

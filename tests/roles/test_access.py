@@ -46,13 +46,14 @@ class RolesWebTest(AsyncHTTPTestCase):
         self.tmp.cleanup()
 
     def get_app(self):
+        from rusfokus.identity import web as identity_web
         from rusfokus.progress import web as progress_web
         from rusfokus.roles import web as roles_web
         from rusfokus.temadag.web import routes as temadag_routes
 
         self.hub = Hub(self.settings)
         routes = [*temadag_routes(self.settings, self.hub), *roles_web.routes(self.settings),
-                  *progress_web.routes(self.settings)]
+                  *progress_web.routes(self.settings), *identity_web.routes(self.settings)]
         app = tornado.web.Application([r if len(r) == 3 else (*r, {}) for r in routes])
         now = dt.datetime.now()
         with session_scope(self.settings.db_url) as s:

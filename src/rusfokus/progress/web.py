@@ -1,6 +1,6 @@
 """HTTP routes of progress tracking, mounted by `rusfokus serve` (see server/routes.py).
 
-- ``GET/POST /login``, ``GET /logout``: admin login → signed admin cookie (``rusfokus.identity``).
+(``/login`` and ``/logout`` are ``rusfokus.identity.web``.)
 - ``GET /admin/`` → the dashboard app; ``/admin/rapport.xlsx``, ``/admin/rapport/<table>.csv``,
   ``/admin/kursusbevis/<code>.pdf``: admin only (else redirect to /login).
 - ``GET /api/progress/verify/<code>``: public check of a kursusbevis code (what the PDF points to).
@@ -11,152 +11,38 @@
 
 from __future__ import annotations
 
-import asyncio
-import html
-import secrets
+import json
+import logging
 from datetime import date
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import tornado.web
 
 from rusfokus import identity
-from rusfokus.identity.revocation import ensure_not_revoked
+from rusfokus.identity.web import AFTER_LOGIN, Handler
 from rusfokus.progress import module_title
 
-DASHBOARD = "/voila/render/dashboard/index.ipynb"
-MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
+log = logging.getLogger(__name__)
 
-PAGE = """<!doctype html>
-<html lang="da"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – rusfokus</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
-label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
-button{{margin-top:1.5rem;font-size:1rem;padding:.6rem 1.4rem;background:#1e466e;color:#fff;border:0;border-radius:4px}}
-.fejl{{color:#a00000;font-weight:600}}.ok{{color:#1a5e20;font-weight:600}}</style></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+DASHBOARD = AFTER_LOGIN
 
 
-def _page(title: str, body: str) -> str:
-    return PAGE.format(title=html.escape(title), body=body)
+class _Base(Handler):
+    """Settings as ``self.rf``; who is asking from ``rusfokus.identity.web.Handler``."""
 
-
-def _safe_next(value: str | None) -> str:
-    return identity.safe_next_path(value, DASHBOARD)
-
-
-def _limiter():
-    from rusfokus.identity.admins import LoginLimiter
-
-    global _login_limiter
-    if _login_limiter is None:
-        _login_limiter = LoginLimiter(MAX_FAILURES, FAILURE_WINDOW)
-    return _login_limiter
-
-
-_login_limiter = None
-
-
-class _Base(tornado.web.RequestHandler):
-    def initialize(self, settings):
-        self.rf = settings
-
-    def set_default_headers(self):
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Content-Security-Policy", "frame-ancestors 'self'")
+    TEMPLATES = Path(__file__).parent / "templates"
 
     def session(self):
         from rusfokus.db import session_scope
 
         return session_scope(self.rf.db_url)
 
-    async def in_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-
-class LoginHandler(_Base):
-    def _form(self, message: str = "", status: int = 200) -> None:
-        token = secrets.token_urlsafe(24)
-        self.set_cookie("rf_login_csrf", token, httponly=True, samesite="Strict", path="/login")
-        nxt = html.escape(_safe_next(self.get_argument("next", None)))
-        body = (f'<p class="fejl" role="alert">{html.escape(message)}</p>' if message else "") + (
-            f'<form method="post" action="/login"><input type="hidden" name="csrf" value="{token}">'
-            f'<input type="hidden" name="next" value="{nxt}">'
-            '<label for="brugernavn">Brugernavn</label>'
-            '<input id="brugernavn" name="username" autocomplete="username" required>'
-            '<label for="adgangskode">Adgangskode</label>'
-            '<input id="adgangskode" name="password" type="password" autocomplete="current-password" required>'
-            '<button type="submit">Log ind</button></form>'
-            "<p>Kun for administratorer (fx konsulenten på rusmiddelcentret).</p>"
-            '<p id="noeglepersoner"><strong>Er du kursist eller nøgleperson?</strong> '
-            "Så skal du ikke logge ind her. Du har ingen adgangskode. "
-            "Åbn kurset via dit personlige link. "
-            'Som nøgleperson når du så dine værktøjer på <a href="/noegleperson">For nøglepersoner</a>.</p>')
-        self.set_status(status)
-        self.finish(_page("Log ind som administrator", body))
-
-    def get(self):
-        self._form()
-
-    async def post(self):
-        cookie = self.get_cookie("rf_login_csrf")
-        if not cookie or not secrets.compare_digest(cookie, self.get_body_argument("csrf", "")):
-            return self._form("Siden var for gammel. Prøv igen.", 400)
-        username = self.get_body_argument("username", "").strip()
-        password = self.get_body_argument("password", "")
-        # the attempt is counted before the password is checked (parallel guesses)
-        slot = _limiter().reserve(f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}")
-        if slot is None:
-            return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
-        ok = False
-        try:
-            ok = await self.in_thread(self._check, username, password)
-        finally:
-            (slot.succeeded if ok else slot.failed)()
-        if not ok:
-            return self._form("Forkert brugernavn eller adgangskode.", 403)
-        self.clear_cookie("rf_login_csrf", path="/login")
-        self.set_cookie(identity.ADMIN_COOKIE, identity.admin_token(username), httponly=True,
-                        samesite="Strict", path="/", secure=self.request.protocol == "https")
-        self.redirect(_safe_next(self.get_body_argument("next", None)))
-
-    def _check(self, username: str, password: str) -> bool:
-        from rusfokus.identity.admins import authenticate
-        from rusfokus.progress.audit import log_action
-
-        with self.session() as s:
-            ok = authenticate(s, username, password)
-            log_action(s, f"admin:{username}" if ok else f"ip:{self.request.remote_ip}",
-                       "login" if ok else "login.failed", "", "" if ok else f"username {username[:100]!r}")
-        return ok
-
-
-class LogoutHandler(_Base):
-    async def get(self):
-        try:  # end the session server-side: a copy of the cookie stops working too
-            claims = identity.admin_claims(self.request.headers.get("Cookie"), db_url=self.rf.db_url)
-        except identity.IdentityError:
-            claims = None
-        if claims is not None:
-            await self.in_thread(self._end, claims)
-        self.clear_cookie(identity.ADMIN_COOKIE, path="/")
-        self.finish(_page("Du er logget ud", '<p class="ok">Du er logget ud.</p><p><a href="/login">Log ind igen</a></p>'))
-
-    def _end(self, claims: dict) -> None:
-        from rusfokus.identity.admin_sessions import end_session
-        from rusfokus.progress.audit import log_action
-
-        with self.session() as s:
-            end_session(s, claims["v"], claims.get("s"))
-            log_action(s, f"admin:{claims['v']}", "logout", "", "")
-
 
 class _Admin(_Base):
     def prepare(self):
-        try:
-            self.admin = identity.admin_from_cookie_header(self.request.headers.get("Cookie"), db_url=self.rf.db_url)
-        except identity.IdentityError:
+        self.admin_name = self.admin()
+        if self.admin_name is None:
             if self.request.method == "GET":
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
             else:
@@ -171,7 +57,7 @@ class _Admin(_Base):
 
         with self.session() as s:
             tables = full_report(load_data(s).filtered(**filters), date.today())
-            log_action(s, f"admin:{self.admin}", "report.download", "", what)
+            log_action(s, f"admin:{self.admin_name}", "report.download", "", what)
         return tables
 
 
@@ -244,25 +130,19 @@ class AdminCertificateHandler(_Admin):
                 pdf = _pdf_for(self.rf, s, cert)
             except CertificateError:
                 return None
-            log_action(s, f"admin:{self.admin}", "certificate.print", f"person #{cert.person_id}", cert.code)
+            log_action(s, f"admin:{self.admin_name}", "certificate.print", f"person #{cert.person_id}", cert.code)
             return pdf
 
 
 class VerifyHandler(_Base):
+    API = False  # a page (the kursusbevis' QR code points here)
     async def get(self, code: str):
         result = await self.in_thread(self._verify, code)
         if isinstance(result, str):
             self.set_status(404)
-            body = f'<p class="fejl">{html.escape(result)}</p>'
-        else:
-            status_class = "ok" if result.status != "udløbet" else "fejl"
-            body = (f'<p class="{status_class}">Kursusbeviset er {html.escape(result.status)}.</p><dl>'
-                    f"<dt>Navn</dt><dd>{html.escape(result.name)}</dd>"
-                    f"<dt>Modul</dt><dd>{html.escape(module_title(result.module))}</dd>"
-                    f"<dt>Bestået</dt><dd>{result.issued_on:%d-%m-%Y}</dd>"
-                    f"<dt>Gyldigt til</dt><dd>{result.expires_on:%d-%m-%Y}</dd>"
-                    f"<dt>Kode</dt><dd>{html.escape(result.code)}</dd></dl>")
-        self.finish(_page("Tjek af kursusbevis", body))
+            return self.render_page("fejl.html", title="Tjek af kursusbevis", message=result, links=())
+        self.render_page("kursusbevis.html", title="Tjek af kursusbevis", cert=result,
+                         module=module_title(result.module))
 
     def _verify(self, code: str):
         from rusfokus.progress.certificates import CertificateError, verify
@@ -275,17 +155,18 @@ class VerifyHandler(_Base):
 
 
 class MyCertificateHandler(_Base):
+    API = False  # opened in the browser
     async def get(self, module: str):
         try:
-            email = identity.learner_from_cookie_header(self.request.headers.get("Cookie"))
-            await self.in_thread(ensure_not_revoked, email, self.rf.db_url)
+            email = await self.in_thread(self.learner)
         except identity.IdentityError as exc:
             self.set_status(403)
-            return self.finish(_page("Kursusbevis", f'<p class="fejl">{html.escape(str(exc))}</p>'))
+            return self.render_page("fejl.html", title="Kursusbevis", message=str(exc), links=())
         pdf = await self.in_thread(self._pdf, email, module)
         if pdf is None:
             self.set_status(404)
-            return self.finish(_page("Kursusbevis", '<p class="fejl">Du har ikke et kursusbevis for dette modul endnu.</p>'))
+            return self.render_page("fejl.html", title="Kursusbevis", message="Du har ikke et kursusbevis for dette modul endnu.",
+                                    links=(("/", "Gå til kursets forside"),))
         _send_pdf(self, pdf, f"kursusbevis-{module}.pdf")
 
     def _pdf(self, email: str, module: str):
@@ -311,29 +192,22 @@ class MyCertificateHandler(_Base):
 MAX_JOURNEY_BODY = 16 * 1024
 
 
-def _json_reply(handler, status: int, data: dict) -> None:
-    import json
-
-    handler.set_status(status)
-    handler.set_header("Content-Type", "application/json; charset=utf-8")
-    handler.finish(json.dumps(data, ensure_ascii=False))
-
-
 class _Journey(_Base):
-    def learner(self) -> str | None:
-        """Her e-mail from the signed cookie (not revoked), or None after a 401/403 reply."""
+    API = True
+
+    def learner_or_reply(self) -> str | None:
+        """Her e-mail from the signed cookie, or None after a 401 reply (revocation: ``checked_person``)."""
         try:
-            email = identity.learner_from_cookie_header(self.request.headers.get("Cookie"))
+            return identity.learner_from_cookie_header(self.cookie_header(), secret=self.secret)
         except identity.IdentityError as exc:
-            _json_reply(self, 401, {"fejl": str(exc)})
+            self.reply_json({"fejl": str(exc)}, 401)
             return None
-        return email
 
     async def checked_person(self, email: str):
         try:
-            await self.in_thread(ensure_not_revoked, email, self.rf.db_url)
+            await self.in_thread(self.learner)
         except identity.IdentityError as exc:
-            _json_reply(self, 403, {"fejl": str(exc)})
+            self.reply_json({"fejl": str(exc)}, 403)
             return False
         return True
 
@@ -343,13 +217,12 @@ class _Journey(_Base):
         try:
             return load_page_map(self.rf.book_dir)
         except PageMapError as exc:
-            import logging
-
-            logging.getLogger(__name__).warning("journey: %s", exc)
-            _json_reply(self, 503, {"fejl": "Kurset er ikke bygget endnu. Prøv igen om lidt."})
+            log.warning("journey: %s", exc)
+            self.reply_json({"fejl": "Kurset er ikke bygget endnu. Prøv igen om lidt."}, 503)
             return None
 
     def _state(self, email: str, page_map, pages=None, read: bool = True):
+        from rusfokus.exercises.store import pending_modules
         from rusfokus.progress.journey import find_person, learner_state, record
 
         with self.session() as s:
@@ -358,18 +231,19 @@ class _Journey(_Base):
                 return {"kendt": False}
             if pages is not None:
                 record(s, person, pages, page_map, read=read)
-            return learner_state(s, person, page_map, course_dir=self.rf.course_dir)
+            waiting = pending_modules(self.rf.course_dir, person.email or "", [m["id"] for m in page_map.modules])
+            return learner_state(s, person, page_map, waiting=waiting)
 
 
 class JourneyStateHandler(_Journey):
     async def get(self):
-        email = self.learner()
+        email = self.learner_or_reply()
         if email is None or not await self.checked_person(email):
             return
         page_map = self.page_map()
         if page_map is None:
             return
-        _json_reply(self, 200, await self.in_thread(self._state, email, page_map))
+        self.reply_json(await self.in_thread(self._state, email, page_map))
 
 
 class JourneyRecordHandler(_Journey):
@@ -378,8 +252,6 @@ class JourneyRecordHandler(_Journey):
         self.read = read
 
     def _same_origin(self) -> bool:
-        from urllib.parse import urlsplit
-
         headers = self.request.headers
         if headers.get("X-Rusfokus") != "1":
             return False
@@ -392,26 +264,24 @@ class JourneyRecordHandler(_Journey):
         return True
 
     async def post(self):
-        import json
-
         if not self._same_origin():
-            return _json_reply(self, 403, {"fejl": "Forespørgslen kom ikke fra kurset."})
-        email = self.learner()
+            return self.reply_json({"fejl": "Forespørgslen kom ikke fra kurset."}, 403)
+        email = self.learner_or_reply()
         if email is None:
             return
         if not self.request.headers.get("Content-Type", "").startswith("application/json"):
-            return _json_reply(self, 415, {"fejl": "Forkert format."})
+            return self.reply_json({"fejl": "Forkert format."}, 415)
         if len(self.request.body) > MAX_JOURNEY_BODY:
-            return _json_reply(self, 413, {"fejl": "For mange sider på én gang."})
+            return self.reply_json({"fejl": "For mange sider på én gang."}, 413)
         try:
             body = json.loads(self.request.body)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return _json_reply(self, 400, {"fejl": "Forkert format."})
+            return self.reply_json({"fejl": "Forkert format."}, 400)
         pages = body.get("pages") if self.read and "pages" in body else [body.get("page")]
         if not isinstance(pages, list) or not pages:
-            return _json_reply(self, 400, {"fejl": "Forkert format."})
+            return self.reply_json({"fejl": "Forkert format."}, 400)
         if not await self.checked_person(email):
             return
         page_map = self.page_map()
@@ -420,8 +290,8 @@ class JourneyRecordHandler(_Journey):
         try:
             state = await self.in_thread(self._state, email, page_map, pages, self.read)
         except ValueError:
-            return _json_reply(self, 400, {"fejl": "Siden findes ikke i kurset."})
-        _json_reply(self, 200, state)
+            return self.reply_json({"fejl": "Siden findes ikke i kurset."}, 400)
+        self.reply_json(state)
 
 
 def startup(settings) -> None:
@@ -434,8 +304,6 @@ def routes(settings):
     kw = {"settings": settings}
     code = r"([A-Za-z0-9-]{4,20})"
     return [
-        (r"/login", LoginHandler, kw),
-        (r"/logout", LogoutHandler, kw),
         (r"/admin/?", AdminHome, kw),
         (r"/admin/rapport\.xlsx", ReportXlsxHandler, kw),
         (r"/admin/rapport/([a-z]+)\.csv", ReportCsvHandler, kw),

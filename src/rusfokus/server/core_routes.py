@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
-import tornado.web
-
 from rusfokus.server.apps import list_apps
+from rusfokus.web.base import BaseHandler
 
 
-class StatusHandler(tornado.web.RequestHandler):
+class StatusHandler(BaseHandler):
     """What the book's JS asks before it replaces a notice with a live app."""
 
+    API = True
+
     def initialize(self, settings):
-        self.rf_settings = settings
+        self.rf = settings
 
     def get(self):
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        apps = [a.name for a in list_apps(self.rf_settings.widgets_dir)]
-        self.write(json.dumps({"status": "ok", "apps": apps}))
+        self.reply_json({"status": "ok", "apps": [a.name for a in list_apps(self.rf.widgets_dir)]})
 
 
 def routes(settings):

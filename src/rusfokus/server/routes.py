@@ -10,6 +10,8 @@ import importlib
 
 ROUTE_MODULES = [
     "rusfokus.server.core_routes",
+    "rusfokus.web.routes",
+    "rusfokus.identity.web",
     "rusfokus.exercises.web",
     "rusfokus.progress.web",
     "rusfokus.temadag.web",

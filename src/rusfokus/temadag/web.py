@@ -10,23 +10,22 @@ pages need the signed admin cookie; participants are identified by a signed
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from pathlib import Path
 
 import tornado.escape
-import tornado.template
 import tornado.web
 from sqlalchemy.orm import object_session
 from tornado.locks import Condition
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.identity.roles import Role, current_role
+from rusfokus.identity.web import Handler
 from rusfokus.migrations import upgrade
 from rusfokus.temadag import codes, store
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
-from rusfokus.webpage import PageHandler
 
 HERE = Path(__file__).parent
 PARTICIPANT_COOKIE = "rf_temadag"
@@ -100,41 +99,38 @@ class Hub:
             await cond.wait(timeout=dt.timedelta(seconds=left))
 
 
-class BaseHandler(PageHandler):
-    """Own CSRF checks (see ``check_csrf`` and the JSON header check)."""
+class BaseHandler(Handler):
+    """The temadag pages and JSON: ``rusfokus.identity.web.Handler`` with the hub's settings, database
+    and secret; own CSRF checks (see ``check_csrf`` and the JSON header check)."""
 
     TEMPLATES = str(HERE / "templates")
+    ERROR_LINKS = (("/temadag/ind", "Gå til tjek ind"),)
 
     def initialize(self, hub: Hub):
         self.hub = hub
+        self.rf = hub.settings
+        self.db_url = hub.db_url
+        self.secret = hub.secret
 
     def db(self):
         return session_scope(self.hub.db_url)
 
     def render_page(self, template: str, **kw):
         kw.setdefault("title", "Temadag")
-        self.render(template, **kw)
+        super().render_page(template, **kw)
 
     def get_template_namespace(self):
         ns = super().get_template_namespace()
         ns["viewer_role"] = self.viewer_role
         return ns
 
-    def viewer_role(self) -> identity.Role:
+    def viewer_role(self) -> Role:
         """For pages that show the "For nøglepersoner" entry: the nøgleperson role of a
         signed-in learner (looked up only when the page asks, and only with a learner cookie)."""
         if identity.cookie_value(self.cookie_header(), identity.LEARNER_COOKIE) is None:
-            return identity.Role()
-        return identity.current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret,
+            return Role()
+        return current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret,
                                      admin_first=False)
-
-    def write_json(self, data: dict, status: int = 200):
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False, default=str))
-
-    def cookie_header(self) -> str:
-        return self.request.headers.get("Cookie", "")
 
     # --- CSRF for HTML forms: a signed value bound to who is logged in -------------
     def csrf_token(self, subject: str) -> str:
@@ -154,28 +150,10 @@ class BaseHandler(PageHandler):
         if self.request.headers.get("X-Rusfokus") != "1":
             raise tornado.web.HTTPError(403)
 
-    def write_error(self, status_code, **kwargs):
-        reason = self._reason if status_code != 500 else "Der skete en fejl på serveren. Prøv igen om lidt."
-        if self.request.path.startswith("/api/"):
-            self.finish(json.dumps({"fejl": reason}, ensure_ascii=False))
-        else:
-            self.render_page("fejl.html", title="Fejl", message=reason)
-
 
 class AdminMixin:
     """Who may run temadage: an admin (every temadag) or a nøgleperson (temadage whose invited
     institutions include her own). Others get the login page or a Danish refusal."""
-
-    _role: identity.Role | None = None
-
-    def role(self) -> identity.Role:
-        if self._role is None:
-            self._role = identity.current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret)
-        return self._role
-
-    def admin(self) -> str | None:
-        role = self.role()
-        return role.who if role.is_admin else None
 
     def require_admin(self) -> str:
         """Admin only (no nøgleperson)."""
@@ -184,13 +162,13 @@ class AdminMixin:
             self._refuse(role)
         return role.who
 
-    def require_facilitator(self) -> identity.Role:
+    def require_facilitator(self) -> Role:
         role = self.role()
         if not role.may_facilitate:
             self._refuse(role)
         return role
 
-    def _refuse(self, role: identity.Role):
+    def _refuse(self, role: Role):
         if role.kind and not self.request.path.startswith("/api/"):  # a signed-in learner: no login loop
             raise tornado.web.HTTPError(403, reason=NOT_FOR_LEARNERS)
         if self.request.path.startswith("/api/"):
@@ -210,7 +188,7 @@ NOT_FOR_LEARNERS = ("Siden er kun for nøglepersoner og rusmiddelcentret. "
 _same_name = store._norm_name  # the roster's institution matching (trimmed, case-folded)
 
 
-def may_facilitate(role: identity.Role, institutions) -> bool:
+def may_facilitate(role: Role, institutions) -> bool:
     if role.is_admin:
         return True
     if not role.is_noegleperson:

@@ -286,7 +286,7 @@ class CodeApiHandler(AdminBase):
         code = codes.current_code(self.hub.secret, tid, now)
         base = self.public_base()
         url = f"{base}/temadag/ind?kode={code.code}"
-        self.write_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
+        self.reply_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
                          "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count,
                          "today": day == self.hub.now().date(),
                          "loopback": urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"),
@@ -308,7 +308,7 @@ class ProjectorStateHandler(AdminBase):
             since = -1
         await self.hub.wait(tid, lambda: live.answers_version != since)
         if not self.request.connection.stream.closed():
-            self.write_json(live.projector_view())
+            self.reply_json(live.projector_view())
 
 
 class ControlHandler(AdminBase):
@@ -320,10 +320,10 @@ class ControlHandler(AdminBase):
         try:
             live.act(str(json.loads(self.request.body or b"{}").get("action", "")))
         except (LiveError, ValueError, AttributeError) as exc:
-            return self.write_json({"fejl": str(exc) if isinstance(exc, LiveError) else "Ugyldig handling."}, 400)
+            return self.reply_json({"fejl": str(exc) if isinstance(exc, LiveError) else "Ugyldig handling."}, 400)
         self.hub.save_live(int(temadag_id))
         self.hub.notify(int(temadag_id))
-        self.write_json(live.projector_view())
+        self.reply_json(live.projector_view())
 
 
 ROUTES = [

@@ -33,7 +33,7 @@ class CheckinHandler(BaseHandler):
 
     def learner_email(self) -> str | None:
         try:
-            return identity.learner_from_cookie_header(self.cookie_header(), secret=self.hub.secret)
+            return self.learner()  # revocation checked: an erased person's link does not check in
         except identity.IdentityError:
             return None
 
@@ -174,7 +174,7 @@ class LiveStateHandler(ParticipantMixin, BaseHandler):
         await self.hub.wait(tid, lambda: live.version != since)
         if self.request.connection.stream.closed():
             return
-        self.write_json(live.participant_view(str(pid)))
+        self.reply_json(live.participant_view(str(pid)))
 
 
 class AnswerHandler(ParticipantMixin, BaseHandler):
@@ -189,7 +189,7 @@ class AnswerHandler(ParticipantMixin, BaseHandler):
             option = live.check_answer(question, body.get("option"))
         except (ValueError, AttributeError) as exc:
             message = str(exc) if isinstance(exc, LiveError) else "Svaret kunne ikke læses. Prøv igen."
-            return self.write_json({"fejl": message}, 400)
+            return self.reply_json({"fejl": message}, 400)
         # stored first (a restart keeps it), in a thread: 60 phones answering must not stall the loop
         stored = await tornado.ioloop.IOLoop.current().run_in_executor(None, self._store, tid, question, pid, option)
         if not stored:
@@ -197,9 +197,9 @@ class AnswerHandler(ParticipantMixin, BaseHandler):
         try:
             answered = live.answer(str(pid), question, option)
         except LiveError as exc:
-            return self.write_json({"fejl": str(exc)}, 400)
+            return self.reply_json({"fejl": str(exc)}, 400)
         self.hub.notify(tid)
-        self.write_json({"ok": True, "answered": answered})
+        self.reply_json({"ok": True, "answered": answered})
 
     def _store(self, tid, question, pid, option) -> bool:
         with self.db() as session:
