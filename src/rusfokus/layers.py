@@ -22,8 +22,9 @@ from __future__ import annotations
 
 LAYERS: list[tuple[str, list[str]]] = [
     # Shared foundations: no knowledge of people, features or the web server.
-    ("base", ["=rusfokus", "rusfokus.settings", "rusfokus.yamlutil", "rusfokus.db", "rusfokus.migrations",
-              "rusfokus.kommune", "rusfokus.safe_export", "rusfokus.cliutil", "rusfokus.webpage",
+    ("base", ["=rusfokus", "rusfokus.settings", "rusfokus.db", "rusfokus.migrations",
+              "rusfokus.kommune", "rusfokus.safe_export", "rusfokus.cliutil", "rusfokus.web", "rusfokus.profil",
+              "rusfokus.ungetilbud",
               "rusfokus.content", "rusfokus.layers"]),
     # Signed values (links, cookies), the server secret, admin session ends and the
     # revoked-identity record (``rusfokus.identity`` re-exports the signing API): below progress, because the staff import lifts a
@@ -41,7 +42,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("mail", ["rusfokus.mail"]),  # mails personal links and temadag invitations
     ("roles", ["rusfokus.roles"]),  # the nøgleperson's pages: exercises' reflections, temadage
     # Across features: GDPR export/erase calls each feature's own part; the book's helpers.
-    ("across features", ["rusfokus.gdpr", "rusfokus.noeglekit", "rusfokus.sphinxext"]),
+    ("across features", ["rusfokus.gdpr", "rusfokus.noeglekit", "rusfokus.sphinxext", "rusfokus.check"]),
     # Feature cli*.py / web*.py (see above).
     ("interfaces", []),
     # Voilà apps (one build_app() each) and the book build.

@@ -20,7 +20,7 @@ from rusfokus.db import session_scope
 from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.migrations import upgrade
 from rusfokus.progress.hooks import record_result
-from rusfokus.progress.links_pdf import LinksError, entries_for, links_pdf, make_sheet
+from rusfokus.identity.links import LinksError, entries_for, links_pdf, make_sheet
 from rusfokus.progress.models import AuditEntry, Certificate, Person
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster

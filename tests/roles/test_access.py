@@ -20,6 +20,7 @@ from tornado.testing import AsyncHTTPTestCase
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.identity import roles
 from rusfokus.progress import certificates, module_title
 from rusfokus.progress.models import STATUS_ACTIVE, STATUS_LEFT, Completion, Person
 from rusfokus.progress.staff import OrgCache
@@ -105,16 +106,16 @@ class RolesWebTest(AsyncHTTPTestCase):
 
     # roles ---------------------------------------------------------------------------
     def test_current_role_reads_the_staff_list(self):
-        role = identity.current_role(self.learner(NINA)["Cookie"], db_url=self.settings.db_url,
+        role = roles.current_role(self.learner(NINA)["Cookie"], db_url=self.settings.db_url,
                                      secret=self.hub.secret)
         assert role.is_noegleperson and role.institution_names == ("Børnehuset Solsikken",)
-        learner = identity.current_role(self.learner(METTE)["Cookie"], db_url=self.settings.db_url,
+        learner = roles.current_role(self.learner(METTE)["Cookie"], db_url=self.settings.db_url,
                                         secret=self.hub.secret)
-        assert learner.kind == identity.ROLE_LEARNER and not learner.may_facilitate
-        assert identity.current_role(self.admin()["Cookie"], db_url=self.settings.db_url,
+        assert learner.kind == roles.ROLE_LEARNER and not learner.may_facilitate
+        assert roles.current_role(self.admin()["Cookie"], db_url=self.settings.db_url,
                                      secret=self.hub.secret).is_admin
         forged = f"{identity.LEARNER_COOKIE}=" + identity.learner_token(NINA, secret=b"x" * 64)
-        assert identity.current_role(forged, db_url=self.settings.db_url, secret=self.hub.secret).kind == ""
+        assert roles.current_role(forged, db_url=self.settings.db_url, secret=self.hub.secret).kind == ""
 
     # learner -------------------------------------------------------------------------
     def test_learner_cannot_open_noegleperson_pages(self):

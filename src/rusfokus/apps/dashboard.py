@@ -2,7 +2,7 @@
 person search and page, kursusbevis check, staff import, personal links as a PDF.
 
 ``Dashboard`` only wires widgets to the pure functions in ``reports``, ``views``,
-``person_page`` and ``links_pdf``; tests set ``.value`` on the filters and read the HTML widgets.
+``dashboard_person`` and ``links_sheet``; tests set ``.value`` on the filters and read the HTML widgets.
 
 First paint: ``build_app`` checks the admin, then returns at once with the header,
 "Henter tal og tabeller …", the person search and the kursusbevis check (plain database
@@ -181,7 +181,7 @@ class Dashboard(widgets.VBox):
                                     self.cert_button, self.cert_result])
         extra = [certificate]
         if db_url:
-            from rusfokus.progress.links_pdf import LinksSheet
+            from rusfokus.apps.links_sheet import LinksSheet
             from rusfokus.progress.upload import RosterUpload
 
             self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())

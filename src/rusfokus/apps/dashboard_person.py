@@ -27,6 +27,7 @@ import ipywidgets as widgets
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from rusfokus.identity.links import personal_link
 from rusfokus.progress import module_title
 from rusfokus.progress.models import (
     STATUS_DELETED,
@@ -205,12 +206,6 @@ def person_html(d: PersonDetails) -> str:
     return "".join(out)
 
 
-def personal_link(email: str, base_url: str) -> str:
-    from rusfokus import identity
-
-    return f"{base_url.rstrip('/')}/adgang/{identity.learner_token(email)}"
-
-
 def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str:
     """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked."""
     from rusfokus.identity.revocation import is_revoked_in
@@ -236,9 +231,13 @@ def revoke_link(session: Session, person_id: int, actor: str) -> None:
 def reopen_link(session: Session, person_id: int, actor: str) -> bool:
     """Lift the revocation: a new link can be made, and old links work again. True if one was lifted."""
     from rusfokus.identity.revocation import lift
+    from rusfokus.progress.audit import log_action
 
     person = _person(session, person_id)
-    return lift(session, person.email, actor=actor, target=f"person #{person.id}")
+    lifted = lift(session, person.email)
+    if lifted:
+        log_action(session, actor, "identity.revocation_lifted", f"person #{person.id}", "reopened in dashboard")
+    return lifted
 
 
 REVOKE_NOTE = ("Et tilbagekaldt link kan ikke bruges igen. Alle personens links holder op med at virke, "

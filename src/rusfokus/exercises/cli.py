@@ -90,16 +90,15 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
-    from rusfokus import identity
     from rusfokus.exercises.store import write_atomic
+    from rusfokus.identity.links import personal_link
     from rusfokus.safe_export import SafeCsvWriter
 
     buf = io.StringIO()
     w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
     w.writerow(["Navn", "E-mail", "Personligt link"])
-    base = base_url.rstrip("/")
     for name, email in people:
-        w.writerow([name, email, f"{base}/adgang/{identity.learner_token(email)}"])
+        w.writerow([name, email, personal_link(email, base_url)])
     write_atomic(Path(out), "\ufeff" + buf.getvalue())
     return len(people)
 
@@ -136,10 +135,10 @@ def cmd_links(args) -> int:
 
 
 def _links_pdf(args, base: str) -> int:
-    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (progress.links_pdf)."""
+    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (identity.links)."""
     from rusfokus.cli import CommandError
     from rusfokus.exercises.store import write_atomic
-    from rusfokus.progress.links_pdf import LinksError, make_sheet
+    from rusfokus.identity.links import LinksError, make_sheet
 
     if not args.staff:
         raise CommandError("--pdf takes the people from the staff database: use --staff")

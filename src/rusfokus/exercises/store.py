@@ -163,6 +163,20 @@ def pending_for(course_dir: Path, email: str, opgave: str) -> list[Attempt]:
             for m in sorted(folder.glob("*.pending.json"))]
 
 
+def pending_modules(course_dir: Path | None, email: str, modules: list[str]) -> set[str]:
+    """The modules (opgave ids) whose hand-in by this learner waits for grading (for her journey)."""
+    if course_dir is None:
+        return set()
+    out = set()
+    for module in modules:
+        try:
+            if pending_for(Path(course_dir), email, module):
+                out.add(module)
+        except OSError:
+            continue
+    return out
+
+
 def save_attempt(course_dir: Path, email: str, ex: Exercise, raw_answers) -> Attempt:
     """Validate answers, write the submission notebook and the pending marker.
 

@@ -22,9 +22,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rusfokus.db import Base
-from rusfokus.progress.audit import log_action
-from rusfokus.progress.roster import normalise_email
+from rusfokus.db import Base, session_scope
+from rusfokus.identity.tokens import IdentityError, load_secret, normalise_email
+from rusfokus.migrations import upgrade
+from rusfokus.settings import get_settings
 
 REVOKED_MESSAGE = ("Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
                    "Kontakt din nøgleperson, hvis du skal bruge kurset igen.")
@@ -37,9 +38,7 @@ class RevokedIdentity(Base):
 
 
 def identity_digest(email: str, secret: bytes | None = None) -> str:
-    from rusfokus import identity
-
-    key = secret if secret is not None else identity.load_secret()
+    key = secret if secret is not None else load_secret()
     message = b"revoked-identity:" + normalise_email(email).encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
@@ -52,12 +51,11 @@ def revoke(session: Session, email: str, *, secret: bytes | None = None, now: da
         session.flush()
 
 
-def lift(session: Session, email: str, *, actor: str, target: str = "", secret: bytes | None = None) -> bool:
-    """Lift a revocation (the person was re-added). Audited by person id only. True if one was lifted."""
+def lift(session: Session, email: str, *, secret: bytes | None = None) -> bool:
+    """Lift a revocation (the person was re-added). True if one was lifted; the caller writes
+    the audit entry (``identity.revocation_lifted``, by person id only)."""
     digest = identity_digest(email, secret)
     gone = session.execute(delete(RevokedIdentity).where(RevokedIdentity.digest == digest)).rowcount
-    if gone:
-        log_action(session, actor, "identity.revocation_lifted", target, "re-added by staff import")
     return bool(gone)
 
 
@@ -68,10 +66,6 @@ def is_revoked_in(session: Session, email: str, *, secret: bytes | None = None) 
 
 def is_revoked(email: str, db_url: str | None = None, *, secret: bytes | None = None) -> bool:
     """True if the learner ``email`` was erased and must not be accepted (opens its own session)."""
-    from rusfokus.db import session_scope
-    from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
-
     url = db_url or get_settings().db_url
     upgrade(url)
     with session_scope(url) as session:
@@ -80,8 +74,6 @@ def is_revoked(email: str, db_url: str | None = None, *, secret: bytes | None = 
 
 def ensure_not_revoked(email: str, db_url: str | None = None, *, secret: bytes | None = None) -> str:
     """Return ``email``, or raise ``identity.IdentityError`` with the Danish message if it was revoked."""
-    from rusfokus import identity
-
     if is_revoked(email, db_url, secret=secret):
-        raise identity.IdentityError(REVOKED_MESSAGE)
+        raise IdentityError(REVOKED_MESSAGE)
     return email

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 
 from rusfokus.db import session_scope
+from rusfokus.identity.links import personal_link
 from rusfokus.mail import smtp as smtpmod
 from rusfokus.mail.models import (
     CANCELLED,
@@ -196,7 +197,7 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
     if why:
         raise _Cancel(REFUSALS[why][0])
     to = address(person.email, person.name or "")
-    link = f"{settings.base_url.rstrip('/')}/adgang/{identity.learner_token(person.email, secret=secret)}"
+    link = personal_link(person.email, settings.base_url, secret=secret)
     attachment, dropped = None, {}
     if row.kind == KIND_LINK:
         subject, body = link_text(person.name or "", link, sender)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rusfokus.progress.models import AuditEntry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def log_action(session: Session, actor: str, action: str, target: str = "", detail: str = "",
@@ -20,6 +23,8 @@ def log_action(session: Session, actor: str, action: str, target: str = "", deta
 
 
 def audit_frame(session: Session, limit: int = 500) -> pd.DataFrame:
+    import pandas as pd  # not at the top: every feature logs actions, the dashboard's first view without pandas
+
     rows = session.execute(
         select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rusfokus.identity.tokens import normalise_email
+
 NOT_GIVEN = "Ikke angivet"
 HEADER_SEARCH_ROWS = 10  # HR exports often put a title line or two above the header row
 
@@ -113,10 +115,6 @@ def normalise_header(text: str) -> str:
     text = text.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if ch.isalnum() and ch.isascii())
-
-
-def normalise_email(text: str) -> str:
-    return str(text or "").strip().strip("<>").strip().lower()
 
 
 def _clean(value) -> str:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    import pandas as pd
+from rusfokus.identity import revocation
+from rusfokus.progress.audit import log_action
 from rusfokus.progress.models import (
     STATUS_ACTIVE,
     STATUS_LEFT,
@@ -34,6 +34,9 @@ from rusfokus.progress.models import (
     Person,
 )
 from rusfokus.progress.roster import Roster, RosterRow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ImportRefused(Exception):
@@ -178,8 +181,6 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
         raise ImportRefused(f"{len(roster.problems)} invalid row(s); nothing imported")
     if not roster.rows:
         raise ImportRefused("no valid staff rows in the file; refusing to mark everyone as fratrådt")
-    from rusfokus.identity import revocation
-
     result = ImportResult(skipped=len(roster.problems))
     org = OrgCache(session)
     people = {p.email: p for p in session.scalars(select(Person).where(Person.email.is_not(None)))}
@@ -196,7 +197,9 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
             result.created += 1
             if revocation.is_revoked_in(session, row.email):  # an erased person is re-added on purpose
                 session.flush()
-                revocation.lift(session, row.email, actor=actor, target=f"person #{person.id}")
+                revocation.lift(session, row.email)
+                log_action(session, actor, "identity.revocation_lifted", f"person #{person.id}",
+                           "re-added by staff import")
             continue
         changed = _apply_row(person, row, inst, now)
         if person.status != STATUS_ACTIVE:
@@ -211,8 +214,6 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
             person.status, person.left_at, person.updated_at = STATUS_LEFT, now, now
             result.left += 1
     session.flush()
-    from rusfokus.progress.audit import log_action
-
     mode = " (only add and update)" if only_add_update else ""
     log_action(session, actor, "staff.import", source, result.summary() + mode, now=now)
     return result

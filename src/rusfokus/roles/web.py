@@ -22,6 +22,7 @@ import tornado.web
 from sqlalchemy import select
 
 from rusfokus import identity
+from rusfokus.identity.roles import Role, current_role
 from rusfokus.webpage import PageHandler
 
 HERE = Path(__file__).parent
@@ -43,19 +44,19 @@ class _Base(PageHandler):
     def initialize(self, settings, secret: bytes):
         self.rf = settings
         self.secret = secret
-        self._role: identity.Role | None = None
+        self._role: Role | None = None
 
     async def in_thread(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
-    async def role(self) -> identity.Role:
+    async def role(self) -> Role:
         if self._role is None:
             cookie = self.request.headers.get("Cookie", "")
             self._role = await self.in_thread(
-                lambda: identity.current_role(cookie, db_url=self.rf.db_url, secret=self.secret))
+                lambda: current_role(cookie, db_url=self.rf.db_url, secret=self.secret))
         return self._role
 
-    async def require(self) -> identity.Role:
+    async def require(self) -> Role:
         """A nøgleperson or an admin, or a Danish refusal page (403)."""
         role = await self.role()
         if role.is_admin or role.is_noegleperson:
@@ -66,13 +67,13 @@ class _Base(PageHandler):
         raise tornado.web.Finish()
 
     def page(self, template: str, **kw):
-        kw.setdefault("role", self._role or identity.Role())
+        kw.setdefault("role", self._role or Role())
         self.render(template, **kw)
 
-    def csrf_token(self, role: identity.Role) -> str:
+    def csrf_token(self, role: Role) -> str:
         return identity.sign("noegle-csrf", role.actor, secret=self.secret)
 
-    def check_csrf(self, role: identity.Role) -> None:
+    def check_csrf(self, role: Role) -> None:
         try:
             ok = identity.verify("noegle-csrf", self.get_body_argument("_csrf", ""), max_age=CSRF_MAX_AGE,
                                  secret=self.secret) == role.actor
@@ -92,7 +93,7 @@ class HomeHandler(_Base):
         plans = await self.in_thread(self._coming, role)
         self.page("forside.html", title="For nøglepersoner", plans=plans)
 
-    def _coming(self, role: identity.Role) -> list:
+    def _coming(self, role: Role) -> list:
         """Her temadage from today on (an admin: all), soonest first, for the projector links."""
         from rusfokus.db import session_scope
         from rusfokus.temadag import store
@@ -104,7 +105,7 @@ class HomeHandler(_Base):
         return plans[:10]
 
 
-def institutions_for(settings, role: identity.Role) -> list[tuple[int, str, str]]:
+def institutions_for(settings, role: Role) -> list[tuple[int, str, str]]:
     """(id, name, afdeling) the role may see: hers, or every institution with active staff for an admin."""
     from rusfokus.db import session_scope
     from rusfokus.progress.models import STATUS_ACTIVE, Afdeling, Institution, Person
@@ -148,7 +149,7 @@ class StatusHandler(_Base):
         return data
 
 
-def colleague_emails(settings, role: identity.Role) -> set[str] | None:
+def colleague_emails(settings, role: Role) -> set[str] | None:
     """Whose reflections the role may read: an admin everyone's (None); a nøgleperson those of
     the active staff of her institution(s), never her own (nobody scores herself)."""
     from rusfokus.db import session_scope
@@ -177,7 +178,7 @@ def names_of(settings, emails) -> dict[str, str]:
 
 
 class ReflectionsHandler(_Base):
-    def _load(self, role: identity.Role):
+    def _load(self, role: Role):
         from rusfokus.exercises.reflections import list_reflections
         from rusfokus.exercises.schema import ExerciseError
 

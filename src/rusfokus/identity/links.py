@@ -1,5 +1,6 @@
-"""Personal links as a printable sheet (PDF): per institution, four cut-out cards per A4 page,
-each with the person's name, institution, the link as text and as a QR code.
+"""Personal links: ``personal_link(email, base_url)``, the person's e-mail signed by the server
+(it logs the person in), and the printable sheet (PDF): per institution, four cut-out cards per
+A4 page, each with the person's name, institution, the link as text and as a QR code.
 
 A personal link logs the person in, so the sheet is made only by an admin (dashboard or
 CLI), each sheet is audit-logged (institution and count, never names), and the page says
@@ -9,19 +10,25 @@ CLI), each sheet is audit-logged (institution and count, never names), and the p
 
 from __future__ import annotations
 
-import base64
-import html
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.identity.revocation import is_revoked_in
+from rusfokus.identity.tokens import learner_token
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.certificates import _fit, _font_path
 from rusfokus.progress.models import STATUS_ACTIVE, Institution, Person
 
 CARDS_PER_PAGE = 4
 CARD_HEIGHT = 68.0  # mm; 4 cards + margins fit A4 (297 mm)
 TOP = 14.0
+
+
+def personal_link(email: str, base_url: str, *, secret: bytes | None = None) -> str:
+    """The person's link to the course: ``<base_url>/adgang/<signed e-mail>`` (it logs her in)."""
+    return f"{base_url.rstrip('/')}/adgang/{learner_token(email, secret=secret)}"
 
 
 class LinksError(ValueError):
@@ -46,9 +53,6 @@ def institutions(session: Session) -> list[str]:
 def entries_for(session: Session, base_url: str, institution: str | None = None) -> list[LinkEntry]:
     """Active staff (optionally of one institution, by name) with a new personal link each, by institution
     then name. Revoked people are left out (their links do not work)."""
-    from rusfokus.apps.dashboard_person import personal_link
-    from rusfokus.identity.revocation import is_revoked_in
-
     stmt = (select(Person.name, Person.email, Institution.name)
             .join(Institution, Person.institution_id == Institution.id)
             .where(Person.status == STATUS_ACTIVE, Person.email.is_not(None))
@@ -71,8 +75,6 @@ def _qr_image(link: str):
 def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Personlige links til kurset") -> bytes:
     """The sheet: a new page for each institution, ``CARDS_PER_PAGE`` cards per page with cut lines."""
     from fpdf import FPDF
-
-    from rusfokus.progress.certificates import _fit, _font_path
 
     if not entries:
         raise LinksError("no people to make links for")
@@ -126,8 +128,6 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
 def make_sheet(session: Session, base_url: str, *, institution: str | None, actor: str,
                kommune: str = "") -> tuple[bytes, int]:
     """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf)."""
-    from rusfokus.progress.audit import log_action
-
     entries = entries_for(session, base_url, institution)
     if not entries:
         raise LinksError(f"no active staff with a working link at {institution!r}" if institution
@@ -136,58 +136,3 @@ def make_sheet(session: Session, base_url: str, *, institution: str | None, acto
     log_action(session, actor, "links.pdf", institution or "alle institutioner",
                f"{len(entries)} personal links printed")
     return pdf, len(entries)
-
-
-def _filename(institution: str | None) -> str:
-    import re
-
-    slug = re.sub(r"[^a-z0-9æøå]+", "-", (institution or "alle").lower()).strip("-")[:60] or "institution"
-    return f"personlige-links-{slug}.pdf"
-
-
-class LinksSheet(widgets.VBox):
-    """Dashboard section: choose an institution, make the PDF, download it."""
-
-    def __init__(self, db_url: str, actor: str, base_url: str):
-        self.db_url, self.actor, self.base_url = db_url, actor, base_url
-        self.institution = widgets.Dropdown(options=[("Vælg institution", "")], description="Institution")
-        self.institution.style.description_width = "7rem"
-        self.button = widgets.Button(description="Lav PDF med links", tooltip="Lav en PDF med personlige links")
-        self.result = widgets.HTML()
-        self.button.on_click(self.make)
-        intro = widgets.HTML(
-            "<h2>Personlige links til udskrift</h2><p class=\"rf-note\">En side med fire kort pr. side: "
-            "navn, institution, linket og en QR-kode. Linket logger personen ind, så del kortene ud personligt. "
-            "Det bliver gemt i loggen, at du har lavet arket.</p>")
-        super().__init__([intro, widgets.HBox([self.institution, self.button],
-                                              layout=widgets.Layout(flex_flow="row wrap")), self.result])
-        self.refresh()
-
-    def refresh(self) -> None:
-        from rusfokus.db import session_scope
-
-        try:
-            with session_scope(self.db_url) as s:
-                names = institutions(s)
-        except Exception:  # no tables yet: the list fills on the next refresh
-            names = []
-        self.institution.options = [("Vælg institution", "")] + [(n, n) for n in names]
-
-    def make(self, _button=None) -> None:
-        from rusfokus.db import session_scope
-
-        choice = self.institution.value
-        if not choice:
-            self.result.value = '<p role="alert">Vælg først en institution.</p>'
-            return
-        try:
-            with session_scope(self.db_url) as s:
-                pdf, n = make_sheet(s, self.base_url, institution=choice, actor=self.actor)
-        except LinksError:
-            self.result.value = ('<p role="alert">Der er ingen aktive medarbejdere med et virkende link på '
-                                 f"{html.escape(choice)}.</p>")
-            return
-        data = base64.b64encode(pdf).decode("ascii")
-        self.result.value = (f'<p role="status"><a class="rf-knap" download="{html.escape(_filename(choice))}" '
-                             f'href="data:application/pdf;base64,{data}">Hent PDF med {n} links '
-                             f"({html.escape(choice)})</a></p>")
