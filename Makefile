@@ -63,14 +63,17 @@ system-deps:
 book: install assets
 	$(BIN)/python -m rusfokus.book
 
-# Exercises: a course notebook is rebuilt only when its data file changed.
-OPGAVER := $(basename $(notdir $(wildcard exercises/opgaver/*.yml)))
+# Exercises: a course notebook is rebuilt only when its data file changed. Each module's exercise is
+# modules/NN-<id>/data/opgave.yml and its nbgrader assignment is <id> (the folder name without "NN-").
+OPGAVE_DIRS := $(patsubst modules/%/data/opgave.yml,%,$(wildcard modules/*/data/opgave.yml))
+opgave_id = $(shell echo '$(1)' | sed -E 's/^[0-9]+-//')
+OPGAVER := $(foreach d,$(OPGAVE_DIRS),$(call opgave_id,$(d)))
 RELEASES := $(foreach o,$(OPGAVER),exercises/release/$(o)/$(o).ipynb)
 
 exercises/release/%.ipynb: $(VENV)/.installed
 	$(BIN)/rusfokus opgave build $(notdir $*)
 
-$(foreach o,$(OPGAVER),$(eval exercises/release/$(o)/$(o).ipynb: exercises/opgaver/$(o).yml))
+$(foreach d,$(OPGAVE_DIRS),$(eval exercises/release/$(call opgave_id,$(d))/$(call opgave_id,$(d)).ipynb: modules/$(d)/data/opgave.yml))
 
 exercises: $(RELEASES)
 

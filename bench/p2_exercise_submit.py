@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
 APP = "/voila/render/opgave/index.ipynb?opgave=opsporing"
 CLICKS = 9
 CLI_RUNS = 3
@@ -32,9 +31,8 @@ CLI_RUNS = 3
 def make_course(base: Path) -> Path:
     from rusfokus.exercises.course import build
 
-    course = base / "course"
-    (course / "opgaver").mkdir(parents=True)
-    shutil.copy(YML, course / "opgaver")
+    course = base / "course"  # the exercise itself comes from the content root (modules/01-opsporing/data/opgave.yml)
+    course.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
     build(course, "opsporing")
     return course
@@ -134,9 +132,9 @@ def cli_autograde(course: Path, runs: int) -> list[float]:
 
 
 def run() -> list[dict]:
-    from rusfokus.exercises.schema import load_exercise
+    from rusfokus.exercises.schema import exercise
 
-    ex = load_exercise(YML)
+    ex = exercise("opsporing")
     with tempfile.TemporaryDirectory(prefix="rf-p2-") as tmp:
         base = Path(tmp)
         course = make_course(base)

@@ -31,11 +31,21 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from rusfokus.server.app import preflight
+    """Every content file and kommune.yml (all problems listed; exit 1 if any), then, unless
+    --content, what the server needs (built book, app front end, apps)."""
+    from rusfokus.check import check_all, report
+    from rusfokus.server.app import ServeError, preflight
     from rusfokus.settings import get_settings
 
-    for line in preflight(get_settings(), require_book=not args.no_book):
-        print(line)
+    rc = report(check_all(get_settings()))
+    if args.content or rc:
+        return rc
+    try:
+        for line in preflight(get_settings(), require_book=not args.no_book):
+            print(f"OK {line}")
+    except ServeError as exc:
+        print(f"ERROR {exc}")
+        return 1
     return 0
 
 
@@ -60,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--book-dir", default=None, help="The built book (default _build/html).")
     p.set_defaults(func=_cmd_serve)
 
-    p = sub.add_parser("check", help="Validate kommune.yml, the built book and the apps before serving.")
+    p = sub.add_parser("check", help="Validate every content file (exercises, temadag questions, dialogue trees, MI data) "
+                                     "and kommune.yml, listing every problem, then the built book and the apps. "
+                                     "Exit code 0: all ok; 1: problems to fix; 2: wrong use of the command.")
     p.add_argument("--no-book", action="store_true", help="Do not require a built book.")
+    p.add_argument("--content", action="store_true", help="Only the content files and kommune.yml (no book, no apps).")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("settings", help="Show every setting, its current value and what it does.")
@@ -73,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rusfokus.yamlutil import DataFileError
+    from rusfokus.content.loader import DataFileError
 
     parser = build_parser()
     args = parser.parse_args(argv)

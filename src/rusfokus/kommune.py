@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rusfokus.yamlutil import DataFileError, Where, load_yaml
+from rusfokus.content.loader import DataFileError, Where, load_yaml
 
 OFFER_TYPES = {
     "anonym_raadgivning": "Anonym rådgivning",

@@ -83,6 +83,7 @@ class Settings:
     book_dir: Path = _opt("RUSFOKUS_BOOK_DIR", "The built book (HTML). Default <root>/_build/html.", kind=Path)
     widgets_dir: Path = _opt("RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path)
     course_dir: Path = _opt("RUSFOKUS_COURSE_DIR", "The nbgrader course folder. Default <root>/exercises.", kind=Path)
+    content_dir: Path = _opt("RUSFOKUS_CONTENT_DIR", "The content root: one folder per module (NN-<id>/) with its pages and data/ (exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.", kind=Path)
     kommune_file: Path = _opt("RUSFOKUS_KOMMUNE", "The municipality's file (name, rusmiddelcenter, offers). Default <root>/kommune.yml.", kind=Path)
     pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).", 1, int)
     cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds.", 900, int)
@@ -138,6 +139,7 @@ class Settings:
         values.setdefault("book_dir", root / "_build" / "html")
         values.setdefault("widgets_dir", root / "widgets")
         values.setdefault("course_dir", root / "exercises")
+        values.setdefault("content_dir", root / "modules")
         values.setdefault("kommune_file", root / "kommune.yml")
         s = cls(**values)
         if not s.base_url:

@@ -33,7 +33,9 @@ class CoachApp(widgets.VBox):
         self._seed = seed
         self.items = default_items()
         self.faggruppe = widgets.Dropdown(
-            options=[("Alle faggrupper", ALL)] + [(v, k) for k, v in FAGGRUPPE_DA.items()], value=ALL,
+            # only the faggrupper that have practice statements (the registry may have more)
+            options=[("Alle faggrupper", ALL)] + [(v, k) for k, v in FAGGRUPPE_DA.items()
+                                                   if any(it.faggruppe == k for it in self.items)], value=ALL,
             description="Vælg din faggruppe (udsagn fra den kommer først):", style=_STYLE, layout=widgets.Layout(width="auto"))
         self.progress = widgets.HTML()
         self.statement = widgets.HTML()

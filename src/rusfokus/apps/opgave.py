@@ -424,7 +424,7 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
     course_dir = Path(course_dir or get_settings().course_dir)
     opgave = _opgave_from_query() or "opsporing"
     try:
-        ex = exercise(course_dir, opgave)
+        ex = exercise(opgave)
     except ExerciseError as exc:
         log.error("exercise app: %s", exc)
         out = widgets.Output()

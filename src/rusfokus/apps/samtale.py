@@ -11,7 +11,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.common import error_html, esc, styled_root, stylesheet
 from rusfokus.apps.guard import guarded
 from rusfokus.dialog.engine import Session, Summary
 from rusfokus.dialog.schema import Case, load_cases
@@ -21,26 +21,13 @@ log = logging.getLogger("rusfokus.apps")
 RATING_LABEL = {"god": "Godt valg", "delvis": "Delvis godt", "uheldig": "Uheldigt valg"}
 RATING_CLASS = {"god": "rf-ok", "delvis": "rf-note", "uheldig": "rf-over"}
 
-CSS = """
-<style>
-.rf-samtale .rf-valg.jupyter-button { white-space: normal; height: auto; min-height: 2.4rem;
-  text-align: left; line-height: 1.35; padding: 0.5rem 0.8rem; width: 100%; max-width: 48rem;
-  margin: 0.2rem 0; border: 1px solid #555; background: #f4f4f4; color: #1d1d1f; }
-.rf-samtale .rf-valg.jupyter-button:focus-visible { outline: 3px solid #005fcc; outline-offset: 2px; }
-.rf-samtale .rf-valg.rf-valgt.jupyter-button { border: 2px solid #1d1d1f; background: #e4e4e4; font-weight: 600; }
-.rf-samtale .rf-situation { border-left: 4px solid #555; padding: 0.2rem 0.8rem; margin: 0.4rem 0; }
-.rf-samtale .rf-feedback { border: 1px solid #8a8a8a; padding: 0.4rem 0.8rem; margin: 0.4rem 0; }
-.rf-samtale .rf-sikkerhed { border: 2px solid #a4000f; border-left-width: 8px; background: #fff3f3; color: #1d1d1f;
-  padding: 0.3rem 0.8rem; margin: 0.6rem 0; max-width: 48rem; }
-.rf-samtale .rf-sikkerhed strong { color: #a4000f; }
-</style>
-"""
+CSS = stylesheet("samtale")
 
 
 def default_cases_dir() -> Path:
-    from rusfokus.settings import get_settings
+    from rusfokus.content import dialogue_dir
 
-    return get_settings().root / "modules" / "02-bekymringssamtale" / "data" / "samtaler"
+    return dialogue_dir()
 
 
 def _paragraphs(text: str) -> str:

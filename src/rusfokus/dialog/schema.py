@@ -1,8 +1,10 @@
 """Schema check for dialogue trees (samtalesimulator cases) written in YAML.
 
 A case file is edited by a nøgleperson, not a programmer, so every problem is
-reported as a :class:`DialogError` naming the file, the node and the field.
-All problems in a file are collected, not only the first one.
+reported as a :class:`DialogError` naming the file, the line and the field
+(``noder.<node>.<field>``), printed in the loader's one style
+``file:line: field: message``. All problems in a file are collected, not only
+the first one.
 
 The format is documented for authors in
 ``modules/02-bekymringssamtale/data/samtaler/README.md``.
@@ -14,10 +16,13 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rusfokus.yamlutil import DataFileError, Where, load_yaml, load_yaml_text
+from rusfokus.content import content_root, dialogue_dir
+from rusfokus.content.loader import ContentError, Problem, Where, display_path, load_yaml, load_yaml_text
+from rusfokus.content.registry import faggruppe_keys
 
 RATINGS = ("god", "delvis", "uheldig")
-FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling")
+FAGGRUPPER = faggruppe_keys()
+"""The faggruppe keys a case may name: the faggruppe registry's."""
 NODE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 CASE_KEYS = {"id", "titel", "faggruppe", "rolle", "intro", "start", "noder"}
 NODE_KEYS = {"tekst", "valg", "slut", "sikkerhed"}
@@ -34,23 +39,27 @@ class DialogError:
     message: str
     line: int | None = None
 
-    def __str__(self) -> str:
-        where = self.file
-        if self.line:
-            where += f", line {self.line}"
-        if self.node:
-            where += f", node '{self.node}'"
+    @property
+    def path(self) -> str:
+        """The field as a path in the file: ``noder.<node>.<field>`` (list items from 1)."""
+        parts = [f"noder.{self.node}"] if self.node else []
         if self.field:
-            where += f", field '{self.field}'"
-        return f"{where}: {self.message}"
+            parts.append(self.field)
+        return ".".join(parts)
+
+    def problem(self) -> Problem:
+        return Problem(self.file, self.line, self.path, self.message)
+
+    def __str__(self) -> str:
+        return str(self.problem())
 
 
-class DialogFileError(Exception):
-    """A case file has one or more problems; ``errors`` lists them all."""
+class DialogFileError(ContentError):
+    """A case file has one or more problems; ``errors`` lists them all (``problems`` too, as loader Problems)."""
 
     def __init__(self, errors: list[DialogError]):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__([e.problem() for e in errors])
 
 
 @dataclass(frozen=True)
@@ -237,8 +246,8 @@ def parse_case(text: str, source: str) -> Case:
     """Parse YAML text into a :class:`Case`; raise :class:`DialogFileError` listing all problems."""
     try:
         data, _ = load_yaml_text(text, source)
-    except DataFileError as exc:
-        raise DialogFileError([DialogError(source, None, None, "not valid YAML: " + str(exc).removeprefix(f"{source}").lstrip(", :").replace("invalid YAML: ", ""))]) from None
+    except ContentError as exc:
+        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
     errors = validate(data, source)
     if errors:
         raise DialogFileError(errors)
@@ -258,10 +267,10 @@ def load_case(path: str | Path) -> Case:
     path = Path(path)
     try:
         data, where = load_yaml(path)
-    except DataFileError as exc:
-        message = str(exc).removeprefix(f"{path}").lstrip(":, ")
-        raise DialogFileError([DialogError(path.name, None, None, message)]) from None
-    errors = validate(data, path.name)
+    except ContentError as exc:
+        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
+    name = display_path(path)
+    errors = validate(data, name)
     if errors:
         raise DialogFileError([replace(e, line=_line(where, e)) for e in errors])
     return build_case(data, path.name)
@@ -286,8 +295,19 @@ def load_cases(folder: str | Path) -> tuple[list[Case], list[DialogError]]:
             errors.extend(exc.errors)
             continue
         if case.id in ids:
-            errors.append(DialogError(path.name, None, "id", f"id '{case.id}' is already used by {ids[case.id]}"))
+            errors.append(DialogError(display_path(path), None, "id", f"id '{case.id}' is already used by {ids[case.id]}"))
             continue
         ids[case.id] = path.name
         cases.append(case)
     return sorted(cases, key=lambda c: c.titel), errors
+
+
+def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
+    """Validate every dialogue tree of the content root: (OK lines, problems)."""
+    folder = dialogue_dir(content_root() if root is None else root)
+    if not folder.is_dir() or not any(folder.glob("*.yml")):
+        return [], [Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")]
+    cases, errors = load_cases(folder)
+    ok = [f"{display_path(folder / c.source)}: dialogue '{c.titel}' ({c.faggruppe}), "
+          f"{len(c.decision_points())} decision points" for c in cases]
+    return ok, [e.problem() for e in errors]

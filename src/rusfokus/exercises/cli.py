@@ -15,13 +15,31 @@ def _course_dir(args) -> Path:
 
 
 def cmd_check(args) -> int:
-    from rusfokus.exercises.schema import load_exercise
+    """`rusfokus opgave check [FILE ...]`: the exercise part of `rusfokus check` (every module's
+    data/opgave.yml when no file is named). Prints every problem; 1 if there are any."""
+    from rusfokus.content.loader import ContentError
+    from rusfokus.exercises.schema import check, load_exercise
+    from rusfokus.settings import get_settings
 
+    if not args.files:
+        ok, problems = check(get_settings().content_dir)
+        for line in ok:
+            print(f"OK {line}")
+        for p in problems:
+            print(f"ERROR {p}")
+        return 1 if problems else 0
+    rc = 0
     for f in args.files:
-        ex = load_exercise(f)
+        try:
+            ex = load_exercise(f)
+        except ContentError as exc:
+            for line in str(exc).splitlines():
+                print(f"ERROR {line}")
+            rc = 1
+            continue
         print(f"{f}: ok ({len(ex.spoergsmaal)} questions, {ex.auto_points} auto points, "
               f"{ex.manual_points} manual points, pass at {ex.bestaa_pct:g} %)")
-    return 0
+    return rc
 
 
 def cmd_build(args) -> int:
@@ -90,15 +108,16 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
+    from rusfokus import identity
     from rusfokus.exercises.store import write_atomic
-    from rusfokus.identity.links import personal_link
     from rusfokus.safe_export import SafeCsvWriter
 
     buf = io.StringIO()
     w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
     w.writerow(["Navn", "E-mail", "Personligt link"])
+    base = base_url.rstrip("/")
     for name, email in people:
-        w.writerow([name, email, personal_link(email, base_url)])
+        w.writerow([name, email, f"{base}/adgang/{identity.learner_token(email)}"])
     write_atomic(Path(out), "\ufeff" + buf.getvalue())
     return len(people)
 
@@ -135,10 +154,10 @@ def cmd_links(args) -> int:
 
 
 def _links_pdf(args, base: str) -> int:
-    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (identity.links)."""
+    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (progress.links_pdf)."""
     from rusfokus.cli import CommandError
     from rusfokus.exercises.store import write_atomic
-    from rusfokus.identity.links import LinksError, make_sheet
+    from rusfokus.progress.links_pdf import LinksError, make_sheet
 
     if not args.staff:
         raise CommandError("--pdf takes the people from the staff database: use --staff")
@@ -162,11 +181,11 @@ def register(sub) -> None:
     op = sub.add_parser("opgave", help="Check and build the exercises (YAML → nbgrader course).")
     ops = op.add_subparsers(dest="opgave_cmd", metavar="ACTION", required=True)
     p = ops.add_parser("check", help="Validate exercise data files without building.")
-    p.add_argument("files", nargs="+", help="exercises/opgaver/<opgave>.yml")
+    p.add_argument("files", nargs="*", help="modules/NN-<id>/data/opgave.yml (default: every module's)")
     p.set_defaults(func=cmd_check)
     p = ops.add_parser("build", help="Build source + release notebooks and run nbgrader validate.")
     p.add_argument("opgaver", nargs="*", help="Exercise ids, e.g. opsporing.")
-    p.add_argument("--all", action="store_true", help="Every file in exercises/opgaver/.")
+    p.add_argument("--all", action="store_true", help="Every module's exercise (modules/NN-<id>/data/opgave.yml).")
     p.add_argument("--course-dir", help="nbgrader course folder (default RUSFOKUS_COURSE_DIR or exercises/).")
     p.set_defaults(func=cmd_build)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from rusfokus.exercises.notebook import source_notebook
-from rusfokus.exercises.schema import Exercise, ExerciseError, load_all, load_exercise
+from rusfokus.exercises.schema import exercise, load_all  # noqa: F401  (exercise: the course's callers use it from here)
 
 log = logging.getLogger(__name__)
 COURSE_ID = "rusfokus"
@@ -82,16 +82,6 @@ def student_id(email: str) -> str:
     return f"{slug}-{digest}"
 
 
-def opgaver_dir(course_dir: Path) -> Path:
-    return Path(course_dir) / "opgaver"
-
-
-def exercise(course_dir: Path, opgave: str) -> Exercise:
-    if not re.fullmatch(r"[a-z][a-z0-9-]{0,60}", opgave or ""):
-        raise ExerciseError(f"'{opgave}' is not a valid exercise id")
-    return load_exercise(opgaver_dir(course_dir) / f"{opgave}.yml")
-
-
 def release_path(course_dir: Path, opgave: str) -> Path:
     return Path(course_dir) / "release" / opgave / f"{opgave}.ipynb"
 
@@ -110,7 +100,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build(course_dir: str | Path, opgave: str) -> dict:
+def build(course_dir: str | Path, opgave: str, content_dir: str | Path | None = None) -> dict:
     """YAML → source notebook → ``generate_assignment`` → release; validate the source.
 
     Returns a summary dict. Raises ExerciseError (bad data file) or BuildError.
@@ -118,7 +108,7 @@ def build(course_dir: str | Path, opgave: str) -> dict:
     from nbgrader.validator import Validator
 
     course_dir = Path(course_dir).resolve()
-    ex = exercise(course_dir, opgave)
+    ex = exercise(opgave, content_dir)
     src_dir = course_dir / "source" / opgave
     src_dir.mkdir(parents=True, exist_ok=True)
     src = src_dir / f"{opgave}.ipynb"
@@ -154,12 +144,12 @@ def _leaks_key(release_text: str, q) -> bool:
     return f"sorted({q.var}) ==" in release_text or f"{q.var} ==" in release_text
 
 
-def build_all(course_dir: str | Path) -> list[dict]:
+def build_all(course_dir: str | Path, content_dir: str | Path | None = None) -> list[dict]:
     course_dir = Path(course_dir)
-    ids = list(load_all(opgaver_dir(course_dir)))
+    ids = list(load_all(content_dir))
     if not ids:
-        raise BuildError(f"no exercise files (*.yml) in {opgaver_dir(course_dir)}")
-    return [build(course_dir, i) for i in ids]
+        raise BuildError(f"no exercise files (<module>/data/opgave.yml) in {content_dir or 'the content root'}")
+    return [build(course_dir, i, content_dir) for i in ids]
 
 
 def load_release(course_dir: Path, opgave: str) -> nbformat.NotebookNode:

@@ -101,7 +101,7 @@ def grade_attempt(api, attempt: Attempt) -> dict:
     from nbgrader.api import Gradebook
 
     t0 = time.perf_counter()
-    ex = exercise(attempt.course_dir, attempt.opgave)
+    ex = exercise(attempt.opgave)
 
     with Gradebook(api.coursedir.db_url) as gb:
         gb.update_or_create_student(attempt.student, email=attempt.email)
@@ -180,7 +180,7 @@ class Grader:
     def submit(self, email: str, opgave: str, answers) -> tuple[Attempt, Future]:
         """Validate and save (raises AnswerError/BuildError/ExerciseError), then queue.
         Raises AlreadyPending while this learner's last hand-in of the exercise waits."""
-        ex = exercise(self.course_dir, opgave)
+        ex = exercise(opgave)
         key = (student_id(email), ex.id)
         with self._cond:
             if self._busy[key] or pending_for(self.course_dir, email, ex.id):

@@ -7,7 +7,7 @@ cell, as formgrader does), and the learner's saved result
 (``attempts/.../<stamp>.result.json``) is brought up to date, so her
 "Afventer bedømmelse" becomes "Bedømt" with the points.
 
-Reflections do not count towards passing (``exercises/opgaver/SCHEMA.md``):
+Reflections do not count towards passing (``modules/README.md``):
 the pass mark is a share of the automatically scored points. After scoring,
 ``rusfokus.progress.hooks.on_graded`` is called again with the attempt's
 result when it passed (idempotent per graded time), so the completion and
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from rusfokus.exercises.course import gradebook_url, opgaver_dir, student_id
+from rusfokus.exercises.course import gradebook_url, student_id
 from rusfokus.exercises.schema import Exercise, load_all
 from rusfokus.exercises.store import history, stamp_to_nbgrader, write_atomic
 
@@ -99,7 +99,7 @@ def list_reflections(course_dir: str | Path, emails: set[str] | None) -> list[Re
     submitted notebook is newer than the gradebook) is left out until it is done."""
     course_dir = Path(course_dir)
     wanted = None if emails is None else {e.strip().lower() for e in emails}
-    exercises = {k: v for k, v in load_all(opgaver_dir(course_dir)).items() if _reflection_questions(v)}
+    exercises = {k: v for k, v in load_all().items() if _reflection_questions(v)}
     no_gradebook = gradebook_url(course_dir).startswith("sqlite") and not (course_dir / "gradebook.db").exists()
     if not exercises or no_gradebook:
         return []
@@ -148,7 +148,7 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
 
     course_dir = Path(course_dir)
     try:
-        ex = exercise(course_dir, opgave)
+        ex = exercise(opgave)
         q = ex.question(question_id)
     except Exception:
         raise ReflectionError("Opgaven findes ikke.") from None

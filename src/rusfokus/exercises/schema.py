@@ -1,8 +1,9 @@
-"""Load and validate exercise data files (``exercises/opgaver/<opgave>.yml``).
+"""Load and validate exercise data files (``modules/NN-<id>/data/opgave.yml``).
 
-The format is described for content people in ``exercises/opgaver/SCHEMA.md``.
-Every problem raises :class:`ExerciseError` with a message naming the file,
-the question and the field, in English (it is read by an operator).
+The format is described for content people in ``modules/README.md``. Every
+problem is reported as ``file:line: field: message`` (English, for an
+operator) through :mod:`rusfokus.content.loader`; :class:`ExerciseError`
+lists all problems of a file (each question's first one).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rusfokus.yamlutil import DataFileError, load_yaml_text
-
-MODULE_IDS = ("opsporing", "bekymringssamtale", "motiverende-samtale", "dobbeltdiagnose")
+from rusfokus.content import content_root, exercise_file
+from rusfokus.content.loader import ContentError, Problem, Where, display_path, load_yaml, text_field, unknown_fields
+from rusfokus.content.registry import is_module, module_ids, modules
 QUESTION_TYPES = ("enkeltvalg", "flervalg", "case", "refleksion")
 AUTO_TYPES = ("enkeltvalg", "flervalg", "case")
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
@@ -23,12 +24,10 @@ MAX_TEGN_LIMIT = 5000
 TOP_KEYS = {"id", "titel", "modul", "bestaa_pct", "intro", "spoergsmaal"}
 QUESTION_KEYS = {"id", "type", "tekst", "case", "valg", "korrekt", "point", "forklaring", "max_tegn"}
 OPTION_KEYS = {"id", "tekst"}
-# control characters other than tab and newline are never allowed in texts
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-class ExerciseError(DataFileError):
-    """A data file is malformed; the message names file, question and field."""
+class ExerciseError(ContentError):
+    """An exercise file is malformed (``problems`` lists every one), or an exercise id is unknown."""
 
 
 @dataclass(frozen=True)
@@ -104,179 +103,224 @@ class Exercise:
         raise KeyError(qid)
 
 
-def _where(fname: str, qid: str | None, fld: str | None) -> str:
-    parts = [fname]
-    if qid is not None:
-        parts.append(f"question '{qid}'")
-    if fld is not None:
-        parts.append(f"field '{fld}'")
-    return ": ".join(parts)
+class _Bad(Exception):
+    """Stops checking one question after its first problem (already recorded)."""
 
 
-def _text(value, fname, qid, fld, *, required=True) -> str | None:
-    if value is None:
-        if required:
-            raise ExerciseError(f"{_where(fname, qid, fld)}: is missing (write a Danish text)")
-        return None
-    if not isinstance(value, str):
-        raise ExerciseError(
-            f"{_where(fname, qid, fld)}: must be text, got {type(value).__name__} "
-            "(put the text in quotes if it starts with a number, yes/no or a colon)"
-        )
-    if not value.strip():
-        raise ExerciseError(f"{_where(fname, qid, fld)}: is empty")
-    if _CONTROL.search(value):
-        raise ExerciseError(f"{_where(fname, qid, fld)}: contains a control character")
-    return value.strip()
+def _add(problems: list[Problem], where: Where, path: tuple, message: str):
+    problems.append(where.problem(path, message))
+    raise _Bad
 
 
-def _unknown_keys(data: dict, allowed: set, fname, qid, what) -> None:
-    extra = sorted(str(k) for k in data if k not in allowed)
-    if extra:
-        raise ExerciseError(
-            f"{_where(fname, qid, extra[0])}: unknown field in {what} "
-            f"(allowed: {', '.join(sorted(allowed))})"
-        )
+def _text(value, where, path, problems, *, required=True) -> str | None:
+    before = len(problems)
+    out = text_field(value, where, path, problems, required=required)
+    if len(problems) > before:
+        raise _Bad
+    return out
 
 
-def _int(value, fname, qid, fld, lo, hi) -> int:
+def _int(value, where, path, problems, lo, hi) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ExerciseError(f"{_where(fname, qid, fld)}: must be a whole number, got {value!r}")
+        _add(problems, where, path, f"must be a whole number, got {value!r}")
     if not lo <= value <= hi:
-        raise ExerciseError(f"{_where(fname, qid, fld)}: must be between {lo} and {hi}, got {value}")
+        _add(problems, where, path, f"must be between {lo} and {hi}, got {value}")
     return value
 
 
-def _options(raw, fname, qid) -> tuple[Option, ...]:
+def _options(raw, where, path, problems) -> tuple[Option, ...]:
     if not isinstance(raw, list) or len(raw) < 2:
-        raise ExerciseError(f"{_where(fname, qid, 'valg')}: must be a list of at least 2 options")
+        _add(problems, where, path, "must be a list of at least 2 options, each {id: a, tekst: \"...\"}")
     seen: set[str] = set()
     out = []
-    for i, item in enumerate(raw, 1):
+    for i, item in enumerate(raw):
+        p = (*path, i)
         if not isinstance(item, dict):
-            raise ExerciseError(f"{_where(fname, qid, f'valg[{i}]')}: must have 'id' and 'tekst'")
-        _unknown_keys(item, OPTION_KEYS, fname, qid, f"option {i}")
+            _add(problems, where, p, "must have 'id' and 'tekst'")
+        before = len(problems)
+        unknown_fields(item, OPTION_KEYS, where, p, problems)
+        if len(problems) > before:
+            raise _Bad
         oid = item.get("id")
         if not isinstance(oid, str) or not SLUG.match(oid):
-            raise ExerciseError(
-                f"{_where(fname, qid, f'valg[{i}].id')}: must be a short id of lowercase "
-                f"letters/digits like 'a' or 'ti-genstande', got {oid!r}"
-            )
+            _add(problems, where, (*p, "id"), f"must be a short id of lowercase letters/digits like 'a' or "
+                                              f"'ti-genstande', got {oid!r}")
         if oid in seen:
-            raise ExerciseError(f"{_where(fname, qid, f'valg[{i}].id')}: '{oid}' is used twice")
+            _add(problems, where, (*p, "id"), f"'{oid}' is used twice")
         seen.add(oid)
-        out.append(Option(oid, _text(item.get("tekst"), fname, qid, f"valg[{i}].tekst")))
+        out.append(Option(oid, _text(item.get("tekst"), where, (*p, "tekst"), problems)))
     return tuple(out)
 
 
-def _korrekt(raw, qtype, options, fname, qid) -> tuple[str, ...]:
+def _korrekt(raw, qtype, options, where, path, problems) -> tuple[str, ...]:
     if raw is None:
-        raise ExerciseError(f"{_where(fname, qid, 'korrekt')}: is missing (the correct option id)")
+        _add(problems, where, path, "is missing (the correct option id)")
     if qtype == "enkeltvalg" and not isinstance(raw, str):
-        raise ExerciseError(f"{_where(fname, qid, 'korrekt')}: must be one option id for enkeltvalg")
+        _add(problems, where, path, "must be one option id for enkeltvalg")
     if qtype == "flervalg" and not isinstance(raw, list):
-        raise ExerciseError(f"{_where(fname, qid, 'korrekt')}: must be a list of option ids for flervalg")
+        _add(problems, where, path, "must be a list of option ids for flervalg")
     ids = [raw] if isinstance(raw, str) else raw
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise ExerciseError(f"{_where(fname, qid, 'korrekt')}: must be an option id or a list of option ids")
-    known = {o.id for o in options}
+        _add(problems, where, path, "must be an option id or a list of option ids")
+    known = [o.id for o in options]
     for oid in ids:
         if oid not in known:
-            raise ExerciseError(
-                f"{_where(fname, qid, 'korrekt')}: '{oid}' is not one of the options "
-                f"({', '.join(o.id for o in options)})"
-            )
+            _add(problems, where, path, f"'{oid}' is not one of the options ({', '.join(known)})")
     if len(set(ids)) != len(ids):
-        raise ExerciseError(f"{_where(fname, qid, 'korrekt')}: an option id is listed twice")
+        _add(problems, where, path, "an option id is listed twice")
     return tuple(ids)
 
 
-def _question(raw, index: int, fname: str) -> Question:
+def _question(raw, index: int, where: Where, problems: list[Problem]) -> Question:
+    path = ("spoergsmaal", index)
     if not isinstance(raw, dict):
-        raise ExerciseError(f"{_where(fname, f'#{index}', None)}: must be a mapping with id, type, tekst …")
+        _add(problems, where, path, "must be a mapping with id, type, tekst …")
     qid = raw.get("id")
     if not isinstance(qid, str) or not SLUG.match(qid):
-        raise ExerciseError(
-            f"{_where(fname, f'#{index}', 'id')}: must be a short id of lowercase letters, digits "
-            f"and '-' starting with a letter, got {qid!r}"
-        )
-    _unknown_keys(raw, QUESTION_KEYS, fname, qid, "a question")
+        _add(problems, where, (*path, "id"), f"must be a short id of lowercase letters, digits and '-' starting "
+                                             f"with a letter, got {qid!r}")
+    before = len(problems)
+    unknown_fields(raw, QUESTION_KEYS, where, path, problems)
+    if len(problems) > before:
+        raise _Bad
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
-        raise ExerciseError(f"{_where(fname, qid, 'type')}: must be one of {', '.join(QUESTION_TYPES)}, got {qtype!r}")
-    tekst = _text(raw.get("tekst"), fname, qid, "tekst")
-    forklaring = _text(raw.get("forklaring"), fname, qid, "forklaring")
-    point = _int(raw.get("point", 1), fname, qid, "point", 1, 100)
-    case = _text(raw.get("case"), fname, qid, "case", required=qtype == "case")
+        _add(problems, where, (*path, "type"), f"must be one of {', '.join(QUESTION_TYPES)}, got {qtype!r}")
+    tekst = _text(raw.get("tekst"), where, (*path, "tekst"), problems)
+    forklaring = _text(raw.get("forklaring"), where, (*path, "forklaring"), problems)
+    point = _int(raw.get("point", 1), where, (*path, "point"), problems, 1, 100)
+    case = _text(raw.get("case"), where, (*path, "case"), problems, required=qtype == "case")
     if case is not None and qtype != "case":
-        raise ExerciseError(f"{_where(fname, qid, 'case')}: only questions of type case have a case text")
+        _add(problems, where, (*path, "case"), "only questions of type case have a case text")
     if qtype == "refleksion":
         for fld in ("valg", "korrekt"):
             if fld in raw:
-                raise ExerciseError(f"{_where(fname, qid, fld)}: a refleksion has no options or correct answer")
-        max_tegn = _int(raw.get("max_tegn", MAX_TEGN_DEFAULT), fname, qid, "max_tegn", 50, MAX_TEGN_LIMIT)
+                _add(problems, where, (*path, fld), "a refleksion has no options or correct answer")
+        max_tegn = _int(raw.get("max_tegn", MAX_TEGN_DEFAULT), where, (*path, "max_tegn"), problems, 50, MAX_TEGN_LIMIT)
         return Question(qid, qtype, tekst, point, forklaring, max_tegn=max_tegn)
     if "max_tegn" in raw:
-        raise ExerciseError(f"{_where(fname, qid, 'max_tegn')}: only a refleksion has max_tegn")
-    options = _options(raw.get("valg"), fname, qid)
-    korrekt = _korrekt(raw.get("korrekt"), qtype, options, fname, qid)
+        _add(problems, where, (*path, "max_tegn"), "only a refleksion has max_tegn")
+    options = _options(raw.get("valg"), where, (*path, "valg"), problems)
+    korrekt = _korrekt(raw.get("korrekt"), qtype, options, where, (*path, "korrekt"), problems)
     multi = qtype == "flervalg" or (qtype == "case" and isinstance(raw.get("korrekt"), list))
     return Question(qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi)
 
 
-def parse_exercise(data, fname: str = "<exercise>", expected_id: str | None = None) -> Exercise:
-    """Validate already-parsed YAML data and return an :class:`Exercise`."""
+def _top(data, where: Where, problems: list[Problem], expected_id: str | None, module_id: str | None):
+    """The top-level fields; a problem in one is recorded and the others are still checked."""
+    values = {}
+    for key, check in (
+        ("id", lambda v: None if isinstance(v, str) and SLUG.match(v) else f"must be a short id like 'opsporing', got {v!r}"),
+        ("modul", lambda v: None if is_module(v) else f"must be one of {', '.join(module_ids())}, got {v!r}"),
+        ("bestaa_pct", lambda v: None if not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 100
+         else f"must be a number above 0 and at most 100, got {v!r}"),
+    ):
+        message = check(data.get(key))
+        if message:
+            problems.append(where.problem((key,), message))
+        else:
+            values[key] = data[key]
+    if "id" in values and expected_id is not None and values["id"] != expected_id:
+        problems.append(where.problem(("id",), f"is '{values['id']}' but the file belongs to module '{expected_id}' "
+                                               "(the exercise id is the module id)"))
+    if module_id is not None and values.get("modul", module_id) != module_id:
+        problems.append(where.problem(("modul",), f"is '{values['modul']}' but the file is in the folder of "
+                                                  f"module '{module_id}'"))
+    values["titel"] = text_field(data.get("titel"), where, ("titel",), problems)
+    values["intro"] = text_field(data.get("intro"), where, ("intro",), problems, required=False) or ""
+    return values
+
+
+def parse_exercise(data, where: Where | str = "<exercise>", expected_id: str | None = None,
+                   module_id: str | None = None) -> Exercise:
+    """Validate already-parsed YAML data and return an :class:`Exercise`; :class:`ExerciseError` lists every problem.
+
+    ``where``: the :class:`Where` from :func:`rusfokus.content.loader.load_yaml` (for line numbers), or a file name.
+    """
+    if not isinstance(where, Where):
+        where = Where(Path(where), {})
     if not isinstance(data, dict):
-        raise ExerciseError(f"{fname}: the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal")
-    _unknown_keys(data, TOP_KEYS, fname, None, "the exercise")
-    eid = data.get("id")
-    if not isinstance(eid, str) or not SLUG.match(eid):
-        raise ExerciseError(f"{_where(fname, None, 'id')}: must be a short id like 'opsporing', got {eid!r}")
-    if expected_id is not None and eid != expected_id:
-        raise ExerciseError(f"{_where(fname, None, 'id')}: is '{eid}' but the file name says '{expected_id}'")
-    titel = _text(data.get("titel"), fname, None, "titel")
-    modul = data.get("modul")
-    if modul not in MODULE_IDS:
-        raise ExerciseError(f"{_where(fname, None, 'modul')}: must be one of {', '.join(MODULE_IDS)}, got {modul!r}")
-    pct = data.get("bestaa_pct")
-    if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 < pct <= 100:
-        raise ExerciseError(f"{_where(fname, None, 'bestaa_pct')}: must be a number above 0 and at most 100, got {pct!r}")
-    intro = _text(data.get("intro"), fname, None, "intro", required=False) or ""
+        raise ExerciseError(where.error((), "the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal").problems)
+    problems: list[Problem] = []
+    unknown_fields(data, TOP_KEYS, where, (), problems)
+    top = _top(data, where, problems, expected_id, module_id)
     raw_qs = data.get("spoergsmaal")
+    questions: list[Question] = []
     if not isinstance(raw_qs, list) or not raw_qs:
-        raise ExerciseError(f"{_where(fname, None, 'spoergsmaal')}: must be a non-empty list of questions")
-    questions = [_question(raw, i, fname) for i, raw in enumerate(raw_qs, 1)]
-    seen: dict[str, str] = {}
-    for q in questions:
-        if q.var in seen:
-            raise ExerciseError(f"{_where(fname, q.id, 'id')}: clashes with question '{seen[q.var]}' (ids must be unique)")
-        seen[q.var] = q.id
-    if not any(q.auto for q in questions):
-        raise ExerciseError(f"{_where(fname, None, 'spoergsmaal')}: needs at least one question that is scored automatically")
-    return Exercise(eid, titel, modul, float(pct), tuple(questions), intro)
+        problems.append(where.problem(("spoergsmaal",), "must be a non-empty list of questions"))
+    else:
+        seen: dict[str, str] = {}
+        for i, raw in enumerate(raw_qs):
+            try:
+                q = _question(raw, i, where, problems)
+            except _Bad:
+                continue
+            if q.var in seen:
+                problems.append(where.problem(("spoergsmaal", i, "id"),
+                                              f"clashes with question '{seen[q.var]}' (ids must be unique)"))
+                continue
+            seen[q.var] = q.id
+            questions.append(q)
+        if questions and len(questions) == len(raw_qs) and not any(q.auto for q in questions):
+            problems.append(where.problem(("spoergsmaal",), "needs at least one question that is scored automatically"))
+    if problems:
+        raise ExerciseError(problems)
+    return Exercise(top["id"], top["titel"], top["modul"], float(top["bestaa_pct"]), tuple(questions), top["intro"])
+
+
+def _module_of(path: Path) -> str | None:
+    """The module whose folder holds ``.../<NN-id>/data/opgave.yml``, else None."""
+    folder = path.resolve().parent.parent.name if path.parent.name == "data" else None
+    return next((m.id for m in modules() if m.folder == folder), None)
 
 
 def load_exercise(path: str | Path) -> Exercise:
-    """Read and validate one data file; raise :class:`ExerciseError` on any problem."""
+    """Read and validate one exercise file; :class:`ExerciseError` listing every problem.
+
+    In a module folder (``<NN-id>/data/opgave.yml``) the exercise id must be the module id;
+    any other file (a test's ``brudt.yml``) must have its own name as id.
+    """
     path = Path(path)
-    fname = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExerciseError(f"{fname}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ExerciseError(f"{fname}: is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data, _ = load_yaml_text(text, fname)  # the alias limit against "billion laughs" files
-    except DataFileError as exc:
-        raise ExerciseError(str(exc).replace("invalid YAML", "not valid YAML")) from None
-    ex = parse_exercise(data, fname, expected_id=path.stem)
+        data, where = load_yaml(path)  # the alias limit against "billion laughs" files
+    except ContentError as exc:
+        raise ExerciseError(exc.problems) from None
+    module_id = _module_of(path)
+    expected = module_id or (path.stem if path.stem != "opgave" else None)
+    ex = parse_exercise(data, where, expected_id=expected, module_id=module_id)
     return Exercise(ex.id, ex.titel, ex.modul, ex.bestaa_pct, ex.spoergsmaal, ex.intro, path)
 
 
-def load_all(opgaver_dir: str | Path) -> dict[str, Exercise]:
-    """Load every ``*.yml`` in a folder, keyed by exercise id."""
-    return {p.stem: load_exercise(p) for p in sorted(Path(opgaver_dir).glob("*.yml"))}
+def exercise(opgave: str, root: str | Path | None = None) -> Exercise:
+    """The exercise of a module (exercise id = module id) from the content root."""
+    if not is_module(opgave):
+        raise ExerciseError(f"'{opgave}' is not an exercise (known: {', '.join(module_ids())})")
+    return load_exercise(exercise_file(opgave, root))
+
+
+def load_all(root: str | Path | None = None) -> dict[str, Exercise]:
+    """Every module's exercise that has a file, keyed by exercise id, in module order."""
+    root = content_root() if root is None else Path(root)
+    return {m: load_exercise(exercise_file(m, root)) for m in module_ids() if exercise_file(m, root).is_file()}
+
+
+def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
+    """Validate every module's ``data/opgave.yml``: (OK lines, problems). A missing file is a problem."""
+    root = content_root() if root is None else Path(root)
+    ok, problems = [], []
+    for m in module_ids():
+        path = exercise_file(m, root)
+        if not path.is_file():
+            problems.append(Problem(display_path(path), None, "", "missing: every module has a scored exercise"))
+            continue
+        try:
+            ex = load_exercise(path)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            continue
+        ok.append(f"{display_path(path)}: exercise '{ex.id}', {len(ex.spoergsmaal)} questions, "
+                  f"{ex.auto_points} auto + {ex.manual_points} manual points")
+    return ok, problems
 
 
 def answer_sheet(ex: Exercise, correct: bool = True,

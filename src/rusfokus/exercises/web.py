@@ -160,7 +160,7 @@ class DraftHandler(_LearnerApi):
             return
         opgave, svar = read
         try:
-            ex = exercise(self.course_dir, opgave)
+            ex = exercise(opgave)
         except ExerciseError as exc:
             log.error("draft refused for %s: %s", opgave[:60], exc)
             return self.reply(503, {"status": "fejl", "fejl": NOT_READY})
@@ -192,7 +192,7 @@ class StatusHandler(_LearnerApi):
     def _draft_and_answers(self, email: str, opgave: str, latest: dict | None) -> dict:
         """Her draft, and the answers of the hand-in the latest result grades (for marks in place)."""
         try:
-            ex = exercise(self.course_dir, opgave)
+            ex = exercise(opgave)
         except ExerciseError:
             return {"kladde": None, "afleveret_svar": None}
         answers = None

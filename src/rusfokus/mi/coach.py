@@ -21,21 +21,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from rusfokus.mi.coder import LABEL_NAMES_DA, Coding, code
-from rusfokus.mi.dataset import DATA_DIR, FAGGRUPPER
+from rusfokus.content import mi_file
+from rusfokus.content.loader import load_yaml
+from rusfokus.content.registry import faggruppe_labels
+from rusfokus.mi.dataset import FAGGRUPPER, each_item
 from rusfokus.mi.stats import MitiLite, miti_lite
-from rusfokus.yamlutil import load_yaml
 
-COACH_FILE = DATA_DIR / "coach.yml"
+COACH_NAME = "coach.yml"
 ROUND_SIZE = 8
 EXAMPLE_LABELS = ("complex_reflection", "open_question")
-FAGGRUPPE_DA = {
-    "dagtilbud": "Dagtilbud",
-    "skole": "Skole",
-    "sundhedspleje": "Sundhedspleje",
-    "jobcenter": "Jobcenter",
-    "familieafdeling": "Familieafdeling",
-    "socialpsykiatri": "Socialpsykiatri",
-}
+FAGGRUPPE_DA = faggruppe_labels()
+"""Faggruppe key -> Danish label (the faggruppe registry's)."""
 
 
 CHILD_KINDS = ("fortaeller", "risiko", "ingen")
@@ -106,50 +102,53 @@ def child_safety_note(item: PracticeItem, answer: str = "") -> tuple[str, ...]:
 def parse_items(data, where) -> list[PracticeItem]:
     if not isinstance(data, list) or not data:
         raise where.error((), "the file must be a list of practice items")
-    items, seen = [], set()
-    for i, raw in enumerate(data):
-        if not isinstance(raw, dict):
-            raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
-        unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler", "barn"}
-        if unknown:
-            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler, barn)")
-        values = {}
-        for key in ("id", "faggruppe", "situation", "klient"):
-            value = raw.get(key)
-            if not isinstance(value, str) or not value.strip():
-                raise where.error((i, key), "must be a non-empty text")
-            values[key] = value.strip()
-        if values["id"] in seen:
-            raise where.error((i, "id"), f"duplicate id {values['id']!r}")
-        seen.add(values["id"])
-        if values["faggruppe"] not in FAGGRUPPER:
-            raise where.error((i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}")
-        examples = raw.get("eksempler")
-        if not isinstance(examples, dict):
-            raise where.error((i, "eksempler"), "must map codes to example answers")
-        for label, text in examples.items():
-            if label not in EXAMPLE_LABELS:
-                raise where.error((i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})")
-            if not isinstance(text, str) or not text.strip():
-                raise where.error((i, "eksempler", label), "must be a non-empty text")
-        for required in ("complex_reflection", "open_question"):
-            if required not in examples:
-                raise where.error((i, "eksempler"), f"missing {required}")
-        child = raw.get("barn")
-        if child is None:
-            if mentions_child_and_substance(values["situation"], values["klient"]):
-                raise where.error((i,), f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
-                                        "risiko (a child may be at risk) or ingen (no child at risk)")
-            child = "ingen"
-        elif child not in CHILD_KINDS:
-            raise where.error((i, "barn"), f"{child!r} is not one of {', '.join(CHILD_KINDS)}")
-        items.append(PracticeItem(values["id"], values["faggruppe"], values["situation"], values["klient"],
-                                  {k: v.strip() for k, v in examples.items()}, child))
-    return items
+    seen: set[str] = set()
+    return each_item(data, lambda raw, i: _parse_item(raw, i, where, seen))
 
 
-def load_items(path: str | Path = COACH_FILE) -> list[PracticeItem]:
-    data, where = load_yaml(path)
+def _parse_item(raw, i, where, seen) -> PracticeItem:
+    if not isinstance(raw, dict):
+        raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
+    unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler", "barn"}
+    if unknown:
+        raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler, barn)")
+    values = {}
+    for key in ("id", "faggruppe", "situation", "klient"):
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise where.error((i, key), "must be a non-empty text")
+        values[key] = value.strip()
+    if values["id"] in seen:
+        raise where.error((i, "id"), f"duplicate id {values['id']!r}")
+    seen.add(values["id"])
+    if values["faggruppe"] not in FAGGRUPPER:
+        raise where.error((i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}")
+    examples = raw.get("eksempler")
+    if not isinstance(examples, dict):
+        raise where.error((i, "eksempler"), "must map codes to example answers")
+    for label, text in examples.items():
+        if label not in EXAMPLE_LABELS:
+            raise where.error((i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})")
+        if not isinstance(text, str) or not text.strip():
+            raise where.error((i, "eksempler", label), "must be a non-empty text")
+    for required in ("complex_reflection", "open_question"):
+        if required not in examples:
+            raise where.error((i, "eksempler"), f"missing {required}")
+    child = raw.get("barn")
+    if child is None:
+        if mentions_child_and_substance(values["situation"], values["klient"]):
+            raise where.error((i,), f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
+                                    "risiko (a child may be at risk) or ingen (no child at risk)")
+        child = "ingen"
+    elif child not in CHILD_KINDS:
+        raise where.error((i, "barn"), f"{child!r} is not one of {', '.join(CHILD_KINDS)}")
+    return PracticeItem(values["id"], values["faggruppe"], values["situation"], values["klient"],
+                        {k: v.strip() for k, v in examples.items()}, child)
+
+
+def load_items(path: str | Path | None = None) -> list[PracticeItem]:
+    """The practice statements (default: module 3's ``data/coach.yml`` under the content root)."""
+    data, where = load_yaml(path or mi_file(COACH_NAME))
     return parse_items(data, where)
 
 

@@ -1,6 +1,6 @@
-"""The labelled Danish MI dataset (``data/ytringer.yml``) and its fixed split.
+"""The labelled Danish MI dataset (module 3's ``data/ytringer.yml``) and its fixed split.
 
-``load_dataset()`` validates the file (errors name file, line and field) and
+``load_dataset()`` validates the file (errors ``file:line: field: message``, every item's first) and
 returns one ``Example`` per staff response. ``split()`` is a stratified
 train/held-out split with a fixed seed: rules and thresholds are tuned on the
 train part only; the held-out part is used for the accuracy test and
@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rusfokus.yamlutil import DataFileError, load_yaml
+from rusfokus.content import mi_file
+from rusfokus.content.loader import ContentError, DataFileError, load_yaml
+from rusfokus.content.registry import faggruppe_keys
 
 LABELS = (
     "open_question",
@@ -27,9 +29,9 @@ LABELS = (
     "autonomy_support",
     "righting_reflex",
 )
-FAGGRUPPER = ("dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "socialpsykiatri")
-DATA_DIR = Path(__file__).with_name("data")
-DATASET_FILE = DATA_DIR / "ytringer.yml"
+FAGGRUPPER = faggruppe_keys()
+"""The faggruppe keys MI data may name: the faggruppe registry's."""
+DATASET_NAME = "ytringer.yml"
 SPLIT_SEED = 20261123
 HELD_OUT_SHARE = 0.3
 
@@ -49,40 +51,57 @@ def _text(value, where, path) -> str:
     return value.strip()
 
 
+def each_item(data, parse_one) -> list:
+    """``parse_one(item, index)`` for every item of a list; every item's first problem, all raised at once."""
+    out, problems = [], []
+    for i, item in enumerate(data):
+        try:
+            out.append(parse_one(item, i))
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+    return out
+
+
 def parse_dataset(data, where) -> list[Example]:
     if not isinstance(data, list) or not data:
         raise where.error((), "the file must be a list of items (id, faggruppe, klient, svar)")
-    examples: list[Example] = []
     seen: set[str] = set()
-    for i, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise where.error((i,), "each item must be a mapping with id, faggruppe, klient, svar")
-        unknown = set(item) - {"id", "faggruppe", "klient", "svar"}
-        if unknown:
-            raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, klient, svar)")
-        item_id = _text(item.get("id"), where, (i, "id"))
-        if item_id in seen:
-            raise where.error((i, "id"), f"duplicate id {item_id!r}")
-        seen.add(item_id)
-        faggruppe = _text(item.get("faggruppe"), where, (i, "faggruppe"))
-        if faggruppe not in FAGGRUPPER:
-            raise where.error((i, "faggruppe"), f"{faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
-        client = _text(item.get("klient"), where, (i, "klient"))
-        answers = item.get("svar")
-        if not isinstance(answers, list) or not answers:
-            raise where.error((i, "svar"), "must be a list of '- <code>: <text>' lines")
-        for j, answer in enumerate(answers):
-            if not isinstance(answer, dict) or len(answer) != 1:
-                raise where.error((i, "svar", j), "each answer must be one '<code>: <text>' pair")
-            (label, text), = answer.items()
-            if label not in LABELS:
-                raise where.error((i, "svar", j), f"unknown code {label!r} (allowed: {', '.join(LABELS)})")
-            examples.append(Example(item_id, faggruppe, client, _text(text, where, (i, "svar", j, label)), label))
+    return [ex for examples in each_item(data, lambda item, i: _item(item, i, where, seen)) for ex in examples]
+
+
+def _item(item, i, where, seen) -> list[Example]:
+    if not isinstance(item, dict):
+        raise where.error((i,), "each item must be a mapping with id, faggruppe, klient, svar")
+    unknown = set(item) - {"id", "faggruppe", "klient", "svar"}
+    if unknown:
+        raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, klient, svar)")
+    item_id = _text(item.get("id"), where, (i, "id"))
+    if item_id in seen:
+        raise where.error((i, "id"), f"duplicate id {item_id!r}")
+    seen.add(item_id)
+    faggruppe = _text(item.get("faggruppe"), where, (i, "faggruppe"))
+    if faggruppe not in FAGGRUPPER:
+        raise where.error((i, "faggruppe"), f"{faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
+    client = _text(item.get("klient"), where, (i, "klient"))
+    answers = item.get("svar")
+    if not isinstance(answers, list) or not answers:
+        raise where.error((i, "svar"), "must be a list of '- <code>: <text>' lines")
+    examples: list[Example] = []
+    for j, answer in enumerate(answers):
+        if not isinstance(answer, dict) or len(answer) != 1:
+            raise where.error((i, "svar", j), "each answer must be one '<code>: <text>' pair")
+        (label, text), = answer.items()
+        if label not in LABELS:
+            raise where.error((i, "svar", j), f"unknown code {label!r} (allowed: {', '.join(LABELS)})")
+        examples.append(Example(item_id, faggruppe, client, _text(text, where, (i, "svar", j, label)), label))
     return examples
 
 
-def load_dataset(path: str | Path = DATASET_FILE) -> list[Example]:
-    data, where = load_yaml(path)
+def load_dataset(path: str | Path | None = None) -> list[Example]:
+    """The dataset (default: module 3's ``data/ytringer.yml`` under the content root)."""
+    data, where = load_yaml(path or mi_file(DATASET_NAME))
     return parse_dataset(data, where)
 
 

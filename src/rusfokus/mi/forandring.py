@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rusfokus.mi.dataset import DATA_DIR, FAGGRUPPER
-from rusfokus.yamlutil import load_yaml
+from rusfokus.content import mi_file
+from rusfokus.content.loader import load_yaml
+from rusfokus.mi.dataset import FAGGRUPPER, each_item
 
-FORANDRING_FILE = DATA_DIR / "forandringscirkel.yml"
+FORANDRING_NAME = "forandringscirkel.yml"
 ROUND_SIZE = 8
 STAGE_KEYS = ("foerovervejelse", "overvejelse", "forberedelse", "handling", "vedligeholdelse", "tilbagefald")
 
@@ -81,24 +82,28 @@ def parse_cirkel(data, where) -> Cirkel:
     raw_sits = data.get("situationer")
     if not isinstance(raw_sits, list) or not raw_sits:
         raise where.error(("situationer",), "must be a non-empty list")
-    situations, seen = [], set()
-    for i, raw in enumerate(raw_sits):
-        path = ("situationer", i)
-        _fields(raw, ("id", "faggruppe", "tekst", "stadie", "forklaring"), where, path)
-        sit = Situation(*(_text(raw.get(k), where, (*path, k)) for k in ("id", "faggruppe", "tekst", "stadie", "forklaring")))
-        if sit.item_id in seen:
-            raise where.error((*path, "id"), f"duplicate id {sit.item_id!r}")
-        seen.add(sit.item_id)
-        if sit.faggruppe not in FAGGRUPPER:
-            raise where.error((*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
-        if sit.stage not in STAGE_KEYS:
-            raise where.error((*path, "stadie"), f"{sit.stage!r} is not one of {', '.join(STAGE_KEYS)}")
-        situations.append(sit)
+    seen: set[str] = set()
+    situations = each_item(raw_sits, lambda raw, i: _situation(raw, i, where, seen))
     return Cirkel(tuple(stages), tuple(situations))
 
 
-def load_cirkel(path: str | Path = FORANDRING_FILE) -> Cirkel:
-    data, where = load_yaml(path)
+def _situation(raw, i, where, seen) -> Situation:
+    path = ("situationer", i)
+    _fields(raw, ("id", "faggruppe", "tekst", "stadie", "forklaring"), where, path)
+    sit = Situation(*(_text(raw.get(k), where, (*path, k)) for k in ("id", "faggruppe", "tekst", "stadie", "forklaring")))
+    if sit.item_id in seen:
+        raise where.error((*path, "id"), f"duplicate id {sit.item_id!r}")
+    seen.add(sit.item_id)
+    if sit.faggruppe not in FAGGRUPPER:
+        raise where.error((*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
+    if sit.stage not in STAGE_KEYS:
+        raise where.error((*path, "stadie"), f"{sit.stage!r} is not one of {', '.join(STAGE_KEYS)}")
+    return sit
+
+
+def load_cirkel(path: str | Path | None = None) -> Cirkel:
+    """Stages and situations (default: module 3's ``data/forandringscirkel.yml`` under the content root)."""
+    data, where = load_yaml(path or mi_file(FORANDRING_NAME))
     return parse_cirkel(data, where)
 
 

@@ -5,16 +5,10 @@ DataFrames (``roster``, ``staff``, ``reports``, ``certificates``, ``gdpr``);
 ``cli``, ``web``, ``dashboard`` and ``minside`` only wire them to users.
 """
 
-# Module ids (also nbgrader opgave ids) with the Danish title shown to users: the same as the
-# book's "Modul N: <title>" headings (tests/test_small_things.py checks it). The one home of these titles.
-MODULE_TITLES: dict[str, str] = {
-    "opsporing": "Opsporing",
-    "bekymringssamtale": "Bekymringssamtalen",
-    "motiverende-samtale": "Motiverende samtale",
-    "dobbeltdiagnose": "Dobbeltdiagnose",
-}
+from rusfokus.content.registry import module_title, module_titles
 
+MODULE_TITLES: dict[str, str] = module_titles()
+"""Module id (also the nbgrader opgave id) -> Danish title, in book order: read from the module
+registry (``rusfokus.content.registry``, the one home of the module list)."""
 
-def module_title(module_id: str) -> str:
-    """The Danish title of a module id; unknown ids are shown as they are."""
-    return MODULE_TITLES.get(module_id, module_id)
+__all__ = ["MODULE_TITLES", "module_title"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from rusfokus.content.registry import faggruppe_labels
 from rusfokus.db import Base
 from rusfokus.progress.models import STATUS_DELETED, Completion, Institution, Person
 from rusfokus.progress.roster import normalise_email
@@ -100,15 +100,8 @@ def load_page_map(book_dir: Path) -> PageMap:
 
 # ---- her faggruppe → the case tab -----------------------------------------------------
 
-# The case pages' tabs (``:sync-group: faggruppe``) and their ``:sync:`` ids.
-TAB_LABELS = {
-    "dagtilbud": "Dagtilbud",
-    "skole": "Skole",
-    "sundhedspleje": "Sundhedspleje",
-    "jobcenter": "Jobcenter og sygedagpenge",
-    "familieafdeling": "Familieafdeling",
-    "socialpsykiatri": "Socialpsykiatri og bostøtte",
-}
+# The case pages' tabs (``:sync-group: faggruppe``): ``:sync:`` id -> tab title, from the faggruppe registry.
+TAB_LABELS = faggruppe_labels()
 
 # Words in a job title (faggruppe), then in the afdeling and the institution's name, in
 # this order. Titles shared by several places (pædagog, socialrådgiver, sagsbehandler)
@@ -155,6 +148,21 @@ def test_status(completions: list[Completion], pending: bool) -> dict:
     return {"status": NOT_STARTED, "dato": None, "tekst": "Ikke startet"}
 
 
+def _pending_modules(course_dir: Path | None, email: str, modules: list[str]) -> set[str]:
+    if course_dir is None:
+        return set()
+    from rusfokus.exercises.store import pending_for
+
+    out = set()
+    for module in modules:
+        try:
+            if pending_for(Path(course_dir), email, module):
+                out.add(module)
+        except OSError:
+            continue
+    return out
+
+
 # ---- the learner's state ---------------------------------------------------------------------
 
 def find_person(session: Session, email: str) -> Person | None:
@@ -194,10 +202,8 @@ def record(session: Session, person: Person, pages: list[str], page_map: PageMap
     return len(set(pages))
 
 
-def learner_state(session: Session, person: Person, page_map: PageMap, *, waiting: Iterable[str] = ()) -> dict:
-    """What the book shows her: pages read, the last page she opened, her tab, each module's test.
-    ``waiting``: the modules whose test she handed in and that wait for grading
-    (``rusfokus.exercises.store.pending_modules``)."""
+def learner_state(session: Session, person: Person, page_map: PageMap, *, course_dir: Path | None = None) -> dict:
+    """What the book shows her: pages read, the last page she opened, her tab, each module's test."""
     rows = session.scalars(select(PageRead).where(PageRead.person_id == person.id)).all()
     known = page_map.pages
     rows = [r for r in rows if r.page in known]  # pages removed from the book are not counted
@@ -205,7 +211,7 @@ def learner_state(session: Session, person: Person, page_map: PageMap, *, waitin
     modules = [m["id"] for m in page_map.modules]
     completions = session.scalars(select(Completion).where(Completion.person_id == person.id,
                                                            Completion.module.in_(modules))).all()
-    pending = set(waiting)
+    pending = _pending_modules(course_dir, person.email or "", modules)
     afdeling = institution = None
     if person.institution_id is not None:
         inst = session.get(Institution, person.institution_id)

@@ -7,6 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
+from rusfokus.content.registry import module_ids
+
 
 def _err(message: str):
     from rusfokus.cli import CommandError
@@ -156,7 +158,7 @@ def register(subparsers) -> None:
     q.add_argument("--duration", default="180", help="180 (temadag) or 45 (personalemøde) minutes")
     q.add_argument("--place", required=True)
     q.add_argument("--modules", required=True,
-                   help="comma-separated: opsporing, bekymringssamtale, motiverende-samtale, dobbeltdiagnose")
+                   help=f"comma-separated: {', '.join(module_ids())}")
     q.add_argument("--facilitator", required=True, help="the nøgleperson's name")
     q.add_argument("--facilitator-email")
     q.add_argument("--institutions", help="invited institutions, comma- or semicolon-separated")

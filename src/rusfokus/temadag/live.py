@@ -30,7 +30,11 @@ class LiveQuestion:
     question: str
     options: tuple[str, ...]
     correct: tuple[int, ...]
+    """Positions in ``options`` of the right answers (empty: an opinion question)."""
     explanation: str
+    option_ids: tuple[str, ...] = ()
+    """The options' ids in the data file (``valg: [{id, tekst}]``), in the same order as ``options``.
+    Answers are kept and stored (``temadag_live_answer.option``) as the 0-based position in ``valg``."""
 
 
 @dataclass

@@ -1,86 +1,167 @@
-"""Live question sets: one YAML file per module in ``temadag/data/``.
+"""Live question sets: one ``data/temadag.yml`` per module folder under the content root.
 
-Content people edit these files; a mistake gives a :class:`DataFileError`
-naming the file, line and field.
+Content people edit these files; every problem is reported as
+``file:line: field: message`` (see :mod:`rusfokus.content.loader`), all of a
+file's problems at once. The multiple-choice format is the exercises' one:
+``valg: [{id, tekst}]`` and ``korrekt: [ids]`` (``[]`` for an opinion question).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from rusfokus.progress import MODULE_TITLES
+from rusfokus.content import content_root, temadag_file
+from rusfokus.content.loader import ContentError, Problem, display_path, Where, load_yaml, text_field, unknown_fields
+from rusfokus.content.registry import is_module, module_ids, module_titles
 from rusfokus.temadag.live import LiveQuestion
-from rusfokus.yamlutil import DataFileError, load_yaml
 
-DATA_DIR = Path(__file__).parent / "data"
+MODULES = module_titles()
+"""Module id → Danish title, from the module registry."""
 
-MODULES = MODULE_TITLES
-"""Module id → Danish title: the progress package's MODULE_TITLES, the one home of module titles."""
-
-
-def _text(value, where, path, *, allow_empty=False) -> str:
-    if value is None and allow_empty:
-        return ""
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise where.error(path, "must be a non-empty text")
-    return value.strip()
+TOP_KEYS = {"modul", "titel", "spoergsmaal"}
+QUESTION_KEYS = {"id", "case", "tekst", "valg", "korrekt", "forklaring"}
+OPTION_KEYS = {"id", "tekst"}
+OLD_KEYS = {"svar": "valg", "rigtige": "korrekt", "spoergsmaal": "tekst"}
+MIN_OPTIONS, MAX_OPTIONS = 2, 6
+SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
-def load_question_set(path: str | Path) -> tuple[str, str, list[LiveQuestion]]:
-    """(module id, title, questions) from one YAML file; raises DataFileError."""
+def _options(raw, where: Where, path: tuple, problems: list[Problem]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not isinstance(raw, list) or not MIN_OPTIONS <= len(raw) <= MAX_OPTIONS:
+        problems.append(where.problem(path, f"must be a list of {MIN_OPTIONS} to {MAX_OPTIONS} options, "
+                                            "each {id: a, tekst: \"...\"}"))
+        return (), ()
+    ids, texts = [], []
+    for j, item in enumerate(raw):
+        p = (*path, j)
+        if not isinstance(item, dict):
+            problems.append(where.problem(p, "each option must be {id: a, tekst: \"...\"}"))
+            continue
+        unknown_fields(item, OPTION_KEYS, where, p, problems)
+        oid = item.get("id")
+        if not isinstance(oid, str) or not SLUG.match(oid):
+            problems.append(where.problem((*p, "id"), f"must be a short id of lowercase letters/digits like 'a', got {oid!r}"))
+        elif oid in ids:
+            problems.append(where.problem((*p, "id"), f"'{oid}' is used twice"))
+        else:
+            text = text_field(item.get("tekst"), where, (*p, "tekst"), problems)
+            if text is not None:
+                ids.append(oid)
+                texts.append(text)
+    return tuple(ids), tuple(texts)
+
+
+def _question(item, where: Where, path: tuple, problems: list[Problem]) -> LiveQuestion | None:
+    if not isinstance(item, dict):
+        problems.append(where.problem(path, "each question must be a mapping with id, case, tekst, valg, korrekt, forklaring"))
+        return None
+    before = len(problems)
+    for old, new in OLD_KEYS.items():
+        if old in item:
+            problems.append(where.problem((*path, old), f"old format: write '{new}' instead of '{old}' "
+                                                        "(valg: [{id, tekst}], korrekt: [ids]; see modules/README.md)"))
+    unknown_fields({k: v for k, v in item.items() if k not in OLD_KEYS}, QUESTION_KEYS, where, path, problems)
+    old_for = {new: old for old, new in OLD_KEYS.items()}
+    for key in ("id", "tekst", "valg", "korrekt", "forklaring"):
+        if key not in item and old_for.get(key) not in item:
+            problems.append(where.problem(path, f"missing field '{key}'"))
+    qid = item.get("id")
+    if not isinstance(qid, str) or not SLUG.match(qid):
+        problems.append(where.problem((*path, "id"), f"must be a short id of lowercase letters, digits and '-', got {qid!r}"))
+    case = text_field(item.get("case"), where, (*path, "case"), problems, allow_empty=True)
+    tekst = text_field(item.get("tekst"), where, (*path, "tekst"), problems) if "tekst" in item else None
+    forklaring = text_field(item.get("forklaring"), where, (*path, "forklaring"), problems) if "forklaring" in item else None
+    ids, texts = _options(item["valg"], where, (*path, "valg"), problems) if "valg" in item else ((), ())
+    correct: tuple[int, ...] = ()
+    if "korrekt" in item:
+        raw = item["korrekt"]
+        if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+            problems.append(where.problem((*path, "korrekt"), "must be a list of option ids, e.g. [b] "
+                                                              "([] for an opinion question)"))
+        elif ids:
+            wrong = [c for c in raw if c not in ids]
+            if wrong:
+                problems.append(where.problem((*path, "korrekt"), f"'{wrong[0]}' is not one of the options ({', '.join(ids)})"))
+            elif len(set(raw)) != len(raw):
+                problems.append(where.problem((*path, "korrekt"), "an option id is listed twice"))
+            else:
+                correct = tuple(ids.index(c) for c in raw)
+    if len(problems) > before:
+        return None
+    return LiveQuestion(id=qid, case=case or "", question=tekst, options=texts, correct=correct,
+                        explanation=forklaring, option_ids=ids)
+
+
+def load_question_set(path: str | Path, module_id: str | None = None) -> tuple[str, str, list[LiveQuestion]]:
+    """(module id, title, questions) from one file; :class:`ContentError` listing every problem.
+
+    ``module_id``: the module whose folder the file is in (``modul`` must name it).
+    """
     data, where = load_yaml(path)
+    problems: list[Problem] = []
     if not isinstance(data, dict):
         raise where.error((), "the file must be a mapping with modul, titel and spoergsmaal")
-    for key in ("modul", "titel", "spoergsmaal"):
+    unknown_fields(data, TOP_KEYS, where, (), problems)
+    for key in sorted(TOP_KEYS):
         if key not in data:
-            raise where.error((), f"missing field '{key}'")
-    module = _text(data["modul"], where, ("modul",))
-    if module not in MODULES:
-        raise where.error(("modul",), f"unknown module '{module}'; use one of {', '.join(MODULES)}")
-    title = _text(data["titel"], where, ("titel",))
-    items = data["spoergsmaal"]
-    if not isinstance(items, list) or not items:
-        raise where.error(("spoergsmaal",), "must be a non-empty list")
-    questions, seen = [], set()
-    for i, item in enumerate(items):
-        path = ("spoergsmaal", i)
-        if not isinstance(item, dict):
-            raise where.error(path, "each question must be a mapping")
-        for key in ("id", "spoergsmaal", "svar", "rigtige", "forklaring"):
-            if key not in item:
-                raise where.error(path, f"missing field '{key}'")
-        qid = _text(item["id"], where, (*path, "id"))
-        if qid in seen:
-            raise where.error((*path, "id"), f"id '{qid}' is used twice")
-        seen.add(qid)
-        options = item["svar"]
-        if not isinstance(options, list) or not 2 <= len(options) <= 6:
-            raise where.error((*path, "svar"), "must be a list of 2 to 6 answers")
-        options = tuple(_text(o, where, (*path, "svar", j)) for j, o in enumerate(options))
-        correct = item["rigtige"]
-        if not isinstance(correct, list) or any(
-            not isinstance(c, int) or isinstance(c, bool) or not 1 <= c <= len(options) for c in correct
-        ):
-            raise where.error((*path, "rigtige"), f"must be a list of answer numbers from 1 to {len(options)} (empty for an opinion question)")
-        questions.append(LiveQuestion(
-            id=qid,
-            case=_text(item.get("case"), where, (*path, "case"), allow_empty=True),
-            question=_text(item["spoergsmaal"], where, (*path, "spoergsmaal")),
-            options=options,
-            correct=tuple(c - 1 for c in correct),
-            explanation=_text(item["forklaring"], where, (*path, "forklaring")),
-        ))
+            problems.append(where.problem((), f"missing field '{key}'"))
+    module = data.get("modul")
+    if "modul" in data and not is_module(module):
+        problems.append(where.problem(("modul",), f"unknown module {module!r}; use one of {', '.join(module_ids())}"))
+    elif module_id is not None and module is not None and module != module_id:
+        problems.append(where.problem(("modul",), f"is '{module}' but the file is in the folder of module '{module_id}'"))
+    title = text_field(data.get("titel"), where, ("titel",), problems) if "titel" in data else ""
+    items = data.get("spoergsmaal")
+    questions: list[LiveQuestion] = []
+    if "spoergsmaal" in data and (not isinstance(items, list) or not items):
+        problems.append(where.problem(("spoergsmaal",), "must be a non-empty list of questions"))
+    elif isinstance(items, list):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            q = _question(item, where, ("spoergsmaal", i), problems)
+            if q is None:
+                continue
+            if q.id in seen:
+                problems.append(where.problem(("spoergsmaal", i, "id"), f"id '{q.id}' is used twice"))
+            seen.add(q.id)
+            questions.append(q)
+    if problems:
+        raise ContentError(problems)
     return module, title, questions
 
 
-def questions_for(modules: list[str], data_dir: str | Path = DATA_DIR) -> list[LiveQuestion]:
-    """All live questions for a temadag's modules, in module order; ids prefixed by module."""
+def questions_for(modules: list[str], root: str | Path | None = None) -> list[LiveQuestion]:
+    """All live questions for a temadag's modules, in module order; ids prefixed by module.
+
+    ``root``: the content root (default :func:`rusfokus.content.content_root`).
+    """
+    root = content_root() if root is None else Path(root)
     out = []
     for module in modules:
-        path = Path(data_dir) / f"{module}.yml"
+        path = temadag_file(module, root)
         if not path.is_file():
-            raise DataFileError(f"{path}: no live questions for module '{module}'")
-        _, _, qs = load_question_set(path)
+            raise ContentError(Problem(display_path(path), None, "", f"no live questions for module '{module}'"))
+        _, _, qs = load_question_set(path, module)
         for q in qs:
-            out.append(LiveQuestion(f"{module}.{q.id}", q.case, q.question, q.options, q.correct, q.explanation))
+            out.append(LiveQuestion(f"{module}.{q.id}", q.case, q.question, q.options, q.correct, q.explanation,
+                                    q.option_ids))
     return out
+
+
+def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
+    """Validate every module's ``data/temadag.yml``: (OK lines, problems). A missing file is a problem."""
+    root = content_root() if root is None else Path(root)
+    ok, problems = [], []
+    for module in module_ids():
+        path = temadag_file(module, root)
+        if not path.is_file():
+            problems.append(Problem(display_path(path), None, "", "missing: every module has temadag questions"))
+            continue
+        try:
+            _, _, qs = load_question_set(path, module)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            continue
+        ok.append(f"{display_path(path)}: {len(qs)} temadag questions")
+    return ok, problems

@@ -314,8 +314,12 @@ def restore_live(session: Session, temadag_id: int, live: LiveSession) -> LiveSe
         return live
     live.index, live.phase = state.position, state.phase
     live.version, live.answers_version = state.version, state.answers_version
+    # ``option`` is the 0-based position in the question's ``valg`` (as before the valg/korrekt format,
+    # whose conversion kept every question's ids and option order): rows from a running temadag stay valid.
+    # An answer to an option that is gone (the file was edited during the day) is dropped, not miscounted.
+    sizes = {q.id: len(q.options) for q in live.questions}
     for a in session.scalars(select(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == temadag_id)):
-        if a.question_id in live.answers:
+        if a.question_id in live.answers and 0 <= a.option < sizes[a.question_id]:
             live.answers[a.question_id][str(a.participant_id)] = a.option
     return live
 
