@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rusfokus.content.loader import DataFileError, Where, load_yaml
+from rusfokus.ungetilbud import Ungetilbud, parse_ungetilbud
 
 OFFER_TYPES = {
     "anonym_raadgivning": "Anonym rådgivning",
@@ -75,6 +76,7 @@ class Kommune:
     tilbud: tuple[Tilbud, ...]
     boernefamilie: Boernefamilie
     fagpersoner: Fagpersoner | None = None
+    ungetilbud: tuple[Ungetilbud, ...] = ()  # offers for young people (optional section; rusfokus.ungetilbud)
 
     def tilbud_af_type(self, type_: str) -> list[Tilbud]:
         return [t for t in self.tilbud if t.type == type_]
@@ -104,7 +106,7 @@ def _mapping(data, key, where, path=()) -> dict:
 def parse_kommune(data: object, where: Where) -> Kommune:
     if not isinstance(data, dict):
         raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie, fagpersoner")))
-    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner"}
+    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner", "ungetilbud"}
     for key in data:
         if key not in known:
             raise KommuneError(str(where.error((key,), f"unknown field; expected one of {sorted(known)}")))
@@ -157,7 +159,12 @@ def parse_kommune(data: object, where: Where) -> Kommune:
         raadgivning_tider=_text(fp, "raadgivning_tider", where, p),
         underretning_web=_text(fp, "underretning_web", where, p, _URL, "a web address starting with http:// or https://"),
     )
-    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family, fagpersoner=staff)
+    try:
+        youth = parse_ungetilbud(data.get("ungetilbud"), where)
+    except DataFileError as exc:
+        raise KommuneError(str(exc)) from None
+    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family, fagpersoner=staff,
+                   ungetilbud=youth)
 
 
 def load_kommune(path: str | Path | None = None) -> Kommune:

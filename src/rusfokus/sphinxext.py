@@ -162,8 +162,36 @@ def _kit_nodes(doc: Document, href: str) -> nodes.container:
     return box
 
 
+def _youth_offers(k: Kommune) -> list[nodes.Node]:
+    """The ``ungetilbud`` of kommune.yml as a list; without any, where to call instead (the rusmiddelcenter)."""
+    if not k.ungetilbud:
+        rc = k.rusmiddelcenter
+        return [_para(f"{k.navn} har ikke skrevet sine tilbud til unge ind i kurset. Ring til ",
+                      nodes.strong(text=rc.navn), " på ",
+                      nodes.reference(rc.telefon, rc.telefon, refuri=tel_href(rc.telefon)),
+                      " og spørg, hvor unge kan få hjælp.")]
+    items = nodes.bullet_list()
+    for o in k.ungetilbud:
+        item = nodes.list_item("", _para(nodes.strong(text=o.navn), f" (for unge {o.alder})"), _para(o.tilbyder),
+                               _para("Telefon: ", nodes.reference(o.telefon, o.telefon, refuri=tel_href(o.telefon))))
+        if o.adresse:
+            item += _para(f"Adresse: {o.adresse}")
+        if o.web:
+            item += _para("Hjemmeside: ", nodes.reference(o.web, o.web, refuri=o.web))
+        items += item
+    return [items]
+
+
+def youth_offer(k: Kommune):
+    """The offer the pages name by default (``{{ ungetilbud_navn }}``): the first of type behandling, else the
+    first offer; None when kommune.yml lists none."""
+    offers = [o for o in k.ungetilbud if o.type == "behandling"] or list(k.ungetilbud)
+    return offers[0] if offers else None
+
+
 class KommuneDirective(Directive):
-    """```{kommune} tilbud``` | ```{kommune} kontakt``` | ```{kommune} boernefamilie```
+    """```{kommune} tilbud``` | ```{kommune} kontakt``` | ```{kommune} boernefamilie``` |
+    ```{kommune} ungetilbud``` (the offers for young people, module 5)
 
     The nøgleperson kit's local material: ```{kommune} procedure``` |
     ```{kommune} samtykke``` | ```{kommune} lommekort``` (the page text and a
@@ -204,6 +232,8 @@ class KommuneDirective(Directive):
             bf = k.boernefamilie
             box += _para(nodes.strong(text=bf.navn), f", telefon {bf.telefon}.")
             box += _para(bf.uden_for_aabningstid)
+        elif what == "ungetilbud":
+            box += _youth_offers(k)
         elif what in KIT_DOCUMENTS:
             try:
                 doc = document(what, k)
@@ -211,7 +241,7 @@ class KommuneDirective(Directive):
                 raise self.error(str(exc)) from None
             return [_kit_nodes(doc, pdf_href(env.docname, doc))]
         else:
-            views = ", ".join(["tilbud", "kontakt", "boernefamilie", *KIT_DOCUMENTS])
+            views = ", ".join(["tilbud", "kontakt", "boernefamilie", "ungetilbud", *KIT_DOCUMENTS])
             raise self.error(f"unknown kommune view {what!r}; use one of {views}")
         return [box]
 
@@ -310,6 +340,11 @@ def _config_inited(app, config):
         rusmiddelcenter_email=_md(k.rusmiddelcenter.email),
         boernefamilie_navn=_md(k.boernefamilie.navn),
         boernefamilie_telefon=_md(k.boernefamilie.telefon),
+    )
+    offer = youth_offer(k)
+    subs.update(  # the rusmiddelcenter when kommune.yml lists no offer for young people
+        ungetilbud_navn=_md(offer.navn if offer else k.rusmiddelcenter.navn),
+        ungetilbud_telefon=_md(offer.telefon if offer else k.rusmiddelcenter.telefon),
     )
     if k.fagpersoner is not None:
         subs.update(
