@@ -6,23 +6,20 @@ import html
 import math
 import numbers
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import ipywidgets as widgets
 
-APP_CSS = """
-<style>
-.rf-app-root { font-family: system-ui, sans-serif, "Apple Color Emoji", "Segoe UI Emoji", "Segoe UI Symbol", "Noto Color Emoji"; font-size: 16px; color: #1d1d1f; max-width: 60rem; }
-.rf-app-root h2 { font-size: 1.3rem; margin: 0.2rem 0 0.6rem; }
-.rf-app-root table.rf-table { border-collapse: collapse; margin: 0.5rem 0; }
-.rf-app-root table.rf-table th, .rf-app-root table.rf-table td { border: 1px solid #8a8a8a; padding: 0.25rem 0.6rem; text-align: right; }
-.rf-app-root table.rf-table th:first-child, .rf-app-root table.rf-table td:first-child { text-align: left; }
-.rf-over { color: #a4000f; font-weight: 600; }
-.rf-ok { color: #0b6b2b; font-weight: 600; }
-.rf-error { color: #a4000f; border-left: 4px solid #a4000f; padding: 0.3rem 0.6rem; background: #fff3f3; }
-.rf-note { color: #333; }
-.rf-app-root .widget-label, .rf-app-root label { color: #1d1d1f; }
-</style>
-"""
+CSS_DIR = Path(__file__).parent / "css"
+
+
+def stylesheet(name: str) -> str:
+    """``css/<name>.css`` as a ``<style>`` block for a widgets.HTML (an app's CSS lives in a .css file)."""
+    return "<style>\n" + (CSS_DIR / f"{name}.css").read_text(encoding="utf-8") + "</style>\n"
+
+
+APP_CSS = stylesheet("app")
+"""The CSS every app gets (``styled_root``): ``css/app.css``."""
 
 
 _DANISH_SEPARATORS = str.maketrans({",": ".", ".": ","})

@@ -15,21 +15,10 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from rusfokus.apps.common import tal
+from rusfokus.apps.common import stylesheet, tal
 from rusfokus.progress import module_title
 
-STYLE = """<style>
-.rf-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.92rem}
-.rf-table caption{text-align:left;font-weight:700;font-size:1.05rem;padding:.3rem 0}
-.rf-table th,.rf-table td{border:1px solid #b9c3cc;padding:.3rem .55rem;text-align:left;vertical-align:top}
-.rf-table thead th{background:#1e466e;color:#fff}
-.rf-table td.num{text-align:right}
-.rf-udloebet{color:#a00000;font-weight:600}.rf-snart{color:#7a4b00;font-weight:600}.rf-gyldig{color:#1a5e20}
-.rf-knap{display:inline-block;margin:.2rem .4rem .2rem 0;padding:.45rem .9rem;background:#1e466e;color:#fff !important;
- border-radius:4px;text-decoration:none}
-.rf-note{color:#333;font-size:.9rem}
-.rf-scroll{overflow-x:auto;max-width:100%}.rf-scroll:focus{outline:2px solid #1e466e}
-</style>"""
+STYLE = stylesheet("tabeller")
 
 STATUS_CLASS = {"udløbet": "rf-udloebet", "udløber snart": "rf-snart", "gyldig": "rf-gyldig"}
 
@@ -84,9 +73,11 @@ def completion_matrix(table: pd.DataFrame, label: str) -> pd.DataFrame:
 
 def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
     """Horizontal bars: share with a valid kursusbevis per unit (first module in each bar group)."""
+    # lazy: matplotlib (~0.4-0.7 s), needed only here
     import matplotlib
 
     matplotlib.use("Agg")
+    # lazy: matplotlib (~0.4-0.7 s), needed only here
     import matplotlib.pyplot as plt
 
     if table.empty:
@@ -112,9 +103,11 @@ def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
 
 
 def monthly_chart_html(monthly: pd.DataFrame) -> str:
+    # lazy: matplotlib (~0.4-0.7 s), needed only here
     import matplotlib
 
     matplotlib.use("Agg")
+    # lazy: matplotlib (~0.4-0.7 s), needed only here
     import matplotlib.pyplot as plt
 
     if monthly.empty:

@@ -26,6 +26,7 @@ from rusfokus.migrations import upgrade
 from rusfokus.temadag import codes, store
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
+from rusfokus.web.base import StaticHandler
 
 HERE = Path(__file__).parent
 PARTICIPANT_COOKIE = "rf_temadag"
@@ -215,6 +216,6 @@ def routes(settings, hub: Hub | None = None) -> list[tuple]:
     hub = hub or Hub(settings)
     kw = {"hub": hub}
     return [
-        (r"/temadag/static/(.*)", tornado.web.StaticFileHandler, {"path": str(HERE / "static")}),
+        (r"/temadag/static/(.*)", StaticHandler, {"path": str(HERE / "static")}),
         *[(pattern, handler, kw) for pattern, handler in web_participant.ROUTES + web_admin.ROUTES],
     ]

@@ -24,6 +24,8 @@ from rusfokus.temadag.web import AdminMixin, BaseHandler, _same_name
 
 
 class AdminBase(AdminMixin, BaseHandler):
+    ERROR_LINKS = (("/temadag/admin", "Gå til temadage"),)
+
     def row_or_404(self, session, temadag_id):
         row = store.get(session, temadag_id)
         if row is None or not self.may_see(row):  # another institution's temadag: as if it did not exist

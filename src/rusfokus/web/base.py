@@ -9,8 +9,8 @@ Who is asking (learner, admin, role; revocation checked) is added one layer up, 
 ``rusfokus.identity.web.Handler``: identity sits above this base layer, so every feature handler
 subclasses that one, and the server's own handlers subclass this one.
 
-Static files and Voilà's handlers cannot subclass a RequestHandler: they call
-``security_headers(handler)``.
+Files are served by ``StaticHandler`` (tornado's StaticFileHandler on this base). Voilà's own
+handlers cannot subclass it: ``SecurityHeadersTransform`` gives their responses the headers.
 """
 
 from __future__ import annotations
@@ -172,3 +172,38 @@ class BaseHandler(tornado.web.RequestHandler):
     # --- work off the event loop -------------------------------------------------------
     async def in_thread(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+class StaticHandler(tornado.web.StaticFileHandler, BaseHandler):
+    """Files of a folder (``path``), with the security headers and the Danish error page; no
+    ``no-store`` (a file asked for with ``?v=<hash>`` is kept a year, others are revalidated)."""
+
+    def initialize(self, path, default_filename=None, settings=None):
+        super().initialize(path, default_filename)
+        self.rf = settings  # the error page's look follows its kommune.yml
+
+    def set_default_headers(self):
+        security_headers(self, self.CSP)
+
+    def set_extra_headers(self, path):
+        immutable = bool(self.get_query_argument("v", None))
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
+
+    def get_cache_time(self, path, modified, mime_type):
+        return 0  # tornado's own ?v= scheme is not used: set_extra_headers decides
+
+    def write_error(self, status_code, **kwargs):
+        self.clear_header("Cache-Control")
+        self.set_header("Cache-Control", "no-store")
+        BaseHandler.write_error(self, status_code, **kwargs)
+
+
+class SecurityHeadersTransform(tornado.web.OutputTransform):
+    """Every response of the server carries the security headers, also those of Voilà's own handlers
+    (kernels, static files): added where the handler has not set them itself."""
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        for name, value in {"Content-Security-Policy": CSP_FRAMES, **SECURITY_HEADERS}.items():
+            if name not in headers:
+                headers[name] = value
+        return status_code, headers, chunk
