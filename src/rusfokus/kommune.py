@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rusfokus.content.loader import DataFileError, Where, load_yaml
+from rusfokus.profil import DEFAULT_PROFIL, Profil, ProfilError, parse_profil
+from rusfokus.settings import get_settings
 from rusfokus.ungetilbud import Ungetilbud, parse_ungetilbud
 
 OFFER_TYPES = {
@@ -76,6 +78,7 @@ class Kommune:
     tilbud: tuple[Tilbud, ...]
     boernefamilie: Boernefamilie
     fagpersoner: Fagpersoner | None = None
+    profil: Profil = DEFAULT_PROFIL  # colours and logo (rusfokus.profil)
     ungetilbud: tuple[Ungetilbud, ...] = ()  # offers for young people (optional section; rusfokus.ungetilbud)
 
     def tilbud_af_type(self, type_: str) -> list[Tilbud]:
@@ -106,7 +109,7 @@ def _mapping(data, key, where, path=()) -> dict:
 def parse_kommune(data: object, where: Where) -> Kommune:
     if not isinstance(data, dict):
         raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie, fagpersoner")))
-    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner", "ungetilbud"}
+    known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner", "profil", "ungetilbud"}
     for key in data:
         if key not in known:
             raise KommuneError(str(where.error((key,), f"unknown field; expected one of {sorted(known)}")))
@@ -163,8 +166,12 @@ def parse_kommune(data: object, where: Where) -> Kommune:
         youth = parse_ungetilbud(data.get("ungetilbud"), where)
     except DataFileError as exc:
         raise KommuneError(str(exc)) from None
+    try:
+        profil = parse_profil(data.get("profil"), where, Path(where.file).parent)
+    except ProfilError as exc:
+        raise KommuneError(str(exc)) from None
     return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family, fagpersoner=staff,
-                   ungetilbud=youth)
+                   profil=profil, ungetilbud=youth)
 
 
 def load_kommune(path: str | Path | None = None) -> Kommune:
