@@ -114,3 +114,36 @@ def test_rebuild_after_a_kommune_yml_edit_shows_the_new_values(tmp_path):
     build_book(proj, out_dir=out, staging=staging, quiet=True)
     text = visible_text(out / "index.html")
     assert "11 22 33 44" in text and old_phone not in text
+
+
+def _andeby(folder: Path) -> Path:
+    """A valid kommune file of another (fictional) municipality, beside the mini book."""
+    text = (folder / "kommune.yml").read_text(encoding="utf-8")
+    path = folder / "andeby.yml"
+    path.write_text(text.replace("Eksempel Kommune", "Andeby Kommune")
+                    .replace("Rusmiddelcenter Eksempelby", "Rusmiddelcenter Andeby"), encoding="utf-8")
+    return path
+
+
+def test_the_book_checks_the_kommune_file_of_the_settings_not_the_one_in_the_folder(tmp_path):
+    """RUSFOKUS_KOMMUNE (the server's setting) is the file the book is built with, so it is the one checked."""
+    from rusfokus.settings import Settings
+
+    proj = mini_book(tmp_path)
+    broken = _andeby(proj)
+    broken.write_text(broken.read_text(encoding="utf-8").replace("email: rusmiddelcenter@", "email: x-at-"),
+                      encoding="utf-8")
+    settings = Settings.from_env(root=proj, kommune_file=broken)
+    with pytest.raises(BookBuildError, match=r"andeby\.yml\D+\d+: rusmiddelcenter\.email"):
+        build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", settings=settings)
+
+
+@pytest.mark.slow
+def test_the_book_names_the_municipality_of_rusfokus_kommune(tmp_path, monkeypatch):
+    """A page and the app inside it name one municipality: the book honours RUSFOKUS_KOMMUNE like the server."""
+    proj = mini_book(tmp_path)
+    monkeypatch.setenv("RUSFOKUS_KOMMUNE", str(_andeby(proj)))
+    out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
+    text = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert "Ring til Rusmiddelcenter Andeby" in text and "Andeby Kommune" in text
+    assert "Rusmiddelcenter Eksempelby" not in text

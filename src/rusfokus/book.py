@@ -7,14 +7,25 @@ page that fails to execute, a broken kommune.yml) leaves the last good
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from rusfokus.kommune import KommuneError, load_kommune
+from rusfokus.settings import Settings
+from rusfokus.sphinxext import STATIC_DIR
+
 
 class BookBuildError(Exception):
     pass
+
+
+def book_environment(settings: Settings) -> dict[str, str]:
+    """The settings the book's pages use, for the Sphinx build's environment (its extension reads them)."""
+    return {"RUSFOKUS_KOMMUNE": str(settings.kommune_file)}
 
 
 def _jupyter_book() -> str:
@@ -22,23 +33,29 @@ def _jupyter_book() -> str:
     return str(exe) if exe.exists() else "jupyter-book"
 
 
-def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = None, quiet: bool = False) -> Path:
-    """Build ``root`` with warnings as errors; return the HTML folder."""
+def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = None, quiet: bool = False,
+               settings: Settings | None = None) -> Path:
+    """Build ``root`` with warnings as errors; return the HTML folder.
+
+    ``settings``: the same settings the server uses (the municipality's file, RUSFOKUS_KOMMUNE);
+    read from the environment once, here, when not given (root: the book's folder). The Sphinx
+    build (a subprocess) gets them through its environment."""
     root = Path(root).resolve()
-    out_dir = Path(out_dir or root / "_build" / "html").resolve()
+    settings = settings or Settings.from_env(root=root)
+    out_dir = Path(out_dir or settings.book_dir).resolve()  # where the server looks for it
     staging = Path(staging or out_dir.parent / "staging").resolve()
     if not (root / "assets" / "ipywidgets" / "embed-amd.js").is_file():
         raise BookBuildError(
             f"{root / 'assets' / 'ipywidgets'} is missing the widget JavaScript. Run `make assets` (npm ci) first."
         )
-    from rusfokus.kommune import KommuneError, load_kommune
 
     try:
-        load_kommune(root / "kommune.yml")
+        load_kommune(settings.kommune_file)
     except KommuneError as exc:
-        raise BookBuildError(f"{exc}\nFix kommune.yml, then build again.") from None
+        raise BookBuildError(f"{exc}\nFix {settings.kommune_file}, then build again.") from None
     cmd = [_jupyter_book(), "build", str(root), "--path-output", str(staging), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, **book_environment(settings)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         problems = [ln for ln in output.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
@@ -49,7 +66,6 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
     built = staging / "_build" / "html"
     # Sphinx skips copying static files when no page is out of date; our own
     # JS/CSS and the widget JS may still have changed, so copy them every time.
-    from rusfokus.sphinxext import STATIC_DIR
 
     shutil.copytree(STATIC_DIR, built / "_static", dirs_exist_ok=True)
     # assets/live is the apps' front end, served by `rusfokus serve` itself
@@ -67,14 +83,18 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="rusfokus-book", description="Build the book into _build/html (warnings are errors).")
     parser.add_argument("--root", default=".", help="Project folder holding _config.yml.")
-    parser.add_argument("--out", default=None, help="Output HTML folder (default <root>/_build/html).")
+    parser.add_argument("--out", default=None, help="Output HTML folder (default RUSFOKUS_BOOK_DIR or <root>/_build/html).")
     args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
     try:
-        out = build_book(Path(args.root), Path(args.out) if args.out else None)
+        settings = Settings.from_env(root=root)  # the same settings as `rusfokus serve`, read once
+    except ValueError as exc:  # a setting of the wrong kind (named with its env var)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        out = build_book(root, Path(args.out) if args.out else None, settings=settings)
     except BookBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from rusfokus.settings import Settings
+
 FEATURES = [
     "rusfokus.exercises.cli",
     "rusfokus.progress.cli",
@@ -25,23 +27,24 @@ class CommandError(Exception):
 
 
 def _cmd_serve(args) -> int:
+    # lazy: rusfokus.server.app loads ipywidgets (~0.15 s), jupyter_server (~2 s), SQLAlchemy (~0.3 s), tornado (~0.2 s), traitlets config (nbgrader), Voilà (~5 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.server.app import serve
 
-    return serve(port=args.port, host=args.host, book_dir=args.book_dir, open_browser=False)
+    return serve(args.settings, open_browser=False)
 
 
 def _cmd_check(args) -> int:
     """Every content file and kommune.yml (all problems listed; exit 1 if any), then, unless
     --content, what the server needs (built book, app front end, apps)."""
+    # lazy: rusfokus.check loads PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.check import check_all, report
     from rusfokus.server.app import ServeError, preflight
-    from rusfokus.settings import get_settings
 
-    rc = report(check_all(get_settings()))
+    rc = report(check_all(args.settings))
     if args.content or rc:
         return rc
     try:
-        for line in preflight(get_settings(), require_book=not args.no_book):
+        for line in preflight(args.settings, require_book=not args.no_book):
             print(f"OK {line}")
     except ServeError as exc:
         print(f"ERROR {exc}")
@@ -49,14 +52,20 @@ def _cmd_check(args) -> int:
     return 0
 
 
-def _cmd_settings(_args) -> int:
-    from rusfokus.settings import Settings, get_settings
-
-    s = get_settings()
-    for env, help_text in Settings.describe():
-        name = next(f for f in s.__dataclass_fields__.values() if f.metadata["env"] == env).name
-        print(f"{env}={getattr(s, name)}\n    {help_text}")
+def _cmd_settings(args) -> int:
+    for _name, env, value, source, help_text in args.settings.rows():
+        print(f"{env}={value}  [{source}]\n    {help_text}")
     return 0
+
+
+# Command-line options that set a setting (they win over the environment).
+SETTING_OPTIONS = ("port", "host", "book_dir")
+
+
+def settings_for(args) -> Settings:
+    """The one Settings of this command: the environment, with the command line's setting options on top."""
+    given = {name: getattr(args, name) for name in SETTING_OPTIONS if getattr(args, name, None) is not None}
+    return Settings.from_env(**given)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content", action="store_true", help="Only the content files and kommune.yml (no book, no apps).")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("settings", help="Show every setting, its current value and what it does.")
+    p = sub.add_parser("settings", help="Show every setting, its current value, where the value comes from and what it does.")
     p.set_defaults(func=_cmd_settings)
 
     for modname in FEATURES:
@@ -86,10 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # lazy: rusfokus.content.loader loads PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.content.loader import DataFileError
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        args.settings = settings_for(args)
+    except ValueError as exc:  # a setting with a value of the wrong kind, named with its env var
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except (CommandError, DataFileError) as exc:

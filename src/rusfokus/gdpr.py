@@ -12,7 +12,6 @@ The audit log names people by id only, so it holds no personal data.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from rusfokus.progress.models import (
     Person,
 )
 from rusfokus.progress.roster import normalise_email
+from rusfokus.temadag.models import Temadag, TemadagParticipant
 
 
 class PersonNotFound(LookupError):
@@ -52,7 +52,8 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def export_person(session: Session, email: str, actor: str = "cli") -> dict:
+def export_person(session: Session, email: str, actor: str = "cli", *, course_dir: Path | None = None,
+                  gradebook_db: str = "") -> dict:
     """Everything held on the person, as JSON-ready data (also the audit entries about them)."""
     person = get_person(session, email)
     org = session.execute(
@@ -97,7 +98,8 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
                                                 .order_by(journey.PageRead.first_seen_at))],
         "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
                       for a in audit],
-        "exercise_data": exercise_data_location(person.email),
+        "exercise_data": (exercise_data_location(person.email, course_dir, gradebook_db)
+                          if course_dir is not None else None),
         "note": "No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
                 "course folder (see exercise_data); `rusfokus person delete` erases them too.",
     }
@@ -105,30 +107,30 @@ def export_person(session: Session, email: str, actor: str = "cli") -> dict:
     return data
 
 
-def exercise_data_location(email: str, course_dir: Path | None = None) -> dict:
+def exercise_data_location(email: str, course_dir: Path, gradebook_db: str = "") -> dict:
     """Where the person's exercise answers and grades are kept (nbgrader course folder)."""
+    # lazy: rusfokus.exercises.course loads nbformat (~1 s), needed only here
     from rusfokus.exercises.course import student_id
-    from rusfokus.settings import get_settings
 
-    course = Path(course_dir or get_settings().course_dir)
+    course = Path(course_dir)
     sid = student_id(email)
     return {"course_dir": str(course), "student_id": sid,
             "folders": [str(course / part / sid) for part in ("attempts", "submitted", "autograded", "feedback")
                         if (course / part / sid).exists()],
-            "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if os.environ.get("RUSFOKUS_GRADEBOOK_DB")
+            "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if gradebook_db
                           else str(course / "gradebook.db")) + f", rows of student {sid}"}
 
 
-def forget_exercises(emails: list[str], course_dir: Path | None = None) -> tuple[list[dict], list[str]]:
+def forget_exercises(emails: list[str], course_dir: Path, gradebook_db: str = "") -> tuple[list[dict], list[str]]:
     """Erase the exercise data of erased people. Returns (done, problems); never raises for one person."""
+    # lazy: rusfokus.exercises.store loads nbformat (~1 s), needed only here
     from rusfokus.exercises.store import forget_learner
-    from rusfokus.settings import get_settings
 
-    course = Path(course_dir or get_settings().course_dir)
+    course = Path(course_dir)
     done, problems = [], []
     for email in emails:
         try:
-            done.append(forget_learner(course, email))
+            done.append(forget_learner(course, email, gradebook_db))
         except Exception as exc:  # reported to the operator with the command to retry
             problems.append(f"{email}: {type(exc).__name__}: {exc}")
     return done, problems
@@ -176,8 +178,6 @@ facilitator neither confirmed nor rejected) is kept; then ``purge`` deletes it."
 
 def unmatched_check_ins_due(session: Session, now: datetime | None = None):
     """Check-ins with no person behind them, from temadage more than UNMATCHED_CHECK_IN_DAYS ago."""
-    from rusfokus.temadag.models import Temadag, TemadagParticipant
-
     cutoff = (now or datetime.now()).date() - timedelta(days=UNMATCHED_CHECK_IN_DAYS)
     return list(session.scalars(
         select(TemadagParticipant).join(Temadag, TemadagParticipant.temadag_id == Temadag.id)

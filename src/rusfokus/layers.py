@@ -25,7 +25,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("base", ["=rusfokus", "rusfokus.settings", "rusfokus.db", "rusfokus.migrations",
               "rusfokus.kommune", "rusfokus.safe_export", "rusfokus.cliutil", "rusfokus.web", "rusfokus.profil",
               "rusfokus.ungetilbud",
-              "rusfokus.content", "rusfokus.layers"]),
+              "rusfokus.content", "rusfokus.layers",
+              "rusfokus.voila_internals"]),  # Voilà's internals (server and app kernels), fenced
     # Signed values (links, cookies), the server secret, admin session ends and the
     # revoked-identity record (``rusfokus.identity`` re-exports the signing API): below progress, because the staff import lifts a
     # revocation and a graded result of an erased person is refused.

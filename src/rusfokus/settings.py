@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 
-def _find_root() -> Path:
-    env = os.environ.get("RUSFOKUS_ROOT")
+def _find_root(environ=None) -> Path:
+    env = (os.environ if environ is None else environ).get("RUSFOKUS_ROOT")
     if env:
         return Path(env).resolve()
     for start in (Path.cwd(), Path(__file__).resolve()):
@@ -84,6 +84,7 @@ class Settings:
     widgets_dir: Path = _opt("RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path)
     course_dir: Path = _opt("RUSFOKUS_COURSE_DIR", "The nbgrader course folder. Default <root>/exercises.", kind=Path)
     content_dir: Path = _opt("RUSFOKUS_CONTENT_DIR", "The content root: one folder per module (NN-<id>/) with its pages and data/ (exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.", kind=Path)
+    gradebook_db: str = _opt("RUSFOKUS_GRADEBOOK_DB", "SQLAlchemy URL of nbgrader's gradebook (scores of the exercises). Empty: the SQLite file gradebook.db in the course folder.", "")
     kommune_file: Path = _opt("RUSFOKUS_KOMMUNE", "The municipality's file (name, rusmiddelcenter, offers). Default <root>/kommune.yml.", kind=Path)
     pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).", 1, int)
     cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds.", 900, int)
@@ -118,12 +119,20 @@ class Settings:
         return self.home / "secret.key"
 
     @classmethod
-    def from_env(cls, **overrides) -> Settings:
+    def from_env(cls, environ=None, **overrides) -> Settings:
+        """Read every setting from ``environ`` (default ``os.environ``); ``overrides`` (e.g. command
+        line options; the book build gives its folder as ``root``) win. Only the entry points (CLI,
+        server, app kernels, book build) call this; everything below them is handed the Settings
+        object or the values it needs."""
+        environ = os.environ if environ is None else environ
         values = {}
+        sources = {}
         for f in fields(cls):
             raw = overrides.get(f.name)
+            source = "given"
             if raw is None:
-                raw = os.environ.get(f.metadata["env"])
+                raw = environ.get(f.metadata["env"])
+                source = "environment"
             if raw is None or raw == "":
                 continue
             kind = f.metadata["kind"]
@@ -131,20 +140,46 @@ class Settings:
                 values[f.name] = kind(raw)
             except ValueError as exc:
                 raise ValueError(f"{f.metadata['env']}={raw!r} is not a valid {kind.__name__}: {f.metadata['help']}") from exc
-        root = Path(values.get("root") or _find_root()).resolve()
+            sources[f.name] = source
+        if "root" not in values:
+            sources["root"] = "found (the folder holding _config.yml and widgets/)"
+        root = Path(values.get("root") or _find_root(environ)).resolve()
         home = Path(values.get("home") or root / "var").resolve()
         values["root"] = root
         values["home"] = home
-        values.setdefault("db_url", f"sqlite:///{home / 'rusfokus.db'}")
-        values.setdefault("book_dir", root / "_build" / "html")
-        values.setdefault("widgets_dir", root / "widgets")
-        values.setdefault("course_dir", root / "exercises")
-        values.setdefault("content_dir", root / "modules")
-        values.setdefault("kommune_file", root / "kommune.yml")
+        derived = {
+            "home": ("root", root / "var"),
+            "db_url": ("home", f"sqlite:///{home / 'rusfokus.db'}"),
+            "book_dir": ("root", root / "_build" / "html"),
+            "widgets_dir": ("root", root / "widgets"),
+            "course_dir": ("root", root / "exercises"),
+            "content_dir": ("root", root / "modules"),
+            "kommune_file": ("root", root / "kommune.yml"),
+        }
+        for name, (base, default) in derived.items():
+            if name not in sources:
+                values.setdefault(name, default)
+                sources[name] = f"default (from {base})"
         s = cls(**values)
         if not s.base_url:
             object.__setattr__(s, "base_url", f"http://{s.host}:{s.port}")
+            sources["base_url"] = "default (from host and port)"
+        object.__setattr__(s, "_sources", sources)
         return s
+
+    def source(self, name: str) -> str:
+        """Where a setting's value came from: environment, given (command line), found, or default."""
+        return getattr(self, "_sources", {}).get(name, "default")
+
+    def rows(self) -> list[tuple[str, str, object, str, str]]:
+        """(field, env var, value, source, help) for every setting, for `rusfokus settings`."""
+        return [(f.name, f.metadata["env"], getattr(self, f.name), self.source(f.name), f.metadata["help"])
+                for f in fields(self)]
+
+    @classmethod
+    def default(cls, name: str):
+        """The default of a setting that has a fixed one (for functions that take the value as an argument)."""
+        return cls.__dataclass_fields__[name].default
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

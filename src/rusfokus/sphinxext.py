@@ -20,6 +20,7 @@ from docutils.parsers.rst import Directive, directives
 from rusfokus.kommune import Kommune, load_kommune
 from rusfokus.noeglekit import DOCUMENTS as KIT_DOCUMENTS
 from rusfokus.noeglekit import Document, document, pdf_href, write_pdfs
+from rusfokus.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -70,7 +71,7 @@ THEME_STRINGS_DA = {
 def _kommune(env) -> Kommune:
     cached = getattr(env, "_rusfokus_kommune", None)
     if cached is None:
-        cached = load_kommune(env.app.config.rusfokus_kommune_file or None)
+        cached = load_kommune(env.app.config.rusfokus_kommune_file)
         env._rusfokus_kommune = cached
     return cached
 
@@ -329,8 +330,13 @@ def _md(text: str) -> str:
 
 
 def _config_inited(app, config):
+    # The book build is an entry point like the server: its settings are read once, here, from the
+    # same environment (RUSFOKUS_KOMMUNE, ...), so a page and the app inside it name one municipality.
+    # The root is the book being built.
+    settings = Settings.from_env(root=Path(app.confdir))
+    app.rusfokus_settings = settings
     if not config.rusfokus_kommune_file:
-        config.rusfokus_kommune_file = str(Path(app.confdir) / "kommune.yml")
+        config.rusfokus_kommune_file = str(settings.kommune_file)
     k = load_kommune(config.rusfokus_kommune_file)
     subs = dict(getattr(config, "myst_substitutions", {}) or {})
     subs.update(

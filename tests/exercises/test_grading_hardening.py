@@ -17,6 +17,7 @@ from rusfokus.exercises.course import build
 from rusfokus.exercises.grading import PENDING_MESSAGE, AlreadyPending, Grader, GradingFailed
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import failed_attempts, history, pending_attempts, save_attempt
+from rusfokus.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
@@ -169,6 +170,7 @@ def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, gra
         # the admin sees it
         class Args:
             pending, failed, retry_failed, course_dir = False, True, False, str(course)
+            settings = Settings.from_env()
 
         assert cmd_grade(Args()) == 1
         out = capsys.readouterr().out
@@ -187,6 +189,7 @@ def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, gra
     # `rusfokus grade --retry-failed` puts the failed one back and grades it
     class Retry:
         pending, failed, retry_failed, course_dir = False, False, True, str(course)
+        settings = Settings.from_env()
 
     assert cmd_grade(Retry()) == 0
     assert not failed_attempts(course) and json.loads(attempt.result_file.read_text())["passed"]

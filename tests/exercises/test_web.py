@@ -20,6 +20,8 @@ from rusfokus.apps.opgave import ExerciseApp
 from rusfokus.exercises import client, web
 from rusfokus.exercises.course import build, student_id
 from rusfokus.exercises.schema import answer_sheet, load_exercise
+from rusfokus.identity import web as identity_web
+from rusfokus.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
@@ -48,7 +50,7 @@ def env(tmp_path_factory):
     (course / "opgaver").mkdir()
     shutil.copy(YML, course / "opgaver" / "opsporing.yml")
     build(course, "opsporing")
-    settings = SimpleNamespace(course_dir=course)
+    settings = Settings.from_env(course_dir=course)
     sock, port = tornado.testing.bind_unused_port()
     ready = threading.Event()
     holder = {}
@@ -56,7 +58,7 @@ def env(tmp_path_factory):
     def run():
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        app = tornado.web.Application(web.routes(settings))
+        app = tornado.web.Application(web.routes(settings) + identity_web.routes(settings))  # /adgang/
         server = tornado.httpserver.HTTPServer(app)
         server.add_sockets([sock])
         web.startup(settings)
@@ -434,7 +436,7 @@ def test_server_start_grades_what_was_left_pending(env):
     email = "efter.nedbrud@eksempel-kommune.example"
     attempt = save_attempt(env.course, email, exercise(env.course, "opsporing"), answers(True))
     assert attempt.is_pending  # on disk and pending, as after a crash before grading
-    web.startup(SimpleNamespace(course_dir=env.course))
+    web.startup(Settings.from_env(course_dir=env.course))
     web.get_grader(env.course).join()
     again = Attempt(env.course, email, "opsporing", attempt.stamp)
     assert not again.is_pending and json.loads(again.result_file.read_text(encoding="utf-8"))["passed"]

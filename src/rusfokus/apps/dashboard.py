@@ -24,8 +24,29 @@ import threading
 from datetime import date
 
 import ipywidgets as widgets
+from sqlalchemy import select
 
+from rusfokus import identity
+from rusfokus.apps.common import stylesheet
+from rusfokus.apps.dashboard_person import PersonPanel
+from rusfokus.apps.links_sheet import LinksSheet
+from rusfokus.db import session_scope
+from rusfokus.gdpr import PersonNotFound, get_person
+from rusfokus.mail import MailError, queue_personal_link
+from rusfokus.mail.smtp import config_problem
+from rusfokus.migrations import upgrade
 from rusfokus.progress import MODULE_TITLES, module_title
+from rusfokus.progress.certificates import (
+    EXPIRED,
+    SOON,
+    CertificateError,
+    ensure_certificate,
+    normalise_code,
+    verify,
+)
+from rusfokus.progress.models import Certificate, Person
+from rusfokus.progress.upload import RosterUpload
+from rusfokus.settings import get_settings
 
 log = logging.getLogger("rusfokus.dashboard")
 ALL = "Alle"
@@ -35,9 +56,7 @@ SECTION_KEYS = ("overblik", "gennemfoert", "genopfriskning", "noegleperson", "ma
 DIMENSION_OPTIONS = [("Forvaltning", "forvaltning"), ("Afdeling", "afdeling"), ("Institution", "institution"),
                      ("Faggruppe", "faggruppe")]  # = reports.DIMENSIONS, without importing pandas
 LOADING = '<p class="rf-henter" role="status" aria-live="polite">Henter tal og tabeller …</p>'
-LOADING_CSS = ("<style>.rf-henter{margin:.5rem 0;padding:.5rem .8rem;border-left:4px solid #0a5c8a;"
-               "background:#f5f7f9;color:#1d1d1f}.rf-dash-header h1{font-size:1.6rem;margin:.3rem 0}"
-               ".rf-person{list-style:none;padding:0;margin:.3rem 0}.rf-person li{margin:.15rem 0}</style>")
+LOADING_CSS = stylesheet("dashboard")
 EAGER_ENV = "RUSFOKUS_BENCH_DASHBOARD_EAGER"
 MAX_CODE_CHARS = 40
 
@@ -48,6 +67,7 @@ def _options(values) -> list[tuple[str, str]]:
 
 def render_sections(data, by: str, today: date) -> dict[str, str]:
     """The dashboard's HTML sections for the (already filtered) data."""
+    # lazy: rusfokus.apps.views loads pandas (~0.5 s), needed only here
     from rusfokus.apps.views import (
         STYLE,
         bar_chart_html,
@@ -55,6 +75,8 @@ def render_sections(data, by: str, today: date) -> dict[str, str]:
         html_table,
         monthly_chart_html,
     )
+
+    # lazy: rusfokus.progress.reports loads pandas (~0.5 s), needed only here
     from rusfokus.progress.reports import DIMENSIONS, full_report
 
     tables = full_report(data, today)
@@ -85,16 +107,6 @@ def render_sections(data, by: str, today: date) -> dict[str, str]:
 
 def verification_html(session, code: str, today: date | None = None) -> str:
     """"Tjek kursusbevis": valid / udløber snart / udløbet / unknown, with name, module and dates (escaped)."""
-    from sqlalchemy import select
-
-    from rusfokus.progress.certificates import (
-        EXPIRED,
-        SOON,
-        CertificateError,
-        normalise_code,
-        verify,
-    )
-    from rusfokus.progress.models import Certificate
 
     text = str(code or "").strip()
     if not text:
@@ -160,12 +172,8 @@ class Dashboard(widgets.VBox):
                               self.check_result])
         quick = [check]
         if db_url:
-            from rusfokus.apps.dashboard_person import PersonPanel
-
             self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
             quick.insert(0, self.person)
-            from rusfokus.mail.smtp import config_problem  # light: no pandas before the first view
-            from rusfokus.settings import get_settings
 
             if config_problem(get_settings()) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
                 self._mail_actor = f"admin:{admin}"
@@ -181,9 +189,6 @@ class Dashboard(widgets.VBox):
                                     self.cert_button, self.cert_result])
         extra = [certificate]
         if db_url:
-            from rusfokus.apps.links_sheet import LinksSheet
-            from rusfokus.progress.upload import RosterUpload
-
             self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())
             self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload)
             extra += [self.links, self.upload]
@@ -198,8 +203,6 @@ class Dashboard(widgets.VBox):
 
     def _base_url(self) -> str:
         if self.base_url is None:
-            from rusfokus.settings import get_settings
-
             self.base_url = get_settings().base_url
         return self.base_url
 
@@ -217,8 +220,7 @@ class Dashboard(widgets.VBox):
         """Read the database and fill in filters and tables; a failure is shown in Danish and logged."""
         self._set_loading(True)
         try:
-            from rusfokus.db import session_scope
-            from rusfokus.migrations import upgrade
+            # looked up when called: tests replace this function
             from rusfokus.progress.reports import load_data
 
             upgrade(self.db_url)
@@ -242,10 +244,6 @@ class Dashboard(widgets.VBox):
 
     def _mail_link(self, person_id: int) -> str:
         """The person page's "Send link på mail": queued once (a double click sends nothing more)."""
-        from rusfokus.db import session_scope
-        from rusfokus.mail import MailError, queue_personal_link
-        from rusfokus.progress.models import Person
-
         try:
             with session_scope(self.db_url) as s:
                 request = queue_personal_link(s, s.get(Person, person_id), actor=self._mail_actor)
@@ -255,7 +253,7 @@ class Dashboard(widgets.VBox):
 
     def reload(self) -> None:
         """Read the database again (after an import) and refresh filters and tables."""
-        from rusfokus.db import session_scope
+        # looked up when called: tests replace this function
         from rusfokus.progress.reports import load_data
 
         with session_scope(self.db_url) as s:
@@ -282,6 +280,7 @@ class Dashboard(widgets.VBox):
     def update(self) -> None:
         if self.data is None:
             return
+        # lazy: rusfokus.apps.views loads pandas (~0.5 s), needed only here
         from rusfokus.apps.views import download_links
 
         filters = self.filters()
@@ -293,19 +292,13 @@ class Dashboard(widgets.VBox):
     def _check_certificate(self, _button=None) -> None:
         if not self.db_url:
             return
-        from rusfokus.db import session_scope
 
         with session_scope(self.db_url) as s:
             self.check_result.value = verification_html(s, self.check_code.value, self.today)
 
     def _find_certificate(self, _button=None) -> None:
-        from rusfokus.db import session_scope
-        from rusfokus.gdpr import PersonNotFound, get_person
-        from rusfokus.progress.certificates import CertificateError, ensure_certificate
-
         if not self.db_url:
             return
-        from rusfokus.settings import get_settings
 
         try:
             with session_scope(self.db_url) as s:
@@ -328,10 +321,10 @@ def build_app():
     """Entry point of widgets/dashboard/index.ipynb (admin only; the server checks too).
 
     Returns the first view at once; the tables follow from a background thread."""
-    from rusfokus import identity
-
     try:
-        from voila.utils import wait_for_request
+        from rusfokus.voila_internals import (
+            wait_for_request,  # in the function: Voilà loads only in a kernel
+        )
 
         wait_for_request()
     except Exception:
@@ -341,7 +334,6 @@ def build_app():
     except identity.IdentityError:
         return widgets.HTML('<h1>Overblik</h1><p role="alert">Du skal logge ind som administrator. '
                             '<a href="/login?next=/voila/render/dashboard/index.ipynb">Log ind</a></p>')
-    from rusfokus.settings import get_settings
 
     url = get_settings().db_url
     dash = Dashboard(admin=admin, db_url=url)

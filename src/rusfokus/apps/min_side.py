@@ -13,8 +13,12 @@ import ipywidgets as widgets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus import identity
 from rusfokus.apps.common import tal
 from rusfokus.apps.views import STYLE, learner_table
+from rusfokus.db import session_scope
+from rusfokus.identity.revocation import ensure_not_revoked
+from rusfokus.migrations import upgrade
 from rusfokus.progress import MODULE_TITLES, module_title
 from rusfokus.progress.certificates import status_of
 from rusfokus.progress.models import (
@@ -26,6 +30,8 @@ from rusfokus.progress.models import (
     Person,
 )
 from rusfokus.progress.roster import normalise_email
+from rusfokus.settings import get_settings
+from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
 
 
 def learner_overview(session: Session, email: str, today: date | None = None) -> dict | None:
@@ -75,8 +81,6 @@ def noeglepersoner(session: Session, person: Person) -> list[dict]:
 
 def temadage(session: Session, person: Person) -> list[dict]:
     """The temadage she took part in (attendance confirmed), newest first."""
-    from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
-
     rows = session.execute(
         select(Temadag.title, Temadag.date, Temadag.place)
         .join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
@@ -137,18 +141,14 @@ def render(overview: dict | None) -> str:
 
 def build_app():
     """Entry point of widgets/min-side/index.ipynb."""
-    from rusfokus import identity
-
     try:
-        from voila.utils import wait_for_request
+        from rusfokus.voila_internals import (
+            wait_for_request,  # in the function: Voilà loads only in a kernel
+        )
 
         wait_for_request()
     except Exception:
         pass
-    from rusfokus.db import session_scope
-    from rusfokus.identity.revocation import ensure_not_revoked
-    from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
 
     url = get_settings().db_url
     try:

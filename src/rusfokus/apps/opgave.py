@@ -19,10 +19,15 @@ from zoneinfo import ZoneInfo
 
 import ipywidgets as widgets
 
-from rusfokus.apps.common import error_html, esc, styled_root, tal
+from rusfokus import identity
+from rusfokus.apps.common import error_html, esc, styled_root, stylesheet, tal
 from rusfokus.apps.guard import guarded, show_error
+from rusfokus.exercises import client
+from rusfokus.exercises.course import exercise
+from rusfokus.exercises.grading import FAILED_MESSAGE, PENDING_MESSAGE
 from rusfokus.exercises.notebook import AnswerError, validate_answers
 from rusfokus.exercises.schema import Exercise, ExerciseError, Question
+from rusfokus.settings import get_settings
 
 log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
@@ -33,27 +38,7 @@ MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august"
 NO_IDENTITY = ("Du er ikke logget ind med dit personlige link. "
                "Du kan læse spørgsmålene, men du kan ikke aflevere, og dine svar bliver ikke gemt. "
                "Åbn kurset via dit personlige link. Du har fået det af din nøgleperson eller på mail.")
-CSS = """<style>
-.rf-q { border-top: 1px solid #8a8a8a; padding-top: 0.6rem; margin-top: 0.6rem; }
-.rf-case { background: #f3f6fa; border-left: 4px solid #1f4e79; padding: 0.4rem 0.7rem; }
-.rf-result li { margin-bottom: 0.3rem; }
-.rf-info { background: #f3f6fa; border-left: 4px solid #1f4e79; padding: 0.3rem 0.7rem; margin: 0.4rem 0; }
-.rf-info p { margin: 0.25rem 0; }
-.rf-mark { border-left: 4px solid #595959; padding: 0.2rem 0.7rem; margin: 0.4rem 0 0.2rem; background: #f7f7f7; }
-.rf-mark p { margin: 0.25rem 0; }
-.rf-mark-rigtigt { border-left-color: #0b6b2b; background: #f0f8f2; }
-.rf-mark-forkert { border-left-color: #a4000f; background: #fff3f3; }
-.rf-knap-link { display: inline-block; padding: 0.45rem 0.9rem; margin: 0.3rem 0; background: #1f4e79; color: #fff !important;
-  border-radius: 4px; text-decoration: none; font-weight: 600; }
-.rf-knap-link:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
-.rf-app-root .widget-radio, .rf-app-root .widget-radio-box, .rf-app-root .widget-checkbox { height: auto !important; }
-.rf-app-root .widget-radio-box label, .rf-app-root .widget-checkbox label {
-  height: auto !important; white-space: normal; line-height: 1.35; padding: 0.2rem 0; overflow: visible; }
-.rf-app-root .widget-checkbox input, .rf-app-root .widget-radio-box input { flex-shrink: 0; }
-.rf-app-root .widget-html-content { overflow-wrap: anywhere; }
-.rf-app-root .rf-q > .widget-checkbox, .rf-app-root .rf-q > .widget-textarea { margin-left: 0; margin-right: 0; }
-.rf-result a:not(.rf-knap-link) { color: #1f4e79; text-decoration: underline; }
-</style>"""
+CSS = stylesheet("opgave")
 STATUS_TEXT = {"rigtigt": "Rigtigt", "forkert": "Forkert", "afventer": "Afventer bedømmelse", "bedømt": "Bedømt"}
 STATUS_SIGN = {"rigtigt": "✓", "forkert": "✗"}
 CHANGED_NOTE = ("Du har ændret dit svar, efter du afleverede. "
@@ -411,12 +396,10 @@ def _opgave_from_query() -> str:
 
 def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
     """Entry point of ``widgets/opgave/index.ipynb``: opgave from ``?opgave=``, learner from the signed cookie."""
-    from rusfokus import identity
-    from rusfokus.exercises.course import exercise
-    from rusfokus.settings import get_settings
-
     try:
-        from voila.utils import wait_for_request
+        from rusfokus.voila_internals import (
+            wait_for_request,  # in the function: Voilà loads only in a kernel
+        )
 
         wait_for_request()
     except ImportError:
@@ -442,8 +425,6 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
 def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: float = 1.0) -> ExerciseApp:
     """The app for a signed-in learner: her attempts, latest result (marks in place) and draft
     from the server; hand-ins and drafts go back to it (``base``: another server, for tests)."""
-    from rusfokus.exercises import client
-
     code, body = client.status(email, ex.id, base=base)
     ok = code == 200
     forsoeg = body.get("forsoeg", []) if ok else []
@@ -453,12 +434,8 @@ def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: flo
                       handed_in=body.get("afleveret_svar") if ok else None, cert_url=certificate_url(ex.id),
                       draft_delay=draft_delay)
     if forsoeg and forsoeg[-1].get("fejlet"):
-        from rusfokus.exercises.grading import FAILED_MESSAGE
-
         app.message.value = error_html(FAILED_MESSAGE)
     elif forsoeg and forsoeg[-1].get("afventer"):
-        from rusfokus.exercises.grading import PENDING_MESSAGE
-
         app.message.value = f'<p class="rf-note" role="status">{esc(PENDING_MESSAGE)}</p>'
     elif not ok:
         log.warning("exercise app: status of %s answered %s", ex.id, code)

@@ -7,22 +7,24 @@ import logging
 import sys
 from pathlib import Path
 
+from rusfokus.cli import CommandError
+from rusfokus.migrations import upgrade
+from rusfokus.safe_export import SafeCsvWriter
+
 
 def _course_dir(args) -> Path:
-    from rusfokus.settings import get_settings
-
-    return Path(args.course_dir) if getattr(args, "course_dir", None) else get_settings().course_dir
+    return Path(args.course_dir) if getattr(args, "course_dir", None) else args.settings.course_dir
 
 
 def cmd_check(args) -> int:
     """`rusfokus opgave check [FILE ...]`: the exercise part of `rusfokus check` (every module's
     data/opgave.yml when no file is named). Prints every problem; 1 if there are any."""
+    # lazy: rusfokus.content.loader loads PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.content.loader import ContentError
     from rusfokus.exercises.schema import check, load_exercise
-    from rusfokus.settings import get_settings
 
     if not args.files:
-        ok, problems = check(get_settings().content_dir)
+        ok, problems = check(args.settings.content_dir)
         for line in ok:
             print(f"OK {line}")
         for p in problems:
@@ -43,14 +45,17 @@ def cmd_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from rusfokus.cli import CommandError
+    # lazy: rusfokus.exercises.course loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.exercises.course import BuildError, build, build_all
 
     course = _course_dir(args)
     if not args.all and not args.opgaver:
         raise CommandError("name an exercise (e.g. `rusfokus opgave build opsporing`) or use --all")
     try:
-        results = build_all(course) if args.all else [build(course, o) for o in args.opgaver]
+        gradebook = args.settings.gradebook_db
+        content = args.settings.content_dir
+        results = (build_all(course, gradebook, content) if args.all
+                   else [build(course, o, gradebook, content) for o in args.opgaver])
     except BuildError as exc:
         raise CommandError(str(exc)) from None
     for r in results:
@@ -60,7 +65,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from rusfokus.cli import CommandError
+    # lazy: rusfokus.exercises.grading loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.exercises.grading import grade_pending
     from rusfokus.exercises.store import failed_attempts, retry_failed
 
@@ -73,7 +78,11 @@ def cmd_grade(args) -> int:
     if args.retry_failed:
         print(f"put {retry_failed(course)} failed hand-in(s) back in line")
     if args.pending or args.retry_failed:
-        graded, failed = grade_pending(course)
+        # lazy: rusfokus.exercises.web loads nbformat (~1 s), SQLAlchemy (~0.3 s), tornado (~0.2 s), PyYAML; keeps `rusfokus` start-up fast
+        from rusfokus.exercises.web import progress_options
+
+        graded, failed = grade_pending(course, args.settings.grade_retries, args.settings.gradebook_db,
+                                       progress_options(args.settings))
         print(f"graded {graded} pending hand-in(s); {failed} failed")
         rc = 1 if failed else 0
     given_up = failed_attempts(course)
@@ -90,9 +99,10 @@ def cmd_grade(args) -> int:
 
 
 def cmd_forget(args) -> int:
+    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import forget_learner
 
-    out = forget_learner(_course_dir(args), args.email.strip().lower())
+    out = forget_learner(_course_dir(args), args.email.strip().lower(), args.settings.gradebook_db)
     what = ", ".join(out["folders"]) or "no folders"
     print(f"{args.email}: removed {what}; gradebook rows {'removed' if out['gradebook'] else 'not found'} "
           f"(student id {out['student']})")
@@ -101,6 +111,7 @@ def cmd_forget(args) -> int:
 
 def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
     """The fictional demo staff of Eksempel Kommune (the same people `rusfokus demo` loads)."""
+    # lazy: rusfokus.progress.demo loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.progress.demo import generate_staff
 
     return [(r.name, r.email) for r in generate_staff(n, seed)]
@@ -108,26 +119,21 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
-    from rusfokus import identity
+    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import write_atomic
-    from rusfokus.safe_export import SafeCsvWriter
+    from rusfokus.identity.links import personal_link
 
     buf = io.StringIO()
     w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
     w.writerow(["Navn", "E-mail", "Personligt link"])
-    base = base_url.rstrip("/")
     for name, email in people:
-        w.writerow([name, email, f"{base}/adgang/{identity.learner_token(email)}"])
+        w.writerow([name, email, personal_link(email, base_url)])
     write_atomic(Path(out), "\ufeff" + buf.getvalue())
     return len(people)
 
 
 def cmd_links(args) -> int:
-    from rusfokus.cli import CommandError
-    from rusfokus.settings import get_settings
-
-    settings = get_settings()
-    base = args.base_url or settings.base_url
+    base = args.base_url or args.settings.base_url
     if args.pdf:
         return _links_pdf(args, base)
     if not args.out:
@@ -137,6 +143,7 @@ def cmd_links(args) -> int:
     if args.demo:
         people = demo_learners(args.demo_staff)
     else:
+        # lazy: rusfokus.progress.roster loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
         from rusfokus.progress.roster import RosterError, read_roster
 
         try:
@@ -154,18 +161,17 @@ def cmd_links(args) -> int:
 
 
 def _links_pdf(args, base: str) -> int:
-    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (progress.links_pdf)."""
-    from rusfokus.cli import CommandError
+    """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (identity.links)."""
+    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import write_atomic
-    from rusfokus.progress.links_pdf import LinksError, make_sheet
+    from rusfokus.identity.links import LinksError, make_sheet
 
     if not args.staff:
         raise CommandError("--pdf takes the people from the staff database: use --staff")
+    # lazy: rusfokus.db loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.db import session_scope
-    from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
 
-    url = get_settings().db_url
+    url = args.settings.db_url
     upgrade(url)
     try:
         with session_scope(url) as session:

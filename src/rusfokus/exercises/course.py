@@ -29,20 +29,37 @@ class BuildError(Exception):
     """Building or validating an exercise failed (English, for the operator)."""
 
 
-def gradebook_url(course_dir: str | Path) -> str:
-    """The nbgrader gradebook: RUSFOKUS_GRADEBOOK_DB, or <course>/gradebook.db (SQLite)."""
-    return os.environ.get("RUSFOKUS_GRADEBOOK_DB") or f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+# nbgrader's Autograde.autograde_preprocessors (nbgrader 0.9.6, converters/autograde.py) with its
+# Execute replaced by ours, which runs the notebook in the grading worker's spare kernel when there
+# is one (and is nbgrader's Execute otherwise). tests/exercises/test_grading_kernel.py checks that
+# this is still nbgrader's own list with that one change.
+AUTOGRADE_PREPROCESSORS = [
+    "rusfokus.exercises.spare_execute.SpareKernelExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 
-def configure(c, course_dir: str | Path) -> None:
+def gradebook_url(course_dir: str | Path, gradebook_db: str = "") -> str:
+    """The nbgrader gradebook: ``gradebook_db`` (the setting RUSFOKUS_GRADEBOOK_DB) if set,
+    else the SQLite file gradebook.db in the course folder."""
+    return gradebook_db or f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+
+
+def configure(c, course_dir: str | Path, gradebook_db: str = "") -> None:
     """Apply rusfokus' nbgrader settings to a traitlets Config ``c``."""
     course_dir = Path(course_dir).resolve()
     c.CourseDirectory.root = str(course_dir)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = gradebook_url(course_dir)
+    c.CourseDirectory.db_url = gradebook_url(course_dir, gradebook_db)
     c.Exchange.root = str(course_dir / ".exchange")  # unused; keeps nbgrader from /usr/local
     c.Execute.timeout = EXECUTE_TIMEOUT
     c.Execute.kernel_name = "python3"
+    c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
     # feedback must never show the hidden tests (the answer key)
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
@@ -60,8 +77,9 @@ def _ensure_bin_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def make_api(course_dir: str | Path):
+def make_api(course_dir: str | Path, gradebook_db: str = ""):
     """An in-process ``NbGraderAPI`` for the course folder."""
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -69,7 +87,7 @@ def make_api(course_dir: str | Path):
     _ensure_bin_on_path()
     (Path(course_dir) / ".exchange").mkdir(parents=True, exist_ok=True)
     c = Config()
-    configure(c, course_dir)
+    configure(c, course_dir, gradebook_db)
     coursedir = CourseDirectory(config=c)
     return NbGraderAPI(coursedir=coursedir, config=c)
 
@@ -100,11 +118,13 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build(course_dir: str | Path, opgave: str, content_dir: str | Path | None = None) -> dict:
+def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", content_dir: str | Path | None = None) -> dict:
     """YAML → source notebook → ``generate_assignment`` → release; validate the source.
 
     Returns a summary dict. Raises ExerciseError (bad data file) or BuildError.
+    ``content_dir``: the content root holding ``<module>/data/opgave.yml`` (default: the settings').
     """
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.validator import Validator
 
     course_dir = Path(course_dir).resolve()
@@ -116,7 +136,7 @@ def build(course_dir: str | Path, opgave: str, content_dir: str | Path | None = 
     nbformat.validate(nb)
     _write_atomic(src, nbformat.writes(nb))
 
-    api = make_api(course_dir)
+    api = make_api(course_dir, gradebook_db)
     result = api.generate_assignment(opgave, force=True, create=True)
     if not result.get("success"):
         raise BuildError(f"nbgrader generate_assignment failed for '{opgave}':\n{result.get('error') or result.get('log')}")
@@ -144,12 +164,12 @@ def _leaks_key(release_text: str, q) -> bool:
     return f"sorted({q.var}) ==" in release_text or f"{q.var} ==" in release_text
 
 
-def build_all(course_dir: str | Path, content_dir: str | Path | None = None) -> list[dict]:
+def build_all(course_dir: str | Path, gradebook_db: str = "", content_dir: str | Path | None = None) -> list[dict]:
     course_dir = Path(course_dir)
     ids = list(load_all(content_dir))
     if not ids:
         raise BuildError(f"no exercise files (<module>/data/opgave.yml) in {content_dir or 'the content root'}")
-    return [build(course_dir, i, content_dir) for i in ids]
+    return [build(course_dir, i, gradebook_db, content_dir) for i in ids]
 
 
 def load_release(course_dir: Path, opgave: str) -> nbformat.NotebookNode:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rusfokus.exercises import warmkernel
-from rusfokus.exercises.course import exercise, make_api, student_id
+from rusfokus.exercises.course import exercise, gradebook_url, make_api, student_id
 from rusfokus.exercises.schema import Exercise
 from rusfokus.exercises.store import (
     Attempt,
@@ -32,8 +32,10 @@ from rusfokus.exercises.store import (
     place_for_nbgrader,
     record_failure,
     save_attempt,
+    stamp_to_nbgrader,
     write_atomic,
 )
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.exercises")
 
@@ -44,6 +46,7 @@ class GradingError(Exception):
 
 def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
     """Score, pass/fail and per-question status from the gradebook + explanations from YAML."""
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(api.coursedir.db_url) as gb:
@@ -83,7 +86,8 @@ def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
     }
 
 
-def _notify_progress(email: str, result: dict) -> None:
+def _notify_progress(email: str, result: dict, progress: dict) -> None:
+    """Tell progress (``progress``: its ``db_url`` and ``certificate_months``) about a graded attempt."""
     try:
         from rusfokus.progress.hooks import on_graded
     except ModuleNotFoundError:
@@ -91,13 +95,15 @@ def _notify_progress(email: str, result: dict) -> None:
         return
     try:
         on_graded(email, result["opgave"], result["score"], result["max_score"], result["passed"],
-                  datetime.fromisoformat(result["graded_at"]))
+                  datetime.fromisoformat(result["graded_at"]), **progress)
     except Exception:  # progress must never undo a grade
         log.exception("progress hook failed for %s/%s", email, result["opgave"])
 
 
-def grade_attempt(api, attempt: Attempt) -> dict:
-    """Autograde one attempt; write its result and clear its pending marker."""
+def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
+    """Autograde one attempt; write its result and clear its pending marker; tell progress
+    (``progress``: ``db_url`` and ``certificate_months`` for ``progress.hooks.on_graded``)."""
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook
 
     t0 = time.perf_counter()
@@ -116,7 +122,7 @@ def grade_attempt(api, attempt: Attempt) -> dict:
     write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
     attempt.pending_file.unlink(missing_ok=True)
     t3 = time.perf_counter()
-    _notify_progress(attempt.email, result)
+    _notify_progress(attempt.email, result, progress or {})
     log.info("graded %s/%s %s: %.2f s (autograde %.2f s, progress %.2f s)", attempt.student, attempt.opgave,
              attempt.stamp, time.perf_counter() - t0, t2 - t1, time.perf_counter() - t3)
     return result
@@ -139,6 +145,10 @@ class GradingFailed(GradingError):
     """Grading failed too many times; the hand-in is marked failed with the reason."""
 
 
+DEFAULT_RETRIES = Settings.default("grade_retries")
+DEFAULT_RETRY_SECONDS = Settings.default("grade_retry_seconds")
+
+
 class Grader:
     """The server's one grading queue (a single worker thread).
 
@@ -149,14 +159,12 @@ class Grader:
     ``retries`` new tries it is marked failed with its reason (never silently).
     """
 
-    def __init__(self, course_dir: str | Path, *, retries: int | None = None, retry_seconds: float | None = None):
-        if retries is None or retry_seconds is None:
-            from rusfokus.settings import get_settings
-
-            settings = get_settings()
-            retries = settings.grade_retries if retries is None else retries
-            retry_seconds = settings.grade_retry_seconds if retry_seconds is None else retry_seconds
+    def __init__(self, course_dir: str | Path, *, retries: int = DEFAULT_RETRIES,
+                 retry_seconds: float = DEFAULT_RETRY_SECONDS, gradebook_db: str = "",
+                 progress: dict | None = None):
         self.course_dir = Path(course_dir).resolve()
+        self.gradebook_db = gradebook_db
+        self.progress = progress or {}  # db_url, certificate_months for progress.hooks.on_graded
         self.retries, self.retry_seconds = max(0, int(retries)), max(0.0, float(retry_seconds))
         self._stopping = False
         self._cond = threading.Condition()
@@ -284,8 +292,7 @@ class Grader:
                 return self._stop()
             try:
                 if self._api is None:
-                    self._api = make_api(self.course_dir)
-                    warmkernel.install()
+                    self._api = make_api(self.course_dir, self.gradebook_db)
             except Exception as exc:
                 log.exception("grading worker cannot start nbgrader")
                 if item != "warm":
@@ -303,7 +310,7 @@ class Grader:
                 if not attempt.is_pending:
                     result = json.loads(attempt.result_file.read_text(encoding="utf-8"))
                 else:
-                    result = grade_attempt(self._api, attempt)
+                    result = grade_attempt(self._api, attempt, self.progress)
                 self._done(attempt)  # before the learner hears: her next click is welcome
                 fut.set_result(result)
             except Exception as exc:
@@ -353,22 +360,19 @@ class Grader:
             return True
 
 
-def grade_pending(course_dir: str | Path, retries: int | None = None) -> tuple[int, int]:
+def grade_pending(course_dir: str | Path, retries: int = DEFAULT_RETRIES, gradebook_db: str = "",
+                  progress: dict | None = None) -> tuple[int, int]:
     """Grade everything pending, in this process. Returns (graded, failed).
 
     A failure counts like one in the server's queue: after ``retries`` new tries
-    (default RUSFOKUS_GRADE_RETRIES) the hand-in is marked failed with its reason."""
-    if retries is None:
-        from rusfokus.settings import get_settings
-
-        retries = get_settings().grade_retries
+    (the setting RUSFOKUS_GRADE_RETRIES) the hand-in is marked failed with its reason."""
     course_dir = Path(course_dir).resolve()
     api = None
     graded = failed = 0
     for attempt in pending_attempts(course_dir):
         try:
-            api = api or make_api(course_dir)
-            grade_attempt(api, attempt)
+            api = api or make_api(course_dir, gradebook_db)
+            grade_attempt(api, attempt, progress)
             graded += 1
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
@@ -379,19 +383,18 @@ def grade_pending(course_dir: str | Path, retries: int | None = None) -> tuple[i
     return graded, failed
 
 
-def refresh_manual(course_dir: str | Path, email: str, result: dict) -> dict:
+def refresh_manual(course_dir: str | Path, email: str, result: dict, gradebook_db: str = "") -> dict:
     """Update 'afventer' reflections of a result with a nøgleperson's grade from formgrader.
 
     Only when the gradebook still holds this very attempt (same timestamp).
     """
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
-    from rusfokus.exercises.course import gradebook_url, student_id
-    from rusfokus.exercises.store import stamp_to_nbgrader
 
     sid = student_id(email)
     try:
-        with Gradebook(gradebook_url(course_dir)) as gb:
+        with Gradebook(gradebook_url(course_dir, gradebook_db)) as gb:
             sub = gb.find_submission(result["opgave"], sid)
             if sub.timestamp is None or stamp_to_nbgrader(result["stamp"])[:19] != str(sub.timestamp)[:19]:
                 return result

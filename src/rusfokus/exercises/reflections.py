@@ -27,12 +27,16 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+from sqlalchemy.exc import OperationalError
 
-from rusfokus.exercises.course import gradebook_url, student_id
+from rusfokus.exercises.course import exercise, gradebook_url, student_id
+from rusfokus.exercises.grading import refresh_manual
 from rusfokus.exercises.schema import Exercise, load_all
 from rusfokus.exercises.store import history, stamp_to_nbgrader, write_atomic
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.exercises")
+CERTIFICATE_MONTHS = Settings.default("certificate_months")
 
 
 class ReflectionError(ValueError):
@@ -92,21 +96,24 @@ def _submitted_notebook(course_dir: Path, student: str, opgave: str) -> tuple[nb
         return None, ""
 
 
-def list_reflections(course_dir: str | Path, emails: set[str] | None) -> list[Reflection]:
+def list_reflections(course_dir: str | Path, emails: set[str] | None, gradebook_db: str = "",
+                     content_dir: str | Path | None = None) -> list[Reflection]:
     """Reflections in the gradebook of learners in ``emails`` (None: everyone): waiting ones first, oldest first.
 
     Only graded submissions count; a hand-in being graded right now (the
     submitted notebook is newer than the gradebook) is left out until it is done."""
     course_dir = Path(course_dir)
     wanted = None if emails is None else {e.strip().lower() for e in emails}
-    exercises = {k: v for k, v in load_all().items() if _reflection_questions(v)}
-    no_gradebook = gradebook_url(course_dir).startswith("sqlite") and not (course_dir / "gradebook.db").exists()
+    exercises = {k: v for k, v in load_all(content_dir).items() if _reflection_questions(v)}
+    url = gradebook_url(course_dir, gradebook_db)
+    no_gradebook = url.startswith("sqlite") and not (course_dir / "gradebook.db").exists()
     if not exercises or no_gradebook:
         return []
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
     out: list[Reflection] = []
-    with Gradebook(gradebook_url(course_dir)) as gb:
+    with Gradebook(url) as gb:
         for ex in exercises.values():
             try:
                 subs = gb.assignment_submissions(ex.id)
@@ -139,16 +146,17 @@ def list_reflections(course_dir: str | Path, emails: set[str] | None) -> list[Re
 
 
 def score_reflection(course_dir: str | Path, email: str, opgave: str, question_id: str, points,
-                     submitted: str, *, db_url: str | None = None) -> dict | None:
+                     submitted: str, *, db_url: str | None = None, gradebook_db: str = "",
+                     certificate_months: int = CERTIFICATE_MONTHS, content_dir: str | Path | None = None) -> dict | None:
     """Give ``points`` for a reflection; returns the learner's updated result (or None if
     her saved result could not be found). Raises ReflectionError (Danish)."""
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
-    from rusfokus.exercises.course import exercise
 
     course_dir = Path(course_dir)
     try:
-        ex = exercise(opgave)
+        ex = exercise(opgave, content_dir)
         q = ex.question(question_id)
     except Exception:
         raise ReflectionError("Opgaven findes ikke.") from None
@@ -160,11 +168,10 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
         raise ReflectionError(f"Vælg et antal point fra 0 til {q.point}.") from None
     if not 0 <= value <= q.point:
         raise ReflectionError(f"Vælg et antal point fra 0 til {q.point}.")
-    from sqlalchemy.exc import OperationalError
 
     sid = student_id(email)
     try:
-        with Gradebook(gradebook_url(course_dir)) as gb:
+        with Gradebook(gradebook_url(course_dir, gradebook_db)) as gb:
             try:
                 sub = gb.find_submission(opgave, sid)
                 grade = gb.find_grade(q.answer_id, opgave, opgave, sid)
@@ -179,25 +186,26 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
         log.warning("gradebook busy: reflection %s/%s %s not scored", sid, opgave, question_id, exc_info=True)
         raise ReflectionError("Pointene blev ikke gemt. Prøv igen om lidt.") from None
     log.info("reflection %s/%s %s scored %d of %d", sid, opgave, question_id, value, q.point)
-    return _update_result(course_dir, email, opgave, str(submitted)[:19], db_url)
+    return _update_result(course_dir, email, opgave, str(submitted)[:19], db_url, gradebook_db, certificate_months)
 
 
-def _update_result(course_dir: Path, email: str, opgave: str, submitted: str, db_url: str | None) -> dict | None:
+def _update_result(course_dir: Path, email: str, opgave: str, submitted: str, db_url: str | None,
+                   gradebook_db: str = "", certificate_months: int = CERTIFICATE_MONTHS) -> dict | None:
     """Bring the attempt's saved result in line with the gradebook; call on_graded if it passed."""
-    from rusfokus.exercises.grading import refresh_manual
-
     for row in reversed(history(course_dir, email, opgave)):
         if row["result"] is None or stamp_to_nbgrader(row["stamp"])[:19] != submitted:
             continue
-        fresh = refresh_manual(course_dir, email, row["result"])
+        fresh = refresh_manual(course_dir, email, row["result"], gradebook_db)
         attempt_file = (Path(course_dir) / "attempts" / student_id(email) / opgave / f"{row['stamp']}.result.json")
         write_atomic(attempt_file, json.dumps(fresh, ensure_ascii=False, indent=1))
         if fresh.get("passed"):
             try:
+                # looked up when called: tests replace this function
                 from rusfokus.progress.hooks import on_graded
 
                 on_graded(email, opgave, fresh["score"], fresh["max_score"], True,
-                          datetime.fromisoformat(fresh["graded_at"]), db_url=db_url)
+                          datetime.fromisoformat(fresh["graded_at"]), db_url=db_url,
+                          certificate_months=certificate_months)
             except Exception:  # progress must never undo a score
                 log.exception("progress hook failed after scoring a reflection of %s", opgave)
         return fresh

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from rusfokus.exercises.course import load_release, student_id
+from rusfokus.exercises.course import gradebook_url, load_release, student_id
 from rusfokus.exercises.notebook import (
     _BAD_TEXT,
     AnswerError,
@@ -322,13 +323,11 @@ def attempt_answers(attempt: Attempt, ex: Exercise) -> dict:
     return out
 
 
-def forget_learner(course_dir: Path, email: str) -> dict:
+def forget_learner(course_dir: Path, email: str, gradebook_db: str = "") -> dict:
     """Erase one learner's exercise data: attempts, nbgrader folders and gradebook rows (GDPR)."""
-    import shutil
-
+    # lazy: nbgrader (~4 s), needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
-    from rusfokus.exercises.course import gradebook_url
 
     sid = student_id(email)
     removed = []
@@ -338,8 +337,9 @@ def forget_learner(course_dir: Path, email: str) -> dict:
             shutil.rmtree(folder)
             removed.append(part)
     gradebook = False
-    if (Path(course_dir) / "gradebook.db").exists() or not gradebook_url(course_dir).startswith("sqlite"):
-        with Gradebook(gradebook_url(course_dir)) as gb:
+    url = gradebook_url(course_dir, gradebook_db)
+    if (Path(course_dir) / "gradebook.db").exists() or not url.startswith("sqlite"):
+        with Gradebook(url) as gb:
             try:
                 gb.remove_student(sid)
                 gradebook = True

@@ -2,10 +2,13 @@
 
 nbgrader starts a new kernel for every notebook it grades (about half of the
 grading time). The grading worker keeps one spare kernel started in advance;
-``Execute.preprocess`` uses it for exactly one notebook, then shuts it down and
-the worker starts the next spare after the result has been delivered. Every
-hand-in still runs in a kernel nobody used before. Without a spare (CLI,
-`grade --pending`, or if starting one failed) nbgrader behaves as usual.
+nbgrader's autograde runs the notebook through ``SpareKernelExecute``
+(``rusfokus.exercises.spare_execute``, put in nbgrader's configurable
+``Autograde.autograde_preprocessors`` by ``course.configure``), which takes the
+spare for exactly one notebook, then shuts it down; the worker starts the next
+spare after the result has been delivered. Every hand-in still runs in a kernel
+nobody used before. Without a spare (CLI, `grade --pending`, or if starting one
+failed) nbgrader behaves as usual.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ import threading
 import uuid
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
+
 log = logging.getLogger("rusfokus.exercises")
 _local = threading.local()  # the spare belongs to the thread (and event loop) that started it
-_patched = False
-_patch_lock = threading.Lock()
 _dir_lock = threading.Lock()
 _connection_dir: str | None = None
 
@@ -40,8 +43,6 @@ def connection_dir() -> str:
 
 
 def _run_sync(coro_fn):
-    from jupyter_core.utils import run_sync
-
     return run_sync(coro_fn)
 
 
@@ -68,6 +69,7 @@ def refill(cwd: Path) -> None:
     """Start a spare kernel for this thread if there is none (call from the grading worker)."""
     if getattr(_local, "km", None) is not None:
         return
+    # lazy: jupyter_client (~0.4 s), needed only here
     from jupyter_client.manager import AsyncKernelManager
 
     # like the app kernels: private socket files, not TCP ports
@@ -85,7 +87,8 @@ def refill(cwd: Path) -> None:
     _local.km = km
 
 
-def _take():
+def take():
+    """This thread's spare kernel, if it is alive (it is then no longer the spare); else None."""
     km = getattr(_local, "km", None)
     _local.km = None
     if km is not None and not _run_sync(km.is_alive)():
@@ -94,34 +97,6 @@ def _take():
 
 
 def shutdown() -> None:
-    km = _take()
+    km = take()
     if km is not None:
         _run_sync(km.shutdown_kernel)(now=True)
-
-
-def install() -> None:
-    """Make nbgrader's Execute use this thread's spare kernel, once, when there is one."""
-    global _patched
-    with _patch_lock:
-        if _patched:
-            return
-        from nbgrader.preprocessors import Execute
-
-        original = Execute.preprocess
-
-        def preprocess(self, nb, resources=None, km=None):
-            spare = _take() if km is None else None
-            if spare is None:
-                return original(self, nb, resources, km=km)
-            try:
-                return original(self, nb, resources, km=spare)
-            finally:
-                if self.kc is not None:
-                    self.kc.stop_channels()
-                try:
-                    _run_sync(spare.shutdown_kernel)(now=True)
-                except Exception:
-                    log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
-
-        Execute.preprocess = preprocess
-        _patched = True

@@ -19,13 +19,10 @@ Responses are JSON; ``fejl`` holds a Danish message for the learner.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import logging
 import threading
 from pathlib import Path
-
-import tornado.web
 
 from rusfokus import identity
 from rusfokus.exercises.course import BuildError, exercise
@@ -39,6 +36,8 @@ from rusfokus.exercises.grading import (
 from rusfokus.exercises.notebook import AnswerError
 from rusfokus.exercises.schema import ExerciseError
 from rusfokus.exercises.store import Attempt, attempt_answers, history, load_draft, save_draft
+from rusfokus.identity.revocation import ensure_not_revoked
+from rusfokus.identity.web import Handler
 
 log = logging.getLogger("rusfokus.exercises")
 MAX_BODY = 64 * 1024
@@ -49,12 +48,24 @@ _graders: dict[Path, Grader] = {}
 _graders_lock = threading.Lock()
 
 
-def get_grader(course_dir: Path) -> Grader:
-    """The process' one grading queue for a course folder (created on first use)."""
+def grading_options(settings) -> dict:
+    """The Grader's settings (retries, back-off, gradebook), from the server's Settings."""
+    return {"retries": settings.grade_retries, "retry_seconds": settings.grade_retry_seconds,
+            "gradebook_db": settings.gradebook_db, "progress": progress_options(settings)}
+
+
+def progress_options(settings) -> dict:
+    """What ``progress.hooks.on_graded`` needs after a grading: the progress database and how long a
+    kursusbevis is valid."""
+    return {"db_url": settings.db_url, "certificate_months": settings.certificate_months}
+
+
+def get_grader(course_dir: Path, **options) -> Grader:
+    """The process' one grading queue for a course folder (created on first use, with ``options``)."""
     course_dir = Path(course_dir).resolve()
     with _graders_lock:
         if course_dir not in _graders:
-            _graders[course_dir] = Grader(course_dir)
+            _graders[course_dir] = Grader(course_dir, **options)
         return _graders[course_dir]
 
 
@@ -69,29 +80,25 @@ def shutdown(settings=None) -> None:
 
 def check_not_revoked(email: str, db_url: str | None) -> str:
     """The learner, or IdentityError (Danish) if the person was erased under GDPR."""
-    from rusfokus.identity.revocation import ensure_not_revoked
-
     return ensure_not_revoked(email, db_url)
 
 
-class _LearnerApi(tornado.web.RequestHandler):
-    def initialize(self, course_dir: Path, db_url: str | None = None):
+class _LearnerApi(Handler):
+    """JSON only; the learner from the ``Authorization: Bearer`` token (never a cookie: no CSRF possible)."""
+
+    API = True
+
+    def initialize(self, course_dir: Path, db_url: str | None = None, grading: dict | None = None, settings=None):
         self.course_dir = Path(course_dir)
         self.db_url = db_url
-
-    def set_default_headers(self):
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def check_xsrf_cookie(self):  # token in a header, not a cookie: no CSRF possible
-        return
+        self.rf = settings
+        self.grading = grading or {}
 
     def reply(self, status: int, body: dict) -> None:
-        self.set_status(status)
-        self.finish(json.dumps(body, ensure_ascii=False))
+        self.reply_json(body, status)
 
-    def learner(self) -> str | None:
+    def bearer_learner(self) -> str | None:
+        """The learner of the signed Bearer token (revocation checked), or None after a 403 reply."""
         auth = self.request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else None
         try:
@@ -119,7 +126,7 @@ class _LearnerApi(tornado.web.RequestHandler):
 
 class SubmitHandler(_LearnerApi):
     async def post(self):
-        email = self.learner()
+        email = self.bearer_learner()
         if email is None:
             return
         read = self.opgave_and_answers("Din besvarelse er for stor til at blive gemt.",
@@ -127,7 +134,7 @@ class SubmitHandler(_LearnerApi):
         if read is None:
             return
         opgave, answers = read
-        grader = get_grader(self.course_dir)
+        grader = get_grader(self.course_dir, **self.grading)
         try:
             attempt, future = grader.submit(email, opgave, answers)
         except AlreadyPending as exc:  # a second click: not queued again
@@ -151,7 +158,7 @@ class SubmitHandler(_LearnerApi):
 
 class DraftHandler(_LearnerApi):
     def post(self):
-        email = self.learner()
+        email = self.bearer_learner()
         if email is None:
             return
         read = self.opgave_and_answers("Din kladde er for stor til at blive gemt.",
@@ -173,7 +180,7 @@ class DraftHandler(_LearnerApi):
 
 class StatusHandler(_LearnerApi):
     def get(self):
-        email = self.learner()
+        email = self.bearer_learner()
         if email is None:
             return
         opgave = self.get_query_argument("opgave", "")
@@ -182,7 +189,7 @@ class StatusHandler(_LearnerApi):
         rows = history(self.course_dir, email, opgave)
         latest = next((r["result"] for r in reversed(rows) if r["result"]), None)
         if latest and latest.get("pending_manual") and rows[-1]["result"] is latest:
-            latest = refresh_manual(self.course_dir, email, latest)
+            latest = refresh_manual(self.course_dir, email, latest, self.grading.get("gradebook_db", ""))
         self.reply(200, {"status": "ok", "forsoeg": [
             {"stamp": r["stamp"], "afventer": r["pending"], "fejlet": r["failed"],
              "pct": r["result"]["pct"] if r["result"] else None,
@@ -201,46 +208,19 @@ class StatusHandler(_LearnerApi):
         return {"kladde": load_draft(self.course_dir, email, ex), "afleveret_svar": answers}
 
 
-ADGANG_FEJL = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Linket virker ikke</title></head>
-<body><main><h1>Linket virker ikke</h1><p>{msg}</p>
-<p>Bed din nøgleperson om et nyt personligt link.</p></main></body></html>"""
-
-
-class AdgangHandler(tornado.web.RequestHandler):
-    """``/adgang/<token>``: a personal link. Verify, set the signed HttpOnly cookie, go to the book."""
-
-    def initialize(self, db_url: str | None = None):
-        self.db_url = db_url
-
-    def get(self, token: str):
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
-        try:
-            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
-            check_not_revoked(email, self.db_url)
-        except identity.IdentityError as exc:
-            self.set_status(403)
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            return self.finish(ADGANG_FEJL.format(msg=html.escape(str(exc))))
-        self.set_cookie(identity.LEARNER_COOKIE, token, path="/", httponly=True, samesite="Lax",
-                        secure=self.request.protocol == "https", max_age=identity.LEARNER_MAX_AGE)
-        self.redirect("/")
-
-
 def routes(settings) -> list[tuple]:
     db_url = getattr(settings, "db_url", None)
-    kw = {"course_dir": Path(settings.course_dir), "db_url": db_url}
+    kw = {"settings": settings, "course_dir": Path(settings.course_dir), "db_url": db_url, "grading": grading_options(settings)}
     return [
         (r"/api/opgave/aflever", SubmitHandler, kw),
         (r"/api/opgave/status", StatusHandler, kw),
         (r"/api/opgave/kladde", DraftHandler, kw),
-        (r"/adgang/([^/]*)", AdgangHandler, {"db_url": db_url}),
     ]
 
 
 def startup(settings) -> None:
     """Called by `rusfokus serve` once the server runs: warm up and grade what is pending."""
-    grader = get_grader(Path(settings.course_dir))
+    grader = get_grader(Path(settings.course_dir), **grading_options(settings))
     grader.warm_up()
     queued = grader.enqueue_pending()  # a crash or kill -9 leaves hand-ins pending on disk
     if queued:

@@ -18,11 +18,9 @@ def _url(args) -> str:
     from sqlalchemy.exc import ArgumentError, OperationalError
 
     from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
-
-    url = args.db or get_settings().db_url
+    url = args.db or args.settings.db_url
     if url.startswith("sqlite:///") and not args.db:
-        get_settings().ensure_home()
+        args.settings.ensure_home()
     try:
         upgrade(url)
     except (ArgumentError, OperationalError, ModuleNotFoundError) as exc:
@@ -133,11 +131,11 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _kommune_names() -> tuple[str, str]:
+def _kommune_names(kommune_file) -> tuple[str, str]:
     try:
         from rusfokus.kommune import load_kommune
 
-        k = load_kommune()
+        k = load_kommune(kommune_file)
         return k.navn, k.rusmiddelcenter.navn
     except Exception as exc:  # a broken kommune.yml must not stop certificates
         print(f"warning: kommune.yml not usable ({exc}); printing without municipality name", file=sys.stderr)
@@ -148,10 +146,9 @@ def cmd_certificate_issue(args) -> int:
     from rusfokus.gdpr import PersonNotFound, get_person
     from rusfokus.progress.audit import log_action
     from rusfokus.progress.certificates import CertificateError, certificate_pdf, ensure_certificate
-    from rusfokus.settings import get_settings
 
-    settings = get_settings()
-    kommune, center = _kommune_names()
+    settings = args.settings
+    kommune, center = _kommune_names(settings.kommune_file)
     with _session(args) as session:
         try:
             person = get_person(session, args.email)

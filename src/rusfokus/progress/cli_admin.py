@@ -15,7 +15,8 @@ def cmd_person_export(args) -> int:
 
     with _session(args) as session:
         try:
-            data = export_person(session, args.email, actor=_actor())
+            data = export_person(session, args.email, actor=_actor(), course_dir=_course(args),
+                                 gradebook_db=args.settings.gradebook_db)
         except PersonNotFound as exc:
             raise _err(str(exc)) from None
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -27,11 +28,15 @@ def cmd_person_export(args) -> int:
     return 0
 
 
+def _course(args) -> Path:
+    return Path(getattr(args, "course_dir", None) or args.settings.course_dir)
+
+
 def _forget_exercises(args, emails: list[str]) -> int:
     """After the database commit: erase exercise data; report (exit 1) what could not be removed."""
     from rusfokus.gdpr import forget_exercises
 
-    done, problems = forget_exercises(emails, getattr(args, "course_dir", None))
+    done, problems = forget_exercises(emails, _course(args), args.settings.gradebook_db)
     removed = sum(1 for d in done if d["folders"] or d["gradebook"])
     if emails:
         print(f"exercise data: removed for {removed} of {len(emails)} person(s) "
@@ -65,9 +70,7 @@ def cmd_person_delete(args) -> int:
 
 def cmd_purge(args) -> int:
     from rusfokus.gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
-    from rusfokus.settings import get_settings
-
-    months = args.months if args.months is not None else get_settings().retention_months
+    months = args.months if args.months is not None else args.settings.retention_months
     with _session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
         unmatched = len(unmatched_check_ins_due(session))
@@ -112,7 +115,6 @@ def cmd_admin(args) -> int:
 
 def cmd_demo_load(args) -> int:
     from rusfokus.progress.demo import demo_csv, load_demo
-    from rusfokus.settings import get_settings
 
     if args.write_csv:
         Path(args.write_csv).write_bytes(demo_csv(args.staff, args.seed))
@@ -127,7 +129,7 @@ def cmd_demo_load(args) -> int:
         if existing and not args.force:
             print(f"database already holds {existing} people; demo data not loaded (use --force to add it)")
             return 0
-        info = load_demo(session, n=args.staff, seed=args.seed, months=get_settings().certificate_months)
+        info = load_demo(session, n=args.staff, seed=args.seed, months=args.settings.certificate_months)
         password = _demo_admin(session)
     print(f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
           f"{info['results']} graded results")

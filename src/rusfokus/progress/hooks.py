@@ -8,10 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.db import session_scope
+from rusfokus.identity.revocation import is_revoked_in
+from rusfokus.migrations import upgrade
 from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, STATUS_DELETED, Completion, Person
 from rusfokus.progress.roster import NOT_GIVEN, normalise_email
 from rusfokus.progress.staff import OrgCache
+from rusfokus.settings import Settings
 
 log = logging.getLogger(__name__)
 UNLISTED = "Ikke på medarbejderlisten"
@@ -34,7 +38,6 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
     email = normalise_email(email)
     if not email or "@" not in email:
         raise ValueError(f"on_graded: not an e-mail address: {email!r}")
-    from rusfokus.identity.revocation import is_revoked_in
 
     if is_revoked_in(session, email):
         raise ValueError("on_graded: this identity was erased (revoked); result not recorded")
@@ -59,13 +62,12 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
 
 
 def on_graded(email: str, opgave: str, score, max_score, passed: bool, graded_at: datetime,
-              *, db_url: str | None = None) -> dict:
-    from rusfokus.db import session_scope
-    from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
-
-    settings = get_settings()
-    url = db_url or settings.db_url
+              *, db_url: str, certificate_months: int = Settings.default("certificate_months")) -> dict:
+    """Record a graded exercise in the progress database ``db_url`` (the setting RUSFOKUS_DB);
+    a passed one issues or renews the module's kursusbevis for ``certificate_months``."""
+    if not db_url:
+        raise ValueError("on_graded needs the progress database URL (the setting RUSFOKUS_DB)")
+    url = db_url
     upgrade(url)
     if isinstance(graded_at, str):
         graded_at = datetime.fromisoformat(graded_at)
@@ -73,6 +75,6 @@ def on_graded(email: str, opgave: str, score, max_score, passed: bool, graded_at
         graded_at = graded_at.astimezone().replace(tzinfo=None)
     with session_scope(url) as session:
         result = record_result(session, email, opgave, score, max_score, passed, graded_at,
-                               settings.certificate_months)
+                               certificate_months)
     log.info("progress: recorded %s for person #%s (passed=%s)", opgave, result["person_id"], passed)
     return result

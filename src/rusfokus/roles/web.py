@@ -4,7 +4,7 @@
 - ``GET /noegleperson/status``: her institution's training status (admin: any, ``?institution=<id>``).
 - ``GET/POST /noegleperson/refleksioner``: her colleagues' reflections; read and score them.
 
-Who is who comes from ``rusfokus.identity.current_role`` on every request: a nøgleperson
+Who is who comes from ``rusfokus.identity.roles.current_role`` on every request: a nøgleperson
 (personal link + the ``noegleperson`` flag on the staff list, active, not revoked) sees only
 her own institution; an admin sees everything; anyone else gets a Danish refusal.
 Plain tornado pages with autoescaped templates, like the temadag pages.
@@ -12,18 +12,25 @@ Plain tornado pages with autoescaped templates, like the temadag pages.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from pathlib import Path
 
-import tornado.template
 import tornado.web
 from sqlalchemy import select
 
 from rusfokus import identity
-from rusfokus.identity.roles import Role, current_role
-from rusfokus.webpage import PageHandler
+from rusfokus.db import session_scope
+from rusfokus.exercises.reflections import ReflectionError, list_reflections, score_reflection
+from rusfokus.exercises.schema import ExerciseError
+from rusfokus.identity.roles import Role
+from rusfokus.identity.web import Handler
+from rusfokus.migrations import upgrade
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.models import STATUS_ACTIVE, Afdeling, Institution, Person
+from rusfokus.roles.status import institution_data, institution_status
+from rusfokus.temadag import store
+from rusfokus.temadag.web import may_facilitate
 
 HERE = Path(__file__).parent
 CSRF_MAX_AGE = 12 * 3600
@@ -36,29 +43,19 @@ NOT_READY = "Refleksionerne kan ikke vises lige nu. Prøv igen senere, eller kon
 log = logging.getLogger("rusfokus.roles")
 
 
-class _Base(PageHandler):
-    """Own CSRF check (a signed token bound to who is signed in)."""
+class _Base(Handler):
+    """``rusfokus.identity.web.Handler`` (settings, secret, who is asking); own CSRF check (a signed
+    token bound to who is signed in)."""
 
     TEMPLATES = str(HERE / "templates")
 
-    def initialize(self, settings, secret: bytes):
-        self.rf = settings
-        self.secret = secret
-        self._role: Role | None = None
-
-    async def in_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-    async def role(self) -> Role:
-        if self._role is None:
-            cookie = self.request.headers.get("Cookie", "")
-            self._role = await self.in_thread(
-                lambda: current_role(cookie, db_url=self.rf.db_url, secret=self.secret))
-        return self._role
+    async def role_async(self) -> Role:
+        """``role()`` (a database lookup) off the event loop."""
+        return await self.in_thread(self.role)
 
     async def require(self) -> Role:
         """A nøgleperson or an admin, or a Danish refusal page (403)."""
-        role = await self.role()
+        role = await self.role_async()
         if role.is_admin or role.is_noegleperson:
             return role
         message = ONLY_NOEGLEPERSON if role.kind else NO_IDENTITY
@@ -82,9 +79,8 @@ class _Base(PageHandler):
         if not ok:
             raise tornado.web.HTTPError(403, reason="Formularen er udløbet. Genindlæs siden og prøv igen.")
 
-    def write_error(self, status_code, **kwargs):
-        reason = self._reason if status_code != 500 else "Der skete en fejl på serveren. Prøv igen om lidt."
-        self.page("afvist.html", title="Det gik ikke", message=reason, signed_in=True)
+    def render_error_page(self, status_code: int, message: str) -> None:
+        self.page("afvist.html", title="Det gik ikke", message=message, signed_in=True)
 
 
 class HomeHandler(_Base):
@@ -95,10 +91,6 @@ class HomeHandler(_Base):
 
     def _coming(self, role: Role) -> list:
         """Her temadage from today on (an admin: all), soonest first, for the projector links."""
-        from rusfokus.db import session_scope
-        from rusfokus.temadag import store
-        from rusfokus.temadag.web import may_facilitate
-
         today = date.today()
         with session_scope(self.rf.db_url) as s:
             plans = [p for p in store.list_plans(s) if p.date >= today and may_facilitate(role, p.institutions)]
@@ -107,9 +99,6 @@ class HomeHandler(_Base):
 
 def institutions_for(settings, role: Role) -> list[tuple[int, str, str]]:
     """(id, name, afdeling) the role may see: hers, or every institution with active staff for an admin."""
-    from rusfokus.db import session_scope
-    from rusfokus.progress.models import STATUS_ACTIVE, Afdeling, Institution, Person
-
     if role.is_noegleperson:
         ids = role.institution_ids
     elif not role.is_admin:
@@ -139,10 +128,6 @@ class StatusHandler(_Base):
                   status=status, today=date.today())
 
     def _status(self, institution_id: int) -> dict:
-        from rusfokus.db import session_scope
-        from rusfokus.progress.audit import log_action
-        from rusfokus.roles.status import institution_data, institution_status
-
         with session_scope(self.rf.db_url) as s:
             data = institution_status(institution_data(s, institution_id), date.today())
             log_action(s, self._role.actor, "noegleperson.status", f"institution #{institution_id}", "")
@@ -152,9 +137,6 @@ class StatusHandler(_Base):
 def colleague_emails(settings, role: Role) -> set[str] | None:
     """Whose reflections the role may read: an admin everyone's (None); a nøgleperson those of
     the active staff of her institution(s), never her own (nobody scores herself)."""
-    from rusfokus.db import session_scope
-    from rusfokus.progress.models import STATUS_ACTIVE, Person
-
     if role.is_admin:
         return None
     if not role.is_noegleperson:
@@ -167,9 +149,6 @@ def colleague_emails(settings, role: Role) -> set[str] | None:
 
 
 def names_of(settings, emails) -> dict[str, str]:
-    from rusfokus.db import session_scope
-    from rusfokus.progress.models import Person
-
     emails = list(emails)
     if not emails:
         return {}
@@ -179,14 +158,11 @@ def names_of(settings, emails) -> dict[str, str]:
 
 class ReflectionsHandler(_Base):
     def _load(self, role: Role):
-        from rusfokus.exercises.reflections import list_reflections
-        from rusfokus.exercises.schema import ExerciseError
-
         emails = colleague_emails(self.rf, role)
         if emails is not None and not emails:
             return [], {}
         try:
-            rows = list_reflections(self.rf.course_dir, emails)
+            rows = list_reflections(self.rf.course_dir, emails, self.rf.gradebook_db, self.rf.content_dir)
         except ExerciseError:  # an exercise file the operator must fix (named in the log)
             log.exception("reflections cannot be listed")
             raise tornado.web.HTTPError(503, reason=NOT_READY) from None
@@ -212,7 +188,6 @@ class ReflectionsHandler(_Base):
         target = next((r for r in rows if (r.student, r.opgave, r.question_id) == (student, opgave, question)), None)
         if target is None:  # not hers to see (or gone): never scored
             raise tornado.web.HTTPError(404, reason=NOT_FOUND)
-        from rusfokus.exercises.reflections import ReflectionError
 
         try:
             await self.in_thread(self._score, role, target, points, submitted)
@@ -221,13 +196,9 @@ class ReflectionsHandler(_Base):
         self.redirect("/noegleperson/refleksioner?gemt=1#refleksioner")
 
     def _score(self, role, target, points, submitted):
-        from rusfokus.db import session_scope
-        from rusfokus.exercises.reflections import score_reflection
-        from rusfokus.progress.audit import log_action
-        from rusfokus.progress.models import Person
-
         result = score_reflection(self.rf.course_dir, target.email, target.opgave, target.question_id, points,
-                                  submitted, db_url=self.rf.db_url)
+                                  submitted, db_url=self.rf.db_url, gradebook_db=self.rf.gradebook_db,
+                                  certificate_months=self.rf.certificate_months, content_dir=self.rf.content_dir)
         with session_scope(self.rf.db_url) as s:
             pid = s.scalar(select(Person.id).where(Person.email == target.email))
             log_action(s, role.actor, "reflection.score", f"person #{pid}",
@@ -236,12 +207,9 @@ class ReflectionsHandler(_Base):
 
 
 def routes(settings) -> list[tuple]:
-    from rusfokus.migrations import upgrade
-
     upgrade(settings.db_url)
     kw = {"settings": settings, "secret": identity.load_secret(settings.secret_file)}
     return [
-        (r"/noegleperson/static/(.*)", tornado.web.StaticFileHandler, {"path": str(HERE / "static")}),
         (r"/noegleperson/?", HomeHandler, kw),
         (r"/noegleperson/status", StatusHandler, kw),
         (r"/noegleperson/refleksioner", ReflectionsHandler, kw),

@@ -28,32 +28,37 @@ from urllib.parse import quote
 
 import tornado.web
 from jupyter_core.utils import ensure_async
-from jupyter_server.services.kernels.handlers import KernelHandler
 from traitlets.config import Config
-from voila.app import Voila
-from voila.request_info_handler import RequestInfoSocketHandler
-from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
-from voila.tornado.handler import TornadoVoilaHandler
-from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
-from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from rusfokus import identity
 from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.progress import upload
 from rusfokus.server.apps import app_info, list_apps
 from rusfokus.server.routes import ROUTE_MODULES, collect_routes
-from rusfokus.settings import Settings, get_settings
+from rusfokus.settings import Settings
+from rusfokus.voila_internals import (
+    CONTENTS_API,
+    STATIC_PREFIXES,
+    KernelHandler,
+    KernelRecorder,
+    RequestInfoSocketHandler,
+    TornadoVoilaHandler,
+    TornadoVoilaTreeHandler,
+    Voila,
+    VoilaKernelWebsocketHandler,
+    VoilaShutdownKernelHandler,
+    drop_waiter,
+    forget_request_info,
+)
+from rusfokus.web.base import CSP_FRAMES, SecurityHeadersTransform, StaticHandler, security_headers
+from rusfokus.web.theme import theme_for
 
 log = logging.getLogger("rusfokus.server")
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "frame-ancestors 'self'",
-}
 _CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "rusfokus"
 LIVE_VERSION = "@RF_LIVE_VERSION@"  # placeholder in the template, replaced by the bundle's hash
+FARVER_CSS = "@RF_FARVER_CSS@"  # placeholder in the template: the colours of kommune.yml (rusfokus.web.theme)
 LIVE_FILES = ("live.js", "live.css")
 
 
@@ -111,25 +116,17 @@ def check_port_free(host: str, port: int) -> None:
             raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-class BookHandler(tornado.web.StaticFileHandler):
-    """The built Jupyter Book, with security headers and a Danish 404."""
+class BookHandler(StaticHandler):
+    """The built Jupyter Book, with security headers and the Danish error page (rusfokus.web.base)."""
+
+    CSP = CSP_FRAMES  # the book's pages run the theme's inline scripts
 
     def set_extra_headers(self, path):
-        for k, v in SECURITY_HEADERS.items():
-            self.set_header(k, v)
         if path.endswith(".html") or path == "":
             self.set_header("Cache-Control", "no-cache")
             # a book page with several apps: their frames then share one page session
             # instead of racing to set one each
             page_session(self)
-
-    def write_error(self, status_code, **kwargs):
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        msg = "Siden findes ikke." if status_code == 404 else "Der skete en fejl."
-        self.finish(
-            f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{msg}</title></head>'
-            f'<body><main><h1>{msg}</h1><p><a href="/">Gå til kursets forside</a></p></main></body></html>'
-        )
 
 
 PAGE_COOKIE = "rf_page"
@@ -147,7 +144,7 @@ def own_kernel(kernel_id: str, page_session: str) -> None:
 
 def forget_kernel(kernel_id: str) -> None:
     KERNEL_OWNERS.pop(kernel_id, None)
-    RequestInfoSocketHandler._cache.pop(kernel_id, None)
+    forget_request_info(kernel_id)
 
 
 def page_session(handler: tornado.web.RequestHandler) -> str:
@@ -170,26 +167,6 @@ def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) ->
         raise tornado.web.HTTPError(403)
 
 
-class _KernelRecorder:
-    """Voilà's kernel manager as seen by one page request: notes the kernel the page gets."""
-
-    def __init__(self, km, record):
-        self._km, self._record = km, record
-
-    def __getattr__(self, name):
-        return getattr(self._km, name)
-
-    async def get_rendered_notebook(self, *args, **kwargs):
-        render_task, rendered, kernel_id = await self._km.get_rendered_notebook(*args, **kwargs)
-        self._record(kernel_id)
-        return render_task, rendered, kernel_id
-
-    async def start_kernel(self, *args, **kwargs):
-        kernel_id = await ensure_async(self._km.start_kernel(*args, **kwargs))
-        self._record(kernel_id)
-        return kernel_id
-
-
 class GuardedVoilaHandler(TornadoVoilaHandler):
     """Voilà's render handler, limited to ``<app>/index.ipynb`` of widgets/,
     with admin apps behind the admin login, and pages without CDN links.
@@ -203,7 +180,7 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         km = self.settings["kernel_manager"]
         if self._rf_page_session is None:
             return km
-        return _KernelRecorder(km, self._rf_record_kernel)
+        return KernelRecorder(km, self._rf_record_kernel)
 
     def _rf_record_kernel(self, kernel_id: str) -> None:
         self._rf_kernel_id = kernel_id
@@ -225,8 +202,7 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             except identity.IdentityError:
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
                 return
-        for k, v in SECURITY_HEADERS.items():
-            self.set_header(k, v)
+        security_headers(self)
         self._rf_page_session = self._page_session()  # before the first flush
         self._rf_kernel_id = None
         try:
@@ -235,13 +211,15 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             # The whole notebook has run: a kernel that wanted its request info has it.
             # Voilà would keep it (with the visitor's Cookie header) until anyone asked.
             if self._rf_kernel_id:
-                RequestInfoSocketHandler._cache.pop(self._rf_kernel_id, None)
+                forget_request_info(self._rf_kernel_id)
 
     def write(self, chunk):
         # App pages come from our template (Danish, titled, no CDN); Voilà's own
         # error pages still link font-awesome from a CDN.
         if isinstance(chunk, str):
             chunk = chunk.replace(LIVE_VERSION, self.settings["rusfokus_live_version"])
+            if FARVER_CSS in chunk:
+                chunk = chunk.replace(FARVER_CSS, theme_for(self.settings["rusfokus_settings"].kommune_file).look().farver.url)
             if "cdn.jsdelivr.net" in chunk:
                 chunk = _CDN_LINK.sub("", chunk)
         return super().write(chunk)
@@ -267,17 +245,10 @@ class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
         super().open(kernel_id)
         # The kernel reads its request once: the visitor's Cookie header must not
         # stay readable by kernel id for anyone who connects later.
-        RequestInfoSocketHandler._cache.pop(kernel_id, None)
+        forget_request_info(kernel_id)
 
     def on_close(self):
-        # Voilà's on_close deletes the *last* waiter when this socket is not one
-        # of them (a refused browser): a waiting preheated kernel would then
-        # never get its request, and the next learner's page would hang.
-        waiters = RequestInfoSocketHandler._waiters
-        for kernel_id, waiter in list(waiters.items()):
-            if waiter is self:
-                del waiters[kernel_id]
-                break
+        drop_waiter(self)  # never Voilà's on_close: it may drop another kernel's waiter
 
 
 class OwnKernelHandler(KernelHandler):
@@ -338,7 +309,6 @@ def secure_cookies_on_https() -> None:
 
 
 _HASHED = re.compile(r"[.-][0-9a-f]{8,}\.(?:js|css|woff2?|ttf|eot|svg)$")
-_STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
 
 
 def cached_static(handler_cls):
@@ -363,13 +333,10 @@ def cached_static(handler_cls):
     return Cached
 
 
-class LiveStaticHandler(tornado.web.StaticFileHandler):
+class LiveStaticHandler(StaticHandler):
     """The apps' front end; the page asks for it with ``?v=<hash>``, so browsers keep it."""
 
-    def set_extra_headers(self, path):
-        immutable = bool(self.get_query_argument("v", None))
-        self.set_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
-        self.set_header("X-Content-Type-Options", "nosniff")
+    CSP = CSP_FRAMES
 
 
 class RusfokusVoila(Voila):
@@ -396,7 +363,7 @@ class RusfokusVoila(Voila):
         for spec in super().init_handlers():
             pattern, handler = spec[0], spec[1]
             kwargs = spec[2] if len(spec) > 2 else {}
-            if handler is TornadoVoilaTreeHandler or pattern.rstrip("/").endswith("/voila/api/contents" ) or "/voila/api/contents" in pattern:
+            if handler is TornadoVoilaTreeHandler or CONTENTS_API in pattern:
                 continue  # no listing of any folder
             if handler is TornadoVoilaHandler:
                 handler = GuardedVoilaHandler
@@ -408,16 +375,18 @@ class RusfokusVoila(Voila):
                 handler = OwnKernelShutdownHandler
             if handler is VoilaKernelWebsocketHandler:
                 handler = OwnKernelWebsocketHandler
-            if any(pattern.startswith(prefix) for prefix in _STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
+            if any(pattern.startswith(prefix) for prefix in STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
                 handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
         extra = [(r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))})]
         extra += collect_routes(self.rf_settings)
-        book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html"})]
+        book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html",
+                                         "settings": self.rf_settings})]
         return extra + kept + book
 
     def listen(self):
         secure_cookies_on_https()
+        self.app.transforms.append(SecurityHeadersTransform)  # Voilà's own handlers too
         if self.rf_settings.trusted_proxy:
             # client address from X-Forwarded-For / X-Real-Ip, scheme from X-Forwarded-Proto
             listen = self.app.listen
@@ -469,6 +438,7 @@ def export_environment(settings: Settings) -> None:
     os.environ["RUSFOKUS_HOME"] = str(settings.home)
     os.environ["RUSFOKUS_DB"] = settings.db_url
     os.environ["RUSFOKUS_COURSE_DIR"] = str(settings.course_dir)
+    os.environ["RUSFOKUS_GRADEBOOK_DB"] = settings.gradebook_db
     os.environ["RUSFOKUS_KOMMUNE"] = str(settings.kommune_file)
     os.environ["RUSFOKUS_BASE_URL"] = settings.base_url
     os.environ["RUSFOKUS_PORT"] = str(settings.port)
@@ -487,9 +457,8 @@ def run_hooks(name: str, settings: Settings) -> None:
                 log.exception("%s of %s failed", name, modname)
 
 
-def serve(port: int | None = None, host: str | None = None, book_dir: str | None = None, open_browser: bool = False) -> int:
-    overrides = {k: v for k, v in {"port": port, "host": host, "book_dir": book_dir}.items() if v is not None}
-    settings = Settings.from_env(**overrides) if overrides else get_settings()
+def serve(settings: Settings, open_browser: bool = False) -> int:
+    """Run the server with ``settings`` (made once by the CLI from the environment and its options)."""
     try:
         for line in preflight(settings):
             print(line, flush=True)

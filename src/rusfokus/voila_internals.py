@@ -1,0 +1,124 @@
+"""Every part of Voilà (and jupyter_server) that rusfokus uses beyond their configuration, in one place.
+
+`rusfokus serve` is a subclass of standalone Voilà (the only mode with kernel pools)
+and replaces some of its handlers; the apps wait for Voilà's request-info socket.
+None of that is a public, versioned API, so it lives here, and only here:
+
+- the server's base class ``Voila`` and the overridden methods ``setup_template_dirs``,
+  ``init_settings``, ``init_handlers``, ``listen`` (with ``self.app``, ``self.template_paths``);
+- the handlers the server replaces (``VOILA_HANDLERS``), matched by identity in
+  ``Voila.init_handlers()``, and Voilà's URL layout (``CONTENTS_API``, ``STATIC_PREFIXES``);
+- the request-info socket: ``RequestInfoSocketHandler`` keeps each kernel's request
+  (with the visitor's Cookie header) in the class dict ``_cache`` and its waiting
+  kernels in ``_waiters`` (``forget_request_info``, ``drop_waiter``); in the kernel,
+  ``wait_for_request()``;
+- the kernel pool: ``settings["kernel_manager"]`` of a render handler, whose
+  ``get_rendered_notebook()`` returns ``(render_task, rendered, kernel_id)`` for a
+  preheated kernel and whose ``start_kernel()`` returns a kernel id (``KernelRecorder``).
+
+Tested against exactly the versions in ``PINNED`` (also pinned in pyproject.toml);
+``tests/server/test_voila_internals.py`` fails with the list to re-check when the
+installed versions differ. Importing this module imports Voilà: the apps import it
+inside the function that waits for the request (the kernel imports Voilà anyway then).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.services.kernels.handlers import KernelHandler
+from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+from voila.utils import wait_for_request
+
+PINNED = {"voila": "0.5.13", "jupyter_server": "2.21.1", "nbgrader": "0.9.6"}
+"""The versions everything here (and nbgrader's ``Execute``/``Autograde.autograde_preprocessors``,
+see ``rusfokus.exercises.spare_execute``) was written and tested against."""
+
+RECHECK = """\
+Before changing a pin, re-check against the new version's source:
+- voila/app.py: Voila.init_handlers() still returns (pattern, handler[, kwargs]) tuples with the handler
+  classes in rusfokus.voila_internals.VOILA_HANDLERS; setup_template_dirs/init_settings/listen unchanged;
+- voila/request_info_handler.py: RequestInfoSocketHandler._cache and ._waiters (class dicts by kernel id);
+- voila/voila_kernel_manager.py: get_rendered_notebook() -> (render_task, rendered, kernel_id);
+- voila/utils.py: wait_for_request();
+- nbgrader/converters/autograde.py: Autograde.autograde_preprocessors (rusfokus.exercises.course);
+- nbgrader/preprocessors/execute.py: Execute.preprocess(nb, resources, km) (rusfokus.exercises.spare_execute);
+then run tests/server, tests/exercises (grading) and tests/e2e, and update PINNED and pyproject.toml."""
+
+VOILA_HANDLERS = {
+    "render": TornadoVoilaHandler,
+    "tree": TornadoVoilaTreeHandler,
+    "request_info": RequestInfoSocketHandler,
+    "kernel": KernelHandler,
+    "shutdown": VoilaShutdownKernelHandler,
+    "kernel_websocket": VoilaKernelWebsocketHandler,
+}
+CONTENTS_API = "/voila/api/contents"  # Voilà's folder listing API (the server drops it)
+STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
+
+__all__ = [
+    "CONTENTS_API", "PINNED", "STATIC_PREFIXES", "VOILA_HANDLERS", "KernelHandler", "KernelRecorder",
+    "RequestInfoSocketHandler", "TornadoVoilaHandler", "TornadoVoilaTreeHandler", "Voila",
+    "VoilaKernelWebsocketHandler", "VoilaShutdownKernelHandler", "drop_waiter", "forget_request_info",
+    "installed_versions", "version_problems", "wait_for_request",
+]
+
+
+def installed_versions() -> dict[str, str | None]:
+    out = {}
+    for name in PINNED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def version_problems() -> list[str]:
+    """One line per package whose installed version is not the pinned one (empty: all as pinned)."""
+    return [f"{name} {got or 'is not installed'} is installed, rusfokus is pinned to {name}=={PINNED[name]}"
+            for name, got in installed_versions().items() if got != PINNED[name]]
+
+
+def forget_request_info(kernel_id: str) -> None:
+    """Forget the request info (with the visitor's Cookie header) Voilà keeps for a kernel."""
+    RequestInfoSocketHandler._cache.pop(kernel_id, None)
+
+
+def drop_waiter(socket) -> None:
+    """Remove exactly this socket from the kernels waiting for their request.
+
+    Voilà's own ``on_close`` deletes the *last* waiter when the closing socket is
+    not one of them (a refused browser): a waiting preheated kernel would then
+    never get its request, and the next learner's page would hang."""
+    waiters = RequestInfoSocketHandler._waiters
+    for kernel_id, waiter in list(waiters.items()):
+        if waiter is socket:
+            del waiters[kernel_id]
+            break
+
+
+class KernelRecorder:
+    """Voilà's kernel manager (pool) as seen by one page request: notes the kernel the page gets."""
+
+    def __init__(self, km, record):
+        self._km, self._record = km, record
+
+    def __getattr__(self, name):
+        return getattr(self._km, name)
+
+    async def get_rendered_notebook(self, *args, **kwargs):
+        render_task, rendered, kernel_id = await self._km.get_rendered_notebook(*args, **kwargs)
+        self._record(kernel_id)
+        return render_task, rendered, kernel_id
+
+    async def start_kernel(self, *args, **kwargs):
+        kernel_id = await ensure_async(self._km.start_kernel(*args, **kwargs))
+        self._record(kernel_id)
+        return kernel_id

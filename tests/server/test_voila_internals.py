@@ -1,0 +1,79 @@
+"""Voilà's (and nbgrader's) internals are used in one module, against the versions pinned there and in pyproject."""
+
+import ast
+import re
+import tomllib
+
+from helpers.paths import ROOT
+
+from rusfokus import voila_internals
+
+SRC = ROOT / "src" / "rusfokus"
+FENCED = ("voila", "jupyter_server")  # nbgrader is used where grading needs it (exercises/), pinned here too
+
+
+def test_installed_versions_are_the_pinned_ones():
+    problems = voila_internals.version_problems()
+    assert not problems, ("\n".join(problems) + "\n\nThe server depends on internals of these packages.\n"
+                          + voila_internals.RECHECK)
+
+
+def test_pyproject_pins_the_same_versions():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = {}
+    for dep in deps:
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*==\s*([0-9][^,;\s]*)", dep.strip())
+        if m:
+            pins[m.group(1).lower().replace("-", "_")] = m.group(2)
+    for name, pinned in voila_internals.PINNED.items():
+        assert pins.get(name) == pinned, f"pyproject.toml must pin {name}=={pinned} (rusfokus/voila_internals.py PINNED)"
+
+
+def test_only_the_fence_imports_voila_or_jupyter_server():
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "voila_internals.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in FENCED:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports {name}")
+    assert not offenders, "use rusfokus.voila_internals instead:\n" + "\n".join(offenders)
+
+
+def test_the_fenced_voila_parts_are_still_there():
+    """What the fence relies on in the installed Voilà (a changed Voilà fails here, not in a learner's page)."""
+    handler = voila_internals.RequestInfoSocketHandler
+    assert isinstance(handler._cache, dict) and isinstance(handler._waiters, dict)
+    for name in ("setup_template_dirs", "init_settings", "init_handlers", "listen"):
+        assert callable(getattr(voila_internals.Voila, name)), name
+    import inspect
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    pool = voila_kernel_manager_factory(AsyncMappingKernelManager, preheat_kernel=True, default_pool_size=1)
+    assert inspect.iscoroutinefunction(pool.get_rendered_notebook)  # what KernelRecorder wraps
+    assert callable(voila_internals.wait_for_request)
+
+
+def test_forget_request_info_and_drop_waiter_touch_only_their_kernel():
+    handler = voila_internals.RequestInfoSocketHandler
+    a, b = object(), object()
+    handler._cache.update({"k-a": "{}", "k-b": "{}"})
+    handler._waiters.update({"k-a": a, "k-b": b})
+    try:
+        voila_internals.forget_request_info("k-a")
+        voila_internals.drop_waiter(a)
+        voila_internals.drop_waiter(object())  # a refused browser: no kernel's waiter goes
+        assert "k-a" not in handler._cache and "k-b" in handler._cache
+        assert handler._waiters.get("k-b") is b and "k-a" not in handler._waiters
+    finally:
+        for key in ("k-a", "k-b"):
+            handler._cache.pop(key, None)
+            handler._waiters.pop(key, None)

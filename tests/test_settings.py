@@ -1,0 +1,45 @@
+"""Every configurable value has one home (Settings), is documented, and `rusfokus settings` shows its source."""
+
+import os
+import subprocess
+import sys
+
+from helpers.paths import ROOT
+
+from rusfokus.settings import Settings
+
+
+def test_every_setting_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [env for env, _help in Settings.describe() if f"`{env}`" not in readme]
+    assert not missing, f"README.md does not document {missing}"
+
+
+def test_sources_name_environment_command_line_and_defaults(tmp_path):
+    env = {"RUSFOKUS_HOME": str(tmp_path), "RUSFOKUS_GRADEBOOK_DB": "sqlite:////srv/gradebook.db"}
+    s = Settings.from_env(env, port=9001)
+    assert (s.home, s.source("home")) == (tmp_path, "environment")
+    assert (s.port, s.source("port")) == (9001, "given")
+    assert (s.gradebook_db, s.source("gradebook_db")) == ("sqlite:////srv/gradebook.db", "environment")
+    assert s.source("db_url") == "default (from home)" and s.db_url == f"sqlite:///{tmp_path / 'rusfokus.db'}"
+    assert s.source("pool_size") == "default"
+    assert [r[0] for r in s.rows()] == [f for f in Settings.__dataclass_fields__]
+
+
+def test_from_env_reads_the_mapping_it_is_given_not_the_process(monkeypatch):
+    monkeypatch.setenv("RUSFOKUS_PORT", "9999")
+    assert Settings.from_env({}).port == Settings.default("port")
+
+
+def test_rusfokus_settings_prints_every_setting_with_its_source(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
+    env.update(RUSFOKUS_HOME=str(tmp_path), RUSFOKUS_KOMMUNE=str(ROOT / "kommune.yml"),
+               RUSFOKUS_SMTP_PASSWORD="hemmeligt-kodeord")
+    out = subprocess.run([sys.executable, "-m", "rusfokus.cli", "settings"], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    for env_name, _help in Settings.describe():
+        assert f"\n{env_name}=" in "\n" + out, env_name
+    assert f"RUSFOKUS_HOME={tmp_path}  [environment]" in out
+    assert "RUSFOKUS_PORT=8866  [default]" in out
+    assert f"RUSFOKUS_DB=sqlite:///{tmp_path / 'rusfokus.db'}  [default (from home)]" in out
+    assert "RUSFOKUS_SMTP_PASSWORD=********  [environment]" in out and "hemmeligt" not in out
