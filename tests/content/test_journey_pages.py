@@ -88,7 +88,7 @@ def test_page_map_has_every_module_page_in_book_order(built_book):
     order = [d for d in toc_docs() if d.startswith("modules/") and not d.endswith("/kilder")]
     assert page_map.order == order
     assert [m["id"] for m in page_map.modules] == ["opsporing", "bekymringssamtale", "motiverende-samtale",
-                                                   "dobbeltdiagnose"]
+                                                   "dobbeltdiagnose", "unge-og-rusmidler"]
     data = json.loads((Path(built_book) / PAGE_MAP_NAME).read_text(encoding="utf-8"))
     assert data["forside"] == "book/index", "the page that offers 'Fortsæt hvor du slap'"
     for module in data["modules"]:

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from helpers.paths import ROOT
 
-FAGGRUPPER = {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling"}
+FAGGRUPPER = {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "ungeindsats"}
 
 # Withdrawn facts (fagligt-grundlag.md): old SST limits, old paragraphs, old child count.
 WITHDRAWN = [
