@@ -36,6 +36,7 @@ FAGGRUPPE_LABEL = {
     "sundhedspleje": "Sundhedspleje",
     "jobcenter": "Jobcenter og sygedagpenge",
     "familieafdeling": "Familieafdeling",
+    "ungeindsats": "Ungeindsats og SSP",
 }
 
 

@@ -300,8 +300,8 @@ def test_built_pages_embed_the_apps(pages):
 
 
 def test_built_cases_have_synced_faggruppe_tabs(pages):
-    for key, ids in (("03/cases", {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling"}),
-                     ("04/cases", {"socialpsykiatri", "jobcenter", "skole", "familieafdeling"})):
+    for key, ids in (("03/cases", {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "ungeindsats"}),
+                     ("04/cases", {"socialpsykiatri", "jobcenter", "skole", "familieafdeling", "ungeindsats"})):
         raw, _, _ = pages[key]
         found = set(re.findall(r'data-sync-group="faggruppe" data-sync-id="([a-z]+)"', raw))
         assert found == ids, f"{key}: tabs {found}"
