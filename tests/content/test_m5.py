@@ -18,7 +18,9 @@ What a rusmiddelcenter consultant checks before signing off a youth module:
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,13 +37,26 @@ from helpers.builthtml import (
     withdrawn_as_current,
 )
 
-from rusfokus.exercises import schema
+from rusfokus.exercises import course, schema
+from rusfokus.exercises.grading import Grader
 
 ROOT = Path(__file__).resolve().parents[2]
 M5 = "05-unge-og-rusmidler"
 DATA = ROOT / "modules" / M5 / "data"
-PAGES = ["index", "unge-i-dag", "stoffer", "tegn", "samtalen", "regler", "signal-eller-stoej", "cases",
-         "refleksion", "opsummering", "test-din-viden", "kilder"]
+PAGES = [
+    "index",
+    "unge-i-dag",
+    "stoffer",
+    "tegn",
+    "samtalen",
+    "regler",
+    "signal-eller-stoej",
+    "cases",
+    "refleksion",
+    "opsummering",
+    "test-din-viden",
+    "kilder",
+]
 TABS = {
     "dagtilbud": "Dagtilbud",
     "skole": "Skole",
@@ -52,12 +67,16 @@ TABS = {
     "socialpsykiatri": "Socialpsykiatri og bostøtte",
 }
 TEN_FOUR = re.compile(
-    r"\b10\s*(?:-|/|og)\s*4\b|\b10 genstande\b|\b10 om ugen\b|\b4 (?:genstande )?på samme dag\b", re.I
+    r"\b10\s*(?:-|/|og)\s*4\b|\b10 genstande\b|\b10 om ugen\b|\b4 (?:genstande )?på samme dag\b",
+    re.I,
 )
 PREGNANT = re.compile(r"\bgravid\w*", re.I)
 NEGATION = re.compile(r"\b(?:ikke|aldrig|ingen|slet)\b", re.I)
 # The [pV] rules: a deadline or consent from 15 stated next to § 33 (or about under-18s' treatment).
-PV_RULE = re.compile(r"§ 33.*(?:14 dage|15 år|samtykke)|(?:14 dage|15 år).*§ 33|fra (?:de er |den unge er )?15 år", re.I)
+PV_RULE = re.compile(
+    r"§ 33.*(?:14 dage|15 år|samtykke)|(?:14 dage|15 år).*§ 33|fra (?:de er |den unge er )?15 år",
+    re.I,
+)
 ASK = re.compile(r"[Ss]pørg|[Tt]jek")
 
 
@@ -98,7 +117,10 @@ def test_pages_are_in_the_toc_in_order_and_built(built_book):
         assert article(path).find("h1") is not None, path.name
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     captions = [part["caption"] for part in toc["parts"]]
-    assert captions.index("Modul 5: Unge og rusmidler") == captions.index("Modul 4: Dobbeltdiagnose") + 1
+    assert (
+        captions.index("Modul 5: Unge og rusmidler")
+        == captions.index("Modul 4: Dobbeltdiagnose") + 1
+    )
 
 
 def test_index_has_goals_time_prerequisites_and_links_kilder(built_book):
@@ -110,17 +132,26 @@ def test_index_has_goals_time_prerequisites_and_links_kilder(built_book):
     assert "cirka 45 minutter" in text(built_book, "index")
     hrefs = [a.get("href", "").split("#")[0] for a in art.find_all("a")]
     assert any(h.endswith("kilder.html") for h in hrefs)
-    assert any(h.endswith("03-motiverende-samtale/index.html") for h in hrefs), "MI for youth ties to module 3"
+    assert any(h.endswith("03-motiverende-samtale/index.html") for h in hrefs), (
+        "MI for youth ties to module 3"
+    )
 
 
 def test_time_table_covers_every_page_and_adds_up_to_about_45_minutes(built_book):
     table = article(m5(built_book, "index")).find("table")
-    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.find_all("tr") if tr.find("td")]
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        for tr in table.find_all("tr")
+        if tr.find("td")
+    ]
     minutes = {r[0]: int(r[1]) for r in rows}
     total = minutes.pop("I alt")
     assert sum(minutes.values()) == total and 40 <= total <= 50, minutes
-    titles = {name: article(m5(built_book, name)).find("h1").get_text(" ", strip=True).rstrip("#").strip()
-              for name in PAGES if name not in ("index", "kilder")}
+    titles = {
+        name: article(m5(built_book, name)).find("h1").get_text(" ", strip=True).rstrip("#").strip()
+        for name in PAGES
+        if name not in ("index", "kilder")
+    }
     assert sorted(titles.values()) == sorted(minutes), (titles, minutes)
 
 
@@ -142,9 +173,17 @@ def test_sst_advice_for_young_people(built_book):
 
 def test_hash_figures_carry_their_source_and_year_and_drug_pages_invent_no_numbers(built_book):
     t = text(built_book, "unge-i-dag")
-    assert "knap 40 %" in t and "knap 10 %" in t and "Tallene er fra før 2017" in t and "Randers" in t
+    assert (
+        "knap 40 %" in t and "knap 10 %" in t and "Tallene er fra før 2017" in t and "Randers" in t
+    )
     assert "selvmedicinering" in t and "hvad gør hash for dig?" in t
-    for needle in ("svært at lære", "angst", "psykose og skizofreni", "afhængig af hash", "varierer meget i styrke"):
+    for needle in (
+        "svært at lære",
+        "angst",
+        "psykose og skizofreni",
+        "afhængig af hash",
+        "varierer meget i styrke",
+    ):
         assert needle in t, needle
     assert not re.search(r"THC", t)
     # numbers on the two fact pages: only ages, the advice, years, the hash figures and 112
@@ -153,7 +192,14 @@ def test_hash_figures_carry_their_source_and_year_and_drug_pages_invent_no_numbe
         numbers = set(re.findall(r"\d+", text(built_book, name)))
         assert numbers <= allowed, (name, numbers - allowed)
     s = text(built_book, "stoffer")
-    for drug in ("Kokain", "benzodiazepiner", "ADHD-medicin uden recept", "GHB", "Lattergas", "blandes"):
+    for drug in (
+        "Kokain",
+        "benzodiazepiner",
+        "ADHD-medicin uden recept",
+        "GHB",
+        "Lattergas",
+        "blandes",
+    ):
         assert drug in s, drug
     assert "Ring 112" in s
 
@@ -161,34 +207,70 @@ def test_hash_figures_carry_their_source_and_year_and_drug_pages_invent_no_numbe
 def test_signs_and_what_means_act_today(built_book):
     art = article(m5(built_book, "tegn"))
     headings = [h.get_text(" ", strip=True).rstrip("#").strip() for h in art.find_all("h2")]
-    assert headings[:4] == ["Tegn, du kan se", "Hold øje: ét tegn", "Et signal: flere tegn over tid", "Handl i dag"]
+    assert headings[:4] == [
+        "Tegn, du kan se",
+        "Hold øje: ét tegn",
+        "Et signal: flere tegn over tid",
+        "Handl i dag",
+    ]
     t = text(built_book, "tegn")
-    for needle in ("Ring 112", "Rus øger risikoen for selvmord", "akut psykiatrisk hjælp samme dag",
-                   "Underret kommunen samme dag", "inden for 24 timer", "Barnets Lov § 133"):
+    for needle in (
+        "Ring 112",
+        "Rus øger risikoen for selvmord",
+        "akut psykiatrisk hjælp samme dag",
+        "Underret kommunen samme dag",
+        "inden for 24 timer",
+        "Barnets Lov § 133",
+    ):
         assert needle in t, needle
     assert art.select(".rf-kommune"), "the page shows whom to call about a child (kommune.yml)"
 
 
 def test_talking_with_young_people(built_book):
     t = text(built_book, "samtalen")
-    for needle in ("Tal med den unge alene først", "Vær nysgerrig, ikke moraliserende", "Tal om den unges egne mål",
-                   "Lov aldrig at holde noget hemmeligt", "rette-refleksen", "forandringssnak",
-                   "Giv information med lov"):
+    for needle in (
+        "Tal med den unge alene først",
+        "Vær nysgerrig, ikke moraliserende",
+        "Tal om den unges egne mål",
+        "Lov aldrig at holde noget hemmeligt",
+        "rette-refleksen",
+        "forandringssnak",
+        "Giv information med lov",
+    ):
         assert needle in t, needle
 
 
 def test_rules_for_under_and_over_18(built_book):
     t = text(built_book, "regler")
-    for needle in ("social stofbehandling efter Barnets Lov § 33", "Gratis alkoholbehandling efter sundhedsloven § 141",
-                   "Social stofbehandling efter serviceloven § 101", "senest 14 dage", "anonym, hvis den unge ønsker det",
-                   "Barnets Lov § 133", "Pligten er personlig", "selvom din leder er uenig", "inden for 24 timer",
-                   "6 hverdage", "§ 137", "§ 20", "4 måneder", "straffeloven § 152", "forvaltningsloven § 27",
-                   "En underretning er lovlig"):
+    for needle in (
+        "social stofbehandling efter Barnets Lov § 33",
+        "Gratis alkoholbehandling efter sundhedsloven § 141",
+        "Social stofbehandling efter serviceloven § 101",
+        "senest 14 dage",
+        "anonym, hvis den unge ønsker det",
+        "Barnets Lov § 133",
+        "Pligten er personlig",
+        "selvom din leder er uenig",
+        "inden for 24 timer",
+        "6 hverdage",
+        "§ 137",
+        "§ 20",
+        "4 måneder",
+        "straffeloven § 152",
+        "forvaltningsloven § 27",
+        "En underretning er lovlig",
+    ):
         assert needle in t, needle
     assert "andre sociale problemer" in t and "afklarende samtale" in t
     table = article(m5(built_book, "regler")).find("table")
     who = [tr.find("td").get_text(strip=True) for tr in table.find_all("tr") if tr.find("td")]
-    assert who == ["Skolen og ungdomsuddannelsen", "SSP", "Ungeindsatsen", "Familieafdelingen", "Rusmiddelcentret"]
+    assert who == [
+        "Skolen og ungdomsuddannelsen",
+        "SSP",
+        "Ungeindsatsen",
+        "Familieafdelingen",
+        "Rusmiddelcentret",
+    ]
 
 
 def test_unverified_rules_are_never_taught_as_fact(built_book):
@@ -201,7 +283,9 @@ def test_unverified_rules_are_never_taught_as_fact(built_book):
     regler = text(built_book, "regler")
     assert "kurset ikke har tjekket" in regler and ASK.search(regler)
     assert "SSP har sine egne regler" in regler and "Spørg jeres SSP-koordinator" in regler
-    assert "§ 115" not in regler, "SSP's paragraph is not in the fact sheet: named only on Kilder, as to be verified"
+    assert "§ 115" not in regler, (
+        "SSP's paragraph is not in the fact sheet: named only on Kilder, as to be verified"
+    )
     kilder = text(built_book, "kilder")
     section = kilder.split("Skal tjekkes, før der undervises i det", 1)[1]
     for needle in ("§ 33", "14 dage", "15 år", "ikke tjekket", "retsplejeloven § 115", "psykose"):
@@ -220,8 +304,16 @@ def test_every_figure_and_paragraph_is_on_the_kilder_page(built_book):
         if refs or figures or percents:
             missing[name] = sorted(refs | figures | percents)
     assert missing == {}
-    for source in ("Sundhedsstyrelsen (2022)", "Rusmiddelplan for Randers Kommune 2017-2020", "Københavns Kommune",
-                   "Haderslev Kommune", "Hedensted Kommune", "LOV 721/2023", "LBK 275/2025", "L 132"):
+    for source in (
+        "Sundhedsstyrelsen (2022)",
+        "Rusmiddelplan for Randers Kommune 2017-2020",
+        "Københavns Kommune",
+        "Haderslev Kommune",
+        "Hedensted Kommune",
+        "LOV 721/2023",
+        "LBK 275/2025",
+        "L 132",
+    ):
         assert source in kilder, source
 
 
@@ -261,7 +353,13 @@ def test_cases_have_a_tab_per_faggruppe_with_questions_and_reflection(built_book
 
 def test_every_faggruppe_tab_set_in_modules_1_to_5_has_the_ungeindsats_tab(built_book):
     seen = 0
-    for folder in ("01-opsporing", "02-bekymringssamtale", "03-motiverende-samtale", "04-dobbeltdiagnose", M5):
+    for folder in (
+        "01-opsporing",
+        "02-bekymringssamtale",
+        "03-motiverende-samtale",
+        "04-dobbeltdiagnose",
+        M5,
+    ):
         for path in module_pages(built_book, folder):
             for tab_set in article(path).select(".sd-tab-set"):
                 labels = tab_set.select('.sd-tab-label[data-sync-group="faggruppe"]')
@@ -281,18 +379,26 @@ def test_test_din_viden_embeds_the_exercise(built_book):
 
 def test_signal_page_embeds_its_app(built_book):
     if not (ROOT / "widgets" / "signal-eller-stoej" / "index.ipynb").is_file():
-        pytest.skip("widgets/signal-eller-stoej is the engine side of issue 15 and does not exist yet")
+        pytest.skip(
+            "widgets/signal-eller-stoej is the engine side of issue 15 and does not exist yet"
+        )
     embeds = article(m5(built_book, "signal-eller-stoej")).select(".rf-app")
-    assert [e["data-app"] for e in embeds] == ["signal-eller-stoej"], "switch the {app} block on in the page"
+    assert [e["data-app"] for e in embeds] == ["signal-eller-stoej"], (
+        "switch the {app} block on in the page"
+    )
     assert embeds[0]["data-src"] == "/voila/render/signal-eller-stoej/index.ipynb"
 
 
 def test_no_python_and_plain_danish(built_book):
     for name, path in learner_pages(built_book).items():
         art = article(path)
-        assert not art.select(".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"), name
+        assert not art.select(
+            ".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"
+        ), name
         t = visible_text(path)
-        assert not re.search(r"^\s*(?:import \w|from \w+ import|def \w+\()|Traceback|\{\{", t, re.M), name
+        assert not re.search(
+            r"^\s*(?:import \w|from \w+ import|def \w+\()|Traceback|\{\{", t, re.M
+        ), name
         assert lix(body_blocks(path)) <= 40, (name, round(lix(body_blocks(path)), 1))
 
 
@@ -314,9 +420,15 @@ def test_exercise_tests_judgement_on_short_cases():
     assert len(scored) >= 12 and 2 * len(cases) >= len(scored)
     assert [q["type"] for q in items].count("refleksion") == 1
     for q in cases:
-        assert q["case"].strip() and len(q["valg"]) >= 3 and len(q["forklaring"].strip().splitlines()) >= 2, q["id"]
+        assert (
+            q["case"].strip()
+            and len(q["valg"]) >= 3
+            and len(q["forklaring"].strip().splitlines()) >= 2
+        ), q["id"]
     labels = [o["tekst"] for q in scored for o in q["valg"]]
-    assert len(labels) == len(set(labels)), "each option must be unique: browser tests find it by its label"
+    assert len(labels) == len(set(labels)), (
+        "each option must be unique: browser tests find it by its label"
+    )
     for q in scored:
         keys = q["korrekt"] if isinstance(q["korrekt"], list) else [q["korrekt"]]
         assert set(keys) <= {o["id"] for o in q["valg"]}, q["id"]
@@ -354,13 +466,19 @@ def test_temadag_questions_follow_the_unified_format():
     opinion = 0
     for q in data["spoergsmaal"]:
         assert set(q) == {"id", "case", "tekst", "valg", "korrekt", "forklaring"}, q["id"]
-        assert re.fullmatch(r"[a-z][a-z0-9-]*", q["id"]) and isinstance(q["case"], str) and q["tekst"].strip()
+        assert (
+            re.fullmatch(r"[a-z][a-z0-9-]*", q["id"])
+            and isinstance(q["case"], str)
+            and q["tekst"].strip()
+        )
         options = [v["id"] for v in q["valg"]]
         assert 2 <= len(options) <= 6 and len(options) == len(set(options)), q["id"]
         assert isinstance(q["korrekt"], list) and set(q["korrekt"]) <= set(options), q["id"]
         opinion += not q["korrekt"]
         blob = re.sub(r"\s+", " ", q["forklaring"])
-        assert not [s for s in sentences(blob) if PV_RULE.search(s)] and not withdrawn_as_current(blob), q["id"]
+        assert not [s for s in sentences(blob) if PV_RULE.search(s)] and not withdrawn_as_current(
+            blob
+        ), q["id"]
     assert 1 <= opinion < len(ids)
 
 
@@ -373,11 +491,18 @@ def test_laeringsstier_shows_module_5_and_the_ungeindsats_path(built_book):
     table = art.find("table")
     header = [th.get_text(strip=True) for th in table.find("tr").find_all(["th", "td"])]
     assert header[-1] == "Modul 5"
-    rows = {tr.find("td").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")[1:]]
-            for tr in table.find_all("tr") if tr.find("td")}
+    rows = {
+        tr.find("td").get_text(strip=True): [
+            td.get_text(strip=True) for td in tr.find_all("td")[1:]
+        ]
+        for tr in table.find_all("tr")
+        if tr.find("td")
+    }
     assert rows["Ungeindsats og SSP"][-1] == "Vigtigt"
     assert all(len(v) == len(header) - 1 and all(v) for v in rows.values()), rows
-    section = next(h for h in art.find_all("h2") if h.get_text(strip=True).rstrip("#") == "Ungeindsats og SSP")
+    section = next(
+        h for h in art.find_all("h2") if h.get_text(strip=True).rstrip("#") == "Ungeindsats og SSP"
+    )
     first = section.find_parent("section").find("ol").find("li")
     assert first.find("a", href=re.compile(rf"modules/{M5}/index\.html"))
 
@@ -397,6 +522,39 @@ def test_kit_has_the_youth_track(built_book):
     assert all(end == start for (_, end), (start, _) in zip(slots, slots[1:], strict=False))
     assert len(art.select(".casekort")) >= 3
     hrefs = {a["href"].split("#")[0] for a in art.find_all("a", href=True)}
-    assert {"egne-erfaringer.html", "svaere-spoergsmaal.html", "procedure.html", "lommekort.html"} <= hrefs
+    assert {
+        "egne-erfaringer.html",
+        "svaere-spoergsmaal.html",
+        "procedure.html",
+        "lommekort.html",
+    } <= hrefs
     kilder = visible_text(kit / "kilder.html")
     assert "Unge og rusmidler" in kilder and "særligt forsigtige" in kilder
+
+
+@pytest.mark.slow
+def test_exercise_builds_and_grades_with_nbgrader(tmp_path, monkeypatch):
+    """Real nbgrader: the release hides the keys, the key scores full marks, wrong answers score 0."""
+    monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    course_dir = tmp_path / "course"
+    course_dir.mkdir(parents=True)
+    ex = schema.load_exercise(DATA / "opgave.yml")
+    summary = course.build(course_dir, ex.id)
+    assert summary["questions"] == len(ex.spoergsmaal)
+    release = Path(summary["release"]).read_text(encoding="utf-8")
+    for q in ex.spoergsmaal:
+        assert q.forklaring.strip().splitlines()[0] not in release, (
+            f"{q.id}: explanation leaked into release"
+        )
+    grader = Grader(course_dir)
+    _, fut = grader.submit(
+        "kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=True)
+    )
+    right = fut.result(timeout=180)
+    assert right["score"] == ex.auto_points and right["passed"] and right["pending_manual"], right
+    _, fut = grader.submit(
+        "kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=False)
+    )
+    wrong = fut.result(timeout=180)
+    assert wrong["score"] == 0 and not wrong["passed"], wrong
