@@ -97,8 +97,21 @@ def person(s, email):
     ("Socialrådgiver", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
     ("Jobkonsulent", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
     ("Sagsbehandler", "Sygedagpenge", "Sygedagpengeteamet", "jobcenter"),
-    ("Ungevejleder", "Ungeindsats", "Ungeindsatsen", "skole"),
-    ("Socialrådgiver", "Ungeindsats", "Ungeindsatsen", "skole"),
+    ("Ungevejleder", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
+    ("Socialrådgiver", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
+    ("SSP-konsulent", "SSP", "SSP Eksempel Kommune", "ungeindsats"),
+    ("SSP-medarbejder", "Skoler", "Vestskolen", "ungeindsats"),  # the title decides before the workplace
+    ("Pædagog", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "ungeindsats"),  # not a school tab
+    ("Ungdomsskolelærer", "", "", "ungeindsats"),
+    ("Klubmedarbejder", "Fritid", "Ungdomsklubben Eksempelby", "ungeindsats"),
+    ("Mentor", "Beskæftigelse", "Jobcenter Eksempelby", "ungeindsats"),
+    ("UU-vejleder", "", "", "ungeindsats"),
+    ("Gademedarbejder", "Opsøgende team", "", "ungeindsats"),
+    ("Ungdomsskolen", "", "", "ungeindsats"),
+    ("Ungeindsats og SSP", "", "", "ungeindsats"),  # the tab's own label
+    ("Lærer", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "skole"),  # a teacher's title decides
+    ("Lærer", "Gymnasiet", "Eksempelby Gymnasium", "skole"),
+    ("Pædagog", "Børn og Unge", "Eksempelby Skole", "skole"),  # the forvaltning's name is not a workplace
     ("Social- og sundhedsassistent", "Socialpsykiatri", "Støttecentret", "socialpsykiatri"),
     ("Jobcenter og sygedagpenge", "", "", "jobcenter"),  # the tab's own label
     ("Bostøtte og socialpsykiatri", "", "", "socialpsykiatri"),

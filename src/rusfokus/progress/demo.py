@@ -35,11 +35,15 @@ ORGANISATION = {
         "Sundhedsplejen": (["Sundhedsplejen Nord", "Sundhedsplejen Syd"], ["Sundhedsplejerske"], 2),
         "Familieafdelingen": (["Familieafdelingen, Myndighed", "Familiehuset"],
                               ["Socialrådgiver", "Familiebehandler"], 3),
+        # Youth workers (issue 15): the "Ungeindsats og SSP" tab of the case pages.
+        "SSP": (["SSP Eksempel Kommune"], ["SSP-konsulent", "SSP-medarbejder"], 1),
+        "Ungdomsskole og klubber": (["Ungdomsskolen Eksempelby", "Ungdomsklubben Eksempelby"],
+                                    ["Ungdomsskolelærer", "Klubpædagog"], 1),
     },
     "Beskæftigelse": {
         "Jobcenter": (["Jobcenter Eksempelby"], ["Jobkonsulent", "Socialrådgiver"], 3),
         "Sygedagpenge": (["Sygedagpengeteamet"], ["Sagsbehandler", "Socialrådgiver"], 2),
-        "Ungeindsats": (["Ungeindsatsen"], ["Ungevejleder", "Socialrådgiver"], 1),
+        "Ungeindsats": (["Ungeindsatsen"], ["Ungevejleder", "Socialrådgiver", "Mentor"], 1),
     },
     "Social og Sundhed": {
         "Socialpsykiatri": (["Botilbuddet Engen", "Støttecentret"], ["Social- og sundhedsassistent", "Pædagog"], 2),

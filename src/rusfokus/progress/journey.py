@@ -105,15 +105,20 @@ TAB_LABELS = faggruppe_labels()
 
 # Words in a job title (faggruppe), then in the afdeling and the institution's name, in
 # this order. Titles shared by several places (pædagog, socialrådgiver, sagsbehandler)
-# match nothing here, so the workplace decides. Ungeindsats reads the school tab
-# (book/laeringsstier.md: 'Vælg fanebladet "Skole" for eksempler med unge').
+# match nothing here, so the workplace decides. The youth workers (ungeindsats, SSP,
+# ungdomsskole, klub, ungevejleder, UU, mentor, gadeplan) have their own tab since
+# module 5 (issue 15); the rule comes before the school's, so "Ungdomsskolen" is not a
+# school, while a teacher at a ungdomsuddannelse or gymnasium reads the school tab.
 _TAB_RULES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), tab) for p, tab in (
     (r"sundhedsplej", "sundhedspleje"),
     (r"dagplej|dagtilbud|vuggestue|børnehave|børnehus|pædagogisk assistent|pædagogmedhjælper", "dagtilbud"),
     (r"socialpsykiatri|bostøtte|botilbud|støttecent|social- og sundhed", "socialpsykiatri"),
     (r"jobcenter|jobkonsulent|sygedagpenge|beskæftigelse|virksomhedskonsulent", "jobcenter"),
     (r"familie", "familieafdeling"),
-    (r"lærer|skole|\bsfo\b|\bssp\b|\bunge|ungevejleder|ungdom", "skole"),
+    (r"\bssp\b|ungeindsats|ungevejled|ungdomsskole|ungdomsvejled|ungdomsklub|\bklub|ungerådgiv|ungeteam|"
+     r"ungekonsulent|ungecent|ungehus|\buu\b|uu-vejled|mentor|gadeplan|gademedarbejd|opsøgende|natteravn",
+     "ungeindsats"),
+    (r"lærer|skole|\bsfo\b|gymnasi|ungdomsuddannelse", "skole"),
 ))
 
 
