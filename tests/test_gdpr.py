@@ -38,7 +38,7 @@ from rusfokus.progress.staff import import_roster
 from rusfokus.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 EMAIL = "karen.holm@eksempel-kommune.example"
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
@@ -88,8 +88,7 @@ def env(tmp_path_factory):
     mp.setenv("RUSFOKUS_COURSE_DIR", str(course))
     mp.delenv("RUSFOKUS_GRADEBOOK_DB", raising=False)
     get_settings.cache_clear()
-    (course / "opgaver").mkdir()
-    (course / "opgaver" / "opsporing.yml").write_bytes(YML.read_bytes())
+    course.mkdir(exist_ok=True)
     build(course, "opsporing")
     settings = get_settings()
     roster = home / "staff.csv"

@@ -26,7 +26,7 @@ from rusfokus.migrations import upgrade
 from rusfokus.progress import upload
 from rusfokus.progress.models import Person
 from rusfokus.progress.roster import read_roster
-from rusfokus.yamlutil import DataFileError, load_yaml
+from rusfokus.content.loader import DataFileError, load_yaml
 
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\n"
 
@@ -177,7 +177,7 @@ def test_billion_laughs_fails_fast_with_a_clear_error(tmp_path):
     path = tmp_path / "kommune.yml"
     path.write_text(BOMB, encoding="utf-8")
     started = time.monotonic()
-    with pytest.raises(DataFileError, match=r"kommune\.yml, line \d+: invalid YAML: the file expands to more"):
+    with pytest.raises(DataFileError, match=r"kommune\.yml:\d+: invalid YAML: the file expands to more"):
         load_yaml(path)
     assert time.monotonic() - started < 3
     recursive = tmp_path / "rekursiv.yml"

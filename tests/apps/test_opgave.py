@@ -40,7 +40,7 @@ from rusfokus.exercises.store import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EX = load_exercise(ROOT / "exercises" / "opgaver" / "opsporing.yml")
+EX = load_exercise(ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml")
 EMAIL = "ida.noerby@eksempel-kommune.example"
 REFL = next(q for q in EX.spoergsmaal if q.type == "refleksion")
 MULTI = next(q for q in EX.spoergsmaal if q.multiple)

@@ -26,6 +26,8 @@ from helpers.builthtml import (
     withdrawn_as_current,
 )
 
+from rusfokus.content.registry import module
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("01-opsporing", "02-bekymringssamtale")
 EMBEDS = {
@@ -167,7 +169,7 @@ def test_apps_are_embedded_on_the_right_pages(built_book, name):
     assert (ROOT / "widgets" / app / "index.ipynb").is_file()
     if opgave:
         assert src.endswith(f"?opgave={opgave}")
-        assert (ROOT / "exercises" / "opgaver" / f"{opgave}.yml").is_file()
+        assert (ROOT / "modules" / module(opgave).folder / "data" / "opgave.yml").is_file()
 
 
 def test_municipal_offers_and_contacts_come_from_kommune_yml(built_book):
@@ -259,7 +261,7 @@ def test_markdown_one_sentence_per_line(module):
 
 # ---------------------------------------------------------------- the scored exercise of module 2
 
-OPGAVE_YML = ROOT / "exercises" / "opgaver" / "bekymringssamtale.yml"
+OPGAVE_YML = ROOT / "modules" / "02-bekymringssamtale" / "data" / "opgave.yml"
 
 
 def _exercise():
@@ -286,8 +288,6 @@ def test_bekymringssamtale_exercise_meets_the_brief():
 @pytest.mark.slow
 def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
     """Real nbgrader: build the course from the YAML, grade all-right and all-wrong answers."""
-    import shutil
-
     import rusfokus.progress.hooks as hooks
 
     graded = []
@@ -297,8 +297,6 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
     from rusfokus.exercises.grading import Grader
 
     ex = _exercise()
-    (tmp_path / "opgaver").mkdir()
-    shutil.copy(OPGAVE_YML, tmp_path / "opgaver" / OPGAVE_YML.name)
     info = build(tmp_path, ex.id)
     assert info["questions"] == len(ex.spoergsmaal)
     released = release_path(tmp_path, ex.id).read_text(encoding="utf-8")

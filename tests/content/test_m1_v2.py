@@ -270,7 +270,7 @@ def test_time_table_covers_every_page_and_adds_up_to_45_minutes(built_book):
 
 
 def _quiz():
-    return load_exercise(ROOT / "exercises" / "opgaver" / "opsporing.yml")
+    return load_exercise(ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml")
 
 
 def test_quiz_tests_judgement_on_short_cases():

@@ -231,7 +231,7 @@ def test_drug_anonymity_always_comes_with_the_101a_limits(built_book):
 def _quiz_texts() -> list[str]:
     from rusfokus.exercises.schema import load_exercise
 
-    ex = load_exercise(ROOT / "exercises" / "opgaver" / "bekymringssamtale.yml")
+    ex = load_exercise(ROOT / "modules" / "02-bekymringssamtale" / "data" / "opgave.yml")
     return [q.tekst + " " + q.forklaring + " " + (q.case or "") + " " + " ".join(o.tekst for o in q.valg) for q in ex.spoergsmaal]
 
 
@@ -282,7 +282,7 @@ def test_ten_four_not_offered_in_sundhedspleje_cases_and_quiz():
             assert offered_to_pregnant(folded(t)) == [], (case.id, t)
     from rusfokus.exercises.schema import load_exercise
 
-    ex = load_exercise(ROOT / "exercises" / "opgaver" / "bekymringssamtale.yml")
+    ex = load_exercise(ROOT / "modules" / "02-bekymringssamtale" / "data" / "opgave.yml")
     for q in ex.spoergsmaal:
         if q.type == "refleksion" or not PREGNANT.search((q.case or "") + q.tekst):
             continue

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,12 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rusfokus.content import exercise_file
 from rusfokus.exercises.schema import load_exercise
 
 ROOT = Path(__file__).resolve().parents[2]
 M3 = ROOT / "modules" / "03-motiverende-samtale"
 M4 = ROOT / "modules" / "04-dobbeltdiagnose"
-OPGAVER = ROOT / "exercises" / "opgaver"
+
+
+def _yml(opgave: str) -> Path:
+    return exercise_file(opgave, ROOT / "modules")
+
 M3_PAGES = ["index", "aanden", "faerdigheder", "forandringssnak", "forandringscirklen", "to-minutter",
             "coach", "cases", "opsummering", "test-din-viden", "kilder"]
 M4_PAGES = ["index", "hvad-er-dobbeltdiagnose", "behandling", "samarbejde", "cases", "opsummering",
@@ -42,7 +46,7 @@ FORBIDDEN = [
 
 
 def _sources() -> dict[str, str]:
-    files = [*M3.glob("*.md"), *M4.glob("*.md"), OPGAVER / "motiverende-samtale.yml", OPGAVER / "dobbeltdiagnose.yml"]
+    files = [*M3.glob("*.md"), *M4.glob("*.md"), _yml("motiverende-samtale"), _yml("dobbeltdiagnose")]
     return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in files}
 
 
@@ -122,7 +126,7 @@ def test_prevalence_only_sourced_figures():
 
 @pytest.mark.parametrize("opgave", ["motiverende-samtale", "dobbeltdiagnose"])
 def test_exercise_shape(opgave):
-    ex = load_exercise(OPGAVER / f"{opgave}.yml")
+    ex = load_exercise(_yml(opgave))
     types = [q.type for q in ex.spoergsmaal]
     assert ex.modul == opgave
     assert len(types) >= 10
@@ -135,7 +139,7 @@ def test_mi_exercise_coding_items_use_the_coach_categories():
     from rusfokus.mi import LABEL_NAMES_DA
 
     names = {v.lower(): k for k, v in LABEL_NAMES_DA.items()}
-    ex = load_exercise(OPGAVER / "motiverende-samtale.yml")
+    ex = load_exercise(_yml("motiverende-samtale"))
     coding = [q for q in ex.spoergsmaal if q.id.startswith("kode-")]
     assert len(coding) >= 5
     keys = {dict((o.id, o.tekst) for o in q.valg)[q.korrekt[0]] for q in coding}
@@ -157,7 +161,7 @@ def test_mi_coach_agrees_with_the_exercise_key():
     """A learner must not get one answer from the coach and another from the test."""
     from rusfokus.mi import LABEL_NAMES_DA, code
 
-    ex = load_exercise(OPGAVER / "motiverende-samtale.yml")
+    ex = load_exercise(_yml("motiverende-samtale"))
     disagree = []
     for q in ex.spoergsmaal:
         if not q.id.startswith("kode-"):
@@ -192,18 +196,17 @@ def test_exercises_build_and_grade_with_nbgrader(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     course_dir = tmp_path / "course"
-    (course_dir / "opgaver").mkdir(parents=True)
+    course_dir.mkdir(parents=True)
     for opgave in ("motiverende-samtale", "dobbeltdiagnose"):
-        shutil.copy(OPGAVER / f"{opgave}.yml", course_dir / "opgaver")
         summary = course.build(course_dir, opgave)
         assert summary["questions"] >= 10
         release = Path(summary["release"]).read_text(encoding="utf-8")
-        ex = load_exercise(OPGAVER / f"{opgave}.yml")
+        ex = load_exercise(_yml(opgave))
         for q in ex.spoergsmaal:
             assert q.forklaring.strip().splitlines()[0] not in release, f"{q.id}: explanation leaked into release"
     grader = Grader(course_dir)
     for opgave in ("motiverende-samtale", "dobbeltdiagnose"):
-        ex = load_exercise(OPGAVER / f"{opgave}.yml")
+        ex = load_exercise(_yml(opgave))
         _, fut = grader.submit("kim.eksempel@eksempel-kommune.example", opgave, _answers(ex, correct=True))
         right = fut.result(timeout=180)
         assert right["score"] == ex.auto_points and right["passed"], right

@@ -23,14 +23,14 @@ import yaml
 from helpers.builthtml import visible_text
 
 from rusfokus.exercises.schema import load_exercise
-from rusfokus.mi.forandring import FORANDRING_FILE
+from rusfokus.content import exercise_file, mi_file
 
 ROOT = Path(__file__).resolve().parents[2]
 M3 = ROOT / "modules" / "03-motiverende-samtale"
 M4 = ROOT / "modules" / "04-dobbeltdiagnose"
-OPGAVER = ROOT / "exercises" / "opgaver"
-M3_QUIZ = OPGAVER / "motiverende-samtale.yml"
-M4_QUIZ = OPGAVER / "dobbeltdiagnose.yml"
+FORANDRING_FILE = mi_file("forandringscirkel.yml", ROOT / "modules")
+M3_QUIZ = exercise_file("motiverende-samtale", ROOT / "modules")
+M4_QUIZ = exercise_file("dobbeltdiagnose", ROOT / "modules")
 
 
 def sentences(text: str) -> list[str]:

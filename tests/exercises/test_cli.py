@@ -1,6 +1,7 @@
 """`rusfokus opgave check|build`, `rusfokus links`, `rusfokus grade --pending` as an operator runs them."""
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -20,22 +21,27 @@ def rusfokus(*args, env_extra=None, tmp_path=None):
 
 
 def test_check_good_and_bad_file(tmp_path):
-    ok = rusfokus("opgave", "check", "exercises/opgaver/opsporing.yml", tmp_path=tmp_path)
+    ok = rusfokus("opgave", "check", "modules/01-opsporing/data/opgave.yml", tmp_path=tmp_path)
     assert ok.returncode == 0 and "13 questions" in ok.stdout
+    every = rusfokus("opgave", "check", tmp_path=tmp_path)
+    assert every.returncode == 0 and every.stdout.count("OK modules/") == 5, every.stdout
     bad = tmp_path / "opsporing.yml"
-    bad.write_text((ROOT / "exercises/opgaver/opsporing.yml").read_text(encoding="utf-8")
+    bad.write_text((ROOT / "modules/01-opsporing/data/opgave.yml").read_text(encoding="utf-8")
                    .replace("korrekt: c", "korrekt: x", 1), encoding="utf-8")
     res = rusfokus("opgave", "check", str(bad), tmp_path=tmp_path)
-    assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert "question 'genstand-gram': field 'korrekt': 'x' is not one of the options" in res.stderr
+    assert res.returncode == 1 and "Traceback" not in res.stderr  # 1: content errors
+    assert re.search(r"ERROR \S*opsporing\.yml:\d+: spoergsmaal\[\d+\]\.korrekt: 'x' is not one of the options", res.stdout)
 
 
 def test_build_refuses_malformed_file_without_touching_release(tmp_path):
     course = tmp_path / "course"
-    (course / "opgaver").mkdir(parents=True)
-    (course / "opgaver" / "brudt.yml").write_text("id: brudt\ntitel: [\n", encoding="utf-8")
-    res = rusfokus("opgave", "build", "brudt", "--course-dir", str(course), tmp_path=tmp_path)
-    assert res.returncode == 2 and "brudt.yml" in res.stderr and "not valid YAML" in res.stderr
+    course.mkdir()
+    content = tmp_path / "modules"
+    shutil.copytree(ROOT / "modules", content, ignore=shutil.ignore_patterns("*.md", "*.ipynb"))
+    (content / "01-opsporing" / "data" / "opgave.yml").write_text("id: opsporing\ntitel: [\n", encoding="utf-8")
+    res = rusfokus("opgave", "build", "opsporing", "--course-dir", str(course), tmp_path=tmp_path,
+                   env_extra={"RUSFOKUS_CONTENT_DIR": str(content)})
+    assert res.returncode == 2 and "01-opsporing/data/opgave.yml:3: invalid YAML" in res.stderr, res.stderr
     assert not (course / "release").exists() and not (course / "source").exists()
     res = rusfokus("opgave", "build", "--course-dir", str(course), tmp_path=tmp_path)
     assert res.returncode == 2 and "--all" in res.stderr
@@ -66,6 +72,6 @@ def test_links_for_roster_and_demo_verify(tmp_path):
 
 def test_grade_pending_with_nothing_pending(tmp_path):
     course = tmp_path / "course"
-    shutil.copytree(ROOT / "exercises" / "opgaver", course / "opgaver")
+    course.mkdir()
     res = rusfokus("grade", "--pending", "--course-dir", str(course), tmp_path=tmp_path)
     assert res.returncode == 0 and "graded 0 pending" in res.stdout

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import history, pending_attempts, stamp_to_nbgrader
 
 ROOT = Path(__file__).resolve().parents[2]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 
 
@@ -36,8 +35,6 @@ def answers(correct: bool = True, text: str = "Jeg taler med min nøgleperson og
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    (course / "opgaver").mkdir()
-    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
     info = build(course, "opsporing")
     assert info["questions"] == len(EX.spoergsmaal)
     return course
@@ -69,8 +66,7 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
     from rusfokus.exercises.store import save_attempt
 
     course = tmp_path / "course"
-    (course / "opgaver").mkdir(parents=True)
-    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
+    course.mkdir(parents=True)
     build(course, "opsporing")
     folder = Path(warmkernel.connection_dir())
     others = {p.name for p in folder.glob("*.json")}  # spares of other graders in this process
@@ -88,7 +84,7 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
         time.sleep(0.1)
     assert list(folder.glob(stem + "-ipc-*")), sorted(p.name for p in folder.iterdir())
     g._stopping = True  # as close() does first: nothing new is graded from here on
-    attempt = save_attempt(course, "bliver.liggende@eksempel-kommune.example", exercise(course, "opsporing"), answers())
+    attempt = save_attempt(course, "bliver.liggende@eksempel-kommune.example", exercise("opsporing"), answers())
     future = g._enqueue(attempt)
     g.close()
     assert not g._thread.is_alive()
@@ -241,7 +237,7 @@ from rusfokus.exercises.grading import grade_attempt
 from rusfokus.exercises.store import save_attempt
 course = Path(sys.argv[1])
 answers = {answers!r}
-attempt = save_attempt(course, "kill.ni@eksempel-kommune.example", exercise(course, "opsporing"), answers)
+attempt = save_attempt(course, "kill.ni@eksempel-kommune.example", exercise("opsporing"), answers)
 print("SAVED", attempt.stamp, flush=True)
 grade_attempt(make_api(course), attempt)
 print("GRADED", flush=True)

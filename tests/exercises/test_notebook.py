@@ -16,7 +16,7 @@ from rusfokus.exercises.notebook import (
 from rusfokus.exercises.schema import load_exercise
 
 ROOT = Path(__file__).resolve().parents[2]
-EX = load_exercise(ROOT / "exercises" / "opgaver" / "opsporing.yml")
+EX = load_exercise(ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml")
 
 
 def correct_answers(ex=EX) -> dict:

@@ -20,7 +20,6 @@ from rusfokus.mi.coach import (
 from rusfokus.mi.coder import code
 from rusfokus.mi.dataset import FAGGRUPPER, default_dataset
 from rusfokus.mi.forandring import (
-    FORANDRING_FILE,
     STAGE_KEYS,
     StageRound,
     check,
@@ -28,7 +27,13 @@ from rusfokus.mi.forandring import (
     load_cirkel,
 )
 from rusfokus.mi.stats import describe, level, miti_lite
-from rusfokus.yamlutil import DataFileError
+from rusfokus.content import mi_file
+from rusfokus.content.loader import DataFileError
+
+FORANDRING_FILE = mi_file("forandringscirkel.yml")
+# The MI data covers the faggrupper it was written for; the registry's newer 'ungeindsats' (issue 15)
+# has no MI statements yet (listed as left to do in the issue-14 content report).
+MI_FAGGRUPPER = set(FAGGRUPPER) - {"ungeindsats"}
 
 # --- MITI-lite ---------------------------------------------------------------
 
@@ -67,7 +72,7 @@ def test_miti_lite_without_questions_or_reflections():
 
 def test_coach_items_cover_faggrupper_and_are_not_in_dataset():
     items = default_items()
-    assert {it.faggruppe for it in items} == set(FAGGRUPPER)
+    assert {it.faggruppe for it in items} == MI_FAGGRUPPER
     assert len(items) >= 2 * ROUND_SIZE
     dataset_clients = {e.client for e in default_dataset()}
     assert not dataset_clients & {it.client for it in items}
@@ -115,7 +120,7 @@ def test_bad_coach_file(tmp_path: Path):
     f = tmp_path / "coach.yml"
     f.write_text("- id: x\n  faggruppe: skole\n  situation: s\n  klient: k\n  eksempler:\n    complex_reflection: r\n",
                  encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"line 6.*0\.eksempler.*missing open_question"):
+    with pytest.raises(DataFileError, match=r"coach\.yml:6: \[1\]\.eksempler: missing open_question"):
         load_items(f)
 
 
@@ -177,7 +182,7 @@ def test_cirkel_data():
                                              "maintenance", "relapse"]
     for key in STAGE_KEYS:
         assert sum(1 for s in c.situations if s.stage == key) >= 2, key
-    assert {s.faggruppe for s in c.situations} == set(FAGGRUPPER)
+    assert {s.faggruppe for s in c.situations} == MI_FAGGRUPPER
 
 
 def test_check_and_round():
@@ -200,7 +205,7 @@ def test_bad_cirkel_file(tmp_path: Path):
     f = tmp_path / "f.yml"
     text = FORANDRING_FILE.read_text("utf-8")
     f.write_text(text.replace("stadie: handling", "stadie: handlingg", 1), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"situationer\.\d+\.stadie.*handlingg"):
+    with pytest.raises(DataFileError, match=r"f\.yml:\d+: situationer\[\d+\]\.stadie: 'handlingg'"):
         load_cirkel(f)
 
 
@@ -297,7 +302,7 @@ def test_coach_file_must_decide_on_a_child_at_risk(tmp_path: Path):
     with pytest.raises(DataFileError, match=r"'x' mentions a child and alcohol or drugs: add barn"):
         load_items(f)
     f.write_text(base.format(barn="  barn: maaske\n"), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"line 5.*0\.barn.*'maaske' is not one of fortaeller, risiko, ingen"):
+    with pytest.raises(DataFileError, match=r"coach\.yml:5: \[1\]\.barn: 'maaske' is not one of fortaeller, risiko, ingen"):
         load_items(f)
     f.write_text(base.format(barn="  barn: risiko\n"), encoding="utf-8")
     assert load_items(f)[0].child == "risiko"

@@ -302,9 +302,13 @@ class RolesWebTest(AsyncHTTPTestCase):
     def test_broken_exercise_file_gives_a_danish_notice_not_a_crash(self):
         from pathlib import Path
 
-        folder = Path(self.tmp.name) / "course" / "opgaver"
-        folder.mkdir(parents=True)
-        (folder / "opsporing.yml").write_text("id: opsporing\nspoergsmaal: [\n", encoding="utf-8")
+        import shutil
+
+        content = Path(self.tmp.name) / "modules"  # a content root of the test's own, with a broken exercise
+        shutil.copytree(Path(__file__).resolve().parents[2] / "modules", content,
+                        ignore=shutil.ignore_patterns("*.md", "*.ipynb"))
+        (content / "01-opsporing" / "data" / "opgave.yml").write_text("id: opsporing\nspoergsmaal: [\n", encoding="utf-8")
+        object.__setattr__(self.settings, "content_dir", content)
         r = self.get("/noegleperson/refleksioner", self.learner(NINA))
         assert r.code == 503 and "Refleksionerne kan ikke vises lige nu." in r.body.decode()
 

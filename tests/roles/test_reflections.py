@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -31,7 +30,7 @@ from rusfokus.progress.staff import OrgCache
 from rusfokus.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 NINA, METTE, BO, OLE = ("nina.noegle@eksempel.dk", "mette.hansen@eksempel.dk", "bo.noegle@eksempel.dk",
                         "ole.lund@eksempel.dk")
@@ -46,8 +45,7 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         home = Path(cls.tmp.name)
         course = home / "course"
-        (course / "opgaver").mkdir(parents=True)
-        shutil.copy(YML, course / "opgaver" / "opsporing.yml")
+        course.mkdir(parents=True)
         build(course, "opsporing")
         cls.course = course
         cls.settings = Settings.from_env(home=str(home), course_dir=str(course))

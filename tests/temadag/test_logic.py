@@ -10,7 +10,7 @@ import pytest
 from rusfokus.temadag import codes, evaluation, planning
 from rusfokus.temadag.live import LiveError, LiveQuestion, LiveSession
 from rusfokus.temadag.questions import MODULES, load_question_set, questions_for
-from rusfokus.yamlutil import DataFileError
+from rusfokus.content.loader import DataFileError
 
 KEY = b"k" * 32
 T0 = 1_800_000_000.0  # a fixed moment; window boundaries are multiples of 300 s
@@ -137,14 +137,15 @@ def test_question_files_use_only_current_facts():
 
 
 def test_bad_question_file_names_file_line_and_field(tmp_path):
-    bad = tmp_path / "opsporing.yml"
+    bad = tmp_path / "temadag.yml"
     bad.write_text(
-        "modul: opsporing\ntitel: T\nspoergsmaal:\n  - id: a\n    spoergsmaal: S?\n"
-        "    svar: [ja, nej]\n    rigtige: [3]\n    forklaring: F\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"opsporing.yml, line 7: spoergsmaal.0.rigtige"):
+        "modul: opsporing\ntitel: T\nspoergsmaal:\n  - id: a\n    case: ''\n    tekst: S?\n"
+        "    valg: [{id: a, tekst: ja}, {id: b, tekst: nej}]\n    korrekt: [c]\n    forklaring: F\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
         load_question_set(bad)
-    with pytest.raises(DataFileError, match="no live questions"):
-        questions_for(["opsporing"], data_dir=tmp_path / "nowhere")
+    assert str(exc.value) == f"{bad}:8: spoergsmaal[1].korrekt: 'c' is not one of the options (a, b)"
+    with pytest.raises(DataFileError, match="no live questions for module 'opsporing'"):
+        questions_for(["opsporing"], tmp_path / "nowhere")
 
 
 # --- evaluation --------------------------------------------------------------------

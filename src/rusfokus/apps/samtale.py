@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from rusfokus.apps.common import error_html, esc, styled_root, stylesheet
 from rusfokus.apps.guard import guarded
+from rusfokus.content import dialogue_dir
 from rusfokus.dialog.engine import Session, Summary
 from rusfokus.dialog.schema import Case, load_cases
 
@@ -25,8 +26,6 @@ CSS = stylesheet("samtale")
 
 
 def default_cases_dir() -> Path:
-    from rusfokus.content import dialogue_dir
-
     return dialogue_dir()
 
 
@@ -103,7 +102,7 @@ class SamtaleApp(widgets.VBox):
             self.notice.value = error_html("Der er ingen cases at vise lige nu. "
                                            "Bed en nøgleperson om at tjekke case-filerne.")
         elif problems:
-            files = sorted({p.file for p in problems})
+            files = sorted({Path(p.file).name for p in problems})  # the name only: no server paths on a learner's page
             self.notice.value = error_html("Nogle cases kan ikke vises, fordi filen har fejl: " + ", ".join(files) + ".")
 
     def _picked(self, _change) -> None:

@@ -57,10 +57,9 @@ def _question(item, where: Where, path: tuple, problems: list[Problem]) -> LiveQ
         problems.append(where.problem(path, "each question must be a mapping with id, case, tekst, valg, korrekt, forklaring"))
         return None
     before = len(problems)
-    for old, new in OLD_KEYS.items():
-        if old in item:
-            problems.append(where.problem((*path, old), f"old format: write '{new}' instead of '{old}' "
-                                                        "(valg: [{id, tekst}], korrekt: [ids]; see modules/README.md)"))
+    for old in (k for k in item if k in OLD_KEYS):  # in the file's order
+        problems.append(where.problem((*path, old), f"old format: write '{OLD_KEYS[old]}' instead of '{old}' "
+                                                    "(valg: [{id, tekst}], korrekt: [ids]; see modules/README.md)"))
     unknown_fields({k: v for k, v in item.items() if k not in OLD_KEYS}, QUESTION_KEYS, where, path, problems)
     old_for = {new: old for old, new in OLD_KEYS.items()}
     for key in ("id", "tekst", "valg", "korrekt", "forklaring"):
