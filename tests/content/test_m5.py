@@ -39,6 +39,7 @@ from helpers.builthtml import (
 
 from rusfokus.exercises import course, schema
 from rusfokus.exercises.grading import Grader
+from rusfokus.kommune import load_kommune
 
 ROOT = Path(__file__).resolve().parents[2]
 M5 = "05-unge-og-rusmidler"
@@ -271,6 +272,13 @@ def test_rules_for_under_and_over_18(built_book):
         "Familieafdelingen",
         "Rusmiddelcentret",
     ]
+    # the municipality's youth offers come from kommune.yml, not from the page
+    k = load_kommune(ROOT / "kommune.yml")
+    box = article(m5(built_book, "regler")).select_one(".rf-kommune-ungetilbud")
+    assert box is not None
+    source = (ROOT / "modules" / M5 / "regler.md").read_text("utf-8")
+    for offer in k.ungetilbud:
+        assert offer.navn in box.get_text(" ") and offer.navn not in source
 
 
 def test_unverified_rules_are_never_taught_as_fact(built_book):
