@@ -71,6 +71,10 @@ def completion_matrix(table: pd.DataFrame, label: str) -> pd.DataFrame:
     return wide.reset_index()
 
 
+# One colour per module in book order (modules 1-5; a sixth module needs a colour here, test_views checks it).
+MODULE_COLOURS = ["#1e466e", "#5b8fbf", "#d9822b", "#6a9a3c", "#8e4585"]
+
+
 def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
     """Horizontal bars: share with a valid kursusbevis per unit (first module in each bar group)."""
     # lazy: matplotlib (~0.4-0.7 s), needed only here
@@ -85,7 +89,7 @@ def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
     wide = table.pivot(index=label, columns="Modul", values="Gyldigt bevis (%)")
     wide = wide[list(dict.fromkeys(table["Modul"]))].iloc[:25]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(wide) + 1.6), dpi=90)
-    wide.plot.barh(ax=ax, width=0.8, color=["#1e466e", "#5b8fbf", "#d9822b", "#6a9a3c"][: wide.shape[1]] or None)
+    wide.plot.barh(ax=ax, width=0.8, color=MODULE_COLOURS[: wide.shape[1]] or None)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Andel med gyldigt kursusbevis (%)")
     ax.set_ylabel("")
