@@ -12,7 +12,6 @@ from pathlib import Path
 
 from rusfokus.content.loader import DataFileError, Where, load_yaml
 from rusfokus.profil import DEFAULT_PROFIL, Profil, ProfilError, parse_profil
-from rusfokus.settings import get_settings
 from rusfokus.ungetilbud import Ungetilbud, parse_ungetilbud
 
 OFFER_TYPES = {
@@ -174,12 +173,8 @@ def parse_kommune(data: object, where: Where) -> Kommune:
                    profil=profil, ungetilbud=youth)
 
 
-def load_kommune(path: str | Path | None = None) -> Kommune:
-    """Load and validate kommune.yml (default: the one in settings)."""
-    if path is None:
-        from rusfokus.settings import get_settings
-
-        path = get_settings().kommune_file
+def load_kommune(path: str | Path) -> Kommune:
+    """Load and validate the municipality's file (the setting RUSFOKUS_KOMMUNE, ``settings.kommune_file``)."""
     try:
         data, where = load_yaml(path)
     except DataFileError as exc:

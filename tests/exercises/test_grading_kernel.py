@@ -6,8 +6,6 @@ With a spare kernel waiting, autograde starts no kernel of its own and uses up t
 spare; without one it starts its own as usual.
 """
 
-import shutil
-
 import pytest
 from helpers.paths import ROOT
 from jupyter_client.manager import AsyncKernelManager
@@ -29,20 +27,13 @@ from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.spare_execute import SpareKernelExecute
 from rusfokus.exercises.store import place_for_nbgrader, save_attempt
 
-
-def _opgave_yml():
-    for candidate in (ROOT / "exercises" / "opgaver" / "opsporing.yml", ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"):
-        if candidate.is_file():
-            return candidate
-    raise AssertionError("the opsporing exercise file is missing")
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    (course / "opgaver").mkdir()
-    shutil.copy(_opgave_yml(), course / "opgaver" / "opsporing.yml")
-    build(course, "opsporing")
+    build(course, "opsporing")  # the exercise comes from the content root (modules/)
     return course
 
 
@@ -78,7 +69,7 @@ def _count_kernel_starts(monkeypatch) -> list:
 
 
 def _autograde(course, email: str) -> dict:
-    ex = load_exercise(_opgave_yml())
+    ex = load_exercise(YML)
     attempt = save_attempt(course, email, ex, answer_sheet(ex, True, "Jeg taler med min nøgleperson."))
     place_for_nbgrader(attempt)
     return make_api(course).autograde("opsporing", attempt.student, force=True, create=True)

@@ -445,7 +445,8 @@ def test_person_page_button_mails_the_personal_link_once(setup, smtp_server):
     from rusfokus.mail.worker import run_queue
 
     (pid,) = people(setup, ("Dagny Dam", "dagny.dam@eksempel-kommune.example"))
-    dash = Dashboard(admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example")
+    dash = Dashboard(admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example",
+                     settings=setup)
     (button,) = [b for b in dash.person.actions.children if getattr(b, "description", "") == "Send link på mail"]
     dash.person.person_id = pid
     button.click()
@@ -463,5 +464,5 @@ def test_person_page_has_no_mail_button_when_mail_is_off(monkeypatch, tmp_path):
     from rusfokus.apps.dashboard import Dashboard
 
     settings = configure(monkeypatch, tmp_path, 25, RUSFOKUS_SMTP_HOST="")
-    dash = Dashboard(admin="konsulent", db_url=settings.db_url, base_url="http://x")
+    dash = Dashboard(admin="konsulent", db_url=settings.db_url, base_url="http://x", settings=settings)
     assert not [b for b in dash.person.actions.children if getattr(b, "description", "") == "Send link på mail"]

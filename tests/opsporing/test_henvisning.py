@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rusfokus.apps.henvisning import NO_KOMMUNE, HenvisningApp, render
+from rusfokus.apps.henvisning import NO_KOMMUNE, HenvisningApp, build_app, render
 from rusfokus.kommune import load_kommune
 from rusfokus.opsporing.henvisning import (
     BOERN,
@@ -212,15 +212,7 @@ def test_widget_with_broken_kommune_file_shows_danish_notice(tmp_path, monkeypat
     bad = tmp_path / "kommune.yml"
     bad.write_text("kommune: [", encoding="utf-8")
     monkeypatch.setenv("RUSFOKUS_KOMMUNE", str(bad))
-    from rusfokus import settings
-
-    if hasattr(settings.get_settings, "cache_clear"):
-        settings.get_settings.cache_clear()
-    try:
-        app = HenvisningApp()
-    finally:
-        if hasattr(settings.get_settings, "cache_clear"):
-            settings.get_settings.cache_clear()
+    app = build_app()  # the kernel's entry point reads RUSFOKUS_KOMMUNE, as in a kernel
     assert app.kommune is None
     assert "cannot load kommune.yml" in caplog.text
     assert NO_KOMMUNE in app.notice.value and 'role="alert"' in app.notice.value

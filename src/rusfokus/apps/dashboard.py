@@ -46,7 +46,7 @@ from rusfokus.progress.certificates import (
 )
 from rusfokus.progress.models import Certificate, Person
 from rusfokus.progress.upload import RosterUpload
-from rusfokus.settings import get_settings
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.dashboard")
 ALL = "Alle"
@@ -67,7 +67,7 @@ def _options(values) -> list[tuple[str, str]]:
 
 def render_sections(data, by: str, today: date) -> dict[str, str]:
     """The dashboard's HTML sections for the (already filtered) data."""
-    # lazy: rusfokus.apps.views loads pandas (~0.5 s), needed only here
+    # lazy: loads pandas (~0.5 s); needed only here
     from rusfokus.apps.views import (
         STYLE,
         bar_chart_html,
@@ -75,8 +75,6 @@ def render_sections(data, by: str, today: date) -> dict[str, str]:
         html_table,
         monthly_chart_html,
     )
-
-    # lazy: rusfokus.progress.reports loads pandas (~0.5 s), needed only here
     from rusfokus.progress.reports import DIMENSIONS, full_report
 
     tables = full_report(data, today)
@@ -139,9 +137,12 @@ class Dashboard(widgets.VBox):
     shows "Henter …" and ``start_loading()`` (or ``load()``) fills in the tables."""
 
     def __init__(self, data=None, *, admin: str = "", today: date | None = None, db_url: str | None = None,
-                 base_url: str | None = None):
+                 base_url: str | None = None, settings: Settings | None = None):
+        """``settings`` (the kernel's, from build_app): e-mail (RUSFOKUS_SMTP_*), the public address and how
+        long a kursusbevis is valid; without it e-mail is off and ``base_url`` is the address."""
         self.data, self.today, self.db_url, self.admin = data, today or date.today(), db_url, admin
-        self.base_url = base_url
+        self.settings = settings
+        self.base_url = base_url or (settings.base_url if settings is not None else None)
         self.forvaltning = widgets.Dropdown(options=_options([]), description="Forvaltning")
         self.afdeling = widgets.Dropdown(options=_options([]), description="Afdeling")
         self.faggruppe = widgets.Dropdown(options=_options([]), description="Faggruppe")
@@ -175,7 +176,7 @@ class Dashboard(widgets.VBox):
             self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
             quick.insert(0, self.person)
 
-            if config_problem(get_settings()) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
+            if settings is not None and config_problem(settings) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
                 self._mail_actor = f"admin:{admin}"
                 self.person.add_action("Send link på mail", self._mail_link,
                                        tooltip="Send personens eget link til personens arbejdsmail")
@@ -202,9 +203,7 @@ class Dashboard(widgets.VBox):
             self._set_loading(True)
 
     def _base_url(self) -> str:
-        if self.base_url is None:
-            self.base_url = get_settings().base_url
-        return self.base_url
+        return self.base_url or ""
 
     def _set_loading(self, loading: bool) -> None:
         for w in (self.forvaltning, self.afdeling, self.faggruppe, self.by):
@@ -246,7 +245,8 @@ class Dashboard(widgets.VBox):
         """The person page's "Send link på mail": queued once (a double click sends nothing more)."""
         try:
             with session_scope(self.db_url) as s:
-                request = queue_personal_link(s, s.get(Person, person_id), actor=self._mail_actor)
+                request = queue_personal_link(s, s.get(Person, person_id), actor=self._mail_actor,
+                                              settings=self.settings)
         except MailError as exc:
             return f'<p role="alert">{html.escape(exc.danish)}</p>'
         return f'<p role="status">{html.escape(request.danish)}</p>'
@@ -280,7 +280,7 @@ class Dashboard(widgets.VBox):
     def update(self) -> None:
         if self.data is None:
             return
-        # lazy: rusfokus.apps.views loads pandas (~0.5 s), needed only here
+        # lazy: loads pandas (~0.5 s); needed only here
         from rusfokus.apps.views import download_links
 
         filters = self.filters()
@@ -303,7 +303,8 @@ class Dashboard(widgets.VBox):
         try:
             with session_scope(self.db_url) as s:
                 person = get_person(s, self.cert_email.value)
-                cert = ensure_certificate(s, person, self.cert_module.value, get_settings().certificate_months)
+                months = self.settings.certificate_months if self.settings else Settings.default("certificate_months")
+                cert = ensure_certificate(s, person, self.cert_module.value, months)
                 code, expires = cert.code, cert.expires_on
         except PersonNotFound:
             self.cert_result.value = '<p class="rf-udloebet" role="alert">Der er ingen medarbejder med den e-mail.</p>'
@@ -335,8 +336,8 @@ def build_app():
         return widgets.HTML('<h1>Overblik</h1><p role="alert">Du skal logge ind som administrator. '
                             '<a href="/login?next=/voila/render/dashboard/index.ipynb">Log ind</a></p>')
 
-    url = get_settings().db_url
-    dash = Dashboard(admin=admin, db_url=url)
+    settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
+    dash = Dashboard(admin=admin, db_url=settings.db_url, settings=settings)
     if os.environ.get(EAGER_ENV) == "1":  # bench/p10_dashboard.py's baseline: everything before the first paint
         dash.load()
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import ipywidgets as widgets
 
@@ -10,6 +11,7 @@ from rusfokus.apps.common import error_html, esc, styled_root
 from rusfokus.apps.guard import guarded
 from rusfokus.kommune import Kommune, KommuneError, load_kommune
 from rusfokus.opsporing.henvisning import QUESTIONS, HenvisningError, Vejledning, guide, situation
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.apps")
 
@@ -20,7 +22,10 @@ NO_KOMMUNE = ("Kommunens kontaktoplysninger kunne ikke indlæses. "
 class HenvisningApp(widgets.VBox):
     """Five questions (RadioButtons; question 5 only for an adult) -> what to do, whom to call, the rules."""
 
-    def __init__(self, kommune: Kommune | None = None) -> None:
+    def __init__(self, kommune: Kommune | None = None, kommune_file: str | Path | None = None) -> None:
+        """``kommune``, or the file to read it from (``settings.kommune_file``)."""
+        if kommune is None and kommune_file is None:
+            raise ValueError("HenvisningApp needs the kommune or its file (settings.kommune_file)")
         self.errors = widgets.Output()  # unexpected errors in a callback (see app_guard)
         self.notice = widgets.HTML()  # kommune.yml could not be read; stays while the app is used
         self.kommune = kommune
@@ -42,7 +47,7 @@ class HenvisningApp(widgets.VBox):
         super().__init__([styled_root([intro, self.notice, *self.questions.values(), self.errors, self.result], "Henvisningsguide")])
         if self.kommune is None:
             try:
-                self.kommune = load_kommune()
+                self.kommune = load_kommune(kommune_file)
             except KommuneError as exc:
                 log.error("henvisningsguide: cannot load kommune.yml: %s", exc)
                 self.notice.value = error_html(NO_KOMMUNE)
@@ -81,5 +86,7 @@ def render(v: Vejledning) -> str:
     return "".join(parts)
 
 
-def build_app() -> HenvisningApp:
-    return HenvisningApp()
+def build_app(settings: Settings | None = None) -> HenvisningApp:
+    """Entry point of widgets/henvisning/index.ipynb: the kernel's settings are read once, here."""
+    settings = settings or Settings.from_env()
+    return HenvisningApp(kommune_file=settings.kommune_file)

@@ -30,7 +30,7 @@ from rusfokus.progress.models import (
     Person,
 )
 from rusfokus.progress.roster import normalise_email
-from rusfokus.settings import get_settings
+from rusfokus.settings import Settings
 from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
 
 
@@ -150,7 +150,7 @@ def build_app():
     except Exception:
         pass
 
-    url = get_settings().db_url
+    url = Settings.from_env().db_url  # the kernel's settings, read once (it inherits the server's environment)
     try:
         email = ensure_not_revoked(identity.current_learner(), url)
     except identity.IdentityError as exc:

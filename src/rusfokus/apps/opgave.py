@@ -27,7 +27,7 @@ from rusfokus.exercises.course import exercise
 from rusfokus.exercises.grading import FAILED_MESSAGE, PENDING_MESSAGE
 from rusfokus.exercises.notebook import AnswerError, validate_answers
 from rusfokus.exercises.schema import Exercise, ExerciseError, Question
-from rusfokus.settings import get_settings
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
@@ -404,10 +404,11 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
         wait_for_request()
     except ImportError:
         pass
-    course_dir = Path(course_dir or get_settings().course_dir)
+    settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
+    course_dir = Path(course_dir or settings.course_dir)
     opgave = _opgave_from_query() or "opsporing"
     try:
-        ex = exercise(opgave)
+        ex = exercise(opgave, settings.content_dir)
     except ExerciseError as exc:
         log.error("exercise app: %s", exc)
         out = widgets.Output()
@@ -419,7 +420,7 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
         # no cookie at all: the plain notice; a broken or expired link: its reason first
         has_cookie = identity.cookie_value(os.environ.get("HTTP_COOKIE"), identity.LEARNER_COOKIE) is not None
         return ExerciseApp(ex, None, identity_error=str(exc) if has_cookie else NO_IDENTITY)
-    return open_app(ex, email)
+    return open_app(ex, email, base=client.server_url(settings.port))
 
 
 def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: float = 1.0) -> ExerciseApp:

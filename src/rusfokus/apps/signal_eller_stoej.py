@@ -19,6 +19,7 @@ from rusfokus.apps.guard import guarded
 from rusfokus.content import data_dir
 from rusfokus.content.loader import DataFileError
 from rusfokus.kommune import Kommune, KommuneError, load_kommune
+from rusfokus.settings import Settings
 from rusfokus.unge.cases import CASES_FILE, MODULE_ID, SVAR, Case, load_cases
 from rusfokus.unge.trainer import Feedback, Plan, Result, Session
 
@@ -102,7 +103,11 @@ def render_result(case: Case, session: Session, result: Result) -> str:
 class SignalEllerStoejApp(widgets.VBox):
     """Pick a young person, sort what a grown-up has seen, answer three questions, read the plan."""
 
-    def __init__(self, cases_file: str | Path | None = None, kommune: Kommune | None = None) -> None:
+    def __init__(self, cases_file: str | Path | None = None, kommune: Kommune | None = None,
+                 kommune_file: str | Path | None = None) -> None:
+        """``kommune``, or the file to read it from (``settings.kommune_file``)."""
+        if kommune is None and kommune_file is None:
+            raise ValueError("SignalEllerStoejApp needs the kommune or its file (settings.kommune_file)")
         self.errors = widgets.Output()  # unexpected errors in a callback (see apps.guard)
         self.notice = widgets.HTML()  # the cases or kommune.yml could not be read; stays while the app is used
         self.kommune = kommune
@@ -153,7 +158,7 @@ class SignalEllerStoejApp(widgets.VBox):
             self.notice.value = error_html(NO_CASES)
         if self.kommune is None:
             try:
-                self.kommune = load_kommune()
+                self.kommune = load_kommune(kommune_file)
             except KommuneError as exc:
                 log.error("signal-eller-stoej: cannot load kommune.yml: %s", exc)
                 self.notice.value += error_html(NO_KOMMUNE)
@@ -255,5 +260,10 @@ class SignalEllerStoejApp(widgets.VBox):
         self._show()
 
 
-def build_app(cases_file: str | Path | None = None, kommune: Kommune | None = None) -> SignalEllerStoejApp:
-    return SignalEllerStoejApp(cases_file, kommune)
+def build_app(cases_file: str | Path | None = None, kommune: Kommune | None = None,
+              settings: Settings | None = None) -> SignalEllerStoejApp:
+    """Entry point of widgets/signal-eller-stoej/index.ipynb: the kernel's settings are read once, here."""
+    settings = settings or Settings.from_env()
+    if cases_file is None:
+        cases_file = data_dir(MODULE_ID, settings.content_dir) / CASES_FILE
+    return SignalEllerStoejApp(cases_file, kommune, settings.kommune_file)

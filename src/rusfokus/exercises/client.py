@@ -13,19 +13,22 @@ import urllib.error
 import urllib.request
 
 from rusfokus import identity
+from rusfokus.settings import Settings
 
+DEFAULT_PORT = Settings.default("port")
 TIMEOUT = 90
 DRAFT_TIMEOUT = 10  # a draft is saved while she works: never hold the app for long
 
 
-def server_url() -> str:
-    """Base URL of the server that runs this kernel (Voilà puts it in the environment)."""
+def server_url(port: int = DEFAULT_PORT) -> str:
+    """Base URL of the server that runs this kernel (Voilà puts its address in the kernel's environment;
+    ``port``: the server's setting RUSFOKUS_PORT, if Voilà did not)."""
     ip = os.environ.get("VOILA_APP_IP") or "127.0.0.1"
     if ip in ("0.0.0.0", "::", ""):
         ip = "127.0.0.1"
     if ":" in ip and not ip.startswith("["):
         ip = f"[{ip}]"
-    port = os.environ.get("VOILA_APP_PORT") or os.environ.get("RUSFOKUS_PORT") or "8866"
+    port = os.environ.get("VOILA_APP_PORT") or port
     base = os.environ.get("VOILA_BASE_URL") or "/"
     return f"http://{ip}:{port}{base if base.endswith('/') else base + '/'}"
 
