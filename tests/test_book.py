@@ -80,7 +80,7 @@ def test_broken_kommune_file_stops_the_build_and_keeps_the_last_good_book(tmp_pa
     (out / "index.html").write_text("last good build")
     text = (proj / "kommune.yml").read_text(encoding="utf-8")
     (proj / "kommune.yml").write_text(text.replace("email: rusmiddelcenter@", "email: rusmiddelcenter-at-"), encoding="utf-8")
-    with pytest.raises(BookBuildError, match=r"kommune\.yml, line \d+: rusmiddelcenter\.email"):
+    with pytest.raises(BookBuildError, match=r"kommune\.yml:\d+: rusmiddelcenter\.email"):
         build_book(proj, out_dir=out, staging=tmp_path / "staging")
     assert (out / "index.html").read_text() == "last good build"
 

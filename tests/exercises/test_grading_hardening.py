@@ -5,7 +5,6 @@ grading kernel is retried on a fresh one, and repeated failures end visibly."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from rusfokus.exercises.store import failed_attempts, history, pending_attempts,
 from rusfokus.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 FLOOD = "flood@eksempel-kommune.example"
 OTHER = "naeste@eksempel-kommune.example"
@@ -29,8 +28,7 @@ OTHER = "naeste@eksempel-kommune.example"
 @pytest.fixture
 def course(tmp_path):
     course = tmp_path / "course"
-    (course / "opgaver").mkdir(parents=True)
-    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
+    course.mkdir(parents=True)
     build(course, "opsporing")
     return course
 

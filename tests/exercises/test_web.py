@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -24,7 +23,7 @@ from rusfokus.identity import web as identity_web
 from rusfokus.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-YML = ROOT / "exercises" / "opgaver" / "opsporing.yml"
+YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 EMAIL = "maja.kjaer@eksempel-kommune.example"
 
@@ -47,8 +46,6 @@ def env(tmp_path_factory):
     calls = []
     mp.setattr(hooks, "on_graded", lambda *a, **k: calls.append(a))
     course = tmp_path_factory.mktemp("course")
-    (course / "opgaver").mkdir()
-    shutil.copy(YML, course / "opgaver" / "opsporing.yml")
     build(course, "opsporing")
     settings = Settings.from_env(course_dir=course)
     sock, port = tornado.testing.bind_unused_port()
@@ -344,7 +341,7 @@ def test_a_pending_hand_in_sends_no_explanations(env):
     from rusfokus.exercises.store import save_attempt
 
     email = "venter.paa.svar@eksempel-kommune.example"
-    save_attempt(env.course, email, exercise(env.course, "opsporing"), answers(True))  # pending, not graded
+    save_attempt(env.course, email, exercise("opsporing"), answers(True))  # pending, not graded
     code, st = client.status(email, "opsporing", base=env.base)
     assert code == 200 and st["forsoeg"][-1]["afventer"] and st["seneste"] is None
     text = json.dumps(st, ensure_ascii=False)
@@ -434,7 +431,7 @@ def test_server_start_grades_what_was_left_pending(env):
     from rusfokus.exercises.store import Attempt, save_attempt
 
     email = "efter.nedbrud@eksempel-kommune.example"
-    attempt = save_attempt(env.course, email, exercise(env.course, "opsporing"), answers(True))
+    attempt = save_attempt(env.course, email, exercise("opsporing"), answers(True))
     assert attempt.is_pending  # on disk and pending, as after a crash before grading
     web.startup(Settings.from_env(course_dir=env.course))
     web.get_grader(env.course).join()
