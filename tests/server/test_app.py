@@ -46,7 +46,7 @@ def test_app_is_served_danish_without_cdn(server):
     "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/opgave",
     "/voila/render/../exercises/source/opsporing/opsporing.ipynb",
     "/voila/render/genstande/other.ipynb", "/voila/render/nope/index.ipynb",
-    "/exercises/opgaver/opsporing.yml", "/exercises/source/opsporing/opsporing.ipynb",
+    "/modules/01-opsporing/data/opgave.yml", "/01-opsporing/data/opgave.yml", "/exercises/source/opsporing/opsporing.ipynb",
     "/kommune.yml", "/var/secret.key", "/../var/secret.key", "/voila/files/genstande/index.ipynb",
 ])
 def test_nothing_is_listed_and_no_source_or_key_is_served(server, path):
@@ -174,7 +174,7 @@ def test_missing_build_and_broken_kommune_stop_the_server(tmp_path):
     bad = tmp_path / "kommune.yml"
     bad.write_text(Path(ROOT / "kommune.yml").read_text(encoding="utf-8").replace("kommune: Eksempel Kommune", "kommune:"), encoding="utf-8")
     proc = _serve({"RUSFOKUS_KOMMUNE": str(bad), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
-    assert proc.returncode == 2 and "kommune.yml, line" in proc.stdout and "kommune: is required" in proc.stdout
+    assert proc.returncode == 2 and "kommune.yml:" in proc.stdout and "kommune: is required" in proc.stdout
 
 
 def test_app_kernels_do_not_inherit_the_smtp_password(monkeypatch, tmp_path):

@@ -280,7 +280,7 @@ def test_trusted_proxy_gives_client_address_and_secure_cookies(proxied):
 
 # held attacks (regression): traversal, admin guard after logout, answer keys never sent ----------
 
-TRAVERSAL_TARGETS = ["var/secret.key", "home/secret.key", "exercises/opgaver/opsporing.yml", "kommune.yml",
+TRAVERSAL_TARGETS = ["var/secret.key", "home/secret.key", "modules/01-opsporing/data/opgave.yml", "kommune.yml",
                      "course/source/opsporing/opsporing.ipynb", "etc/passwd"]
 TRAVERSAL_PREFIXES = ["/", "/voila/render/", "/voila/static/", "/voila/files/", "/voila/templates/", "/rusfokus/live/",
                       "/temadag/static/", "/voila/api/themes/"]
