@@ -53,7 +53,7 @@ class Hub:
         """The live session of ``row``; loaded from the database (phase, question, answers) after a restart."""
         live = self.sessions.get(row.id)
         if live is None:
-            live = LiveSession(questions_for(list(store.modules_of(row))))
+            live = LiveSession(questions_for(list(store.modules_of(row)), self.settings.content_dir))
             db = object_session(row)
             if db is not None:
                 store.restore_live(db, row.id, live)
