@@ -126,7 +126,7 @@ class ServerRoutes(AsyncHTTPTestCase):
             assert r.code == 404, path
             if path.startswith("/temadag/admin/x"):
                 continue  # no route: tornado's own 404 outside `rusfokus serve` (the book answers there)
-            assert "Siden findes ikke." in body and '<html lang="da">' in body and "Not Found" not in body, path
+            assert "Siden findes ikke. Tjek, at adressen er skrevet rigtigt." in body and '<html lang="da">' in body and "Not Found" not in body, path
             check_headers(r, path)
 
     def test_a_reason_a_handler_gives_is_shown(self):

@@ -55,5 +55,5 @@ def test_the_app_page_gets_the_colours_and_a_missing_page_the_danish_error_page(
     status, headers, css = get(server.url + farver)
     assert status == 200 and "immutable" in headers["Cache-Control"] and "--rf-primaer: #0b4f6c;" in css
     status, headers, body = get(server.url + "/findes-ikke.html")
-    assert status == 404 and '<html lang="da">' in body and "Siden findes ikke." in body
+    assert status == 404 and '<html lang="da">' in body and "Siden findes ikke. Tjek, at adressen er skrevet rigtigt." in body
     assert re.search(r'href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css"', body) and "Not Found" not in body

@@ -44,7 +44,7 @@ DANISH_ERRORS = {
     400: "Forespørgslen kunne ikke læses. Genindlæs siden, og prøv igen.",
     401: "Du skal logge ind for at se siden.",
     403: "Du har ikke adgang til siden.",
-    404: "Siden findes ikke.",
+    404: "Siden findes ikke. Tjek, at adressen er skrevet rigtigt.",
     405: "Siden kan ikke bruges på den måde.",
     409: "Det kan ikke lade sig gøre lige nu. Genindlæs siden.",
     413: "Det, du sendte, er for stort.",
