@@ -21,6 +21,7 @@ from rusfokus.kommune import Kommune, load_kommune
 from rusfokus.noeglekit import DOCUMENTS as KIT_DOCUMENTS
 from rusfokus.noeglekit import Document, document, pdf_href, write_pdfs
 from rusfokus.settings import Settings
+from rusfokus.web.theme import BOOK_CSS, book_css
 
 STATIC_DIR = Path(__file__).parent / "static"
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -373,10 +374,16 @@ def _builder_inited(app):
             app.add_js_file(path.name, loading_method="defer")
         elif path.suffix == ".css":
             app.add_css_file(path.name)
+    app.add_css_file(BOOK_CSS)  # kommune.yml's colours, written at build-finished
 
 
 _ATTR = re.compile(r'(aria-label|title|placeholder|data-bs-title|data-tooltip)="([^"]*)"')
 _TEXT = re.compile(r">(\s*)([^<>]+?)(\s*)<")
+# The colour-mode button's three icons carry titles ("Lyst", "Mørkt", ...) that
+# Font Awesome turns into SVG <title> text inside the button, so its text no
+# longer matches its name "Farvetema" (WCAG 2.5.3, QualWeb QW-ACT-R30). The
+# button's own tooltip and name say what it does; the icons need no title.
+_THEME_ICON_TITLE = re.compile(r'(<i class="theme-switch [^"]*" data-mode="[a-z]+")\s+title="[^"]*"')
 _THEBE = re.compile(r'<script>const THEBE_JS_URL[^<]*</script>\s*|<script async="async" src="[^"]*sphinx-thebe\.js[^"]*"></script>\s*')
 
 
@@ -398,6 +405,7 @@ def translate_html(text: str) -> str:
     # The search buttons' visible text is "Søg" + a keyboard hint; their accessible
     # name must contain the visible text (WCAG 2.5.3, axe label-content-name-mismatch).
     text = text.replace('aria-label="Søg"', 'aria-label="Søg Ctrl+K"')
+    text = _THEME_ICON_TITLE.sub(r"\1", text)
     # sphinx-thebe (always loaded by Jupyter Book 1) points at a CDN; we never use it.
     text = _THEBE.sub("", text)
     return text
@@ -407,7 +415,9 @@ def _build_finished(app, exc):
     if exc is not None or app.builder.format != "html":
         return
     # The kit's PDFs are made from kommune.yml on every build, so they always match it.
-    write_pdfs(load_kommune(app.config.rusfokus_kommune_file), app.outdir)
+    kommune = load_kommune(app.config.rusfokus_kommune_file)
+    write_pdfs(kommune, app.outdir)
+    Path(app.outdir, "_static", BOOK_CSS).write_text(book_css(kommune.profil), encoding="utf-8")
     Path(app.outdir, PAGE_MAP_NAME).write_text(json.dumps(page_map(app.env), ensure_ascii=False, indent=1),
                                                encoding="utf-8")
     for page in Path(app.outdir).rglob("*.html"):
