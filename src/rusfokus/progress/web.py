@@ -223,7 +223,6 @@ class _Journey(_Base):
 
     def _state(self, email: str, page_map, pages=None, read: bool = True):
         from rusfokus.exercises.store import pending_modules
-        from rusfokus.exercises.store import pending_modules
         from rusfokus.progress.journey import find_person, learner_state, record
 
         with self.session() as s:

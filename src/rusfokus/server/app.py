@@ -35,7 +35,7 @@ from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.progress import upload
 from rusfokus.server.apps import app_info, list_apps
 from rusfokus.server.routes import ROUTE_MODULES, collect_routes
-from rusfokus.settings import Settings
+from rusfokus.settings import Secret, Settings
 from rusfokus.voila_internals import (
     CONTENTS_API,
     STATIC_PREFIXES,
@@ -430,19 +430,15 @@ environment the kernels inherit (the server keeps them in its Settings object)."
 
 
 def export_environment(settings: Settings) -> None:
-    """Kernels inherit the server's environment: give them the same settings, and none of the
-    secrets in KERNEL_HIDDEN_ENV."""
+    """Kernels inherit the server's environment and read their Settings from it once (in build_app):
+    give them every setting the server runs with (command-line options and defaults included), and
+    none of the secrets in KERNEL_HIDDEN_ENV."""
     for name in KERNEL_HIDDEN_ENV:
         os.environ.pop(name, None)
-    os.environ["RUSFOKUS_ROOT"] = str(settings.root)
-    os.environ["RUSFOKUS_HOME"] = str(settings.home)
-    os.environ["RUSFOKUS_DB"] = settings.db_url
-    os.environ["RUSFOKUS_COURSE_DIR"] = str(settings.course_dir)
-    os.environ["RUSFOKUS_GRADEBOOK_DB"] = settings.gradebook_db
-    os.environ["RUSFOKUS_KOMMUNE"] = str(settings.kommune_file)
-    os.environ["RUSFOKUS_BASE_URL"] = settings.base_url
-    os.environ["RUSFOKUS_PORT"] = str(settings.port)
-    os.environ["RUSFOKUS_HOST"] = settings.host
+    for _name, env, value, _source, _help in settings.rows():
+        if env in KERNEL_HIDDEN_ENV or isinstance(value, Secret) or value is None:
+            continue
+        os.environ[env] = str(value)
 
 
 def run_hooks(name: str, settings: Settings) -> None:
