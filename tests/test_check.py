@@ -37,8 +37,8 @@ def _break(path: Path, old: str, new: str) -> int:
 
 
 def test_the_shipped_content_is_valid_and_every_part_runs(content, capsys):
-    assert [name for name, _ in parts(Settings.from_env())] == ["modules", "exercises", "temadag", "dialogues", "mi",
-                                                                 "kommune"]
+    names = [name for name, _ in parts(Settings.from_env())]
+    assert {"modules", "exercises", "temadag", "dialogues", "mi", "kommune"} <= set(names)
     assert main(["check", "--content"]) == 0
     out = capsys.readouterr().out
     assert "ERROR" not in out
