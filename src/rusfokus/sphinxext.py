@@ -21,6 +21,7 @@ from rusfokus.kommune import Kommune, load_kommune
 from rusfokus.noeglekit import DOCUMENTS as KIT_DOCUMENTS
 from rusfokus.noeglekit import Document, document, pdf_href, write_pdfs
 from rusfokus.settings import Settings
+from rusfokus.web.theme import BOOK_CSS, book_css
 
 STATIC_DIR = Path(__file__).parent / "static"
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -373,6 +374,7 @@ def _builder_inited(app):
             app.add_js_file(path.name, loading_method="defer")
         elif path.suffix == ".css":
             app.add_css_file(path.name)
+    app.add_css_file(BOOK_CSS)  # kommune.yml's colours, written at build-finished
 
 
 _ATTR = re.compile(r'(aria-label|title|placeholder|data-bs-title|data-tooltip)="([^"]*)"')
@@ -413,7 +415,9 @@ def _build_finished(app, exc):
     if exc is not None or app.builder.format != "html":
         return
     # The kit's PDFs are made from kommune.yml on every build, so they always match it.
-    write_pdfs(load_kommune(app.config.rusfokus_kommune_file), app.outdir)
+    kommune = load_kommune(app.config.rusfokus_kommune_file)
+    write_pdfs(kommune, app.outdir)
+    Path(app.outdir, "_static", BOOK_CSS).write_text(book_css(kommune.profil), encoding="utf-8")
     Path(app.outdir, PAGE_MAP_NAME).write_text(json.dumps(page_map(app.env), ensure_ascii=False, indent=1),
                                                encoding="utf-8")
     for page in Path(app.outdir).rglob("*.html"):

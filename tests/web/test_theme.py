@@ -9,10 +9,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 import tornado.web
 from tornado.testing import AsyncHTTPTestCase
 
+from helpers.minibook import mini_book
 from helpers.paths import ROOT
+from rusfokus.book import build_book
 from rusfokus.identity import web as identity_web
 from rusfokus.settings import Settings
 from rusfokus.web import routes as web_routes
@@ -94,3 +97,16 @@ class Rebrand(AsyncHTTPTestCase):
         self.kommune.write_text(text.split("\n# Kommunens udseende", 1)[0] + "\n", encoding="utf-8")
         css_url, logo = self.page_assets()
         assert logo is None and DEMO_PRIMARY in self.fetch(css_url).body.decode()
+
+
+@pytest.mark.slow
+def test_the_book_gets_the_same_colours_and_a_rebuild_follows_kommune_yml(tmp_path):
+    proj = mini_book(tmp_path)
+    out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
+    css = (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")
+    assert f"--rf-primaer: {DEMO_PRIMARY};" in css and "--pst-color-primary: var(--rf-primaer);" in css
+    assert 'href="_static/rusfokus-farver.css' in (out / "index.html").read_text(encoding="utf-8")
+    kommune = proj / "kommune.yml"
+    kommune.write_text(kommune.read_text(encoding="utf-8").replace(DEMO_PRIMARY, NEW_PRIMARY, 1), encoding="utf-8")
+    out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
+    assert f"--rf-primaer: {NEW_PRIMARY};" in (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")

@@ -41,6 +41,17 @@ def css_variables(profil: Profil) -> str:
     return "/* From kommune.yml (profil.farver): the municipality's colours. */\n:root {\n" + "\n".join(lines) + "\n}\n"
 
 
+BOOK_CSS = "rusfokus-farver.css"
+"""The book's copy of the colours (``_static/rusfokus-farver.css``, written by ``rusfokus.sphinxext``)."""
+
+
+def book_css(profil: Profil) -> str:
+    """The colours for the book (Jupyter Book's pydata theme, light mode): the same variables, and
+    the theme's primary and link colour set to ``primaer`` (checked against white and ``baggrund``)."""
+    return (css_variables(profil) + '/* The book\'s theme (light mode) in the same colour */\nhtml[data-theme="light"] {\n'
+            "  --pst-color-primary: var(--rf-primaer);\n  --pst-color-link: var(--rf-primaer);\n}\n")
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:HASH_LENGTH]
 
