@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from rusfokus.apps.common import error_html, esc, styled_root
+from rusfokus.apps.common import error_html, esc, styled_root, stylesheet
 from rusfokus.apps.guard import guarded
 from rusfokus.content import data_dir
 from rusfokus.content.loader import DataFileError
@@ -31,26 +31,7 @@ NO_CASES = ("Der er ingen unge at vise lige nu, fordi filen med cases har en fej
 NO_KOMMUNE = ("Kommunens kontaktoplysninger kunne ikke indlæses. Appen viser derfor ingen navne og telefonnumre. "
               "Spørg din leder, hvem du skal kontakte. Rådene og reglerne gælder stadig.")
 
-CSS = """
-<style>
-.rf-signal .rf-valg.jupyter-button { white-space: normal; height: auto; min-height: 2.75rem; line-height: 1.3;
-  padding: 0.5rem 0.9rem; margin: 0.2rem 0.4rem 0.2rem 0; border: 1px solid #555; background: #f4f4f4;
-  color: #1d1d1f; text-align: left; max-width: 100%; }
-.rf-signal .rf-valg.jupyter-button:focus-visible, .rf-signal .jupyter-button:focus-visible {
-  outline: 3px solid #005fcc; outline-offset: 2px; }
-.rf-signal .rf-valg.rf-valgt.jupyter-button { border: 2px solid #1d1d1f; background: #e4e4e4; font-weight: 600; }
-.rf-signal .rf-situation { border-left: 4px solid #555; padding: 0.2rem 0.8rem; margin: 0.4rem 0; }
-.rf-signal .rf-iagttagelse { border: 1px solid #8a8a8a; background: #f8f8f8; padding: 0.5rem 0.8rem;
-  margin: 0.4rem 0; font-size: 1.05rem; }
-.rf-signal .rf-feedback { border: 1px solid #8a8a8a; padding: 0.4rem 0.8rem; margin: 0.4rem 0; }
-.rf-signal .rf-akut { border: 2px solid #a4000f; border-left-width: 8px; background: #fff3f3; }
-.rf-signal .rf-akut strong.rf-akut-titel { color: #a4000f; }
-.rf-signal ol, .rf-signal ul { padding-left: 1.4rem; }
-.rf-signal dt { font-weight: 600; margin-top: 0.4rem; }
-.rf-signal dd { margin-left: 0; }
-.rf-signal .rf-knapper { flex-wrap: wrap; }
-</style>
-"""
+CSS = stylesheet("signal_eller_stoej")
 
 
 def default_cases_file() -> Path:
@@ -81,8 +62,10 @@ def render_plan(plan: Plan) -> str:
         phone = f" Telefon: <strong>{esc(c.telefon)}</strong>." if c.telefon else ""
         people.append(f"<li><strong>{esc(c.hvem)}</strong>. {esc(c.tekst)}{phone}</li>")
     parts.append("<h4>Hvem du inddrager, i den rækkefølge</h4><ol data-rf='inddrag'>" + "".join(people) + "</ol>")
-    parts.append("<h4>Regler, der gælder</h4><dl data-rf='regler'>"
-                 + "".join(f"<dt>{esc(r.ref)}</dt><dd>{esc(r.tekst)}</dd>" for r in plan.regler) + "</dl>")
+    # A list, not <dl>: the apps' stylesheet lays dt/dd out side by side, which overlaps on a phone.
+    parts.append("<h4>Regler, der gælder</h4><ul class='rf-regler' data-rf='regler'>"
+                 + "".join(f"<li><strong>{esc(r.ref)}</strong><br>{esc(r.tekst)}</li>" for r in plan.regler)
+                 + "</ul>")
     return "".join(parts)
 
 
