@@ -24,6 +24,7 @@ from rusfokus.mi.dataset import DATASET_NAME, load_dataset
 from rusfokus.mi.forandring import FORANDRING_NAME, load_cirkel
 from rusfokus.settings import Settings
 from rusfokus.temadag import questions as temadag_questions
+from rusfokus.unge import cases as unge_cases
 
 Result = tuple[list[str], list[Problem]]
 _FOLDER = re.compile(r"^\d\d-")
@@ -71,7 +72,8 @@ def check_kommune(settings: Settings) -> Result:
         return [], exc.problems
     except DataFileError as exc:  # kommune.py words its one problem in the same style, as text
         return [], [Problem("", None, "", line) for line in str(exc).splitlines()]
-    return [f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers"], []
+    return [f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers, "
+            f"{len(k.ungetilbud)} youth offers"], []
 
 
 def parts(settings: Settings) -> list[tuple[str, Callable[[], Result]]]:
@@ -83,6 +85,7 @@ def parts(settings: Settings) -> list[tuple[str, Callable[[], Result]]]:
         ("temadag", lambda: temadag_questions.check(root)),
         ("dialogues", lambda: dialog_schema.check(root)),
         ("mi", lambda: check_mi(root)),
+        ("signal-eller-stoej", lambda: unge_cases.check(root)),
         ("kommune", lambda: check_kommune(settings)),
     ]
 

@@ -20,10 +20,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rusfokus.content import data_dir
 from rusfokus.content.loader import (
     ContentError,
     Problem,
     Where,
+    display_path,
     load_yaml,
     text_field,
     unknown_fields,
@@ -248,3 +250,18 @@ def load_cases(path: str | Path) -> tuple[Case, ...]:
     data, where = load_yaml(path)
     return parse_cases(data, where)
 
+
+def cases_file(root: str | Path) -> Path:
+    """The cases file of module 5 under the content root ``root`` (the setting RUSFOKUS_CONTENT_DIR)."""
+    return data_dir(MODULE_ID, root) / CASES_FILE
+
+
+def check(root: str | Path) -> tuple[list[str], list[Problem]]:
+    """For `rusfokus check`: (OK lines, problems) of the cases file."""
+    path = cases_file(root)
+    try:
+        cases = load_cases(path)
+    except ContentError as exc:
+        return [], exc.problems
+    judged = sum(len(c.iagttagelser) for c in cases)
+    return [f"{display_path(path)}: {len(cases)} cases, {judged} observations to sort"], []
