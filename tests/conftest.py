@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 from helpers.browser import CHROMIUM_ARGS, run_axe
+from helpers.course import built_course
+from helpers.demo import load_demo_staff
 from helpers.paths import CHROMIUM, ROOT
 from helpers.postgres import postgres_installed, running_postgres
 from helpers.server import start_server, stop_server
 
 # A test that uses one of these (directly or through another fixture) builds the book or starts
 # `rusfokus serve`: it is marked slow, so `make test-fast` never does either.
-SLOW_FIXTURES = {"built_book", "server"}
+SLOW_FIXTURES = {"built_book", "server", "demo_server"}
 BROWSER_FIXTURES = {"browser", "browser_page", "axe_check"}
 NOT_FAST = {"slow", "browser", "postgres"}
 
@@ -92,10 +94,31 @@ def built_book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(built_book, tmp_path_factory):
-    """`rusfokus serve` on a free port with its own data folder."""
-    srv = start_server(built_book, tmp_path_factory.mktemp("server-home"))
+    """The session's `rusfokus serve` on a free port, with a data folder of its own: database, secret key
+    and an nbgrader course folder with module 1's exercise built (never the working tree's exercises/).
+    Tests share it: each uses its own fictional people, so none sees another's data."""
+    data = tmp_path_factory.mktemp("server")
+    course = built_course(data / "course", "opsporing")
+    srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
+    srv.course = course
     yield srv
     stop_server(srv)
+
+
+@pytest.fixture(scope="session")
+def demo_server(built_book, tmp_path_factory):
+    """The one other full server: the admin tools need a whole staff list (the fictional demo staff,
+    120 people plus one named with a <script> tag, admin 'konsulent'), which the session server's
+    tests must not see. Module 1's exercise is built in its own course folder."""
+    data = tmp_path_factory.mktemp("demo-server")
+    course = built_course(data / "course", "opsporing")
+    srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
+    srv.course = course
+    try:
+        load_demo_staff(srv)
+        yield srv
+    finally:
+        stop_server(srv)
 
 
 @pytest.fixture(scope="session")

@@ -12,37 +12,23 @@ import time
 import pytest
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
-from helpers.server import start_server, stop_server
 from sqlalchemy import select
 
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Certificate, Person
 
-EVIL = "<script>window.__pwned=1</script>"
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 TIMEOUT = 120_000
 
 
 @pytest.fixture(scope="module")
-def consultant_server(built_book, tmp_path_factory):
-    home = tmp_path_factory.mktemp("consultant-home")
-    srv = start_server(built_book, home)
-    try:
-        srv.rusfokus("demo", "load", "--staff", "80")
-        roster = home / "hr.csv"
-        srv.rusfokus("demo", "load", "--staff", "80", "--write-csv", str(roster))
-        with roster.open("ab") as fh:
-            fh.write(f"Bo {EVIL};bo.evil@eksempel-kommune.example;Skole {EVIL};Skoler;Børn og Unge;Lærer;Ja\r\n"
-                     .encode("cp1252"))
-        srv.rusfokus("staff", "import", str(roster))
-        srv.rusfokus("admin", "set-password", "konsulent", "--password-stdin", input="demo-kodeord-123\n")
-        srv.db = f"sqlite:///{home / 'rusfokus.db'}"
-        with session_scope(srv.db) as s:
-            srv.code, srv.cert_name = s.execute(select(Certificate.code, Person.name)
-                                                .join(Person, Person.id == Certificate.person_id).limit(1)).first()
-        yield srv
-    finally:
-        stop_server(srv)
+def consultant_server(demo_server):
+    srv = demo_server
+    srv.db = f"sqlite:///{srv.home / 'rusfokus.db'}"
+    with session_scope(srv.db) as s:
+        srv.code, srv.cert_name = s.execute(select(Certificate.code, Person.name)
+                                            .join(Person, Person.id == Certificate.person_id).limit(1)).first()
+    return srv
 
 
 def _context(browser, srv, *, phone: bool = False, cookie: str | None = "admin"):

@@ -1,7 +1,7 @@
 """The consultant's dashboard and the learner's Min side in Chromium, through `rusfokus serve`.
 
-A server of its own (own data folder) with the fictional demo data, an admin
-user made with the CLI, and one roster row whose name and institution hold a
+The demo server (conftest ``demo_server``, shared with the consultant and phone
+tests) with the fictional demo data, an admin user made with the CLI, and one roster row whose name and institution hold a
 ``<script>``: it must show as text and never run.
 """
 
@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import pytest
 from helpers.browser import run_axe, wait_for_widgets
-from helpers.server import start_server, stop_server
+from helpers.demo import EVIL, PASSWORD
 
-EVIL = "<script>window.__pwned=1</script>"
-PASSWORD = "demo-kodeord-123"
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 MIN_SIDE = "/voila/render/min-side/index.ipynb"
 
 
-@pytest.fixture(scope="module")
-def progress_server(built_book, tmp_path_factory):
-    home = tmp_path_factory.mktemp("progress-home")
-    srv = start_server(built_book, home)
-    try:
-        srv.rusfokus("demo", "load", "--staff", "120")
-        roster = home / "hr.csv"
-        srv.rusfokus("demo", "load", "--staff", "120", "--write-csv", str(roster))
-        with roster.open("ab") as fh:
-            fh.write(f"Bo {EVIL};bo.evil@eksempel-kommune.example;Skole {EVIL};Skoler;Børn og Unge;Lærer;Ja\r\n"
-                     .encode("cp1252"))
-        out = srv.rusfokus("staff", "import", str(roster))
-        assert "1 created" in out.stdout and "0 marked fratrådt" in out.stdout
-        srv.rusfokus("admin", "set-password", "konsulent", "--password-stdin", input=PASSWORD + "\n")
-        yield srv
-    finally:
-        stop_server(srv)
+@pytest.fixture
+def progress_server(demo_server):
+    return demo_server
 
 
 def _login(page, srv):

@@ -1,7 +1,7 @@
 """The exercise in a real browser: personal link → book page → answer → Aflever → score and explanations.
 
-A real `rusfokus serve` (Voilà with preheated kernels) with its own course
-folder, Debian Chromium, axe-core. Grading is the server's one queue running
+The session's `rusfokus serve` (Voilà with preheated kernels; its own course
+folder, module 1 built), Debian Chromium, axe-core. Grading is the server's one queue running
 nbgrader in-process.
 """
 
@@ -10,35 +10,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from helpers.browser import run_axe, wait_for_widgets
-from helpers.paths import ROOT
-from helpers.server import start_server, stop_server
+from helpers.course import exercise_file
 
-from rusfokus.exercises.course import build, student_id
+from rusfokus.exercises.course import student_id
 from rusfokus.exercises.schema import load_exercise
 
 TIMEOUT = 90_000
-EX = load_exercise(ROOT / "exercises" / "opgaver" / "opsporing.yml")
+EX = load_exercise(exercise_file("opsporing"))
 EMAIL = "signe.lund@eksempel-kommune.example"
 APP = "/voila/render/opgave/index.ipynb?opgave=opsporing"
-
-
-@pytest.fixture(scope="module")
-def ex_server(built_book, tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    (course / "opgaver").mkdir()
-    shutil.copy(ROOT / "exercises" / "opgaver" / "opsporing.yml", course / "opgaver")
-    build(course, "opsporing")
-    srv = start_server(built_book, tmp_path_factory.mktemp("ex-home"), {"RUSFOKUS_COURSE_DIR": str(course)})
-    srv.course = course
-    yield srv
-    stop_server(srv)
 
 
 def answer_all(frame, correct: bool = True) -> None:
@@ -63,10 +48,10 @@ def login(page, srv, email=EMAIL):
     assert any(c["name"] == "rf_learner" and c["httpOnly"] for c in page.context.cookies())
 
 
-def test_full_loop_from_book_page(browser_page, ex_server):
+def test_full_loop_from_book_page(browser_page, server):
     page = browser_page
-    login(page, ex_server)
-    page.goto(ex_server.url + "/modules/01-opsporing/test-din-viden.html")
+    login(page, server)
+    page.goto(server.url + "/modules/01-opsporing/test-din-viden.html")
     iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=TIMEOUT)
     frame = iframe.content_frame()
     wait_for_widgets(frame, TIMEOUT)
@@ -80,14 +65,14 @@ def test_full_loop_from_book_page(browser_page, ex_server):
     assert "Sundhedsstyrelsen anbefaler højst 10 genstande om ugen." in text
     for marker in ("Traceback", "NameError", "import "):
         assert marker not in text
-    attempts = list((ex_server.course / "attempts").glob("*/opsporing/*.result.json"))
+    attempts = list((server.course / "attempts").glob(f"{student_id(EMAIL)}/opsporing/*.result.json"))
     assert len(attempts) == 1
 
 
-def test_wrong_answers_fail_and_history_is_shown_on_return(browser_page, ex_server):
+def test_wrong_answers_fail_and_history_is_shown_on_return(browser_page, server):
     page = browser_page
-    login(page, ex_server, "bo.holm@eksempel-kommune.example")
-    page.goto(ex_server.url + APP)
+    login(page, server, "bo.holm@eksempel-kommune.example")
+    page.goto(server.url + APP)
     wait_for_widgets(page, TIMEOUT)
     answer_all(page, correct=False)
     page.get_by_role("button", name="Aflever").click()
@@ -98,12 +83,12 @@ def test_wrong_answers_fail_and_history_is_shown_on_return(browser_page, ex_serv
     assert "Du har ikke bestået endnu" in page.locator("body").inner_text()
 
 
-def test_without_personal_link_no_hand_in(browser_page, ex_server):
+def test_without_personal_link_no_hand_in(browser_page, server):
     """Without a personal link she is told at the top, before the first question, that she
     cannot hand in and that nothing is saved (a forged cookie, a bare ?learner= too)."""
     page = browser_page
-    page.context.add_cookies([ex_server.cookie("rf_learner", "forfalsket.token")])
-    page.goto(ex_server.url + APP + "&learner=" + EMAIL)
+    page.context.add_cookies([server.cookie("rf_learner", "forfalsket.token")])
+    page.goto(server.url + APP + "&learner=" + EMAIL)
     wait_for_widgets(page, TIMEOUT)
     alert = page.get_by_role("alert")
     alert.wait_for(timeout=TIMEOUT)
@@ -114,20 +99,20 @@ def test_without_personal_link_no_hand_in(browser_page, ex_server):
     assert alert.bounding_box()["y"] < page.viewport_size["height"]  # seen without scrolling
     assert page.get_by_role("button", name="Aflever").is_disabled()
     page.context.clear_cookies()
-    page.goto(ex_server.url + APP)  # no cookie at all: the plain notice
+    page.goto(server.url + APP)  # no cookie at all: the plain notice
     wait_for_widgets(page, TIMEOUT)
     page.get_by_role("alert").wait_for(timeout=TIMEOUT)
     assert page.get_by_role("alert").inner_text().startswith("Du er ikke logget ind med dit personlige link")
     assert run_axe(page) == []
 
 
-def test_answer_key_absent_from_served_page(browser_page, ex_server):
+def test_answer_key_absent_from_served_page(browser_page, server):
     page = browser_page
-    login(page, ex_server, "key.check@eksempel-kommune.example")
-    req = urllib.request.Request(ex_server.url + APP, headers={"Cookie": f"rf_learner={ex_server.learner_token('x@eksempel-kommune.example')}"})
+    login(page, server, "key.check@eksempel-kommune.example")
+    req = urllib.request.Request(server.url + APP, headers={"Cookie": f"rf_learner={server.learner_token('x@eksempel-kommune.example')}"})
     with urllib.request.urlopen(req, timeout=60) as r:
         served_html = r.read().decode("utf-8")
-    page.goto(ex_server.url + APP)
+    page.goto(server.url + APP)
     wait_for_widgets(page, TIMEOUT)
     page.get_by_role("button", name="Aflever").wait_for(timeout=TIMEOUT)
     dom = page.content()
@@ -139,10 +124,10 @@ def test_answer_key_absent_from_served_page(browser_page, ex_server):
                 assert f"{q.var} ==" not in text, q.id
 
 
-def test_exercise_app_accessibility(browser_page, ex_server):
+def test_exercise_app_accessibility(browser_page, server):
     page = browser_page
-    login(page, ex_server, "axe@eksempel-kommune.example")
-    page.goto(ex_server.url + APP)
+    login(page, server, "axe@eksempel-kommune.example")
+    page.goto(server.url + APP)
     wait_for_widgets(page, TIMEOUT)
     page.get_by_role("button", name="Aflever").wait_for(timeout=TIMEOUT)
     assert run_axe(page) == []
@@ -183,7 +168,7 @@ def _draft_on_disk(srv, email: str) -> dict:
         return {}
 
 
-def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server):
+def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, server):
     """Issue 13, deliverable 4, as a learner on a 390 px phone: the book's test page shows the
     pass mark before the first question; her answers survive a reload (saved server side);
     after Aflever every question is marked right or wrong in place with its explanation, the
@@ -195,8 +180,8 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server)
                                   has_touch=True, user_agent=PHONE_UA)
     try:
         page = context.new_page()
-        login(page, ex_server, email)
-        page.goto(ex_server.url + "/modules/01-opsporing/test-din-viden.html")
+        login(page, server, email)
+        page.goto(server.url + "/modules/01-opsporing/test-din-viden.html")
         frame = page.wait_for_selector("iframe.rf-app-frame", timeout=TIMEOUT).content_frame()
         wait_for_widgets(frame, TIMEOUT)
         mark = frame.get_by_text("Du skal have mindst 70 % rigtige for at bestå.")
@@ -215,12 +200,12 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server)
         frame.get_by_text("gemt som kladde").wait_for(timeout=TIMEOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # every answer has reached the server
-            saved = _draft_on_disk(ex_server, email)
+            saved = _draft_on_disk(server, email)
             if saved.get(q1.id) == wrong1.id and all(saved.get(q.id) not in (None, [], "") for q in EX.spoergsmaal):
                 break
             time.sleep(0.2)
         else:
-            raise AssertionError(f"draft not saved: {_draft_on_disk(ex_server, email)}")
+            raise AssertionError(f"draft not saved: {_draft_on_disk(server, email)}")
 
         page.reload()  # the draft comes back
         frame = page.wait_for_selector("iframe.rf-app-frame", timeout=TIMEOUT).content_frame()
@@ -232,7 +217,7 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server)
             if q.type != "refleksion":
                 for o in q.valg:
                     assert frame.get_by_label(o.tekst, exact=True).is_checked() == (o.id in q.korrekt), (q.id, o.id)
-        assert not list((ex_server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.ipynb"))
+        assert not list((server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.ipynb"))
 
         frame.get_by_role("button", name="Aflever").click()
         frame.get_by_text("Dit resultat:").wait_for(timeout=TIMEOUT)
@@ -247,19 +232,19 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, ex_server)
             text = frame.locator(f"#rf-mark-{q.id}").inner_text()
             assert ("Afventer bedømmelse" if q.type == "refleksion" else "Rigtigt") in text, q.id
             assert q.forklaring.splitlines()[0] in text, q.id
-        result = json.loads(next((ex_server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.result.json"))
+        result = json.loads(next((server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.result.json"))
                             .read_text(encoding="utf-8"))
         assert result["passed"]
         frame.get_by_text(f"Sidst afleveret {dansk_tid(result['stamp'])}").wait_for(timeout=TIMEOUT)
         link = frame.get_by_role("link", name="Hent dit kursusbevis (PDF)")
         href = link.get_attribute("href")
         assert href == "/api/progress/mine/kursusbevis/opsporing.pdf"
-        pdf = context.request.get(ex_server.url + href)
+        pdf = context.request.get(server.url + href)
         assert pdf.status == 200 and pdf.headers["content-type"].startswith("application/pdf")
         assert pdf.body()[:5] == b"%PDF-"
         outside = frame.evaluate(INSIDE_JS)
         assert outside == [], "\n".join(outside)
-        shots = Path(os.environ.get("RUSFOKUS_SCREENSHOTS") or ex_server.home)
+        shots = Path(os.environ.get("RUSFOKUS_SCREENSHOTS") or server.home)
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / "test-din-viden-390.png"), full_page=True)
         assert run_axe(page) == []

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.paths import ROOT
 from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
-from helpers.server import start_server, stop_server
 
 from rusfokus.server.apps import list_apps
 
@@ -33,30 +31,19 @@ BOOK_PAGE = "modules/01-opsporing/genstande.html"  # a module page with headings
 
 
 @pytest.fixture(scope="module")
-def phone_server(built_book, tmp_path_factory):
-    """A server with the demo staff (for Min side and the dashboard) and the module 1 exercise."""
-    from rusfokus.exercises.course import build
+def phone_server(demo_server):
+    """The server with the demo staff (for Min side and the dashboard) and the module 1 exercise."""
+    from sqlalchemy import select
 
-    course = tmp_path_factory.mktemp("phone-course")
-    (course / "opgaver").mkdir()
-    shutil.copy(ROOT / "exercises" / "opgaver" / "opsporing.yml", course / "opgaver")
-    build(course, "opsporing")
-    home = tmp_path_factory.mktemp("phone-home")
-    srv = start_server(built_book, home, {"RUSFOKUS_COURSE_DIR": str(course)})
-    try:
-        srv.rusfokus("demo", "load", "--staff", "30")
-        from sqlalchemy import select
+    from rusfokus.db import session_scope
+    from rusfokus.progress.models import Certificate, Person
 
-        from rusfokus.db import session_scope
-        from rusfokus.progress.models import Certificate, Person
-
-        # a learner with a kursusbevis, so Min side shows its whole table
-        with session_scope(f"sqlite:///{home / 'rusfokus.db'}") as s:
-            srv.learner_email = s.scalar(select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1))
-        assert srv.learner_email
-        yield srv
-    finally:
-        stop_server(srv)
+    srv = demo_server
+    # a learner with a kursusbevis, so Min side shows its whole table
+    with session_scope(f"sqlite:///{srv.home / 'rusfokus.db'}") as s:
+        srv.learner_email = s.scalar(select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1))
+    assert srv.learner_email
+    return srv
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,16 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import urllib.request
 from pathlib import Path
 
 import pytest
 from helpers.browser import run_axe
-from helpers.paths import ROOT
+from helpers.course import built_course, exercise_file
 from helpers.server import start_server, stop_server
 from playwright.sync_api import expect
 
 from rusfokus.db import session_scope
-from rusfokus.exercises.course import build
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.progress import module_title
 from rusfokus.progress.models import STATUS_ACTIVE, Person
@@ -35,7 +33,7 @@ from rusfokus.temadag import planning, store
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2, "locale": "da-DK"}
-EX = load_exercise(ROOT / "exercises" / "opgaver" / "opsporing.yml")
+EX = load_exercise(exercise_file("opsporing"))
 NINA, METTE, OLE = "nina.noegle@eksempel.dk", "mette.hansen@eksempel.dk", "ole.lund@eksempel.dk"
 METTE_TEXT = "Et barn kommer ofte træt. Jeg taler med min leder og skriver det ned."
 OLE_TEXT = "Ole skriver om en elev på Vestskolen."
@@ -45,9 +43,7 @@ SHOTS = os.environ.get("RUSFOKUS_SHOTS")  # set to a folder to keep screenshots 
 @pytest.fixture(scope="module")
 def roles_server(built_book, tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    (course / "opgaver").mkdir()
-    shutil.copy(ROOT / "exercises" / "opgaver" / "opsporing.yml", course / "opgaver")
-    build(course, "opsporing")
+    built_course(course, "opsporing")
     srv = start_server(built_book, tmp_path_factory.mktemp("roles-home"), {"RUSFOKUS_COURSE_DIR": str(course)})
     url = f"sqlite:///{srv.home / 'rusfokus.db'}"
     now = dt.datetime.now()

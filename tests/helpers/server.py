@@ -23,6 +23,7 @@ class Server:
     env: dict
     log: Path
     process: subprocess.Popen
+    course: Path | None = None  # its nbgrader course folder, when the test made one
 
     def secret(self) -> bytes:
         return load_secret(self.home / "secret.key")

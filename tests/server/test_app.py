@@ -73,7 +73,7 @@ def test_request_info_socket_refuses_browsers(server):
     assert IOLoop.current().run_sync(try_read, timeout=20) in ("refused", "closed")
 
 
-def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, tmp_path):
+def test_refused_request_info_sockets_do_not_strand_waiting_kernels(server):
     """Regression: each refused browser socket used to drop one waiting preheated
     kernel from Voilà's list, so that app's next page never finished loading."""
     from tornado.httpclient import HTTPRequest
@@ -81,26 +81,22 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(built_book, 
     from tornado.websocket import websocket_connect
 
     apps = ("min-side", "opgave", "genstande", "audit-c", "samtale")
-    srv = start_server(built_book, tmp_path / "home")
-    try:
-        wait_for_preheated(srv, apps)  # each app's pool kernel is now waiting for its request
+    wait_for_preheated(server, apps)  # each app's pool kernel is now waiting for its request
 
-        async def knock(n):
-            for _ in range(n):
-                req = HTTPRequest(srv.url.replace("http", "ws") + "/voila/query/" + "1" * 8 + "-1111-1111-1111-" + "1" * 12,
-                                  headers={"Origin": srv.url})
-                try:
-                    conn = await websocket_connect(req)
-                    await conn.read_message()
-                except Exception:
-                    pass
+    async def knock(n):
+        for _ in range(n):
+            req = HTTPRequest(server.url.replace("http", "ws") + "/voila/query/" + "1" * 8 + "-1111-1111-1111-" + "1" * 12,
+                              headers={"Origin": server.url})
+            try:
+                conn = await websocket_connect(req)
+                await conn.read_message()
+            except Exception:
+                pass
 
-        IOLoop.current().run_sync(lambda: knock(20), timeout=60)
-        for app in apps:
-            status, _, body = get(srv.url + f"/voila/render/{app}/index.ipynb", timeout=30)
-            assert status == 200 and "</html>" in body and "rf-live-config" in body, app
-    finally:
-        stop_server(srv)
+    IOLoop.current().run_sync(lambda: knock(20), timeout=60)
+    for app in apps:
+        status, _, body = get(server.url + f"/voila/render/{app}/index.ipynb", timeout=30)
+        assert status == 200 and "</html>" in body and "rf-live-config" in body, app
 
 
 @pytest.fixture(scope="module")
@@ -175,11 +171,11 @@ def test_missing_build_and_broken_kommune_stop_the_server(tmp_path):
     bad.write_text(Path(ROOT / "kommune.yml").read_text(encoding="utf-8").replace("kommune: Eksempel Kommune", "kommune:"), encoding="utf-8")
     proc = _serve({"RUSFOKUS_KOMMUNE": str(bad), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
     assert proc.returncode == 2 and "kommune.yml:" in proc.stdout and "kommune: is required" in proc.stdout
-    import dataclasses
 
 
 def test_app_kernels_do_not_inherit_the_smtp_password(monkeypatch, tmp_path):
     """Kernels get the server's environment; the SMTP password stays in the server's Settings."""
+    import dataclasses
     import os
 
     from rusfokus.server.app import export_environment
@@ -189,9 +185,9 @@ def test_app_kernels_do_not_inherit_the_smtp_password(monkeypatch, tmp_path):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
     settings = Settings.from_env()
     for name, _help in Settings.describe():
-    # a kernel reads the same settings from what it inherits
-    assert Settings.from_env() == dataclasses.replace(settings, smtp_password=Secret(""))
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
     export_environment(settings)
     assert "RUSFOKUS_SMTP_PASSWORD" not in os.environ
     assert settings.smtp_password.value == "hemmeligt-kodeord"  # the server still has it
+    # a kernel reads the same settings from what it inherits
+    assert Settings.from_env() == dataclasses.replace(settings, smtp_password=Secret(""))

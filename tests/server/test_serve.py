@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import urllib.error
 import urllib.request
@@ -14,9 +15,14 @@ import uuid
 
 import nbformat
 import pytest
+from helpers.course import exercise_file
+from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
+
+# every test here starts a small `rusfokus serve` of its own (or uses the session's)
+pytestmark = pytest.mark.slow
 
 MARKER_COOKIE = "rf_learner=hemmelig-markoer-7f3a"
 
@@ -326,26 +332,6 @@ def test_admin_app_is_closed_again_after_logout(srv):
     assert exc.value.code == 302 and exc.value.headers["Location"].startswith("/login?next=")
 
 
-@pytest.fixture(scope="module")
-def exercise_srv(tmp_path_factory):
-    import shutil
-    from pathlib import Path
-
-    from rusfokus.exercises.course import build
-
-    root = Path(__file__).resolve().parents[2]
-    tmp = tmp_path_factory.mktemp("hardening-opgave")
-    widgets, book = _widgets(tmp)
-    shutil.copytree(root / "widgets" / "opgave", widgets / "opgave")
-    course = tmp / "course"
-    (course / "opgaver").mkdir(parents=True)
-    shutil.copy(root / "exercises" / "opgaver" / "opsporing.yml", course / "opgaver" / "opsporing.yml")
-    build(course, "opsporing")
-    s = start_server(book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(course)})
-    yield s
-    stop_server(s)
-
-
 async def _widget_states(server, kernel_id, page_cookie) -> str:
     """All widget states of a kernel, asked for the way the page's front end asks."""
     url = f"{server.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
@@ -379,27 +365,27 @@ async def _widget_states(server, kernel_id, page_cookie) -> str:
             return json.dumps(data["content"]["data"]["states"], ensure_ascii=False)
 
 
-def test_answer_keys_are_never_in_the_page_or_the_widget_state(exercise_srv):
-    from pathlib import Path
-
+def test_answer_keys_are_never_in_the_page_or_the_widget_state(server):
     from rusfokus.exercises.schema import load_exercise
 
-    ex = load_exercise(Path(__file__).resolve().parents[2] / "exercises" / "opgaver" / "opsporing.yml")
-    learner = f"rf_learner={exercise_srv.learner_token('noegle.tjek@eksempel-kommune.example')}"
-    status, hdrs, body = request(exercise_srv.url + "/voila/render/opgave/index.ipynb?opgave=opsporing",
+    ex = load_exercise(exercise_file("opsporing"))
+    learner = f"rf_learner={server.learner_token('noegle.tjek@eksempel-kommune.example')}"
+    status, hdrs, body = request(server.url + "/voila/render/opgave/index.ipynb?opgave=opsporing",
                                  headers={"Cookie": learner}, timeout=120)
     assert status == 200
     kernel_id = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', body).group(1))["kernelId"]
     page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")][0]
-    states = run(_widget_states(exercise_srv, kernel_id, page), timeout=90)
+    states = run(_widget_states(server, kernel_id, page), timeout=90)
     assert ex.spoergsmaal[0].tekst in states  # the questions are there ...
     for q in ex.spoergsmaal:  # ... the explanations (the key's reasons) are not
         first = q.forklaring.strip().splitlines()[0]
         assert first not in states and first not in body, q.id
     assert "korrekt" not in states and "korrekt" not in body
+    # from the app's folder up and over to the course folder's source notebook (the answer key)
+    traversal = os.path.relpath(server.course / "source" / "opsporing" / "opsporing.ipynb", ROOT / "widgets" / "opgave")
     for path in ("/voila/files/opgave/index.ipynb", "/exercises/source/opsporing/opsporing.ipynb",
-                 "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb"):
-        status, _, text = request(exercise_srv.url + path)
+                 "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb", f"/voila/render/opgave/{traversal}"):
+        status, _, text = request(server.url + path)
         assert status in (403, 404) and ex.spoergsmaal[0].forklaring.strip().splitlines()[0] not in text, path
 
 
