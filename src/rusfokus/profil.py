@@ -73,7 +73,7 @@ def relative_luminance(colour: str) -> float:
     colour = normalise_hex(colour)
     channels = []
     for i in (1, 3, 5):
-        c = int(colour[i:i + 2], 16) / 255
+        c = int(colour[i : i + 2], 16) / 255
         channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
     r, g, b = channels
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -93,9 +93,14 @@ def contrast_problems(farver: Farver) -> list[tuple[str, str]]:
         ratio = contrast_ratio(fg_colour, bg_colour)
         if ratio < MIN_CONTRAST:
             other = bg if bg.startswith("#") else f"{bg} {bg_colour}"
-            problems.append((fg, f"{fg_colour} on {other} ({use}) has a contrast of {ratio:.2f}:1; "
-                                 f"text needs at least {MIN_CONTRAST}:1 (WCAG 1.4.3). "
-                                 f"Choose a darker or lighter colour."))
+            problems.append(
+                (
+                    fg,
+                    f"{fg_colour} on {other} ({use}) has a contrast of {ratio:.2f}:1; "
+                    f"text needs at least {MIN_CONTRAST}:1 (WCAG 1.4.3). "
+                    f"Choose a darker or lighter colour.",
+                )
+            )
     return problems
 
 
@@ -108,7 +113,9 @@ def parse_profil(data: object, where: Where, base_dir: Path) -> Profil:
         raise ProfilError(str(where.error(path, "must be a mapping with logo, logo_tekst, farver")))
     for key in data:
         if key not in _FIELDS:
-            raise ProfilError(str(where.error((*path, key), f"unknown field; expected one of {sorted(_FIELDS)}")))
+            raise ProfilError(
+                str(where.error((*path, key), f"unknown field; expected one of {sorted(_FIELDS)}"))
+            )
     farver = _farver(data.get("farver"), where, (*path, "farver"))
     logo = None
     logo_tekst = data.get("logo_tekst") or ""
@@ -119,9 +126,15 @@ def parse_profil(data: object, where: Where, base_dir: Path) -> Profil:
     if raw_logo is not None:
         logo = _logo(raw_logo, where, (*path, "logo"), base_dir)
         if not logo_tekst:
-            raise ProfilError(str(where.error((*path, "logo_tekst"),
-                                              "is required with a logo: what the logo says, read aloud to blind users "
-                                              "(e.g. the municipality's name)")))
+            raise ProfilError(
+                str(
+                    where.error(
+                        (*path, "logo_tekst"),
+                        "is required with a logo: what the logo says, read aloud to blind users "
+                        "(e.g. the municipality's name)",
+                    )
+                )
+            )
     return Profil(farver=farver, logo=logo, logo_tekst=logo_tekst)
 
 
@@ -129,14 +142,29 @@ def _farver(data: object, where: Where, path: tuple) -> Farver:
     if data is None:
         return Farver()
     if not isinstance(data, dict):
-        raise ProfilError(str(where.error(path, f"must be a mapping with {', '.join(COLOUR_FIELDS)}")))
+        raise ProfilError(
+            str(where.error(path, f"must be a mapping with {', '.join(COLOUR_FIELDS)}"))
+        )
     values = {}
     for key, raw in data.items():
         if key not in COLOUR_FIELDS:
-            raise ProfilError(str(where.error((*path, key), f"unknown colour; expected one of {list(COLOUR_FIELDS)}")))
+            raise ProfilError(
+                str(
+                    where.error(
+                        (*path, key), f"unknown colour; expected one of {list(COLOUR_FIELDS)}"
+                    )
+                )
+            )
         if not isinstance(raw, str) or not _HEX.match(raw.strip()):
-            raise ProfilError(str(where.error((*path, key), f"{raw!r} is not a colour; write it as \"#rrggbb\" "
-                                                            "in quotes (e.g. \"#0b4f6c\")")))
+            raise ProfilError(
+                str(
+                    where.error(
+                        (*path, key),
+                        f'{raw!r} is not a colour; write it as "#rrggbb" '
+                        'in quotes (e.g. "#0b4f6c")',
+                    )
+                )
+            )
         values[key] = normalise_hex(raw)
     farver = Farver(**values)
     problems = contrast_problems(farver)
@@ -148,7 +176,9 @@ def _farver(data: object, where: Where, path: tuple) -> Farver:
 
 def _logo(raw: object, where: Where, path: tuple, base_dir: Path) -> Path:
     if not isinstance(raw, str) or not raw.strip():
-        raise ProfilError(str(where.error(path, "must be a file name (an .svg or .png next to kommune.yml)")))
+        raise ProfilError(
+            str(where.error(path, "must be a file name (an .svg or .png next to kommune.yml)"))
+        )
     file = (Path(base_dir) / raw.strip()).resolve()
     if file.suffix.lower() not in LOGO_TYPES:
         raise ProfilError(str(where.error(path, f"{raw!r} must be an .svg or .png file")))
@@ -156,8 +186,15 @@ def _logo(raw: object, where: Where, path: tuple, base_dir: Path) -> Path:
         raise ProfilError(str(where.error(path, f"file not found: {file}")))
     size = file.stat().st_size
     if size > MAX_LOGO_BYTES:
-        raise ProfilError(str(where.error(path, f"{file.name} is {size // 1024} kB; a logo may be at most "
-                                                f"{MAX_LOGO_BYTES // 1024} kB")))
+        raise ProfilError(
+            str(
+                where.error(
+                    path,
+                    f"{file.name} is {size // 1024} kB; a logo may be at most "
+                    f"{MAX_LOGO_BYTES // 1024} kB",
+                )
+            )
+        )
     head = file.read_bytes()[:512]
     if file.suffix.lower() == ".png" and not head.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ProfilError(str(where.error(path, f"{file.name} is not a PNG image")))

@@ -12,10 +12,10 @@ import tempfile
 from pathlib import Path
 
 import tornado.web
+from helpers.paths import ROOT
 from tornado.routing import PathMatches
 from tornado.testing import AsyncHTTPTestCase
 
-from helpers.paths import ROOT
 from rusfokus import identity
 from rusfokus.server.routes import collect_routes
 from rusfokus.settings import Settings
@@ -31,7 +31,9 @@ def sample_paths(pattern: str) -> list[str]:
     if matcher._group_count == 0:
         return [template] if matcher.regex.match(template) else []
     found = []
-    for values in itertools.product(SAMPLES + ("css", "xlsx", "0123456789ab", "sider"), repeat=matcher._group_count):
+    for values in itertools.product(
+        SAMPLES + ("css", "xlsx", "0123456789ab", "sider"), repeat=matcher._group_count
+    ):
         path = template % values
         if matcher.regex.fullmatch(path) or matcher.regex.match(path):
             found.append(path)
@@ -63,9 +65,13 @@ class ServerRoutes(AsyncHTTPTestCase):
         for name in ("kommune.yml", "kommune-logo.svg"):
             shutil.copy(ROOT / name, self.tmp / name)
         (self.tmp / "course").mkdir()
-        self.settings = Settings.from_env(home=self.tmp / "var", db_url=f"sqlite:///{self.tmp}/rf.db",
-                                          kommune_file=self.tmp / "kommune.yml", course_dir=self.tmp / "course",
-                                          book_dir=self.tmp / "book")
+        self.settings = Settings.from_env(
+            home=self.tmp / "var",
+            db_url=f"sqlite:///{self.tmp}/rf.db",
+            kommune_file=self.tmp / "kommune.yml",
+            course_dir=self.tmp / "course",
+            book_dir=self.tmp / "book",
+        )
         self.settings.ensure_home()
         super().setUp()
 
@@ -85,8 +91,15 @@ class ServerRoutes(AsyncHTTPTestCase):
             assert paths, f"no sample path for {pattern}"
             for path in paths:
                 for method, body in (("GET", None), ("POST", b"{}")):
-                    r = self.fetch(path, method=method, body=body, follow_redirects=False, raise_error=False,
-                                   headers={"Content-Type": "application/json"}, request_timeout=40)
+                    r = self.fetch(
+                        path,
+                        method=method,
+                        body=body,
+                        follow_redirects=False,
+                        raise_error=False,
+                        headers={"Content-Type": "application/json"},
+                        request_timeout=40,
+                    )
                     check_headers(r, f"{method} {path} ({handler.__name__}) -> {r.code}")
                     checked.append((method, path, r.code))
         assert len(checked) >= 2 * len(self.routes)
@@ -96,53 +109,91 @@ class ServerRoutes(AsyncHTTPTestCase):
 
     def test_every_handler_subclasses_the_one_base(self):
         for pattern, handler, _ in self.routes:
-            assert issubclass(handler, BaseHandler), f"{pattern}: {handler.__module__}.{handler.__name__}"
+            assert issubclass(handler, BaseHandler), (
+                f"{pattern}: {handler.__module__}.{handler.__name__}"
+            )
 
     def test_an_unknown_error_gives_the_danish_page_without_details(self):
         r = self.fetch("/proeve/fejl", raise_error=False)
         body = r.body.decode()
         assert r.code == 500 and r.headers["Content-Type"].startswith("text/html")
-        assert '<html lang="da">' in body and "Der skete en fejl på serveren. Prøv igen om lidt." in body
-        assert "secret" not in body and "Traceback" not in body and "Internal Server Error" not in body
-        assert re.search(r'<link rel="stylesheet" href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css">', body)
+        assert (
+            '<html lang="da">' in body
+            and "Der skete en fejl på serveren. Prøv igen om lidt." in body
+        )
+        assert (
+            "secret" not in body and "Traceback" not in body and "Internal Server Error" not in body
+        )
+        assert re.search(
+            r'<link rel="stylesheet" href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css">', body
+        )
         check_headers(r, "500 page")
         assert r.headers["Cache-Control"] == "no-store"
         # a refusal without a reason of its own: Danish too, never tornado's "Forbidden"
         r = self.fetch("/proeve/fejl", method="POST", body=b"", raise_error=False)
-        assert r.code == 403 and "Du har ikke adgang til siden." in r.body.decode() and "Forbidden" not in r.body.decode()
+        assert (
+            r.code == 403
+            and "Du har ikke adgang til siden." in r.body.decode()
+            and "Forbidden" not in r.body.decode()
+        )
 
     def test_an_unknown_error_under_api_is_danish_json(self):
         r = self.fetch("/api/proeve/fejl", raise_error=False)
         assert r.code == 500 and r.headers["Content-Type"].startswith("application/json")
-        assert json.loads(r.body) == {"status": "fejl", "fejl": "Der skete en fejl på serveren. Prøv igen om lidt."}
+        assert json.loads(r.body) == {
+            "status": "fejl",
+            "fejl": "Der skete en fejl på serveren. Prøv igen om lidt.",
+        }
         r = self.fetch("/api/proeve/fejl", method="POST", body=b"", raise_error=False)
         assert r.code == 403 and json.loads(r.body)["fejl"] == "Du har ikke adgang til siden."
         check_headers(r, "403 json")
 
     def test_a_missing_file_or_page_is_the_danish_404_page(self):
-        for path in ("/temadag/static/findes-ikke.js", "/rusfokus/stil/findes.0123456789ab.css", "/temadag/admin/x"):
+        for path in (
+            "/temadag/static/findes-ikke.js",
+            "/rusfokus/stil/findes.0123456789ab.css",
+            "/temadag/admin/x",
+        ):
             r = self.fetch(path, raise_error=False)
             body = r.body.decode()
             assert r.code == 404, path
             if path.startswith("/temadag/admin/x"):
                 continue  # no route: tornado's own 404 outside `rusfokus serve` (the book answers there)
-            assert "Siden findes ikke. Tjek, at adressen er skrevet rigtigt." in body and '<html lang="da">' in body and "Not Found" not in body, path
+            assert (
+                "Siden findes ikke. Tjek, at adressen er skrevet rigtigt." in body
+                and '<html lang="da">' in body
+                and "Not Found" not in body
+            ), path
             check_headers(r, path)
 
     def test_a_reason_a_handler_gives_is_shown(self):
         # temadag's own Danish reason, through the shared error page
-        admin = identity.admin_token("konsulent", secret=identity.load_secret(self.settings.secret_file))
-        r = self.fetch("/temadag/admin/999999", raise_error=False, headers={"Cookie": f"{identity.ADMIN_COOKIE}={admin}"})
+        admin = identity.admin_token(
+            "konsulent", secret=identity.load_secret(self.settings.secret_file)
+        )
+        r = self.fetch(
+            "/temadag/admin/999999",
+            raise_error=False,
+            headers={"Cookie": f"{identity.ADMIN_COOKIE}={admin}"},
+        )
         body = r.body.decode()
         assert r.code == 404 and "Temadagen findes ikke." in body, body
-        assert '<html lang="da">' in body and 'class="fejl"' in body and 'href="/temadag/admin">Gå til temadage' in body
+        assert (
+            '<html lang="da">' in body
+            and 'class="fejl"' in body
+            and 'href="/temadag/admin">Gå til temadage' in body
+        )
         r = self.fetch("/api/temadag/999999/deltager", raise_error=False)
-        assert r.code == 401 and json.loads(r.body) == {"status": "fejl",
-                                                         "fejl": "Tjek ind først. Skan QR-koden på skærmen."}
+        assert r.code == 401 and json.loads(r.body) == {
+            "status": "fejl",
+            "fejl": "Tjek ind først. Skan QR-koden på skærmen.",
+        }
 
     def test_login_page_is_the_one_shell_with_the_logo_and_stylesheet(self):
         body = self.fetch("/login").body.decode()
         assert body.count("<!DOCTYPE html>") == 1 and '<a class="skip" href="#indhold">' in body
-        assert re.search(r'<img src="/rusfokus/stil/logo\.[0-9a-f]{12}\.svg" alt="Eksempel Kommune">', body)
+        assert re.search(
+            r'<img src="/rusfokus/stil/logo\.[0-9a-f]{12}\.svg" alt="Eksempel Kommune">', body
+        )
         assert 'autocomplete="username"' in body and 'autocomplete="current-password"' in body
         assert "<style" not in body  # the CSP allows no inline style: the one stylesheet only

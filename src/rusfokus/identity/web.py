@@ -60,7 +60,9 @@ class Handler(BaseHandler):
     def admin(self) -> str | None:
         """The signed-in admin's user name (a valid, not ended session), else None."""
         try:
-            return identity.admin_from_cookie_header(self.cookie_header(), db_url=self.db_url, secret=self.secret)
+            return identity.admin_from_cookie_header(
+                self.cookie_header(), db_url=self.db_url, secret=self.secret
+            )
         except identity.IdentityError:
             return None
 
@@ -91,8 +93,13 @@ class LoginHandler(Handler):
         token = secrets.token_urlsafe(24)
         self.set_cookie("rf_login_csrf", token, httponly=True, samesite="Strict", path="/login")
         self.set_status(status)
-        self.render_page("login.html", title="Log ind som administrator", message=message, csrf=token,
-                         next=_safe_next(self.get_argument("next", None)))
+        self.render_page(
+            "login.html",
+            title="Log ind som administrator",
+            message=message,
+            csrf=token,
+            next=_safe_next(self.get_argument("next", None)),
+        )
 
     def get(self):
         self._form()
@@ -104,7 +111,9 @@ class LoginHandler(Handler):
         username = self.get_body_argument("username", "").strip()
         password = self.get_body_argument("password", "")
         # the attempt is counted before the password is checked (parallel guesses)
-        slot = login_limiter().reserve(f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}")
+        slot = login_limiter().reserve(
+            f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}"
+        )
         if slot is None:
             return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
         ok = False
@@ -115,15 +124,26 @@ class LoginHandler(Handler):
         if not ok:
             return self._form("Forkert brugernavn eller adgangskode.", 403)
         self.clear_cookie("rf_login_csrf", path="/login")
-        self.set_cookie(identity.ADMIN_COOKIE, identity.admin_token(username), httponly=True,
-                        samesite="Strict", path="/", secure=self.request.protocol == "https")
+        self.set_cookie(
+            identity.ADMIN_COOKIE,
+            identity.admin_token(username),
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            secure=self.request.protocol == "https",
+        )
         self.redirect(_safe_next(self.get_body_argument("next", None)))
 
     def _check(self, username: str, password: str) -> bool:
         with session_scope(self.db_url) as s:
             ok = authenticate(s, username, password)
-            log_action(s, f"admin:{username}" if ok else f"ip:{self.request.remote_ip}",
-                       "login" if ok else "login.failed", "", "" if ok else f"username {username[:100]!r}")
+            log_action(
+                s,
+                f"admin:{username}" if ok else f"ip:{self.request.remote_ip}",
+                "login" if ok else "login.failed",
+                "",
+                "" if ok else f"username {username[:100]!r}",
+            )
         return ok
 
 
@@ -150,13 +170,24 @@ class AdgangHandler(Handler):
     def get(self, token: str):
         self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
         try:
-            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret)
+            email = identity.verify(
+                "learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret
+            )
             ensure_not_revoked(email, self.db_url)
         except identity.IdentityError as exc:
             self.set_status(403)
-            return self.render_page("adgang_fejl.html", title="Linket virker ikke", message=str(exc))
-        self.set_cookie(identity.LEARNER_COOKIE, token, path="/", httponly=True, samesite="Lax",
-                        secure=self.request.protocol == "https", max_age=identity.LEARNER_MAX_AGE)
+            return self.render_page(
+                "adgang_fejl.html", title="Linket virker ikke", message=str(exc)
+            )
+        self.set_cookie(
+            identity.LEARNER_COOKIE,
+            token,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=self.request.protocol == "https",
+            max_age=identity.LEARNER_MAX_AGE,
+        )
         self.redirect("/")
 
 

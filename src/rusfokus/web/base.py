@@ -28,8 +28,10 @@ from rusfokus.web.theme import Theme, theme_for
 log = logging.getLogger("rusfokus.web")
 TEMPLATES = Path(__file__).parent / "templates"
 
-CSP_PAGES = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-             "connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+CSP_PAGES = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
 """Server-rendered pages and JSON: only this origin's files, no inline script or style."""
 CSP_FRAMES = "frame-ancestors 'self'"
 """What every other response carries (the book, Voilà's app pages that need inline script)."""
@@ -68,7 +70,11 @@ def danish_error(status_code: int, exc_info=None) -> str:
     Danish by rule), else a Danish text for the status. Never tornado's English reason phrase, never
     details of a server error."""
     exc = exc_info[1] if exc_info else None
-    if isinstance(exc, tornado.web.HTTPError) and exc.reason and (status_code < 500 or status_code == 503):
+    if (
+        isinstance(exc, tornado.web.HTTPError)
+        and exc.reason
+        and (status_code < 500 or status_code == 503)
+    ):
         return exc.reason
     if status_code in DANISH_ERRORS:
         return DANISH_ERRORS[status_code]
@@ -159,15 +165,23 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         try:
             self.render_error_page(status_code, message)
-        except Exception:  # the error page itself failed (e.g. kommune.yml unreadable): plain Danish text
+        except (
+            Exception
+        ):  # the error page itself failed (e.g. kommune.yml unreadable): plain Danish text
             log.exception("error page for %s failed", status_code)
-            self.finish(f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Fejl</title></head>'
-                        f"<body><main><h1>Det gik ikke</h1><p>{tornado.escape.xhtml_escape(message)}</p>"
-                        '<p><a href="/">Gå til kursets forside</a></p></main></body></html>')
+            self.finish(
+                f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Fejl</title></head>'
+                f"<body><main><h1>Det gik ikke</h1><p>{tornado.escape.xhtml_escape(message)}</p>"
+                '<p><a href="/">Gå til kursets forside</a></p></main></body></html>'
+            )
 
     def render_error_page(self, status_code: int, message: str) -> None:
-        self.render_page("fejl.html", title=ERROR_TITLES.get(status_code, "Det gik ikke"), message=message,
-                         links=self.ERROR_LINKS)
+        self.render_page(
+            "fejl.html",
+            title=ERROR_TITLES.get(status_code, "Det gik ikke"),
+            message=message,
+            links=self.ERROR_LINKS,
+        )
 
     # --- work off the event loop -------------------------------------------------------
     async def in_thread(self, fn, *args):
@@ -187,7 +201,9 @@ class StaticHandler(tornado.web.StaticFileHandler, BaseHandler):
 
     def set_extra_headers(self, path):
         immutable = bool(self.get_query_argument("v", None))
-        self.set_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
+        self.set_header(
+            "Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache"
+        )
 
     def get_cache_time(self, path, modified, mime_type):
         return 0  # tornado's own ?v= scheme is not used: set_extra_headers decides

@@ -33,4 +33,10 @@ class ThemeHandler(BaseHandler):
 
 
 def routes(settings) -> list[tuple]:
-    return [(r"/rusfokus/stil/([a-z]+)\.([0-9a-f]{12})\.(css|svg|png)", ThemeHandler, {"settings": settings})]
+    return [
+        (
+            r"/rusfokus/stil/([a-z]+)\.([0-9a-f]{12})\.(css|svg|png)",
+            ThemeHandler,
+            {"settings": settings},
+        )
+    ]

@@ -37,8 +37,15 @@ HASH_LENGTH = 12
 
 def css_variables(profil: Profil) -> str:
     """The ``:root`` block of the municipality's colours (``--rf-<field with - for _>``)."""
-    lines = [f"  --rf-{name.replace('_', '-')}: {getattr(profil.farver, name)};" for name in COLOUR_FIELDS]
-    return "/* From kommune.yml (profil.farver): the municipality's colours. */\n:root {\n" + "\n".join(lines) + "\n}\n"
+    lines = [
+        f"  --rf-{name.replace('_', '-')}: {getattr(profil.farver, name)};"
+        for name in COLOUR_FIELDS
+    ]
+    return (
+        "/* From kommune.yml (profil.farver): the municipality's colours. */\n:root {\n"
+        + "\n".join(lines)
+        + "\n}\n"
+    )
 
 
 BOOK_CSS = "rusfokus-farver.css"
@@ -48,8 +55,11 @@ BOOK_CSS = "rusfokus-farver.css"
 def book_css(profil: Profil) -> str:
     """The colours for the book (Jupyter Book's pydata theme, light mode): the same variables, and
     the theme's primary and link colour set to ``primaer`` (checked against white and ``baggrund``)."""
-    return (css_variables(profil) + '/* The book\'s theme (light mode) in the same colour */\nhtml[data-theme="light"] {\n'
-            "  --pst-color-primary: var(--rf-primaer);\n  --pst-color-link: var(--rf-primaer);\n}\n")
+    return (
+        css_variables(profil)
+        + '/* The book\'s theme (light mode) in the same colour */\nhtml[data-theme="light"] {\n'
+        "  --pst-color-primary: var(--rf-primaer);\n  --pst-color-link: var(--rf-primaer);\n}\n"
+    )
 
 
 def _digest(data: bytes) -> str:
@@ -88,8 +98,12 @@ class Look:
 
 def build_look(profil: Profil = DEFAULT_PROFIL, kommune: str = "") -> Look:
     variables = css_variables(profil)
-    sider = Asset("sider", (variables + "\n" + PAGE_CSS.read_text(encoding="utf-8")).encode("utf-8"),
-                  "text/css; charset=utf-8", "css")
+    sider = Asset(
+        "sider",
+        (variables + "\n" + PAGE_CSS.read_text(encoding="utf-8")).encode("utf-8"),
+        "text/css; charset=utf-8",
+        "css",
+    )
     farver = Asset("farver", variables.encode("utf-8"), "text/css; charset=utf-8", "css")
     logo = None
     if profil.logo is not None:
@@ -137,7 +151,9 @@ class Theme:
                 if self._look is None:
                     raise
                 if stamp != self._failed_stamp:
-                    log.warning("%s: %s (the pages keep their last good look)", self.kommune_file, exc)
+                    log.warning(
+                        "%s: %s (the pages keep their last good look)", self.kommune_file, exc
+                    )
                     self._failed_stamp = stamp
                 return self._look
             self._look, self._logo_file = look, kommune.profil.logo
