@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers.builthtml import lix
 from helpers.paths import ROOT
 
 from rusfokus.content import data_dir
-from rusfokus.content.loader import ContentError
+from rusfokus.content.loader import ContentError, display_path
 from rusfokus.unge.cases import (
     AKUT,
     AKUT_SVAR,
@@ -20,6 +21,7 @@ from rusfokus.unge.cases import (
     SIGNAL,
     STOEJ,
     TAL_SNART,
+    check,
     load_cases,
 )
 
@@ -151,3 +153,23 @@ def test_too_few_observations_and_bad_yaml(tmp_path):
     assert "iagttagelser: must be a list of 3 to 8 observations" in problems(tmp_path, short)
     assert "cases.yml:3: invalid YAML" in problems(tmp_path, "cases:\n  - id: [\n")
     assert "must be a list of one or more cases" in problems(tmp_path, "cases: []\n")
+
+
+def test_check_for_rusfokus_check(tmp_path):
+    ok, problems = check(ROOT / "modules")
+    assert problems == [] and ok == [f"{display_path(CASES)}: 7 cases, 32 observations to sort"]
+    broken = tmp_path / "05-unge-og-rusmidler" / "data"
+    broken.mkdir(parents=True)
+    (broken / CASES_FILE).write_text(GOOD.replace("alder: 16", "alder: 9"), encoding="utf-8")
+    ok, problems = check(tmp_path)
+    line = GOOD.splitlines().index("    alder: 16") + 1
+    assert ok == [] and [p.field for p in problems] == ["cases[1].alder"] and problems[0].line == line
+
+
+def test_the_learner_reads_plain_danish():
+    """LIX <= 40 (the house rule) over every text the app shows from the cases file."""
+    blocks = []
+    for c in load_cases(CASES):
+        blocks += [c.titel, c.rolle, c.intro, c.niveau_forklaring]
+        blocks += [t for o in c.iagttagelser for t in (o.tekst, o.forklaring)]
+    assert lix(blocks) <= 40

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from helpers.builthtml import lix
 from helpers.paths import ROOT
 
 from rusfokus.kommune import load_kommune
@@ -193,3 +194,12 @@ def test_the_youth_offer_follows_the_age_range_in_kommune_yml():
     p = plan(CASES["amalie-ungeindsats"], no_offers)
     assert [c.hvem for c in p.inddrag][-1] == KOMMUNE.rusmiddelcenter.navn
     assert "Ungeindsatsen" in [c.hvem for c in p.inddrag]
+
+
+def test_the_engine_speaks_plain_danish():
+    """LIX <= 40 (the house rule) over the steps, contacts, question feedback and rules of every case."""
+    blocks = [r.tekst for r in RULES.values()]
+    for c in CASES.values():
+        p = plan(c, KOMMUNE)
+        blocks += [*p.nu, *(k.tekst for k in p.inddrag), *(q.forklaring for q in questions(c))]
+    assert lix(blocks) <= 40
