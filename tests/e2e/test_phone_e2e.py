@@ -318,7 +318,30 @@ def _dashboard(page, srv):
     assert page.get_by_label("Forvaltning", exact=True).bounding_box()["width"] > 250
 
 
-PHONE_CHECKS = {"samtale": _samtale, "mi-coach": _mi_coach, "min-side": _min_side, "dashboard": _dashboard}
+def _signal_eller_stoej(page, srv):
+    """Module 5's trainer: every step fits and every button can be tapped, up to the plan."""
+    page.get_by_label("Vælg en ung").select_option(label="Mads, 22 år, om morgenen")
+    page.get_by_role("button", name="Start", exact=True).tap()
+    page.get_by_text("Iagttagelse 1 af 4", exact=True).wait_for(timeout=TIMEOUT)
+    assert_fits(page, "signal-eller-stoej, first observation")
+    for step in range(4):
+        page.get_by_role("button", name="Handl i dag", exact=True).tap()
+        page.locator("[data-rf='feedback']").wait_for(timeout=TIMEOUT)
+        if step == 0:
+            assert_fits(page, "signal-eller-stoej, feedback")
+            assert_text_fits(page, "signal-eller-stoej, feedback")
+        page.get_by_role("button", name=re.compile("^(Næste|Videre til spørgsmålene)$")).tap()
+    for _ in range(3):
+        page.locator(".rf-valg").first.tap()
+        page.locator("[data-rf='feedback']").wait_for(timeout=TIMEOUT)
+        page.get_by_role("button", name=re.compile("^(Næste|Se hvad du gør nu)$")).tap()
+    page.locator("[data-rf='slut']").wait_for(timeout=TIMEOUT)
+    assert_fits(page, "signal-eller-stoej, the plan")
+    assert_text_fits(page, "signal-eller-stoej, the plan")
+
+
+PHONE_CHECKS = {"samtale": _samtale, "mi-coach": _mi_coach, "min-side": _min_side, "dashboard": _dashboard,
+                "signal-eller-stoej": _signal_eller_stoej}
 
 
 def test_every_app_fits_a_small_phone(browser, phone_server, app_queries, shots):
