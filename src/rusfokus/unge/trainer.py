@@ -214,7 +214,8 @@ def questions(case: Case) -> tuple[Question, ...]:
         if case.stoffer:
             right.add("sel101")
             parts.append("Behandling for stoffer for unge fra 18 år sker efter serviceloven § 101.")
-        why = "Den unge er over 18, så underretningspligten i Barnets Lov gælder ikke. " + " ".join(parts)
+        why = ("Den unge er fyldt 18. Underretningspligten i Barnets Lov gælder børn under 18, "
+               "så den gælder ikke for den unge selv. " + " ".join(parts))
     rule = Question("regel", "Hvilken regel skal du især kende her?", rule_options, frozenset(right), why)
     return (level, whom, rule)
 
