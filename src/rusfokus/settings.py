@@ -193,5 +193,9 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (read once from the environment)."""
+    """The process-wide settings (read once from the environment).
+
+    Not for new code: the entry points (the CLI, `rusfokus serve`, each app's build_app, the book
+    build) make their Settings with ``Settings.from_env()`` and pass it, or the values it holds, down.
+    tests/test_settings.py lists the modules that still fall back to this."""
     return Settings.from_env()
