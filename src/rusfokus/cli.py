@@ -1,7 +1,9 @@
 """The ``rusfokus`` command. Operator messages are English.
 
 Core commands live here; each feature package contributes its own
-subcommands through ``<package>.cli.register(subparsers)``.
+subcommands through ``<package>.cli.register(subparsers)``, listed in ``FEATURES``
+(the registry). What the commands share (``CommandError``, ``--db``, opening the
+database) is in ``rusfokus.cliutil``, below the features.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import importlib
 import sys
 
+from rusfokus.cliutil import CommandError
+from rusfokus.content.loader import DataFileError
 from rusfokus.settings import Settings
 
 FEATURES = [
@@ -22,12 +26,8 @@ FEATURES = [
 ]
 
 
-class CommandError(Exception):
-    """A clear operator error: printed without a traceback, exit code 2."""
-
-
 def _cmd_serve(args) -> int:
-    # lazy: rusfokus.server.app loads ipywidgets (~0.15 s), jupyter_server (~2 s), SQLAlchemy (~0.3 s), tornado (~0.2 s), traitlets config (nbgrader), Voilà (~5 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads Voilà (~5 s) and jupyter_server (~2 s); keeps `rusfokus` start-up fast
     from rusfokus.server.app import serve
 
     return serve(args.settings, open_browser=False)
@@ -36,7 +36,7 @@ def _cmd_serve(args) -> int:
 def _cmd_check(args) -> int:
     """Every content file and kommune.yml (all problems listed; exit 1 if any), then, unless
     --content, what the server needs (built book, app front end, apps)."""
-    # lazy: rusfokus.check loads PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads Voilà (~5 s) and jupyter_server (~2 s); keeps `rusfokus` start-up fast
     from rusfokus.check import check_all, report
     from rusfokus.server.app import ServeError, preflight
 
@@ -95,9 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # lazy: rusfokus.content.loader loads PyYAML; keeps `rusfokus` start-up fast
-    from rusfokus.content.loader import DataFileError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -115,8 +112,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main, so that feature modules and this entry
-    # point share one CommandError class (python -m rusfokus.cli ...).
-    from rusfokus.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

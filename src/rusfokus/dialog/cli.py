@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rusfokus.cliutil import CommandError
+from rusfokus.content import dialogue_dir
 from rusfokus.dialog.engine import all_paths
 from rusfokus.dialog.schema import DialogFileError, load_case, load_cases
 
 
 def _cmd_check(args) -> int:
-    from rusfokus.cli import CommandError
-
     targets = [Path(p) for p in args.paths]
     if not targets:
-        from rusfokus.apps.samtale import default_cases_dir
-
-        targets = [default_cases_dir()]
+        targets = [dialogue_dir()]
     cases, errors = [], []
     for target in targets:
         if target.is_dir():

@@ -7,8 +7,10 @@ import logging
 import sys
 from pathlib import Path
 
-from rusfokus.cli import CommandError
-from rusfokus.migrations import upgrade
+from rusfokus.cliutil import CommandError
+from rusfokus.content.loader import ContentError
+from rusfokus.exercises.schema import check, load_exercise
+from rusfokus.progress.roster import RosterError, read_roster
 from rusfokus.safe_export import SafeCsvWriter
 
 
@@ -19,10 +21,6 @@ def _course_dir(args) -> Path:
 def cmd_check(args) -> int:
     """`rusfokus opgave check [FILE ...]`: the exercise part of `rusfokus check` (every module's
     data/opgave.yml when no file is named). Prints every problem; 1 if there are any."""
-    # lazy: rusfokus.content.loader loads PyYAML; keeps `rusfokus` start-up fast
-    from rusfokus.content.loader import ContentError
-    from rusfokus.exercises.schema import check, load_exercise
-
     if not args.files:
         ok, problems = check(args.settings.content_dir)
         for line in ok:
@@ -45,7 +43,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    # lazy: rusfokus.exercises.course loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
     from rusfokus.exercises.course import BuildError, build, build_all
 
     course = _course_dir(args)
@@ -65,7 +63,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    # lazy: rusfokus.exercises.grading loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
     from rusfokus.exercises.grading import grade_pending
     from rusfokus.exercises.store import failed_attempts, retry_failed
 
@@ -78,7 +76,7 @@ def cmd_grade(args) -> int:
     if args.retry_failed:
         print(f"put {retry_failed(course)} failed hand-in(s) back in line")
     if args.pending or args.retry_failed:
-        # lazy: rusfokus.exercises.web loads nbformat (~1 s), SQLAlchemy (~0.3 s), tornado (~0.2 s), PyYAML; keeps `rusfokus` start-up fast
+        # lazy: loads nbformat (~1 s) and SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
         from rusfokus.exercises.web import progress_options
 
         graded, failed = grade_pending(course, args.settings.grade_retries, args.settings.gradebook_db,
@@ -99,7 +97,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_forget(args) -> int:
-    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import forget_learner
 
     out = forget_learner(_course_dir(args), args.email.strip().lower(), args.settings.gradebook_db)
@@ -111,7 +109,7 @@ def cmd_forget(args) -> int:
 
 def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
     """The fictional demo staff of Eksempel Kommune (the same people `rusfokus demo` loads)."""
-    # lazy: rusfokus.progress.demo loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.progress.demo import generate_staff
 
     return [(r.name, r.email) for r in generate_staff(n, seed)]
@@ -119,7 +117,7 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
 
 def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
-    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import write_atomic
     from rusfokus.identity.links import personal_link
 
@@ -143,9 +141,6 @@ def cmd_links(args) -> int:
     if args.demo:
         people = demo_learners(args.demo_staff)
     else:
-        # lazy: rusfokus.progress.roster loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
-        from rusfokus.progress.roster import RosterError, read_roster
-
         try:
             roster = read_roster(args.roster)
         except RosterError as exc:
@@ -162,15 +157,14 @@ def cmd_links(args) -> int:
 
 def _links_pdf(args, base: str) -> int:
     """`rusfokus links --staff --pdf FILE [--institution NAME]`: the printable sheet (identity.links)."""
-    # lazy: rusfokus.exercises.store loads nbformat (~1 s), PyYAML; keeps `rusfokus` start-up fast
+    # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
+    from rusfokus.db import session_scope
     from rusfokus.exercises.store import write_atomic
     from rusfokus.identity.links import LinksError, make_sheet
+    from rusfokus.migrations import upgrade
 
     if not args.staff:
         raise CommandError("--pdf takes the people from the staff database: use --staff")
-    # lazy: rusfokus.db loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
-    from rusfokus.db import session_scope
-
     url = args.settings.db_url
     upgrade(url)
     try:

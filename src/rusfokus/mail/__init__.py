@@ -9,12 +9,15 @@
 
 from __future__ import annotations
 
+from rusfokus.settings import get_settings
+
 _FROM_QUEUE = ("LinkRequest", "MailError", "MailOff", "NotMailable", "person_mail_log", "queue_personal_link")
 
 
 def __getattr__(name: str):
     """The queue's names, imported on first use: importing ``rusfokus.mail.smtp`` (the dashboard's
-    first view asks whether e-mail is set up) must not pull in pandas through the audit log."""
+    first view asks whether e-mail is set up) or ``rusfokus.mail.cli`` (every `rusfokus` command)
+    must not load the queue, SQLAlchemy and the features it mails for."""
     if name in _FROM_QUEUE:
         from rusfokus.mail import queue
 
@@ -25,8 +28,8 @@ def __getattr__(name: str):
 def mail_problem(settings=None) -> str | None:
     """Why e-mail cannot be sent (English, names the setting), or None when it is set up.
     The dashboard can hide or disable its "Send link på mail" button when this is not None."""
+    # lazy: loads smtplib and ssl (~0.4 s); keeps `rusfokus` start-up fast (every command imports this package)
     from rusfokus.mail.smtp import config_problem
-    from rusfokus.settings import get_settings
 
     return config_problem(settings or get_settings())
 

@@ -6,30 +6,19 @@ import dataclasses
 import logging
 import sys
 
-
-def _err(message: str):
-    from rusfokus.cli import CommandError
-
-    return CommandError(message)
+from rusfokus import cliutil
+from rusfokus.cliutil import CommandError
 
 
 def _settings(args):
     """The settings, with --db applied and the database migrated (a clear error if it cannot be opened)."""
-    from rusfokus.progress.cli import _url
-    from rusfokus.settings import get_settings
-
-    settings = get_settings()
-    url = _url(args)
+    settings = args.settings
+    url = cliutil.db_url(args)
     return dataclasses.replace(settings, db_url=url) if url != settings.db_url else settings
 
 
-def _actor() -> str:
-    from rusfokus.progress.cli import _actor as actor
-
-    return actor()
-
-
 def _queue(args, fn) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.db import session_scope
     from rusfokus.mail.queue import MailError
 
@@ -38,7 +27,7 @@ def _queue(args, fn) -> int:
         with session_scope(settings.db_url) as session:
             result = fn(session, settings)
     except MailError as exc:
-        raise _err(str(exc)) from None
+        raise CommandError(str(exc)) from None
     print(result.summary())
     if result.queued:
         print("they are sent by `rusfokus serve` within RUSFOKUS_MAIL_POLL_SECONDS, or now with `rusfokus mail run`")
@@ -46,27 +35,31 @@ def _queue(args, fn) -> int:
 
 
 def cmd_links(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.mail.queue import queue_links
 
     return _queue(args, lambda s, settings: queue_links(
-        s, settings, _actor(), institution=args.institution, email=args.email, everyone=args.all, again=args.again))
+        s, settings, cliutil.actor(), institution=args.institution, email=args.email, everyone=args.all, again=args.again))
 
 
 def cmd_invite(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.mail.queue import queue_invitations
 
-    return _queue(args, lambda s, settings: queue_invitations(s, settings, args.temadag_id, _actor()))
+    return _queue(args, lambda s, settings: queue_invitations(s, settings, args.temadag_id, cliutil.actor()))
 
 
 def cmd_reminders(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.mail.queue import queue_reminders
 
     if args.days is not None and args.days < 0:
-        raise _err("--days must be 0 or more")
-    return _queue(args, lambda s, settings: queue_reminders(s, settings, _actor(), days=args.days))
+        raise CommandError("--days must be 0 or more")
+    return _queue(args, lambda s, settings: queue_reminders(s, settings, cliutil.actor(), days=args.days))
 
 
 def cmd_run(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.mail.worker import run_queue
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -80,6 +73,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
+    # lazy: loads smtplib and ssl (~0.4 s) and SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from sqlalchemy import select
 
     from rusfokus.db import session_scope
@@ -122,23 +116,18 @@ def cmd_status(args) -> int:
 
 
 def cmd_retry(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.db import session_scope
     from rusfokus.mail.queue import retry
 
     if not (args.failed or args.uncertain):
-        raise _err("say which: --failed (refused by the SMTP server) and/or --uncertain (may have been "
+        raise CommandError("say which: --failed (refused by the SMTP server) and/or --uncertain (may have been "
                    "delivered already: only after you checked)")
     settings = _settings(args)
     with session_scope(settings.db_url) as s:
-        done = retry(s, args.ids, failed=args.failed, uncertain=args.uncertain, actor=_actor())
+        done = retry(s, args.ids, failed=args.failed, uncertain=args.uncertain, actor=cliutil.actor())
     print(f"put {len(done)} message(s) back in the queue" + (f": {', '.join(f'#{i}' for i in done)}" if done else ""))
     return 0 if done or not args.ids else 1
-
-
-def _db(p):
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="Database URL (default RUSFOKUS_DB, else the SQLite file in RUSFOKUS_HOME).")
-    return p
 
 
 def register(sub) -> None:
@@ -146,7 +135,7 @@ def register(sub) -> None:
                           "(queued; sent by `rusfokus serve` or `rusfokus mail run`).")
     ms = mail.add_subparsers(dest="mail_cmd", metavar="ACTION", required=True)
 
-    p = _db(ms.add_parser("links", help="Queue e-mails with personal links (never to fratrådte or revoked people)."))
+    p = cliutil.db_option(ms.add_parser("links", help="Queue e-mails with personal links (never to fratrådte or revoked people)."))
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--institution", metavar="NAME", help="The active staff of this institution (arbejdssted).")
     who.add_argument("--email", metavar="ADDRESS", help="One person.")
@@ -156,29 +145,29 @@ def register(sub) -> None:
                    "last 5 minutes; without --again they are left out).")
     p.set_defaults(func=cmd_links)
 
-    p = _db(ms.add_parser("invite", help="Queue invitations to a temadag for the active staff of its institutions "
+    p = cliutil.db_option(ms.add_parser("invite", help="Queue invitations to a temadag for the active staff of its institutions "
                           "(once per person; run it again after adding institutions)."))
     p.add_argument("temadag_id", type=int, help="The temadag's id (`rusfokus temadag list`).")
     p.set_defaults(func=cmd_invite)
 
-    p = _db(ms.add_parser("reminders", help="Queue refresher reminders: kursusbeviser that expire soon or have "
+    p = cliutil.db_option(ms.add_parser("reminders", help="Queue refresher reminders: kursusbeviser that expire soon or have "
                           "expired (once per person, module and expiry date; safe to run from cron)."))
     p.add_argument("--days", type=int, default=None,
                    help="Remind when the kursusbevis expires within this many days (default 60, as 'udløber snart').")
     p.set_defaults(func=cmd_reminders)
 
-    p = _db(ms.add_parser("status", help="The queue: counts per kind and status; failed, uncertain and waiting mails."))
+    p = cliutil.db_option(ms.add_parser("status", help="The queue: counts per kind and status; failed, uncertain and waiting mails."))
     p.add_argument("--all", action="store_true", help="List every message, also sent ones.")
     p.add_argument("--limit", type=int, default=200, help="List at most this many messages (default 200).")
     p.set_defaults(func=cmd_status)
 
-    p = _db(ms.add_parser("run", help="Send the queue now (for cron; exit 1 if the server could not be reached "
+    p = cliutil.db_option(ms.add_parser("run", help="Send the queue now (for cron; exit 1 if the server could not be reached "
                           "or a mail failed)."))
     p.add_argument("--due-only", action="store_true",
                    help="Respect the back-off of mails that failed for now (default: try every queued mail now).")
     p.set_defaults(func=cmd_run)
 
-    p = _db(ms.add_parser("retry", help="Put failed or uncertain mails back in the queue."))
+    p = cliutil.db_option(ms.add_parser("retry", help="Put failed or uncertain mails back in the queue."))
     p.add_argument("ids", nargs="*", type=int, help="Message ids (`rusfokus mail status`); none: all of the kind.")
     p.add_argument("--failed", action="store_true", help="Mails the SMTP server refused.")
     p.add_argument("--uncertain", action="store_true",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from rusfokus.mi.coder import MAX_CHARS, CodingError, code
+from rusfokus.cliutil import CommandError
+from rusfokus.mi.coach import load_items
+from rusfokus.mi.coder import MAX_CHARS, CodingError, accuracy, code, tune
+from rusfokus.mi.dataset import load_dataset, split
+from rusfokus.mi.forandring import load_cirkel
 
 
 def _cmd_mi_code(args) -> int:
-    from rusfokus.cli import CommandError
-
     text = args.text
     if not text.strip():
         raise CommandError("the response text is empty: give the staff response to code, e.g. rusfokus mi-code \"Hvad tænker du om det?\"")
@@ -25,11 +27,6 @@ def _cmd_mi_code(args) -> int:
 
 def _cmd_mi_check(args) -> int:
     """Validate the MI data files and report the coder's accuracy (for content editors)."""
-    from rusfokus.cli import CommandError
-    from rusfokus.mi.coach import load_items
-    from rusfokus.mi.coder import accuracy, tune
-    from rusfokus.mi.dataset import load_dataset, split
-    from rusfokus.mi.forandring import load_cirkel
 
     data = load_dataset()
     items = load_items(args.coach) if args.coach else load_items()

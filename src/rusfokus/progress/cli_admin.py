@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import getpass
 import json
+import secrets
 import sys
 from pathlib import Path
 
-from rusfokus.progress.cli import _actor, _err, _print_frame, _session
+from rusfokus import cliutil
+from rusfokus.cliutil import CommandError
 
 
 def cmd_person_export(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import PersonNotFound, export_person
 
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         try:
-            data = export_person(session, args.email, actor=_actor(), course_dir=_course(args),
+            data = export_person(session, args.email, actor=cliutil.actor(), course_dir=_course(args),
                                  gradebook_db=args.settings.gradebook_db)
         except PersonNotFound as exc:
-            raise _err(str(exc)) from None
+            raise CommandError(str(exc)) from None
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
@@ -34,6 +37,7 @@ def _course(args) -> Path:
 
 def _forget_exercises(args, emails: list[str]) -> int:
     """After the database commit: erase exercise data; report (exit 1) what could not be removed."""
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import forget_exercises
 
     done, problems = forget_exercises(emails, _course(args), args.settings.gradebook_db)
@@ -51,30 +55,32 @@ def _forget_exercises(args, emails: list[str]) -> int:
 
 
 def cmd_person_delete(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import PersonNotFound, delete_person
     from rusfokus.progress.roster import normalise_email
 
     if not args.yes:
-        raise _err("this erases the person's name, e-mail, kursusbeviser and exercise answers for good; "
+        raise CommandError("this erases the person's name, e-mail, kursusbeviser and exercise answers for good; "
                    "add --yes to confirm")
     email = normalise_email(args.email)
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         try:
-            pid = delete_person(session, email, actor=_actor())
+            pid = delete_person(session, email, actor=cliutil.actor())
         except PersonNotFound as exc:
-            raise _err(str(exc)) from None
+            raise CommandError(str(exc)) from None
     print(f"person #{pid} erased (name, e-mail, kursusbeviser; personal link revoked); "
           "anonymous completion counts kept")
     return _forget_exercises(args, [email])
 
 
 def cmd_purge(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
     months = args.months if args.months is not None else args.settings.retention_months
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
         unmatched = len(unmatched_check_ins_due(session))
-        ids = purge(session, months, actor=_actor(), dry_run=args.dry_run)
+        ids = purge(session, months, actor=cliutil.actor(), dry_run=args.dry_run)
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
     print(f"{'would delete' if args.dry_run else 'deleted'} {unmatched} temadag check-in(s) nobody matched to "
@@ -83,11 +89,12 @@ def cmd_purge(args) -> int:
 
 
 def cmd_audit(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.progress.audit import audit_frame
 
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         frame = audit_frame(session, limit=args.limit)
-    return _print_frame(frame, args.format, "(audit log is empty)")
+    return cliutil.print_frame(frame, args.format, "(audit log is empty)")
 
 
 def _read_password(args) -> str:
@@ -95,32 +102,35 @@ def _read_password(args) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
-        raise _err("the passwords differ")
+        raise CommandError("the passwords differ")
     return first
 
 
 def cmd_admin(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.identity.admins import AuthError, add_user, set_password
 
     password = _read_password(args)
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         try:
             (add_user if args.admin_cmd == "add-user" else set_password)(session, args.username, password,
-                                                                          actor=_actor())
+                                                                          actor=cliutil.actor())
         except AuthError as exc:
-            raise _err(str(exc)) from None
+            raise CommandError(str(exc)) from None
     print(f"admin user {args.username!r} saved")
     return 0
 
 
 def cmd_demo_load(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.progress.demo import demo_csv, load_demo
 
     if args.write_csv:
         Path(args.write_csv).write_bytes(demo_csv(args.staff, args.seed))
         print(f"demo staff list written to {args.write_csv}")
         return 0
-    with _session(args) as session:
+    with cliutil.session(args) as session:
+        # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
         from sqlalchemy import func, select
 
         from rusfokus.progress.models import Person
@@ -141,8 +151,7 @@ def cmd_demo_load(args) -> int:
 
 def _demo_admin(session) -> str | None:
     """A first admin for the demo, with a random password, if there is no admin yet."""
-    import secrets
-
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from sqlalchemy import func, select
 
     from rusfokus.identity.admins import add_user

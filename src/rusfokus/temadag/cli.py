@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
+from rusfokus import cliutil
+from rusfokus.cliutil import CommandError
 from rusfokus.content.registry import module_ids
 
 
-def _err(message: str):
-    from rusfokus.cli import CommandError
-
-    return CommandError(message)
-
-
-def _session(args):
-    from rusfokus.db import session_scope
-    from rusfokus.migrations import upgrade
-    from rusfokus.settings import get_settings
-
-    url = args.db or get_settings().db_url
-    if not args.db:
-        get_settings().ensure_home()
-    upgrade(url)
-    return session_scope(url)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
-
-
 def cmd_create(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import planning, store
 
     raw = {"title": args.title, "date": args.date, "start": args.start, "duration_min": args.duration,
@@ -45,19 +22,20 @@ def cmd_create(args) -> int:
     try:
         plan = planning.validate_plan(raw)
     except planning.PlanningError as exc:
-        raise _err(f"temadag not created: {exc}") from None
-    with _session(args) as session:
-        row = store.create(session, plan, _actor(), dt.datetime.now())
+        raise CommandError(f"temadag not created: {exc}") from None
+    with cliutil.session(args) as session:
+        row = store.create(session, plan, cliutil.actor(), dt.datetime.now())
         print(f"created temadag #{row.id}: {plan.title} on {plan.date} {plan.start:%H:%M} at {plan.place}")
         print(f"facilitator page: /temadag/admin/{row.id}  (projector: /temadag/admin/{row.id}/skaerm)")
     return 0
 
 
 def cmd_list(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import store
 
     today = dt.date.today()
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         plans = store.list_plans(session, args.year)
     if not plans:
         print("no temadage" + (f" in {args.year}" if args.year else ""))
@@ -69,13 +47,14 @@ def cmd_list(args) -> int:
 
 
 def cmd_export(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import planning, store
 
     out = Path(args.output)
     kind = out.suffix.lower().lstrip(".")
     if kind not in ("xlsx", "ics"):
-        raise _err(f"{out}: the file name must end in .xlsx or .ics")
-    with _session(args) as session:
+        raise CommandError(f"{out}: the file name must end in .xlsx or .ics")
+    with cliutil.session(args) as session:
         plans = store.list_plans(session, args.year)
         evaluations = {p.id: store.evaluation_summary(session, p.id) for p in plans if p.evaluations}
     if kind == "xlsx":
@@ -88,21 +67,22 @@ def cmd_export(args) -> int:
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _err(f"cannot write {out}: {exc.strerror}") from None
+        raise CommandError(f"cannot write {out}: {exc.strerror}") from None
     print(f"wrote {len(plans)} temadag(e) to {out}")
     return 0
 
 
 def cmd_attendance(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import store
 
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         rows = store.attendance_rows(session)
     if args.temadag:
-        with _session(args) as session:
+        with cliutil.session(args) as session:
             row = store.get(session, args.temadag)
             if row is None:
-                raise _err(f"no temadag #{args.temadag}")
+                raise CommandError(f"no temadag #{args.temadag}")
             title, day = row.title, row.date
         rows = [r for r in rows if r["Temadag"] == title and r["Dato"] == day]
     for r in rows:
@@ -112,11 +92,12 @@ def cmd_attendance(args) -> int:
 
 
 def cmd_evaluation(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import store
 
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         if store.get(session, args.temadag) is None:
-            raise _err(f"no temadag #{args.temadag}")
+            raise CommandError(f"no temadag #{args.temadag}")
         summary = store.evaluation_summary(session, args.temadag)
     print(f"{summary['count']} evaluation(s)")
     for q in summary["questions"]:
@@ -127,15 +108,16 @@ def cmd_evaluation(args) -> int:
 
 
 def cmd_delete(args) -> int:
+    # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import store
 
-    with _session(args) as session:
+    with cliutil.session(args) as session:
         row = store.get(session, args.temadag)
         if row is None:
-            raise _err(f"no temadag #{args.temadag}")
+            raise CommandError(f"no temadag #{args.temadag}")
         title = row.title
         if not store.delete_temadag(session, row):
-            raise _err(f"temadag #{args.temadag} has checked-in participants; it is kept as history")
+            raise CommandError(f"temadag #{args.temadag} has checked-in participants; it is kept as history")
     print(f"deleted temadag #{args.temadag}: {title}")
     return 0
 
@@ -146,8 +128,7 @@ def register(subparsers) -> None:
     sub.required = True
 
     def add(name, func, help_text):
-        q = sub.add_parser(name, help=help_text)
-        q.add_argument("--db", help="Database URL (default RUSFOKUS_DB or the SQLite file in RUSFOKUS_HOME).")
+        q = cliutil.db_option(sub.add_parser(name, help=help_text))
         q.set_defaults(func=func)
         return q
 
