@@ -287,7 +287,8 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
         import datetime as dt
 
         from rusfokus.temadag import planning, store
-        from rusfokus.temadag.web import Hub, routes
+        from rusfokus.temadag.web import Hub
+        from rusfokus.temadag.web_routes import routes
 
         self.now = dt.datetime.combine(dt.date.today(), dt.time(9, 2)).timestamp()
         self.hub = Hub(self.settings, clock=lambda: self.now)

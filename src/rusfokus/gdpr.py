@@ -1,40 +1,49 @@
 """GDPR: export everything held on a person, erase a person, purge after the retention period.
 
-Erasing keeps anonymous counts: the person row stays without name and e-mail
-(status ``slettet``), so completions still count in monthly totals and per
-institution/faggruppe; kursusbeviser (which carry the name) are deleted.
-The e-mail is recorded as revoked (a keyed hash only, see ``revocation``), so
-the person's signed link stops working. Their exercise answers live in the
-nbgrader course folder; ``forget_exercises`` removes them after the database
-transaction has committed (the callers in cli_admin do this).
+This module only orchestrates; each feature knows its own data and exposes a small pair
+``export(session, person) -> dict`` and ``erase(session, person)``:
+
+- ``rusfokus.identity.revocation``: the e-mail is recorded as revoked (a keyed hash only),
+  so the person's signed links stop working;
+- ``rusfokus.temadag.gdpr_part``: check-ins (attendance stays counted, without name or e-mail);
+- ``rusfokus.mail.gdpr_part``: the mails queued for her;
+- ``rusfokus.progress.gdpr_part``: the person row, organisation, completions, kursusbeviser,
+  pages read, audit entries; erasing keeps anonymous counts (the person row stays without name
+  and e-mail, status ``slettet``) and deletes kursusbeviser, which carry the name;
+- ``rusfokus.exercises.gdpr_part``: answers and grades live in the nbgrader course folder;
+  ``forget_exercises`` removes them after the database transaction has committed (the
+  callers in ``progress/cli_admin.py`` do this).
+
 The audit log names people by id only, so it holds no personal data.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.exercises import gdpr_part as exercises_part
 from rusfokus.identity.revocation import revoke
-from rusfokus.progress import journey
+from rusfokus.mail import gdpr_part as mail_part
+from rusfokus.progress import gdpr_part as progress_part
 from rusfokus.progress.audit import log_action
-from rusfokus.progress.certificates import add_months, status_of
-from rusfokus.progress.models import (
-    STATUS_DELETED,
-    STATUS_LEFT,
-    Afdeling,
-    AuditEntry,
-    Certificate,
-    Completion,
-    Forvaltning,
-    Institution,
-    Person,
-)
+from rusfokus.progress.certificates import add_months
+from rusfokus.progress.models import STATUS_LEFT, Person
 from rusfokus.progress.roster import normalise_email
-from rusfokus.temadag.models import Temadag, TemadagParticipant
+from rusfokus.temadag import gdpr_part as temadag_part
+from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_ins_due
+
+# The parts in the database, in the order of the export; erasing runs them in this order too,
+# progress last (the others may still need the person's e-mail).
+DATABASE_PARTS = (temadag_part, mail_part, progress_part)
+EXPORT_ORDER = ("exported_at", "person", "organisation", "completions", "certificates", "temadage", "mails",
+                "pages_read", "audit_log", "exercise_data", "note")
+
+__all__ = ["UNMATCHED_CHECK_IN_DAYS", "PersonNotFound", "delete_person", "due_for_purge", "erase", "export_person",
+           "forget_exercises", "get_person", "purge", "unmatched_check_ins_due"]
 
 
 class PersonNotFound(LookupError):
@@ -48,111 +57,30 @@ def get_person(session: Session, email: str) -> Person:
     return person
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def export_person(session: Session, email: str, actor: str = "cli", *, course_dir: Path | None = None,
                   gradebook_db: str = "") -> dict:
     """Everything held on the person, as JSON-ready data (also the audit entries about them)."""
     person = get_person(session, email)
-    org = session.execute(
-        select(Institution.name, Afdeling.name, Forvaltning.name)
-        .join(Afdeling, Institution.afdeling_id == Afdeling.id)
-        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
-        .where(Institution.id == person.institution_id)
-    ).first()
-    completions = session.scalars(select(Completion).where(Completion.person_id == person.id)
-                                  .order_by(Completion.completed_at)).all()
-    certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
-                            .order_by(Certificate.issued_on)).all()
-    target = f"person #{person.id}"
-    temadage = []
-    try:
-        from rusfokus.temadag.models import Temadag, TemadagParticipant
-    except ImportError:
-        pass
-    else:
-        for part, day in session.execute(select(TemadagParticipant, Temadag)
-                                         .join(Temadag, TemadagParticipant.temadag_id == Temadag.id)
-                                         .where(TemadagParticipant.person_id == person.id)).all():
-            temadage.append({"temadag": day.title, "date": _iso(day.date), "name_given": part.name,
-                             "email_given": part.email, "checked_in_at": _iso(part.checked_in_at),
-                             "method": part.method, "evaluated": part.evaluated})
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.target == target).order_by(AuditEntry.at)).all()
-    data = {
-        "exported_at": datetime.now().isoformat(timespec="seconds"),
-        "person": {"name": person.name, "email": person.email, "faggruppe": person.faggruppe,
-                   "noegleperson": person.noegleperson, "status": person.status,
-                   "created_at": _iso(person.created_at), "updated_at": _iso(person.updated_at),
-                   "left_at": _iso(person.left_at)},
-        "organisation": dict(zip(("institution", "afdeling", "forvaltning"), org, strict=True)) if org else None,
-        "completions": [{"module": c.module, "kind": c.kind, "score": c.score, "max_score": c.max_score,
-                         "passed": c.passed, "completed_at": _iso(c.completed_at)} for c in completions],
-        "certificates": [{"module": c.module, "issued_on": _iso(c.issued_on), "expires_on": _iso(c.expires_on),
-                          "status": status_of(c.expires_on), "code": c.code} for c in certs],
-        "temadage": temadage,
-        "pages_read": [{"page": r.page, "first_seen_at": _iso(r.first_seen_at), "last_seen_at": _iso(r.last_seen_at),
-                        "read_at": _iso(r.read_at)}
-                       for r in session.scalars(select(journey.PageRead).where(journey.PageRead.person_id == person.id)
-                                                .order_by(journey.PageRead.first_seen_at))],
-        "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
-                      for a in audit],
-        "exercise_data": (exercise_data_location(person.email, course_dir, gradebook_db)
-                          if course_dir is not None else None),
-        "note": "No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
-                "course folder (see exercise_data); `rusfokus person delete` erases them too.",
-    }
-    log_action(session, actor, "person.export", target)
-    return data
-
-
-def exercise_data_location(email: str, course_dir: Path, gradebook_db: str = "") -> dict:
-    """Where the person's exercise answers and grades are kept (nbgrader course folder)."""
-    # lazy: rusfokus.exercises.course loads nbformat (~1 s), needed only here
-    from rusfokus.exercises.course import student_id
-
-    course = Path(course_dir)
-    sid = student_id(email)
-    return {"course_dir": str(course), "student_id": sid,
-            "folders": [str(course / part / sid) for part in ("attempts", "submitted", "autograded", "feedback")
-                        if (course / part / sid).exists()],
-            "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if gradebook_db
-                          else str(course / "gradebook.db")) + f", rows of student {sid}"}
+    data = {"exported_at": datetime.now().isoformat(timespec="seconds")}
+    for part in DATABASE_PARTS:
+        data.update(part.export(session, person))
+    data.update(exercises_part.export(session, person, course_dir=course_dir, gradebook_db=gradebook_db))
+    data["note"] = ("No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
+                    "course folder (see exercise_data); `rusfokus person delete` erases them too.")
+    log_action(session, actor, "person.export", f"person #{person.id}")
+    return {key: data[key] for key in sorted(data, key=lambda k: (EXPORT_ORDER + (k,)).index(k))}
 
 
 def forget_exercises(emails: list[str], course_dir: Path, gradebook_db: str = "") -> tuple[list[dict], list[str]]:
-    """Erase the exercise data of erased people. Returns (done, problems); never raises for one person."""
-    # lazy: rusfokus.exercises.store loads nbformat (~1 s), needed only here
-    from rusfokus.exercises.store import forget_learner
-
-    course = Path(course_dir)
-    done, problems = [], []
-    for email in emails:
-        try:
-            done.append(forget_learner(course, email, gradebook_db))
-        except Exception as exc:  # reported to the operator with the command to retry
-            problems.append(f"{email}: {type(exc).__name__}: {exc}")
-    return done, problems
+    """Erase the exercise data of erased people (after the erasure committed). Returns (done, problems)."""
+    return exercises_part.forget(emails, course_dir, gradebook_db)
 
 
 def erase(session: Session, person: Person, actor: str, action: str) -> None:
     if person.email:
         revoke(session, person.email)
-    session.execute(delete(Certificate).where(Certificate.person_id == person.id))
-    journey.forget(session, person.id)  # the pages she read
-    try:
-        from rusfokus.temadag.models import TemadagParticipant
-    except ImportError:
-        pass
-    else:  # attendance stays counted, without name or e-mail
-        session.execute(update(TemadagParticipant).where(TemadagParticipant.person_id == person.id)
-                        .values(name="(slettet)", email=""))
-    person.name = None
-    person.email = None
-    person.noegleperson = False
-    person.status = STATUS_DELETED
-    person.updated_at = datetime.now()
+    for part in DATABASE_PARTS:
+        part.erase(session, person)
     log_action(session, actor, action, f"person #{person.id}")
 
 
@@ -169,19 +97,6 @@ def due_for_purge(session: Session, retention_months: int, now: datetime | None 
     return list(session.scalars(select(Person).where(
         Person.status == STATUS_LEFT, Person.left_at.is_not(None),
         Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all())
-
-
-UNMATCHED_CHECK_IN_DAYS = 30
-"""Days after a temadag that a check-in nobody matched to the staff list (a name and e-mail the
-facilitator neither confirmed nor rejected) is kept; then ``purge`` deletes it."""
-
-
-def unmatched_check_ins_due(session: Session, now: datetime | None = None):
-    """Check-ins with no person behind them, from temadage more than UNMATCHED_CHECK_IN_DAYS ago."""
-    cutoff = (now or datetime.now()).date() - timedelta(days=UNMATCHED_CHECK_IN_DAYS)
-    return list(session.scalars(
-        select(TemadagParticipant).join(Temadag, TemadagParticipant.temadag_id == Temadag.id)
-        .where(TemadagParticipant.person_id.is_(None), Temadag.date < cutoff)).all())
 
 
 def purge(session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None,

@@ -50,7 +50,7 @@ class RolesWebTest(AsyncHTTPTestCase):
         from rusfokus.identity import web as identity_web
         from rusfokus.progress import web as progress_web
         from rusfokus.roles import web as roles_web
-        from rusfokus.temadag.web import routes as temadag_routes
+        from rusfokus.temadag.web_routes import routes as temadag_routes
 
         self.hub = Hub(self.settings)
         routes = [*temadag_routes(self.settings, self.hub), *roles_web.routes(self.settings),

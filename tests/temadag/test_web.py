@@ -16,7 +16,8 @@ from rusfokus.progress.models import STATUS_ACTIVE, Completion, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.settings import Settings
 from rusfokus.temadag import codes, planning, store
-from rusfokus.temadag.web import Hub, routes
+from rusfokus.temadag.web import Hub
+from rusfokus.temadag.web_routes import routes
 
 TODAY = dt.date.today()
 

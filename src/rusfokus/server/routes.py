@@ -14,7 +14,7 @@ ROUTE_MODULES = [
     "rusfokus.identity.web",
     "rusfokus.exercises.web",
     "rusfokus.progress.web",
-    "rusfokus.temadag.web",
+    "rusfokus.temadag.web_routes",
     "rusfokus.mail.web",
     "rusfokus.roles.web",
 ]

@@ -22,11 +22,9 @@ from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.roles import Role, current_role
 from rusfokus.identity.web import Handler
-from rusfokus.migrations import upgrade
 from rusfokus.temadag import codes, store
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
-from rusfokus.web.base import StaticHandler
 
 HERE = Path(__file__).parent
 PARTICIPANT_COOKIE = "rf_temadag"
@@ -207,15 +205,3 @@ def participant_of(handler: BaseHandler, temadag_id: int) -> int | None:
     except (identity.IdentityError, ValueError):
         return None
     return pid if tid == temadag_id else None
-
-
-def routes(settings, hub: Hub | None = None) -> list[tuple]:
-    from rusfokus.temadag import web_admin, web_participant
-
-    upgrade(settings.db_url)
-    hub = hub or Hub(settings)
-    kw = {"hub": hub}
-    return [
-        (r"/temadag/static/(.*)", StaticHandler, {"path": str(HERE / "static")}),
-        *[(pattern, handler, kw) for pattern, handler in web_participant.ROUTES + web_admin.ROUTES],
-    ]

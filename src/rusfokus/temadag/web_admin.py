@@ -20,7 +20,7 @@ from rusfokus.temadag import codes, planning, store
 from rusfokus.temadag.live import LiveError
 from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING
 from rusfokus.temadag.questions import MODULES
-from rusfokus.temadag.web import AdminMixin, BaseHandler, _same_name
+from rusfokus.temadag.web import AdminMixin, BaseHandler, _same_name, may_facilitate
 
 
 class AdminBase(AdminMixin, BaseHandler):
@@ -37,8 +37,6 @@ class AdminBase(AdminMixin, BaseHandler):
         plans = store.list_plans(session, year)
         if role.is_admin:
             return plans
-        from rusfokus.temadag.web import may_facilitate
-
         return [p for p in plans if may_facilitate(role, p.institutions)]
 
     def csrf_subject(self) -> str:
