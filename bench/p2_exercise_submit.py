@@ -41,7 +41,7 @@ def make_course(base: Path) -> Path:
 def start(base: Path, course: Path):
     """`rusfokus serve` on a free port with a minimal book (the app is opened directly)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import start_server
+    from helpers.server import start_server
 
     book = base / "book"
     book.mkdir()
@@ -88,7 +88,8 @@ CLOCK_JS = """(expected) => {
 
 
 def browser_clicks(srv, ex, n: int) -> list[float]:
-    from conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_widgets
+    from helpers.browser import CHROMIUM_ARGS, wait_for_widgets
+    from helpers.paths import CHROMIUM
     from playwright.sync_api import sync_playwright
 
     times = []
@@ -142,7 +143,7 @@ def run() -> list[dict]:
         try:
             app_times = browser_clicks(srv, ex, CLICKS)
         finally:
-            from conftest import stop_server
+            from helpers.server import stop_server
 
             stop_server(srv)
         cli_times = cli_autograde(course, CLI_RUNS)
