@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from rusfokus.settings import get_settings
+
 
 class Base(DeclarativeBase):
     pass
@@ -32,8 +34,6 @@ def _sqlite_pragmas(dbapi_conn, _record):
 def make_engine(url: str | None = None) -> Engine:
     """One engine per URL per process (default: settings.db_url)."""
     if url is None:
-        from rusfokus.settings import get_settings
-
         settings = get_settings()
         settings.ensure_home()
         url = settings.db_url

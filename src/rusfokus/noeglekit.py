@@ -172,6 +172,7 @@ def _font(bold: bool) -> str:
     for folder in FONT_DIRS:
         if (folder / name).is_file():
             return str(folder / name)
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib
 
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name)
@@ -223,6 +224,7 @@ def _write_blocks(pdf, doc: Document, x: float, width: float, scale: float) -> N
 
 def render_pdf(doc: Document, kommune_navn: str) -> bytes:
     """The document as a PDF: one A4 page, or four cards on one A4 page with cut lines."""
+    # lazy: loads fpdf2 (~0.4 s); needed only here
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")

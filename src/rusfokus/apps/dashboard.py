@@ -219,7 +219,7 @@ class Dashboard(widgets.VBox):
         """Read the database and fill in filters and tables; a failure is shown in Danish and logged."""
         self._set_loading(True)
         try:
-            # looked up when called: tests replace this function
+            # lazy: loads pandas (~0.5 s); the first view paints without it
             from rusfokus.progress.reports import load_data
 
             upgrade(self.db_url)
@@ -253,7 +253,7 @@ class Dashboard(widgets.VBox):
 
     def reload(self) -> None:
         """Read the database again (after an import) and refresh filters and tables."""
-        # looked up when called: tests replace this function
+        # lazy: loads pandas (~0.5 s); the first view paints without it
         from rusfokus.progress.reports import load_data
 
         with session_scope(self.db_url) as s:

@@ -27,8 +27,13 @@ import ipywidgets as widgets
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from rusfokus.apps.common import tal
+from rusfokus.db import session_scope
 from rusfokus.identity.links import personal_link
+from rusfokus.identity.revocation import is_revoked_in, lift, revoke
 from rusfokus.progress import module_title
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.certificates import status_of
 from rusfokus.progress.models import (
     STATUS_DELETED,
     Afdeling,
@@ -38,6 +43,7 @@ from rusfokus.progress.models import (
     Institution,
     Person,
 )
+from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
 
 SEARCH_LIMIT = 25
 MIN_QUERY = 2
@@ -116,9 +122,6 @@ def _person(session: Session, person_id: int) -> Person:
 
 
 def person_details(session: Session, person_id: int, today: date | None = None) -> PersonDetails:
-    from rusfokus.identity.revocation import is_revoked_in
-    from rusfokus.progress.certificates import status_of
-
     today = today or date.today()
     person = _person(session, person_id)
     org = session.execute(
@@ -143,10 +146,6 @@ def person_details(session: Session, person_id: int, today: date | None = None) 
 
 
 def _temadage(session: Session, person_id: int) -> list[tuple[str, date]]:
-    try:
-        from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
-    except ImportError:  # temadag not installed in this deployment
-        return []
     return [(title, day) for title, day in session.execute(
         select(Temadag.title, Temadag.date).join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
         .where(TemadagParticipant.person_id == person_id, TemadagParticipant.status == STATUS_CONFIRMED)
@@ -158,8 +157,6 @@ def _d(day) -> str:
 
 
 def _points(value: float | None) -> str:
-    from rusfokus.apps.common import tal
-
     return "" if value is None else tal(value)
 
 
@@ -208,9 +205,6 @@ def person_html(d: PersonDetails) -> str:
 
 def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str:
     """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked."""
-    from rusfokus.identity.revocation import is_revoked_in
-    from rusfokus.progress.audit import log_action
-
     person = _person(session, person_id)
     if is_revoked_in(session, person.email):
         raise PersonPageError("Linket er tilbagekaldt. Åbn adgangen igen, før du laver et nyt link.")
@@ -220,9 +214,6 @@ def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str
 
 def revoke_link(session: Session, person_id: int, actor: str) -> None:
     """Every personal link and learner cookie of the person stops working (audit: identity.revoked)."""
-    from rusfokus.identity.revocation import revoke
-    from rusfokus.progress.audit import log_action
-
     person = _person(session, person_id)
     revoke(session, person.email)
     log_action(session, actor, "identity.revoked", f"person #{person.id}", "personal links revoked in dashboard")
@@ -230,9 +221,6 @@ def revoke_link(session: Session, person_id: int, actor: str) -> None:
 
 def reopen_link(session: Session, person_id: int, actor: str) -> bool:
     """Lift the revocation: a new link can be made, and old links work again. True if one was lifted."""
-    from rusfokus.identity.revocation import lift
-    from rusfokus.progress.audit import log_action
-
     person = _person(session, person_id)
     lifted = lift(session, person.email)
     if lifted:
@@ -300,8 +288,6 @@ class PersonPanel(widgets.VBox):
         return button
 
     def _session(self):
-        from rusfokus.db import session_scope
-
         return session_scope(self.db_url)
 
     def search(self, _button=None) -> None:
@@ -378,7 +364,6 @@ class PersonPanel(widgets.VBox):
     def _reopen(self, _button=None) -> None:
         if self.person_id is None:
             return
-        from rusfokus.progress.audit import log_action
 
         with self._session() as s:
             if reopen_link(s, self.person_id, self.actor):

@@ -77,11 +77,11 @@ MODULE_COLOURS = ["#1e466e", "#5b8fbf", "#d9822b", "#6a9a3c", "#8e4585"]
 
 def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
     """Horizontal bars: share with a valid kursusbevis per unit (first module in each bar group)."""
-    # lazy: matplotlib (~0.4-0.7 s), needed only here
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib
 
     matplotlib.use("Agg")
-    # lazy: matplotlib (~0.4-0.7 s), needed only here
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib.pyplot as plt
 
     if table.empty:
@@ -107,11 +107,11 @@ def bar_chart_html(table: pd.DataFrame, label: str, title: str) -> str:
 
 
 def monthly_chart_html(monthly: pd.DataFrame) -> str:
-    # lazy: matplotlib (~0.4-0.7 s), needed only here
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib
 
     matplotlib.use("Agg")
-    # lazy: matplotlib (~0.4-0.7 s), needed only here
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib.pyplot as plt
 
     if monthly.empty:

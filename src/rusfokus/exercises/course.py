@@ -79,7 +79,7 @@ def _ensure_bin_on_path() -> None:
 
 def make_api(course_dir: str | Path, gradebook_db: str = ""):
     """An in-process ``NbGraderAPI`` for the course folder."""
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -124,7 +124,7 @@ def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", content_d
     Returns a summary dict. Raises ExerciseError (bad data file) or BuildError.
     ``content_dir``: the content root holding ``<module>/data/opgave.yml`` (default: the settings').
     """
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.validator import Validator
 
     course_dir = Path(course_dir).resolve()

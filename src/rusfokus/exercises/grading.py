@@ -35,6 +35,7 @@ from rusfokus.exercises.store import (
     stamp_to_nbgrader,
     write_atomic,
 )
+from rusfokus.progress import hooks
 from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.exercises")
@@ -46,7 +47,7 @@ class GradingError(Exception):
 
 def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
     """Score, pass/fail and per-question status from the gradebook + explanations from YAML."""
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(api.coursedir.db_url) as gb:
@@ -89,12 +90,7 @@ def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
 def _notify_progress(email: str, result: dict, progress: dict) -> None:
     """Tell progress (``progress``: its ``db_url`` and ``certificate_months``) about a graded attempt."""
     try:
-        from rusfokus.progress.hooks import on_graded
-    except ModuleNotFoundError:
-        log.warning("rusfokus.progress.hooks is missing: progress not updated for %s", result["opgave"])
-        return
-    try:
-        on_graded(email, result["opgave"], result["score"], result["max_score"], result["passed"],
+        hooks.on_graded(email, result["opgave"], result["score"], result["max_score"], result["passed"],
                   datetime.fromisoformat(result["graded_at"]), **progress)
     except Exception:  # progress must never undo a grade
         log.exception("progress hook failed for %s/%s", email, result["opgave"])
@@ -103,7 +99,7 @@ def _notify_progress(email: str, result: dict, progress: dict) -> None:
 def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
     """Autograde one attempt; write its result and clear its pending marker; tell progress
     (``progress``: ``db_url`` and ``certificate_months`` for ``progress.hooks.on_graded``)."""
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook
 
     t0 = time.perf_counter()
@@ -388,9 +384,8 @@ def refresh_manual(course_dir: str | Path, email: str, result: dict, gradebook_d
 
     Only when the gradebook still holds this very attempt (same timestamp).
     """
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
-
 
     sid = student_id(email)
     try:

@@ -33,6 +33,7 @@ from rusfokus.exercises.course import exercise, gradebook_url, student_id
 from rusfokus.exercises.grading import refresh_manual
 from rusfokus.exercises.schema import Exercise, load_all
 from rusfokus.exercises.store import history, stamp_to_nbgrader, write_atomic
+from rusfokus.progress import hooks
 from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.exercises")
@@ -109,7 +110,7 @@ def list_reflections(course_dir: str | Path, emails: set[str] | None, gradebook_
     no_gradebook = url.startswith("sqlite") and not (course_dir / "gradebook.db").exists()
     if not exercises or no_gradebook:
         return []
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
     out: list[Reflection] = []
@@ -150,9 +151,8 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
                      certificate_months: int = CERTIFICATE_MONTHS, content_dir: str | Path | None = None) -> dict | None:
     """Give ``points`` for a reflection; returns the learner's updated result (or None if
     her saved result could not be found). Raises ReflectionError (Danish)."""
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
-
 
     course_dir = Path(course_dir)
     try:
@@ -200,10 +200,7 @@ def _update_result(course_dir: Path, email: str, opgave: str, submitted: str, db
         write_atomic(attempt_file, json.dumps(fresh, ensure_ascii=False, indent=1))
         if fresh.get("passed"):
             try:
-                # looked up when called: tests replace this function
-                from rusfokus.progress.hooks import on_graded
-
-                on_graded(email, opgave, fresh["score"], fresh["max_score"], True,
+                hooks.on_graded(email, opgave, fresh["score"], fresh["max_score"], True,
                           datetime.fromisoformat(fresh["graded_at"]), db_url=db_url,
                           certificate_months=certificate_months)
             except Exception:  # progress must never undo a score

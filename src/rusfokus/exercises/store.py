@@ -325,9 +325,8 @@ def attempt_answers(attempt: Attempt, ex: Exercise) -> dict:
 
 def forget_learner(course_dir: Path, email: str, gradebook_db: str = "") -> dict:
     """Erase one learner's exercise data: attempts, nbgrader folders and gradebook rows (GDPR)."""
-    # lazy: nbgrader (~4 s), needed only here
+    # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
-
 
     sid = student_id(email)
     removed = []

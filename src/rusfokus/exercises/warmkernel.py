@@ -69,7 +69,7 @@ def refill(cwd: Path) -> None:
     """Start a spare kernel for this thread if there is none (call from the grading worker)."""
     if getattr(_local, "km", None) is not None:
         return
-    # lazy: jupyter_client (~0.4 s), needed only here
+    # lazy: loads jupyter_client (~0.4 s); needed only here
     from jupyter_client.manager import AsyncKernelManager
 
     # like the app kernels: private socket files, not TCP ports

@@ -12,11 +12,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, or_, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, inspect, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rusfokus.db import Base
+from rusfokus.db import Base, make_engine, session_scope
+from rusfokus.settings import get_settings
 
 
 class AdminSessionEnd(Base):
@@ -53,9 +54,6 @@ def _table_exists(url: str) -> bool:
     A missing SQLite file is not created just to look."""
     if url in _has_table:
         return True
-    from sqlalchemy import inspect
-
-    from rusfokus.db import make_engine
 
     if url.startswith("sqlite"):
         path = make_url(url).database
@@ -70,12 +68,9 @@ def _table_exists(url: str) -> bool:
 def session_ended(db_url: str | None, username: str, session_id: str | None, issued_ms: int | None) -> bool:
     """Whether this admin session was ended (logout) or is older than a password change."""
     if db_url is None:
-        from rusfokus.settings import get_settings
-
         db_url = get_settings().db_url
     if not _table_exists(db_url):
         return False
-    from rusfokus.db import session_scope
 
     issued = int(issued_ms) if isinstance(issued_ms, (int, float)) else 0  # no time: older than any change
     conditions = [AdminSessionEnd.before_ms >= issued]

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.identity.admin_sessions import end_all_sessions
 from rusfokus.progress.audit import log_action
 from rusfokus.progress.models import AdminUser
 
@@ -65,7 +66,6 @@ def set_password(session: Session, username: str, password: str, actor: str = "c
     if user is None:
         raise AuthError(f"no admin user {username!r}")
     user.password_hash = hash_password(password)
-    from rusfokus.identity.admin_sessions import end_all_sessions
 
     end_all_sessions(session, username)  # a copied old cookie stops working too
     log_action(session, actor, "admin.set-password", username)

@@ -24,7 +24,6 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from rusfokus.identity.admin_sessions import session_ended
 from rusfokus.settings import get_settings
 
 log = logging.getLogger("rusfokus.identity")
@@ -168,6 +167,9 @@ def admin_claims(cookie_header: str | None, *, db_url: str | None = None, **kw) 
     if token is None:
         raise IdentityError("Du skal logge ind som administrator.")
     claims = verify_claims("admin", token, max_age=ADMIN_MAX_AGE, **kw)
+    # lazy: admin_sessions loads SQLAlchemy (~0.3 s); signing links (CLI, book build) needs no database
+    from rusfokus.identity.admin_sessions import session_ended
+
     try:
         ended = session_ended(db_url, claims["v"], claims.get("s"), claims.get("ms"))
     except Exception:  # cannot tell: refuse (fail closed)

@@ -16,8 +16,11 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from rusfokus import identity
+from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.mail.models import (
     CANCELLED,
     FAILED,
@@ -29,8 +32,10 @@ from rusfokus.mail.models import (
     UNCERTAIN,
     MailMessage,
 )
+from rusfokus.mail.smtp import config_problem
 from rusfokus.mail.texts import AddressError, address
 from rusfokus.progress.audit import log_action
+from rusfokus.progress.certificates import SOON_DAYS
 from rusfokus.progress.models import (
     STATUS_ACTIVE,
     STATUS_DELETED,
@@ -39,6 +44,9 @@ from rusfokus.progress.models import (
     Institution,
     Person,
 )
+from rusfokus.progress.roster import normalise_email
+from rusfokus.settings import get_settings
+from rusfokus.temadag import store
 
 RESEND_GUARD = dt.timedelta(minutes=5)
 """A new link mail for a person whose last one went out less than this ago is taken as a double click."""
@@ -84,7 +92,6 @@ def refusal(session: Session, person: Person | None, *, secret: bytes | None = N
         return "inactive"
     if not person.email:
         return "no_email"
-    from rusfokus.identity.revocation import is_revoked_in
 
     if is_revoked_in(session, person.email, secret=secret):
         return "revoked"
@@ -96,8 +103,6 @@ def refusal(session: Session, person: Person | None, *, secret: bytes | None = N
 
 
 def ensure_enabled(settings) -> None:
-    from rusfokus.mail.smtp import config_problem
-
     problem = config_problem(settings)
     if problem:
         raise MailOff(problem, "E-mail er ikke sat op på serveren. Print linket i stedet, "
@@ -105,8 +110,6 @@ def ensure_enabled(settings) -> None:
 
 
 def _secret(settings) -> bytes:
-    from rusfokus import identity
-
     return identity.load_secret(settings.secret_file)
 
 
@@ -120,9 +123,9 @@ def _insert(session: Session, values: dict) -> bool:
     """Insert one queue row unless its key exists; True if this call added it."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        insert = postgresql.insert
     elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        insert = sqlite.insert
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {name}")
     stmt = insert(MailMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
@@ -206,8 +209,6 @@ def queue_personal_link(session: Session, person: Person, actor: str, *, again: 
     ``.danish``. Audited (by person id, never the link). The caller commits the session.
     """
     if settings is None:
-        from rusfokus.settings import get_settings
-
         settings = get_settings()
     ensure_enabled(settings)
     now = now or dt.datetime.now()
@@ -245,8 +246,6 @@ def queue_links(session: Session, settings, actor: str, *, institution: str | No
                         "Vælg én institution, én e-mail eller alle.")
     stmt = select(Person).where(Person.email.is_not(None))
     if email:
-        from rusfokus.progress.roster import normalise_email
-
         people = list(session.scalars(stmt.where(Person.email == normalise_email(email))))
         if not people:
             raise MailError(f"no person with the e-mail {email!r} in the staff list", "Personen findes ikke.")
@@ -275,8 +274,6 @@ def queue_links(session: Session, settings, actor: str, *, institution: str | No
 def queue_invitations(session: Session, settings, temadag_id: int, actor: str,
                       now: dt.datetime | None = None) -> BatchResult:
     """Queue an invitation for each active person of the temadag's invited institutions (once per person)."""
-    from rusfokus.temadag import store
-
     ensure_enabled(settings)
     now = now or dt.datetime.now()
     row = store.get(session, temadag_id)
@@ -318,8 +315,6 @@ def queue_reminders(session: Session, settings, actor: str, *, days: int | None 
                     now: dt.datetime | None = None) -> BatchResult:
     """Queue one refresher reminder per person, module and expiry date (a renewed kursusbevis
     gets its own reminder when it in turn runs out)."""
-    from rusfokus.progress.certificates import SOON_DAYS
-
     ensure_enabled(settings)
     now = now or dt.datetime.now()
     days = SOON_DAYS if days is None else days

@@ -14,6 +14,8 @@ import socket
 import ssl
 from pathlib import Path
 
+from rusfokus.mail.texts import AddressError, address
+
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
@@ -47,7 +49,6 @@ def config_problem(settings) -> str | None:
         return "e-mail is off: set RUSFOKUS_SMTP_HOST (and RUSFOKUS_MAIL_FROM) to the municipality's SMTP server"
     if not settings.mail_from:
         return "RUSFOKUS_MAIL_FROM is empty: set the sender address, e.g. rusfokus@kommune.dk"
-    from rusfokus.mail.texts import AddressError, address
 
     try:
         address(settings.mail_from)

@@ -14,6 +14,8 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import tornado.ioloop
+
 from rusfokus.mail import smtp, worker
 
 log = logging.getLogger("rusfokus.mail")
@@ -53,8 +55,6 @@ class MailService:
             log.exception("e-mail worker run failed; trying again at the next poll")
 
     def start(self) -> None:
-        import tornado.ioloop
-
         self.timer = tornado.ioloop.PeriodicCallback(self.tick, max(1.0, self.settings.mail_poll_seconds) * 1000)
         self.timer.start()
         self.tick()  # at once: mail queued while the server was down goes out now

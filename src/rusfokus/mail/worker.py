@@ -47,8 +47,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 
+from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.links import personal_link
+from rusfokus.kommune import load_kommune
 from rusfokus.mail import smtp as smtpmod
 from rusfokus.mail.models import (
     CANCELLED,
@@ -73,8 +75,11 @@ from rusfokus.mail.texts import (
     link_text,
     reminder_text,
 )
+from rusfokus.migrations import upgrade
+from rusfokus.progress import module_title
 from rusfokus.progress.audit import log_action
 from rusfokus.progress.models import Certificate, Person
+from rusfokus.temadag import planning, store
 
 log = logging.getLogger("rusfokus.mail")
 ACTOR = "mail"
@@ -170,8 +175,6 @@ def sweep_stale(settings, now: dt.datetime) -> tuple[int, int]:
 
 def sender_of(settings) -> Sender:
     """Municipality and rusmiddelcenter from kommune.yml (a broken file stops sending: KommuneError)."""
-    from rusfokus.kommune import load_kommune
-
     k = load_kommune(settings.kommune_file)
     center = k.rusmiddelcenter
     return Sender(kommune=k.navn, rusmiddelcenter=center.navn, name=settings.mail_from_name or center.navn,
@@ -187,9 +190,6 @@ class _Cancel(Exception):
 def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datetime):
     """(recipient address, EmailMessage, {row id: reason} of rows left out) of claimed rows of one person
     and kind (several only for reminders: one mail lists every kursusbevis due), or _Cancel for all."""
-    from rusfokus import identity
-    from rusfokus.progress import module_title
-
     row = rows[0]
     secret = identity.load_secret(settings.secret_file)
     person = s.get(Person, row.person_id)
@@ -202,8 +202,6 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
     if row.kind == KIND_LINK:
         subject, body = link_text(person.name or "", link, sender)
     elif row.kind == KIND_INVITATION:
-        from rusfokus.temadag import planning, store
-
         tem = store.get(s, row.temadag_id) if row.temadag_id is not None else None
         if tem is None:
             raise _Cancel("the temadag was deleted")
@@ -429,8 +427,6 @@ def run_queue(settings, *, force: bool = False, stop: threading.Event | None = N
               now_fn=dt.datetime.now, limit: int = BATCH) -> RunResult:
     """Send what is due (``force``: every queued message, ignoring back-off). Never raises for
     SMTP trouble: the reason is in ``RunResult.error`` and the messages stay queued."""
-    from rusfokus.migrations import upgrade
-
     upgrade(settings.db_url)
     result = RunResult()
     result.requeued_stale, result.uncertain = sweep_stale(settings, now_fn())

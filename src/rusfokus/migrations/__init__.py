@@ -11,10 +11,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from rusfokus.db import make_engine
+
 HERE = Path(__file__).resolve().parent
 
 
 def alembic_config(url: str):
+    # lazy: loads Alembic (~0.9 s); needed only here
     from alembic.config import Config
 
     cfg = Config(str(HERE / "alembic.ini"))
@@ -24,6 +27,7 @@ def alembic_config(url: str):
 
 
 def heads() -> list[str]:
+    # lazy: loads Alembic (~0.9 s); needed only here
     from alembic.script import ScriptDirectory
 
     return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
@@ -32,9 +36,8 @@ def heads() -> list[str]:
 @lru_cache(maxsize=16)
 def upgrade(url: str) -> None:
     """Migrate the database at ``url`` to head (once per process and URL)."""
+    # lazy: loads Alembic (~0.9 s); needed only here
     from alembic import command
-
-    from rusfokus.db import make_engine
 
     cfg = alembic_config(url)
     with make_engine(url).begin() as connection:

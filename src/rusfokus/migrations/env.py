@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from rusfokus.db import Base
+from rusfokus.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,8 +15,6 @@ target_metadata = Base.metadata
 def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from rusfokus.settings import get_settings
-
         url = get_settings().db_url
     return url
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import qrcode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -122,6 +123,7 @@ def _font_path(bold: bool = False) -> Path:
     for folder in FONT_DIRS:
         if (folder / name).is_file():
             return folder / name
+    # lazy: loads matplotlib (~0.4-0.7 s); needed only here
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
@@ -148,6 +150,7 @@ def _fit(pdf, text: str, width: float, max_height: float, style: str, sizes,
 
     If even the smallest size is too big, the text is cut at a word boundary and ends with "…".
     """
+    # lazy: loads fpdf2 (~0.4 s); needed only here
     from fpdf.enums import MethodReturnValue
 
     def lines(t: str, size: int) -> int:
@@ -173,6 +176,7 @@ def _fit(pdf, text: str, width: float, max_height: float, style: str, sizes,
 def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, code: str,
                kommune: str, rusmiddelcenter: str = "", verify_url: str = "") -> bytes:
     """A one-page A4 kursusbevis (Danish text, DejaVu font so æøå print)."""
+    # lazy: loads fpdf2 (~0.4 s); needed only here
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -212,8 +216,6 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
             _, text = _fit(pdf, value, 80, 8, "", range(12, 6, -1), line_factor=8 / 12)  # one line each
             pdf.multi_cell(80, 8, text, new_x="LMARGIN", new_y="NEXT")
     if verify_url:
-        import qrcode
-
         qr = qrcode.QRCode(border=1, box_size=6)
         qr.add_data(verify_url)
         pdf.image(qr.make_image().get_image(), x=88, y=188, w=34, h=34, alt_text="QR-kode til tjek af beviset")

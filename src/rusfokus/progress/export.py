@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+import xlsxwriter
 
 from rusfokus.progress.reports import TABLE_TITLES
 from rusfokus.safe_export import safe_frame
@@ -34,8 +35,6 @@ def _cell_value(value):
 
 def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
     """Write ``tables`` (id → DataFrame) to ``target`` (path or binary file object)."""
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
                                       "strings_to_urls": False, "in_memory": False})
     wb.set_properties({"title": "rusfokus – rapport over uddannelse", "author": "rusfokus"})

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -153,21 +154,6 @@ def test_status(completions: list[Completion], pending: bool) -> dict:
     return {"status": NOT_STARTED, "dato": None, "tekst": "Ikke startet"}
 
 
-def _pending_modules(course_dir: Path | None, email: str, modules: list[str]) -> set[str]:
-    if course_dir is None:
-        return set()
-    from rusfokus.exercises.store import pending_for
-
-    out = set()
-    for module in modules:
-        try:
-            if pending_for(Path(course_dir), email, module):
-                out.add(module)
-        except OSError:
-            continue
-    return out
-
-
 # ---- the learner's state ---------------------------------------------------------------------
 
 def find_person(session: Session, email: str) -> Person | None:
@@ -207,8 +193,10 @@ def record(session: Session, person: Person, pages: list[str], page_map: PageMap
     return len(set(pages))
 
 
-def learner_state(session: Session, person: Person, page_map: PageMap, *, course_dir: Path | None = None) -> dict:
-    """What the book shows her: pages read, the last page she opened, her tab, each module's test."""
+def learner_state(session: Session, person: Person, page_map: PageMap, *, waiting: Iterable[str] = ()) -> dict:
+    """What the book shows her: pages read, the last page she opened, her tab, each module's test.
+    ``waiting``: the modules whose test she handed in and that wait for grading
+    (``rusfokus.exercises.store.pending_modules``)."""
     rows = session.scalars(select(PageRead).where(PageRead.person_id == person.id)).all()
     known = page_map.pages
     rows = [r for r in rows if r.page in known]  # pages removed from the book are not counted
@@ -216,7 +204,7 @@ def learner_state(session: Session, person: Person, page_map: PageMap, *, course
     modules = [m["id"] for m in page_map.modules]
     completions = session.scalars(select(Completion).where(Completion.person_id == person.id,
                                                            Completion.module.in_(modules))).all()
-    pending = _pending_modules(course_dir, person.email or "", modules)
+    pending = set(waiting)
     afdeling = institution = None
     if person.institution_id is not None:
         inst = session.get(Institution, person.institution_id)
@@ -248,8 +236,6 @@ def next_page(page_map: PageMap, read: set[str], last: str | None) -> str | None
 
 def forget(session: Session, person_id: int) -> int:
     """Erase a person's reading history (GDPR erasure)."""
-    from sqlalchemy import delete
-
     return session.execute(delete(PageRead).where(PageRead.person_id == person_id)).rowcount or 0
 
 

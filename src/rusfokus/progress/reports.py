@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import String, extract, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
-from rusfokus.progress import module_title
+from rusfokus.progress import MODULE_TITLES, module_title
 from rusfokus.progress.certificates import SOON_DAYS
 from rusfokus.progress.models import (
     STATUS_ACTIVE,
@@ -96,8 +96,6 @@ def load_data(session: Session, modules: tuple[str, ...] | None = None, *,
     certs["expires_on"] = pd.to_datetime(certs["expires_on"], format="ISO8601").dt.normalize()
     passes["month"] = passes["month"].astype(int)
     if modules is None:
-        from rusfokus.progress import MODULE_TITLES
-
         seen = set(passes["module"].unique()) | set(certs["module"].unique())
         modules = tuple(MODULE_TITLES) + tuple(sorted(seen - set(MODULE_TITLES)))
     return ReportData(staff, passes, certs, tuple(modules), attended)

@@ -176,6 +176,7 @@ def _csv_rows(text: str):
 
 
 def _xlsx_rows(path: Path):
+    # lazy: loads openpyxl (~0.4 s); needed only here
     from openpyxl import load_workbook
 
     try:

@@ -221,6 +221,7 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
 
 def staff_frame(session: Session, *, include_left: bool = True) -> pd.DataFrame:
     """One row per person (deleted people excluded): name, email, organisation, faggruppe, flag, status."""
+    # lazy: loads pandas (~0.5 s); needed only here
     import pandas as pd
 
     stmt = (

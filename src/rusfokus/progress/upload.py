@@ -14,7 +14,10 @@ import tempfile
 from pathlib import Path
 
 import ipywidgets as widgets
+from sqlalchemy import select
 
+from rusfokus.db import session_scope
+from rusfokus.progress.models import Person
 from rusfokus.progress.roster import RosterError, read_roster
 from rusfokus.progress.staff import ImportRefused, import_roster, preview_import
 
@@ -64,15 +67,10 @@ def _problems(roster) -> str:
 
 def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
     """The preview the consultant confirms: counts, and who would be marked fratrådt (names escaped)."""
-    from rusfokus.db import session_scope
-    from rusfokus.progress.models import Person
-
     with session_scope(db_url) as session:
         preview = preview_import(session, roster, only_add_update=only_add_update)
         names = {}
         if preview.leaving:
-            from sqlalchemy import select
-
             names = dict(session.execute(select(Person.email, Person.name)
                                          .where(Person.email.in_(preview.leaving[:LIST_MAX]))).all())
     out = [f'<p role="status"><strong>Hvis du importerer: {html.escape(preview.summary_da())}.</strong></p>']
@@ -92,8 +90,6 @@ def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
 def apply_roster(db_url: str, roster, filename: str, *, skip_invalid: bool, actor: str,
                  only_add_update: bool = False) -> tuple[bool, str]:
     """Write a parsed roster. Returns (imported, Danish HTML message)."""
-    from rusfokus.db import session_scope
-
     try:
         with session_scope(db_url) as session:
             result = import_roster(session, roster, skip_invalid=skip_invalid, actor=actor,

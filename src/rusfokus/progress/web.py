@@ -18,10 +18,34 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import tornado.web
+from sqlalchemy import select
 
 from rusfokus import identity
+from rusfokus.db import session_scope
+from rusfokus.exercises.store import pending_modules
+from rusfokus.gdpr import PersonNotFound, get_person
 from rusfokus.identity.web import AFTER_LOGIN, Handler
+from rusfokus.kommune import load_kommune
+from rusfokus.migrations import upgrade
 from rusfokus.progress import module_title
+from rusfokus.progress.audit import log_action
+from rusfokus.progress.certificates import (
+    CertificateError,
+    certificate_pdf,
+    ensure_certificate,
+    normalise_code,
+    verify,
+)
+from rusfokus.progress.export import csv_text, xlsx_bytes
+from rusfokus.progress.journey import (
+    PageMapError,
+    find_person,
+    learner_state,
+    load_page_map,
+    record,
+)
+from rusfokus.progress.models import Certificate
+from rusfokus.progress.reports import TABLE_TITLES, full_report, load_data
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +58,6 @@ class _Base(Handler):
     TEMPLATES = Path(__file__).parent / "templates"
 
     def session(self):
-        from rusfokus.db import session_scope
-
         return session_scope(self.rf.db_url)
 
 
@@ -52,9 +74,6 @@ class _Admin(_Base):
         return {k: self.get_argument(k, "") or None for k in ("forvaltning", "afdeling", "faggruppe")}
 
     def _tables(self, filters: dict, what: str):
-        from rusfokus.progress.audit import log_action
-        from rusfokus.progress.reports import full_report, load_data
-
         with self.session() as s:
             tables = full_report(load_data(s).filtered(**filters), date.today())
             log_action(s, f"admin:{self.admin_name}", "report.download", "", what)
@@ -68,8 +87,6 @@ class AdminHome(_Admin):
 
 class ReportXlsxHandler(_Admin):
     async def get(self):
-        from rusfokus.progress.export import xlsx_bytes
-
         tables = await self.in_thread(self._tables, self.filters(), "xlsx")
         data = await self.in_thread(xlsx_bytes, tables)
         self.set_header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -79,9 +96,6 @@ class ReportXlsxHandler(_Admin):
 
 class ReportCsvHandler(_Admin):
     async def get(self, table: str):
-        from rusfokus.progress.export import csv_text
-        from rusfokus.progress.reports import TABLE_TITLES
-
         if table not in TABLE_TITLES:
             raise tornado.web.HTTPError(404)
         tables = await self.in_thread(self._tables, self.filters(), f"csv {table}")
@@ -91,9 +105,6 @@ class ReportCsvHandler(_Admin):
 
 
 def _pdf_for(settings, session, cert) -> bytes:
-    from rusfokus.kommune import load_kommune
-    from rusfokus.progress.certificates import certificate_pdf
-
     try:
         k = load_kommune(settings.kommune_file)
         names = (k.navn, k.rusmiddelcenter.navn)
@@ -116,11 +127,6 @@ class AdminCertificateHandler(_Admin):
         _send_pdf(self, pdf, f"kursusbevis-{code}.pdf")
 
     def _pdf(self, code: str):
-        from sqlalchemy import select
-
-        from rusfokus.progress.audit import log_action
-        from rusfokus.progress.certificates import CertificateError, normalise_code
-        from rusfokus.progress.models import Certificate
 
         with self.session() as s:
             cert = s.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
@@ -145,8 +151,6 @@ class VerifyHandler(_Base):
                          module=module_title(result.module))
 
     def _verify(self, code: str):
-        from rusfokus.progress.certificates import CertificateError, verify
-
         with self.session() as s:
             try:
                 return verify(s, code)
@@ -170,9 +174,6 @@ class MyCertificateHandler(_Base):
         _send_pdf(self, pdf, f"kursusbevis-{module}.pdf")
 
     def _pdf(self, email: str, module: str):
-        from rusfokus.gdpr import PersonNotFound, get_person
-        from rusfokus.progress.certificates import CertificateError, ensure_certificate
-
         with self.session() as s:
             try:
                 person = get_person(s, email)
@@ -212,8 +213,6 @@ class _Journey(_Base):
         return True
 
     def page_map(self):
-        from rusfokus.progress.journey import PageMapError, load_page_map
-
         try:
             return load_page_map(self.rf.book_dir)
         except PageMapError as exc:
@@ -222,9 +221,6 @@ class _Journey(_Base):
             return None
 
     def _state(self, email: str, page_map, pages=None, read: bool = True):
-        from rusfokus.exercises.store import pending_modules
-        from rusfokus.progress.journey import find_person, learner_state, record
-
         with self.session() as s:
             person = find_person(s, email)
             if person is None:  # a valid link, but not on the staff list: nothing stored
@@ -295,8 +291,6 @@ class JourneyRecordHandler(_Journey):
 
 
 def startup(settings) -> None:
-    from rusfokus.migrations import upgrade
-
     upgrade(settings.db_url)
 
 

@@ -13,6 +13,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+import qrcode
+import qrcode.image.svg
+
 WINDOW_SECONDS = 300
 """Length of one code window (5 minutes)."""
 
@@ -107,9 +110,6 @@ def check_code(key: bytes, temadag_ids, code: str, now: float) -> CodeCheck:
 
 def qr_svg(url: str) -> str:
     """An SVG QR code for ``url`` (inline, no external files)."""
-    import qrcode
-    import qrcode.image.svg
-
     img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     svg = img.to_string(encoding="unicode")
     return svg

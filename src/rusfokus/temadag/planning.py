@@ -10,6 +10,9 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from rusfokus.progress.roster import bad_characters
+from rusfokus.safe_export import append_row
+from rusfokus.temadag.evaluation import QUESTIONS
 from rusfokus.temadag.questions import MODULES
 
 DURATIONS = {180: "3 timer", 45: "45 minutter"}
@@ -99,7 +102,6 @@ def validate_plan(raw: dict) -> TemadagPlan:
     email = str(raw.get("facilitator_email") or "").strip()
     if email and ("@" not in email or " " in email):
         raise PlanningError("facilitator_email", "not a valid e-mail address", "Skriv en gyldig e-mailadresse.")
-    from rusfokus.progress.roster import bad_characters
 
     institutions = tuple(dict.fromkeys(_split(raw.get("institutions"))))
     limits = {"place": (place, 200, "Stedet"), "facilitator": (facilitator, 200, "Navnet på facilitator"),
@@ -145,10 +147,9 @@ def export_rows(plans: list[TemadagPlan], today: dt.date) -> list[list]:
 
 def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int, dict] | None = None) -> bytes:
     """The årshjul as a workbook; with ``evaluations`` (temadag id → summary) also an "Evaluering" sheet."""
+    # lazy: loads openpyxl (~0.4 s); needed only here
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from rusfokus.safe_export import append_row
 
     wb = Workbook()
     ws = wb.active
@@ -163,8 +164,6 @@ def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int,
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     if evaluations is not None:
-        from rusfokus.temadag.evaluation import QUESTIONS
-
         ev = wb.create_sheet("Evaluering")
         append_row(ev, ["Dato", "Titel", "Svar", *(statement for _, statement in QUESTIONS), "Kommentarer"])
         for cell in ev[1]:

@@ -22,6 +22,7 @@ import re
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from rusfokus.identity.revocation import REVOKED_MESSAGE, is_revoked_in
 from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, Completion, Institution, Person
 from rusfokus.progress.roster import bad_characters, normalise_email
@@ -135,7 +136,6 @@ def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple
     if email:
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
-        from rusfokus.identity.revocation import REVOKED_MESSAGE, is_revoked_in
 
         if is_revoked_in(session, email):
             raise CheckinError(REVOKED_MESSAGE)
