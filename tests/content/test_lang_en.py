@@ -44,7 +44,9 @@ ENGLISH_TERMS = [
     "Archives of Internal Medicine",
     "Arch Intern Med",
 ]
-TERMS = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ENGLISH_TERMS) + r")(?![\w-])", re.I)
+TERMS = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ENGLISH_TERMS) + r")(?![\w-])", re.I
+)
 SKIP = {"script", "style", "template", "noscript", "code", "pre"}
 
 
@@ -57,13 +59,19 @@ def unmarked_english(html_path: Path) -> list[str]:
         langs = [p.get("lang") for p in node.parents if getattr(p, "get", None) and p.get("lang")]
         if langs and langs[0].lower().startswith("en"):
             continue
-        found += [f"{m.group(0)!r} in “{' '.join(node.split())[:90]}”" for m in TERMS.finditer(str(node))]
+        found += [
+            f"{m.group(0)!r} in “{' '.join(node.split())[:90]}”" for m in TERMS.finditer(str(node))
+        ]
     return found
 
 
 def book_pages(built_book: Path) -> list[Path]:
-    return sorted(p for p in built_book.rglob("*.html")
-                  if not p.relative_to(built_book).parts[0].startswith("_") and p.name not in {"genindex.html", "search.html"})
+    return sorted(
+        p
+        for p in built_book.rglob("*.html")
+        if not p.relative_to(built_book).parts[0].startswith("_")
+        and p.name not in {"genindex.html", "search.html"}
+    )
 
 
 def test_english_terms_are_marked_lang_en(built_book):
@@ -75,8 +83,11 @@ def test_english_terms_are_marked_lang_en(built_book):
 
 def test_the_search_sees_terms_inside_and_outside_lang_en(tmp_path):
     page = tmp_path / "p.html"
-    page.write_text('<html lang="da"><body><p>MI hedder <em>Motivational Interviewing</em> og '
-                    '<span lang="en">the righting reflex</span>; <span lang="en-GB"><em>change talk</em></span>. '
-                    'Handlingsplan, ikke en transaction.</p></body></html>', encoding="utf-8")
+    page.write_text(
+        '<html lang="da"><body><p>MI hedder <em>Motivational Interviewing</em> og '
+        '<span lang="en">the righting reflex</span>; <span lang="en-GB"><em>change talk</em></span>. '
+        "Handlingsplan, ikke en transaction.</p></body></html>",
+        encoding="utf-8",
+    )
     found = unmarked_english(page)
     assert len(found) == 1 and found[0].startswith("'Motivational Interviewing'"), found
