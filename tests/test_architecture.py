@@ -229,3 +229,22 @@ def test_checker_sees_the_package_init_an_import_runs(tmp_path):
 def test_layer_of(module, layer):
     index = layers.layer_of(module)
     assert (None if index is None else layers.layer_names()[index]) == layer
+
+
+# --- the measured reasons for imports left inside functions still hold ---------------------
+
+HEAVY_FOR_THE_CLI = ("pandas", "matplotlib", "sqlalchemy", "alembic", "nbformat", "nbgrader", "voila", "jupyter_server",
+                     "fpdf", "openpyxl", "smtplib", "ipywidgets")
+
+
+def test_rusfokus_command_starts_without_heavy_libraries():
+    """`rusfokus --help` (and parsing any command line) loads none of the libraries the CLI modules
+    import lazily with a '# lazy: ... keeps `rusfokus` start-up fast' comment."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rusfokus.cli import build_parser\nbuild_parser().parse_args(['settings'])\n"
+            f"print(sorted(m for m in {HEAVY_FOR_THE_CLI!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SRC.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
