@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from rusfokus.db import session_scope
 from rusfokus.identity.revocation import is_revoked_in
-from rusfokus.identity.tokens import IdentityError, admin_claims, learner_from_cookie_header, normalise_email
+from rusfokus.identity.tokens import (
+    IdentityError,
+    admin_claims,
+    learner_from_cookie_header,
+    normalise_email,
+)
 from rusfokus.migrations import upgrade
 from rusfokus.progress.models import STATUS_ACTIVE, Institution, Person
 from rusfokus.settings import get_settings
