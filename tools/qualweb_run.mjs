@@ -6,7 +6,7 @@
 //   node tools/qualweb_run.mjs --out report.json http://127.0.0.1:8866/book/index.html ...
 //   node tools/qualweb_run.mjs --job job.json --out report.json
 //
-// job.json: {"targets": [{"url": "...", "waitFor": "css selector or null"}],
+// job.json: {"targets": [{"url": "...", "waitFor": "css selector or null", "cookies": false (none for this page)}],
 //            "cookies": [{"name", "value", "domain", "path"}],   (set before each page loads)
 //            "modules": ["act-rules", "wcag-techniques"], "timeoutMs": 120000,
 //            "concurrency": 1}   (pages evaluated at once, each in its own browser context)
@@ -155,7 +155,8 @@ async function main() {
     const context = await browser.createBrowserContext();
     try {
       const page = await context.newPage();
-      const served = new ServedPage(page, target, job.cookies || [], job.timeoutMs);
+      const cookies = target.cookies === false ? [] : job.cookies || [];
+      const served = new ServedPage(page, target, cookies, job.timeoutMs);
       const options = { modules: job.modules.map((name) => MODULES[name]()), translate: 'en' };
       const report = await new EvaluationManager(served).evaluate(options);
       result.pages[target.url] = { ...compact(report, result.rules), seconds: (Date.now() - t0) / 1000 };

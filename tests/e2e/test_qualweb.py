@@ -2,17 +2,17 @@
 
 Digitaliseringsstyrelsen monitors public websites with QualWeb (ACT rules, WCAG 2.1
 level A and AA, as EN 301 549 requires). Here QualWeb (`@qualweb/core` from npm,
-driving Debian's chromium through tools/qualweb_run.mjs: one browser, one node
-process, one page at a time) evaluates every page of the built book and every app
-in widgets/, served by a real `rusfokus serve` with the fictional demo data and
-an admin's and a learner's cookies, so the apps show what their users see. It
-runs the ACT rules and the WCAG techniques; the test fails on any ACT rule whose
-outcome is "failed", unless the rule maps only to level AAA success criteria
-(outside EN 301 549) or is one of the exclusions below, each with its reason.
-ACT rules that map to no success criterion (landmarks, headings for repeated
-content) are asserted too. The WCAG techniques (often
-only sufficient techniques, not requirements) are kept in the JSON report for
-reading, not asserted. axe-core runs beside it in the other browser tests.
+driving Debian's chromium through tools/qualweb_run.mjs: one browser in one node
+process, two pages at a time) evaluates every page of the built book and every app
+in widgets/, served by the session's demo `rusfokus serve` (conftest `demo_server`,
+fictional demo data) with an admin's and a learner's cookies, so the apps show what
+their users see. It runs the ACT rules and the WCAG techniques. The test fails on any
+ACT rule whose outcome is "failed", unless the rule maps only to level AAA success
+criteria (outside EN 301 549) or is one of the exclusions below, each with its
+reason; ACT rules that map to no success criterion (landmarks, headings for repeated
+content) are asserted too. The WCAG techniques (mostly sufficient techniques, not
+requirements) are kept in the JSON report for reading, not asserted. axe-core runs
+beside it in the other browser tests.
 
 The whole report is written to $RUSFOKUS_QUALWEB_REPORT (or a temp file); the
 test prints where.
@@ -33,8 +33,10 @@ from pathlib import Path
 
 import pytest
 from helpers.paths import ROOT
-from helpers.server import start_server, stop_server
+from sqlalchemy import select
 
+from rusfokus.db import session_scope
+from rusfokus.progress.models import Certificate, Person
 from rusfokus.server.apps import list_apps
 
 # about 5 s a page on a busy 2-core machine: more than the default 600 s for the module
@@ -118,28 +120,16 @@ def app_queries(built_book: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def qualweb_server(built_book, tmp_path_factory):
-    """A server with the demo staff (Min side, the dashboard) and the module 1 exercise."""
-    from sqlalchemy import select
-
-    from rusfokus.db import session_scope
-    from rusfokus.exercises.course import build
-    from rusfokus.progress.models import Certificate, Person
-
-    course = tmp_path_factory.mktemp("qualweb-course")
-    build(course, "opsporing")
-    home = tmp_path_factory.mktemp("qualweb-home")
-    srv = start_server(built_book, home, {"RUSFOKUS_COURSE_DIR": str(course)})
-    try:
-        srv.rusfokus("demo", "load", "--staff", "30")
-        with session_scope(f"sqlite:///{home / 'rusfokus.db'}") as s:
-            srv.learner_email = s.scalar(
-                select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1)
-            )
-        assert srv.learner_email
-        yield srv
-    finally:
-        stop_server(srv)
+def qualweb_server(demo_server):
+    """The session's demo server (demo staff for Min side and the dashboard, module 1's exercise)."""
+    srv = demo_server
+    # a learner with a kursusbevis, so Min side shows its whole table
+    with session_scope(f"sqlite:///{srv.home / 'rusfokus.db'}") as s:
+        srv.learner_email = s.scalar(
+            select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1)
+        )
+    assert srv.learner_email
+    return srv
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +149,11 @@ def qualweb_report(built_book, qualweb_server, tmp_path_factory) -> dict:
                 "waitFor": READY,
                 "kind": "app",
             }
+        )
+    # the forms a visitor fills in before anyone knows her: admin login, temadag check-in
+    for path in ("login", "temadag/ind"):
+        targets.append(
+            {"url": f"{srv.url}/{path}", "waitFor": None, "kind": "form", "cookies": False}
         )
     cookie = srv.cookie
     job = {
@@ -190,6 +185,7 @@ def test_qualweb_evaluated_every_page_and_app(qualweb_report, built_book):
     assert set(qualweb_report["pages"]) == set(kinds)
     assert sum(k == "app" for k in kinds.values()) == len(list_apps(ROOT / "widgets")) >= 9
     assert sum(k == "page" for k in kinds.values()) == len(book_pages(built_book)) > 50
+    assert sum(k == "form" for k in kinds.values()) == 2
     act_rules = [
         code for code, rule in qualweb_report["rules"].items() if rule["module"] == "act-rules"
     ]
@@ -204,6 +200,12 @@ def test_book_pages_pass_the_monitored_act_rules(qualweb_report):
 def test_apps_pass_the_monitored_act_rules(qualweb_report):
     apps = {u for u, k in qualweb_report["kinds"].items() if k == "app"}
     assert {u: f for u, f in monitored_failures(qualweb_report).items() if u in apps} == {}
+
+
+def test_login_and_check_in_forms_pass_the_monitored_act_rules(qualweb_report):
+    forms = {u for u, k in qualweb_report["kinds"].items() if k == "form"}
+    assert len(forms) == 2
+    assert {u: f for u, f in monitored_failures(qualweb_report).items() if u in forms} == {}
 
 
 def test_the_runner_finds_a_known_failure(tmp_path):
