@@ -51,10 +51,8 @@ def test_rusfokus_settings_prints_every_setting_with_its_source(tmp_path):
 STILL_FALLING_BACK = {
     "identity/tokens.py",  # load_secret(path=None): the secret file
     "identity/revocation.py", "identity/roles.py", "identity/admin_sessions.py",  # db_url=None
-    "db.py",  # make_engine(url=None)
     "mail/__init__.py", "mail/queue.py",  # mail_problem(settings=None), queue_personal_link(settings=None)
     "content/__init__.py",  # content_root(settings=None)
-    "migrations/env.py",  # alembic run by hand without a URL
 }
 
 

@@ -15,8 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from rusfokus.settings import get_settings
-
 
 class Base(DeclarativeBase):
     pass
@@ -31,12 +29,10 @@ def _sqlite_pragmas(dbapi_conn, _record):
 
 
 @lru_cache(maxsize=16)
-def make_engine(url: str | None = None) -> Engine:
-    """One engine per URL per process (default: settings.db_url)."""
-    if url is None:
-        settings = get_settings()
-        settings.ensure_home()
-        url = settings.db_url
+def make_engine(url: str) -> Engine:
+    """One engine per URL per process (``url``: the setting RUSFOKUS_DB, ``settings.db_url``)."""
+    if not url:
+        raise ValueError("no database URL given (the setting RUSFOKUS_DB, settings.db_url)")
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
@@ -49,7 +45,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope(url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     session = sessionmaker(bind=make_engine(url), expire_on_commit=False)()
     try:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from rusfokus.db import Base
-from rusfokus.settings import get_settings
+from rusfokus.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,8 +14,8 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        url = get_settings().db_url
+    if not url:  # alembic run by hand: this is an entry point, the settings are read here
+        url = Settings.from_env().db_url
     return url
 
 
