@@ -93,10 +93,11 @@ serve: install assets
 
 test: install assets system-deps
 	$(BIN)/ruff check src tests bench widgets
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
 
+# No book build, no server, no browser, no PostgreSQL (a guard in tests/conftest.py fails a fast test that tries).
 test-fast: install assets
-	$(BIN)/python -m pytest -q -m "not browser and not postgres and not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not postgres and not slow" --durations=10
 
 bench: install assets system-deps
 	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY),)

@@ -17,10 +17,10 @@ from rusfokus import identity
 from rusfokus.apps import dashboard_person as person_page
 from rusfokus.apps.dashboard import Dashboard, verification_html
 from rusfokus.db import session_scope
+from rusfokus.identity.links import LinksError, entries_for, links_pdf, make_sheet
 from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.migrations import upgrade
 from rusfokus.progress.hooks import record_result
-from rusfokus.identity.links import LinksError, entries_for, links_pdf, make_sheet
 from rusfokus.progress.models import AuditEntry, Certificate, Person
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
@@ -245,6 +245,7 @@ def test_links_sheet_leaves_out_revoked_and_is_audited(url, printed):
     assert 'href="data:application/pdf;base64,' in value and "Hent PDF med 1 links" in value and EVIL not in value
 
 
+@pytest.mark.slow  # the rusfokus CLI as a subprocess, a PDF of every institution
 def test_cli_links_pdf(url, tmp_path):
     out = tmp_path / "links.pdf"
     env = {"RUSFOKUS_HOME": str(tmp_path), "RUSFOKUS_DB": url, "RUSFOKUS_ROOT": str(ROOT), "PATH": "/usr/bin:/bin",

@@ -450,6 +450,7 @@ def _run_to(case, node_id):
     return None
 
 
+@pytest.mark.slow  # walks every run of a case
 def test_jobcenter_case_flags_morning_tremor_as_withdrawal_risk_on_every_run():
     case = load_case(CASES_DIR / "jobcenter-sygedagpenge.yml")
     assert "rystede" in case.intro  # the morning tremor the case shows

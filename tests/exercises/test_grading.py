@@ -23,6 +23,9 @@ from rusfokus.exercises.notebook import AnswerError
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import history, pending_attempts, stamp_to_nbgrader
 
+# slow: real nbgrader: course builds and grading kernels
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)

@@ -1,4 +1,8 @@
 """Grading queue hardening (issue 12, items 1 and 2) with real nbgrader and real grading
+
+
+# slow: real nbgrader grading kernels, killed and retried
+pytestmark = pytest.mark.slow
 kernels: one pending hand-in per learner and exercise, learners take turns, a killed
 grading kernel is retried on a fresh one, and repeated failures end visibly."""
 

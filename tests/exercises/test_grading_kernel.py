@@ -27,6 +27,9 @@ from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.spare_execute import SpareKernelExecute
 from rusfokus.exercises.store import place_for_nbgrader, save_attempt
 
+# slow: real nbgrader grading kernels
+pytestmark = pytest.mark.slow
+
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 
 

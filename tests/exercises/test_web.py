@@ -22,6 +22,9 @@ from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.identity import web as identity_web
 from rusfokus.settings import Settings
 
+# slow: a course build and real grading over HTTP
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)

@@ -37,6 +37,9 @@ from sqlalchemy import select
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Person
 
+# slow: worker subprocesses killed and restarted, servers that come back
+pytestmark = pytest.mark.slow
+
 
 def queue_everyone(settings) -> None:
     from rusfokus.mail.queue import queue_links

@@ -416,6 +416,7 @@ def test_settings_list_the_mail_settings_and_hide_the_password(monkeypatch, tmp_
     assert bad.returncode != 0 and "RUSFOKUS_SMTP_TLS='tls'" in bad.stderr
 
 
+@pytest.mark.slow  # the rusfokus CLI three times as subprocesses
 def test_cli_links_run_status_against_the_smtp_server(setup, smtp_server):
     settings = setup
     people(settings, ("Mette Hansen", "mette@eksempel-kommune.example"),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from rusfokus.content.loader import DataFileError
 from rusfokus.mi import CodingError, code
 from rusfokus.mi.coder import DEFAULT_PARAMS, accuracy, tune
 from rusfokus.mi.dataset import FAGGRUPPER, LABELS, default_dataset, load_dataset, split
-from rusfokus.content.loader import DataFileError
 
 HELD_OUT_MIN_ACCURACY = 0.85
 
@@ -57,6 +57,7 @@ def tuned(parts):
     return tune(parts[0])  # train split only
 
 
+@pytest.mark.slow  # tunes the coder on the whole training set
 def test_defaults_are_the_tuning_result_on_train_only(parts, tuned):
     train, _held = parts
     assert tuned == DEFAULT_PARAMS  # the shipped thresholds come from the train split

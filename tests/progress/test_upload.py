@@ -95,6 +95,7 @@ def _cli(home, *args):
                           text=True)
 
 
+@pytest.mark.slow  # the rusfokus CLI several times as subprocesses
 def test_cli_dry_run_and_only_add_update(tmp_path):
     home = tmp_path / "home"
     header = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"

@@ -16,6 +16,7 @@ import urllib.parse
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import tornado.web
 from tornado.testing import AsyncHTTPTestCase
 
@@ -28,6 +29,9 @@ from rusfokus.exercises.store import history
 from rusfokus.progress.models import STATUS_ACTIVE, Certificate, Completion, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.settings import Settings
+
+# slow: real nbgrader grading of four hand-ins before the first test
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
