@@ -33,7 +33,11 @@ def _break(path: Path, old: str, new: str) -> int:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if new.strip() in t)
+    return next(
+        i
+        for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if new.strip() in t
+    )
 
 
 def test_the_shipped_content_is_valid_and_every_part_runs(content, capsys):
@@ -42,18 +46,36 @@ def test_the_shipped_content_is_valid_and_every_part_runs(content, capsys):
     assert main(["check", "--content"]) == 0
     out = capsys.readouterr().out
     assert "ERROR" not in out
-    for kind in ("opgave.yml", "temadag.yml", "samtaler/", "ytringer.yml", "coach.yml", "forandringscirkel.yml",
-                 "kommune.yml"):
+    for kind in (
+        "opgave.yml",
+        "temadag.yml",
+        "samtaler/",
+        "ytringer.yml",
+        "coach.yml",
+        "forandringscirkel.yml",
+        "kommune.yml",
+    ):
         assert kind in out, kind
 
 
 def test_every_problem_in_every_part_is_listed_and_exit_code_is_1(content, capsys):
     lines = {
-        "exercise": _break(content / "02-bekymringssamtale/data/opgave.yml", "bestaa_pct: ", "bestaa_pct: 0 #"),
-        "temadag": _break(content / "04-dobbeltdiagnose/data/temadag.yml", "korrekt: [", "korrekt: [zz, "),
-        "dialogue": _break(content / "02-bekymringssamtale/data/samtaler/jobcenter-sygedagpenge.yml",
-                           "vurdering: god", "vurdering: super"),
-        "mi": _break(content / "03-motiverende-samtale/data/coach.yml", "faggruppe: skole", "faggruppe: skolen"),
+        "exercise": _break(
+            content / "02-bekymringssamtale/data/opgave.yml", "bestaa_pct: ", "bestaa_pct: 0 #"
+        ),
+        "temadag": _break(
+            content / "04-dobbeltdiagnose/data/temadag.yml", "korrekt: [", "korrekt: [zz, "
+        ),
+        "dialogue": _break(
+            content / "02-bekymringssamtale/data/samtaler/jobcenter-sygedagpenge.yml",
+            "vurdering: god",
+            "vurdering: super",
+        ),
+        "mi": _break(
+            content / "03-motiverende-samtale/data/coach.yml",
+            "faggruppe: skole",
+            "faggruppe: skolen",
+        ),
     }
     kommune = Path(Settings.from_env().kommune_file)
     lines["kommune"] = _break(kommune, 'telefon: "99 99 99 99"', 'telefon: "ring"')
@@ -72,9 +94,16 @@ def test_module_folders_must_match_the_registry(content, capsys):
     shutil.rmtree(content / "05-unge-og-rusmidler")
     assert main(["check", "--content"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"ERROR \S*06-noget-nyt: a module folder that is not in the module registry", out)
-    assert re.search(r"ERROR \S*05-unge-og-rusmidler: missing: the folder of module 'unge-og-rusmidler'", out)
-    assert re.search(r"ERROR \S*05-unge-og-rusmidler/data/opgave.yml: missing: every module has a scored exercise", out)
+    assert re.search(
+        r"ERROR \S*06-noget-nyt: a module folder that is not in the module registry", out
+    )
+    assert re.search(
+        r"ERROR \S*05-unge-og-rusmidler: missing: the folder of module 'unge-og-rusmidler'", out
+    )
+    assert re.search(
+        r"ERROR \S*05-unge-og-rusmidler/data/opgave.yml: missing: every module has a scored exercise",
+        out,
+    )
 
 
 def test_usage_errors_exit_2(content, capsys):
@@ -87,5 +116,8 @@ def test_part_commands_stay_and_use_the_same_checks(content, capsys):
     _break(content / "01-opsporing/data/opgave.yml", "korrekt: c", "korrekt: x")
     assert main(["opgave", "check"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"ERROR \S*01-opsporing/data/opgave\.yml:\d+: spoergsmaal\[\d+\]\.korrekt: 'x' is not one of", out)
+    assert re.search(
+        r"ERROR \S*01-opsporing/data/opgave\.yml:\d+: spoergsmaal\[\d+\]\.korrekt: 'x' is not one of",
+        out,
+    )
     assert main(["samtaler"]) == 0

@@ -36,24 +36,42 @@ def check_registry(root: Path) -> Result:
     known = {m.folder for m in modules()}
     for m in modules():
         if not (root / m.folder).is_dir():
-            problems.append(Problem(display_path(root / m.folder), None, "",
-                                    f"missing: the folder of module '{m.id}' (rusfokus.content.registry)"))
+            problems.append(
+                Problem(
+                    display_path(root / m.folder),
+                    None,
+                    "",
+                    f"missing: the folder of module '{m.id}' (rusfokus.content.registry)",
+                )
+            )
     if root.is_dir():
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and _FOLDER.match(p.name)):
             if folder.name not in known:
-                problems.append(Problem(display_path(folder), None, "",
-                                        "a module folder that is not in the module registry "
-                                        "(add it to MODULES in rusfokus/content/registry.py)"))
-    ok = [] if problems else [f"{display_path(root)}: {len(known)} module folders match the registry"]
+                problems.append(
+                    Problem(
+                        display_path(folder),
+                        None,
+                        "",
+                        "a module folder that is not in the module registry "
+                        "(add it to MODULES in rusfokus/content/registry.py)",
+                    )
+                )
+    ok = (
+        []
+        if problems
+        else [f"{display_path(root)}: {len(known)} module folders match the registry"]
+    )
     return ok, problems
 
 
 def check_mi(root: Path) -> Result:
     """Module 3's MI data: the coder's dataset, the coach's statements, the forandringscirkel."""
     ok, problems = [], []
-    for name, load, what in ((DATASET_NAME, load_dataset, "coded responses"),
-                             (COACH_NAME, load_items, "practice statements"),
-                             (FORANDRING_NAME, load_cirkel, None)):
+    for name, load, what in (
+        (DATASET_NAME, load_dataset, "coded responses"),
+        (COACH_NAME, load_items, "practice statements"),
+        (FORANDRING_NAME, load_cirkel, None),
+    ):
         path = mi_file(name, root)
         try:
             data = load(path)
@@ -72,8 +90,10 @@ def check_kommune(settings: Settings) -> Result:
         return [], exc.problems
     except DataFileError as exc:  # kommune.py words its one problem in the same style, as text
         return [], [Problem("", None, "", line) for line in str(exc).splitlines()]
-    return [f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers, "
-            f"{len(k.ungetilbud)} youth offers"], []
+    return [
+        f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers, "
+        f"{len(k.ungetilbud)} youth offers"
+    ], []
 
 
 def parts(settings: Settings) -> list[tuple[str, Callable[[], Result]]]:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from rusfokus.content.loader import ContentError, DataFileError, MAX_NODES, Problem, field_name, load_yaml
+from rusfokus.content.loader import (
+    MAX_NODES,
+    ContentError,
+    DataFileError,
+    Problem,
+    field_name,
+    load_yaml,
+)
 from rusfokus.dialog.schema import DialogFileError, load_case
 from rusfokus.exercises.schema import ExerciseError, load_exercise
 from rusfokus.kommune import KommuneError, load_kommune
@@ -21,7 +28,9 @@ M = ROOT / "modules"
 
 
 def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in t)
+    return next(
+        i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in t
+    )
 
 
 def _break(tmp_path: Path, source: Path, old: str, new: str, name: str | None = None) -> Path:
@@ -34,7 +43,10 @@ def _break(tmp_path: Path, source: Path, old: str, new: str, name: str | None = 
 
 
 def test_problem_style_and_field_names():
-    assert str(Problem("a.yml", 3, "spoergsmaal[1].korrekt", "wrong")) == "a.yml:3: spoergsmaal[1].korrekt: wrong"
+    assert (
+        str(Problem("a.yml", 3, "spoergsmaal[1].korrekt", "wrong"))
+        == "a.yml:3: spoergsmaal[1].korrekt: wrong"
+    )
     assert str(Problem("a.yml", None, "", "file not found")) == "a.yml: file not found"
     assert field_name(("spoergsmaal", 0, "valg", 2, "id")) == "spoergsmaal[1].valg[3].id"
     assert field_name(()) == "(top)"
@@ -44,25 +56,85 @@ def test_problem_style_and_field_names():
 
 # One test per kind of file: (loader, source file, text to break, broken text, needle for the line, field).
 CASES = [
-    ("exercise", load_exercise, M / "01-opsporing/data/opgave.yml", "bestaa_pct: 70", "bestaa_pct: 170",
-     "bestaa_pct: 170", "bestaa_pct", ExerciseError),
-    ("temadag", lambda p: load_question_set(p), M / "01-opsporing/data/temadag.yml", "korrekt: [b]", "korrekt: [x]",
-     "korrekt: [x]", "spoergsmaal[2].korrekt", ContentError),
-    ("dialogue", load_case, M / "02-bekymringssamtale/data/samtaler/paedagog-afhentning.yml", "vurdering: god",
-     "vurdering: fin", "vurdering: fin", None, DialogFileError),
-    ("mi dataset", load_dataset, M / "03-motiverende-samtale/data/ytringer.yml", "faggruppe: skole",
-     "faggruppe: skolen", "faggruppe: skolen", None, ContentError),
-    ("mi coach", load_items, M / "03-motiverende-samtale/data/coach.yml", "faggruppe: jobcenter",
-     "faggruppe: job", "faggruppe: job", None, ContentError),
-    ("forandringscirkel", load_cirkel, M / "03-motiverende-samtale/data/forandringscirkel.yml", "stadie: handling",
-     "stadie: handlingg", "stadie: handlingg", None, ContentError),
-    ("kommune", load_kommune, ROOT / "kommune.yml", 'telefon: "99 99 99 99"', 'telefon: "ring til os"',
-     "ring til os", "rusmiddelcenter.telefon", KommuneError),
+    (
+        "exercise",
+        load_exercise,
+        M / "01-opsporing/data/opgave.yml",
+        "bestaa_pct: 70",
+        "bestaa_pct: 170",
+        "bestaa_pct: 170",
+        "bestaa_pct",
+        ExerciseError,
+    ),
+    (
+        "temadag",
+        lambda p: load_question_set(p),
+        M / "01-opsporing/data/temadag.yml",
+        "korrekt: [b]",
+        "korrekt: [x]",
+        "korrekt: [x]",
+        "spoergsmaal[2].korrekt",
+        ContentError,
+    ),
+    (
+        "dialogue",
+        load_case,
+        M / "02-bekymringssamtale/data/samtaler/paedagog-afhentning.yml",
+        "vurdering: god",
+        "vurdering: fin",
+        "vurdering: fin",
+        None,
+        DialogFileError,
+    ),
+    (
+        "mi dataset",
+        load_dataset,
+        M / "03-motiverende-samtale/data/ytringer.yml",
+        "faggruppe: skole",
+        "faggruppe: skolen",
+        "faggruppe: skolen",
+        None,
+        ContentError,
+    ),
+    (
+        "mi coach",
+        load_items,
+        M / "03-motiverende-samtale/data/coach.yml",
+        "faggruppe: jobcenter",
+        "faggruppe: job",
+        "faggruppe: job",
+        None,
+        ContentError,
+    ),
+    (
+        "forandringscirkel",
+        load_cirkel,
+        M / "03-motiverende-samtale/data/forandringscirkel.yml",
+        "stadie: handling",
+        "stadie: handlingg",
+        "stadie: handlingg",
+        None,
+        ContentError,
+    ),
+    (
+        "kommune",
+        load_kommune,
+        ROOT / "kommune.yml",
+        'telefon: "99 99 99 99"',
+        'telefon: "ring til os"',
+        "ring til os",
+        "rusmiddelcenter.telefon",
+        KommuneError,
+    ),
 ]
 
 
-@pytest.mark.parametrize("kind,load,source,old,new,needle,field,error", CASES, ids=[c[0] for c in CASES])
-def test_each_kind_of_file_names_file_line_and_field(tmp_path, kind, load, source, old, new, needle, field, error):
+@pytest.mark.parametrize(
+    "kind,load,source,old,new,needle,field,error", CASES, ids=[c[0] for c in CASES]
+)
+def test_each_kind_of_file_names_file_line_and_field(
+    tmp_path, kind, load, source, old, new, needle, field, error
+):
     bad = _break(tmp_path, source, old, new)
     with pytest.raises(error) as exc:
         load(bad)
@@ -73,7 +145,9 @@ def test_each_kind_of_file_names_file_line_and_field(tmp_path, kind, load, sourc
     if field is not None:
         assert found_field == field, first
     else:  # a list item's field: key path with items counted from 1
-        assert found_field.endswith((".faggruppe", ".stadie", ".vurdering")) and "[" in found_field, first
+        assert (
+            found_field.endswith((".faggruppe", ".stadie", ".vurdering")) and "[" in found_field
+        ), first
 
 
 def test_every_problem_of_a_file_is_listed(tmp_path):
@@ -83,7 +157,11 @@ def test_every_problem_of_a_file_is_listed(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(ContentError) as exc:
         load_items(bad)
-    assert len(exc.value.problems) == src.read_text(encoding="utf-8").count("faggruppe: jobcenter") >= 2
+    assert (
+        len(exc.value.problems)
+        == src.read_text(encoding="utf-8").count("faggruppe: jobcenter")
+        >= 2
+    )
     assert all(p.field.endswith(".faggruppe") for p in exc.value.problems)
 
 
@@ -95,9 +173,14 @@ def test_missing_file_bad_yaml_and_alias_bomb_are_problems_too(tmp_path):
         load_yaml(tmp_path / "brudt.yml")
     levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
-        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]")
+        levels.append(
+            f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]"
+        )
     (tmp_path / "bombe.yml").write_text("\n".join(levels) + "\n", encoding="utf-8")
     started = time.monotonic()
-    with pytest.raises(ContentError, match=rf"bombe\.yml:\d+: invalid YAML: the file expands to more than {MAX_NODES}"):
+    with pytest.raises(
+        ContentError,
+        match=rf"bombe\.yml:\d+: invalid YAML: the file expands to more than {MAX_NODES}",
+    ):
         load_yaml(tmp_path / "bombe.yml")
     assert time.monotonic() - started < 3

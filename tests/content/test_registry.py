@@ -7,7 +7,14 @@ from pathlib import Path
 
 import yaml
 
-from rusfokus.content import content_root, data_dir, dialogue_dir, exercise_file, mi_file, temadag_file
+from rusfokus.content import (
+    content_root,
+    data_dir,
+    dialogue_dir,
+    exercise_file,
+    mi_file,
+    temadag_file,
+)
 from rusfokus.content.registry import (
     FAGGRUPPER,
     MODULES,
@@ -28,7 +35,9 @@ MODULES_DIR = ROOT / "modules"
 
 
 def test_every_module_folder_is_in_the_registry_and_the_other_way_round():
-    folders = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and re.match(r"^\d\d-", p.name))
+    folders = sorted(
+        p.name for p in MODULES_DIR.iterdir() if p.is_dir() and re.match(r"^\d\d-", p.name)
+    )
     assert folders == sorted(m.folder for m in MODULES)
 
 
@@ -53,13 +62,24 @@ def test_module_five_and_the_ungeindsats_faggruppe_are_registered():
     m = module("unge-og-rusmidler")
     assert (m.folder, m.title, m.order) == ("05-unge-og-rusmidler", "Unge og rusmidler", 5)
     assert faggruppe_label("ungeindsats") == "Ungeindsats og SSP"
-    assert [f.key for f in FAGGRUPPER] == ["dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling",
-                                            "socialpsykiatri", "ungeindsats"]
+    assert [f.key for f in FAGGRUPPER] == [
+        "dagtilbud",
+        "skole",
+        "sundhedspleje",
+        "jobcenter",
+        "familieafdeling",
+        "socialpsykiatri",
+        "ungeindsats",
+    ]
 
 
 def test_everything_reads_the_one_registry():
     assert MODULE_TITLES == module_titles() and list(MODULE_TITLES) == list(module_ids())
-    assert progress_module_title("dobbeltdiagnose") == module_title("dobbeltdiagnose") == "Dobbeltdiagnose"
+    assert (
+        progress_module_title("dobbeltdiagnose")
+        == module_title("dobbeltdiagnose")
+        == "Dobbeltdiagnose"
+    )
     assert module_title("gammelt-modul") == "gammelt-modul"  # old data shows its id
     assert TAB_LABELS == faggruppe_labels()
 
@@ -74,12 +94,18 @@ def test_each_module_has_its_data_where_the_content_root_says(tmp_path):
     assert mi_file("coach.yml", root).is_file()
     other = Settings.from_env(root=str(ROOT), content_dir=str(tmp_path))
     assert content_root(other) == tmp_path
-    assert exercise_file("opsporing", content_root(other)) == tmp_path / "01-opsporing" / "data" / "opgave.yml"
+    assert (
+        exercise_file("opsporing", content_root(other))
+        == tmp_path / "01-opsporing" / "data" / "opgave.yml"
+    )
 
 
 def test_module_folders_data_is_not_part_of_the_book():
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert config["only_build_toc_files"] is True
-    assert "modules/*/data" in config["exclude_patterns"] and "**/README.md" in config["exclude_patterns"]
+    assert (
+        "modules/*/data" in config["exclude_patterns"]
+        and "**/README.md" in config["exclude_patterns"]
+    )
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     assert "/data/" not in toc

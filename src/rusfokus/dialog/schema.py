@@ -17,7 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rusfokus.content import content_root, dialogue_dir
-from rusfokus.content.loader import ContentError, Problem, Where, display_path, load_yaml, load_yaml_text
+from rusfokus.content.loader import (
+    ContentError,
+    Problem,
+    Where,
+    display_path,
+    load_yaml,
+    load_yaml_text,
+)
 from rusfokus.content.registry import faggruppe_keys
 
 RATINGS = ("god", "delvis", "uheldig")
@@ -109,30 +116,63 @@ def _text(value: object) -> bool:
 def _check_choice(src: str, node_id: str, i: int, raw: object, errors: list[DialogError]) -> None:
     field = f"valg[{i + 1}]"
     if not isinstance(raw, dict):
-        errors.append(DialogError(src, node_id, field, "must be a mapping with tekst, feedback, vurdering, laering, gaa_til"))
+        errors.append(
+            DialogError(
+                src,
+                node_id,
+                field,
+                "must be a mapping with tekst, feedback, vurdering, laering, gaa_til",
+            )
+        )
         return
     for key in sorted(set(raw) - CHOICE_KEYS):
-        errors.append(DialogError(src, node_id, f"{field}.{key}", f"unknown field (allowed: {', '.join(sorted(CHOICE_KEYS))})"))
+        errors.append(
+            DialogError(
+                src,
+                node_id,
+                f"{field}.{key}",
+                f"unknown field (allowed: {', '.join(sorted(CHOICE_KEYS))})",
+            )
+        )
     for key in ("tekst", "feedback", "laering", "gaa_til"):
         if not _text(raw.get(key)):
             errors.append(DialogError(src, node_id, f"{field}.{key}", "missing or empty text"))
     if raw.get("vurdering") not in RATINGS:
-        errors.append(DialogError(src, node_id, f"{field}.vurdering", f"must be one of {', '.join(RATINGS)}, got {raw.get('vurdering')!r}"))
+        errors.append(
+            DialogError(
+                src,
+                node_id,
+                f"{field}.vurdering",
+                f"must be one of {', '.join(RATINGS)}, got {raw.get('vurdering')!r}",
+            )
+        )
 
 
 def _check_node(src: str, node_id: object, raw: object, errors: list[DialogError]) -> None:
     if not isinstance(node_id, str) or not NODE_ID.match(node_id):
-        errors.append(DialogError(src, str(node_id), None, "node id must be lower-case letters, digits, '-' or '_'"))
+        errors.append(
+            DialogError(
+                src, str(node_id), None, "node id must be lower-case letters, digits, '-' or '_'"
+            )
+        )
     nid = str(node_id)
     if not isinstance(raw, dict):
-        errors.append(DialogError(src, nid, None, "node must be a mapping with tekst and valg (or slut: true)"))
+        errors.append(
+            DialogError(
+                src, nid, None, "node must be a mapping with tekst and valg (or slut: true)"
+            )
+        )
         return
     for key in sorted(set(raw) - NODE_KEYS):
-        errors.append(DialogError(src, nid, key, f"unknown field (allowed: {', '.join(sorted(NODE_KEYS))})"))
+        errors.append(
+            DialogError(src, nid, key, f"unknown field (allowed: {', '.join(sorted(NODE_KEYS))})")
+        )
     if not _text(raw.get("tekst")):
         errors.append(DialogError(src, nid, "tekst", "missing or empty text"))
     if "sikkerhed" in raw and not _text(raw["sikkerhed"]):
-        errors.append(DialogError(src, nid, "sikkerhed", "must be a non-empty text (or leave the field out)"))
+        errors.append(
+            DialogError(src, nid, "sikkerhed", "must be a non-empty text (or leave the field out)")
+        )
     slut = raw.get("slut", False)
     if not isinstance(slut, bool):
         errors.append(DialogError(src, nid, "slut", "must be true or false"))
@@ -140,10 +180,16 @@ def _check_node(src: str, node_id: object, raw: object, errors: list[DialogError
     valg = raw.get("valg")
     if slut:
         if valg:
-            errors.append(DialogError(src, nid, "valg", "an end node (slut: true) must not have choices"))
+            errors.append(
+                DialogError(src, nid, "valg", "an end node (slut: true) must not have choices")
+            )
         return
     if valg is None or valg == []:
-        errors.append(DialogError(src, nid, "valg", "dead end: node has no choices and is not marked slut: true"))
+        errors.append(
+            DialogError(
+                src, nid, "valg", "dead end: node has no choices and is not marked slut: true"
+            )
+        )
         return
     if not isinstance(valg, list):
         errors.append(DialogError(src, nid, "valg", "must be a list of choices"))
@@ -164,7 +210,11 @@ def _graph_errors(src: str, start: str, nodes: dict, errors: list[DialogError]) 
                 continue
             target = choice["gaa_til"]
             if target not in nodes:
-                errors.append(DialogError(src, nid, f"valg[{i + 1}].gaa_til", f"unknown target node '{target}'"))
+                errors.append(
+                    DialogError(
+                        src, nid, f"valg[{i + 1}].gaa_til", f"unknown target node '{target}'"
+                    )
+                )
             else:
                 targets.append(target)
         edges[nid] = targets
@@ -180,7 +230,9 @@ def _graph_errors(src: str, start: str, nodes: dict, errors: list[DialogError]) 
                 todo.append(t)
     for nid in nodes:
         if nid not in seen:
-            errors.append(DialogError(src, nid, None, "unreachable: no path from the start node leads here"))
+            errors.append(
+                DialogError(src, nid, None, "unreachable: no path from the start node leads here")
+            )
     # Nodes from which an end can be reached (reverse search from end nodes).
     ends = {nid for nid, raw in nodes.items() if raw.get("slut") is True}
     if not ends:
@@ -197,23 +249,47 @@ def _graph_errors(src: str, start: str, nodes: dict, errors: list[DialogError]) 
                 todo.append(p)
     for nid in nodes:
         if nid in seen and nid not in can_end and edges[nid]:
-            errors.append(DialogError(src, nid, "valg", "cycle without an end: no choice from here ever leads to an end node"))
+            errors.append(
+                DialogError(
+                    src,
+                    nid,
+                    "valg",
+                    "cycle without an end: no choice from here ever leads to an end node",
+                )
+            )
 
 
 def validate(data: object, source: str) -> list[DialogError]:
     """Return every problem in a parsed case (an empty list means the case is valid)."""
     errors: list[DialogError] = []
     if not isinstance(data, dict):
-        return [DialogError(source, None, None, "the file must be a YAML mapping (id, titel, ..., noder)")]
+        return [
+            DialogError(
+                source, None, None, "the file must be a YAML mapping (id, titel, ..., noder)"
+            )
+        ]
     for key in sorted(set(data) - CASE_KEYS):
-        errors.append(DialogError(source, None, key, f"unknown field (allowed: {', '.join(sorted(CASE_KEYS))})"))
+        errors.append(
+            DialogError(
+                source, None, key, f"unknown field (allowed: {', '.join(sorted(CASE_KEYS))})"
+            )
+        )
     for key in ("id", "titel", "faggruppe", "rolle", "intro", "start"):
         if not _text(data.get(key)):
             errors.append(DialogError(source, None, key, "missing or empty text"))
     if _text(data.get("faggruppe")) and data["faggruppe"] not in FAGGRUPPER:
-        errors.append(DialogError(source, None, "faggruppe", f"must be one of {', '.join(FAGGRUPPER)}, got {data['faggruppe']!r}"))
+        errors.append(
+            DialogError(
+                source,
+                None,
+                "faggruppe",
+                f"must be one of {', '.join(FAGGRUPPER)}, got {data['faggruppe']!r}",
+            )
+        )
     if _text(data.get("id")) and not NODE_ID.match(data["id"]):
-        errors.append(DialogError(source, None, "id", "must be lower-case letters, digits, '-' or '_'"))
+        errors.append(
+            DialogError(source, None, "id", "must be lower-case letters, digits, '-' or '_'")
+        )
     nodes = data.get("noder")
     if not isinstance(nodes, dict) or not nodes:
         errors.append(DialogError(source, None, "noder", "missing: a mapping of node id to node"))
@@ -230,15 +306,31 @@ def build_case(data: dict, source: str) -> Case:
     noder = {}
     for nid, raw in data["noder"].items():
         valg = tuple(
-            Choice(c["tekst"].strip(), c["feedback"].strip(), c["vurdering"], c["laering"].strip(), c["gaa_til"])
+            Choice(
+                c["tekst"].strip(),
+                c["feedback"].strip(),
+                c["vurdering"],
+                c["laering"].strip(),
+                c["gaa_til"],
+            )
             for c in raw.get("valg") or []
         )
-        noder[nid] = Node(nid, raw["tekst"].strip(), valg, bool(raw.get("slut", False)),
-                          (raw.get("sikkerhed") or "").strip())
+        noder[nid] = Node(
+            nid,
+            raw["tekst"].strip(),
+            valg,
+            bool(raw.get("slut", False)),
+            (raw.get("sikkerhed") or "").strip(),
+        )
     return Case(
-        id=data["id"], titel=data["titel"].strip(), faggruppe=data["faggruppe"].strip(),
-        rolle=data["rolle"].strip(), intro=data["intro"].strip(), start=data["start"],
-        noder=noder, source=source,
+        id=data["id"],
+        titel=data["titel"].strip(),
+        faggruppe=data["faggruppe"].strip(),
+        rolle=data["rolle"].strip(),
+        intro=data["intro"].strip(),
+        start=data["start"],
+        noder=noder,
+        source=source,
     )
 
 
@@ -247,7 +339,9 @@ def parse_case(text: str, source: str) -> Case:
     try:
         data, _ = load_yaml_text(text, source)
     except ContentError as exc:
-        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
+        raise DialogFileError(
+            [DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]
+        ) from None
     errors = validate(data, source)
     if errors:
         raise DialogFileError(errors)
@@ -268,7 +362,9 @@ def load_case(path: str | Path) -> Case:
     try:
         data, where = load_yaml(path)
     except ContentError as exc:
-        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
+        raise DialogFileError(
+            [DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]
+        ) from None
     name = display_path(path)
     errors = validate(data, name)
     if errors:
@@ -295,7 +391,14 @@ def load_cases(folder: str | Path) -> tuple[list[Case], list[DialogError]]:
             errors.extend(exc.errors)
             continue
         if case.id in ids:
-            errors.append(DialogError(display_path(path), None, "id", f"id '{case.id}' is already used by {ids[case.id]}"))
+            errors.append(
+                DialogError(
+                    display_path(path),
+                    None,
+                    "id",
+                    f"id '{case.id}' is already used by {ids[case.id]}",
+                )
+            )
             continue
         ids[case.id] = path.name
         cases.append(case)
@@ -306,8 +409,13 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     """Validate every dialogue tree of the content root: (OK lines, problems)."""
     folder = dialogue_dir(content_root() if root is None else root)
     if not folder.is_dir() or not any(folder.glob("*.yml")):
-        return [], [Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")]
+        return [], [
+            Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")
+        ]
     cases, errors = load_cases(folder)
-    ok = [f"{display_path(folder / c.source)}: dialogue '{c.titel}' ({c.faggruppe}), "
-          f"{len(c.decision_points())} decision points" for c in cases]
+    ok = [
+        f"{display_path(folder / c.source)}: dialogue '{c.titel}' ({c.faggruppe}), "
+        f"{len(c.decision_points())} decision points"
+        for c in cases
+    ]
     return ok, [e.problem() for e in errors]

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rusfokus.content import content_root, exercise_file
-from rusfokus.content.loader import ContentError, Problem, Where, display_path, load_yaml, text_field, unknown_fields
+from rusfokus.content.loader import (
+    ContentError,
+    Problem,
+    Where,
+    display_path,
+    load_yaml,
+    text_field,
+    unknown_fields,
+)
 from rusfokus.content.registry import is_module, module_ids, modules
+
 QUESTION_TYPES = ("enkeltvalg", "flervalg", "case", "refleksion")
 AUTO_TYPES = ("enkeltvalg", "flervalg", "case")
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
@@ -22,7 +31,17 @@ MAX_TEGN_DEFAULT = 1500
 MAX_TEGN_LIMIT = 5000
 
 TOP_KEYS = {"id", "titel", "modul", "bestaa_pct", "intro", "spoergsmaal"}
-QUESTION_KEYS = {"id", "type", "tekst", "case", "valg", "korrekt", "point", "forklaring", "max_tegn"}
+QUESTION_KEYS = {
+    "id",
+    "type",
+    "tekst",
+    "case",
+    "valg",
+    "korrekt",
+    "point",
+    "forklaring",
+    "max_tegn",
+}
 OPTION_KEYS = {"id", "tekst"}
 
 
@@ -130,7 +149,12 @@ def _int(value, where, path, problems, lo, hi) -> int:
 
 def _options(raw, where, path, problems) -> tuple[Option, ...]:
     if not isinstance(raw, list) or len(raw) < 2:
-        _add(problems, where, path, "must be a list of at least 2 options, each {id: a, tekst: \"...\"}")
+        _add(
+            problems,
+            where,
+            path,
+            'must be a list of at least 2 options, each {id: a, tekst: "..."}',
+        )
     seen: set[str] = set()
     out = []
     for i, item in enumerate(raw):
@@ -143,8 +167,13 @@ def _options(raw, where, path, problems) -> tuple[Option, ...]:
             raise _Bad
         oid = item.get("id")
         if not isinstance(oid, str) or not SLUG.match(oid):
-            _add(problems, where, (*p, "id"), f"must be a short id of lowercase letters/digits like 'a' or "
-                                              f"'ti-genstande', got {oid!r}")
+            _add(
+                problems,
+                where,
+                (*p, "id"),
+                f"must be a short id of lowercase letters/digits like 'a' or "
+                f"'ti-genstande', got {oid!r}",
+            )
         if oid in seen:
             _add(problems, where, (*p, "id"), f"'{oid}' is used twice")
         seen.add(oid)
@@ -177,15 +206,25 @@ def _question(raw, index: int, where: Where, problems: list[Problem]) -> Questio
         _add(problems, where, path, "must be a mapping with id, type, tekst …")
     qid = raw.get("id")
     if not isinstance(qid, str) or not SLUG.match(qid):
-        _add(problems, where, (*path, "id"), f"must be a short id of lowercase letters, digits and '-' starting "
-                                             f"with a letter, got {qid!r}")
+        _add(
+            problems,
+            where,
+            (*path, "id"),
+            f"must be a short id of lowercase letters, digits and '-' starting "
+            f"with a letter, got {qid!r}",
+        )
     before = len(problems)
     unknown_fields(raw, QUESTION_KEYS, where, path, problems)
     if len(problems) > before:
         raise _Bad
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
-        _add(problems, where, (*path, "type"), f"must be one of {', '.join(QUESTION_TYPES)}, got {qtype!r}")
+        _add(
+            problems,
+            where,
+            (*path, "type"),
+            f"must be one of {', '.join(QUESTION_TYPES)}, got {qtype!r}",
+        )
     tekst = _text(raw.get("tekst"), where, (*path, "tekst"), problems)
     forklaring = _text(raw.get("forklaring"), where, (*path, "forklaring"), problems)
     point = _int(raw.get("point", 1), where, (*path, "point"), problems, 1, 100)
@@ -196,24 +235,53 @@ def _question(raw, index: int, where: Where, problems: list[Problem]) -> Questio
         for fld in ("valg", "korrekt"):
             if fld in raw:
                 _add(problems, where, (*path, fld), "a refleksion has no options or correct answer")
-        max_tegn = _int(raw.get("max_tegn", MAX_TEGN_DEFAULT), where, (*path, "max_tegn"), problems, 50, MAX_TEGN_LIMIT)
+        max_tegn = _int(
+            raw.get("max_tegn", MAX_TEGN_DEFAULT),
+            where,
+            (*path, "max_tegn"),
+            problems,
+            50,
+            MAX_TEGN_LIMIT,
+        )
         return Question(qid, qtype, tekst, point, forklaring, max_tegn=max_tegn)
     if "max_tegn" in raw:
         _add(problems, where, (*path, "max_tegn"), "only a refleksion has max_tegn")
     options = _options(raw.get("valg"), where, (*path, "valg"), problems)
     korrekt = _korrekt(raw.get("korrekt"), qtype, options, where, (*path, "korrekt"), problems)
     multi = qtype == "flervalg" or (qtype == "case" and isinstance(raw.get("korrekt"), list))
-    return Question(qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi)
+    return Question(
+        qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi
+    )
 
 
-def _top(data, where: Where, problems: list[Problem], expected_id: str | None, module_id: str | None):
+def _top(
+    data, where: Where, problems: list[Problem], expected_id: str | None, module_id: str | None
+):
     """The top-level fields; a problem in one is recorded and the others are still checked."""
     values = {}
     for key, check in (
-        ("id", lambda v: None if isinstance(v, str) and SLUG.match(v) else f"must be a short id like 'opsporing', got {v!r}"),
-        ("modul", lambda v: None if is_module(v) else f"must be one of {', '.join(module_ids())}, got {v!r}"),
-        ("bestaa_pct", lambda v: None if not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 100
-         else f"must be a number above 0 and at most 100, got {v!r}"),
+        (
+            "id",
+            lambda v: (
+                None
+                if isinstance(v, str) and SLUG.match(v)
+                else f"must be a short id like 'opsporing', got {v!r}"
+            ),
+        ),
+        (
+            "modul",
+            lambda v: (
+                None if is_module(v) else f"must be one of {', '.join(module_ids())}, got {v!r}"
+            ),
+        ),
+        (
+            "bestaa_pct",
+            lambda v: (
+                None
+                if not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 100
+                else f"must be a number above 0 and at most 100, got {v!r}"
+            ),
+        ),
     ):
         message = check(data.get(key))
         if message:
@@ -221,18 +289,33 @@ def _top(data, where: Where, problems: list[Problem], expected_id: str | None, m
         else:
             values[key] = data[key]
     if "id" in values and expected_id is not None and values["id"] != expected_id:
-        problems.append(where.problem(("id",), f"is '{values['id']}' but the file belongs to module '{expected_id}' "
-                                               "(the exercise id is the module id)"))
+        problems.append(
+            where.problem(
+                ("id",),
+                f"is '{values['id']}' but the file belongs to module '{expected_id}' "
+                "(the exercise id is the module id)",
+            )
+        )
     if module_id is not None and values.get("modul", module_id) != module_id:
-        problems.append(where.problem(("modul",), f"is '{values['modul']}' but the file is in the folder of "
-                                                  f"module '{module_id}'"))
+        problems.append(
+            where.problem(
+                ("modul",),
+                f"is '{values['modul']}' but the file is in the folder of module '{module_id}'",
+            )
+        )
     values["titel"] = text_field(data.get("titel"), where, ("titel",), problems)
-    values["intro"] = text_field(data.get("intro"), where, ("intro",), problems, required=False) or ""
+    values["intro"] = (
+        text_field(data.get("intro"), where, ("intro",), problems, required=False) or ""
+    )
     return values
 
 
-def parse_exercise(data, where: Where | str = "<exercise>", expected_id: str | None = None,
-                   module_id: str | None = None) -> Exercise:
+def parse_exercise(
+    data,
+    where: Where | str = "<exercise>",
+    expected_id: str | None = None,
+    module_id: str | None = None,
+) -> Exercise:
     """Validate already-parsed YAML data and return an :class:`Exercise`; :class:`ExerciseError` lists every problem.
 
     ``where``: the :class:`Where` from :func:`rusfokus.content.loader.load_yaml` (for line numbers), or a file name.
@@ -240,7 +323,11 @@ def parse_exercise(data, where: Where | str = "<exercise>", expected_id: str | N
     if not isinstance(where, Where):
         where = Where(Path(where), {})
     if not isinstance(data, dict):
-        raise ExerciseError(where.error((), "the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal").problems)
+        raise ExerciseError(
+            where.error(
+                (), "the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal"
+            ).problems
+        )
     problems: list[Problem] = []
     unknown_fields(data, TOP_KEYS, where, (), problems)
     top = _top(data, where, problems, expected_id, module_id)
@@ -256,16 +343,31 @@ def parse_exercise(data, where: Where | str = "<exercise>", expected_id: str | N
             except _Bad:
                 continue
             if q.var in seen:
-                problems.append(where.problem(("spoergsmaal", i, "id"),
-                                              f"clashes with question '{seen[q.var]}' (ids must be unique)"))
+                problems.append(
+                    where.problem(
+                        ("spoergsmaal", i, "id"),
+                        f"clashes with question '{seen[q.var]}' (ids must be unique)",
+                    )
+                )
                 continue
             seen[q.var] = q.id
             questions.append(q)
         if questions and len(questions) == len(raw_qs) and not any(q.auto for q in questions):
-            problems.append(where.problem(("spoergsmaal",), "needs at least one question that is scored automatically"))
+            problems.append(
+                where.problem(
+                    ("spoergsmaal",), "needs at least one question that is scored automatically"
+                )
+            )
     if problems:
         raise ExerciseError(problems)
-    return Exercise(top["id"], top["titel"], top["modul"], float(top["bestaa_pct"]), tuple(questions), top["intro"])
+    return Exercise(
+        top["id"],
+        top["titel"],
+        top["modul"],
+        float(top["bestaa_pct"]),
+        tuple(questions),
+        top["intro"],
+    )
 
 
 def _module_of(path: Path) -> str | None:
@@ -301,7 +403,11 @@ def exercise(opgave: str, root: str | Path | None = None) -> Exercise:
 def load_all(root: str | Path | None = None) -> dict[str, Exercise]:
     """Every module's exercise that has a file, keyed by exercise id, in module order."""
     root = content_root() if root is None else Path(root)
-    return {m: load_exercise(exercise_file(m, root)) for m in module_ids() if exercise_file(m, root).is_file()}
+    return {
+        m: load_exercise(exercise_file(m, root))
+        for m in module_ids()
+        if exercise_file(m, root).is_file()
+    }
 
 
 def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
@@ -311,20 +417,27 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     for m in module_ids():
         path = exercise_file(m, root)
         if not path.is_file():
-            problems.append(Problem(display_path(path), None, "", "missing: every module has a scored exercise"))
+            problems.append(
+                Problem(display_path(path), None, "", "missing: every module has a scored exercise")
+            )
             continue
         try:
             ex = load_exercise(path)
         except ContentError as exc:
             problems.extend(exc.problems)
             continue
-        ok.append(f"{display_path(path)}: exercise '{ex.id}', {len(ex.spoergsmaal)} questions, "
-                  f"{ex.auto_points} auto + {ex.manual_points} manual points")
+        ok.append(
+            f"{display_path(path)}: exercise '{ex.id}', {len(ex.spoergsmaal)} questions, "
+            f"{ex.auto_points} auto + {ex.manual_points} manual points"
+        )
     return ok, problems
 
 
-def answer_sheet(ex: Exercise, correct: bool = True,
-                 reflection: str = "Jeg taler med min nøgleperson og skriver ned, hvad jeg ser.") -> dict:
+def answer_sheet(
+    ex: Exercise,
+    correct: bool = True,
+    reflection: str = "Jeg taler med min nøgleperson og skriver ned, hvad jeg ser.",
+) -> dict:
     """A complete hand-in built from the answer key: all right, or all wrong.
 
     For tests, benchmarks and operators checking a new exercise end to end;

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rusfokus.mi.coder import LABEL_NAMES_DA, Coding, code
 from rusfokus.content import mi_file
 from rusfokus.content.loader import load_yaml
 from rusfokus.content.registry import faggruppe_labels
+from rusfokus.mi.coder import LABEL_NAMES_DA, Coding, code
 from rusfokus.mi.dataset import FAGGRUPPER, each_item
 from rusfokus.mi.stats import MitiLite, miti_lite
 
@@ -37,16 +37,24 @@ FAGGRUPPE_DA = faggruppe_labels()
 CHILD_KINDS = ("fortaeller", "risiko", "ingen")
 _CHILD_WORDS = re.compile(
     r"\b(barn\w*|børn\w*|baby\w*|nyfødt\w*|spædbarn\w*|datter|døtre|søn|sønnen|drenge?n?e?|pige\w*|elev\w*|unger(?:ne)?|"
-    r"plejebørn\w*|gravid\w*|vuggestue\w*|børnehave\w*)\b", re.IGNORECASE)
+    r"plejebørn\w*|gravid\w*|vuggestue\w*|børnehave\w*)\b",
+    re.IGNORECASE,
+)
 _SUBSTANCE_WORDS = re.compile(
     r"\b(drik\w*|drak|druk\w*|alkohol\w*|øl|øllene|vin|vinen|hash\w*|joint\w*|amfetamin\w*|kokain\w*|stof\w*|"
-    r"piller|pillerne|fuld|beruset|påvirket|skæv)\b", re.IGNORECASE)
+    r"piller|pillerne|fuld|beruset|påvirket|skæv)\b",
+    re.IGNORECASE,
+)
 _SECRET_PROMISE = re.compile(
     r"\b(?:bliver|forbliver) mellem os\b|\bvores (?:lille )?hemmelighed\b|\b(?:holder|holde) (?:det )?hemmelig\w*|"
     r"\b(?:siger|fortæller) (?:det )?ikke til (?:nogen|andre)\b|\b(?:siger|fortæller) jeg ikke til (?:nogen|andre)\b|"
-    r"\bingen (?:andre )?får (?:det )?at vide\b|\blover(?: dig)?,? at jeg ikke\b", re.IGNORECASE)
+    r"\bingen (?:andre )?får (?:det )?at vide\b|\blover(?: dig)?,? at jeg ikke\b",
+    re.IGNORECASE,
+)
 _NO_SECRET = re.compile(
-    r"\bikke (?:love|lov|holde|holder)\b|\bkan ikke\b[^.?!]*\bhemmelig|\bingen hemmelighed", re.IGNORECASE)
+    r"\bikke (?:love|lov|holde|holder)\b|\bkan ikke\b[^.?!]*\bhemmelig|\bingen hemmelighed",
+    re.IGNORECASE,
+)
 CHILD_PREFIX = "Barnets sikkerhed går forud:"
 CHILD_NOTES = {
     "fortaeller": (
@@ -62,8 +70,10 @@ CHILD_NOTES = {
     ),
 }
 CHILD_NOTE_FAMILIEAFDELING = "Har du selv sagen, hører det med i din børnefaglige vurdering. Det er barnets behov, der afgør den."
-SECRET_NOTE = ("Du lovede at holde det hemmeligt. Det kan du ikke love et barn. "
-               "Sig i stedet, at du vil tale med en voksen, der kan hjælpe.")
+SECRET_NOTE = (
+    "Du lovede at holde det hemmeligt. Det kan du ikke love et barn. "
+    "Sig i stedet, at du vil tale med en voksen, der kan hjælpe."
+)
 
 
 def mentions_child_and_substance(*texts: str) -> bool:
@@ -108,10 +118,15 @@ def parse_items(data, where) -> list[PracticeItem]:
 
 def _parse_item(raw, i, where, seen) -> PracticeItem:
     if not isinstance(raw, dict):
-        raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
+        raise where.error(
+            (i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler"
+        )
     unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler", "barn"}
     if unknown:
-        raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, situation, klient, eksempler, barn)")
+        raise where.error(
+            (i, sorted(unknown)[0]),
+            "unknown field (allowed: id, faggruppe, situation, klient, eksempler, barn)",
+        )
     values = {}
     for key in ("id", "faggruppe", "situation", "klient"):
         value = raw.get(key)
@@ -122,13 +137,17 @@ def _parse_item(raw, i, where, seen) -> PracticeItem:
         raise where.error((i, "id"), f"duplicate id {values['id']!r}")
     seen.add(values["id"])
     if values["faggruppe"] not in FAGGRUPPER:
-        raise where.error((i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}")
+        raise where.error(
+            (i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}"
+        )
     examples = raw.get("eksempler")
     if not isinstance(examples, dict):
         raise where.error((i, "eksempler"), "must map codes to example answers")
     for label, text in examples.items():
         if label not in EXAMPLE_LABELS:
-            raise where.error((i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})")
+            raise where.error(
+                (i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})"
+            )
         if not isinstance(text, str) or not text.strip():
             raise where.error((i, "eksempler", label), "must be a non-empty text")
     for required in ("complex_reflection", "open_question"):
@@ -137,13 +156,22 @@ def _parse_item(raw, i, where, seen) -> PracticeItem:
     child = raw.get("barn")
     if child is None:
         if mentions_child_and_substance(values["situation"], values["klient"]):
-            raise where.error((i,), f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
-                                    "risiko (a child may be at risk) or ingen (no child at risk)")
+            raise where.error(
+                (i,),
+                f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
+                "risiko (a child may be at risk) or ingen (no child at risk)",
+            )
         child = "ingen"
     elif child not in CHILD_KINDS:
         raise where.error((i, "barn"), f"{child!r} is not one of {', '.join(CHILD_KINDS)}")
-    return PracticeItem(values["id"], values["faggruppe"], values["situation"], values["klient"],
-                        {k: v.strip() for k, v in examples.items()}, child)
+    return PracticeItem(
+        values["id"],
+        values["faggruppe"],
+        values["situation"],
+        values["klient"],
+        {k: v.strip() for k, v in examples.items()},
+        child,
+    )
 
 
 def load_items(path: str | Path | None = None) -> list[PracticeItem]:
@@ -157,7 +185,9 @@ def default_items() -> tuple[PracticeItem, ...]:
     return tuple(load_items())
 
 
-def pick_round(items, faggruppe: str | None = None, size: int = ROUND_SIZE, seed: int | None = None) -> list[PracticeItem]:
+def pick_round(
+    items, faggruppe: str | None = None, size: int = ROUND_SIZE, seed: int | None = None
+) -> list[PracticeItem]:
     """``size`` statements: the chosen faggruppe's first, then the others, each part shuffled."""
     if faggruppe is not None and faggruppe not in FAGGRUPPER:
         raise ValueError(f"unknown faggruppe {faggruppe!r}")
@@ -183,14 +213,35 @@ class Feedback:
 
 _GOOD = {"complex_reflection", "summary", "open_question", "affirmation", "autonomy_support"}
 _ADVICE = {
-    "righting_reflex": ("complex_reflection", "Vis først, at du har forstået. Vil du give et råd, så spørg om lov. En refleksion kunne være:"),
-    "closed_question": ("open_question", "Et lukket spørgsmål giver et kort svar. Et åbent spørgsmål giver personen mere plads:"),
-    "simple_reflection": ("complex_reflection", "En simpel refleksion er en god start. En kompleks refleksion lægger en følelse eller betydning til:"),
-    "open_question": ("complex_reflection", "Godt. Husk også refleksioner: Sig med dine egne ord, hvad du hører. For eksempel:"),
+    "righting_reflex": (
+        "complex_reflection",
+        "Vis først, at du har forstået. Vil du give et råd, så spørg om lov. En refleksion kunne være:",
+    ),
+    "closed_question": (
+        "open_question",
+        "Et lukket spørgsmål giver et kort svar. Et åbent spørgsmål giver personen mere plads:",
+    ),
+    "simple_reflection": (
+        "complex_reflection",
+        "En simpel refleksion er en god start. En kompleks refleksion lægger en følelse eller betydning til:",
+    ),
+    "open_question": (
+        "complex_reflection",
+        "Godt. Husk også refleksioner: Sig med dine egne ord, hvad du hører. For eksempel:",
+    ),
     "complex_reflection": ("open_question", "Godt. Du kan også gå videre med et åbent spørgsmål:"),
-    "summary": ("open_question", "Godt. Efter en opsummering kan du gå videre med et åbent spørgsmål:"),
-    "affirmation": ("complex_reflection", "Godt. Anerkendelse virker bedst sammen med refleksioner. For eksempel:"),
-    "autonomy_support": ("complex_reflection", "Godt. En refleksion viser, at du har lyttet. For eksempel:"),
+    "summary": (
+        "open_question",
+        "Godt. Efter en opsummering kan du gå videre med et åbent spørgsmål:",
+    ),
+    "affirmation": (
+        "complex_reflection",
+        "Godt. Anerkendelse virker bedst sammen med refleksioner. For eksempel:",
+    ),
+    "autonomy_support": (
+        "complex_reflection",
+        "Godt. En refleksion viser, at du har lyttet. For eksempel:",
+    ),
 }
 
 
@@ -198,7 +249,9 @@ def feedback(item: PracticeItem, answer: str) -> Feedback:
     """Code the learner's answer to ``item`` and pick a better-suited (or another good) example."""
     coding = code(answer, item.client)
     example_label, text = _ADVICE[coding.label]
-    return Feedback(coding, text, example_label, item.examples[example_label], child_safety_note(item, answer))
+    return Feedback(
+        coding, text, example_label, item.examples[example_label], child_safety_note(item, answer)
+    )
 
 
 @dataclass

@@ -13,7 +13,14 @@ from rusfokus.mi.dataset import FAGGRUPPER, each_item
 
 FORANDRING_NAME = "forandringscirkel.yml"
 ROUND_SIZE = 8
-STAGE_KEYS = ("foerovervejelse", "overvejelse", "forberedelse", "handling", "vedligeholdelse", "tilbagefald")
+STAGE_KEYS = (
+    "foerovervejelse",
+    "overvejelse",
+    "forberedelse",
+    "handling",
+    "vedligeholdelse",
+    "tilbagefald",
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,9 @@ def _fields(raw, allowed, where, path):
         raise where.error(path, f"must be a mapping with {', '.join(allowed)}")
     unknown = set(raw) - set(allowed)
     if unknown:
-        raise where.error((*path, sorted(unknown)[0]), f"unknown field (allowed: {', '.join(allowed)})")
+        raise where.error(
+            (*path, sorted(unknown)[0]), f"unknown field (allowed: {', '.join(allowed)})"
+        )
 
 
 def parse_cirkel(data, where) -> Cirkel:
@@ -72,13 +81,21 @@ def parse_cirkel(data, where) -> Cirkel:
         helps = raw.get("hjaelper")
         if not isinstance(helps, list) or not helps:
             raise where.error((*path, "hjaelper"), "must be a non-empty list of texts")
-        stages.append(Stage(_text(raw.get("key"), where, (*path, "key")), _text(raw.get("navn"), where, (*path, "navn")),
-                            _text(raw.get("engelsk"), where, (*path, "engelsk")),
-                            _text(raw.get("kendetegn"), where, (*path, "kendetegn")),
-                            tuple(_text(h, where, (*path, "hjaelper", j)) for j, h in enumerate(helps))))
+        stages.append(
+            Stage(
+                _text(raw.get("key"), where, (*path, "key")),
+                _text(raw.get("navn"), where, (*path, "navn")),
+                _text(raw.get("engelsk"), where, (*path, "engelsk")),
+                _text(raw.get("kendetegn"), where, (*path, "kendetegn")),
+                tuple(_text(h, where, (*path, "hjaelper", j)) for j, h in enumerate(helps)),
+            )
+        )
     keys = tuple(s.key for s in stages)
     if keys != STAGE_KEYS:
-        raise where.error(("stadier",), f"must list the stages in this order: {', '.join(STAGE_KEYS)} (found {', '.join(keys)})")
+        raise where.error(
+            ("stadier",),
+            f"must list the stages in this order: {', '.join(STAGE_KEYS)} (found {', '.join(keys)})",
+        )
     raw_sits = data.get("situationer")
     if not isinstance(raw_sits, list) or not raw_sits:
         raise where.error(("situationer",), "must be a non-empty list")
@@ -90,12 +107,19 @@ def parse_cirkel(data, where) -> Cirkel:
 def _situation(raw, i, where, seen) -> Situation:
     path = ("situationer", i)
     _fields(raw, ("id", "faggruppe", "tekst", "stadie", "forklaring"), where, path)
-    sit = Situation(*(_text(raw.get(k), where, (*path, k)) for k in ("id", "faggruppe", "tekst", "stadie", "forklaring")))
+    sit = Situation(
+        *(
+            _text(raw.get(k), where, (*path, k))
+            for k in ("id", "faggruppe", "tekst", "stadie", "forklaring")
+        )
+    )
     if sit.item_id in seen:
         raise where.error((*path, "id"), f"duplicate id {sit.item_id!r}")
     seen.add(sit.item_id)
     if sit.faggruppe not in FAGGRUPPER:
-        raise where.error((*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
+        raise where.error(
+            (*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}"
+        )
     if sit.stage not in STAGE_KEYS:
         raise where.error((*path, "stadie"), f"{sit.stage!r} is not one of {', '.join(STAGE_KEYS)}")
     return sit
@@ -123,8 +147,12 @@ class StageAnswer:
 def check(cirkel: Cirkel, situation: Situation, chosen_key: str) -> StageAnswer:
     if chosen_key not in STAGE_KEYS:
         raise ValueError(f"unknown stage {chosen_key!r}")
-    return StageAnswer(chosen_key == situation.stage, cirkel.stage(chosen_key), cirkel.stage(situation.stage),
-                       situation.explanation)
+    return StageAnswer(
+        chosen_key == situation.stage,
+        cirkel.stage(chosen_key),
+        cirkel.stage(situation.stage),
+        situation.explanation,
+    )
 
 
 @dataclass
