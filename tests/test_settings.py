@@ -84,3 +84,16 @@ def test_no_module_reads_settings_from_the_environment_or_a_global_getter():
             offenders[rel] = found
     assert not offenders, ("read the value from the Settings the entry point passes in: "
                            + "; ".join(f"{k} ({', '.join(v)})" for k, v in offenders.items()))
+
+
+def test_only_serves_options_are_settings(monkeypatch):
+    """`rusfokus serve --port/--host/--book-dir` set settings; another command's --host (the
+    calendar host of `temadag export`) does not."""
+    from rusfokus.cli import build_parser, settings_for
+
+    monkeypatch.delenv("RUSFOKUS_HOST", raising=False)
+    parser = build_parser()
+    served = settings_for(parser.parse_args(["serve", "--port", "9123", "--host", "0.0.0.0"]))
+    assert (served.port, served.host, served.source("host")) == (9123, "0.0.0.0", "given")
+    export = settings_for(parser.parse_args(["temadag", "export", "aarshjul.ics", "--host", "kalender"]))
+    assert export.host == Settings.default("host") and export.source("host") == "default"

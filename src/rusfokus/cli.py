@@ -58,13 +58,12 @@ def _cmd_settings(args) -> int:
     return 0
 
 
-# Command-line options that set a setting (they win over the environment).
-SETTING_OPTIONS = ("port", "host", "book_dir")
-
-
 def settings_for(args) -> Settings:
-    """The one Settings of this command: the environment, with the command line's setting options on top."""
-    given = {name: getattr(args, name) for name in SETTING_OPTIONS if getattr(args, name, None) is not None}
+    """The one Settings of this command: the environment, with the command's setting options on top
+    (a subcommand names them with ``set_defaults(setting_options=(...))``; `serve`: --port, --host,
+    --book-dir). Another command's option of the same name (e.g. `temadag ics --host`) is not a setting."""
+    names = getattr(args, "setting_options", ())
+    given = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     return Settings.from_env(**given)
 
 
@@ -77,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="Port (default RUSFOKUS_PORT or 8866).")
     p.add_argument("--host", default=None, help="Address to listen on (default RUSFOKUS_HOST or 127.0.0.1).")
     p.add_argument("--book-dir", default=None, help="The built book (default _build/html).")
-    p.set_defaults(func=_cmd_serve)
+    p.set_defaults(func=_cmd_serve, setting_options=("port", "host", "book_dir"))
 
     p = sub.add_parser("check", help="Validate every content file (exercises, temadag questions, dialogue trees, MI data) "
                                      "and kommune.yml, listing every problem, then the built book and the apps. "
