@@ -14,7 +14,10 @@ None of that is a public, versioned API, so it lives here, and only here:
   ``wait_for_request()``;
 - the kernel pool: ``settings["kernel_manager"]`` of a render handler, whose
   ``get_rendered_notebook()`` returns ``(render_task, rendered, kernel_id)`` for a
-  preheated kernel and whose ``start_kernel()`` returns a kernel id (``KernelRecorder``).
+  preheated kernel and whose ``start_kernel()`` returns a kernel id (``KernelRecorder``);
+  its pools ``_pools[notebook]`` (tasks whose result holds ``kernel_id``), taken from the
+  head (``next_pooled_kernel``); ``VoilaConfiguration.multi_kernel_manager_class`` is the
+  base class the pool is built on (``rusfokus.server.kernels.KernelBudgetManager``).
 
 Tested against exactly the versions in ``PINNED`` (also pinned in pyproject.toml);
 ``tests/server/test_voila_internals.py`` fails with the list to re-check when the
@@ -28,6 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.handlers import KernelHandler
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -45,7 +49,9 @@ Before changing a pin, re-check against the new version's source:
 - voila/app.py: Voila.init_handlers() still returns (pattern, handler[, kwargs]) tuples with the handler
   classes in rusfokus.voila_internals.VOILA_HANDLERS; setup_template_dirs/init_settings/listen unchanged;
 - voila/request_info_handler.py: RequestInfoSocketHandler._cache and ._waiters (class dicts by kernel id);
-- voila/voila_kernel_manager.py: get_rendered_notebook() -> (render_task, rendered, kernel_id);
+- voila/voila_kernel_manager.py: get_rendered_notebook() -> (render_task, rendered, kernel_id), popping
+  _pools[notebook_name][0] with no await before the pop; cull_kernel_if_idle() calling super() for
+  kernels not in a pool; jupyter_server's cull_kernel_if_idle(kernel_id) and _kernel_connections;
 - voila/utils.py: wait_for_request();
 - nbgrader/converters/autograde.py: Autograde.autograde_preprocessors (rusfokus.exercises.course);
 - nbgrader/preprocessors/execute.py: Execute.preprocess(nb, resources, km) (rusfokus.exercises.spare_execute);
@@ -63,10 +69,10 @@ CONTENTS_API = "/voila/api/contents"  # Voilà's folder listing API (the server 
 STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
 
 __all__ = [
-    "CONTENTS_API", "PINNED", "STATIC_PREFIXES", "VOILA_HANDLERS", "KernelHandler", "KernelRecorder",
+    "AsyncMappingKernelManager", "CONTENTS_API", "PINNED", "STATIC_PREFIXES", "VOILA_HANDLERS", "KernelHandler", "KernelRecorder",
     "RequestInfoSocketHandler", "TornadoVoilaHandler", "TornadoVoilaTreeHandler", "Voila",
     "VoilaKernelWebsocketHandler", "VoilaShutdownKernelHandler", "drop_waiter", "forget_request_info",
-    "installed_versions", "version_problems", "wait_for_request",
+    "installed_versions", "next_pooled_kernel", "version_problems", "wait_for_request",
 ]
 
 
@@ -104,16 +110,32 @@ def drop_waiter(socket) -> None:
             break
 
 
-class KernelRecorder:
-    """Voilà's kernel manager (pool) as seen by one page request: notes the kernel the page gets."""
+def next_pooled_kernel(km, notebook_name: str) -> str | None:
+    """The id of the preheated kernel Voilà's ``get_rendered_notebook(notebook_name)`` will take
+    next (the head of ``km._pools[notebook_name]``, a task whose result holds ``kernel_id``),
+    or None when that kernel is still starting (its idle time is then fresh anyway)."""
+    pool = getattr(km, "_pools", {}).get(notebook_name) or []
+    if not pool or not pool[0].done() or pool[0].cancelled() or pool[0].exception() is not None:
+        return None
+    return pool[0].result().get("kernel_id")
 
-    def __init__(self, km, record):
-        self._km, self._record = km, record
+
+class KernelRecorder:
+    """Voilà's kernel manager (pool) as seen by one page request: notes the kernel the page gets,
+    and (``before``) the pooled kernel it is about to get, before Voilà takes it from its pool."""
+
+    def __init__(self, km, record, before=None):
+        self._km, self._record, self._before = km, record, before
 
     def __getattr__(self, name):
         return getattr(self._km, name)
 
     async def get_rendered_notebook(self, *args, **kwargs):
+        if self._before is not None:
+            name = kwargs.get("notebook_name", args[0] if args else None)
+            kernel_id = next_pooled_kernel(self._km, name)
+            if kernel_id:  # no await between here and Voilà's pop: it is this one
+                self._before(kernel_id)
         render_task, rendered, kernel_id = await self._km.get_rendered_notebook(*args, **kwargs)
         self._record(kernel_id)
         return render_task, rendered, kernel_id

@@ -94,8 +94,9 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(server):
                 pass
 
     IOLoop.current().run_sync(lambda: knock(20), timeout=60)
+    learner = {"Cookie": f"rf_learner={server.learner_token('kursist@eksempel-kommune.example')}"}  # Min side needs one
     for app in apps:
-        status, _, body = get(server.url + f"/voila/render/{app}/index.ipynb", timeout=30)
+        status, _, body = get(server.url + f"/voila/render/{app}/index.ipynb", learner, timeout=30)
         assert status == 200 and "</html>" in body and "rf-live-config" in body, app
 
 
@@ -113,6 +114,16 @@ def admin_server(built_book, tmp_path_factory):
     srv = start_server(built_book, tmp_path_factory.mktemp("admin-home"), {"RUSFOKUS_WIDGETS_DIR": str(widgets)})
     yield srv
     stop_server(srv)
+
+
+def test_min_side_without_a_personal_link_takes_no_kernel(server):
+    """An app that shows nothing without identity (Min side) gives a visitor without her personal
+    link a Danish notice and no kernel."""
+    status, _, body = get(server.url + "/voila/render/min-side/index.ipynb")
+    assert status == 200 and "personlige link" in body and "rf-live-config" not in body
+    forged = {"Cookie": "rf_learner=forfalsket.token"}
+    status, _, body = get(server.url + "/voila/render/min-side/index.ipynb", forged)
+    assert "rf-live-config" not in body
 
 
 def test_admin_app_needs_a_signed_admin_cookie(admin_server):

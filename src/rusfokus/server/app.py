@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import html
 import importlib
 import logging
 import os
@@ -34,6 +35,7 @@ from rusfokus import identity
 from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.progress import upload
 from rusfokus.server.apps import app_info, list_apps
+from rusfokus.server.kernels import KernelBudgetManager
 from rusfokus.server.routes import ROUTE_MODULES, collect_routes
 from rusfokus.settings import Secret, Settings
 from rusfokus.voila_internals import (
@@ -50,7 +52,13 @@ from rusfokus.voila_internals import (
     drop_waiter,
     forget_request_info,
 )
-from rusfokus.web.base import CSP_FRAMES, SecurityHeadersTransform, StaticHandler, security_headers
+from rusfokus.web.base import (
+    CSP_FRAMES,
+    SecurityHeadersTransform,
+    StaticHandler,
+    security_headers,
+    write_danish_error,
+)
 from rusfokus.web.theme import theme_for
 
 log = logging.getLogger("rusfokus.server")
@@ -59,6 +67,7 @@ _CDN_LINK = re.compile(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "rusfokus"
 LIVE_VERSION = "@RF_LIVE_VERSION@"  # placeholder in the template, replaced by the bundle's hash
 FARVER_CSS = "@RF_FARVER_CSS@"  # placeholder in the template: the colours of kommune.yml (rusfokus.web.theme)
+IDLE_SECONDS = "@RF_IDLE_SECONDS@"  # placeholder in the template: when an idle app lets its kernel go
 LIVE_FILES = ("live.js", "live.css")
 
 
@@ -167,6 +176,52 @@ def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) ->
         raise tornado.web.HTTPError(403)
 
 
+BUSY_TEXT = ('<p class="rf-busy-line"><strong>Der er travlt lige nu, prøver igen …</strong></p>'
+             '<p>Mange bruger kurset samtidig. Værktøjet åbner af sig selv, så snart der er plads. '
+             'Du behøver ikke at gøre noget.</p>')
+NO_IDENTITY_TEXT = ("<p><strong>Du er ikke logget ind med dit personlige link.</strong></p>"
+                    "<p>Åbn kurset via dit personlige link for at se din side. Du har fået det af din nøgleperson eller på mail.</p>")
+# Tries again by itself: after 2-4 s, then doubling up to 30 s (with jitter, so 40 waiting pages
+# do not come back at the same moment). The count lives in this tab's sessionStorage.
+BUSY_SCRIPT = """<script>
+(function () {
+  var key = "rf-busy:" + location.pathname + location.search, n = 0;
+  try { n = parseInt(sessionStorage.getItem(key) || "0", 10) || 0; sessionStorage.setItem(key, String(n + 1)); } catch (e) {}
+  var wait = Math.min(30, 2 * Math.pow(2, Math.min(n, 4))) * (0.75 + Math.random() * 0.5);
+  var line = document.getElementById("rf-busy-when");
+  var left = Math.ceil(wait);
+  function tick() {
+    if (left <= 0) { location.reload(); return; }
+    line.textContent = "Næste forsøg om " + left + (left === 1 ? " sekund." : " sekunder.");
+    left -= 1;
+    setTimeout(tick, 1000);
+  }
+  tick();
+})();
+</script>"""
+NOTICE_PAGE = """<!DOCTYPE html>
+<html lang="da">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{title} – rusfokus</title>
+<style>
+  body {{ margin: 0; font-family: system-ui, sans-serif; color: #1d1d1f; }}
+  main {{ margin: 0.75rem; padding: 0.6rem 0.9rem; border-left: 4px solid #0a5c8a; background: #f5f7f9; font-size: 1rem; }}
+  p {{ margin: 0.3rem 0; }}
+</style>
+</head>
+<body class="rf-live-busy">
+<main>
+<h1 style="font-size:1.1rem;margin:0 0 .4rem">{title}</h1>
+<div role="status">{body}<p id="rf-busy-when"></p></div>
+</main>
+{script}
+</body>
+</html>
+"""
+
+
 class GuardedVoilaHandler(TornadoVoilaHandler):
     """Voilà's render handler, limited to ``<app>/index.ipynb`` of widgets/,
     with admin apps behind the admin login, and pages without CDN links.
@@ -175,16 +230,21 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
 
     _rf_page_session: str | None = None
 
+    _rf_app: str = ""
+
     @property
     def kernel_manager(self):
         km = self.settings["kernel_manager"]
         if self._rf_page_session is None:
             return km
-        return KernelRecorder(km, self._rf_record_kernel)
+        return KernelRecorder(km, self._rf_record_kernel, before=getattr(km, "mark_handing_out", None))
 
     def _rf_record_kernel(self, kernel_id: str) -> None:
         self._rf_kernel_id = kernel_id
         own_kernel(kernel_id, self._rf_page_session)
+        km = self.settings["kernel_manager"]
+        if isinstance(km, KernelBudgetManager):
+            km.record_handout(kernel_id, self._rf_app, self._rf_page_session, self.request.remote_ip or "")
 
     def _page_session(self) -> str:
         return page_session(self)
@@ -203,7 +263,20 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
                 return
         security_headers(self)
-        self._rf_page_session = self._page_session()  # before the first flush
+        if info.learner and not self._has_identity():
+            self._rf_notice_page(info.title, NO_IDENTITY_TEXT, status=200)  # no kernel for a page that cannot show anything
+            return
+        page = self._page_session()
+        km = self.settings["kernel_manager"]
+        refused = km.admit(page) if isinstance(km, KernelBudgetManager) else ""
+        if refused:
+            count = km.note_refused()
+            log.warning("app %s refused (%s cap): %d kernels in use of %d, this page session holds %d (refusal %d)",
+                        info.name, refused, km.in_use(), km.max_kernels, km.held_by(page), count)
+            self._rf_busy_page(info.title)
+            return
+        self._rf_app = info.name
+        self._rf_page_session = page  # before the first flush
         self._rf_kernel_id = None
         try:
             return await super().get(path)
@@ -213,16 +286,47 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             if self._rf_kernel_id:
                 forget_request_info(self._rf_kernel_id)
 
+    def _has_identity(self) -> bool:
+        """A signed learner cookie (personal link) or an admin session: checked again in the kernel."""
+        cookie = self.request.headers.get("Cookie")
+        try:
+            identity.learner_from_cookie_header(cookie)
+            return True
+        except identity.IdentityError:
+            pass
+        try:
+            identity.admin_from_cookie_header(cookie, db_url=self.settings["rusfokus_settings"].db_url)
+            return True
+        except identity.IdentityError:
+            return False
+
+    def _rf_notice_page(self, title: str, body: str, status: int, script: str = "") -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(NOTICE_PAGE.format(title=html.escape(title), body=body, script=script,
+                                       base=self.settings.get("base_url", "/")))
+
+    def _rf_busy_page(self, title: str) -> None:
+        """Over a cap: a Danish notice that loads the app again by itself, a little later each time."""
+        self.set_header("Retry-After", "5")
+        self._rf_notice_page(title, BUSY_TEXT, status=503, script=BUSY_SCRIPT)
+
     def write(self, chunk):
         # App pages come from our template (Danish, titled, no CDN); Voilà's own
         # error pages still link font-awesome from a CDN.
         if isinstance(chunk, str):
             chunk = chunk.replace(LIVE_VERSION, self.settings["rusfokus_live_version"])
+            chunk = chunk.replace(IDLE_SECONDS, str(self.settings["rusfokus_settings"].cull_idle_seconds))
             if FARVER_CSS in chunk:
                 chunk = chunk.replace(FARVER_CSS, theme_for(self.settings["rusfokus_settings"].kommune_file).look().farver.url)
             if "cdn.jsdelivr.net" in chunk:
                 chunk = _CDN_LINK.sub("", chunk)
         return super().write(chunk)
+
+    def write_error(self, status_code, **kwargs):
+        # the Danish error page of every other route, not Voilà's English one
+        write_danish_error(self, status_code, kwargs.get("exc_info"), self.settings["rusfokus_settings"].kommune_file)
 
 
 class KernelOnlyRequestInfoHandler(RequestInfoSocketHandler):
@@ -272,6 +376,24 @@ class OwnKernelShutdownHandler(VoilaShutdownKernelHandler):
         forget_kernel(kernel_id)
 
 
+class ReleaseKernelHandler(tornado.web.RequestHandler):
+    """POST /rusfokus/kernel/<id>/release: the app page is going (``navigator.sendBeacon`` from live.js
+    on ``pagehide``, or the idle release after the warning): its kernel is shut down now. Only from
+    the kernel's own page session (its SameSite cookie never comes with another site's POST)."""
+
+    def check_xsrf_cookie(self):
+        pass  # a beacon cannot send the XSRF header; the owner check below stands in for it
+
+    async def post(self, kernel_id):
+        security_headers(self)
+        require_kernel_owner(self, kernel_id)
+        km = self.settings["kernel_manager"]
+        released = await km.release(kernel_id, "its page let it go") if isinstance(km, KernelBudgetManager) else False
+        forget_kernel(kernel_id)
+        self.set_status(204 if released else 404)
+        self.finish()
+
+
 class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     """The kernel's channels (widgets; Voilà lets only comm, kernel-info and shutdown
     messages through): only for the kernel's own page session."""
@@ -279,6 +401,20 @@ class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     async def get(self, kernel_id):
         require_kernel_owner(self, kernel_id)
         return await super().get(kernel_id)
+
+    async def open(self, kernel_id):
+        km = self.settings["kernel_manager"]
+        if isinstance(km, KernelBudgetManager):
+            km.connected(kernel_id)
+            self._rf_counted = kernel_id
+        return await super().open(kernel_id)
+
+    def on_close(self):
+        kernel_id = getattr(self, "_rf_counted", None)
+        if kernel_id:
+            self._rf_counted = None
+            self.settings["kernel_manager"].disconnected(kernel_id)
+        return super().on_close()
 
     @property
     def max_message_size(self) -> int:
@@ -329,6 +465,11 @@ def cached_static(handler_cls):
             versioned = bool(self.get_query_argument("v", None)) or bool(_HASHED.search(path))
             self.set_header("Cache-Control", "public, max-age=31536000, immutable" if versioned else "public, max-age=3600")
 
+        def write_error(self, status_code, **kwargs):
+            self.clear_header("Cache-Control")
+            self.set_header("Cache-Control", "no-store")
+            write_danish_error(self, status_code, kwargs.get("exc_info"), self.settings["rusfokus_settings"].kommune_file)
+
     Cached.__name__ = f"Cached{handler_cls.__name__}"
     return Cached
 
@@ -378,7 +519,8 @@ class RusfokusVoila(Voila):
             if any(pattern.startswith(prefix) for prefix in STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
                 handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
-        extra = [(r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))})]
+        extra = [(r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))}),
+                 (r"/rusfokus/kernel/([0-9a-f-]{36})/release", ReleaseKernelHandler)]
         extra += collect_routes(self.rf_settings)
         book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html",
                                          "settings": self.rf_settings})]
@@ -417,11 +559,26 @@ def voila_config(settings: Settings) -> Config:
             pools[f"{app.name}/index.ipynb"] = {"pool_size": app.pool_size}
     c.VoilaKernelManager.kernel_pools_config = pools
     c.VoilaKernelManager.preheat_denylist = denylist
+    c.VoilaConfiguration.multi_kernel_manager_class = KernelBudgetManager  # caps, culling rule, release
+    c.KernelBudgetManager.max_kernels = settings.max_kernels
+    c.KernelBudgetManager.pool_total = pool_total(settings)
+    c.KernelBudgetManager.kernels_per_visitor = settings.kernels_per_visitor
+    c.KernelBudgetManager.release_seconds = float(settings.release_seconds)
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_seconds
-    c.MappingKernelManager.cull_interval = 60
+    c.MappingKernelManager.cull_interval = settings.cull_interval_seconds
     c.MappingKernelManager.cull_connected = False
     c.KernelManager.transport = "ipc"  # kernels talk over private socket files, not TCP
     return c
+
+
+def pool_total(settings: Settings) -> int:
+    """Preheated kernels all pools keep ready (they count against RUSFOKUS_MAX_KERNELS)."""
+    total = 0
+    for app in list_apps(settings.widgets_dir):
+        if app.admin and not app.pool_size:
+            continue
+        total += app.pool_size if app.pool_size is not None else settings.pool_size
+    return total
 
 
 KERNEL_HIDDEN_ENV = ("RUSFOKUS_SMTP_PASSWORD",)

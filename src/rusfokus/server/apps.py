@@ -2,7 +2,9 @@
 
 An app's notebook metadata may hold ``"rusfokus": {"title": "...",
 "access": "admin", "pool_size": 2}``: its Danish page title, whether only a
-logged-in admin may open it, and how many preheated kernels to keep.
+logged-in admin may open it (``"admin"``) or only a learner with her personal link
+or an admin (``"learner"``: others get a Danish notice and no kernel), and how many
+preheated kernels to keep.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class AppInfo:
     title: str
     admin: bool
     pool_size: int | None
+    learner: bool = False  # needs a signed learner cookie (or an admin session)
 
 
 @lru_cache(maxsize=256)
@@ -33,6 +36,7 @@ def _read(path: Path, mtime: float) -> AppInfo:
         title=str(meta.get("title") or path.parent.name),
         admin=meta.get("access") == "admin",
         pool_size=int(pool) if pool is not None else None,
+        learner=meta.get("access") == "learner",
     )
 
 
