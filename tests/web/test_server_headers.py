@@ -78,6 +78,13 @@ def test_the_app_page_gets_the_colours_and_a_missing_page_the_danish_error_page(
         and "immutable" in headers["Cache-Control"]
         and "--rf-primaer: #0b4f6c;" in css
     )
+    for path in (
+        "/voila/render/findes-ikke/index.ipynb",
+        "/voila/static/findes-ikke.js",
+    ):  # Voilà's own handlers
+        status, _, body = get(server.url + path)
+        assert status in (403, 404) and '<html lang="da">' in body and 'class="fejl"' in body, path
+        assert "Not Found" not in body and "Forbidden" not in body, path
     status, headers, body = get(server.url + "/findes-ikke.html")
     assert (
         status == 404

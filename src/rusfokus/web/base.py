@@ -20,6 +20,7 @@ import json
 import logging
 from pathlib import Path
 
+import tornado.escape
 import tornado.template
 import tornado.web
 
@@ -79,6 +80,50 @@ def danish_error(status_code: int, exc_info=None) -> str:
     if status_code in DANISH_ERRORS:
         return DANISH_ERRORS[status_code]
     return SERVER_ERROR if status_code >= 500 else "Det gik ikke. Prøv igen."
+
+
+def plain_error_page(message: str) -> str:
+    """The last resort when the page shell cannot be rendered."""
+    return (
+        '<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Fejl</title></head>'
+        f"<body><main><h1>Det gik ikke</h1><p>{tornado.escape.xhtml_escape(message)}</p>"
+        '<p><a href="/">Gå til kursets forside</a></p></main></body></html>'
+    )
+
+
+def write_danish_error(handler, status_code: int, exc_info=None, kommune_file=None) -> None:
+    """The Danish error page (JSON under ``/api/``) for a handler that cannot subclass BaseHandler
+    (Voilà's): call it from its ``write_error``."""
+    message = danish_error(status_code, exc_info)
+    if handler.request.path.startswith("/api/"):
+        handler.set_header("Content-Type", "application/json; charset=utf-8")
+        return handler.finish(json.dumps({"status": "fejl", "fejl": message}, ensure_ascii=False))
+    handler.set_header("Content-Type", "text/html; charset=utf-8")
+    try:
+        page = (
+            _shared_loader()
+            .load("fejl.html")
+            .generate(
+                title=ERROR_TITLES.get(status_code, "Det gik ikke"),
+                message=message,
+                links=BaseHandler.ERROR_LINKS,
+                theme=theme_for(kommune_file).look,
+            )
+        )
+    except Exception:
+        log.exception("error page for %s failed", status_code)
+        page = plain_error_page(message)
+    handler.finish(page)
+
+
+def _shared_loader() -> TemplateLoader:
+    global _loader
+    if _loader is None:
+        _loader = TemplateLoader(TEMPLATES)
+    return _loader
+
+
+_loader = None
 
 
 class TemplateLoader(tornado.template.Loader):
@@ -165,15 +210,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         try:
             self.render_error_page(status_code, message)
-        except (
-            Exception
-        ):  # the error page itself failed (e.g. kommune.yml unreadable): plain Danish text
+        # the error page itself failed (e.g. kommune.yml unreadable): plain Danish text
+        except Exception:
             log.exception("error page for %s failed", status_code)
-            self.finish(
-                f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Fejl</title></head>'
-                f"<body><main><h1>Det gik ikke</h1><p>{tornado.escape.xhtml_escape(message)}</p>"
-                '<p><a href="/">Gå til kursets forside</a></p></main></body></html>'
-            )
+            self.finish(plain_error_page(message))
 
     def render_error_page(self, status_code: int, message: str) -> None:
         self.render_page(
