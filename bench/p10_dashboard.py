@@ -25,7 +25,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, free_port, stop_server
+from helpers.browser import CHROMIUM_ARGS
+from helpers.paths import CHROMIUM, ROOT, free_port
+from helpers.server import Server, stop_server
 
 LOADS = 7
 STAFF = "2000"
@@ -72,7 +74,7 @@ sys.exit(main(["serve"]))
 
 
 def _start(book: Path, home: Path, env_extra: dict, baseline: bool) -> Server:
-    """Like tests/conftest.start_server; ``baseline``: the dashboard kernel is not preheated."""
+    """Like tests/helpers/server.start_server; ``baseline``: the dashboard kernel is not preheated."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env.update({"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(home), "RUSFOKUS_BOOK_DIR": str(book),

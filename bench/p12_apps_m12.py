@@ -14,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_server, stop_server
+from helpers.browser import CHROMIUM_ARGS
+from helpers.paths import CHROMIUM, ROOT
+from helpers.server import start_server, stop_server
 
 LOADS = 5
 APPS = {

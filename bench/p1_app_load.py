@@ -18,7 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, start_server, stop_server
+from helpers.browser import CHROMIUM_ARGS
+from helpers.paths import CHROMIUM, ROOT, free_port
+from helpers.server import start_server, stop_server
 
 LOADS = 9
 SELECTOR = ".widget-dropdown select"

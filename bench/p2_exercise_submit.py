@@ -22,7 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers.browser import CHROMIUM_ARGS, wait_for_widgets
+from helpers.paths import CHROMIUM, ROOT
+from helpers.server import start_server, stop_server
+
 APP = "/voila/render/opgave/index.ipynb?opgave=opsporing"
 CLICKS = 9
 CLI_RUNS = 3
@@ -40,9 +43,6 @@ def make_course(base: Path) -> Path:
 
 def start(base: Path, course: Path):
     """`rusfokus serve` on a free port with a minimal book (the app is opened directly)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers.server import start_server
-
     book = base / "book"
     book.mkdir()
     (book / "index.html").write_text('<!doctype html><html lang="da"><title>bench</title><h1>bench</h1></html>')
@@ -88,8 +88,6 @@ CLOCK_JS = """(expected) => {
 
 
 def browser_clicks(srv, ex, n: int) -> list[float]:
-    from helpers.browser import CHROMIUM_ARGS, wait_for_widgets
-    from helpers.paths import CHROMIUM
     from playwright.sync_api import sync_playwright
 
     times = []
@@ -143,8 +141,6 @@ def run() -> list[dict]:
         try:
             app_times = browser_clicks(srv, ex, CLICKS)
         finally:
-            from helpers.server import stop_server
-
             stop_server(srv)
         cli_times = cli_autograde(course, CLI_RUNS)
     app = statistics.median(app_times)

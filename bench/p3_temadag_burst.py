@@ -17,7 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from bench.p2_exercise_submit import YML, answers, make_course, start
+from helpers.server import stop_server
+
+from bench.p2_exercise_submit import answers, make_course, start
 
 LEARNERS = 60
 WINDOW = 60.0
@@ -25,14 +27,12 @@ DEADLINE = 600.0
 
 
 def run() -> list[dict]:
-    from conftest import stop_server
-
     from rusfokus.exercises import client
-    from rusfokus.exercises.schema import load_exercise
+    from rusfokus.exercises.schema import exercise
     from rusfokus.exercises.store import pending_attempts
     from rusfokus.settings import get_settings
 
-    ex = load_exercise(YML)
+    ex = exercise("opsporing")  # the exercise p2's make_course builds (modules/01-opsporing/data/opgave.yml)
     with tempfile.TemporaryDirectory(prefix="rf-p3-") as tmp:
         base = Path(tmp)
         course = make_course(base)

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from conftest import ROOT
+from helpers.paths import ROOT
 
 
 def run() -> list[dict]:

@@ -24,7 +24,8 @@ import urllib.parse
 from pathlib import Path
 
 import psutil
-from conftest import ROOT, start_server, stop_server
+from helpers.paths import ROOT
+from helpers.server import start_server, stop_server
 
 PARTICIPANTS = 60
 ANSWER_WINDOW_S = 5.0  # answers are spread over this many seconds after the question opens

@@ -48,7 +48,6 @@ def main(argv=None) -> int:
     if not selected:
         print(f"no benchmark matches {args.only!r}; have: {', '.join(b for b, _ in discover())}", file=sys.stderr)
         return 2
-    sys.path.insert(0, str(ROOT / "tests"))
     figures, failed = [], []
     for bid, modname in selected:
         print(f"== {bid} ({modname})", flush=True)
