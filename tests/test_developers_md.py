@@ -204,6 +204,23 @@ def test_the_check_finds_missing_paths_and_names(tmp_path):
     ]
 
 
+def test_every_table_row_has_its_table_s_columns():
+    """A ``|`` inside a code span still splits a Markdown table cell; every row keeps the header's count."""
+    problems, columns = [], None
+    for number, line in enumerate(DOC.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.startswith("|"):
+            columns = None
+            continue
+        cells = len(re.findall(r"(?<!\\)\|", line))
+        if columns is None:
+            columns = cells
+        elif cells != columns:
+            problems.append(
+                f"DEVELOPERS.md:{number}: {cells - 1} cells, the table has {columns - 1}"
+            )
+    assert problems == []
+
+
 def test_the_layer_list_is_the_one_in_layers_py():
     text = DOC.read_text(encoding="utf-8")
     section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
