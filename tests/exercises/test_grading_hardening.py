@@ -1,8 +1,4 @@
 """Grading queue hardening (issue 12, items 1 and 2) with real nbgrader and real grading
-
-
-# slow: real nbgrader grading kernels, killed and retried
-pytestmark = pytest.mark.slow
 kernels: one pending hand-in per learner and exercise, learners take turns, a killed
 grading kernel is retried on a fresh one, and repeated failures end visibly."""
 
@@ -21,6 +17,9 @@ from rusfokus.exercises.grading import PENDING_MESSAGE, AlreadyPending, Grader, 
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import failed_attempts, history, pending_attempts, save_attempt
 from rusfokus.settings import Settings
+
+# slow: real nbgrader grading kernels, killed and retried
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
