@@ -89,7 +89,7 @@ class Settings:
     pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).", 1, int)
     cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds. An open app page warns its learner 2 minutes before (\"Fortsæt\") and then lets its kernel go; the app comes back with its values at the next click. A kernel handed to a page less than a minute ago is never culled.", 900, int)
     cull_interval_seconds: int = _opt("RUSFOKUS_CULL_INTERVAL", "How often the server looks for idle app kernels to shut down.", 60, int)
-    max_kernels: int = _opt("RUSFOKUS_MAX_KERNELS", "App kernels alive at most, the preheated ones included (about 60-160 MB each; see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.", 44, int)
+    max_kernels: int = _opt("RUSFOKUS_MAX_KERNELS", "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.", 54, int)
     kernels_per_visitor: int = _opt("RUSFOKUS_KERNELS_PER_VISITOR", "App kernels one browser (page session) may hold at once; a book page has up to three apps. 0: no cap.", 4, int)
     release_seconds: int = _opt("RUSFOKUS_RELEASE_SECONDS", "Shut down an app's kernel this many seconds after its page was closed or left (no connection); the app restores its values when the learner comes back. 0: only the idle cull.", 30, int)
     certificate_months: int = _opt("RUSFOKUS_CERT_MONTHS", "Months a kursusbevis is valid before a refresher is due.", 24, int)

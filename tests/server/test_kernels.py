@@ -33,6 +33,12 @@ def _widgets(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(description='Tal')")]
     (widgets / "lille").mkdir(parents=True)
     nbformat.write(nb, widgets / "lille" / "index.ipynb")
+    for name, meta in (("overblik", {"access": "admin", "title": "Overblik"}),  # like the dashboard
+                       ("minside", {"access": "learner", "title": "Min side"})):  # like Min side
+        other = nbformat.v4.new_notebook(metadata={"kernelspec": nb.metadata["kernelspec"], "rusfokus": meta})
+        other.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.HTML('<p>hej</p>')")]
+        (widgets / name).mkdir()
+        nbformat.write(other, widgets / name / "index.ipynb")
     book = tmp_path / "book"
     book.mkdir()
     (book / "index.html").write_text('<!DOCTYPE html><html lang="da"><title>Kursus</title><p>Forside</p></html>')
@@ -60,9 +66,10 @@ def new_page() -> str:
     return "rf_page=" + uuid.uuid4().hex
 
 
-def open_app(server, page):
+def open_app(server, page, app="lille", cookie=""):
     """Load the app page like a browser: (status, kernel id or None, body)."""
-    status, _, body = request(server.url + "/voila/render/lille/index.ipynb", headers={"Cookie": page})
+    status, _, body = request(server.url + f"/voila/render/{app}/index.ipynb",
+                              headers={"Cookie": f"{page}; {cookie}" if cookie else page})
     found = re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body)
     return status, json.loads(found.group(1))["kernelId"] if found else None, body
 
@@ -144,8 +151,8 @@ def test_culling_rule_spares_handouts_for_a_minute():
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory):
-    # one pooled kernel + two for pages; a browser may hold two; pages gone are released after 2 s
-    srv = _serve(tmp_path_factory, "capped", {"RUSFOKUS_MAX_KERNELS": "3", "RUSFOKUS_KERNELS_PER_VISITOR": "2",
+    # two pooled kernels (lille, minside) + two for pages; a browser may hold two; pages gone are released after 2 s
+    srv = _serve(tmp_path_factory, "capped", {"RUSFOKUS_MAX_KERNELS": "4", "RUSFOKUS_KERNELS_PER_VISITOR": "2",
                                                "RUSFOKUS_RELEASE_SECONDS": "2"})
     wait_for_preheated(srv, ["lille"])
     yield srv
@@ -189,7 +196,7 @@ def test_one_visitor_cannot_take_the_server(capped):
     assert BUSY in got[2][2]
     other = new_page()
     status, kernel_id, _ = open_app(capped, other)  # the server cap is not reached by one visitor
-    assert status == 503  # ... here it is (1 pooled + 2 in use = 3), so free one of the greedy kernels
+    assert status == 503  # ... here it is (2 pooled + 2 in use = 4), so free one of the greedy kernels
     assert release(capped, got[0][1], greedy) == 204
     status, kernel_id, _ = open_app(capped, other)
     assert status == 200 and kernel_id
@@ -226,6 +233,7 @@ def test_a_kernel_whose_page_is_gone_is_released_soon(capped):
 def test_a_connected_page_keeps_its_kernel(capped):
     page = new_page()
     status, kernel_id, _ = open_app(capped, page)
+    assert status == 200
 
     async def stay():
         req = HTTPRequest(f"{capped.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers={"Cookie": page})
@@ -236,3 +244,27 @@ def test_a_connected_page_keeps_its_kernel(capped):
     run(stay())
     assert alive(capped, kernel_id, page)
     release(capped, kernel_id, page)
+
+
+@pytest.mark.slow
+def test_dashboard_and_min_side_share_the_budget(capped):
+    """The admin app (like the dashboard) and the learner app (like Min side) take their kernels from
+    the same budget; without a personal link Min side takes none."""
+    a, b = new_page(), new_page()
+    held = [(a, open_app(capped, a)[1]), (b, open_app(capped, b)[1])]
+    assert all(kid for _, kid in held)  # the two places for pages are taken
+    admin = f"rf_admin={capped.admin_token('konsulent')}"
+    learner = f"rf_learner={capped.learner_token('kursist@eksempel-kommune.example')}"
+    for app, cookie in (("overblik", admin), ("minside", learner)):
+        status, kid, body = open_app(capped, new_page(), app, cookie)
+        assert status == 503 and BUSY in body and kid is None, app
+    status, kid, body = open_app(capped, new_page(), "minside")  # no personal link: a notice, no kernel
+    assert status == 200 and kid is None and "personlige link" in body
+    freed_page, freed = held.pop()
+    assert release(capped, freed, freed_page) == 204
+    page = new_page()
+    status, kid, _ = open_app(capped, page, "overblik", admin)
+    assert status == 200 and kid  # the admin app got the free place ...
+    assert open_app(capped, new_page())[0] == 503  # ... and counts: no place left for another app
+    for p, k in (*held, (page, kid)):
+        release(capped, k, p)

@@ -231,6 +231,7 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
     _rf_page_session: str | None = None
 
     _rf_app: str = ""
+    _rf_reserved = False  # admitted by the kernel budget, kernel not yet recorded
 
     @property
     def kernel_manager(self):
@@ -243,7 +244,8 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         self._rf_kernel_id = kernel_id
         own_kernel(kernel_id, self._rf_page_session)
         km = self.settings["kernel_manager"]
-        if isinstance(km, KernelBudgetManager):
+        if isinstance(km, KernelBudgetManager) and self._rf_reserved:
+            self._rf_reserved = False
             km.record_handout(kernel_id, self._rf_app, self._rf_page_session, self.request.remote_ip or "")
 
     def _page_session(self) -> str:
@@ -276,11 +278,15 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             self._rf_busy_page(info.title)
             return
         self._rf_app = info.name
+        self._rf_reserved = bool(isinstance(km, KernelBudgetManager))
         self._rf_page_session = page  # before the first flush
         self._rf_kernel_id = None
         try:
             return await super().get(path)
         finally:
+            if self._rf_reserved:  # the page got no kernel (an error): give its place back
+                self._rf_reserved = False
+                km.unreserve(page)
             # The whole notebook has run: a kernel that wanted its request info has it.
             # Voilà would keep it (with the visitor's Cookie header) until anyone asked.
             if self._rf_kernel_id:

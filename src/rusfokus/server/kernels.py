@@ -66,6 +66,7 @@ class KernelBudgetManager(AsyncMappingKernelManager):
         self.handouts: dict[str, Handout] = {}
         self.handing_out: dict[str, float] = {}  # kernel id -> time.monotonic(), taken from the pool right now
         self.refused = 0  # pages sent the "Der er travlt" notice since start
+        self.reserved: dict[str, int] = {}  # page session -> admitted pages still waiting for their kernel
         self._reaper: PeriodicCallback | None = None
 
     # --- the culling rule --------------------------------------------------------------------
@@ -89,23 +90,37 @@ class KernelBudgetManager(AsyncMappingKernelManager):
         self.handing_out[kernel_id] = time.monotonic()
 
     def record_handout(self, kernel_id: str, app: str, page: str, address: str) -> None:
+        """The page got its kernel: its reservation (``admit``) becomes this handout."""
         self.handing_out.pop(kernel_id, None)
+        self.unreserve(page)
         self.handouts[kernel_id] = Handout(app=app, page=page, address=address, at=time.monotonic())
         self._start_reaper()
 
     def in_use(self) -> int:
-        return sum(1 for kid in self.handouts if kid in self._kernels)
+        """Kernels handed to pages, and pages admitted that are getting theirs right now."""
+        return sum(1 for kid in self.handouts if kid in self._kernels) + sum(self.reserved.values())
 
     def held_by(self, page: str) -> int:
-        return sum(1 for kid, h in self.handouts.items() if h.page == page and kid in self._kernels)
+        return (sum(1 for kid, h in self.handouts.items() if h.page == page and kid in self._kernels)
+                + self.reserved.get(page, 0))
 
     def admit(self, page: str) -> str:
-        """'' when a page of this session may get a kernel now; else why not ('server' or 'visitor')."""
+        """'' when a page of this session may get a kernel now (a place is then reserved for it until
+        ``record_handout`` or ``unreserve``); else why not ('server' or 'visitor'). No await between
+        the check and the reservation: two pages at once cannot both take the last place."""
         if self.kernels_per_visitor and self.held_by(page) >= self.kernels_per_visitor:
             return "visitor"
         if self.max_kernels and self.in_use() >= max(1, self.max_kernels - self.pool_total):
             return "server"
+        self.reserved[page] = self.reserved.get(page, 0) + 1
         return ""
+
+    def unreserve(self, page: str) -> None:
+        left = self.reserved.get(page, 0) - 1
+        if left > 0:
+            self.reserved[page] = left
+        else:
+            self.reserved.pop(page, None)
 
     def note_refused(self) -> int:
         self.refused += 1
