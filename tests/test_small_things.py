@@ -15,8 +15,8 @@ import pytest
 from rusfokus.apps.common import APP_CSS, procent, tal
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE_DIRS = {"opsporing": "01-opsporing", "bekymringssamtale": "02-bekymringssamtale",
-               "motiverende-samtale": "03-motiverende-samtale", "dobbeltdiagnose": "04-dobbeltdiagnose"}
+# The module folders as they are on disk (not the registry), so the registry is checked against them.
+MODULE_DIRS = {p.name[3:]: p.name for p in sorted((ROOT / "modules").glob("[0-9][0-9]-*")) if p.is_dir()}
 
 
 # ---- Danish numbers ---------------------------------------------------------------
