@@ -122,6 +122,7 @@ def people(url) -> int:
         return s.scalar(select(func.count()).select_from(Person))
 
 
+@pytest.mark.slow  # a course build and real nbgrader grading
 def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, monkeypatch):
     from nbgrader.api import Gradebook, MissingEntry
 
