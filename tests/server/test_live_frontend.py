@@ -24,8 +24,9 @@ def test_app_page_loads_the_live_bundle_and_no_jupyterlab(server):
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
     assert len(scripts) == 1 and re.fullmatch(r"/rusfokus/live/live\.js\?v=[0-9a-f]{16}", scripts[0]), scripts
     assert "voila/static" not in page and "labextensions" not in page and "require.js" not in page
-    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', page, re.S).group(1))
+    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert config["baseUrl"] == "/" and re.fullmatch(r"[0-9a-f-]{36}", config["kernelId"])
+    assert 'data-idle-seconds="900"' in page  # live.js warns before the idle release (RUSFOKUS_CULL_IDLE)
     views = re.findall(r'<script type="application/vnd.jupyter.widget-view\+json">(.*?)</script>', page, re.S)
     assert len(views) == 1 and "model_id" in json.loads(views[0])
     assert "<main" in page and "import " not in page.split("<main", 1)[1]  # no Python in the page

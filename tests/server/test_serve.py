@@ -80,7 +80,7 @@ def open_app(server, cookie=MARKER_COOKIE, headers=None):
     """Load the app page like a browser; returns (kernel id, the page session cookie)."""
     status, hdrs, body = request(server.url + "/voila/render/lille/index.ipynb", headers={"Cookie": cookie, **(headers or {})})
     assert status == 200, body[-500:]
-    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', body).group(1))
+    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1))
     page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")]
     return config["kernelId"], page[0] if page else None
 
@@ -373,7 +373,7 @@ def test_answer_keys_are_never_in_the_page_or_the_widget_state(server):
     status, hdrs, body = request(server.url + "/voila/render/opgave/index.ipynb?opgave=opsporing",
                                  headers={"Cookie": learner}, timeout=120)
     assert status == 200
-    kernel_id = json.loads(re.search(r'<script id="rf-live-config" type="application/json">(.*?)</script>', body).group(1))["kernelId"]
+    kernel_id = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1))["kernelId"]
     page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")][0]
     states = run(_widget_states(server, kernel_id, page), timeout=90)
     assert ex.spoergsmaal[0].tekst in states  # the questions are there ...

@@ -27,10 +27,28 @@ const VIEW_MIME = "application/vnd.jupyter.widget-view+json";
 // If the widgets are not shown by then, say so (the page keeps trying).
 const START_NOTICE_MS = 20000;
 
+// WCAG 2.2.1: an app nobody has used for the server's idle time (RUSFOKUS_CULL_IDLE) lets its
+// kernel go, so the server has room for others; the learner is warned before and can say "Fortsæt".
+const WARN_BEFORE_MS = 120000;
+const STATE_KEY = `rf-state:${window.location.pathname}${window.location.search}`;
+// The values a learner sets, by widget model: kept in this tab's sessionStorage (never in a URL)
+// and set again when the app comes back on a new kernel (after a release, a reload or coming back).
+const VALUE_ATTRS = {
+  DropdownModel: "index", RadioButtonsModel: "index", ToggleButtonsModel: "index", SelectModel: "index",
+  SelectMultipleModel: "index", SelectionSliderModel: "index", IntTextModel: "value", BoundedIntTextModel: "value",
+  FloatTextModel: "value", BoundedFloatTextModel: "value", IntSliderModel: "value", FloatSliderModel: "value",
+  IntRangeSliderModel: "value", TextModel: "value", TextareaModel: "value", CheckboxModel: "value",
+  ToggleButtonModel: "value",
+};
+
 const MESSAGES = {
   start: "Appen kunne ikke starte. Genindlæs siden, eller prøv igen om lidt.",
   lost: "Forbindelsen til appen er afbrudt. Genindlæs siden for at fortsætte.",
   dead: "Appen er lukket, fordi den ikke har været brugt i et stykke tid. Genindlæs siden for at fortsætte.",
+  idleWarning: "Værktøjet lukker snart, fordi det ikke er blevet brugt i et stykke tid. Dine valg bliver gemt. Vil du fortsætte?",
+  idleButton: "Fortsæt",
+  released: "Værktøjet holder pause for at give plads til andre. Dine valg er gemt. Tryk på knappen, så åbner det igen.",
+  releasedButton: "Åbn værktøjet igen",
   error: "Der skete en fejl i appen. Prøv igen, eller genindlæs siden.",
 };
 
@@ -147,6 +165,7 @@ class LiveManager extends ManagerBase {
   constructor(kernel) {
     super();
     this.kernel = kernel;
+    this.syncModels = new Map();
     kernel.registerCommTarget(this.comm_target_name, (comm, msg) => {
       this.handle_comm_open(new base.shims.services.Comm(comm), msg);
     });
@@ -174,13 +193,172 @@ class LiveManager extends ManagerBase {
     if (data || metadata) {
       comm.open(data, metadata, buffers);
     }
-    return new base.shims.services.Comm(comm);
+    const shim = new base.shims.services.Comm(comm);
+    if (targetName === "jupyter.widget.control") {
+      // all widgets' states come in one message, listed in the order the kernel made them:
+      // the same order on every new kernel of this app (the key for keeping the learner's values)
+      const onMsg = shim.on_msg.bind(shim);
+      shim.on_msg = (callback) => onMsg((msg) => {
+        const content = (msg && msg.content && msg.content.data) || {};
+        if (content.method === "update_states" && content.states) {
+          this.commOrder = Object.keys(content.states);
+        }
+        return callback(msg);
+      });
+    }
+    return shim;
   }
 
   async _get_comm_info() {
     const reply = await this.kernel.requestCommInfo({ target_name: this.comm_target_name });
-    return reply.content.status === "ok" ? reply.content.comms : {};
+    const comms = reply.content.status === "ok" ? reply.content.comms : {};
+    // the kernel lists its widgets in the order it made them: the same order on every new kernel
+    this.commOrder = Object.keys(comms);
+    return comms;
   }
+
+  /** The models by id, for reading values synchronously (when the page goes). */
+  async indexModels() {
+    this.syncModels = new Map();
+    await Promise.all((this.commOrder || []).map(async (id) => {
+      try {
+        this.syncModels.set(id, await this.get_model(id));
+      } catch (e) { /* not a widget model */ }
+    }));
+  }
+}
+
+/** The learner's values: [[position, model name, attribute, value], ...] in creation order. */
+function collectState(manager) {
+  const out = [];
+  (manager.commOrder || []).forEach((id, position) => {
+    const model = manager.syncModels.get(id);
+    if (!model) { return; }
+    const name = model.get("_model_name");
+    const attr = VALUE_ATTRS[name];
+    if (attr) { out.push([position, name, attr, model.get(attr)]); }
+  });
+  return out;
+}
+
+function saveState(manager) {
+  try {
+    window.sessionStorage.setItem(STATE_KEY, JSON.stringify(collectState(manager)));
+  } catch (e) { /* private mode or full: nothing is kept */ }
+}
+
+/** Set the saved values again, one after another (the app reacts to each, as if the learner set it). */
+async function restoreState(manager) {
+  let saved;
+  try {
+    saved = JSON.parse(window.sessionStorage.getItem(STATE_KEY) || "[]");
+  } catch (e) {
+    return 0;
+  }
+  let restored = 0;
+  for (const [position, name, attr, value] of Array.isArray(saved) ? saved : []) {
+    const id = (manager.commOrder || [])[position];
+    const model = id && manager.syncModels.get(id);
+    if (!model || model.get("_model_name") !== name || JSON.stringify(model.get(attr)) === JSON.stringify(value)) {
+      continue;
+    }
+    model.set(attr, value);
+    model.save_changes();
+    restored += 1;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  return restored;
+}
+
+/** Keep the values in sessionStorage whenever one changes. */
+function watchState(manager) {
+  let queued = null;
+  const later = () => {
+    clearTimeout(queued);
+    queued = setTimeout(() => saveState(manager), 200);
+  };
+  (manager.commOrder || []).forEach((id) => {
+    const model = manager.syncModels.get(id);
+    const attr = model && VALUE_ATTRS[model.get("_model_name")];
+    if (attr) { model.on(`change:${attr}`, later); }
+  });
+}
+
+/** Ask the server to shut down this page's kernel now (the page is going, or the app is idle). */
+function releaseKernel(cfg) {
+  const url = new URL(`rusfokus/kernel/${cfg.kernelId}/release`, cfg.baseUrl).href;
+  try {
+    if (navigator.sendBeacon && navigator.sendBeacon(url, new Blob([], { type: "text/plain" }))) { return; }
+  } catch (e) { /* fall back to fetch */ }
+  fetch(url, { method: "POST", credentials: "same-origin", keepalive: true }).catch(() => {});
+}
+
+/** A box at the top of the app with a text and one button (the idle warning, the pause). */
+function dialogBox(id, text, buttonText, onClick) {
+  let box = document.getElementById(id);
+  if (box) { return box; }
+  box = document.createElement("div");
+  box.id = id;
+  box.className = "rf-live-idle";
+  box.setAttribute("role", "alertdialog");
+  box.setAttribute("aria-labelledby", `${id}-text`);
+  const p = document.createElement("p");
+  p.id = `${id}-text`;
+  p.textContent = text;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "rf-live-idle-button";
+  button.textContent = buttonText;
+  button.addEventListener("click", onClick);
+  box.append(p, button);
+  document.body.prepend(box);
+  if (document.hasFocus()) { button.focus({ preventScroll: true }); }
+  return box;
+}
+
+/** The idle rule: a warning WARN_BEFORE_MS before the idle time, then the kernel is let go; the
+ *  next click opens the app again with the saved values. Any use of the app counts as activity. */
+function watchIdle(cfg, kernel, manager) {
+  if (!cfg.idleSeconds) { return; }
+  const idleMs = cfg.idleSeconds * 1000;
+  const warnAt = idleMs - Math.min(WARN_BEFORE_MS, idleMs / 2);
+  let last = Date.now();
+  let released = false;
+  const active = () => {
+    if (released) { return; }
+    last = Date.now();
+    const warning = document.getElementById("rf-live-idle-warning");
+    if (warning) {
+      warning.remove();
+      kernel.requestKernelInfo().catch(() => {}); // the server sees the kernel in use again
+    }
+  };
+  ["pointerdown", "keydown", "input", "change", "wheel", "touchstart"].forEach((type) => {
+    document.addEventListener(type, active, { capture: true, passive: true });
+  });
+  const timer = setInterval(() => {
+    const idle = Date.now() - last;
+    if (idle >= idleMs) {
+      clearInterval(timer);
+      released = true;
+      saveState(manager);
+      document.getElementById("rf-live-idle-warning")?.remove();
+      document.body.classList.add("rf-live-released");
+      kernel.dispose();
+      releaseKernel(cfg);
+      dialogBox("rf-live-released", MESSAGES.released, MESSAGES.releasedButton, () => window.location.reload());
+      // the widgets have no kernel now: the next touch of the app (or a key) opens it again
+      document.querySelectorAll(".rf-live-widget").forEach((el) => el.setAttribute("inert", ""));
+      const again = (event) => {
+        event.preventDefault();
+        window.location.reload();
+      };
+      document.addEventListener("pointerdown", again, { capture: true, once: true });
+      document.addEventListener("keydown", again, { capture: true, once: true });
+    } else if (idle >= warnAt) {
+      dialogBox("rf-live-idle-warning", MESSAGES.idleWarning, MESSAGES.idleButton, active);
+    }
+  }, Math.min(5000, Math.max(500, idleMs / 20)));
 }
 
 /** A Danish notice at the top of the page (role=alert); one box, its text replaced. */
@@ -211,7 +389,8 @@ function readConfig() {
   const base = new URL(cfg.baseUrl || "/", window.location.href);
   const ws = new URL(base.href);
   ws.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-  return { kernelId: cfg.kernelId, baseUrl: base.href, wsUrl: ws.href };
+  const idleSeconds = parseInt(el.getAttribute("data-idle-seconds") || "0", 10) || 0;
+  return { kernelId: cfg.kernelId, baseUrl: base.href, wsUrl: ws.href, idleSeconds };
 }
 
 async function renderOutputs(manager) {
@@ -331,16 +510,29 @@ async function start() {
   });
   const slow = setTimeout(() => notice(MESSAGES.start), START_NOTICE_MS);
   const manager = new LiveManager(kernel);
-  window.addEventListener("pagehide", () => kernel.dispose());
+  window.addEventListener("pagehide", () => {
+    // the learner left the page (or the frame was taken away): give the kernel back at once
+    saveState(manager);
+    kernel.dispose();
+    releaseKernel(cfg);
+  });
   // back/forward cache: the socket was closed on the way out, so start afresh
   window.addEventListener("pageshow", (event) => { if (event.persisted) window.location.reload(); });
   await manager._loadFromKernel();
   await renderOutputs(manager);
+  await manager.indexModels();
+  try {
+    // the "Der er travlt" page's retry count (rusfokus.server.app.BUSY_SCRIPT): it got its kernel
+    window.sessionStorage.removeItem(`rf-busy:${window.location.pathname}${window.location.search}`);
+  } catch (e) { /* private mode */ }
+  await restoreState(manager);
+  watchState(manager);
   clearTimeout(slow);
   clearNotice();
   ready = true;
   document.body.classList.add("rf-live-ready");
   watchScrollables();
+  watchIdle(cfg, kernel, manager);
 }
 
 start().catch((error) => {

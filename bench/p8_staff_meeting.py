@@ -1,0 +1,306 @@
+"""P8: a staff meeting on one server (issue 16): 40 learners open module 1 at once.
+
+Each simulated learner is a real client doing what the book page and live.js do, over HTTP and
+the kernel websocket: open the genstande page (the book sets the page session cookie), load the
+app page (over the cap: wait and try again as the "Der er travlt" page does), connect to the
+kernel, fetch every widget's state (the moment the app is usable), type a number of drinks and
+wait for the app's answer, read a little, leave (closing the socket; today's page only closed it,
+ours also sends the release beacon), open the AUDIT-C page and answer its questions, and stay
+there. Learners arrive spread over 20 s; everything happens within 60 s.
+
+Figures: p95 time until an app is usable, failed apps (not usable within 60 s, or no answer to
+the learner's input), peak memory of the server and all its kernel processes (sum of RSS, psutil,
+sampled every 0.5 s) and memory per learner. Baseline in the same run: the same load on today's
+design (preheated Voilà without cap, release or beacon: RUSFOKUS_MAX_KERNELS=0,
+RUSFOKUS_KERNELS_PER_VISITOR=0, RUSFOKUS_RELEASE_SECONDS=0). P8-growth: ours at 10, 40 and 80
+learners. Targets: p95 <= 3 s, 0 failed, peak <= 4 GB. ``P8_LEARNERS=5,10`` (env) runs smaller
+loads while developing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+from helpers.paths import ROOT
+from helpers.server import start_server, stop_server, wait_for_preheated
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+USABLE_TIMEOUT = 60.0
+ARRIVAL_SPREAD = 20.0
+BASELINE_ENV = {"RUSFOKUS_MAX_KERNELS": "0", "RUSFOKUS_KERNELS_PER_VISITOR": "0", "RUSFOKUS_RELEASE_SECONDS": "0"}
+APPS = ("genstande", "audit-c")
+_CONFIG = re.compile(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>')
+
+
+def _book_dir() -> Path:
+    built = Path(os.environ.get("RUSFOKUS_BOOK_DIR") or ROOT / "_build" / "html")
+    if (built / "index.html").exists():
+        return built
+    from rusfokus.book import build_book
+
+    return build_book(ROOT)
+
+
+class Memory:
+    """Peak of the summed RSS of the server process and all its children (the kernels)."""
+
+    def __init__(self, pid: int):
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def now(self) -> int:
+        total = 0
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            self._stop.wait(0.5)
+
+    def __enter__(self):
+        self.peak = self.now()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _msg(msg_type: str, content: dict, channel: str = "shell") -> tuple[str, str]:
+    msg_id = uuid.uuid4().hex
+    return msg_id, json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "", "session": uuid.uuid4().hex,
+                   "date": "", "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "content": content, "channel": channel, "buffers": []})
+
+
+class Learner:
+    def __init__(self, base: str, release_beacon: bool):
+        self.base = base
+        self.ws_base = base.replace("http", "ws", 1)
+        self.release_beacon = release_beacon
+        self.cookie = ""
+        self.http = AsyncHTTPClient()
+        self.usable: list[float] = []
+        self.failed: list[str] = []
+        self.conns = []
+
+    async def get(self, path: str):
+        req = HTTPRequest(self.base + path, headers={"Cookie": self.cookie} if self.cookie else {},
+                          request_timeout=USABLE_TIMEOUT, follow_redirects=False)
+        try:
+            resp = await self.http.fetch(req)
+        except HTTPClientError as exc:
+            resp = exc.response
+            if resp is None:
+                raise
+        for header in resp.headers.get_list("Set-Cookie"):
+            if header.startswith("rf_page="):
+                self.cookie = header.split(";")[0]
+        return resp
+
+    async def open_app(self, app: str):
+        """Load the app page (trying again while the server is busy), connect, fetch the widgets' state.
+        Returns (connection, models {comm id: state}, kernel id) or raises."""
+        started = time.monotonic()
+        tries = 0
+        while True:
+            resp = await self.get(f"/voila/render/{app}/index.ipynb")
+            if resp.code == 200:
+                break
+            if resp.code != 503 or time.monotonic() - started > USABLE_TIMEOUT:
+                raise RuntimeError(f"{app}: HTTP {resp.code}")
+            # the busy page's own backoff (rusfokus.server.app.BUSY_SCRIPT)
+            await asyncio.sleep(min(30, 2 * 2 ** min(tries, 4)) * (0.75 + random.random() * 0.5))
+            tries += 1
+        kernel_id = json.loads(_CONFIG.search(resp.body.decode()).group(1))["kernelId"]
+        conn = await websocket_connect(HTTPRequest(f"{self.ws_base}/api/kernels/{kernel_id}/channels",
+                                                   headers={"Cookie": self.cookie}))
+        self.conns.append(conn)
+        msg_id, raw = _msg("comm_info_request", {"target_name": "jupyter.widget"})
+        conn.write_message(raw)
+        comms = (await self._reply(conn, msg_id, "comm_info_reply"))["content"]["comms"]
+        states = {}
+        waiting = {}
+        for comm_id in comms:
+            mid, raw = _msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_state"}})
+            waiting[mid] = comm_id
+            conn.write_message(raw)
+        while waiting:
+            msg = await self._read(conn, started)
+            parent = msg.get("parent_header", {}).get("msg_id")
+            if msg["msg_type"] == "comm_msg" and parent in waiting:
+                states[waiting.pop(parent)] = msg["content"]["data"].get("state", {})
+        self.usable.append(time.monotonic() - started)
+        return conn, states, kernel_id
+
+    async def _read(self, conn, started: float) -> dict:
+        left = USABLE_TIMEOUT - (time.monotonic() - started)
+        raw = await asyncio.wait_for(conn.read_message(), max(1.0, left))
+        if raw is None:
+            raise RuntimeError("the kernel socket closed")
+        return json.loads(raw)
+
+    async def _reply(self, conn, msg_id: str, msg_type: str) -> dict:
+        started = time.monotonic()
+        while True:
+            msg = await self._read(conn, started)
+            if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == msg_type:
+                return msg
+
+    async def use(self, conn, states: dict, model: str, attr: str, value) -> None:
+        """Set ``attr`` of every ``model`` widget as a learner would, and wait for the app's answer
+        (an update of another widget, e.g. the result)."""
+        targets = [cid for cid, st in states.items() if st.get("_model_name") == model]
+        if not targets:
+            raise RuntimeError(f"no {model} in the app")
+        for cid in targets:
+            _mid, raw = _msg("comm_msg", {"comm_id": cid, "data": {"method": "update", "state": {attr: value},
+                                                                     "buffer_paths": []}})
+            conn.write_message(raw)
+        started = time.monotonic()
+        while True:
+            msg = await self._read(conn, started)
+            data = msg.get("content", {}).get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+            if data.get("method") == "update" and msg["content"]["comm_id"] not in targets:
+                return
+
+    async def leave(self, conn, kernel_id: str) -> None:
+        conn.close()
+        self.conns.remove(conn)
+        if self.release_beacon:  # live.js on pagehide
+            await self.http.fetch(HTTPRequest(f"{self.base}/rusfokus/kernel/{kernel_id}/release", method="POST",
+                                              body=b"", headers={"Cookie": self.cookie}), raise_error=False)
+
+    async def meeting(self, delay: float, until: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await self.get("/modules/01-opsporing/genstande.html")
+            await self.get("/rusfokus/status")
+            conn, states, kid = await self.open_app("genstande")
+            await self.use(conn, states, "IntTextModel", "value", 3)
+            await asyncio.sleep(random.uniform(4, 10))  # reads the result
+            await self.leave(conn, kid)
+        except Exception as exc:
+            self.failed.append(f"genstande: {exc!r}")
+        try:
+            await self.get("/modules/01-opsporing/audit-c.html")
+            await self.get("/rusfokus/status")
+            conn, states, kid = await self.open_app("audit-c")
+            await self.use(conn, states, "RadioButtonsModel", "index", 1)
+        except Exception as exc:
+            self.failed.append(f"audit-c: {exc!r}")
+        await asyncio.sleep(max(0.0, until - time.monotonic()))  # stays on the AUDIT-C page
+        for conn in list(self.conns):
+            conn.close()
+
+
+async def _meeting(url: str, learners: int, release_beacon: bool) -> tuple[list[float], list[str], float]:
+    AsyncHTTPClient.configure(None, max_clients=max(10, learners))
+    started = time.monotonic()
+    until = started + 60.0
+    people = [Learner(url, release_beacon) for _ in range(learners)]
+    await asyncio.gather(*(p.meeting(random.uniform(0, ARRIVAL_SPREAD), until) for p in people))
+    usable = [t for p in people for t in p.usable]
+    failed = [f for p in people for f in p.failed]
+    return usable, failed, time.monotonic() - started
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]
+
+
+def _settle(server, memory: Memory, seconds: float = 45.0) -> int:
+    """Wait until the kernels of the last load are gone (released, or the sockets closed and the
+    release time passed), then the idle memory."""
+    deadline = time.monotonic() + seconds
+    last = memory.now()
+    while time.monotonic() < deadline:
+        time.sleep(3)
+        now = memory.now()
+        if abs(now - last) < 5 * 2**20:
+            break
+        last = now
+    return memory.now()
+
+
+def _load(server, learners: int, release_beacon: bool) -> dict:
+    idle = Memory(server.process.pid).now()
+    with Memory(server.process.pid) as mem:
+        usable, failed, took = asyncio.run(_meeting(server.url, learners, release_beacon))
+    return {"learners": learners, "p95": p95(usable), "failed": len(failed), "peak": mem.peak, "idle": idle,
+            "took": took, "apps": len(usable), "why": failed[:3]}
+
+
+def run() -> list[dict]:
+    sizes = [int(x) for x in os.environ.get("P8_LEARNERS", "10,40,80").split(",")]
+    main = 40 if 40 in sizes else max(sizes)
+    book = _book_dir()
+    results, baseline = {}, None
+    for name, env in (("baseline", BASELINE_ENV), ("ours", {})):
+        home = Path(tempfile.mkdtemp(prefix=f"rf-bench-p8-{name}-"))
+        srv = start_server(book, home, env, timeout=180)
+        try:
+            wait_for_preheated(srv, list(APPS), timeout=300)
+            time.sleep(5)
+            if name == "baseline":
+                baseline = _load(srv, main, release_beacon=False)
+            else:
+                for n in sizes:
+                    results[n] = _load(srv, n, release_beacon=True)
+                    print(f"   P8 ours {n}: {results[n]}", flush=True)
+                    _settle(srv, Memory(srv.process.pid))
+        finally:
+            stop_server(srv)
+            shutil.rmtree(home, ignore_errors=True)
+        if name == "baseline":
+            print(f"   P8 baseline {main}: {baseline}", flush=True)
+    ours = results[main]
+    mb = 2**20
+
+    def fig(id_, text, value, unit, base=None, better_lower=True):
+        ratio = None
+        if base is not None and value:
+            ratio = round((base / value) if better_lower else (value / base), 2)
+        return {"id": id_, "name": text, "value": value, "unit": unit, "baseline": base, "ratio": ratio}
+
+    out = [
+        fig("P8", f"{main} learners, genstande + AUDIT-C: p95 time until an app is usable", round(ours["p95"], 2), "s",
+            round(baseline["p95"], 2)),
+        fig("P8-failed", f"{main} learners: apps failed (not usable in 60 s, or no answer)", ours["failed"], "apps",
+            baseline["failed"]),
+        fig("P8-peak", f"{main} learners: peak memory, server + all kernels (sum of RSS)", round(ours["peak"] / mb), "MB",
+            round(baseline["peak"] / mb)),
+        fig("P8-per-learner", f"{main} learners: memory per learner ((peak - idle) / learners)",
+            round((ours["peak"] - ours["idle"]) / mb / main, 1), "MB",
+            round((baseline["peak"] - baseline["idle"]) / mb / main, 1)),
+    ]
+    for n in sizes:
+        r = results[n]
+        out.append(fig(f"P8-growth-{n}", f"{n} learners: peak memory (p95 usable {r['p95']:.2f} s, {r['failed']} failed)",
+                       round(r["peak"] / mb), "MB"))
+    return out
