@@ -212,6 +212,8 @@ class Learner:
         except Exception as exc:
             self.failed.append(f"audit-c: {exc!r}")
         await asyncio.sleep(max(0.0, until - time.monotonic()))  # stays on the AUDIT-C page
+        if self.conns:  # the meeting ends: the tab is closed
+            await self.leave(self.conns[-1], kid)
         for conn in list(self.conns):
             conn.close()
 
@@ -234,17 +236,13 @@ def p95(values: list[float]) -> float:
     return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]
 
 
-def _settle(server, memory: Memory, seconds: float = 45.0) -> int:
-    """Wait until the kernels of the last load are gone (released, or the sockets closed and the
-    release time passed), then the idle memory."""
+def _settle(memory: Memory, idle: int, seconds: float = 90.0) -> int:
+    """Wait until the kernels of the last load are gone and the pools refilled: memory back within
+    150 MB of the idle server's (or ``seconds`` passed), so one load does not carry into the next."""
     deadline = time.monotonic() + seconds
-    last = memory.now()
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and memory.now() > idle + 150 * 2**20:
         time.sleep(3)
-        now = memory.now()
-        if abs(now - last) < 5 * 2**20:
-            break
-        last = now
+    time.sleep(3)
     return memory.now()
 
 
@@ -270,10 +268,11 @@ def run() -> list[dict]:
             if name == "baseline":
                 baseline = _load(srv, main, release_beacon=False)
             else:
+                idle = Memory(srv.process.pid).now()
                 for n in sizes:
                     results[n] = _load(srv, n, release_beacon=True)
                     print(f"   P8 ours {n}: {results[n]}", flush=True)
-                    _settle(srv, Memory(srv.process.pid))
+                    _settle(Memory(srv.process.pid), idle)
         finally:
             stop_server(srv)
             shutil.rmtree(home, ignore_errors=True)

@@ -188,7 +188,7 @@ BUSY_SCRIPT = """<script>
   var key = "rf-busy:" + location.pathname + location.search, n = 0;
   try { n = parseInt(sessionStorage.getItem(key) || "0", 10) || 0; sessionStorage.setItem(key, String(n + 1)); } catch (e) {}
   var wait = Math.min(30, 2 * Math.pow(2, Math.min(n, 4))) * (0.75 + Math.random() * 0.5);
-  var line = document.getElementById("rf-busy-when");
+  var line = document.getElementById("rf-busy-when"); /* outside the status region: not read out every second */
   var left = Math.ceil(wait);
   function tick() {
     if (left <= 0) { location.reload(); return; }
@@ -214,7 +214,8 @@ NOTICE_PAGE = """<!DOCTYPE html>
 <body class="rf-live-busy">
 <main>
 <h1 style="font-size:1.1rem;margin:0 0 .4rem">{title}</h1>
-<div role="status">{body}<p id="rf-busy-when"></p></div>
+<div role="status">{body}</div>
+<p id="rf-busy-when"></p>
 </main>
 {script}
 </body>
