@@ -145,11 +145,11 @@ def test_a_broken_kommune_file_still_runs_without_local_names(tmp_path, monkeypa
 
 
 def test_case_text_is_escaped(tmp_path):
-    text = CASES_PATH.read_text(encoding="utf-8").replace('titel: "Emil, 15 år, 9. klasse"',
-                                                           'titel: "Emil <b>15</b> & co"')
+    text = CASES_PATH.read_text(encoding="utf-8").replace('titel: "Anton, 15 år, 9. klasse"',
+                                                           'titel: "Anton <b>15</b> & co"')
     p = tmp_path / "cases.yml"
     p.write_text(text, encoding="utf-8")
     a = SignalEllerStoejApp(p, KOMMUNE)
     a.picker.value = "emil-9-klasse"
     a.start_button.click()
-    assert "Emil &lt;b&gt;15&lt;/b&gt; &amp; co" in a.scene.value and "<b>15</b>" not in a.scene.value
+    assert "Anton &lt;b&gt;15&lt;/b&gt; &amp; co" in a.scene.value and "<b>15</b>" not in a.scene.value

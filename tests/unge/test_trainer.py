@@ -144,7 +144,8 @@ def test_plan_under_18_names_parents_familieafdeling_and_the_local_youth_offer()
 
 def test_plan_for_a_young_adult_keeps_parents_out_unless_she_wants():
     p = plan(CASES["amalie-ungeindsats"], KOMMUNE)
-    parents = next(c for c in p.inddrag if c.hvem == "Forældrene")
+    parents = p.inddrag[-1]  # last: only if she wants, and never before the professionals who can help
+    assert parents.hvem == "Forældrene"
     assert "kun" in parents.tekst and "selv vil" in parents.tekst and "tavshedspligt" in parents.tekst
     who = [c.hvem for c in p.inddrag]
     assert KOMMUNE.boernefamilie.navn not in who and "Ungeindsatsen Eksempelby" in who
@@ -192,7 +193,7 @@ def test_the_youth_offer_follows_the_age_range_in_kommune_yml():
     assert "Ung i Eksempelby" not in who and KOMMUNE.rusmiddelcenter.navn in who  # 15-year-old: the fallback
     no_offers = dataclasses.replace(KOMMUNE, ungetilbud=())
     p = plan(CASES["amalie-ungeindsats"], no_offers)
-    assert [c.hvem for c in p.inddrag][-1] == KOMMUNE.rusmiddelcenter.navn
+    assert [c.hvem for c in p.inddrag][-2:] == [KOMMUNE.rusmiddelcenter.navn, "Forældrene"]  # adult: parents last
     assert "Ungeindsatsen" in [c.hvem for c in p.inddrag]
 
 

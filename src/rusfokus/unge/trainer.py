@@ -335,14 +335,11 @@ def _partners(case: Case, k: Kommune | None) -> list[Kontakt]:
                            "Den unge er under 18. Forældrene skal som regel inddrages. Aftal med den unge, hvordan."
                            if case.niveau == TAL_SNART else
                            "Den unge er under 18. Tal med forældrene, hvis det, du ser, bliver til et mønster."))
-    else:
-        out.append(Kontakt("Forældrene", "Den unge er voksen, og du har tavshedspligt. Forældrene inddrages kun, "
-                                         "hvis den unge selv vil."))
     out.append(Kontakt("Din leder og jeres nøgleperson",
                        "Hvis du bliver i tvivl." if case.niveau == HOLD_OEJE else
                        "Sparring om, hvad I gør, og hvem der gør det."))
     if case.niveau == HOLD_OEJE:
-        return out
+        return out + _adult_parents(case)
     if "abstinenser" in case.akut:
         rc = k.rusmiddelcenter if k else None
         out.append(Kontakt(f"Egen læge eller {rc.navn if rc else 'rusmiddelcentret'}",
@@ -374,7 +371,15 @@ def _partners(case: Case, k: Kommune | None) -> list[Kontakt]:
         rc = k.rusmiddelcenter if k else None
         out.append(Kontakt(rc.navn if rc else "Rusmiddelcentret",
                            "Rådgivning og behandling. Du kan også selv ringe for at få råd.", rc.telefon if rc else ""))
-    return out
+    return out + _adult_parents(case)
+
+
+def _adult_parents(case: Case) -> list[Kontakt]:
+    """A young adult's parents come last, and only if she wants them: staff have tavshedspligt."""
+    if case.under_18:
+        return []
+    return [Kontakt("Forældrene", "Den unge er voksen, og du har tavshedspligt. Forældrene inddrages kun, "
+                                  "hvis den unge selv vil.")]
 
 
 def plan(case: Case, kommune: Kommune | None) -> Plan:
