@@ -77,10 +77,19 @@ def _start(book: Path, home: Path, env_extra: dict, baseline: bool) -> Server:
     """Like tests/helpers/server.start_server; ``baseline``: the dashboard kernel is not preheated."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
-    env.update({"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(home), "RUSFOKUS_BOOK_DIR": str(book),
-                "RUSFOKUS_PORT": str(port), "RUSFOKUS_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", **env_extra})
-    cmd = ([sys.executable, "-c", LAUNCH] if baseline else [sys.executable, "-m", "rusfokus.cli", "serve"])
+    env.update(
+        {
+            "RUSFOKUS_ROOT": str(ROOT),
+            "RUSFOKUS_HOME": str(home),
+            "RUSFOKUS_BOOK_DIR": str(book),
+            "RUSFOKUS_PORT": str(port),
+            "RUSFOKUS_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            **env_extra,
+        }
+    )
+    cmd = [sys.executable, "-c", LAUNCH] if baseline else [sys.executable, "-m", "rusfokus.cli", "serve"]
     log = home / "server.log"
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -121,8 +130,14 @@ def _load(context, srv) -> tuple[float, float]:
 
 
 def _fig(fid: str, name: str, value: float, base: float) -> dict:
-    return {"id": fid, "name": name, "value": round(value, 3), "unit": "s", "baseline": round(base, 3),
-            "ratio": round(base / value, 2)}
+    return {
+        "id": fid,
+        "name": name,
+        "value": round(value, 3),
+        "unit": "s",
+        "baseline": round(base, 3),
+        "ratio": round(base / value, 2),
+    }
 
 
 def run() -> list[dict]:
@@ -147,7 +162,7 @@ def run() -> list[dict]:
                 ctx.add_init_script(CLOCK_JS)
                 contexts[variant] = ctx
             for i in range(LOADS + 1):
-                order = variants[i % len(variants):] + variants[:i % len(variants)]
+                order = variants[i % len(variants) :] + variants[: i % len(variants)]
                 for variant in order:
                     measured = _load(contexts[variant], servers[variant][0])
                     if i:  # the first load of each warms the browser cache
@@ -163,8 +178,12 @@ def run() -> list[dict]:
     slowest = {v: max(f for f, _t in ts) for v, ts in times.items()}
     what = f"{STAFF} staff, median of {LOADS}"
     return [
-        _fig("P10", f"dashboard first view, rusfokus serve as shipped ({what}; target <= {TARGET_S:g} s)",
-             first["ours"], first["old"]),
+        _fig(
+            "P10",
+            f"dashboard first view, rusfokus serve as shipped ({what}; target <= {TARGET_S:g} s)",
+            first["ours"],
+            first["old"],
+        ),
         _fig("P10-tables", f"dashboard tables in page, as shipped ({what})", tables["ours"], tables["old"]),
         _fig("P10-max", "dashboard first view, slowest load, as shipped", slowest["ours"], slowest["old"]),
     ]

@@ -45,8 +45,14 @@ def _logic() -> list[dict]:
 
     kommune = load_kommune(ROOT / "kommune.yml")
     keys = [q[0] for q in QUESTIONS]
-    combos = [dict(zip(keys, (a, b, c, d, e), strict=True))
-              for a in HVEM for b in RUSMIDDEL for c in HASTEGRAD for d in VIL_HJAELP for e in BOERN]
+    combos = [
+        dict(zip(keys, (a, b, c, d, e), strict=True))
+        for a in HVEM
+        for b in RUSMIDDEL
+        for c in HASTEGRAD
+        for d in VIL_HJAELP
+        for e in BOERN
+    ]
     t0 = time.perf_counter()
     for answers in combos:
         guide(answers, kommune)
@@ -87,8 +93,14 @@ def _browser(book_dir: Path) -> list[dict]:
                             figures.append(_samtale_click(page))
                         page.close()
                         time.sleep(4)  # a person reads; the preheated pool refills
-                    figures.append(_figure(f"P12.load.{app}", f"{app}: first question in the page (median of {LOADS})",
-                                           statistics.median(times), "s"))
+                    figures.append(
+                        _figure(
+                            f"P12.load.{app}",
+                            f"{app}: first question in the page (median of {LOADS})",
+                            statistics.median(times),
+                            "s",
+                        )
+                    )
                 context.close()
                 browser.close()
         finally:

@@ -91,8 +91,17 @@ def run() -> list[dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     plain = subprocess.Popen(
-        [str(Path(sys.executable).with_name("voila")), "widgets/genstande/index.ipynb", "--no-browser", f"--port={port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).with_name("voila")),
+            "widgets/genstande/index.ipynb",
+            "--no-browser",
+            f"--port={port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_http(f"http://127.0.0.1:{port}/")
         time.sleep(8)  # let the preheated pools fill
@@ -107,8 +116,20 @@ def run() -> list[dict]:
         shutil.rmtree(home, ignore_errors=True)
     m_ours, m_base = statistics.median(ours), statistics.median(base)
     return [
-        {"id": "P1", "name": f"calculator widgets in page, rusfokus serve (median of {LOADS})", "value": round(m_ours, 3),
-         "unit": "s", "baseline": round(m_base, 3), "ratio": round(m_base / m_ours, 2)},
-        {"id": "P1-max", "name": "calculator widgets in page, rusfokus serve (slowest load)", "value": round(max(ours), 3),
-         "unit": "s", "baseline": round(max(base), 3), "ratio": round(max(base) / max(ours), 2)},
+        {
+            "id": "P1",
+            "name": f"calculator widgets in page, rusfokus serve (median of {LOADS})",
+            "value": round(m_ours, 3),
+            "unit": "s",
+            "baseline": round(m_base, 3),
+            "ratio": round(m_base / m_ours, 2),
+        },
+        {
+            "id": "P1-max",
+            "name": "calculator widgets in page, rusfokus serve (slowest load)",
+            "value": round(max(ours), 3),
+            "unit": "s",
+            "baseline": round(max(base), 3),
+            "ratio": round(max(base) / max(ours), 2),
+        },
     ]

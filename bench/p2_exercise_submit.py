@@ -124,8 +124,13 @@ def cli_autograde(course: Path, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", "opsporing", "--student", sub,
-                        "--force"], cwd=course, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "nbgrader"), "autograde", "opsporing", "--student", sub, "--force"],
+            cwd=course,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - t0)
     return times
 
@@ -146,11 +151,22 @@ def run() -> list[dict]:
     app = statistics.median(app_times)
     cli = statistics.median(cli_times)
     return [
-        {"id": "P2", "name": f"Aflever click → score on screen, median of {len(app_times)} (preheated app)",
-         "value": round(app, 3), "unit": "s", "baseline": round(cli, 3), "ratio": round(cli / app, 2)},
-        {"id": "P2-max", "name": "Aflever click → score on screen, slowest of the clicks (preheated app)",
-         "value": round(max(app_times), 3), "unit": "s", "baseline": round(max(cli_times), 3),
-         "ratio": round(max(cli_times) / max(app_times), 2)},
+        {
+            "id": "P2",
+            "name": f"Aflever click → score on screen, median of {len(app_times)} (preheated app)",
+            "value": round(app, 3),
+            "unit": "s",
+            "baseline": round(cli, 3),
+            "ratio": round(cli / app, 2),
+        },
+        {
+            "id": "P2-max",
+            "name": "Aflever click → score on screen, slowest of the clicks (preheated app)",
+            "value": round(max(app_times), 3),
+            "unit": "s",
+            "baseline": round(max(cli_times), 3),
+            "ratio": round(max(cli_times) / max(app_times), 2),
+        },
     ]
 
 

@@ -17,9 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from helpers.server import stop_server
-
 from bench.p2_exercise_submit import answers, make_course, start
+from helpers.server import stop_server
 
 LEARNERS = 60
 WINDOW = 60.0
@@ -79,10 +78,22 @@ def run() -> list[dict]:
             get_settings.cache_clear()
     after_last = t_done - t_last
     return [
-        {"id": "P3", "name": f"temadag burst {LEARNERS} in {WINDOW:.0f} s: all graded, s after last (lost={lost})",
-         "value": round(after_last, 1), "unit": "s", "baseline": None, "ratio": None},
-        {"id": "P3", "name": "temadag burst: hand-ins lost", "value": lost, "unit": "count",
-         "baseline": None, "ratio": None},
+        {
+            "id": "P3",
+            "name": f"temadag burst {LEARNERS} in {WINDOW:.0f} s: all graded, s after last (lost={lost})",
+            "value": round(after_last, 1),
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P3",
+            "name": "temadag burst: hand-ins lost",
+            "value": lost,
+            "unit": "count",
+            "baseline": None,
+            "ratio": None,
+        },
     ]
 
 

@@ -32,8 +32,13 @@ from rusfokus.progress.roster import Roster
 from rusfokus.progress.staff import OrgCache
 
 TODAY = date(2026, 11, 1)
-MODULES = ["opsporing", "bekymringssamtale", "motiverende-samtale", "dobbeltdiagnose",
-           *(f"modul-{i:02d}" for i in range(5, 11))]
+MODULES = [
+    "opsporing",
+    "bekymringssamtale",
+    "motiverende-samtale",
+    "dobbeltdiagnose",
+    *(f"modul-{i:02d}" for i in range(5, 11)),
+]
 TARGET_S = 2.0
 
 
@@ -43,27 +48,54 @@ def build(url: str, n: int, seed: int = 4) -> dict:
     rng = random.Random(seed)
     with session_scope(url) as s:
         org = OrgCache(s)
-        inst = {r.institution: org.institution(r.forvaltning, r.afdeling, r.institution).id
-                for r in Roster(rows=staff).rows}
-        people = [{"id": i + 1, "email": r.email, "name": r.name, "faggruppe": r.faggruppe,
-                   "institution_id": inst[r.institution], "noegleperson": r.noegleperson,
-                   "status": "aktiv" if rng.random() > 0.05 else "fratrådt", "created_at": now, "updated_at": now}
-                  for i, r in enumerate(staff)]
+        inst = {
+            r.institution: org.institution(r.forvaltning, r.afdeling, r.institution).id for r in Roster(rows=staff).rows
+        }
+        people = [
+            {
+                "id": i + 1,
+                "email": r.email,
+                "name": r.name,
+                "faggruppe": r.faggruppe,
+                "institution_id": inst[r.institution],
+                "noegleperson": r.noegleperson,
+                "status": "aktiv" if rng.random() > 0.05 else "fratrådt",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, r in enumerate(staff)
+        ]
         s.execute(insert(Person), people)
         ids = {p["email"]: p["id"] for p in people}
         completions, certs = [], []
         for email, module, graded, score, max_score, passed in generate_history(staff, MODULES, 3, TODAY, seed):
             if graded.date() > TODAY:
                 continue
-            completions.append({"person_id": ids[email], "module": module, "kind": "modul", "score": score,
-                                "max_score": max_score, "passed": passed, "completed_at": graded})
+            completions.append(
+                {
+                    "person_id": ids[email],
+                    "module": module,
+                    "kind": "modul",
+                    "score": score,
+                    "max_score": max_score,
+                    "passed": passed,
+                    "completed_at": graded,
+                }
+            )
             if passed:
-                certs.append({"person_id": ids[email], "module": module, "issued_on": graded.date(),
-                              "expires_on": add_months(graded.date(), 24), "code": new_code()})
+                certs.append(
+                    {
+                        "person_id": ids[email],
+                        "module": module,
+                        "issued_on": graded.date(),
+                        "expires_on": add_months(graded.date(), 24),
+                        "code": new_code(),
+                    }
+                )
         for start in range(0, len(completions), 50_000):
-            s.execute(insert(Completion), completions[start:start + 50_000])
+            s.execute(insert(Completion), completions[start : start + 50_000])
         for start in range(0, len(certs), 50_000):
-            s.execute(insert(Certificate), certs[start:start + 50_000])
+            s.execute(insert(Certificate), certs[start : start + 50_000])
     return {"completions": len(completions), "certificates": len(certs)}
 
 
@@ -103,28 +135,55 @@ def run() -> list[dict]:
             upgrade(url)
             t0 = time.perf_counter()
             sizes = build(url, n)
-            print(f"   {n} staff: {sizes['completions']} results, {sizes['certificates']} kursusbeviser "
-                  f"(built in {time.perf_counter() - t0:.1f} s)", flush=True)
+            print(
+                f"   {n} staff: {sizes['completions']} results, {sizes['certificates']} kursusbeviser "
+                f"(built in {time.perf_counter() - t0:.1f} s)",
+                flush=True,
+            )
             value, wall = best_of(report_once, url, repeat=3 if n <= 10_000 else 1)
             seconds[n] = value
             baseline = best_of(pandas_baseline, url, repeat=1)[0] if n <= 10_000 else None
             label = f"{n // 1000}k"
-            figures.append({
-                "id": f"P4-{label}", "unit": "s CPU", "value": round(value, 3),
-                "name": f"Report + .xlsx, {label} staff x 10 modules x 3 yrs, CPU s (baseline pandas to_excel)",
-                "baseline": round(baseline, 3) if baseline else None,
-                "ratio": round(baseline / value, 2) if baseline else None,
-            })
-            figures.append({
-                "id": f"P4-{label}-wall", "unit": "s", "value": round(wall, 3), "baseline": None, "ratio": None,
-                "name": f"Same, wall clock (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
-            })
-    figures.append({"id": "P4-target", "name": "10k staff report + .xlsx, CPU s vs target 2 s (ratio = target/value)",
-                    "value": round(seconds[10_000], 3), "unit": "s", "baseline": TARGET_S,
-                    "ratio": round(TARGET_S / seconds[10_000], 2)})
-    figures.append({"id": "P4-growth", "name": "Time 100k / time 10k (10 = linear growth)",
-                    "value": round(seconds[100_000] / seconds[10_000], 2), "unit": "x", "baseline": 10.0,
-                    "ratio": round(10.0 / (seconds[100_000] / seconds[10_000]), 2)})
+            figures.append(
+                {
+                    "id": f"P4-{label}",
+                    "unit": "s CPU",
+                    "value": round(value, 3),
+                    "name": f"Report + .xlsx, {label} staff x 10 modules x 3 yrs, CPU s (baseline pandas to_excel)",
+                    "baseline": round(baseline, 3) if baseline else None,
+                    "ratio": round(baseline / value, 2) if baseline else None,
+                }
+            )
+            figures.append(
+                {
+                    "id": f"P4-{label}-wall",
+                    "unit": "s",
+                    "value": round(wall, 3),
+                    "baseline": None,
+                    "ratio": None,
+                    "name": f"Same, wall clock (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+                }
+            )
+    figures.append(
+        {
+            "id": "P4-target",
+            "name": "10k staff report + .xlsx, CPU s vs target 2 s (ratio = target/value)",
+            "value": round(seconds[10_000], 3),
+            "unit": "s",
+            "baseline": TARGET_S,
+            "ratio": round(TARGET_S / seconds[10_000], 2),
+        }
+    )
+    figures.append(
+        {
+            "id": "P4-growth",
+            "name": "Time 100k / time 10k (10 = linear growth)",
+            "value": round(seconds[100_000] / seconds[10_000], 2),
+            "unit": "x",
+            "baseline": 10.0,
+            "ratio": round(10.0 / (seconds[100_000] / seconds[10_000]), 2),
+        }
+    )
     return figures
 
 

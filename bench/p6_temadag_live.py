@@ -24,6 +24,7 @@ import urllib.parse
 from pathlib import Path
 
 import psutil
+
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
 
@@ -46,17 +47,39 @@ def _seed(server) -> int:
     from rusfokus.progress.models import STATUS_ACTIVE, Person
     from rusfokus.progress.staff import OrgCache
 
-    out = server.rusfokus("temadag", "create", "--title", "Benchmark", "--date", dt.date.today().isoformat(),
-                          "--place", "Aulaen", "--modules", "opsporing", "--facilitator", "Bench",
-                          "--institutions", "Benchskolen").stdout
+    out = server.rusfokus(
+        "temadag",
+        "create",
+        "--title",
+        "Benchmark",
+        "--date",
+        dt.date.today().isoformat(),
+        "--place",
+        "Aulaen",
+        "--modules",
+        "opsporing",
+        "--facilitator",
+        "Bench",
+        "--institutions",
+        "Benchskolen",
+    ).stdout
     temadag_id = int(out.split("#")[1].split(":")[0])
     with session_scope(f"sqlite:///{server.home / 'rusfokus.db'}") as s:
         inst = OrgCache(s).institution("Børn og Unge", "Skoler", "Benchskolen")
         now = dt.datetime.now()
         for i in range(PARTICIPANTS):
-            s.add(Person(email=f"deltager{i:02d}@eksempel.dk", name=f"Deltager {i:02d}", faggruppe="Lærer",
-                         institution_id=inst.id, noegleperson=False, status=STATUS_ACTIVE,
-                         created_at=now, updated_at=now))
+            s.add(
+                Person(
+                    email=f"deltager{i:02d}@eksempel.dk",
+                    name=f"Deltager {i:02d}",
+                    faggruppe="Lærer",
+                    institution_id=inst.id,
+                    noegleperson=False,
+                    status=STATUS_ACTIVE,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return temadag_id
 
 
@@ -102,8 +125,9 @@ async def _simulate(server, temadag_id: int) -> dict:
     async def projector():
         since = -1
         while not done.is_set():
-            r = await client.fetch(f"{base}/api/temadag/{temadag_id}/skaerm?since={since}", headers=admin,
-                                   request_timeout=60)
+            r = await client.fetch(
+                f"{base}/api/temadag/{temadag_id}/skaerm?since={since}", headers=admin, request_timeout=60
+            )
             view = json.loads(r.body)
             since = view["answers_version"]
             seen.append((time.perf_counter(), view.get("answered", 0)))
@@ -116,25 +140,31 @@ async def _simulate(server, temadag_id: int) -> dict:
 
     async def participant(i: int, rng: random.Random, sent: list, joined: list):
         body = urllib.parse.urlencode({"kode": code, "email": f"deltager{i:02d}@eksempel.dk"})
-        r = await client.fetch(f"{base}/temadag/ind", method="POST", body=body, follow_redirects=False,
-                               raise_error=False)
+        r = await client.fetch(
+            f"{base}/temadag/ind", method="POST", body=body, follow_redirects=False, raise_error=False
+        )
         assert r.code == 302, f"check-in {i} failed: HTTP {r.code}"
         cookie = {"Cookie": r.headers["Set-Cookie"].split(";")[0]}
         joined.append(time.perf_counter())
         version = -1
         while True:  # wait (long-poll) until the question is open
-            r = await client.fetch(f"{base}/api/temadag/{temadag_id}/deltager?since={version}", headers=cookie,
-                                   request_timeout=60)
+            r = await client.fetch(
+                f"{base}/api/temadag/{temadag_id}/deltager?since={version}", headers=cookie, request_timeout=60
+            )
             state = json.loads(r.body)
             version = state["version"]
             if state["phase"] == "spoerg":
                 break
         await asyncio.sleep(rng.uniform(0, ANSWER_WINDOW_S))
         t0 = time.perf_counter()
-        r = await client.fetch(f"{base}/api/temadag/{temadag_id}/svar", method="POST",
-                               headers={**cookie, "X-Rusfokus": "1", "Content-Type": "application/json"},
-                               body=json.dumps({"question": state["question"]["id"],
-                                                "option": rng.randrange(len(state["question"]["options"]))}))
+        r = await client.fetch(
+            f"{base}/api/temadag/{temadag_id}/svar",
+            method="POST",
+            headers={**cookie, "X-Rusfokus": "1", "Content-Type": "application/json"},
+            body=json.dumps(
+                {"question": state["question"]["id"], "option": rng.randrange(len(state["question"]["options"]))}
+            ),
+        )
         sent.append((t0, json.loads(r.body)["answered"]))
 
     rng = random.Random(6)
@@ -142,13 +172,18 @@ async def _simulate(server, temadag_id: int) -> dict:
     joined: list = []
     t_start = time.perf_counter()
     tasks = [asyncio.create_task(projector()), asyncio.create_task(naive_projector())]
-    people = [asyncio.create_task(participant(i, random.Random(rng.random()), sent, joined))
-              for i in range(PARTICIPANTS)]
+    people = [
+        asyncio.create_task(participant(i, random.Random(rng.random()), sent, joined)) for i in range(PARTICIPANTS)
+    ]
     while len(joined) < PARTICIPANTS:
         await asyncio.sleep(0.05)
     t_joined = time.perf_counter()
-    await client.fetch(f"{base}/api/temadag/{temadag_id}/styr", method="POST", body=json.dumps({"action": "start"}),
-                       headers={**admin, "X-Rusfokus": "1", "Content-Type": "application/json"})
+    await client.fetch(
+        f"{base}/api/temadag/{temadag_id}/styr",
+        method="POST",
+        body=json.dumps({"action": "start"}),
+        headers={**admin, "X-Rusfokus": "1", "Content-Type": "application/json"},
+    )
     await asyncio.gather(*people)
     deadline = time.perf_counter() + 10
     while (not seen or seen[-1][1] < PARTICIPANTS) and time.perf_counter() < deadline:
@@ -156,8 +191,12 @@ async def _simulate(server, temadag_id: int) -> dict:
     await asyncio.sleep(NAIVE_POLL_S + 0.5)
     done.set()
     # wake the long-poll so the projector task ends
-    await client.fetch(f"{base}/api/temadag/{temadag_id}/styr", method="POST", body=json.dumps({"action": "vis"}),
-                       headers={**admin, "X-Rusfokus": "1", "Content-Type": "application/json"})
+    await client.fetch(
+        f"{base}/api/temadag/{temadag_id}/styr",
+        method="POST",
+        body=json.dumps({"action": "vis"}),
+        headers={**admin, "X-Rusfokus": "1", "Content-Type": "application/json"},
+    )
     await asyncio.wait(tasks, timeout=NAIVE_POLL_S + 5)
     final = json.loads((await client.fetch(f"{base}/api/temadag/{temadag_id}/skaerm?since=-1", headers=admin)).body)
     client.close()
@@ -169,9 +208,13 @@ async def _simulate(server, temadag_id: int) -> dict:
             out.append(None if hit is None else hit - t0)
         return out
 
-    return {"long": latencies(seen), "naive": latencies(naive), "final": final,
-            "join_s": t_joined - t_start,
-            "last_visible_s": min((t for t, n in seen if n >= PARTICIPANTS), default=float("nan")) - t_start}
+    return {
+        "long": latencies(seen),
+        "naive": latencies(naive),
+        "final": final,
+        "join_s": t_joined - t_start,
+        "last_visible_s": min((t for t, n in seen if n >= PARTICIPANTS), default=float("nan")) - t_start,
+    }
 
 
 def _p95(values):
@@ -198,17 +241,49 @@ def run() -> list[dict]:
     lost = PARTICIPANTS - sum(result["final"]["counts"])
     missed = len(result["long"]) - len(long_ok)
     p95, p95_naive = _p95(long_ok), _p95(naive_ok)
-    print(f"   joined in {result['join_s']:.2f} s; all answers visible {result['last_visible_s']:.2f} s after start; "
-          f"lost {lost}; not seen by projector {missed}; peak memory {watch.peak / 2**20:.0f} MiB")
+    print(
+        f"   joined in {result['join_s']:.2f} s; all answers visible {result['last_visible_s']:.2f} s after start; "
+        f"lost {lost}; not seen by projector {missed}; peak memory {watch.peak / 2**20:.0f} MiB"
+    )
     return [
-        {"id": "P6", "name": f"live answer -> projector data, p95 ({PARTICIPANTS} phones; target <= 2 s)",
-         "value": round(p95, 3), "unit": "s", "baseline": round(p95_naive, 3), "ratio": round(p95_naive / p95, 1)},
-        {"id": "P6-lost", "name": "answers lost (sent but not counted on the projector)", "value": lost + missed,
-         "unit": "answers", "baseline": None, "ratio": None},
-        {"id": "P6-join", "name": f"{PARTICIPANTS} phones checked in (concurrently)", "value": round(result["join_s"], 2),
-         "unit": "s", "baseline": None, "ratio": None},
-        {"id": "P6-total", "name": "start to all answers on the projector (target <= 10 s)",
-         "value": round(result["last_visible_s"], 2), "unit": "s", "baseline": None, "ratio": None},
-        {"id": "P6-mem", "name": "server peak memory incl. kernels (target <= 4 GB)",
-         "value": round(watch.peak / 2**20), "unit": "MiB", "baseline": None, "ratio": None},
+        {
+            "id": "P6",
+            "name": f"live answer -> projector data, p95 ({PARTICIPANTS} phones; target <= 2 s)",
+            "value": round(p95, 3),
+            "unit": "s",
+            "baseline": round(p95_naive, 3),
+            "ratio": round(p95_naive / p95, 1),
+        },
+        {
+            "id": "P6-lost",
+            "name": "answers lost (sent but not counted on the projector)",
+            "value": lost + missed,
+            "unit": "answers",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P6-join",
+            "name": f"{PARTICIPANTS} phones checked in (concurrently)",
+            "value": round(result["join_s"], 2),
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P6-total",
+            "name": "start to all answers on the projector (target <= 10 s)",
+            "value": round(result["last_visible_s"], 2),
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P6-mem",
+            "name": "server peak memory incl. kernels (target <= 4 GB)",
+            "value": round(watch.peak / 2**20),
+            "unit": "MiB",
+            "baseline": None,
+            "ratio": None,
+        },
     ]

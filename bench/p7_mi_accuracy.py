@@ -19,9 +19,16 @@ from rusfokus.mi.coach import default_items
 from rusfokus.mi.coder import code, tune
 from rusfokus.mi.dataset import LABELS, default_dataset, split
 
-SHORT = {"open_question": "open", "closed_question": "closed", "simple_reflection": "simple",
-         "complex_reflection": "complex", "affirmation": "affirm", "summary": "summary",
-         "autonomy_support": "autonomy", "righting_reflex": "righting"}
+SHORT = {
+    "open_question": "open",
+    "closed_question": "closed",
+    "simple_reflection": "simple",
+    "complex_reflection": "complex",
+    "affirmation": "affirm",
+    "summary": "summary",
+    "autonomy_support": "autonomy",
+    "righting_reflex": "righting",
+}
 BUDGET_MS = 50.0
 
 
@@ -65,16 +72,45 @@ def run() -> list[dict]:
         for t, c in texts:
             code(t, c)
         best = min(best, (time.perf_counter() - start) * 1000 / len(texts))
-    per_label = {SHORT[lab]: round(sum(1 for t, p in pairs if t == lab and p == lab) / max(1, sum(1 for t, _ in pairs if t == lab)), 2)
-                 for lab in LABELS}
+    per_label = {
+        SHORT[lab]: round(
+            sum(1 for t, p in pairs if t == lab and p == lab) / max(1, sum(1 for t, _ in pairs if t == lab)), 2
+        )
+        for lab in LABELS
+    }
     return [
-        {"id": "P7-acc", "name": f"MI coder accuracy, held-out ({len(held)} utt.) vs sentence-form baseline",
-         "value": round(acc, 3), "unit": "share", "baseline": round(base, 3), "ratio": round(acc / base, 2),
-         "confusion": matrix, "recall_per_label": per_label},
-        {"id": "P7-train", "name": f"MI coder accuracy, train ({len(train)} utt.)", "value": round(train_acc, 3),
-         "unit": "share", "baseline": None, "ratio": None},
-        {"id": "P7-coach", "name": f"MI coder on the coach's {len(examples)} example answers (not in dataset; seen when fixing rules)",
-         "value": round(coach_acc, 3), "unit": "share", "baseline": None, "ratio": None},
-        {"id": "P7-speed", "name": "MI coder time per utterance (best of 3) vs 50 ms budget",
-         "value": round(best, 3), "unit": "ms", "baseline": BUDGET_MS, "ratio": round(BUDGET_MS / best, 1)},
+        {
+            "id": "P7-acc",
+            "name": f"MI coder accuracy, held-out ({len(held)} utt.) vs sentence-form baseline",
+            "value": round(acc, 3),
+            "unit": "share",
+            "baseline": round(base, 3),
+            "ratio": round(acc / base, 2),
+            "confusion": matrix,
+            "recall_per_label": per_label,
+        },
+        {
+            "id": "P7-train",
+            "name": f"MI coder accuracy, train ({len(train)} utt.)",
+            "value": round(train_acc, 3),
+            "unit": "share",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P7-coach",
+            "name": f"MI coder on the coach's {len(examples)} example answers (not in dataset; seen when fixing rules)",
+            "value": round(coach_acc, 3),
+            "unit": "share",
+            "baseline": None,
+            "ratio": None,
+        },
+        {
+            "id": "P7-speed",
+            "name": "MI coder time per utterance (best of 3) vs 50 ms budget",
+            "value": round(best, 3),
+            "unit": "ms",
+            "baseline": BUDGET_MS,
+            "ratio": round(BUDGET_MS / best, 1),
+        },
     ]

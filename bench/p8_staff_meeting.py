@@ -33,10 +33,11 @@ import uuid
 from pathlib import Path
 
 import psutil
-from helpers.paths import ROOT
-from helpers.server import start_server, stop_server, wait_for_preheated
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
+
+from helpers.paths import ROOT
+from helpers.server import start_server, stop_server, wait_for_preheated
 
 USABLE_TIMEOUT = 60.0
 ARRIVAL_SPREAD = 20.0
@@ -89,10 +90,23 @@ class Memory:
 
 def _msg(msg_type: str, content: dict, channel: str = "shell") -> tuple[str, str]:
     msg_id = uuid.uuid4().hex
-    return msg_id, json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "", "session": uuid.uuid4().hex,
-                   "date": "", "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "content": content, "channel": channel, "buffers": []})
+    return msg_id, json.dumps(
+        {
+            "header": {
+                "msg_id": msg_id,
+                "msg_type": msg_type,
+                "username": "",
+                "session": uuid.uuid4().hex,
+                "date": "",
+                "version": "5.3",
+            },
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": channel,
+            "buffers": [],
+        }
+    )
 
 
 class Learner:
@@ -107,8 +121,12 @@ class Learner:
         self.conns = []
 
     async def get(self, path: str):
-        req = HTTPRequest(self.base + path, headers={"Cookie": self.cookie} if self.cookie else {},
-                          request_timeout=USABLE_TIMEOUT, follow_redirects=False)
+        req = HTTPRequest(
+            self.base + path,
+            headers={"Cookie": self.cookie} if self.cookie else {},
+            request_timeout=USABLE_TIMEOUT,
+            follow_redirects=False,
+        )
         try:
             resp = await self.http.fetch(req)
         except HTTPClientError as exc:
@@ -135,8 +153,9 @@ class Learner:
             await asyncio.sleep(min(30, 2 * 2 ** min(tries, 4)) * (0.75 + random.random() * 0.5))
             tries += 1
         kernel_id = json.loads(_CONFIG.search(resp.body.decode()).group(1))["kernelId"]
-        conn = await websocket_connect(HTTPRequest(f"{self.ws_base}/api/kernels/{kernel_id}/channels",
-                                                   headers={"Cookie": self.cookie}))
+        conn = await websocket_connect(
+            HTTPRequest(f"{self.ws_base}/api/kernels/{kernel_id}/channels", headers={"Cookie": self.cookie})
+        )
         self.conns.append(conn)
         msg_id, raw = _msg("comm_info_request", {"target_name": "jupyter.widget"})
         conn.write_message(raw)
@@ -176,8 +195,9 @@ class Learner:
         if not targets:
             raise RuntimeError(f"no {model} in the app")
         for cid in targets:
-            _mid, raw = _msg("comm_msg", {"comm_id": cid, "data": {"method": "update", "state": {attr: value},
-                                                                     "buffer_paths": []}})
+            _mid, raw = _msg(
+                "comm_msg", {"comm_id": cid, "data": {"method": "update", "state": {attr: value}, "buffer_paths": []}}
+            )
             conn.write_message(raw)
         started = time.monotonic()
         while True:
@@ -190,8 +210,15 @@ class Learner:
         conn.close()
         self.conns.remove(conn)
         if self.release_beacon:  # live.js on pagehide
-            await self.http.fetch(HTTPRequest(f"{self.base}/rusfokus/kernel/{kernel_id}/release", method="POST",
-                                              body=b"", headers={"Cookie": self.cookie}), raise_error=False)
+            await self.http.fetch(
+                HTTPRequest(
+                    f"{self.base}/rusfokus/kernel/{kernel_id}/release",
+                    method="POST",
+                    body=b"",
+                    headers={"Cookie": self.cookie},
+                ),
+                raise_error=False,
+            )
 
     async def meeting(self, delay: float, until: float) -> None:
         await asyncio.sleep(delay)
@@ -250,8 +277,16 @@ def _load(server, learners: int, release_beacon: bool) -> dict:
     idle = Memory(server.process.pid).now()
     with Memory(server.process.pid) as mem:
         usable, failed, took = asyncio.run(_meeting(server.url, learners, release_beacon))
-    return {"learners": learners, "p95": p95(usable), "failed": len(failed), "peak": mem.peak, "idle": idle,
-            "took": took, "apps": len(usable), "why": failed[:3]}
+    return {
+        "learners": learners,
+        "p95": p95(usable),
+        "failed": len(failed),
+        "peak": mem.peak,
+        "idle": idle,
+        "took": took,
+        "apps": len(usable),
+        "why": failed[:3],
+    }
 
 
 def run() -> list[dict]:
@@ -288,18 +323,43 @@ def run() -> list[dict]:
         return {"id": id_, "name": text, "value": value, "unit": unit, "baseline": base, "ratio": ratio}
 
     out = [
-        fig("P8", f"{main} learners, genstande + AUDIT-C: p95 time until an app is usable", round(ours["p95"], 2), "s",
-            round(baseline["p95"], 2)),
-        fig("P8-failed", f"{main} learners: apps failed (not usable in 60 s, or no answer)", ours["failed"], "apps",
-            baseline["failed"]),
-        fig("P8-peak", f"{main} learners: peak memory, server + all kernels (sum of RSS)", round(ours["peak"] / mb), "MB",
-            round(baseline["peak"] / mb)),
-        fig("P8-per-learner", f"{main} learners: memory per learner ((peak - idle) / learners)",
-            round((ours["peak"] - ours["idle"]) / mb / main, 1), "MB",
-            round((baseline["peak"] - baseline["idle"]) / mb / main, 1)),
+        fig(
+            "P8",
+            f"{main} learners, genstande + AUDIT-C: p95 time until an app is usable",
+            round(ours["p95"], 2),
+            "s",
+            round(baseline["p95"], 2),
+        ),
+        fig(
+            "P8-failed",
+            f"{main} learners: apps failed (not usable in 60 s, or no answer)",
+            ours["failed"],
+            "apps",
+            baseline["failed"],
+        ),
+        fig(
+            "P8-peak",
+            f"{main} learners: peak memory, server + all kernels (sum of RSS)",
+            round(ours["peak"] / mb),
+            "MB",
+            round(baseline["peak"] / mb),
+        ),
+        fig(
+            "P8-per-learner",
+            f"{main} learners: memory per learner ((peak - idle) / learners)",
+            round((ours["peak"] - ours["idle"]) / mb / main, 1),
+            "MB",
+            round((baseline["peak"] - baseline["idle"]) / mb / main, 1),
+        ),
     ]
     for n in sizes:
         r = results[n]
-        out.append(fig(f"P8-growth-{n}", f"{n} learners: peak memory (p95 usable {r['p95']:.2f} s, {r['failed']} failed)",
-                       round(r["peak"] / mb), "MB"))
+        out.append(
+            fig(
+                f"P8-growth-{n}",
+                f"{n} learners: peak memory (p95 usable {r['p95']:.2f} s, {r['failed']} failed)",
+                round(r["peak"] / mb),
+                "MB",
+            )
+        )
     return out

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers.browser import CHROMIUM_ARGS, run_axe
 from helpers.course import built_course
 from helpers.demo import load_demo_staff
@@ -56,8 +57,10 @@ def _guard_subprocesses(event: str, args: tuple) -> None:
     serves = "serve" in argv and any("rusfokus" in a for a in argv)
     if builds_book or serves:
         what = "builds a book" if builds_book else "starts `rusfokus serve`"
-        raise RuntimeError(f"{_running_fast_test[0]} {what} but is not marked slow (or browser/postgres): "
-                           "mark it @pytest.mark.slow, or use a fixture that is marked (conftest.SLOW_FIXTURES)")
+        raise RuntimeError(
+            f"{_running_fast_test[0]} {what} but is not marked slow (or browser/postgres): "
+            "mark it @pytest.mark.slow, or use a fixture that is marked (conftest.SLOW_FIXTURES)"
+        )
 
 
 sys.addaudithook(_guard_subprocesses)

@@ -95,16 +95,20 @@ def all_edges(package: Path = PACKAGE, src: Path = SRC) -> tuple[dict[str, Path]
 
 def layer_problems(known: dict[str, Path], edges: list[Edge], src: Path = SRC) -> list[str]:
     names = layers.layer_names()
-    problems = [f"{p.relative_to(src.parent)}: module {m} is in no layer; add it to rusfokus/layers.py"
-                for m, p in known.items() if layers.layer_of(m) is None]
+    problems = [
+        f"{p.relative_to(src.parent)}: module {m} is in no layer; add it to rusfokus/layers.py"
+        for m, p in known.items()
+        if layers.layer_of(m) is None
+    ]
     for edge in edges:
         for e in [edge, *implicit_package_edges(edge)]:
             low, high = layers.layer_of(e.source), layers.layer_of(e.target)
             if low is None or high is None or high <= low:
                 continue
             how = f" (importing {edge.target} runs {e.target}/__init__.py)" if e.implicit else ""
-            problems.append(f"{e.where()}: {e.source} (layer {names[low]!r}) imports {e.target} "
-                            f"(higher layer {names[high]!r}){how}")
+            problems.append(
+                f"{e.where()}: {e.source} (layer {names[low]!r}) imports {e.target} (higher layer {names[high]!r}){how}"
+            )
     return sorted(set(problems))
 
 
@@ -151,8 +155,13 @@ def cycle_problems(edges: list[Edge]) -> list[str]:
     problems = []
     for group in cycles(edges):
         inside = set(group)
-        lines = sorted({f"  {e.where()}: {e.source} imports {e.target}"
-                        for e in edges if e.source in inside and e.target in inside})
+        lines = sorted(
+            {
+                f"  {e.where()}: {e.source} imports {e.target}"
+                for e in edges
+                if e.source in inside and e.target in inside
+            }
+        )
         problems.append(f"import cycle between {', '.join(group)}:\n" + "\n".join(lines))
     return problems
 
@@ -171,6 +180,7 @@ def test_no_import_cycles():
 
 # --- the checker itself catches what it should, on a small package written here ---------
 
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
         path = root / "rusfokus" / rel
@@ -180,40 +190,51 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_checker_finds_an_upward_import_inside_a_function(tmp_path):
-    pkg = _write(tmp_path, {
-        "__init__.py": "",
-        "progress/__init__.py": "",
-        "progress/staff.py": "def f():\n    from rusfokus.apps.dashboard import build_app\n",
-        "apps/__init__.py": "",
-        "apps/dashboard.py": "from rusfokus.progress import staff\n",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "progress/__init__.py": "",
+            "progress/staff.py": "def f():\n    from rusfokus.apps.dashboard import build_app\n",
+            "apps/__init__.py": "",
+            "apps/dashboard.py": "from rusfokus.progress import staff\n",
+        },
+    )
     known, edges = all_edges(pkg, tmp_path)
     problems = layer_problems(known, edges, tmp_path)
-    assert f"{tmp_path.name}/rusfokus/progress/staff.py:2: rusfokus.progress.staff (layer 'progress') imports " \
-           "rusfokus.apps.dashboard (higher layer 'apps')" in problems
+    assert (
+        f"{tmp_path.name}/rusfokus/progress/staff.py:2: rusfokus.progress.staff (layer 'progress') imports "
+        "rusfokus.apps.dashboard (higher layer 'apps')" in problems
+    )
     assert not any("apps/dashboard.py" in p for p in problems)
 
 
 def test_checker_finds_a_cycle_and_names_both_lines(tmp_path):
-    pkg = _write(tmp_path, {
-        "__init__.py": "",
-        "temadag/__init__.py": "",
-        "temadag/web.py": "from rusfokus.temadag import web_admin\n",
-        "temadag/web_admin.py": "import json\n\ndef f():\n    from rusfokus.temadag.web import X\n",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "temadag/__init__.py": "",
+            "temadag/web.py": "from rusfokus.temadag import web_admin\n",
+            "temadag/web_admin.py": "import json\n\ndef f():\n    from rusfokus.temadag.web import X\n",
+        },
+    )
     _, edges = all_edges(pkg, tmp_path)
     assert cycles(edges) == [["rusfokus.temadag.web", "rusfokus.temadag.web_admin"]]
 
 
 def test_checker_sees_the_package_init_an_import_runs(tmp_path):
-    pkg = _write(tmp_path, {
-        "__init__.py": "",
-        "progress/__init__.py": "",
-        "progress/staff.py": "from rusfokus.identity.tokens import sign\n",
-        "identity/__init__.py": "from rusfokus.identity.roles import Role\n",
-        "identity/tokens.py": "",
-        "identity/roles.py": "",
-    })
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "progress/__init__.py": "",
+            "progress/staff.py": "from rusfokus.identity.tokens import sign\n",
+            "identity/__init__.py": "from rusfokus.identity.roles import Role\n",
+            "identity/tokens.py": "",
+            "identity/roles.py": "",
+        },
+    )
     known, edges = all_edges(pkg, tmp_path)
     problems = layer_problems(known, edges, tmp_path)
     # rusfokus.identity (its __init__) is in "identity core"; it imports roles ("identity"): both point up
@@ -221,11 +242,18 @@ def test_checker_sees_the_package_init_an_import_runs(tmp_path):
     assert not any("progress.staff" in p for p in problems)
 
 
-@pytest.mark.parametrize("module,layer", [
-    ("rusfokus", "base"), ("rusfokus.identity", "identity core"), ("rusfokus.identity.roles", "identity"),
-    ("rusfokus.progress.staff", "progress"), ("rusfokus.temadag.web_admin", "interfaces"),
-    ("rusfokus.cli", "entry"), ("rusfokus.nothing_here", None),
-])
+@pytest.mark.parametrize(
+    "module,layer",
+    [
+        ("rusfokus", "base"),
+        ("rusfokus.identity", "identity core"),
+        ("rusfokus.identity.roles", "identity"),
+        ("rusfokus.progress.staff", "progress"),
+        ("rusfokus.temadag.web_admin", "interfaces"),
+        ("rusfokus.cli", "entry"),
+        ("rusfokus.nothing_here", None),
+    ],
+)
 def test_layer_of(module, layer):
     index = layers.layer_of(module)
     assert (None if index is None else layers.layer_names()[index]) == layer
@@ -233,8 +261,20 @@ def test_layer_of(module, layer):
 
 # --- the measured reasons for imports left inside functions still hold ---------------------
 
-HEAVY_FOR_THE_CLI = ("pandas", "matplotlib", "sqlalchemy", "alembic", "nbformat", "nbgrader", "voila", "jupyter_server",
-                     "fpdf", "openpyxl", "smtplib", "ipywidgets")
+HEAVY_FOR_THE_CLI = (
+    "pandas",
+    "matplotlib",
+    "sqlalchemy",
+    "alembic",
+    "nbformat",
+    "nbgrader",
+    "voila",
+    "jupyter_server",
+    "fpdf",
+    "openpyxl",
+    "smtplib",
+    "ipywidgets",
+)
 
 
 def test_rusfokus_command_starts_without_heavy_libraries():
@@ -243,8 +283,10 @@ def test_rusfokus_command_starts_without_heavy_libraries():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom rusfokus.cli import build_parser\nbuild_parser().parse_args(['settings'])\n"
-            f"print(sorted(m for m in {HEAVY_FOR_THE_CLI!r} if m in sys.modules))")
+    code = (
+        "import sys\nfrom rusfokus.cli import build_parser\nbuild_parser().parse_args(['settings'])\n"
+        f"print(sorted(m for m in {HEAVY_FOR_THE_CLI!r} if m in sys.modules))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SRC.parent)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

@@ -14,6 +14,7 @@ import importlib
 import sys
 
 import pytest
+
 from helpers.paths import ROOT
 
 BENCH = ROOT / "bench"
@@ -45,8 +46,11 @@ def _unresolved(node: ast.Import | ast.ImportFrom) -> list[str]:
     if not _importable(node.module):
         return [node.module]
     module = sys.modules[node.module]
-    return [f"{node.module}.{alias.name}" for alias in node.names
-            if not hasattr(module, alias.name) and not _importable(f"{node.module}.{alias.name}")]
+    return [
+        f"{node.module}.{alias.name}"
+        for alias in node.names
+        if not hasattr(module, alias.name) and not _importable(f"{node.module}.{alias.name}")
+    ]
 
 
 def _importable(name: str) -> bool:
@@ -74,6 +78,9 @@ def test_run_finds_every_bench_file(bench_path):
 def test_bench_module_imports(bench_path, path):
     module = importlib.import_module(f"bench.{path.stem}")
     assert callable(getattr(module, "run", None)), f"{path.name} has no run() for bench/run.py"
-    problems = [f"line {node.lineno}: {what}"
-                for node in _imports(path.read_text(encoding="utf-8")) for what in _unresolved(node)]
+    problems = [
+        f"line {node.lineno}: {what}"
+        for node in _imports(path.read_text(encoding="utf-8"))
+        for what in _unresolved(node)
+    ]
     assert not problems, f"{path.name} imports what is not there:\n" + "\n".join(problems)

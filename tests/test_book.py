@@ -5,16 +5,27 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers.minibook import mini_book
 
 from rusfokus.book import BookBuildError, build_book
 from rusfokus.sphinxext import translate_html
 
+from helpers.minibook import mini_book
+
 EXTERNAL = re.compile(
-    r"""<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
+    r"""<(?:script|link|img|iframe|source|audio|video)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I
+)
 CSS_URL = re.compile(r"""@import\s+url\(\s*["']?https?://|url\(\s*["']?https?://""", re.I)
-ENGLISH_CHROME = ["Skip to main content", "Back to top", "Search this book", "On this page",
-                  ">Light<", ">Dark<", "System Settings", "Toggle primary sidebar", "Color mode"]
+ENGLISH_CHROME = [
+    "Skip to main content",
+    "Back to top",
+    "Search this book",
+    "On this page",
+    ">Light<",
+    ">Dark<",
+    "System Settings",
+    "Toggle primary sidebar",
+    "Color mode",
+]
 
 
 def pages(book: Path):
@@ -66,9 +77,11 @@ def test_app_pages_carry_the_offline_notice(built_book):
 
 
 def test_translate_html_fixes_search_button_name_and_strips_thebe():
-    page = ('<button aria-label="Søg" class="btn"><i></i> Søg <kbd>Ctrl</kbd>+<kbd>K</kbd></button>'
-            '<a href="#main">Skip to main content</a>'
-            '<script>const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"; const x=1</script>')
+    page = (
+        '<button aria-label="Søg" class="btn"><i></i> Søg <kbd>Ctrl</kbd>+<kbd>K</kbd></button>'
+        '<a href="#main">Skip to main content</a>'
+        '<script>const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"; const x=1</script>'
+    )
     out = translate_html(page)
     assert 'aria-label="Søg Ctrl+K"' in out and "Gå til hovedindhold" in out and "unpkg" not in out
 
@@ -79,7 +92,9 @@ def test_broken_kommune_file_stops_the_build_and_keeps_the_last_good_book(tmp_pa
     out.mkdir()
     (out / "index.html").write_text("last good build")
     text = (proj / "kommune.yml").read_text(encoding="utf-8")
-    (proj / "kommune.yml").write_text(text.replace("email: rusmiddelcenter@", "email: rusmiddelcenter-at-"), encoding="utf-8")
+    (proj / "kommune.yml").write_text(
+        text.replace("email: rusmiddelcenter@", "email: rusmiddelcenter-at-"), encoding="utf-8"
+    )
     with pytest.raises(BookBuildError, match=r"kommune\.yml:\d+: rusmiddelcenter\.email"):
         build_book(proj, out_dir=out, staging=tmp_path / "staging")
     assert (out / "index.html").read_text() == "last good build"
@@ -120,8 +135,12 @@ def _andeby(folder: Path) -> Path:
     """A valid kommune file of another (fictional) municipality, beside the mini book."""
     text = (folder / "kommune.yml").read_text(encoding="utf-8")
     path = folder / "andeby.yml"
-    path.write_text(text.replace("Eksempel Kommune", "Andeby Kommune")
-                    .replace("Rusmiddelcenter Eksempelby", "Rusmiddelcenter Andeby"), encoding="utf-8")
+    path.write_text(
+        text.replace("Eksempel Kommune", "Andeby Kommune").replace(
+            "Rusmiddelcenter Eksempelby", "Rusmiddelcenter Andeby"
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -131,8 +150,9 @@ def test_the_book_checks_the_kommune_file_of_the_settings_not_the_one_in_the_fol
 
     proj = mini_book(tmp_path)
     broken = _andeby(proj)
-    broken.write_text(broken.read_text(encoding="utf-8").replace("email: rusmiddelcenter@", "email: x-at-"),
-                      encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("email: rusmiddelcenter@", "email: x-at-"), encoding="utf-8"
+    )
     settings = Settings.from_env(root=proj, kommune_file=broken)
     with pytest.raises(BookBuildError, match=r"andeby\.yml\D+\d+: rusmiddelcenter\.email"):
         build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", settings=settings)

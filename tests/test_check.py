@@ -33,11 +33,7 @@ def _break(path: Path, old: str, new: str) -> int:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return next(
-        i
-        for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if new.strip() in t
-    )
+    return next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if new.strip() in t)
 
 
 def test_the_shipped_content_is_valid_and_every_part_runs(content, capsys):
@@ -60,12 +56,8 @@ def test_the_shipped_content_is_valid_and_every_part_runs(content, capsys):
 
 def test_every_problem_in_every_part_is_listed_and_exit_code_is_1(content, capsys):
     lines = {
-        "exercise": _break(
-            content / "02-bekymringssamtale/data/opgave.yml", "bestaa_pct: ", "bestaa_pct: 0 #"
-        ),
-        "temadag": _break(
-            content / "04-dobbeltdiagnose/data/temadag.yml", "korrekt: [", "korrekt: [zz, "
-        ),
+        "exercise": _break(content / "02-bekymringssamtale/data/opgave.yml", "bestaa_pct: ", "bestaa_pct: 0 #"),
+        "temadag": _break(content / "04-dobbeltdiagnose/data/temadag.yml", "korrekt: [", "korrekt: [zz, "),
         "dialogue": _break(
             content / "02-bekymringssamtale/data/samtaler/jobcenter-sygedagpenge.yml",
             "vurdering: god",
@@ -94,12 +86,8 @@ def test_module_folders_must_match_the_registry(content, capsys):
     shutil.rmtree(content / "05-unge-og-rusmidler")
     assert main(["check", "--content"]) == 1
     out = capsys.readouterr().out
-    assert re.search(
-        r"ERROR \S*06-noget-nyt: a module folder that is not in the module registry", out
-    )
-    assert re.search(
-        r"ERROR \S*05-unge-og-rusmidler: missing: the folder of module 'unge-og-rusmidler'", out
-    )
+    assert re.search(r"ERROR \S*06-noget-nyt: a module folder that is not in the module registry", out)
+    assert re.search(r"ERROR \S*05-unge-og-rusmidler: missing: the folder of module 'unge-og-rusmidler'", out)
     assert re.search(
         r"ERROR \S*05-unge-og-rusmidler/data/opgave.yml: missing: every module has a scored exercise",
         out,

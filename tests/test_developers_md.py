@@ -20,9 +20,9 @@ import json
 import re
 from pathlib import Path
 
-from helpers.paths import ROOT
-
 from rusfokus import layers
+
+from helpers.paths import ROOT
 
 DOC = ROOT / "DEVELOPERS.md"
 
@@ -81,11 +81,7 @@ def _braces(pattern: str) -> list[str]:
     m = re.search(r"\{([^{}]*)\}", pattern)
     if not m:
         return [pattern]
-    return [
-        p
-        for alt in m.group(1).split(",")
-        for p in _braces(pattern[: m.start()] + alt + pattern[m.end() :])
-    ]
+    return [p for alt in m.group(1).split(",") for p in _braces(pattern[: m.start()] + alt + pattern[m.end() :])]
 
 
 def path_problem(token: str, root: Path) -> str | None:
@@ -101,9 +97,7 @@ def path_problem(token: str, root: Path) -> str | None:
     if path.endswith("/") and not any(Path(m).is_dir() for m in matches):
         return "not a folder"
     if test_name and not any(
-        re.search(rf"^def {re.escape(test_name)}\(", Path(m).read_text(), re.M)
-        for m in matches
-        if m.endswith(".py")
+        re.search(rf"^def {re.escape(test_name)}\(", Path(m).read_text(), re.M) for m in matches if m.endswith(".py")
     ):
         return f"no test function {test_name}"
     return None
@@ -152,9 +146,7 @@ def doc_problems(text: str, root: Path) -> list[str]:
     problems = []
     for line, token in code_spans(text):
         if token == "`":
-            problems.append(
-                f"DEVELOPERS.md:{line}: an odd number of backticks (keep a code span on one line)"
-            )
+            problems.append(f"DEVELOPERS.md:{line}: an odd number of backticks (keep a code span on one line)")
             continue
         if looks_like_repo_path(token):
             why = path_problem(token, root)
@@ -173,9 +165,7 @@ def test_every_path_and_name_in_backticks_exists():
 def test_the_check_finds_missing_paths_and_names(tmp_path):
     (tmp_path / "src" / "rusfokus" / "pkg").mkdir(parents=True)
     (tmp_path / "src" / "rusfokus" / "__init__.py").write_text("")
-    (tmp_path / "src" / "rusfokus" / "pkg" / "__init__.py").write_text(
-        "from x import there\nA, B = 1, 2\n"
-    )
+    (tmp_path / "src" / "rusfokus" / "pkg" / "__init__.py").write_text("from x import there\nA, B = 1, 2\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_a.py").write_text("def test_one():\n    pass\n")
     (tmp_path / "modules" / "01-x" / "data").mkdir(parents=True)
@@ -215,9 +205,7 @@ def test_every_table_row_has_its_table_s_columns():
         if columns is None:
             columns = cells
         elif cells != columns:
-            problems.append(
-                f"DEVELOPERS.md:{number}: {cells - 1} cells, the table has {columns - 1}"
-            )
+            problems.append(f"DEVELOPERS.md:{number}: {cells - 1} cells, the table has {columns - 1}")
     assert problems == []
 
 
@@ -246,11 +234,7 @@ def test_every_app_follows_the_naming_rule():
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", app):
             wrong.append(f"{app}: not kebab-case ASCII")
         elif f"from rusfokus.apps.{module_file.stem} import build_app" not in source:
-            wrong.append(
-                f"{app}: the notebook does not import build_app from rusfokus.apps.{module_file.stem}"
-            )
-        elif not module_file.is_file() or "build_app" not in _top_level_names(
-            module_file.read_text("utf-8")
-        ):
+            wrong.append(f"{app}: the notebook does not import build_app from rusfokus.apps.{module_file.stem}")
+        elif not module_file.is_file() or "build_app" not in _top_level_names(module_file.read_text("utf-8")):
             wrong.append(f"{app}: no build_app() in {module_file.relative_to(ROOT)}")
     assert wrong == []

@@ -6,11 +6,14 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("cmd", [
-    ["jupyter-book", "build", "."],
-    [sys.executable, "-m", "rusfokus.cli", "serve"],
-    ["rusfokus", "serve", "--port", "1"],
-])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["jupyter-book", "build", "."],
+        [sys.executable, "-m", "rusfokus.cli", "serve"],
+        ["rusfokus", "serve", "--port", "1"],
+    ],
+)
 def test_an_unmarked_test_cannot_build_a_book_or_start_a_server(cmd):
     with pytest.raises(RuntimeError, match="is not marked slow"):
         subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

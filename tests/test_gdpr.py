@@ -28,8 +28,8 @@ from rusfokus.exercises import web as ex_web
 from rusfokus.exercises.course import build, gradebook_url, student_id
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.gdpr import delete_person, export_person
-from rusfokus.identity.revocation import REVOKED_MESSAGE, RevokedIdentity, is_revoked
 from rusfokus.identity import web as identity_web
+from rusfokus.identity.revocation import REVOKED_MESSAGE, RevokedIdentity, is_revoked
 from rusfokus.progress import web as progress_web
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.models import AuditEntry, Completion, Person
@@ -42,8 +42,10 @@ YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
 EMAIL = "karen.holm@eksempel-kommune.example"
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
-ROSTER = (HEADER + f"Karen Holm;{EMAIL};Vestskolen;Skoler;Børn og Unge;Lærer;nej\r\n"
-          "Jens Bro;jens.bro@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;nej\r\n")
+ROSTER = (
+    HEADER + f"Karen Holm;{EMAIL};Vestskolen;Skoler;Børn og Unge;Lærer;nej\r\n"
+    "Jens Bro;jens.bro@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;nej\r\n"
+)
 
 
 def answers():
@@ -57,8 +59,9 @@ def answers():
 
 
 def request(base, path, *, data=None, headers=None):
-    req = urllib.request.Request(base + path, data=data, headers=headers or {},
-                                 method="POST" if data is not None else "GET")
+    req = urllib.request.Request(
+        base + path, data=data, headers=headers or {}, method="POST" if data is not None else "GET"
+    )
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *a, **k):
@@ -73,8 +76,12 @@ def request(base, path, *, data=None, headers=None):
 
 
 def hand_in(base, token):
-    code, _, body = request(base, "api/opgave/aflever", data=json.dumps({"opgave": "opsporing", "svar": answers()}).encode(),
-                            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    code, _, body = request(
+        base,
+        "api/opgave/aflever",
+        data=json.dumps({"opgave": "opsporing", "svar": answers()}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     return code, json.loads(body)
 
 
@@ -100,7 +107,9 @@ def env(tmp_path_factory):
     def run():
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        app = tornado.web.Application(ex_web.routes(settings) + progress_web.routes(settings) + identity_web.routes(settings))
+        app = tornado.web.Application(
+            ex_web.routes(settings) + progress_web.routes(settings) + identity_web.routes(settings)
+        )
         tornado.httpserver.HTTPServer(app).add_sockets([sock])
         progress_web.startup(settings)
         ex_web.startup(settings)
@@ -110,8 +119,11 @@ def env(tmp_path_factory):
 
     threading.Thread(target=run, daemon=True).start()
     assert ready.wait(30)
-    yield type("Env", (), {"base": f"http://127.0.0.1:{port}/", "course": course, "home": home,
-                           "url": settings.db_url, "roster": roster})
+    yield type(
+        "Env",
+        (),
+        {"base": f"http://127.0.0.1:{port}/", "course": course, "home": home, "url": settings.db_url, "roster": roster},
+    )
     holder["loop"].call_soon_threadsafe(holder["loop"].stop)
     mp.undo()
     get_settings.cache_clear()
@@ -210,8 +222,10 @@ def test_purge_revokes_and_erases_exercise_folders(env, capsys):
         import_roster(s, Roster(rows=[row]), now=datetime(2020, 1, 1))
         # the next list no longer holds her: fratrådt in 2020 (everyone else stays active)
         others = s.scalars(select(Person).where(Person.email.is_not(None), Person.email != email)).all()
-        rows = [RosterRow(i + 2, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
-                for i, p in enumerate(others)]
+        rows = [
+            RosterRow(i + 2, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
+            for i, p in enumerate(others)
+        ]
         import_roster(s, Roster(rows=rows), now=datetime(2020, 2, 1))
         import_roster(s, Roster(rows=rows))
     attempts = env.course / "attempts" / student_id(email) / "opsporing"
@@ -246,8 +260,10 @@ def test_erase_and_revocation_are_one_transaction(env):
     with session_scope(env.url) as s:
         row = RosterRow(2, email, "Tove Ravn", "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
         others = s.scalars(select(Person).where(Person.email.is_not(None))).all()
-        rows = [RosterRow(i + 3, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
-                for i, p in enumerate(others)]
+        rows = [
+            RosterRow(i + 3, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
+            for i, p in enumerate(others)
+        ]
         import_roster(s, Roster(rows=[row, *rows]))
     with pytest.raises(RuntimeError), session_scope(env.url) as s:
         delete_person(s, email)
@@ -295,13 +311,28 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
         self.hub = Hub(self.settings, clock=lambda: self.now)
         app = tornado.web.Application(routes(self.settings, self.hub))
         with session_scope(self.settings.db_url) as s:
-            row = RosterRow(2, "ole.lund@eksempel-kommune.example", "Ole Lund", "Børnehuset Solsikken",
-                            "Dagtilbud", "Børn og Unge", "Pædagog", False)
+            row = RosterRow(
+                2,
+                "ole.lund@eksempel-kommune.example",
+                "Ole Lund",
+                "Børnehuset Solsikken",
+                "Dagtilbud",
+                "Børn og Unge",
+                "Pædagog",
+                False,
+            )
             import_roster(s, Roster(rows=[row]))
-            plan = planning.validate_plan({
-                "title": "Børn og alkohol", "date": dt.date.today().isoformat(), "place": "Rådhuset",
-                "modules": "opsporing", "facilitator": "Pia", "institutions": "Børnehuset Solsikken",
-                "counts_toward_module": "ja"})
+            plan = planning.validate_plan(
+                {
+                    "title": "Børn og alkohol",
+                    "date": dt.date.today().isoformat(),
+                    "place": "Rådhuset",
+                    "modules": "opsporing",
+                    "facilitator": "Pia",
+                    "institutions": "Børnehuset Solsikken",
+                    "counts_toward_module": "ja",
+                }
+            )
             self.tid = store.create(s, plan, "pia", dt.datetime.now()).id
             delete_person(s, "ole.lund@eksempel-kommune.example")
         return app
@@ -312,10 +343,13 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
 
         code = codes.short_code(self.hub.secret, self.tid, codes.window_of(self.now))
         learner = identity.learner_token("ole.lund@eksempel-kommune.example", secret=self.hub.secret)
-        for form, cookie in (({"kode": code, "som": "link"}, {"Cookie": f"rf_learner={learner}"}),
-                             ({"kode": code, "navn": "Ole Lund", "email": "Ole.Lund@eksempel-kommune.example"}, {})):
-            r = self.fetch("/temadag/ind", method="POST", follow_redirects=False, headers=cookie,
-                           body=urllib.parse.urlencode(form))
+        for form, cookie in (
+            ({"kode": code, "som": "link"}, {"Cookie": f"rf_learner={learner}"}),
+            ({"kode": code, "navn": "Ole Lund", "email": "Ole.Lund@eksempel-kommune.example"}, {}),
+        ):
+            r = self.fetch(
+                "/temadag/ind", method="POST", follow_redirects=False, headers=cookie, body=urllib.parse.urlencode(form)
+            )
             assert r.code == 400 and REVOKED_MESSAGE in r.body.decode()
             assert "rf_temadag=" not in r.headers.get("Set-Cookie", "")
         with session_scope(self.settings.db_url) as s:

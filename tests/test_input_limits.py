@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from rusfokus.cli import main
+from rusfokus.content.loader import DataFileError, load_yaml
 from rusfokus.db import session_scope
 from rusfokus.migrations import upgrade
 from rusfokus.progress import upload
 from rusfokus.progress.models import Person
 from rusfokus.progress.roster import read_roster
-from rusfokus.content.loader import DataFileError, load_yaml
 
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\n"
 
@@ -57,8 +57,15 @@ def test_upload_over_limit_gets_the_real_reason_and_page_states_the_same_limit(d
     assert f"højst fylde {upload.MAX_MB} MB" in intro
     widget.button.click()  # nothing arrived (no file, or one too big for the connection): both reasons
     assert "Vælg først en fil" in widget.result.value and f"højst fylde {upload.MAX_MB} MB" in widget.result.value
-    widget.file.value = ({"name": "liste.csv", "type": "text/csv", "size": len(big), "content": memoryview(big),
-                          "last_modified": dt.datetime(2027, 1, 4, tzinfo=dt.UTC)},)
+    widget.file.value = (
+        {
+            "name": "liste.csv",
+            "type": "text/csv",
+            "size": len(big),
+            "content": memoryview(big),
+            "last_modified": dt.datetime(2027, 1, 4, tzinfo=dt.UTC),
+        },
+    )
     widget.button.click()
     assert f"højst fylde {upload.MAX_MB} MB" in widget.result.value
     assert people(db) == 0
@@ -67,8 +74,10 @@ def test_upload_over_limit_gets_the_real_reason_and_page_states_the_same_limit(d
 # --- overlong roster field -----------------------------------------------------------
 def test_200000_character_field_is_a_row_problem_naming_line_and_field(db, tmp_path, capsys):
     path = tmp_path / "liste.csv"
-    path.write_text(HEADER + "Mette Hansen;mette@eksempel.dk;Skolen;;;;\n"
-                    + "X" * 200_000 + ";ole@eksempel.dk;Skolen;;;;\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "Mette Hansen;mette@eksempel.dk;Skolen;;;;\n" + "X" * 200_000 + ";ole@eksempel.dk;Skolen;;;;\n",
+        encoding="utf-8",
+    )
     assert main(["staff", "import", str(path), "--db", db]) == 1
     err = capsys.readouterr().err
     assert "liste.csv:3: Navn is 200000 characters long (at most 200)" in err
@@ -97,9 +106,13 @@ def test_overlong_institution_and_header_do_not_flood_the_message(tmp_path):
 # --- control characters in names --------------------------------------------------------
 def test_nul_and_control_characters_in_roster_names_are_refused(db, tmp_path, capsys):
     path = tmp_path / "liste.csv"
-    path.write_text(HEADER + "Mette\x00Hansen;mette@eksempel.dk;Skolen;;;;\n"
-                    + "Ole\x1b[31mLund;ole@eksempel.dk;Skolen;;;;\n"
-                    + "Ali \u202eDemir;ali@eksempel.dk;Skolen;;;;\n", encoding="utf-8")
+    path.write_text(
+        HEADER
+        + "Mette\x00Hansen;mette@eksempel.dk;Skolen;;;;\n"
+        + "Ole\x1b[31mLund;ole@eksempel.dk;Skolen;;;;\n"
+        + "Ali \u202eDemir;ali@eksempel.dk;Skolen;;;;\n",
+        encoding="utf-8",
+    )
     assert main(["staff", "import", str(path), "--db", db]) == 1
     err = capsys.readouterr().err
     for line in (2, 3, 4):
@@ -112,8 +125,7 @@ def test_nul_and_control_characters_in_roster_names_are_refused(db, tmp_path, ca
 def test_control_characters_refused_in_temadag_check_in_and_plan(db):
     from rusfokus.temadag import planning, store
 
-    raw = {"title": "Temadag", "date": "2027-03-11", "place": "Rådhuset", "modules": "opsporing",
-           "facilitator": "Pia"}
+    raw = {"title": "Temadag", "date": "2027-03-11", "place": "Rådhuset", "modules": "opsporing", "facilitator": "Pia"}
     for field in ("title", "place", "facilitator"):
         with pytest.raises(planning.PlanningError) as info:
             planning.validate_plan({**raw, field: "Pia\x00"})
@@ -143,14 +155,20 @@ def text_lines(pdf: bytes) -> list[tuple[float, float]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["Mette Hansen", "Anne-Marie Kristensen-Østergaard " * 9 + "Hansen",
-                                  "Ø" * 300])
+@pytest.mark.parametrize("name", ["Mette Hansen", "Anne-Marie Kristensen-Østergaard " * 9 + "Hansen", "Ø" * 300])
 def test_long_name_kursusbevis_stays_one_page_inside_the_frame(name):
     from rusfokus.progress.certificates import render_pdf
 
-    pdf = render_pdf(name=name, module="motiverende-samtale", issued_on=dt.date(2027, 1, 4),
-                     expires_on=dt.date(2029, 1, 4), code="ABCD-EFGH-JKLM", kommune="Eksempel Kommune",
-                     rusmiddelcenter="Rusmiddelcenter Eksempel", verify_url="https://kursus.example/api/x")
+    pdf = render_pdf(
+        name=name,
+        module="motiverende-samtale",
+        issued_on=dt.date(2027, 1, 4),
+        expires_on=dt.date(2029, 1, 4),
+        code="ABCD-EFGH-JKLM",
+        kommune="Eksempel Kommune",
+        rusmiddelcenter="Rusmiddelcenter Eksempel",
+        verify_url="https://kursus.example/api/x",
+    )
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
     lines = text_lines(pdf)
     assert len(lines) >= 12
@@ -195,8 +213,14 @@ def test_rusfokus_check_with_alias_bomb_ends_at_once(tmp_path):
     path.write_text(BOMB, encoding="utf-8")
     env = {**os.environ, "RUSFOKUS_KOMMUNE": str(path), "RUSFOKUS_HOME": str(tmp_path / "home")}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "rusfokus.cli", "check", "--no-book"], env=env,
-                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", "check", "--no-book"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )
     assert time.monotonic() - started < 30
     assert proc.returncode != 0
     assert "expands to more than" in proc.stderr + proc.stdout

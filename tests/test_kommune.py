@@ -12,7 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_demo_file_is_valid_and_fictional():
     k = load_kommune(ROOT / "kommune.yml")
     assert k.navn == "Eksempel Kommune"
-    assert {t.type for t in k.tilbud} >= {"alkoholbehandling", "stofbehandling", "anonym_raadgivning", "paaroerende", "boern_unge"}
+    assert {t.type for t in k.tilbud} >= {
+        "alkoholbehandling",
+        "stofbehandling",
+        "anonym_raadgivning",
+        "paaroerende",
+        "boern_unge",
+    }
     assert k.rusmiddelcenter.email.endswith(".example")
 
 

@@ -51,10 +51,23 @@ def db(tmp_path):
     upgrade(url)
     with session_scope(url) as s:
         inst = OrgCache(s).institution("-Forvaltning", CR_AFDELING, EVIL_INST)
-        for name, email in ((EVIL_NAME, "evil@eksempel.dk"), (TAB_NAME, "tab@eksempel.dk"),
-                            ("Mette Hansen", "mette@eksempel.dk")):
-            s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id, noegleperson=False,
-                         status=STATUS_ACTIVE, created_at=NOW, updated_at=NOW))
+        for name, email in (
+            (EVIL_NAME, "evil@eksempel.dk"),
+            (TAB_NAME, "tab@eksempel.dk"),
+            ("Mette Hansen", "mette@eksempel.dk"),
+        ):
+            s.add(
+                Person(
+                    email=email,
+                    name=name,
+                    faggruppe="Pædagog",
+                    institution_id=inst.id,
+                    noegleperson=False,
+                    status=STATUS_ACTIVE,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
     return url
 
 
@@ -96,9 +109,16 @@ def test_report_xlsx_and_csv_are_formula_safe(db, tmp_path, capsys):
 
 def test_temadag_xlsx_export_is_formula_safe(db):
     with session_scope(db) as s:
-        plan = planning.validate_plan({"title": "=1+1 temadag", "date": "2027-03-11", "place": "@Rådhuset",
-                                       "modules": "opsporing", "facilitator": "-Pia",
-                                       "institutions": EVIL_INST})
+        plan = planning.validate_plan(
+            {
+                "title": "=1+1 temadag",
+                "date": "2027-03-11",
+                "place": "@Rådhuset",
+                "modules": "opsporing",
+                "facilitator": "-Pia",
+                "institutions": EVIL_INST,
+            }
+        )
         row = store.create(s, plan, "admin", NOW)
         person = s.query(Person).filter_by(email="mette@eksempel.dk").one()
         participant = store.check_in(s, row, person, "liste", NOW, 24)
@@ -125,8 +145,11 @@ def test_links_csv_is_formula_safe(tmp_path, monkeypatch, capsys):
     if hasattr(get_settings, "cache_clear"):
         get_settings.cache_clear()
     roster = tmp_path / "liste.csv"
-    roster.write_text(f'Navn;E-mail;Arbejdssted\n"{EVIL_NAME.replace(chr(34), chr(34) * 2)}";evil@eksempel.dk;Skolen\n'
-                      "Mette Hansen;mette@eksempel.dk;Skolen\n", encoding="utf-8")
+    roster.write_text(
+        f'Navn;E-mail;Arbejdssted\n"{EVIL_NAME.replace(chr(34), chr(34) * 2)}";evil@eksempel.dk;Skolen\n'
+        "Mette Hansen;mette@eksempel.dk;Skolen\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "links.csv"
     assert main(["links", "--roster", str(roster), "--out", str(out), "--base-url", "https://kursus.example"]) == 0
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline=""), delimiter=";"))

@@ -21,22 +21,26 @@ MODULE_DIRS = {p.name[3:]: p.name for p in sorted((ROOT / "modules").glob("[0-9]
 
 # ---- Danish numbers ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (3.7, None, "3,7"),
-    (18.75, 1, "18,8"),
-    (0.125, 2, "0,13"),  # half up, as people round (an f-string gives 0.12)
-    (2.675, 2, "2,68"),  # the float is 2.67499…; people wrote 2,675
-    (7.0, None, "7"),
-    (7.5, None, "7,5"),
-    (10, None, "10"),
-    (109000, None, "109.000"),
-    (1234567.891, None, "1.234.567,89"),
-    (66.666666, None, "66,67"),
-    (12, 1, "12,0"),
-    (-3.25, 1, "-3,3"),
-    (-0.04, 1, "0,0"),  # never "-0,0"
-    (Decimal("4.6"), None, "4,6"),
-])
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (3.7, None, "3,7"),
+        (18.75, 1, "18,8"),
+        (0.125, 2, "0,13"),  # half up, as people round (an f-string gives 0.12)
+        (2.675, 2, "2,68"),  # the float is 2.67499…; people wrote 2,675
+        (7.0, None, "7"),
+        (7.5, None, "7,5"),
+        (10, None, "10"),
+        (109000, None, "109.000"),
+        (1234567.891, None, "1.234.567,89"),
+        (66.666666, None, "66,67"),
+        (12, 1, "12,0"),
+        (-3.25, 1, "-3,3"),
+        (-0.04, 1, "0,0"),  # never "-0,0"
+        (Decimal("4.6"), None, "4,6"),
+    ],
+)
 def test_tal_writes_numbers_the_danish_way(value, decimals, expected):
     assert tal(value, decimals) == expected
 
@@ -70,8 +74,11 @@ def test_min_side_shows_decimal_points_the_danish_way(tmp_path):
     upgrade(url)
     email = "signe.lund@eksempel-kommune.example"
     with session_scope(url) as s:
-        import_roster(s, Roster(rows=[RosterRow(2, email, "Signe Lund", "Vestskolen", "Skoler", "Børn og Unge",
-                                                "Lærer", False)]), now=datetime(2026, 1, 1))
+        import_roster(
+            s,
+            Roster(rows=[RosterRow(2, email, "Signe Lund", "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)]),
+            now=datetime(2026, 1, 1),
+        )
         record_result(s, email, "opsporing", 7.5, 10, True, datetime(2026, 3, 2), 24)
         page = render(learner_overview(s, email))
     assert "Bestået 02-03-2026 (7,5 af 10 point)" in page
@@ -80,11 +87,18 @@ def test_min_side_shows_decimal_points_the_danish_way(tmp_path):
 
 # ---- the book's font in the apps -----------------------------------------------------
 
+
 def _theme_font() -> str:
     import pydata_sphinx_theme
 
-    css = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "styles"
-           / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    css = (
+        Path(pydata_sphinx_theme.__file__).parent
+        / "theme"
+        / "pydata_sphinx_theme"
+        / "static"
+        / "styles"
+        / "pydata-sphinx-theme.css"
+    ).read_text(encoding="utf-8")
     return re.search(r"--pst-font-family-base-system:([^;]+);", css).group(1).strip()
 
 
@@ -99,16 +113,23 @@ def test_apps_use_the_books_font():
 
 # ---- favicon, first paint, over HTTP -------------------------------------------------------
 
+
 def test_book_pages_link_the_favicon(built_book):
     book = Path(built_book)
     assert (book / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"  # an icon file at the site root
     assert (book / "_static" / "favicon.svg").read_text(encoding="utf-8").startswith("<svg")
     # (the forwarding page at / has no <head>: a browser asks for /favicon.ico there)
-    pages = [p for p in book.rglob("*.html") if "_static" not in p.parts
-             and not re.match(r'<meta http-equiv="refresh"', p.read_text(encoding="utf-8"), re.I)]
+    pages = [
+        p
+        for p in book.rglob("*.html")
+        if "_static" not in p.parts and not re.match(r'<meta http-equiv="refresh"', p.read_text(encoding="utf-8"), re.I)
+    ]
     assert len(pages) > 20
-    missing = [str(p.relative_to(book)) for p in pages
-               if not re.search(r'<link rel="icon" href="(\.\./)*_static/favicon\.svg"', p.read_text(encoding="utf-8"))]
+    missing = [
+        str(p.relative_to(book))
+        for p in pages
+        if not re.search(r'<link rel="icon" href="(\.\./)*_static/favicon\.svg"', p.read_text(encoding="utf-8"))
+    ]
     assert missing == []
 
 
@@ -137,12 +158,16 @@ def test_app_page_says_the_tool_is_starting_before_the_widgets(server):
     assert status == 200 and html.count(line) == 1
     assert html.index(line) < html.index('id="rf-live-config"') < html.index("application/vnd.jupyter.widget-view+json")
     # hidden when live.js has shown the widgets or its own notice, and inside the book's frame
-    for rule in ("body.rf-live-ready .rf-live-starting", "body.rf-live-failed .rf-live-starting",
-                 ".rf-framed .rf-live-starting"):
+    for rule in (
+        "body.rf-live-ready .rf-live-starting",
+        "body.rf-live-failed .rf-live-starting",
+        ".rf-framed .rf-live-starting",
+    ):
         assert rule in html
 
 
 # ---- the same module names in the book, Min side and the PDF -----------------------------------
+
 
 def _book_titles() -> dict[str, str]:
     titles = {}
@@ -178,8 +203,9 @@ def test_report_tables_show_danish_numbers():
 
     from rusfokus.apps.views import html_table
 
-    frame = pd.DataFrame({"Institution": ["<b>Skolen</b>"], "Ansatte": [np.int64(1250)], "Andel": [18.75],
-                          "Nøgleperson": [True]})
+    frame = pd.DataFrame(
+        {"Institution": ["<b>Skolen</b>"], "Ansatte": [np.int64(1250)], "Andel": [18.75], "Nøgleperson": [True]}
+    )
     out = html_table(frame, "Test")
     assert ">1.250<" in out and ">18,8<" in out and ">Ja<" in out
     assert "&lt;b&gt;Skolen&lt;/b&gt;" in out

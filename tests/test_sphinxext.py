@@ -8,8 +8,9 @@ import shutil
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from helpers.paths import ROOT
 from sphinx.application import Sphinx
+
+from helpers.paths import ROOT
 
 CONF = """
 extensions = ["myst_parser", "rusfokus.sphinxext"]
@@ -32,14 +33,17 @@ def other_kommune(folder: Path) -> Path:
     text = (ROOT / "kommune.yml").read_text(encoding="utf-8")
     assert "Eksempel Kommune" in text and "Rusmiddelcenter Eksempelby" in text
     path = folder / "andeby.yml"
-    path.write_text(text.replace("Eksempel Kommune", "Andeby Kommune")
-                    .replace("Rusmiddelcenter Eksempelby", "Rusmiddelcenter Andeby"), encoding="utf-8")
+    path.write_text(
+        text.replace("Eksempel Kommune", "Andeby Kommune").replace(
+            "Rusmiddelcenter Eksempelby", "Rusmiddelcenter Andeby"
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def build(src: Path, out: Path) -> str:
-    app = Sphinx(str(src), str(src), str(out), str(out / ".doctrees"), "html", status=None, warning=None,
-                 freshenv=True)
+    app = Sphinx(str(src), str(src), str(out), str(out / ".doctrees"), "html", status=None, warning=None, freshenv=True)
     app.build()
     return BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
 

@@ -10,8 +10,9 @@ import shutil
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from helpers.paths import ROOT
 from sphinx.application import Sphinx
+
+from helpers.paths import ROOT
 
 CONF = """
 extensions = ["myst_parser", "rusfokus.sphinxext"]
@@ -19,8 +20,7 @@ myst_enable_extensions = ["substitution", "colon_fence"]
 language = "da"
 root_doc = "index"
 """
-PAGE = ("# Unge\n\nRing til {{ ungetilbud_navn }} på {{ ungetilbud_telefon }}.\n\n"
-        "```{kommune} ungetilbud\n```\n")
+PAGE = "# Unge\n\nRing til {{ ungetilbud_navn }} på {{ ungetilbud_telefon }}.\n\n```{kommune} ungetilbud\n```\n"
 
 
 def book(tmp_path: Path, kommune_text: str) -> Path:
@@ -35,8 +35,7 @@ def book(tmp_path: Path, kommune_text: str) -> Path:
 
 
 def build(src: Path, out: Path) -> BeautifulSoup:
-    app = Sphinx(str(src), str(src), str(out), str(out / ".doctrees"), "html", status=None, warning=None,
-                 freshenv=True)
+    app = Sphinx(str(src), str(src), str(out), str(out / ".doctrees"), "html", status=None, warning=None, freshenv=True)
     app.build()
     assert app.statuscode == 0
     return BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
@@ -44,8 +43,11 @@ def build(src: Path, out: Path) -> BeautifulSoup:
 
 def test_youth_offers_from_kommune_yml(tmp_path, monkeypatch):
     monkeypatch.delenv("RUSFOKUS_KOMMUNE", raising=False)
-    text = (ROOT / "kommune.yml").read_text(encoding="utf-8").replace(
-        "navn: SSP Eksempel Kommune", 'navn: "SSP <Eksempel> & Co"')
+    text = (
+        (ROOT / "kommune.yml")
+        .read_text(encoding="utf-8")
+        .replace("navn: SSP Eksempel Kommune", 'navn: "SSP <Eksempel> & Co"')
+    )
     soup = build(book(tmp_path, text), tmp_path / "html")
     assert "Ring til Ung i Eksempelby på 99 99 99 98." in soup.get_text(" ")
     box = soup.select_one(".rf-kommune-ungetilbud")
@@ -65,7 +67,7 @@ def test_without_youth_offers_the_page_points_to_the_rusmiddelcenter(tmp_path, m
     text = (ROOT / "kommune.yml").read_text(encoding="utf-8")
     start = text.index("# Kommunens tilbud til unge")
     end = text.index("\n\n", text.index("ungetilbud:"))
-    soup = build(book(tmp_path, text[:start] + text[end + 2:]), tmp_path / "html")
+    soup = build(book(tmp_path, text[:start] + text[end + 2 :]), tmp_path / "html")
     page = soup.get_text(" ")
     assert "Ring til Rusmiddelcenter Eksempelby på 99 99 99 99." in page
     box = soup.select_one(".rf-kommune-ungetilbud")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.paths import ROOT
 
 from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.ungetilbud import TYPES, tilbud_til
+
+from helpers.paths import ROOT
 
 DEMO = (ROOT / "kommune.yml").read_text(encoding="utf-8")
 
@@ -49,7 +50,7 @@ def test_demo_offers_are_valid_and_fictional():
 def test_the_section_is_optional(tmp_path):
     start = DEMO.index("# Kommunens tilbud til unge")
     end = DEMO.index("\n\n", DEMO.index("ungetilbud:"))
-    k = load_kommune(write(tmp_path, DEMO[:start] + DEMO[end + 2:]))
+    k = load_kommune(write(tmp_path, DEMO[:start] + DEMO[end + 2 :]))
     assert k.ungetilbud == () and k.rusmiddelcenter.navn == "Rusmiddelcenter Eksempelby"
 
 
@@ -59,24 +60,32 @@ def test_bad_age_range_names_line_and_field(tmp_path):
     line = line_of(text, 'alder: "18-12"')
     assert f"kommune.yml:{line}: ungetilbud[2].alder: '18-12'" in msg
     assert "ungetilbud[1].alder: 'unge' is not an age range like \"15-25\"" in broken(
-        tmp_path, 'alder: "15-25"', "alder: unge")
+        tmp_path, 'alder: "15-25"', "alder: unge"
+    )
 
 
 def test_bad_phone_type_web_and_unknown_field(tmp_path):
     assert "ungetilbud[1].telefon: '9999' is not a phone number" in broken(
-        tmp_path, 'telefon: "99 99 99 98"', 'telefon: "9999"')
+        tmp_path, 'telefon: "99 99 99 98"', 'telefon: "9999"'
+    )
     assert "ungetilbud[2].type: 'politi' is not one of" in broken(tmp_path, "type: ssp", "type: politi")
     assert "ungetilbud[1].web: 'www.ung.example' is not a web address" in broken(
-        tmp_path, "web: https://www.eksempel-kommune.example/ung", "web: www.ung.example")
+        tmp_path, "web: https://www.eksempel-kommune.example/ung", "web: www.ung.example"
+    )
     assert "ungetilbud[1].aabent: unknown field" in broken(
-        tmp_path, "  - type: behandling\n    navn: Ung i Eksempelby\n",
-        "  - type: behandling\n    navn: Ung i Eksempelby\n    aabent: altid\n")
+        tmp_path,
+        "  - type: behandling\n    navn: Ung i Eksempelby\n",
+        "  - type: behandling\n    navn: Ung i Eksempelby\n    aabent: altid\n",
+    )
 
 
 def test_missing_fields_and_no_way_to_find_the_offer(tmp_path):
     assert "ungetilbud[1].tilbyder: is required" in broken(
-        tmp_path, "    tilbyder: >-\n      Samtaler og behandling for unge, der drikker, ryger hash eller tager andre stoffer.\n"
-                  "      Den unge kan selv ringe eller skrive. Fagpersoner kan ringe for at få råd.\n", "")
+        tmp_path,
+        "    tilbyder: >-\n      Samtaler og behandling for unge, der drikker, ryger hash eller tager andre stoffer.\n"
+        "      Den unge kan selv ringe eller skrive. Fagpersoner kan ringe for at få råd.\n",
+        "",
+    )
     msg = broken(tmp_path, "    web: https://www.eksempel-kommune.example/ssp\n", "")
     assert "ungetilbud[2]: give an adresse or a web address" in msg
     start = DEMO.index("ungetilbud:\n")
@@ -87,4 +96,5 @@ def test_missing_fields_and_no_way_to_find_the_offer(tmp_path):
 
 def test_the_same_offer_twice_is_refused(tmp_path):
     assert "ungetilbud[3].navn: 'Ung i Eksempelby' is listed twice" in broken(
-        tmp_path, "navn: Ungeindsatsen Eksempelby", "navn: Ung i Eksempelby")
+        tmp_path, "navn: Ungeindsatsen Eksempelby", "navn: Ung i Eksempelby"
+    )

@@ -33,8 +33,13 @@ def _jupyter_book() -> str:
     return str(exe) if exe.exists() else "jupyter-book"
 
 
-def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = None, quiet: bool = False,
-               settings: Settings | None = None) -> Path:
+def build_book(
+    root: Path,
+    out_dir: Path | None = None,
+    staging: Path | None = None,
+    quiet: bool = False,
+    settings: Settings | None = None,
+) -> Path:
     """Build ``root`` with warnings as errors; return the HTML folder.
 
     ``settings``: the same settings the server uses (the municipality's file, RUSFOKUS_KOMMUNE);
@@ -60,7 +65,9 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
     if proc.returncode != 0:
         problems = [ln for ln in output.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
         detail = "\n".join(problems[-30:]) or output[-4000:]
-        raise BookBuildError(f"The book did not build (warnings count as errors); the last good build is kept.\n{detail}")
+        raise BookBuildError(
+            f"The book did not build (warnings count as errors); the last good build is kept.\n{detail}"
+        )
     if not quiet:
         print(output.strip().splitlines()[-1] if output.strip() else "built")
     built = staging / "_build" / "html"
@@ -83,9 +90,13 @@ def build_book(root: Path, out_dir: Path | None = None, staging: Path | None = N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rusfokus-book", description="Build the book into _build/html (warnings are errors).")
+    parser = argparse.ArgumentParser(
+        prog="rusfokus-book", description="Build the book into _build/html (warnings are errors)."
+    )
     parser.add_argument("--root", default=".", help="Project folder holding _config.yml.")
-    parser.add_argument("--out", default=None, help="Output HTML folder (default RUSFOKUS_BOOK_DIR or <root>/_build/html).")
+    parser.add_argument(
+        "--out", default=None, help="Output HTML folder (default RUSFOKUS_BOOK_DIR or <root>/_build/html)."
+    )
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     try:

@@ -56,11 +56,7 @@ def check_registry(root: Path) -> Result:
                         "(add it to MODULES in rusfokus/content/registry.py)",
                     )
                 )
-    ok = (
-        []
-        if problems
-        else [f"{display_path(root)}: {len(known)} module folders match the registry"]
-    )
+    ok = [] if problems else [f"{display_path(root)}: {len(known)} module folders match the registry"]
     return ok, problems
 
 
@@ -91,8 +87,7 @@ def check_kommune(settings: Settings) -> Result:
     except DataFileError as exc:  # kommune.py words its one problem in the same style, as text
         return [], [Problem("", None, "", line) for line in str(exc).splitlines()]
     return [
-        f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers, "
-        f"{len(k.ungetilbud)} youth offers"
+        f"{display_path(settings.kommune_file)}: {k.navn}, {len(k.tilbud)} offers, {len(k.ungetilbud)} youth offers"
     ], []
 
 

@@ -70,7 +70,9 @@ def settings_for(args) -> Settings:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rusfokus", description="rusfokus: e-learning in early detection of alcohol and drug problems.")
+    parser = argparse.ArgumentParser(
+        prog="rusfokus", description="rusfokus: e-learning in early detection of alcohol and drug problems."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -80,14 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--book-dir", default=None, help="The built book (default _build/html).")
     p.set_defaults(func=_cmd_serve, setting_options=("port", "host", "book_dir"))
 
-    p = sub.add_parser("check", help="Validate every content file (exercises, temadag questions, dialogue trees, MI data) "
-                                     "and kommune.yml, listing every problem, then the built book and the apps. "
-                                     "Exit code 0: all ok; 1: problems to fix; 2: wrong use of the command.")
+    p = sub.add_parser(
+        "check",
+        help="Validate every content file (exercises, temadag questions, dialogue trees, MI data) "
+        "and kommune.yml, listing every problem, then the built book and the apps. "
+        "Exit code 0: all ok; 1: problems to fix; 2: wrong use of the command.",
+    )
     p.add_argument("--no-book", action="store_true", help="Do not require a built book.")
     p.add_argument("--content", action="store_true", help="Only the content files and kommune.yml (no book, no apps).")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("settings", help="Show every setting, its current value, where the value comes from and what it does.")
+    p = sub.add_parser(
+        "settings", help="Show every setting, its current value, where the value comes from and what it does."
+    )
     p.set_defaults(func=_cmd_settings)
 
     for modname in FEATURES:

@@ -25,8 +25,12 @@ def actor() -> str:
 
 def db_option(parser):
     """Add ``--db URL`` to a subcommand's parser; returns the parser."""
-    parser.add_argument("--db", metavar="URL", default=None,
-                        help="Database URL (default RUSFOKUS_DB, else the SQLite file in RUSFOKUS_HOME).")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="Database URL (default RUSFOKUS_DB, else the SQLite file in RUSFOKUS_HOME).",
+    )
     return parser
 
 

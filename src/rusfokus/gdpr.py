@@ -39,11 +39,32 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 # The parts in the database, in the order of the export; erasing runs them in this order too,
 # progress last (the others may still need the person's e-mail).
 DATABASE_PARTS = (temadag_part, mail_part, progress_part)
-EXPORT_ORDER = ("exported_at", "person", "organisation", "completions", "certificates", "temadage", "mails",
-                "pages_read", "audit_log", "exercise_data", "note")
+EXPORT_ORDER = (
+    "exported_at",
+    "person",
+    "organisation",
+    "completions",
+    "certificates",
+    "temadage",
+    "mails",
+    "pages_read",
+    "audit_log",
+    "exercise_data",
+    "note",
+)
 
-__all__ = ["UNMATCHED_CHECK_IN_DAYS", "PersonNotFound", "delete_person", "due_for_purge", "erase", "export_person",
-           "forget_exercises", "get_person", "purge", "unmatched_check_ins_due"]
+__all__ = [
+    "UNMATCHED_CHECK_IN_DAYS",
+    "PersonNotFound",
+    "delete_person",
+    "due_for_purge",
+    "erase",
+    "export_person",
+    "forget_exercises",
+    "get_person",
+    "purge",
+    "unmatched_check_ins_due",
+]
 
 
 class PersonNotFound(LookupError):
@@ -57,16 +78,19 @@ def get_person(session: Session, email: str) -> Person:
     return person
 
 
-def export_person(session: Session, email: str, actor: str = "cli", *, course_dir: Path | None = None,
-                  gradebook_db: str = "") -> dict:
+def export_person(
+    session: Session, email: str, actor: str = "cli", *, course_dir: Path | None = None, gradebook_db: str = ""
+) -> dict:
     """Everything held on the person, as JSON-ready data (also the audit entries about them)."""
     person = get_person(session, email)
     data = {"exported_at": datetime.now().isoformat(timespec="seconds")}
     for part in DATABASE_PARTS:
         data.update(part.export(session, person))
     data.update(exercises_part.export(session, person, course_dir=course_dir, gradebook_db=gradebook_db))
-    data["note"] = ("No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
-                    "course folder (see exercise_data); `rusfokus person delete` erases them too.")
+    data["note"] = (
+        "No citizen data is stored in rusfokus. Exercise answers and grades are kept in the nbgrader "
+        "course folder (see exercise_data); `rusfokus person delete` erases them too."
+    )
     log_action(session, actor, "person.export", f"person #{person.id}")
     return {key: data[key] for key in sorted(data, key=lambda k: (EXPORT_ORDER + (k,)).index(k))}
 
@@ -94,13 +118,20 @@ def due_for_purge(session: Session, retention_months: int, now: datetime | None 
     """People who left more than ``retention_months`` months ago."""
     now = now or datetime.now()
     cutoff = add_months(now.date(), -retention_months)
-    return list(session.scalars(select(Person).where(
-        Person.status == STATUS_LEFT, Person.left_at.is_not(None),
-        Person.left_at < datetime.combine(cutoff, datetime.min.time()))).all())
+    return list(
+        session.scalars(
+            select(Person).where(
+                Person.status == STATUS_LEFT,
+                Person.left_at.is_not(None),
+                Person.left_at < datetime.combine(cutoff, datetime.min.time()),
+            )
+        ).all()
+    )
 
 
-def purge(session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None,
-          dry_run: bool = False) -> list[int]:
+def purge(
+    session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None, dry_run: bool = False
+) -> list[int]:
     """Erase people who left more than ``retention_months`` months ago, and delete check-ins
     nobody matched to a person once their temadag is UNMATCHED_CHECK_IN_DAYS old. Returns the
     ids of the people erased."""
@@ -111,6 +142,12 @@ def purge(session: Session, retention_months: int, *, actor: str = "cli", now: d
             erase(session, person, actor, "purge")
         for part in unmatched:
             session.delete(part)
-        log_action(session, actor, "purge.run", "", f"retention {retention_months} months; {len(old)} erased; "
-                   f"{len(unmatched)} unmatched temadag check-ins deleted")
+        log_action(
+            session,
+            actor,
+            "purge.run",
+            "",
+            f"retention {retention_months} months; {len(old)} erased; "
+            f"{len(unmatched)} unmatched temadag check-ins deleted",
+        )
     return [p.id for p in old]

@@ -107,7 +107,13 @@ def _mapping(data, key, where, path=()) -> dict:
 
 def parse_kommune(data: object, where: Where) -> Kommune:
     if not isinstance(data, dict):
-        raise KommuneError(str(where.error((), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie, fagpersoner")))
+        raise KommuneError(
+            str(
+                where.error(
+                    (), "the file must be a mapping with kommune, rusmiddelcenter, tilbud, boernefamilie, fagpersoner"
+                )
+            )
+        )
     known = {"kommune", "rusmiddelcenter", "tilbud", "boernefamilie", "fagpersoner", "profil", "ungetilbud"}
     for key in data:
         if key not in known:
@@ -133,12 +139,19 @@ def parse_kommune(data: object, where: Where) -> Kommune:
     for i, raw in enumerate(offers_raw):
         path = ("tilbud", i)
         if not isinstance(raw, dict):
-            raise KommuneError(str(where.error(path, "each offer must be a mapping with type, navn, beskrivelse, kontakt")))
+            raise KommuneError(
+                str(where.error(path, "each offer must be a mapping with type, navn, beskrivelse, kontakt"))
+            )
         type_ = _text(raw, "type", where, path)
         if type_ not in OFFER_TYPES:
             raise KommuneError(str(where.error((*path, "type"), f"{type_!r} is not one of {sorted(OFFER_TYPES)}")))
         offers.append(
-            Tilbud(type_, _text(raw, "navn", where, path), _text(raw, "beskrivelse", where, path), _text(raw, "kontakt", where, path))
+            Tilbud(
+                type_,
+                _text(raw, "navn", where, path),
+                _text(raw, "beskrivelse", where, path),
+                _text(raw, "kontakt", where, path),
+            )
         )
     missing = {"alkoholbehandling", "stofbehandling"} - {o.type for o in offers}
     if missing:
@@ -154,12 +167,16 @@ def parse_kommune(data: object, where: Where) -> Kommune:
     p = ("fagpersoner",)
     for key in fp:
         if key not in _FAGPERSONER_FIELDS:
-            raise KommuneError(str(where.error((*p, key), f"unknown field; expected one of {sorted(_FAGPERSONER_FIELDS)}")))
+            raise KommuneError(
+                str(where.error((*p, key), f"unknown field; expected one of {sorted(_FAGPERSONER_FIELDS)}"))
+            )
     staff = Fagpersoner(
         raadgivning_navn=_text(fp, "raadgivning_navn", where, p),
         raadgivning_telefon=_text(fp, "raadgivning_telefon", where, p, _PHONE, "a phone number (digits and spaces)"),
         raadgivning_tider=_text(fp, "raadgivning_tider", where, p),
-        underretning_web=_text(fp, "underretning_web", where, p, _URL, "a web address starting with http:// or https://"),
+        underretning_web=_text(
+            fp, "underretning_web", where, p, _URL, "a web address starting with http:// or https://"
+        ),
     )
     try:
         youth = parse_ungetilbud(data.get("ungetilbud"), where)
@@ -169,8 +186,15 @@ def parse_kommune(data: object, where: Where) -> Kommune:
         profil = parse_profil(data.get("profil"), where, Path(where.file).parent)
     except ProfilError as exc:
         raise KommuneError(str(exc)) from None
-    return Kommune(navn=navn, rusmiddelcenter=center, tilbud=tuple(offers), boernefamilie=family, fagpersoner=staff,
-                   profil=profil, ungetilbud=youth)
+    return Kommune(
+        navn=navn,
+        rusmiddelcenter=center,
+        tilbud=tuple(offers),
+        boernefamilie=family,
+        fagpersoner=staff,
+        profil=profil,
+        ungetilbud=youth,
+    )
 
 
 def load_kommune(path: str | Path) -> Kommune:

@@ -22,16 +22,37 @@ from __future__ import annotations
 
 LAYERS: list[tuple[str, list[str]]] = [
     # Shared foundations: no knowledge of people, features or the web server.
-    ("base", ["=rusfokus", "rusfokus.settings", "rusfokus.db", "rusfokus.migrations", "rusfokus.kommune",
-              "rusfokus.profil", "rusfokus.safe_export", "rusfokus.cliutil", "rusfokus.web", "rusfokus.content",
-              "rusfokus.ungetilbud", "rusfokus.layers",
-              "rusfokus.voila_internals"]),  # Voilà's internals (server and app kernels), fenced
+    (
+        "base",
+        [
+            "=rusfokus",
+            "rusfokus.settings",
+            "rusfokus.db",
+            "rusfokus.migrations",
+            "rusfokus.kommune",
+            "rusfokus.profil",
+            "rusfokus.safe_export",
+            "rusfokus.cliutil",
+            "rusfokus.web",
+            "rusfokus.content",
+            "rusfokus.ungetilbud",
+            "rusfokus.layers",
+            "rusfokus.voila_internals",
+        ],
+    ),  # Voilà's internals (server and app kernels), fenced
     # Signed values (links, cookies), the server secret, admin session ends and the
     # revoked-identity record (``rusfokus.identity`` itself re-exports the signing API only):
     # below progress, because the staff import lifts a revocation and a graded result of an
     # erased person is refused.
-    ("identity core", ["=rusfokus.identity", "rusfokus.identity.tokens", "rusfokus.identity.revocation",
-                       "rusfokus.identity.admin_sessions"]),
+    (
+        "identity core",
+        [
+            "=rusfokus.identity",
+            "rusfokus.identity.tokens",
+            "rusfokus.identity.revocation",
+            "rusfokus.identity.admin_sessions",
+        ],
+    ),
     # People, organisation, completions, certificates, reports, audit log, journey.
     ("progress", ["rusfokus.progress"]),
     # Who someone is: roles (nøgleperson from the staff list), admin users, personal links.

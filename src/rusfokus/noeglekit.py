@@ -61,93 +61,134 @@ def _nb(phone: str) -> str:
 def procedure(k: Kommune) -> Document:
     rc, bf, fp = k.rusmiddelcenter, k.boernefamilie, k.fagpersoner
     steps = (
-        Block("step", title="1. Bekymring", lines=(
-            "Skriv ned, hvad du selv har set og hørt, med dato.",
-            "Ét tegn er ikke et bevis, men flere tegn over tid er en grund til at handle.",
-            "Vil en påvirket forælder køre bil med et barn, så ring til politiet på 112.",
-        )),
-        Block("step", title="2. Leder og nøgleperson", lines=(
-            "Tal med din leder eller nøglepersonen samme dag.",
-            f"Du kan få sparring hos {fp.raadgivning_navn} på {_nb(fp.raadgivning_telefon)} ({fp.raadgivning_tider}).",
-            "Du behøver ikke at sige borgerens navn for at få sparring.",
-        )),
+        Block(
+            "step",
+            title="1. Bekymring",
+            lines=(
+                "Skriv ned, hvad du selv har set og hørt, med dato.",
+                "Ét tegn er ikke et bevis, men flere tegn over tid er en grund til at handle.",
+                "Vil en påvirket forælder køre bil med et barn, så ring til politiet på 112.",
+            ),
+        ),
+        Block(
+            "step",
+            title="2. Leder og nøgleperson",
+            lines=(
+                "Tal med din leder eller nøglepersonen samme dag.",
+                f"Du kan få sparring hos {fp.raadgivning_navn} på {_nb(fp.raadgivning_telefon)} ({fp.raadgivning_tider}).",
+                "Du behøver ikke at sige borgerens navn for at få sparring.",
+            ),
+        ),
         Block("field", text="Min leder:"),
         Block("field", text="Vores nøgleperson:"),
-        Block("step", title="3. Samtale", lines=(
-            "Sig, hvad du har set, og at du er bekymret.",
-            "Spørg, hvordan borgeren selv ser det, og fortæl, hvor der er hjælp.",
-            "Drikker borgeren hver dag og ryster om morgenen, så sig: stop ikke brat, men tal med lægen eller rusmiddelcentret i dag.",
-            "Er du bange for vold eller overgreb, så tal med din leder og familieafdelingen først.",
-        )),
-        Block("step", title="4. Underretning", lines=(
-            "Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du underrette.",
-            "Pligten er din egen, også hvis din leder er uenig (Barnets Lov § 133).",
-            f"Underret til {bf.navn} på {_nb(bf.telefon)} eller på {fp.underretning_web}.",
-            f"Uden for åbningstid: {bf.uden_for_aabningstid}",
-        )),
-        Block("step", title="5. Rusmiddelcentret", lines=(
-            f"Fortæl borgeren om {rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}.",
-            f"Åbent: {'; '.join(rc.aabningstider)}.",
-            "Alkoholbehandling er gratis og kan være anonym.",
-            "Vil borgeren have hjælp til at få kontakt, så brug samtykkeerklæringen.",
-        )),
+        Block(
+            "step",
+            title="3. Samtale",
+            lines=(
+                "Sig, hvad du har set, og at du er bekymret.",
+                "Spørg, hvordan borgeren selv ser det, og fortæl, hvor der er hjælp.",
+                "Drikker borgeren hver dag og ryster om morgenen, så sig: stop ikke brat, men tal med lægen eller rusmiddelcentret i dag.",
+                "Er du bange for vold eller overgreb, så tal med din leder og familieafdelingen først.",
+            ),
+        ),
+        Block(
+            "step",
+            title="4. Underretning",
+            lines=(
+                "Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du underrette.",
+                "Pligten er din egen, også hvis din leder er uenig (Barnets Lov § 133).",
+                f"Underret til {bf.navn} på {_nb(bf.telefon)} eller på {fp.underretning_web}.",
+                f"Uden for åbningstid: {bf.uden_for_aabningstid}",
+            ),
+        ),
+        Block(
+            "step",
+            title="5. Rusmiddelcentret",
+            lines=(
+                f"Fortæl borgeren om {rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}.",
+                f"Åbent: {'; '.join(rc.aabningstider)}.",
+                "Alkoholbehandling er gratis og kan være anonym.",
+                "Vil borgeren have hjælp til at få kontakt, så brug samtykkeerklæringen.",
+            ),
+        ),
     )
-    return Document("procedure", f"Når du er bekymret: sådan gør vi i {k.navn}", (
-        Block("p", text="Brug siden, når du er bekymret for alkohol eller stoffer hos en borger eller en forælder."),
-        Block("p", text="Ring 112, hvis nogen er i akut fare."),
-        *steps,
-    ))
+    return Document(
+        "procedure",
+        f"Når du er bekymret: sådan gør vi i {k.navn}",
+        (
+            Block(
+                "p", text="Brug siden, når du er bekymret for alkohol eller stoffer hos en borger eller en forælder."
+            ),
+            Block("p", text="Ring 112, hvis nogen er i akut fare."),
+            *steps,
+        ),
+    )
 
 
 def samtykke(k: Kommune) -> Document:
     rc = k.rusmiddelcenter
-    return Document("samtykke", f"Samtykke til at dele oplysninger med {rc.navn}", (
-        Block("p", text="Med denne blanket giver du lov til, at vi taler med rusmiddelcentret om dig."),
-        Block("p", text="Du bestemmer selv, om du vil skrive under."),
-        Block("p", text="Du kan sige nej, og du får den samme hjælp fra os som før."),
-        Block("h", text="Hvem giver samtykke"),
-        Block("field", text="Dit navn:"),
-        Block("field", text="Din fødselsdato:"),
-        Block("h", text="Hvem må dele oplysningerne"),
-        Block("field", text="Medarbejder og arbejdssted:"),
-        Block("h", text="Hvem må få oplysningerne"),
-        Block("p", text=f"{rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}, {k.navn}."),
-        Block("h", text="Hvad må vi dele"),
-        Block("check", text="At du gerne vil kontaktes af rusmiddelcentret."),
-        Block("check", text="Dit navn og dit telefonnummer."),
-        Block("check", text="Det, du har fortalt os om dit brug af alkohol eller stoffer."),
-        Block("check", text="Andet:"),
-        Block("h", text="Hvorfor"),
-        Block("p", text="Så rusmiddelcentret kan kontakte dig og tilbyde dig hjælp."),
-        Block("h", text="Hvor længe"),
-        Block("field", text="Samtykket gælder til og med (dato):"),
-        Block("h", text="Du kan trække samtykket tilbage"),
-        Block("p", text="Du kan når som helst sige, at vi ikke må dele mere."),
-        Block("p", text="Sig det til den medarbejder, der har skrevet under, eller ring til rusmiddelcentret."),
-        Block("p", text="Har du børn, gælder pligten til at underrette stadig, hvis et barn kan have brug for støtte (Barnets Lov § 133)."),
-        Block("field", text="Dato og din underskrift:"),
-        Block("field", text="Dato og medarbejderens underskrift:"),
-    ))
+    return Document(
+        "samtykke",
+        f"Samtykke til at dele oplysninger med {rc.navn}",
+        (
+            Block("p", text="Med denne blanket giver du lov til, at vi taler med rusmiddelcentret om dig."),
+            Block("p", text="Du bestemmer selv, om du vil skrive under."),
+            Block("p", text="Du kan sige nej, og du får den samme hjælp fra os som før."),
+            Block("h", text="Hvem giver samtykke"),
+            Block("field", text="Dit navn:"),
+            Block("field", text="Din fødselsdato:"),
+            Block("h", text="Hvem må dele oplysningerne"),
+            Block("field", text="Medarbejder og arbejdssted:"),
+            Block("h", text="Hvem må få oplysningerne"),
+            Block("p", text=f"{rc.navn}, {rc.adresse}, telefon {_nb(rc.telefon)}, {k.navn}."),
+            Block("h", text="Hvad må vi dele"),
+            Block("check", text="At du gerne vil kontaktes af rusmiddelcentret."),
+            Block("check", text="Dit navn og dit telefonnummer."),
+            Block("check", text="Det, du har fortalt os om dit brug af alkohol eller stoffer."),
+            Block("check", text="Andet:"),
+            Block("h", text="Hvorfor"),
+            Block("p", text="Så rusmiddelcentret kan kontakte dig og tilbyde dig hjælp."),
+            Block("h", text="Hvor længe"),
+            Block("field", text="Samtykket gælder til og med (dato):"),
+            Block("h", text="Du kan trække samtykket tilbage"),
+            Block("p", text="Du kan når som helst sige, at vi ikke må dele mere."),
+            Block("p", text="Sig det til den medarbejder, der har skrevet under, eller ring til rusmiddelcentret."),
+            Block(
+                "p",
+                text="Har du børn, gælder pligten til at underrette stadig, hvis et barn kan have brug for støtte (Barnets Lov § 133).",
+            ),
+            Block("field", text="Dato og din underskrift:"),
+            Block("field", text="Dato og medarbejderens underskrift:"),
+        ),
+    )
 
 
 def lommekort(k: Kommune) -> Document:
     rc, bf, fp = k.rusmiddelcenter, k.boernefamilie, k.fagpersoner
-    return Document("lommekort", f"Lommekort: alkohol og bekymring, {k.navn}", (
-        Block("h", text="Sundhedsstyrelsens råd til raske voksne"),
-        Block("li", text="Højst 10 genstande om ugen og højst 4 på samme dag."),
-        Block("li", text="Gravide: ingen alkohol. Ammende: vær forsigtig. Rådet om 10 og 4 gælder ikke her."),
-        Block("h", text="AUDIT-C: tre spørgsmål til voksne"),
-        Block("li", text="1. Hvor tit drikker du alkohol?"),
-        Block("li", text="2. Hvor mange genstande drikker du på en typisk dag, hvor du drikker?"),
-        Block("li", text="3. Hvor tit drikker du 6 genstande eller flere ved samme lejlighed?"),
-        Block("h", text="Barnets Lov § 133"),
-        Block("p", text="Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du selv underrette."),
-        Block("h", text="Numre"),
-        Block("li", text=f"{rc.navn}: {_nb(rc.telefon)}"),
-        Block("li", text=f"{fp.raadgivning_navn}: {_nb(fp.raadgivning_telefon)}"),
-        Block("li", text=f"{bf.navn}: {_nb(bf.telefon)}"),
-        Block("li", text="Akut fare: 112"),
-    ), layout="kort")
+    return Document(
+        "lommekort",
+        f"Lommekort: alkohol og bekymring, {k.navn}",
+        (
+            Block("h", text="Sundhedsstyrelsens råd til raske voksne"),
+            Block("li", text="Højst 10 genstande om ugen og højst 4 på samme dag."),
+            Block("li", text="Gravide: ingen alkohol. Ammende: vær forsigtig. Rådet om 10 og 4 gælder ikke her."),
+            Block("h", text="AUDIT-C: tre spørgsmål til voksne"),
+            Block("li", text="1. Hvor tit drikker du alkohol?"),
+            Block("li", text="2. Hvor mange genstande drikker du på en typisk dag, hvor du drikker?"),
+            Block("li", text="3. Hvor tit drikker du 6 genstande eller flere ved samme lejlighed?"),
+            Block("h", text="Barnets Lov § 133"),
+            Block(
+                "p",
+                text="Har du grund til at tro, at et barn kan have brug for særlig støtte, skal du selv underrette.",
+            ),
+            Block("h", text="Numre"),
+            Block("li", text=f"{rc.navn}: {_nb(rc.telefon)}"),
+            Block("li", text=f"{fp.raadgivning_navn}: {_nb(fp.raadgivning_telefon)}"),
+            Block("li", text=f"{bf.navn}: {_nb(bf.telefon)}"),
+            Block("li", text="Akut fare: 112"),
+        ),
+        layout="kort",
+    )
 
 
 DOCUMENTS = {"procedure": procedure, "samtykke": samtykke, "lommekort": lommekort}

@@ -113,9 +113,7 @@ def parse_profil(data: object, where: Where, base_dir: Path) -> Profil:
         raise ProfilError(str(where.error(path, "must be a mapping with logo, logo_tekst, farver")))
     for key in data:
         if key not in _FIELDS:
-            raise ProfilError(
-                str(where.error((*path, key), f"unknown field; expected one of {sorted(_FIELDS)}"))
-            )
+            raise ProfilError(str(where.error((*path, key), f"unknown field; expected one of {sorted(_FIELDS)}")))
     farver = _farver(data.get("farver"), where, (*path, "farver"))
     logo = None
     logo_tekst = data.get("logo_tekst") or ""
@@ -142,26 +140,17 @@ def _farver(data: object, where: Where, path: tuple) -> Farver:
     if data is None:
         return Farver()
     if not isinstance(data, dict):
-        raise ProfilError(
-            str(where.error(path, f"must be a mapping with {', '.join(COLOUR_FIELDS)}"))
-        )
+        raise ProfilError(str(where.error(path, f"must be a mapping with {', '.join(COLOUR_FIELDS)}")))
     values = {}
     for key, raw in data.items():
         if key not in COLOUR_FIELDS:
-            raise ProfilError(
-                str(
-                    where.error(
-                        (*path, key), f"unknown colour; expected one of {list(COLOUR_FIELDS)}"
-                    )
-                )
-            )
+            raise ProfilError(str(where.error((*path, key), f"unknown colour; expected one of {list(COLOUR_FIELDS)}")))
         if not isinstance(raw, str) or not _HEX.match(raw.strip()):
             raise ProfilError(
                 str(
                     where.error(
                         (*path, key),
-                        f'{raw!r} is not a colour; write it as "#rrggbb" '
-                        'in quotes (e.g. "#0b4f6c")',
+                        f'{raw!r} is not a colour; write it as "#rrggbb" in quotes (e.g. "#0b4f6c")',
                     )
                 )
             )
@@ -176,9 +165,7 @@ def _farver(data: object, where: Where, path: tuple) -> Farver:
 
 def _logo(raw: object, where: Where, path: tuple, base_dir: Path) -> Path:
     if not isinstance(raw, str) or not raw.strip():
-        raise ProfilError(
-            str(where.error(path, "must be a file name (an .svg or .png next to kommune.yml)"))
-        )
+        raise ProfilError(str(where.error(path, "must be a file name (an .svg or .png next to kommune.yml)")))
     file = (Path(base_dir) / raw.strip()).resolve()
     if file.suffix.lower() not in LOGO_TYPES:
         raise ProfilError(str(where.error(path, f"{raw!r} must be an .svg or .png file")))
@@ -190,8 +177,7 @@ def _logo(raw: object, where: Where, path: tuple, base_dir: Path) -> Path:
             str(
                 where.error(
                     path,
-                    f"{file.name} is {size // 1024} kB; a logo may be at most "
-                    f"{MAX_LOGO_BYTES // 1024} kB",
+                    f"{file.name} is {size // 1024} kB; a logo may be at most {MAX_LOGO_BYTES // 1024} kB",
                 )
             )
         )

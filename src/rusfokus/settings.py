@@ -75,48 +75,165 @@ def _opt(env: str, help: str, default=None, kind=str):
 @dataclass(frozen=True)
 class Settings:
     root: Path = _opt("RUSFOKUS_ROOT", "The project checkout (holds _config.yml, widgets/, exercises/).", kind=Path)
-    home: Path = _opt("RUSFOKUS_HOME", "Runtime data folder: secret key, SQLite database, logs. Default <root>/var.", kind=Path)
-    db_url: str = _opt("RUSFOKUS_DB", "SQLAlchemy URL of the progress database. Default: SQLite file <home>/rusfokus.db. PostgreSQL: postgresql+psycopg://user:pw@host:5432/db")
+    home: Path = _opt(
+        "RUSFOKUS_HOME", "Runtime data folder: secret key, SQLite database, logs. Default <root>/var.", kind=Path
+    )
+    db_url: str = _opt(
+        "RUSFOKUS_DB",
+        "SQLAlchemy URL of the progress database. Default: SQLite file <home>/rusfokus.db. PostgreSQL: postgresql+psycopg://user:pw@host:5432/db",
+    )
     host: str = _opt("RUSFOKUS_HOST", "Address `rusfokus serve` listens on.", "127.0.0.1")
     port: int = _opt("RUSFOKUS_PORT", "Port `rusfokus serve` listens on.", 8866, int)
-    base_url: str = _opt("RUSFOKUS_BASE_URL", "Public address of the server, used in personal links and QR codes. Default http://<host>:<port>.")
+    base_url: str = _opt(
+        "RUSFOKUS_BASE_URL",
+        "Public address of the server, used in personal links and QR codes. Default http://<host>:<port>.",
+    )
     book_dir: Path = _opt("RUSFOKUS_BOOK_DIR", "The built book (HTML). Default <root>/_build/html.", kind=Path)
-    widgets_dir: Path = _opt("RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path)
+    widgets_dir: Path = _opt(
+        "RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path
+    )
     course_dir: Path = _opt("RUSFOKUS_COURSE_DIR", "The nbgrader course folder. Default <root>/exercises.", kind=Path)
-    content_dir: Path = _opt("RUSFOKUS_CONTENT_DIR", "The content root: one folder per module (NN-<id>/) with its pages and data/ (exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.", kind=Path)
-    gradebook_db: str = _opt("RUSFOKUS_GRADEBOOK_DB", "SQLAlchemy URL of nbgrader's gradebook (scores of the exercises). Empty: the SQLite file gradebook.db in the course folder.", "")
-    kommune_file: Path = _opt("RUSFOKUS_KOMMUNE", "The municipality's file (name, rusmiddelcenter, offers). Default <root>/kommune.yml.", kind=Path)
-    pool_size: int = _opt("RUSFOKUS_POOL_SIZE", "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).", 1, int)
-    cull_idle_seconds: int = _opt("RUSFOKUS_CULL_IDLE", "Shut down app kernels idle this many seconds. An open app page warns its learner 2 minutes before (\"Fortsæt\") and then lets its kernel go; the app comes back with its values at the next click. A kernel handed to a page less than a minute ago is never culled.", 900, int)
-    cull_interval_seconds: int = _opt("RUSFOKUS_CULL_INTERVAL", "How often the server looks for idle app kernels to shut down.", 60, int)
-    max_kernels: int = _opt("RUSFOKUS_MAX_KERNELS", "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.", 54, int)
-    kernels_per_visitor: int = _opt("RUSFOKUS_KERNELS_PER_VISITOR", "App kernels one browser (page session) may hold at once; a book page has up to three apps. 0: no cap.", 4, int)
-    release_seconds: int = _opt("RUSFOKUS_RELEASE_SECONDS", "Shut down an app's kernel this many seconds after its page was closed or left (no connection); the app restores its values when the learner comes back. 0: only the idle cull.", 30, int)
-    certificate_months: int = _opt("RUSFOKUS_CERT_MONTHS", "Months a kursusbevis is valid before a refresher is due.", 24, int)
-    retention_months: int = _opt("RUSFOKUS_RETENTION_MONTHS", "Months after fratrædelse before personal data is purged.", 12, int)
+    content_dir: Path = _opt(
+        "RUSFOKUS_CONTENT_DIR",
+        "The content root: one folder per module (NN-<id>/) with its pages and data/ (exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.",
+        kind=Path,
+    )
+    gradebook_db: str = _opt(
+        "RUSFOKUS_GRADEBOOK_DB",
+        "SQLAlchemy URL of nbgrader's gradebook (scores of the exercises). Empty: the SQLite file gradebook.db in the course folder.",
+        "",
+    )
+    kommune_file: Path = _opt(
+        "RUSFOKUS_KOMMUNE",
+        "The municipality's file (name, rusmiddelcenter, offers). Default <root>/kommune.yml.",
+        kind=Path,
+    )
+    pool_size: int = _opt(
+        "RUSFOKUS_POOL_SIZE",
+        "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).",
+        1,
+        int,
+    )
+    cull_idle_seconds: int = _opt(
+        "RUSFOKUS_CULL_IDLE",
+        'Shut down app kernels idle this many seconds. An open app page warns its learner 2 minutes before ("Fortsæt") and then lets its kernel go; the app comes back with its values at the next click. A kernel handed to a page less than a minute ago is never culled.',
+        900,
+        int,
+    )
+    cull_interval_seconds: int = _opt(
+        "RUSFOKUS_CULL_INTERVAL", "How often the server looks for idle app kernels to shut down.", 60, int
+    )
+    max_kernels: int = _opt(
+        "RUSFOKUS_MAX_KERNELS",
+        "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.",
+        54,
+        int,
+    )
+    kernels_per_visitor: int = _opt(
+        "RUSFOKUS_KERNELS_PER_VISITOR",
+        "App kernels one browser (page session) may hold at once; a book page has up to three apps. 0: no cap.",
+        4,
+        int,
+    )
+    release_seconds: int = _opt(
+        "RUSFOKUS_RELEASE_SECONDS",
+        "Shut down an app's kernel this many seconds after its page was closed or left (no connection); the app restores its values when the learner comes back. 0: only the idle cull.",
+        30,
+        int,
+    )
+    certificate_months: int = _opt(
+        "RUSFOKUS_CERT_MONTHS", "Months a kursusbevis is valid before a refresher is due.", 24, int
+    )
+    retention_months: int = _opt(
+        "RUSFOKUS_RETENTION_MONTHS", "Months after fratrædelse before personal data is purged.", 12, int
+    )
     trusted_proxy: bool = _opt(
         "RUSFOKUS_TRUSTED_PROXY",
         "Set to 1 only when `rusfokus serve` is reachable solely through your own reverse proxy (nginx, HAProxy): "
         "the server then takes the client address from X-Forwarded-For / X-Real-Ip and the scheme from "
         "X-Forwarded-Proto, and marks every cookie Secure when that scheme is https. Off (0): those headers are ignored.",
-        False, flag)
-    grade_retries: int = _opt("RUSFOKUS_GRADE_RETRIES", "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) before it is marked failed for the admin.", 3, int)
-    grade_retry_seconds: float = _opt("RUSFOKUS_GRADE_RETRY_SECONDS", "Wait before the first automatic new grading of a failed hand-in; doubles with each further failure.", 5.0, float)
+        False,
+        flag,
+    )
+    grade_retries: int = _opt(
+        "RUSFOKUS_GRADE_RETRIES",
+        "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) before it is marked failed for the admin.",
+        3,
+        int,
+    )
+    grade_retry_seconds: float = _opt(
+        "RUSFOKUS_GRADE_RETRY_SECONDS",
+        "Wait before the first automatic new grading of a failed hand-in; doubles with each further failure.",
+        5.0,
+        float,
+    )
     # E-mail (rusfokus.mail): personal links, temadag invitations, refresher reminders
-    smtp_host: str = _opt("RUSFOKUS_SMTP_HOST", "The municipality's SMTP server for e-mail (personal links, temadag invitations, refresher reminders). Empty: e-mail is off (nothing is queued or sent).", "")
-    smtp_port: int = _opt("RUSFOKUS_SMTP_PORT", "Port of the SMTP server. 0: the usual port of RUSFOKUS_SMTP_TLS (587 starttls, 465 ssl, 25 none).", 0, int)
-    smtp_tls: str = _opt("RUSFOKUS_SMTP_TLS", "starttls (plain connection upgraded with STARTTLS, required), ssl (TLS from the first byte, usually port 465) or none (only on a trusted internal network; no password is sent then). With starttls and ssl the certificate and host name are always checked.", "starttls", tls_mode)
-    smtp_ca_file: Path = _opt("RUSFOKUS_SMTP_CA_FILE", "PEM file with the CA certificate(s) that signed the SMTP server's certificate, when the system does not trust it (e.g. the municipality's internal CA). Empty: the system's CAs.", kind=Path)
+    smtp_host: str = _opt(
+        "RUSFOKUS_SMTP_HOST",
+        "The municipality's SMTP server for e-mail (personal links, temadag invitations, refresher reminders). Empty: e-mail is off (nothing is queued or sent).",
+        "",
+    )
+    smtp_port: int = _opt(
+        "RUSFOKUS_SMTP_PORT",
+        "Port of the SMTP server. 0: the usual port of RUSFOKUS_SMTP_TLS (587 starttls, 465 ssl, 25 none).",
+        0,
+        int,
+    )
+    smtp_tls: str = _opt(
+        "RUSFOKUS_SMTP_TLS",
+        "starttls (plain connection upgraded with STARTTLS, required), ssl (TLS from the first byte, usually port 465) or none (only on a trusted internal network; no password is sent then). With starttls and ssl the certificate and host name are always checked.",
+        "starttls",
+        tls_mode,
+    )
+    smtp_ca_file: Path = _opt(
+        "RUSFOKUS_SMTP_CA_FILE",
+        "PEM file with the CA certificate(s) that signed the SMTP server's certificate, when the system does not trust it (e.g. the municipality's internal CA). Empty: the system's CAs.",
+        kind=Path,
+    )
     smtp_user: str = _opt("RUSFOKUS_SMTP_USER", "User name for SMTP AUTH. Empty: no login.", "")
-    smtp_password: Secret = _opt("RUSFOKUS_SMTP_PASSWORD", "Password for SMTP AUTH (never shown). Prefer RUSFOKUS_SMTP_PASSWORD_FILE: an environment variable is visible to other tools of the same user.", Secret(""), Secret)
-    smtp_password_file: Path = _opt("RUSFOKUS_SMTP_PASSWORD_FILE", "File whose first line is the SMTP password (keep it mode 0600). Read each time mail is sent; wins over RUSFOKUS_SMTP_PASSWORD.", kind=Path)
-    smtp_timeout: float = _opt("RUSFOKUS_SMTP_TIMEOUT", "Seconds to wait for the SMTP server at each step.", 30.0, float)
-    mail_from: str = _opt("RUSFOKUS_MAIL_FROM", "Sender address of every e-mail, e.g. rusfokus@kommune.dk (the SMTP server must accept it as sender). Required when RUSFOKUS_SMTP_HOST is set.", "")
-    mail_from_name: str = _opt("RUSFOKUS_MAIL_FROM_NAME", "Sender name staff see. Empty: the rusmiddelcenter's name from kommune.yml.", "")
-    mail_poll_seconds: float = _opt("RUSFOKUS_MAIL_POLL_SECONDS", "How often `rusfokus serve` sends queued e-mail (the dashboard and `rusfokus mail ...` queue it).", 15.0, float)
-    mail_retry_seconds: float = _opt("RUSFOKUS_MAIL_RETRY_SECONDS", "Wait before a new try when the SMTP server could not be reached or refused a message for now (4xx); doubles with each failure up to RUSFOKUS_MAIL_RETRY_MAX_SECONDS.", 60.0, float)
-    mail_retry_max_seconds: float = _opt("RUSFOKUS_MAIL_RETRY_MAX_SECONDS", "Longest wait between tries of a queued e-mail.", 3600.0, float)
-    mail_max_attempts: int = _opt("RUSFOKUS_MAIL_MAX_ATTEMPTS", "Times the SMTP server may refuse one message for now (4xx) before it is marked failed. A server that cannot be reached never uses these up: the mail stays queued until it is back.", 10, int)
+    smtp_password: Secret = _opt(
+        "RUSFOKUS_SMTP_PASSWORD",
+        "Password for SMTP AUTH (never shown). Prefer RUSFOKUS_SMTP_PASSWORD_FILE: an environment variable is visible to other tools of the same user.",
+        Secret(""),
+        Secret,
+    )
+    smtp_password_file: Path = _opt(
+        "RUSFOKUS_SMTP_PASSWORD_FILE",
+        "File whose first line is the SMTP password (keep it mode 0600). Read each time mail is sent; wins over RUSFOKUS_SMTP_PASSWORD.",
+        kind=Path,
+    )
+    smtp_timeout: float = _opt(
+        "RUSFOKUS_SMTP_TIMEOUT", "Seconds to wait for the SMTP server at each step.", 30.0, float
+    )
+    mail_from: str = _opt(
+        "RUSFOKUS_MAIL_FROM",
+        "Sender address of every e-mail, e.g. rusfokus@kommune.dk (the SMTP server must accept it as sender). Required when RUSFOKUS_SMTP_HOST is set.",
+        "",
+    )
+    mail_from_name: str = _opt(
+        "RUSFOKUS_MAIL_FROM_NAME", "Sender name staff see. Empty: the rusmiddelcenter's name from kommune.yml.", ""
+    )
+    mail_poll_seconds: float = _opt(
+        "RUSFOKUS_MAIL_POLL_SECONDS",
+        "How often `rusfokus serve` sends queued e-mail (the dashboard and `rusfokus mail ...` queue it).",
+        15.0,
+        float,
+    )
+    mail_retry_seconds: float = _opt(
+        "RUSFOKUS_MAIL_RETRY_SECONDS",
+        "Wait before a new try when the SMTP server could not be reached or refused a message for now (4xx); doubles with each failure up to RUSFOKUS_MAIL_RETRY_MAX_SECONDS.",
+        60.0,
+        float,
+    )
+    mail_retry_max_seconds: float = _opt(
+        "RUSFOKUS_MAIL_RETRY_MAX_SECONDS", "Longest wait between tries of a queued e-mail.", 3600.0, float
+    )
+    mail_max_attempts: int = _opt(
+        "RUSFOKUS_MAIL_MAX_ATTEMPTS",
+        "Times the SMTP server may refuse one message for now (4xx) before it is marked failed. A server that cannot be reached never uses these up: the mail stays queued until it is back.",
+        10,
+        int,
+    )
 
     @property
     def secret_file(self) -> Path:
@@ -143,7 +260,9 @@ class Settings:
             try:
                 values[f.name] = kind(raw)
             except ValueError as exc:
-                raise ValueError(f"{f.metadata['env']}={raw!r} is not a valid {kind.__name__}: {f.metadata['help']}") from exc
+                raise ValueError(
+                    f"{f.metadata['env']}={raw!r} is not a valid {kind.__name__}: {f.metadata['help']}"
+                ) from exc
             sources[f.name] = source
         if "root" not in values:
             sources["root"] = "found (the folder holding _config.yml and widgets/)"
@@ -177,8 +296,10 @@ class Settings:
 
     def rows(self) -> list[tuple[str, str, object, str, str]]:
         """(field, env var, value, source, help) for every setting, for `rusfokus settings`."""
-        return [(f.name, f.metadata["env"], getattr(self, f.name), self.source(f.name), f.metadata["help"])
-                for f in fields(self)]
+        return [
+            (f.name, f.metadata["env"], getattr(self, f.name), self.source(f.name), f.metadata["help"])
+            for f in fields(self)
+        ]
 
     @classmethod
     def default(cls, name: str):

@@ -88,7 +88,11 @@ class AppDirective(Directive):
 
     required_arguments = 1
     has_content = False
-    option_spec = {"title": directives.unchanged_required, "height": directives.positive_int, "query": directives.unchanged}
+    option_spec = {
+        "title": directives.unchanged_required,
+        "height": directives.positive_int,
+        "query": directives.unchanged,
+    }
 
     def run(self):
         env = self.state.document.settings.env
@@ -168,14 +172,23 @@ def _youth_offers(k: Kommune) -> list[nodes.Node]:
     """The ``ungetilbud`` of kommune.yml as a list; without any, where to call instead (the rusmiddelcenter)."""
     if not k.ungetilbud:
         rc = k.rusmiddelcenter
-        return [_para(f"{k.navn} har ikke skrevet sine tilbud til unge ind i kurset. Ring til ",
-                      nodes.strong(text=rc.navn), " på ",
-                      nodes.reference(rc.telefon, rc.telefon, refuri=tel_href(rc.telefon)),
-                      " og spørg, hvor unge kan få hjælp.")]
+        return [
+            _para(
+                f"{k.navn} har ikke skrevet sine tilbud til unge ind i kurset. Ring til ",
+                nodes.strong(text=rc.navn),
+                " på ",
+                nodes.reference(rc.telefon, rc.telefon, refuri=tel_href(rc.telefon)),
+                " og spørg, hvor unge kan få hjælp.",
+            )
+        ]
     items = nodes.bullet_list()
     for o in k.ungetilbud:
-        item = nodes.list_item("", _para(nodes.strong(text=o.navn), f" (for unge {o.alder})"), _para(o.tilbyder),
-                               _para("Telefon: ", nodes.reference(o.telefon, o.telefon, refuri=tel_href(o.telefon))))
+        item = nodes.list_item(
+            "",
+            _para(nodes.strong(text=o.navn), f" (for unge {o.alder})"),
+            _para(o.tilbyder),
+            _para("Telefon: ", nodes.reference(o.telefon, o.telefon, refuri=tel_href(o.telefon))),
+        )
         if o.adresse:
             item += _para(f"Adresse: {o.adresse}")
         if o.web:
@@ -228,7 +241,9 @@ class KommuneDirective(Directive):
         elif what == "tilbud":
             items = nodes.bullet_list()
             for t in k.tilbud:
-                items += nodes.list_item("", _para(nodes.strong(text=t.navn), f" ({t.type_label})"), _para(t.beskrivelse), _para(t.kontakt))
+                items += nodes.list_item(
+                    "", _para(nodes.strong(text=t.navn), f" ({t.type_label})"), _para(t.beskrivelse), _para(t.kontakt)
+                )
             box += items
         elif what == "boernefamilie":
             bf = k.boernefamilie
@@ -278,8 +293,11 @@ def help_bar(k: Kommune, contact_href: str | None) -> str:
     ]
     if contact_href:
         parts.append(f'<a class="rf-help-contact" href="{esc(contact_href)}">Kontakt rusmiddelcentret</a>')
-    return ('<p class="rf-help"><strong class="rf-help-title">Brug for hjælp nu?</strong> '
-            + ' <span class="rf-help-sep" aria-hidden="true">·</span> '.join(parts) + "</p>")
+    return (
+        '<p class="rf-help"><strong class="rf-help-title">Brug for hjælp nu?</strong> '
+        + ' <span class="rf-help-sep" aria-hidden="true">·</span> '.join(parts)
+        + "</p>"
+    )
 
 
 def _page_context(app, pagename, templatename, context, doctree):
@@ -384,7 +402,9 @@ _TEXT = re.compile(r">(\s*)([^<>]+?)(\s*)<")
 # longer matches its name "Farvetema" (WCAG 2.5.3, QualWeb QW-ACT-R30). The
 # button's own tooltip and name say what it does; the icons need no title.
 _THEME_ICON_TITLE = re.compile(r'(<i class="theme-switch [^"]*" data-mode="[a-z]+")\s+title="[^"]*"')
-_THEBE = re.compile(r'<script>const THEBE_JS_URL[^<]*</script>\s*|<script async="async" src="[^"]*sphinx-thebe\.js[^"]*"></script>\s*')
+_THEBE = re.compile(
+    r'<script>const THEBE_JS_URL[^<]*</script>\s*|<script async="async" src="[^"]*sphinx-thebe\.js[^"]*"></script>\s*'
+)
 
 
 def translate_html(text: str) -> str:
@@ -418,8 +438,9 @@ def _build_finished(app, exc):
     kommune = load_kommune(app.config.rusfokus_kommune_file)
     write_pdfs(kommune, app.outdir)
     Path(app.outdir, "_static", BOOK_CSS).write_text(book_css(kommune.profil), encoding="utf-8")
-    Path(app.outdir, PAGE_MAP_NAME).write_text(json.dumps(page_map(app.env), ensure_ascii=False, indent=1),
-                                               encoding="utf-8")
+    Path(app.outdir, PAGE_MAP_NAME).write_text(
+        json.dumps(page_map(app.env), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     for page in Path(app.outdir).rglob("*.html"):
         original = page.read_text(encoding="utf-8")
         translated = translate_html(original)

@@ -64,8 +64,11 @@ def _text(raw: dict, key: str, where: Where, path: tuple, *, required: bool = Tr
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise _error(where, (*path, key), "must be a non-empty text (or leave the field out)" if not required
-                     else "must be a non-empty text")
+        raise _error(
+            where,
+            (*path, key),
+            "must be a non-empty text (or leave the field out)" if not required else "must be a non-empty text",
+        )
     value = " ".join(value.split())
     if len(value) > MAX_TEXT:
         raise _error(where, (*path, key), f"is {len(value)} characters; keep it under {MAX_TEXT}")
@@ -80,8 +83,9 @@ def parse_ungetilbud(data: object, where: Where) -> tuple[Ungetilbud, ...]:
     if data is None:
         return ()
     if not isinstance(data, list) or not data:
-        raise _error(where, ("ungetilbud",), "must be a list of one or more offers for young people "
-                                             "(or leave the section out)")
+        raise _error(
+            where, ("ungetilbud",), "must be a list of one or more offers for young people (or leave the section out)"
+        )
     offers = []
     for i, raw in enumerate(data):
         path = ("ungetilbud", i)
@@ -97,11 +101,15 @@ def parse_ungetilbud(data: object, where: Where) -> tuple[Ungetilbud, ...]:
         alder = _text(raw, "alder", where, path)
         m = _AGE.match(alder)
         if not m:
-            raise _error(where, (*path, "alder"), f"{alder!r} is not an age range like \"15-25\"")
+            raise _error(where, (*path, "alder"), f'{alder!r} is not an age range like "15-25"')
         fra, til = int(m.group(1)), int(m.group(2))
         if not MIN_AGE <= fra <= til <= MAX_AGE:
-            raise _error(where, (*path, "alder"), f"{alder!r}: the first age must not be above the second, "
-                                                  f"and both must be between {MIN_AGE} and {MAX_AGE}")
+            raise _error(
+                where,
+                (*path, "alder"),
+                f"{alder!r}: the first age must not be above the second, "
+                f"and both must be between {MIN_AGE} and {MAX_AGE}",
+            )
         telefon = _text(raw, "telefon", where, path)
         if not _PHONE.match(telefon):
             raise _error(where, (*path, "telefon"), f"{telefon!r} is not a phone number (digits and spaces)")
@@ -111,8 +119,18 @@ def parse_ungetilbud(data: object, where: Where) -> tuple[Ungetilbud, ...]:
             raise _error(where, (*path, "web"), f"{web!r} is not a web address starting with http:// or https://")
         if not adresse and not web:
             raise _error(where, path, "give an adresse or a web address (or both), so people can find the offer")
-        offers.append(Ungetilbud(type=type_, navn=navn, alder_fra=fra, alder_til=til, tilbyder=_text(raw, "tilbyder", where, path),
-                                 telefon=telefon, adresse=adresse, web=web))
+        offers.append(
+            Ungetilbud(
+                type=type_,
+                navn=navn,
+                alder_fra=fra,
+                alder_til=til,
+                tilbyder=_text(raw, "tilbyder", where, path),
+                telefon=telefon,
+                adresse=adresse,
+                web=web,
+            )
+        )
     names = [o.navn.casefold() for o in offers]
     for i, name in enumerate(names):
         if name in names[:i]:

@@ -69,10 +69,25 @@ CONTENTS_API = "/voila/api/contents"  # Voilà's folder listing API (the server 
 STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/", "/voila/api/themes/")
 
 __all__ = [
-    "AsyncMappingKernelManager", "CONTENTS_API", "PINNED", "STATIC_PREFIXES", "VOILA_HANDLERS", "KernelHandler", "KernelRecorder",
-    "RequestInfoSocketHandler", "TornadoVoilaHandler", "TornadoVoilaTreeHandler", "Voila",
-    "VoilaKernelWebsocketHandler", "VoilaShutdownKernelHandler", "drop_waiter", "forget_request_info",
-    "installed_versions", "next_pooled_kernel", "version_problems", "wait_for_request",
+    "AsyncMappingKernelManager",
+    "CONTENTS_API",
+    "PINNED",
+    "STATIC_PREFIXES",
+    "VOILA_HANDLERS",
+    "KernelHandler",
+    "KernelRecorder",
+    "RequestInfoSocketHandler",
+    "TornadoVoilaHandler",
+    "TornadoVoilaTreeHandler",
+    "Voila",
+    "VoilaKernelWebsocketHandler",
+    "VoilaShutdownKernelHandler",
+    "drop_waiter",
+    "forget_request_info",
+    "installed_versions",
+    "next_pooled_kernel",
+    "version_problems",
+    "wait_for_request",
 ]
 
 
@@ -88,8 +103,11 @@ def installed_versions() -> dict[str, str | None]:
 
 def version_problems() -> list[str]:
     """One line per package whose installed version is not the pinned one (empty: all as pinned)."""
-    return [f"{name} {got or 'is not installed'} is installed, rusfokus is pinned to {name}=={PINNED[name]}"
-            for name, got in installed_versions().items() if got != PINNED[name]]
+    return [
+        f"{name} {got or 'is not installed'} is installed, rusfokus is pinned to {name}=={PINNED[name]}"
+        for name, got in installed_versions().items()
+        if got != PINNED[name]
+    ]
 
 
 def forget_request_info(kernel_id: str) -> None:

@@ -15,9 +15,9 @@ from rusfokus.apps.dashboard import Dashboard
 from rusfokus.apps.min_side import learner_overview, render
 from rusfokus.cli import main
 from rusfokus.db import session_scope
+from rusfokus.identity import web as identity_web
 from rusfokus.identity.admins import add_user
 from rusfokus.migrations import upgrade
-from rusfokus.identity import web as identity_web
 from rusfokus.progress import web
 from rusfokus.progress.demo import generate_staff, load_demo
 from rusfokus.progress.hooks import record_result
@@ -47,8 +47,9 @@ def url(home):
     url = f"sqlite:///{home / 'rf.db'}"
     with session_scope(url) as s:
         load_demo(s, n=60, seed=7, today=TODAY)
-        evil = RosterRow(2, "evil@eksempel-kommune.example", f"Bo {EVIL}", f"Skole {EVIL}", "Skoler",
-                         "Børn og Unge", "Lærer", True)
+        evil = RosterRow(
+            2, "evil@eksempel-kommune.example", f"Bo {EVIL}", f"Skole {EVIL}", "Skoler", "Børn og Unge", "Lærer", True
+        )
         import_roster(s, Roster(rows=[*generate_staff(60, 7), evil]), now=datetime(2026, 1, 1))
         record_result(s, "evil@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24)
     return url
@@ -60,12 +61,18 @@ def test_dashboard_filters_and_escaping(url):
     dash = Dashboard(data, admin=f"adm{EVIL}", today=TODAY)
     everything = "".join(w.value for w in dash.sections.values()) + dash.children[0].value
     assert EVIL not in everything and "&lt;script&gt;" in everything
-    assert "<img" in dash.sections["gennemfoert"].value and 'alt="Gyldigt kursusbevis pr. forvaltning' in \
-        dash.sections["gennemfoert"].value
+    assert (
+        "<img" in dash.sections["gennemfoert"].value
+        and 'alt="Gyldigt kursusbevis pr. forvaltning' in dash.sections["gennemfoert"].value
+    )
     assert "Bo &lt;script&gt;" in dash.sections["genopfriskning"].value  # expired 2026-05-01
     dash.forvaltning.value = "Beskæftigelse"
-    assert set(dash.afdeling.options) == {("Alle", ""), ("Jobcenter", "Jobcenter"), ("Sygedagpenge", "Sygedagpenge"),
-                                          ("Ungeindsats", "Ungeindsats")}
+    assert set(dash.afdeling.options) == {
+        ("Alle", ""),
+        ("Jobcenter", "Jobcenter"),
+        ("Sygedagpenge", "Sygedagpenge"),
+        ("Ungeindsats", "Ungeindsats"),
+    }
     assert "Vestskolen" not in dash.sections["gennemfoert"].value
     assert "forvaltning=Besk%C3%A6ftigelse" in dash.downloads.value
     dash.by.value = "institution"
@@ -105,20 +112,26 @@ def test_min_side_shows_only_own_data(url):
 
 def test_cli_strict_import_lists_problems_and_imports_nothing(home, tmp_path, capsys):
     path = tmp_path / "hr.csv"
-    path.write_bytes("Navn;E-mail;Arbejdssted\r\nAnne Dahl;anne@eksempel-kommune.example;Vestskolen\r\n"
-                     "Per Bak;per@@x;Vestskolen\r\n;ole@eksempel-kommune.example;Vestskolen\r\n".encode("cp1252"))
+    path.write_bytes(
+        "Navn;E-mail;Arbejdssted\r\nAnne Dahl;anne@eksempel-kommune.example;Vestskolen\r\n"
+        "Per Bak;per@@x;Vestskolen\r\n;ole@eksempel-kommune.example;Vestskolen\r\n".encode("cp1252")
+    )
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["staff", "import", str(path), "--db", db]) == 1
     err = capsys.readouterr().err
     assert "hr.csv:3: invalid e-mail 'per@@x'" in err and "hr.csv:4: name (Navn) is empty" in err
     assert "nothing imported" in err
     assert main(["staff", "list", "--format", "csv", "--db", db]) == 0
-    assert capsys.readouterr().out.strip() == "name,email,institution,afdeling,forvaltning,faggruppe,noegleperson,status"
+    assert (
+        capsys.readouterr().out.strip() == "name,email,institution,afdeling,forvaltning,faggruppe,noegleperson,status"
+    )
     assert main(["staff", "import", str(path), "--skip-invalid", "--db", db]) == 0
     assert "2 invalid row(s) listed above were skipped" in capsys.readouterr().err
     assert main(["staff", "list", "--format", "csv", "--db", db]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "Anne Dahl,anne@eksempel-kommune.example,Vestskolen,Ikke angivet,Ikke angivet,Ikke angivet,nej,aktiv"
+    assert (
+        out[-1] == "Anne Dahl,anne@eksempel-kommune.example,Vestskolen,Ikke angivet,Ikke angivet,Ikke angivet,nej,aktiv"
+    )
     assert main(["staff", "import", str(tmp_path / "missing.csv"), "--db", db]) == 2
 
 
@@ -188,7 +201,11 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         return self.fetch("/login", method="POST", body=body, headers={"Cookie": cookie}, follow_redirects=False)
 
     def test_admin_routes_need_login(self):
-        for path in ("/admin/rapport.xlsx", "/admin/rapport/genopfriskning.csv", "/admin/kursusbevis/AAAA-BBBB-CCCC.pdf"):
+        for path in (
+            "/admin/rapport.xlsx",
+            "/admin/rapport/genopfriskning.csv",
+            "/admin/kursusbevis/AAAA-BBBB-CCCC.pdf",
+        ):
             r = self.fetch(path, follow_redirects=False)
             assert r.code == 302 and r.headers["Location"].startswith("/login?next=")
         forged = identity.admin_token("konsulent", secret=b"x" * 64)
@@ -216,14 +233,23 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         assert self.fetch("/api/progress/verify/AAAA-BBBB-CCCC").code == 404
 
     def test_login_csrf_open_redirect_and_rate_limit(self):
-        r = self.fetch("/login", method="POST", body="csrf=x&username=konsulent&password=rigtig-lang-kode",
-                       headers={"Cookie": "rf_login_csrf=y"})
+        r = self.fetch(
+            "/login",
+            method="POST",
+            body="csrf=x&username=konsulent&password=rigtig-lang-kode",
+            headers={"Cookie": "rf_login_csrf=y"},
+        )
         assert r.code == 400
         page = self.fetch("/login")
         cookie = page.headers["Set-Cookie"].split(";")[0]
         token = cookie.split("=", 1)[1]
-        r = self.fetch("/login", method="POST", follow_redirects=False, headers={"Cookie": cookie},
-                       body=f"csrf={token}&username=konsulent&password=rigtig-lang-kode&next=//evil.example/")
+        r = self.fetch(
+            "/login",
+            method="POST",
+            follow_redirects=False,
+            headers={"Cookie": cookie},
+            body=f"csrf={token}&username=konsulent&password=rigtig-lang-kode&next=//evil.example/",
+        )
         assert r.headers["Location"] == web.DASHBOARD
         for _ in range(5):
             self._login("forkert")
@@ -252,8 +278,11 @@ def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
     forged = identity.sign("admin", "konsulent", secret=b"y" * 64)
     monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={forged}")
     assert "Du skal logge ind" in dashboard.build_app().value
-    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}; "
-                       f"rf_learner={identity.learner_token('evil@eksempel-kommune.example')}")
+    monkeypatch.setenv(
+        "HTTP_COOKIE",
+        f"rf_admin={identity.admin_token('konsulent')}; "
+        f"rf_learner={identity.learner_token('evil@eksempel-kommune.example')}",
+    )
     assert isinstance(dashboard.build_app(), Dashboard)
     page = minside.build_app().value
     assert "Hej Bo &lt;script&gt;" in page and EVIL not in page
@@ -263,15 +292,26 @@ def test_dashboard_upload_strict_then_skip_invalid(url):
     with session_scope(url) as s:
         data = load_data(s)
     dash = Dashboard(data, admin="konsulent", today=TODAY, db_url=url)
-    rows = [f"{r.name};{r.email};{r.institution};{r.afdeling};{r.forvaltning};{r.faggruppe};"
-            for r in generate_staff(60, 7)]
-    csv = ("Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n" + "\r\n".join(rows)
-           + "\r\nNy Kollega;ny.kollega@eksempel-kommune.example;Nyt Sted <b>;Skoler;Børn og Unge;Lærer;Ja"
-           + "\r\nFejl Person;fejl@;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n").encode("cp1252")
+    rows = [
+        f"{r.name};{r.email};{r.institution};{r.afdeling};{r.forvaltning};{r.faggruppe};" for r in generate_staff(60, 7)
+    ]
+    csv = (
+        "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
+        + "\r\n".join(rows)
+        + "\r\nNy Kollega;ny.kollega@eksempel-kommune.example;Nyt Sted <b>;Skoler;Børn og Unge;Lærer;Ja"
+        + "\r\nFejl Person;fejl@;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n"
+    ).encode("cp1252")
     dash.upload.button.click()
     assert "Vælg først en fil" in dash.upload.result.value
-    dash.upload.file.value = ({"name": "hr.csv", "type": "text/csv", "size": len(csv), "content": memoryview(csv),
-                               "last_modified": datetime(2026, 11, 1)},)
+    dash.upload.file.value = (
+        {
+            "name": "hr.csv",
+            "type": "text/csv",
+            "size": len(csv),
+            "content": memoryview(csv),
+            "last_modified": datetime(2026, 11, 1),
+        },
+    )
     dash.upload.button.click()
     assert "intet er importeret" in dash.upload.result.value and "Linje 63: ugyldig e-mail" in dash.upload.result.value
     assert "Nyt Sted" not in str(dash.forvaltning.options) and "Nyt Sted" not in dash.sections["noegleperson"].value
@@ -287,7 +327,14 @@ def test_dashboard_upload_strict_then_skip_invalid(url):
     assert "1 markeret som fratrådt" in dash.upload.result.value  # the <script> person is no longer listed
     dash.by.value = "institution"
     assert "Nyt Sted &lt;b&gt;" in dash.sections["gennemfoert"].value
-    dash.upload.file.value = ({"name": "hr.pdf", "type": "application/pdf", "size": 3, "content": memoryview(b"abc"),
-                               "last_modified": datetime(2026, 11, 1)},)
+    dash.upload.file.value = (
+        {
+            "name": "hr.pdf",
+            "type": "application/pdf",
+            "size": 3,
+            "content": memoryview(b"abc"),
+            "last_modified": datetime(2026, 11, 1),
+        },
+    )
     dash.upload.button.click()
     assert "Vælg en CSV- eller Excel-fil" in dash.upload.result.value

@@ -43,9 +43,13 @@ def url(tmp_path, monkeypatch):
     get_settings.cache_clear()
     url = f"sqlite:///{tmp_path / 'rf.db'}"
     upgrade(url)
-    rows = [person(1, "Mette Hansen", nk=True), person(2, "Søren Østergaard"), person(3, "Anne Hansen", "Østskolen"),
-            person(4, f"Bo {EVIL}", f"Skole {EVIL}", email="bo@eksempel-kommune.example"),
-            person(5, "Kim 100%_Lund")]
+    rows = [
+        person(1, "Mette Hansen", nk=True),
+        person(2, "Søren Østergaard"),
+        person(3, "Anne Hansen", "Østskolen"),
+        person(4, f"Bo {EVIL}", f"Skole {EVIL}", email="bo@eksempel-kommune.example"),
+        person(5, "Kim 100%_Lund"),
+    ]
     with session_scope(url) as s:
         import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1))
         record_result(s, "p1@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24)
@@ -53,13 +57,28 @@ def url(tmp_path, monkeypatch):
         record_result(s, "p2@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 3, 1), 24)
         from rusfokus.temadag.models import Temadag, TemadagParticipant
 
-        td = Temadag(title="Temadag om opsporing", date=date(2026, 4, 2), start=time(9), duration_min=180,
-                     place="Rådhuset", modules="opsporing", facilitator="Nøgleperson", created_at=datetime(2026, 1, 1))
+        td = Temadag(
+            title="Temadag om opsporing",
+            date=date(2026, 4, 2),
+            start=time(9),
+            duration_min=180,
+            place="Rådhuset",
+            modules="opsporing",
+            facilitator="Nøgleperson",
+            created_at=datetime(2026, 1, 1),
+        )
         s.add(td)
         s.flush()
         pid = s.scalar(select(Person.id).where(Person.email == "p1@eksempel-kommune.example"))
-        s.add(TemadagParticipant(temadag_id=td.id, person_id=pid, name="Mette Hansen", method="link",
-                                 checked_in_at=datetime(2026, 4, 2, 9)))
+        s.add(
+            TemadagParticipant(
+                temadag_id=td.id,
+                person_id=pid,
+                name="Mette Hansen",
+                method="link",
+                checked_in_at=datetime(2026, 4, 2, 9),
+            )
+        )
     yield url
     get_settings.cache_clear()
 
@@ -142,7 +161,10 @@ def test_person_panel_widget(url):
     with session_scope(url) as s:
         assert not is_revoked_in(s, "p1@eksempel-kommune.example")
     panel.confirm_revoke.click()
-    assert "Linket er tilbagekaldt" in panel.link_output.value and "Personligt link:</strong> Tilbagekaldt" in panel.page.value
+    assert (
+        "Linket er tilbagekaldt" in panel.link_output.value
+        and "Personligt link:</strong> Tilbagekaldt" in panel.page.value
+    )
     assert panel.link_button.disabled and panel.reopen_button.layout.display is None
     panel.reopen_button.click()
     assert "Adgangen er åbnet igen" in panel.link_output.value and not panel.link_button.disabled
@@ -248,18 +270,33 @@ def test_links_sheet_leaves_out_revoked_and_is_audited(url, printed):
 @pytest.mark.slow  # the rusfokus CLI as a subprocess, a PDF of every institution
 def test_cli_links_pdf(url, tmp_path):
     out = tmp_path / "links.pdf"
-    env = {"RUSFOKUS_HOME": str(tmp_path), "RUSFOKUS_DB": url, "RUSFOKUS_ROOT": str(ROOT), "PATH": "/usr/bin:/bin",
-           "RUSFOKUS_BASE_URL": BASE}
-    run = subprocess.run([sys.executable, "-m", "rusfokus.cli", "links", "--staff", "--pdf", str(out),
-                          "--institution", "Vestskolen"], env=env, cwd=ROOT, capture_output=True, text=True)
+    env = {
+        "RUSFOKUS_HOME": str(tmp_path),
+        "RUSFOKUS_DB": url,
+        "RUSFOKUS_ROOT": str(ROOT),
+        "PATH": "/usr/bin:/bin",
+        "RUSFOKUS_BASE_URL": BASE,
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", "links", "--staff", "--pdf", str(out), "--institution", "Vestskolen"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert "3 personal links" in run.stdout and out.read_bytes().startswith(b"%PDF")
     assert pages(out.read_bytes()) == 1 and len(re.findall(rb"/Subtype\s*/Image", out.read_bytes())) == 3
     with session_scope(url) as s:
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert (entry.actor, entry.action, entry.target) == ("cli", "links.pdf", "Vestskolen")
-    bad = subprocess.run([sys.executable, "-m", "rusfokus.cli", "links", "--staff", "--pdf", str(out),
-                          "--institution", "Findes ikke"], env=env, cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", "links", "--staff", "--pdf", str(out), "--institution", "Findes ikke"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0 and "Findes ikke" in bad.stderr
 
 
@@ -307,12 +344,19 @@ def test_build_app_returns_before_the_tables_are_computed(url, monkeypatch):
 
 def test_first_view_imports_no_pandas_openpyxl_or_matplotlib(url):
     """The first paint waits only for what it shows: the heavy report modules load in the thread."""
-    code = ("import sys\nfrom rusfokus.apps.dashboard import Dashboard\n"
-            f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x')\n"
-            "d.person.query.value = 'hansen'\nd.check_code.value = 'AAAA-BBBB-CCCC'\n"
-            "assert 'Henter' in d.status.value\n"
-            "print(sorted(m for m in ('pandas', 'openpyxl', 'matplotlib', 'numpy') if m in sys.modules))")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env={"RUSFOKUS_HOME": str(Path(url[10:]).parent), "RUSFOKUS_DB": url, "PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys\nfrom rusfokus.apps.dashboard import Dashboard\n"
+        f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x')\n"
+        "d.person.query.value = 'hansen'\nd.check_code.value = 'AAAA-BBBB-CCCC'\n"
+        "assert 'Henter' in d.status.value\n"
+        "print(sorted(m for m in ('pandas', 'openpyxl', 'matplotlib', 'numpy') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"RUSFOKUS_HOME": str(Path(url[10:]).parent), "RUSFOKUS_DB": url, "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

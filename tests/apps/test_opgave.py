@@ -58,11 +58,14 @@ def test_pass_mark_and_last_hand_in_lines():
     assert "Du skal have mindst 70 % rigtige for at bestå." in pass_mark_html(EX)
     assert "refleksion tæller ikke med" in pass_mark_html(EX)
     assert last_hand_in_html([]) == ""
-    rows = [{"stamp": "20261201T120000.000000Z", "afventer": False, "fejlet": False, "pct": 50.0, "bestaaet": False},
-            {"stamp": "20261202T091400.000000Z", "afventer": False, "fejlet": False, "pct": 83.3, "bestaaet": True}]
+    rows = [
+        {"stamp": "20261201T120000.000000Z", "afventer": False, "fejlet": False, "pct": 50.0, "bestaaet": False},
+        {"stamp": "20261202T091400.000000Z", "afventer": False, "fejlet": False, "pct": 83.3, "bestaaet": True},
+    ]
     assert "Sidst afleveret 2. december 2026 kl. 10.14 – 83,3 % – bestået." in last_hand_in_html(rows)
-    pending = rows + [{"stamp": "20261202T100000.000000Z", "afventer": True, "fejlet": False, "pct": None,
-                       "bestaaet": None}]
+    pending = rows + [
+        {"stamp": "20261202T100000.000000Z", "afventer": True, "fejlet": False, "pct": None, "bestaaet": None}
+    ]
     assert "Sidst afleveret 2. december 2026 kl. 11.00 – bliver rettet." in last_hand_in_html(pending)
     listed = history_html(rows)
     assert "1. december 2026 kl. 13.00: 50 % – ikke bestået" in listed and "(UTC)" not in listed
@@ -73,8 +76,18 @@ def test_clean_draft_accepts_half_answers_and_refuses_what_does_not_fit():
     ok = clean_draft(EX, {SINGLE.id: None, MULTI.id: [MULTI.valg[1].id, MULTI.valg[0].id], REFL.id: "Jeg"})
     assert ok == {SINGLE.id: None, MULTI.id: sorted([MULTI.valg[1].id, MULTI.valg[0].id]), REFL.id: "Jeg"}
     assert clean_draft(EX, {REFL.id: "x" * (REFL.max_tegn + 10)})  # over the limit while writing: kept
-    bad = [{"ukendt": "a"}, {SINGLE.id: "zz"}, {SINGLE.id: ["a"]}, {MULTI.id: ["a", "a"]}, {MULTI.id: "a"},
-           {REFL.id: "x" * (2 * REFL.max_tegn + 1)}, {REFL.id: "nul\x00tegn"}, {REFL.id: 5}, ["a"], None]
+    bad = [
+        {"ukendt": "a"},
+        {SINGLE.id: "zz"},
+        {SINGLE.id: ["a"]},
+        {MULTI.id: ["a", "a"]},
+        {MULTI.id: "a"},
+        {REFL.id: "x" * (2 * REFL.max_tegn + 1)},
+        {REFL.id: "nul\x00tegn"},
+        {REFL.id: 5},
+        ["a"],
+        None,
+    ]
     for raw in bad:
         with pytest.raises(AnswerError) as exc:
             clean_draft(EX, raw)
@@ -150,10 +163,11 @@ def test_widget_saves_choices_at_once_and_text_when_she_pauses():
 
 def test_widget_restores_a_draft_without_saving_it_again_and_says_when_saving_fails():
     calls = []
-    draft = {"svar": {SINGLE.id: SINGLE.valg[1].id, MULTI.id: [MULTI.valg[0].id], REFL.id: "Gemt tekst"},
-             "gemt": "2026-12-02T09:14:00+00:00"}
-    app = ExerciseApp(EX, None, save_draft=lambda a: calls.append(a) or (0, {"fejl": "x"}), draft=draft,
-                      draft_delay=0)
+    draft = {
+        "svar": {SINGLE.id: SINGLE.valg[1].id, MULTI.id: [MULTI.valg[0].id], REFL.id: "Gemt tekst"},
+        "gemt": "2026-12-02T09:14:00+00:00",
+    }
+    app = ExerciseApp(EX, None, save_draft=lambda a: calls.append(a) or (0, {"fejl": "x"}), draft=draft, draft_delay=0)
     assert calls == []
     assert app.boxes[0].answer() == SINGLE.valg[1].id
     assert next(b for b in app.boxes if b.q.multiple).answer() == [MULTI.valg[0].id]

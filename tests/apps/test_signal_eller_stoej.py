@@ -7,13 +7,14 @@ import logging
 import re
 
 import pytest
-from helpers.paths import ROOT
 
 from rusfokus.apps.common import esc
 from rusfokus.apps.signal_eller_stoej import NO_CASES, NO_KOMMUNE, SignalEllerStoejApp, build_app
 from rusfokus.kommune import load_kommune
 from rusfokus.settings import get_settings
 from rusfokus.unge.cases import CASES_FILE, load_cases
+
+from helpers.paths import ROOT
 
 CASES_PATH = ROOT / "modules" / "05-unge-og-rusmidler" / "data" / CASES_FILE
 KOMMUNE = load_kommune(ROOT / "kommune.yml")
@@ -38,7 +39,7 @@ def play(app, case_id: str, sort=None, answers=None):
         assert f"Iagttagelse {i + 1} af {len(case.iagttagelser)}" in app.scene.value
         assert esc(o.tekst) in app.scene.value
         buttons(app)[labels[sort[i] if sort else o.svar]].click()
-        assert "data-rf=\"feedback\"" in app.feedback.value and esc(o.forklaring) in app.feedback.value
+        assert 'data-rf="feedback"' in app.feedback.value and esc(o.forklaring) in app.feedback.value
         app.next_button.click()
     for n in range(3):
         q = app.session.question
@@ -97,8 +98,11 @@ def test_the_button_to_the_questions_and_the_plan_are_named(app):
         last = app.next_button.description
         app.next_button.click()
     assert last == "Videre til spørgsmålene"
-    assert list(buttons(app)) == ["Hold øje, og skriv ned, hvad du ser", "Tal med den unge inden for få dage",
-                                  "Handl i dag"]
+    assert list(buttons(app)) == [
+        "Hold øje, og skriv ned, hvad du ser",
+        "Tal med den unge inden for få dage",
+        "Handl i dag",
+    ]
     buttons(app)["Hold øje, og skriv ned, hvad du ser"].click()
     assert "Rigtigt." in app.feedback.value
     app.next_button.click()
@@ -145,8 +149,9 @@ def test_a_broken_kommune_file_still_runs_without_local_names(tmp_path, monkeypa
 
 
 def test_case_text_is_escaped(tmp_path):
-    text = CASES_PATH.read_text(encoding="utf-8").replace('titel: "Anton, 15 år, 9. klasse"',
-                                                           'titel: "Anton <b>15</b> & co"')
+    text = CASES_PATH.read_text(encoding="utf-8").replace(
+        'titel: "Anton, 15 år, 9. klasse"', 'titel: "Anton <b>15</b> & co"'
+    )
     p = tmp_path / "cases.yml"
     p.write_text(text, encoding="utf-8")
     a = SignalEllerStoejApp(p, KOMMUNE)

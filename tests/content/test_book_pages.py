@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Comment
-from helpers.builthtml import article, soup, visible_text
 
 from rusfokus.kommune import load_kommune
+
+from helpers.builthtml import article, soup, visible_text
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
@@ -169,9 +170,7 @@ def sentences(text: str) -> list[str]:
 
 
 def withdrawn_as_current(text: str) -> list[str]:
-    return [
-        s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)
-    ]
+    return [s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)]
 
 
 def built(book: Path, page: str) -> Path:
@@ -250,9 +249,7 @@ def test_every_page_has_its_label_and_a_danish_title():
         text = source(page)
         m = re.match(rf"\({label}\)=\n# (.+)\n", text)
         assert m, f"book/{page}.md must start with ({label})= and a title"
-        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 15, (
-            f"book/{page}.md is a stub"
-        )
+        assert "Under udarbejdelse" not in text and len(text.splitlines()) > 15, f"book/{page}.md is a stub"
 
 
 def test_one_sentence_per_line():
@@ -280,9 +277,7 @@ def test_lix_counts_plain_and_heavy_text_apart():
 @pytest.mark.parametrize("page", list(PAGES))
 def test_plain_danish_lix_at_most_45(page):
     value = lix(prose_lines(source(page)))
-    assert value <= 45, (
-        f"book/{page}.md has LIX {value:.1f} (aim ≤ 45): shorter sentences, shorter words"
-    )
+    assert value <= 45, f"book/{page}.md has LIX {value:.1f} (aim ≤ 45): shorter sentences, shorter words"
 
 
 def test_withdrawn_facts_only_as_history():
@@ -302,19 +297,17 @@ def test_municipal_data_comes_from_kommune_yml_not_the_pages():
             k.rusmiddelcenter.telefon,
             k.rusmiddelcenter.email,
         ):
-            assert value not in text, (
-                f"book/{page}.md hard-codes {value!r}: use a substitution or {{kommune}}"
-            )
+            assert value not in text, f"book/{page}.md hard-codes {value!r}: use a substitution or {{kommune}}"
 
 
 def test_tilgaengelighed_invents_no_addresses():
     text = source("tilgaengelighed")
     assert "Du kan klage til Digitaliseringsstyrelsen" in text
     # the one real address: Digitaliseringsstyrelsen's page on complaints (tests/content/test_tilgaengelighed.py)
-    text = text.replace("https://digst.dk/digital-inklusion/webtilgaengelighed/oplever-du-ikke-tilgaengeligt-indhold/", "")
-    assert not re.search(r"https?://|www\.|digst\.dk|@", text), (
-        "no invented URLs or e-mail addresses"
+    text = text.replace(
+        "https://digst.dk/digital-inklusion/webtilgaengelighed/oplever-du-ikke-tilgaengeligt-indhold/", ""
     )
+    assert not re.search(r"https?://|www\.|digst\.dk|@", text), "no invented URLs or e-mail addresses"
     assert "```{kommune} kontakt" in text
 
 
@@ -334,9 +327,7 @@ def test_forside_links_every_module(built_book):
             f"the forside has no 'Modul {n}' link to modules/{folder}/index.html"
         )
     for page in ("saadan-bruger-du-kurset", "laeringsstier", "ordliste", "noeglepersoner/index"):
-        assert (path.parent / f"{page}.html").resolve() in links, (
-            f"the forside does not link {page}"
-        )
+        assert (path.parent / f"{page}.html").resolve() in links, f"the forside does not link {page}"
 
 
 def test_forside_says_who_it_is_for_and_why(built_book):
@@ -370,9 +361,7 @@ def test_glossary_holds_the_real_terms_with_current_facts(built_book):
         definition = terms[term]
         assert len(definition) > 15, f"{term}: empty definition"
         for fact in facts:
-            assert fact.lower() in definition.lower(), (
-                f"{term}: the definition does not say {fact!r}"
-            )
+            assert fact.lower() in definition.lower(), f"{term}: the definition does not say {fact!r}"
     text = visible_text(built(built_book, "ordliste"))
     assert not withdrawn_as_current(text)
     assert "Eksempel" not in text or load_kommune(ROOT / "kommune.yml").navn in text
@@ -383,9 +372,7 @@ def test_glossary_is_in_danish_alphabetical_order(built_book):
     dl = article(built(built_book, "ordliste")).find("dl", class_="glossary")
     first_terms = []
     for el in dl.find_all(["dt", "dd"], recursive=False):
-        if el.name == "dt" and (
-            el.find_previous_sibling() is None or el.find_previous_sibling().name == "dd"
-        ):
+        if el.name == "dt" and (el.find_previous_sibling() is None or el.find_previous_sibling().name == "dd"):
             first_terms.append(term_text(el))
     assert first_terms == sorted(first_terms, key=danish_key), first_terms
 
@@ -451,9 +438,7 @@ def test_tilgaengelighedserklaering_has_the_required_parts(built_book):
     ):
         assert needle in text, f"the tilgængelighedserklæring does not say {needle!r}"
     box = article(path).find(class_="rf-kommune-kontakt")
-    assert box is not None and k.rusmiddelcenter.telefon in box.get_text(), (
-        "no contact for reporting a problem"
-    )
+    assert box is not None and k.rusmiddelcenter.telefon in box.get_text(), "no contact for reporting a problem"
 
 
 def test_laeringsstier_covers_every_faggruppe(built_book):
@@ -461,9 +446,7 @@ def test_laeringsstier_covers_every_faggruppe(built_book):
     table = article(path).find("table")
     assert table is not None, "Læringsstier has no table"
     rows = {
-        tr.find("td").get_text(strip=True): [
-            td.get_text(strip=True) for td in tr.find_all("td")[1:]
-        ]
+        tr.find("td").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")[1:]]
         for tr in table.find_all("tr")
         if tr.find("td")
     }
@@ -474,9 +457,7 @@ def test_laeringsstier_covers_every_faggruppe(built_book):
             fag in h.get_text() for h in article(path).find_all("h2")
         ), f"no path for {fag}"
     for n, folder in MODULES.items():
-        assert article(path).find("a", href=re.compile(rf"modules/{folder}/index\.html")), (
-            f"no link to module {n}"
-        )
+        assert article(path).find("a", href=re.compile(rf"modules/{folder}/index\.html")), f"no link to module {n}"
 
 
 def test_min_side_embeds_the_learners_own_app(built_book):
@@ -486,20 +467,14 @@ def test_min_side_embeds_the_learners_own_app(built_book):
     assert box["data-src"] == "/voila/render/min-side/index.ipynb"
     assert "kursusserveren" in box.get_text(), "no Danish notice when the book is opened as files"
     how_to = article(built(built_book, "saadan-bruger-du-kurset"))
-    assert how_to.find("a", href=re.compile(r"min-side\.html")), (
-        "Sådan bruger du kurset does not link Min side"
-    )
+    assert how_to.find("a", href=re.compile(r"min-side\.html")), "Sådan bruger du kurset does not link Min side"
 
 
 def test_no_python_on_the_general_pages(built_book):
     for page in PAGES:
         path = built(built_book, page)
         html = str(article(path))
-        assert (
-            "cell_input" not in html
-            and "highlight-python" not in html
-            and "highlight-ipython" not in html
-        ), page
+        assert "cell_input" not in html and "highlight-python" not in html and "highlight-ipython" not in html, page
         text = visible_text(path)
         assert not re.search(r"^\s*(?:import |from \w+ import |def |print\()", text, re.M), page
 
@@ -527,9 +502,7 @@ def test_no_english_theme_string_a_learner_sees(built_book):
         assert '<html lang="da"' in text, path
         for bad in english_strings(path):
             offenders.setdefault(bad, set()).add(str(path.relative_to(built_book)))
-    report = {
-        bad: f"{len(pages)} pages, e.g. {sorted(pages)[0]}" for bad, pages in offenders.items()
-    }
+    report = {bad: f"{len(pages)} pages, e.g. {sorted(pages)[0]}" for bad, pages in offenders.items()}
     assert not report, report
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers.builthtml import soup
 
 from rusfokus.kommune import load_kommune
 from rusfokus.progress.journey import PAGE_MAP_NAME, TAB_LABELS, load_page_map
 from rusfokus.sphinxext import tel_href
+
+from helpers.builthtml import soup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,12 +32,15 @@ def pages(built_book) -> dict[str, Path]:
     return {doc: Path(built_book) / f"{doc}.html" for doc in toc_docs()}
 
 
-@pytest.mark.parametrize(("number", "href"), [
-    ("99 99 99 99", "tel:+4599999999"),
-    ("+45 70 11 22 33", "tel:+4570112233"),
-    ("0045 70112233", "tel:+4570112233"),
-    ("112", "tel:112"),
-])
+@pytest.mark.parametrize(
+    ("number", "href"),
+    [
+        ("99 99 99 99", "tel:+4599999999"),
+        ("+45 70 11 22 33", "tel:+4570112233"),
+        ("0045 70112233", "tel:+4570112233"),
+        ("112", "tel:112"),
+    ],
+)
 def test_tel_href(number, href):
     assert tel_href(number) == href
 
@@ -50,8 +54,13 @@ def test_help_bar_with_tel_links_on_every_page(pages, built_book):
     k = load_kommune(ROOT / "kommune.yml")
     call = tel_href(k.rusmiddelcenter.telefon)
     assert call == "tel:+" + "45" + re.sub(r"\D", "", k.rusmiddelcenter.telefon)
-    all_html = [p for p in Path(built_book).rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts
-                and not p.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"')]  # the root redirect
+    all_html = [
+        p
+        for p in Path(built_book).rglob("*.html")
+        if "_static" not in p.parts
+        and "_sources" not in p.parts
+        and not p.read_text(encoding="utf-8").startswith('<meta http-equiv="Refresh"')
+    ]  # the root redirect
     assert len(all_html) >= len(pages)
     for path in all_html:
         page = soup(path)
@@ -87,8 +96,13 @@ def test_page_map_has_every_module_page_in_book_order(built_book):
     page_map = load_page_map(Path(built_book))
     order = [d for d in toc_docs() if d.startswith("modules/") and not d.endswith("/kilder")]
     assert page_map.order == order
-    assert [m["id"] for m in page_map.modules] == ["opsporing", "bekymringssamtale", "motiverende-samtale",
-                                                   "dobbeltdiagnose", "unge-og-rusmidler"]
+    assert [m["id"] for m in page_map.modules] == [
+        "opsporing",
+        "bekymringssamtale",
+        "motiverende-samtale",
+        "dobbeltdiagnose",
+        "unge-og-rusmidler",
+    ]
     data = json.loads((Path(built_book) / PAGE_MAP_NAME).read_text(encoding="utf-8"))
     assert data["forside"] == "book/index", "the page that offers 'Fortsæt hvor du slap'"
     for module in data["modules"]:

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from bs4 import NavigableString
+
 from helpers.builthtml import soup
 
 # English phrases used in the course, matched whole-word and case-insensitively.
@@ -44,9 +45,7 @@ ENGLISH_TERMS = [
     "Archives of Internal Medicine",
     "Arch Intern Med",
 ]
-TERMS = re.compile(
-    r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ENGLISH_TERMS) + r")(?![\w-])", re.I
-)
+TERMS = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in ENGLISH_TERMS) + r")(?![\w-])", re.I)
 SKIP = {"script", "style", "template", "noscript", "code", "pre"}
 
 
@@ -59,9 +58,7 @@ def unmarked_english(html_path: Path) -> list[str]:
         langs = [p.get("lang") for p in node.parents if getattr(p, "get", None) and p.get("lang")]
         if langs and langs[0].lower().startswith("en"):
             continue
-        found += [
-            f"{m.group(0)!r} in “{' '.join(node.split())[:90]}”" for m in TERMS.finditer(str(node))
-        ]
+        found += [f"{m.group(0)!r} in “{' '.join(node.split())[:90]}”" for m in TERMS.finditer(str(node))]
     return found
 
 
@@ -69,8 +66,7 @@ def book_pages(built_book: Path) -> list[Path]:
     return sorted(
         p
         for p in built_book.rglob("*.html")
-        if not p.relative_to(built_book).parts[0].startswith("_")
-        and p.name not in {"genindex.html", "search.html"}
+        if not p.relative_to(built_book).parts[0].startswith("_") and p.name not in {"genindex.html", "search.html"}
     )
 
 

@@ -28,9 +28,7 @@ M = ROOT / "modules"
 
 
 def _line_of(path: Path, needle: str) -> int:
-    return next(
-        i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in t
-    )
+    return next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in t)
 
 
 def _break(tmp_path: Path, source: Path, old: str, new: str, name: str | None = None) -> Path:
@@ -43,10 +41,7 @@ def _break(tmp_path: Path, source: Path, old: str, new: str, name: str | None = 
 
 
 def test_problem_style_and_field_names():
-    assert (
-        str(Problem("a.yml", 3, "spoergsmaal[1].korrekt", "wrong"))
-        == "a.yml:3: spoergsmaal[1].korrekt: wrong"
-    )
+    assert str(Problem("a.yml", 3, "spoergsmaal[1].korrekt", "wrong")) == "a.yml:3: spoergsmaal[1].korrekt: wrong"
     assert str(Problem("a.yml", None, "", "file not found")) == "a.yml: file not found"
     assert field_name(("spoergsmaal", 0, "valg", 2, "id")) == "spoergsmaal[1].valg[3].id"
     assert field_name(()) == "(top)"
@@ -129,12 +124,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "kind,load,source,old,new,needle,field,error", CASES, ids=[c[0] for c in CASES]
-)
-def test_each_kind_of_file_names_file_line_and_field(
-    tmp_path, kind, load, source, old, new, needle, field, error
-):
+@pytest.mark.parametrize("kind,load,source,old,new,needle,field,error", CASES, ids=[c[0] for c in CASES])
+def test_each_kind_of_file_names_file_line_and_field(tmp_path, kind, load, source, old, new, needle, field, error):
     bad = _break(tmp_path, source, old, new)
     with pytest.raises(error) as exc:
         load(bad)
@@ -145,9 +136,7 @@ def test_each_kind_of_file_names_file_line_and_field(
     if field is not None:
         assert found_field == field, first
     else:  # a list item's field: key path with items counted from 1
-        assert (
-            found_field.endswith((".faggruppe", ".stadie", ".vurdering")) and "[" in found_field
-        ), first
+        assert found_field.endswith((".faggruppe", ".stadie", ".vurdering")) and "[" in found_field, first
 
 
 def test_every_problem_of_a_file_is_listed(tmp_path):
@@ -157,11 +146,7 @@ def test_every_problem_of_a_file_is_listed(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(ContentError) as exc:
         load_items(bad)
-    assert (
-        len(exc.value.problems)
-        == src.read_text(encoding="utf-8").count("faggruppe: jobcenter")
-        >= 2
-    )
+    assert len(exc.value.problems) == src.read_text(encoding="utf-8").count("faggruppe: jobcenter") >= 2
     assert all(p.field.endswith(".faggruppe") for p in exc.value.problems)
 
 
@@ -173,9 +158,7 @@ def test_missing_file_bad_yaml_and_alias_bomb_are_problems_too(tmp_path):
         load_yaml(tmp_path / "brudt.yml")
     levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):
-        levels.append(
-            f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]"
-        )
+        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]")
     (tmp_path / "bombe.yml").write_text("\n".join(levels) + "\n", encoding="utf-8")
     started = time.monotonic()
     with pytest.raises(

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from rusfokus.content.registry import module
+
 from helpers.builthtml import (
     FAGGRUPPER,
     article,
@@ -25,8 +28,6 @@ from helpers.builthtml import (
     visible_text,
     withdrawn_as_current,
 )
-
-from rusfokus.content.registry import module
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("01-opsporing", "02-bekymringssamtale")
@@ -79,17 +80,12 @@ def test_module_starts_with_index_and_ends_with_opsummering_test_and_kilder(buil
     assert pages[0] == "index"
     assert pages[-3:] == ["opsummering", "test-din-viden", "kilder"]
     index = visible_text(page(built_book, f"{module}/index"))
-    headings = [
-        h.get_text(strip=True).rstrip("#")
-        for h in article(page(built_book, f"{module}/index")).find_all("h2")
-    ]
+    headings = [h.get_text(strip=True).rstrip("#") for h in article(page(built_book, f"{module}/index")).find_all("h2")]
     for heading in ("Læringsmål", "Tid", "Forudsætninger"):
         assert heading in headings
     assert re.search(r"cirka 45 minutter", index)
     links = [a.get("href", "") for a in article(page(built_book, f"{module}/index")).find_all("a")]
-    assert any(h.split("#")[0].endswith("kilder.html") for h in links), (
-        "index must link to the Kilder page"
-    )
+    assert any(h.split("#")[0].endswith("kilder.html") for h in links), "index must link to the Kilder page"
 
 
 # ---------------------------------------------------------------- facts
@@ -181,8 +177,8 @@ def test_municipal_offers_and_contacts_come_from_kommune_yml(built_book):
     assert k["rusmiddelcenter"]["telefon"] in henv
     underretning = visible_text(page(built_book, "02-bekymringssamtale/underretning"))
     assert k["boernefamilie"]["telefon"] in underretning
-    for module in MODULES:
-        for path in module_pages(built_book, module):
+    for mod in MODULES:
+        for path in module_pages(built_book, mod):
             assert "{{" not in visible_text(path), f"{path.name}: unreplaced substitution"
 
 
@@ -211,9 +207,7 @@ def test_cases_one_per_faggruppe_with_reflection_questions(built_book, module):
 def test_no_visible_python(built_book, module):
     for path in module_pages(built_book, module):
         art = article(path)
-        assert not art.select(
-            ".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"
-        ), path.name
+        assert not art.select(".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"), path.name
         text = visible_text(path)
         for pattern in (
             r"^\s*import \w",
@@ -227,11 +221,7 @@ def test_no_visible_python(built_book, module):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_plain_danish_lix_at_most_45(built_book, module):
-    scores = {
-        p.name: round(lix(body_blocks(p)), 1)
-        for p in module_pages(built_book, module)
-        if p.stem != "kilder"
-    }
+    scores = {p.name: round(lix(body_blocks(p)), 1) for p in module_pages(built_book, module) if p.stem != "kilder"}
     assert {k: v for k, v in scores.items() if v > 45} == {}
 
 
@@ -302,9 +292,7 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
     released = release_path(tmp_path, ex.id).read_text(encoding="utf-8")
     assert "HIDDEN TESTS" not in released
     for q in ex.spoergsmaal:
-        assert q.forklaring.splitlines()[0] not in released, (
-            f"{q.id}: explanation leaked into release"
-        )
+        assert q.forklaring.splitlines()[0] not in released, f"{q.id}: explanation leaked into release"
 
     def answers(correct: bool) -> dict:
         from rusfokus.exercises.schema import answer_sheet
@@ -313,12 +301,8 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
 
     grader = Grader(tmp_path)
     try:
-        right = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(True))[
-            1
-        ].result(timeout=120)
-        wrong = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(False))[
-            1
-        ].result(timeout=120)
+        right = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(True))[1].result(timeout=120)
+        wrong = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(False))[1].result(timeout=120)
     finally:
         grader.join()
     assert right["score"] == right["max_score"] == ex.auto_points and right["passed"]

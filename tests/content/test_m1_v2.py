@@ -18,10 +18,11 @@ import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from helpers.builthtml import article, toc_pages, visible_text
 
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.kommune import load_kommune
+
+from helpers.builthtml import article, toc_pages, visible_text
 
 ROOT = Path(__file__).resolve().parents[2]
 M1 = "01-opsporing"
@@ -148,8 +149,11 @@ def test_ten_four_is_never_offered_to_gravide_or_ammende(built_book):
 
 def test_sundhedspleje_case_does_not_quote_ten_four_to_the_breastfeeding_mother(built_book):
     art = article(built(built_book, "cases"))
-    tab = next(c for c, lab in zip(art.select(".sd-tab-content"), art.select(".sd-tab-label"), strict=True)
-               if lab.get("data-sync-id") == "sundhedspleje")
+    tab = next(
+        c
+        for c, lab in zip(art.select(".sd-tab-content"), art.select(".sd-tab-label"), strict=True)
+        if lab.get("data-sync-id") == "sundhedspleje"
+    )
     text = " ".join(tab.get_text(" ", strip=True).split())
     assert "Line ammer" in text
     ten_four = [s for s in sentences(text) if TEN_FOUR.search(s)]
@@ -205,16 +209,30 @@ def test_safety_page_teaches_withdrawal_pickup_overdose_and_suicide_risk(built_b
     flat = " ".join(text.split())
     art = article(path)
     headings = [h.get_text(" ", strip=True).rstrip("#").strip() for h in art.find_all("h2")]
-    assert headings == ["Når en borger drikker hver dag", "Når en forælder er påvirket ved afhentning",
-                        "Tegn på overdosis", "Rus og selvmord", "Husk"]
+    assert headings == [
+        "Når en borger drikker hver dag",
+        "Når en forælder er påvirket ved afhentning",
+        "Tegn på overdosis",
+        "Rus og selvmord",
+        "Husk",
+    ]
     # withdrawal
-    for needle in ("drikker allerede om morgenen", "ryster på hænderne om morgenen", "kramper", "delirium tremens",
-                   "Råd aldrig borgeren til at stoppe brat", "samme dag", "lægevagten"):
+    for needle in (
+        "drikker allerede om morgenen",
+        "ryster på hænderne om morgenen",
+        "kramper",
+        "delirium tremens",
+        "Råd aldrig borgeren til at stoppe brat",
+        "samme dag",
+        "lægevagten",
+    ):
         assert needle in flat, needle
     assert k.rusmiddelcenter.telefon in flat and k.rusmiddelcenter.navn in flat
     # the intoxicated parent: ordered steps, child first, local procedure decides
     section = next(h for h in art.find_all("h2") if h.get_text().startswith("Når en forælder")).find_parent("section")
-    steps = [" ".join(li.get_text(" ", strip=True).split()) for li in section.find("ol").find_all("li", recursive=False)]
+    steps = [
+        " ".join(li.get_text(" ", strip=True).split()) for li in section.find("ol").find_all("li", recursive=False)
+    ]
     assert len(steps) == 7
     assert steps[0].startswith("Barnets sikkerhed kommer først") and "Giv ikke barnet med" in steps[0]
     assert "den anden forælder" in steps[2] and "netværk" in steps[2]
@@ -223,8 +241,15 @@ def test_safety_page_teaches_withdrawal_pickup_overdose_and_suicide_risk(built_b
     assert "Barnets Lov § 133" in steps[5] and k.boernefamilie.telefon in steps[5]
     assert "lokale procedure" in section.get_text(" ")
     # overdose and 112
-    for needle in ("opioider", "GHB", "benzodiazepiner", "Ring 112 med det samme", "ikke kan vækkes",
-                   "trækker vejret langsomt", "Bliv hos personen"):
+    for needle in (
+        "opioider",
+        "GHB",
+        "benzodiazepiner",
+        "Ring 112 med det samme",
+        "ikke kan vækkes",
+        "trækker vejret langsomt",
+        "Bliv hos personen",
+    ):
         assert needle in flat, needle
     # suicide risk: no unverified helpline number printed
     assert "Rus øger risikoen for selvmord" in flat and "Ring 112 ved akut fare" in flat
@@ -302,8 +327,9 @@ def test_quiz_keys_are_safe_and_current():
     right = " ".join(o.tekst for o in tremor.valg if o.id in tremor.korrekt)
     assert "samme dag" in right and "ikke må stoppe brat" in right
     wrong = " ".join(o.tekst for o in tremor.valg if o.id not in tremor.korrekt)
-    assert re.search(r"stop\w* (?:helt )?(?:med det samme|i morgen|fra i dag)", wrong, re.I), \
+    assert re.search(r"stop\w* (?:helt )?(?:med det samme|i morgen|fra i dag)", wrong, re.I), (
         "a plausible but unsafe distractor: stopping abruptly"
+    )
     assert by_id["ugegraense"].korrekt == ("b",)
     labels = [o.tekst for q in ex.spoergsmaal for o in q.valg]
     assert len(labels) == len(set(labels)), "each option must be unique: browser tests find it by its label"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from helpers.browser import axe_problems_on_pages
 from helpers.builthtml import (
     FAGGRUPPER,
@@ -177,9 +178,7 @@ def test_new_pages_are_plain_danish_lix_at_most_40(built_book, name):
 
 
 def test_every_module2_page_lix_at_most_40(built_book):
-    scores = {
-        p: round(lix(body_blocks(page(built_book, f"{M2}/{p}"))), 1) for p in toc_pages(M2) if p != "kilder"
-    }
+    scores = {p: round(lix(body_blocks(page(built_book, f"{M2}/{p}"))), 1) for p in toc_pages(M2) if p != "kilder"}
     assert {k: v for k, v in scores.items() if v > 40} == {}
 
 
@@ -232,7 +231,10 @@ def _quiz_texts() -> list[str]:
     from rusfokus.exercises.schema import load_exercise
 
     ex = load_exercise(ROOT / "modules" / "02-bekymringssamtale" / "data" / "opgave.yml")
-    return [q.tekst + " " + q.forklaring + " " + (q.case or "") + " " + " ".join(o.tekst for o in q.valg) for q in ex.spoergsmaal]
+    return [
+        q.tekst + " " + q.forklaring + " " + (q.case or "") + " " + " ".join(o.tekst for o in q.valg)
+        for q in ex.spoergsmaal
+    ]
 
 
 def test_quiz_and_simulator_do_not_promise_drug_anonymity_without_101a():

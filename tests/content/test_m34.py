@@ -28,10 +28,30 @@ M4 = ROOT / "modules" / "04-dobbeltdiagnose"
 def _yml(opgave: str) -> Path:
     return exercise_file(opgave, ROOT / "modules")
 
-M3_PAGES = ["index", "aanden", "faerdigheder", "forandringssnak", "forandringscirklen", "to-minutter",
-            "coach", "cases", "opsummering", "test-din-viden", "kilder"]
-M4_PAGES = ["index", "hvad-er-dobbeltdiagnose", "behandling", "samarbejde", "cases", "opsummering",
-            "test-din-viden", "kilder"]
+
+M3_PAGES = [
+    "index",
+    "aanden",
+    "faerdigheder",
+    "forandringssnak",
+    "forandringscirklen",
+    "to-minutter",
+    "coach",
+    "cases",
+    "opsummering",
+    "test-din-viden",
+    "kilder",
+]
+M4_PAGES = [
+    "index",
+    "hvad-er-dobbeltdiagnose",
+    "behandling",
+    "samarbejde",
+    "cases",
+    "opsummering",
+    "test-din-viden",
+    "kilder",
+]
 
 # Figures that are outdated or have no source (../shared/fagligt-grundlag.md).
 FORBIDDEN = [
@@ -57,7 +77,9 @@ def test_every_page_exists_and_has_its_label():
     for folder, pages, prefix in ((M3, M3_PAGES, "m3"), (M4, M4_PAGES, "m4")):
         for page in pages:
             text = (folder / f"{page}.md").read_text(encoding="utf-8")
-            assert re.match(rf"\({prefix}-[a-z-]+\)=\n# ", text), f"{folder.name}/{page}.md must start with a label and a title"
+            assert re.match(rf"\({prefix}-[a-z-]+\)=\n# ", text), (
+                f"{folder.name}/{page}.md must start with a label and a title"
+            )
 
 
 @pytest.mark.parametrize("pattern,why", FORBIDDEN, ids=[w for _, w in FORBIDDEN])
@@ -86,17 +108,39 @@ def test_one_sentence_per_line():
 
 def test_kilder_pages_list_the_sources():
     m3 = (M3 / "kilder.md").read_text(encoding="utf-8")
-    for needle in ("Miller, W. R. & Rollnick, S. (2013)", "3. udgave", "Moyers, T. B., Manuel, J. K. & Ernst, D. (2015)",
-                   "4.2.1", "MITI 3.1.1", "PMC9461167", "Barnets Lov § 133", "§ 141"):
+    for needle in (
+        "Miller, W. R. & Rollnick, S. (2013)",
+        "3. udgave",
+        "Moyers, T. B., Manuel, J. K. & Ernst, D. (2015)",
+        "4.2.1",
+        "MITI 3.1.1",
+        "PMC9461167",
+        "Barnets Lov § 133",
+        "§ 141",
+    ):
         assert needle in m3, f"module 3 kilder lacks {needle!r}"
     # The course uses the 3rd edition's terms (fremkaldelse, rette-refleksen) and cites that edition;
     # the 4th edition's renamings are unverified (fagligt-grundlag, Additions 2026-12), so it is not cited for them.
     assert "Miller, W. R. & Rollnick, S. (2023)" not in m3
     m4 = (M4 / "kilder.md").read_text(encoding="utf-8")
-    for needle in ("Sundhedsstyrelsen (2016)", "samtidig alkoholafhængighed og psykisk lidelse", "140.000",
-                   "KL", "op til 75 %", "(SIF) (2013)", "60-70 %", "L 126", "2023-24", "§ 82 c",
-                   "Faglig visitationsretningslinje", "8. september 2023",
-                   "1. september 2024", "2027", "Barnets Lov § 133", "112"):
+    for needle in (
+        "Sundhedsstyrelsen (2016)",
+        "samtidig alkoholafhængighed og psykisk lidelse",
+        "140.000",
+        "KL",
+        "op til 75 %",
+        "(SIF) (2013)",
+        "60-70 %",
+        "L 126",
+        "2023-24",
+        "§ 82 c",
+        "Faglig visitationsretningslinje",
+        "8. september 2023",
+        "1. september 2024",
+        "2027",
+        "Barnets Lov § 133",
+        "112",
+    ):
         assert needle in m4, f"module 4 kilder lacks {needle!r}"
 
 
@@ -248,7 +292,7 @@ def _page(built_book, folder: str, page: str) -> tuple[str, str, list[str]]:
     path = Path(built_book) / "modules" / folder / f"{page}.html"
     assert path.is_file(), f"{path} was not built (is it in _toc.yml?)"
     raw = path.read_text(encoding="utf-8")
-    main = raw[raw.find("<main"):raw.rfind("</main>")] if "<main" in raw else raw
+    main = raw[raw.find("<main") : raw.rfind("</main>")] if "<main" in raw else raw
     p = _Text()
     p.feed(main)
     text = re.sub(r"\s+", " ", " ".join(p.parts).replace("\xa0", " "))
@@ -303,8 +347,10 @@ def test_built_pages_embed_the_apps(pages):
 
 
 def test_built_cases_have_synced_faggruppe_tabs(pages):
-    for key, ids in (("03/cases", {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "ungeindsats"}),
-                     ("04/cases", {"socialpsykiatri", "jobcenter", "skole", "familieafdeling", "ungeindsats"})):
+    for key, ids in (
+        ("03/cases", {"dagtilbud", "skole", "sundhedspleje", "jobcenter", "familieafdeling", "ungeindsats"}),
+        ("04/cases", {"socialpsykiatri", "jobcenter", "skole", "familieafdeling", "ungeindsats"}),
+    ):
         raw, _, _ = pages[key]
         found = set(re.findall(r'data-sync-group="faggruppe" data-sync-id="([a-z]+)"', raw))
         assert found == ids, f"{key}: tabs {found}"

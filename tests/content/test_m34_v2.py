@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers.builthtml import visible_text
 
-from rusfokus.exercises.schema import load_exercise
 from rusfokus.content import exercise_file, mi_file
+from rusfokus.exercises.schema import load_exercise
+
+from helpers.builthtml import visible_text
 
 ROOT = Path(__file__).resolve().parents[2]
 M3 = ROOT / "modules" / "03-motiverende-samtale"
@@ -56,7 +57,9 @@ def m4_stated() -> dict[str, str]:
     (a case may quote a colleague's mistake, and wrong options are wrong on purpose)."""
     out = {p.name: p.read_text(encoding="utf-8") for p in M4.glob("*.md")}
     for q in load_exercise(M4_QUIZ).spoergsmaal:
-        out[f"{M4_QUIZ.name}:{q.id}"] = "\n".join([q.tekst, q.forklaring, *(keyed(q) if q.type != "refleksion" else [])])
+        out[f"{M4_QUIZ.name}:{q.id}"] = "\n".join(
+            [q.tekst, q.forklaring, *(keyed(q) if q.type != "refleksion" else [])]
+        )
     return out
 
 
@@ -100,7 +103,9 @@ def test_no_page_or_data_calls_information_about_help_too_early():
         if name == M3_QUIZ.name:
             continue  # the quiz keeps the old claim as a wrong option; see the next test
         assert not too_early_claims(text), f"{name}: {too_early_claims(text)}"
-    assert re.search(r"aldrig for tidligt at fortælle, hvor man kan få hjælp", (M3 / "forandringscirklen.md").read_text("utf-8"))
+    assert re.search(
+        r"aldrig for tidligt at fortælle, hvor man kan få hjælp", (M3 / "forandringscirklen.md").read_text("utf-8")
+    )
     helps = yaml.safe_load(FORANDRING_FILE.read_text("utf-8"))["stadier"][0]
     assert helps["key"] == "foerovervejelse"
     assert any("hvor man kan få hjælp" in h and "aldrig for tidligt" in h for h in helps["hjaelper"])
@@ -125,7 +130,7 @@ def test_quiz_key_offers_help_in_foerovervejelse_and_never_calls_it_too_early():
 
 def test_spoerg_fortael_spoerg_is_taught_with_a_dialogue():
     text = (M3 / "faerdigheder.md").read_text("utf-8")
-    section = text[text.index("## Spørg-fortæl-spørg"):]
+    section = text[text.index("## Spørg-fortæl-spørg") :]
     assert "*elicit-provide-elicit*" in section
     dialogue = [s for s in section.splitlines() if s.startswith("> ") and ":" in s]
     assert len(dialogue) >= 6, "an example dialogue"
@@ -141,19 +146,25 @@ def test_spoerg_fortael_spoerg_is_taught_with_a_dialogue():
 
 def test_module3_section_on_mi_and_underretning():
     text = (M3 / "to-minutter.md").read_text("utf-8")
-    section = text[text.index("(m3-underretning)="):text.index("## Det er ikke terapi")]
-    for needle in ("Barnets sikkerhed går forud", "Barnets Lov § 133", "Lov ikke barnet at holde det hemmeligt",
-                   "nyfødt", "personlig", "Tal med din leder samme dag"):
+    section = text[text.index("(m3-underretning)=") : text.index("## Det er ikke terapi")]
+    for needle in (
+        "Barnets sikkerhed går forud",
+        "Barnets Lov § 133",
+        "Lov ikke barnet at holde det hemmeligt",
+        "nyfødt",
+        "personlig",
+        "Tal med din leder samme dag",
+    ):
         assert needle in section, needle
 
 
 def test_module3_cases_flag_the_child():
     text = (M3 / "cases.md").read_text("utf-8")
-    mikkel = text[text.index("**Mikkel"):text.index(":::{tab-item} Jobcenter")]
+    mikkel = text[text.index("**Mikkel") : text.index(":::{tab-item} Jobcenter")]
     assert "nyfødt" in mikkel and "joints" in mikkel
-    answer = mikkel[mikkel.index("{dropdown}"):]
+    answer = mikkel[mikkel.index("{dropdown}") :]
     assert "Barnets sikkerhed går forud" in answer and "Barnets Lov § 133" in answer
-    anna = text[text.index("**Anna"):text.index(":::{tab-item} Skole")]
+    anna = text[text.index("**Anna") : text.index(":::{tab-item} Skole")]
     assert "Barnets Lov § 133" in anna
 
 
@@ -183,14 +194,19 @@ def test_module3_quiz_is_mostly_judgement_cases():
         assert len(q.valg) >= 4, f"{q.id}: plausible distractors"
         assert len(q.forklaring.strip().splitlines()) >= 2, f"{q.id}: explains why"
     ids = {q.id for q in ex.spoergsmaal}
-    for needed in ("case-siger-nej", "case-barn-fortaeller", "case-sikkerhedsraad", "case-foerovervejelse-info",
-                   "case-spoerg-fortael-spoerg"):
+    for needed in (
+        "case-siger-nej",
+        "case-barn-fortaeller",
+        "case-sikkerhedsraad",
+        "case-foerovervejelse-info",
+        "case-spoerg-fortael-spoerg",
+    ):
         assert needed in ids
 
 
 def test_module3_quiz_has_no_miti_threshold_recall():
     text = M3_QUIZ.read_text("utf-8")
-    body = text[text.index("spoergsmaal:"):]
+    body = text[text.index("spoergsmaal:") :]
     for needle in ("MITI", "2:1", "1:1", "40 %", "50 %", "komplekse for at være god"):
         assert needle not in body, needle
 
@@ -220,9 +236,11 @@ def test_coach_page_says_inspired_by_miti_not_miti():
     text = (M3 / "coach.md").read_text("utf-8")
     assert "inspireret af kodningsskemaet MITI 4.2.1" in text
     assert "ikke MITI" in text
-    for difference in (r"skelner ikke mellem åbne og lukkede spørgsmål[\s\S]{0,80}MITI 3\.1\.1",
-                       r"MITI 4\.2\.1 har ingen kode for opsummering",
-                       r"MITI 4\.2\.1 har ingen kode for rette-refleksen"):
+    for difference in (
+        r"skelner ikke mellem åbne og lukkede spørgsmål[\s\S]{0,80}MITI 3\.1\.1",
+        r"MITI 4\.2\.1 har ingen kode for opsummering",
+        r"MITI 4\.2\.1 har ingen kode for rette-refleksen",
+    ):
         assert re.search(difference, text), difference
     assert "bygger på kodningsskemaet MITI" not in text
 
@@ -254,7 +272,10 @@ def test_kl_75_percent_is_people_who_use_drugs_not_in_treatment():
 def test_module4_quiz_figures():
     ex = load_exercise(M4_QUIZ)
     by_id = {q.id: q for q in ex.spoergsmaal}
-    assert keyed(by_id["forekomst-stoffer"]) == ["60-70 %"] and "stofmisbrugsbehandling" in by_id["forekomst-stoffer"].tekst
+    assert (
+        keyed(by_id["forekomst-stoffer"]) == ["60-70 %"]
+        and "stofmisbrugsbehandling" in by_id["forekomst-stoffer"].tekst
+    )
     rule = by_id["regel-undtagelse"]
     (key,) = keyed(rule)
     assert "stofmisbrugsbehandling" in key and "60-70 %" in key and "halvdelen" in key
@@ -266,10 +287,18 @@ def test_module4_quiz_figures():
 
 def test_integrated_treatment_is_for_people_visiteret():
     text = (M4 / "behandling.md").read_text("utf-8")
-    section = text[text.index("## Regionernes integrerede behandling"):text.index("## Hvad det betyder for dig")]
-    for needle in ("visiteret", "*Faglig visitationsretningslinje* fra 8. september 2023", "svære tilfælde",
-                   "gradvist", "forkert dør", "### Hvad bliver i kommunen?", "serviceloven § 101",
-                   "afgør lokal praksis", "hvem der kan henvise"):
+    section = text[text.index("## Regionernes integrerede behandling") : text.index("## Hvad det betyder for dig")]
+    for needle in (
+        "visiteret",
+        "*Faglig visitationsretningslinje* fra 8. september 2023",
+        "svære tilfælde",
+        "gradvist",
+        "forkert dør",
+        "### Hvad bliver i kommunen?",
+        "serviceloven § 101",
+        "afgør lokal praksis",
+        "hvem der kan henvise",
+    ):
         assert needle in section, needle
     kilder = (M4 / "kilder.md").read_text("utf-8")
     assert "*Faglig visitationsretningslinje*, 8. september 2023" in kilder
@@ -298,8 +327,10 @@ def anonymity_without_101a(text: str) -> bool:
 def test_anonymity_checker():
     assert anonymity_without_101a("Stofbehandling kan være anonym.")
     assert not anonymity_without_101a("Anonym alkoholbehandling efter § 141.")  # alcohol only
-    assert not anonymity_without_101a("Anonym stofbehandling (serviceloven § 101 a) er kun for den, der ikke har "
-                                      "andre sociale problemer, og adgangen går gennem en afklarende samtale.")
+    assert not anonymity_without_101a(
+        "Anonym stofbehandling (serviceloven § 101 a) er kun for den, der ikke har "
+        "andre sociale problemer, og adgangen går gennem en afklarende samtale."
+    )
 
 
 @pytest.mark.parametrize("name", sorted({**m3_texts(), **m4_texts()}))
@@ -314,7 +345,7 @@ def test_anonymity_for_drug_treatment_states_101a(name):
 @pytest.mark.parametrize("folder", [M3, M4])
 def test_time_table_fits_about_45_minutes(folder):
     text = (folder / "index.md").read_text("utf-8")
-    table = text[text.index("## Tid"):text.index("## ", text.index("## Tid") + 5)]
+    table = text[text.index("## Tid") : text.index("## ", text.index("## Tid") + 5)]
     minutes = [int(m) for m in re.findall(r"\| (\d+) min \|", table)]
     assert 40 <= sum(minutes) <= 50, f"{folder.name}: {sum(minutes)} min"
     assert "Cirka 45 minutter" in table

@@ -25,6 +25,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from rusfokus.exercises import course, schema
+from rusfokus.exercises.grading import Grader
+from rusfokus.kommune import load_kommune
+
 from helpers.builthtml import (
     article,
     body_blocks,
@@ -36,10 +41,6 @@ from helpers.builthtml import (
     visible_text,
     withdrawn_as_current,
 )
-
-from rusfokus.exercises import course, schema
-from rusfokus.exercises.grading import Grader
-from rusfokus.kommune import load_kommune
 
 ROOT = Path(__file__).resolve().parents[2]
 M5 = "05-unge-og-rusmidler"
@@ -118,10 +119,7 @@ def test_pages_are_in_the_toc_in_order_and_built(built_book):
         assert article(path).find("h1") is not None, path.name
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     captions = [part["caption"] for part in toc["parts"]]
-    assert (
-        captions.index("Modul 5: Unge og rusmidler")
-        == captions.index("Modul 4: Dobbeltdiagnose") + 1
-    )
+    assert captions.index("Modul 5: Unge og rusmidler") == captions.index("Modul 4: Dobbeltdiagnose") + 1
 
 
 def test_index_has_goals_time_prerequisites_and_links_kilder(built_book):
@@ -133,18 +131,12 @@ def test_index_has_goals_time_prerequisites_and_links_kilder(built_book):
     assert "cirka 45 minutter" in text(built_book, "index")
     hrefs = [a.get("href", "").split("#")[0] for a in art.find_all("a")]
     assert any(h.endswith("kilder.html") for h in hrefs)
-    assert any(h.endswith("03-motiverende-samtale/index.html") for h in hrefs), (
-        "MI for youth ties to module 3"
-    )
+    assert any(h.endswith("03-motiverende-samtale/index.html") for h in hrefs), "MI for youth ties to module 3"
 
 
 def test_time_table_covers_every_page_and_adds_up_to_about_45_minutes(built_book):
     table = article(m5(built_book, "index")).find("table")
-    rows = [
-        [td.get_text(" ", strip=True) for td in tr.find_all("td")]
-        for tr in table.find_all("tr")
-        if tr.find("td")
-    ]
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.find_all("tr") if tr.find("td")]
     minutes = {r[0]: int(r[1]) for r in rows}
     total = minutes.pop("I alt")
     assert sum(minutes.values()) == total and 40 <= total <= 50, minutes
@@ -174,9 +166,7 @@ def test_sst_advice_for_young_people(built_book):
 
 def test_hash_figures_carry_their_source_and_year_and_drug_pages_invent_no_numbers(built_book):
     t = text(built_book, "unge-i-dag")
-    assert (
-        "knap 40 %" in t and "knap 10 %" in t and "Tallene er fra før 2017" in t and "Randers" in t
-    )
+    assert "knap 40 %" in t and "knap 10 %" in t and "Tallene er fra før 2017" in t and "Randers" in t
     assert "selvmedicinering" in t and "hvad gør hash for dig?" in t
     for needle in (
         "svært at lære",
@@ -291,9 +281,7 @@ def test_unverified_rules_are_never_taught_as_fact(built_book):
     regler = text(built_book, "regler")
     assert "kurset ikke har tjekket" in regler and ASK.search(regler)
     assert "SSP har sine egne regler" in regler and "Spørg jeres SSP-koordinator" in regler
-    assert "§ 115" not in regler, (
-        "SSP's paragraph is not in the fact sheet: named only on Kilder, as to be verified"
-    )
+    assert "§ 115" not in regler, "SSP's paragraph is not in the fact sheet: named only on Kilder, as to be verified"
     kilder = text(built_book, "kilder")
     section = kilder.split("Skal tjekkes, før der undervises i det", 1)[1]
     for needle in ("§ 33", "14 dage", "15 år", "ikke tjekket", "retsplejeloven § 115", "psykose"):
@@ -387,26 +375,18 @@ def test_test_din_viden_embeds_the_exercise(built_book):
 
 def test_signal_page_embeds_its_app(built_book):
     if not (ROOT / "widgets" / "signal-eller-stoej" / "index.ipynb").is_file():
-        pytest.skip(
-            "widgets/signal-eller-stoej is the engine side of issue 15 and does not exist yet"
-        )
+        pytest.skip("widgets/signal-eller-stoej is the engine side of issue 15 and does not exist yet")
     embeds = article(m5(built_book, "signal-eller-stoej")).select(".rf-app")
-    assert [e["data-app"] for e in embeds] == ["signal-eller-stoej"], (
-        "switch the {app} block on in the page"
-    )
+    assert [e["data-app"] for e in embeds] == ["signal-eller-stoej"], "switch the {app} block on in the page"
     assert embeds[0]["data-src"] == "/voila/render/signal-eller-stoej/index.ipynb"
 
 
 def test_no_python_and_plain_danish(built_book):
     for name, path in learner_pages(built_book).items():
         art = article(path)
-        assert not art.select(
-            ".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"
-        ), name
+        assert not art.select(".cell_input, .highlight-python, .highlight-ipython3, .highlight-default"), name
         t = visible_text(path)
-        assert not re.search(
-            r"^\s*(?:import \w|from \w+ import|def \w+\()|Traceback|\{\{", t, re.M
-        ), name
+        assert not re.search(r"^\s*(?:import \w|from \w+ import|def \w+\()|Traceback|\{\{", t, re.M), name
         assert lix(body_blocks(path)) <= 40, (name, round(lix(body_blocks(path)), 1))
 
 
@@ -428,15 +408,9 @@ def test_exercise_tests_judgement_on_short_cases():
     assert len(scored) >= 12 and 2 * len(cases) >= len(scored)
     assert [q["type"] for q in items].count("refleksion") == 1
     for q in cases:
-        assert (
-            q["case"].strip()
-            and len(q["valg"]) >= 3
-            and len(q["forklaring"].strip().splitlines()) >= 2
-        ), q["id"]
+        assert q["case"].strip() and len(q["valg"]) >= 3 and len(q["forklaring"].strip().splitlines()) >= 2, q["id"]
     labels = [o["tekst"] for q in scored for o in q["valg"]]
-    assert len(labels) == len(set(labels)), (
-        "each option must be unique: browser tests find it by its label"
-    )
+    assert len(labels) == len(set(labels)), "each option must be unique: browser tests find it by its label"
     for q in scored:
         keys = q["korrekt"] if isinstance(q["korrekt"], list) else [q["korrekt"]]
         assert set(keys) <= {o["id"] for o in q["valg"]}, q["id"]
@@ -474,19 +448,13 @@ def test_temadag_questions_follow_the_unified_format():
     opinion = 0
     for q in data["spoergsmaal"]:
         assert set(q) == {"id", "case", "tekst", "valg", "korrekt", "forklaring"}, q["id"]
-        assert (
-            re.fullmatch(r"[a-z][a-z0-9-]*", q["id"])
-            and isinstance(q["case"], str)
-            and q["tekst"].strip()
-        )
+        assert re.fullmatch(r"[a-z][a-z0-9-]*", q["id"]) and isinstance(q["case"], str) and q["tekst"].strip()
         options = [v["id"] for v in q["valg"]]
         assert 2 <= len(options) <= 6 and len(options) == len(set(options)), q["id"]
         assert isinstance(q["korrekt"], list) and set(q["korrekt"]) <= set(options), q["id"]
         opinion += not q["korrekt"]
         blob = re.sub(r"\s+", " ", q["forklaring"])
-        assert not [s for s in sentences(blob) if PV_RULE.search(s)] and not withdrawn_as_current(
-            blob
-        ), q["id"]
+        assert not [s for s in sentences(blob) if PV_RULE.search(s)] and not withdrawn_as_current(blob), q["id"]
     assert 1 <= opinion < len(ids)
 
 
@@ -500,17 +468,13 @@ def test_laeringsstier_shows_module_5_and_the_ungeindsats_path(built_book):
     header = [th.get_text(strip=True) for th in table.find("tr").find_all(["th", "td"])]
     assert header[-1] == "Modul 5"
     rows = {
-        tr.find("td").get_text(strip=True): [
-            td.get_text(strip=True) for td in tr.find_all("td")[1:]
-        ]
+        tr.find("td").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")[1:]]
         for tr in table.find_all("tr")
         if tr.find("td")
     }
     assert rows["Ungeindsats og SSP"][-1] == "Vigtigt"
     assert all(len(v) == len(header) - 1 and all(v) for v in rows.values()), rows
-    section = next(
-        h for h in art.find_all("h2") if h.get_text(strip=True).rstrip("#") == "Ungeindsats og SSP"
-    )
+    section = next(h for h in art.find_all("h2") if h.get_text(strip=True).rstrip("#") == "Ungeindsats og SSP")
     first = section.find_parent("section").find("ol").find("li")
     assert first.find("a", href=re.compile(rf"modules/{M5}/index\.html"))
 
@@ -552,17 +516,11 @@ def test_exercise_builds_and_grades_with_nbgrader(tmp_path, monkeypatch):
     assert summary["questions"] == len(ex.spoergsmaal)
     release = Path(summary["release"]).read_text(encoding="utf-8")
     for q in ex.spoergsmaal:
-        assert q.forklaring.strip().splitlines()[0] not in release, (
-            f"{q.id}: explanation leaked into release"
-        )
+        assert q.forklaring.strip().splitlines()[0] not in release, f"{q.id}: explanation leaked into release"
     grader = Grader(course_dir)
-    _, fut = grader.submit(
-        "kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=True)
-    )
+    _, fut = grader.submit("kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=True))
     right = fut.result(timeout=180)
     assert right["score"] == ex.auto_points and right["passed"] and right["pending_manual"], right
-    _, fut = grader.submit(
-        "kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=False)
-    )
+    _, fut = grader.submit("kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=False))
     wrong = fut.result(timeout=180)
     assert wrong["score"] == 0 and not wrong["passed"], wrong

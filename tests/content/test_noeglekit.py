@@ -15,11 +15,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers.browser import axe_problems_on_pages
-from helpers.builthtml import article, visible_text
 
 from rusfokus import noeglekit
 from rusfokus.kommune import load_kommune
+
+from helpers.browser import axe_problems_on_pages
+from helpers.builthtml import article, visible_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PART = ROOT / "book" / "noeglepersoner"
@@ -106,7 +107,9 @@ def pdf_text(data: bytes) -> str:
                 strings = re.findall(string, op.group(2)) if op.group(2) is not None else [op.group(3)]
                 for s in strings:
                     raw = re.sub(rb"\\([0-7]{1,3}|.)", unescape, s[1:-1], flags=re.S)
-                    out.append("".join(font.get(int.from_bytes(raw[i:i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2)))
+                    out.append(
+                        "".join(font.get(int.from_bytes(raw[i : i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2))
+                    )
     return re.sub(r"[ \t\xa0]+", " ", "".join(out))
 
 
@@ -142,8 +145,13 @@ def test_kit_pages_are_plain_danish(name):
 def test_generated_material_is_plain_danish(kind, kommune):
     doc = noeglekit.document(kind, kommune)
     text = "\n".join(line for b in doc.blocks if b.kind in ("p", "li", "step") for line in (b.text, *b.lines) if line)
-    for value in (kommune.navn, kommune.rusmiddelcenter.navn, kommune.rusmiddelcenter.adresse,
-                  kommune.boernefamilie.navn, kommune.fagpersoner.raadgivning_navn):
+    for value in (
+        kommune.navn,
+        kommune.rusmiddelcenter.navn,
+        kommune.rusmiddelcenter.adresse,
+        kommune.boernefamilie.navn,
+        kommune.fagpersoner.raadgivning_navn,
+    ):
         text = text.replace(value, "Navn")  # the municipality's own names are not ours to shorten
     assert lix(text) <= 40, (kind, lix(text))
 
@@ -152,15 +160,36 @@ def test_documents_carry_the_municipality_and_the_steps_in_order(kommune):
     proc = noeglekit.document("procedure", kommune)
     steps = [b.title for b in proc.blocks if b.kind == "step"]
     assert [re.sub(r"^\d\. ", "", s) for s in steps] == [
-        "Bekymring", "Leder og nøgleperson", "Samtale", "Underretning", "Rusmiddelcentret"]
+        "Bekymring",
+        "Leder og nøgleperson",
+        "Samtale",
+        "Underretning",
+        "Rusmiddelcentret",
+    ]
     text = proc.text().replace("\xa0", " ")
-    for value in (kommune.navn, kommune.rusmiddelcenter.navn, kommune.rusmiddelcenter.telefon,
-                  kommune.boernefamilie.navn, kommune.boernefamilie.telefon, kommune.fagpersoner.raadgivning_telefon,
-                  kommune.fagpersoner.underretning_web, kommune.boernefamilie.uden_for_aabningstid):
+    for value in (
+        kommune.navn,
+        kommune.rusmiddelcenter.navn,
+        kommune.rusmiddelcenter.telefon,
+        kommune.boernefamilie.navn,
+        kommune.boernefamilie.telefon,
+        kommune.fagpersoner.raadgivning_telefon,
+        kommune.fagpersoner.underretning_web,
+        kommune.boernefamilie.uden_for_aabningstid,
+    ):
         assert value in text, value
     consent = noeglekit.document("samtykke", kommune).text()
-    for needle in ("Hvem giver samtykke", "Hvem må dele", "Hvem må få", "Hvad må vi dele", "Hvor længe",
-                   "trække samtykket tilbage", "Du kan sige nej", kommune.rusmiddelcenter.navn, "§ 133"):
+    for needle in (
+        "Hvem giver samtykke",
+        "Hvem må dele",
+        "Hvem må få",
+        "Hvad må vi dele",
+        "Hvor længe",
+        "trække samtykket tilbage",
+        "Du kan sige nej",
+        kommune.rusmiddelcenter.navn,
+        "§ 133",
+    ):
         assert needle in consent, needle
 
 
@@ -180,8 +209,11 @@ def test_pocket_card_gives_10_4_only_to_healthy_adults(kommune):
 
 def test_pdf_follows_kommune_yml_and_names_what_does_not_fit(kommune, tmp_path):
     other = dataclasses.replace(
-        kommune, navn="Prøvekommune",
-        rusmiddelcenter=dataclasses.replace(kommune.rusmiddelcenter, navn="Rusmiddelcenter Prøveby", telefon="12 34 56 78"),
+        kommune,
+        navn="Prøvekommune",
+        rusmiddelcenter=dataclasses.replace(
+            kommune.rusmiddelcenter, navn="Rusmiddelcenter Prøveby", telefon="12 34 56 78"
+        ),
     )
     written = noeglekit.write_pdfs(other, tmp_path)
     assert [p.name for p in written] == ["procedure.pdf", "samtykke.pdf", "lommekort.pdf"]
@@ -190,8 +222,12 @@ def test_pdf_follows_kommune_yml_and_names_what_does_not_fit(kommune, tmp_path):
         assert "Rusmiddelcenter Prøveby" in text and "12 34 56 78" in text, path.name
         assert "99 99 99 99" not in text, path.name
     assert "Prøvekommune" in flat(pdf_text((tmp_path / noeglekit.PDF_FOLDER / "procedure.pdf").read_bytes()))
-    too_long = dataclasses.replace(kommune, rusmiddelcenter=dataclasses.replace(
-        kommune.rusmiddelcenter, aabningstider=tuple(f"Dag {i}: 9.00-15.00 og igen om aftenen" for i in range(60))))
+    too_long = dataclasses.replace(
+        kommune,
+        rusmiddelcenter=dataclasses.replace(
+            kommune.rusmiddelcenter, aabningstider=tuple(f"Dag {i}: 9.00-15.00 og igen om aftenen" for i in range(60))
+        ),
+    )
     with pytest.raises(ValueError, match="procedure.pdf: the text does not fit on one page"):
         noeglekit.render_pdf(noeglekit.document("procedure", too_long), too_long.navn)
 
@@ -240,8 +276,15 @@ def test_track_cases_are_their_own(built_book):
 
 def test_role_page(built_book, kommune):
     text = text_of(built_book, "rolle")
-    for needle in ("mandat", "Tid", "Netværk", "Sparring fra rusmiddelcentret", "Nye kolleger",
-                   "Hold styr på, hvem der er klædt på", "personlig"):
+    for needle in (
+        "mandat",
+        "Tid",
+        "Netværk",
+        "Sparring fra rusmiddelcentret",
+        "Nye kolleger",
+        "Hold styr på, hvem der er klædt på",
+        "personlig",
+    ):
         assert needle in text, needle
     assert kommune.rusmiddelcenter.telefon in text and kommune.fagpersoner.raadgivning_telefon in text
     assert kommune.fagpersoner.raadgivning_navn in text

@@ -12,9 +12,17 @@ from rusfokus.temadag.questions import MODULES, questions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PART = ROOT / "book" / "noeglepersoner"
-SECTIONS = ["## Læringsmål", "## Dagsorden: temadag på 3 timer", "## Dagsorden: personalemøde på 45 minutter",
-            "## Forberedelse", "## Talepunkter", "## Gruppeøvelser", "## Live-spørgsmål i appen", "## Casekort",
-            "## Evaluering"]
+SECTIONS = [
+    "## Læringsmål",
+    "## Dagsorden: temadag på 3 timer",
+    "## Dagsorden: personalemøde på 45 minutter",
+    "## Forberedelse",
+    "## Talepunkter",
+    "## Gruppeøvelser",
+    "## Live-spørgsmål i appen",
+    "## Casekort",
+    "## Evaluering",
+]
 FORBIDDEN = [r"14/21", r"7/14", r"122\.000", r"§\s*153", r"§\s*50\b", r"80\s*%", r"80 procent"]
 
 
@@ -45,7 +53,10 @@ def test_module_kit_has_every_section_and_agendas_add_up(module):
     positions = [page.find(s) for s in SECTIONS]
     assert -1 not in positions, [s for s, p in zip(SECTIONS, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
-    for heading, total in (("## Dagsorden: temadag på 3 timer", 180), ("## Dagsorden: personalemøde på 45 minutter", 45)):
+    for heading, total in (
+        ("## Dagsorden: temadag på 3 timer", 180),
+        ("## Dagsorden: personalemøde på 45 minutter", 45),
+    ):
         slots = agenda(page, heading)
         assert slots[0][0] == 0 and slots[-1][1] == total, (module, heading, slots)
         for (_, end), (start, _) in zip(slots, slots[1:], strict=False):
@@ -81,8 +92,30 @@ def test_no_outdated_figures_and_one_sentence_per_line():
 
 def test_sources_page_lists_every_source_the_kits_lean_on():
     kilder = (PART / "kilder.md").read_text(encoding="utf-8")
-    for needle in ("10 genstande om ugen", "12 gram", "§ 133", "§ 20", "109.000", "24 timer", "cirka halvdelen",
-                   "75 procent", "60-70 procent", "1. september 2024", "Miller", "Hedensted", "Randers", "§ 141",
-                   "§ 142", "§ 101 a", "afklarende samtale", "L 126 er nummeret på lovforslaget", "ammende",
-                   "AUDIT-C", "600.000", "TUBA", "§ 33", "visitationsretningslinje"):
+    for needle in (
+        "10 genstande om ugen",
+        "12 gram",
+        "§ 133",
+        "§ 20",
+        "109.000",
+        "24 timer",
+        "cirka halvdelen",
+        "75 procent",
+        "60-70 procent",
+        "1. september 2024",
+        "Miller",
+        "Hedensted",
+        "Randers",
+        "§ 141",
+        "§ 142",
+        "§ 101 a",
+        "afklarende samtale",
+        "L 126 er nummeret på lovforslaget",
+        "ammende",
+        "AUDIT-C",
+        "600.000",
+        "TUBA",
+        "§ 33",
+        "visitationsretningslinje",
+    ):
         assert needle in kilder, needle

@@ -35,9 +35,7 @@ MODULES_DIR = ROOT / "modules"
 
 
 def test_every_module_folder_is_in_the_registry_and_the_other_way_round():
-    folders = sorted(
-        p.name for p in MODULES_DIR.iterdir() if p.is_dir() and re.match(r"^\d\d-", p.name)
-    )
+    folders = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir() and re.match(r"^\d\d-", p.name))
     assert folders == sorted(m.folder for m in MODULES)
 
 
@@ -75,11 +73,7 @@ def test_module_five_and_the_ungeindsats_faggruppe_are_registered():
 
 def test_everything_reads_the_one_registry():
     assert MODULE_TITLES == module_titles() and list(MODULE_TITLES) == list(module_ids())
-    assert (
-        progress_module_title("dobbeltdiagnose")
-        == module_title("dobbeltdiagnose")
-        == "Dobbeltdiagnose"
-    )
+    assert progress_module_title("dobbeltdiagnose") == module_title("dobbeltdiagnose") == "Dobbeltdiagnose"
     assert module_title("gammelt-modul") == "gammelt-modul"  # old data shows its id
     assert TAB_LABELS == faggruppe_labels()
 
@@ -94,18 +88,12 @@ def test_each_module_has_its_data_where_the_content_root_says(tmp_path):
     assert mi_file("coach.yml", root).is_file()
     other = Settings.from_env(root=str(ROOT), content_dir=str(tmp_path))
     assert content_root(other) == tmp_path
-    assert (
-        exercise_file("opsporing", content_root(other))
-        == tmp_path / "01-opsporing" / "data" / "opgave.yml"
-    )
+    assert exercise_file("opsporing", content_root(other)) == tmp_path / "01-opsporing" / "data" / "opgave.yml"
 
 
 def test_module_folders_data_is_not_part_of_the_book():
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert config["only_build_toc_files"] is True
-    assert (
-        "modules/*/data" in config["exclude_patterns"]
-        and "**/README.md" in config["exclude_patterns"]
-    )
+    assert "modules/*/data" in config["exclude_patterns"] and "**/README.md" in config["exclude_patterns"]
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     assert "/data/" not in toc

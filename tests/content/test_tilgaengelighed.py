@@ -12,15 +12,13 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from helpers.builthtml import article, visible_text
-from helpers.paths import ROOT
-
 from rusfokus.kommune import load_kommune
 from rusfokus.sphinxext import tel_href
 
-KLAGE_URL = (
-    "https://digst.dk/digital-inklusion/webtilgaengelighed/oplever-du-ikke-tilgaengeligt-indhold/"
-)
+from helpers.builthtml import article, visible_text
+from helpers.paths import ROOT
+
+KLAGE_URL = "https://digst.dk/digital-inklusion/webtilgaengelighed/oplever-du-ikke-tilgaengeligt-indhold/"
 DATE = r"\d{1,2}\. (?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december) 20\d\d"
 
 
@@ -40,15 +38,9 @@ def test_statement_has_the_required_content(built_book):
     assert re.search(rf"sidst gennemgået den {DATE}", text), "the date it was last reviewed"
     assert "mindst én gang om året" in text
     # phone and written contact, from kommune.yml
-    links = {
-        unquote(a["href"]) for a in article(path).find_all("a", href=True)
-    }  # Sphinx cloaks @ as %40
-    assert k.rusmiddelcenter.telefon in text and tel_href(k.rusmiddelcenter.telefon) in links, (
-        "phone contact"
-    )
-    assert k.rusmiddelcenter.email in text and f"mailto:{k.rusmiddelcenter.email}" in links, (
-        "written contact"
-    )
+    links = {unquote(a["href"]) for a in article(path).find_all("a", href=True)}  # Sphinx cloaks @ as %40
+    assert k.rusmiddelcenter.telefon in text and tel_href(k.rusmiddelcenter.telefon) in links, "phone contact"
+    assert k.rusmiddelcenter.email in text and f"mailto:{k.rusmiddelcenter.email}" in links, "written contact"
     # the complaint route: Digitaliseringsstyrelsen, linked
     assert "Du kan klage til Digitaliseringsstyrelsen" in text
     assert KLAGE_URL in links

@@ -37,7 +37,10 @@ def minimal():
         "intro": "En kort case.",
         "start": "a",
         "noder": {
-            "a": {"tekst": "Start", "valg": [_choice("b", laering="Forbered"), _choice("b", "uheldig", laering="Forbered")]},
+            "a": {
+                "tekst": "Start",
+                "valg": [_choice("b", laering="Forbered"), _choice("b", "uheldig", laering="Forbered")],
+            },
             "b": {"tekst": "Midt", "valg": [_choice("slut", laering="Lyt"), _choice("a", "delvis", laering="Lyt")]},
             "slut": {"tekst": "Slut", "slut": True},
         },
@@ -49,6 +52,7 @@ def errors_of(data):
 
 
 # --- schema ---------------------------------------------------------------
+
 
 def test_minimal_case_is_valid():
     assert validate(minimal(), "test.yml") == []
@@ -168,6 +172,7 @@ def test_load_cases_keeps_good_files_and_reports_bad_and_duplicates(tmp_path):
 
 # --- engine ---------------------------------------------------------------
 
+
 def test_session_walk_feedback_and_summary():
     case = parse_case(yaml.safe_dump(minimal()), "m.yml")
     s = Session(case)
@@ -211,6 +216,7 @@ def test_all_paths_end_in_end_nodes():
 
 
 # --- the shipped cases ----------------------------------------------------
+
 
 def shipped():
     cases, errors = load_cases(CASES_DIR)
@@ -280,6 +286,7 @@ def test_yaml_dump_of_shipped_case_roundtrips(tmp_path):
 
 # --- widget ---------------------------------------------------------------
 
+
 def test_widget_runs_a_whole_case_by_clicks():
     from rusfokus.apps.samtale import SamtaleApp
 
@@ -331,7 +338,9 @@ def test_widget_reports_broken_files_in_danish(tmp_path, caplog):
     app = SamtaleApp(tmp_path)
     notice = "Nogle cases kan ikke vises, fordi filen har fejl: skadet.yml."
     assert notice in app.notice.value and 'role="alert"' in app.notice.value
-    assert f"samtalesimulator: {tmp_path / 'skadet.yml'}:2: noder: missing" in caplog.text  # the operator log names the file
+    assert (
+        f"samtalesimulator: {tmp_path / 'skadet.yml'}:2: noder: missing" in caplog.text
+    )  # the operator log names the file
     assert [o[1] for o in app.picker.options] == ["mini"]
     app.start_button.click()  # the notice stays while the good case is used
     assert notice in app.notice.value and app.errors.outputs == ()
@@ -378,6 +387,7 @@ def test_faggruppe_must_be_known():
 
 # --- CLI ------------------------------------------------------------------
 
+
 def test_cli_checks_cases(tmp_path, capsys):
     from rusfokus.cli import main
 
@@ -389,13 +399,15 @@ def test_cli_checks_cases(tmp_path, capsys):
     bad = tmp_path / "bad.yml"
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
     assert main(["samtaler", str(bad)]) == 1
-    assert re.search(r"ERROR \S*bad\.yml:\d+: noder\.b\.valg\[1\]\.gaa_til: unknown target node 'ingen'",
-                     capsys.readouterr().out)
+    assert re.search(
+        r"ERROR \S*bad\.yml:\d+: noder\.b\.valg\[1\]\.gaa_til: unknown target node 'ingen'", capsys.readouterr().out
+    )
     assert main(["samtaler", str(tmp_path / "missing.yml")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
 
 
 # --- safety notes (sikkerhed) ------------------------------------------------
+
 
 def test_safety_note_is_optional_but_never_empty():
     data = minimal()

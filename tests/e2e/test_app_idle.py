@@ -11,6 +11,7 @@ import urllib.request
 
 import nbformat
 import pytest
+
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server, wait_for_preheated
@@ -43,10 +44,19 @@ def idle_server(tmp_path_factory):
         '<!DOCTYPE html><html lang="da"><head><title>Lang side</title><script src="rusfokus.js" defer></script></head>'
         '<body><main><h1>Lang side</h1><div style="height:12000px">Tekst</div>'
         f'<div class="rf-app" data-app="lille" data-src="{APP}" data-title="Lille" data-height="300">'
-        '<p class="rf-app-offline">Værktøjet vises kun fra kursusserveren.</p></div></main></body></html>')
-    srv = start_server(book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp / "c"),
-                                            "RUSFOKUS_CULL_IDLE": str(IDLE), "RUSFOKUS_MAX_KERNELS": "3",
-                                            "RUSFOKUS_KERNELS_PER_VISITOR": "2"})
+        '<p class="rf-app-offline">Værktøjet vises kun fra kursusserveren.</p></div></main></body></html>'
+    )
+    srv = start_server(
+        book,
+        tmp / "home",
+        {
+            "RUSFOKUS_WIDGETS_DIR": str(widgets),
+            "RUSFOKUS_COURSE_DIR": str(tmp / "c"),
+            "RUSFOKUS_CULL_IDLE": str(IDLE),
+            "RUSFOKUS_MAX_KERNELS": "3",
+            "RUSFOKUS_KERNELS_PER_VISITOR": "2",
+        },
+    )
     wait_for_preheated(srv, ["lille"])
     yield srv
     stop_server(srv)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.browser import wait_for_widgets
-from helpers.paths import AXE_JS, ROOT
 from playwright.sync_api import expect
 
 from rusfokus.kommune import load_kommune
+
+from helpers.browser import wait_for_widgets
+from helpers.paths import AXE_JS, ROOT
 
 TIMEOUT = 60_000
 
@@ -39,8 +40,11 @@ def axe_in_frame(frame) -> list[dict]:
         "async () => await axe.run(document, {runOnly: {type: 'tag', "
         "values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
     )
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
 
 
 def assert_no_python(page):
@@ -104,11 +108,14 @@ def test_henvisning_uses_kommune_file_in_browser(browser_page, server, axe_check
     assert_no_python(page)
 
 
-@pytest.mark.parametrize("case_title, person", [
-    ("Dagtilbud: Lene henter Malte", "Lene"),
-    ("Jobcenter: opfølgningssamtale med Kim", "Kim"),
-    ("Sundhedspleje: hjemmebesøg hos Sara og Ida", "Sara"),
-])
+@pytest.mark.parametrize(
+    "case_title, person",
+    [
+        ("Dagtilbud: Lene henter Malte", "Lene"),
+        ("Jobcenter: opfølgningssamtale med Kim", "Kim"),
+        ("Sundhedspleje: hjemmebesøg hos Sara og Ida", "Sara"),
+    ],
+)
 def test_samtale_runs_to_summary_in_browser(browser_page, server, axe_check, case_title, person):
     page = open_app(browser_page, server, "samtale", "Samtalesimulator: bekymringssamtalen")
     page.get_by_label("Vælg case").select_option(label=case_title)
@@ -149,11 +156,14 @@ def test_samtale_runs_to_summary_in_browser(browser_page, server, axe_check, cas
     page.get_by_text("Valg 1", exact=True).wait_for(timeout=TIMEOUT)
 
 
-@pytest.mark.parametrize("page_path, app", [
-    ("modules/01-opsporing/audit-c.html", "audit-c"),
-    ("modules/01-opsporing/henvisning.html", "henvisning"),
-    ("modules/02-bekymringssamtale/simulator.html", "samtale"),
-])
+@pytest.mark.parametrize(
+    "page_path, app",
+    [
+        ("modules/01-opsporing/audit-c.html", "audit-c"),
+        ("modules/01-opsporing/henvisning.html", "henvisning"),
+        ("modules/02-bekymringssamtale/simulator.html", "samtale"),
+    ],
+)
 def test_apps_embedded_in_module_pages(browser_page, server, page_path, app):
     page = browser_page
     page.goto(f"{server.url}/{page_path}")

@@ -90,9 +90,9 @@ def test_forside_module_links_open_the_modules(browser_page, built_book):
 
 
 def test_min_side_in_the_served_book_shows_only_the_learners_own_page(browser_page, server):
-    from helpers.browser import wait_for_widgets
-
     from rusfokus.identity import LEARNER_COOKIE
+
+    from helpers.browser import wait_for_widgets
 
     page = browser_page
     # Without the personal link: a Danish message, no data.

@@ -10,12 +10,13 @@ import re
 import time
 
 import pytest
-from helpers.browser import run_axe, wait_for_widgets
-from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
 from sqlalchemy import select
 
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Certificate, Person
+
+from helpers.browser import run_axe, wait_for_widgets
+from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
 
 DASHBOARD = "/voila/render/dashboard/index.ipynb"
 TIMEOUT = 120_000
@@ -26,15 +27,17 @@ def consultant_server(demo_server):
     srv = demo_server
     srv.db = f"sqlite:///{srv.home / 'rusfokus.db'}"
     with session_scope(srv.db) as s:
-        srv.code, srv.cert_name = s.execute(select(Certificate.code, Person.name)
-                                            .join(Person, Person.id == Certificate.person_id).limit(1)).first()
+        srv.code, srv.cert_name = s.execute(
+            select(Certificate.code, Person.name).join(Person, Person.id == Certificate.person_id).limit(1)
+        ).first()
     return srv
 
 
 def _context(browser, srv, *, phone: bool = False, cookie: str | None = "admin"):
     if phone:
-        context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                      has_touch=True, user_agent=PHONE_UA)
+        context = browser.new_context(
+            locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=PHONE_UA
+        )
     else:
         context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
     if cookie == "admin":
@@ -78,8 +81,11 @@ def test_first_view_search_person_link_revoke_and_certificate_check(browser, con
         page.wait_for_selector("text=Tallene er hentet", timeout=TIMEOUT)
         page.wait_for_selector("caption:has-text('Nøgletal')", timeout=TIMEOUT)
         # message and result areas that are still empty leave no blank gap
-        assert page.evaluate("""() => [...document.querySelectorAll('.widget-html')]
-            .filter((e) => !e.querySelector('.widget-html-content').textContent.trim() && e.offsetHeight > 0).length""") == 0
+        assert (
+            page.evaluate("""() => [...document.querySelectorAll('.widget-html')]
+            .filter((e) => !e.querySelector('.widget-html-content').textContent.trim() && e.offsetHeight > 0).length""")
+            == 0
+        )
         # search by a part of the name: the <script> person, shown as text
         page.get_by_label("Navn eller e-mail").fill("bo <script")
         page.get_by_label("Navn eller e-mail").press("Enter")
@@ -116,9 +122,10 @@ def test_first_view_search_person_link_revoke_and_certificate_check(browser, con
 def test_import_preview_then_confirm_and_links_pdf_download(browser, consultant_server, tmp_path):
     srv = consultant_server
     partial = tmp_path / "nye.csv"
-    partial.write_bytes("Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
-                        "Nina <b>Ny</b>;nina.ny@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n"
-                        .encode("cp1252"))
+    partial.write_bytes(
+        "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
+        "Nina <b>Ny</b>;nina.ny@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n".encode("cp1252")
+    )
     before = srv.rusfokus("staff", "list", "--format", "csv").stdout
     context = _context(browser, srv)
     try:

@@ -1,15 +1,42 @@
 """Modules 1 and 2 in Chromium: axe-core on every page, the faggruppe choice, and the embedded apps."""
 
 import pytest
-from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 
-M1 = ("index", "hvorfor", "tegn", "genstande", "audit-c", "kort-samtale", "henvisning", "sikkerhed", "tavshedspligt",
-      "cases", "opsummering", "test-din-viden", "kilder")
-M2 = ("index", "forberedelse", "aabning", "lytte", "barnets-perspektiv", "henvisning-opfoelgning",
-      "dokumentation", "underretning", "faldgruber", "simulator", "cases", "opsummering", "test-din-viden",
-      "kilder")
+from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
+
+M1 = (
+    "index",
+    "hvorfor",
+    "tegn",
+    "genstande",
+    "audit-c",
+    "kort-samtale",
+    "henvisning",
+    "sikkerhed",
+    "tavshedspligt",
+    "cases",
+    "opsummering",
+    "test-din-viden",
+    "kilder",
+)
+M2 = (
+    "index",
+    "forberedelse",
+    "aabning",
+    "lytte",
+    "barnets-perspektiv",
+    "henvisning-opfoelgning",
+    "dokumentation",
+    "underretning",
+    "faldgruber",
+    "simulator",
+    "cases",
+    "opsummering",
+    "test-din-viden",
+    "kilder",
+)
 PAGES = [*(f"01-opsporing/{p}" for p in M1), *(f"02-bekymringssamtale/{p}" for p in M2)]
 
 
@@ -34,17 +61,22 @@ def test_faggruppe_chosen_on_the_index_is_shown_first_in_both_modules(browser_pa
     assert not page.get_by_text("Susanne på 52 år").is_visible()
 
 
-@pytest.mark.parametrize("name,expect", [
-    ("01-opsporing/genstande", None),
-    ("01-opsporing/audit-c", None),
-    ("01-opsporing/henvisning", None),
-    ("02-bekymringssamtale/simulator", None),
-    ("01-opsporing/test-din-viden", "Hvor mange genstande om ugen"),
-    ("02-bekymringssamtale/test-din-viden", "Du er bekymret for en forælder"),
-])
+@pytest.mark.parametrize(
+    "name,expect",
+    [
+        ("01-opsporing/genstande", None),
+        ("01-opsporing/audit-c", None),
+        ("01-opsporing/henvisning", None),
+        ("02-bekymringssamtale/simulator", None),
+        ("01-opsporing/test-din-viden", "Hvor mange genstande om ugen"),
+        ("02-bekymringssamtale/test-din-viden", "Du er bekymret for en forælder"),
+    ],
+)
 def test_embedded_app_runs_in_the_served_page(browser_page, server, name, expect):
     page = browser_page
-    page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token("mette.eksempel@eksempel-kommune.example"))])
+    page.context.add_cookies(
+        [server.cookie(LEARNER_COOKIE, server.learner_token("mette.eksempel@eksempel-kommune.example"))]
+    )
     page.goto(f"{server.url}/modules/{name}.html")
     iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
     frame = iframe.content_frame()

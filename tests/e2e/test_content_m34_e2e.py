@@ -1,16 +1,41 @@
 """Modules 3 and 4 in Chromium: axe-core on every page, and the exercise app of each module."""
 
 import pytest
-from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
 
 from rusfokus.identity import LEARNER_COOKIE
 
+from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
+
 PAGES = [
-    *(f"03-motiverende-samtale/{p}" for p in ("index", "aanden", "faerdigheder", "forandringssnak",
-                                               "forandringscirklen", "to-minutter", "coach", "cases",
-                                               "opsummering", "test-din-viden", "kilder")),
-    *(f"04-dobbeltdiagnose/{p}" for p in ("index", "hvad-er-dobbeltdiagnose", "behandling", "samarbejde",
-                                           "cases", "opsummering", "test-din-viden", "kilder")),
+    *(
+        f"03-motiverende-samtale/{p}"
+        for p in (
+            "index",
+            "aanden",
+            "faerdigheder",
+            "forandringssnak",
+            "forandringscirklen",
+            "to-minutter",
+            "coach",
+            "cases",
+            "opsummering",
+            "test-din-viden",
+            "kilder",
+        )
+    ),
+    *(
+        f"04-dobbeltdiagnose/{p}"
+        for p in (
+            "index",
+            "hvad-er-dobbeltdiagnose",
+            "behandling",
+            "samarbejde",
+            "cases",
+            "opsummering",
+            "test-din-viden",
+            "kilder",
+        )
+    ),
 ]
 
 
@@ -30,13 +55,18 @@ def test_faggruppe_tabs_follow_each_other(browser_page, built_book):
     assert not page.get_by_text("Henrik, 38 år").is_visible()
 
 
-@pytest.mark.parametrize("module,opgave,first_question", [
-    ("03-motiverende-samtale", "motiverende-samtale", "Du har spurgt Bo, 47 år"),
-    ("04-dobbeltdiagnose", "dobbeltdiagnose", "Hvad betyder dobbeltdiagnose?"),
-])
+@pytest.mark.parametrize(
+    "module,opgave,first_question",
+    [
+        ("03-motiverende-samtale", "motiverende-samtale", "Du har spurgt Bo, 47 år"),
+        ("04-dobbeltdiagnose", "dobbeltdiagnose", "Hvad betyder dobbeltdiagnose?"),
+    ],
+)
 def test_exercise_app_in_the_served_page(browser_page, server, module, opgave, first_question):
     page = browser_page
-    page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token("kim.eksempel@eksempel-kommune.example"))])
+    page.context.add_cookies(
+        [server.cookie(LEARNER_COOKIE, server.learner_token("kim.eksempel@eksempel-kommune.example"))]
+    )
     page.goto(f"{server.url}/modules/{module}/test-din-viden.html")
     iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
     frame = iframe.content_frame()
@@ -45,10 +75,17 @@ def test_exercise_app_in_the_served_page(browser_page, server, module, opgave, f
     assert run_axe(page) == []
 
 
-@pytest.mark.parametrize("page_path,title,text", [
-    ("03-motiverende-samtale/coach", "MI-coach", "MI-coach: øv dine svar"),
-    ("03-motiverende-samtale/forandringscirklen", "Forandringscirklen", "Hvilket stadie i forandringscirklen er personen i?"),
-])
+@pytest.mark.parametrize(
+    "page_path,title,text",
+    [
+        ("03-motiverende-samtale/coach", "MI-coach", "MI-coach: øv dine svar"),
+        (
+            "03-motiverende-samtale/forandringscirklen",
+            "Forandringscirklen",
+            "Hvilket stadie i forandringscirklen er personen i?",
+        ),
+    ],
+)
 def test_mi_apps_in_the_served_pages(browser_page, server, page_path, title, text):
     page = browser_page
     page.goto(f"{server.url}/modules/{page_path}.html")

@@ -6,13 +6,14 @@ page on a real `rusfokus serve` whose course folder has module 5's exercise buil
 from __future__ import annotations
 
 import pytest
+
+from rusfokus.exercises.schema import load_exercise
+from rusfokus.identity import LEARNER_COOKIE
+
 from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
 from helpers.course import built_course
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
-
-from rusfokus.exercises.schema import load_exercise
-from rusfokus.identity import LEARNER_COOKIE
 
 TIMEOUT = 90_000
 M5 = "05-unge-og-rusmidler"
@@ -39,8 +40,7 @@ def test_pages_have_no_serious_axe_violations_and_fit_a_phone(browser_page, buil
     page.set_viewport_size({"width": width, "height": 900})
     files = {name: built_book / "modules" / M5 / f"{name}.html" for name in PAGES}
     files |= {
-        name: built_book / "book" / "noeglepersoner" / f"{name}.html"
-        for name in ("spor-unge", "unge-og-rusmidler")
+        name: built_book / "book" / "noeglepersoner" / f"{name}.html" for name in ("spor-unge", "unge-og-rusmidler")
     }
     files["laeringsstier"] = built_book / "book" / "laeringsstier.html"
     assert axe_problems_on_pages(page, files) == {}
@@ -83,14 +83,10 @@ def test_exercise_is_answered_and_handed_in_inside_the_book_page(browser_page, m
     page.goto(f"{srv.url}/modules/{M5}/test-din-viden.html")
     frame = page.wait_for_selector("iframe.rf-app-frame", timeout=TIMEOUT).content_frame()
     wait_for_widgets(frame, TIMEOUT)
-    frame.get_by_role("heading", name="Test din viden – Unge og rusmidler").wait_for(
-        timeout=TIMEOUT
-    )
+    frame.get_by_role("heading", name="Test din viden – Unge og rusmidler").wait_for(timeout=TIMEOUT)
     for q in ex.spoergsmaal:
         if q.type == "refleksion":
-            frame.get_by_label("Dit svar").fill(
-                "Jeg taler med den unge alene og spørger, hvad hashen hjælper med."
-            )
+            frame.get_by_label("Dit svar").fill("Jeg taler med den unge alene og spørger, hvad hashen hjælper med.")
             continue
         for o in q.valg:
             box = frame.get_by_label(o.tekst, exact=True)

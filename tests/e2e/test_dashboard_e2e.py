@@ -8,6 +8,7 @@ tests) with the fictional demo data, an admin user made with the CLI, and one ro
 from __future__ import annotations
 
 import pytest
+
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.demo import EVIL, PASSWORD
 
@@ -57,12 +58,18 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
     assert run_axe(page) == []
     page.get_by_label("Forvaltning", exact=True).select_option(label="Beskæftigelse")
     # the report tables (not the links sheet's list of every institution)
-    page.wait_for_function("() => ![...document.querySelectorAll('.rf-table')].some((t) => "
-                           "t.innerText.includes('Vestskolen'))", timeout=30_000)
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.rf-table')].some((t) => t.innerText.includes('Vestskolen'))",
+        timeout=30_000,
+    )
     page.get_by_label("Vis pr.", exact=True).select_option(label="Institution")
     page.wait_for_selector("caption:has-text('Gyldige kursusbeviser pr. institution')", timeout=30_000)
-    assert page.locator("caption:has-text('Gyldige kursusbeviser pr. institution') >> xpath=..").inner_text().count(
-        "Jobcenter Eksempelby") == 1
+    assert (
+        page.locator("caption:has-text('Gyldige kursusbeviser pr. institution') >> xpath=..")
+        .inner_text()
+        .count("Jobcenter Eksempelby")
+        == 1
+    )
     with page.expect_download() as info:
         page.get_by_role("link", name="Hent rapport (Excel)").click()
     path = tmp_path / "rapport.xlsx"
@@ -77,8 +84,9 @@ def test_dashboard_login_filters_escaping_download_and_axe(browser_page, progres
     assert run_axe(page) == []
 
 
-def test_upload_over_tornados_10_mib_reaches_the_kernel_and_gets_the_real_reason(browser_page, progress_server,
-                                                                                  tmp_path):
+def test_upload_over_tornados_10_mib_reaches_the_kernel_and_gets_the_real_reason(
+    browser_page, progress_server, tmp_path
+):
     """A staff list over 20 MB travels as one websocket message of more than Tornado's
     default 10 MiB: the admin's kernel channel takes it, so the refusal names the size."""
     from rusfokus.progress import upload

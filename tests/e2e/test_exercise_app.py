@@ -14,11 +14,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from helpers.browser import run_axe, wait_for_widgets
-from helpers.course import exercise_file
-
 from rusfokus.exercises.course import student_id
 from rusfokus.exercises.schema import load_exercise
+
+from helpers.browser import run_axe, wait_for_widgets
+from helpers.course import exercise_file
 
 TIMEOUT = 90_000
 EX = load_exercise(exercise_file("opsporing"))
@@ -109,7 +109,9 @@ def test_without_personal_link_no_hand_in(browser_page, server):
 def test_answer_key_absent_from_served_page(browser_page, server):
     page = browser_page
     login(page, server, "key.check@eksempel-kommune.example")
-    req = urllib.request.Request(server.url + APP, headers={"Cookie": f"rf_learner={server.learner_token('x@eksempel-kommune.example')}"})
+    req = urllib.request.Request(
+        server.url + APP, headers={"Cookie": f"rf_learner={server.learner_token('x@eksempel-kommune.example')}"}
+    )
     with urllib.request.urlopen(req, timeout=60) as r:
         served_html = r.read().decode("utf-8")
     page.goto(server.url + APP)
@@ -137,8 +139,10 @@ def test_exercise_app_accessibility(browser_page, server):
     assert run_axe(page) == []
 
 
-PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 INSIDE_JS = """() => {
   const vw = document.documentElement.clientWidth, bad = [];
   for (const el of document.querySelectorAll('button, input, textarea, select, a')) {
@@ -176,8 +180,9 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, server):
     from rusfokus.apps.opgave import dansk_tid
 
     email = "telefon.kursist@eksempel-kommune.example"
-    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, user_agent=PHONE_UA)
+    context = browser.new_context(
+        locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=PHONE_UA
+    )
     try:
         page = context.new_page()
         login(page, server, email)
@@ -232,8 +237,11 @@ def test_test_din_viden_on_a_phone_from_draft_to_kursusbevis(browser, server):
             text = frame.locator(f"#rf-mark-{q.id}").inner_text()
             assert ("Afventer bedømmelse" if q.type == "refleksion" else "Rigtigt") in text, q.id
             assert q.forklaring.splitlines()[0] in text, q.id
-        result = json.loads(next((server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.result.json"))
-                            .read_text(encoding="utf-8"))
+        result = json.loads(
+            next((server.course / "attempts").glob(f"{student_id(email)}/opsporing/*.result.json")).read_text(
+                encoding="utf-8"
+            )
+        )
         assert result["passed"]
         frame.get_by_text(f"Sidst afleveret {dansk_tid(result['stamp'])}").wait_for(timeout=TIMEOUT)
         link = frame.get_by_role("link", name="Hent dit kursusbevis (PDF)")

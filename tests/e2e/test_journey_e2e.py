@@ -15,21 +15,38 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+
 from helpers.browser import run_axe
 from helpers.server import start_server, stop_server
 
 TIMEOUT = 120_000
-PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 M1 = "modules/01-opsporing"
 TEMADAG = "Temadag om opsporing i skolen"
 
 # (size, learner, name, institution, afdeling, faggruppe, her tab, her nøgleperson)
 LEARNERS = {
-    "phone": ("camilla.holm@eksempel-kommune.example", "Camilla Holm", "Vestskolen", "Skoler", "Pædagog",
-              "skole", "Signe Dahl"),
-    "laptop": ("ida.moeller@eksempel-kommune.example", "Ida Møller", "Sundhedsplejen Nord", "Sundhedsplejen",
-               "Sundhedsplejerske", "sundhedspleje", "Trine Poulsen"),
+    "phone": (
+        "camilla.holm@eksempel-kommune.example",
+        "Camilla Holm",
+        "Vestskolen",
+        "Skoler",
+        "Pædagog",
+        "skole",
+        "Signe Dahl",
+    ),
+    "laptop": (
+        "ida.moeller@eksempel-kommune.example",
+        "Ida Møller",
+        "Sundhedsplejen Nord",
+        "Sundhedsplejen",
+        "Sundhedsplejerske",
+        "sundhedspleje",
+        "Trine Poulsen",
+    ),
 }
 
 
@@ -61,10 +78,22 @@ def journey_server(built_book, tmp_path_factory):
         rows = []
         for email, name, inst, afd, fag, _tab, np_name in LEARNERS.values():
             np_email = np_name.lower().replace(" ", ".") + "@eksempel-kommune.example"
-            rows += [RosterRow(len(rows) + 2, email, name, inst, afd, "Børn og Unge", fag, False),
-                     RosterRow(len(rows) + 3, np_email, np_name, inst, afd, "Børn og Unge", fag, True)]
-        rows.append(RosterRow(len(rows) + 2, "ole.bak@eksempel-kommune.example", "Ole Bak", "Børnehuset Solsikken",
-                              "Dagtilbud", "Børn og Unge", "Pædagog", True))
+            rows += [
+                RosterRow(len(rows) + 2, email, name, inst, afd, "Børn og Unge", fag, False),
+                RosterRow(len(rows) + 3, np_email, np_name, inst, afd, "Børn og Unge", fag, True),
+            ]
+        rows.append(
+            RosterRow(
+                len(rows) + 2,
+                "ole.bak@eksempel-kommune.example",
+                "Ole Bak",
+                "Børnehuset Solsikken",
+                "Dagtilbud",
+                "Børn og Unge",
+                "Pædagog",
+                True,
+            )
+        )
         with session_scope(srv.db_url) as s:
             import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1))
             from sqlalchemy import select
@@ -73,15 +102,33 @@ def journey_server(built_book, tmp_path_factory):
 
             for i, (email, name, *_rest) in enumerate(LEARNERS.values()):
                 pid = s.scalar(select(Person.id).where(Person.email == email))
-                for j, (title, status) in enumerate([(TEMADAG, STATUS_CONFIRMED),
-                                                     ("Temadag hun endnu ikke er bekræftet på", STATUS_PENDING)]):
-                    t = Temadag(title=title, date=date(2026, 10 + j, 5 + i), start=time(9), duration_min=180,
-                                place="Mødelokale 2", modules="opsporing", facilitator="Signe Dahl",
-                                institutions="Vestskolen", created_at=datetime(2026, 9, 1))
+                for j, (title, status) in enumerate(
+                    [(TEMADAG, STATUS_CONFIRMED), ("Temadag hun endnu ikke er bekræftet på", STATUS_PENDING)]
+                ):
+                    t = Temadag(
+                        title=title,
+                        date=date(2026, 10 + j, 5 + i),
+                        start=time(9),
+                        duration_min=180,
+                        place="Mødelokale 2",
+                        modules="opsporing",
+                        facilitator="Signe Dahl",
+                        institutions="Vestskolen",
+                        created_at=datetime(2026, 9, 1),
+                    )
                     s.add(t)
                     s.flush()
-                    s.add(TemadagParticipant(temadag_id=t.id, person_id=pid, name=name, email=email, method="kode",
-                                             checked_in_at=datetime(2026, 10, 5, 9), status=status))
+                    s.add(
+                        TemadagParticipant(
+                            temadag_id=t.id,
+                            person_id=pid,
+                            name=name,
+                            email=email,
+                            method="kode",
+                            checked_in_at=datetime(2026, 10, 5, 9),
+                            status=status,
+                        )
+                    )
                 record_result(s, email, "bekymringssamtale", 9, 10, True, datetime(2026, 11, 20, 13), 24)
         yield srv
     finally:
@@ -90,8 +137,9 @@ def journey_server(built_book, tmp_path_factory):
 
 def new_context(browser, srv, size: str, email: str | None):
     if size == "phone":
-        context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                      has_touch=True, user_agent=PHONE_UA)
+        context = browser.new_context(
+            locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=PHONE_UA
+        )
     else:
         context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
     if email:
@@ -118,8 +166,9 @@ def read_to_the_end(page, srv, doc: str, expect: str):
     page.wait_for_load_state("load")
     page.locator("#rf-journey").wait_for(timeout=TIMEOUT)
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function("(t) => document.getElementById('rf-journey').textContent.includes(t)", arg=expect,
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "(t) => document.getElementById('rf-journey').textContent.includes(t)", arg=expect, timeout=TIMEOUT
+    )
 
 
 def assert_help_bar_on_screen(page, size: str):
@@ -131,8 +180,10 @@ def assert_help_bar_on_screen(page, size: str):
         box = link.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= 844, (href, box)
         assert box["height"] >= 24, f"{href}: a tap target of at least 24 px ({box['height']})"
-        hit = page.evaluate("([x, y, h]) => { const e = document.elementFromPoint(x, y); return !!(e && e.closest(`a[href='${h}']`)); }",
-                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, href])
+        hit = page.evaluate(
+            "([x, y, h]) => { const e = document.elementFromPoint(x, y); return !!(e && e.closest(`a[href='${h}']`)); }",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, href],
+        )
         assert hit, f"{size}: something covers {href}"
     assert page.locator(".bd-header-announcement").get_by_role("link", name="Kontakt rusmiddelcentret").is_visible()
     # the centre's full name is in the link's accessible name, also where a phone shows it short
@@ -196,7 +247,9 @@ def test_signed_in_learner_journey(browser, journey_server, shots, size):
         page.wait_for_function(
             """(tab) => { const l = document.querySelector(`.sd-tab-label[data-sync-group=faggruppe][data-sync-id=${tab}]`);
                           return l && document.getElementById(l.getAttribute('for')).checked; }""",
-            arg=tab, timeout=TIMEOUT)
+            arg=tab,
+            timeout=TIMEOUT,
+        )
         checked = page.evaluate("""() => Array.from(document.querySelectorAll('.sd-tab-set > input:checked'))
                                     .map((i) => i.nextElementSibling.getAttribute('data-sync-id'))""")
         assert checked and set(checked) == {tab}
@@ -212,7 +265,8 @@ def test_signed_in_learner_journey(browser, journey_server, shots, size):
         page.locator("#rf-journey").wait_for(timeout=TIMEOUT)
         assert page.evaluate(
             f"""() => document.getElementById(document.querySelector('.sd-tab-label[data-sync-id={other}]')
-                 .getAttribute('for')).checked""")
+                 .getAttribute('for')).checked"""
+        )
 
         # 5. Min side: her nøgleperson, her temadage, her kursusbevis
         page.goto(f"{srv.url}/book/min-side.html")

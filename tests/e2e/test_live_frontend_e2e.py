@@ -4,12 +4,13 @@ import json
 from urllib.parse import urlparse
 
 import pytest
+
 from helpers.browser import wait_for_widgets
 from helpers.server import start_server, stop_server
 
 # A small app that uses an Output widget the two ways apps can: `with out:` in a
 # callback (print, display of a widget, an exception) and setting `.outputs`.
-TEST_APP = '''
+TEST_APP = """
 import ipywidgets as w
 from IPython.display import display
 
@@ -35,18 +36,31 @@ skriv.on_click(on_skriv)
 fejl.on_click(on_fejl)
 saet.on_click(on_saet)
 w.VBox([skriv, fejl, saet, out])
-'''
+"""
 
 
 @pytest.fixture
 def test_app_server(built_book, tmp_path):
     app = tmp_path / "widgets" / "proeve"
     app.mkdir(parents=True)
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a1", "metadata": {}, "outputs": [],
-                     "source": TEST_APP}],
-          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                       "rusfokus": {"title": "Prøve", "pool_size": 1}},
-          "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "a1",
+                "metadata": {},
+                "outputs": [],
+                "source": TEST_APP,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "rusfokus": {"title": "Prøve", "pool_size": 1},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (app / "index.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     srv = start_server(built_book, tmp_path / "home", {"RUSFOKUS_WIDGETS_DIR": str(tmp_path / "widgets")})
     yield srv

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.browser import wait_for_widgets
 
 from rusfokus.mi import code
 from rusfokus.mi.forandring import STAGE_KEYS, default_cirkel
+
+from helpers.browser import wait_for_widgets
 
 TIMEOUT = 60_000
 ANSWERS = [
@@ -106,7 +107,9 @@ def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check)
     page.wait_for_function(
         "texts => { const el = document.querySelector(\"[data-rf='client']\");"
         " return !!el && texts.includes(el.innerText.trim().replace(/^»|«$/g, '')); }",
-        arg=sundhedspleje, timeout=TIMEOUT)
+        arg=sundhedspleje,
+        timeout=TIMEOUT,
+    )
     flagged = 0
     for i in range(1, 5):  # the four sundhedspleje statements come first
         page.get_by_text(f"Udsagn {i} af 8").wait_for(timeout=TIMEOUT)
@@ -157,10 +160,13 @@ def test_forandringscirkel_in_browser(browser_page, server, axe_check):
     assert axe_check(page) == []
 
 
-@pytest.mark.parametrize("page_path", [
-    "modules/03-motiverende-samtale/coach.html",
-    "modules/03-motiverende-samtale/forandringscirklen.html",
-])
+@pytest.mark.parametrize(
+    "page_path",
+    [
+        "modules/03-motiverende-samtale/coach.html",
+        "modules/03-motiverende-samtale/forandringscirklen.html",
+    ],
+)
 def test_mi_apps_embedded_in_module_pages(browser_page, server, axe_check, page_path):
     page = browser_page
     page.goto(f"{server.url}/{page_path}")

@@ -14,16 +14,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers.browser import wait_for_widgets
-from helpers.course import exercise_file
-from helpers.paths import AXE_JS, ROOT
-from helpers.phone import PHONE_UA, TEXT_JS
 from playwright.sync_api import expect
 
 from rusfokus.exercises.course import student_id
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.kommune import load_kommune
 from rusfokus.unge.cases import CASES_FILE, load_cases
+
+from helpers.browser import wait_for_widgets
+from helpers.course import exercise_file
+from helpers.paths import AXE_JS, ROOT
+from helpers.phone import PHONE_UA, TEXT_JS
 
 TIMEOUT = 90_000
 M5 = "unge-og-rusmidler"
@@ -38,10 +39,15 @@ SHOTS = Path(os.environ.get("RUSFOKUS_SCREENSHOTS") or tempfile.gettempdir()) / 
 def axe_in_frame(frame) -> list[dict]:
     """axe-core (WCAG 2.1 A/AA) on the app frame's own document: serious and critical violations."""
     frame.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = frame.evaluate("async () => await axe.run(document, {runOnly: {type: 'tag', "
-                            "values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    result = frame.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', "
+        "values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
 
 
 # Inside the frame: no control or text runs past the frame's right edge, and nothing scrolls sideways.
@@ -59,8 +65,13 @@ FRAME_FITS_JS = """() => {
 
 def context_for(browser, width: int):
     if width < 500:
-        return browser.new_context(locale="da-DK", viewport={"width": width, "height": 844}, is_mobile=True,
-                                   has_touch=True, user_agent=PHONE_UA)
+        return browser.new_context(
+            locale="da-DK",
+            viewport={"width": width, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+            user_agent=PHONE_UA,
+        )
     return browser.new_context(locale="da-DK", viewport={"width": width, "height": 900})
 
 
@@ -85,8 +96,9 @@ def test_signal_eller_stoej_inside_its_book_page(browser, server, width):
     try:
         page = context.new_page()
         page.goto(server.url + APP_PAGE)
-        iframe = page.wait_for_selector("iframe.rf-app-frame[src^='/voila/render/signal-eller-stoej/']",
-                                        timeout=TIMEOUT)
+        iframe = page.wait_for_selector(
+            "iframe.rf-app-frame[src^='/voila/render/signal-eller-stoej/']", timeout=TIMEOUT
+        )
         assert iframe.get_attribute("title") == "Signal eller støj?"
         frame = iframe.content_frame()
         wait_for_widgets(frame, TIMEOUT)
@@ -125,14 +137,21 @@ def test_signal_eller_stoej_inside_its_book_page(browser, server, width):
 
         result = frame.locator("[data-rf='slut']")
         result.wait_for(timeout=TIMEOUT)
-        expect(result).to_contain_text("Du sorterede 3 af 4 iagttagelser rigtigt og svarede rigtigt på 2 af 3 "
-                                       "spørgsmål.", timeout=TIMEOUT)
+        expect(result).to_contain_text(
+            "Du sorterede 3 af 4 iagttagelser rigtigt og svarede rigtigt på 2 af 3 spørgsmål.", timeout=TIMEOUT
+        )
         text = result.inner_text()
         steps = frame.locator("[data-rf='nu'] li")
         assert steps.first.inner_text().startswith("Ring 112 nu")
         assert frame.locator("[data-rf='inddrag'] li").first.inner_text().startswith("Alarmcentralen")
-        for expected in (KOMMUNE.boernefamilie.navn, KOMMUNE.boernefamilie.telefon, "Ung i Eksempelby",
-                         "Barnets Lov § 133", "Barnets Lov § 33", "Tavshedspligt"):
+        for expected in (
+            KOMMUNE.boernefamilie.navn,
+            KOMMUNE.boernefamilie.telefon,
+            "Ung i Eksempelby",
+            "Barnets Lov § 133",
+            "Barnets Lov § 33",
+            "Tavshedspligt",
+        ):
             assert expected in text, expected
         assert "Serviceloven § 101" not in text and "§ 115" not in text
         for marker in ("Traceback", "NameError", "build_app", "import "):

@@ -19,11 +19,12 @@ import re
 from pathlib import Path
 
 import pytest
+
+from rusfokus.server.apps import list_apps
+
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.paths import ROOT
 from helpers.phone import CONTROLS_JS, PHONE_UA, TEXT_JS
-
-from rusfokus.server.apps import list_apps
 
 TIMEOUT = 120_000
 APPS = list_apps(ROOT / "widgets")
@@ -41,7 +42,9 @@ def phone_server(demo_server):
     srv = demo_server
     # a learner with a kursusbevis, so Min side shows its whole table
     with session_scope(f"sqlite:///{srv.home / 'rusfokus.db'}") as s:
-        srv.learner_email = s.scalar(select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1))
+        srv.learner_email = s.scalar(
+            select(Person.email).join(Certificate, Certificate.person_id == Person.id).limit(1)
+        )
     assert srv.learner_email
     return srv
 
@@ -66,20 +69,29 @@ def shots(tmp_path_factory) -> Path:
 
 def new_context(browser, srv, width: int, phone: bool):
     if phone:
-        context = browser.new_context(locale="da-DK", viewport={"width": width, "height": 844}, is_mobile=True,
-                                      has_touch=True, user_agent=PHONE_UA)
+        context = browser.new_context(
+            locale="da-DK",
+            viewport={"width": width, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+            user_agent=PHONE_UA,
+        )
     else:
         context = browser.new_context(locale="da-DK", viewport={"width": width, "height": 900})
-    context.add_cookies([srv.cookie("rf_admin", srv.admin_token("pia")),
-                         srv.cookie("rf_learner", srv.learner_token(srv.learner_email))])
+    context.add_cookies(
+        [srv.cookie("rf_admin", srv.admin_token("pia")), srv.cookie("rf_learner", srv.learner_token(srv.learner_email))]
+    )
     return context
 
 
 def open_app(page, srv, app, query: str = ""):
     missing = []
     page.on("response", lambda r: missing.append(f"{r.url} (page {r.frame.url})") if r.status == 404 else None)
-    page.goto(f"{srv.url}/voila/render/{app}/index.ipynb" + (f"?{query}" if query else ""),
-              wait_until="commit", timeout=TIMEOUT)
+    page.goto(
+        f"{srv.url}/voila/render/{app}/index.ipynb" + (f"?{query}" if query else ""),
+        wait_until="commit",
+        timeout=TIMEOUT,
+    )
     wait_for_widgets(page, timeout=TIMEOUT)
     page.wait_for_load_state("load")
     page.wait_for_timeout(300)  # live.js stacks or marks wide tables in the next frame
@@ -100,12 +112,15 @@ def assert_text_fits(page, where: str) -> None:
 
 # ---- the book ---------------------------------------------------------------
 
+
 def drawer_links_inside(page, dialog_id: str) -> int:
     return page.evaluate(
         """(id) => { const d = document.getElementById(id); const vw = document.documentElement.clientWidth;
         const links = Array.from(d.querySelectorAll('a[href]')).filter((a) => a.getClientRects().length);
         if (links.some((a) => a.getBoundingClientRect().right > vw + 0.5)) return -1;
-        return links.length; }""", dialog_id)
+        return links.length; }""",
+        dialog_id,
+    )
 
 
 @pytest.mark.parametrize("width", [390, 800])
@@ -176,12 +191,18 @@ def test_no_sticky_tooltip_covers_the_search_button_on_touch(browser, phone_serv
             if page.locator("dialog[open]").count():
                 page.keyboard.press("Escape")  # focus goes back to the button, where a tooltip would show
             page.wait_for_timeout(400)  # Bootstrap shows a tooltip after a short fade
-            assert page.locator(".tooltip").evaluate_all(
-                "els => els.filter((e) => e.getClientRects().length && getComputedStyle(e).display !== 'none').length") == 0
+            assert (
+                page.locator(".tooltip").evaluate_all(
+                    "els => els.filter((e) => e.getClientRects().length && getComputedStyle(e).display !== 'none').length"
+                )
+                == 0
+            )
             search = page.locator(".search-button:visible").first
             box = search.bounding_box()
-            hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.search-button') !== null",
-                                [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+            hit = page.evaluate(
+                "([x, y]) => document.elementFromPoint(x, y).closest('.search-button') !== null",
+                [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+            )
             assert hit, f"after a tap on {button} something covers the search button"
         # the buttons keep their accessible names without the tooltips
         assert page.locator(".search-button:visible").first.get_attribute("aria-label")
@@ -198,11 +219,15 @@ def test_book_sidebar_still_folds_on_a_laptop(browser, phone_server):
         sidebar = page.locator("#pst-primary-sidebar")
         assert sidebar.locator("a", has_text="AUDIT-C").first.is_visible()
         page.locator(".primary-toggle:visible").click()
-        page.wait_for_function("() => document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+        page.wait_for_function(
+            "() => document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')"
+        )
         sidebar.locator("a", has_text="AUDIT-C").first.wait_for(state="hidden", timeout=5_000)
         assert not page.locator("#pst-primary-sidebar-modal").evaluate("d => d.open"), "no drawer on a wide screen"
         page.locator(".primary-toggle:visible").click()
-        page.wait_for_function("() => !document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+        page.wait_for_function(
+            "() => !document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')"
+        )
         sidebar.locator("a", has_text="AUDIT-C").first.wait_for(state="visible", timeout=5_000)  # after the slide-in
     finally:
         context.close()
@@ -251,6 +276,7 @@ def test_app_card_says_the_tool_is_starting_until_it_is_shown(browser, phone_ser
 
 
 # ---- every app on a phone ------------------------------------------------------
+
 
 @pytest.mark.parametrize("app", [a.name for a in APPS])
 def test_every_app_fits_a_phone(browser, phone_server, app_queries, shots, app):
@@ -340,8 +366,13 @@ def _signal_eller_stoej(page, srv):
     assert_text_fits(page, "signal-eller-stoej, the plan")
 
 
-PHONE_CHECKS = {"samtale": _samtale, "mi-coach": _mi_coach, "min-side": _min_side, "dashboard": _dashboard,
-                "signal-eller-stoej": _signal_eller_stoej}
+PHONE_CHECKS = {
+    "samtale": _samtale,
+    "mi-coach": _mi_coach,
+    "min-side": _min_side,
+    "dashboard": _dashboard,
+    "signal-eller-stoej": _signal_eller_stoej,
+}
 
 
 def test_every_app_fits_a_small_phone(browser, phone_server, app_queries, shots):
@@ -359,6 +390,7 @@ def test_every_app_fits_a_small_phone(browser, phone_server, app_queries, shots)
 
 
 # ---- and on a laptop ------------------------------------------------------------
+
 
 def test_every_app_still_fits_a_laptop(browser, phone_server, app_queries, shots):
     context = new_context(browser, phone_server, 1280, phone=False)

@@ -32,12 +32,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.paths import ROOT
 from sqlalchemy import select
 
 from rusfokus.db import session_scope
 from rusfokus.progress.models import Certificate, Person
 from rusfokus.server.apps import list_apps
+
+from helpers.paths import ROOT
 
 # about 5 s a page on a busy 2-core machine: more than the default 600 s for the module
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -76,9 +77,7 @@ def run_qualweb(job: dict, out: Path, timeout: float = 1400) -> dict:
             timeout=timeout,
         )
     if not out.exists():
-        pytest.fail(
-            f"the QualWeb runner wrote no report (exit {proc.returncode}):\n{log.read_text()[-3000:]}"
-        )
+        pytest.fail(f"the QualWeb runner wrote no report (exit {proc.returncode}):\n{log.read_text()[-3000:]}")
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -112,9 +111,7 @@ def app_queries(built_book: Path) -> dict[str, str]:
     """The query each app is embedded with in the book (the exercise needs ?opgave=...)."""
     found: dict[str, str] = {}
     for page in sorted(built_book.rglob("*.html")):
-        for name, src in re.findall(
-            r'data-app="([a-z0-9-]+)" data-src="([^"]+)"', page.read_text(encoding="utf-8")
-        ):
+        for name, src in re.findall(r'data-app="([a-z0-9-]+)" data-src="([^"]+)"', page.read_text(encoding="utf-8")):
             found.setdefault(name, src.split("?", 1)[1] if "?" in src else "")
     return found
 
@@ -136,25 +133,19 @@ def qualweb_server(demo_server):
 def qualweb_report(built_book, qualweb_server, tmp_path_factory) -> dict:
     srv = qualweb_server
     queries = app_queries(built_book)
-    targets = [
-        {"url": f"{srv.url}/{path}", "waitFor": None, "kind": "page"}
-        for path in book_pages(built_book)
-    ]
+    targets = [{"url": f"{srv.url}/{path}", "waitFor": None, "kind": "page"} for path in book_pages(built_book)]
     for app in list_apps(ROOT / "widgets"):
         query = queries.get(app.name, "")
         targets.append(
             {
-                "url": f"{srv.url}/voila/render/{app.name}/index.ipynb"
-                + (f"?{query}" if query else ""),
+                "url": f"{srv.url}/voila/render/{app.name}/index.ipynb" + (f"?{query}" if query else ""),
                 "waitFor": READY,
                 "kind": "app",
             }
         )
     # the forms a visitor fills in before anyone knows her: admin login, temadag check-in
     for path in ("login", "temadag/ind"):
-        targets.append(
-            {"url": f"{srv.url}/{path}", "waitFor": None, "kind": "form", "cookies": False}
-        )
+        targets.append({"url": f"{srv.url}/{path}", "waitFor": None, "kind": "form", "cookies": False})
     cookie = srv.cookie
     job = {
         "targets": targets,
@@ -166,15 +157,10 @@ def qualweb_report(built_book, qualweb_server, tmp_path_factory) -> dict:
         "timeoutMs": 120_000,
         "concurrency": 2,
     }
-    out = Path(
-        os.environ.get("RUSFOKUS_QUALWEB_REPORT")
-        or tmp_path_factory.mktemp("qualweb") / "qualweb.json"
-    )
+    out = Path(os.environ.get("RUSFOKUS_QUALWEB_REPORT") or tmp_path_factory.mktemp("qualweb") / "qualweb.json")
     started = time.monotonic()
     report = run_qualweb(job, out)
-    print(
-        f"\nQualWeb report: {out} ({len(targets)} pages and apps, {time.monotonic() - started:.0f} s)"
-    )
+    print(f"\nQualWeb report: {out} ({len(targets)} pages and apps, {time.monotonic() - started:.0f} s)")
     report["kinds"] = {t["url"]: t["kind"] for t in targets}
     return report
 
@@ -186,9 +172,7 @@ def test_qualweb_evaluated_every_page_and_app(qualweb_report, built_book):
     assert sum(k == "app" for k in kinds.values()) == len(list_apps(ROOT / "widgets")) >= 9
     assert sum(k == "page" for k in kinds.values()) == len(book_pages(built_book)) > 50
     assert sum(k == "form" for k in kinds.values()) == 2
-    act_rules = [
-        code for code, rule in qualweb_report["rules"].items() if rule["module"] == "act-rules"
-    ]
+    act_rules = [code for code, rule in qualweb_report["rules"].items() if rule["module"] == "act-rules"]
     assert len(act_rules) > 60, "every ACT rule QualWeb implements was run"
 
 

@@ -19,9 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers.browser import run_axe
-from helpers.course import built_course, exercise_file
-from helpers.server import start_server, stop_server
 from playwright.sync_api import expect
 
 from rusfokus.db import session_scope
@@ -31,8 +28,17 @@ from rusfokus.progress.models import STATUS_ACTIVE, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.temadag import planning, store
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "da-DK"}
+from helpers.browser import run_axe
+from helpers.course import built_course, exercise_file
+from helpers.server import start_server, stop_server
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "da-DK",
+}
 EX = load_exercise(exercise_file("opsporing"))
 NINA, METTE, OLE = "nina.noegle@eksempel.dk", "mette.hansen@eksempel.dk", "ole.lund@eksempel.dk"
 METTE_TEXT = "Et barn kommer ofte træt. Jeg taler med min leder og skriver det ned."
@@ -51,18 +57,42 @@ def roles_server(built_book, tmp_path_factory):
         org = OrgCache(s)
         sol = org.institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
         vest = org.institution("Børn og Unge", "Skole", "Vestskolen")
-        for email, name, inst, key in ((NINA, "Nina Nøgle", sol, True), (METTE, "Mette Hansen", sol, False),
-                                       (OLE, "Ole Lund", vest, False)):
-            s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id, noegleperson=key,
-                         status=STATUS_ACTIVE, created_at=now, updated_at=now))
-        plan = planning.validate_plan({"title": "Vestskolens temadag", "date": dt.date.today().isoformat(),
-                                       "place": "Aulaen", "modules": "opsporing", "facilitator": "Bo",
-                                       "institutions": "Vestskolen"})
+        for email, name, inst, key in (
+            (NINA, "Nina Nøgle", sol, True),
+            (METTE, "Mette Hansen", sol, False),
+            (OLE, "Ole Lund", vest, False),
+        ):
+            s.add(
+                Person(
+                    email=email,
+                    name=name,
+                    faggruppe="Pædagog",
+                    institution_id=inst.id,
+                    noegleperson=key,
+                    status=STATUS_ACTIVE,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        plan = planning.validate_plan(
+            {
+                "title": "Vestskolens temadag",
+                "date": dt.date.today().isoformat(),
+                "place": "Aulaen",
+                "modules": "opsporing",
+                "facilitator": "Bo",
+                "institutions": "Vestskolen",
+            }
+        )
         store.create(s, plan, "pia", now)
     for email, text in ((METTE, METTE_TEXT), (OLE, OLE_TEXT)):  # hand in as the exercise app's kernel does
         body = json.dumps({"opgave": "opsporing", "svar": answer_sheet(EX, True, text)}).encode()
-        req = urllib.request.Request(f"{srv.url}/api/opgave/aflever", data=body, method="POST", headers={
-            "Authorization": f"Bearer {srv.learner_token(email)}", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{srv.url}/api/opgave/aflever",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {srv.learner_token(email)}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=120) as r:
             assert json.loads(r.read())["status"] == "rettet"
     yield srv
@@ -123,8 +153,9 @@ def test_noegleperson_on_a_phone(roles_server, browser):
     fits_phone(page, "noegleperson-refleksioner-gemt")
 
     # the learner's exercise now says Bedømt (what the exercise app reads)
-    req = urllib.request.Request(f"{srv.url}/api/opgave/status?opgave=opsporing",
-                                 headers={"Authorization": f"Bearer {srv.learner_token(METTE)}"})
+    req = urllib.request.Request(
+        f"{srv.url}/api/opgave/status?opgave=opsporing", headers={"Authorization": f"Bearer {srv.learner_token(METTE)}"}
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         latest = json.loads(r.read())["seneste"]
     row = next(q for q in latest["questions"] if q["id"] == "egen-praksis")

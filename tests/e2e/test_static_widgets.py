@@ -3,9 +3,10 @@
 import shutil
 
 import nbformat
-from helpers.paths import ROOT
 
 from rusfokus.book import build_book
+
+from helpers.paths import ROOT
 
 
 def test_static_widget_renders_offline_from_local_js(browser, tmp_path):
@@ -20,9 +21,13 @@ def test_static_widget_renders_offline_from_local_js(browser, tmp_path):
     (proj / "_toc.yml").write_text("format: jb-book\nroot: book/index\n", encoding="utf-8")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Faner"),
-                nbformat.v4.new_code_cell("import ipywidgets as w\nt = w.Tab([w.HTML('<p>Dagtilbud-indhold</p>'), w.HTML('<p>Skole-indhold</p>')])\nt.titles = ('Dagtilbud', 'Skole')\nt",
-                                          metadata={"tags": ["remove-input"]})]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Faner"),
+        nbformat.v4.new_code_cell(
+            "import ipywidgets as w\nt = w.Tab([w.HTML('<p>Dagtilbud-indhold</p>'), w.HTML('<p>Skole-indhold</p>')])\nt.titles = ('Dagtilbud', 'Skole')\nt",
+            metadata={"tags": ["remove-input"]},
+        ),
+    ]
     nbformat.write(nb, proj / "book" / "index.ipynb")
     html = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
     page_html = (html / "book" / "index.html").read_text(encoding="utf-8")
@@ -32,8 +37,14 @@ def test_static_widget_renders_offline_from_local_js(browser, tmp_path):
 
     context = browser.new_context()
     blocked = []
-    context.route("**/*", lambda route: (blocked.append(route.request.url), route.abort())
-                  if not route.request.url.startswith("file://") else route.continue_())
+    context.route(
+        "**/*",
+        lambda route: (
+            (blocked.append(route.request.url), route.abort())
+            if not route.request.url.startswith("file://")
+            else route.continue_()
+        ),
+    )
     page = context.new_page()
     page.goto((html / "book" / "index.html").as_uri())
     page.wait_for_selector("text=Dagtilbud-indhold", timeout=30_000)

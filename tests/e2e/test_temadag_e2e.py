@@ -17,7 +17,6 @@ import time
 import urllib.request
 
 import pytest
-from helpers.browser import run_axe
 from playwright.sync_api import expect
 
 from rusfokus.db import session_scope
@@ -25,26 +24,60 @@ from rusfokus.progress.models import STATUS_ACTIVE, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.temadag import codes
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "da-DK"}
-PEOPLE = [("Mette Hansen", "mette.hansen@eksempel.dk"), ("Ole Lund", "ole.lund@eksempel.dk"),
-          ("Sara Nielsen", "sara.nielsen@eksempel.dk")]
+from helpers.browser import run_axe
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "da-DK",
+}
+PEOPLE = [
+    ("Mette Hansen", "mette.hansen@eksempel.dk"),
+    ("Ole Lund", "ole.lund@eksempel.dk"),
+    ("Sara Nielsen", "sara.nielsen@eksempel.dk"),
+]
 
 
 @pytest.fixture(scope="module")
 def temadag(server):
     url = f"sqlite:///{server.home / 'rusfokus.db'}"
-    out = server.rusfokus("temadag", "create", "--title", "Børn og alkohol", "--date", dt.date.today().isoformat(),
-                          "--place", "Rådhuset, mødesal 2", "--modules", "opsporing", "--facilitator", "Pia Holm",
-                          "--institutions", "Børnehuset Mælkebøtten", "--counts-toward-module").stdout
+    out = server.rusfokus(
+        "temadag",
+        "create",
+        "--title",
+        "Børn og alkohol",
+        "--date",
+        dt.date.today().isoformat(),
+        "--place",
+        "Rådhuset, mødesal 2",
+        "--modules",
+        "opsporing",
+        "--facilitator",
+        "Pia Holm",
+        "--institutions",
+        "Børnehuset Mælkebøtten",
+        "--counts-toward-module",
+    ).stdout
     temadag_id = int(out.split("#")[1].split(":")[0])
     with session_scope(url) as s:
         inst = OrgCache(s).institution("Børn og Unge", "Dagtilbud", "Børnehuset Mælkebøtten")
         now = dt.datetime.now()
         for name, email in PEOPLE:
             if s.query(Person).filter_by(email=email).first() is None:
-                s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id,
-                             noegleperson=False, status=STATUS_ACTIVE, created_at=now, updated_at=now))
+                s.add(
+                    Person(
+                        email=email,
+                        name=name,
+                        faggruppe="Pædagog",
+                        institution_id=inst.id,
+                        noegleperson=False,
+                        status=STATUS_ACTIVE,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
     return temadag_id
 
 
@@ -141,8 +174,9 @@ def test_temadag_checkin_live_and_report(browser, server, temadag):
     confirm.close()
 
     # attendance is in the rusmiddelcenter's progress report
-    req = urllib.request.Request(f"{server.url}/admin/rapport/temadag.csv",
-                                 headers={"Cookie": f"rf_admin={server.admin_token('pia')}"})
+    req = urllib.request.Request(
+        f"{server.url}/admin/rapport/temadag.csv", headers={"Cookie": f"rf_admin={server.admin_token('pia')}"}
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         text = r.read().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.splitlines()[0] else ","))

@@ -21,8 +21,14 @@ def rusfokus(*args, env_extra=None, tmp_path=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env.update({"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(tmp_path / "home")})
     env.update(env_extra or {})
-    return subprocess.run([str(Path(sys.executable).parent / "rusfokus"), *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "rusfokus"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_check_good_and_bad_file(tmp_path):
@@ -31,11 +37,17 @@ def test_check_good_and_bad_file(tmp_path):
     every = rusfokus("opgave", "check", tmp_path=tmp_path)
     assert every.returncode == 0 and every.stdout.count("OK modules/") == 5, every.stdout
     bad = tmp_path / "opsporing.yml"
-    bad.write_text((ROOT / "modules/01-opsporing/data/opgave.yml").read_text(encoding="utf-8")
-                   .replace("korrekt: c", "korrekt: x", 1), encoding="utf-8")
+    bad.write_text(
+        (ROOT / "modules/01-opsporing/data/opgave.yml")
+        .read_text(encoding="utf-8")
+        .replace("korrekt: c", "korrekt: x", 1),
+        encoding="utf-8",
+    )
     res = rusfokus("opgave", "check", str(bad), tmp_path=tmp_path)
     assert res.returncode == 1 and "Traceback" not in res.stderr  # 1: content errors
-    assert re.search(r"ERROR \S*opsporing\.yml:\d+: spoergsmaal\[\d+\]\.korrekt: 'x' is not one of the options", res.stdout)
+    assert re.search(
+        r"ERROR \S*opsporing\.yml:\d+: spoergsmaal\[\d+\]\.korrekt: 'x' is not one of the options", res.stdout
+    )
 
 
 def test_build_refuses_malformed_file_without_touching_release(tmp_path):
@@ -44,8 +56,15 @@ def test_build_refuses_malformed_file_without_touching_release(tmp_path):
     content = tmp_path / "modules"
     shutil.copytree(ROOT / "modules", content, ignore=shutil.ignore_patterns("*.md", "*.ipynb"))
     (content / "01-opsporing" / "data" / "opgave.yml").write_text("id: opsporing\ntitel: [\n", encoding="utf-8")
-    res = rusfokus("opgave", "build", "opsporing", "--course-dir", str(course), tmp_path=tmp_path,
-                   env_extra={"RUSFOKUS_CONTENT_DIR": str(content)})
+    res = rusfokus(
+        "opgave",
+        "build",
+        "opsporing",
+        "--course-dir",
+        str(course),
+        tmp_path=tmp_path,
+        env_extra={"RUSFOKUS_CONTENT_DIR": str(content)},
+    )
     assert res.returncode == 2 and "01-opsporing/data/opgave.yml:3: invalid YAML" in res.stderr, res.stderr
     assert not (course / "release").exists() and not (course / "source").exists()
     res = rusfokus("opgave", "build", "--course-dir", str(course), tmp_path=tmp_path)
@@ -56,11 +75,21 @@ def test_links_for_roster_and_demo_verify(tmp_path):
     from rusfokus import identity
 
     roster = tmp_path / "medarbejdere.csv"
-    roster.write_bytes("Navn;E-mail;Arbejdssted\r\nLone Bak;Lone.Bak@Eksempel-Kommune.example;Vestskolen\r\n"
-                       "Uden Mail;;Vestskolen\r\n".encode("cp1252"))
+    roster.write_bytes(
+        "Navn;E-mail;Arbejdssted\r\nLone Bak;Lone.Bak@Eksempel-Kommune.example;Vestskolen\r\n"
+        "Uden Mail;;Vestskolen\r\n".encode("cp1252")
+    )
     out = tmp_path / "links.csv"
-    res = rusfokus("links", "--roster", str(roster), "--out", str(out), "--base-url", "https://kursus.example.dk",
-                   tmp_path=tmp_path)
+    res = rusfokus(
+        "links",
+        "--roster",
+        str(roster),
+        "--out",
+        str(out),
+        "--base-url",
+        "https://kursus.example.dk",
+        tmp_path=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert "skipped" in res.stderr and "e-mail is empty" in res.stderr
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))

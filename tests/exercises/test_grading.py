@@ -79,7 +79,7 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
     assert oct(folder.stat().st_mode & 0o777) == "0o700" and len(str(folder)) < 60
     mine = [p for p in folder.glob("*.json") if p.name not in others]
     assert len(mine) == 1, sorted(p.name for p in folder.iterdir())
-    stem = mine[0].name[:-len(".json")]
+    stem = mine[0].name[: -len(".json")]
     connection = json.loads(mine[0].read_text())
     assert connection["transport"] == "ipc"  # sockets, not TCP ports
     deadline = time.monotonic() + 30  # the kernel binds its sockets shortly after it starts
@@ -145,8 +145,13 @@ def test_partial_multiple_choice_gets_no_points(grader):
 def test_bad_input_writes_nothing_and_leaves_others_untouched(grader, course):
     email = "bad.input@eksempel-kommune.example"
     before = history(course, "sofie.holm@eksempel-kommune.example", "opsporing")
-    for bad in ({**answers(), "ugegraense": "z"}, {k: v for k, v in answers().items() if k != "audit-c"},
-                {**answers(), "egen-praksis": "x" * 5000}, {**answers(), "egen-praksis": "a\x00b"}, "svar"):
+    for bad in (
+        {**answers(), "ugegraense": "z"},
+        {k: v for k, v in answers().items() if k != "audit-c"},
+        {**answers(), "egen-praksis": "x" * 5000},
+        {**answers(), "egen-praksis": "a\x00b"},
+        "svar",
+    ):
         with pytest.raises(AnswerError):
             grader.submit(email, "opsporing", bad)
     assert not (course / "attempts" / student_id(email)).exists()
@@ -249,8 +254,13 @@ print("GRADED", flush=True)
 
 def test_kill_9_mid_grading_stays_pending_then_grade_pending_grades_it(course, progress_calls):
     script = KILL_SCRIPT.format(answers=answers(True))
-    proc = subprocess.Popen([sys.executable, "-c", script, str(course)], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(course)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     line = proc.stdout.readline()
     assert line.startswith("SAVED"), line
     stamp = line.split()[1]

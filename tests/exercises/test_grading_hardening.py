@@ -168,6 +168,7 @@ def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, gra
         assert not attempt.is_pending and attempt.failed_file.exists()
         [failed] = failed_attempts(course)
         assert failed["failures"] == 3 and failed["email"] == FLOOD and failed["reason"]
+
         # the admin sees it
         class Args:
             pending, failed, retry_failed, course_dir = False, True, False, str(course)
@@ -181,12 +182,14 @@ def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, gra
         assert row["failed"] and not row["pending"]
         from rusfokus.apps.opgave import history_html
 
-        assert "kunne ikke rettes" in history_html([{"stamp": row["stamp"], "afventer": False, "fejlet": True,
-                                                      "pct": None, "bestaaet": None}])
+        assert "kunne ikke rettes" in history_html(
+            [{"stamp": row["stamp"], "afventer": False, "fejlet": True, "pct": None, "bestaaet": None}]
+        )
         _, again = g.submit(FLOOD, "opsporing", answer_sheet(EX, True))
         assert again.result(timeout=300)["passed"]
     finally:
         g.close()
+
     # `rusfokus grade --retry-failed` puts the failed one back and grades it
     class Retry:
         pending, failed, retry_failed, course_dir = False, False, True, str(course)

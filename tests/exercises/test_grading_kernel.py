@@ -7,7 +7,6 @@ spare; without one it starts its own as usual.
 """
 
 import pytest
-from helpers.paths import ROOT
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert.preprocessors import ExecutePreprocessor
 from nbgrader.converters import Autograde
@@ -26,6 +25,8 @@ from rusfokus.exercises.course import (
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.spare_execute import SpareKernelExecute
 from rusfokus.exercises.store import place_for_nbgrader, save_attempt
+
+from helpers.paths import ROOT
 
 # slow: real nbgrader grading kernels
 pytestmark = pytest.mark.slow

@@ -32,8 +32,10 @@ def correct_answers(ex=EX) -> dict:
 def test_opsporing_meets_the_brief():
     types = [q.type for q in EX.spoergsmaal]
     assert len(types) >= 10 and types.count("case") >= 2 and types.count("refleksion") >= 1
-    text = " ".join(q.tekst + " " + q.forklaring + " " + (q.case or "") + " " + " ".join(o.tekst for o in q.valg)
-                    for q in EX.spoergsmaal)
+    text = " ".join(
+        q.tekst + " " + q.forklaring + " " + (q.case or "") + " " + " ".join(o.tekst for o in q.valg)
+        for q in EX.spoergsmaal
+    )
     for fact in ("10 genstande", "4 genstande", "12 gram", "0 og 12", "§ 133", "14 dage", "anonym", "109.000"):
         assert fact in text, fact
     for old in ("122.000", "SEL § 153", "§ 153", "SEL § 50", "14/21", "7/14"):
@@ -43,7 +45,9 @@ def test_opsporing_meets_the_brief():
 def test_source_notebook_has_one_hidden_test_per_auto_question_with_docstring():
     nb = source_notebook(EX)
     nbformat.validate(nb)
-    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"]["solution"]]
+    tests = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"]["solution"]
+    ]
     assert [c.metadata.nbgrader.grade_id for c in tests] == [q.grade_id for q in EX.spoergsmaal if q.auto]
     for cell, q in zip(tests, [q for q in EX.spoergsmaal if q.auto], strict=True):
         assert cell.source.startswith('"""Tjekker spørgsmål')

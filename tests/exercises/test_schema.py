@@ -19,10 +19,40 @@ GOOD = {
     "modul": "opsporing",
     "bestaa_pct": 70,
     "spoergsmaal": [
-        {"id": "ugegraense", "type": "enkeltvalg", "tekst": "Hvor mange?", "valg": [{"id": "a", "tekst": "7"}, {"id": "b", "tekst": "10"}], "korrekt": "b", "forklaring": "10."},
-        {"id": "tegn", "type": "flervalg", "tekst": "Hvilke?", "valg": [{"id": "a", "tekst": "x"}, {"id": "b", "tekst": "y"}, {"id": "c", "tekst": "z"}], "korrekt": ["a", "c"], "point": 2, "forklaring": "a og c."},
-        {"id": "sag", "type": "case", "case": "Mia på 6 år …", "tekst": "Hvad gør du?", "valg": [{"id": "a", "tekst": "x"}, {"id": "b", "tekst": "y"}], "korrekt": "a", "forklaring": "a."},
-        {"id": "egen-praksis", "type": "refleksion", "tekst": "Hvad nu?", "point": 2, "max_tegn": 400, "forklaring": "Godt svar."},
+        {
+            "id": "ugegraense",
+            "type": "enkeltvalg",
+            "tekst": "Hvor mange?",
+            "valg": [{"id": "a", "tekst": "7"}, {"id": "b", "tekst": "10"}],
+            "korrekt": "b",
+            "forklaring": "10.",
+        },
+        {
+            "id": "tegn",
+            "type": "flervalg",
+            "tekst": "Hvilke?",
+            "valg": [{"id": "a", "tekst": "x"}, {"id": "b", "tekst": "y"}, {"id": "c", "tekst": "z"}],
+            "korrekt": ["a", "c"],
+            "point": 2,
+            "forklaring": "a og c.",
+        },
+        {
+            "id": "sag",
+            "type": "case",
+            "case": "Mia på 6 år …",
+            "tekst": "Hvad gør du?",
+            "valg": [{"id": "a", "tekst": "x"}, {"id": "b", "tekst": "y"}],
+            "korrekt": "a",
+            "forklaring": "a.",
+        },
+        {
+            "id": "egen-praksis",
+            "type": "refleksion",
+            "tekst": "Hvad nu?",
+            "point": 2,
+            "max_tegn": 400,
+            "forklaring": "Godt svar.",
+        },
     ],
 }
 
@@ -109,9 +139,12 @@ def test_errors_name_file_line_and_field_and_list_every_question(tmp_path):
 def test_a_module_folders_exercise_must_be_that_module(tmp_path):
     data = tmp_path / "01-opsporing" / "data"
     data.mkdir(parents=True)
-    (data / "opgave.yml").write_text(OPSPORING.read_text(encoding="utf-8").replace("id: opsporing", "id: andet", 1),
-                                     encoding="utf-8")
-    with pytest.raises(ExerciseError, match=r"opgave.yml:\d+: id: is 'andet' but the file belongs to module 'opsporing'"):
+    (data / "opgave.yml").write_text(
+        OPSPORING.read_text(encoding="utf-8").replace("id: opsporing", "id: andet", 1), encoding="utf-8"
+    )
+    with pytest.raises(
+        ExerciseError, match=r"opgave.yml:\d+: id: is 'andet' but the file belongs to module 'opsporing'"
+    ):
         load_exercise(data / "opgave.yml")
     assert exercise("opsporing", ROOT / "modules").id == "opsporing"
     with pytest.raises(ExerciseError, match="'nope' is not an exercise"):

@@ -101,8 +101,14 @@ def test_hand_in_over_http_is_graded(env):
 @pytest.mark.parametrize("token_kind", ["none", "garbage", "tampered", "admin"])
 def test_forged_identity_is_refused_with_danish_message(env, token_kind):
     good = identity.learner_token("offer@eksempel-kommune.example")
-    token = {"none": None, "garbage": "abc", "admin": identity.admin_token("offer@eksempel-kommune.example"),
-             "tampered": identity.learner_token("angriber@eksempel-kommune.example").split(".")[0] + "." + good.split(".")[1]}[token_kind]
+    token = {
+        "none": None,
+        "garbage": "abc",
+        "admin": identity.admin_token("offer@eksempel-kommune.example"),
+        "tampered": identity.learner_token("angriber@eksempel-kommune.example").split(".")[0]
+        + "."
+        + good.split(".")[1],
+    }[token_kind]
     code, body = post(env.base, {"opgave": "opsporing", "svar": answers()}, token)
     assert code == 403 and body["status"] == "fejl"
     assert any(w in body["fejl"] for w in ("link", "Link"))
@@ -117,14 +123,26 @@ def test_bare_learner_query_parameter_is_not_an_identity(env):
     assert exc.value.code == 403
 
 
-@pytest.mark.parametrize("header", ["X-Remote-User", "X-Forwarded-User", "Remote-User", "X-Forwarded-Email",
-                                    "X-Auth-Request-Email", "X-Jupyterhub-User"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Remote-User",
+        "X-Forwarded-User",
+        "Remote-User",
+        "X-Forwarded-Email",
+        "X-Auth-Request-Email",
+        "X-Jupyterhub-User",
+    ],
+)
 def test_forwarded_user_headers_are_not_an_identity(env, header):
     """Regression (issue 12, held): a header a browser can set never names the learner."""
     victim = "header.offer@eksempel-kommune.example"
-    req = urllib.request.Request(env.base + "api/opgave/aflever", method="POST",
-                                 data=json.dumps({"opgave": "opsporing", "svar": answers()}).encode(),
-                                 headers={"Content-Type": "application/json", header: victim})
+    req = urllib.request.Request(
+        env.base + "api/opgave/aflever",
+        method="POST",
+        data=json.dumps({"opgave": "opsporing", "svar": answers()}).encode(),
+        headers={"Content-Type": "application/json", header: victim},
+    )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req, timeout=30)
     assert exc.value.code == 403
@@ -139,8 +157,12 @@ def test_second_click_while_pending_gets_danish_message_over_http(env):
     """Issue 12, item 1: the second hand-in is not queued again."""
     token = identity.learner_token("to.klik@eksempel-kommune.example")
     replies = []
-    threads = [threading.Thread(target=lambda: replies.append(post(env.base, {"opgave": "opsporing", "svar": answers()}, token)))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=lambda: replies.append(post(env.base, {"opgave": "opsporing", "svar": answers()}, token))
+        )
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -149,7 +171,14 @@ def test_second_click_while_pending_gets_danish_message_over_http(env):
     assert codes == [200, 409], replies
     refused = next(body for code, body in replies if code == 409)
     assert refused["status"] == "afventer" and refused["fejl"].startswith("Din aflevering bliver rettet")
-    assert len(list((env.course / "attempts" / student_id("to.klik@eksempel-kommune.example") / "opsporing").glob("*.ipynb"))) == 1
+    assert (
+        len(
+            list(
+                (env.course / "attempts" / student_id("to.klik@eksempel-kommune.example") / "opsporing").glob("*.ipynb")
+            )
+        )
+        == 1
+    )
 
 
 def test_bad_requests_get_clear_danish_messages(env):
@@ -217,8 +246,9 @@ def test_app_click_to_score_through_http(env):
     a real (nbgrader) grading, the hand-in dated, a pass links to the kursusbevis."""
     from rusfokus.apps.opgave import certificate_url, dansk_tid
 
-    app = ExerciseApp(EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base),
-                      cert_url=certificate_url("opsporing"))
+    app = ExerciseApp(
+        EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base), cert_url=certificate_url("opsporing")
+    )
     state = _all_widget_state()
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in state, q.id  # no key/explanation before hand-in
@@ -249,8 +279,9 @@ def test_wrong_answers_are_marked_wrong_in_place_and_a_fail_has_no_kursusbevis(e
     email = "forkert.svar@eksempel-kommune.example"
     from rusfokus.apps.opgave import certificate_url
 
-    app = ExerciseApp(EX, lambda a: client.submit(email, "opsporing", a, base=env.base),
-                      cert_url=certificate_url("opsporing"))
+    app = ExerciseApp(
+        EX, lambda a: client.submit(email, "opsporing", a, base=env.base), cert_url=certificate_url("opsporing")
+    )
     wrong = answers(False)
     right = answers(True)
     mixed = {**wrong, EX.spoergsmaal[0].id: right[EX.spoergsmaal[0].id]}
@@ -322,8 +353,11 @@ def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
     app.button.click()
     assert "Du har bestået" in app.result.value
     again = open_app(EX, email, base=env.base)
-    stamp = json.loads(next((env.course / "attempts" / student_id(email) / "opsporing").glob("*.result.json"))
-                       .read_text(encoding="utf-8"))["stamp"]
+    stamp = json.loads(
+        next((env.course / "attempts" / student_id(email) / "opsporing").glob("*.result.json")).read_text(
+            encoding="utf-8"
+        )
+    )["stamp"]
     assert f"Sidst afleveret {dansk_tid(stamp)}" in again.info.value
     assert "Rigtigt" in again.boxes[0].feedback.value and "Du har ændret" not in again.boxes[0].feedback.value
     assert again.answers() == app.answers()
@@ -363,8 +397,9 @@ def test_draft_api_refuses_strangers_and_bad_drafts(env):
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(env.base + "api/opgave/kladde", data=json.dumps(body).encode(),
-                                     headers=headers, method="POST")
+        req = urllib.request.Request(
+            env.base + "api/opgave/kladde", data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, json.loads(r.read())
@@ -376,8 +411,13 @@ def test_draft_api_refuses_strangers_and_bad_drafts(env):
     code, body = put({"opgave": "opsporing", "svar": {q1.id: q1.valg[0].id}}, None)
     assert code == 403 and "link" in body["fejl"]
     token = identity.learner_token(email)
-    for svar in ({q1.id: "zz"}, {"findes-ikke": "a"}, {q1.id: ["a"]}, "tekst",
-                 {next(q.id for q in EX.spoergsmaal if q.type == "refleksion"): "x" * 5000}):
+    for svar in (
+        {q1.id: "zz"},
+        {"findes-ikke": "a"},
+        {q1.id: ["a"]},
+        "tekst",
+        {next(q.id for q in EX.spoergsmaal if q.type == "refleksion"): "x" * 5000},
+    ):
         code, body = put({"opgave": "opsporing", "svar": svar}, token)
         assert code == 400 and body["fejl"], svar
     code, body = put({"opgave": "../../etc", "svar": {}}, token)
@@ -398,7 +438,7 @@ def test_app_missing_answer_and_identity_error(env):
     app.button.click()
     assert "Du mangler at vælge et svar i spørgsmål 3" in app.message.value and not sent
     app2 = ExerciseApp(EX, None, identity_error=NO_IDENTITY)
-    assert app2.button.disabled and app2.notice.value.count("role=\"alert\"") == 1
+    assert app2.button.disabled and app2.notice.value.count('role="alert"') == 1
     assert "Du er ikke logget ind med dit personlige link" in app2.notice.value
     assert "bliver ikke gemt" in app2.notice.value and "kan ikke aflevere" in app2.notice.value
     # told at the top, before the first question

@@ -8,8 +8,15 @@ import pytest
 
 from helpers.paths import AXE_JS
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-quic",
+]
 
 
 def wait_for_widgets(page, timeout: float = 60_000) -> None:
@@ -29,8 +36,10 @@ def run_axe(page, include_frames: bool = True) -> list[dict]:
         """async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, iframes: true})"""
     )
     bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n.get("target") for n in v["nodes"]][:5]} for v in bad]
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n.get("target") for n in v["nodes"]][:5]}
+        for v in bad
+    ]
 
 
 def axe_problems_on_pages(page, files: dict[str, Path]) -> dict[str, list[dict]]:

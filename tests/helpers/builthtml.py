@@ -86,9 +86,7 @@ def sentences(text: str) -> list[str]:
 
 def withdrawn_as_current(text: str) -> list[str]:
     """Sentences that state a withdrawn fact without saying it is history."""
-    return [
-        s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)
-    ]
+    return [s for s in sentences(text) if any(p.search(s) for p in WITHDRAWN) and not HISTORY.search(s)]
 
 
 def lix(blocks: list[str]) -> float:
@@ -109,9 +107,7 @@ def body_blocks(path: Path) -> list[str]:
         tag.decompose()
     for tag in art.select(".rf-app, .rf-kommune"):
         tag.decompose()
-    return [
-        el.get_text(" ", strip=True) for el in art.find_all(["p", "li"]) if not el.find(["p", "li"])
-    ]
+    return [el.get_text(" ", strip=True) for el in art.find_all(["p", "li"]) if not el.find(["p", "li"])]
 
 
 def page(built_book: Path, name: str) -> Path:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.paths import ROOT
 from rusfokus.exercises.course import build
+
+from helpers.paths import ROOT
 
 CONTENT = ROOT / "modules"
 

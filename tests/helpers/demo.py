@@ -16,8 +16,9 @@ def load_demo_staff(srv: Server, staff: int = 120) -> None:
     roster = srv.home / "hr.csv"
     srv.rusfokus("demo", "load", "--staff", str(staff), "--write-csv", str(roster))
     with roster.open("ab") as fh:
-        fh.write(f"Bo {EVIL};bo.evil@eksempel-kommune.example;Skole {EVIL};Skoler;Børn og Unge;Lærer;Ja\r\n"
-                 .encode("cp1252"))
+        fh.write(
+            f"Bo {EVIL};bo.evil@eksempel-kommune.example;Skole {EVIL};Skoler;Børn og Unge;Lærer;Ja\r\n".encode("cp1252")
+        )
     out = srv.rusfokus("staff", "import", str(roster))
     assert "1 created" in out.stdout and "0 marked fratrådt" in out.stdout, out.stdout
     srv.rusfokus("admin", "set-password", "konsulent", "--password-stdin", input=PASSWORD + "\n")

@@ -18,13 +18,14 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from helpers.paths import ROOT, free_port
 from rusfokus.db import session_scope
 from rusfokus.mail.models import MailMessage
 from rusfokus.migrations import upgrade
 from rusfokus.progress.models import AuditEntry, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.settings import get_settings
+
+from helpers.paths import ROOT, free_port
 
 NOW = dt.datetime(2027, 3, 1, 10, 0)
 
@@ -85,11 +86,18 @@ def configure(monkeypatch, tmp_path: Path, port: int, **env) -> object:
     for key in list(os.environ):
         if key.startswith("RUSFOKUS_"):
             monkeypatch.delenv(key)
-    values = {"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(tmp_path / "home"),
-              "RUSFOKUS_BASE_URL": "https://rusfokus.eksempel-kommune.example",
-              "RUSFOKUS_SMTP_HOST": "127.0.0.1", "RUSFOKUS_SMTP_PORT": str(port), "RUSFOKUS_SMTP_TLS": "none",
-              "RUSFOKUS_SMTP_TIMEOUT": "5", "RUSFOKUS_MAIL_FROM": "rusfokus@eksempel-kommune.example",
-              "RUSFOKUS_MAIL_RETRY_SECONDS": "60", **env}
+    values = {
+        "RUSFOKUS_ROOT": str(ROOT),
+        "RUSFOKUS_HOME": str(tmp_path / "home"),
+        "RUSFOKUS_BASE_URL": "https://rusfokus.eksempel-kommune.example",
+        "RUSFOKUS_SMTP_HOST": "127.0.0.1",
+        "RUSFOKUS_SMTP_PORT": str(port),
+        "RUSFOKUS_SMTP_TLS": "none",
+        "RUSFOKUS_SMTP_TIMEOUT": "5",
+        "RUSFOKUS_MAIL_FROM": "rusfokus@eksempel-kommune.example",
+        "RUSFOKUS_MAIL_RETRY_SECONDS": "60",
+        **env,
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
@@ -101,8 +109,16 @@ def configure(monkeypatch, tmp_path: Path, port: int, **env) -> object:
 
 def add_person(session, name, email, inst="Børnehuset Solsikken", status="aktiv"):
     institution = OrgCache(session).institution("Børn og Unge", "Dagtilbud", inst)
-    p = Person(email=email, name=name, faggruppe="Pædagog", institution_id=institution.id, noegleperson=False,
-               status=status, created_at=NOW, updated_at=NOW)
+    p = Person(
+        email=email,
+        name=name,
+        faggruppe="Pædagog",
+        institution_id=institution.id,
+        noegleperson=False,
+        status=status,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     session.add(p)
     session.flush()
     return p
@@ -115,14 +131,19 @@ def people(settings, *rows):
 
 def rows(settings):
     with session_scope(settings.db_url) as s:
-        return {m.id: (m.kind, m.status, m.person_id, m.attempts, m.last_error)
-                for m in s.scalars(select(MailMessage).order_by(MailMessage.id))}
+        return {
+            m.id: (m.kind, m.status, m.person_id, m.attempts, m.last_error)
+            for m in s.scalars(select(MailMessage).order_by(MailMessage.id))
+        }
 
 
 def audit(settings, prefix="mail."):
     with session_scope(settings.db_url) as s:
-        return [(a.action, a.target, a.detail) for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
-                if a.action.startswith(prefix)]
+        return [
+            (a.action, a.target, a.detail)
+            for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            if a.action.startswith(prefix)
+        ]
 
 
 def body_of(msg) -> str:
@@ -137,5 +158,12 @@ def link_in(text: str) -> str:
 
 def cli(settings, *args, check=True):
     env = {k: v for k, v in os.environ.items()}
-    return subprocess.run([sys.executable, "-m", "rusfokus.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, check=check, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )

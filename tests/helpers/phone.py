@@ -1,7 +1,9 @@
 """A phone in Chromium: its user agent and the checks every app page must pass at 390 px."""
 
-PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 # Every shown control: inside the screen horizontally, and hit by a tap at its
 # centre (not covered, not clipped by a box it overflows). The window is

@@ -11,8 +11,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.paths import ROOT, free_port
 from rusfokus.identity import admin_token, learner_token, load_secret
+
+from helpers.paths import ROOT, free_port
 
 
 @dataclass
@@ -39,23 +40,41 @@ class Server:
 
     def rusfokus(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
         """Run the rusfokus CLI against this server's data."""
-        return subprocess.run([sys.executable, "-m", "rusfokus.cli", *args], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, check=check, **kw)
+        return subprocess.run(
+            [sys.executable, "-m", "rusfokus.cli", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=check,
+            **kw,
+        )
 
 
 def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
-    env.update({
-        "RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(home), "RUSFOKUS_BOOK_DIR": str(book_dir),
-        "RUSFOKUS_PORT": str(port), "RUSFOKUS_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-    })
+    env.update(
+        {
+            "RUSFOKUS_ROOT": str(ROOT),
+            "RUSFOKUS_HOME": str(home),
+            "RUSFOKUS_BOOK_DIR": str(book_dir),
+            "RUSFOKUS_PORT": str(port),
+            "RUSFOKUS_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
     env.update(extra_env or {})
     home.mkdir(parents=True, exist_ok=True)
     log = home / "server.log"
-    proc = subprocess.Popen([sys.executable, "-m", "rusfokus.cli", "serve"], env=env, cwd=ROOT,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rusfokus.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,9 +15,9 @@ from tornado.testing import AsyncHTTPTestCase, gen_test
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.identity import web as identity_web
 from rusfokus.identity.admins import LoginLimiter, add_user, set_password
 from rusfokus.migrations import upgrade
-from rusfokus.identity import web as identity_web
 from rusfokus.progress import web as progress_web
 from rusfokus.progress.models import AuditEntry
 from rusfokus.settings import Settings, get_settings
@@ -67,8 +67,13 @@ class LoginServer(AsyncHTTPTestCase):
         form = {"csrf": token, "username": username, "password": password}
         if nxt is not None:
             form["next"] = nxt
-        return dict(method="POST", body=urllib.parse.urlencode(form), follow_redirects=False, raise_error=False,
-                    headers={"Cookie": cookie, "X-Forwarded-For": ip})
+        return dict(
+            method="POST",
+            body=urllib.parse.urlencode(form),
+            follow_redirects=False,
+            raise_error=False,
+            headers={"Cookie": cookie, "X-Forwarded-For": ip},
+        )
 
     def login(self, **kw):
         r = self.fetch("/login", **self.login_request(**kw))
@@ -77,7 +82,9 @@ class LoginServer(AsyncHTTPTestCase):
 
     def checked(self) -> int:
         with session_scope(self.settings.db_url) as s:
-            return s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action.in_(("login", "login.failed"))))
+            return s.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action.in_(("login", "login.failed")))
+            )
 
     def is_admin(self, cookie: str) -> bool:
         r = self.fetch("/admin/", headers={"Cookie": cookie}, follow_redirects=False, raise_error=False)
@@ -108,7 +115,9 @@ class TestParallelGuesses(LoginServer):
     @gen_test(timeout=120)
     async def test_limit_per_user_name_across_clients(self):
         csrf = await self.acsrf()
-        reqs = [self.login_request(password=f"gæt-{i}", ip=f"10.1.{i // 250}.{i % 250 + 1}", csrf=csrf) for i in range(50)]
+        reqs = [
+            self.login_request(password=f"gæt-{i}", ip=f"10.1.{i // 250}.{i % 250 + 1}", csrf=csrf) for i in range(50)
+        ]
         await self._flood(reqs)
         assert self.checked() <= 5
         # the right password from yet another client is refused too while the name is locked
@@ -140,13 +149,34 @@ def test_limiter_counts_attempts_in_flight_and_frees_on_success():
 
 
 EVIL_NEXT = [
-    "/\t/evil.example", "/%09/evil.example", "//evil.example", "///evil.example", "/\\evil.example",
-    "\\\\evil.example", "/\\/evil.example", "https://evil.example/", "http:evil.example", "HTTPS://evil.example",
-    "javascript:alert(1)", "/\x00/evil.example", "/\n/evil.example", "/\r\n/evil.example", " //evil.example",
-    "%2F%2Fevil.example", "/%2F/evil.example", "/%5Cevil.example", "/%252F%252Fevil.example", "evil.example",
-    "\x7f//evil.example", "/\x1b/evil.example",
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "HTTPS://evil.example",
+    "javascript:alert(1)",
+    "/\x00/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%5Cevil.example",
+    "/%252F%252Fevil.example",
+    "evil.example",
+    "\x7f//evil.example",
+    "/\x1b/evil.example",
 ]
-GOOD_NEXT = ["/voila/render/dashboard/index.ipynb", "/admin/rapport.xlsx?forvaltning=B%C3%B8rn%20og%20Unge", "/temadag/admin/3"]
+GOOD_NEXT = [
+    "/voila/render/dashboard/index.ipynb",
+    "/admin/rapport.xlsx?forvaltning=B%C3%B8rn%20og%20Unge",
+    "/temadag/admin/3",
+]
 
 
 class TestNextRedirect(LoginServer):

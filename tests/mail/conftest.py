@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from helpers.mail import configure, start_smtp
 
 from rusfokus.settings import get_settings
+
+from helpers.mail import configure, start_smtp
 
 
 @pytest.fixture

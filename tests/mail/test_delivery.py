@@ -19,6 +19,11 @@ import sys
 import time
 
 import pytest
+from sqlalchemy import select
+
+from rusfokus.db import session_scope
+from rusfokus.progress.models import Person
+
 from helpers.mail import (
     ROOT,
     Recorder,
@@ -32,10 +37,6 @@ from helpers.mail import (
     start_smtp,
 )
 from helpers.postgres import PG_BIN, as_pg
-from sqlalchemy import select
-
-from rusfokus.db import session_scope
-from rusfokus.progress.models import Person
 
 # slow: worker subprocesses killed and restarted, servers that come back
 pytestmark = pytest.mark.slow
@@ -49,11 +50,18 @@ def queue_everyone(settings) -> None:
 
 
 def run_cli_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rusfokus.cli", "mail", "run"], env=dict(os.environ), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rusfokus.cli", "mail", "run"],
+        env=dict(os.environ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 # --- a worker killed at the worst moment -----------------------------------------------------------------------
+
 
 def test_worker_killed_after_the_server_has_the_mail_never_sends_it_twice(setup, smtp_server):
     from rusfokus.mail.worker import run_queue
@@ -115,8 +123,12 @@ def test_a_stale_claim_of_a_live_worker_elsewhere_waits_for_the_timeout(setup, s
     queue_everyone(settings)
     with session_scope(settings.db_url) as s:  # as another host's worker leaves it while it works
         row = s.scalars(select(MailMessage)).one()
-        row.status, row.claim_token, row.claimed_by, row.claimed_at = "sending", "x" * 32, "andenvaert:4242", \
-            dt.datetime.now()
+        row.status, row.claim_token, row.claimed_by, row.claimed_at = (
+            "sending",
+            "x" * 32,
+            "andenvaert:4242",
+            dt.datetime.now(),
+        )
     assert run_queue(settings, force=True).uncertain == 0
     assert [r[1] for r in rows(settings).values()] == ["sending"]
     later = dt.datetime.now() + stale_after(settings) + dt.timedelta(seconds=5)
@@ -147,8 +159,9 @@ def test_postgresql_two_workers_and_repeated_requests_send_each_mail_once(monkey
 
     name = f"rf_mail_{os.getpid()}"
     as_pg([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres", name])
-    settings = configure(monkeypatch, tmp_path, smtp_server.port,
-                         RUSFOKUS_DB=f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}")
+    settings = configure(
+        monkeypatch, tmp_path, smtp_server.port, RUSFOKUS_DB=f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}"
+    )
     with session_scope(settings.db_url) as s:
         for i in range(20):
             add_person(s, f"Ansat {i:02d}", f"ansat{i:02d}@eksempel-kommune.example")
@@ -165,6 +178,7 @@ def test_postgresql_two_workers_and_repeated_requests_send_each_mail_once(monkey
 
 # --- the server's start-up hook ---------------------------------------------------------------------------------
 
+
 def test_server_hook_sends_from_the_tornado_loop_and_waits_for_a_server_that_comes_back(monkeypatch, tmp_path):
     import tornado.ioloop
 
@@ -174,8 +188,9 @@ def test_server_hook_sends_from_the_tornado_loop_and_waits_for_a_server_that_com
     assert "rusfokus.mail.web" in ROUTE_MODULES
     port = free_port()  # the SMTP server is down when rusfokus starts
     settings = configure(monkeypatch, tmp_path, port, RUSFOKUS_MAIL_POLL_SECONDS="1", RUSFOKUS_MAIL_RETRY_SECONDS="1")
-    a, b = people(settings, ("Mette Hansen", "mette@eksempel-kommune.example"),
-                  ("Ali Demir", "ali@eksempel-kommune.example"))
+    a, b = people(
+        settings, ("Mette Hansen", "mette@eksempel-kommune.example"), ("Ali Demir", "ali@eksempel-kommune.example")
+    )
     with session_scope(settings.db_url) as s:
         queue_personal_link(s, s.get(Person, a), "admin:konsulent")
     state = {}
@@ -205,8 +220,10 @@ def test_server_hook_sends_from_the_tornado_loop_and_waits_for_a_server_that_com
         if "smtp" in state:
             state["smtp"][0].stop()
     handler = state["smtp"][1]
-    assert sorted(r for _f, rcpts, _raw in handler.messages for r in rcpts) == ["ali@eksempel-kommune.example",
-                                                                                 "mette@eksempel-kommune.example"]
+    assert sorted(r for _f, rcpts, _raw in handler.messages for r in rcpts) == [
+        "ali@eksempel-kommune.example",
+        "mette@eksempel-kommune.example",
+    ]
     assert {r[1] for r in rows(settings).values()} == {"sent"}
 
 
@@ -222,15 +239,35 @@ def test_server_hook_does_nothing_when_mail_is_off(monkeypatch, tmp_path, caplog
 
 # --- TLS ------------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed: cannot make a self-signed certificate for the TLS tests")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(cert), str(key))
     return cert, ctx
@@ -258,16 +295,30 @@ def test_starttls_with_login_from_a_password_file(monkeypatch, tmp_path, certifi
     cert, server_ctx = certificate
     port = free_port()
     handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True,
-                            auth_required=True, authenticator=Login(handler))
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_ctx,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=Login(handler),
+    )
     controller.start()
     try:
         pw = tmp_path / "smtp-password"
         pw.write_text("korrekt hest batteri\n", encoding="utf-8")
         pw.chmod(0o600)
-        settings = configure(monkeypatch, tmp_path, port, RUSFOKUS_SMTP_TLS="starttls",
-                             RUSFOKUS_SMTP_USER="rusfokus-smtp", RUSFOKUS_SMTP_PASSWORD_FILE=str(pw),
-                             RUSFOKUS_SMTP_PASSWORD="forkert", RUSFOKUS_SMTP_CA_FILE=str(cert))
+        settings = configure(
+            monkeypatch,
+            tmp_path,
+            port,
+            RUSFOKUS_SMTP_TLS="starttls",
+            RUSFOKUS_SMTP_USER="rusfokus-smtp",
+            RUSFOKUS_SMTP_PASSWORD_FILE=str(pw),
+            RUSFOKUS_SMTP_PASSWORD="forkert",
+            RUSFOKUS_SMTP_CA_FILE=str(cert),
+        )
         people(settings, ("Mette Hansen", "mette@eksempel-kommune.example"))
         queue_everyone(settings)
         result = run_queue(settings)
@@ -294,26 +345,51 @@ def test_tls_problems_leave_the_mail_queued(monkeypatch, tmp_path, certificate, 
     # 2. a certificate the system does not trust (no RUSFOKUS_SMTP_CA_FILE)
     handler = Recorder()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True,
-                            auth_required=True, authenticator=Login(handler))
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_ctx,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=Login(handler),
+    )
     controller.start()
     try:
-        settings = configure(monkeypatch, tmp_path, port, RUSFOKUS_SMTP_TLS="starttls",
-                             RUSFOKUS_SMTP_USER="rusfokus-smtp", RUSFOKUS_SMTP_PASSWORD="korrekt hest batteri")
+        settings = configure(
+            monkeypatch,
+            tmp_path,
+            port,
+            RUSFOKUS_SMTP_TLS="starttls",
+            RUSFOKUS_SMTP_USER="rusfokus-smtp",
+            RUSFOKUS_SMTP_PASSWORD="korrekt hest batteri",
+        )
         result = run_queue(settings, force=True)
         assert result.sent == 0 and "not trusted" in result.error and "RUSFOKUS_SMTP_CA_FILE" in result.error
         assert handler.logins == []  # the password never went to an untrusted server
         # 3. a wrong password
-        settings = configure(monkeypatch, tmp_path, port, RUSFOKUS_SMTP_TLS="starttls",
-                             RUSFOKUS_SMTP_USER="rusfokus-smtp", RUSFOKUS_SMTP_PASSWORD="forkert",
-                             RUSFOKUS_SMTP_CA_FILE=str(cert))
+        settings = configure(
+            monkeypatch,
+            tmp_path,
+            port,
+            RUSFOKUS_SMTP_TLS="starttls",
+            RUSFOKUS_SMTP_USER="rusfokus-smtp",
+            RUSFOKUS_SMTP_PASSWORD="forkert",
+            RUSFOKUS_SMTP_CA_FILE=str(cert),
+        )
         result = run_queue(settings, force=True)
         assert result.sent == 0 and "refused the login" in result.error and "forkert" not in result.error
         assert [r[1] for r in rows(settings).values()] == ["queued"]
         # 4. fixed: it goes out, once
-        settings = configure(monkeypatch, tmp_path, port, RUSFOKUS_SMTP_TLS="starttls",
-                             RUSFOKUS_SMTP_USER="rusfokus-smtp", RUSFOKUS_SMTP_PASSWORD="korrekt hest batteri",
-                             RUSFOKUS_SMTP_CA_FILE=str(cert))
+        settings = configure(
+            monkeypatch,
+            tmp_path,
+            port,
+            RUSFOKUS_SMTP_TLS="starttls",
+            RUSFOKUS_SMTP_USER="rusfokus-smtp",
+            RUSFOKUS_SMTP_PASSWORD="korrekt hest batteri",
+            RUSFOKUS_SMTP_CA_FILE=str(cert),
+        )
         assert run_queue(settings, force=True).sent == 1
         assert run_queue(settings, force=True).sent == 0
         assert len(handler.messages) == 1

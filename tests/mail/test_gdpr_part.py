@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from helpers.mail import people, rows
-
 from rusfokus.db import session_scope
 from rusfokus.gdpr import delete_person, export_person
 from rusfokus.mail import queue_personal_link
 from rusfokus.mail.models import FAILED, MailMessage
 from rusfokus.progress.models import Person
+
+from helpers.mail import people, rows
 
 ANNA = "anna@eksempel-kommune.example"
 REFUSED = f"550 5.1.1 <{ANNA}>: Recipient address rejected: User unknown"

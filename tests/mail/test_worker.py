@@ -11,6 +11,12 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
+
+from rusfokus.db import session_scope
+from rusfokus.progress import module_title
+from rusfokus.progress.models import STATUS_LEFT, Certificate, Person
+
 from helpers.mail import (
     ROOT,
     add_person,
@@ -24,13 +30,9 @@ from helpers.mail import (
     rows,
     start_smtp,
 )
-from sqlalchemy import select
-
-from rusfokus.db import session_scope
-from rusfokus.progress import module_title
-from rusfokus.progress.models import STATUS_LEFT, Certificate, Person
 
 # --- personal links -------------------------------------------------------------------------------------------
+
 
 def test_personal_link_mail_reaches_the_smtp_server_once_with_a_working_personal_link(setup, smtp_server):
     from rusfokus import identity
@@ -62,7 +64,10 @@ def test_personal_link_mail_reaches_the_smtp_server_once_with_a_working_personal
     secret = identity.load_secret(settings.secret_file)
     assert identity.verify("learner", token, secret=secret) == "mette.aeblegaard@eksempel-kommune.example"
     # the queue and the audit log never hold the link or the address
-    assert [(a, t) for a, t, _d in audit(settings)] == [("mail.queue", f"person #{pid}"), ("mail.sent", f"person #{pid}")]
+    assert [(a, t) for a, t, _d in audit(settings)] == [
+        ("mail.queue", f"person #{pid}"),
+        ("mail.sent", f"person #{pid}"),
+    ]
     for _a, _t, detail in audit(settings):
         assert token not in detail and "adgang" not in detail and "@" not in detail
     from rusfokus.mail.models import MailMessage
@@ -77,15 +82,31 @@ def test_texts_are_plain_danish_du_form_with_a_short_lix():
 
     sender = Sender("Eksempel Kommune", "Rusmiddelcenter Eksempelby", "Rusmiddelcenter Eksempelby")
     link = "https://x.example/adgang/abc.def"
-    texts = [link_text("Ida", link, sender)[1],
-             invitation_text("Ida", link, sender, title="Børn og alkohol", day=dt.date(2027, 3, 11),
-                             start=dt.time(9, 0), end=dt.datetime(2027, 3, 11, 12, 0), place="Rådhuset",
-                             modules=["Tidlig opsporing"], facilitator="Pia Hansen")[1],
-             reminder_text("Ida", link, sender, items=[("Tidlig opsporing", dt.date(2027, 4, 1))],
-                           today=dt.date(2027, 3, 1))[1],
-             reminder_text("Ida", link, sender, items=[("Tidlig opsporing", dt.date(2027, 2, 1)),
-                                                       ("Motiverende samtale", dt.date(2027, 4, 1))],
-                           today=dt.date(2027, 3, 1))[1]]
+    texts = [
+        link_text("Ida", link, sender)[1],
+        invitation_text(
+            "Ida",
+            link,
+            sender,
+            title="Børn og alkohol",
+            day=dt.date(2027, 3, 11),
+            start=dt.time(9, 0),
+            end=dt.datetime(2027, 3, 11, 12, 0),
+            place="Rådhuset",
+            modules=["Tidlig opsporing"],
+            facilitator="Pia Hansen",
+        )[1],
+        reminder_text(
+            "Ida", link, sender, items=[("Tidlig opsporing", dt.date(2027, 4, 1))], today=dt.date(2027, 3, 1)
+        )[1],
+        reminder_text(
+            "Ida",
+            link,
+            sender,
+            items=[("Tidlig opsporing", dt.date(2027, 2, 1)), ("Motiverende samtale", dt.date(2027, 4, 1))],
+            today=dt.date(2027, 3, 1),
+        )[1],
+    ]
     for text in texts:
         words = re.findall(r"[A-Za-zÆØÅæøå]+", text.replace(link, ""))
         sentences = max(1, len(re.findall(r"[.!?:]\s|\n\n", text)))
@@ -114,8 +135,19 @@ def test_names_with_cr_lf_never_break_the_headers(setup, smtp_server):
     assert msg["Bcc"] is None and msg.get_all("To") and len(msg.get_all("To")) == 1
     head = raw.split(b"\r\n\r\n", 1)[0]
     names = {line.split(b":", 1)[0] for line in head.split(b"\r\n") if not line[:1].isspace()}
-    assert names == {b"Subject", b"From", b"To", b"Reply-To", b"Date", b"Message-ID", b"Auto-Submitted",
-                     b"Content-Language", b"Content-Type", b"Content-Transfer-Encoding", b"MIME-Version"}
+    assert names == {
+        b"Subject",
+        b"From",
+        b"To",
+        b"Reply-To",
+        b"Date",
+        b"Message-ID",
+        b"Auto-Submitted",
+        b"Content-Language",
+        b"Content-Type",
+        b"Content-Transfer-Encoding",
+        b"MIME-Version",
+    }
     assert msg["To"].addresses[0].display_name == "Eva Ny Bcc: angriber@andet.example Falsk tekst"
     assert msg["To"].addresses[0].addr_spec == "eva.ny@eksempel-kommune.example"
     assert body_of(msg).startswith("Hej Eva Ny Bcc: angriber@andet.example Falsk tekst\n")
@@ -138,10 +170,13 @@ def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
     from rusfokus.mail.worker import run_queue
 
     settings = setup
-    a, b, c, d = people(settings, ("Anna Aktiv", "anna@eksempel-kommune.example"),
-                        ("Frede Fratrådt", "frede@eksempel-kommune.example", "Børnehuset Solsikken", STATUS_LEFT),
-                        ("Rie Spærret", "rie@eksempel-kommune.example"),
-                        ("Bo Senere", "bo@eksempel-kommune.example"))
+    a, b, c, d = people(
+        settings,
+        ("Anna Aktiv", "anna@eksempel-kommune.example"),
+        ("Frede Fratrådt", "frede@eksempel-kommune.example", "Børnehuset Solsikken", STATUS_LEFT),
+        ("Rie Spærret", "rie@eksempel-kommune.example"),
+        ("Bo Senere", "bo@eksempel-kommune.example"),
+    )
     with session_scope(settings.db_url) as s:
         revocation.revoke(s, "rie@eksempel-kommune.example")
     with session_scope(settings.db_url) as s:
@@ -206,22 +241,34 @@ def test_mail_off_is_a_clear_refusal(monkeypatch, tmp_path):
 
 # --- temadag invitations and refresher reminders ---------------------------------------------------------------
 
+
 def test_temadag_invitation_once_per_person_with_calendar_file(setup, smtp_server):
     from rusfokus.mail.queue import MailError, queue_invitations
     from rusfokus.mail.worker import run_queue
     from rusfokus.temadag import planning, store
 
     settings = setup
-    people(settings, ("Mette Hansen", "mette@eksempel-kommune.example"),
-           ("Jens Berg", "jens@eksempel-kommune.example", "Jobcentret"),
-           ("Lise Fratrådt", "lise@eksempel-kommune.example", "Børnehuset Solsikken", STATUS_LEFT))
+    people(
+        settings,
+        ("Mette Hansen", "mette@eksempel-kommune.example"),
+        ("Jens Berg", "jens@eksempel-kommune.example", "Jobcentret"),
+        ("Lise Fratrådt", "lise@eksempel-kommune.example", "Børnehuset Solsikken", STATUS_LEFT),
+    )
     day = dt.date.today() + dt.timedelta(days=30)
     with session_scope(settings.db_url) as s:
-        plan = planning.validate_plan({"title": "Børn og alkohol", "date": day.isoformat(), "start": "09:00",
-                                       "duration_min": "180", "place": "Rådhuset, mødelokale 2",
-                                       "modules": "opsporing,bekymringssamtale", "facilitator": "Pia Nøgleperson",
-                                       "facilitator_email": "pia@eksempel-kommune.example",
-                                       "institutions": "Børnehuset Solsikken"})
+        plan = planning.validate_plan(
+            {
+                "title": "Børn og alkohol",
+                "date": day.isoformat(),
+                "start": "09:00",
+                "duration_min": "180",
+                "place": "Rådhuset, mødelokale 2",
+                "modules": "opsporing,bekymringssamtale",
+                "facilitator": "Pia Nøgleperson",
+                "facilitator_email": "pia@eksempel-kommune.example",
+                "institutions": "Børnehuset Solsikken",
+            }
+        )
         tid = store.create(s, plan, "admin", dt.datetime.now()).id
         first = queue_invitations(s, settings, tid, "cli:t")
         again = queue_invitations(s, settings, tid, "cli:t")
@@ -258,25 +305,55 @@ def test_refresher_reminders_once_per_expiry_one_mail_per_person_and_not_after_r
 
     settings = setup
     today = dt.date.today()
-    a, b, c, d = people(settings, ("Ane Snart", "ane@eksempel-kommune.example"),
-                        ("Bent Fornyet", "bent@eksempel-kommune.example"),
-                        ("Cai Gyldig", "cai@eksempel-kommune.example"),
-                        ("Dorte To", "dorte@eksempel-kommune.example"))
-    certs = [(a, "opsporing", 10), (b, "opsporing", -5), (c, "opsporing", 400),
-             (d, "opsporing", -20), (d, "motiverende-samtale", 30), (d, "dobbeltdiagnose", 50)]
+    a, b, c, d = people(
+        settings,
+        ("Ane Snart", "ane@eksempel-kommune.example"),
+        ("Bent Fornyet", "bent@eksempel-kommune.example"),
+        ("Cai Gyldig", "cai@eksempel-kommune.example"),
+        ("Dorte To", "dorte@eksempel-kommune.example"),
+    )
+    certs = [
+        (a, "opsporing", 10),
+        (b, "opsporing", -5),
+        (c, "opsporing", 400),
+        (d, "opsporing", -20),
+        (d, "motiverende-samtale", 30),
+        (d, "dobbeltdiagnose", 50),
+    ]
     with session_scope(settings.db_url) as s:
         for i, (pid, module, days) in enumerate(certs):
-            s.add(Certificate(person_id=pid, module=module, issued_on=today - dt.timedelta(days=700),
-                              expires_on=today + dt.timedelta(days=days), code=f"CODE-{i:04d}-TEST"))
+            s.add(
+                Certificate(
+                    person_id=pid,
+                    module=module,
+                    issued_on=today - dt.timedelta(days=700),
+                    expires_on=today + dt.timedelta(days=days),
+                    code=f"CODE-{i:04d}-TEST",
+                )
+            )
     with session_scope(settings.db_url) as s:
         first = queue_reminders(s, settings, "cron")
         again = queue_reminders(s, settings, "cron")
     assert len(first.queued) == 5 and again.queued == [] and len(again.already) == 5
     with session_scope(settings.db_url) as s:  # Bent and Dorte pass again before the mail goes out
-        s.add(Certificate(person_id=b, module="opsporing", issued_on=today, expires_on=today + dt.timedelta(days=730),
-                          code="DDDD-DDDD-DDDD"))
-        s.add(Certificate(person_id=d, module="dobbeltdiagnose", issued_on=today,
-                          expires_on=today + dt.timedelta(days=730), code="EEEE-EEEE-EEEE"))
+        s.add(
+            Certificate(
+                person_id=b,
+                module="opsporing",
+                issued_on=today,
+                expires_on=today + dt.timedelta(days=730),
+                code="DDDD-DDDD-DDDD",
+            )
+        )
+        s.add(
+            Certificate(
+                person_id=d,
+                module="dobbeltdiagnose",
+                issued_on=today,
+                expires_on=today + dt.timedelta(days=730),
+                code="EEEE-EEEE-EEEE",
+            )
+        )
     out = run_queue(settings)
     assert (out.sent, out.cancelled) == (3, 2)  # Ane's, and Dorte's two in one mail; two renewed ones cancelled
     by_to = {m["To"].addresses[0].addr_spec: m for m in smtp_server.parsed()}
@@ -285,9 +362,10 @@ def test_refresher_reminders_once_per_expiry_one_mail_per_person_and_not_after_r
     assert ane["Subject"] == f"Dit kursusbevis i {module_title('opsporing')} udløber snart"
     assert f"udløber den {dansk_dato(today + dt.timedelta(days=10))}" in body_of(ane)
     assert dorte["Subject"] == "Dine kursusbeviser udløber snart"
-    assert (f"- {module_title('opsporing')}: udløb den {dansk_dato(today - dt.timedelta(days=20))}\n"
-            f"- {module_title('motiverende-samtale')}: udløber den {dansk_dato(today + dt.timedelta(days=30))}\n"
-            ) in body_of(dorte)
+    assert (
+        f"- {module_title('opsporing')}: udløb den {dansk_dato(today - dt.timedelta(days=20))}\n"
+        f"- {module_title('motiverende-samtale')}: udløber den {dansk_dato(today + dt.timedelta(days=30))}\n"
+    ) in body_of(dorte)
     assert module_title("dobbeltdiagnose") not in body_of(dorte)
     link_in(body_of(ane))
     assert run_queue(settings, force=True).sent == 0
@@ -296,6 +374,7 @@ def test_refresher_reminders_once_per_expiry_one_mail_per_person_and_not_after_r
 
 
 # --- refusals and a server that is down ------------------------------------------------------------------------
+
 
 def test_smtp_down_keeps_mail_queued_and_it_goes_out_once_when_back(monkeypatch, tmp_path):
     from rusfokus.mail.queue import queue_links
@@ -318,8 +397,10 @@ def test_smtp_down_keeps_mail_queued_and_it_goes_out_once_when_back(monkeypatch,
         back = run_queue(settings, now_fn=lambda: dt.datetime.now() + dt.timedelta(minutes=2))
         assert (back.sent, back.error) == (2, "")
         assert run_queue(settings, force=True).sent == 0
-        assert sorted(r[1][0] for r in handler.messages) == ["ali@eksempel-kommune.example",
-                                                             "mette@eksempel-kommune.example"]
+        assert sorted(r[1][0] for r in handler.messages) == [
+            "ali@eksempel-kommune.example",
+            "mette@eksempel-kommune.example",
+        ]
     finally:
         controller.stop()
 
@@ -329,10 +410,16 @@ def test_temporary_refusal_retries_with_backoff_and_permanent_refusal_fails(monk
     from rusfokus.mail.worker import run_queue
 
     settings = configure(monkeypatch, tmp_path, smtp_server.port, RUSFOKUS_MAIL_MAX_ATTEMPTS="2")
-    smtp_server.rcpt_replies = {"fuld@eksempel-kommune.example": "452 Mailbox full, try later",
-                                "findesikke@eksempel-kommune.example": "550 No such user"}
-    people(settings, ("Fie Fuld", "fuld@eksempel-kommune.example"),
-           ("Ib Ukendt", "findesikke@eksempel-kommune.example"), ("Ok Person", "ok@eksempel-kommune.example"))
+    smtp_server.rcpt_replies = {
+        "fuld@eksempel-kommune.example": "452 Mailbox full, try later",
+        "findesikke@eksempel-kommune.example": "550 No such user",
+    }
+    people(
+        settings,
+        ("Fie Fuld", "fuld@eksempel-kommune.example"),
+        ("Ib Ukendt", "findesikke@eksempel-kommune.example"),
+        ("Ok Person", "ok@eksempel-kommune.example"),
+    )
     with session_scope(settings.db_url) as s:
         queue_links(s, settings, "cli:t", everyone=True)
     first = run_queue(settings)
@@ -373,6 +460,7 @@ def test_one_connection_carries_at_most_20_mails_and_a_421_gets_a_fresh_connecti
 
 # --- schema, settings, CLI -------------------------------------------------------------------------------------
 
+
 def test_model_matches_migration(setup):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -398,11 +486,20 @@ def test_model_matches_migration(setup):
 def test_settings_list_the_mail_settings_and_hide_the_password(monkeypatch, tmp_path):
     configure(monkeypatch, tmp_path, 2525, RUSFOKUS_SMTP_PASSWORD="hemmeligt-kodeord")
     out = cli(None, "settings").stdout
-    for env in ("RUSFOKUS_SMTP_HOST=127.0.0.1", "RUSFOKUS_SMTP_PORT=2525", "RUSFOKUS_SMTP_TLS=none",
-                "RUSFOKUS_SMTP_USER=", "RUSFOKUS_SMTP_PASSWORD=********", "RUSFOKUS_SMTP_PASSWORD_FILE",
-                "RUSFOKUS_SMTP_CA_FILE", "RUSFOKUS_MAIL_FROM=rusfokus@eksempel-kommune.example",
-                "RUSFOKUS_MAIL_FROM_NAME", "RUSFOKUS_MAIL_POLL_SECONDS", "RUSFOKUS_MAIL_RETRY_SECONDS",
-                "RUSFOKUS_MAIL_MAX_ATTEMPTS"):
+    for env in (
+        "RUSFOKUS_SMTP_HOST=127.0.0.1",
+        "RUSFOKUS_SMTP_PORT=2525",
+        "RUSFOKUS_SMTP_TLS=none",
+        "RUSFOKUS_SMTP_USER=",
+        "RUSFOKUS_SMTP_PASSWORD=********",
+        "RUSFOKUS_SMTP_PASSWORD_FILE",
+        "RUSFOKUS_SMTP_CA_FILE",
+        "RUSFOKUS_MAIL_FROM=rusfokus@eksempel-kommune.example",
+        "RUSFOKUS_MAIL_FROM_NAME",
+        "RUSFOKUS_MAIL_POLL_SECONDS",
+        "RUSFOKUS_MAIL_RETRY_SECONDS",
+        "RUSFOKUS_MAIL_MAX_ATTEMPTS",
+    ):
         assert env in out
     assert "hemmeligt" not in out
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -419,8 +516,11 @@ def test_settings_list_the_mail_settings_and_hide_the_password(monkeypatch, tmp_
 @pytest.mark.slow  # the rusfokus CLI three times as subprocesses
 def test_cli_links_run_status_against_the_smtp_server(setup, smtp_server):
     settings = setup
-    people(settings, ("Mette Hansen", "mette@eksempel-kommune.example"),
-           ("Jens Berg", "jens@eksempel-kommune.example", "Jobcentret"))
+    people(
+        settings,
+        ("Mette Hansen", "mette@eksempel-kommune.example"),
+        ("Jens Berg", "jens@eksempel-kommune.example", "Jobcentret"),
+    )
     out = cli(settings, "mail", "links", "--institution", "Jobcentret")
     assert "1 queued, 0 already queued or sent" in out.stdout
     status = cli(settings, "mail", "status").stdout
@@ -441,13 +541,15 @@ def test_cli_links_run_status_against_the_smtp_server(setup, smtp_server):
 
 # --- the dashboard's person page -------------------------------------------------------------------------------
 
+
 def test_person_page_button_mails_the_personal_link_once(setup, smtp_server):
     from rusfokus.apps.dashboard import Dashboard
     from rusfokus.mail.worker import run_queue
 
     (pid,) = people(setup, ("Dagny Dam", "dagny.dam@eksempel-kommune.example"))
-    dash = Dashboard(admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example",
-                     settings=setup)
+    dash = Dashboard(
+        admin="konsulent", db_url=setup.db_url, base_url="https://rusfokus.eksempel-kommune.example", settings=setup
+    )
     (button,) = [b for b in dash.person.actions.children if getattr(b, "description", "") == "Send link på mail"]
     dash.person.person_id = pid
     button.click()

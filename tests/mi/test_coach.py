@@ -9,6 +9,8 @@ import pytest
 
 from rusfokus.apps.forandringscirkel import build_app as build_forandring
 from rusfokus.apps.mi_coach import build_app as build_coach
+from rusfokus.content import mi_file
+from rusfokus.content.loader import DataFileError
 from rusfokus.mi.coach import (
     ROUND_SIZE,
     CoachRound,
@@ -27,8 +29,6 @@ from rusfokus.mi.forandring import (
     load_cirkel,
 )
 from rusfokus.mi.stats import describe, level, miti_lite
-from rusfokus.content import mi_file
-from rusfokus.content.loader import DataFileError
 
 FORANDRING_FILE = mi_file("forandringscirkel.yml")
 # The MI data covers the faggrupper it was written for; the registry's newer 'ungeindsats' (issue 15)
@@ -39,18 +39,37 @@ MI_FAGGRUPPER = set(FAGGRUPPER) - {"ungeindsats"}
 
 
 def test_miti_lite_counts_and_levels():
-    m = miti_lite(["complex_reflection", "complex_reflection", "simple_reflection", "summary",
-                   "open_question", "closed_question", "righting_reflex", "affirmation"])
+    m = miti_lite(
+        [
+            "complex_reflection",
+            "complex_reflection",
+            "simple_reflection",
+            "summary",
+            "open_question",
+            "closed_question",
+            "righting_reflex",
+            "affirmation",
+        ]
+    )
     assert (m.reflections, m.questions, m.complex, m.righting) == (4, 2, 3, 1)
     assert m.rq_ratio == 2.0 and m.rq_level == "god"
     assert m.pct_complex == 0.75 and m.complex_level == "god"
     assert m.pct_open == 0.5
 
 
-@pytest.mark.parametrize(("value", "fair", "good", "expected"), [
-    (0.99, 1, 2, "under"), (1.0, 1, 2, "rimelig"), (1.99, 1, 2, "rimelig"), (2.0, 1, 2, "god"),
-    (0.39, 0.4, 0.5, "under"), (0.4, 0.4, 0.5, "rimelig"), (0.5, 0.4, 0.5, "god"), (None, 1, 2, None),
-])
+@pytest.mark.parametrize(
+    ("value", "fair", "good", "expected"),
+    [
+        (0.99, 1, 2, "under"),
+        (1.0, 1, 2, "rimelig"),
+        (1.99, 1, 2, "rimelig"),
+        (2.0, 1, 2, "god"),
+        (0.39, 0.4, 0.5, "under"),
+        (0.4, 0.4, 0.5, "rimelig"),
+        (0.5, 0.4, 0.5, "god"),
+        (None, 1, 2, None),
+    ],
+)
 def test_threshold_edges(value, fair, good, expected):
     assert level(value, fair, good) == expected
 
@@ -118,8 +137,10 @@ def test_coach_round_to_figures():
 
 def test_bad_coach_file(tmp_path: Path):
     f = tmp_path / "coach.yml"
-    f.write_text("- id: x\n  faggruppe: skole\n  situation: s\n  klient: k\n  eksempler:\n    complex_reflection: r\n",
-                 encoding="utf-8")
+    f.write_text(
+        "- id: x\n  faggruppe: skole\n  situation: s\n  klient: k\n  eksempler:\n    complex_reflection: r\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DataFileError, match=r"coach\.yml:6: \[1\]\.eksempler: missing open_question"):
         load_items(f)
 
@@ -133,11 +154,18 @@ def test_coach_widget_round_by_clicks():
     first_client = app.round.items[0].client
     assert f"»{first_client}«" in app.statement.value
     app.code_button.click()  # empty answer
-    assert "role=\"alert\"" in app.feedback.value and "tomt" in app.feedback.value
+    assert 'role="alert"' in app.feedback.value and "tomt" in app.feedback.value
     assert app.round.index == 0
-    texts = ["Du skal stoppe nu.", "Hvad tænker du om det?", "Drikker du hver dag?", "Du er træt.",
-             "Du er bekymret, og samtidig vil du gerne klare det selv.", "Må jeg fortælle noget?",
-             "Det er modigt af dig.", "Lad mig samle op: det er svært, du er træt, og du vil gerne videre."]
+    texts = [
+        "Du skal stoppe nu.",
+        "Hvad tænker du om det?",
+        "Drikker du hver dag?",
+        "Du er træt.",
+        "Du er bekymret, og samtidig vil du gerne klare det selv.",
+        "Må jeg fortælle noget?",
+        "Det er modigt af dig.",
+        "Lad mig samle op: det er svært, du er træt, og du vil gerne videre.",
+    ]
     for i, t in enumerate(texts):
         app.answer.value = t
         app.code_button.click()
@@ -178,8 +206,14 @@ def test_coach_widget_faggruppe_restarts_round():
 def test_cirkel_data():
     c = default_cirkel()
     assert tuple(s.key for s in c.stages) == STAGE_KEYS
-    assert [s.english for s in c.stages] == ["precontemplation", "contemplation", "preparation", "action",
-                                             "maintenance", "relapse"]
+    assert [s.english for s in c.stages] == [
+        "precontemplation",
+        "contemplation",
+        "preparation",
+        "action",
+        "maintenance",
+        "relapse",
+    ]
     for key in STAGE_KEYS:
         assert sum(1 for s in c.situations if s.stage == key) >= 2, key
     assert {s.faggruppe for s in c.situations} == MI_FAGGRUPPER
@@ -269,40 +303,56 @@ def test_no_child_note_where_no_child_is_concerned():
 
 def test_secrecy_promise_to_a_child_is_corrected():
     item = _item("c-skole-1")
-    for answer in ("Jeg lover, at det bliver mellem os.", "Det er vores hemmelighed.", "Jeg siger det ikke til nogen.",
-                   "Jeg holder det hemmeligt.", "Bare rolig, ingen får det at vide."):
+    for answer in (
+        "Jeg lover, at det bliver mellem os.",
+        "Det er vores hemmelighed.",
+        "Jeg siger det ikke til nogen.",
+        "Jeg holder det hemmeligt.",
+        "Bare rolig, ingen får det at vide.",
+    ):
         assert promises_secrecy(answer), answer
         assert any("Det kan du ikke love et barn" in line for line in feedback(item, answer).child_note)
-    for answer in ("Det er godt, at du fortæller mig det. Jeg vil tale med en voksen, der kan hjælpe.",
-                   "Jeg bliver nødt til at fortælle det til nogen, der kan hjælpe dig.",
-                   "Jeg kan ikke holde det hemmeligt, men jeg hjælper dig.",
-                   "Jeg kan ikke love, at det bliver mellem os."):
+    for answer in (
+        "Det er godt, at du fortæller mig det. Jeg vil tale med en voksen, der kan hjælpe.",
+        "Jeg bliver nødt til at fortælle det til nogen, der kan hjælpe dig.",
+        "Jeg kan ikke holde det hemmeligt, men jeg hjælper dig.",
+        "Jeg kan ikke love, at det bliver mellem os.",
+    ):
         assert not promises_secrecy(answer), answer
         assert not any("Det kan du ikke love" in line for line in feedback(item, answer).child_note), answer
     # a parent (not a child) talking about secrets gets no secrecy line
-    assert not any("Det kan du ikke love" in line for line in feedback(_item("c-sund-4"), "Det bliver mellem os.").child_note)
+    assert not any(
+        "Det kan du ikke love" in line for line in feedback(_item("c-sund-4"), "Det bliver mellem os.").child_note
+    )
 
 
-@pytest.mark.parametrize(("texts", "expected"), [
-    (("Du er på hjemmebesøg hos en nyfødt.", "Jeg ryger lidt hash om aftenen."), True),
-    (("En elev i 9. klasse.", "Min mor drikker, når hun har fri."), True),
-    (("Far drak mange øl.",), False),          # no child named
-    (("Min søn har ondt i maven.",), False),  # no substance
-    (("En person i praktik.", "Jeg sover dårligt."), False),
-])
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (("Du er på hjemmebesøg hos en nyfødt.", "Jeg ryger lidt hash om aftenen."), True),
+        (("En elev i 9. klasse.", "Min mor drikker, når hun har fri."), True),
+        (("Far drak mange øl.",), False),  # no child named
+        (("Min søn har ondt i maven.",), False),  # no substance
+        (("En person i praktik.", "Jeg sover dårligt."), False),
+    ],
+)
 def test_mentions_child_and_substance(texts, expected):
     assert mentions_child_and_substance(*texts) is expected
 
 
 def test_coach_file_must_decide_on_a_child_at_risk(tmp_path: Path):
-    base = ("- id: x\n  faggruppe: sundhedspleje\n  situation: Hjemmebesøg hos en nyfødt.\n"
-            "  klient: Jeg ryger en joint om aftenen.\n{barn}  eksempler:\n    complex_reflection: r\n    open_question: q\n")
+    base = (
+        "- id: x\n  faggruppe: sundhedspleje\n  situation: Hjemmebesøg hos en nyfødt.\n"
+        "  klient: Jeg ryger en joint om aftenen.\n{barn}  eksempler:\n    complex_reflection: r\n    open_question: q\n"
+    )
     f = tmp_path / "coach.yml"
     f.write_text(base.format(barn=""), encoding="utf-8")
     with pytest.raises(DataFileError, match=r"'x' mentions a child and alcohol or drugs: add barn"):
         load_items(f)
     f.write_text(base.format(barn="  barn: maaske\n"), encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"coach\.yml:5: \[1\]\.barn: 'maaske' is not one of fortaeller, risiko, ingen"):
+    with pytest.raises(
+        DataFileError, match=r"coach\.yml:5: \[1\]\.barn: 'maaske' is not one of fortaeller, risiko, ingen"
+    ):
         load_items(f)
     f.write_text(base.format(barn="  barn: risiko\n"), encoding="utf-8")
     assert load_items(f)[0].child == "risiko"

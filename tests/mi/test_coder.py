@@ -106,9 +106,7 @@ def test_conventions(text, client, label):
     result = code(text, client)
     assert result.label == label, (text, result.label, result.reasons)
     assert 0.0 <= result.confidence <= 1.0
-    assert result.reasons and all(
-        isinstance(r, str) and r.endswith((".", "?", "!", "»", "«)")) for r in result.reasons
-    )
+    assert result.reasons and all(isinstance(r, str) and r.endswith((".", "?", "!", "»", "«)")) for r in result.reasons)
 
 
 def test_reasons_quote_the_cue():
@@ -265,7 +263,5 @@ LEARNER_STYLE = [
 
 
 def test_learner_style_responses():
-    wrong = [
-        (t, label, code(t, c).label) for c, t, label in LEARNER_STYLE if code(t, c).label != label
-    ]
+    wrong = [(t, label, code(t, c).label) for c, t, label in LEARNER_STYLE if code(t, c).label != label]
     assert len(wrong) <= 2, wrong

@@ -26,7 +26,10 @@ from rusfokus.opsporing.audit_c import (
 def test_three_questions_five_options_in_fact_sheet_order():
     assert len(QUESTIONS) == 3
     assert all(len(q.options) == 5 for q in QUESTIONS)
-    assert QUESTIONS[0].options[0] == "Aldrig, jeg drikker ikke alkohol" and QUESTIONS[0].options[4] == "4 gange om ugen eller oftere"
+    assert (
+        QUESTIONS[0].options[0] == "Aldrig, jeg drikker ikke alkohol"
+        and QUESTIONS[0].options[4] == "4 gange om ugen eller oftere"
+    )
     assert QUESTIONS[1].options == ("1-2", "3-4", "5-6", "7-9", "10 eller flere")
     assert "6 genstande eller flere" in QUESTIONS[2].text
     assert QUESTIONS[2].options[4] == "Dagligt eller næsten dagligt"
@@ -96,13 +99,13 @@ def test_interpretation_is_coherent_for_every_answer(answers, koen):
 
 def test_sst_lines_follow_the_answers():
     assert interpret((1, 0, 0)).over_4_samme_dag is False
-    assert interpret((1, 2, 0)).over_4_samme_dag is True      # typical day 5-6
-    assert interpret((1, 0, 1)).over_4_samme_dag is True      # 6+ sometimes
-    assert min_genstande_per_week((4, 1, 0)) == 12            # 4 days x 3
+    assert interpret((1, 2, 0)).over_4_samme_dag is True  # typical day 5-6
+    assert interpret((1, 0, 1)).over_4_samme_dag is True  # 6+ sometimes
+    assert min_genstande_per_week((4, 1, 0)) == 12  # 4 days x 3
     assert interpret((4, 1, 0)).over_10_om_ugen is True
-    assert min_genstande_per_week((3, 1, 0)) == 6             # 2 days x 3: not shown
+    assert min_genstande_per_week((3, 1, 0)) == 6  # 2 days x 3: not shown
     assert interpret((3, 1, 0)).over_10_om_ugen is False
-    assert min_genstande_per_week((2, 4, 0)) == 5             # half a day a week x 10
+    assert min_genstande_per_week((2, 4, 0)) == 5  # half a day a week x 10
     assert min_genstande_per_week((0, None, None)) == 0
 
 
@@ -142,6 +145,7 @@ def test_texts_say_the_cut_offs_are_for_adults_and_not_for_gravide():
 
 
 # --- widget ---------------------------------------------------------------
+
 
 def test_widget_starts_asking_for_question_one_and_has_accessible_names():
     app = AuditCApp()

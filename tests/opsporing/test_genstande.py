@@ -61,8 +61,19 @@ def test_shown_figures_are_the_compared_figures():
             assert r.over_week == (shown > 10), (drink.key, n)
 
 
-@pytest.mark.parametrize("text,number", [("5,5", 5.5), ("5.5", 5.5), (" 4,6 ", 4.6), ("4,6 %", 4.6),
-                                         ("33 cl", 33.0), ("27,5", 27.5), (",5", 0.5), ("12", 12.0)])
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("5,5", 5.5),
+        ("5.5", 5.5),
+        (" 4,6 ", 4.6),
+        ("4,6 %", 4.6),
+        ("33 cl", 33.0),
+        ("27,5", 27.5),
+        (",5", 0.5),
+        ("12", 12.0),
+    ],
+)
 def test_danish_decimal_comma_is_read_as_a_decimal(text, number):
     unit = "%" if "%" in text else "cl" if "cl" in text else ""
     assert parse_number(text, "Tallet", unit) == number
@@ -81,15 +92,26 @@ def test_malformed_numbers_get_a_danish_message(text):
         parse_number(text, "Alkoholprocenten", "%")
 
 
-@pytest.mark.parametrize("cl,vol,words", [
-    (0, 5, "mellem 1 og 300 cl"), (-1, 5, "mellem 1 og 300 cl"), (0.5, 5, "mellem 1 og 300 cl"),
-    (301, 5, "mellem 1 og 300 cl"), (501, 5, "mellem 1 og 300 cl"),
-    (33, 0, "mellem 0,5 og 80 %"), (33, 0.2, "mellem 0,5 og 80 %"), (33, 97, "mellem 0,5 og 80 %"),
-    (33, "550", "mellem 0,5 og 80 %"),
-    (200, 40, "over 30 genstande"),
-    ("abc", 5, "skal være et tal"), (33, None, "skal være et tal"), (float("nan"), 5, "skal være et tal"),
-    (True, 5, "skal være et tal"), (float("inf"), 5, "skal være et tal"),
-])
+@pytest.mark.parametrize(
+    "cl,vol,words",
+    [
+        (0, 5, "mellem 1 og 300 cl"),
+        (-1, 5, "mellem 1 og 300 cl"),
+        (0.5, 5, "mellem 1 og 300 cl"),
+        (301, 5, "mellem 1 og 300 cl"),
+        (501, 5, "mellem 1 og 300 cl"),
+        (33, 0, "mellem 0,5 og 80 %"),
+        (33, 0.2, "mellem 0,5 og 80 %"),
+        (33, 97, "mellem 0,5 og 80 %"),
+        (33, "550", "mellem 0,5 og 80 %"),
+        (200, 40, "over 30 genstande"),
+        ("abc", 5, "skal være et tal"),
+        (33, None, "skal være et tal"),
+        (float("nan"), 5, "skal være et tal"),
+        (True, 5, "skal være et tal"),
+        (float("inf"), 5, "skal være et tal"),
+    ],
+)
 def test_implausible_or_bad_input_gives_danish_error(cl, vol, words):
     with pytest.raises(GenstandeInputError) as exc:
         genstande_per_drink(cl, vol)
@@ -131,6 +153,7 @@ def test_error_names_the_drink_when_there_are_several():
 
 # --- widget ---------------------------------------------------------------
 
+
 def test_widget_recomputes_when_values_change():
     app = GenstandeApp()
     assert "0,0 genstande" in app.result.value
@@ -166,7 +189,10 @@ def test_widget_editing_cl_switches_to_custom_and_shows_errors_in_danish():
     row.cl.value = "20"
     assert row.kind.value == "egen"
     row.vol.value = "0"
-    assert 'role="alert"' in app.result.value and "Drik 2: Alkoholprocenten skal være mellem 0,5 og 80 %" in app.result.value
+    assert (
+        'role="alert"' in app.result.value
+        and "Drik 2: Alkoholprocenten skal være mellem 0,5 og 80 %" in app.result.value
+    )
     assert row.size.value == ""
     row.vol.value = "12"
     assert 'role="alert"' not in app.result.value

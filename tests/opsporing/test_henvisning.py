@@ -186,6 +186,7 @@ def test_kommune_values_are_escaped(kommune):
 
 # --- widget ---------------------------------------------------------------
 
+
 def answer(app, **values):
     for key, value in values.items():
         app.questions[key].value = value

@@ -41,14 +41,31 @@ from rusfokus.settings import Settings, get_settings
 from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING, Temadag, TemadagParticipant
 
 EVIL = "<script>alert(1)</script>"
-MAP = {"version": 1, "modules": [
-    {"id": "opsporing", "title": "Modul 1: Opsporing", "pages": [
-        {"page": f"modules/01-opsporing/{p}", "title": p, "url": f"modules/01-opsporing/{p}.html"}
-        for p in ("index", "hvorfor", "tegn", "genstande")]},
-    {"id": "bekymringssamtale", "title": "Modul 2: Bekymringssamtalen", "pages": [
-        {"page": f"modules/02-bekymringssamtale/{p}", "title": p, "url": f"modules/02-bekymringssamtale/{p}.html"}
-        for p in ("index", "forberedelse")]},
-]}
+MAP = {
+    "version": 1,
+    "modules": [
+        {
+            "id": "opsporing",
+            "title": "Modul 1: Opsporing",
+            "pages": [
+                {"page": f"modules/01-opsporing/{p}", "title": p, "url": f"modules/01-opsporing/{p}.html"}
+                for p in ("index", "hvorfor", "tegn", "genstande")
+            ],
+        },
+        {
+            "id": "bekymringssamtale",
+            "title": "Modul 2: Bekymringssamtalen",
+            "pages": [
+                {
+                    "page": f"modules/02-bekymringssamtale/{p}",
+                    "title": p,
+                    "url": f"modules/02-bekymringssamtale/{p}.html",
+                }
+                for p in ("index", "forberedelse")
+            ],
+        },
+    ],
+}
 M1 = [p["page"] for p in MAP["modules"][0]["pages"]]
 M2 = [p["page"] for p in MAP["modules"][1]["pages"]]
 ANNE = "anne.lund@eksempel-kommune.example"
@@ -84,40 +101,44 @@ def person(s, email):
 
 # ---- logic ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("faggruppe", "afdeling", "institution", "tab"), [
-    ("Pædagog", "Dagtilbud", "Børnehuset Solsikken", "dagtilbud"),
-    ("Pædagog", "Skoler", "Vestskolen", "skole"),
-    ("Pædagog", "Socialpsykiatri", "Botilbuddet Engen", "socialpsykiatri"),
-    ("Dagplejer", "Dagtilbud", "Dagplejen Eksempelby", "dagtilbud"),
-    ("Pædagogisk assistent", "Dagtilbud", "Vuggestuen Mariehønen", "dagtilbud"),
-    ("Lærer", "Skoler", "Eksempelby Skole", "skole"),
-    ("Sundhedsplejerske", "Sundhedsplejen", "Sundhedsplejen Nord", "sundhedspleje"),
-    ("Socialrådgiver", "Familieafdelingen", "Familieafdelingen, Myndighed", "familieafdeling"),
-    ("Familiebehandler", "Familieafdelingen", "Familiehuset", "familieafdeling"),
-    ("Socialrådgiver", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
-    ("Jobkonsulent", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
-    ("Sagsbehandler", "Sygedagpenge", "Sygedagpengeteamet", "jobcenter"),
-    ("Ungevejleder", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
-    ("Socialrådgiver", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
-    ("SSP-konsulent", "SSP", "SSP Eksempel Kommune", "ungeindsats"),
-    ("SSP-medarbejder", "Skoler", "Vestskolen", "ungeindsats"),  # the title decides before the workplace
-    ("Pædagog", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "ungeindsats"),  # not a school tab
-    ("Ungdomsskolelærer", "", "", "ungeindsats"),
-    ("Klubmedarbejder", "Fritid", "Ungdomsklubben Eksempelby", "ungeindsats"),
-    ("Mentor", "Beskæftigelse", "Jobcenter Eksempelby", "ungeindsats"),
-    ("UU-vejleder", "", "", "ungeindsats"),
-    ("Gademedarbejder", "Opsøgende team", "", "ungeindsats"),
-    ("Ungdomsskolen", "", "", "ungeindsats"),
-    ("Ungeindsats og SSP", "", "", "ungeindsats"),  # the tab's own label
-    ("Lærer", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "skole"),  # a teacher's title decides
-    ("Lærer", "Gymnasiet", "Eksempelby Gymnasium", "skole"),
-    ("Pædagog", "Børn og Unge", "Eksempelby Skole", "skole"),  # the forvaltning's name is not a workplace
-    ("Social- og sundhedsassistent", "Socialpsykiatri", "Støttecentret", "socialpsykiatri"),
-    ("Jobcenter og sygedagpenge", "", "", "jobcenter"),  # the tab's own label
-    ("Bostøtte og socialpsykiatri", "", "", "socialpsykiatri"),
-    ("Ikke angivet", "Ikke angivet", "Ikke på medarbejderlisten", None),
-    ("Assistent", "Teknik og Miljø", "Materielgården", None),
-])
+
+@pytest.mark.parametrize(
+    ("faggruppe", "afdeling", "institution", "tab"),
+    [
+        ("Pædagog", "Dagtilbud", "Børnehuset Solsikken", "dagtilbud"),
+        ("Pædagog", "Skoler", "Vestskolen", "skole"),
+        ("Pædagog", "Socialpsykiatri", "Botilbuddet Engen", "socialpsykiatri"),
+        ("Dagplejer", "Dagtilbud", "Dagplejen Eksempelby", "dagtilbud"),
+        ("Pædagogisk assistent", "Dagtilbud", "Vuggestuen Mariehønen", "dagtilbud"),
+        ("Lærer", "Skoler", "Eksempelby Skole", "skole"),
+        ("Sundhedsplejerske", "Sundhedsplejen", "Sundhedsplejen Nord", "sundhedspleje"),
+        ("Socialrådgiver", "Familieafdelingen", "Familieafdelingen, Myndighed", "familieafdeling"),
+        ("Familiebehandler", "Familieafdelingen", "Familiehuset", "familieafdeling"),
+        ("Socialrådgiver", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
+        ("Jobkonsulent", "Jobcenter", "Jobcenter Eksempelby", "jobcenter"),
+        ("Sagsbehandler", "Sygedagpenge", "Sygedagpengeteamet", "jobcenter"),
+        ("Ungevejleder", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
+        ("Socialrådgiver", "Ungeindsats", "Ungeindsatsen", "ungeindsats"),
+        ("SSP-konsulent", "SSP", "SSP Eksempel Kommune", "ungeindsats"),
+        ("SSP-medarbejder", "Skoler", "Vestskolen", "ungeindsats"),  # the title decides before the workplace
+        ("Pædagog", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "ungeindsats"),  # not a school tab
+        ("Ungdomsskolelærer", "", "", "ungeindsats"),
+        ("Klubmedarbejder", "Fritid", "Ungdomsklubben Eksempelby", "ungeindsats"),
+        ("Mentor", "Beskæftigelse", "Jobcenter Eksempelby", "ungeindsats"),
+        ("UU-vejleder", "", "", "ungeindsats"),
+        ("Gademedarbejder", "Opsøgende team", "", "ungeindsats"),
+        ("Ungdomsskolen", "", "", "ungeindsats"),
+        ("Ungeindsats og SSP", "", "", "ungeindsats"),  # the tab's own label
+        ("Lærer", "Ungdomsskolen", "Ungdomsskolen Eksempelby", "skole"),  # a teacher's title decides
+        ("Lærer", "Gymnasiet", "Eksempelby Gymnasium", "skole"),
+        ("Pædagog", "Børn og Unge", "Eksempelby Skole", "skole"),  # the forvaltning's name is not a workplace
+        ("Social- og sundhedsassistent", "Socialpsykiatri", "Støttecentret", "socialpsykiatri"),
+        ("Jobcenter og sygedagpenge", "", "", "jobcenter"),  # the tab's own label
+        ("Bostøtte og socialpsykiatri", "", "", "socialpsykiatri"),
+        ("Ikke angivet", "Ikke angivet", "Ikke på medarbejderlisten", None),
+        ("Assistent", "Teknik og Miljø", "Materielgården", None),
+    ],
+)
 def test_faggruppe_tab_from_the_staff_list(faggruppe, afdeling, institution, tab):
     assert faggruppe_tab(faggruppe, afdeling, institution) == tab
 
@@ -138,8 +159,11 @@ def test_test_status_each_state():
 
     assert journey.test_status([], False) == {"status": "ikke-startet", "dato": None, "tekst": "Ikke startet"}
     assert journey.test_status([], True)["tekst"] == "Afventer bedømmelse"
-    assert journey.test_status([c(False, 2)], False) == {"status": "ikke-bestaaet", "dato": None,
-                                                         "tekst": "Ikke bestået endnu"}
+    assert journey.test_status([c(False, 2)], False) == {
+        "status": "ikke-bestaaet",
+        "dato": None,
+        "tekst": "Ikke bestået endnu",
+    }
     assert journey.test_status([c(False, 2)], True)["status"] == "afventer"
     passed = journey.test_status([c(True, 3), c(False, 5), c(True, 9)], True)
     assert passed == {"status": "bestaaet", "dato": "2026-11-09", "tekst": "Bestået 09-11-2026"}
@@ -192,8 +216,10 @@ def test_record_and_state(url, tmp_path):
         assert state["laest"] == sorted([M1[1], M1[2]]) and state["sidst"] == M1[2]
         assert state["fortsaet"] == M1[3]
         assert state["faggruppe"] == "skole"
-        assert state["test"] == {m: {"status": "ikke-startet", "dato": None, "tekst": "Ikke startet"}
-                                 for m in ("opsporing", "bekymringssamtale")}
+        assert state["test"] == {
+            m: {"status": "ikke-startet", "dato": None, "tekst": "Ikke startet"}
+            for m in ("opsporing", "bekymringssamtale")
+        }
         assert s.scalar(select(func.count()).select_from(PageRead)) == 2
         # a page read again keeps its first read time
         record(s, anne, [M1[1]], pm, read=True, now=datetime(2026, 12, 2, 9))
@@ -220,28 +246,73 @@ def test_record_and_state(url, tmp_path):
 
 # ---- Min side: nøglepersoner, temadage, kursusbeviser ---------------------------------------
 
+
 def test_min_side_shows_her_noegleperson_temadage_and_certificates(url):
     with session_scope(url) as s:
         anne, bo = person(s, ANNE), person(s, BO)
         days = []
-        for i, title in enumerate([f"Temadag {EVIL}", "Temadag om samtalen", "Temadag hun ikke var med på",
-                                   "Temadag hvor hun venter på bekræftelse"]):
-            t = Temadag(title=title, date=date(2026, 3 + i, 10), start=time(9), duration_min=180,
-                        place=f"Mødelokale {i}", modules="opsporing", facilitator="Signe", institutions="Vestskolen",
-                        created_at=datetime(2026, 1, 1))
+        for i, title in enumerate(
+            [
+                f"Temadag {EVIL}",
+                "Temadag om samtalen",
+                "Temadag hun ikke var med på",
+                "Temadag hvor hun venter på bekræftelse",
+            ]
+        ):
+            t = Temadag(
+                title=title,
+                date=date(2026, 3 + i, 10),
+                start=time(9),
+                duration_min=180,
+                place=f"Mødelokale {i}",
+                modules="opsporing",
+                facilitator="Signe",
+                institutions="Vestskolen",
+                created_at=datetime(2026, 1, 1),
+            )
             s.add(t)
             s.flush()
             days.append(t)
-        s.add_all([
-            TemadagParticipant(temadag_id=days[0].id, person_id=anne.id, name="Anne Lund", email=ANNE,
-                               method="link", checked_in_at=datetime(2026, 3, 10, 9), status=STATUS_CONFIRMED),
-            TemadagParticipant(temadag_id=days[1].id, person_id=anne.id, name="Anne Lund", email=ANNE,
-                               method="kode", checked_in_at=datetime(2026, 4, 10, 9), status=STATUS_CONFIRMED),
-            TemadagParticipant(temadag_id=days[2].id, person_id=bo.id, name="Bo Holm", email=BO,
-                               method="kode", checked_in_at=datetime(2026, 5, 10, 9), status=STATUS_CONFIRMED),
-            TemadagParticipant(temadag_id=days[3].id, person_id=anne.id, name="Anne Lund", email=ANNE,
-                               method="kode", checked_in_at=datetime(2026, 6, 10, 9), status=STATUS_PENDING),
-        ])
+        s.add_all(
+            [
+                TemadagParticipant(
+                    temadag_id=days[0].id,
+                    person_id=anne.id,
+                    name="Anne Lund",
+                    email=ANNE,
+                    method="link",
+                    checked_in_at=datetime(2026, 3, 10, 9),
+                    status=STATUS_CONFIRMED,
+                ),
+                TemadagParticipant(
+                    temadag_id=days[1].id,
+                    person_id=anne.id,
+                    name="Anne Lund",
+                    email=ANNE,
+                    method="kode",
+                    checked_in_at=datetime(2026, 4, 10, 9),
+                    status=STATUS_CONFIRMED,
+                ),
+                TemadagParticipant(
+                    temadag_id=days[2].id,
+                    person_id=bo.id,
+                    name="Bo Holm",
+                    email=BO,
+                    method="kode",
+                    checked_in_at=datetime(2026, 5, 10, 9),
+                    status=STATUS_CONFIRMED,
+                ),
+                TemadagParticipant(
+                    temadag_id=days[3].id,
+                    person_id=anne.id,
+                    name="Anne Lund",
+                    email=ANNE,
+                    method="kode",
+                    checked_in_at=datetime(2026, 6, 10, 9),
+                    status=STATUS_PENDING,
+                ),
+            ]
+        )
         record_result(s, ANNE, "opsporing", 9, 10, True, datetime(2026, 5, 1, 12), 24)
         overview = learner_overview(s, ANNE, today=date(2026, 12, 1))
         assert [p["email"] for p in overview["noeglepersoner"]] == [NP]  # not the one at another institution
@@ -265,6 +336,7 @@ def test_min_side_shows_her_noegleperson_temadage_and_certificates(url):
 
 
 # ---- the JSON API over real tornado ------------------------------------------------------------
+
 
 class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
     def get_app(self):
@@ -294,8 +366,13 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
         return f"rf_learner={identity.learner_token(email)}"
 
     def post(self, path, body, cookie=None, **headers):
-        h = {"Content-Type": "application/json", "X-Rusfokus": "1", "Host": "kursus.example",
-             "Origin": "https://kursus.example", "Sec-Fetch-Site": "same-origin"}
+        h = {
+            "Content-Type": "application/json",
+            "X-Rusfokus": "1",
+            "Host": "kursus.example",
+            "Origin": "https://kursus.example",
+            "Sec-Fetch-Site": "same-origin",
+        }
         if cookie:
             h["Cookie"] = cookie
         h.update(headers)
@@ -358,7 +435,9 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
         for headers in refused:
             r = self.post("/api/progress/laest", {"page": M1[1]}, anne, **headers)
             assert r.code == 403, headers
-        r = self.post("/api/progress/laest", f"page={M1[1]}", anne, **{"Content-Type": "application/x-www-form-urlencoded"})
+        r = self.post(
+            "/api/progress/laest", f"page={M1[1]}", anne, **{"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert r.code == 415
         assert self.stored() == 0
         # an older browser without Origin / Sec-Fetch-Site still needs the header
@@ -367,8 +446,17 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
 
     def test_bad_pages_and_bodies_store_nothing(self):
         anne = self.cookie(ANNE)
-        for body in ({"page": "book/ordliste"}, {"page": "../../etc/passwd"}, {"page": 7}, {"pages": "x"},
-                     {"pages": [M1[1], "nope"]}, {"pages": []}, {}, [M1[1]], "{not json"):
+        for body in (
+            {"page": "book/ordliste"},
+            {"page": "../../etc/passwd"},
+            {"page": 7},
+            {"pages": "x"},
+            {"pages": [M1[1], "nope"]},
+            {"pages": []},
+            {},
+            [M1[1]],
+            "{not json",
+        ):
             r = self.post("/api/progress/laest", body, anne)
             assert r.code == 400, body
             assert set(json.loads(r.body)) == {"fejl"}

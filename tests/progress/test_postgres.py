@@ -11,7 +11,6 @@ import os
 from datetime import date, datetime
 
 import pytest
-from helpers.postgres import PG_BIN, as_pg
 from sqlalchemy import func, select
 
 from rusfokus import gdpr
@@ -23,6 +22,8 @@ from rusfokus.progress.models import AuditEntry, Certificate, Completion, Person
 from rusfokus.progress.reports import full_report, load_data
 from rusfokus.progress.roster import read_roster
 from rusfokus.progress.staff import ImportRefused, import_roster, staff_frame
+
+from helpers.postgres import PG_BIN, as_pg
 
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
 TODAY = date(2026, 6, 1)
@@ -75,8 +76,16 @@ def test_strict_import_writes_nothing_and_skip_invalid_imports_the_rest(db_url, 
     assert (result.created, result.skipped) == (4, 1)
     with session_scope(db_url) as s:
         frame = staff_frame(s)
-    assert list(frame.columns[:8]) == ["name", "email", "institution", "afdeling", "forvaltning", "faggruppe",
-                                       "noegleperson", "status"]
+    assert list(frame.columns[:8]) == [
+        "name",
+        "email",
+        "institution",
+        "afdeling",
+        "forvaltning",
+        "faggruppe",
+        "noegleperson",
+        "status",
+    ]
     assert frame.set_index("email").loc["kim@eksempel-kommune.example", "noegleperson"] == "ja"
     assert set(frame["status"]) == {"aktiv"}
 
@@ -107,8 +116,9 @@ def test_empty_roster_is_refused(db_url, tmp_path):
         import_roster(s, roster_file(tmp_path, STAFF))
     with pytest.raises(ImportRefused, match="refusing"):
         with session_scope(db_url) as s:
-            import_roster(s, roster_file(tmp_path, ["Ib Olsen;ib@;Vestskolen;Skoler;Børn og Unge;Lærer;"]),
-                          skip_invalid=True)
+            import_roster(
+                s, roster_file(tmp_path, ["Ib Olsen;ib@;Vestskolen;Skoler;Børn og Unge;Lærer;"]), skip_invalid=True
+            )
     with session_scope(db_url) as s:
         assert s.scalar(select(func.count()).where(Person.status == "aktiv")) == 4
 
@@ -123,8 +133,7 @@ def _known_dataset(db_url, tmp_path):
         record_result(s, "per@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2025, 3, 2, 9), 24)
         # Kim (nøgleperson) passed in 2024-03 → expired 2026-03-15.
         record_result(s, "kim@eksempel-kommune.example", "opsporing", 10, 10, True, datetime(2024, 3, 15, 9), 24)
-        record_result(s, "kim@eksempel-kommune.example", "bekymringssamtale", 7, 10, True,
-                      datetime(2025, 3, 20, 9), 24)
+        record_result(s, "kim@eksempel-kommune.example", "bekymringssamtale", 7, 10, True, datetime(2025, 3, 20, 9), 24)
 
 
 def test_report_figures_on_known_dataset(db_url, tmp_path):
@@ -133,7 +142,12 @@ def test_report_figures_on_known_dataset(db_url, tmp_path):
         tables = full_report(load_data(s), TODAY)
     forv = tables["forvaltning"].set_index(["Forvaltning", "Modul"])
     assert forv.loc[("Børn og Unge", "Opsporing")].to_dict() == {
-        "Ansatte": 3, "Gennemført": 2, "Gennemført (%)": 66.7, "Gyldigt bevis": 2, "Gyldigt bevis (%)": 66.7}
+        "Ansatte": 3,
+        "Gennemført": 2,
+        "Gennemført (%)": 66.7,
+        "Gyldigt bevis": 2,
+        "Gyldigt bevis (%)": 66.7,
+    }
     assert forv.loc[("Beskæftigelse", "Opsporing"), "Gyldigt bevis"] == 0  # expired
     assert forv.loc[("Beskæftigelse", "Opsporing"), "Gennemført"] == 1
     assert forv.loc[("Beskæftigelse", "Bekymringssamtalen"), "Gyldigt bevis (%)"] == 100.0
@@ -141,15 +155,19 @@ def test_report_figures_on_known_dataset(db_url, tmp_path):
     assert inst.loc[("Børnehuset Solsikken", "Opsporing"), "Gennemført"] == 0
     due = tables["genopfriskning"]
     assert list(zip(due["Navn"], due["Modul"], due["Status"], due["Dage til udløb"], strict=True)) == [
-        ("Kim Lund", "Opsporing", "udløbet", -78), ("Anne Dahl", "Opsporing", "udløber snart", 39)]
+        ("Kim Lund", "Opsporing", "udløbet", -78),
+        ("Anne Dahl", "Opsporing", "udløber snart", 39),
+    ]
     missing = tables["noegleperson"].set_index("Institution")["Årsag"].to_dict()
     # Vestskolen: Anne is nøgleperson with a valid bevis. Kim holds a valid bekymringssamtale bevis.
     assert missing == {"Børnehuset Solsikken": "Ingen nøgleperson"}
     with session_scope(db_url) as s:
         later = full_report(load_data(s), date(2027, 4, 1))  # every kursusbevis has expired by then
     assert later["noegleperson"].set_index("Institution")["Årsag"].to_dict() == {
-        "Børnehuset Solsikken": "Ingen nøgleperson", "Jobcenter Eksempelby": "Nøgleperson uden gyldigt kursusbevis",
-        "Vestskolen": "Nøgleperson uden gyldigt kursusbevis"}
+        "Børnehuset Solsikken": "Ingen nøgleperson",
+        "Jobcenter Eksempelby": "Nøgleperson uden gyldigt kursusbevis",
+        "Vestskolen": "Nøgleperson uden gyldigt kursusbevis",
+    }
     monthly = tables["maaned"].set_index("Måned")
     assert monthly["I alt"].to_dict() == {"2024-03": 1, "2024-07": 1, "2025-03": 2}
     overview = dict(tables["overblik"].values.tolist())
@@ -215,13 +233,22 @@ def test_gdpr_export_delete_keeps_counts_and_purge(db_url, tmp_path):
 
 def test_on_graded_records_once_and_renews(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
-    first = on_graded("Ny.Medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True,
-                      datetime(2026, 1, 5, 10), db_url=db_url)
-    again = on_graded("ny.medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True,
-                      datetime(2026, 1, 5, 10), db_url=db_url)
+    first = on_graded(
+        "Ny.Medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 1, 5, 10), db_url=db_url
+    )
+    again = on_graded(
+        "ny.medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 1, 5, 10), db_url=db_url
+    )
     assert first["certificate"] == again["certificate"]
-    failed = on_graded("ny.medarbejder@eksempel-kommune.example", "bekymringssamtale", 2, 10, False,
-                       "2026-01-06T10:00:00", db_url=db_url)
+    failed = on_graded(
+        "ny.medarbejder@eksempel-kommune.example",
+        "bekymringssamtale",
+        2,
+        10,
+        False,
+        "2026-01-06T10:00:00",
+        db_url=db_url,
+    )
     assert failed["certificate"] is None
     with session_scope(db_url) as s:
         assert count(s, Completion) == 2 and count(s, Certificate) == 1
@@ -248,17 +275,40 @@ def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp
         import_roster(s, roster_file(tmp_path, STAFF[:1]), now=datetime(2026, 1, 1))
     with session_scope(db_url) as s:
         anne = s.scalar(select(Person).where(Person.email == "anne@eksempel-kommune.example"))
-        day = Temadag(title="Temadag", date=date(2026, 3, 2), start=time(9), duration_min=180, place="Aulaen",
-                      modules="opsporing", facilitator="Nøgleperson", created_at=datetime(2026, 2, 1))
+        day = Temadag(
+            title="Temadag",
+            date=date(2026, 3, 2),
+            start=time(9),
+            duration_min=180,
+            place="Aulaen",
+            modules="opsporing",
+            facilitator="Nøgleperson",
+            created_at=datetime(2026, 2, 1),
+        )
         s.add(day)
         s.flush()
-        s.add_all([
-            TemadagParticipant(temadag_id=day.id, person_id=None, name="Udefra Udensen", email="opdigtet@andet.dk",
-                               method="kode", checked_in_at=datetime(2026, 3, 2, 9), status=STATUS_PENDING),
-            TemadagParticipant(temadag_id=day.id, person_id=anne.id, name="Anne Dahl",
-                               email="anne@eksempel-kommune.example", method="link",
-                               checked_in_at=datetime(2026, 3, 2, 9), status=STATUS_CONFIRMED),
-        ])
+        s.add_all(
+            [
+                TemadagParticipant(
+                    temadag_id=day.id,
+                    person_id=None,
+                    name="Udefra Udensen",
+                    email="opdigtet@andet.dk",
+                    method="kode",
+                    checked_in_at=datetime(2026, 3, 2, 9),
+                    status=STATUS_PENDING,
+                ),
+                TemadagParticipant(
+                    temadag_id=day.id,
+                    person_id=anne.id,
+                    name="Anne Dahl",
+                    email="anne@eksempel-kommune.example",
+                    method="link",
+                    checked_in_at=datetime(2026, 3, 2, 9),
+                    status=STATUS_CONFIRMED,
+                ),
+            ]
+        )
 
     def emails(s):
         return sorted(e for (e,) in s.execute(select(TemadagParticipant.email)))
@@ -283,8 +333,15 @@ def test_gdpr_export_lists_and_delete_erases_the_pages_read(db_url, tmp_path):
     with session_scope(db_url) as s:
         for email in ("anne@eksempel-kommune.example", "per@eksempel-kommune.example"):
             pid = s.scalar(select(Person.id).where(Person.email == email))
-            s.add(journey.PageRead(person_id=pid, page="modules/01-opsporing/tegn", first_seen_at=datetime(2026, 2, 1),
-                                   last_seen_at=datetime(2026, 2, 1), read_at=datetime(2026, 2, 1)))
+            s.add(
+                journey.PageRead(
+                    person_id=pid,
+                    page="modules/01-opsporing/tegn",
+                    first_seen_at=datetime(2026, 2, 1),
+                    last_seen_at=datetime(2026, 2, 1),
+                    read_at=datetime(2026, 2, 1),
+                )
+            )
     with session_scope(db_url) as s:
         data = gdpr.export_person(s, "anne@eksempel-kommune.example")
         assert [p["page"] for p in data["pages_read"]] == ["modules/01-opsporing/tegn"]

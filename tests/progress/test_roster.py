@@ -17,23 +17,33 @@ def write(tmp_path, name: str, text: str, encoding: str = "utf-8", newline: str 
 
 
 def test_cp1252_semicolon_crlf_quoted(tmp_path):
-    path = write(tmp_path, "hr.csv", HEADER + "\n"
-                 'Åse Ørum;ASE.ORUM@Eksempel-Kommune.example ;Børnehuset Æblet;Dagtilbud;Børn og Unge;Pædagog;X\n'
-                 '"Bo ""Bosse"" Jensen";bo@eksempel-kommune.example;"Skole; Vest";Skoler;Børn og Unge;Lærer;nej\n',
-                 encoding="cp1252")
+    path = write(
+        tmp_path,
+        "hr.csv",
+        HEADER + "\n"
+        "Åse Ørum;ASE.ORUM@Eksempel-Kommune.example ;Børnehuset Æblet;Dagtilbud;Børn og Unge;Pædagog;X\n"
+        '"Bo ""Bosse"" Jensen";bo@eksempel-kommune.example;"Skole; Vest";Skoler;Børn og Unge;Lærer;nej\n',
+        encoding="cp1252",
+    )
     roster = read_roster(path)
     assert roster.problems == []
     first, second = roster.rows
     assert (first.name, first.email, first.institution, first.noegleperson) == (
-        "Åse Ørum", "ase.orum@eksempel-kommune.example", "Børnehuset Æblet", True)
+        "Åse Ørum",
+        "ase.orum@eksempel-kommune.example",
+        "Børnehuset Æblet",
+        True,
+    )
     assert (second.name, second.institution, second.noegleperson) == ('Bo "Bosse" Jensen', "Skole; Vest", False)
     assert second.line == 3
 
 
 def test_utf8_bom_comma_and_header_variants(tmp_path):
-    text = ("e-mail,NAVN,Institution,Faggruppe,nøgleperson (ja/nej)\n"
-            "kim@eksempel-kommune.example,Kim Lund,Jobcenter Eksempelby,Jobkonsulent,JA\n"
-            "lis@eksempel-kommune.example,Lis Holm,Jobcenter Eksempelby,Jobkonsulent,\n")
+    text = (
+        "e-mail,NAVN,Institution,Faggruppe,nøgleperson (ja/nej)\n"
+        "kim@eksempel-kommune.example,Kim Lund,Jobcenter Eksempelby,Jobkonsulent,JA\n"
+        "lis@eksempel-kommune.example,Lis Holm,Jobcenter Eksempelby,Jobkonsulent,\n"
+    )
     roster = read_roster(write(tmp_path, "hr.csv", "\ufeff" + text, newline="\n"))
     assert [r.email for r in roster.rows] == ["kim@eksempel-kommune.example", "lis@eksempel-kommune.example"]
     assert [r.noegleperson for r in roster.rows] == [True, False]
@@ -42,13 +52,17 @@ def test_utf8_bom_comma_and_header_variants(tmp_path):
 
 
 def test_every_problem_listed_with_line_and_reason(tmp_path):
-    path = write(tmp_path, "hr.csv", HEADER + "\n"
-                 "Anne Dahl;anne@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
-                 ";;;;;;\n"
-                 "\n"
-                 "Per Bak;per@;Vestskolen;Skoler;Børn og Unge;Lærer;nej\n"
-                 "Anne D.;ANNE@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
-                 ";ole@eksempel-kommune.example;;Skoler;Børn og Unge;Lærer;måske\n")
+    path = write(
+        tmp_path,
+        "hr.csv",
+        HEADER + "\n"
+        "Anne Dahl;anne@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
+        ";;;;;;\n"
+        "\n"
+        "Per Bak;per@;Vestskolen;Skoler;Børn og Unge;Lærer;nej\n"
+        "Anne D.;ANNE@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
+        ";ole@eksempel-kommune.example;;Skoler;Børn og Unge;Lærer;måske\n",
+    )
     roster = read_roster(path)
     assert len(roster.rows) == 1
     lines = {p.line: p.reason for p in roster.problems}
@@ -61,18 +75,27 @@ def test_every_problem_listed_with_line_and_reason(tmp_path):
 
 
 def test_quoted_field_with_line_break_keeps_line_numbers(tmp_path):
-    path = write(tmp_path, "hr.csv", HEADER + "\n"
-                 'Eva Kjær;eva@eksempel-kommune.example;"Familiehuset\nafd. 2";Familie;Børn og Unge;Familiebehandler;\n'
-                 "Jon Ali;jon@;Familiehuset;Familie;Børn og Unge;Socialrådgiver;\n")
+    path = write(
+        tmp_path,
+        "hr.csv",
+        HEADER + "\n"
+        'Eva Kjær;eva@eksempel-kommune.example;"Familiehuset\nafd. 2";Familie;Børn og Unge;Familiebehandler;\n'
+        "Jon Ali;jon@;Familiehuset;Familie;Børn og Unge;Socialrådgiver;\n",
+    )
     roster = read_roster(path)
     assert roster.rows[0].institution == "Familiehuset afd. 2"
     assert roster.problems[0].line == 4
 
 
 def test_title_lines_above_header_and_excel_sep_hint(tmp_path):
-    path = write(tmp_path, "hr.csv", "sep=;\nMedarbejderliste pr. 1. november 2026;;;;;;\n;;;;;;\n" + HEADER + "\n"
-                 "Anne Dahl;anne@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
-                 "Per Bak;per@;Vestskolen;Skoler;Børn og Unge;Lærer;\n", encoding="cp1252")
+    path = write(
+        tmp_path,
+        "hr.csv",
+        "sep=;\nMedarbejderliste pr. 1. november 2026;;;;;;\n;;;;;;\n" + HEADER + "\n"
+        "Anne Dahl;anne@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\n"
+        "Per Bak;per@;Vestskolen;Skoler;Børn og Unge;Lærer;\n",
+        encoding="cp1252",
+    )
     roster = read_roster(path)
     assert [r.line for r in roster.rows] == [5] and [p.line for p in roster.problems] == [6]
     with pytest.raises(RosterError, match="missing column"):
@@ -80,7 +103,9 @@ def test_title_lines_above_header_and_excel_sep_hint(tmp_path):
 
 
 def test_first_and_last_name_columns(tmp_path):
-    path = write(tmp_path, "hr.csv", "Fornavn;Efternavn;Mail;Arbejdssted\nLis;Holm;lis@eksempel-kommune.example;Ungeindsatsen\n")
+    path = write(
+        tmp_path, "hr.csv", "Fornavn;Efternavn;Mail;Arbejdssted\nLis;Holm;lis@eksempel-kommune.example;Ungeindsatsen\n"
+    )
     assert read_roster(path).rows[0].name == "Lis Holm"
 
 

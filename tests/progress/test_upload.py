@@ -20,9 +20,16 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def row(n: int, name: str | None = None, inst: str = "Vestskolen", nk: bool = False, fag: str = "Lærer") -> RosterRow:
-    return RosterRow(line=n + 1, email=f"p{n}@eksempel-kommune.example", name=name or f"Person {n}",
-                     institution=inst, afdeling="Skoler", forvaltning="Børn og Unge", faggruppe=fag,
-                     noegleperson=nk)
+    return RosterRow(
+        line=n + 1,
+        email=f"p{n}@eksempel-kommune.example",
+        name=name or f"Person {n}",
+        institution=inst,
+        afdeling="Skoler",
+        forvaltning="Børn og Unge",
+        faggruppe=fag,
+        noegleperson=nk,
+    )
 
 
 @pytest.fixture
@@ -42,16 +49,28 @@ def _statuses(url) -> dict[str, str]:
 def test_preview_counts_match_the_import_and_write_nothing(db_url):
     with session_scope(db_url) as s:  # p5 left earlier, comes back now
         s.scalar(select(Person).where(Person.email == "p5@eksempel-kommune.example")).status = STATUS_LEFT
-    new_list = Roster(rows=[row(0), row(1, name="Person Et Nyt Navn"), row(2, inst="Østskolen"), row(3, nk=True),
-                            row(5), row(7), row(8)])
+    new_list = Roster(
+        rows=[
+            row(0),
+            row(1, name="Person Et Nyt Navn"),
+            row(2, inst="Østskolen"),
+            row(3, nk=True),
+            row(5),
+            row(7),
+            row(8),
+        ]
+    )
     before = _statuses(db_url)
     with session_scope(db_url) as s:
         audits = s.scalar(select(func.count()).select_from(AuditEntry))
         preview = preview_import(s, new_list)
     assert _statuses(db_url) == before  # nothing written
     assert preview.new == ["p7@eksempel-kommune.example", "p8@eksempel-kommune.example"]
-    assert preview.changed == {"p1@eksempel-kommune.example": ["name"], "p2@eksempel-kommune.example": ["institution"],
-                               "p3@eksempel-kommune.example": ["noegleperson"]}
+    assert preview.changed == {
+        "p1@eksempel-kommune.example": ["name"],
+        "p2@eksempel-kommune.example": ["institution"],
+        "p3@eksempel-kommune.example": ["noegleperson"],
+    }
     assert preview.reactivated == ["p5@eksempel-kommune.example"]
     assert preview.leaving == ["p4@eksempel-kommune.example"]
     assert preview.unchanged == 1
@@ -91,8 +110,9 @@ def test_empty_list_is_still_refused_in_both_modes(db_url):
 
 def _cli(home, *args):
     env = {"RUSFOKUS_HOME": str(home), "RUSFOKUS_ROOT": str(ROOT), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "rusfokus.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
 
 
 @pytest.mark.slow  # the rusfokus CLI several times as subprocesses
@@ -100,11 +120,17 @@ def test_cli_dry_run_and_only_add_update(tmp_path):
     home = tmp_path / "home"
     header = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
     full = tmp_path / "fuld.csv"
-    full.write_text(header + "".join(f"Person {i};p{i}@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;"
-                                     "Lærer;\r\n" for i in range(4)), encoding="utf-8")
+    full.write_text(
+        header
+        + "".join(
+            f"Person {i};p{i}@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n" for i in range(4)
+        ),
+        encoding="utf-8",
+    )
     partial = tmp_path / "ny.csv"
-    partial.write_text(header + "Nina Ny;nina@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n",
-                       encoding="utf-8")
+    partial.write_text(
+        header + "Nina Ny;nina@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n", encoding="utf-8"
+    )
     assert _cli(home, "staff", "import", str(full)).returncode == 0
     dry = _cli(home, "staff", "import", str(partial), "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -120,8 +146,15 @@ def test_cli_dry_run_and_only_add_update(tmp_path):
 
 
 def _upload_value(name: str, content: bytes):
-    return ({"name": name, "type": "text/csv", "size": len(content), "content": memoryview(content),
-             "last_modified": datetime(2026, 11, 1)},)
+    return (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime(2026, 11, 1),
+        },
+    )
 
 
 def test_dashboard_upload_previews_then_imports_only_on_confirmation(db_url):
@@ -130,8 +163,10 @@ def test_dashboard_upload_previews_then_imports_only_on_confirmation(db_url):
     done = []
     widget = RosterUpload(db_url, "admin:test", on_done=lambda: done.append(1))
     header = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
-    csv = (header + "Person 1;p1@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;Ja\r\n"
-           "Ny <i>Kollega</i>;ny@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n").encode()
+    csv = (
+        header + "Person 1;p1@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;Ja\r\n"
+        "Ny <i>Kollega</i>;ny@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;\r\n"
+    ).encode()
     widget.file.value = _upload_value("hr.csv", csv)
     assert widget.confirm.layout.display == "none"
     widget.button.click()

@@ -53,8 +53,12 @@ class RolesWebTest(AsyncHTTPTestCase):
         from rusfokus.temadag.web_routes import routes as temadag_routes
 
         self.hub = Hub(self.settings)
-        routes = [*temadag_routes(self.settings, self.hub), *roles_web.routes(self.settings),
-                  *progress_web.routes(self.settings), *identity_web.routes(self.settings)]
+        routes = [
+            *temadag_routes(self.settings, self.hub),
+            *roles_web.routes(self.settings),
+            *progress_web.routes(self.settings),
+            *identity_web.routes(self.settings),
+        ]
         app = tornado.web.Application([r if len(r) == 3 else (*r, {}) for r in routes])
         now = dt.datetime.now()
         with session_scope(self.settings.db_url) as s:
@@ -62,31 +66,63 @@ class RolesWebTest(AsyncHTTPTestCase):
             sol = org.institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
             vest = org.institution("Børn og Unge", "Skole", "Vestskolen")
             self.sol_id, self.vest_id = sol.id, vest.id
-            for email, name, inst, key in ((NINA, "Nina Nøgle", sol, True), (METTE, "Mette Hansen", sol, False),
-                                           ("evil@eksempel.dk", EVIL, sol, False),
-                                           (BO, "Bo Nøgle", vest, True), (OLE, "Ole Lund", vest, False)):
-                s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id, noegleperson=key,
-                             status=STATUS_ACTIVE, created_at=now, updated_at=now))
+            for email, name, inst, key in (
+                (NINA, "Nina Nøgle", sol, True),
+                (METTE, "Mette Hansen", sol, False),
+                ("evil@eksempel.dk", EVIL, sol, False),
+                (BO, "Bo Nøgle", vest, True),
+                (OLE, "Ole Lund", vest, False),
+            ):
+                s.add(
+                    Person(
+                        email=email,
+                        name=name,
+                        faggruppe="Pædagog",
+                        institution_id=inst.id,
+                        noegleperson=key,
+                        status=STATUS_ACTIVE,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             s.flush()
             mette = s.query(Person).filter_by(email=METTE).one()
             # Mette's kursusbevis runs out in 30 days: due a refresher
             certificates.issue(s, mette, "opsporing", TODAY - dt.timedelta(days=700), 24)
-            s.add(Completion(person_id=mette.id, module="opsporing", kind="modul", score=10, max_score=10,
-                             passed=True, completed_at=now - dt.timedelta(days=700)))
+            s.add(
+                Completion(
+                    person_id=mette.id,
+                    module="opsporing",
+                    kind="modul",
+                    score=10,
+                    max_score=10,
+                    passed=True,
+                    completed_at=now - dt.timedelta(days=700),
+                )
+            )
             self.tid_sol = self._plan(s, "Solsikkens temadag", "Børnehuset Solsikken")
             self.tid_vest = self._plan(s, "Vestskolens hemmelige temadag", "Vestskolen")
         return app
 
     def _plan(self, s, title, inst):
-        plan = planning.validate_plan({"title": title, "date": TODAY.isoformat(), "place": "Rådhuset",
-                                       "modules": "opsporing", "facilitator": "Pia", "institutions": inst})
+        plan = planning.validate_plan(
+            {
+                "title": title,
+                "date": TODAY.isoformat(),
+                "place": "Rådhuset",
+                "modules": "opsporing",
+                "facilitator": "Pia",
+                "institutions": inst,
+            }
+        )
         return store.create(s, plan, "pia", dt.datetime.now()).id
 
     # helpers -------------------------------------------------------------------------
     def fetch(self, path, raise_error=False, **kwargs):
         """As AsyncHTTPTestCase.fetch, with room for a loaded 2-core test machine (30 s, not 5 s)."""
         return self.io_loop.run_sync(
-            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30)
+            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30
+        )
 
     def learner(self, email):
         return {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(email, secret=self.hub.secret)}"}
@@ -98,38 +134,50 @@ class RolesWebTest(AsyncHTTPTestCase):
         return self.fetch(path, headers=headers or {}, follow_redirects=False)
 
     def post(self, path, form, headers=None):
-        return self.fetch(path, method="POST", body=urllib.parse.urlencode(form, doseq=True),
-                          headers=headers or {}, follow_redirects=False)
+        return self.fetch(
+            path,
+            method="POST",
+            body=urllib.parse.urlencode(form, doseq=True),
+            headers=headers or {},
+            follow_redirects=False,
+        )
 
     def csrf(self, path, headers):
         return re.search(r'name="_csrf" value="([^"]+)"', self.get(path, headers).body.decode()).group(1)
 
     # roles ---------------------------------------------------------------------------
     def test_current_role_reads_the_staff_list(self):
-        role = roles.current_role(self.learner(NINA)["Cookie"], db_url=self.settings.db_url,
-                                     secret=self.hub.secret)
+        role = roles.current_role(self.learner(NINA)["Cookie"], db_url=self.settings.db_url, secret=self.hub.secret)
         assert role.is_noegleperson and role.institution_names == ("Børnehuset Solsikken",)
-        learner = roles.current_role(self.learner(METTE)["Cookie"], db_url=self.settings.db_url,
-                                        secret=self.hub.secret)
+        learner = roles.current_role(self.learner(METTE)["Cookie"], db_url=self.settings.db_url, secret=self.hub.secret)
         assert learner.kind == roles.ROLE_LEARNER and not learner.may_facilitate
-        assert roles.current_role(self.admin()["Cookie"], db_url=self.settings.db_url,
-                                     secret=self.hub.secret).is_admin
+        assert roles.current_role(self.admin()["Cookie"], db_url=self.settings.db_url, secret=self.hub.secret).is_admin
         forged = f"{identity.LEARNER_COOKIE}=" + identity.learner_token(NINA, secret=b"x" * 64)
         assert roles.current_role(forged, db_url=self.settings.db_url, secret=self.hub.secret).kind == ""
 
     # learner -------------------------------------------------------------------------
     def test_learner_cannot_open_noegleperson_pages(self):
         mette = self.learner(METTE)
-        for path in ("/noegleperson", "/noegleperson/status", "/noegleperson/refleksioner",
-                     f"/noegleperson/status?institution={self.sol_id}", "/temadag/admin",
-                     f"/temadag/admin/{self.tid_sol}", f"/temadag/admin/{self.tid_sol}/skaerm",
-                     "/temadag/admin/eksport.xlsx"):
+        for path in (
+            "/noegleperson",
+            "/noegleperson/status",
+            "/noegleperson/refleksioner",
+            f"/noegleperson/status?institution={self.sol_id}",
+            "/temadag/admin",
+            f"/temadag/admin/{self.tid_sol}",
+            f"/temadag/admin/{self.tid_sol}/skaerm",
+            "/temadag/admin/eksport.xlsx",
+        ):
             r = self.get(path, mette)
             assert r.code == 403, path
             assert "Solsikkens temadag" not in r.body.decode() and "Mette" not in r.body.decode()
         assert self.get(f"/api/temadag/{self.tid_sol}/kode", mette).code == 403
-        r = self.fetch(f"/api/temadag/{self.tid_sol}/styr", method="POST", body='{"action":"start"}',
-                       headers={**mette, "X-Rusfokus": "1"})
+        r = self.fetch(
+            f"/api/temadag/{self.tid_sol}/styr",
+            method="POST",
+            body='{"action":"start"}',
+            headers={**mette, "X-Rusfokus": "1"},
+        )
         assert r.code == 403
         assert self.post("/noegleperson/refleksioner", {"point": "2"}, mette).code == 403
         assert "For nøglepersoner" not in self.get("/temadag/ind", mette).body.decode()
@@ -173,14 +221,22 @@ class RolesWebTest(AsyncHTTPTestCase):
             r = self.get(path, nina)
             assert r.code == 404, path
             assert "hemmelige" not in r.body.decode()
-        r = self.fetch(f"/api/temadag/{tid}/styr", method="POST", body='{"action":"start"}',
-                       headers={**nina, "X-Rusfokus": "1"})
+        r = self.fetch(
+            f"/api/temadag/{tid}/styr", method="POST", body='{"action":"start"}', headers={**nina, "X-Rusfokus": "1"}
+        )
         assert r.code == 404
         assert self.fetch(f"/api/temadag/{tid}/skaerm?since=-1", headers=nina).code == 404
         assert self.post(f"/temadag/admin/{tid}/slet", {"_csrf": csrf}, nina).code == 404
         assert self.post(f"/temadag/admin/{tid}/afkryds", {"_csrf": csrf, "person_id": "1"}, nina).code == 404
-        form = {"_csrf": csrf, "title": "Overtaget", "date": TODAY.isoformat(), "place": "X",
-                "modules": "opsporing", "facilitator": "Nina", "institutions": "Vestskolen"}
+        form = {
+            "_csrf": csrf,
+            "title": "Overtaget",
+            "date": TODAY.isoformat(),
+            "place": "X",
+            "modules": "opsporing",
+            "facilitator": "Nina",
+            "institutions": "Vestskolen",
+        }
         assert self.post(f"/temadag/admin/{tid}/ret", form, nina).code == 404
         with session_scope(self.settings.db_url) as s:
             assert store.get(s, tid).title == "Vestskolens hemmelige temadag"
@@ -188,8 +244,15 @@ class RolesWebTest(AsyncHTTPTestCase):
     def test_noegleperson_plans_only_for_her_own_institution(self):
         nina = self.learner(NINA)
         csrf = self.csrf("/temadag/admin", nina)
-        form = {"_csrf": csrf, "title": "Personalemøde", "date": TODAY.isoformat(), "place": "Stuen",
-                "duration_min": "45", "modules": "opsporing", "facilitator": "Nina"}
+        form = {
+            "_csrf": csrf,
+            "title": "Personalemøde",
+            "date": TODAY.isoformat(),
+            "place": "Stuen",
+            "duration_min": "45",
+            "modules": "opsporing",
+            "facilitator": "Nina",
+        }
         bad = self.post("/temadag/admin", {**form, "institutions": "Børnehuset Solsikken\nVestskolen"}, nina)
         assert bad.code == 400 and "Fjern: Vestskolen" in bad.body.decode()
         ok = self.post("/temadag/admin", {**form, "institutions": ""}, nina)  # none given: hers
@@ -214,8 +277,9 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert "Mette Hansen" in page and "Ole Lund" not in page
         r = self.post(f"/temadag/admin/{self.tid_sol}/afkryds", {"_csrf": csrf, "person_id": str(ole)}, nina)
         assert r.code == 400 and "ikke på listen over inviterede" in r.body.decode()
-        r = self.post(f"/temadag/admin/{self.tid_sol}/afkryds", {"_csrf": csrf, "bekraeft": "999",
-                                                                 "match_email": OLE}, nina)
+        r = self.post(
+            f"/temadag/admin/{self.tid_sol}/afkryds", {"_csrf": csrf, "bekraeft": "999", "match_email": OLE}, nina
+        )
         assert r.code == 400
         r = self.post(f"/temadag/admin/{self.tid_sol}/afkryds", {"_csrf": csrf, "person_id": str(mette)}, nina)
         assert r.code == 302
@@ -285,11 +349,15 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert self.get("/noegleperson/refleksioner", nina).code == 200
         header = ["Navn", "E-mail", "Forvaltning", "Afdeling", "Institution", "Faggruppe", "Nøgleperson"]
         rows = [(1, header)]
-        for n, (name, email, afd, inst, key) in enumerate((
+        for n, (name, email, afd, inst, key) in enumerate(
+            (
                 ("Nina Nøgle", NINA, "Dagtilbud", "Børnehuset Solsikken", "Nej"),
                 ("Mette Hansen", METTE, "Dagtilbud", "Børnehuset Solsikken", "Nej"),
                 ("Bo Nøgle", BO, "Skole", "Vestskolen", "Ja"),
-                ("Ole Lund", OLE, "Skole", "Vestskolen", "Nej")), start=2):
+                ("Ole Lund", OLE, "Skole", "Vestskolen", "Nej"),
+            ),
+            start=2,
+        ):
             rows.append((n, [name, email, "Børn og Unge", afd, inst, "Pædagog", key]))
         roster = parse_rows(rows, "medarbejdere.csv")
         assert not roster.problems
@@ -300,25 +368,29 @@ class RolesWebTest(AsyncHTTPTestCase):
         assert self.get(f"/temadag/admin/{self.tid_vest}", self.learner(BO)).code == 200  # Bo keeps his
 
     def test_broken_exercise_file_gives_a_danish_notice_not_a_crash(self):
+        import shutil
         from pathlib import Path
 
-        import shutil
-
         content = Path(self.tmp.name) / "modules"  # a content root of the test's own, with a broken exercise
-        shutil.copytree(Path(__file__).resolve().parents[2] / "modules", content,
-                        ignore=shutil.ignore_patterns("*.md", "*.ipynb"))
-        (content / "01-opsporing" / "data" / "opgave.yml").write_text("id: opsporing\nspoergsmaal: [\n", encoding="utf-8")
+        shutil.copytree(
+            Path(__file__).resolve().parents[2] / "modules", content, ignore=shutil.ignore_patterns("*.md", "*.ipynb")
+        )
+        (content / "01-opsporing" / "data" / "opgave.yml").write_text(
+            "id: opsporing\nspoergsmaal: [\n", encoding="utf-8"
+        )
         object.__setattr__(self.settings, "content_dir", content)
         r = self.get("/noegleperson/refleksioner", self.learner(NINA))
         assert r.code == 503 and "Refleksionerne kan ikke vises lige nu." in r.body.decode()
 
     # plain Danish ----------------------------------------------------------------------
     def test_pages_are_plain_danish(self):
-        pages = {"forside": self.get("/noegleperson", self.learner(NINA)),
-                 "refleksioner": self.get("/noegleperson/refleksioner", self.learner(NINA)),
-                 "afvist-kursist": self.get("/noegleperson", self.learner(METTE)),
-                 "afvist": self.get("/noegleperson"),
-                 "login": self.get("/login")}
+        pages = {
+            "forside": self.get("/noegleperson", self.learner(NINA)),
+            "refleksioner": self.get("/noegleperson/refleksioner", self.learner(NINA)),
+            "afvist-kursist": self.get("/noegleperson", self.learner(METTE)),
+            "afvist": self.get("/noegleperson"),
+            "login": self.get("/login"),
+        }
         for name, r in pages.items():
             text = visible_text(r.body.decode())
             assert lix(text) <= 40, (name, round(lix(text), 1), text)

@@ -36,11 +36,17 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
-NINA, METTE, BO, OLE = ("nina.noegle@eksempel.dk", "mette.hansen@eksempel.dk", "bo.noegle@eksempel.dk",
-                        "ole.lund@eksempel.dk")
-TEXTS = {METTE: "Jeg ser et barn, der er træt. <b>Jeg</b> taler med min leder & skriver det ned.",
-         OLE: "Ole skriver om en elev på Vestskolen.",
-         NINA: "Nina skriver om sin egen praksis."}
+NINA, METTE, BO, OLE = (
+    "nina.noegle@eksempel.dk",
+    "mette.hansen@eksempel.dk",
+    "bo.noegle@eksempel.dk",
+    "ole.lund@eksempel.dk",
+)
+TEXTS = {
+    METTE: "Jeg ser et barn, der er træt. <b>Jeg</b> taler med min leder & skriver det ned.",
+    OLE: "Ole skriver om en elev på Vestskolen.",
+    NINA: "Nina skriver om sin egen praksis.",
+}
 
 
 class ReflectionsWebTest(AsyncHTTPTestCase):
@@ -61,16 +67,31 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
             org = OrgCache(s)
             sol = org.institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
             vest = org.institution("Børn og Unge", "Skole", "Vestskolen")
-            for email, name, inst, key in ((NINA, "Nina Nøgle", sol, True), (METTE, "Mette <i>Hansen</i>", sol, False),
-                                           (BO, "Bo Nøgle", vest, True), (OLE, "Ole Lund", vest, False)):
-                s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id, noegleperson=key,
-                             status=STATUS_ACTIVE, created_at=now, updated_at=now))
+            for email, name, inst, key in (
+                (NINA, "Nina Nøgle", sol, True),
+                (METTE, "Mette <i>Hansen</i>", sol, False),
+                (BO, "Bo Nøgle", vest, True),
+                (OLE, "Ole Lund", vest, False),
+            ):
+                s.add(
+                    Person(
+                        email=email,
+                        name=name,
+                        faggruppe="Pædagog",
+                        institution_id=inst.id,
+                        noegleperson=key,
+                        status=STATUS_ACTIVE,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
         # grade with progress tracking switched off: the scoring step must record the completion itself
         with mock.patch("rusfokus.progress.hooks.on_graded") as hook:
             grader = Grader(course, retries=0, retry_seconds=0)
             try:
-                futures = [grader.submit(email, "opsporing", answer_sheet(EX, True, text))[1]
-                           for email, text in TEXTS.items()]
+                futures = [
+                    grader.submit(email, "opsporing", answer_sheet(EX, True, text))[1] for email, text in TEXTS.items()
+                ]
                 for fut in futures:
                     fut.result(timeout=120)
             finally:
@@ -91,7 +112,8 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
     def fetch(self, path, raise_error=False, **kwargs):
         """As AsyncHTTPTestCase.fetch, with room for a loaded 2-core test machine (30 s, not 5 s)."""
         return self.io_loop.run_sync(
-            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30)
+            lambda: self.http_client.fetch(self.get_url(path), raise_error=raise_error, **kwargs), timeout=30
+        )
 
     def learner(self, email):
         return {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(email, secret=self.secret)}"}
@@ -110,8 +132,13 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
         raise AssertionError(f"no form for {student}")
 
     def post(self, form, headers):
-        return self.fetch("/noegleperson/refleksioner", method="POST", body=urllib.parse.urlencode(form),
-                          headers=headers, follow_redirects=False)
+        return self.fetch(
+            "/noegleperson/refleksioner",
+            method="POST",
+            body=urllib.parse.urlencode(form),
+            headers=headers,
+            follow_redirects=False,
+        )
 
     def grade(self, email):
         from nbgrader.api import Gradebook
@@ -144,8 +171,12 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
     def test_learner_cannot_read_or_score(self):
         mette = self.learner(METTE)
         assert self.fetch("/noegleperson/refleksioner", headers=mette).code == 403
-        assert self.post({"elev": student_id(OLE), "opgave": "opsporing", "spoergsmaal": "egen-praksis",
-                          "point": "2"}, mette).code == 403
+        assert (
+            self.post(
+                {"elev": student_id(OLE), "opgave": "opsporing", "spoergsmaal": "egen-praksis", "point": "2"}, mette
+            ).code
+            == 403
+        )
 
     def test_bad_points_stale_page_and_missing_csrf_are_refused(self):
         nina = self.learner(NINA)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from helpers.paths import ROOT, free_port
 from helpers.server import start_server, stop_server, wait_for_preheated
 
@@ -42,13 +43,25 @@ def test_app_is_served_danish_without_cdn(server):
     assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", [
-    "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/opgave",
-    "/voila/render/../exercises/source/opsporing/opsporing.ipynb",
-    "/voila/render/genstande/other.ipynb", "/voila/render/nope/index.ipynb",
-    "/modules/01-opsporing/data/opgave.yml", "/01-opsporing/data/opgave.yml", "/exercises/source/opsporing/opsporing.ipynb",
-    "/kommune.yml", "/var/secret.key", "/../var/secret.key", "/voila/files/genstande/index.ipynb",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/voila/tree",
+        "/voila/tree/",
+        "/voila/api/contents",
+        "/voila/api/contents/opgave",
+        "/voila/render/../exercises/source/opsporing/opsporing.ipynb",
+        "/voila/render/genstande/other.ipynb",
+        "/voila/render/nope/index.ipynb",
+        "/modules/01-opsporing/data/opgave.yml",
+        "/01-opsporing/data/opgave.yml",
+        "/exercises/source/opsporing/opsporing.ipynb",
+        "/kommune.yml",
+        "/var/secret.key",
+        "/../var/secret.key",
+        "/voila/files/genstande/index.ipynb",
+    ],
+)
 def test_nothing_is_listed_and_no_source_or_key_is_served(server, path):
     status, _, body = get(server.url + path)
     assert status in (403, 404), f"{path} -> {status}"
@@ -61,8 +74,10 @@ def test_request_info_socket_refuses_browsers(server):
     from tornado.websocket import websocket_connect
 
     async def try_read():
-        req = HTTPRequest(server.url.replace("http", "ws") + "/voila/query/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12,
-                          headers={"Origin": server.url})
+        req = HTTPRequest(
+            server.url.replace("http", "ws") + "/voila/query/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+            headers={"Origin": server.url},
+        )
         try:
             conn = await websocket_connect(req)
         except Exception:
@@ -85,8 +100,10 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(server):
 
     async def knock(n):
         for _ in range(n):
-            req = HTTPRequest(server.url.replace("http", "ws") + "/voila/query/" + "1" * 8 + "-1111-1111-1111-" + "1" * 12,
-                              headers={"Origin": server.url})
+            req = HTTPRequest(
+                server.url.replace("http", "ws") + "/voila/query/" + "1" * 8 + "-1111-1111-1111-" + "1" * 12,
+                headers={"Origin": server.url},
+            )
             try:
                 conn = await websocket_connect(req)
                 await conn.read_message()
@@ -103,8 +120,11 @@ def test_refused_request_info_sockets_do_not_strand_waiting_kernels(server):
 @pytest.fixture(scope="module")
 def admin_server(built_book, tmp_path_factory):
     widgets = tmp_path_factory.mktemp("widgets")
-    for name, meta in (("offentlig", {}), ("hemmelig", {"access": "admin", "title": "Hemmelig"}),
-                       ("varm", {"access": "admin", "title": "Varm", "pool_size": 1})):
+    for name, meta in (
+        ("offentlig", {}),
+        ("hemmelig", {"access": "admin", "title": "Hemmelig"}),
+        ("varm", {"access": "admin", "title": "Varm", "pool_size": 1}),
+    ):
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.metadata["rusfokus"] = meta
@@ -158,8 +178,14 @@ def _serve(env_extra, tmp_path, args=()):
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RUSFOKUS_")}
     env.update({"RUSFOKUS_ROOT": str(ROOT), "RUSFOKUS_HOME": str(tmp_path / "home")})
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "rusfokus.cli", "serve", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", "serve", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_port_in_use_gives_a_clear_message(built_book, tmp_path):
@@ -179,7 +205,10 @@ def test_missing_build_and_broken_kommune_stop_the_server(tmp_path):
     proc = _serve({"RUSFOKUS_BOOK_DIR": str(tmp_path / "nothing"), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
     assert proc.returncode == 2 and "No built book" in proc.stdout and "make book" in proc.stdout
     bad = tmp_path / "kommune.yml"
-    bad.write_text(Path(ROOT / "kommune.yml").read_text(encoding="utf-8").replace("kommune: Eksempel Kommune", "kommune:"), encoding="utf-8")
+    bad.write_text(
+        Path(ROOT / "kommune.yml").read_text(encoding="utf-8").replace("kommune: Eksempel Kommune", "kommune:"),
+        encoding="utf-8",
+    )
     proc = _serve({"RUSFOKUS_KOMMUNE": str(bad), "RUSFOKUS_PORT": str(free_port())}, tmp_path)
     assert proc.returncode == 2 and "kommune.yml:" in proc.stdout and "kommune: is required" in proc.stdout
 

@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
-from helpers.server import start_server, stop_server, wait_for_log, wait_for_preheated
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from rusfokus.server.kernels import HANDOUT_GRACE_SECONDS, KernelBudgetManager
+
+from helpers.server import start_server, stop_server, wait_for_log, wait_for_preheated
 
 BUSY = "Der er travlt lige nu, prøver igen …"
 
@@ -33,8 +34,10 @@ def _widgets(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(description='Tal')")]
     (widgets / "lille").mkdir(parents=True)
     nbformat.write(nb, widgets / "lille" / "index.ipynb")
-    for name, meta in (("overblik", {"access": "admin", "title": "Overblik"}),  # like the dashboard
-                       ("minside", {"access": "learner", "title": "Min side"})):  # like Min side
+    for name, meta in (
+        ("overblik", {"access": "admin", "title": "Overblik"}),  # like the dashboard
+        ("minside", {"access": "learner", "title": "Min side"}),
+    ):  # like Min side
         other = nbformat.v4.new_notebook(metadata={"kernelspec": nb.metadata["kernelspec"], "rusfokus": meta})
         other.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.HTML('<p>hej</p>')")]
         (widgets / name).mkdir()
@@ -48,8 +51,9 @@ def _widgets(tmp_path):
 def _serve(tmp_path_factory, name, env):
     tmp = tmp_path_factory.mktemp(name)
     widgets, book = _widgets(tmp)
-    return start_server(book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets),
-                                             "RUSFOKUS_COURSE_DIR": str(tmp / "course"), **env})
+    return start_server(
+        book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp / "course"), **env}
+    )
 
 
 def request(url, method="GET", headers=None, data=None, timeout=60):
@@ -68,8 +72,9 @@ def new_page() -> str:
 
 def open_app(server, page, app="lille", cookie=""):
     """Load the app page like a browser: (status, kernel id or None, body)."""
-    status, _, body = request(server.url + f"/voila/render/{app}/index.ipynb",
-                              headers={"Cookie": f"{page}; {cookie}" if cookie else page})
+    status, _, body = request(
+        server.url + f"/voila/render/{app}/index.ipynb", headers={"Cookie": f"{page}; {cookie}" if cookie else page}
+    )
     found = re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body)
     return status, json.loads(found.group(1))["kernelId"] if found else None, body
 
@@ -87,10 +92,25 @@ async def kernel_answers(server, kernel_id, page, close=True):
     req = HTTPRequest(f"{server.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers={"Cookie": page})
     conn = await websocket_connect(req)
     msg_id = uuid.uuid4().hex
-    conn.write_message(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "kernel_info_request", "username": "", "session": uuid.uuid4().hex,
-                   "date": "", "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell", "buffers": []}))
+    conn.write_message(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "kernel_info_request",
+                    "username": "",
+                    "session": uuid.uuid4().hex,
+                    "date": "",
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "content": {},
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
     try:
         while True:
             raw = await asyncio.wait_for(conn.read_message(), 30)
@@ -109,6 +129,7 @@ def run(coro, timeout=90):
 
 
 # --- the culling rule (regression: a preheated kernel was culled as it was handed out) ----------
+
 
 @pytest.fixture(scope="module")
 def culling(tmp_path_factory):
@@ -149,11 +170,15 @@ def test_culling_rule_spares_handouts_for_a_minute():
 
 # --- the caps -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory):
     # two pooled kernels (lille, minside) + two for pages; a browser may hold two; pages gone are released after 2 s
-    srv = _serve(tmp_path_factory, "capped", {"RUSFOKUS_MAX_KERNELS": "4", "RUSFOKUS_KERNELS_PER_VISITOR": "2",
-                                               "RUSFOKUS_RELEASE_SECONDS": "2"})
+    srv = _serve(
+        tmp_path_factory,
+        "capped",
+        {"RUSFOKUS_MAX_KERNELS": "4", "RUSFOKUS_KERNELS_PER_VISITOR": "2", "RUSFOKUS_RELEASE_SECONDS": "2"},
+    )
     wait_for_preheated(srv, ["lille"])
     yield srv
     stop_server(srv)
@@ -236,7 +261,9 @@ def test_a_connected_page_keeps_its_kernel(capped):
     assert status == 200
 
     async def stay():
-        req = HTTPRequest(f"{capped.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers={"Cookie": page})
+        req = HTTPRequest(
+            f"{capped.url.replace('http', 'ws')}/api/kernels/{kernel_id}/channels", headers={"Cookie": page}
+        )
         conn = await websocket_connect(req)
         await asyncio.sleep(9)  # longer than the release time and a reaper round
         conn.close()

@@ -6,10 +6,11 @@ import shutil
 import urllib.request
 
 import pytest
-from helpers.paths import ROOT
 
 from rusfokus.server.app import LIVE_VERSION, ServeError, live_version, preflight
 from rusfokus.settings import Settings
+
+from helpers.paths import ROOT
 
 
 def get(url):
@@ -24,7 +25,9 @@ def test_app_page_loads_the_live_bundle_and_no_jupyterlab(server):
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
     assert len(scripts) == 1 and re.fullmatch(r"/rusfokus/live/live\.js\?v=[0-9a-f]{16}", scripts[0]), scripts
     assert "voila/static" not in page and "labextensions" not in page and "require.js" not in page
-    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
     assert config["baseUrl"] == "/" and re.fullmatch(r"[0-9a-f-]{36}", config["kernelId"])
     assert 'data-idle-seconds="900"' in page  # live.js warns before the idle release (RUSFOKUS_CULL_IDLE)
     views = re.findall(r'<script type="application/vnd.jupyter.widget-view\+json">(.*?)</script>', page, re.S)
@@ -57,6 +60,8 @@ def test_bundle_version_changes_with_its_content(tmp_path):
 def test_missing_front_end_stops_the_server_with_the_fix(tmp_path, built_book):
     shutil.copy(ROOT / "kommune.yml", tmp_path / "kommune.yml")
     shutil.copy(ROOT / "kommune-logo.svg", tmp_path / "kommune-logo.svg")  # kommune.yml's profil.logo
-    settings = Settings.from_env(root=tmp_path, home=tmp_path / "var", book_dir=built_book, widgets_dir=ROOT / "widgets")
+    settings = Settings.from_env(
+        root=tmp_path, home=tmp_path / "var", book_dir=built_book, widgets_dir=ROOT / "widgets"
+    )
     with pytest.raises(ServeError, match=r"front end is missing .*Run `make assets`"):
         preflight(settings)

@@ -15,11 +15,12 @@ import uuid
 
 import nbformat
 import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
 from helpers.course import exercise_file
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 # every test here starts a small `rusfokus serve` of its own (or uses the session's)
 pytestmark = pytest.mark.slow
@@ -35,8 +36,9 @@ def _widgets(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.IntSlider(description='Tal')")]
     (widgets / "lille").mkdir(parents=True)
     nbformat.write(nb, widgets / "lille" / "index.ipynb")
-    admin = nbformat.v4.new_notebook(metadata={"kernelspec": nb.metadata["kernelspec"],
-                                               "rusfokus": {"access": "admin", "title": "Hemmelig"}})
+    admin = nbformat.v4.new_notebook(
+        metadata={"kernelspec": nb.metadata["kernelspec"], "rusfokus": {"access": "admin", "title": "Hemmelig"}}
+    )
     admin.cells = [nbformat.v4.new_code_cell("import ipywidgets as w\nw.HTML('<p>kun for admin</p>')")]
     (widgets / "hemmelig").mkdir()
     nbformat.write(admin, widgets / "hemmelig" / "index.ipynb")
@@ -78,9 +80,13 @@ def request(url, method="GET", headers=None, data=None, timeout=60):
 
 def open_app(server, cookie=MARKER_COOKIE, headers=None):
     """Load the app page like a browser; returns (kernel id, the page session cookie)."""
-    status, hdrs, body = request(server.url + "/voila/render/lille/index.ipynb", headers={"Cookie": cookie, **(headers or {})})
+    status, hdrs, body = request(
+        server.url + "/voila/render/lille/index.ipynb", headers={"Cookie": cookie, **(headers or {})}
+    )
     assert status == 200, body[-500:]
-    config = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1))
+    config = json.loads(
+        re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1)
+    )
     page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")]
     return config["kernelId"], page[0] if page else None
 
@@ -95,6 +101,7 @@ def kernel_alive(server, kernel_id, page_cookie) -> bool:
 
 
 # item 12: kernel shutdown and connection only from the kernel's own page session ----------------
+
 
 def test_strangers_cannot_shut_down_or_connect_to_a_kernel(srv):
     kernel_id, page = open_app(srv)
@@ -120,7 +127,9 @@ def test_strangers_cannot_shut_down_or_connect_to_a_kernel(srv):
         status, _, body = request(srv.url + listing)
         assert status == 404 and kernel_id not in body, listing
     for action in ("restart", "interrupt"):
-        status, _, _ = request(f"{srv.url}/api/kernels/{kernel_id}/{action}", "POST", {"Cookie": MARKER_COOKIE}, data=b"")
+        status, _, _ = request(
+            f"{srv.url}/api/kernels/{kernel_id}/{action}", "POST", {"Cookie": MARKER_COOKIE}, data=b""
+        )
         assert status in (403, 404, 405), action
     # the page itself may connect and end its kernel (Voilà's shutdown on leaving the page;
     # Jupyter's XSRF check wants the _xsrf cookie echoed in a header, as a browser page does)
@@ -159,18 +168,40 @@ def test_request_info_is_forgotten_after_the_page(srv):
 
 # held attacks (regression): no code runs over the kernel websocket --------------------------------
 
+
 def _execute(code: str, msg_id: str) -> dict:
-    return {"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "", "session": "s",
-                       "date": "2026-12-02T08:00:00Z", "version": "5.3"},
-            "parent_header": {}, "metadata": {},
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}, "buffers": []}
+    return {
+        "header": {
+            "msg_id": msg_id,
+            "msg_type": "execute_request",
+            "username": "",
+            "session": "s",
+            "date": "2026-12-02T08:00:00Z",
+            "version": "5.3",
+        },
+        "parent_header": {},
+        "metadata": {},
+        "content": {
+            "code": code,
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        },
+        "buffers": [],
+    }
 
 
 def _v1_frame(channel: str, msg: dict) -> bytes:
     """The binary v1.kernel.websocket.jupyter.org framing."""
-    parts = [channel.encode(), json.dumps(msg["header"]).encode(), json.dumps(msg["parent_header"]).encode(),
-             json.dumps(msg["metadata"]).encode(), json.dumps(msg["content"]).encode()]
+    parts = [
+        channel.encode(),
+        json.dumps(msg["header"]).encode(),
+        json.dumps(msg["parent_header"]).encode(),
+        json.dumps(msg["metadata"]).encode(),
+        json.dumps(msg["content"]).encode(),
+    ]
     offsets = []
     pos = 8 * (len(parts) + 2)
     for part in parts:
@@ -237,12 +268,17 @@ def _login_actor(server, headers) -> tuple[list[str], str]:
     csrf = [c.split(";")[0] for c in cookies if c.startswith("rf_login_csrf=")][0]
     token = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
     user = "proxytest-" + uuid.uuid4().hex[:8]
-    status, _, _ = request(server.url + "/login", "POST", {**headers, "Cookie": csrf},
-                           f"csrf={token}&username={user}&password=forkert-forkert".encode())
+    status, _, _ = request(
+        server.url + "/login",
+        "POST",
+        {**headers, "Cookie": csrf},
+        f"csrf={token}&username={user}&password=forkert-forkert".encode(),
+    )
     assert status == 403
     with session_scope(f"sqlite:///{server.home / 'rusfokus.db'}") as s:
-        actor = s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "login.failed",
-                                                        AuditEntry.detail.contains(user)))
+        actor = s.scalar(
+            select(AuditEntry.actor).where(AuditEntry.action == "login.failed", AuditEntry.detail.contains(user))
+        )
     return cookies, actor
 
 
@@ -266,7 +302,11 @@ def test_forwarded_headers_are_ignored_without_a_trusted_proxy(srv):
     cookies, actor = _login_actor(srv, FORWARDED)
     assert actor == "ip:127.0.0.1"
     token = srv.learner_token("anna@eksempel-kommune.example")
-    for c in cookies + _cookies(srv, f"/adgang/{token}", FORWARDED) + _cookies(srv, "/voila/render/lille/index.ipynb", FORWARDED):
+    for c in (
+        cookies
+        + _cookies(srv, f"/adgang/{token}", FORWARDED)
+        + _cookies(srv, "/voila/render/lille/index.ipynb", FORWARDED)
+    ):
         assert "secure" not in c.lower(), c
 
 
@@ -286,12 +326,25 @@ def test_trusted_proxy_gives_client_address_and_secure_cookies(proxied):
 
 # held attacks (regression): traversal, admin guard after logout, answer keys never sent ----------
 
-TRAVERSAL_TARGETS = ["var/secret.key", "home/secret.key", "modules/01-opsporing/data/opgave.yml", "kommune.yml",
-                     "course/source/opsporing/opsporing.ipynb", "etc/passwd"]
-TRAVERSAL_PREFIXES = ["/", "/voila/render/", "/voila/static/", "/voila/files/", "/voila/templates/", "/rusfokus/live/",
-                      "/temadag/static/", "/voila/api/themes/"]
-TRAVERSAL_UPS = ["../", "..%2f", "%2e%2e/", "%2e%2e%2f", "..%252f", "..\\", "..%5c", "....//", "%c0%ae%c0%ae/",
-                 ".%2e/"]
+TRAVERSAL_TARGETS = [
+    "var/secret.key",
+    "home/secret.key",
+    "modules/01-opsporing/data/opgave.yml",
+    "kommune.yml",
+    "course/source/opsporing/opsporing.ipynb",
+    "etc/passwd",
+]
+TRAVERSAL_PREFIXES = [
+    "/",
+    "/voila/render/",
+    "/voila/static/",
+    "/voila/files/",
+    "/voila/templates/",
+    "/rusfokus/live/",
+    "/temadag/static/",
+    "/voila/api/themes/",
+]
+TRAVERSAL_UPS = ["../", "..%2f", "%2e%2e/", "%2e%2e%2f", "..%252f", "..\\", "..%5c", "....//", "%c0%ae%c0%ae/", ".%2e/"]
 
 
 def test_path_traversal_returns_nothing(srv):
@@ -328,7 +381,8 @@ def test_admin_app_is_closed_again_after_logout(srv):
     assert request(srv.url + "/logout", headers=cookie)[0] == 200
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.build_opener(NoRedirect).open(
-            urllib.request.Request(srv.url + "/voila/render/hemmelig/index.ipynb", headers=cookie), timeout=30)
+            urllib.request.Request(srv.url + "/voila/render/hemmelig/index.ipynb", headers=cookie), timeout=30
+        )
     assert exc.value.code == 302 and exc.value.headers["Location"].startswith("/login?next=")
 
 
@@ -339,11 +393,27 @@ async def _widget_states(server, kernel_id, page_cookie) -> str:
     comm_id = uuid.uuid4().hex
 
     def msg(msg_type, content):
-        return json.dumps({"channel": "shell", "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "",
-                                                          "session": "s", "date": "2026-12-02T08:00:00Z", "version": "5.3"},
-                           "parent_header": {}, "metadata": {"version": "1.0.0"}, "content": content, "buffers": []})
+        return json.dumps(
+            {
+                "channel": "shell",
+                "header": {
+                    "msg_id": uuid.uuid4().hex,
+                    "msg_type": msg_type,
+                    "username": "",
+                    "session": "s",
+                    "date": "2026-12-02T08:00:00Z",
+                    "version": "5.3",
+                },
+                "parent_header": {},
+                "metadata": {"version": "1.0.0"},
+                "content": content,
+                "buffers": [],
+            }
+        )
 
-    await conn.write_message(msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}}))
+    await conn.write_message(
+        msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}})
+    )
     await conn.write_message(msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
     seen = []
     while True:
@@ -370,10 +440,13 @@ def test_answer_keys_are_never_in_the_page_or_the_widget_state(server):
 
     ex = load_exercise(exercise_file("opsporing"))
     learner = f"rf_learner={server.learner_token('noegle.tjek@eksempel-kommune.example')}"
-    status, hdrs, body = request(server.url + "/voila/render/opgave/index.ipynb?opgave=opsporing",
-                                 headers={"Cookie": learner}, timeout=120)
+    status, hdrs, body = request(
+        server.url + "/voila/render/opgave/index.ipynb?opgave=opsporing", headers={"Cookie": learner}, timeout=120
+    )
     assert status == 200
-    kernel_id = json.loads(re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1))["kernelId"]
+    kernel_id = json.loads(
+        re.search(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>', body).group(1)
+    )["kernelId"]
     page = [c.split(";")[0] for c in hdrs.get_all("Set-Cookie") or [] if c.startswith("rf_page=")][0]
     states = run(_widget_states(server, kernel_id, page), timeout=90)
     assert ex.spoergsmaal[0].tekst in states  # the questions are there ...
@@ -383,8 +456,12 @@ def test_answer_keys_are_never_in_the_page_or_the_widget_state(server):
     assert "korrekt" not in states and "korrekt" not in body
     # from the app's folder up and over to the course folder's source notebook (the answer key)
     traversal = os.path.relpath(server.course / "source" / "opsporing" / "opsporing.ipynb", ROOT / "widgets" / "opgave")
-    for path in ("/voila/files/opgave/index.ipynb", "/exercises/source/opsporing/opsporing.ipynb",
-                 "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb", f"/voila/render/opgave/{traversal}"):
+    for path in (
+        "/voila/files/opgave/index.ipynb",
+        "/exercises/source/opsporing/opsporing.ipynb",
+        "/voila/render/opgave/../../course/source/opsporing/opsporing.ipynb",
+        f"/voila/render/opgave/{traversal}",
+    ):
         status, _, text = request(server.url + path)
         assert status in (403, 404) and ex.spoergsmaal[0].forklaring.strip().splitlines()[0] not in text, path
 

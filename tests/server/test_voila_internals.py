@@ -4,9 +4,9 @@ import ast
 import re
 import tomllib
 
-from helpers.paths import ROOT
-
 from rusfokus import voila_internals
+
+from helpers.paths import ROOT
 
 SRC = ROOT / "src" / "rusfokus"
 FENCED = ("voila", "jupyter_server")  # nbgrader is used where grading needs it (exercises/), pinned here too
@@ -14,8 +14,9 @@ FENCED = ("voila", "jupyter_server")  # nbgrader is used where grading needs it 
 
 def test_installed_versions_are_the_pinned_ones():
     problems = voila_internals.version_problems()
-    assert not problems, ("\n".join(problems) + "\n\nThe server depends on internals of these packages.\n"
-                          + voila_internals.RECHECK)
+    assert not problems, (
+        "\n".join(problems) + "\n\nThe server depends on internals of these packages.\n" + voila_internals.RECHECK
+    )
 
 
 def test_pyproject_pins_the_same_versions():
@@ -26,7 +27,9 @@ def test_pyproject_pins_the_same_versions():
         if m:
             pins[m.group(1).lower().replace("-", "_")] = m.group(2)
     for name, pinned in voila_internals.PINNED.items():
-        assert pins.get(name) == pinned, f"pyproject.toml must pin {name}=={pinned} (rusfokus/voila_internals.py PINNED)"
+        assert pins.get(name) == pinned, (
+            f"pyproject.toml must pin {name}=={pinned} (rusfokus/voila_internals.py PINNED)"
+        )
 
 
 def test_only_the_fence_imports_voila_or_jupyter_server():

@@ -9,15 +9,65 @@ from rusfokus.cli import main
 
 def test_create_list_export_and_errors(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'r.db'}"
-    rc = main(["temadag", "create", "--db", db, "--title", "Børn og alkohol", "--date", "2027-03-11",
-               "--place", "Rådhuset", "--modules", "opsporing,bekymringssamtale", "--facilitator", "Pia",
-               "--institutions", "Vestskolen; Børnehuset Solsikken", "--counts-toward-module"])
+    rc = main(
+        [
+            "temadag",
+            "create",
+            "--db",
+            db,
+            "--title",
+            "Børn og alkohol",
+            "--date",
+            "2027-03-11",
+            "--place",
+            "Rådhuset",
+            "--modules",
+            "opsporing,bekymringssamtale",
+            "--facilitator",
+            "Pia",
+            "--institutions",
+            "Vestskolen; Børnehuset Solsikken",
+            "--counts-toward-module",
+        ]
+    )
     assert rc == 0 and "created temadag #1" in capsys.readouterr().out
-    rc = main(["temadag", "create", "--db", db, "--title", "X", "--date", "11-03-2027", "--place", "R",
-               "--modules", "opsporing", "--facilitator", "P"])
+    rc = main(
+        [
+            "temadag",
+            "create",
+            "--db",
+            db,
+            "--title",
+            "X",
+            "--date",
+            "11-03-2027",
+            "--place",
+            "R",
+            "--modules",
+            "opsporing",
+            "--facilitator",
+            "P",
+        ]
+    )
     assert rc == 2 and "date must be YYYY-MM-DD" in capsys.readouterr().err
-    rc = main(["temadag", "create", "--db", db, "--title", "X", "--date", "2027-03-11", "--place", "R",
-               "--modules", "kemi", "--facilitator", "P"])
+    rc = main(
+        [
+            "temadag",
+            "create",
+            "--db",
+            db,
+            "--title",
+            "X",
+            "--date",
+            "2027-03-11",
+            "--place",
+            "R",
+            "--modules",
+            "kemi",
+            "--facilitator",
+            "P",
+        ]
+    )
     assert rc == 2 and "unknown module" in capsys.readouterr().err
     assert main(["temadag", "list", "--db", db]) == 0
     out = capsys.readouterr().out

@@ -7,10 +7,10 @@ import io
 
 import pytest
 
+from rusfokus.content.loader import DataFileError
 from rusfokus.temadag import codes, evaluation, planning
 from rusfokus.temadag.live import LiveError, LiveQuestion, LiveSession
 from rusfokus.temadag.questions import MODULES, load_question_set, questions_for
-from rusfokus.content.loader import DataFileError
 
 KEY = b"k" * 32
 T0 = 1_800_000_000.0  # a fixed moment; window boundaries are multiples of 300 s
@@ -60,10 +60,12 @@ def test_qr_svg_is_inline_svg():
 
 # --- live ----------------------------------------------------------------------
 def _session():
-    return LiveSession([
-        LiveQuestion("a", "", "Spørgsmål A?", ("ja", "nej", "ved ikke"), (0,), "Forklaring A"),
-        LiveQuestion("b", "Case B", "Spørgsmål B?", ("x", "y"), (), "Forklaring B"),
-    ])
+    return LiveSession(
+        [
+            LiveQuestion("a", "", "Spørgsmål A?", ("ja", "nej", "ved ikke"), (0,), "Forklaring A"),
+            LiveQuestion("b", "Case B", "Spørgsmål B?", ("x", "y"), (), "Forklaring B"),
+        ]
+    )
 
 
 def test_live_flow_counts_and_hides_key_until_reveal():
@@ -140,7 +142,9 @@ def test_bad_question_file_names_file_line_and_field(tmp_path):
     bad = tmp_path / "temadag.yml"
     bad.write_text(
         "modul: opsporing\ntitel: T\nspoergsmaal:\n  - id: a\n    case: ''\n    tekst: S?\n"
-        "    valg: [{id: a, tekst: ja}, {id: b, tekst: nej}]\n    korrekt: [c]\n    forklaring: F\n", encoding="utf-8")
+        "    valg: [{id: a, tekst: ja}, {id: b, tekst: nej}]\n    korrekt: [c]\n    forklaring: F\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DataFileError) as exc:
         load_question_set(bad)
     assert str(exc.value) == f"{bad}:8: spoergsmaal[1].korrekt: 'c' is not one of the options (a, b)"
@@ -165,10 +169,17 @@ def test_evaluation_parse_and_summary():
 
 
 # --- planning -------------------------------------------------------------------------
-RAW = {"title": "Temadag: børn og alkohol", "date": "2027-03-11", "start": "09:00",
-       "duration_min": "180", "place": "Rådhuset, mødesal 2", "modules": "opsporing, bekymringssamtale",
-       "facilitator": "Pia Nøgleperson", "institutions": "Børnehuset Solsikken; Vestskolen",
-       "counts_toward_module": "ja"}
+RAW = {
+    "title": "Temadag: børn og alkohol",
+    "date": "2027-03-11",
+    "start": "09:00",
+    "duration_min": "180",
+    "place": "Rådhuset, mødesal 2",
+    "modules": "opsporing, bekymringssamtale",
+    "facilitator": "Pia Nøgleperson",
+    "institutions": "Børnehuset Solsikken; Vestskolen",
+    "counts_toward_module": "ja",
+}
 
 
 def test_validate_plan_ok():
@@ -178,11 +189,19 @@ def test_validate_plan_ok():
     assert p.counts_toward_module is True and p.end == dt.datetime(2027, 3, 11, 12, 0)
 
 
-@pytest.mark.parametrize("field,value,danish", [
-    ("title", " ", "titel"), ("date", "11/3/2027", "ÅÅÅÅ-MM-DD"), ("duration_min", "60", "45 minutter"),
-    ("modules", "opsporing, kemi", "moduler"), ("place", "", "hvor"), ("facilitator", "", "navnet"),
-    ("facilitator_email", "ikke en mail", "e-mail"), ("start", "9", "TT:MM"),
-])
+@pytest.mark.parametrize(
+    "field,value,danish",
+    [
+        ("title", " ", "titel"),
+        ("date", "11/3/2027", "ÅÅÅÅ-MM-DD"),
+        ("duration_min", "60", "45 minutter"),
+        ("modules", "opsporing, kemi", "moduler"),
+        ("place", "", "hvor"),
+        ("facilitator", "", "navnet"),
+        ("facilitator_email", "ikke en mail", "e-mail"),
+        ("start", "9", "TT:MM"),
+    ],
+)
 def test_validate_plan_errors(field, value, danish):
     with pytest.raises(planning.PlanningError) as err:
         planning.validate_plan({**RAW, field: value})
@@ -212,8 +231,9 @@ def test_export_xlsx_roundtrip():
 
     plan = replace(planning.validate_plan(RAW), id=3, evaluations=2)
     form = {key: "4" for key, _ in evaluation.QUESTIONS}
-    summary = evaluation.summarise([evaluation.parse_form({**form, "fritekst": "Godt"}),
-                                    evaluation.parse_form({**form, "relevant": "2"})])
+    summary = evaluation.summarise(
+        [evaluation.parse_form({**form, "fritekst": "Godt"}), evaluation.parse_form({**form, "relevant": "2"})]
+    )
     wb = load_workbook(io.BytesIO(planning.export_xlsx([plan], dt.date(2027, 1, 1), {3: summary})))
     ev = wb["Evaluering"]
     assert ev["C2"].value == 2 and ev["D2"].value == 3.0 and ev["E2"].value == 4.0 and ev["I2"].value == "Godt"

@@ -81,9 +81,7 @@ def test_bad_korrekt_is_named_with_line(tmp_path, edit, field, message):
 
 def test_a_file_must_name_its_folders_module(tmp_path):
     path = tmp_path / "temadag.yml"
-    path.write_text(
-        temadag_file("opsporing", CONTENT).read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    path.write_text(temadag_file("opsporing", CONTENT).read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(
         ContentError,
         match=r"temadag\.yml:\d+: modul: is 'opsporing' but the file is in the folder "
@@ -144,8 +142,5 @@ def test_answers_stored_before_the_format_change_keep_their_option(tmp_path):
     assert counts == [0, 2, 0]  # the out-of-range row is dropped, not miscounted
     chosen = counts.index(2)
     assert q.option_ids[chosen] == "b"
-    assert (
-        q.options[chosen]
-        == "Lugten af alkohol, at han virker påvirket, og at andre ofte henter Sofie."
-    )
+    assert q.options[chosen] == "Lugten af alkohol, at han virker påvirket, og at andre ofte henter Sofie."
     assert chosen in q.correct

@@ -19,8 +19,16 @@ NOW = dt.datetime(2027, 3, 11, 9, 5)
 
 def add_person(session, name, email, inst="Børnehuset Solsikken"):
     institution = OrgCache(session).institution("Børn og Unge", "Dagtilbud", inst)
-    p = Person(email=email, name=name, faggruppe="Pædagog", institution_id=institution.id, noegleperson=False,
-               status=STATUS_ACTIVE, created_at=NOW, updated_at=NOW)
+    p = Person(
+        email=email,
+        name=name,
+        faggruppe="Pædagog",
+        institution_id=institution.id,
+        noegleperson=False,
+        status=STATUS_ACTIVE,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     session.add(p)
     session.flush()
     return p
@@ -39,9 +47,18 @@ def db(tmp_path):
 
 
 def make(session, **kw):
-    raw = {"title": "Børn og alkohol", "date": "2027-03-11", "start": "09:00", "duration_min": "180",
-           "place": "Rådhuset", "modules": "opsporing,bekymringssamtale", "facilitator": "Pia Nøgleperson",
-           "institutions": "Børnehuset Solsikken, Vestskolen", "counts_toward_module": "ja", **kw}
+    raw = {
+        "title": "Børn og alkohol",
+        "date": "2027-03-11",
+        "start": "09:00",
+        "duration_min": "180",
+        "place": "Rådhuset",
+        "modules": "opsporing,bekymringssamtale",
+        "facilitator": "Pia Nøgleperson",
+        "institutions": "Børnehuset Solsikken, Vestskolen",
+        "counts_toward_module": "ja",
+        **kw,
+    }
     return store.create(session, planning.validate_plan(raw), "admin", NOW)
 
 
@@ -73,8 +90,11 @@ def test_match_by_email_name_and_refusals(db):
             store.match_person(s, row, " ", "")
         people = s.scalars(select(Person)).all()
         # an e-mail not on the staff list is never turned into a person (issue 12, item 6)
-        assert store.match_person(s, row, "Gæst Gæstesen", "gaest@andet.dk") == (None, "gaest@andet.dk",
-                                                                                 "Gæst Gæstesen")
+        assert store.match_person(s, row, "Gæst Gæstesen", "gaest@andet.dk") == (
+            None,
+            "gaest@andet.dk",
+            "Gæst Gæstesen",
+        )
         assert s.scalars(select(Person)).all() == people
 
 
@@ -90,13 +110,16 @@ def test_check_in_records_attendance_in_progress_and_is_idempotent(db):
         assert store.check_in(s, row, person, "liste", NOW + dt.timedelta(minutes=6), 24).id == p1.id
         done = s.scalars(select(Completion).where(Completion.person_id == person.id)).all()
         assert sorted((c.module, c.kind, c.passed) for c in done) == [
-            ("bekymringssamtale", "temadag", True), ("opsporing", "temadag", True)]
+            ("bekymringssamtale", "temadag", True),
+            ("opsporing", "temadag", True),
+        ]
         certs = s.scalars(select(Certificate).where(Certificate.person_id == person.id)).all()
         assert sorted(c.module for c in certs) == ["bekymringssamtale", "opsporing"]
         assert certs[0].expires_on == dt.date(2029, 3, 11)
         rows = store.attendance_rows(s)
         assert [(r["Navn"], r["Institution"], r["Hvordan"]) for r in rows] == [
-            ("Mette Hansen", "Børnehuset Solsikken", "Kode/QR")]
+            ("Mette Hansen", "Børnehuset Solsikken", "Kode/QR")
+        ]
         data = load_data(s)
         assert set(data.certs[data.certs["person_id"] == person.id]["module"]) == {"opsporing", "bekymringssamtale"}
 

@@ -41,16 +41,41 @@ class TemadagWebTest(AsyncHTTPTestCase):
         with session_scope(self.settings.db_url) as s:
             inst = OrgCache(s).institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
             stamp = dt.datetime.now()
-            s.add(Person(email="mette.hansen@eksempel.dk", name="Mette Hansen", faggruppe="Pædagog",
-                         institution_id=inst.id, noegleperson=False, status=STATUS_ACTIVE,
-                         created_at=stamp, updated_at=stamp))
-            s.add(Person(email="ole.lund@eksempel.dk", name="Ole Lund", faggruppe="Pædagog",
-                         institution_id=inst.id, noegleperson=False, status=STATUS_ACTIVE,
-                         created_at=stamp, updated_at=stamp))
-            plan = planning.validate_plan({
-                "title": "Børn & <alkohol>", "date": TODAY.isoformat(), "place": "Rådhuset",
-                "modules": "opsporing", "facilitator": "Pia", "institutions": "Børnehuset Solsikken",
-                "counts_toward_module": "ja"})
+            s.add(
+                Person(
+                    email="mette.hansen@eksempel.dk",
+                    name="Mette Hansen",
+                    faggruppe="Pædagog",
+                    institution_id=inst.id,
+                    noegleperson=False,
+                    status=STATUS_ACTIVE,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            s.add(
+                Person(
+                    email="ole.lund@eksempel.dk",
+                    name="Ole Lund",
+                    faggruppe="Pædagog",
+                    institution_id=inst.id,
+                    noegleperson=False,
+                    status=STATUS_ACTIVE,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            )
+            plan = planning.validate_plan(
+                {
+                    "title": "Børn & <alkohol>",
+                    "date": TODAY.isoformat(),
+                    "place": "Rådhuset",
+                    "modules": "opsporing",
+                    "facilitator": "Pia",
+                    "institutions": "Børnehuset Solsikken",
+                    "counts_toward_module": "ja",
+                }
+            )
             self.tid = store.create(s, plan, "pia", stamp).id
         return app
 
@@ -68,8 +93,13 @@ class TemadagWebTest(AsyncHTTPTestCase):
         return r, cookie.split(";")[0]
 
     async def acheck_in(self, **form):
-        r = await self.http_client.fetch(self.get_url("/temadag/ind"), method="POST", raise_error=False,
-                                         body=urllib.parse.urlencode(form), follow_redirects=False)
+        r = await self.http_client.fetch(
+            self.get_url("/temadag/ind"),
+            method="POST",
+            raise_error=False,
+            body=urllib.parse.urlencode(form),
+            follow_redirects=False,
+        )
         return r, r.headers.get("Set-Cookie", "").split(";")[0]
 
     # tests ----------------------------------------------------------------------
@@ -85,19 +115,44 @@ class TemadagWebTest(AsyncHTTPTestCase):
     def test_create_temadag_form_validates_and_needs_csrf(self):
         page = self.fetch("/temadag/admin", headers=self.admin_cookie()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        form = {"title": "Efterår", "date": "2027-09-02", "start": "13:00", "duration_min": "45",
-                "place": "Vestskolen", "modules": "dobbeltdiagnose", "facilitator": "Pia"}
-        r = self.fetch("/temadag/admin", method="POST", headers=self.admin_cookie(),
-                       body=urllib.parse.urlencode(form), follow_redirects=False)
+        form = {
+            "title": "Efterår",
+            "date": "2027-09-02",
+            "start": "13:00",
+            "duration_min": "45",
+            "place": "Vestskolen",
+            "modules": "dobbeltdiagnose",
+            "facilitator": "Pia",
+        }
+        r = self.fetch(
+            "/temadag/admin",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode(form),
+            follow_redirects=False,
+        )
         assert r.code == 403
-        bad = self.fetch("/temadag/admin", method="POST", headers=self.admin_cookie(),
-                         body=urllib.parse.urlencode({**form, "_csrf": csrf, "date": "2. sep"}))
+        bad = self.fetch(
+            "/temadag/admin",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({**form, "_csrf": csrf, "date": "2. sep"}),
+        )
         assert bad.code == 400 and "ÅÅÅÅ-MM-DD" in bad.body.decode()
-        ok = self.fetch("/temadag/admin", method="POST", headers=self.admin_cookie(),
-                        body=urllib.parse.urlencode({**form, "_csrf": csrf}), follow_redirects=False)
+        ok = self.fetch(
+            "/temadag/admin",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({**form, "_csrf": csrf}),
+            follow_redirects=False,
+        )
         assert ok.code == 302
         ics = self.fetch("/temadag/admin/eksport.ics?aar=2027", headers=self.admin_cookie())
-        assert ics.code == 200 and b"SUMMARY:Efter" in ics.body and b"DTSTART;TZID=Europe/Copenhagen:20270902T130000" in ics.body
+        assert (
+            ics.code == 200
+            and b"SUMMARY:Efter" in ics.body
+            and b"DTSTART;TZID=Europe/Copenhagen:20270902T130000" in ics.body
+        )
         xlsx = self.fetch("/temadag/admin/eksport.xlsx", headers=self.admin_cookie())
         assert xlsx.code == 200 and xlsx.body[:2] == b"PK"
 
@@ -122,13 +177,18 @@ class TemadagWebTest(AsyncHTTPTestCase):
         learner = identity.learner_token("ole.lund@eksempel.dk", secret=self.hub.secret)
         page = self.fetch(f"/temadag/ind?kode={self.code()}", headers={"Cookie": f"rf_learner={learner}"})
         assert "Tjek ind som ole.lund@eksempel.dk" in page.body.decode()
-        r = self.fetch("/temadag/ind", method="POST", follow_redirects=False,
-                       headers={"Cookie": f"rf_learner={learner}"},
-                       body=urllib.parse.urlencode({"kode": self.code(), "som": "link"}))
+        r = self.fetch(
+            "/temadag/ind",
+            method="POST",
+            follow_redirects=False,
+            headers={"Cookie": f"rf_learner={learner}"},
+            body=urllib.parse.urlencode({"kode": self.code(), "som": "link"}),
+        )
         assert r.code == 302
         with session_scope(self.settings.db_url) as s:
             assert [(p.name, p.method, p.status) for p in store.participants(s, self.tid)] == [
-                ("Ole Lund", "link", "bekraeftet")]
+                ("Ole Lund", "link", "bekraeftet")
+            ]
             assert [(c.module, c.kind, c.passed) for c in s.query(Completion).all()] == [("opsporing", "temadag", True)]
 
     @gen_test
@@ -138,48 +198,72 @@ class TemadagWebTest(AsyncHTTPTestCase):
         _, mette = await self.acheck_in(kode=self.code(), email="mette.hansen@eksempel.dk")
         _, ole = await self.acheck_in(kode=self.code(), email="ole.lund@eksempel.dk")
         admin = {**self.admin_cookie(), "X-Rusfokus": "1"}
-        r = await client.fetch(f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin,
-                               body=json.dumps({"action": "start"}))
+        r = await client.fetch(
+            f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "start"})
+        )
         view = json.loads(r.body)
         qid = view["question"]["id"]
         assert view["phase"] == "spoerg" and "correct" not in view["question"]
-        state = json.loads((await client.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1",
-                                               headers={"Cookie": mette})).body)
+        state = json.loads(
+            (await client.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1", headers={"Cookie": mette})).body
+        )
         assert state["question"]["id"] == qid and "explanation" not in state["question"]
-        pending = client.fetch(f"{base}/api/temadag/{self.tid}/skaerm?since={view['answers_version']}",
-                               headers=self.admin_cookie())
+        pending = client.fetch(
+            f"{base}/api/temadag/{self.tid}/skaerm?since={view['answers_version']}", headers=self.admin_cookie()
+        )
         for cookie, option in ((mette, 0), (ole, 2)):
-            r = await client.fetch(f"{base}/api/temadag/{self.tid}/svar", method="POST",
-                                   headers={"Cookie": cookie, "X-Rusfokus": "1"},
-                                   body=json.dumps({"question": qid, "option": option}))
+            r = await client.fetch(
+                f"{base}/api/temadag/{self.tid}/svar",
+                method="POST",
+                headers={"Cookie": cookie, "X-Rusfokus": "1"},
+                body=json.dumps({"question": qid, "option": option}),
+            )
             assert json.loads(r.body)["ok"]
         woke = json.loads((await pending).body)
         assert woke["answered"] >= 1
-        projector = json.loads((await client.fetch(f"{base}/api/temadag/{self.tid}/skaerm?since=-1",
-                                                   headers=self.admin_cookie())).body)
+        projector = json.loads(
+            (await client.fetch(f"{base}/api/temadag/{self.tid}/skaerm?since=-1", headers=self.admin_cookie())).body
+        )
         assert projector["counts"][0] == 1 and projector["counts"][2] == 1 and projector["answered"] == 2
-        no_header = await client.fetch(f"{base}/api/temadag/{self.tid}/svar", method="POST", raise_error=False,
-                                       headers={"Cookie": mette}, body=json.dumps({"question": qid, "option": 1}))
+        no_header = await client.fetch(
+            f"{base}/api/temadag/{self.tid}/svar",
+            method="POST",
+            raise_error=False,
+            headers={"Cookie": mette},
+            body=json.dumps({"question": qid, "option": 1}),
+        )
         assert no_header.code == 403
-        stranger = await client.fetch(f"{base}/api/temadag/{self.tid}/svar", method="POST", raise_error=False,
-                                      headers={"X-Rusfokus": "1"}, body=json.dumps({"question": qid, "option": 1}))
+        stranger = await client.fetch(
+            f"{base}/api/temadag/{self.tid}/svar",
+            method="POST",
+            raise_error=False,
+            headers={"X-Rusfokus": "1"},
+            body=json.dumps({"question": qid, "option": 1}),
+        )
         assert stranger.code == 401
-        await client.fetch(f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin,
-                           body=json.dumps({"action": "vis"}))
-        late = await client.fetch(f"{base}/api/temadag/{self.tid}/svar", method="POST", raise_error=False,
-                                  headers={"Cookie": ole, "X-Rusfokus": "1"},
-                                  body=json.dumps({"question": qid, "option": 1}))
+        await client.fetch(
+            f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "vis"})
+        )
+        late = await client.fetch(
+            f"{base}/api/temadag/{self.tid}/svar",
+            method="POST",
+            raise_error=False,
+            headers={"Cookie": ole, "X-Rusfokus": "1"},
+            body=json.dumps({"question": qid, "option": 1}),
+        )
         assert late.code == 400 and "ikke åbent" in json.loads(late.body)["fejl"]
-        state = json.loads((await client.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1",
-                                               headers={"Cookie": mette})).body)
+        state = json.loads(
+            (await client.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1", headers={"Cookie": mette})).body
+        )
         assert state["question"]["explanation"] and state["my_answer"] == 0
 
     @gen_test
     async def test_double_tap_checks_in_once(self):
         import asyncio
 
-        results = await asyncio.gather(*[self.acheck_in(kode=self.code(), email="ole.lund@eksempel.dk")
-                                         for _ in range(4)])
+        results = await asyncio.gather(
+            *[self.acheck_in(kode=self.code(), email="ole.lund@eksempel.dk") for _ in range(4)]
+        )
         assert [r.code for r, _ in results] == [302] * 4
         with session_scope(self.settings.db_url) as s:
             assert len(store.participants(s, self.tid)) == 1
@@ -189,13 +273,28 @@ class TemadagWebTest(AsyncHTTPTestCase):
         _, mette = self.check_in(kode=self.code(), email="mette.hansen@eksempel.dk")
         page = self.fetch(f"/temadag/{self.tid}/evaluering", headers={"Cookie": mette}).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        form = {"_csrf": csrf, "relevant": "5", "tegn": "4", "handling": "4", "form": "5", "anbefal": "5",
-                "fritekst": "Mere om <b>samtalen</b>"}
-        missing = self.fetch(f"/temadag/{self.tid}/evaluering", method="POST", headers={"Cookie": mette},
-                             body=urllib.parse.urlencode({**form, "tegn": ""}))
+        form = {
+            "_csrf": csrf,
+            "relevant": "5",
+            "tegn": "4",
+            "handling": "4",
+            "form": "5",
+            "anbefal": "5",
+            "fritekst": "Mere om <b>samtalen</b>",
+        }
+        missing = self.fetch(
+            f"/temadag/{self.tid}/evaluering",
+            method="POST",
+            headers={"Cookie": mette},
+            body=urllib.parse.urlencode({**form, "tegn": ""}),
+        )
         assert missing.code == 400 and "Giv et svar fra 1 til 5" in missing.body.decode()
-        ok = self.fetch(f"/temadag/{self.tid}/evaluering", method="POST", headers={"Cookie": mette},
-                        body=urllib.parse.urlencode(form))
+        ok = self.fetch(
+            f"/temadag/{self.tid}/evaluering",
+            method="POST",
+            headers={"Cookie": mette},
+            body=urllib.parse.urlencode(form),
+        )
         assert ok.code == 200 and "Tak" in ok.body.decode()
         again = self.fetch(f"/temadag/{self.tid}/evaluering", headers={"Cookie": mette}).body.decode()
         assert "allerede evalueret" in again
@@ -206,27 +305,55 @@ class TemadagWebTest(AsyncHTTPTestCase):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         assert 'value="Rådhuset"' in page and 'value="opsporing" checked' in page
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        form = {"_csrf": csrf, "title": "Flyttet temadag", "date": "2027-05-04", "start": "12:30",
-                "duration_min": "45", "place": "Vestskolen", "modules": "dobbeltdiagnose", "facilitator": "Pia"}
-        bad = self.fetch(f"/temadag/admin/{self.tid}/ret", method="POST", headers=self.admin_cookie(),
-                         body=urllib.parse.urlencode({**form, "place": ""}))
+        form = {
+            "_csrf": csrf,
+            "title": "Flyttet temadag",
+            "date": "2027-05-04",
+            "start": "12:30",
+            "duration_min": "45",
+            "place": "Vestskolen",
+            "modules": "dobbeltdiagnose",
+            "facilitator": "Pia",
+        }
+        bad = self.fetch(
+            f"/temadag/admin/{self.tid}/ret",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({**form, "place": ""}),
+        )
         assert bad.code == 400 and "Skriv hvor temadagen holdes" in bad.body.decode()
-        ok = self.fetch(f"/temadag/admin/{self.tid}/ret", method="POST", headers=self.admin_cookie(),
-                        body=urllib.parse.urlencode(form), follow_redirects=False)
+        ok = self.fetch(
+            f"/temadag/admin/{self.tid}/ret",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode(form),
+            follow_redirects=False,
+        )
         assert ok.code == 302
         with session_scope(self.settings.db_url) as s:
             plan = store.to_plan(store.get(s, self.tid))
         assert (plan.title, plan.date.isoformat(), plan.duration_min, plan.modules, plan.counts_toward_module) == (
-            "Flyttet temadag", "2027-05-04", 45, ("dobbeltdiagnose",), False)
+            "Flyttet temadag",
+            "2027-05-04",
+            45,
+            ("dobbeltdiagnose",),
+            False,
+        )
 
     def test_delete_needs_csrf_and_no_participants(self):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        assert self.fetch(f"/temadag/admin/{self.tid}/slet", method="POST", headers=self.admin_cookie(),
-                          body="").code == 403
+        assert (
+            self.fetch(f"/temadag/admin/{self.tid}/slet", method="POST", headers=self.admin_cookie(), body="").code
+            == 403
+        )
         self.check_in(kode=self.code(), email="mette.hansen@eksempel.dk")
-        refused = self.fetch(f"/temadag/admin/{self.tid}/slet", method="POST", headers=self.admin_cookie(),
-                             body=urllib.parse.urlencode({"_csrf": csrf}))
+        refused = self.fetch(
+            f"/temadag/admin/{self.tid}/slet",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({"_csrf": csrf}),
+        )
         assert refused.code == 400 and "deltagere tjekket ind" in refused.body.decode()
         code = json.loads(self.fetch(f"/api/temadag/{self.tid}/kode", headers=self.admin_cookie()).body)
         assert code["today"] is True and code["loopback"] is True and code["checked_in"] == 1
@@ -236,13 +363,23 @@ class TemadagWebTest(AsyncHTTPTestCase):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
         person_id = re.search(r'name="person_id" value="(\d+)"', page).group(1)
-        r = self.fetch(f"/temadag/admin/{self.tid}/afkryds", method="POST", headers=self.admin_cookie(),
-                       body=urllib.parse.urlencode({"_csrf": csrf, "person_id": person_id}), follow_redirects=False)
+        r = self.fetch(
+            f"/temadag/admin/{self.tid}/afkryds",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({"_csrf": csrf, "person_id": person_id}),
+            follow_redirects=False,
+        )
         assert r.code == 302
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         assert "Tjekket ind (1)" in page and "Krydset af" in page
         pid = re.search(r'name="fjern" value="(\d+)"', page).group(1)
-        self.fetch(f"/temadag/admin/{self.tid}/afkryds", method="POST", headers=self.admin_cookie(),
-                   body=urllib.parse.urlencode({"_csrf": csrf, "fjern": pid}), follow_redirects=False)
+        self.fetch(
+            f"/temadag/admin/{self.tid}/afkryds",
+            method="POST",
+            headers=self.admin_cookie(),
+            body=urllib.parse.urlencode({"_csrf": csrf, "fjern": pid}),
+            follow_redirects=False,
+        )
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin_cookie()).body.decode()
         assert "Tjekket ind (0)" in page

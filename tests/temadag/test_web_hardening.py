@@ -59,12 +59,29 @@ class TemadagServer(AsyncHTTPTestCase):
             inst = OrgCache(s).institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
             stamp = dt.datetime.now()
             for name, email in (("Mette Hansen", "mette.hansen@eksempel.dk"), ("Ole Lund", "ole.lund@eksempel.dk")):
-                s.add(Person(email=email, name=name, faggruppe="Pædagog", institution_id=inst.id,
-                             noegleperson=False, status=STATUS_ACTIVE, created_at=stamp, updated_at=stamp))
-            plan = planning.validate_plan({
-                "title": "Børn og alkohol", "date": TODAY.isoformat(), "place": "Rådhuset",
-                "modules": "opsporing", "facilitator": "Pia", "institutions": "Børnehuset Solsikken",
-                "counts_toward_module": "ja"})
+                s.add(
+                    Person(
+                        email=email,
+                        name=name,
+                        faggruppe="Pædagog",
+                        institution_id=inst.id,
+                        noegleperson=False,
+                        status=STATUS_ACTIVE,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+            plan = planning.validate_plan(
+                {
+                    "title": "Børn og alkohol",
+                    "date": TODAY.isoformat(),
+                    "place": "Rådhuset",
+                    "modules": "opsporing",
+                    "facilitator": "Pia",
+                    "institutions": "Børnehuset Solsikken",
+                    "counts_toward_module": "ja",
+                }
+            )
             self.tid = store.create(s, plan, "pia", stamp).id
         return app
 
@@ -75,15 +92,25 @@ class TemadagServer(AsyncHTTPTestCase):
         return codes.short_code(self.hub.secret, self.tid, codes.window_of(self.now))
 
     def check_in(self, cookie="", base="", **form):
-        r = self.fetch(base + "/temadag/ind", method="POST", body=urllib.parse.urlencode(form),
-                       follow_redirects=False, headers={"Cookie": cookie} if cookie else {})
+        r = self.fetch(
+            base + "/temadag/ind",
+            method="POST",
+            body=urllib.parse.urlencode(form),
+            follow_redirects=False,
+            headers={"Cookie": cookie} if cookie else {},
+        )
         return r, cookie_of(r, "rf_temadag")
 
     def tick(self, **form):
         page = self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin()).body.decode()
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        return self.fetch(f"/temadag/admin/{self.tid}/afkryds", method="POST", headers=self.admin(),
-                          body=urllib.parse.urlencode({"_csrf": csrf, **form}), follow_redirects=False)
+        return self.fetch(
+            f"/temadag/admin/{self.tid}/afkryds",
+            method="POST",
+            headers=self.admin(),
+            body=urllib.parse.urlencode({"_csrf": csrf, **form}),
+            follow_redirects=False,
+        )
 
     def db_state(self):
         with session_scope(self.settings.db_url) as s:
@@ -91,8 +118,7 @@ class TemadagServer(AsyncHTTPTestCase):
                 "people": sorted(p.email for p in s.scalars(select(Person))),
                 "certs": sorted((s.get(Person, c.person_id).email, c.module) for c in s.scalars(select(Certificate))),
                 "done": sorted((c.person_id, c.module) for c in s.scalars(select(Completion))),
-                "participants": [(p.email, p.status, p.person_id is not None)
-                                 for p in store.participants(s, self.tid)],
+                "participants": [(p.email, p.status, p.person_id is not None) for p in store.participants(s, self.tid)],
             }
 
 
@@ -130,8 +156,12 @@ class CheckinTest(TemadagServer):
 
         async def tap():
             return await self.http_client.fetch(
-                self.get_url("/temadag/ind"), method="POST", raise_error=False, follow_redirects=False,
-                body=urllib.parse.urlencode({"kode": self.code(), "email": "ny@andet.dk"}))
+                self.get_url("/temadag/ind"),
+                method="POST",
+                raise_error=False,
+                follow_redirects=False,
+                body=urllib.parse.urlencode({"kode": self.code(), "email": "ny@andet.dk"}),
+            )
 
         results = await asyncio.gather(*[tap() for _ in range(4)])
         assert [r.code for r in results] == [302] * 4
@@ -189,8 +219,9 @@ class CheckinTest(TemadagServer):
             assert "allerede tjekket ind" in body and f'href="/temadag/{self.tid}/deltag"' in body
         assert [p[0] for p in self.db_state()["participants"]] == ["mette.hansen@eksempel.dk"]
         # a phone whose check-in the facilitator removed may check in again
-        pid = re.search(r'name="fjern" value="(\d+)"',
-                        self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin()).body.decode()).group(1)
+        pid = re.search(
+            r'name="fjern" value="(\d+)"', self.fetch(f"/temadag/admin/{self.tid}", headers=self.admin()).body.decode()
+        ).group(1)
         self.tick(fjern=pid)
         r, again = self.check_in(cookie=first, kode=self.code(), email="ole.lund@eksempel.dk")
         assert r.code == 302 and again
@@ -203,11 +234,18 @@ class CheckinTest(TemadagServer):
             if more:
                 cookies.append(more)
         admin = {**self.admin(), "X-Rusfokus": "1"}
-        view = json.loads(self.fetch(f"/api/temadag/{self.tid}/styr", method="POST", headers=admin,
-                                     body=json.dumps({"action": "start"})).body)
+        view = json.loads(
+            self.fetch(
+                f"/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "start"})
+            ).body
+        )
         for cookie in cookies:
-            r = self.fetch(f"/api/temadag/{self.tid}/svar", method="POST", headers={"Cookie": cookie, "X-Rusfokus": "1"},
-                           body=json.dumps({"question": view["question"]["id"], "option": 0}))
+            r = self.fetch(
+                f"/api/temadag/{self.tid}/svar",
+                method="POST",
+                headers={"Cookie": cookie, "X-Rusfokus": "1"},
+                body=json.dumps({"question": view["question"]["id"], "option": 0}),
+            )
             assert r.code == 200
         projector = json.loads(self.fetch(f"/api/temadag/{self.tid}/skaerm?since=-1", headers=self.admin()).body)
         assert projector["answered"] == 1 and sum(projector["counts"]) == 1
@@ -273,13 +311,19 @@ class RestartTest(TemadagServer):
         _, ole = self.check_in(kode=self.code(), email="ole.lund@eksempel.dk")
         admin = {**self.admin(), "X-Rusfokus": "1"}
         self.fetch(f"/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "start"}))
-        view = json.loads(self.fetch(f"/api/temadag/{self.tid}/styr", method="POST", headers=admin,
-                                     body=json.dumps({"action": "naeste"})).body)
+        view = json.loads(
+            self.fetch(
+                f"/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "naeste"})
+            ).body
+        )
         qid = view["question"]["id"]
         for cookie, option in ((mette, 1), (ole, 2)):
-            r = self.fetch(f"/api/temadag/{self.tid}/svar", method="POST",
-                           headers={"Cookie": cookie, "X-Rusfokus": "1"},
-                           body=json.dumps({"question": qid, "option": option}))
+            r = self.fetch(
+                f"/api/temadag/{self.tid}/svar",
+                method="POST",
+                headers={"Cookie": cookie, "X-Rusfokus": "1"},
+                body=json.dumps({"question": qid, "option": option}),
+            )
             assert r.code == 200
         before = json.loads(self.fetch(f"/api/temadag/{self.tid}/skaerm?since=-1", headers=self.admin()).body)
 
@@ -287,15 +331,23 @@ class RestartTest(TemadagServer):
         after = json.loads(self.fetch(f"{base}/api/temadag/{self.tid}/skaerm?since=-1", headers=self.admin()).body)
         assert after["phase"] == "spoerg" and after["index"] == 1 and after["question"]["id"] == qid
         assert after["counts"] == before["counts"] and after["answered"] == 2
-        phone = json.loads(self.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1",
-                                      headers={"Cookie": mette}).body)
+        phone = json.loads(
+            self.fetch(f"{base}/api/temadag/{self.tid}/deltager?since=-1", headers={"Cookie": mette}).body
+        )
         assert phone["version"] == view["version"] and phone["my_answer"] == 1
         # the room goes on: Ole changes his answer, the facilitator reveals
-        r = self.fetch(f"{base}/api/temadag/{self.tid}/svar", method="POST",
-                       headers={"Cookie": ole, "X-Rusfokus": "1"}, body=json.dumps({"question": qid, "option": 1}))
+        r = self.fetch(
+            f"{base}/api/temadag/{self.tid}/svar",
+            method="POST",
+            headers={"Cookie": ole, "X-Rusfokus": "1"},
+            body=json.dumps({"question": qid, "option": 1}),
+        )
         assert json.loads(r.body) == {"ok": True, "answered": 2}
-        shown = json.loads(self.fetch(f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin,
-                                      body=json.dumps({"action": "vis"})).body)
+        shown = json.loads(
+            self.fetch(
+                f"{base}/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "vis"})
+            ).body
+        )
         assert shown["phase"] == "vis" and shown["counts"][1] == 2 and "explanation" in shown["question"]
 
         base = self.restart()  # and again: the revealed answer is still revealed
@@ -307,9 +359,20 @@ class RestartTest(TemadagServer):
         self.fetch(f"/api/temadag/{self.tid}/styr", method="POST", headers=admin, body=json.dumps({"action": "start"}))
         with session_scope(self.settings.db_url) as s:
             row = store.get(s, self.tid)
-            store.update(s, row, planning.validate_plan({
-                "title": row.title, "date": TODAY.isoformat(), "place": "Rådhuset", "modules": "dobbeltdiagnose",
-                "facilitator": "Pia", "institutions": "Børnehuset Solsikken"}))
+            store.update(
+                s,
+                row,
+                planning.validate_plan(
+                    {
+                        "title": row.title,
+                        "date": TODAY.isoformat(),
+                        "place": "Rådhuset",
+                        "modules": "dobbeltdiagnose",
+                        "facilitator": "Pia",
+                        "institutions": "Børnehuset Solsikken",
+                    }
+                ),
+            )
         base = self.restart()
         view = json.loads(self.fetch(f"{base}/api/temadag/{self.tid}/skaerm?since=-1", headers=self.admin()).body)
         assert view["phase"] == "venter" and view["index"] == -1
@@ -328,13 +391,19 @@ def test_migration_0005_keeps_earlier_check_ins_as_attendance(tmp_path):
     with make_engine(url).begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0004_hardening_auth")
-        connection.execute(text(
-            "INSERT INTO temadag (id, title, date, start, duration_min, place, modules, facilitator, "
-            "counts_toward_module, created_at) VALUES (1, 'T', '2026-11-30', '09:00:00', 60, 'R', 'opsporing', "
-            "'Pia', 1, '2026-11-01 00:00:00')"))
-        connection.execute(text(
-            "INSERT INTO temadag_participant (temadag_id, name, email, method, checked_in_at, evaluated) "
-            "VALUES (1, 'Mette', 'mette@eksempel.dk', 'kode', '2026-11-30 09:01:00', 0)"))
+        connection.execute(
+            text(
+                "INSERT INTO temadag (id, title, date, start, duration_min, place, modules, facilitator, "
+                "counts_toward_module, created_at) VALUES (1, 'T', '2026-11-30', '09:00:00', 60, 'R', 'opsporing', "
+                "'Pia', 1, '2026-11-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO temadag_participant (temadag_id, name, email, method, checked_in_at, evaluated) "
+                "VALUES (1, 'Mette', 'mette@eksempel.dk', 'kode', '2026-11-30 09:01:00', 0)"
+            )
+        )
     with make_engine(url).begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.builthtml import lix
-from helpers.paths import ROOT
 
 from rusfokus.content import data_dir
 from rusfokus.content.loader import ContentError, display_path
@@ -24,6 +22,9 @@ from rusfokus.unge.cases import (
     check,
     load_cases,
 )
+
+from helpers.builthtml import lix
+from helpers.paths import ROOT
 
 CASES = ROOT / "modules" / "05-unge-og-rusmidler" / "data" / CASES_FILE
 
@@ -92,7 +93,9 @@ def test_a_good_file_loads(tmp_path):
 
 
 def test_wrong_answer_value_names_file_line_and_field(tmp_path):
-    text = GOOD.replace("svar: signal\n        forklaring: Et mønster.", "svar: maaske\n        forklaring: Et mønster.")
+    text = GOOD.replace(
+        "svar: signal\n        forklaring: Et mønster.", "svar: maaske\n        forklaring: Et mønster."
+    )
     msg = problems(tmp_path, text)
     line = text.splitlines().index("        svar: maaske") + 1
     assert f"cases.yml:{line}: cases[1].iagttagelser[2].svar: must be one of stoej, signal, handl_i_dag" in msg
@@ -108,26 +111,38 @@ def test_all_problems_are_listed_at_once(tmp_path):
 
 
 def test_act_today_needs_a_reason_and_the_level_handl_i_dag(tmp_path):
-    acute = GOOD.replace("svar: signal\n        forklaring: Et signal.", "svar: handl_i_dag\n        forklaring: Et signal.")
-    assert "iagttagelser[3].akut: svar: handl_i_dag needs akut: one of overdosis, selvmord, abstinenser" \
-        in problems(tmp_path, acute)
+    acute = GOOD.replace(
+        "svar: signal\n        forklaring: Et signal.", "svar: handl_i_dag\n        forklaring: Et signal."
+    )
+    assert "iagttagelser[3].akut: svar: handl_i_dag needs akut: one of overdosis, selvmord, abstinenser" in problems(
+        tmp_path, acute
+    )
     acute = acute.replace("svar: handl_i_dag\n", "svar: handl_i_dag\n        akut: overdosis\n")
-    assert "cases[1].niveau: an observation is handl_i_dag, so niveau must be handl_i_dag, not tal_snart" \
-        in problems(tmp_path, acute)
+    assert "cases[1].niveau: an observation is handl_i_dag, so niveau must be handl_i_dag, not tal_snart" in problems(
+        tmp_path, acute
+    )
     load_cases(write(tmp_path, acute.replace("niveau: tal_snart", "niveau: handl_i_dag")))
     # akut only on an act-today observation; withdrawal only with alcohol
     assert "only an observation with svar: handl_i_dag has akut" in problems(
-        tmp_path, GOOD.replace("svar: signal\n        forklaring: Et signal.",
-                               "svar: signal\n        akut: selvmord\n        forklaring: Et signal."))
-    withdrawal = acute.replace("akut: overdosis", "akut: abstinenser").replace("niveau: tal_snart", "niveau: handl_i_dag")
+        tmp_path,
+        GOOD.replace(
+            "svar: signal\n        forklaring: Et signal.",
+            "svar: signal\n        akut: selvmord\n        forklaring: Et signal.",
+        ),
+    )
+    withdrawal = acute.replace("akut: overdosis", "akut: abstinenser").replace(
+        "niveau: tal_snart", "niveau: handl_i_dag"
+    )
     assert "rusmiddel must be alkohol or begge" in problems(tmp_path, withdrawal)
 
 
 def test_levels_must_agree_with_the_observations(tmp_path):
-    assert "hold_oeje means nothing here is a signal" in problems(tmp_path, GOOD.replace("niveau: tal_snart",
-                                                                                         "niveau: hold_oeje"))
+    assert "hold_oeje means nothing here is a signal" in problems(
+        tmp_path, GOOD.replace("niveau: tal_snart", "niveau: hold_oeje")
+    )
     assert "handl_i_dag needs at least one observation with svar: handl_i_dag" in problems(
-        tmp_path, GOOD.replace("niveau: tal_snart", "niveau: handl_i_dag"))
+        tmp_path, GOOD.replace("niveau: tal_snart", "niveau: handl_i_dag")
+    )
     all_noise = GOOD.replace("svar: signal", "svar: stoej")
     assert "tal_snart needs at least one observation with svar: signal" in problems(tmp_path, all_noise)
     load_cases(write(tmp_path, all_noise.replace("niveau: tal_snart", "niveau: hold_oeje")))

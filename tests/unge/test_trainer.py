@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers.builthtml import lix
-from helpers.paths import ROOT
 
 from rusfokus.kommune import load_kommune
 from rusfokus.unge.cases import (
@@ -24,6 +22,9 @@ from rusfokus.unge.cases import (
 )
 from rusfokus.unge.trainer import RULES, Session, SessionError, plan, questions, rule_keys
 
+from helpers.builthtml import lix
+from helpers.paths import ROOT
+
 CASES = {c.id: c for c in load_cases(ROOT / "modules" / "05-unge-og-rusmidler" / "data" / CASES_FILE)}
 KOMMUNE = load_kommune(ROOT / "kommune.yml")
 
@@ -34,8 +35,18 @@ def case(alder=16, rusmiddel="stoffer", niveau=TAL_SNART, akut="", samarbejde=()
         obs.append(Iagttagelse("Kan ikke vækkes.", AKUT_SVAR, "Ring 112.", akut))
     if niveau == HOLD_OEJE:
         obs = [obs[0], Iagttagelse("Ny frisure.", STOEJ, "Stil.")]
-    return Case(id="t", titel="T", alder=alder, rusmiddel=rusmiddel, rolle="Du er lærer.", intro="En ung.",
-                iagttagelser=tuple(obs), niveau=niveau, niveau_forklaring="Fordi.", samarbejde=tuple(samarbejde))
+    return Case(
+        id="t",
+        titel="T",
+        alder=alder,
+        rusmiddel=rusmiddel,
+        rolle="Du er lærer.",
+        intro="En ung.",
+        iagttagelser=tuple(obs),
+        niveau=niveau,
+        niveau_forklaring="Fordi.",
+        samarbejde=tuple(samarbejde),
+    )
 
 
 def run(c: Case, sort=None, answers=None) -> Session:
@@ -51,7 +62,11 @@ def test_sorting_gives_feedback_per_choice_in_order():
     c = CASES["emil-9-klasse"]
     s = Session(c)
     fb = s.sort(SIGNAL)  # "træt en mandag" is noise
-    assert not fb.rigtigt and fb.overskrift == "Ikke helt. Det rigtige er: støj." and fb.tekst == c.iagttagelser[0].forklaring
+    assert (
+        not fb.rigtigt
+        and fb.overskrift == "Ikke helt. Det rigtige er: støj."
+        and fb.tekst == c.iagttagelser[0].forklaring
+    )
     fb = s.sort(SIGNAL)
     assert fb.rigtigt and fb.overskrift == "Rigtigt: et signal." and not fb.akut
     assert s.index == 2 and s.rigtige == 1 and s.question is None
@@ -101,15 +116,18 @@ def test_whom_first_the_young_person_alone_unless_life_is_in_danger():
     assert questions(case(alder=22, rusmiddel="alkohol", niveau=HANDL_I_DAG, akut="abstinenser"))[1].rigtige == {"ung"}
 
 
-@pytest.mark.parametrize("alder, rusmiddel, keys, main", [
-    (15, "stoffer", ["bl133", "bl33", "tavshed"], {"bl133"}),
-    (13, "alkohol", ["bl133", "sst_under18", "tavshed"], {"bl133"}),
-    (14, "ukendt", ["bl133", "tavshed"], {"bl133"}),
-    (17, "begge", ["bl133", "bl33", "sst_under18", "tavshed"], {"bl133"}),
-    (19, "stoffer", ["sel101", "tavshed"], {"sel101"}),
-    (22, "alkohol", ["sul141", "sst_18_25", "tavshed"], {"sul141"}),
-    (20, "begge", ["sul141", "sst_18_25", "sel101", "tavshed"], {"sul141", "sel101"}),
-])
+@pytest.mark.parametrize(
+    "alder, rusmiddel, keys, main",
+    [
+        (15, "stoffer", ["bl133", "bl33", "tavshed"], {"bl133"}),
+        (13, "alkohol", ["bl133", "sst_under18", "tavshed"], {"bl133"}),
+        (14, "ukendt", ["bl133", "tavshed"], {"bl133"}),
+        (17, "begge", ["bl133", "bl33", "sst_under18", "tavshed"], {"bl133"}),
+        (19, "stoffer", ["sel101", "tavshed"], {"sel101"}),
+        (22, "alkohol", ["sul141", "sst_18_25", "tavshed"], {"sul141"}),
+        (20, "begge", ["sul141", "sst_18_25", "sel101", "tavshed"], {"sul141", "sel101"}),
+    ],
+)
 def test_rules_by_age_and_substance(alder, rusmiddel, keys, main):
     c = case(alder=alder, rusmiddel=rusmiddel)
     assert rule_keys(c) == keys
@@ -187,8 +205,12 @@ def test_without_kommune_no_local_names_only_kinds_of_places():
 
 
 def test_the_youth_offer_follows_the_age_range_in_kommune_yml():
-    k = dataclasses.replace(KOMMUNE, ungetilbud=tuple(dataclasses.replace(o, alder_fra=18) if o.type == "behandling"
-                                                      else o for o in KOMMUNE.ungetilbud))
+    k = dataclasses.replace(
+        KOMMUNE,
+        ungetilbud=tuple(
+            dataclasses.replace(o, alder_fra=18) if o.type == "behandling" else o for o in KOMMUNE.ungetilbud
+        ),
+    )
     who = [c.hvem for c in plan(CASES["emil-9-klasse"], k).inddrag]
     assert "Ung i Eksempelby" not in who and KOMMUNE.rusmiddelcenter.navn in who  # 15-year-old: the fallback
     no_offers = dataclasses.replace(KOMMUNE, ungetilbud=())

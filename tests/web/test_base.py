@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import tornado.web
-from helpers.paths import ROOT
 from tornado.routing import PathMatches
 from tornado.testing import AsyncHTTPTestCase
 
@@ -20,6 +19,8 @@ from rusfokus import identity
 from rusfokus.server.routes import collect_routes
 from rusfokus.settings import Settings
 from rusfokus.web.base import BaseHandler
+
+from helpers.paths import ROOT
 
 SAMPLES = ("1", "abcd", "ABCD-2345", "sider.0123456789ab.css", "x")
 
@@ -31,9 +32,7 @@ def sample_paths(pattern: str) -> list[str]:
     if matcher._group_count == 0:
         return [template] if matcher.regex.match(template) else []
     found = []
-    for values in itertools.product(
-        SAMPLES + ("css", "xlsx", "0123456789ab", "sider"), repeat=matcher._group_count
-    ):
+    for values in itertools.product(SAMPLES + ("css", "xlsx", "0123456789ab", "sider"), repeat=matcher._group_count):
         path = template % values
         if matcher.regex.fullmatch(path) or matcher.regex.match(path):
             found.append(path)
@@ -109,32 +108,21 @@ class ServerRoutes(AsyncHTTPTestCase):
 
     def test_every_handler_subclasses_the_one_base(self):
         for pattern, handler, _ in self.routes:
-            assert issubclass(handler, BaseHandler), (
-                f"{pattern}: {handler.__module__}.{handler.__name__}"
-            )
+            assert issubclass(handler, BaseHandler), f"{pattern}: {handler.__module__}.{handler.__name__}"
 
     def test_an_unknown_error_gives_the_danish_page_without_details(self):
         r = self.fetch("/proeve/fejl", raise_error=False)
         body = r.body.decode()
         assert r.code == 500 and r.headers["Content-Type"].startswith("text/html")
-        assert (
-            '<html lang="da">' in body
-            and "Der skete en fejl på serveren. Prøv igen om lidt." in body
-        )
-        assert (
-            "secret" not in body and "Traceback" not in body and "Internal Server Error" not in body
-        )
-        assert re.search(
-            r'<link rel="stylesheet" href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css">', body
-        )
+        assert '<html lang="da">' in body and "Der skete en fejl på serveren. Prøv igen om lidt." in body
+        assert "secret" not in body and "Traceback" not in body and "Internal Server Error" not in body
+        assert re.search(r'<link rel="stylesheet" href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css">', body)
         check_headers(r, "500 page")
         assert r.headers["Cache-Control"] == "no-store"
         # a refusal without a reason of its own: Danish too, never tornado's "Forbidden"
         r = self.fetch("/proeve/fejl", method="POST", body=b"", raise_error=False)
         assert (
-            r.code == 403
-            and "Du har ikke adgang til siden." in r.body.decode()
-            and "Forbidden" not in r.body.decode()
+            r.code == 403 and "Du har ikke adgang til siden." in r.body.decode() and "Forbidden" not in r.body.decode()
         )
 
     def test_an_unknown_error_under_api_is_danish_json(self):
@@ -168,9 +156,7 @@ class ServerRoutes(AsyncHTTPTestCase):
 
     def test_a_reason_a_handler_gives_is_shown(self):
         # temadag's own Danish reason, through the shared error page
-        admin = identity.admin_token(
-            "konsulent", secret=identity.load_secret(self.settings.secret_file)
-        )
+        admin = identity.admin_token("konsulent", secret=identity.load_secret(self.settings.secret_file))
         r = self.fetch(
             "/temadag/admin/999999",
             raise_error=False,
@@ -178,11 +164,7 @@ class ServerRoutes(AsyncHTTPTestCase):
         )
         body = r.body.decode()
         assert r.code == 404 and "Temadagen findes ikke." in body, body
-        assert (
-            '<html lang="da">' in body
-            and 'class="fejl"' in body
-            and 'href="/temadag/admin">Gå til temadage' in body
-        )
+        assert '<html lang="da">' in body and 'class="fejl"' in body and 'href="/temadag/admin">Gå til temadage' in body
         r = self.fetch("/api/temadag/999999/deltager", raise_error=False)
         assert r.code == 401 and json.loads(r.body) == {
             "status": "fejl",
@@ -192,8 +174,6 @@ class ServerRoutes(AsyncHTTPTestCase):
     def test_login_page_is_the_one_shell_with_the_logo_and_stylesheet(self):
         body = self.fetch("/login").body.decode()
         assert body.count("<!DOCTYPE html>") == 1 and '<a class="skip" href="#indhold">' in body
-        assert re.search(
-            r'<img src="/rusfokus/stil/logo\.[0-9a-f]{12}\.svg" alt="Eksempel Kommune">', body
-        )
+        assert re.search(r'<img src="/rusfokus/stil/logo\.[0-9a-f]{12}\.svg" alt="Eksempel Kommune">', body)
         assert 'autocomplete="username"' in body and 'autocomplete="current-password"' in body
         assert "<style" not in body  # the CSP allows no inline style: the one stylesheet only

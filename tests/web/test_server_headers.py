@@ -29,9 +29,7 @@ def get(url: str):
 def test_every_kind_of_response_of_the_server_carries_the_security_headers(server):
     status, _, page = get(server.url + "/voila/render/genstande/index.ipynb")
     assert status == 200
-    farver = re.search(
-        r'<link rel="stylesheet" href="(/rusfokus/stil/farver\.[0-9a-f]{12}\.css)">', page
-    ).group(1)
+    farver = re.search(r'<link rel="stylesheet" href="(/rusfokus/stil/farver\.[0-9a-f]{12}\.css)">', page).group(1)
     assert "@RF_FARVER_CSS@" not in page
     voila_static = re.search(r'"(/voila/static/[^"?]+)', page)
     paths = [
@@ -73,11 +71,7 @@ def test_the_app_page_gets_the_colours_and_a_missing_page_the_danish_error_page(
     _, _, page = get(server.url + "/voila/render/genstande/index.ipynb")
     farver = re.search(r'href="(/rusfokus/stil/farver\.[0-9a-f]{12}\.css)"', page).group(1)
     status, headers, css = get(server.url + farver)
-    assert (
-        status == 200
-        and "immutable" in headers["Cache-Control"]
-        and "--rf-primaer: #0b4f6c;" in css
-    )
+    assert status == 200 and "immutable" in headers["Cache-Control"] and "--rf-primaer: #0b4f6c;" in css
     for path in (
         "/voila/render/findes-ikke/index.ipynb",
         "/voila/static/findes-ikke.js",
@@ -91,7 +85,4 @@ def test_the_app_page_gets_the_colours_and_a_missing_page_the_danish_error_page(
         and '<html lang="da">' in body
         and "Siden findes ikke. Tjek, at adressen er skrevet rigtigt." in body
     )
-    assert (
-        re.search(r'href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css"', body)
-        and "Not Found" not in body
-    )
+    assert re.search(r'href="/rusfokus/stil/sider\.[0-9a-f]{12}\.css"', body) and "Not Found" not in body

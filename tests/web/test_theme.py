@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 import tornado.web
-from helpers.minibook import mini_book
-from helpers.paths import ROOT
 from tornado.testing import AsyncHTTPTestCase
 
 from rusfokus.book import build_book
 from rusfokus.identity import web as identity_web
 from rusfokus.settings import Settings
 from rusfokus.web import routes as web_routes
+
+from helpers.minibook import mini_book
+from helpers.paths import ROOT
 
 DEMO_PRIMARY = "#0b4f6c"
 NEW_PRIMARY = "#7a1f5c"
@@ -40,27 +41,19 @@ class Rebrand(AsyncHTTPTestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def get_app(self):
-        return tornado.web.Application(
-            web_routes.routes(self.settings) + identity_web.routes(self.settings)
-        )
+        return tornado.web.Application(web_routes.routes(self.settings) + identity_web.routes(self.settings))
 
     def edit(self, old: str, new: str) -> None:
         text = self.kommune.read_text(encoding="utf-8")
         assert old in text
         self.kommune.write_text(text.replace(old, new, 1), encoding="utf-8")
-        stamp = (
-            self.kommune.stat().st_mtime_ns + 2_000_000_000
-        )  # a clearly newer file, whatever the clock
+        stamp = self.kommune.stat().st_mtime_ns + 2_000_000_000  # a clearly newer file, whatever the clock
         os.utime(self.kommune, ns=(stamp, stamp))
 
     def page_assets(self) -> tuple[str, str]:
         body = self.fetch("/login").body.decode()
-        css = re.search(
-            r'<link rel="stylesheet" href="(/rusfokus/stil/sider\.[0-9a-f]{12}\.css)">', body
-        ).group(1)
-        logo = re.search(
-            r'<img src="(/rusfokus/stil/logo\.[0-9a-f]{12}\.(?:svg|png))" alt="([^"]*)">', body
-        )
+        css = re.search(r'<link rel="stylesheet" href="(/rusfokus/stil/sider\.[0-9a-f]{12}\.css)">', body).group(1)
+        logo = re.search(r'<img src="(/rusfokus/stil/logo\.[0-9a-f]{12}\.(?:svg|png))" alt="([^"]*)">', body)
         return css, (logo.group(1), logo.group(2)) if logo else None
 
     def test_colours_of_kommune_yml_are_in_the_served_css_and_a_change_changes_its_hash(self):
@@ -73,10 +66,7 @@ class Rebrand(AsyncHTTPTestCase):
         assert f"--rf-primaer: {DEMO_PRIMARY};" in css and "--rf-tekst-paa-primaer: #ffffff;" in css
         assert ".top { background: var(--rf-primaer);" in css  # the page rules read the variables
         logo = self.fetch(logo_url)
-        assert (
-            logo.headers["Content-Type"] == "image/svg+xml"
-            and logo.body == (ROOT / "kommune-logo.svg").read_bytes()
-        )
+        assert logo.headers["Content-Type"] == "image/svg+xml" and logo.body == (ROOT / "kommune-logo.svg").read_bytes()
         assert "sandbox" in logo.headers["Content-Security-Policy"]
 
         self.edit(f'primaer: "{DEMO_PRIMARY}"', f'primaer: "{NEW_PRIMARY}"')
@@ -86,11 +76,7 @@ class Rebrand(AsyncHTTPTestCase):
         assert f"--rf-primaer: {NEW_PRIMARY};" in new_css and DEMO_PRIMARY not in new_css
         # a page rendered before the edit asks for the old name: today's file, not kept
         stale = self.fetch(css_url)
-        assert (
-            stale.code == 200
-            and stale.headers["Cache-Control"] == "no-cache"
-            and NEW_PRIMARY in stale.body.decode()
-        )
+        assert stale.code == 200 and stale.headers["Cache-Control"] == "no-cache" and NEW_PRIMARY in stale.body.decode()
 
     def test_a_new_logo_file_gets_a_new_address(self):
         _, (logo_url, _) = self.page_assets()
@@ -104,9 +90,7 @@ class Rebrand(AsyncHTTPTestCase):
 
     def test_an_invalid_edit_keeps_the_last_good_look(self):
         css_url, _ = self.page_assets()
-        self.edit(
-            f'primaer: "{DEMO_PRIMARY}"', 'primaer: "#9fc5e8"'
-        )  # too light for white text and links
+        self.edit(f'primaer: "{DEMO_PRIMARY}"', 'primaer: "#9fc5e8"')  # too light for white text and links
         same, _ = self.page_assets()
         assert same == css_url and DEMO_PRIMARY in self.fetch(same).body.decode()
 
@@ -122,15 +106,9 @@ def test_the_book_gets_the_same_colours_and_a_rebuild_follows_kommune_yml(tmp_pa
     proj = mini_book(tmp_path)
     out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
     css = (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")
-    assert (
-        f"--rf-primaer: {DEMO_PRIMARY};" in css and "--pst-color-primary: var(--rf-primaer);" in css
-    )
+    assert f"--rf-primaer: {DEMO_PRIMARY};" in css and "--pst-color-primary: var(--rf-primaer);" in css
     assert 'href="_static/rusfokus-farver.css' in (out / "index.html").read_text(encoding="utf-8")
     kommune = proj / "kommune.yml"
-    kommune.write_text(
-        kommune.read_text(encoding="utf-8").replace(DEMO_PRIMARY, NEW_PRIMARY, 1), encoding="utf-8"
-    )
+    kommune.write_text(kommune.read_text(encoding="utf-8").replace(DEMO_PRIMARY, NEW_PRIMARY, 1), encoding="utf-8")
     out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True)
-    assert f"--rf-primaer: {NEW_PRIMARY};" in (out / "_static" / "rusfokus-farver.css").read_text(
-        encoding="utf-8"
-    )
+    assert f"--rf-primaer: {NEW_PRIMARY};" in (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")

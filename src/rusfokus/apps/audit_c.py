@@ -26,13 +26,22 @@ class AuditCApp(widgets.VBox):
 
     def __init__(self) -> None:
         self.questions = [
-            widgets.RadioButtons(options=[(o, i) for i, o in enumerate(q.options)], value=None,
-                                 description=q.text, layout=_WIDE, style=_STYLE)
+            widgets.RadioButtons(
+                options=[(o, i) for i, o in enumerate(q.options)],
+                value=None,
+                description=q.text,
+                layout=_WIDE,
+                style=_STYLE,
+            )
             for q in QUESTIONS
         ]
         self.koen = widgets.RadioButtons(
-            options=[(v, k) for k, v in KOEN.items()], value="uoplyst",
-            description="Køn (bruges kun til at vise de grænser, der passer):", layout=_WIDE, style=_STYLE)
+            options=[(v, k) for k, v in KOEN.items()],
+            value="uoplyst",
+            description="Køn (bruges kun til at vise de grænser, der passer):",
+            layout=_WIDE,
+            style=_STYLE,
+        )
         self.result = widgets.HTML()
         self.errors = widgets.Output()
         intro = widgets.HTML(

@@ -53,8 +53,12 @@ ALL = "Alle"
 # Shown on screen; the Excel/CSV download has every column (also e-mail, afdeling, forvaltning).
 REFRESHER_COLUMNS = ["Navn", "Institution", "Faggruppe", "Modul", "Udløber", "Dage til udløb", "Status"]
 SECTION_KEYS = ("overblik", "gennemfoert", "genopfriskning", "noegleperson", "maaned", "temadag")
-DIMENSION_OPTIONS = [("Forvaltning", "forvaltning"), ("Afdeling", "afdeling"), ("Institution", "institution"),
-                     ("Faggruppe", "faggruppe")]  # = reports.DIMENSIONS, without importing pandas
+DIMENSION_OPTIONS = [
+    ("Forvaltning", "forvaltning"),
+    ("Afdeling", "afdeling"),
+    ("Institution", "institution"),
+    ("Faggruppe", "faggruppe"),
+]  # = reports.DIMENSIONS, without importing pandas
 LOADING = '<p class="rf-henter" role="status" aria-live="polite">Henter tal og tabeller …</p>'
 LOADING_CSS = stylesheet("dashboard")
 EAGER_ENV = "RUSFOKUS_BENCH_DASHBOARD_EAGER"
@@ -82,29 +86,54 @@ def render_sections(data, by: str, today: date) -> dict[str, str]:
     completion = tables[by]
     return {
         "overblik": STYLE + "<h2>Overblik</h2>" + html_table(tables["overblik"], "Nøgletal"),
-        "gennemfoert": (f"<h2>Gennemført pr. {label.lower()}</h2>"
-                        '<p class="rf-note">Tallene viser, hvor mange aktive medarbejdere der har et gyldigt '
-                        "kursusbevis, ud af alle aktive medarbejdere.</p>"
-                        + bar_chart_html(completion, label, f"Gyldigt kursusbevis pr. {label.lower()}")
-                        + html_table(completion_matrix(completion, label), f"Gyldige kursusbeviser pr. {label.lower()}")
-                        + html_table(completion, f"Detaljer pr. {label.lower()} og modul")),
-        "genopfriskning": ("<h2>Genopfriskning</h2>"
-                           '<p class="rf-note">Kursusbeviser, der er udløbet eller udløber inden for 60 dage.</p>'
-                           + html_table(tables["genopfriskning"][REFRESHER_COLUMNS], "Medarbejdere, der skal genopfriske",
-                                        empty="Ingen kursusbeviser udløber inden for 60 dage.")),
-        "noegleperson": ("<h2>Institutioner uden aktuel nøgleperson</h2>"
-                         + html_table(tables["noegleperson"], "Institutioner, der mangler en nøgleperson",
-                                      empty="Alle institutioner har en nøgleperson med gyldigt kursusbevis.")),
-        "maaned": ("<h2>Gennemført pr. måned</h2>" + monthly_chart_html(tables["maaned"])
-                   + html_table(tables["maaned"].iloc[::-1], "Beståede opgaver pr. måned (nyeste først)",
-                                max_rows=36, empty="Ingen beståede opgaver endnu.")),
-        "temadag": ("<h2>Temadage</h2>" + html_table(tables["temadag"], "Deltagelse i temadage pr. forvaltning",
-                                                     empty="Ingen registreret deltagelse i temadage endnu.")),
+        "gennemfoert": (
+            f"<h2>Gennemført pr. {label.lower()}</h2>"
+            '<p class="rf-note">Tallene viser, hvor mange aktive medarbejdere der har et gyldigt '
+            "kursusbevis, ud af alle aktive medarbejdere.</p>"
+            + bar_chart_html(completion, label, f"Gyldigt kursusbevis pr. {label.lower()}")
+            + html_table(completion_matrix(completion, label), f"Gyldige kursusbeviser pr. {label.lower()}")
+            + html_table(completion, f"Detaljer pr. {label.lower()} og modul")
+        ),
+        "genopfriskning": (
+            "<h2>Genopfriskning</h2>"
+            '<p class="rf-note">Kursusbeviser, der er udløbet eller udløber inden for 60 dage.</p>'
+            + html_table(
+                tables["genopfriskning"][REFRESHER_COLUMNS],
+                "Medarbejdere, der skal genopfriske",
+                empty="Ingen kursusbeviser udløber inden for 60 dage.",
+            )
+        ),
+        "noegleperson": (
+            "<h2>Institutioner uden aktuel nøgleperson</h2>"
+            + html_table(
+                tables["noegleperson"],
+                "Institutioner, der mangler en nøgleperson",
+                empty="Alle institutioner har en nøgleperson med gyldigt kursusbevis.",
+            )
+        ),
+        "maaned": (
+            "<h2>Gennemført pr. måned</h2>"
+            + monthly_chart_html(tables["maaned"])
+            + html_table(
+                tables["maaned"].iloc[::-1],
+                "Beståede opgaver pr. måned (nyeste først)",
+                max_rows=36,
+                empty="Ingen beståede opgaver endnu.",
+            )
+        ),
+        "temadag": (
+            "<h2>Temadage</h2>"
+            + html_table(
+                tables["temadag"],
+                "Deltagelse i temadage pr. forvaltning",
+                empty="Ingen registreret deltagelse i temadage endnu.",
+            )
+        ),
     }
 
 
 def verification_html(session, code: str, today: date | None = None) -> str:
-    """"Tjek kursusbevis": valid / udløber snart / udløbet / unknown, with name, module and dates (escaped)."""
+    """ "Tjek kursusbevis": valid / udløber snart / udløbet / unknown, with name, module and dates (escaped)."""
 
     text = str(code or "").strip()
     if not text:
@@ -116,28 +145,42 @@ def verification_html(session, code: str, today: date | None = None) -> str:
     except CertificateError:
         norm = normalise_code(text)
         if session.scalar(select(Certificate.id).where(Certificate.code == norm)) is not None:
-            return ('<p class="rf-udloebet" role="alert">Kursusbeviset med koden '
-                    f"{html.escape(norm)} tilhørte en person, hvis oplysninger er slettet.</p>")
-        return (f'<p class="rf-udloebet" role="alert">Ukendt kode: {html.escape(norm)}. '
-                "Der findes ikke et kursusbevis med den kode. Tjek, at koden er skrevet rigtigt.</p>")
+            return (
+                '<p class="rf-udloebet" role="alert">Kursusbeviset med koden '
+                f"{html.escape(norm)} tilhørte en person, hvis oplysninger er slettet.</p>"
+            )
+        return (
+            f'<p class="rf-udloebet" role="alert">Ukendt kode: {html.escape(norm)}. '
+            "Der findes ikke et kursusbevis med den kode. Tjek, at koden er skrevet rigtigt.</p>"
+        )
     if v.status == EXPIRED:
         verdict, css = "Kursusbeviset er udløbet.", "rf-udloebet"
     elif v.status == SOON:
         verdict, css = "Kursusbeviset er gyldigt, men udløber snart.", "rf-snart"
     else:
         verdict, css = "Kursusbeviset er gyldigt.", "rf-gyldig"
-    return (f'<div role="status"><p class="{css}"><strong>{verdict}</strong></p><ul>'
-            f"<li>Navn: {html.escape(v.name)}</li><li>Modul: {html.escape(module_title(v.module))}</li>"
-            f"<li>Udstedt: {v.issued_on:%d-%m-%Y}</li><li>Udløber: {v.expires_on:%d-%m-%Y}</li>"
-            f"<li>Kode: {html.escape(v.code)}</li></ul></div>")
+    return (
+        f'<div role="status"><p class="{css}"><strong>{verdict}</strong></p><ul>'
+        f"<li>Navn: {html.escape(v.name)}</li><li>Modul: {html.escape(module_title(v.module))}</li>"
+        f"<li>Udstedt: {v.issued_on:%d-%m-%Y}</li><li>Udløber: {v.expires_on:%d-%m-%Y}</li>"
+        f"<li>Kode: {html.escape(v.code)}</li></ul></div>"
+    )
 
 
 class Dashboard(widgets.VBox):
     """The admin's dashboard. ``data`` given: tables at once (tests). ``data=None``: the first view
     shows "Henter …" and ``start_loading()`` (or ``load()``) fills in the tables."""
 
-    def __init__(self, data=None, *, admin: str = "", today: date | None = None, db_url: str | None = None,
-                 base_url: str | None = None, settings: Settings | None = None):
+    def __init__(
+        self,
+        data=None,
+        *,
+        admin: str = "",
+        today: date | None = None,
+        db_url: str | None = None,
+        base_url: str | None = None,
+        settings: Settings | None = None,
+    ):
         """``settings`` (the kernel's, from build_app): e-mail (RUSFOKUS_SMTP_*), the public address and how
         long a kursusbevis is valid; without it e-mail is off and ``base_url`` is the address."""
         self.data, self.today, self.db_url, self.admin = data, today or date.today(), db_url, admin
@@ -166,11 +209,15 @@ class Dashboard(widgets.VBox):
             LOADING_CSS + '<div class="rf-dash-header"><h1>Uddannelse i tidlig opsporing – overblik</h1>'
             f'<p class="rf-note">Logget ind som {html.escape(admin)}. '
             '<a href="/temadag/admin" target="_top">Temadage og årshjul</a> · '
-            '<a href="/" target="_top">Kurset</a> · <a href="/logout" target="_top">Log ud</a></p></div>')
-        check = widgets.VBox([widgets.HTML("<h2>Tjek kursusbevis</h2>"),
-                              widgets.HBox([self.check_code, self.check_button],
-                                           layout=widgets.Layout(flex_flow="row wrap")),
-                              self.check_result])
+            '<a href="/" target="_top">Kurset</a> · <a href="/logout" target="_top">Log ud</a></p></div>'
+        )
+        check = widgets.VBox(
+            [
+                widgets.HTML("<h2>Tjek kursusbevis</h2>"),
+                widgets.HBox([self.check_code, self.check_button], layout=widgets.Layout(flex_flow="row wrap")),
+                self.check_result,
+            ]
+        )
         quick = [check]
         if db_url:
             self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
@@ -178,16 +225,26 @@ class Dashboard(widgets.VBox):
 
             if settings is not None and config_problem(settings) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
                 self._mail_actor = f"admin:{admin}"
-                self.person.add_action("Send link på mail", self._mail_link,
-                                       tooltip="Send personens eget link til personens arbejdsmail")
-        self.filters_box = widgets.VBox([widgets.HTML("<h2>Filtre</h2>"),
-                                         widgets.HBox([self.forvaltning, self.afdeling],
-                                                      layout=widgets.Layout(flex_flow="row wrap")),
-                                         widgets.HBox([self.faggruppe, self.by],
-                                                      layout=widgets.Layout(flex_flow="row wrap")),
-                                         self.downloads])
-        certificate = widgets.VBox([widgets.HTML("<h2>Udskriv kursusbevis</h2>"), self.cert_email, self.cert_module,
-                                    self.cert_button, self.cert_result])
+                self.person.add_action(
+                    "Send link på mail", self._mail_link, tooltip="Send personens eget link til personens arbejdsmail"
+                )
+        self.filters_box = widgets.VBox(
+            [
+                widgets.HTML("<h2>Filtre</h2>"),
+                widgets.HBox([self.forvaltning, self.afdeling], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox([self.faggruppe, self.by], layout=widgets.Layout(flex_flow="row wrap")),
+                self.downloads,
+            ]
+        )
+        certificate = widgets.VBox(
+            [
+                widgets.HTML("<h2>Udskriv kursusbevis</h2>"),
+                self.cert_email,
+                self.cert_module,
+                self.cert_button,
+                self.cert_result,
+            ]
+        )
         extra = [certificate]
         if db_url:
             self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())
@@ -228,8 +285,10 @@ class Dashboard(widgets.VBox):
             self._show_data()
         except Exception:
             log.exception("dashboard: loading the report data failed")
-            self.status.value = ('<p class="rf-udloebet" role="alert">Tallene kunne ikke hentes. '
-                                 "Genindlæs siden. Sker det igen, så kontakt den, der driver kurset.</p>")
+            self.status.value = (
+                '<p class="rf-udloebet" role="alert">Tallene kunne ikke hentes. '
+                "Genindlæs siden. Sker det igen, så kontakt den, der driver kurset.</p>"
+            )
 
     def _show_data(self) -> None:
         staff = self.data.active
@@ -245,8 +304,9 @@ class Dashboard(widgets.VBox):
         """The person page's "Send link på mail": queued once (a double click sends nothing more)."""
         try:
             with session_scope(self.db_url) as s:
-                request = queue_personal_link(s, s.get(Person, person_id), actor=self._mail_actor,
-                                              settings=self.settings)
+                request = queue_personal_link(
+                    s, s.get(Person, person_id), actor=self._mail_actor, settings=self.settings
+                )
         except MailError as exc:
             return f'<p role="alert">{html.escape(exc.danish)}</p>'
         return f'<p role="status">{html.escape(request.danish)}</p>'
@@ -263,8 +323,11 @@ class Dashboard(widgets.VBox):
             self.links.refresh()
 
     def filters(self) -> dict:
-        return {"forvaltning": self.forvaltning.value or None, "afdeling": self.afdeling.value or None,
-                "faggruppe": self.faggruppe.value or None}
+        return {
+            "forvaltning": self.forvaltning.value or None,
+            "afdeling": self.afdeling.value or None,
+            "faggruppe": self.faggruppe.value or None,
+        }
 
     def _forvaltning_changed(self, _change) -> None:
         if self.data is None:
@@ -310,12 +373,16 @@ class Dashboard(widgets.VBox):
             self.cert_result.value = '<p class="rf-udloebet" role="alert">Der er ingen medarbejder med den e-mail.</p>'
             return
         except CertificateError:
-            self.cert_result.value = ('<p class="rf-udloebet" role="alert">Medarbejderen har ikke bestået '
-                                      f"{html.escape(module_title(self.cert_module.value))} endnu.</p>")
+            self.cert_result.value = (
+                '<p class="rf-udloebet" role="alert">Medarbejderen har ikke bestået '
+                f"{html.escape(module_title(self.cert_module.value))} endnu.</p>"
+            )
             return
-        self.cert_result.value = (f'<p><a class="rf-knap" href="/admin/kursusbevis/{html.escape(code)}.pdf" '
-                                  f'target="_blank">Åbn kursusbevis {html.escape(code)} (PDF)</a> '
-                                  f"Gyldigt til {expires:%d-%m-%Y}.</p>")
+        self.cert_result.value = (
+            f'<p><a class="rf-knap" href="/admin/kursusbevis/{html.escape(code)}.pdf" '
+            f'target="_blank">Åbn kursusbevis {html.escape(code)} (PDF)</a> '
+            f"Gyldigt til {expires:%d-%m-%Y}.</p>"
+        )
 
 
 def build_app():
@@ -333,8 +400,10 @@ def build_app():
     try:
         admin = identity.current_admin()
     except identity.IdentityError:
-        return widgets.HTML('<h1>Overblik</h1><p role="alert">Du skal logge ind som administrator. '
-                            '<a href="/login?next=/voila/render/dashboard/index.ipynb">Log ind</a></p>')
+        return widgets.HTML(
+            '<h1>Overblik</h1><p role="alert">Du skal logge ind som administrator. '
+            '<a href="/login?next=/voila/render/dashboard/index.ipynb">Log ind</a></p>'
+        )
 
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     dash = Dashboard(admin=admin, db_url=settings.db_url, settings=settings)

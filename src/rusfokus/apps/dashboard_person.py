@@ -80,7 +80,9 @@ class PersonDetails:
     status: str
     revoked: bool
     completions: list[tuple[str, datetime, bool, float | None, float | None]] = field(default_factory=list)
-    certificates: list[tuple[str, str, date, date, str]] = field(default_factory=list)  # module, code, issued, expires, status
+    certificates: list[tuple[str, str, date, date, str]] = field(
+        default_factory=list
+    )  # module, code, issued, expires, status
     temadage: list[tuple[str, date]] = field(default_factory=list)
 
 
@@ -98,19 +100,27 @@ def search_people(session: Session, query: str, limit: int = SEARCH_LIMIT) -> li
     rows = session.execute(
         select(Person.id, Person.name, Person.email, Institution.name, Person.status)
         .outerjoin(Institution, Person.institution_id == Institution.id)
-        .where(Person.email.is_not(None), Person.status != STATUS_DELETED,
-               or_(func.lower(Person.name).like(pattern, escape="\\"), Person.email.like(pattern, escape="\\")))
+        .where(
+            Person.email.is_not(None),
+            Person.status != STATUS_DELETED,
+            or_(func.lower(Person.name).like(pattern, escape="\\"), Person.email.like(pattern, escape="\\")),
+        )
         .order_by((Person.status != "aktiv"), Person.name, Person.email)
-        .limit(limit)).all()
+        .limit(limit)
+    ).all()
     # SQLite's lower() folds ASCII only: match Æ/Ø/Å in Python too
     if not rows and any(ord(ch) > 127 for ch in text):
         low = text.lower()
-        rows = [r for r in session.execute(
-            select(Person.id, Person.name, Person.email, Institution.name, Person.status)
-            .outerjoin(Institution, Person.institution_id == Institution.id)
-            .where(Person.email.is_not(None), Person.status != STATUS_DELETED)
-            .order_by((Person.status != "aktiv"), Person.name, Person.email)).all()
-            if low in (r[1] or "").lower() or low in r[2]][:limit]
+        rows = [
+            r
+            for r in session.execute(
+                select(Person.id, Person.name, Person.email, Institution.name, Person.status)
+                .outerjoin(Institution, Person.institution_id == Institution.id)
+                .where(Person.email.is_not(None), Person.status != STATUS_DELETED)
+                .order_by((Person.status != "aktiv"), Person.name, Person.email)
+            ).all()
+            if low in (r[1] or "").lower() or low in r[2]
+        ][:limit]
     return [PersonHit(i, n or "", e, inst or "", st) for i, n, e, inst, st in rows]
 
 
@@ -128,28 +138,50 @@ def person_details(session: Session, person_id: int, today: date | None = None) 
         select(Institution.name, Afdeling.name, Forvaltning.name)
         .join(Afdeling, Institution.afdeling_id == Afdeling.id)
         .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
-        .where(Institution.id == person.institution_id)).first() or ("", "", "")
-    details = PersonDetails(person.id, person.name or "", person.email, org[0], org[1], org[2], person.faggruppe,
-                            bool(person.noegleperson), person.status, is_revoked_in(session, person.email))
+        .where(Institution.id == person.institution_id)
+    ).first() or ("", "", "")
+    details = PersonDetails(
+        person.id,
+        person.name or "",
+        person.email,
+        org[0],
+        org[1],
+        org[2],
+        person.faggruppe,
+        bool(person.noegleperson),
+        person.status,
+        is_revoked_in(session, person.email),
+    )
     details.completions = [
-        (c.module, c.completed_at, bool(c.passed), c.score, c.max_score) for c in session.scalars(
-            select(Completion).where(Completion.person_id == person.id, Completion.kind != "temadag")
-            .order_by(Completion.completed_at.desc()))]
+        (c.module, c.completed_at, bool(c.passed), c.score, c.max_score)
+        for c in session.scalars(
+            select(Completion)
+            .where(Completion.person_id == person.id, Completion.kind != "temadag")
+            .order_by(Completion.completed_at.desc())
+        )
+    ]
     newest: dict[str, Certificate] = {}
-    for cert in session.scalars(select(Certificate).where(Certificate.person_id == person.id)
-                                .order_by(Certificate.issued_on, Certificate.id)):
+    for cert in session.scalars(
+        select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_on, Certificate.id)
+    ):
         newest[cert.module] = cert
-    details.certificates = [(c.module, c.code, c.issued_on, c.expires_on, status_of(c.expires_on, today))
-                            for c in newest.values()]
+    details.certificates = [
+        (c.module, c.code, c.issued_on, c.expires_on, status_of(c.expires_on, today)) for c in newest.values()
+    ]
     details.temadage = _temadage(session, person.id)
     return details
 
 
 def _temadage(session: Session, person_id: int) -> list[tuple[str, date]]:
-    return [(title, day) for title, day in session.execute(
-        select(Temadag.title, Temadag.date).join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
-        .where(TemadagParticipant.person_id == person_id, TemadagParticipant.status == STATUS_CONFIRMED)
-        .order_by(Temadag.date.desc())).all()]
+    return [
+        (title, day)
+        for title, day in session.execute(
+            select(Temadag.title, Temadag.date)
+            .join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
+            .where(TemadagParticipant.person_id == person_id, TemadagParticipant.status == STATUS_CONFIRMED)
+            .order_by(Temadag.date.desc())
+        ).all()
+    ]
 
 
 def _d(day) -> str:
@@ -164,35 +196,43 @@ def person_html(d: PersonDetails) -> str:
     """The person page as HTML (every value escaped)."""
     e = html.escape
     status_class = {"gyldig": "rf-gyldig", "udløber snart": "rf-snart", "udløbet": "rf-udloebet"}
-    out = [f"<h3>{e(d.name)}</h3>",
-           '<ul class="rf-person">',
-           f"<li><strong>E-mail:</strong> {e(d.email)}</li>",
-           f"<li><strong>Arbejdssted:</strong> {e(d.institution)}, {e(d.afdeling)}, {e(d.forvaltning)}</li>",
-           f"<li><strong>Faggruppe:</strong> {e(d.faggruppe) or 'Ikke angivet'}</li>",
-           f"<li><strong>Nøgleperson:</strong> {'Ja' if d.noegleperson else 'Nej'}</li>",
-           f"<li><strong>Status:</strong> {e(d.status)}</li>",
-           f"<li><strong>Personligt link:</strong> {'Tilbagekaldt' if d.revoked else 'Virker'}</li>",
-           "</ul>"]
+    out = [
+        f"<h3>{e(d.name)}</h3>",
+        '<ul class="rf-person">',
+        f"<li><strong>E-mail:</strong> {e(d.email)}</li>",
+        f"<li><strong>Arbejdssted:</strong> {e(d.institution)}, {e(d.afdeling)}, {e(d.forvaltning)}</li>",
+        f"<li><strong>Faggruppe:</strong> {e(d.faggruppe) or 'Ikke angivet'}</li>",
+        f"<li><strong>Nøgleperson:</strong> {'Ja' if d.noegleperson else 'Nej'}</li>",
+        f"<li><strong>Status:</strong> {e(d.status)}</li>",
+        f"<li><strong>Personligt link:</strong> {'Tilbagekaldt' if d.revoked else 'Virker'}</li>",
+        "</ul>",
+    ]
     if d.certificates:
         rows = "".join(
-            f'<tr><td>{e(module_title(m))}</td><td>{e(code)}</td><td>{_d(issued)}</td><td>{_d(expires)}</td>'
+            f"<tr><td>{e(module_title(m))}</td><td>{e(code)}</td><td>{_d(issued)}</td><td>{_d(expires)}</td>"
             f'<td class="{status_class.get(st, "")}">{e(st)}</td>'
             f'<td><a href="/admin/kursusbevis/{e(code)}.pdf" target="_blank">PDF</a></td></tr>'
-            for m, code, issued, expires, st in d.certificates)
-        out.append('<table class="rf-table"><caption>Kursusbeviser</caption><thead><tr>'
-                   '<th scope="col">Modul</th><th scope="col">Kode</th><th scope="col">Udstedt</th>'
-                   '<th scope="col">Udløber</th><th scope="col">Status</th><th scope="col">Bevis</th>'
-                   f"</tr></thead><tbody>{rows}</tbody></table>")
+            for m, code, issued, expires, st in d.certificates
+        )
+        out.append(
+            '<table class="rf-table"><caption>Kursusbeviser</caption><thead><tr>'
+            '<th scope="col">Modul</th><th scope="col">Kode</th><th scope="col">Udstedt</th>'
+            '<th scope="col">Udløber</th><th scope="col">Status</th><th scope="col">Bevis</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table>"
+        )
     else:
         out.append("<p>Ingen kursusbeviser endnu.</p>")
     if d.completions:
         rows = "".join(
             f"<tr><td>{e(module_title(m))}</td><td>{_d(at)}</td><td>{'Bestået' if ok else 'Ikke bestået'}</td>"
             f"<td>{e(_points(score))}{' af ' + e(_points(mx)) if mx is not None else ''}</td></tr>"
-            for m, at, ok, score, mx in d.completions)
-        out.append('<table class="rf-table"><caption>Moduler (afleverede opgaver)</caption><thead><tr>'
-                   '<th scope="col">Modul</th><th scope="col">Dato</th><th scope="col">Resultat</th>'
-                   f'<th scope="col">Point</th></tr></thead><tbody>{rows}</tbody></table>')
+            for m, at, ok, score, mx in d.completions
+        )
+        out.append(
+            '<table class="rf-table"><caption>Moduler (afleverede opgaver)</caption><thead><tr>'
+            '<th scope="col">Modul</th><th scope="col">Dato</th><th scope="col">Resultat</th>'
+            f'<th scope="col">Point</th></tr></thead><tbody>{rows}</tbody></table>'
+        )
     else:
         out.append("<p>Ingen afleverede opgaver endnu.</p>")
     if d.temadage:
@@ -228,9 +268,11 @@ def reopen_link(session: Session, person_id: int, actor: str) -> bool:
     return lifted
 
 
-REVOKE_NOTE = ("Et tilbagekaldt link kan ikke bruges igen. Alle personens links holder op med at virke, "
-               "også dem, der er givet før. Der kan ikke laves et nyt link, før du åbner adgangen igen. "
-               "Åbner du adgangen igen, virker de gamle links også igen.")
+REVOKE_NOTE = (
+    "Et tilbagekaldt link kan ikke bruges igen. Alle personens links holder op med at virke, "
+    "også dem, der er givet før. Der kan ikke laves et nyt link, før du åbner adgangen igen. "
+    "Åbner du adgangen igen, virker de gamle links også igen."
+)
 
 
 class PersonPanel(widgets.VBox):
@@ -239,29 +281,38 @@ class PersonPanel(widgets.VBox):
     def __init__(self, db_url: str, actor: str, base_url: str, today: date | None = None):
         self.db_url, self.actor, self.base_url, self.today = db_url, actor, base_url, today
         self.person_id: int | None = None
-        self.query = widgets.Text(description="Navn eller e-mail", placeholder="fx Hansen eller hansen@",
-                                  continuous_update=False)
+        self.query = widgets.Text(
+            description="Navn eller e-mail", placeholder="fx Hansen eller hansen@", continuous_update=False
+        )
         self.query.style.description_width = "9rem"
         self.search_button = widgets.Button(description="Søg", tooltip="Søg efter en medarbejder")
-        self.results = widgets.Dropdown(description="Resultater", options=[],
-                                        layout=widgets.Layout(display="none"))
+        self.results = widgets.Dropdown(description="Resultater", options=[], layout=widgets.Layout(display="none"))
         self.results.style.description_width = "9rem"
-        self.show_button = widgets.Button(description="Vis person", tooltip="Vis den valgte medarbejder",
-                                          layout=widgets.Layout(display="none"))
+        self.show_button = widgets.Button(
+            description="Vis person", tooltip="Vis den valgte medarbejder", layout=widgets.Layout(display="none")
+        )
         self.message = widgets.HTML()
         self.page = widgets.HTML()
-        self.link_button = widgets.Button(description="Lav nyt personligt link",
-                                          tooltip="Vis et nyt personligt link til udskrift")
-        self.revoke_button = widgets.Button(description="Tilbagekald link", button_style="danger",
-                                            tooltip="Tilbagekald personens links")
-        self.reopen_button = widgets.Button(description="Åbn adgangen igen",
-                                            tooltip="Åbn adgangen igen (de gamle links virker igen)")
-        self.confirm_revoke = widgets.Button(description="Ja, tilbagekald linket", button_style="danger",
-                                             tooltip="Ja, tilbagekald personens links",
-                                             layout=widgets.Layout(display="none"))
+        self.link_button = widgets.Button(
+            description="Lav nyt personligt link", tooltip="Vis et nyt personligt link til udskrift"
+        )
+        self.revoke_button = widgets.Button(
+            description="Tilbagekald link", button_style="danger", tooltip="Tilbagekald personens links"
+        )
+        self.reopen_button = widgets.Button(
+            description="Åbn adgangen igen", tooltip="Åbn adgangen igen (de gamle links virker igen)"
+        )
+        self.confirm_revoke = widgets.Button(
+            description="Ja, tilbagekald linket",
+            button_style="danger",
+            tooltip="Ja, tilbagekald personens links",
+            layout=widgets.Layout(display="none"),
+        )
         self.link_output = widgets.HTML()
-        self.actions = widgets.HBox([self.link_button, self.revoke_button, self.confirm_revoke, self.reopen_button],
-                                    layout=widgets.Layout(display="none", flex_flow="row wrap"))
+        self.actions = widgets.HBox(
+            [self.link_button, self.revoke_button, self.confirm_revoke, self.reopen_button],
+            layout=widgets.Layout(display="none", flex_flow="row wrap"),
+        )
         self.search_button.on_click(self.search)
         self.query.observe(lambda _c: self.search(), names="value")
         self.show_button.on_click(lambda _b: self.show(self.results.value))
@@ -269,9 +320,18 @@ class PersonPanel(widgets.VBox):
         self.revoke_button.on_click(self._ask_revoke)
         self.confirm_revoke.on_click(self._revoke)
         self.reopen_button.on_click(self._reopen)
-        super().__init__([widgets.HTML("<h2>Find en medarbejder</h2>"),
-                          widgets.HBox([self.query, self.search_button], layout=widgets.Layout(flex_flow="row wrap")),
-                          self.results, self.show_button, self.message, self.page, self.actions, self.link_output])
+        super().__init__(
+            [
+                widgets.HTML("<h2>Find en medarbejder</h2>"),
+                widgets.HBox([self.query, self.search_button], layout=widgets.Layout(flex_flow="row wrap")),
+                self.results,
+                self.show_button,
+                self.message,
+                self.page,
+                self.actions,
+                self.link_output,
+            ]
+        )
 
     def add_action(self, description: str, callback, tooltip: str = "") -> widgets.Button:
         """Add a button to the person page; ``callback(person_id)`` may return Danish HTML to show."""
@@ -345,7 +405,8 @@ class PersonPanel(widgets.VBox):
         self.link_output.value = (
             '<p role="status">Nyt personligt link. Det logger personen ind, så giv det kun til personen selv. '
             "Det er gemt i loggen, at du har set et link.</p>"
-            f'<p><code class="rf-link" style="word-break:break-all">{html.escape(link)}</code></p>')
+            f'<p><code class="rf-link" style="word-break:break-all">{html.escape(link)}</code></p>'
+        )
 
     def _ask_revoke(self, _button=None) -> None:
         if self.person_id is None:
@@ -367,8 +428,10 @@ class PersonPanel(widgets.VBox):
 
         with self._session() as s:
             if reopen_link(s, self.person_id, self.actor):
-                log_action(s, self.actor, "identity.reopened", f"person #{self.person_id}",
-                           "access opened again in dashboard")
+                log_action(
+                    s, self.actor, "identity.reopened", f"person #{self.person_id}", "access opened again in dashboard"
+                )
         self.show(self.person_id)
-        self.link_output.value = ('<p role="status">Adgangen er åbnet igen. De gamle links virker igen, '
-                                  "og du kan lave et nyt.</p>")
+        self.link_output.value = (
+            '<p role="status">Adgangen er åbnet igen. De gamle links virker igen, og du kan lave et nyt.</p>'
+        )

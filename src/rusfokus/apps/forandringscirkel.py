@@ -19,15 +19,24 @@ class ForandringApp(widgets.VBox):
         self.progress = widgets.HTML()
         self.situation = widgets.HTML()
         self.stage = widgets.RadioButtons(
-            options=[(f"{s.name} ({s.english})", s.key) for s in self.cirkel.stages], value=None,
-            description="Hvilket stadie i forandringscirklen er personen i?", style=_STYLE,
-            layout=widgets.Layout(width="auto"))
-        self.check_button = widgets.Button(description="Tjek mit svar", button_style="primary", tooltip="Se om du valgte det stadie, situationen viser")
+            options=[(f"{s.name} ({s.english})", s.key) for s in self.cirkel.stages],
+            value=None,
+            description="Hvilket stadie i forandringscirklen er personen i?",
+            style=_STYLE,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.check_button = widgets.Button(
+            description="Tjek mit svar", button_style="primary", tooltip="Se om du valgte det stadie, situationen viser"
+        )
         self.next_button = widgets.Button(description="Næste situation", tooltip="Gå videre til næste situation")
-        self.restart_button = widgets.Button(description="Start forfra", tooltip="Start en ny runde med andre situationer")
+        self.restart_button = widgets.Button(
+            description="Start forfra", tooltip="Start en ny runde med andre situationer"
+        )
         self.feedback = widgets.HTML()
         self.errors = widgets.Output()
-        overview = "".join(f"<li><strong>{esc(s.name)}</strong> ({esc(s.english)}): {esc(s.signs)}</li>" for s in self.cirkel.stages)
+        overview = "".join(
+            f"<li><strong>{esc(s.name)}</strong> ({esc(s.english)}): {esc(s.signs)}</li>" for s in self.cirkel.stages
+        )
         intro = widgets.HTML(
             "<h2>Forandringscirklen: hvor er personen?</h2>"
             "<p>Læs situationen. Vælg det stadie, du mener, personen er i. "
@@ -38,10 +47,17 @@ class ForandringApp(widgets.VBox):
         self.check_button.on_click(self._on_check)
         self.next_button.on_click(self._on_next)
         self.restart_button.on_click(self._on_restart)
-        buttons = widgets.HBox([self.check_button, self.next_button, self.restart_button],
-                               layout=widgets.Layout(flex_flow="row wrap"))
-        super().__init__([styled_root([intro, self.progress, self.situation, self.stage, buttons, self.feedback,
-                                       self.errors], "Forandringscirklen")])
+        buttons = widgets.HBox(
+            [self.check_button, self.next_button, self.restart_button], layout=widgets.Layout(flex_flow="row wrap")
+        )
+        super().__init__(
+            [
+                styled_root(
+                    [intro, self.progress, self.situation, self.stage, buttons, self.feedback, self.errors],
+                    "Forandringscirklen",
+                )
+            ]
+        )
         self.start_round()
 
     def start_round(self) -> None:
@@ -58,9 +74,13 @@ class ForandringApp(widgets.VBox):
         self.stage.disabled = False
         self.check_button.disabled = False
         self.next_button.disabled = True
-        self.progress.value = f"<p data-rf='progress'><strong>Situation {len(self.round.results) + 1} af {n}</strong></p>"
-        self.situation.value = (f"<p class='rf-note'>{esc(FAGGRUPPE_DA[sit.faggruppe])}</p>"
-                                f"<blockquote data-rf='situation'><p>{esc(sit.text)}</p></blockquote>")
+        self.progress.value = (
+            f"<p data-rf='progress'><strong>Situation {len(self.round.results) + 1} af {n}</strong></p>"
+        )
+        self.situation.value = (
+            f"<p class='rf-note'>{esc(FAGGRUPPE_DA[sit.faggruppe])}</p>"
+            f"<blockquote data-rf='situation'><p>{esc(sit.text)}</p></blockquote>"
+        )
 
     @guarded()
     def _on_check(self, _button=None) -> None:
@@ -83,9 +103,11 @@ class ForandringApp(widgets.VBox):
             n = len(self.round.situations)
             self.progress.value = "<p data-rf='progress'><strong>Runden er slut</strong></p>"
             self.situation.value = ""
-            self.feedback.value = (f"<div role='status' aria-live='polite'><p data-rf='score'><strong>Du ramte {self.round.score} af {n} "
-                                   "stadier.</strong></p><p>Det vigtigste er ikke at ramme stadiet præcist, men at møde personen, "
-                                   "der hvor personen er. Tryk på »Start forfra« for at øve med andre situationer.</p></div>")
+            self.feedback.value = (
+                f"<div role='status' aria-live='polite'><p data-rf='score'><strong>Du ramte {self.round.score} af {n} "
+                "stadier.</strong></p><p>Det vigtigste er ikke at ramme stadiet præcist, men at møde personen, "
+                "der hvor personen er. Tryk på »Start forfra« for at øve med andre situationer.</p></div>"
+            )
             for w in (self.stage, self.check_button, self.next_button):
                 w.layout.display = "none"
             return
@@ -107,10 +129,14 @@ def render_answer(result: StageAnswer) -> str:
     if result.correct:
         head = f"<p class='rf-ok' data-rf='verdict'>Rigtigt: {esc(right.name)} ({esc(right.english)}).</p>"
     else:
-        head = (f"<p class='rf-over' data-rf='verdict'>Ikke helt. Du valgte {esc(result.chosen.name.lower())}. "
-                f"Situationen viser {esc(right.name.lower())} ({esc(right.english)}).</p>")
-    return (f"<div role='status' aria-live='polite'>{head}<p>{esc(result.explanation)}</p>"
-            f"<p class='rf-note'>Kendetegn: {esc(right.signs)}</p>{_helps(right)}</div>")
+        head = (
+            f"<p class='rf-over' data-rf='verdict'>Ikke helt. Du valgte {esc(result.chosen.name.lower())}. "
+            f"Situationen viser {esc(right.name.lower())} ({esc(right.english)}).</p>"
+        )
+    return (
+        f"<div role='status' aria-live='polite'>{head}<p>{esc(result.explanation)}</p>"
+        f"<p class='rf-note'>Kendetegn: {esc(right.signs)}</p>{_helps(right)}</div>"
+    )
 
 
 def build_app(seed: int | None = None) -> ForandringApp:

@@ -39,19 +39,38 @@ class DrinkRow(widgets.VBox):
     def __init__(self, number: int, preset: str = "oel", on_change=None):
         self.number = number
         options = [(d.name, d.key) for d in PRESETS] + [("Egen drik: skriv cl og %", CUSTOM)]
-        self.kind = widgets.Dropdown(options=options, value=preset, description=f"Drik {number}",
-                                     layout=_KIND, style=_KIND_STYLE)
+        self.kind = widgets.Dropdown(
+            options=options, value=preset, description=f"Drik {number}", layout=_KIND, style=_KIND_STYLE
+        )
         drink = PRESET_BY_KEY[preset]
         # Text, not FloatText: a Danish decimal comma ("4,6") is read in Python as 4.6, whatever the
         # browser's number input would make of it.
-        self.cl = widgets.Text(value=fmt_input(drink.cl), description="Centiliter", continuous_update=True,
-                               layout=_NUMBER, style=_NUMBER_STYLE, tooltip=f"Drik {number}: mængde i centiliter")
-        self.vol = widgets.Text(value=fmt_input(drink.vol), description="Alkohol %", continuous_update=True,
-                                layout=_NUMBER, style=_NUMBER_STYLE, tooltip=f"Drik {number}: alkoholprocent, fx 4,6")
+        self.cl = widgets.Text(
+            value=fmt_input(drink.cl),
+            description="Centiliter",
+            continuous_update=True,
+            layout=_NUMBER,
+            style=_NUMBER_STYLE,
+            tooltip=f"Drik {number}: mængde i centiliter",
+        )
+        self.vol = widgets.Text(
+            value=fmt_input(drink.vol),
+            description="Alkohol %",
+            continuous_update=True,
+            layout=_NUMBER,
+            style=_NUMBER_STYLE,
+            tooltip=f"Drik {number}: alkoholprocent, fx 4,6",
+        )
         self.size = widgets.HTML()
         self.days = [
-            widgets.IntText(value=0, description=day[:3], continuous_update=True, layout=_DAY,
-                            style=_DAY_STYLE, tooltip=f"Drik {number}: antal om {day.lower()}en")
+            widgets.IntText(
+                value=0,
+                description=day[:3],
+                continuous_update=True,
+                layout=_DAY,
+                style=_DAY_STYLE,
+                tooltip=f"Drik {number}: antal om {day.lower()}en",
+            )
             for day in DAYS
         ]
         self._on_change = on_change
@@ -59,10 +78,13 @@ class DrinkRow(widgets.VBox):
         self.kind.observe(self._preset_chosen, names="value")
         for w in (self.cl, self.vol, *self.days):
             w.observe(self._changed, names="value")
-        super().__init__([
-            widgets.HBox([self.kind, self.cl, self.vol, self.size], layout=_ROW),
-            widgets.HBox(self.days, layout=_ROW),
-        ], layout=widgets.Layout(border_bottom="1px solid #ccc", padding="0.3rem 0"))
+        super().__init__(
+            [
+                widgets.HBox([self.kind, self.cl, self.vol, self.size], layout=_ROW),
+                widgets.HBox(self.days, layout=_ROW),
+            ],
+            layout=widgets.Layout(border_bottom="1px solid #ccc", padding="0.3rem 0"),
+        )
         self._show_size()
 
     def _preset_chosen(self, change):
@@ -88,7 +110,10 @@ class DrinkRow(widgets.VBox):
 
     def _is(self, drink) -> bool:
         try:
-            return (parse_number(self.cl.value, "", "cl"), parse_number(self.vol.value, "", "%")) == (drink.cl, drink.vol)
+            return (parse_number(self.cl.value, "", "cl"), parse_number(self.vol.value, "", "%")) == (
+                drink.cl,
+                drink.vol,
+            )
         except GenstandeInputError:
             return False
 
@@ -110,8 +135,9 @@ class GenstandeApp(widgets.VBox):
     def __init__(self):
         self.rows: list[DrinkRow] = []
         self.rows_box = widgets.VBox()
-        self.add_button = widgets.Button(description="Tilføj en drik", icon="", tooltip="Tilføj en række til en drik mere",
-                                         button_style="")
+        self.add_button = widgets.Button(
+            description="Tilføj en drik", icon="", tooltip="Tilføj en række til en drik mere", button_style=""
+        )
         self.add_button.on_click(lambda _b: self.add_row())
         self.result = widgets.HTML()
         intro = widgets.HTML(
@@ -145,9 +171,7 @@ class GenstandeApp(widgets.VBox):
             self.result.value = error_html(str(exc))
             return
         head = "".join(f"<th scope='col'>{esc(d[:3])}</th>" for d in DAYS)
-        cells = "".join(
-            f"<td class='{'rf-over' if x > MAX_PER_DAY else ''}'>{fmt(x)}</td>" for x in result.per_day
-        )
+        cells = "".join(f"<td class='{'rf-over' if x > MAX_PER_DAY else ''}'>{fmt(x)}</td>" for x in result.per_day)
         table = (
             "<table class='rf-table'><caption>Genstande pr. dag</caption>"
             f"<tr><th scope='col'>Dag</th>{head}<th scope='col'>Uge</th></tr>"
@@ -158,10 +182,12 @@ class GenstandeApp(widgets.VBox):
         css = "rf-ok" if result.within_advice else "rf-over"
         text = f"<p class='{css}' data-rf='verdict'>{esc(sentences[1]) if len(sentences) > 1 else ''}</p>"
         rest = "".join(f"<p>{esc(s)}</p>" for s in sentences[2:])
-        advice = (f"<p class='rf-note' data-rf='advice'>Sundhedsstyrelsen råder raske voksne til højst {MAX_PER_WEEK} "
-                  f"genstande om ugen og højst {MAX_PER_DAY} genstande på samme dag. 1 genstand = 12 g ren alkohol. "
-                  "Rådet gælder ikke for gravide og ammende: Gravide bør slet ikke drikke alkohol, "
-                  "og ammende skal være forsigtige. Børn og unge under 18 år bør ikke drikke alkohol.</p>")
+        advice = (
+            f"<p class='rf-note' data-rf='advice'>Sundhedsstyrelsen råder raske voksne til højst {MAX_PER_WEEK} "
+            f"genstande om ugen og højst {MAX_PER_DAY} genstande på samme dag. 1 genstand = 12 g ren alkohol. "
+            "Rådet gælder ikke for gravide og ammende: Gravide bør slet ikke drikke alkohol, "
+            "og ammende skal være forsigtige. Børn og unge under 18 år bør ikke drikke alkohol.</p>"
+        )
         self.result.value = (
             f"<div role='status' aria-live='polite'><p data-rf='week'><strong>{esc(sentences[0])}</strong></p>"
             f"{text}{rest}</div>{table}{advice}"

@@ -23,8 +23,11 @@ DANISH_ERROR = "Der skete en fejl i appen. Prøv igen, eller genindlæs siden. F
 def show_error(output: widgets.Output, message: str) -> None:
     """Replace the content of ``output`` with a Danish error message (role=alert)."""
     output.outputs = (
-        {"output_type": "display_data", "metadata": {},
-         "data": {"text/html": error_html(message), "text/plain": message}},
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"text/html": error_html(message), "text/plain": message},
+        },
     )
 
 

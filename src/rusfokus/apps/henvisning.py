@@ -15,8 +15,10 @@ from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.apps")
 
-NO_KOMMUNE = ("Kommunens kontaktoplysninger kunne ikke indlæses. "
-              "Spørg din leder, hvem du skal kontakte. Rådene og reglerne herunder gælder stadig.")
+NO_KOMMUNE = (
+    "Kommunens kontaktoplysninger kunne ikke indlæses. "
+    "Spørg din leder, hvem du skal kontakte. Rådene og reglerne herunder gælder stadig."
+)
 
 
 class HenvisningApp(widgets.VBox):
@@ -30,9 +32,13 @@ class HenvisningApp(widgets.VBox):
         self.notice = widgets.HTML()  # kommune.yml could not be read; stays while the app is used
         self.kommune = kommune
         self.questions = {
-            key: widgets.RadioButtons(options=[(label, value) for value, label in options.items()], value=None,
-                                      description=text, layout=widgets.Layout(width="auto"),
-                                      style={"description_width": "initial"})
+            key: widgets.RadioButtons(
+                options=[(label, value) for value, label in options.items()],
+                value=None,
+                description=text,
+                layout=widgets.Layout(width="auto"),
+                style={"description_width": "initial"},
+            )
             for key, text, options in QUESTIONS
         }
         self.result = widgets.HTML()
@@ -44,7 +50,9 @@ class HenvisningApp(widgets.VBox):
         )
         for q in self.questions.values():
             q.observe(self._update, names="value")
-        super().__init__([styled_root([intro, self.notice, *self.questions.values(), self.errors, self.result], "Henvisningsguide")])
+        super().__init__(
+            [styled_root([intro, self.notice, *self.questions.values(), self.errors, self.result], "Henvisningsguide")]
+        )
         if self.kommune is None:
             try:
                 self.kommune = load_kommune(kommune_file)
@@ -72,17 +80,20 @@ class HenvisningApp(widgets.VBox):
 def render(v: Vejledning) -> str:
     parts = ['<div role="status" aria-live="polite" data-rf="henvisning-result">']
     if v.nu:
-        parts.append("<h3>Det kan du gøre nu</h3><ol data-rf='nu'>"
-                     + "".join(f"<li>{esc(s)}</li>" for s in v.nu) + "</ol>")
+        parts.append(
+            "<h3>Det kan du gøre nu</h3><ol data-rf='nu'>" + "".join(f"<li>{esc(s)}</li>" for s in v.nu) + "</ol>"
+        )
     if v.kontakter:
         items = []
         for c in v.kontakter:
             phone = f" Telefon: <strong>{esc(c.telefon)}</strong>." if c.telefon else ""
             items.append(f"<li><strong>{esc(c.navn)}</strong>.{phone} {esc(c.tekst)}</li>")
         parts.append("<h3>Hvem kan du kontakte?</h3><ul data-rf='kontakter'>" + "".join(items) + "</ul>")
-    parts.append("<h3>Regler, der gælder</h3><dl data-rf='regler'>"
-                 + "".join(f"<dt><strong>{esc(r.ref)}</strong></dt><dd>{esc(r.tekst)}</dd>" for r in v.regler)
-                 + "</dl></div>")
+    parts.append(
+        "<h3>Regler, der gælder</h3><dl data-rf='regler'>"
+        + "".join(f"<dt><strong>{esc(r.ref)}</strong></dt><dd>{esc(r.tekst)}</dd>" for r in v.regler)
+        + "</dl></div>"
+    )
     return "".join(parts)
 
 

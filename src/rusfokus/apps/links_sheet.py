@@ -28,11 +28,17 @@ class LinksSheet(widgets.VBox):
         self.result = widgets.HTML()
         self.button.on_click(self.make)
         intro = widgets.HTML(
-            "<h2>Personlige links til udskrift</h2><p class=\"rf-note\">En side med fire kort pr. side: "
+            '<h2>Personlige links til udskrift</h2><p class="rf-note">En side med fire kort pr. side: '
             "navn, institution, linket og en QR-kode. Linket logger personen ind, så del kortene ud personligt. "
-            "Det bliver gemt i loggen, at du har lavet arket.</p>")
-        super().__init__([intro, widgets.HBox([self.institution, self.button],
-                                              layout=widgets.Layout(flex_flow="row wrap")), self.result])
+            "Det bliver gemt i loggen, at du har lavet arket.</p>"
+        )
+        super().__init__(
+            [
+                intro,
+                widgets.HBox([self.institution, self.button], layout=widgets.Layout(flex_flow="row wrap")),
+                self.result,
+            ]
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -52,10 +58,13 @@ class LinksSheet(widgets.VBox):
             with session_scope(self.db_url) as s:
                 pdf, n = make_sheet(s, self.base_url, institution=choice, actor=self.actor)
         except LinksError:
-            self.result.value = ('<p role="alert">Der er ingen aktive medarbejdere med et virkende link på '
-                                 f"{html.escape(choice)}.</p>")
+            self.result.value = (
+                f'<p role="alert">Der er ingen aktive medarbejdere med et virkende link på {html.escape(choice)}.</p>'
+            )
             return
         data = base64.b64encode(pdf).decode("ascii")
-        self.result.value = (f'<p role="status"><a class="rf-knap" download="{html.escape(_filename(choice))}" '
-                             f'href="data:application/pdf;base64,{data}">Hent PDF med {n} links '
-                             f"({html.escape(choice)})</a></p>")
+        self.result.value = (
+            f'<p role="status"><a class="rf-knap" download="{html.escape(_filename(choice))}" '
+            f'href="data:application/pdf;base64,{data}">Hent PDF med {n} links '
+            f"({html.escape(choice)})</a></p>"
+        )

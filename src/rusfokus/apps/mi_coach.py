@@ -34,15 +34,26 @@ class CoachApp(widgets.VBox):
         self.items = default_items()
         self.faggruppe = widgets.Dropdown(
             # only the faggrupper that have practice statements (the registry may have more)
-            options=[("Alle faggrupper", ALL)] + [(v, k) for k, v in FAGGRUPPE_DA.items()
-                                                   if any(it.faggruppe == k for it in self.items)], value=ALL,
-            description="Vælg din faggruppe (udsagn fra den kommer først):", style=_STYLE, layout=widgets.Layout(width="auto"))
+            options=[("Alle faggrupper", ALL)]
+            + [(v, k) for k, v in FAGGRUPPE_DA.items() if any(it.faggruppe == k for it in self.items)],
+            value=ALL,
+            description="Vælg din faggruppe (udsagn fra den kommer først):",
+            style=_STYLE,
+            layout=widgets.Layout(width="auto"),
+        )
         self.progress = widgets.HTML()
         self.statement = widgets.HTML()
         self.answer = widgets.Textarea(
-            value="", description="Dit svar til personen:", placeholder="Skriv det, du ville sige. Én eller to sætninger.",
-            rows=3, style=_STYLE, layout=_WIDE)
-        self.code_button = widgets.Button(description="Kod mit svar", tooltip="Få dit svar kodet og forklaret", button_style="primary")
+            value="",
+            description="Dit svar til personen:",
+            placeholder="Skriv det, du ville sige. Én eller to sætninger.",
+            rows=3,
+            style=_STYLE,
+            layout=_WIDE,
+        )
+        self.code_button = widgets.Button(
+            description="Kod mit svar", tooltip="Få dit svar kodet og forklaret", button_style="primary"
+        )
         self.next_button = widgets.Button(description="Næste udsagn", tooltip="Gå videre til næste udsagn")
         self.restart_button = widgets.Button(description="Start en ny runde", tooltip="Start forfra med nye udsagn")
         self.feedback = widgets.HTML()
@@ -59,10 +70,27 @@ class CoachApp(widgets.VBox):
         self.next_button.on_click(self._on_next)
         self.restart_button.on_click(self._on_restart)
         self.faggruppe.observe(self._on_restart, names="value")
-        buttons = widgets.HBox([self.code_button, self.next_button, self.restart_button],
-                               layout=widgets.Layout(flex_flow="row wrap"))
-        super().__init__([styled_root([intro, self.faggruppe, self.progress, self.statement, self.answer, buttons,
-                                       self.feedback, self.result, self.errors], "MI-coach")])
+        buttons = widgets.HBox(
+            [self.code_button, self.next_button, self.restart_button], layout=widgets.Layout(flex_flow="row wrap")
+        )
+        super().__init__(
+            [
+                styled_root(
+                    [
+                        intro,
+                        self.faggruppe,
+                        self.progress,
+                        self.statement,
+                        self.answer,
+                        buttons,
+                        self.feedback,
+                        self.result,
+                        self.errors,
+                    ],
+                    "MI-coach",
+                )
+            ]
+        )
         self.start_round()
 
     # -- state -------------------------------------------------------------
@@ -92,7 +120,9 @@ class CoachApp(widgets.VBox):
         self.answer.disabled = coded
         self.code_button.disabled = coded
         self.next_button.disabled = not coded or done
-        self.next_button.description = "Se dine tal" if coded and self.round.index == len(self.round.items) else "Næste udsagn"
+        self.next_button.description = (
+            "Se dine tal" if coded and self.round.index == len(self.round.items) else "Næste udsagn"
+        )
         if done:
             self.next_button.disabled = False
 
@@ -151,11 +181,15 @@ def render_figures(m: MitiLite, rnd: CoachRound) -> str:
         ("Åbne spørgsmål", fmt_pct(m.pct_open), "-", "-", "-"),
         ("Rette-refleks (antal)", str(m.righting), "-", "-", "-"),
     ]
-    body = "".join(f"<tr><th scope='row'>{esc(a)}</th>" + "".join(f"<td>{esc(x)}</td>" for x in rest) + "</tr>"
-                   for a, *rest in rows)
-    table = ("<table class='rf-table' data-rf='figures'><caption>Dine tal i runden (øvetal inspireret af MITI)</caption>"
-             "<tr><th scope='col'>Mål</th><th scope='col'>Dit tal</th><th scope='col'>MITI rimelig</th>"
-             f"<th scope='col'>MITI god</th><th scope='col'>Dit niveau</th></tr>{body}</table>")
+    body = "".join(
+        f"<tr><th scope='row'>{esc(a)}</th>" + "".join(f"<td>{esc(x)}</td>" for x in rest) + "</tr>"
+        for a, *rest in rows
+    )
+    table = (
+        "<table class='rf-table' data-rf='figures'><caption>Dine tal i runden (øvetal inspireret af MITI)</caption>"
+        "<tr><th scope='col'>Mål</th><th scope='col'>Dit tal</th><th scope='col'>MITI rimelig</th>"
+        f"<th scope='col'>MITI god</th><th scope='col'>Dit niveau</th></tr>{body}</table>"
+    )
     lines = "".join(f"<li>{esc(s)}</li>" for s in describe(m))
     answers = "".join(f"<li>»{esc(t)}« – {esc(label_da(c.label))}</li>" for t, c in rnd.answers)
     return (

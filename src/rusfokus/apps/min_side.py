@@ -41,8 +41,9 @@ def learner_overview(session: Session, email: str, today: date | None = None) ->
     if person is None or person.status == STATUS_DELETED:
         return None
     results = session.scalars(select(Completion).where(Completion.person_id == person.id)).all()
-    certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
-                            .order_by(Certificate.expires_on)).all()
+    certs = session.scalars(
+        select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.expires_on)
+    ).all()
     newest = {c.module: c for c in certs}
     modules = list(MODULE_TITLES) + sorted({r.module for r in results} - set(MODULE_TITLES))
     rows = []
@@ -52,16 +53,32 @@ def learner_overview(session: Session, email: str, today: date | None = None) ->
         cert = newest.get(module)
         if passed:
             last = max(passed, key=lambda r: r.completed_at)
-            score = f" ({tal(last.score)} af {tal(last.max_score)} point)" if last.score is not None and last.max_score else ""
+            score = (
+                f" ({tal(last.score)} af {tal(last.max_score)} point)"
+                if last.score is not None and last.max_score
+                else ""
+            )
             result = f"Bestået {last.completed_at:%d-%m-%Y}{score}"
         elif mine:
             result = "Ikke bestået endnu – prøv igen"
         else:
             result = "Ikke startet"
-        rows.append({"module": module, "result": result, "expires_on": cert.expires_on if cert else None,
-                     "status": status_of(cert.expires_on, today) if cert else "", "has_certificate": cert is not None})
-    return {"name": person.name, "rows": rows, "noeglepersoner": noeglepersoner(session, person),
-            "temadage": temadage(session, person), "institution": _institution_name(session, person)}
+        rows.append(
+            {
+                "module": module,
+                "result": result,
+                "expires_on": cert.expires_on if cert else None,
+                "status": status_of(cert.expires_on, today) if cert else "",
+                "has_certificate": cert is not None,
+            }
+        )
+    return {
+        "name": person.name,
+        "rows": rows,
+        "noeglepersoner": noeglepersoner(session, person),
+        "temadage": temadage(session, person),
+        "institution": _institution_name(session, person),
+    }
 
 
 def _institution_name(session: Session, person: Person) -> str | None:
@@ -73,9 +90,16 @@ def noeglepersoner(session: Session, person: Person) -> list[dict]:
     """The active nøglepersoner at her institution (herself too, marked), by name."""
     if person.institution_id is None:
         return []
-    people = session.scalars(select(Person).where(
-        Person.institution_id == person.institution_id, Person.noegleperson.is_(True),
-        Person.status == STATUS_ACTIVE, Person.email.is_not(None)).order_by(Person.name, Person.id)).all()
+    people = session.scalars(
+        select(Person)
+        .where(
+            Person.institution_id == person.institution_id,
+            Person.noegleperson.is_(True),
+            Person.status == STATUS_ACTIVE,
+            Person.email.is_not(None),
+        )
+        .order_by(Person.name, Person.id)
+    ).all()
     return [{"name": p.name or p.email, "email": p.email, "self": p.id == person.id} for p in people]
 
 
@@ -85,7 +109,8 @@ def temadage(session: Session, person: Person) -> list[dict]:
         select(Temadag.title, Temadag.date, Temadag.place)
         .join(TemadagParticipant, TemadagParticipant.temadag_id == Temadag.id)
         .where(TemadagParticipant.person_id == person.id, TemadagParticipant.status == STATUS_CONFIRMED)
-        .order_by(Temadag.date.desc(), Temadag.id.desc())).all()
+        .order_by(Temadag.date.desc(), Temadag.id.desc())
+    ).all()
     return [{"title": t, "date": d, "place": place} for t, d, place in rows]
 
 
@@ -93,8 +118,10 @@ def _people_html(overview: dict) -> str:
     people = overview.get("noeglepersoner") or []
     where = f" på {html.escape(overview['institution'])}" if overview.get("institution") else ""
     if not people:
-        return (f"<h2>Din nøgleperson</h2><p>Vi har ingen nøgleperson{where} på listen. "
-                "Spørg din leder, hvem du kan tale med.</p>")
+        return (
+            f"<h2>Din nøgleperson</h2><p>Vi har ingen nøgleperson{where} på listen. "
+            "Spørg din leder, hvem du kan tale med.</p>"
+        )
     items = []
     for p in people:
         name = html.escape(p["name"])
@@ -102,41 +129,62 @@ def _people_html(overview: dict) -> str:
         me = " (det er dig)" if p["self"] else ""
         items.append(f'<li><strong>{name}</strong>{me}: <a href="mailto:{mail}">{mail}</a></li>')
     title = "Din nøgleperson" if len(people) == 1 else "Dine nøglepersoner"
-    return (f"<h2>{title}</h2><p>Du kan spørge din nøgleperson{where} til råds "
-            f'og få hjælp til en svær samtale.</p><ul style="overflow-wrap:anywhere">{"".join(items)}</ul>')
+    return (
+        f"<h2>{title}</h2><p>Du kan spørge din nøgleperson{where} til råds "
+        f'og få hjælp til en svær samtale.</p><ul style="overflow-wrap:anywhere">{"".join(items)}</ul>'
+    )
 
 
 def _temadage_html(overview: dict) -> str:
     days = overview.get("temadage") or []
     if not days:
         return "<h2>Dine temadage</h2><p>Du har ikke været med på en temadag endnu.</p>"
-    items = "".join(f"<li>{d['date']:%d-%m-%Y}: <strong>{html.escape(d['title'])}</strong>, "
-                    f"{html.escape(d['place'])}</li>" for d in days)
+    items = "".join(
+        f"<li>{d['date']:%d-%m-%Y}: <strong>{html.escape(d['title'])}</strong>, {html.escape(d['place'])}</li>"
+        for d in days
+    )
     return f"<h2>Dine temadage</h2><ul>{items}</ul>"
 
 
 def render(overview: dict | None) -> str:
     if overview is None:
-        return (STYLE + "<h1>Min side</h1><p>Vi har ingen resultater for dig endnu. "
-                "Når du har afleveret en opgave, kan du se den her.</p>")
+        return (
+            STYLE + "<h1>Min side</h1><p>Vi har ingen resultater for dig endnu. "
+            "Når du har afleveret en opgave, kan du se den her.</p>"
+        )
     links = "".join(
         f'<a class="rf-knap" href="/api/progress/mine/kursusbevis/{html.escape(r["module"])}.pdf" target="_blank">'
-        f'Kursusbevis: {html.escape(module_title(r["module"]))} (PDF)</a>'
-        for r in overview["rows"] if r["has_certificate"])
+        f"Kursusbevis: {html.escape(module_title(r['module']))} (PDF)</a>"
+        for r in overview["rows"]
+        if r["has_certificate"]
+    )
     soon = [module_title(r["module"]) for r in overview["rows"] if r["status"] in ("udløber snart", "udløbet")]
     note = ""
     if soon:
-        note = ('<p role="status"><strong>Tid til genopfriskning:</strong> '
-                + html.escape(", ".join(soon)) + ". Tag modulet igen, så dit kursusbevis bliver fornyet.</p>")
-    return (STYLE + f"<h1>Min side</h1><p>Hej {html.escape(overview['name'] or '')}. "
-            "Her kan du se dine moduler og hente dine kursusbeviser.</p>" + note
-            + ('<p><a class="rf-knap" href="/noegleperson" target="_top">For nøglepersoner</a> '
-               "Temadage, status og refleksioner.</p>"
-               if any(p["self"] for p in overview.get("noeglepersoner") or []) else "")
-            + learner_table(overview["rows"])
-            + (f"<h2>Dine kursusbeviser</h2><p>{links}</p>" if links else
-               "<h2>Dine kursusbeviser</h2><p>Du får et kursusbevis, når du har bestået et modul.</p>")
-            + _people_html(overview) + _temadage_html(overview))
+        note = (
+            '<p role="status"><strong>Tid til genopfriskning:</strong> '
+            + html.escape(", ".join(soon))
+            + ". Tag modulet igen, så dit kursusbevis bliver fornyet.</p>"
+        )
+    return (
+        STYLE + f"<h1>Min side</h1><p>Hej {html.escape(overview['name'] or '')}. "
+        "Her kan du se dine moduler og hente dine kursusbeviser.</p>"
+        + note
+        + (
+            '<p><a class="rf-knap" href="/noegleperson" target="_top">For nøglepersoner</a> '
+            "Temadage, status og refleksioner.</p>"
+            if any(p["self"] for p in overview.get("noeglepersoner") or [])
+            else ""
+        )
+        + learner_table(overview["rows"])
+        + (
+            f"<h2>Dine kursusbeviser</h2><p>{links}</p>"
+            if links
+            else "<h2>Dine kursusbeviser</h2><p>Du får et kursusbevis, når du har bestået et modul.</p>"
+        )
+        + _people_html(overview)
+        + _temadage_html(overview)
+    )
 
 
 def build_app():

@@ -33,16 +33,32 @@ log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
 DraftFn = Callable[[dict], tuple[int, dict]]
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
-          "september", "oktober", "november", "december")
-NO_IDENTITY = ("Du er ikke logget ind med dit personlige link. "
-               "Du kan læse spørgsmålene, men du kan ikke aflevere, og dine svar bliver ikke gemt. "
-               "Åbn kurset via dit personlige link. Du har fået det af din nøgleperson eller på mail.")
+MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+NO_IDENTITY = (
+    "Du er ikke logget ind med dit personlige link. "
+    "Du kan læse spørgsmålene, men du kan ikke aflevere, og dine svar bliver ikke gemt. "
+    "Åbn kurset via dit personlige link. Du har fået det af din nøgleperson eller på mail."
+)
 CSS = stylesheet("opgave")
 STATUS_TEXT = {"rigtigt": "Rigtigt", "forkert": "Forkert", "afventer": "Afventer bedømmelse", "bedømt": "Bedømt"}
 STATUS_SIGN = {"rigtigt": "✓", "forkert": "✗"}
-CHANGED_NOTE = ("Du har ændret dit svar, efter du afleverede. "
-                "Markeringen gælder det svar, du afleverede. Aflever igen for at få det nye svar rettet.")
+CHANGED_NOTE = (
+    "Du har ændret dit svar, efter du afleverede. "
+    "Markeringen gælder det svar, du afleverede. Aflever igen for at få det nye svar rettet."
+)
 
 
 def public_view(ex: Exercise) -> Exercise:
@@ -52,8 +68,9 @@ def public_view(ex: Exercise) -> Exercise:
 
 def _para(text: str) -> str:
     """Paragraphs (blank-line separated) of one-sentence-per-line text, escaped."""
-    paras = [" ".join(line.strip() for line in block.splitlines() if line.strip())
-             for block in text.strip().split("\n\n")]
+    paras = [
+        " ".join(line.strip() for line in block.splitlines() if line.strip()) for block in text.strip().split("\n\n")
+    ]
     return "".join(f"<p>{esc(p)}</p>" for p in paras if p)
 
 
@@ -82,7 +99,7 @@ def pass_mark_html(ex: Exercise) -> str:
 
 
 def last_hand_in_html(forsoeg: list[dict]) -> str:
-    """"Sidst afleveret 2. december 2026 kl. 10.14 – bestået" for the latest hand-in, or ""."""
+    """ "Sidst afleveret 2. december 2026 kl. 10.14 – bestået" for the latest hand-in, or ""."""
     if not forsoeg:
         return ""
     f = forsoeg[-1]
@@ -111,21 +128,31 @@ class QuestionBox(widgets.VBox):
         self.header = widgets.HTML(head)
         label = f"Spørgsmål {number}"
         if q.type == "refleksion":
-            self.text = widgets.Textarea(value="", placeholder="Skriv dit svar her", description="Dit svar",
-                                         layout=widgets.Layout(width="100%", height="9rem"),
-                                         style={"description_width": "5rem"})
+            self.text = widgets.Textarea(
+                value="",
+                placeholder="Skriv dit svar her",
+                description="Dit svar",
+                layout=widgets.Layout(width="100%", height="9rem"),
+                style={"description_width": "5rem"},
+            )
             self.count = widgets.HTML(f'<span class="rf-note">0 af højst {q.max_tegn} tegn</span>')
             self.text.observe(self._count, names="value")
             self.inputs = [self.text]
             body = [self.text, self.count]
         elif q.multiple:
-            self.checks = [widgets.Checkbox(value=False, description=o.tekst, indent=False,
-                                            layout=widgets.Layout(width="100%")) for o in q.valg]
+            self.checks = [
+                widgets.Checkbox(value=False, description=o.tekst, indent=False, layout=widgets.Layout(width="100%"))
+                for o in q.valg
+            ]
             self.inputs = body = self.checks
         else:
-            self.radio = widgets.RadioButtons(options=[(o.tekst, o.id) for o in q.valg], value=None,
-                                              description=label, layout=widgets.Layout(width="100%"),
-                                              style={"description_width": "0px"})
+            self.radio = widgets.RadioButtons(
+                options=[(o.tekst, o.id) for o in q.valg],
+                value=None,
+                description=label,
+                layout=widgets.Layout(width="100%"),
+                style={"description_width": "0px"},
+            )
             self.inputs = body = [self.radio]
         self.feedback = widgets.HTML("")  # the mark and explanation: only from a graded hand-in
         self.mark: dict | None = None
@@ -183,12 +210,13 @@ class QuestionBox(widgets.VBox):
         status = row["status"]
         sign = STATUS_SIGN.get(status, "")
         pts = "" if row.get("score") is None else f" – {tal(row['score'])} af {tal(row['max'])} point"
-        changed = (f'<p class="rf-note"><em>{esc(CHANGED_NOTE)}</em></p>'
-                   if self.changed_since_hand_in() else "")
+        changed = f'<p class="rf-note"><em>{esc(CHANGED_NOTE)}</em></p>' if self.changed_since_hand_in() else ""
         icon = f'<span aria-hidden="true">{sign}</span> ' if sign else ""
         head = f"<p><strong>{icon}{esc(STATUS_TEXT.get(status, status))}</strong>{esc(pts)}</p>"
-        self.feedback.value = (f'<div class="rf-mark rf-mark-{esc(status)}" id="rf-mark-{esc(self.q.id)}">'
-                               f'{head}{changed}{_para(row.get("forklaring") or "")}</div>')
+        self.feedback.value = (
+            f'<div class="rf-mark rf-mark-{esc(status)}" id="rf-mark-{esc(self.q.id)}">'
+            f"{head}{changed}{_para(row.get('forklaring') or '')}</div>"
+        )
 
 
 def certificate_url(opgave: str) -> str:
@@ -203,25 +231,37 @@ def result_html(result: dict, ex: Exercise, *, stamp: str | None = None, cert_ur
     if result["passed"]:
         verdict = '<p class="rf-ok">Du har bestået.</p>'
         if cert_url:
-            verdict += (f'<p><a class="rf-knap-link" href="{esc(cert_url)}" target="_blank" rel="noopener">'
-                        "Hent dit kursusbevis (PDF)</a></p>"
-                        '<p class="rf-note">Du kan også finde dit kursusbevis på Min side.</p>')
+            verdict += (
+                f'<p><a class="rf-knap-link" href="{esc(cert_url)}" target="_blank" rel="noopener">'
+                "Hent dit kursusbevis (PDF)</a></p>"
+                '<p class="rf-note">Du kan også finde dit kursusbevis på Min side.</p>'
+            )
     else:
-        verdict = (f'<p class="rf-over">Du har ikke bestået endnu. Du skal have mindst {_pct(result["bestaa_pct"])} rigtige. '
-                   "Læs forklaringerne ved spørgsmålene, og prøv igen.</p>")
+        verdict = (
+            f'<p class="rf-over">Du har ikke bestået endnu. Du skal have mindst {_pct(result["bestaa_pct"])} rigtige. '
+            "Læs forklaringerne ved spørgsmålene, og prøv igen.</p>"
+        )
     when = stamp or result.get("stamp")
     dated = f'<p class="rf-note">Afleveret {esc(dansk_tid(when))}.</p>' if when else ""
     items = []
     for row in result["questions"]:
         status = STATUS_TEXT.get(row["status"], row["status"])
         cls = {"rigtigt": "rf-ok", "forkert": "rf-over"}.get(row["status"], "rf-note")
-        items.append(f'<li><a href="#rf-q-{esc(row["id"])}">Spørgsmål {row["nr"]}</a>: '
-                     f'<span class="{cls}">{esc(status)}</span></li>')
-    manual = ('<p class="rf-note">Din refleksion afventer bedømmelse af en nøgleperson. '
-              "Den tæller ikke med i, om du har bestået.</p>" if result.get("pending_manual") else "")
-    return (f'<div class="rf-result" role="status" aria-live="polite"><h2>Dit resultat: {esc(score)}</h2>{dated}'
-            f'{verdict}{manual}<p>Du kan se forklaringen ved hvert spørgsmål.</p>'
-            f'<ul style="list-style:none;padding-left:0">{"".join(items)}</ul></div>')
+        items.append(
+            f'<li><a href="#rf-q-{esc(row["id"])}">Spørgsmål {row["nr"]}</a>: '
+            f'<span class="{cls}">{esc(status)}</span></li>'
+        )
+    manual = (
+        '<p class="rf-note">Din refleksion afventer bedømmelse af en nøgleperson. '
+        "Den tæller ikke med i, om du har bestået.</p>"
+        if result.get("pending_manual")
+        else ""
+    )
+    return (
+        f'<div class="rf-result" role="status" aria-live="polite"><h2>Dit resultat: {esc(score)}</h2>{dated}'
+        f"{verdict}{manual}<p>Du kan se forklaringen ved hvert spørgsmål.</p>"
+        f'<ul style="list-style:none;padding-left:0">{"".join(items)}</ul></div>'
+    )
 
 
 def history_html(forsoeg: list[dict]) -> str:
@@ -236,17 +276,27 @@ def history_html(forsoeg: list[dict]) -> str:
         else:
             what = f"{_pct(f['pct'])} – {'bestået' if f['bestaaet'] else 'ikke bestået'}"
         rows.append(f"<li>{esc(dansk_tid(f['stamp']))}: {esc(what)}</li>")
-    return f'<details><summary>Dine tidligere forsøg ({len(forsoeg)})</summary><ul>{"".join(rows)}</ul></details>'
+    return f"<details><summary>Dine tidligere forsøg ({len(forsoeg)})</summary><ul>{''.join(rows)}</ul></details>"
 
 
 class ExerciseApp(widgets.VBox):
     """The whole exercise. ``submit(answers) -> (http_status, body)`` hands answers to grading;
     ``save_draft(answers) -> (http_status, body)`` keeps half-finished answers (never graded)."""
 
-    def __init__(self, ex: Exercise, submit: SubmitFn | None, *, identity_error: str | None = None,
-                 history: list[dict] | None = None, save_draft: DraftFn | None = None,
-                 draft: dict | None = None, latest: dict | None = None, handed_in: dict | None = None,
-                 draft_delay: float = 1.0, cert_url: str | None = None):
+    def __init__(
+        self,
+        ex: Exercise,
+        submit: SubmitFn | None,
+        *,
+        identity_error: str | None = None,
+        history: list[dict] | None = None,
+        save_draft: DraftFn | None = None,
+        draft: dict | None = None,
+        latest: dict | None = None,
+        handed_in: dict | None = None,
+        draft_delay: float = 1.0,
+        cert_url: str | None = None,
+    ):
         self.ex = public_view(ex)
         self._submit = submit
         self._save_draft = save_draft
@@ -260,8 +310,9 @@ class ExerciseApp(widgets.VBox):
         self.notice = widgets.HTML("")  # at the top: no personal link → nothing is saved
         self.info = widgets.HTML("")  # pass mark and the last hand-in, before the first question
         self.boxes = [QuestionBox(q, n) for n, q in enumerate(self.ex.spoergsmaal, 1)]
-        self.button = widgets.Button(description="Aflever", button_style="primary", icon="",
-                                     tooltip="Aflever dine svar og få dit resultat")
+        self.button = widgets.Button(
+            description="Aflever", button_style="primary", icon="", tooltip="Aflever dine svar og få dit resultat"
+        )
         self.button.on_click(self.hand_in)
         self.draft_note = widgets.HTML("")
         self.message = widgets.HTML("")
@@ -282,13 +333,29 @@ class ExerciseApp(widgets.VBox):
             self.show_result(latest, handed_in)
         for box in self.boxes:
             box.observe_answer(self._answer_changed)
-        super().__init__([styled_root([widgets.HTML(CSS), title, self.notice, self.info, *self.boxes,
-                                       self.draft_note, self.message, self.button, self.errors, self.result,
-                                       self.history], self.ex.titel)])
+        super().__init__(
+            [
+                styled_root(
+                    [
+                        widgets.HTML(CSS),
+                        title,
+                        self.notice,
+                        self.info,
+                        *self.boxes,
+                        self.draft_note,
+                        self.message,
+                        self.button,
+                        self.errors,
+                        self.result,
+                        self.history,
+                    ],
+                    self.ex.titel,
+                )
+            ]
+        )
 
     def _render_status(self) -> None:
-        self.info.value = (f'<div class="rf-info">{pass_mark_html(self.ex)}'
-                           f"{last_hand_in_html(self._forsoeg)}</div>")
+        self.info.value = f'<div class="rf-info">{pass_mark_html(self.ex)}{last_hand_in_html(self._forsoeg)}</div>'
         self.history.value = history_html(self._forsoeg)
 
     def answers(self) -> dict:
@@ -352,8 +419,9 @@ class ExerciseApp(widgets.VBox):
             if code == 200:
                 self.draft_note.value = self._saved_note(body.get("gemt"))
             else:
-                self.draft_note.value = ('<p class="rf-note">Dine svar kunne ikke gemmes som kladde lige nu. '
-                                         "De er stadig her på siden.</p>")
+                self.draft_note.value = (
+                    '<p class="rf-note">Dine svar kunne ikke gemmes som kladde lige nu. De er stadig her på siden.</p>'
+                )
 
     @guarded("errors")
     def hand_in(self, _button=None) -> None:
@@ -374,17 +442,29 @@ class ExerciseApp(widgets.VBox):
         if status == 200 and body.get("status") == "rettet":
             res = body["resultat"]
             self.message.value = '<p class="rf-ok" role="status">Din besvarelse er afleveret og rettet.</p>'
-            self._forsoeg.append({"stamp": body.get("stamp") or res.get("stamp"), "afventer": False, "fejlet": False,
-                                  "pct": res["pct"], "bestaaet": res["passed"]})
+            self._forsoeg.append(
+                {
+                    "stamp": body.get("stamp") or res.get("stamp"),
+                    "afventer": False,
+                    "fejlet": False,
+                    "pct": res["pct"],
+                    "bestaaet": res["passed"],
+                }
+            )
             self.show_result(res, answers, stamp=body.get("stamp"))
         elif status == 202:
-            self.message.value = ('<p class="rf-note" role="status">Din besvarelse er gemt. Den bliver rettet lidt senere. '
-                                  "Kig forbi igen om et øjeblik.</p>")
+            self.message.value = (
+                '<p class="rf-note" role="status">Din besvarelse er gemt. Den bliver rettet lidt senere. '
+                "Kig forbi igen om et øjeblik.</p>"
+            )
             if body.get("stamp"):
-                self._forsoeg.append({"stamp": body["stamp"], "afventer": True, "fejlet": False,
-                                      "pct": None, "bestaaet": None})
+                self._forsoeg.append(
+                    {"stamp": body["stamp"], "afventer": True, "fejlet": False, "pct": None, "bestaaet": None}
+                )
         elif status == 409:  # the last hand-in is still being graded: not sent again
-            self.message.value = f'<p class="rf-note" role="status">{esc(body.get("fejl") or "Din aflevering bliver rettet …")}</p>'
+            self.message.value = (
+                f'<p class="rf-note" role="status">{esc(body.get("fejl") or "Din aflevering bliver rettet …")}</p>'
+            )
         else:
             self.message.value = error_html(body.get("fejl") or "Din besvarelse kunne ikke afleveres. Prøv igen.")
         self._render_status()
@@ -429,16 +509,24 @@ def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: flo
     code, body = client.status(email, ex.id, base=base)
     ok = code == 200
     forsoeg = body.get("forsoeg", []) if ok else []
-    app = ExerciseApp(ex, lambda answers: client.submit(email, ex.id, answers, base=base), history=forsoeg,
-                      save_draft=lambda answers: client.save_draft(email, ex.id, answers, base=base),
-                      draft=body.get("kladde") if ok else None, latest=body.get("seneste") if ok else None,
-                      handed_in=body.get("afleveret_svar") if ok else None, cert_url=certificate_url(ex.id),
-                      draft_delay=draft_delay)
+    app = ExerciseApp(
+        ex,
+        lambda answers: client.submit(email, ex.id, answers, base=base),
+        history=forsoeg,
+        save_draft=lambda answers: client.save_draft(email, ex.id, answers, base=base),
+        draft=body.get("kladde") if ok else None,
+        latest=body.get("seneste") if ok else None,
+        handed_in=body.get("afleveret_svar") if ok else None,
+        cert_url=certificate_url(ex.id),
+        draft_delay=draft_delay,
+    )
     if forsoeg and forsoeg[-1].get("fejlet"):
         app.message.value = error_html(FAILED_MESSAGE)
     elif forsoeg and forsoeg[-1].get("afventer"):
         app.message.value = f'<p class="rf-note" role="status">{esc(PENDING_MESSAGE)}</p>'
     elif not ok:
         log.warning("exercise app: status of %s answered %s", ex.id, code)
-        app.message.value = error_html(body.get("fejl") or "Dine tidligere svar kunne ikke hentes. Prøv at genindlæse siden.")
+        app.message.value = error_html(
+            body.get("fejl") or "Dine tidligere svar kunne ikke hentes. Prøv at genindlæse siden."
+        )
     return app

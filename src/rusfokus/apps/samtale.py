@@ -31,24 +31,29 @@ def default_cases_dir() -> Path:
 
 def _paragraphs(text: str) -> str:
     """Case text is written one sentence per line; a blank line starts a new paragraph."""
-    paragraphs = [" ".join(line.strip() for line in block.splitlines() if line.strip())
-                  for block in text.split("\n\n")]
+    paragraphs = [" ".join(line.strip() for line in block.splitlines() if line.strip()) for block in text.split("\n\n")]
     return "".join(f"<p>{esc(p)}</p>" for p in paragraphs if p)
 
 
 def render_safety(text: str) -> str:
     """A node's safety note: a box the learner cannot miss, read out as a note by screen readers."""
-    return (f'<div class="rf-sikkerhed" role="note" aria-label="Sikkerhed først" data-rf="sikkerhed">'
-            f"<p><strong>Sikkerhed først</strong></p>{_paragraphs(text)}</div>")
+    return (
+        f'<div class="rf-sikkerhed" role="note" aria-label="Sikkerhed først" data-rf="sikkerhed">'
+        f"<p><strong>Sikkerhed først</strong></p>{_paragraphs(text)}</div>"
+    )
 
 
 def render_summary(case: Case, summary: Summary) -> str:
     safety = ""
     if summary.sikkerhed:
         items = "".join(f"<li>{esc(' '.join(s.split()))}</li>" for s in summary.sikkerhed)
-        safety = ('<div class="rf-sikkerhed" role="note" aria-label="Husk sikkerheden" data-rf="sikkerhed-opsummering">'
-                  f"<p><strong>Husk sikkerheden</strong></p><ul>{items}</ul></div>")
-    good = "".join(f"<li>{esc(s)}</li>" for s in summary.godt) or "<li>Prøv igen, og se om du kan finde de gode valg.</li>"
+        safety = (
+            '<div class="rf-sikkerhed" role="note" aria-label="Husk sikkerheden" data-rf="sikkerhed-opsummering">'
+            f"<p><strong>Husk sikkerheden</strong></p><ul>{items}</ul></div>"
+        )
+    good = (
+        "".join(f"<li>{esc(s)}</li>" for s in summary.godt) or "<li>Prøv igen, og se om du kan finde de gode valg.</li>"
+    )
     practise = "".join(f"<li>{esc(s)}</li>" for s in summary.oev) or "<li>Intet. Du traf gode valg hele vejen.</li>"
     return (
         f'<div class="rf-situation">{_paragraphs(summary.slut_tekst)}</div>'
@@ -69,17 +74,24 @@ class SamtaleApp(widgets.VBox):
         self.cases, problems = load_cases(folder)
         self.by_id = {c.id: c for c in self.cases}
         self.session: Session | None = None
-        self.picker = widgets.Dropdown(options=[(c.titel, c.id) for c in self.cases], description="Vælg case",
-                                       layout=widgets.Layout(width="auto"), style={"description_width": "initial"})
-        self.start_button = widgets.Button(description="Start samtalen", button_style="primary",
-                                           tooltip="Start samtalen med den valgte case")
+        self.picker = widgets.Dropdown(
+            options=[(c.titel, c.id) for c in self.cases],
+            description="Vælg case",
+            layout=widgets.Layout(width="auto"),
+            style={"description_width": "initial"},
+        )
+        self.start_button = widgets.Button(
+            description="Start samtalen", button_style="primary", tooltip="Start samtalen med den valgte case"
+        )
         self.scene = widgets.HTML()
         self.choices = widgets.VBox()
         self.feedback = widgets.HTML()
-        self.next_button = widgets.Button(description="Videre", tooltip="Gå videre i samtalen",
-                                          layout=widgets.Layout(display="none"))
-        self.restart_button = widgets.Button(description="Prøv casen igen", tooltip="Start den samme case forfra",
-                                             layout=widgets.Layout(display="none"))
+        self.next_button = widgets.Button(
+            description="Videre", tooltip="Gå videre i samtalen", layout=widgets.Layout(display="none")
+        )
+        self.restart_button = widgets.Button(
+            description="Prøv casen igen", tooltip="Start den samme case forfra", layout=widgets.Layout(display="none")
+        )
         self.start_button.on_click(lambda _b: self.start())
         self.next_button.on_click(lambda _b: self.next())
         self.restart_button.on_click(lambda _b: self.start())
@@ -90,20 +102,34 @@ class SamtaleApp(widgets.VBox):
             "<p>Ved hvert trin vælger du, hvad du vil sige eller gøre. Du får feedback på hvert valg.</p>"
             "<p>Til sidst ser du, hvad der gik godt, og hvad du kan øve.</p>"
         )
-        root = styled_root([widgets.HTML(CSS), intro, widgets.HBox([self.picker, self.start_button]),
-                            self.notice, self.errors, self.scene, self.choices, self.feedback,
-                            widgets.HBox([self.next_button, self.restart_button])], "Samtalesimulator")
+        root = styled_root(
+            [
+                widgets.HTML(CSS),
+                intro,
+                widgets.HBox([self.picker, self.start_button]),
+                self.notice,
+                self.errors,
+                self.scene,
+                self.choices,
+                self.feedback,
+                widgets.HBox([self.next_button, self.restart_button]),
+            ],
+            "Samtalesimulator",
+        )
         root.add_class("rf-samtale")
         super().__init__([root])
         for p in problems:
             log.error("samtalesimulator: %s", p)
         if not self.cases:
             self.picker.disabled = self.start_button.disabled = True
-            self.notice.value = error_html("Der er ingen cases at vise lige nu. "
-                                           "Bed en nøgleperson om at tjekke case-filerne.")
+            self.notice.value = error_html(
+                "Der er ingen cases at vise lige nu. Bed en nøgleperson om at tjekke case-filerne."
+            )
         elif problems:
             files = sorted({Path(p.file).name for p in problems})  # the name only: no server paths on a learner's page
-            self.notice.value = error_html("Nogle cases kan ikke vises, fordi filen har fejl: " + ", ".join(files) + ".")
+            self.notice.value = error_html(
+                "Nogle cases kan ikke vises, fordi filen har fejl: " + ", ".join(files) + "."
+            )
 
     def _picked(self, _change) -> None:
         """A new case is chosen: clear the old run."""
@@ -122,8 +148,14 @@ class SamtaleApp(widgets.VBox):
     def _show_node(self, intro: bool = False) -> None:
         s = self.session
         case = s.case
-        head = (f"<h3>{esc(case.titel)}</h3><p><strong>{esc(case.rolle)}</strong></p>"
-                f'<div class="rf-situation">{_paragraphs(case.intro)}</div>') if intro else f"<h3>{esc(case.titel)}</h3>"
+        head = (
+            (
+                f"<h3>{esc(case.titel)}</h3><p><strong>{esc(case.rolle)}</strong></p>"
+                f'<div class="rf-situation">{_paragraphs(case.intro)}</div>'
+            )
+            if intro
+            else f"<h3>{esc(case.titel)}</h3>"
+        )
         self.feedback.value = ""
         self.next_button.layout.display = "none"
         if s.finished:

@@ -26,10 +26,14 @@ from rusfokus.unge.trainer import Feedback, Plan, Result, Session
 log = logging.getLogger("rusfokus.apps")
 
 TITLE = "Signal eller støj?"
-NO_CASES = ("Der er ingen unge at vise lige nu, fordi filen med cases har en fejl. "
-            "Bed en nøgleperson om at tjekke den. Fejlen er skrevet i serverens log.")
-NO_KOMMUNE = ("Kommunens kontaktoplysninger kunne ikke indlæses. Appen viser derfor ingen navne og telefonnumre. "
-              "Spørg din leder, hvem du skal kontakte. Rådene og reglerne gælder stadig.")
+NO_CASES = (
+    "Der er ingen unge at vise lige nu, fordi filen med cases har en fejl. "
+    "Bed en nøgleperson om at tjekke den. Fejlen er skrevet i serverens log."
+)
+NO_KOMMUNE = (
+    "Kommunens kontaktoplysninger kunne ikke indlæses. Appen viser derfor ingen navne og telefonnumre. "
+    "Spørg din leder, hvem du skal kontakte. Rådene og reglerne gælder stadig."
+)
 
 CSS = stylesheet("signal_eller_stoej")
 
@@ -47,15 +51,19 @@ def render_feedback(fb: Feedback) -> str:
     cls = "rf-ok" if fb.rigtigt else "rf-over"
     box = "rf-feedback rf-akut" if fb.akut else "rf-feedback"
     warning = '<p><strong class="rf-akut-titel">Handl i dag</strong></p>' if fb.akut else ""
-    return (f'<div class="{box}" role="status" aria-live="polite" data-rf="feedback">'
-            f'<p class="{cls}" data-rf="vurdering">{esc(fb.overskrift)}</p>{warning}{_p(fb.tekst)}</div>')
+    return (
+        f'<div class="{box}" role="status" aria-live="polite" data-rf="feedback">'
+        f'<p class="{cls}" data-rf="vurdering">{esc(fb.overskrift)}</p>{warning}{_p(fb.tekst)}</div>'
+    )
 
 
 def render_plan(plan: Plan) -> str:
     parts = []
     if plan.handl_i_dag:
-        parts.append('<div class="rf-feedback rf-akut" role="note" aria-label="Handl i dag">'
-                     '<p><strong class="rf-akut-titel">Handl i dag.</strong> Det kan ikke vente til i morgen.</p></div>')
+        parts.append(
+            '<div class="rf-feedback rf-akut" role="note" aria-label="Handl i dag">'
+            '<p><strong class="rf-akut-titel">Handl i dag.</strong> Det kan ikke vente til i morgen.</p></div>'
+        )
     parts.append("<h4>Det gør du nu</h4><ol data-rf='nu'>" + "".join(f"<li>{esc(s)}</li>" for s in plan.nu) + "</ol>")
     people = []
     for c in plan.inddrag:
@@ -63,9 +71,11 @@ def render_plan(plan: Plan) -> str:
         people.append(f"<li><strong>{esc(c.hvem)}</strong>. {esc(c.tekst)}{phone}</li>")
     parts.append("<h4>Hvem du inddrager, i den rækkefølge</h4><ol data-rf='inddrag'>" + "".join(people) + "</ol>")
     # A list, not <dl>: the apps' stylesheet lays dt/dd out side by side, which overlaps on a phone.
-    parts.append("<h4>Regler, der gælder</h4><ul class='rf-regler' data-rf='regler'>"
-                 + "".join(f"<li><strong>{esc(r.ref)}</strong><br>{esc(r.tekst)}</li>" for r in plan.regler)
-                 + "</ul>")
+    parts.append(
+        "<h4>Regler, der gælder</h4><ul class='rf-regler' data-rf='regler'>"
+        + "".join(f"<li><strong>{esc(r.ref)}</strong><br>{esc(r.tekst)}</li>" for r in plan.regler)
+        + "</ul>"
+    )
     return "".join(parts)
 
 
@@ -73,21 +83,29 @@ def render_answers(case: Case, given: list[str]) -> str:
     rows = []
     for o, svar in zip(case.iagttagelser, given, strict=False):
         verdict = "Rigtigt" if svar == o.svar else "Ikke helt"
-        rows.append(f"<li>{esc(o.tekst)} <br>Dit svar: {esc(SVAR[svar])}. Det rigtige: {esc(SVAR[o.svar])}. "
-                    f"<strong>{verdict}.</strong></li>")
+        rows.append(
+            f"<li>{esc(o.tekst)} <br>Dit svar: {esc(SVAR[svar])}. Det rigtige: {esc(SVAR[o.svar])}. "
+            f"<strong>{verdict}.</strong></li>"
+        )
     return "<h4>Dine svar</h4><ul data-rf='dine-svar'>" + "".join(rows) + "</ul>"
 
 
 def render_result(case: Case, session: Session, result: Result) -> str:
-    return (f'<h3 data-rf="resultat" tabindex="-1">{esc(result.overskrift)}</h3>'
-            f"{render_plan(result.plan)}{render_answers(case, session.svar)}")
+    return (
+        f'<h3 data-rf="resultat" tabindex="-1">{esc(result.overskrift)}</h3>'
+        f"{render_plan(result.plan)}{render_answers(case, session.svar)}"
+    )
 
 
 class SignalEllerStoejApp(widgets.VBox):
     """Pick a young person, sort what a grown-up has seen, answer three questions, read the plan."""
 
-    def __init__(self, cases_file: str | Path | None = None, kommune: Kommune | None = None,
-                 kommune_file: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        cases_file: str | Path | None = None,
+        kommune: Kommune | None = None,
+        kommune_file: str | Path | None = None,
+    ) -> None:
         """``kommune``, or the file to read it from (``settings.kommune_file``)."""
         if kommune is None and kommune_file is None:
             raise ValueError("SignalEllerStoejApp needs the kommune or its file (settings.kommune_file)")
@@ -102,21 +120,28 @@ class SignalEllerStoejApp(widgets.VBox):
         except DataFileError as exc:
             log.error("signal-eller-stoej: cannot load the cases: %s", exc)
         self.by_id = {c.id: c for c in self.cases}
-        self.picker = widgets.Dropdown(options=[(c.titel, c.id) for c in self.cases], description="Vælg en ung",
-                                       layout=widgets.Layout(width="auto", max_width="100%"),
-                                       style={"description_width": "initial"})
-        self.start_button = widgets.Button(description="Start", button_style="primary",
-                                           tooltip="Start med den unge, du har valgt")
+        self.picker = widgets.Dropdown(
+            options=[(c.titel, c.id) for c in self.cases],
+            description="Vælg en ung",
+            layout=widgets.Layout(width="auto", max_width="100%"),
+            style={"description_width": "initial"},
+        )
+        self.start_button = widgets.Button(
+            description="Start", button_style="primary", tooltip="Start med den unge, du har valgt"
+        )
         self.scene = widgets.HTML()
         self.choices = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.choices.add_class("rf-knapper")
         self.feedback = widgets.HTML()
-        self.next_button = widgets.Button(description="Næste", tooltip="Gå videre",
-                                          layout=widgets.Layout(display="none", width="auto"))
+        self.next_button = widgets.Button(
+            description="Næste", tooltip="Gå videre", layout=widgets.Layout(display="none", width="auto")
+        )
         self.result = widgets.HTML()
-        self.restart_button = widgets.Button(description="Prøv den samme unge igen",
-                                             tooltip="Start forfra med den samme unge",
-                                             layout=widgets.Layout(display="none", width="auto"))
+        self.restart_button = widgets.Button(
+            description="Prøv den samme unge igen",
+            tooltip="Start forfra med den samme unge",
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.start_button.on_click(lambda _b: self.start())
         self.next_button.on_click(lambda _b: self.next())
         self.restart_button.on_click(lambda _b: self.start())
@@ -129,11 +154,24 @@ class SignalEllerStoejApp(widgets.VBox):
             "og hvilke regler der gælder.</p>"
             "<p>Alle unge i appen er opdigtede.</p>"
         )
-        root = styled_root([widgets.HTML(CSS), intro, self.notice,
-                            widgets.HBox([self.picker, self.start_button],
-                                         layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
-                            self.errors, self.scene, self.choices, self.feedback, self.next_button, self.result,
-                            self.restart_button], TITLE)
+        root = styled_root(
+            [
+                widgets.HTML(CSS),
+                intro,
+                self.notice,
+                widgets.HBox(
+                    [self.picker, self.start_button], layout=widgets.Layout(flex_flow="row wrap", align_items="center")
+                ),
+                self.errors,
+                self.scene,
+                self.choices,
+                self.feedback,
+                self.next_button,
+                self.result,
+                self.restart_button,
+            ],
+            TITLE,
+        )
         root.add_class("rf-signal")
         super().__init__([root])
         if not self.cases:
@@ -165,8 +203,10 @@ class SignalEllerStoejApp(widgets.VBox):
 
     def _head(self) -> str:
         case = self.session.case
-        return (f"<h3>{esc(case.titel)}</h3><p><strong>{esc(case.rolle)}</strong></p>"
-                f'<div class="rf-situation">{_p(case.intro)}</div>')
+        return (
+            f"<h3>{esc(case.titel)}</h3><p><strong>{esc(case.rolle)}</strong></p>"
+            f'<div class="rf-situation">{_p(case.intro)}</div>'
+        )
 
     def _buttons(self, options: list[tuple[str, str]], on_choose) -> None:
         buttons = []
@@ -194,8 +234,10 @@ class SignalEllerStoejApp(widgets.VBox):
             return
         q = s.question
         number = s.questions.index(q) + 1
-        self.scene.value = (f"{self._head()}<p data-rf='trin'>Spørgsmål {number} af {len(s.questions)}</p>"
-                            f"<p data-rf='spoergsmaal'><strong>{esc(q.tekst)}</strong></p>")
+        self.scene.value = (
+            f"{self._head()}<p data-rf='trin'>Spørgsmål {number} af {len(s.questions)}</p>"
+            f"<p data-rf='spoergsmaal'><strong>{esc(q.tekst)}</strong></p>"
+        )
         self._buttons(list(q.valg), self.answer)
 
     def _chosen(self, value: str, fb: Feedback) -> None:
@@ -237,14 +279,15 @@ class SignalEllerStoejApp(widgets.VBox):
             self.choices.children = ()
             self.feedback.value = ""
             self.next_button.layout.display = "none"
-            self.result.value = (f'<div data-rf="slut">{render_result(s.case, s, s.result(self.kommune))}</div>')
+            self.result.value = f'<div data-rf="slut">{render_result(s.case, s, s.result(self.kommune))}</div>'
             self.restart_button.layout.display = None
             return
         self._show()
 
 
-def build_app(cases_file: str | Path | None = None, kommune: Kommune | None = None,
-              settings: Settings | None = None) -> SignalEllerStoejApp:
+def build_app(
+    cases_file: str | Path | None = None, kommune: Kommune | None = None, settings: Settings | None = None
+) -> SignalEllerStoejApp:
     """Entry point of widgets/signal-eller-stoej/index.ipynb: the kernel's settings are read once, here."""
     settings = settings or Settings.from_env()
     if cases_file is None:

@@ -52,20 +52,27 @@ def html_table(frame: pd.DataFrame, caption: str, *, max_rows: int = 200, empty:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if len(frame) > max_rows:
-        more = (f'<p class="rf-note">Viser de første {max_rows} af {len(frame)} rækker. '
-                "Hent hele listen i Excel.</p>")
+        more = f'<p class="rf-note">Viser de første {max_rows} af {len(frame)} rækker. Hent hele listen i Excel.</p>'
     label = html.escape(caption)
-    return (f'<div class="rf-scroll" role="region" aria-label="{label}" tabindex="0">'
-            f'<table class="rf-table"><caption>{label}</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>{more}')
+    return (
+        f'<div class="rf-scroll" role="region" aria-label="{label}" tabindex="0">'
+        f'<table class="rf-table"><caption>{label}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
 
 
 def completion_matrix(table: pd.DataFrame, label: str) -> pd.DataFrame:
     """Wide view: one row per unit, one column per module with 'gyldige af ansatte (pct)'."""
     if table.empty:
         return table
-    text = (table["Gyldigt bevis"].astype(str) + " af " + table["Ansatte"].astype(str) + " ("
-            + table["Gyldigt bevis (%)"].map(lambda v: f"{v:.0f}") + " %)")
+    text = (
+        table["Gyldigt bevis"].astype(str)
+        + " af "
+        + table["Ansatte"].astype(str)
+        + " ("
+        + table["Gyldigt bevis (%)"].map(lambda v: f"{v:.0f}")
+        + " %)"
+    )
     wide = table.assign(_v=text).pivot(index=label, columns="Modul", values="_v")
     wide = wide[list(dict.fromkeys(table["Modul"]))]
     return wide.reset_index()
@@ -126,7 +133,9 @@ def monthly_chart_html(monthly: pd.DataFrame) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    alt = "Beståede opgaver pr. måned: " + ", ".join(f"{m}: {n}" for m, n in zip(recent["Måned"], recent["I alt"], strict=True))
+    alt = "Beståede opgaver pr. måned: " + ", ".join(
+        f"{m}: {n}" for m, n in zip(recent["Måned"], recent["I alt"], strict=True)
+    )
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
 
@@ -134,19 +143,29 @@ def monthly_chart_html(monthly: pd.DataFrame) -> str:
 def download_links(filters: dict) -> str:
     query = urlencode({k: v for k, v in filters.items() if v})
     q = f"?{query}" if query else ""
-    csv = [("genopfriskning", "Genopfriskning (CSV)"), ("noegleperson", "Mangler nøgleperson (CSV)"),
-           ("institution", "Gennemført pr. institution (CSV)")]
+    csv = [
+        ("genopfriskning", "Genopfriskning (CSV)"),
+        ("noegleperson", "Mangler nøgleperson (CSV)"),
+        ("institution", "Gennemført pr. institution (CSV)"),
+    ]
     links = [f'<a class="rf-knap" href="/admin/rapport.xlsx{html.escape(q)}" download>Hent rapport (Excel)</a>']
-    links += [f'<a class="rf-knap" href="/admin/rapport/{key}.csv{html.escape(q)}" download>{html.escape(text)}</a>'
-              for key, text in csv]
+    links += [
+        f'<a class="rf-knap" href="/admin/rapport/{key}.csv{html.escape(q)}" download>{html.escape(text)}</a>'
+        for key, text in csv
+    ]
     return "<p>" + "".join(links) + "</p>"
 
 
 def learner_table(rows: list[dict]) -> str:
-    frame = pd.DataFrame([{
-        "Modul": module_title(r["module"]),
-        "Resultat": r["result"],
-        "Kursusbevis gyldigt til": r["expires_on"],
-        "Status": r["status"],
-    } for r in rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "Modul": module_title(r["module"]),
+                "Resultat": r["result"],
+                "Kursusbevis gyldigt til": r["expires_on"],
+                "Status": r["status"],
+            }
+            for r in rows
+        ]
+    )
     return html_table(frame, "Dine moduler")

@@ -49,9 +49,7 @@ class ContentError(DataFileError):
     """One or more problems in data files; ``problems`` lists them all, one per line in the message."""
 
     def __init__(self, problems: list[Problem] | Problem | str):
-        if isinstance(
-            problems, str
-        ):  # a problem that is not in a file (e.g. an unknown exercise id)
+        if isinstance(problems, str):  # a problem that is not in a file (e.g. an unknown exercise id)
             self.problems = []
             super().__init__(problems)
             return
@@ -98,9 +96,7 @@ class Where:
         return self.lines.get((), None)
 
     def problem(self, path: tuple, message: str) -> Problem:
-        return Problem(
-            display_path(self.file), self.line(tuple(path)), field_name(tuple(path)), message
-        )
+        return Problem(display_path(self.file), self.line(tuple(path)), field_name(tuple(path)), message)
 
     def error(self, path: tuple, message: str) -> ContentError:
         return ContentError(self.problem(path, message))
@@ -130,14 +126,9 @@ def _construct(node, path, lines, loader, budget: _Budget, open_nodes: set):
                 out = {}
                 for key_node, value_node in node.value:
                     key = loader.construct_object(key_node, deep=True)
-                    out[key] = _construct(
-                        value_node, (*path, key), lines, loader, budget, open_nodes
-                    )
+                    out[key] = _construct(value_node, (*path, key), lines, loader, budget, open_nodes)
                 return out
-            return [
-                _construct(v, (*path, i), lines, loader, budget, open_nodes)
-                for i, v in enumerate(node.value)
-            ]
+            return [_construct(v, (*path, i), lines, loader, budget, open_nodes) for i, v in enumerate(node.value)]
         finally:
             open_nodes.discard(id(node))
     return loader.construct_object(node, deep=True)
@@ -166,9 +157,7 @@ def load_yaml(path: str | Path) -> tuple[object, Where]:
     except IsADirectoryError:
         raise _file_error(path, None, "is a folder, not a file") from None
     except UnicodeDecodeError as exc:
-        raise _file_error(
-            path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
+        raise _file_error(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return load_yaml_text(text, path)
 
 
@@ -179,11 +168,7 @@ def load_yaml_text(text: str, source: str | Path) -> tuple[object, Where]:
     try:
         node = loader.get_single_node()
         lines: dict[tuple, int] = {}
-        data = (
-            _construct(node, (), lines, loader, _Budget(MAX_NODES), set())
-            if node is not None
-            else None
-        )
+        data = _construct(node, (), lines, loader, _Budget(MAX_NODES), set()) if node is not None else None
     except _Recursive as exc:
         raise _file_error(
             path,
@@ -201,9 +186,7 @@ def load_yaml_text(text: str, source: str | Path) -> tuple[object, Where]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise _file_error(
-            path, mark.line + 1 if mark else None, f"invalid YAML: {problem}"
-        ) from None
+        raise _file_error(path, mark.line + 1 if mark else None, f"invalid YAML: {problem}") from None
     finally:
         loader.dispose()
     return data, Where(path, lines)
@@ -245,9 +228,7 @@ def text_field(
     return None
 
 
-def unknown_fields(
-    data: dict, allowed, where: Where, path: tuple, problems: list[Problem] | None = None
-) -> None:
+def unknown_fields(data: dict, allowed, where: Where, path: tuple, problems: list[Problem] | None = None) -> None:
     """A problem for each key of ``data`` that is not in ``allowed``."""
     for key in sorted((k for k in data if k not in allowed), key=str):
         p = where.problem((*path, key), f"unknown field (allowed: {', '.join(sorted(allowed))})")

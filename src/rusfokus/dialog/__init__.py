@@ -19,6 +19,17 @@ from rusfokus.dialog.schema import (
 )
 
 __all__ = [
-    "Case", "Choice", "DialogError", "DialogFileError", "Node", "Session", "SessionError", "Summary",
-    "all_paths", "load_case", "load_cases", "parse_case", "validate",
+    "Case",
+    "Choice",
+    "DialogError",
+    "DialogFileError",
+    "Node",
+    "Session",
+    "SessionError",
+    "Summary",
+    "all_paths",
+    "load_case",
+    "load_cases",
+    "parse_case",
+    "validate",
 ]

@@ -32,8 +32,10 @@ def _cmd_check(args) -> int:
     for case in cases:
         paths = all_paths(case)
         shortest = min(len(p) for p in paths)
-        print(f"OK {case.source}: '{case.titel}' ({case.faggruppe}), {len(case.decision_points())} decision points, "
-              f"shortest run {shortest} decisions, {len(case.safety_nodes())} safety notes")
+        print(
+            f"OK {case.source}: '{case.titel}' ({case.faggruppe}), {len(case.decision_points())} decision points, "
+            f"shortest run {shortest} decisions, {len(case.safety_nodes())} safety notes"
+        )
     for err in errors:
         print(f"ERROR {err}")
     return 1 if errors else 0
@@ -43,7 +45,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "samtaler",
         help="Check samtalesimulator case files (YAML): fields, targets, unreachable nodes, dead ends, "
-             "cycles without an end. Exit code 1 if any file has errors.",
+        "cycles without an end. Exit code 1 if any file has errors.",
     )
-    p.add_argument("paths", nargs="*", help="Case files or folders (default: modules/02-bekymringssamtale/data/samtaler).")
+    p.add_argument(
+        "paths", nargs="*", help="Case files or folders (default: modules/02-bekymringssamtale/data/samtaler)."
+    )
     p.set_defaults(func=_cmd_check)

@@ -105,7 +105,9 @@ class Session:
         A skill the learner both got right and wrong is listed under practise only.
         """
         oev = _unique([s.choice.laering for s in self.history if s.choice.vurdering != "god"])
-        godt = _unique([s.choice.laering for s in self.history if s.choice.vurdering == "god" and s.choice.laering not in oev])
+        godt = _unique(
+            [s.choice.laering for s in self.history if s.choice.vurdering == "god" and s.choice.laering not in oev]
+        )
         return Summary(
             antal_valg=len(self.history),
             antal_gode=sum(1 for s in self.history if s.choice.vurdering == "god"),

@@ -150,29 +150,17 @@ def _check_choice(src: str, node_id: str, i: int, raw: object, errors: list[Dial
 
 def _check_node(src: str, node_id: object, raw: object, errors: list[DialogError]) -> None:
     if not isinstance(node_id, str) or not NODE_ID.match(node_id):
-        errors.append(
-            DialogError(
-                src, str(node_id), None, "node id must be lower-case letters, digits, '-' or '_'"
-            )
-        )
+        errors.append(DialogError(src, str(node_id), None, "node id must be lower-case letters, digits, '-' or '_'"))
     nid = str(node_id)
     if not isinstance(raw, dict):
-        errors.append(
-            DialogError(
-                src, nid, None, "node must be a mapping with tekst and valg (or slut: true)"
-            )
-        )
+        errors.append(DialogError(src, nid, None, "node must be a mapping with tekst and valg (or slut: true)"))
         return
     for key in sorted(set(raw) - NODE_KEYS):
-        errors.append(
-            DialogError(src, nid, key, f"unknown field (allowed: {', '.join(sorted(NODE_KEYS))})")
-        )
+        errors.append(DialogError(src, nid, key, f"unknown field (allowed: {', '.join(sorted(NODE_KEYS))})"))
     if not _text(raw.get("tekst")):
         errors.append(DialogError(src, nid, "tekst", "missing or empty text"))
     if "sikkerhed" in raw and not _text(raw["sikkerhed"]):
-        errors.append(
-            DialogError(src, nid, "sikkerhed", "must be a non-empty text (or leave the field out)")
-        )
+        errors.append(DialogError(src, nid, "sikkerhed", "must be a non-empty text (or leave the field out)"))
     slut = raw.get("slut", False)
     if not isinstance(slut, bool):
         errors.append(DialogError(src, nid, "slut", "must be true or false"))
@@ -180,16 +168,10 @@ def _check_node(src: str, node_id: object, raw: object, errors: list[DialogError
     valg = raw.get("valg")
     if slut:
         if valg:
-            errors.append(
-                DialogError(src, nid, "valg", "an end node (slut: true) must not have choices")
-            )
+            errors.append(DialogError(src, nid, "valg", "an end node (slut: true) must not have choices"))
         return
     if valg is None or valg == []:
-        errors.append(
-            DialogError(
-                src, nid, "valg", "dead end: node has no choices and is not marked slut: true"
-            )
-        )
+        errors.append(DialogError(src, nid, "valg", "dead end: node has no choices and is not marked slut: true"))
         return
     if not isinstance(valg, list):
         errors.append(DialogError(src, nid, "valg", "must be a list of choices"))
@@ -210,11 +192,7 @@ def _graph_errors(src: str, start: str, nodes: dict, errors: list[DialogError]) 
                 continue
             target = choice["gaa_til"]
             if target not in nodes:
-                errors.append(
-                    DialogError(
-                        src, nid, f"valg[{i + 1}].gaa_til", f"unknown target node '{target}'"
-                    )
-                )
+                errors.append(DialogError(src, nid, f"valg[{i + 1}].gaa_til", f"unknown target node '{target}'"))
             else:
                 targets.append(target)
         edges[nid] = targets
@@ -230,9 +208,7 @@ def _graph_errors(src: str, start: str, nodes: dict, errors: list[DialogError]) 
                 todo.append(t)
     for nid in nodes:
         if nid not in seen:
-            errors.append(
-                DialogError(src, nid, None, "unreachable: no path from the start node leads here")
-            )
+            errors.append(DialogError(src, nid, None, "unreachable: no path from the start node leads here"))
     # Nodes from which an end can be reached (reverse search from end nodes).
     ends = {nid for nid, raw in nodes.items() if raw.get("slut") is True}
     if not ends:
@@ -263,17 +239,9 @@ def validate(data: object, source: str) -> list[DialogError]:
     """Return every problem in a parsed case (an empty list means the case is valid)."""
     errors: list[DialogError] = []
     if not isinstance(data, dict):
-        return [
-            DialogError(
-                source, None, None, "the file must be a YAML mapping (id, titel, ..., noder)"
-            )
-        ]
+        return [DialogError(source, None, None, "the file must be a YAML mapping (id, titel, ..., noder)")]
     for key in sorted(set(data) - CASE_KEYS):
-        errors.append(
-            DialogError(
-                source, None, key, f"unknown field (allowed: {', '.join(sorted(CASE_KEYS))})"
-            )
-        )
+        errors.append(DialogError(source, None, key, f"unknown field (allowed: {', '.join(sorted(CASE_KEYS))})"))
     for key in ("id", "titel", "faggruppe", "rolle", "intro", "start"):
         if not _text(data.get(key)):
             errors.append(DialogError(source, None, key, "missing or empty text"))
@@ -287,9 +255,7 @@ def validate(data: object, source: str) -> list[DialogError]:
             )
         )
     if _text(data.get("id")) and not NODE_ID.match(data["id"]):
-        errors.append(
-            DialogError(source, None, "id", "must be lower-case letters, digits, '-' or '_'")
-        )
+        errors.append(DialogError(source, None, "id", "must be lower-case letters, digits, '-' or '_'"))
     nodes = data.get("noder")
     if not isinstance(nodes, dict) or not nodes:
         errors.append(DialogError(source, None, "noder", "missing: a mapping of node id to node"))
@@ -339,9 +305,7 @@ def parse_case(text: str, source: str) -> Case:
     try:
         data, _ = load_yaml_text(text, source)
     except ContentError as exc:
-        raise DialogFileError(
-            [DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]
-        ) from None
+        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
     errors = validate(data, source)
     if errors:
         raise DialogFileError(errors)
@@ -362,9 +326,7 @@ def load_case(path: str | Path) -> Case:
     try:
         data, where = load_yaml(path)
     except ContentError as exc:
-        raise DialogFileError(
-            [DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]
-        ) from None
+        raise DialogFileError([DialogError(p.file, None, None, p.message, p.line) for p in exc.problems]) from None
     name = display_path(path)
     errors = validate(data, name)
     if errors:
@@ -409,9 +371,7 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     """Validate every dialogue tree of the content root: (OK lines, problems)."""
     folder = dialogue_dir(content_root() if root is None else root)
     if not folder.is_dir() or not any(folder.glob("*.yml")):
-        return [], [
-            Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")
-        ]
+        return [], [Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")]
     cases, errors = load_cases(folder)
     ok = [
         f"{display_path(folder / c.source)}: dialogue '{c.titel}' ({c.faggruppe}), "

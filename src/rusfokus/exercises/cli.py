@@ -37,8 +37,10 @@ def cmd_check(args) -> int:
                 print(f"ERROR {line}")
             rc = 1
             continue
-        print(f"{f}: ok ({len(ex.spoergsmaal)} questions, {ex.auto_points} auto points, "
-              f"{ex.manual_points} manual points, pass at {ex.bestaa_pct:g} %)")
+        print(
+            f"{f}: ok ({len(ex.spoergsmaal)} questions, {ex.auto_points} auto points, "
+            f"{ex.manual_points} manual points, pass at {ex.bestaa_pct:g} %)"
+        )
     return rc
 
 
@@ -52,13 +54,18 @@ def cmd_build(args) -> int:
     try:
         gradebook = args.settings.gradebook_db
         content = args.settings.content_dir
-        results = (build_all(course, gradebook, content) if args.all
-                   else [build(course, o, gradebook, content) for o in args.opgaver])
+        results = (
+            build_all(course, gradebook, content)
+            if args.all
+            else [build(course, o, gradebook, content) for o in args.opgaver]
+        )
     except BuildError as exc:
         raise CommandError(str(exc)) from None
     for r in results:
-        print(f"{r['opgave']}: built {r['source']} and {r['release']}; nbgrader validate passed "
-              f"({r['questions']} questions)")
+        print(
+            f"{r['opgave']}: built {r['source']} and {r['release']}; nbgrader validate passed "
+            f"({r['questions']} questions)"
+        )
     return 0
 
 
@@ -68,8 +75,10 @@ def cmd_grade(args) -> int:
     from rusfokus.exercises.store import failed_attempts, retry_failed
 
     if not (args.pending or args.failed or args.retry_failed):
-        raise CommandError("use `rusfokus grade --pending` (grades every hand-in still waiting), "
-                           "`--failed` (lists hand-ins whose grading was given up) or `--retry-failed`")
+        raise CommandError(
+            "use `rusfokus grade --pending` (grades every hand-in still waiting), "
+            "`--failed` (lists hand-ins whose grading was given up) or `--retry-failed`"
+        )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     course = _course_dir(args)
     rc = 0
@@ -79,14 +88,17 @@ def cmd_grade(args) -> int:
         # lazy: loads nbformat (~1 s) and SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
         from rusfokus.exercises.web import progress_options
 
-        graded, failed = grade_pending(course, args.settings.grade_retries, args.settings.gradebook_db,
-                                       progress_options(args.settings))
+        graded, failed = grade_pending(
+            course, args.settings.grade_retries, args.settings.gradebook_db, progress_options(args.settings)
+        )
         print(f"graded {graded} pending hand-in(s); {failed} failed")
         rc = 1 if failed else 0
     given_up = failed_attempts(course)
     if given_up:
-        print(f"{len(given_up)} hand-in(s) marked failed (grading given up; the learner is told to hand in again; "
-              "`rusfokus grade --retry-failed` tries them again):")
+        print(
+            f"{len(given_up)} hand-in(s) marked failed (grading given up; the learner is told to hand in again; "
+            "`rusfokus grade --retry-failed` tries them again):"
+        )
         for d in given_up:
             reason = " ".join(str(d.get("reason", "")).split())[-300:]
             print(f"  {d.get('email')} {d.get('opgave')} {d.get('stamp')}: {d.get('failures', '?')} failures; {reason}")
@@ -102,8 +114,10 @@ def cmd_forget(args) -> int:
 
     out = forget_learner(_course_dir(args), args.email.strip().lower(), args.settings.gradebook_db)
     what = ", ".join(out["folders"]) or "no folders"
-    print(f"{args.email}: removed {what}; gradebook rows {'removed' if out['gradebook'] else 'not found'} "
-          f"(student id {out['student']})")
+    print(
+        f"{args.email}: removed {what}; gradebook rows {'removed' if out['gradebook'] else 'not found'} "
+        f"(student id {out['student']})"
+    )
     return 0
 
 
@@ -208,8 +222,11 @@ def register(sub) -> None:
     g.add_argument("--staff", action="store_true", help="The active staff in the database (with --pdf).")
     p.add_argument("--demo-staff", type=int, default=200, help="How many demo learners (default 200).")
     p.add_argument("--out", help="CSV file to write.")
-    p.add_argument("--pdf", help="Write a printable PDF instead (with --staff): per institution, four cards a page "
-                   "with name, institution, link and QR code.")
+    p.add_argument(
+        "--pdf",
+        help="Write a printable PDF instead (with --staff): per institution, four cards a page "
+        "with name, institution, link and QR code.",
+    )
     p.add_argument("--institution", help="With --pdf: only this institution (its exact name).")
     p.add_argument("--base-url", help="Public address of the server (default RUSFOKUS_BASE_URL).")
     p.set_defaults(func=cmd_links)

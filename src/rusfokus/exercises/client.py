@@ -33,13 +33,17 @@ def server_url(port: int = DEFAULT_PORT) -> str:
     return f"http://{ip}:{port}{base if base.endswith('/') else base + '/'}"
 
 
-def _call(method: str, path: str, email: str, body: dict | None = None, base: str | None = None,
-          timeout: float = TIMEOUT) -> tuple[int, dict]:
+def _call(
+    method: str, path: str, email: str, body: dict | None = None, base: str | None = None, timeout: float = TIMEOUT
+) -> tuple[int, dict]:
     token = identity.learner_token(email)
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-    req = urllib.request.Request((base or server_url()) + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token}",
-                                          "Content-Type": "application/json; charset=utf-8"})
+    req = urllib.request.Request(
+        (base or server_url()) + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read().decode("utf-8"))

@@ -139,7 +139,9 @@ def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", content_d
     api = make_api(course_dir, gradebook_db)
     result = api.generate_assignment(opgave, force=True, create=True)
     if not result.get("success"):
-        raise BuildError(f"nbgrader generate_assignment failed for '{opgave}':\n{result.get('error') or result.get('log')}")
+        raise BuildError(
+            f"nbgrader generate_assignment failed for '{opgave}':\n{result.get('error') or result.get('log')}"
+        )
     rel = release_path(course_dir, opgave)
     if not rel.is_file():
         raise BuildError(f"nbgrader did not write {rel}")
@@ -155,8 +157,14 @@ def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", content_d
     manifest = {"opgave": opgave, "release_sha256": _sha256(rel), "questions": len(ex.spoergsmaal)}
     manifest_path(course_dir, opgave).parent.mkdir(exist_ok=True)
     _write_atomic(manifest_path(course_dir, opgave), json.dumps(manifest, indent=1))
-    return {"opgave": opgave, "source": str(src), "release": str(rel), "questions": len(ex.spoergsmaal),
-            "auto_points": ex.auto_points, "manual_points": ex.manual_points}
+    return {
+        "opgave": opgave,
+        "source": str(src),
+        "release": str(rel),
+        "questions": len(ex.spoergsmaal),
+        "auto_points": ex.auto_points,
+        "manual_points": ex.manual_points,
+    }
 
 
 def _leaks_key(release_text: str, q) -> bool:
@@ -180,5 +188,7 @@ def load_release(course_dir: Path, opgave: str) -> nbformat.NotebookNode:
         raise BuildError(f"exercise '{opgave}' is not built: run `rusfokus opgave build {opgave}`")
     expected = json.loads(man.read_text(encoding="utf-8")).get("release_sha256")
     if _sha256(rel) != expected:
-        raise BuildError(f"{rel} was changed after it was built (checksum mismatch): run `rusfokus opgave build {opgave}`")
+        raise BuildError(
+            f"{rel} was changed after it was built (checksum mismatch): run `rusfokus opgave build {opgave}`"
+        )
     return nbformat.read(rel, as_version=4)

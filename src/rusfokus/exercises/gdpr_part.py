@@ -21,11 +21,17 @@ def location(email: str, course_dir: Path, gradebook_db: str = "") -> dict:
 
     course = Path(course_dir)
     sid = student_id(email)
-    return {"course_dir": str(course), "student_id": sid,
-            "folders": [str(course / part / sid) for part in ("attempts", "submitted", "autograded", "feedback")
-                        if (course / part / sid).exists()],
-            "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if gradebook_db
-                          else str(course / "gradebook.db")) + f", rows of student {sid}"}
+    return {
+        "course_dir": str(course),
+        "student_id": sid,
+        "folders": [
+            str(course / part / sid)
+            for part in ("attempts", "submitted", "autograded", "feedback")
+            if (course / part / sid).exists()
+        ],
+        "gradebook": ("the database in RUSFOKUS_GRADEBOOK_DB" if gradebook_db else str(course / "gradebook.db"))
+        + f", rows of student {sid}",
+    }
 
 
 def export(session: Session, person: Person, *, course_dir: Path | None = None, gradebook_db: str = "") -> dict:

@@ -79,19 +79,32 @@ def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
     max_auto = ex.auto_points
     pct = round(100.0 * auto_score / max_auto, 1) if max_auto else 0.0
     return {
-        "opgave": ex.id, "titel": ex.titel, "stamp": attempt.stamp,
+        "opgave": ex.id,
+        "titel": ex.titel,
+        "stamp": attempt.stamp,
         "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "score": auto_score, "max_score": max_auto, "pct": pct,
-        "bestaa_pct": ex.bestaa_pct, "passed": pct >= ex.bestaa_pct,
-        "pending_manual": pending_manual, "questions": questions,
+        "score": auto_score,
+        "max_score": max_auto,
+        "pct": pct,
+        "bestaa_pct": ex.bestaa_pct,
+        "passed": pct >= ex.bestaa_pct,
+        "pending_manual": pending_manual,
+        "questions": questions,
     }
 
 
 def _notify_progress(email: str, result: dict, progress: dict) -> None:
     """Tell progress (``progress``: its ``db_url`` and ``certificate_months``) about a graded attempt."""
     try:
-        hooks.on_graded(email, result["opgave"], result["score"], result["max_score"], result["passed"],
-                  datetime.fromisoformat(result["graded_at"]), **progress)
+        hooks.on_graded(
+            email,
+            result["opgave"],
+            result["score"],
+            result["max_score"],
+            result["passed"],
+            datetime.fromisoformat(result["graded_at"]),
+            **progress,
+        )
     except Exception:  # progress must never undo a grade
         log.exception("progress hook failed for %s/%s", email, result["opgave"])
 
@@ -112,21 +125,29 @@ def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
     outcome = api.autograde(attempt.opgave, attempt.student, force=True, create=True)
     t2 = time.perf_counter()
     if not outcome.get("success"):
-        raise GradingError(f"autograde failed for {attempt.student}/{attempt.opgave} {attempt.stamp}: "
-                           f"{(outcome.get('error') or outcome.get('log') or '')[-1500:]}")
+        raise GradingError(
+            f"autograde failed for {attempt.student}/{attempt.opgave} {attempt.stamp}: "
+            f"{(outcome.get('error') or outcome.get('log') or '')[-1500:]}"
+        )
     result = read_result(api, ex, attempt)
     write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
     attempt.pending_file.unlink(missing_ok=True)
     t3 = time.perf_counter()
     _notify_progress(attempt.email, result, progress or {})
-    log.info("graded %s/%s %s: %.2f s (autograde %.2f s, progress %.2f s)", attempt.student, attempt.opgave,
-             attempt.stamp, time.perf_counter() - t0, t2 - t1, time.perf_counter() - t3)
+    log.info(
+        "graded %s/%s %s: %.2f s (autograde %.2f s, progress %.2f s)",
+        attempt.student,
+        attempt.opgave,
+        attempt.stamp,
+        time.perf_counter() - t0,
+        t2 - t1,
+        time.perf_counter() - t3,
+    )
     return result
 
 
 PENDING_MESSAGE = "Din aflevering bliver rettet … Vent på resultatet, før du afleverer igen."
-FAILED_MESSAGE = ("Din aflevering kunne ikke rettes. Aflever igen om lidt. "
-                  "Sker det igen, så kontakt din nøgleperson.")
+FAILED_MESSAGE = "Din aflevering kunne ikke rettes. Aflever igen om lidt. Sker det igen, så kontakt din nøgleperson."
 
 
 class AlreadyPending(Exception):
@@ -155,9 +176,15 @@ class Grader:
     ``retries`` new tries it is marked failed with its reason (never silently).
     """
 
-    def __init__(self, course_dir: str | Path, *, retries: int = DEFAULT_RETRIES,
-                 retry_seconds: float = DEFAULT_RETRY_SECONDS, gradebook_db: str = "",
-                 progress: dict | None = None):
+    def __init__(
+        self,
+        course_dir: str | Path,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        gradebook_db: str = "",
+        progress: dict | None = None,
+    ):
         self.course_dir = Path(course_dir).resolve()
         self.gradebook_db = gradebook_db
         self.progress = progress or {}  # db_url, certificate_months for progress.hooks.on_graded
@@ -332,14 +359,27 @@ class Grader:
         if failures > self.retries or self._stopping:
             if not self._stopping:
                 mark_failed(attempt, reason)
-                log.error("gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
-                          attempt.student, attempt.opgave, attempt.stamp, failures, reason[-300:])
+                log.error(
+                    "gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
+                    attempt.student,
+                    attempt.opgave,
+                    attempt.stamp,
+                    failures,
+                    reason[-300:],
+                )
             self._done(attempt)
             fut.set_exception(GradingFailed(reason))
             return
         delay = self.retry_seconds * 2 ** (failures - 1)
-        log.warning("grading %s/%s %s failed (%d of %d); new try on a fresh kernel in %.1f s",
-                    attempt.student, attempt.opgave, attempt.stamp, failures, self.retries + 1, delay)
+        log.warning(
+            "grading %s/%s %s failed (%d of %d); new try on a fresh kernel in %.1f s",
+            attempt.student,
+            attempt.opgave,
+            attempt.stamp,
+            failures,
+            self.retries + 1,
+            delay,
+        )
         with self._cond:
             heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), attempt, fut))
             self._cond.notify_all()
@@ -356,8 +396,9 @@ class Grader:
             return True
 
 
-def grade_pending(course_dir: str | Path, retries: int = DEFAULT_RETRIES, gradebook_db: str = "",
-                  progress: dict | None = None) -> tuple[int, int]:
+def grade_pending(
+    course_dir: str | Path, retries: int = DEFAULT_RETRIES, gradebook_db: str = "", progress: dict | None = None
+) -> tuple[int, int]:
     """Grade everything pending, in this process. Returns (graded, failed).
 
     A failure counts like one in the server's queue: after ``retries`` new tries

@@ -28,8 +28,14 @@ class AnswerError(ValueError):
 
 
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int | None = None) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": locked, "schema_version": 3,
-            "grade_id": grade_id, "task": False}
+    meta = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "schema_version": 3,
+        "grade_id": grade_id,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -61,8 +67,10 @@ def _answer_literal(q: Question, value) -> str:
 
 def _test_source(q: Question) -> str:
     kind = {"enkeltvalg": "enkeltvalg", "flervalg": "flervalg", "case": "case"}[q.type]
-    doc = (f'"""Tjekker spørgsmål \'{q.id}\' ({kind}, {q.point} point): '
-           f'{"præcis de rigtige valg er sat kryds ved" if q.multiple else "det rigtige valg er valgt"}."""')
+    doc = (
+        f'"""Tjekker spørgsmål \'{q.id}\' ({kind}, {q.point} point): '
+        f'{"præcis de rigtige valg er sat kryds ved" if q.multiple else "det rigtige valg er valgt"}."""'
+    )
     if q.multiple:
         check = f"assert sorted({q.var}) == {sorted(q.korrekt)!r}, 'ikke de rigtige valg'"
     else:
@@ -79,19 +87,29 @@ def source_notebook(ex: Exercise) -> nbformat.NotebookNode:
     intro = f"# {ex.titel}\n" + (f"\n{ex.intro}\n" if ex.intro else "")
     nb.cells.append(new_markdown_cell(intro, metadata=_meta("intro", grade=False, solution=False, locked=True)))
     for n, q in enumerate(ex.spoergsmaal, 1):
-        nb.cells.append(new_markdown_cell(
-            question_markdown(q, n),
-            metadata=_meta(f"tekst_{q.var[5:]}", grade=False, solution=False, locked=True)))
+        nb.cells.append(
+            new_markdown_cell(
+                question_markdown(q, n), metadata=_meta(f"tekst_{q.var[5:]}", grade=False, solution=False, locked=True)
+            )
+        )
         if q.auto:
             example = sorted(q.korrekt) if q.multiple else q.korrekt[0]
             answer = f"### BEGIN SOLUTION\n{_answer_literal(q, example)}### END SOLUTION\n"
-            nb.cells.append(new_code_cell(answer, metadata=_meta(q.answer_id, grade=False, solution=True, locked=False)))
-            nb.cells.append(new_code_cell(
-                _test_source(q), metadata=_meta(q.grade_id, grade=True, solution=False, locked=True, points=q.point)))
+            nb.cells.append(
+                new_code_cell(answer, metadata=_meta(q.answer_id, grade=False, solution=True, locked=False))
+            )
+            nb.cells.append(
+                new_code_cell(
+                    _test_source(q), metadata=_meta(q.grade_id, grade=True, solution=False, locked=True, points=q.point)
+                )
+            )
         else:
             answer = f"### BEGIN SOLUTION\n{_answer_literal(q, 'Eksempel på et svar.')}### END SOLUTION\n"
-            nb.cells.append(new_code_cell(
-                answer, metadata=_meta(q.answer_id, grade=True, solution=True, locked=False, points=q.point)))
+            nb.cells.append(
+                new_code_cell(
+                    answer, metadata=_meta(q.answer_id, grade=True, solution=True, locked=False, points=q.point)
+                )
+            )
     return nb
 
 
@@ -115,10 +133,14 @@ def validate_answers(ex: Exercise, raw) -> dict:
             if not isinstance(value, str) or not value.strip():
                 raise AnswerError(f"Du mangler at skrive et svar til {label}.", q.id)
             if _BAD_TEXT.search(value):
-                raise AnswerError(f"Dit svar til {label} indeholder tegn, der ikke kan gemmes. Skriv kun almindelig tekst.", q.id)
+                raise AnswerError(
+                    f"Dit svar til {label} indeholder tegn, der ikke kan gemmes. Skriv kun almindelig tekst.", q.id
+                )
             text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
             if len(text) > q.max_tegn:
-                raise AnswerError(f"Dit svar til {label} er for langt: {len(text)} tegn. Der må højst være {q.max_tegn}.", q.id)
+                raise AnswerError(
+                    f"Dit svar til {label} er for langt: {len(text)} tegn. Der må højst være {q.max_tegn}.", q.id
+                )
             clean[q.id] = text
             continue
         options = set(q.option_ids())

@@ -78,8 +78,12 @@ def answer_text(notebook: nbformat.NotebookNode, answer_id: str, var: str) -> st
         except SyntaxError:
             return None
         for node in tree.body:
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == var
+            ):
                 try:
                     value = ast.literal_eval(node.value)
                 except (ValueError, SyntaxError):
@@ -97,8 +101,9 @@ def _submitted_notebook(course_dir: Path, student: str, opgave: str) -> tuple[nb
         return None, ""
 
 
-def list_reflections(course_dir: str | Path, emails: set[str] | None, gradebook_db: str = "",
-                     content_dir: str | Path | None = None) -> list[Reflection]:
+def list_reflections(
+    course_dir: str | Path, emails: set[str] | None, gradebook_db: str = "", content_dir: str | Path | None = None
+) -> list[Reflection]:
     """Reflections in the gradebook of learners in ``emails`` (None: everyone): waiting ones first, oldest first.
 
     Only graded submissions count; a hand-in being graded right now (the
@@ -138,17 +143,38 @@ def list_reflections(course_dir: str | Path, emails: set[str] | None, gradebook_
                     if grade is None:
                         continue
                     text = answer_text(notebook, q.answer_id, q.var) if notebook is not None else None
-                    out.append(Reflection(
-                        opgave=ex.id, titel=ex.titel, question_id=q.id, number=number, question=q.tekst.strip(),
-                        forklaring=q.forklaring.strip(), email=email, student=sub.student_id, text=text,
-                        max_score=q.point, score=None if grade.needs_manual_grade else float(grade.score or 0),
-                        submitted=stamp))
+                    out.append(
+                        Reflection(
+                            opgave=ex.id,
+                            titel=ex.titel,
+                            question_id=q.id,
+                            number=number,
+                            question=q.tekst.strip(),
+                            forklaring=q.forklaring.strip(),
+                            email=email,
+                            student=sub.student_id,
+                            text=text,
+                            max_score=q.point,
+                            score=None if grade.needs_manual_grade else float(grade.score or 0),
+                            submitted=stamp,
+                        )
+                    )
     return sorted(out, key=lambda r: (not r.waiting, r.submitted), reverse=False)
 
 
-def score_reflection(course_dir: str | Path, email: str, opgave: str, question_id: str, points,
-                     submitted: str, *, db_url: str | None = None, gradebook_db: str = "",
-                     certificate_months: int = CERTIFICATE_MONTHS, content_dir: str | Path | None = None) -> dict | None:
+def score_reflection(
+    course_dir: str | Path,
+    email: str,
+    opgave: str,
+    question_id: str,
+    points,
+    submitted: str,
+    *,
+    db_url: str | None = None,
+    gradebook_db: str = "",
+    certificate_months: int = CERTIFICATE_MONTHS,
+    content_dir: str | Path | None = None,
+) -> dict | None:
     """Give ``points`` for a reflection; returns the learner's updated result (or None if
     her saved result could not be found). Raises ReflectionError (Danish)."""
     # lazy: loads nbgrader (~4 s); needed only here
@@ -189,20 +215,34 @@ def score_reflection(course_dir: str | Path, email: str, opgave: str, question_i
     return _update_result(course_dir, email, opgave, str(submitted)[:19], db_url, gradebook_db, certificate_months)
 
 
-def _update_result(course_dir: Path, email: str, opgave: str, submitted: str, db_url: str | None,
-                   gradebook_db: str = "", certificate_months: int = CERTIFICATE_MONTHS) -> dict | None:
+def _update_result(
+    course_dir: Path,
+    email: str,
+    opgave: str,
+    submitted: str,
+    db_url: str | None,
+    gradebook_db: str = "",
+    certificate_months: int = CERTIFICATE_MONTHS,
+) -> dict | None:
     """Bring the attempt's saved result in line with the gradebook; call on_graded if it passed."""
     for row in reversed(history(course_dir, email, opgave)):
         if row["result"] is None or stamp_to_nbgrader(row["stamp"])[:19] != submitted:
             continue
         fresh = refresh_manual(course_dir, email, row["result"], gradebook_db)
-        attempt_file = (Path(course_dir) / "attempts" / student_id(email) / opgave / f"{row['stamp']}.result.json")
+        attempt_file = Path(course_dir) / "attempts" / student_id(email) / opgave / f"{row['stamp']}.result.json"
         write_atomic(attempt_file, json.dumps(fresh, ensure_ascii=False, indent=1))
         if fresh.get("passed"):
             try:
-                hooks.on_graded(email, opgave, fresh["score"], fresh["max_score"], True,
-                          datetime.fromisoformat(fresh["graded_at"]), db_url=db_url,
-                          certificate_months=certificate_months)
+                hooks.on_graded(
+                    email,
+                    opgave,
+                    fresh["score"],
+                    fresh["max_score"],
+                    True,
+                    datetime.fromisoformat(fresh["graded_at"]),
+                    db_url=db_url,
+                    certificate_months=certificate_months,
+                )
             except Exception:  # progress must never undo a score
                 log.exception("progress hook failed after scoring a reflection of %s", opgave)
         return fresh

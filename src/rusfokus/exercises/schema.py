@@ -171,8 +171,7 @@ def _options(raw, where, path, problems) -> tuple[Option, ...]:
                 problems,
                 where,
                 (*p, "id"),
-                f"must be a short id of lowercase letters/digits like 'a' or "
-                f"'ti-genstande', got {oid!r}",
+                f"must be a short id of lowercase letters/digits like 'a' or 'ti-genstande', got {oid!r}",
             )
         if oid in seen:
             _add(problems, where, (*p, "id"), f"'{oid}' is used twice")
@@ -210,8 +209,7 @@ def _question(raw, index: int, where: Where, problems: list[Problem]) -> Questio
             problems,
             where,
             (*path, "id"),
-            f"must be a short id of lowercase letters, digits and '-' starting "
-            f"with a letter, got {qid!r}",
+            f"must be a short id of lowercase letters, digits and '-' starting with a letter, got {qid!r}",
         )
     before = len(problems)
     unknown_fields(raw, QUESTION_KEYS, where, path, problems)
@@ -249,30 +247,22 @@ def _question(raw, index: int, where: Where, problems: list[Problem]) -> Questio
     options = _options(raw.get("valg"), where, (*path, "valg"), problems)
     korrekt = _korrekt(raw.get("korrekt"), qtype, options, where, (*path, "korrekt"), problems)
     multi = qtype == "flervalg" or (qtype == "case" and isinstance(raw.get("korrekt"), list))
-    return Question(
-        qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi
-    )
+    return Question(qid, qtype, tekst, point, forklaring, case=case, valg=options, korrekt=korrekt, multi=multi)
 
 
-def _top(
-    data, where: Where, problems: list[Problem], expected_id: str | None, module_id: str | None
-):
+def _top(data, where: Where, problems: list[Problem], expected_id: str | None, module_id: str | None):
     """The top-level fields; a problem in one is recorded and the others are still checked."""
     values = {}
     for key, check in (
         (
             "id",
             lambda v: (
-                None
-                if isinstance(v, str) and SLUG.match(v)
-                else f"must be a short id like 'opsporing', got {v!r}"
+                None if isinstance(v, str) and SLUG.match(v) else f"must be a short id like 'opsporing', got {v!r}"
             ),
         ),
         (
             "modul",
-            lambda v: (
-                None if is_module(v) else f"must be one of {', '.join(module_ids())}, got {v!r}"
-            ),
+            lambda v: None if is_module(v) else f"must be one of {', '.join(module_ids())}, got {v!r}",
         ),
         (
             "bestaa_pct",
@@ -304,9 +294,7 @@ def _top(
             )
         )
     values["titel"] = text_field(data.get("titel"), where, ("titel",), problems)
-    values["intro"] = (
-        text_field(data.get("intro"), where, ("intro",), problems, required=False) or ""
-    )
+    values["intro"] = text_field(data.get("intro"), where, ("intro",), problems, required=False) or ""
     return values
 
 
@@ -324,9 +312,7 @@ def parse_exercise(
         where = Where(Path(where), {})
     if not isinstance(data, dict):
         raise ExerciseError(
-            where.error(
-                (), "the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal"
-            ).problems
+            where.error((), "the file must be a mapping with id, titel, modul, bestaa_pct, spoergsmaal").problems
         )
     problems: list[Problem] = []
     unknown_fields(data, TOP_KEYS, where, (), problems)
@@ -353,11 +339,7 @@ def parse_exercise(
             seen[q.var] = q.id
             questions.append(q)
         if questions and len(questions) == len(raw_qs) and not any(q.auto for q in questions):
-            problems.append(
-                where.problem(
-                    ("spoergsmaal",), "needs at least one question that is scored automatically"
-                )
-            )
+            problems.append(where.problem(("spoergsmaal",), "needs at least one question that is scored automatically"))
     if problems:
         raise ExerciseError(problems)
     return Exercise(
@@ -403,11 +385,7 @@ def exercise(opgave: str, root: str | Path | None = None) -> Exercise:
 def load_all(root: str | Path | None = None) -> dict[str, Exercise]:
     """Every module's exercise that has a file, keyed by exercise id, in module order."""
     root = content_root() if root is None else Path(root)
-    return {
-        m: load_exercise(exercise_file(m, root))
-        for m in module_ids()
-        if exercise_file(m, root).is_file()
-    }
+    return {m: load_exercise(exercise_file(m, root)) for m in module_ids() if exercise_file(m, root).is_file()}
 
 
 def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
@@ -417,9 +395,7 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     for m in module_ids():
         path = exercise_file(m, root)
         if not path.is_file():
-            problems.append(
-                Problem(display_path(path), None, "", "missing: every module has a scored exercise")
-            )
+            problems.append(Problem(display_path(path), None, "", "missing: every module has a scored exercise"))
             continue
         try:
             ex = load_exercise(path)

@@ -160,8 +160,10 @@ def retry_failed(course_dir: Path) -> int:
 def pending_for(course_dir: Path, email: str, opgave: str) -> list[Attempt]:
     """This learner's hand-ins of one exercise still waiting for grading."""
     folder = Attempt(Path(course_dir), email, opgave, "x").folder
-    return [Attempt(Path(course_dir), email, opgave, m.name[: -len(".pending.json")])
-            for m in sorted(folder.glob("*.pending.json"))]
+    return [
+        Attempt(Path(course_dir), email, opgave, m.name[: -len(".pending.json")])
+        for m in sorted(folder.glob("*.pending.json"))
+    ]
 
 
 def pending_modules(course_dir: Path | None, email: str, modules: list[str]) -> set[str]:
@@ -260,8 +262,11 @@ def clean_draft(ex: Exercise, raw) -> dict:
             options = set(q.option_ids())
             if value is None:
                 value = []
-            if (not isinstance(value, list) or len(set(map(str, value))) != len(value)
-                    or not all(isinstance(v, str) and v in options for v in value)):
+            if (
+                not isinstance(value, list)
+                or len(set(map(str, value))) != len(value)
+                or not all(isinstance(v, str) and v in options for v in value)
+            ):
                 raise AnswerError(f"Svaret til spørgsmål {n} er ikke et af valgene. Genindlæs siden.", q.id)
             clean[q.id] = sorted(value)
         else:
@@ -274,8 +279,7 @@ def clean_draft(ex: Exercise, raw) -> dict:
 def save_draft(course_dir: Path, email: str, ex: Exercise, raw) -> dict:
     """Check and write a learner's draft (atomically); returns what was saved.
     Raises AnswerError (Danish) and writes nothing if it does not fit the exercise."""
-    data = {"opgave": ex.id, "svar": clean_draft(ex, raw),
-            "gemt": datetime.now(UTC).isoformat(timespec="seconds")}
+    data = {"opgave": ex.id, "svar": clean_draft(ex, raw), "gemt": datetime.now(UTC).isoformat(timespec="seconds")}
     write_atomic(draft_file(course_dir, email, ex.id), json.dumps(data, ensure_ascii=False))
     return data
 

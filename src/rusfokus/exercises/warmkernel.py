@@ -76,7 +76,9 @@ def refill(cwd: Path) -> None:
     connection_file = os.path.join(connection_dir(), f"k-{uuid.uuid4().hex[:12]}.json")
     km = AsyncKernelManager(kernel_name="python3", transport="ipc", connection_file=connection_file)
     try:
-        _run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"], cwd=str(cwd))
+        _run_sync(km.start_kernel)(
+            extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"], cwd=str(cwd)
+        )
     except Exception:
         log.exception("could not start a spare grading kernel; nbgrader will start its own")
         try:

@@ -50,8 +50,12 @@ _graders_lock = threading.Lock()
 
 def grading_options(settings) -> dict:
     """The Grader's settings (retries, back-off, gradebook), from the server's Settings."""
-    return {"retries": settings.grade_retries, "retry_seconds": settings.grade_retry_seconds,
-            "gradebook_db": settings.gradebook_db, "progress": progress_options(settings)}
+    return {
+        "retries": settings.grade_retries,
+        "retry_seconds": settings.grade_retry_seconds,
+        "gradebook_db": settings.gradebook_db,
+        "progress": progress_options(settings),
+    }
 
 
 def progress_options(settings) -> dict:
@@ -129,8 +133,10 @@ class SubmitHandler(_LearnerApi):
         email = self.bearer_learner()
         if email is None:
             return
-        read = self.opgave_and_answers("Din besvarelse er for stor til at blive gemt.",
-                                       "Besvarelsen kunne ikke læses. Genindlæs siden og prøv igen.")
+        read = self.opgave_and_answers(
+            "Din besvarelse er for stor til at blive gemt.",
+            "Besvarelsen kunne ikke læses. Genindlæs siden og prøv igen.",
+        )
         if read is None:
             return
         opgave, answers = read
@@ -138,8 +144,9 @@ class SubmitHandler(_LearnerApi):
         try:
             attempt, future = grader.submit(email, opgave, answers)
         except AlreadyPending as exc:  # a second click: not queued again
-            return self.reply(409, {"status": "afventer", "fejl": str(exc),
-                                    "stamp": exc.attempt.stamp if exc.attempt else None})
+            return self.reply(
+                409, {"status": "afventer", "fejl": str(exc), "stamp": exc.attempt.stamp if exc.attempt else None}
+            )
         except AnswerError as exc:
             return self.reply(400, {"status": "fejl", "fejl": str(exc), "spoergsmaal": exc.question})
         except (ExerciseError, BuildError) as exc:
@@ -161,8 +168,9 @@ class DraftHandler(_LearnerApi):
         email = self.bearer_learner()
         if email is None:
             return
-        read = self.opgave_and_answers("Din kladde er for stor til at blive gemt.",
-                                       "Din kladde kunne ikke læses. Genindlæs siden.")
+        read = self.opgave_and_answers(
+            "Din kladde er for stor til at blive gemt.", "Din kladde kunne ikke læses. Genindlæs siden."
+        )
         if read is None:
             return
         opgave, svar = read
@@ -190,11 +198,24 @@ class StatusHandler(_LearnerApi):
         latest = next((r["result"] for r in reversed(rows) if r["result"]), None)
         if latest and latest.get("pending_manual") and rows[-1]["result"] is latest:
             latest = refresh_manual(self.course_dir, email, latest, self.grading.get("gradebook_db", ""))
-        self.reply(200, {"status": "ok", "forsoeg": [
-            {"stamp": r["stamp"], "afventer": r["pending"], "fejlet": r["failed"],
-             "pct": r["result"]["pct"] if r["result"] else None,
-             "bestaaet": r["result"]["passed"] if r["result"] else None} for r in rows],
-            "seneste": latest, **self._draft_and_answers(email, opgave, latest)})
+        self.reply(
+            200,
+            {
+                "status": "ok",
+                "forsoeg": [
+                    {
+                        "stamp": r["stamp"],
+                        "afventer": r["pending"],
+                        "fejlet": r["failed"],
+                        "pct": r["result"]["pct"] if r["result"] else None,
+                        "bestaaet": r["result"]["passed"] if r["result"] else None,
+                    }
+                    for r in rows
+                ],
+                "seneste": latest,
+                **self._draft_and_answers(email, opgave, latest),
+            },
+        )
 
     def _draft_and_answers(self, email: str, opgave: str, latest: dict | None) -> dict:
         """Her draft, and the answers of the hand-in the latest result grades (for marks in place)."""
@@ -210,7 +231,12 @@ class StatusHandler(_LearnerApi):
 
 def routes(settings) -> list[tuple]:
     db_url = getattr(settings, "db_url", None)
-    kw = {"settings": settings, "course_dir": Path(settings.course_dir), "db_url": db_url, "grading": grading_options(settings)}
+    kw = {
+        "settings": settings,
+        "course_dir": Path(settings.course_dir),
+        "db_url": db_url,
+        "grading": grading_options(settings),
+    }
     return [
         (r"/api/opgave/aflever", SubmitHandler, kw),
         (r"/api/opgave/status", StatusHandler, kw),

@@ -77,5 +77,7 @@ def session_ended(db_url: str | None, username: str, session_id: str | None, iss
     if session_id:
         conditions.append(AdminSessionEnd.session == session_id)
     with session_scope(db_url) as s:
-        row = s.scalar(select(AdminSessionEnd.id).where(AdminSessionEnd.username == username, or_(*conditions)).limit(1))
+        row = s.scalar(
+            select(AdminSessionEnd.id).where(AdminSessionEnd.username == username, or_(*conditions)).limit(1)
+        )
     return row is not None

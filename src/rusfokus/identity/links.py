@@ -46,23 +46,34 @@ class LinkEntry:
 
 def institutions(session: Session) -> list[str]:
     """Names of institutions that have active staff with an e-mail, sorted."""
-    return sorted(set(session.scalars(
-        select(Institution.name).join(Person, Person.institution_id == Institution.id)
-        .where(Person.status == STATUS_ACTIVE, Person.email.is_not(None)))))
+    return sorted(
+        set(
+            session.scalars(
+                select(Institution.name)
+                .join(Person, Person.institution_id == Institution.id)
+                .where(Person.status == STATUS_ACTIVE, Person.email.is_not(None))
+            )
+        )
+    )
 
 
 def entries_for(session: Session, base_url: str, institution: str | None = None) -> list[LinkEntry]:
     """Active staff (optionally of one institution, by name) with a new personal link each, by institution
     then name. Revoked people are left out (their links do not work)."""
-    stmt = (select(Person.name, Person.email, Institution.name)
-            .join(Institution, Person.institution_id == Institution.id)
-            .where(Person.status == STATUS_ACTIVE, Person.email.is_not(None))
-            .order_by(Institution.name, Person.name, Person.email))
+    stmt = (
+        select(Person.name, Person.email, Institution.name)
+        .join(Institution, Person.institution_id == Institution.id)
+        .where(Person.status == STATUS_ACTIVE, Person.email.is_not(None))
+        .order_by(Institution.name, Person.name, Person.email)
+    )
     if institution:
         stmt = stmt.where(Institution.name == institution)
     rows = session.execute(stmt).all()
-    return [LinkEntry(name or "", email, inst, personal_link(email, base_url))
-            for name, email, inst in rows if not is_revoked_in(session, email)]
+    return [
+        LinkEntry(name or "", email, inst, personal_link(email, base_url))
+        for name, email, inst in rows
+        if not is_revoked_in(session, email)
+    ]
 
 
 def _qr_image(link: str):
@@ -113,8 +124,14 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
         pdf.ln(2)
         pdf.set_x(x)
         pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(width, 4.5, "Dit personlige link til kurset. Scan QR-koden med telefonens kamera, "
-                       "eller skriv linket i browseren:", align="L", new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(
+            width,
+            4.5,
+            "Dit personlige link til kurset. Scan QR-koden med telefonens kamera, eller skriv linket i browseren:",
+            align="L",
+            new_x="LEFT",
+            new_y="NEXT",
+        )
         pdf.set_x(x)
         pdf.set_font("DejaVu", "", 7)
         pdf.multi_cell(width, 3.4, entry.link, align="L", new_x="LEFT", new_y="NEXT")  # wraps anywhere: a long token
@@ -125,14 +142,19 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
     return bytes(pdf.output())
 
 
-def make_sheet(session: Session, base_url: str, *, institution: str | None, actor: str,
-               kommune: str = "") -> tuple[bytes, int]:
+def make_sheet(
+    session: Session, base_url: str, *, institution: str | None, actor: str, kommune: str = ""
+) -> tuple[bytes, int]:
     """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf)."""
     entries = entries_for(session, base_url, institution)
     if not entries:
-        raise LinksError(f"no active staff with a working link at {institution!r}" if institution
-                         else "no active staff with a working link")
+        raise LinksError(
+            f"no active staff with a working link at {institution!r}"
+            if institution
+            else "no active staff with a working link"
+        )
     pdf = links_pdf(entries, kommune=kommune)
-    log_action(session, actor, "links.pdf", institution or "alle institutioner",
-               f"{len(entries)} personal links printed")
+    log_action(
+        session, actor, "links.pdf", institution or "alle institutioner", f"{len(entries)} personal links printed"
+    )
     return pdf, len(entries)

@@ -27,8 +27,10 @@ from rusfokus.identity.tokens import IdentityError, load_secret, normalise_email
 from rusfokus.migrations import upgrade
 from rusfokus.settings import get_settings
 
-REVOKED_MESSAGE = ("Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
-                   "Kontakt din nøgleperson, hvis du skal bruge kurset igen.")
+REVOKED_MESSAGE = (
+    "Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
+    "Kontakt din nøgleperson, hvis du skal bruge kurset igen."
+)
 
 
 class RevokedIdentity(Base):

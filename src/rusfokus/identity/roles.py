@@ -73,16 +73,19 @@ def noegleperson_role(email: str, *, db_url: str | None = None, secret: bytes | 
     with session_scope(db_url) as session:
         if is_revoked_in(session, email, secret=secret):
             return Role()
-        row = session.execute(select(Person.id, Person.status, Person.noegleperson, Institution.id, Institution.name)
-                              .join(Institution, Person.institution_id == Institution.id, isouter=True)
-                              .where(Person.email == email)).first()
+        row = session.execute(
+            select(Person.id, Person.status, Person.noegleperson, Institution.id, Institution.name)
+            .join(Institution, Person.institution_id == Institution.id, isouter=True)
+            .where(Person.email == email)
+        ).first()
     if row is not None and row[1] == STATUS_ACTIVE and row[2] and row[3] is not None:
         return Role(ROLE_NOEGLEPERSON, email, ((row[3], row[4]),), row[0])
     return Role(ROLE_LEARNER, email, (), row[0] if row is not None else None)
 
 
-def current_role(cookie_header: str | None, *, db_url: str | None = None, secret: bytes | None = None,
-                 admin_first: bool = True) -> Role:
+def current_role(
+    cookie_header: str | None, *, db_url: str | None = None, secret: bytes | None = None, admin_first: bool = True
+) -> Role:
     """Who the browser is: admin (valid admin session), else nøgleperson or kursist (valid
     personal link, looked up on the staff list now), else nobody. Fails closed: if the
     database cannot be read, a learner gets no nøgleperson rights."""

@@ -76,8 +76,9 @@ def load_secret(path: Path | None = None) -> bytes:
     return path.read_bytes().strip()
 
 
-def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | None = None,
-         extra: dict | None = None) -> str:
+def sign(
+    kind: str, value: str, *, secret: bytes | None = None, now: float | None = None, extra: dict | None = None
+) -> str:
     """Sign ``value`` as ``kind``; ``extra`` adds claims (short keys other than k, v, t)."""
     claims = dict(extra or {})
     claims.update({"k": kind, "v": value, "t": int(now if now is not None else time.time())})
@@ -87,14 +88,16 @@ def sign(kind: str, value: str, *, secret: bytes | None = None, now: float | Non
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
-def verify(kind: str, token: str | None, *, max_age: float | None = None,
-           secret: bytes | None = None, now: float | None = None) -> str:
+def verify(
+    kind: str, token: str | None, *, max_age: float | None = None, secret: bytes | None = None, now: float | None = None
+) -> str:
     """Return the signed value, or raise InvalidToken (Danish message)."""
     return verify_claims(kind, token, max_age=max_age, secret=secret, now=now)["v"]
 
 
-def verify_claims(kind: str, token: str | None, *, max_age: float | None = None,
-                  secret: bytes | None = None, now: float | None = None) -> dict:
+def verify_claims(
+    kind: str, token: str | None, *, max_age: float | None = None, secret: bytes | None = None, now: float | None = None
+) -> dict:
     """All signed claims of a valid token (``v`` the value, ``t`` the issue time ...)."""
     if not token or not isinstance(token, str) or token.count(".") != 1 or len(token) > 4096:
         raise InvalidToken("Dit personlige link mangler eller er ugyldigt.")

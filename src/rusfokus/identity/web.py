@@ -60,9 +60,7 @@ class Handler(BaseHandler):
     def admin(self) -> str | None:
         """The signed-in admin's user name (a valid, not ended session), else None."""
         try:
-            return identity.admin_from_cookie_header(
-                self.cookie_header(), db_url=self.db_url, secret=self.secret
-            )
+            return identity.admin_from_cookie_header(self.cookie_header(), db_url=self.db_url, secret=self.secret)
         except identity.IdentityError:
             return None
 
@@ -111,9 +109,7 @@ class LoginHandler(Handler):
         username = self.get_body_argument("username", "").strip()
         password = self.get_body_argument("password", "")
         # the attempt is counted before the password is checked (parallel guesses)
-        slot = login_limiter().reserve(
-            f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}"
-        )
+        slot = login_limiter().reserve(f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}")
         if slot is None:
             return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
         ok = False
@@ -170,15 +166,11 @@ class AdgangHandler(Handler):
     def get(self, token: str):
         self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
         try:
-            email = identity.verify(
-                "learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret
-            )
+            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret)
             ensure_not_revoked(email, self.db_url)
         except identity.IdentityError as exc:
             self.set_status(403)
-            return self.render_page(
-                "adgang_fejl.html", title="Linket virker ikke", message=str(exc)
-            )
+            return self.render_page("adgang_fejl.html", title="Linket virker ikke", message=str(exc))
         self.set_cookie(
             identity.LEARNER_COOKIE,
             token,

@@ -34,5 +34,12 @@ def mail_problem(settings=None) -> str | None:
     return config_problem(settings or get_settings())
 
 
-__all__ = ["LinkRequest", "MailError", "MailOff", "NotMailable", "mail_problem", "person_mail_log",
-           "queue_personal_link"]
+__all__ = [
+    "LinkRequest",
+    "MailError",
+    "MailOff",
+    "NotMailable",
+    "mail_problem",
+    "person_mail_log",
+    "queue_personal_link",
+]

@@ -23,11 +23,25 @@ def _iso(value):
 def export(session: Session, person: Person) -> dict:
     """``mails``: each mail queued for her (kind, status, when queued and sent, the last error)."""
     rows = session.scalars(select(MailMessage).where(MailMessage.person_id == person.id).order_by(MailMessage.id))
-    return {"mails": [{"kind": m.kind, "status": m.status, "module": m.module, "queued_at": _iso(m.created_at),
-                       "sent_at": _iso(m.sent_at), "last_error": m.last_error} for m in rows]}
+    return {
+        "mails": [
+            {
+                "kind": m.kind,
+                "status": m.status,
+                "module": m.module,
+                "queued_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+                "last_error": m.last_error,
+            }
+            for m in rows
+        ]
+    }
 
 
 def erase(session: Session, person: Person) -> None:
     """Clear the error texts of her mails (they can quote her address); statuses stay."""
-    session.execute(update(MailMessage).where(MailMessage.person_id == person.id, MailMessage.last_error != "")
-                    .values(last_error=""))
+    session.execute(
+        update(MailMessage)
+        .where(MailMessage.person_id == person.id, MailMessage.last_error != "")
+        .values(last_error="")
+    )

@@ -73,8 +73,10 @@ REFUSALS = {
     "deleted": ("the person's data was erased", "Personens oplysninger er slettet."),
     "inactive": ("the person is not active", "Personen er ikke aktiv."),
     "no_email": ("the person has no e-mail address", "Personen har ingen e-mailadresse."),
-    "revoked": ("the person's personal link is revoked",
-                "Personens personlige link er spærret. Der sendes ikke mail med det."),
+    "revoked": (
+        "the person's personal link is revoked",
+        "Personens personlige link er spærret. Der sendes ikke mail med det.",
+    ),
     "bad_email": ("the e-mail address cannot be used", "E-mailadressen kan ikke bruges."),
 }
 
@@ -105,8 +107,9 @@ def refusal(session: Session, person: Person | None, *, secret: bytes | None = N
 def ensure_enabled(settings) -> None:
     problem = config_problem(settings)
     if problem:
-        raise MailOff(problem, "E-mail er ikke sat op på serveren. Print linket i stedet, "
-                      "eller bed driften sætte e-mail op.")
+        raise MailOff(
+            problem, "E-mail er ikke sat op på serveren. Print linket i stedet, eller bed driften sætte e-mail op."
+        )
 
 
 def _secret(settings) -> bytes:
@@ -132,17 +135,44 @@ def _insert(session: Session, values: dict) -> bool:
     return session.execute(stmt).rowcount == 1
 
 
-def enqueue(session: Session, settings, *, key: str, kind: str, person: Person, actor: str,
-            now: dt.datetime | None = None, temadag_id: int | None = None, module: str = "",
-            expires_on: dt.date | None = None) -> tuple[MailMessage, bool]:
+def enqueue(
+    session: Session,
+    settings,
+    *,
+    key: str,
+    kind: str,
+    person: Person,
+    actor: str,
+    now: dt.datetime | None = None,
+    temadag_id: int | None = None,
+    module: str = "",
+    expires_on: dt.date | None = None,
+) -> tuple[MailMessage, bool]:
     """The queue row of ``key`` and whether this call created it."""
     now = now or dt.datetime.now()
-    created = _insert(session, {
-        "key": key, "kind": kind, "person_id": person.id, "temadag_id": temadag_id, "module": module,
-        "expires_on": expires_on, "status": "queued", "attempts": 0, "refusals": 0, "next_attempt_at": None,
-        "claim_token": None, "claimed_by": "", "claimed_at": None, "sent_at": None, "last_error": "",
-        "message_id": _message_id(settings), "created_at": now, "created_by": (actor or "ukendt")[:200],
-    })
+    created = _insert(
+        session,
+        {
+            "key": key,
+            "kind": kind,
+            "person_id": person.id,
+            "temadag_id": temadag_id,
+            "module": module,
+            "expires_on": expires_on,
+            "status": "queued",
+            "attempts": 0,
+            "refusals": 0,
+            "next_attempt_at": None,
+            "claim_token": None,
+            "claimed_by": "",
+            "claimed_at": None,
+            "sent_at": None,
+            "last_error": "",
+            "message_id": _message_id(settings),
+            "created_at": now,
+            "created_by": (actor or "ukendt")[:200],
+        },
+    )
     row = session.scalars(select(MailMessage).where(MailMessage.key == key)).one()
     return row, created
 
@@ -161,8 +191,11 @@ class BatchResult:
             reasons: dict[str, int] = {}
             for _pid, reason in self.skipped:
                 reasons[reason] = reasons.get(reason, 0) + 1
-            parts.append(f"{len(self.skipped)} not mailed (" + ", ".join(
-                f"{n} {REFUSALS[r][0]}" for r, n in sorted(reasons.items())) + ")")
+            parts.append(
+                f"{len(self.skipped)} not mailed ("
+                + ", ".join(f"{n} {REFUSALS[r][0]}" for r, n in sorted(reasons.items()))
+                + ")"
+            )
         return ", ".join(parts)
 
 
@@ -177,13 +210,18 @@ class LinkRequest:
 
 
 def _link_messages(session: Session, person: Person) -> list[MailMessage]:
-    return list(session.scalars(select(MailMessage).where(MailMessage.kind == KIND_LINK,
-                                                          MailMessage.person_id == person.id)
-                                .order_by(MailMessage.id)))
+    return list(
+        session.scalars(
+            select(MailMessage)
+            .where(MailMessage.kind == KIND_LINK, MailMessage.person_id == person.id)
+            .order_by(MailMessage.id)
+        )
+    )
 
 
-def _request_link(session: Session, settings, person: Person, actor: str, *, again: bool,
-                  now: dt.datetime) -> tuple[MailMessage, bool]:
+def _request_link(
+    session: Session, settings, person: Person, actor: str, *, again: bool, now: dt.datetime
+) -> tuple[MailMessage, bool]:
     earlier = _link_messages(session, person)
     pending = [m for m in earlier if m.status in PENDING]
     if pending:
@@ -194,12 +232,20 @@ def _request_link(session: Session, settings, person: Person, actor: str, *, aga
     last_sent = max((m.sent_at for m in done if m.sent_at), default=None)
     if again and last_sent and now - last_sent < RESEND_GUARD:
         return next(m for m in reversed(done) if m.sent_at == last_sent), False
-    return enqueue(session, settings, key=f"link:{person.id}:{len(earlier) + 1}", kind=KIND_LINK,
-                   person=person, actor=actor, now=now)
+    return enqueue(
+        session,
+        settings,
+        key=f"link:{person.id}:{len(earlier) + 1}",
+        kind=KIND_LINK,
+        person=person,
+        actor=actor,
+        now=now,
+    )
 
 
-def queue_personal_link(session: Session, person: Person, actor: str, *, again: bool = True,
-                        settings=None, now: dt.datetime | None = None) -> LinkRequest:
+def queue_personal_link(
+    session: Session, person: Person, actor: str, *, again: bool = True, settings=None, now: dt.datetime | None = None
+) -> LinkRequest:
     """Queue an e-mail with ``person``'s personal link (the dashboard's "Send link på mail" button).
 
     ``again=True`` (the default) sends a new mail even if one was sent before, except when one
@@ -233,17 +279,27 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", (text or "").strip()).casefold()
 
 
-def queue_links(session: Session, settings, actor: str, *, institution: str | None = None,
-                email: str | None = None, everyone: bool = False, again: bool = False,
-                now: dt.datetime | None = None) -> BatchResult:
+def queue_links(
+    session: Session,
+    settings,
+    actor: str,
+    *,
+    institution: str | None = None,
+    email: str | None = None,
+    everyone: bool = False,
+    again: bool = False,
+    now: dt.datetime | None = None,
+) -> BatchResult:
     """Queue personal-link mails for the active staff of one institution, one e-mail address or everyone.
 
     Without ``again`` a person whose link was mailed before is left out (``already``)."""
     ensure_enabled(settings)
     now = now or dt.datetime.now()
     if sum(bool(x) for x in (institution, email, everyone)) != 1:
-        raise MailError("choose exactly one of --institution NAME, --email ADDRESS or --all",
-                        "Vælg én institution, én e-mail eller alle.")
+        raise MailError(
+            "choose exactly one of --institution NAME, --email ADDRESS or --all",
+            "Vælg én institution, én e-mail eller alle.",
+        )
     stmt = select(Person).where(Person.email.is_not(None))
     if email:
         people = list(session.scalars(stmt.where(Person.email == normalise_email(email))))
@@ -271,29 +327,43 @@ def queue_links(session: Session, settings, actor: str, *, institution: str | No
     return result
 
 
-def queue_invitations(session: Session, settings, temadag_id: int, actor: str,
-                      now: dt.datetime | None = None) -> BatchResult:
+def queue_invitations(
+    session: Session, settings, temadag_id: int, actor: str, now: dt.datetime | None = None
+) -> BatchResult:
     """Queue an invitation for each active person of the temadag's invited institutions (once per person)."""
     ensure_enabled(settings)
     now = now or dt.datetime.now()
     row = store.get(session, temadag_id)
     if row is None:
-        raise MailError(f"no temadag with id {temadag_id} (`rusfokus temadag list` shows them)",
-                        "Temadagen findes ikke.")
+        raise MailError(
+            f"no temadag with id {temadag_id} (`rusfokus temadag list` shows them)", "Temadagen findes ikke."
+        )
     if row.date < now.date():
-        raise MailError(f"temadag {temadag_id} was held on {row.date.isoformat()}; no invitations for a past day",
-                        "Temadagen er afholdt.")
+        raise MailError(
+            f"temadag {temadag_id} was held on {row.date.isoformat()}; no invitations for a past day",
+            "Temadagen er afholdt.",
+        )
     if not store.institutions_of(row):
-        raise MailError(f"temadag {temadag_id} invites no institutions; add them first",
-                        "Temadagen har ingen inviterede institutioner.")
+        raise MailError(
+            f"temadag {temadag_id} invites no institutions; add them first",
+            "Temadagen har ingen inviterede institutioner.",
+        )
     result = BatchResult()
     for person in store.roster(session, row):
         reason = refusal(session, person, secret=_secret(settings))
         if reason:
             result.skipped.append((person.id, reason))
             continue
-        msg, created = enqueue(session, settings, key=f"invite:{row.id}:{person.id}", kind=KIND_INVITATION,
-                               person=person, actor=actor, now=now, temadag_id=row.id)
+        msg, created = enqueue(
+            session,
+            settings,
+            key=f"invite:{row.id}:{person.id}",
+            kind=KIND_INVITATION,
+            person=person,
+            actor=actor,
+            now=now,
+            temadag_id=row.id,
+        )
         (result.queued.append(msg.id) if created else result.already.append((person.id, msg.status)))
     log_action(session, actor, "mail.queue", f"temadag #{row.id}", f"invitations: {result.summary()}", now=now)
     return result
@@ -302,17 +372,23 @@ def queue_invitations(session: Session, settings, temadag_id: int, actor: str,
 def due_certificates(session: Session, today: dt.date, days: int) -> list[tuple[Person, str, dt.date]]:
     """(person, module, expires_on) of active people whose newest kursusbevis per module expires
     within ``days`` days or has expired."""
-    newest = (select(Certificate.person_id, Certificate.module, func.max(Certificate.expires_on).label("exp"))
-              .group_by(Certificate.person_id, Certificate.module).subquery())
+    newest = (
+        select(Certificate.person_id, Certificate.module, func.max(Certificate.expires_on).label("exp"))
+        .group_by(Certificate.person_id, Certificate.module)
+        .subquery()
+    )
     rows = session.execute(
-        select(Person, newest.c.module, newest.c.exp).join(newest, newest.c.person_id == Person.id)
+        select(Person, newest.c.module, newest.c.exp)
+        .join(newest, newest.c.person_id == Person.id)
         .where(Person.status == STATUS_ACTIVE, newest.c.exp <= today + dt.timedelta(days=days))
-        .order_by(newest.c.exp, Person.id)).all()
+        .order_by(newest.c.exp, Person.id)
+    ).all()
     return [(p, m, e) for p, m, e in rows]
 
 
-def queue_reminders(session: Session, settings, actor: str, *, days: int | None = None,
-                    now: dt.datetime | None = None) -> BatchResult:
+def queue_reminders(
+    session: Session, settings, actor: str, *, days: int | None = None, now: dt.datetime | None = None
+) -> BatchResult:
     """Queue one refresher reminder per person, module and expiry date (a renewed kursusbevis
     gets its own reminder when it in turn runs out)."""
     ensure_enabled(settings)
@@ -324,16 +400,25 @@ def queue_reminders(session: Session, settings, actor: str, *, days: int | None 
         if reason:
             result.skipped.append((person.id, reason))
             continue
-        msg, created = enqueue(session, settings, key=f"reminder:{person.id}:{module}:{expires_on.isoformat()}",
-                               kind=KIND_REMINDER, person=person, actor=actor, now=now, module=module,
-                               expires_on=expires_on)
+        msg, created = enqueue(
+            session,
+            settings,
+            key=f"reminder:{person.id}:{module}:{expires_on.isoformat()}",
+            kind=KIND_REMINDER,
+            person=person,
+            actor=actor,
+            now=now,
+            module=module,
+            expires_on=expires_on,
+        )
         (result.queued.append(msg.id) if created else result.already.append((person.id, msg.status)))
     log_action(session, actor, "mail.queue", "refreshers", f"reminders: {result.summary()}", now=now)
     return result
 
 
-def retry(session: Session, ids: list[int], *, failed: bool, uncertain: bool, actor: str,
-          now: dt.datetime | None = None) -> list[int]:
+def retry(
+    session: Session, ids: list[int], *, failed: bool, uncertain: bool, actor: str, now: dt.datetime | None = None
+) -> list[int]:
     """Put failed (and, only when asked, uncertain) messages back in the queue. Returns their ids.
 
     An ``uncertain`` message may already have reached the person: it goes again only by this
@@ -348,33 +433,74 @@ def retry(session: Session, ids: list[int], *, failed: bool, uncertain: bool, ac
         was = row.status
         row.status, row.refusals, row.next_attempt_at, row.claim_token = "queued", 0, None, None
         done.append(row.id)
-        log_action(session, actor, "mail.retry", f"person #{row.person_id}", f"{row.kind} message #{row.id} "
-                   f"({was} → queued)", now=now)
+        log_action(
+            session,
+            actor,
+            "mail.retry",
+            f"person #{row.person_id}",
+            f"{row.kind} message #{row.id} ({was} → queued)",
+            now=now,
+        )
     return done
 
 
-KIND_DANISH = {KIND_LINK: "Personligt link", KIND_INVITATION: "Invitation til temadag",
-               KIND_REMINDER: "Påmindelse om kursusbevis"}
-STATUS_DANISH = {"queued": "I kø", "claimed": "Sendes nu", "sending": "Sendes nu", "sent": "Sendt",
-                 "failed": "Fejlet", "uncertain": "Måske sendt", "cancelled": "Ikke sendt"}
+KIND_DANISH = {
+    KIND_LINK: "Personligt link",
+    KIND_INVITATION: "Invitation til temadag",
+    KIND_REMINDER: "Påmindelse om kursusbevis",
+}
+STATUS_DANISH = {
+    "queued": "I kø",
+    "claimed": "Sendes nu",
+    "sending": "Sendes nu",
+    "sent": "Sendt",
+    "failed": "Fejlet",
+    "uncertain": "Måske sendt",
+    "cancelled": "Ikke sendt",
+}
 
 
 def person_mail_log(session: Session, person_id: int, limit: int = 50) -> list[dict]:
     """The mails to one person, newest first, with Danish labels (for the dashboard's person page):
     ``{"id", "kind", "art", "status", "tilstand", "queued_at", "sent_at", "last_error"}``."""
-    rows = session.scalars(select(MailMessage).where(MailMessage.person_id == person_id)
-                           .order_by(MailMessage.id.desc()).limit(limit))
-    return [{"id": m.id, "kind": m.kind, "art": KIND_DANISH.get(m.kind, m.kind), "status": m.status,
-             "tilstand": STATUS_DANISH.get(m.status, m.status), "queued_at": m.created_at, "sent_at": m.sent_at,
-             "last_error": m.last_error} for m in rows]
+    rows = session.scalars(
+        select(MailMessage).where(MailMessage.person_id == person_id).order_by(MailMessage.id.desc()).limit(limit)
+    )
+    return [
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "art": KIND_DANISH.get(m.kind, m.kind),
+            "status": m.status,
+            "tilstand": STATUS_DANISH.get(m.status, m.status),
+            "queued_at": m.created_at,
+            "sent_at": m.sent_at,
+            "last_error": m.last_error,
+        }
+        for m in rows
+    ]
 
 
 def status_counts(session: Session) -> dict[tuple[str, str], int]:
-    rows = session.execute(select(MailMessage.kind, MailMessage.status, func.count())
-                           .group_by(MailMessage.kind, MailMessage.status)).all()
+    rows = session.execute(
+        select(MailMessage.kind, MailMessage.status, func.count()).group_by(MailMessage.kind, MailMessage.status)
+    ).all()
     return {(k, s): n for k, s, n in rows}
 
 
-__all__ = ["CANCELLED", "BatchResult", "LinkRequest", "MailError", "MailOff", "NotMailable", "enqueue",
-           "queue_invitations", "queue_links", "queue_personal_link", "queue_reminders", "refusal", "retry",
-           "status_counts"]
+__all__ = [
+    "CANCELLED",
+    "BatchResult",
+    "LinkRequest",
+    "MailError",
+    "MailOff",
+    "NotMailable",
+    "enqueue",
+    "queue_invitations",
+    "queue_links",
+    "queue_personal_link",
+    "queue_reminders",
+    "refusal",
+    "retry",
+    "status_counts",
+]

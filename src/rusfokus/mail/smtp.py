@@ -37,8 +37,9 @@ def password(settings) -> str:
         try:
             text = Path(settings.smtp_password_file).read_text(encoding="utf-8")
         except OSError as exc:
-            raise SmtpUnavailable(f"cannot read RUSFOKUS_SMTP_PASSWORD_FILE ({settings.smtp_password_file}): "
-                                  f"{exc.strerror or exc}") from None
+            raise SmtpUnavailable(
+                f"cannot read RUSFOKUS_SMTP_PASSWORD_FILE ({settings.smtp_password_file}): {exc.strerror or exc}"
+            ) from None
         return text.splitlines()[0].strip() if text.strip() else ""
     return settings.smtp_password.value
 
@@ -55,8 +56,10 @@ def config_problem(settings) -> str | None:
     except AddressError as exc:
         return f"RUSFOKUS_MAIL_FROM: {exc}"
     if settings.smtp_user and settings.smtp_tls == "none":
-        return ("RUSFOKUS_SMTP_USER is set but RUSFOKUS_SMTP_TLS=none: the password would cross the network "
-                "in clear; use starttls or ssl")
+        return (
+            "RUSFOKUS_SMTP_USER is set but RUSFOKUS_SMTP_TLS=none: the password would cross the network "
+            "in clear; use starttls or ssl"
+        )
     if settings.smtp_ca_file and not Path(settings.smtp_ca_file).is_file():
         return f"RUSFOKUS_SMTP_CA_FILE ({settings.smtp_ca_file}) is not a file"
     return None
@@ -84,8 +87,9 @@ def connect(settings) -> smtplib.SMTP:
         smtp.ehlo()
         if settings.smtp_tls == "starttls":
             if not smtp.has_extn("starttls"):
-                raise SmtpUnavailable(f"{host}:{port} does not offer STARTTLS (RUSFOKUS_SMTP_TLS=starttls); "
-                                      "nothing is sent without it")
+                raise SmtpUnavailable(
+                    f"{host}:{port} does not offer STARTTLS (RUSFOKUS_SMTP_TLS=starttls); nothing is sent without it"
+                )
             smtp.starttls(context=tls_context(settings))
             smtp.ehlo()
         if settings.smtp_user:
@@ -96,16 +100,20 @@ def connect(settings) -> smtplib.SMTP:
         raise
     except smtplib.SMTPAuthenticationError as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"{host}:{port} refused the login of RUSFOKUS_SMTP_USER "
-                              f"({exc.smtp_code} {_text(exc.smtp_error)})") from None
+        raise SmtpUnavailable(
+            f"{host}:{port} refused the login of RUSFOKUS_SMTP_USER ({exc.smtp_code} {_text(exc.smtp_error)})"
+        ) from None
     except ssl.SSLCertVerificationError as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"{host}:{port}: the server's TLS certificate is not trusted ({exc.verify_message}); "
-                              "set RUSFOKUS_SMTP_CA_FILE to the CA that signed it") from None
+        raise SmtpUnavailable(
+            f"{host}:{port}: the server's TLS certificate is not trusted ({exc.verify_message}); "
+            "set RUSFOKUS_SMTP_CA_FILE to the CA that signed it"
+        ) from None
     except (OSError, smtplib.SMTPException) as exc:
         _close(smtp)
-        raise SmtpUnavailable(f"cannot reach the SMTP server {host}:{port}: {type(exc).__name__}: "
-                              f"{_text(str(exc))}") from None
+        raise SmtpUnavailable(
+            f"cannot reach the SMTP server {host}:{port}: {type(exc).__name__}: {_text(str(exc))}"
+        ) from None
 
 
 def _text(value) -> str:

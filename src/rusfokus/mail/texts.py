@@ -18,8 +18,20 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli",
-          "august", "september", "oktober", "november", "december")
+MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _SPACES = re.compile(r"\s+")
 
@@ -39,7 +51,7 @@ def header_text(value, limit: int = 200) -> str:
 def address(email: str, name: str = "") -> Address:
     """A parsed recipient/sender; AddressError if ``email`` is not one plain address."""
     email = str(email or "").strip()
-    if not email or header_text(email) != email or any(ch in email for ch in ",;<>\"()[]\\ "):
+    if not email or header_text(email) != email or any(ch in email for ch in ',;<>"()[]\\ '):
         raise AddressError(f"not a usable e-mail address: {header_text(email)[:80]!r}")
     try:
         addr = Address(display_name=header_text(name), addr_spec=email)
@@ -96,7 +108,9 @@ def _signature(sender: Sender) -> list[str]:
 
 
 def _questions(sender: Sender) -> list[str]:
-    who = f"din nøgleperson eller {header_text(sender.rusmiddelcenter)}" if sender.rusmiddelcenter else "din nøgleperson"
+    who = (
+        f"din nøgleperson eller {header_text(sender.rusmiddelcenter)}" if sender.rusmiddelcenter else "din nøgleperson"
+    )
     return ["", f"Har du spørgsmål, så kontakt {who}."]
 
 
@@ -117,9 +131,20 @@ def link_text(name: str, link: str, sender: Sender) -> tuple[str, str]:
     return subject, "\n".join(body) + "\n"
 
 
-def invitation_text(name: str, link: str, sender: Sender, *, title: str, day: dt.date, start: dt.time,
-                    end: dt.datetime, place: str, modules: list[str], facilitator: str,
-                    facilitator_email: str = "") -> tuple[str, str]:
+def invitation_text(
+    name: str,
+    link: str,
+    sender: Sender,
+    *,
+    title: str,
+    day: dt.date,
+    start: dt.time,
+    end: dt.datetime,
+    place: str,
+    modules: list[str],
+    facilitator: str,
+    facilitator_email: str = "",
+) -> tuple[str, str]:
     title = header_text(title)
     subject = header_text(f"Invitation til temadag: {title}")
     kommune = header_text(sender.kommune) or "kommunen"
@@ -151,8 +176,9 @@ def invitation_text(name: str, link: str, sender: Sender, *, title: str, day: dt
     return subject, "\n".join(body) + "\n"
 
 
-def reminder_text(name: str, link: str, sender: Sender, *, items: list[tuple[str, dt.date]],
-                  today: dt.date) -> tuple[str, str]:
+def reminder_text(
+    name: str, link: str, sender: Sender, *, items: list[tuple[str, dt.date]], today: dt.date
+) -> tuple[str, str]:
     """``items``: (module title, expiry date) of each kursusbevis that expires soon or has expired."""
     items = [(header_text(m), d) for m, d in items]
 
@@ -161,15 +187,16 @@ def reminder_text(name: str, link: str, sender: Sender, *, items: list[tuple[str
 
     all_expired = all(d < today for _m, d in items)
     if len(items) == 1:
-        (module, day), = items
+        ((module, day),) = items
         subject = f"Dit kursusbevis i {module} " + ("er udløbet" if all_expired else "udløber snart")
-        lines = [f"Dit kursusbevis i modulet {module} {when(day)}.",
-                 "Tag modulet igen, så din viden er frisk."]
+        lines = [f"Dit kursusbevis i modulet {module} {when(day)}.", "Tag modulet igen, så din viden er frisk."]
     else:
         subject = "Dine kursusbeviser " + ("er udløbet" if all_expired else "udløber snart")
-        lines = ["Dine kursusbeviser i disse moduler udløber snart eller er udløbet:",
-                 *[f"- {module}: {when(day)}" for module, day in items],
-                 "Tag modulerne igen, så din viden er frisk."]
+        lines = [
+            "Dine kursusbeviser i disse moduler udløber snart eller er udløbet:",
+            *[f"- {module}: {when(day)}" for module, day in items],
+            "Tag modulerne igen, så din viden er frisk.",
+        ]
     body = [
         _greeting(name),
         "",
@@ -183,9 +210,17 @@ def reminder_text(name: str, link: str, sender: Sender, *, items: list[tuple[str
     return header_text(subject), "\n".join(body) + "\n"
 
 
-def build_message(*, sender_addr: Address, to: Address, subject: str, body: str, message_id: str,
-                  reply_to: str = "", now: dt.datetime | None = None,
-                  attachment: tuple[str, str, str | bytes] | None = None) -> EmailMessage:
+def build_message(
+    *,
+    sender_addr: Address,
+    to: Address,
+    subject: str,
+    body: str,
+    message_id: str,
+    reply_to: str = "",
+    now: dt.datetime | None = None,
+    attachment: tuple[str, str, str | bytes] | None = None,
+) -> EmailMessage:
     """The message, headers set through the email package (never by string concatenation).
     ``attachment``: (filename, MIME type, data)."""
     msg = EmailMessage()

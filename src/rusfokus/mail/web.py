@@ -84,8 +84,13 @@ def startup(settings) -> None:
         if _service is None:
             _service = MailService(settings)
             _service.start()
-    log.info("e-mail worker started (SMTP %s:%s, %s, every %gs)", settings.smtp_host, smtp.port_of(settings),
-             settings.smtp_tls, settings.mail_poll_seconds)
+    log.info(
+        "e-mail worker started (SMTP %s:%s, %s, every %gs)",
+        settings.smtp_host,
+        smtp.port_of(settings),
+        settings.smtp_tls,
+        settings.mail_poll_seconds,
+    )
 
 
 def shutdown(settings=None) -> None:

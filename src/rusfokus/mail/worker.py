@@ -134,8 +134,10 @@ class RunResult:
     error: str = ""  # why sending stopped (server unreachable, configuration), English
 
     def summary(self) -> str:
-        text = (f"{self.sent} sent, {self.retry} left queued for a new try, {self.failed} failed, "
-                f"{self.cancelled} cancelled, {self.uncertain} uncertain")
+        text = (
+            f"{self.sent} sent, {self.retry} left queued for a new try, {self.failed} failed, "
+            f"{self.cancelled} cancelled, {self.uncertain} uncertain"
+        )
         if self.requeued_stale:
             text += f", {self.requeued_stale} taken back from a stopped worker"
         return text + (f"; {self.error}" if self.error else "")
@@ -150,26 +152,47 @@ def sweep_stale(settings, now: dt.datetime) -> tuple[int, int]:
             if not is_stale(row, settings, now):
                 continue
             if row.status == CLAIMED:
-                n = s.execute(update(MailMessage).where(
-                    MailMessage.id == row.id, MailMessage.status == CLAIMED,
-                    MailMessage.claim_token == row.claim_token).values(status=QUEUED, claim_token=None)).rowcount
+                n = s.execute(
+                    update(MailMessage)
+                    .where(
+                        MailMessage.id == row.id,
+                        MailMessage.status == CLAIMED,
+                        MailMessage.claim_token == row.claim_token,
+                    )
+                    .values(status=QUEUED, claim_token=None)
+                ).rowcount
                 requeued += n
                 if n:
                     log.warning("mail #%d: worker %s stopped before sending; queued again", row.id, row.claimed_by)
             else:
-                n = s.execute(update(MailMessage).where(
-                    MailMessage.id == row.id, MailMessage.status == SENDING,
-                    MailMessage.claim_token == row.claim_token).values(
+                n = s.execute(
+                    update(MailMessage)
+                    .where(
+                        MailMessage.id == row.id,
+                        MailMessage.status == SENDING,
+                        MailMessage.claim_token == row.claim_token,
+                    )
+                    .values(
                         status=UNCERTAIN,
                         last_error=f"worker {row.claimed_by} stopped while sending: the server may have it; "
-                                   "not sent again automatically")).rowcount
+                        "not sent again automatically",
+                    )
+                ).rowcount
                 uncertain += n
                 if n:
-                    log_action(s, ACTOR, "mail.uncertain", f"person #{row.person_id}",
-                               f"{row.kind} message #{row.id}: worker stopped while sending; not sent again "
-                               "automatically", now=now)
-                    log.warning("mail #%d: worker %s stopped while sending; marked uncertain (never resent "
-                                "automatically)", row.id, row.claimed_by)
+                    log_action(
+                        s,
+                        ACTOR,
+                        "mail.uncertain",
+                        f"person #{row.person_id}",
+                        f"{row.kind} message #{row.id}: worker stopped while sending; not sent again automatically",
+                        now=now,
+                    )
+                    log.warning(
+                        "mail #%d: worker %s stopped while sending; marked uncertain (never resent automatically)",
+                        row.id,
+                        row.claimed_by,
+                    )
     return requeued, uncertain
 
 
@@ -177,8 +200,12 @@ def sender_of(settings) -> Sender:
     """Municipality and rusmiddelcenter from kommune.yml (a broken file stops sending: KommuneError)."""
     k = load_kommune(settings.kommune_file)
     center = k.rusmiddelcenter
-    return Sender(kommune=k.navn, rusmiddelcenter=center.navn, name=settings.mail_from_name or center.navn,
-                  reply_to=getattr(center, "email", "") or "")
+    return Sender(
+        kommune=k.navn,
+        rusmiddelcenter=center.navn,
+        name=settings.mail_from_name or center.navn,
+        reply_to=getattr(center, "email", "") or "",
+    )
 
 
 class _Cancel(Exception):
@@ -212,17 +239,29 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
             raise _Cancel("the person's institution is no longer invited")
         plan = store.to_plan(tem)
         subject, body = invitation_text(
-            person.name or "", link, sender, title=plan.title, day=plan.date, start=plan.start, end=plan.end,
-            place=plan.place, modules=[module_title(m) for m in plan.modules], facilitator=plan.facilitator,
-            facilitator_email=plan.facilitator_email)
+            person.name or "",
+            link,
+            sender,
+            title=plan.title,
+            day=plan.date,
+            start=plan.start,
+            end=plan.end,
+            place=plan.place,
+            modules=[module_title(m) for m in plan.modules],
+            facilitator=plan.facilitator,
+            facilitator_email=plan.facilitator_email,
+        )
         host = settings.base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "rusfokus"
         attachment = ("temadag.ics", "text/calendar", planning.export_ics([plan], host, now.astimezone()))
     elif row.kind == KIND_REMINDER:
         items = []
         for r in rows:
-            newest = s.scalar(select(Certificate.expires_on).where(
-                Certificate.person_id == person.id, Certificate.module == r.module)
-                .order_by(Certificate.expires_on.desc()).limit(1))
+            newest = s.scalar(
+                select(Certificate.expires_on)
+                .where(Certificate.person_id == person.id, Certificate.module == r.module)
+                .order_by(Certificate.expires_on.desc())
+                .limit(1)
+            )
             if newest is None:
                 dropped[r.id] = "the kursusbevis no longer exists"
             elif r.expires_on is not None and newest > r.expires_on:
@@ -231,12 +270,21 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
                 items.append((module_title(r.module), r.expires_on or newest))
         if not items:
             raise _Cancel(next(iter(dropped.values())))
-        subject, body = reminder_text(person.name or "", link, sender, items=sorted(items, key=lambda i: i[1]),
-                                      today=now.date())
+        subject, body = reminder_text(
+            person.name or "", link, sender, items=sorted(items, key=lambda i: i[1]), today=now.date()
+        )
     else:
         raise _Cancel(f"unknown kind {row.kind!r}")
-    msg = build_message(sender_addr=address(settings.mail_from, sender.name), to=to, subject=subject, body=body,
-                        message_id=row.message_id, reply_to=sender.reply_to, now=now, attachment=attachment)
+    msg = build_message(
+        sender_addr=address(settings.mail_from, sender.name),
+        to=to,
+        subject=subject,
+        body=body,
+        message_id=row.message_id,
+        reply_to=sender.reply_to,
+        now=now,
+        attachment=attachment,
+    )
     return to, msg, dropped
 
 
@@ -267,13 +315,24 @@ class _Sender:
         self.handed_over = 0
 
     def _rows(self, s, token: str, expect: tuple[str, ...] = (CLAIMED, SENDING)) -> list[MailMessage]:
-        return list(s.scalars(select(MailMessage).where(MailMessage.claim_token == token,
-                                                        MailMessage.status.in_(expect)).order_by(MailMessage.id)))
+        return list(
+            s.scalars(
+                select(MailMessage)
+                .where(MailMessage.claim_token == token, MailMessage.status.in_(expect))
+                .order_by(MailMessage.id)
+            )
+        )
 
     def _update(self, token: str, expect: tuple[str, ...], **values) -> bool:
         with session_scope(self.settings.db_url) as s:
-            return s.execute(update(MailMessage).where(
-                MailMessage.claim_token == token, MailMessage.status.in_(expect)).values(**values)).rowcount > 0
+            return (
+                s.execute(
+                    update(MailMessage)
+                    .where(MailMessage.claim_token == token, MailMessage.status.in_(expect))
+                    .values(**values)
+                ).rowcount
+                > 0
+            )
 
     def _requeue(self, token: str, error: str, *, refused: bool) -> None:
         """Back to the queue for a later try (after a 4xx refusal: failed once refusals reach the maximum)."""
@@ -285,16 +344,23 @@ class _Sender:
                 row.claim_token = None
                 if refused and row.refusals >= self.settings.mail_max_attempts:
                     row.status = FAILED
-                    log_action(s, ACTOR, "mail.failed", f"person #{row.person_id}",
-                               f"{_detail(row)}: refused {row.refusals} times: {error[:200]}", now=now)
+                    log_action(
+                        s,
+                        ACTOR,
+                        "mail.failed",
+                        f"person #{row.person_id}",
+                        f"{_detail(row)}: refused {row.refusals} times: {error[:200]}",
+                        now=now,
+                    )
                     self.result.failed += 1
                 else:
                     row.status = QUEUED
                     row.next_attempt_at = now + backoff(self.settings, row.attempts)
                     self.result.retry += 1
 
-    def _fail(self, token: str, error: str, *, status: str = FAILED, action: str = "mail.failed",
-              only: set[int] | None = None) -> None:
+    def _fail(
+        self, token: str, error: str, *, status: str = FAILED, action: str = "mail.failed", only: set[int] | None = None
+    ) -> None:
         now = self.now_fn()
         with session_scope(self.settings.db_url) as s:
             for row in self._rows(s, token):
@@ -324,17 +390,32 @@ class _Sender:
 
     def _claim(self, mid: int, token: str, now: dt.datetime) -> bool:
         """Claim the row (and, for a reminder, the person's other queued reminders). One worker wins."""
-        claim = {"status": CLAIMED, "claim_token": token, "claimed_by": self.owner, "claimed_at": now,
-                 "attempts": MailMessage.attempts + 1}
+        claim = {
+            "status": CLAIMED,
+            "claim_token": token,
+            "claimed_by": self.owner,
+            "claimed_at": now,
+            "attempts": MailMessage.attempts + 1,
+        }
         with session_scope(self.settings.db_url) as s:
-            won = s.execute(update(MailMessage).where(
-                MailMessage.id == mid, MailMessage.status == QUEUED).values(**claim)).rowcount == 1
+            won = (
+                s.execute(
+                    update(MailMessage).where(MailMessage.id == mid, MailMessage.status == QUEUED).values(**claim)
+                ).rowcount
+                == 1
+            )
             if won:
                 row = s.get(MailMessage, mid)
                 if row.kind == KIND_REMINDER:
-                    s.execute(update(MailMessage).where(
-                        MailMessage.person_id == row.person_id, MailMessage.kind == KIND_REMINDER,
-                        MailMessage.status == QUEUED).values(**claim))
+                    s.execute(
+                        update(MailMessage)
+                        .where(
+                            MailMessage.person_id == row.person_id,
+                            MailMessage.kind == KIND_REMINDER,
+                            MailMessage.status == QUEUED,
+                        )
+                        .values(**claim)
+                    )
         return won
 
     def send(self, mid: int) -> None:
@@ -391,8 +472,13 @@ class _Sender:
             return self._refused(token, exc.smtp_code, exc.smtp_error, "DATA")
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            self._fail(token, f"connection lost during DATA ({type(exc).__name__}): the server may have the "
-                       "message; not sent again automatically", status=UNCERTAIN, action="mail.uncertain")
+            self._fail(
+                token,
+                f"connection lost during DATA ({type(exc).__name__}): the server may have the "
+                "message; not sent again automatically",
+                status=UNCERTAIN,
+                action="mail.uncertain",
+            )
             return
         sent_at = self.now_fn()
         with session_scope(self.settings.db_url) as s:
@@ -423,8 +509,9 @@ def _defer(settings, ids: list[int], error: str, now: dt.datetime) -> int:
     return n
 
 
-def run_queue(settings, *, force: bool = False, stop: threading.Event | None = None,
-              now_fn=dt.datetime.now, limit: int = BATCH) -> RunResult:
+def run_queue(
+    settings, *, force: bool = False, stop: threading.Event | None = None, now_fn=dt.datetime.now, limit: int = BATCH
+) -> RunResult:
     """Send what is due (``force``: every queued message, ignoring back-off). Never raises for
     SMTP trouble: the reason is in ``RunResult.error`` and the messages stay queued."""
     upgrade(settings.db_url)
@@ -451,7 +538,7 @@ def run_queue(settings, *, force: bool = False, stop: threading.Event | None = N
                 worker.send(mid)
             except smtpmod.SmtpUnavailable as exc:
                 result.error = str(exc)
-                result.retry += _defer(settings, ids[i + 1:], str(exc), now_fn())
+                result.retry += _defer(settings, ids[i + 1 :], str(exc), now_fn())
                 break
     finally:
         worker.close()

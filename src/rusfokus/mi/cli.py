@@ -12,11 +12,15 @@ from rusfokus.mi.forandring import load_cirkel
 def _cmd_mi_code(args) -> int:
     text = args.text
     if not text.strip():
-        raise CommandError("the response text is empty: give the staff response to code, e.g. rusfokus mi-code \"Hvad tænker du om det?\"")
+        raise CommandError(
+            'the response text is empty: give the staff response to code, e.g. rusfokus mi-code "Hvad tænker du om det?"'
+        )
     try:
         coding = code(text, args.client)
     except CodingError:
-        raise CommandError(f"cannot code the response: give at least two words and at most {MAX_CHARS} characters") from None
+        raise CommandError(
+            f"cannot code the response: give at least two words and at most {MAX_CHARS} characters"
+        ) from None
     print(coding.label)
     print(f"confidence: {coding.confidence:.2f}")
     print(f"label (da): {coding.label_da}")
@@ -34,8 +38,12 @@ def _cmd_mi_check(args) -> int:
     print(f"ytringer.yml ok: {len(data)} responses")
     print(f"{args.coach or 'coach.yml'} ok: {len(items)} practice statements")
     print(f"forandringscirkel.yml ok: {len(cirkel.stages)} stages, {len(cirkel.situations)} situations")
-    problems = [f"coach.yml {it.item_id}: the {label} example is coded as {code(text, it.client).label}: {text}"
-                for it in items for label, text in it.examples.items() if code(text, it.client).label != label]
+    problems = [
+        f"coach.yml {it.item_id}: the {label} example is coded as {code(text, it.client).label}: {text}"
+        for it in items
+        for label, text in it.examples.items()
+        if code(text, it.client).label != label
+    ]
     train, held = split(data)
     params = tune(train) if args.tune else None
     acc = accuracy(held, params)
@@ -43,7 +51,9 @@ def _cmd_mi_check(args) -> int:
     for line in problems:
         print(line)
     if problems:
-        raise CommandError(f"{len(problems)} coach example(s) are not coded as their label: reword them or fix the label")
+        raise CommandError(
+            f"{len(problems)} coach example(s) are not coded as their label: reword them or fix the label"
+        )
     if acc < args.min_accuracy:
         raise CommandError(f"held-out accuracy {acc:.3f} is below {args.min_accuracy}")
     return 0
@@ -53,13 +63,19 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "mi-code",
         help="Code one MI response (open_question, closed_question, simple_reflection, complex_reflection, "
-             "affirmation, summary, autonomy_support, righting_reflex). Prints the label on the first line.",
+        "affirmation, summary, autonomy_support, righting_reflex). Prints the label on the first line.",
     )
     p.add_argument("text", help="The staff response to code (Danish).")
-    p.add_argument("--client", default=None, help="The client statement it responds to (helps tell simple from complex reflections).")
+    p.add_argument(
+        "--client",
+        default=None,
+        help="The client statement it responds to (helps tell simple from complex reflections).",
+    )
     p.set_defaults(func=_cmd_mi_code)
 
-    p = subparsers.add_parser("mi-check", help="Validate the MI data files (dataset, coach, forandringscirkel) and report held-out accuracy.")
+    p = subparsers.add_parser(
+        "mi-check", help="Validate the MI data files (dataset, coach, forandringscirkel) and report held-out accuracy."
+    )
     p.add_argument("--min-accuracy", type=float, default=0.85, help="Fail below this held-out accuracy (default 0.85).")
     p.add_argument("--coach", default=None, help="Check this coach file instead of the shipped data/coach.yml.")
     p.add_argument("--tune", action="store_true", help="Re-tune the thresholds on the train split first (slower).")

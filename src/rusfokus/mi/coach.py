@@ -69,7 +69,9 @@ CHILD_NOTES = {
         "Du venter ikke på, at forælderen bliver klar til at ændre noget. Tal med din leder, og følg jeres procedure."
     ),
 }
-CHILD_NOTE_FAMILIEAFDELING = "Har du selv sagen, hører det med i din børnefaglige vurdering. Det er barnets behov, der afgør den."
+CHILD_NOTE_FAMILIEAFDELING = (
+    "Har du selv sagen, hører det med i din børnefaglige vurdering. Det er barnets behov, der afgør den."
+)
 SECRET_NOTE = (
     "Du lovede at holde det hemmeligt. Det kan du ikke love et barn. "
     "Sig i stedet, at du vil tale med en voksen, der kan hjælpe."
@@ -118,9 +120,7 @@ def parse_items(data, where) -> list[PracticeItem]:
 
 def _parse_item(raw, i, where, seen) -> PracticeItem:
     if not isinstance(raw, dict):
-        raise where.error(
-            (i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler"
-        )
+        raise where.error((i,), "each item must be a mapping with id, faggruppe, situation, klient, eksempler")
     unknown = set(raw) - {"id", "faggruppe", "situation", "klient", "eksempler", "barn"}
     if unknown:
         raise where.error(
@@ -137,17 +137,13 @@ def _parse_item(raw, i, where, seen) -> PracticeItem:
         raise where.error((i, "id"), f"duplicate id {values['id']!r}")
     seen.add(values["id"])
     if values["faggruppe"] not in FAGGRUPPER:
-        raise where.error(
-            (i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}"
-        )
+        raise where.error((i, "faggruppe"), f"{values['faggruppe']!r} is not one of {', '.join(FAGGRUPPER)}")
     examples = raw.get("eksempler")
     if not isinstance(examples, dict):
         raise where.error((i, "eksempler"), "must map codes to example answers")
     for label, text in examples.items():
         if label not in EXAMPLE_LABELS:
-            raise where.error(
-                (i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})"
-            )
+            raise where.error((i, "eksempler", label), f"unknown code (allowed: {', '.join(EXAMPLE_LABELS)})")
         if not isinstance(text, str) or not text.strip():
             raise where.error((i, "eksempler", label), "must be a non-empty text")
     for required in ("complex_reflection", "open_question"):
@@ -249,9 +245,7 @@ def feedback(item: PracticeItem, answer: str) -> Feedback:
     """Code the learner's answer to ``item`` and pick a better-suited (or another good) example."""
     coding = code(answer, item.client)
     example_label, text = _ADVICE[coding.label]
-    return Feedback(
-        coding, text, example_label, item.examples[example_label], child_safety_note(item, answer)
-    )
+    return Feedback(coding, text, example_label, item.examples[example_label], child_safety_note(item, answer))
 
 
 @dataclass

@@ -38,12 +38,12 @@ class CodingError(ValueError):
 class Params:
     """Thresholds of the coder. The defaults are the result of ``tune()`` on the train split."""
 
-    complex_new_share: float = 0.3   # share of new content words above which a reflection is complex
+    complex_new_share: float = 0.3  # share of new content words above which a reflection is complex
     complex_cue_new_share: float = 0.0  # lower bar when a feeling/meaning/two-sided cue is present
-    summary_min_parts: int = 3        # clauses a summary gathers
+    summary_min_parts: int = 3  # clauses a summary gathers
     summary_min_words: int = 12
     summary_max_new_share: float = 0.6  # a summary without a check-back mostly gathers the person's words
-    simple_max_words: int = 8         # a short reflection without added feeling/meaning is simple
+    simple_max_words: int = 8  # a short reflection without added feeling/meaning is simple
 
 
 @dataclass
@@ -57,7 +57,16 @@ class Coding:
         return LABEL_NAMES_DA[self.label]
 
 
-_PRONOUNS = {"du": "jeg", "dig": "mig", "din": "min", "dit": "mit", "dine": "mine", "i": "vi", "jer": "os", "jeres": "vores"}
+_PRONOUNS = {
+    "du": "jeg",
+    "dig": "mig",
+    "din": "min",
+    "dit": "mit",
+    "dine": "mine",
+    "i": "vi",
+    "jer": "os",
+    "jeres": "vores",
+}
 _WORD = re.compile(r"[a-zæøåéü0-9]+")
 
 
@@ -126,17 +135,26 @@ def _question_kind(sentence: str) -> tuple[str, str] | None:
     for pattern in lx.TELL_OPENERS:
         m = re.search(pattern, s)
         if m:
-            return "open_question", f"Du beder personen om at fortælle (»{m.group(0)}«). Det giver plads til et længere svar."
+            return (
+                "open_question",
+                f"Du beder personen om at fortælle (»{m.group(0)}«). Det giver plads til et længere svar.",
+            )
     if not s.endswith("?"):
         return None
     for pattern in lx.CLOSED_QUESTION_STARTS:
         m = re.search(pattern, s)
         if m:
-            return "closed_question", f"Spørgsmålet (»{m.group(0)}«) spørger efter et tal, et tidspunkt, en person eller et sted. Det giver et kort svar."
+            return (
+                "closed_question",
+                f"Spørgsmålet (»{m.group(0)}«) spørger efter et tal, et tidspunkt, en person eller et sted. Det giver et kort svar.",
+            )
     if first in lx.OPEN_QUESTION_WORDS:
         if re.search(r"\beller\b", s):
             return "closed_question", "Spørgsmålet giver to svar at vælge imellem. Det gør det lukket."
-        return "open_question", f"Spørgsmålet begynder med »{first}«. Det inviterer til et længere svar med personens egne ord."
+        return (
+            "open_question",
+            f"Spørgsmålet begynder med »{first}«. Det inviterer til et længere svar med personens egne ord.",
+        )
     return "closed_question", f"Spørgsmålet begynder med »{first}« og kan besvares med ja eller nej."
 
 
@@ -157,26 +175,42 @@ def code(utterance: str, client: str | None = None, params: Params | None = None
     permission = _find(lx.PERMISSION, text)
     choice = _find(lx.CHOICE, text)
     righting = _not_echoed(_find(lx.DIRECTIVE + lx.WARNING + lx.PERSUADE, text), ctext)
-    imperative = [s for s in sentences if (_WORD.findall(s) or [""])[0] in lx.ADVICE_IMPERATIVES
-                  and not re.match(r"^(lad mig|lad os|prøv at (fortælle|beskrive))\b", s)]
+    imperative = [
+        s
+        for s in sentences
+        if (_WORD.findall(s) or [""])[0] in lx.ADVICE_IMPERATIVES
+        and not re.match(r"^(lad mig|lad os|prøv at (fortælle|beskrive))\b", s)
+    ]
 
     if permission:
-        return Coding("autonomy_support", 0.95, [
-            f"Du spørger om lov eller tilbyder noget, personen kan sige nej til (»{permission[0]}«).",
-            "Det viser, at personen bestemmer, hvad der skal ske.",
-        ])
+        return Coding(
+            "autonomy_support",
+            0.95,
+            [
+                f"Du spørger om lov eller tilbyder noget, personen kan sige nej til (»{permission[0]}«).",
+                "Det viser, at personen bestemmer, hvad der skal ske.",
+            ],
+        )
     if righting or imperative:
         cue = righting[0] if righting else _WORD.findall(imperative[0])[0]
         conf = 0.9 if len(righting) + len(imperative) > 1 else 0.8
-        return Coding("righting_reflex", conf, [
-            f"Du giver råd, advarer eller overtaler uden at spørge om lov først (»{cue}«).",
-            "Det vækker ofte modstand, så personen forsvarer det, som det er.",
-        ])
+        return Coding(
+            "righting_reflex",
+            conf,
+            [
+                f"Du giver råd, advarer eller overtaler uden at spørge om lov først (»{cue}«).",
+                "Det vækker ofte modstand, så personen forsvarer det, som det er.",
+            ],
+        )
     if choice:
-        return Coding("autonomy_support", 0.9, [
-            f"Du understreger, at det er personens eget valg (»{choice[0]}«).",
-            "Det styrker personens oplevelse af selv at bestemme.",
-        ])
+        return Coding(
+            "autonomy_support",
+            0.9,
+            [
+                f"Du understreger, at det er personens eget valg (»{choice[0]}«).",
+                "Det styrker personens oplevelse af selv at bestemme.",
+            ],
+        )
 
     check = _find(lx.CHECK_BACK, text)
     opener = _find(lx.SUMMARY_OPENERS, text)
@@ -198,10 +232,14 @@ def code(utterance: str, client: str | None = None, params: Params | None = None
         return Coding(kind[0], 0.85, [kind[1]])
 
     if affirm:
-        return Coding("affirmation", 0.8 if len(affirm) > 1 else 0.7, [
-            f"Du fremhæver noget positivt ved personen: en styrke, en indsats eller en værdi (»{affirm[0]}«).",
-            "Anerkendelse handler om personen, ikke om at rose et resultat.",
-        ])
+        return Coding(
+            "affirmation",
+            0.8 if len(affirm) > 1 else 0.7,
+            [
+                f"Du fremhæver noget positivt ved personen: en styrke, en indsats eller en værdi (»{affirm[0]}«).",
+                "Anerkendelse handler om personen, ikke om at rose et resultat.",
+            ],
+        )
     return _reflection(text, ctext, p)
 
 
@@ -213,7 +251,9 @@ def _reflection(text: str, ctext: str, p: Params) -> Coding:
     if new_share > threshold and not short:
         reasons = ["Du siger det, personen mener, med dine egne ord og lægger noget til."]
         if added:
-            reasons.append(f"Du tilføjer en følelse, en betydning eller begge sider af sagen (»{added[0].strip(' ,')}«).")
+            reasons.append(
+                f"Du tilføjer en følelse, en betydning eller begge sider af sagen (»{added[0].strip(' ,')}«)."
+            )
         conf = min(0.9, 0.55 + abs(new_share - threshold))
         return Coding("complex_reflection", round(conf, 2), reasons)
     reasons = ["Du gentager eller omformulerer det, personen sagde, uden at lægge noget til."]
@@ -239,8 +279,14 @@ def tune(train) -> Params:
     for new, cue_new, parts, min_words, short, max_new in product(
         (0.3, 0.5), (0.0, 0.2), (3, 4), (12, 16), (6, 8), (0.6, 0.8)
     ):
-        candidate = Params(complex_new_share=new, complex_cue_new_share=cue_new, summary_min_parts=parts,
-                           summary_min_words=min_words, simple_max_words=short, summary_max_new_share=max_new)
+        candidate = Params(
+            complex_new_share=new,
+            complex_cue_new_share=cue_new,
+            summary_min_parts=parts,
+            summary_min_words=min_words,
+            simple_max_words=short,
+            summary_max_new_share=max_new,
+        )
         acc = accuracy(train, candidate)
         if acc > best_acc:
             best, best_acc = candidate, acc

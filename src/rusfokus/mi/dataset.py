@@ -68,11 +68,7 @@ def parse_dataset(data, where) -> list[Example]:
     if not isinstance(data, list) or not data:
         raise where.error((), "the file must be a list of items (id, faggruppe, klient, svar)")
     seen: set[str] = set()
-    return [
-        ex
-        for examples in each_item(data, lambda item, i: _item(item, i, where, seen))
-        for ex in examples
-    ]
+    return [ex for examples in each_item(data, lambda item, i: _item(item, i, where, seen)) for ex in examples]
 
 
 def _item(item, i, where, seen) -> list[Example]:
@@ -80,9 +76,7 @@ def _item(item, i, where, seen) -> list[Example]:
         raise where.error((i,), "each item must be a mapping with id, faggruppe, klient, svar")
     unknown = set(item) - {"id", "faggruppe", "klient", "svar"}
     if unknown:
-        raise where.error(
-            (i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, klient, svar)"
-        )
+        raise where.error((i, sorted(unknown)[0]), "unknown field (allowed: id, faggruppe, klient, svar)")
     item_id = _text(item.get("id"), where, (i, "id"))
     if item_id in seen:
         raise where.error((i, "id"), f"duplicate id {item_id!r}")
@@ -100,12 +94,8 @@ def _item(item, i, where, seen) -> list[Example]:
             raise where.error((i, "svar", j), "each answer must be one '<code>: <text>' pair")
         ((label, text),) = answer.items()
         if label not in LABELS:
-            raise where.error(
-                (i, "svar", j), f"unknown code {label!r} (allowed: {', '.join(LABELS)})"
-            )
-        examples.append(
-            Example(item_id, faggruppe, client, _text(text, where, (i, "svar", j, label)), label)
-        )
+            raise where.error((i, "svar", j), f"unknown code {label!r} (allowed: {', '.join(LABELS)})")
+        examples.append(Example(item_id, faggruppe, client, _text(text, where, (i, "svar", j, label)), label))
     return examples
 
 

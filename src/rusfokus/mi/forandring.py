@@ -64,9 +64,7 @@ def _fields(raw, allowed, where, path):
         raise where.error(path, f"must be a mapping with {', '.join(allowed)}")
     unknown = set(raw) - set(allowed)
     if unknown:
-        raise where.error(
-            (*path, sorted(unknown)[0]), f"unknown field (allowed: {', '.join(allowed)})"
-        )
+        raise where.error((*path, sorted(unknown)[0]), f"unknown field (allowed: {', '.join(allowed)})")
 
 
 def parse_cirkel(data, where) -> Cirkel:
@@ -108,18 +106,13 @@ def _situation(raw, i, where, seen) -> Situation:
     path = ("situationer", i)
     _fields(raw, ("id", "faggruppe", "tekst", "stadie", "forklaring"), where, path)
     sit = Situation(
-        *(
-            _text(raw.get(k), where, (*path, k))
-            for k in ("id", "faggruppe", "tekst", "stadie", "forklaring")
-        )
+        *(_text(raw.get(k), where, (*path, k)) for k in ("id", "faggruppe", "tekst", "stadie", "forklaring"))
     )
     if sit.item_id in seen:
         raise where.error((*path, "id"), f"duplicate id {sit.item_id!r}")
     seen.add(sit.item_id)
     if sit.faggruppe not in FAGGRUPPER:
-        raise where.error(
-            (*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}"
-        )
+        raise where.error((*path, "faggruppe"), f"{sit.faggruppe!r} is not one of {', '.join(FAGGRUPPER)}")
     if sit.stage not in STAGE_KEYS:
         raise where.error((*path, "stadie"), f"{sit.stage!r} is not one of {', '.join(STAGE_KEYS)}")
     return sit

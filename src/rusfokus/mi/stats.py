@@ -33,9 +33,9 @@ class MitiLite:
     reflections: int
     questions: int
     complex: int
-    rq_ratio: float | None        # None when there were neither reflections nor questions
-    pct_complex: float | None     # None without reflections
-    pct_open: float | None        # None without questions
+    rq_ratio: float | None  # None when there were neither reflections nor questions
+    pct_complex: float | None  # None without reflections
+    pct_open: float | None  # None without questions
     righting: int
     rq_level: str | None
     complex_level: str | None
@@ -71,14 +71,25 @@ def miti_lite(labels) -> MitiLite:
     pct_complex = complex_ / reflections if reflections else None
     pct_open = counts["open_question"] / questions if questions else None
     return MitiLite(
-        n=len(labels), counts=counts, reflections=reflections, questions=questions, complex=complex_,
-        rq_ratio=rq, pct_complex=pct_complex, pct_open=pct_open, righting=counts["righting_reflex"],
-        rq_level=level(rq, RQ_FAIR, RQ_GOOD), complex_level=level(pct_complex, COMPLEX_FAIR, COMPLEX_GOOD),
+        n=len(labels),
+        counts=counts,
+        reflections=reflections,
+        questions=questions,
+        complex=complex_,
+        rq_ratio=rq,
+        pct_complex=pct_complex,
+        pct_open=pct_open,
+        righting=counts["righting_reflex"],
+        rq_level=level(rq, RQ_FAIR, RQ_GOOD),
+        complex_level=level(pct_complex, COMPLEX_FAIR, COMPLEX_GOOD),
     )
 
 
-LEVEL_DA = {"god": "Det når MITI's grænse for god", "rimelig": "Det når MITI's grænse for rimelig, men ikke for god",
-            "under": "Det er under MITI's grænse for rimelig"}
+LEVEL_DA = {
+    "god": "Det når MITI's grænse for god",
+    "rimelig": "Det når MITI's grænse for rimelig, men ikke for god",
+    "under": "Det er under MITI's grænse for rimelig",
+}
 
 
 def fmt_ratio(rq: float | None) -> str:
@@ -95,23 +106,31 @@ def fmt_pct(x: float | None) -> str:
 
 def describe(m: MitiLite) -> list[str]:
     """Plain Danish sentences about the round, for the learner."""
-    lines = [f"Du svarede på {m.n} udsagn: {m.reflections} refleksioner (inkl. opsummeringer) og {m.questions} spørgsmål."]
+    lines = [
+        f"Du svarede på {m.n} udsagn: {m.reflections} refleksioner (inkl. opsummeringer) og {m.questions} spørgsmål."
+    ]
     if m.rq_ratio is None:
         lines.append("Du brugte hverken refleksioner eller spørgsmål, så forholdet kan ikke regnes ud.")
     elif m.rq_ratio == float("inf"):
         lines.append("Du brugte kun refleksioner og ingen spørgsmål. Det er over MITI's grænse for god (2 : 1).")
     else:
-        lines.append(f"Forholdet mellem refleksioner og spørgsmål er {fmt_ratio(m.rq_ratio)}. "
-                     f"{LEVEL_DA[m.rq_level]} (rimelig 1 : 1, god 2 : 1).")
+        lines.append(
+            f"Forholdet mellem refleksioner og spørgsmål er {fmt_ratio(m.rq_ratio)}. "
+            f"{LEVEL_DA[m.rq_level]} (rimelig 1 : 1, god 2 : 1)."
+        )
     if m.pct_complex is None:
         lines.append("Du brugte ingen refleksioner. Prøv at sige med dine egne ord, hvad du hører personen sige.")
     else:
-        lines.append(f"{fmt_pct(m.pct_complex)} af dine refleksioner var komplekse. "
-                     f"{LEVEL_DA[m.complex_level]} (rimelig 40 %, god 50 %).")
+        lines.append(
+            f"{fmt_pct(m.pct_complex)} af dine refleksioner var komplekse. "
+            f"{LEVEL_DA[m.complex_level]} (rimelig 40 %, god 50 %)."
+        )
     if m.pct_open is not None:
         lines.append(f"{fmt_pct(m.pct_open)} af dine spørgsmål var åbne. Åbne spørgsmål giver personen mest plads.")
     if m.righting:
-        lines.append(f"Rette-refleksen viste sig {m.righting} {'gang' if m.righting == 1 else 'gange'}. Spørg om lov, før du giver råd eller information.")
+        lines.append(
+            f"Rette-refleksen viste sig {m.righting} {'gang' if m.righting == 1 else 'gange'}. Spørg om lov, før du giver råd eller information."
+        )
     else:
         lines.append("Du holdt rette-refleksen tilbage i hele runden.")
     return lines

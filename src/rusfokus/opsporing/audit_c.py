@@ -25,8 +25,13 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "hyppighed",
         "1. Hvor tit drikker du alkohol?",
-        ("Aldrig, jeg drikker ikke alkohol", "Én gang om måneden eller sjældnere", "2-4 gange om måneden",
-         "2-3 gange om ugen", "4 gange om ugen eller oftere"),
+        (
+            "Aldrig, jeg drikker ikke alkohol",
+            "Én gang om måneden eller sjældnere",
+            "2-4 gange om måneden",
+            "2-3 gange om ugen",
+            "4 gange om ugen eller oftere",
+        ),
     ),
     Question(
         "antal",
@@ -36,8 +41,13 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "seks_plus",
         "3. Hvor tit drikker du 6 genstande eller flere ved samme lejlighed?",
-        ("Aldrig", "Sjældnere end én gang om måneden", "Én gang om måneden",
-         "Én gang om ugen", "Dagligt eller næsten dagligt"),
+        (
+            "Aldrig",
+            "Sjældnere end én gang om måneden",
+            "Én gang om måneden",
+            "Én gang om ugen",
+            "Dagligt eller næsten dagligt",
+        ),
     ),
 )
 
@@ -107,11 +117,11 @@ def min_genstande_per_week(answers: tuple[int | None, ...]) -> float:
 @dataclass(frozen=True)
 class Result:
     score: int
-    over: tuple[CutOff, ...]       # published cut-offs reached for the chosen sex
-    under: tuple[CutOff, ...]      # published cut-offs not reached
-    over_4_samme_dag: bool         # typical day or 6+ occasions exceed SST's max 4 the same day
-    over_10_om_ugen: bool          # the lower bound per week exceeds SST's 10
-    lines: tuple[str, ...]         # learner text (Danish), one sentence per item
+    over: tuple[CutOff, ...]  # published cut-offs reached for the chosen sex
+    under: tuple[CutOff, ...]  # published cut-offs not reached
+    over_4_samme_dag: bool  # typical day or 6+ occasions exceed SST's max 4 the same day
+    over_10_om_ugen: bool  # the lower bound per week exceeds SST's 10
+    lines: tuple[str, ...]  # learner text (Danish), one sentence per item
 
 
 def interpret(answers: tuple[int | None, ...], koen: str = "uoplyst") -> Result:
@@ -134,10 +144,15 @@ def interpret(answers: tuple[int | None, ...], koen: str = "uoplyst") -> Result:
     for c in under:
         lines.append(f"Scoren er under grænsen for {_PLURAL[c.koen]} på {c.limit} point ({c.source}).")
     if over_4:
-        lines.append("Svarene viser dage med mere end 4 genstande. Sundhedsstyrelsen anbefaler højst 4 genstande på samme dag.")
+        lines.append(
+            "Svarene viser dage med mere end 4 genstande. Sundhedsstyrelsen anbefaler højst 4 genstande på samme dag."
+        )
     if over_10:
-        lines.append("Svarene betyder mindst " + _fmt(min_genstande_per_week(answers))
-                     + " genstande om ugen. Sundhedsstyrelsen anbefaler højst 10 om ugen.")
+        lines.append(
+            "Svarene betyder mindst "
+            + _fmt(min_genstande_per_week(answers))
+            + " genstande om ugen. Sundhedsstyrelsen anbefaler højst 10 om ugen."
+        )
     return Result(total, over, under, over_4, over_10, tuple(lines))
 
 

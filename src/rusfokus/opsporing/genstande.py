@@ -29,10 +29,13 @@ MIN_VOL = 0.5
 MAX_VOL = 80.0
 MAX_COUNT = 50
 MAX_PER_DRINK = 30  # more than a whole 1-litre bottle of spirits in one "drink": a typing error
-RULE_TEXT = ("1 genstand = 12 gram ren alkohol. Beregneren regner: centiliter × alkoholprocent / 150. "
-             "Hver drik rundes af til én decimal, og det er de samme tal, der bliver lagt sammen og sammenlignet "
-             "med rådet.")
+RULE_TEXT = (
+    "1 genstand = 12 gram ren alkohol. Beregneren regner: centiliter × alkoholprocent / 150. "
+    "Hver drik rundes af til én decimal, og det er de samme tal, der bliver lagt sammen og sammenlignet "
+    "med rådet."
+)
 TENTH = Decimal("0.1")
+
 
 @dataclass(frozen=True)
 class Drink:
@@ -92,14 +95,19 @@ def _checked(cl, vol) -> tuple[float, float]:
     cl = parse_number(cl, "Mængden i centiliter", "cl")
     vol = parse_number(vol, "Alkoholprocenten", "%")
     if not MIN_CL <= cl <= MAX_CL:
-        raise GenstandeInputError(f"Mængden skal være mellem {fmt_input(MIN_CL)} og {fmt_input(MAX_CL)} cl. "
-                                  f"Du skrev {fmt_input(cl)} cl.")
+        raise GenstandeInputError(
+            f"Mængden skal være mellem {fmt_input(MIN_CL)} og {fmt_input(MAX_CL)} cl. Du skrev {fmt_input(cl)} cl."
+        )
     if not MIN_VOL <= vol <= MAX_VOL:
-        raise GenstandeInputError(f"Alkoholprocenten skal være mellem {fmt_input(MIN_VOL)} og {fmt_input(MAX_VOL)} %. "
-                                  f"Du skrev {fmt_input(vol)} %.")
+        raise GenstandeInputError(
+            f"Alkoholprocenten skal være mellem {fmt_input(MIN_VOL)} og {fmt_input(MAX_VOL)} %. "
+            f"Du skrev {fmt_input(vol)} %."
+        )
     if cl * vol / 150 > MAX_PER_DRINK:
-        raise GenstandeInputError(f"{fmt_input(cl)} cl med {fmt_input(vol)} % er over {MAX_PER_DRINK} genstande "
-                                  "i én drik. Det er mere end en hel flaske spiritus. Tjek centiliter og alkoholprocent.")
+        raise GenstandeInputError(
+            f"{fmt_input(cl)} cl med {fmt_input(vol)} % er over {MAX_PER_DRINK} genstande "
+            "i én drik. Det er mere end en hel flaske spiritus. Tjek centiliter og alkoholprocent."
+        )
     return cl, vol
 
 
@@ -125,11 +133,11 @@ def grams(genstande: float) -> float:
 
 @dataclass(frozen=True)
 class WeekResult:
-    per_drink: tuple[float, ...]      # genstande in one of each drink
-    per_day: tuple[float, ...]        # 7 totals, Monday first
+    per_drink: tuple[float, ...]  # genstande in one of each drink
+    per_day: tuple[float, ...]  # 7 totals, Monday first
     week: float
     over_week: bool
-    days_over: tuple[str, ...]        # names of days above MAX_PER_DAY
+    days_over: tuple[str, ...]  # names of days above MAX_PER_DAY
 
     @property
     def within_advice(self) -> bool:
@@ -154,7 +162,8 @@ def week_total(drinks: list[tuple[object, object, list[int]]]) -> WeekResult:
                 n = parse_number(count, f"Antallet om {DAYS[i].lower()}en")
                 if n < 0 or n > MAX_COUNT or n != int(n):
                     raise GenstandeInputError(
-                        f"Antallet om {DAYS[i].lower()}en skal være et helt tal fra 0 til {MAX_COUNT}.")
+                        f"Antallet om {DAYS[i].lower()}en skal være et helt tal fra 0 til {MAX_COUNT}."
+                    )
                 per_day[i] += size * int(n)
         except GenstandeInputError as exc:
             prefix = f"Drik {number}: " if len(drinks) > 1 else ""
@@ -162,8 +171,13 @@ def week_total(drinks: list[tuple[object, object, list[int]]]) -> WeekResult:
         per_drink.append(size)
     week = sum(per_day, Decimal(0))
     days_over = tuple(DAYS[i] for i, x in enumerate(per_day) if x > MAX_PER_DAY)
-    return WeekResult(tuple(float(x) for x in per_drink), tuple(float(x) for x in per_day), float(week),
-                      week > MAX_PER_WEEK, days_over)
+    return WeekResult(
+        tuple(float(x) for x in per_drink),
+        tuple(float(x) for x in per_day),
+        float(week),
+        week > MAX_PER_WEEK,
+        days_over,
+    )
 
 
 def fmt(x: float) -> str:

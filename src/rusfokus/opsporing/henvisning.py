@@ -35,10 +35,16 @@ HASTEGRAD = {
 }
 # Every option names its question, so that a screen reader user hears "Ja, personen vil have hjælp",
 # not a bare "Ja" (ipywidgets radio groups carry no group name).
-VIL_HJAELP = {"ja": "Ja, personen vil have hjælp", "nej": "Nej, personen vil ikke have hjælp",
-              "ved_ikke": "Ved ikke, eller jeg har ikke spurgt"}
-BOERN = {"ja": "Ja, der er børn i hjemmet", "nej": "Nej, der er ingen børn i hjemmet",
-         "ved_ikke": "Ved ikke, om der er børn"}
+VIL_HJAELP = {
+    "ja": "Ja, personen vil have hjælp",
+    "nej": "Nej, personen vil ikke have hjælp",
+    "ved_ikke": "Ved ikke, eller jeg har ikke spurgt",
+}
+BOERN = {
+    "ja": "Ja, der er børn i hjemmet",
+    "nej": "Nej, der er ingen børn i hjemmet",
+    "ved_ikke": "Ved ikke, om der er børn",
+}
 
 QUESTIONS = (
     ("hvem", "1. Hvem er du bekymret for?", HVEM),
@@ -111,30 +117,41 @@ def situation(answers: dict) -> Situation:
 
 
 RULES = {
-    "141": Regel("Sundhedsloven § 141",
-                 "Kommunen tilbyder gratis alkoholbehandling. Behandlingen begynder inden for 14 dage, "
-                 "efter at personen har henvendt sig. Medicin i alkoholbehandlingen hører også under § 141, "
-                 "fx Antabus, Campral og medicin mod abstinenser. Behandlingen kan være anonym, hvis personen "
-                 "ønsker det. Men en anonym person kan ikke få medicin."),
-    "142": Regel("Sundhedsloven § 142",
-                 "Reglen gælder behandling for stoffer, ikke for alkohol. Personen kan få en gratis samtale med "
-                 "en læge, før behandlingen begynder. Personen kan også få behandling med afhængighedsskabende "
-                 "medicin, fx metadon eller buprenorfin. Behandlingen begynder inden for 14 dage."),
-    "101": Regel("Serviceloven § 101",
-                 "Kommunen tilbyder social behandling for brug af stoffer efter en samlet afdækning. "
-                 "Behandlingen begynder inden for 14 dage, og personen kan frit vælge et tilsvarende tilbud. "
-                 "Anonym ambulant behandling står i § 101 a. Den er kun for personer, der ikke har andre "
-                 "sociale problemer, som de skal have hjælp til efter serviceloven. "
-                 "Rusmiddelcentret afgør det i en afklarende samtale."),
-    "bl33": Regel("Barnets Lov § 33",
-                  "Behandling af børn og unge under 18 for brug af stoffer sker efter Barnets Lov § 33."),
-    "bl133": Regel("Barnets Lov § 133",
-                   "Du har skærpet underretningspligt som offentligt ansat. Du skal underrette kommunen, hvis du ved "
-                   "eller har grund til at tro, at et barn under 18 kan have brug for særlig støtte. Pligten er "
-                   "personlig: den gælder, også hvis din leder er uenig. Kommunen vurderer underretningen inden for 24 timer."),
-    "tavshed": Regel("Tavshedspligt (straffeloven § 152 og forvaltningsloven § 27)",
-                     "Du har tavshedspligt om det, du får at vide om personen. Tal ikke med andre om det uden grund. "
-                     "Tavshedspligten er ikke absolut: En underretning, som loven kræver, er lovlig."),
+    "141": Regel(
+        "Sundhedsloven § 141",
+        "Kommunen tilbyder gratis alkoholbehandling. Behandlingen begynder inden for 14 dage, "
+        "efter at personen har henvendt sig. Medicin i alkoholbehandlingen hører også under § 141, "
+        "fx Antabus, Campral og medicin mod abstinenser. Behandlingen kan være anonym, hvis personen "
+        "ønsker det. Men en anonym person kan ikke få medicin.",
+    ),
+    "142": Regel(
+        "Sundhedsloven § 142",
+        "Reglen gælder behandling for stoffer, ikke for alkohol. Personen kan få en gratis samtale med "
+        "en læge, før behandlingen begynder. Personen kan også få behandling med afhængighedsskabende "
+        "medicin, fx metadon eller buprenorfin. Behandlingen begynder inden for 14 dage.",
+    ),
+    "101": Regel(
+        "Serviceloven § 101",
+        "Kommunen tilbyder social behandling for brug af stoffer efter en samlet afdækning. "
+        "Behandlingen begynder inden for 14 dage, og personen kan frit vælge et tilsvarende tilbud. "
+        "Anonym ambulant behandling står i § 101 a. Den er kun for personer, der ikke har andre "
+        "sociale problemer, som de skal have hjælp til efter serviceloven. "
+        "Rusmiddelcentret afgør det i en afklarende samtale.",
+    ),
+    "bl33": Regel(
+        "Barnets Lov § 33", "Behandling af børn og unge under 18 for brug af stoffer sker efter Barnets Lov § 33."
+    ),
+    "bl133": Regel(
+        "Barnets Lov § 133",
+        "Du har skærpet underretningspligt som offentligt ansat. Du skal underrette kommunen, hvis du ved "
+        "eller har grund til at tro, at et barn under 18 kan have brug for særlig støtte. Pligten er "
+        "personlig: den gælder, også hvis din leder er uenig. Kommunen vurderer underretningen inden for 24 timer.",
+    ),
+    "tavshed": Regel(
+        "Tavshedspligt (straffeloven § 152 og forvaltningsloven § 27)",
+        "Du har tavshedspligt om det, du får at vide om personen. Tal ikke med andre om det uden grund. "
+        "Tavshedspligten er ikke absolut: En underretning, som loven kræver, er lovlig.",
+    ),
 }
 
 
@@ -145,13 +162,17 @@ def _steps(s: Situation, k: Kommune | None) -> list[str]:
     steps: list[str] = []
     child = s.barn_involveret
     if s.hastegrad == "akut":
-        steps.append("Ring 112 nu, hvis nogens liv eller helbred er i fare, fx ved bevidstløshed, "
-                     "forgiftning, trusler om selvmord eller vold.")
+        steps.append(
+            "Ring 112 nu, hvis nogens liv eller helbred er i fare, fx ved bevidstløshed, "
+            "forgiftning, trusler om selvmord eller vold."
+        )
         if s.hvem == "ung":
             steps.append("Bliv hos den unge, eller sørg for, at en anden voksen gør det, til der er hjælp.")
         elif child:
-            steps.append("Sørg for, at barnet er i sikkerhed, og lad det ikke være alene med en voksen, "
-                         "der er for påvirket til at passe på det.")
+            steps.append(
+                "Sørg for, at barnet er i sikkerhed, og lad det ikke være alene med en voksen, "
+                "der er for påvirket til at passe på det."
+            )
         if child:
             steps.append(f"Underret kommunen samme dag: ring til {familie}.{after_hours}")
         steps.append("Fortæl din leder, hvad der er sket, så snart du kan.")
@@ -164,8 +185,10 @@ def _steps(s: Situation, k: Kommune | None) -> list[str]:
     elif s.hvem == "ung":
         talk = "Tal med den unge om det, du har set. Lyt, og spørg, hvordan han eller hun har det."
     else:
-        talk = ("Tag en bekymringssamtale med forælderen. Sig, hvad du har set hos barnet, "
-                "og spørg, hvordan det går derhjemme. Aftal med din leder, hvornår det skal ske.")
+        talk = (
+            "Tag en bekymringssamtale med forælderen. Sig, hvad du har set hos barnet, "
+            "og spørg, hvordan det går derhjemme. Aftal med din leder, hvornår det skal ske."
+        )
     if s.hastegrad == "akut":
         talk = "Når faren er drevet over: " + talk
     if not (s.hvem == "voksen" and s.vil_hjaelp == "ja"):  # a "yes" means you have already talked
@@ -179,20 +202,26 @@ def _steps(s: Situation, k: Kommune | None) -> list[str]:
     elif s.vil_hjaelp == "ved_ikke":
         steps.append(f"Spørg {who}, om han eller hun vil have hjælp, og fortæl om kommunens tilbud.")
     else:
-        steps.append(f"Respektér svaret, og pres ikke. Giv {who} information om tilbuddene, "
-                     "så vejen er kort, hvis svaret ændrer sig. Aftal en ny snak.")
+        steps.append(
+            f"Respektér svaret, og pres ikke. Giv {who} information om tilbuddene, "
+            "så vejen er kort, hvis svaret ændrer sig. Aftal en ny snak."
+        )
     if child and s.hastegrad != "akut":
         barn = {"ung": "den unge", "barn_af_foraelder": "barnet"}.get(s.hvem, "børnene i hjemmet")
-        steps.append(f"Vurder sammen med din leder, om {barn} kan have brug for særlig støtte. "
-                     f"Hvis ja, skal du underrette {familie}. Pligten er din egen.")
+        steps.append(
+            f"Vurder sammen med din leder, om {barn} kan have brug for særlig støtte. "
+            f"Hvis ja, skal du underrette {familie}. Pligten er din egen."
+        )
         if s.vil_hjaelp == "nej":
             steps.append("Et nej til hjælp fjerner ikke din underretningspligt.")
     if s.hvem == "voksen" and s.boern == "ved_ikke":
         steps.append("Spørg ind til, om der er børn i familien. Er der det, så tænk på underretningspligten.")
     if s.alkohol and s.hvem != "ung":
-        steps.append("Drikker personen hver dag, om morgenen, eller ryster hænderne om morgenen? "
-                     "Så må personen ikke stoppe brat, for abstinenser kan give kramper. "
-                     f"Hjælp personen med at kontakte en læge eller {rc} samme dag.")
+        steps.append(
+            "Drikker personen hver dag, om morgenen, eller ryster hænderne om morgenen? "
+            "Så må personen ikke stoppe brat, for abstinenser kan give kramper. "
+            f"Hjælp personen med at kontakte en læge eller {rc} samme dag."
+        )
     if s.hvem == "barn_af_foraelder":
         steps.append("Fortæl forælderen om kommunens tilbud til børn, der vokser op med alkohol eller stoffer.")
     steps.append("Følg op: aftal, hvornår I taler sammen igen, og skriv ned, hvad I aftalte.")
@@ -207,7 +236,11 @@ def _contacts(s: Situation, k: Kommune | None) -> list[Kontakt]:
         return out
     if s.barn_involveret:
         bf = k.boernefamilie
-        out.append(Kontakt(bf.navn, bf.telefon, f"Underretning og sparring om børn. Uden for åbningstid: {bf.uden_for_aabningstid}"))
+        out.append(
+            Kontakt(
+                bf.navn, bf.telefon, f"Underretning og sparring om børn. Uden for åbningstid: {bf.uden_for_aabningstid}"
+            )
+        )
     rc = k.rusmiddelcenter
     if s.hvem != "ung":
         out.append(Kontakt(rc.navn, rc.telefon, f"{rc.adresse}. {rc.email}. Åbent: {'; '.join(rc.aabningstider)}."))
@@ -266,6 +299,6 @@ def all_situations() -> list[Situation]:
         for rusmiddel in RUSMIDDEL:
             for hast in HASTEGRAD:
                 for vil in VIL_HJAELP:
-                    for boern in (BOERN if hvem == "voksen" else ("ved_ikke",)):
+                    for boern in BOERN if hvem == "voksen" else ("ved_ikke",):
                         out.append(Situation(hvem, rusmiddel, hast, vil, boern))
     return out

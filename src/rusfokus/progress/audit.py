@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def log_action(session: Session, actor: str, action: str, target: str = "", detail: str = "",
-               *, now: datetime | None = None) -> AuditEntry:
-    entry = AuditEntry(at=now or datetime.now(), actor=actor or "ukendt", action=action,
-                       target=target or "", detail=detail or "")
+def log_action(
+    session: Session, actor: str, action: str, target: str = "", detail: str = "", *, now: datetime | None = None
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now or datetime.now(), actor=actor or "ukendt", action=action, target=target or "", detail=detail or ""
+    )
     session.add(entry)
     return entry
 
@@ -27,6 +29,7 @@ def audit_frame(session: Session, limit: int = 500) -> pd.DataFrame:
 
     rows = session.execute(
         select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
     ).all()
     return pd.DataFrame(rows, columns=["at", "actor", "action", "target", "detail"])

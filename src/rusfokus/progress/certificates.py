@@ -58,8 +58,13 @@ def normalise_code(code: str) -> str:
 
 
 def issue(session: Session, person: Person, module: str, issued_on: date, months: int) -> Certificate:
-    cert = Certificate(person_id=person.id, module=module, issued_on=issued_on,
-                       expires_on=add_months(issued_on, months), code=new_code())
+    cert = Certificate(
+        person_id=person.id,
+        module=module,
+        issued_on=issued_on,
+        expires_on=add_months(issued_on, months),
+        code=new_code(),
+    )
     session.add(cert)
     session.flush()
     return cert
@@ -67,7 +72,8 @@ def issue(session: Session, person: Person, module: str, issued_on: date, months
 
 def latest(session: Session, person: Person, module: str) -> Certificate | None:
     return session.scalars(
-        select(Certificate).where(Certificate.person_id == person.id, Certificate.module == module)
+        select(Certificate)
+        .where(Certificate.person_id == person.id, Certificate.module == module)
         .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
     ).first()
 
@@ -76,8 +82,8 @@ def ensure_certificate(session: Session, person: Person, module: str, months: in
     """The person's current kursusbevis for a module; issued from the last pass if missing."""
     cert = latest(session, person, module)
     last_pass = session.scalars(
-        select(Completion).where(Completion.person_id == person.id, Completion.module == module,
-                                 Completion.passed.is_(True))
+        select(Completion)
+        .where(Completion.person_id == person.id, Completion.module == module, Completion.passed.is_(True))
         .order_by(Completion.completed_at.desc())
     ).first()
     if last_pass is None and cert is None:
@@ -97,25 +103,29 @@ class Verification:
     status: str
 
     def lines(self) -> list[str]:
-        return [f"code:      {self.code}", f"name:      {self.name}",
-                f"module:    {module_title(self.module)} ({self.module})",
-                f"issued:    {self.issued_on.isoformat()}", f"expires:   {self.expires_on.isoformat()}",
-                f"status:    {self.status}"]
+        return [
+            f"code:      {self.code}",
+            f"name:      {self.name}",
+            f"module:    {module_title(self.module)} ({self.module})",
+            f"issued:    {self.issued_on.isoformat()}",
+            f"expires:   {self.expires_on.isoformat()}",
+            f"status:    {self.status}",
+        ]
 
 
 def verify(session: Session, code: str, today: date | None = None) -> Verification:
     norm = normalise_code(code)
     row = session.execute(
-        select(Certificate, Person).join(Person, Certificate.person_id == Person.id)
-        .where(Certificate.code == norm)
+        select(Certificate, Person).join(Person, Certificate.person_id == Person.id).where(Certificate.code == norm)
     ).first()
     if row is None:
         raise CertificateError(f"unknown verification code {code!r}: no such kursusbevis")
     cert, person = row
     if person.status == STATUS_DELETED:
         raise CertificateError(f"kursusbevis {norm} belonged to a person whose data was deleted")
-    return Verification(norm, person.name or "", cert.module, cert.issued_on, cert.expires_on,
-                        status_of(cert.expires_on, today))
+    return Verification(
+        norm, person.name or "", cert.module, cert.issued_on, cert.expires_on, status_of(cert.expires_on, today)
+    )
 
 
 def _font_path(bold: bool = False) -> Path:
@@ -130,8 +140,20 @@ def _font_path(bold: bool = False) -> Path:
 
 
 def _date_da(day: date) -> str:
-    months = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
-              "september", "oktober", "november", "december"]
+    months = [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ]
     return f"{day.day}. {months[day.month - 1]} {day.year}"
 
 
@@ -144,8 +166,9 @@ LINE_FACTOR = 0.5
 """Line height in mm per point of font size (22 pt → 11 mm)."""
 
 
-def _fit(pdf, text: str, width: float, max_height: float, style: str, sizes,
-         line_factor: float = LINE_FACTOR) -> tuple[int, str]:
+def _fit(
+    pdf, text: str, width: float, max_height: float, style: str, sizes, line_factor: float = LINE_FACTOR
+) -> tuple[int, str]:
     """The largest font size in ``sizes`` at which ``text`` fits ``width`` x ``max_height`` mm (font is set).
 
     If even the smallest size is too big, the text is cut at a word boundary and ends with "…".
@@ -173,8 +196,17 @@ def _fit(pdf, text: str, width: float, max_height: float, style: str, sizes,
     return size, cut.rstrip() + " …"
 
 
-def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, code: str,
-               kommune: str, rusmiddelcenter: str = "", verify_url: str = "") -> bytes:
+def render_pdf(
+    *,
+    name: str,
+    module: str,
+    issued_on: date,
+    expires_on: date,
+    code: str,
+    kommune: str,
+    rusmiddelcenter: str = "",
+    verify_url: str = "",
+) -> bytes:
     """A one-page A4 kursusbevis (Danish text, DejaVu font so æøå print)."""
     # lazy: loads fpdf2 (~0.4 s); needed only here
     from fpdf import FPDF
@@ -207,8 +239,12 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
     pdf.multi_cell(NAME_BOX_WIDTH, size * LINE_FACTOR, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     pdf.set_font("DejaVu", "", 12)
-    for label, value in (("Bestået", _date_da(issued_on)), ("Gyldigt til", _date_da(expires_on)),
-                         ("Udstedt af", kommune), ("I samarbejde med", rusmiddelcenter)):
+    for label, value in (
+        ("Bestået", _date_da(issued_on)),
+        ("Gyldigt til", _date_da(expires_on)),
+        ("Udstedt af", kommune),
+        ("I samarbejde med", rusmiddelcenter),
+    ):
         if value:
             pdf.set_x(45)
             pdf.set_font("DejaVu", "B", 12)
@@ -234,12 +270,20 @@ def render_pdf(*, name: str, module: str, issued_on: date, expires_on: date, cod
     return bytes(pdf.output())
 
 
-def certificate_pdf(session: Session, cert: Certificate, *, kommune: str, rusmiddelcenter: str = "",
-                    base_url: str = "") -> bytes:
+def certificate_pdf(
+    session: Session, cert: Certificate, *, kommune: str, rusmiddelcenter: str = "", base_url: str = ""
+) -> bytes:
     person = session.get(Person, cert.person_id)
     if person is None or person.status == STATUS_DELETED:
         raise CertificateError("the person of this kursusbevis has been deleted")
     url = f"{base_url.rstrip('/')}/api/progress/verify/{cert.code}" if base_url else ""
-    return render_pdf(name=person.name or "", module=cert.module, issued_on=cert.issued_on,
-                      expires_on=cert.expires_on, code=cert.code, kommune=kommune,
-                      rusmiddelcenter=rusmiddelcenter, verify_url=url)
+    return render_pdf(
+        name=person.name or "",
+        module=cert.module,
+        issued_on=cert.issued_on,
+        expires_on=cert.expires_on,
+        code=cert.code,
+        kommune=kommune,
+        rusmiddelcenter=rusmiddelcenter,
+        verify_url=url,
+    )

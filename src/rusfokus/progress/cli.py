@@ -32,30 +32,46 @@ def cmd_staff_import(args) -> int:
     for problem in roster.problems:
         print(problem.format(name), file=sys.stderr)
     if roster.problems and not args.skip_invalid:
-        print(f"error: {len(roster.problems)} invalid row(s) in {name}; nothing imported. "
-              "Fix the rows or use --skip-invalid to import only the valid rows.", file=sys.stderr)
+        print(
+            f"error: {len(roster.problems)} invalid row(s) in {name}; nothing imported. "
+            "Fix the rows or use --skip-invalid to import only the valid rows.",
+            file=sys.stderr,
+        )
         return 1
     only = getattr(args, "only_add_update", False)
     if getattr(args, "dry_run", False):
         with cliutil.session(args) as session:
             preview = preview_import(session, roster, only_add_update=only)
         print(f"{name}: dry run, nothing imported. Would do: {preview.summary()}")
-        for label, emails in (("new", preview.new), ("changed", list(preview.changed)),
-                              ("re-activated", preview.reactivated), ("marked fratrådt", preview.leaving)):
+        for label, emails in (
+            ("new", preview.new),
+            ("changed", list(preview.changed)),
+            ("re-activated", preview.reactivated),
+            ("marked fratrådt", preview.leaving),
+        ):
             for email in emails:
                 detail = f" ({', '.join(preview.changed[email])})" if label == "changed" else ""
                 print(f"  {label}: {email}{detail}")
         return 0
     with cliutil.session(args) as session:
         try:
-            result = import_roster(session, roster, skip_invalid=args.skip_invalid, actor=cliutil.actor(), source=name,
-                                   only_add_update=only)
+            result = import_roster(
+                session,
+                roster,
+                skip_invalid=args.skip_invalid,
+                actor=cliutil.actor(),
+                source=name,
+                only_add_update=only,
+            )
         except ImportRefused as exc:
             raise CommandError(f"{name}: {exc}") from None
     print(f"{name}: {len(roster.rows)} valid rows imported: {result.summary()}")
     if roster.problems:
-        print(f"warning: {len(roster.problems)} invalid row(s) listed above were skipped; "
-              "those people keep their current status", file=sys.stderr)
+        print(
+            f"warning: {len(roster.problems)} invalid row(s) listed above were skipped; "
+            "those people keep their current status",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -77,8 +93,9 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     today = date.fromisoformat(args.today) if args.today else date.today()
     with cliutil.session(args) as session:
-        data = load_data(session).filtered(forvaltning=args.forvaltning, afdeling=args.afdeling,
-                                          faggruppe=args.faggruppe)
+        data = load_data(session).filtered(
+            forvaltning=args.forvaltning, afdeling=args.afdeling, faggruppe=args.faggruppe
+        )
         tables = full_report(data, today)
         if args.table and args.table not in tables:
             raise CommandError(f"unknown table {args.table!r}; choose one of: {', '.join(TABLE_TITLES)}")
@@ -86,8 +103,10 @@ def cmd_report(args) -> int:
             write_xlsx({args.table: tables[args.table]} if args.table else tables, out)
         elif out.suffix.lower() == ".csv":
             if not args.table:
-                raise CommandError(f"a .csv holds one table: add --table ({', '.join(TABLE_TITLES)}) "
-                           "or give a folder to get one CSV per table")
+                raise CommandError(
+                    f"a .csv holds one table: add --table ({', '.join(TABLE_TITLES)}) "
+                    "or give a folder to get one CSV per table"
+                )
             write_csv(tables[args.table], out)
         else:
             out.mkdir(parents=True, exist_ok=True)
@@ -120,8 +139,7 @@ def cmd_certificate_issue(args) -> int:
         try:
             person = get_person(session, args.email)
             cert = ensure_certificate(session, person, args.module, settings.certificate_months)
-            pdf = certificate_pdf(session, cert, kommune=kommune, rusmiddelcenter=center,
-                                  base_url=settings.base_url)
+            pdf = certificate_pdf(session, cert, kommune=kommune, rusmiddelcenter=center, base_url=settings.base_url)
         except (PersonNotFound, CertificateError) as exc:
             raise CommandError(str(exc)) from None
         out = Path(args.out or f"kursusbevis-{args.module}-{cert.code}.pdf")
@@ -148,28 +166,49 @@ def cmd_certificate_verify(args) -> int:
 def register(sub) -> None:
     staff = sub.add_parser("staff", help="Import and list the staff list (medarbejderliste).")
     ss = staff.add_subparsers(dest="staff_cmd", metavar="ACTION", required=True)
-    p = cliutil.db_option(ss.add_parser("import", help="Import a staff list (.csv as Danish Excel writes it, or .xlsx)."))
-    p.add_argument("file", help="CSV or .xlsx with headers such as Navn, E-mail, Arbejdssted, Afdeling, "
-                   "Forvaltning, Stilling, Nøgleperson.")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="Import the valid rows and list the invalid ones (exit 0). Without it any invalid row "
-                   "stops the import (exit 1, nothing written).")
-    p.add_argument("--dry-run", action="store_true",
-                   help="Show what the import would do (new, changed, re-activated, marked fratrådt, by e-mail) "
-                   "and write nothing.")
-    p.add_argument("--only-add-update", action="store_true",
-                   help="A partial list (e.g. new staff of one institution): add and update the people on it, "
-                   "mark nobody fratrådt.")
+    p = cliutil.db_option(
+        ss.add_parser("import", help="Import a staff list (.csv as Danish Excel writes it, or .xlsx).")
+    )
+    p.add_argument(
+        "file",
+        help="CSV or .xlsx with headers such as Navn, E-mail, Arbejdssted, Afdeling, "
+        "Forvaltning, Stilling, Nøgleperson.",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="Import the valid rows and list the invalid ones (exit 0). Without it any invalid row "
+        "stops the import (exit 1, nothing written).",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Show what the import would do (new, changed, re-activated, marked fratrådt, by e-mail) "
+        "and write nothing.",
+    )
+    p.add_argument(
+        "--only-add-update",
+        action="store_true",
+        help="A partial list (e.g. new staff of one institution): add and update the people on it, "
+        "mark nobody fratrådt.",
+    )
     p.set_defaults(func=cmd_staff_import)
-    p = cliutil.db_option(ss.add_parser("list", help="List staff (name, email, institution, faggruppe, noegleperson, status)."))
+    p = cliutil.db_option(
+        ss.add_parser("list", help="List staff (name, email, institution, faggruppe, noegleperson, status).")
+    )
     p.add_argument("--format", choices=("table", "csv"), default="table")
     p.add_argument("--active", action="store_true", help="Only active staff (not fratrådt).")
     p.set_defaults(func=cmd_staff_list)
 
-    p = cliutil.db_option(sub.add_parser("report", help="Write the progress report (.xlsx, one .csv, or a folder of CSVs)."))
+    p = cliutil.db_option(
+        sub.add_parser("report", help="Write the progress report (.xlsx, one .csv, or a folder of CSVs).")
+    )
     p.add_argument("--out", required=True, help="FILE.xlsx, FILE.csv (with --table) or a folder.")
-    p.add_argument("--table", help="Only this table (overblik, forvaltning, afdeling, institution, faggruppe, "
-                   "genopfriskning, noegleperson, maaned).")
+    p.add_argument(
+        "--table",
+        help="Only this table (overblik, forvaltning, afdeling, institution, faggruppe, "
+        "genopfriskning, noegleperson, maaned).",
+    )
     p.add_argument("--forvaltning")
     p.add_argument("--afdeling")
     p.add_argument("--faggruppe")
@@ -183,7 +222,9 @@ def register(sub) -> None:
     p.add_argument("module", help="Module id, e.g. opsporing.")
     p.add_argument("--out", help="PDF file (default kursusbevis-<module>-<code>.pdf).")
     p.set_defaults(func=cmd_certificate_issue)
-    p = cliutil.db_option(cs.add_parser("verify", help="Check a verification code (exit 0 valid, 3 expired, 1 unknown)."))
+    p = cliutil.db_option(
+        cs.add_parser("verify", help="Check a verification code (exit 0 valid, 3 expired, 1 unknown).")
+    )
     p.add_argument("code")
     p.set_defaults(func=cmd_certificate_verify)
 
@@ -213,7 +254,9 @@ def register(sub) -> None:
     admin = sub.add_parser("admin", help="Admin users for the dashboard and downloads.")
     ads = admin.add_subparsers(dest="admin_cmd", metavar="ACTION", required=True)
     for name, text in (("add-user", "Create an admin user."), ("set-password", "Change an admin's password.")):
-        p = cliutil.db_option(ads.add_parser(name, help=text + " The password is read from the terminal or standard input."))
+        p = cliutil.db_option(
+            ads.add_parser(name, help=text + " The password is read from the terminal or standard input.")
+        )
         p.add_argument("username")
         p.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
         p.set_defaults(func=cmd_admin)

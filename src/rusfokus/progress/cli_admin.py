@@ -18,8 +18,13 @@ def cmd_person_export(args) -> int:
 
     with cliutil.session(args) as session:
         try:
-            data = export_person(session, args.email, actor=cliutil.actor(), course_dir=_course(args),
-                                 gradebook_db=args.settings.gradebook_db)
+            data = export_person(
+                session,
+                args.email,
+                actor=cliutil.actor(),
+                course_dir=_course(args),
+                gradebook_db=args.settings.gradebook_db,
+            )
         except PersonNotFound as exc:
             raise CommandError(str(exc)) from None
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -43,13 +48,15 @@ def _forget_exercises(args, emails: list[str]) -> int:
     done, problems = forget_exercises(emails, _course(args), args.settings.gradebook_db)
     removed = sum(1 for d in done if d["folders"] or d["gradebook"])
     if emails:
-        print(f"exercise data: removed for {removed} of {len(emails)} person(s) "
-              f"({len(done) - removed} had none)")
+        print(f"exercise data: removed for {removed} of {len(emails)} person(s) ({len(done) - removed} had none)")
     for problem in problems:
         print(f"error: exercise data not removed for {problem}", file=sys.stderr)
     if problems:
-        print("The database part is done and the link is revoked. Fix the problem and run "
-              "`rusfokus opgave forget EMAIL` for the person(s) above.", file=sys.stderr)
+        print(
+            "The database part is done and the link is revoked. Fix the problem and run "
+            "`rusfokus opgave forget EMAIL` for the person(s) above.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -60,22 +67,25 @@ def cmd_person_delete(args) -> int:
     from rusfokus.progress.roster import normalise_email
 
     if not args.yes:
-        raise CommandError("this erases the person's name, e-mail, kursusbeviser and exercise answers for good; "
-                   "add --yes to confirm")
+        raise CommandError(
+            "this erases the person's name, e-mail, kursusbeviser and exercise answers for good; add --yes to confirm"
+        )
     email = normalise_email(args.email)
     with cliutil.session(args) as session:
         try:
             pid = delete_person(session, email, actor=cliutil.actor())
         except PersonNotFound as exc:
             raise CommandError(str(exc)) from None
-    print(f"person #{pid} erased (name, e-mail, kursusbeviser; personal link revoked); "
-          "anonymous completion counts kept")
+    print(
+        f"person #{pid} erased (name, e-mail, kursusbeviser; personal link revoked); anonymous completion counts kept"
+    )
     return _forget_exercises(args, [email])
 
 
 def cmd_purge(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
+
     months = args.months if args.months is not None else args.settings.retention_months
     with cliutil.session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
@@ -83,8 +93,10 @@ def cmd_purge(args) -> int:
         ids = purge(session, months, actor=cliutil.actor(), dry_run=args.dry_run)
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
-    print(f"{'would delete' if args.dry_run else 'deleted'} {unmatched} temadag check-in(s) nobody matched to "
-          f"the staff list, from temadage more than {UNMATCHED_CHECK_IN_DAYS} days ago")
+    print(
+        f"{'would delete' if args.dry_run else 'deleted'} {unmatched} temadag check-in(s) nobody matched to "
+        f"the staff list, from temadage more than {UNMATCHED_CHECK_IN_DAYS} days ago"
+    )
     return 0 if args.dry_run else _forget_exercises(args, emails)
 
 
@@ -113,8 +125,9 @@ def cmd_admin(args) -> int:
     password = _read_password(args)
     with cliutil.session(args) as session:
         try:
-            (add_user if args.admin_cmd == "add-user" else set_password)(session, args.username, password,
-                                                                          actor=cliutil.actor())
+            (add_user if args.admin_cmd == "add-user" else set_password)(
+                session, args.username, password, actor=cliutil.actor()
+            )
         except AuthError as exc:
             raise CommandError(str(exc)) from None
     print(f"admin user {args.username!r} saved")
@@ -141,11 +154,15 @@ def cmd_demo_load(args) -> int:
             return 0
         info = load_demo(session, n=args.staff, seed=args.seed, months=args.settings.certificate_months)
         password = _demo_admin(session)
-    print(f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
-          f"{info['results']} graded results")
+    print(
+        f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "
+        f"{info['results']} graded results"
+    )
     if password:
-        print(f"dashboard login: user 'konsulent', password '{password}' "
-              "(change it: rusfokus admin set-password konsulent)")
+        print(
+            f"dashboard login: user 'konsulent', password '{password}' "
+            "(change it: rusfokus admin set-password konsulent)"
+        )
     return 0
 
 

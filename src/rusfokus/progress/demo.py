@@ -20,25 +20,90 @@ from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 
 DOMAIN = "eksempel-kommune.example"
-FIRST = ["Anne", "Mette", "Lone", "Hanne", "Camilla", "Louise", "Sofie", "Ida", "Maja", "Line", "Rikke",
-         "Pia", "Trine", "Signe", "Jette", "Peter", "Lars", "Jens", "Michael", "Søren", "Thomas", "Mads",
-         "Anders", "Kasper", "Rasmus", "Henrik", "Morten", "Jakob", "Ole", "Bo", "Ahmed", "Fatima", "Ayse"]
-LAST = ["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
-        "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Poulsen",
-        "Møller", "Østergaard", "Kjær", "Lund", "Bak", "Holm", "Dahl", "Yilmaz", "Ali"]
+FIRST = [
+    "Anne",
+    "Mette",
+    "Lone",
+    "Hanne",
+    "Camilla",
+    "Louise",
+    "Sofie",
+    "Ida",
+    "Maja",
+    "Line",
+    "Rikke",
+    "Pia",
+    "Trine",
+    "Signe",
+    "Jette",
+    "Peter",
+    "Lars",
+    "Jens",
+    "Michael",
+    "Søren",
+    "Thomas",
+    "Mads",
+    "Anders",
+    "Kasper",
+    "Rasmus",
+    "Henrik",
+    "Morten",
+    "Jakob",
+    "Ole",
+    "Bo",
+    "Ahmed",
+    "Fatima",
+    "Ayse",
+]
+LAST = [
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Poulsen",
+    "Møller",
+    "Østergaard",
+    "Kjær",
+    "Lund",
+    "Bak",
+    "Holm",
+    "Dahl",
+    "Yilmaz",
+    "Ali",
+]
 # forvaltning → afdeling → (institutions, faggrupper, relative size)
 ORGANISATION = {
     "Børn og Unge": {
-        "Dagtilbud": (["Børnehuset Solsikken", "Vuggestuen Mariehønen", "Naturbørnehaven Skovly",
-                       "Dagplejen Eksempelby"], ["Pædagog", "Pædagogisk assistent", "Dagplejer"], 5),
+        "Dagtilbud": (
+            ["Børnehuset Solsikken", "Vuggestuen Mariehønen", "Naturbørnehaven Skovly", "Dagplejen Eksempelby"],
+            ["Pædagog", "Pædagogisk assistent", "Dagplejer"],
+            5,
+        ),
         "Skoler": (["Eksempelby Skole", "Vestskolen", "Søndermarkskolen"], ["Lærer", "Pædagog"], 5),
         "Sundhedsplejen": (["Sundhedsplejen Nord", "Sundhedsplejen Syd"], ["Sundhedsplejerske"], 2),
-        "Familieafdelingen": (["Familieafdelingen, Myndighed", "Familiehuset"],
-                              ["Socialrådgiver", "Familiebehandler"], 3),
+        "Familieafdelingen": (
+            ["Familieafdelingen, Myndighed", "Familiehuset"],
+            ["Socialrådgiver", "Familiebehandler"],
+            3,
+        ),
         # Youth workers (issue 15): the "Ungeindsats og SSP" tab of the case pages.
         "SSP": (["SSP Eksempel Kommune"], ["SSP-konsulent", "SSP-medarbejder"], 1),
-        "Ungdomsskole og klubber": (["Ungdomsskolen Eksempelby", "Ungdomsklubben Eksempelby"],
-                                    ["Ungdomsskolelærer", "Klubpædagog"], 1),
+        "Ungdomsskole og klubber": (
+            ["Ungdomsskolen Eksempelby", "Ungdomsklubben Eksempelby"],
+            ["Ungdomsskolelærer", "Klubpædagog"],
+            1,
+        ),
     },
     "Beskæftigelse": {
         "Jobcenter": (["Jobcenter Eksempelby"], ["Jobkonsulent", "Socialrådgiver"], 3),
@@ -75,8 +140,18 @@ def generate_staff(n: int, seed: int = 2026) -> list[RosterRow]:
         used.add(email)
         key = inst not in keys and inst not in NOEGLEPERSON_GAPS
         keys.add(inst)
-        rows.append(RosterRow(line=i + 2, email=email, name=f"{first} {last}", institution=inst, afdeling=afd,
-                              forvaltning=forv, faggruppe=rng.choice(faggrupper), noegleperson=key))
+        rows.append(
+            RosterRow(
+                line=i + 2,
+                email=email,
+                name=f"{first} {last}",
+                institution=inst,
+                afdeling=afd,
+                forvaltning=forv,
+                faggruppe=rng.choice(faggrupper),
+                noegleperson=key,
+            )
+        )
     return rows
 
 
@@ -91,8 +166,9 @@ def generate_history(staff: list[RosterRow], modules: list[str], years: int, tod
                 continue
             day = today - timedelta(days=rng.randrange(span))
             while day <= today:
-                graded = datetime.combine(day, datetime.min.time()) + timedelta(hours=8 + rng.randrange(9),
-                                                                                  minutes=rng.randrange(60))
+                graded = datetime.combine(day, datetime.min.time()) + timedelta(
+                    hours=8 + rng.randrange(9), minutes=rng.randrange(60)
+                )
                 if rng.random() < 0.12:  # a failed first attempt, passed a few days later
                     yield row.email, module, graded, 4.0, 10.0, False
                     graded += timedelta(days=rng.randrange(1, 10))
@@ -100,14 +176,20 @@ def generate_history(staff: list[RosterRow], modules: list[str], years: int, tod
                 day += timedelta(days=rng.randrange(700, 900))  # refresher around the 2-year mark
 
 
-def load_demo(session: Session, *, n: int = 200, seed: int = 2026, months: int = 24,
-              today: date | None = None, actor: str = "demo") -> dict:
+def load_demo(
+    session: Session,
+    *,
+    n: int = 200,
+    seed: int = 2026,
+    months: int = 24,
+    today: date | None = None,
+    actor: str = "demo",
+) -> dict:
     today = today or date.today()
     staff = generate_staff(n, seed)
     result = import_roster(session, Roster(rows=staff), actor=actor, source="demo")
     count = 0
-    for email, module, graded, score, max_score, passed in generate_history(staff, list(MODULE_TITLES), 3,
-                                                                           today, seed):
+    for email, module, graded, score, max_score, passed in generate_history(staff, list(MODULE_TITLES), 3, today, seed):
         if graded.date() <= today:
             record_result(session, email, module, score, max_score, passed, graded, months)
             count += 1
@@ -120,6 +202,7 @@ def demo_csv(n: int = 200, seed: int = 2026) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Navn", "E-mail", "Arbejdssted", "Afdeling", "Forvaltning", "Stilling", "Nøgleperson"])
     for r in generate_staff(n, seed):
-        writer.writerow([r.name, r.email, r.institution, r.afdeling, r.forvaltning, r.faggruppe,
-                         "Ja" if r.noegleperson else ""])
+        writer.writerow(
+            [r.name, r.email, r.institution, r.afdeling, r.forvaltning, r.faggruppe, "Ja" if r.noegleperson else ""]
+        )
     return out.getvalue().encode("cp1252")

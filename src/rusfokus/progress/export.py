@@ -35,11 +35,20 @@ def _cell_value(value):
 
 def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
     """Write ``tables`` (id → DataFrame) to ``target`` (path or binary file object)."""
-    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "in_memory": False})
+    wb = xlsxwriter.Workbook(
+        target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": False}
+    )
     wb.set_properties({"title": "rusfokus – rapport over uddannelse", "author": "rusfokus"})
-    head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#" + HEADER_FILL,
-                          "text_wrap": True, "valign": "top", "border": 1})
+    head = wb.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": "#" + HEADER_FILL,
+            "text_wrap": True,
+            "valign": "top",
+            "border": 1,
+        }
+    )
     date_fmt = wb.add_format({"num_format": "dd-mm-yyyy"})
     pct_fmt = wb.add_format({"num_format": "0.0"})
     for key, frame in tables.items():
@@ -47,8 +56,11 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
         columns = [str(c) for c in frame.columns]
         for i, column in enumerate(columns):
             sample = frame.iloc[:200, i].astype(str).str.len().max() if len(frame) else 0
-            fmt = date_fmt if len(frame) and isinstance(frame.iloc[0, i], date) else (
-                pct_fmt if column.endswith("(%)") else None)
+            fmt = (
+                date_fmt
+                if len(frame) and isinstance(frame.iloc[0, i], date)
+                else (pct_fmt if column.endswith("(%)") else None)
+            )
             ws.set_column(i, i, min(max(len(column), int(sample or 0)) + 2, 50), fmt)
             ws.write_string(0, i, column, head)
         ws.freeze_panes(1, 0)
@@ -66,8 +78,12 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
                 elif isinstance(value, (int, float)):
                     ws.write_number(r, c, value)
                 elif isinstance(value, (date, datetime)):
-                    ws.write_datetime(r, c, value if isinstance(value, datetime) else
-                                      datetime(value.year, value.month, value.day), date_fmt)
+                    ws.write_datetime(
+                        r,
+                        c,
+                        value if isinstance(value, datetime) else datetime(value.year, value.month, value.day),
+                        date_fmt,
+                    )
                 else:
                     ws.write_string(r, c, str(value))
     wb.close()

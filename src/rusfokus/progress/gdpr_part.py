@@ -39,28 +39,61 @@ def export(session: Session, person: Person) -> dict:
         .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
         .where(Institution.id == person.institution_id)
     ).first()
-    completions = session.scalars(select(Completion).where(Completion.person_id == person.id)
-                                  .order_by(Completion.completed_at)).all()
-    certs = session.scalars(select(Certificate).where(Certificate.person_id == person.id)
-                            .order_by(Certificate.issued_on)).all()
-    pages = session.scalars(select(journey.PageRead).where(journey.PageRead.person_id == person.id)
-                            .order_by(journey.PageRead.first_seen_at))
-    audit = session.scalars(select(AuditEntry).where(AuditEntry.target == f"person #{person.id}")
-                            .order_by(AuditEntry.at)).all()
+    completions = session.scalars(
+        select(Completion).where(Completion.person_id == person.id).order_by(Completion.completed_at)
+    ).all()
+    certs = session.scalars(
+        select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_on)
+    ).all()
+    pages = session.scalars(
+        select(journey.PageRead).where(journey.PageRead.person_id == person.id).order_by(journey.PageRead.first_seen_at)
+    )
+    audit = session.scalars(
+        select(AuditEntry).where(AuditEntry.target == f"person #{person.id}").order_by(AuditEntry.at)
+    ).all()
     return {
-        "person": {"name": person.name, "email": person.email, "faggruppe": person.faggruppe,
-                   "noegleperson": person.noegleperson, "status": person.status,
-                   "created_at": _iso(person.created_at), "updated_at": _iso(person.updated_at),
-                   "left_at": _iso(person.left_at)},
+        "person": {
+            "name": person.name,
+            "email": person.email,
+            "faggruppe": person.faggruppe,
+            "noegleperson": person.noegleperson,
+            "status": person.status,
+            "created_at": _iso(person.created_at),
+            "updated_at": _iso(person.updated_at),
+            "left_at": _iso(person.left_at),
+        },
         "organisation": dict(zip(("institution", "afdeling", "forvaltning"), org, strict=True)) if org else None,
-        "completions": [{"module": c.module, "kind": c.kind, "score": c.score, "max_score": c.max_score,
-                         "passed": c.passed, "completed_at": _iso(c.completed_at)} for c in completions],
-        "certificates": [{"module": c.module, "issued_on": _iso(c.issued_on), "expires_on": _iso(c.expires_on),
-                          "status": status_of(c.expires_on), "code": c.code} for c in certs],
-        "pages_read": [{"page": r.page, "first_seen_at": _iso(r.first_seen_at), "last_seen_at": _iso(r.last_seen_at),
-                        "read_at": _iso(r.read_at)} for r in pages],
-        "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
-                      for a in audit],
+        "completions": [
+            {
+                "module": c.module,
+                "kind": c.kind,
+                "score": c.score,
+                "max_score": c.max_score,
+                "passed": c.passed,
+                "completed_at": _iso(c.completed_at),
+            }
+            for c in completions
+        ],
+        "certificates": [
+            {
+                "module": c.module,
+                "issued_on": _iso(c.issued_on),
+                "expires_on": _iso(c.expires_on),
+                "status": status_of(c.expires_on),
+                "code": c.code,
+            }
+            for c in certs
+        ],
+        "pages_read": [
+            {
+                "page": r.page,
+                "first_seen_at": _iso(r.first_seen_at),
+                "last_seen_at": _iso(r.last_seen_at),
+                "read_at": _iso(r.read_at),
+            }
+            for r in pages
+        ],
+        "audit_log": [{"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail} for a in audit],
     }
 
 

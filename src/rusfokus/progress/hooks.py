@@ -25,15 +25,24 @@ def find_or_create_person(session: Session, email: str, now: datetime) -> Person
     person = session.scalar(select(Person).where(Person.email == email))
     if person is None:
         inst = OrgCache(session).institution(NOT_GIVEN, NOT_GIVEN, UNLISTED)
-        person = Person(email=email, name=email.split("@")[0], faggruppe=NOT_GIVEN, institution_id=inst.id,
-                        noegleperson=False, status=STATUS_ACTIVE, created_at=now, updated_at=now)
+        person = Person(
+            email=email,
+            name=email.split("@")[0],
+            faggruppe=NOT_GIVEN,
+            institution_id=inst.id,
+            noegleperson=False,
+            status=STATUS_ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(person)
         session.flush()
     return person
 
 
-def record_result(session: Session, email: str, opgave: str, score, max_score, passed: bool,
-                  graded_at: datetime, months: int) -> dict:
+def record_result(
+    session: Session, email: str, opgave: str, score, max_score, passed: bool, graded_at: datetime, months: int
+) -> dict:
     """Store one graded result; a pass issues (renews) the kursusbevis. Idempotent per graded_at."""
     email = normalise_email(email)
     if not email or "@" not in email:
@@ -44,13 +53,23 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
     person = find_or_create_person(session, email, graded_at)
     if person.status == STATUS_DELETED:
         raise ValueError("on_graded: person was deleted")
-    done = session.scalar(select(Completion).where(
-        Completion.person_id == person.id, Completion.module == opgave, Completion.completed_at == graded_at))
+    done = session.scalar(
+        select(Completion).where(
+            Completion.person_id == person.id, Completion.module == opgave, Completion.completed_at == graded_at
+        )
+    )
     if done is None:
-        session.add(Completion(person_id=person.id, module=opgave, kind="modul",
-                               score=None if score is None else float(score),
-                               max_score=None if max_score is None else float(max_score),
-                               passed=bool(passed), completed_at=graded_at))
+        session.add(
+            Completion(
+                person_id=person.id,
+                module=opgave,
+                kind="modul",
+                score=None if score is None else float(score),
+                max_score=None if max_score is None else float(max_score),
+                passed=bool(passed),
+                completed_at=graded_at,
+            )
+        )
         session.flush()
     result = {"person_id": person.id, "module": opgave, "passed": bool(passed), "certificate": None}
     if passed:
@@ -61,8 +80,17 @@ def record_result(session: Session, email: str, opgave: str, score, max_score, p
     return result
 
 
-def on_graded(email: str, opgave: str, score, max_score, passed: bool, graded_at: datetime,
-              *, db_url: str, certificate_months: int = Settings.default("certificate_months")) -> dict:
+def on_graded(
+    email: str,
+    opgave: str,
+    score,
+    max_score,
+    passed: bool,
+    graded_at: datetime,
+    *,
+    db_url: str,
+    certificate_months: int = Settings.default("certificate_months"),
+) -> dict:
     """Record a graded exercise in the progress database ``db_url`` (the setting RUSFOKUS_DB);
     a passed one issues or renews the module's kursusbevis for ``certificate_months``."""
     if not db_url:
@@ -74,7 +102,6 @@ def on_graded(email: str, opgave: str, score, max_score, passed: bool, graded_at
     if graded_at.tzinfo is not None:
         graded_at = graded_at.astimezone().replace(tzinfo=None)
     with session_scope(url) as session:
-        result = record_result(session, email, opgave, score, max_score, passed, graded_at,
-                               certificate_months)
+        result = record_result(session, email, opgave, score, max_score, passed, graded_at, certificate_months)
     log.info("progress: recorded %s for person #%s (passed=%s)", opgave, result["person_id"], passed)
     return result

@@ -46,6 +46,7 @@ class PageRead(Base):
 
 # ---- the book's page map ------------------------------------------------------------
 
+
 class PageMapError(Exception):
     """The built book has no usable page map (English: for the operator's log)."""
 
@@ -110,17 +111,22 @@ TAB_LABELS = faggruppe_labels()
 # ungdomsskole, klub, ungevejleder, UU, mentor, gadeplan) have their own tab since
 # module 5 (issue 15); the rule comes before the school's, so "Ungdomsskolen" is not a
 # school, while a teacher at a ungdomsuddannelse or gymnasium reads the school tab.
-_TAB_RULES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), tab) for p, tab in (
-    (r"sundhedsplej", "sundhedspleje"),
-    (r"dagplej|dagtilbud|vuggestue|børnehave|børnehus|pædagogisk assistent|pædagogmedhjælper", "dagtilbud"),
-    (r"socialpsykiatri|bostøtte|botilbud|støttecent|social- og sundhed", "socialpsykiatri"),
-    (r"jobcenter|jobkonsulent|sygedagpenge|beskæftigelse|virksomhedskonsulent", "jobcenter"),
-    (r"familie", "familieafdeling"),
-    (r"\bssp\b|ungeindsats|ungevejled|ungdomsskole|ungdomsvejled|ungdomsklub|\bklub|ungerådgiv|ungeteam|"
-     r"ungekonsulent|ungecent|ungehus|\buu\b|uu-vejled|mentor|gadeplan|gademedarbejd|opsøgende|natteravn",
-     "ungeindsats"),
-    (r"lærer|skole|\bsfo\b|gymnasi|ungdomsuddannelse", "skole"),
-))
+_TAB_RULES: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(p), tab)
+    for p, tab in (
+        (r"sundhedsplej", "sundhedspleje"),
+        (r"dagplej|dagtilbud|vuggestue|børnehave|børnehus|pædagogisk assistent|pædagogmedhjælper", "dagtilbud"),
+        (r"socialpsykiatri|bostøtte|botilbud|støttecent|social- og sundhed", "socialpsykiatri"),
+        (r"jobcenter|jobkonsulent|sygedagpenge|beskæftigelse|virksomhedskonsulent", "jobcenter"),
+        (r"familie", "familieafdeling"),
+        (
+            r"\bssp\b|ungeindsats|ungevejled|ungdomsskole|ungdomsvejled|ungdomsklub|\bklub|ungerådgiv|ungeteam|"
+            r"ungekonsulent|ungecent|ungehus|\buu\b|uu-vejled|mentor|gadeplan|gademedarbejd|opsøgende|natteravn",
+            "ungeindsats",
+        ),
+        (r"lærer|skole|\bsfo\b|gymnasi|ungdomsuddannelse", "skole"),
+    )
+)
 
 
 def faggruppe_tab(faggruppe: str | None, afdeling: str | None = None, institution: str | None = None) -> str | None:
@@ -156,6 +162,7 @@ def test_status(completions: list[Completion], pending: bool) -> dict:
 
 # ---- the learner's state ---------------------------------------------------------------------
 
+
 def find_person(session: Session, email: str) -> Person | None:
     person = session.scalar(select(Person).where(Person.email == normalise_email(email)))
     if person is None or person.status == STATUS_DELETED:
@@ -163,8 +170,9 @@ def find_person(session: Session, email: str) -> Person | None:
     return person
 
 
-def record(session: Session, person: Person, pages: list[str], page_map: PageMap, *, read: bool,
-           now: datetime | None = None) -> int:
+def record(
+    session: Session, person: Person, pages: list[str], page_map: PageMap, *, read: bool, now: datetime | None = None
+) -> int:
     """Remember visits (``read=False``) or reads of known module pages; unknown pages are refused
     as a whole (ValueError, nothing written). Returns the number of pages stored."""
     known = page_map.pages
@@ -180,8 +188,15 @@ def record(session: Session, person: Person, pages: list[str], page_map: PageMap
             if row is None:
                 try:
                     with session.begin_nested():
-                        session.add(PageRead(person_id=person.id, page=page, first_seen_at=now, last_seen_at=now,
-                                             read_at=now if read else None))
+                        session.add(
+                            PageRead(
+                                person_id=person.id,
+                                page=page,
+                                first_seen_at=now,
+                                last_seen_at=now,
+                                read_at=now if read else None,
+                            )
+                        )
                     break
                 except IntegrityError:
                     continue
@@ -202,8 +217,9 @@ def learner_state(session: Session, person: Person, page_map: PageMap, *, waitin
     rows = [r for r in rows if r.page in known]  # pages removed from the book are not counted
     last = max(rows, key=lambda r: (r.last_seen_at, r.id)) if rows else None
     modules = [m["id"] for m in page_map.modules]
-    completions = session.scalars(select(Completion).where(Completion.person_id == person.id,
-                                                           Completion.module.in_(modules))).all()
+    completions = session.scalars(
+        select(Completion).where(Completion.person_id == person.id, Completion.module.in_(modules))
+    ).all()
     pending = set(waiting)
     afdeling = institution = None
     if person.institution_id is not None:
@@ -241,6 +257,7 @@ def forget(session: Session, person_id: int) -> int:
 
 def module_progress(page_map: PageMap, read: set[str]) -> list[dict]:
     """Per module: pages read of all, e.g. {"id": "opsporing", "read": 3, "total": 12}."""
-    return [{"id": m["id"], "read": sum(1 for p in m["pages"] if p["page"] in read), "total": len(m["pages"])}
-            for m in page_map.modules]
-
+    return [
+        {"id": m["id"], "read": sum(1 for p in m["pages"] if p["page"] in read), "total": len(m["pages"])}
+        for m in page_map.modules
+    ]

@@ -27,10 +27,23 @@ from rusfokus.progress.models import (
     Person,
 )
 
-DIMENSIONS = {"forvaltning": "Forvaltning", "afdeling": "Afdeling", "institution": "Institution",
-              "faggruppe": "Faggruppe"}
-STAFF_COLUMNS = ["person_id", "name", "email", "institution", "afdeling", "forvaltning", "faggruppe",
-                 "noegleperson", "status"]
+DIMENSIONS = {
+    "forvaltning": "Forvaltning",
+    "afdeling": "Afdeling",
+    "institution": "Institution",
+    "faggruppe": "Faggruppe",
+}
+STAFF_COLUMNS = [
+    "person_id",
+    "name",
+    "email",
+    "institution",
+    "afdeling",
+    "forvaltning",
+    "faggruppe",
+    "noegleperson",
+    "status",
+]
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,13 @@ class ReportData:
                 staff = staff[staff[column] == value]
         ids = staff["person_id"]
         attended = self.attended[self.attended["person_id"].isin(ids)] if self.attended is not None else None
-        return replace(self, staff=staff, passes=self.passes[self.passes["person_id"].isin(ids)],
-                       certs=self.certs[self.certs["person_id"].isin(ids)], attended=attended)
+        return replace(
+            self,
+            staff=staff,
+            passes=self.passes[self.passes["person_id"].isin(ids)],
+            certs=self.certs[self.certs["person_id"].isin(ids)],
+            attended=attended,
+        )
 
     @property
     def active(self) -> pd.DataFrame:
@@ -62,25 +80,38 @@ def _raw(column):
     return type_coerce(column, String)
 
 
-def load_data(session: Session, modules: tuple[str, ...] | None = None, *,
-              institution_id: int | None = None) -> ReportData:
+def load_data(
+    session: Session, modules: tuple[str, ...] | None = None, *, institution_id: int | None = None
+) -> ReportData:
     """Everything the reports need; ``institution_id`` reads only that institution's people
     (the nøgleperson's status page), with the same frames and columns."""
     conn = session.connection()
     staff_query = (
-        select(Person.id, Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
-               Person.faggruppe, Person.noegleperson, Person.status)
+        select(
+            Person.id,
+            Person.name,
+            Person.email,
+            Institution.name,
+            Afdeling.name,
+            Forvaltning.name,
+            Person.faggruppe,
+            Person.noegleperson,
+            Person.status,
+        )
         .join(Institution, Person.institution_id == Institution.id)
         .join(Afdeling, Institution.afdeling_id == Afdeling.id)
-        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id))
+        .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
+    )
     month = extract("year", Completion.completed_at) * 12 + extract("month", Completion.completed_at) - 1
-    passes_query = (select(Completion.person_id, Completion.module, month.label("month"), func.count().label("n"))
-                    .where(Completion.passed.is_(True))
-                    .group_by(Completion.person_id, Completion.module, literal_column("month")))
+    passes_query = (
+        select(Completion.person_id, Completion.module, month.label("month"), func.count().label("n"))
+        .where(Completion.passed.is_(True))
+        .group_by(Completion.person_id, Completion.module, literal_column("month"))
+    )
     attended_query = select(Completion.person_id, Completion.module).distinct().where(Completion.kind == "temadag")
-    certs_query = (select(Certificate.person_id, Certificate.module,
-                          _raw(func.max(Certificate.expires_on)).label("expires_on"))
-                   .group_by(Certificate.person_id, Certificate.module))
+    certs_query = select(
+        Certificate.person_id, Certificate.module, _raw(func.max(Certificate.expires_on)).label("expires_on")
+    ).group_by(Certificate.person_id, Certificate.module)
     if institution_id is not None:
         ids = select(Person.id).where(Person.institution_id == institution_id)
         staff_query = staff_query.where(Person.institution_id == institution_id)
@@ -129,8 +160,9 @@ def completion_table(data: ReportData, by: str, today: date | None = None) -> pd
     table["Gyldigt bevis (%)"] = (100 * table["Gyldigt bevis"] / table["Ansatte"]).round(1)
     table["module"] = table["module"].map(module_title)
     table = table.rename(columns={by: label, "module": "Modul"})
-    return table[[label, "Modul", "Ansatte", "Gennemført", "Gennemført (%)", "Gyldigt bevis",
-                  "Gyldigt bevis (%)"]].reset_index(drop=True)
+    return table[
+        [label, "Modul", "Ansatte", "Gennemført", "Gennemført (%)", "Gyldigt bevis", "Gyldigt bevis (%)"]
+    ].reset_index(drop=True)
 
 
 def refresher_table(data: ReportData, today: date | None = None, soon_days: int = SOON_DAYS) -> pd.DataFrame:
@@ -139,12 +171,20 @@ def refresher_table(data: ReportData, today: date | None = None, soon_days: int 
     limit = _ts(today) + pd.Timedelta(days=soon_days)
     due = data.certs[data.certs["expires_on"] <= limit].merge(data.active, on="person_id")
     days = (due["expires_on"] - _ts(today)).dt.days.astype(int)
-    out = pd.DataFrame({
-        "Navn": due["name"], "E-mail": due["email"], "Institution": due["institution"],
-        "Afdeling": due["afdeling"], "Forvaltning": due["forvaltning"], "Faggruppe": due["faggruppe"],
-        "Modul": due["module"].map(module_title), "Udløber": due["expires_on"].dt.date,
-        "Dage til udløb": days, "Status": ["udløbet" if d < 0 else "udløber snart" for d in days],
-    })
+    out = pd.DataFrame(
+        {
+            "Navn": due["name"],
+            "E-mail": due["email"],
+            "Institution": due["institution"],
+            "Afdeling": due["afdeling"],
+            "Forvaltning": due["forvaltning"],
+            "Faggruppe": due["faggruppe"],
+            "Modul": due["module"].map(module_title),
+            "Udløber": due["expires_on"].dt.date,
+            "Dage til udløb": days,
+            "Status": ["udløbet" if d < 0 else "udløber snart" for d in days],
+        }
+    )
     return out.sort_values(["Udløber", "Navn"], kind="stable").reset_index(drop=True)
 
 
@@ -160,10 +200,8 @@ def noegleperson_table(data: ReportData, today: date | None = None) -> pd.DataFr
     per_inst = keys.groupby(org).agg(n=("person_id", "size"), valid=("valid", "sum")).reset_index()
     table = heads.merge(per_inst, on=org, how="left").fillna({"n": 0, "valid": 0})
     table = table[table["valid"] == 0].copy()
-    table["Årsag"] = ["Ingen nøgleperson" if n == 0 else "Nøgleperson uden gyldigt kursusbevis"
-                      for n in table["n"]]
-    table = table.rename(columns={"forvaltning": "Forvaltning", "afdeling": "Afdeling",
-                                  "institution": "Institution"})
+    table["Årsag"] = ["Ingen nøgleperson" if n == 0 else "Nøgleperson uden gyldigt kursusbevis" for n in table["n"]]
+    table = table.rename(columns={"forvaltning": "Forvaltning", "afdeling": "Afdeling", "institution": "Institution"})
     return table[["Forvaltning", "Afdeling", "Institution", "Ansatte", "Årsag"]].reset_index(drop=True)
 
 
@@ -205,11 +243,13 @@ def summary_table(data: ReportData, today: date | None = None) -> pd.DataFrame:
     today = today or date.today()
     active = data.active
     valid = data.certs[(data.certs["expires_on"] >= _ts(today)) & data.certs["person_id"].isin(active["person_id"])]
-    rows = [("Aktive medarbejdere", len(active)),
-            ("Heraf nøglepersoner", int(active["noegleperson"].sum())),
-            ("Medarbejdere med mindst ét gyldigt kursusbevis", valid["person_id"].nunique()),
-            ("Gyldige kursusbeviser i alt", len(valid)),
-            ("Rapportdato", today.strftime("%d-%m-%Y"))]
+    rows = [
+        ("Aktive medarbejdere", len(active)),
+        ("Heraf nøglepersoner", int(active["noegleperson"].sum())),
+        ("Medarbejdere med mindst ét gyldigt kursusbevis", valid["person_id"].nunique()),
+        ("Gyldige kursusbeviser i alt", len(valid)),
+        ("Rapportdato", today.strftime("%d-%m-%Y")),
+    ]
     return pd.DataFrame(rows, columns=["Nøgletal", "Værdi"]).astype({"Værdi": object})
 
 

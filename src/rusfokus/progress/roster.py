@@ -35,14 +35,27 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "noegleperson": ("noegleperson", "noeglepersonjanej", "noeglepersonx"),
 }
 
-MAX_LENGTH = {"name": 200, "email": 320, "institution": 200, "afdeling": 200, "forvaltning": 200,
-              "faggruppe": 200, "noegleperson": 20}
+MAX_LENGTH = {
+    "name": 200,
+    "email": 320,
+    "institution": 200,
+    "afdeling": 200,
+    "forvaltning": 200,
+    "faggruppe": 200,
+    "noegleperson": 20,
+}
 """Longest value per field (the database columns' sizes); a longer cell is a problem naming row and field."""
-FIELD_LABELS = {"name": ("Navn", "navn"), "first_name": ("Fornavn", "fornavn"),
-                "last_name": ("Efternavn", "efternavn"), "email": ("E-mail", "e-mail"),
-                "institution": ("Arbejdssted", "arbejdssted"), "afdeling": ("Afdeling", "afdeling"),
-                "forvaltning": ("Forvaltning", "forvaltning"), "faggruppe": ("Stilling", "stilling"),
-                "noegleperson": ("Nøgleperson", "nøgleperson")}
+FIELD_LABELS = {
+    "name": ("Navn", "navn"),
+    "first_name": ("Fornavn", "fornavn"),
+    "last_name": ("Efternavn", "efternavn"),
+    "email": ("E-mail", "e-mail"),
+    "institution": ("Arbejdssted", "arbejdssted"),
+    "afdeling": ("Afdeling", "afdeling"),
+    "forvaltning": ("Forvaltning", "forvaltning"),
+    "faggruppe": ("Stilling", "stilling"),
+    "noegleperson": ("Nøgleperson", "nøgleperson"),
+}
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 """Python's csv module stops at 131,072 characters per field with an exception; this lifts it (process-wide,
 once) above any file we accept, so an overlong cell becomes a row problem naming its field instead."""
@@ -58,8 +71,10 @@ def bad_characters(text: str) -> bool:
 def text_problem(value: str, max_length: int) -> tuple[str, str] | None:
     """(English, Danish) reason if ``value`` is too long or holds control characters; None if fine."""
     if len(value) > max_length:
-        return (f"is {len(value)} characters long (at most {max_length})",
-                f"er {len(value)} tegn lang (højst {max_length})")
+        return (
+            f"is {len(value)} characters long (at most {max_length})",
+            f"er {len(value)} tegn lang (højst {max_length})",
+        )
     if bad_characters(value):
         return ("contains a control character (e.g. NUL)", "indeholder et kontroltegn, som ikke må stå i teksten")
     return None
@@ -169,8 +184,10 @@ def _csv_rows(text: str):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise RosterError(f"line {line}: cannot read the CSV ({exc}); nothing imported",
-                              f"Linje {line} kan ikke læses som CSV. Intet er importeret.") from None
+            raise RosterError(
+                f"line {line}: cannot read the CSV ({exc}); nothing imported",
+                f"Linje {line} kan ikke læses som CSV. Intet er importeret.",
+            ) from None
         yield line, cells
         line = start + reader.line_num + 1
 
@@ -182,8 +199,10 @@ def _xlsx_rows(path: Path):
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip/XML errors of a broken file
-        raise RosterError(f"{path}: cannot read as .xlsx ({exc.__class__.__name__}: {exc})",
-                          "Filen kan ikke åbnes som Excel-fil (.xlsx). Gem den igen i Excel.") from exc
+        raise RosterError(
+            f"{path}: cannot read as .xlsx ({exc.__class__.__name__}: {exc})",
+            "Filen kan ikke åbnes som Excel-fil (.xlsx). Gem den igen i Excel.",
+        ) from exc
     try:
         ws = wb.worksheets[0]
         for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -203,7 +222,9 @@ def _map_columns(header: list[str], filename: str) -> dict[str, int]:
         if fld and fld not in found:
             found[fld] = index
     has_name = "name" in found or "first_name" in found
-    missing = [label for fld, label in (("email", "E-mail"), ("institution", "Arbejdssted/Institution")) if fld not in found]
+    missing = [
+        label for fld, label in (("email", "E-mail"), ("institution", "Arbejdssted/Institution")) if fld not in found
+    ]
     if not has_name:
         missing.insert(0, "Navn")
     if missing:
@@ -254,13 +275,20 @@ def parse_rows(rows, filename: str) -> Roster:
                 da.append(f"{label_da} {why[1]}")
         if overlong:  # the other checks would only repeat (and echo) the bad value
             email = "" if "email" in overlong else normalise_email(get("email"))
-            roster.problems.append(Problem(line, "; ".join(reasons), email if EMAIL_RE.match(email) else "",
-                                           "; ".join(da)))
+            roster.problems.append(
+                Problem(line, "; ".join(reasons), email if EMAIL_RE.match(email) else "", "; ".join(da))
+            )
             continue
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
         if len(name) > MAX_LENGTH["name"]:
-            roster.problems.append(Problem(line, f"Navn {text_problem(name, MAX_LENGTH['name'])[0]}", "",
-                                           f"navn {text_problem(name, MAX_LENGTH['name'])[1]}"))
+            roster.problems.append(
+                Problem(
+                    line,
+                    f"Navn {text_problem(name, MAX_LENGTH['name'])[0]}",
+                    "",
+                    f"navn {text_problem(name, MAX_LENGTH['name'])[1]}",
+                )
+            )
             continue
         email = normalise_email(get("email"))
         if not name:
@@ -314,8 +342,10 @@ def read_roster(path: str | Path) -> Roster:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return parse_rows(_xlsx_rows(path), path.name)
     if path.suffix.lower() == ".xls":
-        raise RosterError(f"{path}: old .xls format is not supported; save it as .xlsx or CSV in Excel",
-                          "Det gamle .xls-format kan ikke læses. Gem filen som .xlsx eller CSV i Excel.")
+        raise RosterError(
+            f"{path}: old .xls format is not supported; save it as .xlsx or CSV in Excel",
+            "Det gamle .xls-format kan ikke læses. Gem filen som .xlsx eller CSV i Excel.",
+        )
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
         return parse_rows(_xlsx_rows(path), path.name)

@@ -54,8 +54,10 @@ class ImportResult:
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.reactivated} re-activated, {self.left} marked fratrådt, {self.skipped} invalid rows skipped")
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.reactivated} re-activated, {self.left} marked fratrådt, {self.skipped} invalid rows skipped"
+        )
 
 
 class OrgCache:
@@ -99,9 +101,11 @@ class ImportPreview:
     only_add_update: bool = False
 
     def summary(self) -> str:
-        return (f"{len(self.new)} new, {len(self.changed)} changed, {self.unchanged} unchanged, "
-                f"{len(self.reactivated)} re-activated, {len(self.leaving)} to be marked fratrådt, "
-                f"{self.skipped} invalid rows to skip")
+        return (
+            f"{len(self.new)} new, {len(self.changed)} changed, {self.unchanged} unchanged, "
+            f"{len(self.reactivated)} re-activated, {len(self.leaving)} to be marked fratrådt, "
+            f"{self.skipped} invalid rows to skip"
+        )
 
     def summary_da(self) -> str:
         text = f"{len(self.new)} nye, {len(self.changed)} ændrede, {len(self.leaving)} markeres fratrådt"
@@ -113,9 +117,11 @@ class ImportPreview:
 
 
 def _row_changes(person: Person, row: RosterRow, org: tuple[str, str, str] | None) -> list[str]:
-    changes = [attr for attr, value in (("name", row.name), ("faggruppe", row.faggruppe),
-                                        ("noegleperson", row.noegleperson))
-               if getattr(person, attr) != value]
+    changes = [
+        attr
+        for attr, value in (("name", row.name), ("faggruppe", row.faggruppe), ("noegleperson", row.noegleperson))
+        if getattr(person, attr) != value
+    ]
     if org != (row.forvaltning, row.afdeling, row.institution):
         changes.append("institution")
     return changes
@@ -132,7 +138,8 @@ def preview_import(session: Session, roster: Roster, *, only_add_update: bool = 
         .outerjoin(Institution, Person.institution_id == Institution.id)
         .outerjoin(Afdeling, Institution.afdeling_id == Afdeling.id)
         .outerjoin(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
-        .where(Person.email.is_not(None))).all()
+        .where(Person.email.is_not(None))
+    ).all()
     people = {p.email: (p, (f, a, i) if i is not None else None) for p, f, a, i in rows}
     listed = {row.email for row in roster.rows} | {p.email for p in roster.problems if p.email}
     seen: set[str] = set()
@@ -153,15 +160,20 @@ def preview_import(session: Session, roster: Roster, *, only_add_update: bool = 
         else:
             preview.unchanged += 1
     if not only_add_update:
-        preview.leaving = sorted(email for email, (person, _org) in people.items()
-                                 if email not in listed and person.status == STATUS_ACTIVE)
+        preview.leaving = sorted(
+            email for email, (person, _org) in people.items() if email not in listed and person.status == STATUS_ACTIVE
+        )
     return preview
 
 
 def _apply_row(person: Person, row: RosterRow, inst: Institution, now: datetime) -> bool:
     changed = False
-    for attr, value in (("name", row.name), ("faggruppe", row.faggruppe),
-                        ("institution_id", inst.id), ("noegleperson", row.noegleperson)):
+    for attr, value in (
+        ("name", row.name),
+        ("faggruppe", row.faggruppe),
+        ("institution_id", inst.id),
+        ("noegleperson", row.noegleperson),
+    ):
         if getattr(person, attr) != value:
             setattr(person, attr, value)
             changed = True
@@ -170,9 +182,16 @@ def _apply_row(person: Person, row: RosterRow, inst: Institution, now: datetime)
     return changed
 
 
-def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = False,
-                  actor: str = "cli", now: datetime | None = None, source: str = "",
-                  only_add_update: bool = False) -> ImportResult:
+def import_roster(
+    session: Session,
+    roster: Roster,
+    *,
+    skip_invalid: bool = False,
+    actor: str = "cli",
+    now: datetime | None = None,
+    source: str = "",
+    only_add_update: bool = False,
+) -> ImportResult:
     """Write a parsed roster. Raises ImportRefused (nothing written) when unsafe.
 
     ``only_add_update``: a partial list; people not on it keep their status."""
@@ -189,17 +208,25 @@ def import_roster(session: Session, roster: Roster, *, skip_invalid: bool = Fals
         inst = org.institution(row.forvaltning, row.afdeling, row.institution)
         person = people.get(row.email)
         if person is None:
-            person = Person(email=row.email, name=row.name, faggruppe=row.faggruppe,
-                            institution_id=inst.id, noegleperson=row.noegleperson,
-                            status=STATUS_ACTIVE, created_at=now, updated_at=now)
+            person = Person(
+                email=row.email,
+                name=row.name,
+                faggruppe=row.faggruppe,
+                institution_id=inst.id,
+                noegleperson=row.noegleperson,
+                status=STATUS_ACTIVE,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(person)
             people[row.email] = person
             result.created += 1
             if revocation.is_revoked_in(session, row.email):  # an erased person is re-added on purpose
                 session.flush()
                 revocation.lift(session, row.email)
-                log_action(session, actor, "identity.revocation_lifted", f"person #{person.id}",
-                           "re-added by staff import")
+                log_action(
+                    session, actor, "identity.revocation_lifted", f"person #{person.id}", "re-added by staff import"
+                )
             continue
         changed = _apply_row(person, row, inst, now)
         if person.status != STATUS_ACTIVE:
@@ -225,8 +252,16 @@ def staff_frame(session: Session, *, include_left: bool = True) -> pd.DataFrame:
     import pandas as pd
 
     stmt = (
-        select(Person.name, Person.email, Institution.name, Afdeling.name, Forvaltning.name,
-               Person.faggruppe, Person.noegleperson, Person.status)
+        select(
+            Person.name,
+            Person.email,
+            Institution.name,
+            Afdeling.name,
+            Forvaltning.name,
+            Person.faggruppe,
+            Person.noegleperson,
+            Person.status,
+        )
         .join(Institution, Person.institution_id == Institution.id)
         .join(Afdeling, Institution.afdeling_id == Afdeling.id)
         .join(Forvaltning, Afdeling.forvaltning_id == Forvaltning.id)
@@ -236,7 +271,8 @@ def staff_frame(session: Session, *, include_left: bool = True) -> pd.DataFrame:
     if not include_left:
         stmt = stmt.where(Person.status == STATUS_ACTIVE)
     rows = session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["name", "email", "institution", "afdeling", "forvaltning",
-                                        "faggruppe", "noegleperson", "status"])
+    frame = pd.DataFrame(
+        rows, columns=["name", "email", "institution", "afdeling", "forvaltning", "faggruppe", "noegleperson", "status"]
+    )
     frame["noegleperson"] = frame["noegleperson"].map({True: "ja", False: "nej"}).astype(object)
     return frame

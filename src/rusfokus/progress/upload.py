@@ -54,8 +54,13 @@ def read_upload(filename: str, content: bytes, *, skip_invalid: bool):
         except RosterError as exc:
             return None, _alert(html.escape(exc.da))
     if roster.problems and not skip_invalid:
-        return None, (_alert(f"{len(roster.problems)} rækker har fejl, så intet er importeret. Ret rækkerne i "
-                             "filen, eller vælg at springe dem over.") + f"<ul>{_problems(roster)}</ul>")
+        return None, (
+            _alert(
+                f"{len(roster.problems)} rækker har fejl, så intet er importeret. Ret rækkerne i "
+                "filen, eller vælg at springe dem over."
+            )
+            + f"<ul>{_problems(roster)}</ul>"
+        )
     if not roster.rows:
         return None, _alert("Filen har ingen gyldige rækker. Intet er importeret.")
     return roster, ""
@@ -71,15 +76,19 @@ def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
         preview = preview_import(session, roster, only_add_update=only_add_update)
         names = {}
         if preview.leaving:
-            names = dict(session.execute(select(Person.email, Person.name)
-                                         .where(Person.email.in_(preview.leaving[:LIST_MAX]))).all())
+            names = dict(
+                session.execute(
+                    select(Person.email, Person.name).where(Person.email.in_(preview.leaving[:LIST_MAX]))
+                ).all()
+            )
     out = [f'<p role="status"><strong>Hvis du importerer: {html.escape(preview.summary_da())}.</strong></p>']
     if only_add_update:
         out.append('<p class="rf-note">Kun tilføj og opdater: ingen bliver markeret som fratrådt.</p>')
     if preview.leaving:
-        items = "".join(f"<li>{html.escape(names.get(e) or '')} ({html.escape(e)})</li>"
-                        for e in preview.leaving[:LIST_MAX])
-        more = (f"<li>… og {len(preview.leaving) - LIST_MAX} flere</li>" if len(preview.leaving) > LIST_MAX else "")
+        items = "".join(
+            f"<li>{html.escape(names.get(e) or '')} ({html.escape(e)})</li>" for e in preview.leaving[:LIST_MAX]
+        )
+        more = f"<li>… og {len(preview.leaving) - LIST_MAX} flere</li>" if len(preview.leaving) > LIST_MAX else ""
         out.append(f"<p>Markeres som fratrådt, fordi de ikke står på listen:</p><ul>{items}{more}</ul>")
     if roster.problems:
         out.append(f"<p>{len(roster.problems)} rækker med fejl bliver sprunget over:</p><ul>{_problems(roster)}</ul>")
@@ -87,30 +96,44 @@ def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
     return "".join(out)
 
 
-def apply_roster(db_url: str, roster, filename: str, *, skip_invalid: bool, actor: str,
-                 only_add_update: bool = False) -> tuple[bool, str]:
+def apply_roster(
+    db_url: str, roster, filename: str, *, skip_invalid: bool, actor: str, only_add_update: bool = False
+) -> tuple[bool, str]:
     """Write a parsed roster. Returns (imported, Danish HTML message)."""
     try:
         with session_scope(db_url) as session:
-            result = import_roster(session, roster, skip_invalid=skip_invalid, actor=actor,
-                                   source=Path(filename).name[:150], only_add_update=only_add_update)
+            result = import_roster(
+                session,
+                roster,
+                skip_invalid=skip_invalid,
+                actor=actor,
+                source=Path(filename).name[:150],
+                only_add_update=only_add_update,
+            )
     except ImportRefused:
         return False, _alert("Filen har ingen gyldige rækker. Intet er importeret.")
-    text = (f"{len(roster.rows)} medarbejdere importeret: {result.created} nye, {result.updated} opdaterede, "
-            f"{result.unchanged} uændrede, {result.reactivated} tilbage igen, {result.left} markeret som fratrådt.")
-    skipped = (f"<p>{len(roster.problems)} rækker med fejl blev sprunget over:</p><ul>{_problems(roster)}</ul>"
-               if roster.problems else "")
+    text = (
+        f"{len(roster.rows)} medarbejdere importeret: {result.created} nye, {result.updated} opdaterede, "
+        f"{result.unchanged} uændrede, {result.reactivated} tilbage igen, {result.left} markeret som fratrådt."
+    )
+    skipped = (
+        f"<p>{len(roster.problems)} rækker med fejl blev sprunget over:</p><ul>{_problems(roster)}</ul>"
+        if roster.problems
+        else ""
+    )
     return True, f'<p class="rf-gyldig" role="status">{html.escape(text)}</p>{skipped}'
 
 
-def import_upload(db_url: str, filename: str, content: bytes, *, skip_invalid: bool, actor: str,
-                  only_add_update: bool = False) -> tuple[bool, str]:
+def import_upload(
+    db_url: str, filename: str, content: bytes, *, skip_invalid: bool, actor: str, only_add_update: bool = False
+) -> tuple[bool, str]:
     """Import an uploaded file at once (no preview). Returns (imported, Danish HTML message)."""
     roster, message = read_upload(filename, content, skip_invalid=skip_invalid)
     if roster is None:
         return False, message
-    return apply_roster(db_url, roster, filename, skip_invalid=skip_invalid, actor=actor,
-                        only_add_update=only_add_update)
+    return apply_roster(
+        db_url, roster, filename, skip_invalid=skip_invalid, actor=actor, only_add_update=only_add_update
+    )
 
 
 class RosterUpload(widgets.VBox):
@@ -118,16 +141,26 @@ class RosterUpload(widgets.VBox):
 
     def __init__(self, db_url: str, actor: str, on_done=None):
         self.db_url, self.actor, self.on_done = db_url, actor, on_done
-        self.file = widgets.FileUpload(accept=",".join(SUFFIXES), multiple=False,
-                                       description="Vælg fil", tooltip="Vælg medarbejderliste (.csv eller .xlsx)")
+        self.file = widgets.FileUpload(
+            accept=",".join(SUFFIXES),
+            multiple=False,
+            description="Vælg fil",
+            tooltip="Vælg medarbejderliste (.csv eller .xlsx)",
+        )
         self.skip = widgets.Checkbox(value=False, description="Spring rækker med fejl over", indent=False)
-        self.only = widgets.Checkbox(value=False, indent=False,
-                                     description="Kun tilføj og opdater (en delvis liste: ingen markeres fratrådt)")
+        self.only = widgets.Checkbox(
+            value=False, indent=False, description="Kun tilføj og opdater (en delvis liste: ingen markeres fratrådt)"
+        )
         self.button = widgets.Button(description="Vis ændringer", tooltip="Vis, hvad importen vil ændre")
-        self.confirm = widgets.Button(description="Importér", button_style="primary",
-                                      tooltip="Importér medarbejderlisten", layout=widgets.Layout(display="none"))
-        self.cancel = widgets.Button(description="Fortryd", tooltip="Fortryd importen",
-                                     layout=widgets.Layout(display="none"))
+        self.confirm = widgets.Button(
+            description="Importér",
+            button_style="primary",
+            tooltip="Importér medarbejderlisten",
+            layout=widgets.Layout(display="none"),
+        )
+        self.cancel = widgets.Button(
+            description="Fortryd", tooltip="Fortryd importen", layout=widgets.Layout(display="none")
+        )
         self.result = widgets.HTML()
         self._pending = None
         self.button.on_click(self._preview)
@@ -136,13 +169,21 @@ class RosterUpload(widgets.VBox):
         for w in (self.file, self.skip, self.only):
             w.observe(self._changed, names="value")
         intro = widgets.HTML(
-            "<h2>Importér medarbejderliste</h2><p class=\"rf-note\">Brug den liste, HR sender (CSV eller Excel). "
+            '<h2>Importér medarbejderliste</h2><p class="rf-note">Brug den liste, HR sender (CSV eller Excel). '
             "Medarbejdere, der ikke længere står på listen, bliver markeret som fratrådt. "
             "Deres historik bliver gemt. Har du kun en delvis liste, så vælg Kun tilføj og opdater. "
             "Du ser ændringerne, før noget bliver gemt. "
-            f"Filen må højst fylde {MAX_MB} MB.</p>")
-        super().__init__([intro, widgets.HBox([self.file, self.skip]), self.only,
-                          widgets.HBox([self.button, self.confirm, self.cancel]), self.result])
+            f"Filen må højst fylde {MAX_MB} MB.</p>"
+        )
+        super().__init__(
+            [
+                intro,
+                widgets.HBox([self.file, self.skip]),
+                self.only,
+                widgets.HBox([self.button, self.confirm, self.cancel]),
+                self.result,
+            ]
+        )
 
     def _show_confirm(self, show: bool) -> None:
         self.confirm.layout.display = self.cancel.layout.display = None if show else "none"
@@ -163,8 +204,9 @@ class RosterUpload(widgets.VBox):
         self._show_confirm(False)
         if not self.file.value:
             # also what the page sees when a file was chosen but never arrived (too big for the connection)
-            self.result.value = _alert("Vælg først en fil. Har du valgt en fil, "
-                                       f"er den måske for stor. Den må højst fylde {MAX_MB} MB.")
+            self.result.value = _alert(
+                f"Vælg først en fil. Har du valgt en fil, er den måske for stor. Den må højst fylde {MAX_MB} MB."
+            )
             return
         upload = self.file.value[0]
         if upload.get("size", 0) > MAX_BYTES:
@@ -185,8 +227,7 @@ class RosterUpload(widgets.VBox):
         roster, name, skip, only = self._pending
         self._pending = None
         self._show_confirm(False)
-        ok, message = apply_roster(self.db_url, roster, name, skip_invalid=skip, actor=self.actor,
-                                   only_add_update=only)
+        ok, message = apply_roster(self.db_url, roster, name, skip_invalid=skip, actor=self.actor, only_add_update=only)
         self.result.value = message
         if ok and self.on_done:
             self.on_done()

@@ -142,13 +142,15 @@ class AdminCertificateHandler(_Admin):
 
 class VerifyHandler(_Base):
     API = False  # a page (the kursusbevis' QR code points here)
+
     async def get(self, code: str):
         result = await self.in_thread(self._verify, code)
         if isinstance(result, str):
             self.set_status(404)
             return self.render_page("fejl.html", title="Tjek af kursusbevis", message=result, links=())
-        self.render_page("kursusbevis.html", title="Tjek af kursusbevis", cert=result,
-                         module=module_title(result.module))
+        self.render_page(
+            "kursusbevis.html", title="Tjek af kursusbevis", cert=result, module=module_title(result.module)
+        )
 
     def _verify(self, code: str):
         with self.session() as s:
@@ -160,6 +162,7 @@ class VerifyHandler(_Base):
 
 class MyCertificateHandler(_Base):
     API = False  # opened in the browser
+
     async def get(self, module: str):
         try:
             email = await self.in_thread(self.learner)
@@ -169,8 +172,12 @@ class MyCertificateHandler(_Base):
         pdf = await self.in_thread(self._pdf, email, module)
         if pdf is None:
             self.set_status(404)
-            return self.render_page("fejl.html", title="Kursusbevis", message="Du har ikke et kursusbevis for dette modul endnu.",
-                                    links=(("/", "Gå til kursets forside"),))
+            return self.render_page(
+                "fejl.html",
+                title="Kursusbevis",
+                message="Du har ikke et kursusbevis for dette modul endnu.",
+                links=(("/", "Gå til kursets forside"),),
+            )
         _send_pdf(self, pdf, f"kursusbevis-{module}.pdf")
 
     def _pdf(self, email: str, module: str):

@@ -45,7 +45,8 @@ def institution_status(data: ReportData, today: date | None = None) -> dict:
             if expires is not None:
                 kind = status_of(expires, today)
                 text = {EXPIRED: f"Udløbet {_day(expires)}", SOON: f"Udløber {_day(expires)}"}.get(
-                    kind, f"Gyldigt til {_day(expires)}")
+                    kind, f"Gyldigt til {_day(expires)}"
+                )
             elif (pid, module) in passed:
                 kind, text = "bestaaet", "Bestået"
             elif (pid, module) in attended:
@@ -53,8 +54,12 @@ def institution_status(data: ReportData, today: date | None = None) -> dict:
             else:
                 kind, text = "ikke", "Ikke gennemført"
             states.append({"module": module_title(module), "kind": kind, "text": text})
-        person = {"name": p.name or "", "faggruppe": p.faggruppe or "", "noegleperson": bool(p.noegleperson),
-                  "states": states}
+        person = {
+            "name": p.name or "",
+            "faggruppe": p.faggruppe or "",
+            "noegleperson": bool(p.noegleperson),
+            "states": states,
+        }
         people.append(person)
         if all(s["kind"] in ("ikke", "temadag") for s in states):
             not_started.append(person)
@@ -64,9 +69,18 @@ def institution_status(data: ReportData, today: date | None = None) -> dict:
         "active": len(active),
         "people": people,
         "not_started": not_started,
-        "due": [{"name": r["Navn"], "module": r["Modul"], "expires": _day(r["Udløber"]), "status": r["Status"]}
-                for _, r in due.iterrows()],
-        "modules": [{"module": r["Modul"], "staff": int(r["Ansatte"]), "passed": int(r["Gennemført"]),
-                     "valid": int(r["Gyldigt bevis"]), "valid_pct": float(r["Gyldigt bevis (%)"])}
-                    for _, r in counts.iterrows()],
+        "due": [
+            {"name": r["Navn"], "module": r["Modul"], "expires": _day(r["Udløber"]), "status": r["Status"]}
+            for _, r in due.iterrows()
+        ],
+        "modules": [
+            {
+                "module": r["Modul"],
+                "staff": int(r["Ansatte"]),
+                "passed": int(r["Gennemført"]),
+                "valid": int(r["Gyldigt bevis"]),
+                "valid_pct": float(r["Gyldigt bevis (%)"]),
+            }
+            for _, r in counts.iterrows()
+        ],
     }

@@ -34,10 +34,10 @@ from rusfokus.temadag.web import may_facilitate
 
 HERE = Path(__file__).parent
 CSRF_MAX_AGE = 12 * 3600
-NO_IDENTITY = ("Vi ved ikke, hvem du er. Nøglepersoner åbner siden via deres personlige link. "
-               "Der er ingen adgangskode.")
-ONLY_NOEGLEPERSON = ("Siden er kun for nøglepersoner. Står du som nøgleperson på medarbejderlisten, "
-                     "så spørg rusmiddelcentret.")
+NO_IDENTITY = "Vi ved ikke, hvem du er. Nøglepersoner åbner siden via deres personlige link. Der er ingen adgangskode."
+ONLY_NOEGLEPERSON = (
+    "Siden er kun for nøglepersoner. Står du som nøgleperson på medarbejderlisten, så spørg rusmiddelcentret."
+)
 NOT_FOUND = "Siden findes ikke, eller du har ikke adgang til den."
 NOT_READY = "Refleksionerne kan ikke vises lige nu. Prøv igen senere, eller kontakt rusmiddelcentret."
 log = logging.getLogger("rusfokus.roles")
@@ -72,8 +72,12 @@ class _Base(Handler):
 
     def check_csrf(self, role: Role) -> None:
         try:
-            ok = identity.verify("noegle-csrf", self.get_body_argument("_csrf", ""), max_age=CSRF_MAX_AGE,
-                                 secret=self.secret) == role.actor
+            ok = (
+                identity.verify(
+                    "noegle-csrf", self.get_body_argument("_csrf", ""), max_age=CSRF_MAX_AGE, secret=self.secret
+                )
+                == role.actor
+            )
         except identity.IdentityError:
             ok = False
         if not ok:
@@ -104,8 +108,11 @@ def institutions_for(settings, role: Role) -> list[tuple[int, str, str]]:
     elif not role.is_admin:
         return []
     with session_scope(settings.db_url) as s:
-        query = (select(Institution.id, Institution.name, Afdeling.name)
-                 .join(Afdeling, Institution.afdeling_id == Afdeling.id).order_by(Institution.name))
+        query = (
+            select(Institution.id, Institution.name, Afdeling.name)
+            .join(Afdeling, Institution.afdeling_id == Afdeling.id)
+            .order_by(Institution.name)
+        )
         if role.is_admin:
             query = query.where(Institution.id.in_(select(Person.institution_id).where(Person.status == STATUS_ACTIVE)))
         else:
@@ -124,8 +131,14 @@ class StatusHandler(_Base):
         if wanted and chosen is None:  # another institution: as if it did not exist
             raise tornado.web.HTTPError(404, reason=NOT_FOUND)
         status = await self.in_thread(self._status, chosen[0]) if chosen else None
-        self.page("status.html", title="Status for uddannelsen", institutions=allowed, chosen=chosen,
-                  status=status, today=date.today())
+        self.page(
+            "status.html",
+            title="Status for uddannelsen",
+            institutions=allowed,
+            chosen=chosen,
+            status=status,
+            today=date.today(),
+        )
 
     def _status(self, institution_id: int) -> dict:
         with session_scope(self.rf.db_url) as s:
@@ -142,9 +155,15 @@ def colleague_emails(settings, role: Role) -> set[str] | None:
     if not role.is_noegleperson:
         return set()
     with session_scope(settings.db_url) as s:
-        emails = set(s.scalars(select(Person.email).where(Person.institution_id.in_(role.institution_ids),
-                                                         Person.status == STATUS_ACTIVE,
-                                                         Person.email.is_not(None))))
+        emails = set(
+            s.scalars(
+                select(Person.email).where(
+                    Person.institution_id.in_(role.institution_ids),
+                    Person.status == STATUS_ACTIVE,
+                    Person.email.is_not(None),
+                )
+            )
+        )
     return emails - {role.who}
 
 
@@ -173,8 +192,16 @@ class ReflectionsHandler(_Base):
         message = "Pointene er gemt. Kursisten kan se dem nu." if self.get_query_argument("gemt", "") else ""
         rows, names = await self.in_thread(self._load, role)
         self.set_status(status)
-        self.page("refleksioner.html", title="Refleksioner", rows=rows, names=names, message=message, error=error,
-                  csrf=self.csrf_token(role), show=self.get_query_argument("vis", "venter"))
+        self.page(
+            "refleksioner.html",
+            title="Refleksioner",
+            rows=rows,
+            names=names,
+            message=message,
+            error=error,
+            csrf=self.csrf_token(role),
+            show=self.get_query_argument("vis", "venter"),
+        )
 
     async def post(self):
         role = await self.require()
@@ -196,13 +223,27 @@ class ReflectionsHandler(_Base):
         self.redirect("/noegleperson/refleksioner?gemt=1#refleksioner")
 
     def _score(self, role, target, points, submitted):
-        result = score_reflection(self.rf.course_dir, target.email, target.opgave, target.question_id, points,
-                                  submitted, db_url=self.rf.db_url, gradebook_db=self.rf.gradebook_db,
-                                  certificate_months=self.rf.certificate_months, content_dir=self.rf.content_dir)
+        result = score_reflection(
+            self.rf.course_dir,
+            target.email,
+            target.opgave,
+            target.question_id,
+            points,
+            submitted,
+            db_url=self.rf.db_url,
+            gradebook_db=self.rf.gradebook_db,
+            certificate_months=self.rf.certificate_months,
+            content_dir=self.rf.content_dir,
+        )
         with session_scope(self.rf.db_url) as s:
             pid = s.scalar(select(Person.id).where(Person.email == target.email))
-            log_action(s, role.actor, "reflection.score", f"person #{pid}",
-                       f"{target.opgave}/{target.question_id}: {points} of {target.max_score}")
+            log_action(
+                s,
+                role.actor,
+                "reflection.score",
+                f"person #{pid}",
+                f"{target.opgave}/{target.question_id}: {points} of {target.max_score}",
+            )
         return result
 
 

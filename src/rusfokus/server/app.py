@@ -171,16 +171,24 @@ def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) ->
     owner = KERNEL_OWNERS.get(kernel_id)
     cookie = handler.get_cookie(PAGE_COOKIE) or ""
     if owner is None or not secrets.compare_digest(owner.encode(), cookie.encode()):
-        log.warning("refused %s %s for kernel %s: not its page session", handler.request.method,
-                    handler.request.path, kernel_id[:8])
+        log.warning(
+            "refused %s %s for kernel %s: not its page session",
+            handler.request.method,
+            handler.request.path,
+            kernel_id[:8],
+        )
         raise tornado.web.HTTPError(403)
 
 
-BUSY_TEXT = ('<p class="rf-busy-line"><strong>Der er travlt lige nu, prøver igen …</strong></p>'
-             '<p>Mange bruger kurset samtidig. Værktøjet åbner af sig selv, så snart der er plads. '
-             'Du behøver ikke at gøre noget.</p>')
-NO_IDENTITY_TEXT = ("<p><strong>Du er ikke logget ind med dit personlige link.</strong></p>"
-                    "<p>Åbn kurset via dit personlige link for at se din side. Du har fået det af din nøgleperson eller på mail.</p>")
+BUSY_TEXT = (
+    '<p class="rf-busy-line"><strong>Der er travlt lige nu, prøver igen …</strong></p>'
+    "<p>Mange bruger kurset samtidig. Værktøjet åbner af sig selv, så snart der er plads. "
+    "Du behøver ikke at gøre noget.</p>"
+)
+NO_IDENTITY_TEXT = (
+    "<p><strong>Du er ikke logget ind med dit personlige link.</strong></p>"
+    "<p>Åbn kurset via dit personlige link for at se din side. Du har fået det af din nøgleperson eller på mail.</p>"
+)
 # Tries again by itself: after 2-4 s, then doubling up to 30 s (with jitter, so 40 waiting pages
 # do not come back at the same moment). The count lives in this tab's sessionStorage.
 BUSY_SCRIPT = """<script>
@@ -260,22 +268,32 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             raise tornado.web.HTTPError(404)
         if info.admin:
             try:
-                identity.admin_from_cookie_header(self.request.headers.get("Cookie"),
-                                                  db_url=self.settings["rusfokus_settings"].db_url)
+                identity.admin_from_cookie_header(
+                    self.request.headers.get("Cookie"), db_url=self.settings["rusfokus_settings"].db_url
+                )
             except identity.IdentityError:
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
                 return
         security_headers(self)
         if info.learner and not self._has_identity():
-            self._rf_notice_page(info.title, NO_IDENTITY_TEXT, status=200)  # no kernel for a page that cannot show anything
+            self._rf_notice_page(
+                info.title, NO_IDENTITY_TEXT, status=200
+            )  # no kernel for a page that cannot show anything
             return
         page = self._page_session()
         km = self.settings["kernel_manager"]
         refused = km.admit(page) if isinstance(km, KernelBudgetManager) else ""
         if refused:
             count = km.note_refused()
-            log.warning("app %s refused (%s cap): %d kernels in use of %d, this page session holds %d (refusal %d)",
-                        info.name, refused, km.in_use(), km.max_kernels, km.held_by(page), count)
+            log.warning(
+                "app %s refused (%s cap): %d kernels in use of %d, this page session holds %d (refusal %d)",
+                info.name,
+                refused,
+                km.in_use(),
+                km.max_kernels,
+                km.held_by(page),
+                count,
+            )
             self._rf_busy_page(info.title)
             return
         self._rf_app = info.name
@@ -311,8 +329,11 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(NOTICE_PAGE.format(title=html.escape(title), body=body, script=script,
-                                       base=self.settings.get("base_url", "/")))
+        self.finish(
+            NOTICE_PAGE.format(
+                title=html.escape(title), body=body, script=script, base=self.settings.get("base_url", "/")
+            )
+        )
 
     def _rf_busy_page(self, title: str) -> None:
         """Over a cap: a Danish notice that loads the app again by itself, a little later each time."""
@@ -326,7 +347,9 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             chunk = chunk.replace(LIVE_VERSION, self.settings["rusfokus_live_version"])
             chunk = chunk.replace(IDLE_SECONDS, str(self.settings["rusfokus_settings"].cull_idle_seconds))
             if FARVER_CSS in chunk:
-                chunk = chunk.replace(FARVER_CSS, theme_for(self.settings["rusfokus_settings"].kommune_file).look().farver.url)
+                chunk = chunk.replace(
+                    FARVER_CSS, theme_for(self.settings["rusfokus_settings"].kommune_file).look().farver.url
+                )
             if "cdn.jsdelivr.net" in chunk:
                 chunk = _CDN_LINK.sub("", chunk)
         return super().write(chunk)
@@ -429,8 +452,9 @@ class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
         staff-list upload travels as one message) gets room for the largest file the
         dashboard accepts, so a too-big file is refused with its real reason."""
         try:
-            identity.admin_from_cookie_header(self.request.headers.get("Cookie"),
-                                              db_url=self.settings["rusfokus_settings"].db_url)
+            identity.admin_from_cookie_header(
+                self.request.headers.get("Cookie"), db_url=self.settings["rusfokus_settings"].db_url
+            )
         except identity.IdentityError:
             return super().max_message_size
         return upload.WEBSOCKET_MAX_MESSAGE_BYTES
@@ -470,12 +494,16 @@ def cached_static(handler_cls):
             super().set_headers()
             path = self.request.path
             versioned = bool(self.get_query_argument("v", None)) or bool(_HASHED.search(path))
-            self.set_header("Cache-Control", "public, max-age=31536000, immutable" if versioned else "public, max-age=3600")
+            self.set_header(
+                "Cache-Control", "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
+            )
 
         def write_error(self, status_code, **kwargs):
             self.clear_header("Cache-Control")
             self.set_header("Cache-Control", "no-store")
-            write_danish_error(self, status_code, kwargs.get("exc_info"), self.settings["rusfokus_settings"].kommune_file)
+            write_danish_error(
+                self, status_code, kwargs.get("exc_info"), self.settings["rusfokus_settings"].kommune_file
+            )
 
     Cached.__name__ = f"Cached{handler_cls.__name__}"
     return Cached
@@ -523,14 +551,27 @@ class RusfokusVoila(Voila):
                 handler = OwnKernelShutdownHandler
             if handler is VoilaKernelWebsocketHandler:
                 handler = OwnKernelWebsocketHandler
-            if any(pattern.startswith(prefix) for prefix in STATIC_PREFIXES) and issubclass(handler, tornado.web.StaticFileHandler):
+            if any(pattern.startswith(prefix) for prefix in STATIC_PREFIXES) and issubclass(
+                handler, tornado.web.StaticFileHandler
+            ):
                 handler = cached_static(handler)
             kept.append((pattern, handler, kwargs))
-        extra = [(r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))}),
-                 (r"/rusfokus/kernel/([0-9a-f-]{36})/release", ReleaseKernelHandler)]
+        extra = [
+            (r"/rusfokus/live/(.*)", LiveStaticHandler, {"path": str(live_dir(self.rf_settings))}),
+            (r"/rusfokus/kernel/([0-9a-f-]{36})/release", ReleaseKernelHandler),
+        ]
         extra += collect_routes(self.rf_settings)
-        book = [(r"/(.*)", BookHandler, {"path": str(self.rf_settings.book_dir), "default_filename": "index.html",
-                                         "settings": self.rf_settings})]
+        book = [
+            (
+                r"/(.*)",
+                BookHandler,
+                {
+                    "path": str(self.rf_settings.book_dir),
+                    "default_filename": "index.html",
+                    "settings": self.rf_settings,
+                },
+            )
+        ]
         return extra + kept + book
 
     def listen(self):

@@ -59,7 +59,9 @@ class KernelBudgetManager(AsyncMappingKernelManager):
     max_kernels = Int(0, config=True, help="Live app kernels at most, preheated ones included (0: no cap).")
     pool_total = Int(0, config=True, help="Kernels the preheated pools keep ready (counted against max_kernels).")
     kernels_per_visitor = Int(0, config=True, help="Kernels one page session may hold at once (0: no cap).")
-    release_seconds = Float(30.0, config=True, help="Release a handed-out kernel this long after its page's last websocket closed.")
+    release_seconds = Float(
+        30.0, config=True, help="Release a handed-out kernel this long after its page's last websocket closed."
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -101,8 +103,9 @@ class KernelBudgetManager(AsyncMappingKernelManager):
         return sum(1 for kid in self.handouts if kid in self._kernels) + sum(self.reserved.values())
 
     def held_by(self, page: str) -> int:
-        return (sum(1 for kid, h in self.handouts.items() if h.page == page and kid in self._kernels)
-                + self.reserved.get(page, 0))
+        return sum(
+            1 for kid, h in self.handouts.items() if h.page == page and kid in self._kernels
+        ) + self.reserved.get(page, 0)
 
     def admit(self, page: str) -> str:
         """'' when a page of this session may get a kernel now (a place is then reserved for it until
@@ -192,5 +195,11 @@ class KernelBudgetManager(AsyncMappingKernelManager):
             self._reaper.start()
 
     def budget(self) -> dict:
-        return {"live": len(self._kernels), "in_use": self.in_use(), "max_kernels": self.max_kernels,
-                "pool_total": self.pool_total, "per_visitor": self.kernels_per_visitor, "refused": self.refused}
+        return {
+            "live": len(self._kernels),
+            "in_use": self.in_use(),
+            "max_kernels": self.max_kernels,
+            "pool_total": self.pool_total,
+            "per_visitor": self.kernels_per_visitor,
+            "refused": self.refused,
+        }

@@ -15,10 +15,18 @@ def cmd_create(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.temadag import planning, store
 
-    raw = {"title": args.title, "date": args.date, "start": args.start, "duration_min": args.duration,
-           "place": args.place, "modules": args.modules, "facilitator": args.facilitator,
-           "facilitator_email": args.facilitator_email or "", "institutions": args.institutions or "",
-           "counts_toward_module": args.counts_toward_module}
+    raw = {
+        "title": args.title,
+        "date": args.date,
+        "start": args.start,
+        "duration_min": args.duration,
+        "place": args.place,
+        "modules": args.modules,
+        "facilitator": args.facilitator,
+        "facilitator_email": args.facilitator_email or "",
+        "institutions": args.institutions or "",
+        "counts_toward_module": args.counts_toward_module,
+    }
     try:
         plan = planning.validate_plan(raw)
     except planning.PlanningError as exc:
@@ -41,8 +49,10 @@ def cmd_list(args) -> int:
         print("no temadage" + (f" in {args.year}" if args.year else ""))
         return 0
     for p in plans:
-        print(f"#{p.id:<4} {p.date} {p.start:%H:%M} {p.duration_min:>3} min  {p.status(today):<8} "
-              f"{p.attended:>3} checked in  {p.title}  [{', '.join(p.modules)}]  {p.place}")
+        print(
+            f"#{p.id:<4} {p.date} {p.start:%H:%M} {p.duration_min:>3} min  {p.status(today):<8} "
+            f"{p.attended:>3} checked in  {p.title}  [{', '.join(p.modules)}]  {p.place}"
+        )
     return 0
 
 
@@ -138,13 +148,15 @@ def register(subparsers) -> None:
     q.add_argument("--start", default="09:00", help="HH:MM (default 09:00)")
     q.add_argument("--duration", default="180", help="180 (temadag) or 45 (personalemøde) minutes")
     q.add_argument("--place", required=True)
-    q.add_argument("--modules", required=True,
-                   help=f"comma-separated: {', '.join(module_ids())}")
+    q.add_argument("--modules", required=True, help=f"comma-separated: {', '.join(module_ids())}")
     q.add_argument("--facilitator", required=True, help="the nøgleperson's name")
     q.add_argument("--facilitator-email")
     q.add_argument("--institutions", help="invited institutions, comma- or semicolon-separated")
-    q.add_argument("--counts-toward-module", action="store_true",
-                   help="attendance counts as a completed module (issues a kursusbevis)")
+    q.add_argument(
+        "--counts-toward-module",
+        action="store_true",
+        help="attendance counts as a completed module (issues a kursusbevis)",
+    )
 
     q = add("list", cmd_list, "List temadage (planned and held).")
     q.add_argument("--year", type=int)

@@ -49,5 +49,7 @@ def summarise(answers: list[EvaluationAnswer]) -> dict:
         values = [a.scores[key] for a in answers if key in a.scores]
         dist = [sum(1 for v in values if v == score) for score in range(1, 6)]
         mean = round(sum(values) / len(values), 1) if values else None
-        summary["questions"].append({"key": key, "statement": statement, "mean": mean, "distribution": dist, "n": len(values)})
+        summary["questions"].append(
+            {"key": key, "statement": statement, "mean": mean, "distribution": dist, "n": len(values)}
+        )
     return summary

@@ -90,8 +90,7 @@ class LiveSession:
         self._changed()
 
     def act(self, action: str) -> None:
-        actions = {"start": lambda: self.goto(0), "naeste": self.next,
-                   "forrige": self.previous, "vis": self.reveal}
+        actions = {"start": lambda: self.goto(0), "naeste": self.next, "forrige": self.previous, "vis": self.reveal}
         if action not in actions:
             raise LiveError(f"Ukendt handling: {action}")
         actions[action]()
@@ -144,8 +143,13 @@ class LiveSession:
         return view
 
     def projector_view(self) -> dict:
-        view = {"version": self.version, "answers_version": self.answers_version,
-                "phase": self.phase, "index": self.index, "total": len(self.questions)}
+        view = {
+            "version": self.version,
+            "answers_version": self.answers_version,
+            "phase": self.phase,
+            "index": self.index,
+            "total": len(self.questions),
+        }
         q = self.current
         if q is not None and self.phase in ("spoerg", "vis"):
             view["question"] = self._question_view(q)
@@ -154,8 +158,7 @@ class LiveSession:
         return view
 
     def participant_view(self, participant: str) -> dict:
-        view = {"version": self.version, "phase": self.phase,
-                "index": self.index, "total": len(self.questions)}
+        view = {"version": self.version, "phase": self.phase, "index": self.index, "total": len(self.questions)}
         q = self.current
         if q is not None and self.phase in ("spoerg", "vis"):
             view["question"] = self._question_view(q)

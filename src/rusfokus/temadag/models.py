@@ -59,9 +59,14 @@ class TemadagParticipant(Base):
     __tablename__ = "temadag_participant"
     __table_args__ = (
         UniqueConstraint("temadag_id", "person_id", name="uq_temadag_person"),
-        Index("uq_temadag_unknown_email", "temadag_id", "email", unique=True,
-              sqlite_where=text("person_id IS NULL AND email != ''"),
-              postgresql_where=text("person_id IS NULL AND email != ''")),
+        Index(
+            "uq_temadag_unknown_email",
+            "temadag_id",
+            "email",
+            unique=True,
+            sqlite_where=text("person_id IS NULL AND email != ''"),
+            postgresql_where=text("person_id IS NULL AND email != ''"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     temadag_id: Mapped[int] = mapped_column(ForeignKey("temadag.id", ondelete="CASCADE"), index=True)

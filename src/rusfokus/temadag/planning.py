@@ -16,8 +16,20 @@ from rusfokus.temadag.evaluation import QUESTIONS
 from rusfokus.temadag.questions import MODULES
 
 DURATIONS = {180: "3 timer", 45: "45 minutter"}
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli",
-          "august", "september", "oktober", "november", "december")
+MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 class PlanningError(ValueError):
@@ -84,8 +96,9 @@ def validate_plan(raw: dict) -> TemadagPlan:
     except (TypeError, ValueError):
         duration = -1
     if duration not in DURATIONS:
-        raise PlanningError("duration_min", "duration must be 180 (temadag) or 45 (personalemøde)",
-                            "Vælg 3 timer eller 45 minutter.")
+        raise PlanningError(
+            "duration_min", "duration must be 180 (temadag) or 45 (personalemøde)", "Vælg 3 timer eller 45 minutter."
+        )
     place = str(raw.get("place") or "").strip()
     if not place:
         raise PlanningError("place", "a place is required", "Skriv hvor temadagen holdes.")
@@ -94,8 +107,9 @@ def validate_plan(raw: dict) -> TemadagPlan:
         raise PlanningError("modules", "choose at least one module", "Vælg mindst ét modul.")
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
-        raise PlanningError("modules", f"unknown module(s) {', '.join(unknown)}; use {', '.join(MODULES)}",
-                            "Vælg moduler fra listen.")
+        raise PlanningError(
+            "modules", f"unknown module(s) {', '.join(unknown)}; use {', '.join(MODULES)}", "Vælg moduler fra listen."
+        )
     facilitator = str(raw.get("facilitator") or "").strip()
     if not facilitator:
         raise PlanningError("facilitator", "a facilitator is required", "Skriv navnet på den, der holder temadagen.")
@@ -104,21 +118,33 @@ def validate_plan(raw: dict) -> TemadagPlan:
         raise PlanningError("facilitator_email", "not a valid e-mail address", "Skriv en gyldig e-mailadresse.")
 
     institutions = tuple(dict.fromkeys(_split(raw.get("institutions"))))
-    limits = {"place": (place, 200, "Stedet"), "facilitator": (facilitator, 200, "Navnet på facilitator"),
-              "facilitator_email": (email, 320, "E-mailadressen"),
-              "institutions": ("\n".join(institutions), 5000, "Listen over institutioner")}
+    limits = {
+        "place": (place, 200, "Stedet"),
+        "facilitator": (facilitator, 200, "Navnet på facilitator"),
+        "facilitator_email": (email, 320, "E-mailadressen"),
+        "institutions": ("\n".join(institutions), 5000, "Listen over institutioner"),
+    }
     for fld, (value, limit, label) in {"title": (title, 200, "Titlen"), **limits}.items():
         if len(value) > limit:
             raise PlanningError(fld, f"{fld} is longer than {limit} characters", f"{label} må højst være {limit} tegn.")
         if bad_characters(value.replace("\n", " ")):
-            raise PlanningError(fld, f"{fld} contains a control character (e.g. NUL)",
-                                f"{label} indeholder et tegn, som ikke kan bruges. Skriv teksten igen.")
+            raise PlanningError(
+                fld,
+                f"{fld} contains a control character (e.g. NUL)",
+                f"{label} indeholder et tegn, som ikke kan bruges. Skriv teksten igen.",
+            )
     counts = raw.get("counts_toward_module")
     if isinstance(counts, str):
         counts = counts.strip().lower() in {"1", "true", "ja", "yes", "on"}
     return TemadagPlan(
-        title=title, date=date, start=start, duration_min=duration, place=place,
-        modules=tuple(dict.fromkeys(modules)), facilitator=facilitator, facilitator_email=email,
+        title=title,
+        date=date,
+        start=start,
+        duration_min=duration,
+        place=place,
+        modules=tuple(dict.fromkeys(modules)),
+        facilitator=facilitator,
+        facilitator_email=email,
         institutions=institutions,
         counts_toward_module=bool(counts),
     )
@@ -133,16 +159,40 @@ def aarshjul(plans: list[TemadagPlan], year: int, today: dt.date) -> list[dict]:
     return months
 
 
-EXPORT_COLUMNS = ("Dato", "Start", "Varighed (min)", "Titel", "Moduler", "Sted", "Facilitator",
-                  "Inviterede institutioner", "Tæller for modul", "Status", "Tjekket ind", "Evalueringer")
+EXPORT_COLUMNS = (
+    "Dato",
+    "Start",
+    "Varighed (min)",
+    "Titel",
+    "Moduler",
+    "Sted",
+    "Facilitator",
+    "Inviterede institutioner",
+    "Tæller for modul",
+    "Status",
+    "Tjekket ind",
+    "Evalueringer",
+)
 
 
 def export_rows(plans: list[TemadagPlan], today: dt.date) -> list[list]:
-    return [[p.date, p.start.strftime("%H:%M"), p.duration_min, p.title,
-             ", ".join(MODULES[m] for m in p.modules), p.place, p.facilitator,
-             ", ".join(p.institutions), "ja" if p.counts_toward_module else "nej",
-             p.status(today), p.attended, p.evaluations]
-            for p in sorted(plans, key=lambda p: (p.date, p.start))]
+    return [
+        [
+            p.date,
+            p.start.strftime("%H:%M"),
+            p.duration_min,
+            p.title,
+            ", ".join(MODULES[m] for m in p.modules),
+            p.place,
+            p.facilitator,
+            ", ".join(p.institutions),
+            "ja" if p.counts_toward_module else "nej",
+            p.status(today),
+            p.attended,
+            p.evaluations,
+        ]
+        for p in sorted(plans, key=lambda p: (p.date, p.start))
+    ]
 
 
 def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int, dict] | None = None) -> bytes:
@@ -172,8 +222,16 @@ def export_xlsx(plans: list[TemadagPlan], today: dt.date, evaluations: dict[int,
             summary = evaluations.get(p.id)
             if not summary or not summary["count"]:
                 continue
-            append_row(ev, [p.date, p.title, summary["count"], *(q["mean"] for q in summary["questions"]),
-                            "\n".join(summary["comments"])])  # anonymous comments: a string cell, never a formula
+            append_row(
+                ev,
+                [
+                    p.date,
+                    p.title,
+                    summary["count"],
+                    *(q["mean"] for q in summary["questions"]),
+                    "\n".join(summary["comments"]),
+                ],
+            )  # anonymous comments: a string cell, never a formula
             ev.cell(ev.max_row, 1).number_format = "yyyy-mm-dd"
     buf = io.BytesIO()
     wb.save(buf)
@@ -200,8 +258,9 @@ END:VTIMEZONE""".splitlines()
 
 
 def _ics_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> list[str]:
@@ -221,18 +280,32 @@ def _fold(line: str) -> list[str]:
 def export_ics(plans: list[TemadagPlan], host: str, now: dt.datetime) -> str:
     """An iCalendar file with one event per temadag (Europe/Copenhagen local time)."""
     stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//rusfokus//temadag//DA",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", *_VTIMEZONE]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//rusfokus//temadag//DA",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        *_VTIMEZONE,
+    ]
     for p in sorted(plans, key=lambda p: (p.date, p.start)):
         start = dt.datetime.combine(p.date, p.start)
-        description = (f"Moduler: {', '.join(MODULES[m] for m in p.modules)}\n"
-                       f"Facilitator: {p.facilitator}\n"
-                       f"Inviterede: {', '.join(p.institutions) or '-'}")
-        lines += ["BEGIN:VEVENT", f"UID:temadag-{p.id}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART;TZID=Europe/Copenhagen:{start:%Y%m%dT%H%M%S}",
-                  f"DTEND;TZID=Europe/Copenhagen:{p.end:%Y%m%dT%H%M%S}",
-                  f"SUMMARY:{_ics_escape(p.title)}", f"LOCATION:{_ics_escape(p.place)}",
-                  f"DESCRIPTION:{_ics_escape(description)}", "END:VEVENT"]
+        description = (
+            f"Moduler: {', '.join(MODULES[m] for m in p.modules)}\n"
+            f"Facilitator: {p.facilitator}\n"
+            f"Inviterede: {', '.join(p.institutions) or '-'}"
+        )
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:temadag-{p.id}@{host}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;TZID=Europe/Copenhagen:{start:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID=Europe/Copenhagen:{p.end:%Y%m%dT%H%M%S}",
+            f"SUMMARY:{_ics_escape(p.title)}",
+            f"LOCATION:{_ics_escape(p.place)}",
+            f"DESCRIPTION:{_ics_escape(description)}",
+            "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     folded = [part for line in lines for part in _fold(line)]
     return "\r\n".join(folded) + "\r\n"

@@ -35,15 +35,12 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 6
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
-def _options(
-    raw, where: Where, path: tuple, problems: list[Problem]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _options(raw, where: Where, path: tuple, problems: list[Problem]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(raw, list) or not MIN_OPTIONS <= len(raw) <= MAX_OPTIONS:
         problems.append(
             where.problem(
                 path,
-                f"must be a list of {MIN_OPTIONS} to {MAX_OPTIONS} options, "
-                'each {id: a, tekst: "..."}',
+                f'must be a list of {MIN_OPTIONS} to {MAX_OPTIONS} options, each {{id: a, tekst: "..."}}',
             )
         )
         return (), ()
@@ -90,9 +87,7 @@ def _question(item, where: Where, path: tuple, problems: list[Problem]) -> LiveQ
                 "(valg: [{id, tekst}], korrekt: [ids]; see modules/README.md)",
             )
         )
-    unknown_fields(
-        {k: v for k, v in item.items() if k not in OLD_KEYS}, QUESTION_KEYS, where, path, problems
-    )
+    unknown_fields({k: v for k, v in item.items() if k not in OLD_KEYS}, QUESTION_KEYS, where, path, problems)
     old_for = {new: old for old, new in OLD_KEYS.items()}
     for key in ("id", "tekst", "valg", "korrekt", "forklaring"):
         if key not in item and old_for.get(key) not in item:
@@ -106,19 +101,11 @@ def _question(item, where: Where, path: tuple, problems: list[Problem]) -> LiveQ
             )
         )
     case = text_field(item.get("case"), where, (*path, "case"), problems, allow_empty=True)
-    tekst = (
-        text_field(item.get("tekst"), where, (*path, "tekst"), problems)
-        if "tekst" in item
-        else None
-    )
+    tekst = text_field(item.get("tekst"), where, (*path, "tekst"), problems) if "tekst" in item else None
     forklaring = (
-        text_field(item.get("forklaring"), where, (*path, "forklaring"), problems)
-        if "forklaring" in item
-        else None
+        text_field(item.get("forklaring"), where, (*path, "forklaring"), problems) if "forklaring" in item else None
     )
-    ids, texts = (
-        _options(item["valg"], where, (*path, "valg"), problems) if "valg" in item else ((), ())
-    )
+    ids, texts = _options(item["valg"], where, (*path, "valg"), problems) if "valg" in item else ((), ())
     correct: tuple[int, ...] = ()
     if "korrekt" in item:
         raw = item["korrekt"]
@@ -155,9 +142,7 @@ def _question(item, where: Where, path: tuple, problems: list[Problem]) -> LiveQ
     )
 
 
-def load_question_set(
-    path: str | Path, module_id: str | None = None
-) -> tuple[str, str, list[LiveQuestion]]:
+def load_question_set(path: str | Path, module_id: str | None = None) -> tuple[str, str, list[LiveQuestion]]:
     """(module id, title, questions) from one file; :class:`ContentError` listing every problem.
 
     ``module_id``: the module whose folder the file is in (``modul`` must name it).
@@ -172,16 +157,10 @@ def load_question_set(
             problems.append(where.problem((), f"missing field '{key}'"))
     module = data.get("modul")
     if "modul" in data and not is_module(module):
-        problems.append(
-            where.problem(
-                ("modul",), f"unknown module {module!r}; use one of {', '.join(module_ids())}"
-            )
-        )
+        problems.append(where.problem(("modul",), f"unknown module {module!r}; use one of {', '.join(module_ids())}"))
     elif module_id is not None and module is not None and module != module_id:
         problems.append(
-            where.problem(
-                ("modul",), f"is '{module}' but the file is in the folder of module '{module_id}'"
-            )
+            where.problem(("modul",), f"is '{module}' but the file is in the folder of module '{module_id}'")
         )
     title = text_field(data.get("titel"), where, ("titel",), problems) if "titel" in data else ""
     items = data.get("spoergsmaal")
@@ -195,9 +174,7 @@ def load_question_set(
             if q is None:
                 continue
             if q.id in seen:
-                problems.append(
-                    where.problem(("spoergsmaal", i, "id"), f"id '{q.id}' is used twice")
-                )
+                problems.append(where.problem(("spoergsmaal", i, "id"), f"id '{q.id}' is used twice"))
             seen.add(q.id)
             questions.append(q)
     if problems:
@@ -215,9 +192,7 @@ def questions_for(modules: list[str], root: str | Path | None = None) -> list[Li
     for module in modules:
         path = temadag_file(module, root)
         if not path.is_file():
-            raise ContentError(
-                Problem(display_path(path), None, "", f"no live questions for module '{module}'")
-            )
+            raise ContentError(Problem(display_path(path), None, "", f"no live questions for module '{module}'"))
         _, _, qs = load_question_set(path, module)
         for q in qs:
             out.append(
@@ -241,9 +216,7 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     for module in module_ids():
         path = temadag_file(module, root)
         if not path.is_file():
-            problems.append(
-                Problem(display_path(path), None, "", "missing: every module has temadag questions")
-            )
+            problems.append(Problem(display_path(path), None, "", "missing: every module has temadag questions"))
             continue
         try:
             _, _, qs = load_question_set(path, module)

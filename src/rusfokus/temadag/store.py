@@ -47,10 +47,20 @@ class CheckinError(ValueError):
 
 
 def create(session: Session, plan: TemadagPlan, actor: str, now: dt.datetime) -> Temadag:
-    row = Temadag(title=plan.title, date=plan.date, start=plan.start, duration_min=plan.duration_min,
-                  place=plan.place, modules=",".join(plan.modules), facilitator=plan.facilitator,
-                  facilitator_email=plan.facilitator_email, institutions="\n".join(plan.institutions),
-                  counts_toward_module=plan.counts_toward_module, created_at=now, created_by=actor)
+    row = Temadag(
+        title=plan.title,
+        date=plan.date,
+        start=plan.start,
+        duration_min=plan.duration_min,
+        place=plan.place,
+        modules=",".join(plan.modules),
+        facilitator=plan.facilitator,
+        facilitator_email=plan.facilitator_email,
+        institutions="\n".join(plan.institutions),
+        counts_toward_module=plan.counts_toward_module,
+        created_at=now,
+        created_by=actor,
+    )
     session.add(row)
     session.flush()
     return row
@@ -74,11 +84,21 @@ def update(session: Session, row: Temadag, plan: TemadagPlan) -> None:
 
 
 def to_plan(row: Temadag, attended: int = 0, evaluations: int = 0) -> TemadagPlan:
-    return TemadagPlan(title=row.title, date=row.date, start=row.start, duration_min=row.duration_min,
-                       place=row.place, modules=modules_of(row), facilitator=row.facilitator,
-                       facilitator_email=row.facilitator_email, institutions=institutions_of(row),
-                       counts_toward_module=row.counts_toward_module, id=row.id,
-                       attended=attended, evaluations=evaluations)
+    return TemadagPlan(
+        title=row.title,
+        date=row.date,
+        start=row.start,
+        duration_min=row.duration_min,
+        place=row.place,
+        modules=modules_of(row),
+        facilitator=row.facilitator,
+        facilitator_email=row.facilitator_email,
+        institutions=institutions_of(row),
+        counts_toward_module=row.counts_toward_module,
+        id=row.id,
+        attended=attended,
+        evaluations=evaluations,
+    )
 
 
 def get(session: Session, temadag_id) -> Temadag | None:
@@ -93,11 +113,16 @@ def list_plans(session: Session, year: int | None = None) -> list[TemadagPlan]:
     if year is not None:
         query = query.where(Temadag.date >= dt.date(year, 1, 1), Temadag.date <= dt.date(year, 12, 31))
     rows = session.scalars(query).all()
-    attended = dict(session.execute(select(TemadagParticipant.temadag_id, func.count())
-                                    .where(TemadagParticipant.status == STATUS_CONFIRMED)
-                                    .group_by(TemadagParticipant.temadag_id)).all())
-    evals = dict(session.execute(select(TemadagEvaluation.temadag_id, func.count())
-                                 .group_by(TemadagEvaluation.temadag_id)).all())
+    attended = dict(
+        session.execute(
+            select(TemadagParticipant.temadag_id, func.count())
+            .where(TemadagParticipant.status == STATUS_CONFIRMED)
+            .group_by(TemadagParticipant.temadag_id)
+        ).all()
+    )
+    evals = dict(
+        session.execute(select(TemadagEvaluation.temadag_id, func.count()).group_by(TemadagEvaluation.temadag_id)).all()
+    )
     return [to_plan(r, attended.get(r.id, 0), evals.get(r.id, 0)) for r in rows]
 
 
@@ -115,8 +140,9 @@ def roster(session: Session, row: Temadag) -> list[Person]:
     names = {_norm_name(i) for i in institutions_of(row)}
     if not names:
         return []
-    people = session.scalars(select(Person).join(Institution, Person.institution_id == Institution.id)
-                             .where(Person.status == STATUS_ACTIVE)).all()
+    people = session.scalars(
+        select(Person).join(Institution, Person.institution_id == Institution.id).where(Person.status == STATUS_ACTIVE)
+    ).all()
     return sorted((p for p in people if _norm_name(p.institution.name) in names), key=lambda p: _norm_name(p.name))
 
 
@@ -162,19 +188,30 @@ def _existing(session: Session, row: Temadag, person: Person | None, email: str)
     return session.scalars(query.limit(1)).first()
 
 
-def _record_attendance(session: Session, row: Temadag, person: Person, at: dt.datetime, today: dt.date,
-                       cert_months: int) -> None:
+def _record_attendance(
+    session: Session, row: Temadag, person: Person, at: dt.datetime, today: dt.date, cert_months: int
+) -> None:
     for module in modules_of(row):
-        session.add(Completion(person_id=person.id, module=module, kind="temadag", score=None, max_score=None,
-                               passed=bool(row.counts_toward_module), completed_at=at))
+        session.add(
+            Completion(
+                person_id=person.id,
+                module=module,
+                kind="temadag",
+                score=None,
+                max_score=None,
+                passed=bool(row.counts_toward_module),
+                completed_at=at,
+            )
+        )
         if row.counts_toward_module:
             cert = certificates.latest(session, person, module)
             if cert is None or cert.issued_on < today:
                 certificates.issue(session, person, module, today, cert_months)
 
 
-def check_in(session: Session, row: Temadag, person: Person, method: str, now: dt.datetime,
-             cert_months: int) -> TemadagParticipant:
+def check_in(
+    session: Session, row: Temadag, person: Person, method: str, now: dt.datetime, cert_months: int
+) -> TemadagParticipant:
     """Confirmed check-in (personal link or the facilitator's tick): attendance in progress tracking.
 
     Idempotent; a pending check-in of the same person is confirmed.
@@ -188,17 +225,24 @@ def check_in(session: Session, row: Temadag, person: Person, method: str, now: d
         if existing.status != STATUS_CONFIRMED:
             confirm(session, row, existing, person, now, cert_months)
         return existing
-    participant = TemadagParticipant(temadag_id=row.id, person_id=person.id, name=person.name or "",
-                                     email=person.email or "", method=method, checked_in_at=now,
-                                     status=STATUS_CONFIRMED)
+    participant = TemadagParticipant(
+        temadag_id=row.id,
+        person_id=person.id,
+        name=person.name or "",
+        email=person.email or "",
+        method=method,
+        checked_in_at=now,
+        status=STATUS_CONFIRMED,
+    )
     session.add(participant)
     _record_attendance(session, row, person, now, now.date(), cert_months)
     session.flush()
     return participant
 
 
-def check_in_pending(session: Session, row: Temadag, person: Person | None, name: str, email: str,
-                     method: str, now: dt.datetime) -> TemadagParticipant:
+def check_in_pending(
+    session: Session, row: Temadag, person: Person | None, name: str, email: str, method: str, now: dt.datetime
+) -> TemadagParticipant:
     """A code check-in: takes part in the live questions, but is not attendance until confirmed.
 
     Idempotent per person (or per unknown e-mail); records nothing in progress tracking.
@@ -209,23 +253,37 @@ def check_in_pending(session: Session, row: Temadag, person: Person | None, name
     if existing is not None:
         return existing
     participant = TemadagParticipant(
-        temadag_id=row.id, person_id=person.id if person else None,
-        name=(person.name if person else name) or "", email=(person.email if person else email) or "",
-        method=method, checked_in_at=now, status=STATUS_PENDING)
+        temadag_id=row.id,
+        person_id=person.id if person else None,
+        name=(person.name if person else name) or "",
+        email=(person.email if person else email) or "",
+        method=method,
+        checked_in_at=now,
+        status=STATUS_PENDING,
+    )
     session.add(participant)
     session.flush()
     return participant
 
 
-def confirm(session: Session, row: Temadag, participant: TemadagParticipant, person: Person | None,
-            now: dt.datetime, cert_months: int) -> TemadagParticipant:
+def confirm(
+    session: Session,
+    row: Temadag,
+    participant: TemadagParticipant,
+    person: Person | None,
+    now: dt.datetime,
+    cert_months: int,
+) -> TemadagParticipant:
     """The facilitator confirms a pending check-in (matching an unknown e-mail to ``person``)."""
     if participant.temadag_id != row.id:
         raise CheckinError("Deltageren hører ikke til denne temadag.")
     if participant.status == STATUS_CONFIRMED:
         return participant
-    person = person if person is not None else (
-        session.get(Person, participant.person_id) if participant.person_id else None)
+    person = (
+        person
+        if person is not None
+        else (session.get(Person, participant.person_id) if participant.person_id else None)
+    )
     if person is None:
         raise CheckinError("Vælg hvem på medarbejderlisten tjek-ind hører til, eller afvis den.")
     if person.status != STATUS_ACTIVE:
@@ -246,9 +304,14 @@ def uncheck(session: Session, row: Temadag, participant_id: int) -> bool:
     if p is None or p.temadag_id != row.id:
         return False
     if p.person_id is not None and p.status == STATUS_CONFIRMED:
-        session.execute(delete(Completion).where(
-            Completion.person_id == p.person_id, Completion.kind == "temadag",
-            Completion.completed_at == p.checked_in_at, Completion.module.in_(modules_of(row))))
+        session.execute(
+            delete(Completion).where(
+                Completion.person_id == p.person_id,
+                Completion.kind == "temadag",
+                Completion.completed_at == p.checked_in_at,
+                Completion.module.in_(modules_of(row)),
+            )
+        )
     session.delete(p)
     session.flush()
     return True
@@ -271,13 +334,18 @@ def participants(session: Session, temadag_id: int, status: str | None = None) -
     return list(session.scalars(query.order_by(TemadagParticipant.checked_in_at, TemadagParticipant.id)))
 
 
-def add_evaluation(session: Session, participant: TemadagParticipant, answer: EvaluationAnswer,
-                   today: dt.date) -> None:
+def add_evaluation(session: Session, participant: TemadagParticipant, answer: EvaluationAnswer, today: dt.date) -> None:
     if participant.evaluated:
         raise CheckinError("Du har allerede evalueret temadagen. Tak!")
     participant.evaluated = True
-    session.add(TemadagEvaluation(temadag_id=participant.temadag_id, scores=json.dumps(answer.scores),
-                                  free_text=answer.free_text, submitted_on=today))
+    session.add(
+        TemadagEvaluation(
+            temadag_id=participant.temadag_id,
+            scores=json.dumps(answer.scores),
+            free_text=answer.free_text,
+            submitted_on=today,
+        )
+    )
     session.flush()
 
 
@@ -292,11 +360,19 @@ def attendance_rows(session: Session) -> list[dict]:
     for row in session.scalars(select(Temadag).order_by(Temadag.date)).all():
         for p in participants(session, row.id, STATUS_CONFIRMED):
             person = session.get(Person, p.person_id) if p.person_id else None
-            out.append({"Dato": row.date, "Temadag": row.title, "Moduler": ", ".join(modules_of(row)),
-                        "Navn": p.name, "E-mail": p.email,
-                        "Institution": person.institution.name if person and person.institution else "",
-                        "Tæller for modul": "ja" if row.counts_toward_module else "nej",
-                        "Tjekket ind": p.checked_in_at, "Hvordan": METHODS.get(p.method, p.method)})
+            out.append(
+                {
+                    "Dato": row.date,
+                    "Temadag": row.title,
+                    "Moduler": ", ".join(modules_of(row)),
+                    "Navn": p.name,
+                    "E-mail": p.email,
+                    "Institution": person.institution.name if person and person.institution else "",
+                    "Tæller for modul": "ja" if row.counts_toward_module else "nej",
+                    "Tjekket ind": p.checked_in_at,
+                    "Hvordan": METHODS.get(p.method, p.method),
+                }
+            )
     return out
 
 
@@ -341,12 +417,19 @@ def save_answer(session: Session, temadag_id: int, question_id: str, participant
     participant = session.get(TemadagParticipant, participant_id)
     if participant is None or participant.temadag_id != temadag_id:
         return False
-    row = session.scalars(select(TemadagLiveAnswer).where(
-        TemadagLiveAnswer.temadag_id == temadag_id, TemadagLiveAnswer.question_id == question_id,
-        TemadagLiveAnswer.participant_id == participant_id)).first()
+    row = session.scalars(
+        select(TemadagLiveAnswer).where(
+            TemadagLiveAnswer.temadag_id == temadag_id,
+            TemadagLiveAnswer.question_id == question_id,
+            TemadagLiveAnswer.participant_id == participant_id,
+        )
+    ).first()
     if row is None:
-        session.add(TemadagLiveAnswer(temadag_id=temadag_id, question_id=question_id,
-                                      participant_id=participant_id, option=int(option)))
+        session.add(
+            TemadagLiveAnswer(
+                temadag_id=temadag_id, question_id=question_id, participant_id=participant_id, option=int(option)
+            )
+        )
     else:
         row.option = int(option)
     session.flush()

@@ -128,8 +128,7 @@ class BaseHandler(Handler):
         signed-in learner (looked up only when the page asks, and only with a learner cookie)."""
         if identity.cookie_value(self.cookie_header(), identity.LEARNER_COOKIE) is None:
             return Role()
-        return current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret,
-                                     admin_first=False)
+        return current_role(self.cookie_header(), db_url=self.hub.db_url, secret=self.hub.secret, admin_first=False)
 
     # --- CSRF for HTML forms: a signed value bound to who is logged in -------------
     def csrf_token(self, subject: str) -> str:
@@ -137,8 +136,15 @@ class BaseHandler(Handler):
 
     def check_csrf(self, subject: str) -> None:
         try:
-            ok = identity.verify("temadag-csrf", self.get_body_argument("_csrf", ""),
-                                 max_age=PARTICIPANT_MAX_AGE, secret=self.hub.secret) == subject
+            ok = (
+                identity.verify(
+                    "temadag-csrf",
+                    self.get_body_argument("_csrf", ""),
+                    max_age=PARTICIPANT_MAX_AGE,
+                    secret=self.hub.secret,
+                )
+                == subject
+            )
         except identity.IdentityError:
             ok = False
         if not ok:
@@ -180,8 +186,9 @@ class AdminMixin:
         return may_facilitate(self.role(), store.institutions_of(row))
 
 
-NOT_FOR_LEARNERS = ("Siden er kun for nøglepersoner og rusmiddelcentret. "
-                    "Er du nøgleperson, så åbn kurset via dit personlige link.")
+NOT_FOR_LEARNERS = (
+    "Siden er kun for nøglepersoner og rusmiddelcentret. Er du nøgleperson, så åbn kurset via dit personlige link."
+)
 
 
 _same_name = store._norm_name  # the roster's institution matching (trimmed, case-folded)

@@ -58,11 +58,16 @@ class AdminBase(AdminMixin, BaseHandler):
         outside = [i for i in plan.institutions if _same_name(i) not in allowed]
         if outside:
             raise planning.PlanningError(
-                "institutions", "a nøgleperson may invite only her own institution",
-                f"Du kan kun planlægge temadage for din egen institution ({mine}). Fjern: {', '.join(outside)}.")
+                "institutions",
+                "a nøgleperson may invite only her own institution",
+                f"Du kan kun planlægge temadage for din egen institution ({mine}). Fjern: {', '.join(outside)}.",
+            )
         if not any(_same_name(i) in own for i in plan.institutions):
-            raise planning.PlanningError("institutions", "her own institution must stay invited",
-                                         f"Din egen institution ({mine}) skal stå på listen over inviterede.")
+            raise planning.PlanningError(
+                "institutions",
+                "her own institution must stay invited",
+                f"Din egen institution ({mine}) skal stå på listen over inviterede.",
+            )
         return plan
 
     def render_page(self, template: str, **kw):
@@ -89,10 +94,18 @@ class AdminListHandler(AdminBase):
         if values is None and not role.is_admin:
             values = {"institutions": "\n".join(role.institution_names)}
         self.set_status(status)
-        self.render_page("admin_list.html", title="Temadage og årshjul", year=year, today=today,
-                         months=planning.aarshjul(plans, year, today), modules=MODULES,
-                         durations=planning.DURATIONS, error=error, values=values or {},
-                         csrf=self.csrf_token(self.csrf_subject()))
+        self.render_page(
+            "admin_list.html",
+            title="Temadage og årshjul",
+            year=year,
+            today=today,
+            months=planning.aarshjul(plans, year, today),
+            modules=MODULES,
+            durations=planning.DURATIONS,
+            error=error,
+            values=values or {},
+            csrf=self.csrf_token(self.csrf_subject()),
+        )
 
     def get(self):
         self._page(self.require_facilitator())
@@ -133,15 +146,25 @@ class ExportHandler(AdminBase):
 
 def form_values(plan) -> dict:
     """A plan as the values of the planning form."""
-    return {"title": plan.title, "date": plan.date.isoformat(), "start": plan.start.strftime("%H:%M"),
-            "duration_min": str(plan.duration_min), "place": plan.place, "modules": list(plan.modules),
-            "facilitator": plan.facilitator, "facilitator_email": plan.facilitator_email,
-            "institutions": "\n".join(plan.institutions), "counts_toward_module": plan.counts_toward_module}
+    return {
+        "title": plan.title,
+        "date": plan.date.isoformat(),
+        "start": plan.start.strftime("%H:%M"),
+        "duration_min": str(plan.duration_min),
+        "place": plan.place,
+        "modules": list(plan.modules),
+        "facilitator": plan.facilitator,
+        "facilitator_email": plan.facilitator_email,
+        "institutions": "\n".join(plan.institutions),
+        "counts_toward_module": plan.counts_toward_module,
+    }
 
 
 def form_raw(handler) -> dict:
-    raw = {k: handler.get_body_argument(k, "") for k in
-           ("title", "date", "start", "duration_min", "place", "facilitator", "facilitator_email", "institutions")}
+    raw = {
+        k: handler.get_body_argument(k, "")
+        for k in ("title", "date", "start", "duration_min", "place", "facilitator", "facilitator_email", "institutions")
+    }
     raw["modules"] = handler.get_body_arguments("modules")
     raw["counts_toward_module"] = handler.get_body_argument("counts_toward_module", "")
     return raw
@@ -155,19 +178,37 @@ class AdminDetailHandler(AdminBase):
             plan = store.to_plan(row)
             people = store.participants(session, row.id)
             checked = {p.person_id for p in people}
-            roster = [(p.id, p.name, p.email, p.institution.name) for p in store.roster(session, row)
-                      if p.id not in checked]
-            participants = [(p.id, p.name, p.email, store.METHODS.get(p.method, p.method),
-                             p.checked_in_at.strftime("%H:%M")) for p in people if p.status == STATUS_CONFIRMED]
+            roster = [
+                (p.id, p.name, p.email, p.institution.name) for p in store.roster(session, row) if p.id not in checked
+            ]
+            participants = [
+                (p.id, p.name, p.email, store.METHODS.get(p.method, p.method), p.checked_in_at.strftime("%H:%M"))
+                for p in people
+                if p.status == STATUS_CONFIRMED
+            ]
             # code check-ins wait for the facilitator: known staff to confirm, unknown e-mails to match or reject
-            pending = [(p.id, p.name, p.email, p.person_id is not None, p.checked_in_at.strftime("%H:%M"))
-                       for p in people if p.status != STATUS_CONFIRMED]
+            pending = [
+                (p.id, p.name, p.email, p.person_id is not None, p.checked_in_at.strftime("%H:%M"))
+                for p in people
+                if p.status != STATUS_CONFIRMED
+            ]
             summary = store.evaluation_summary(session, row.id)
         self.set_status(status)
-        self.render_page("admin_detail.html", title=plan.title, plan=plan, modules=MODULES,
-                         participants=participants, pending=pending, roster=roster, summary=summary,
-                         status=plan.status(self.hub.now().date()), csrf=self.csrf_token(self.csrf_subject()),
-                         durations=planning.DURATIONS, error=error, values=values or form_values(plan))
+        self.render_page(
+            "admin_detail.html",
+            title=plan.title,
+            plan=plan,
+            modules=MODULES,
+            participants=participants,
+            pending=pending,
+            roster=roster,
+            summary=summary,
+            status=plan.status(self.hub.now().date()),
+            csrf=self.csrf_token(self.csrf_subject()),
+            durations=planning.DURATIONS,
+            error=error,
+            values=values or form_values(plan),
+        )
 
 
 class EditHandler(AdminDetailHandler):
@@ -259,7 +300,9 @@ class DeleteHandler(AdminBase):
         with self.db() as session:
             row = self.row_or_404(session, temadag_id)
             if not store.delete_temadag(session, row):
-                raise tornado.web.HTTPError(400, reason="Temadagen kan ikke slettes, fordi der er deltagere tjekket ind.")
+                raise tornado.web.HTTPError(
+                    400, reason="Temadagen kan ikke slettes, fordi der er deltagere tjekket ind."
+                )
             self.hub.sessions.pop(int(temadag_id), None)
         self.redirect("/temadag/admin")
 
@@ -286,11 +329,18 @@ class CodeApiHandler(AdminBase):
         code = codes.current_code(self.hub.secret, tid, now)
         base = self.public_base()
         url = f"{base}/temadag/ind?kode={code.code}"
-        self.reply_json({"code": code.code, "url": url, "svg": codes.qr_svg(url),
-                         "seconds_left": max(0, int(code.shown_until - now)), "checked_in": count,
-                         "today": day == self.hub.now().date(),
-                         "loopback": urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"),
-                         "date": f"{day.day}/{day.month} {day.year}"})
+        self.reply_json(
+            {
+                "code": code.code,
+                "url": url,
+                "svg": codes.qr_svg(url),
+                "seconds_left": max(0, int(code.shown_until - now)),
+                "checked_in": count,
+                "today": day == self.hub.now().date(),
+                "loopback": urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"),
+                "date": f"{day.day}/{day.month} {day.year}",
+            }
+        )
 
 
 class ProjectorStateHandler(AdminBase):

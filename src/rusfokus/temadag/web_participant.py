@@ -44,15 +44,29 @@ class CheckinHandler(BaseHandler):
 
     def ensure_guesser(self) -> None:
         if self.guesser() is None:
-            self.set_cookie(GUESSER_COOKIE, secrets.token_urlsafe(18), httponly=True, samesite="Lax",
-                            path="/temadag/", max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
+            self.set_cookie(
+                GUESSER_COOKIE,
+                secrets.token_urlsafe(18),
+                httponly=True,
+                samesite="Lax",
+                path="/temadag/",
+                max_age=PARTICIPANT_MAX_AGE,
+                secure=self.request.protocol == "https",
+            )
 
     def show(self, error: str = "", status: int = 200, deltag: str = "", **values):
         self.set_status(status)
         self.ensure_guesser()
-        self.render_page("ind.html", title="Tjek ind", error=error, learner=self.learner_email(), deltag=deltag,
-                         kode=values.get("kode", self.get_query_argument("kode", "")),
-                         navn=values.get("navn", ""), email=values.get("email", ""))
+        self.render_page(
+            "ind.html",
+            title="Tjek ind",
+            error=error,
+            learner=self.learner_email(),
+            deltag=deltag,
+            kode=values.get("kode", self.get_query_argument("kode", "")),
+            navn=values.get("navn", ""),
+            email=values.get("email", ""),
+        )
 
     def get(self):
         self.show()
@@ -71,15 +85,23 @@ class CheckinHandler(BaseHandler):
         already = identity.cookie_value(self.cookie_header(), PARTICIPANT_COOKIE)
         # database work in a thread: a rush of check-ins must not stall live answers
         outcome = await tornado.ioloop.IOLoop.current().run_in_executor(
-            None, self._check_in, kode, navn, email, use_link, learner, already, now)
+            None, self._check_in, kode, navn, email, use_link, learner, already, now
+        )
         if outcome[0] == "fejl":
             _, message, bad_code, deltag = outcome
             if bad_code:
                 self.hub.bad_codes.add(guesser, address, now)
             return self.show(message, 409 if deltag else 400, deltag=deltag, **values)
         temadag_id, token = outcome
-        self.set_cookie(PARTICIPANT_COOKIE, token, httponly=True, samesite="Lax", path="/",
-                        max_age=PARTICIPANT_MAX_AGE, secure=self.request.protocol == "https")
+        self.set_cookie(
+            PARTICIPANT_COOKIE,
+            token,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            max_age=PARTICIPANT_MAX_AGE,
+            secure=self.request.protocol == "https",
+        )
         self.redirect(f"/temadag/{temadag_id}/deltag")
 
     def _check_in(self, *args):
@@ -92,8 +114,9 @@ class CheckinHandler(BaseHandler):
     def _phone_taken(self, session, token: str | None):
         """The check-in this phone already holds today (a valid participant cookie), or None."""
         try:
-            value = identity.verify("temadag-deltager", token or "", max_age=PARTICIPANT_MAX_AGE,
-                                    secret=self.hub.secret)
+            value = identity.verify(
+                "temadag-deltager", token or "", max_age=PARTICIPANT_MAX_AGE, secret=self.hub.secret
+            )
             tid, pid = (int(x) for x in value.split(":"))
         except (identity.IdentityError, ValueError):
             return None
@@ -107,10 +130,14 @@ class CheckinHandler(BaseHandler):
         with self.db() as session:
             taken = self._phone_taken(session, already)
             if taken is not None:
-                return ("fejl", "Denne telefon er allerede tjekket ind på temadagen. "
-                        "Én telefon kan kun tjekke én person ind. "
-                        "Har du ikke din egen telefon, så bed facilitator om at krydse dig af.",
-                        False, f"/temadag/{taken.temadag_id}/deltag")
+                return (
+                    "fejl",
+                    "Denne telefon er allerede tjekket ind på temadagen. "
+                    "Én telefon kan kun tjekke én person ind. "
+                    "Har du ikke din egen telefon, så bed facilitator om at krydse dig af.",
+                    False,
+                    f"/temadag/{taken.temadag_id}/deltag",
+                )
             check = codes.check_code(self.hub.secret, store.ids_on(session, self.hub.now().date()), kode, now)
             if check.status != "ok":
                 return ("fejl", codes.CODE_MESSAGES[check.status], True, "")
@@ -121,8 +148,9 @@ class CheckinHandler(BaseHandler):
                         raise store.CheckinError("Dit personlige link er udløbet. Skriv navn og e-mail i stedet.")
                     person, mail, _ = store.match_person(session, row, "", learner)
                     if person is not None:  # a signed identity of active staff: attendance right away
-                        participant = store.check_in(session, row, person, "link", self.hub.now(),
-                                                     self.hub.settings.certificate_months)
+                        participant = store.check_in(
+                            session, row, person, "link", self.hub.now(), self.hub.settings.certificate_months
+                        )
                     else:
                         participant = store.check_in_pending(session, row, None, "", mail, "link", self.hub.now())
                 else:
@@ -217,10 +245,19 @@ class EvaluationHandler(ParticipantMixin, BaseHandler):
                 raise tornado.web.HTTPError(404, reason="Vi kan ikke finde din tjek-ind. Tjek ind igen.")
             done, title = participant.evaluated, row.title
         self.set_status(status)
-        self.render_page("evaluering.html", title=f"Evaluering: {title}", temadag_title=title, done=done,
-                         error=error, values=values or {}, questions=evaluation.QUESTIONS,
-                         scale=evaluation.SCALE, free_label=evaluation.FREE_TEXT_LABEL,
-                         csrf=self.csrf_token(f"deltager:{tid}:{pid}"), temadag_id=tid)
+        self.render_page(
+            "evaluering.html",
+            title=f"Evaluering: {title}",
+            temadag_title=title,
+            done=done,
+            error=error,
+            values=values or {},
+            questions=evaluation.QUESTIONS,
+            scale=evaluation.SCALE,
+            free_label=evaluation.FREE_TEXT_LABEL,
+            csrf=self.csrf_token(f"deltager:{tid}:{pid}"),
+            temadag_id=tid,
+        )
 
     def get(self, temadag_id):
         self._page(int(temadag_id))

@@ -57,8 +57,18 @@ MIN_IAGTTAGELSER, MAX_IAGTTAGELSER = 3, 8
 MAX_TEXT = 700
 CASE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 TOP_KEYS = {"cases"}
-CASE_KEYS = {"id", "titel", "alder", "rusmiddel", "rolle", "intro", "samarbejde", "iagttagelser", "niveau",
-             "niveau_forklaring"}
+CASE_KEYS = {
+    "id",
+    "titel",
+    "alder",
+    "rusmiddel",
+    "rolle",
+    "intro",
+    "samarbejde",
+    "iagttagelser",
+    "niveau",
+    "niveau_forklaring",
+}
 OBS_KEYS = {"tekst", "svar", "akut", "forklaring"}
 
 
@@ -121,13 +131,18 @@ def _short(text: str | None, where: Where, path: tuple, problems: list[Problem])
 
 def _observation(raw, where: Where, path: tuple, problems: list[Problem]) -> Iagttagelse | None:
     if not isinstance(raw, dict):
-        problems.append(where.problem(path, "must be a mapping with tekst, svar, forklaring (and akut: when "
-                                            "svar is handl_i_dag)"))
+        problems.append(
+            where.problem(path, "must be a mapping with tekst, svar, forklaring (and akut: when svar is handl_i_dag)")
+        )
         return None
     unknown_fields(raw, OBS_KEYS, where, path, problems)
     tekst = _short(text_field(raw.get("tekst"), where, (*path, "tekst"), problems), where, (*path, "tekst"), problems)
-    forklaring = _short(text_field(raw.get("forklaring"), where, (*path, "forklaring"), problems), where,
-                        (*path, "forklaring"), problems)
+    forklaring = _short(
+        text_field(raw.get("forklaring"), where, (*path, "forklaring"), problems),
+        where,
+        (*path, "forklaring"),
+        problems,
+    )
     svar = _enum(raw.get("svar"), tuple(SVAR), where, (*path, "svar"), problems)
     akut = ""
     if "akut" in raw:
@@ -135,37 +150,59 @@ def _observation(raw, where: Where, path: tuple, problems: list[Problem]) -> Iag
         if akut and svar in (STOEJ, SIGNAL):
             problems.append(where.problem((*path, "akut"), f"only an observation with svar: {AKUT_SVAR} has akut"))
     elif svar == AKUT_SVAR:
-        problems.append(where.problem((*path, "akut"), f"svar: {AKUT_SVAR} needs akut: one of {', '.join(AKUT)} "
-                                                       "(why it cannot wait)"))
+        problems.append(
+            where.problem(
+                (*path, "akut"), f"svar: {AKUT_SVAR} needs akut: one of {', '.join(AKUT)} (why it cannot wait)"
+            )
+        )
     if None in (tekst, forklaring, svar):
         return None
     return Iagttagelse(tekst=tekst, svar=svar, forklaring=forklaring, akut=akut)
 
 
-def _check_level(case: dict, obs: list[Iagttagelse], niveau: str, where: Where, path: tuple,
-                 problems: list[Problem]) -> None:
+def _check_level(
+    case: dict, obs: list[Iagttagelse], niveau: str, where: Where, path: tuple, problems: list[Problem]
+) -> None:
     signals = [o for o in obs if o.svar in (SIGNAL, AKUT_SVAR)]
     acute = [o for o in obs if o.svar == AKUT_SVAR]
     at = (*path, "niveau")
     if not [o for o in obs if o.svar == STOEJ]:
-        problems.append(where.problem((*path, "iagttagelser"), "needs at least one observation with svar: stoej "
-                                                               "(the learner must tell signals from noise)"))
+        problems.append(
+            where.problem(
+                (*path, "iagttagelser"),
+                "needs at least one observation with svar: stoej (the learner must tell signals from noise)",
+            )
+        )
     if acute and niveau != HANDL_I_DAG:
-        problems.append(where.problem(at, f"an observation is {AKUT_SVAR}, so niveau must be {HANDL_I_DAG}, "
-                                          f"not {niveau}"))
+        problems.append(
+            where.problem(at, f"an observation is {AKUT_SVAR}, so niveau must be {HANDL_I_DAG}, not {niveau}")
+        )
     if niveau == HANDL_I_DAG and not acute:
         problems.append(where.problem(at, f"{HANDL_I_DAG} needs at least one observation with svar: {AKUT_SVAR}"))
     if case.get("alder", 0) >= 18 and case.get("rusmiddel") == "ukendt":
-        problems.append(where.problem((*path, "rusmiddel"), "for a young adult (18+) the rule depends on alcohol "
-                                                            "or drugs; use alkohol, stoffer or begge"))
+        problems.append(
+            where.problem(
+                (*path, "rusmiddel"),
+                "for a young adult (18+) the rule depends on alcohol or drugs; use alkohol, stoffer or begge",
+            )
+        )
     if niveau == TAL_SNART and not signals:
         problems.append(where.problem(at, f"{TAL_SNART} needs at least one observation with svar: signal"))
     if niveau == HOLD_OEJE and signals:
-        problems.append(where.problem(at, f"{HOLD_OEJE} means nothing here is a signal, but "
-                                          f"{len(signals)} observation(s) have svar: signal; use {TAL_SNART}"))
+        problems.append(
+            where.problem(
+                at,
+                f"{HOLD_OEJE} means nothing here is a signal, but "
+                f"{len(signals)} observation(s) have svar: signal; use {TAL_SNART}",
+            )
+        )
     if any(o.akut == "abstinenser" for o in obs) and case.get("rusmiddel") not in ("alkohol", "begge"):
-        problems.append(where.problem((*path, "rusmiddel"), "akut: abstinenser is about alcohol withdrawal; "
-                                                            "rusmiddel must be alkohol or begge"))
+        problems.append(
+            where.problem(
+                (*path, "rusmiddel"),
+                "akut: abstinenser is about alcohol withdrawal; rusmiddel must be alkohol or begge",
+            )
+        )
 
 
 def _case(raw, where: Where, path: tuple, problems: list[Problem]) -> Case | None:
@@ -176,14 +213,20 @@ def _case(raw, where: Where, path: tuple, problems: list[Problem]) -> Case | Non
     unknown_fields(raw, CASE_KEYS, where, path, problems)
     cid = raw.get("id")
     if not isinstance(cid, str) or not CASE_ID.match(cid):
-        problems.append(where.problem((*path, "id"), "must be a short id of lower-case letters, digits and '-', "
-                                                     f"got {cid!r}"))
-    texts = {key: _short(text_field(raw.get(key), where, (*path, key), problems), where, (*path, key), problems)
-             for key in ("titel", "rolle", "intro", "niveau_forklaring")}
+        problems.append(
+            where.problem((*path, "id"), f"must be a short id of lower-case letters, digits and '-', got {cid!r}")
+        )
+    texts = {
+        key: _short(text_field(raw.get(key), where, (*path, key), problems), where, (*path, key), problems)
+        for key in ("titel", "rolle", "intro", "niveau_forklaring")
+    }
     alder = raw.get("alder")
     if isinstance(alder, bool) or not isinstance(alder, int) or not MIN_ALDER <= alder <= MAX_ALDER:
-        problems.append(where.problem((*path, "alder"), f"must be a whole number of years from {MIN_ALDER} to "
-                                                        f"{MAX_ALDER}, got {alder!r}"))
+        problems.append(
+            where.problem(
+                (*path, "alder"), f"must be a whole number of years from {MIN_ALDER} to {MAX_ALDER}, got {alder!r}"
+            )
+        )
     rusmiddel = _enum(raw.get("rusmiddel"), RUSMIDLER, where, (*path, "rusmiddel"), problems)
     niveau = _enum(raw.get("niveau"), tuple(NIVEAUER), where, (*path, "niveau"), problems)
     samarbejde = raw.get("samarbejde", [])
@@ -197,8 +240,11 @@ def _case(raw, where: Where, path: tuple, problems: list[Problem]) -> Case | Non
     items = raw.get("iagttagelser")
     obs: list[Iagttagelse] = []
     if not isinstance(items, list) or not MIN_IAGTTAGELSER <= len(items) <= MAX_IAGTTAGELSER:
-        problems.append(where.problem((*path, "iagttagelser"), f"must be a list of {MIN_IAGTTAGELSER} to "
-                                                               f"{MAX_IAGTTAGELSER} observations"))
+        problems.append(
+            where.problem(
+                (*path, "iagttagelser"), f"must be a list of {MIN_IAGTTAGELSER} to {MAX_IAGTTAGELSER} observations"
+            )
+        )
     else:
         for i, item in enumerate(items):
             o = _observation(item, where, (*path, "iagttagelser", i), problems)
@@ -207,15 +253,25 @@ def _case(raw, where: Where, path: tuple, problems: list[Problem]) -> Case | Non
         seen = [o.tekst.casefold() for o in obs]
         for i, t in enumerate(seen):
             if t in seen[:i]:
-                problems.append(where.problem((*path, "iagttagelser", i, "tekst"), "the same observation is "
-                                                                                   "listed twice"))
+                problems.append(
+                    where.problem((*path, "iagttagelser", i, "tekst"), "the same observation is listed twice")
+                )
     if len(problems) == before and niveau is not None:
         _check_level(raw, obs, niveau, where, path, problems)
     if len(problems) != before:
         return None
-    return Case(id=cid, titel=texts["titel"], alder=alder, rusmiddel=rusmiddel, rolle=texts["rolle"],
-                intro=texts["intro"], iagttagelser=tuple(obs), niveau=niveau,
-                niveau_forklaring=texts["niveau_forklaring"], samarbejde=tuple(samarbejde))
+    return Case(
+        id=cid,
+        titel=texts["titel"],
+        alder=alder,
+        rusmiddel=rusmiddel,
+        rolle=texts["rolle"],
+        intro=texts["intro"],
+        iagttagelser=tuple(obs),
+        niveau=niveau,
+        niveau_forklaring=texts["niveau_forklaring"],
+        samarbejde=tuple(samarbejde),
+    )
 
 
 def parse_cases(data: object, where: Where) -> tuple[Case, ...]:
@@ -235,8 +291,9 @@ def parse_cases(data: object, where: Where) -> tuple[Case, ...]:
         if case is None:
             continue
         if case.id in ids:
-            problems.append(where.problem(("cases", i, "id"), f"id '{case.id}' is already used by case "
-                                                              f"{ids[case.id] + 1}"))
+            problems.append(
+                where.problem(("cases", i, "id"), f"id '{case.id}' is already used by case {ids[case.id] + 1}")
+            )
             continue
         ids[case.id] = i
         cases.append(case)

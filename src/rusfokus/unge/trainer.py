@@ -95,8 +95,10 @@ class Result:
 
     @property
     def overskrift(self) -> str:
-        return (f"Du sorterede {self.rigtige} af {self.antal} iagttagelser rigtigt "
-                f"og svarede rigtigt på {self.spoergsmaal_rigtige} af {self.spoergsmaal} spørgsmål.")
+        return (
+            f"Du sorterede {self.rigtige} af {self.antal} iagttagelser rigtigt "
+            f"og svarede rigtigt på {self.spoergsmaal_rigtige} af {self.spoergsmaal} spørgsmål."
+        )
 
 
 SORT_LABEL = {STOEJ: "støj", SIGNAL: "et signal", AKUT_SVAR: "handl i dag"}
@@ -167,9 +169,13 @@ class Session:
     def result(self, kommune: Kommune | None) -> Result:
         if not self.finished:
             raise SessionError("the run is not finished")
-        return Result(rigtige=self.rigtige, antal=len(self.case.iagttagelser),
-                      spoergsmaal_rigtige=sum(1 for q in self.questions if self.answers[q.key] in q.rigtige),
-                      spoergsmaal=len(self.questions), plan=plan(self.case, kommune))
+        return Result(
+            rigtige=self.rigtige,
+            antal=len(self.case.iagttagelser),
+            spoergsmaal_rigtige=sum(1 for q in self.questions if self.answers[q.key] in q.rigtige),
+            spoergsmaal=len(self.questions),
+            plan=plan(self.case, kommune),
+        )
 
     def restart(self) -> None:
         self.svar.clear()
@@ -189,20 +195,33 @@ DANGER = ("overdosis", "selvmord")
 
 def questions(case: Case) -> tuple[Question, ...]:
     """How soon to act, whom to turn to first, and which rule matters most, with the answer key."""
-    level = Question("niveau", "Hvad gør du nu?", tuple(NIVEAUER.items()), frozenset({case.niveau}),
-                     case.niveau_forklaring)
+    level = Question(
+        "niveau", "Hvad gør du nu?", tuple(NIVEAUER.items()), frozenset({case.niveau}), case.niveau_forklaring
+    )
     if any(a in DANGER for a in case.akut):
-        first, why = "112", ("Når livet kan være i fare, ringer du 112 først. "
-                             "Du taler med den unge, forældrene og din leder bagefter.")
+        first, why = (
+            "112",
+            (
+                "Når livet kan være i fare, ringer du 112 først. "
+                "Du taler med den unge, forældrene og din leder bagefter."
+            ),
+        )
     else:
-        first, why = "ung", ("Tal med den unge alene først. En ung siger mere, når ingen andre sidder med. "
-                             "Så ved den unge også, hvad du vil gøre, før du taler med andre.")
+        first, why = (
+            "ung",
+            (
+                "Tal med den unge alene først. En ung siger mere, når ingen andre sidder med. "
+                "Så ved den unge også, hvad du vil gøre, før du taler med andre."
+            ),
+        )
     whom = Question("foerst", "Hvem taler du med først?", tuple(FOERST.items()), frozenset({first}), why)
     rule_options = tuple((key, RULES[key].ref) for key in ("bl133", "bl33", "sel101", "sul141"))
     if case.under_18:
         right = {"bl133"}
-        why = ("Den unge er under 18. Du skal underrette, hvis du har grund til at tro, at den unge kan have brug "
-               "for særlig støtte. Pligten er din egen.")
+        why = (
+            "Den unge er under 18. Du skal underrette, hvis du har grund til at tro, at den unge kan have brug "
+            "for særlig støtte. Pligten er din egen."
+        )
         if case.niveau == HOLD_OEJE:
             why += " Det har du ikke endnu, men reglen gælder, hvis det bliver til et mønster."
     else:
@@ -214,8 +233,10 @@ def questions(case: Case) -> tuple[Question, ...]:
         if case.stoffer:
             right.add("sel101")
             parts.append("Behandling for stoffer for unge fra 18 år sker efter serviceloven § 101.")
-        why = ("Den unge er fyldt 18. Underretningspligten i Barnets Lov gælder børn under 18, "
-               "så den gælder ikke for den unge selv. " + " ".join(parts))
+        why = (
+            "Den unge er fyldt 18. Underretningspligten i Barnets Lov gælder børn under 18, "
+            "så den gælder ikke for den unge selv. " + " ".join(parts)
+        )
     rule = Question("regel", "Hvilken regel skal du især kende her?", rule_options, frozenset(right), why)
     return (level, whom, rule)
 
@@ -225,35 +246,50 @@ def questions(case: Case) -> tuple[Question, ...]:
 AKUT_SKRIDT = {
     "overdosis": "Ring 112 nu. Bliv hos den unge, til hjælpen kommer. Fortæl 112, hvad den unge kan have taget.",
     "selvmord": "Lad ikke den unge være alene. Ring 112, hvis der er akut fare. Rus øger risikoen for selvmord.",
-    "abstinenser": ("Sig til den unge, at han eller hun ikke må stoppe brat med at drikke. Når man drikker hver dag, "
-                    "kan abstinenser give kramper. Hjælp den unge med at kontakte en læge eller {rc} i dag."),
+    "abstinenser": (
+        "Sig til den unge, at han eller hun ikke må stoppe brat med at drikke. Når man drikker hver dag, "
+        "kan abstinenser give kramper. Hjælp den unge med at kontakte en læge eller {rc} i dag."
+    ),
 }
 
 RULES = {
-    "bl133": Regel("Barnets Lov § 133",
-                   "Som offentligt ansat har du skærpet underretningspligt. Du skal underrette kommunen, hvis du ved "
-                   "eller har grund til at tro, at en ung under 18 kan have brug for særlig støtte. Det gælder også "
-                   "ulovligt skolefravær. Pligten er personlig: Den gælder, også hvis din leder er uenig. Kommunen "
-                   "vurderer underretningen inden for 24 timer."),
-    "bl33": Regel("Barnets Lov § 33",
-                  "Når en ung under 18 skal i behandling for brug af stoffer, er det social behandling efter Barnets "
-                  "Lov § 33. Familieafdelingen eller ungebehandlingen kan fortælle, hvordan det foregår."),
-    "sel101": Regel("Serviceloven § 101",
-                    "Unge fra 18 år kan få social behandling for brug af stoffer efter en samlet afdækning. "
-                    "Behandlingen begynder inden for 14 dage, og den unge kan frit vælge et tilsvarende tilbud. "
-                    "Anonym behandling står i § 101 a. Den er kun for unge, der ikke har andre sociale problemer, "
-                    "som de skal have hjælp til."),
-    "sul141": Regel("Sundhedsloven § 141",
-                    "Unge fra 18 år kan få gratis alkoholbehandling i kommunen. Behandlingen begynder inden for "
-                    "14 dage, og den kan være anonym. Medicin mod abstinenser hører også under § 141."),
-    "sst_under18": Regel("Sundhedsstyrelsens råd om alkohol",
-                         "Sundhedsstyrelsen råder unge under 18 til ikke at drikke alkohol."),
-    "sst_18_25": Regel("Sundhedsstyrelsens råd om alkohol",
-                       "Voksne bør højst drikke 10 genstande om ugen og højst 4 på samme dag. Unge mellem 18 og 25 "
-                       "skal være særligt forsigtige."),
-    "tavshed": Regel("Tavshedspligt (straffeloven § 152 og forvaltningsloven § 27)",
-                     "Du har tavshedspligt om det, du får at vide om den unge. Tavshedspligten er ikke absolut: "
-                     "En underretning, som loven kræver, er lovlig."),
+    "bl133": Regel(
+        "Barnets Lov § 133",
+        "Som offentligt ansat har du skærpet underretningspligt. Du skal underrette kommunen, hvis du ved "
+        "eller har grund til at tro, at en ung under 18 kan have brug for særlig støtte. Det gælder også "
+        "ulovligt skolefravær. Pligten er personlig: Den gælder, også hvis din leder er uenig. Kommunen "
+        "vurderer underretningen inden for 24 timer.",
+    ),
+    "bl33": Regel(
+        "Barnets Lov § 33",
+        "Når en ung under 18 skal i behandling for brug af stoffer, er det social behandling efter Barnets "
+        "Lov § 33. Familieafdelingen eller ungebehandlingen kan fortælle, hvordan det foregår.",
+    ),
+    "sel101": Regel(
+        "Serviceloven § 101",
+        "Unge fra 18 år kan få social behandling for brug af stoffer efter en samlet afdækning. "
+        "Behandlingen begynder inden for 14 dage, og den unge kan frit vælge et tilsvarende tilbud. "
+        "Anonym behandling står i § 101 a. Den er kun for unge, der ikke har andre sociale problemer, "
+        "som de skal have hjælp til.",
+    ),
+    "sul141": Regel(
+        "Sundhedsloven § 141",
+        "Unge fra 18 år kan få gratis alkoholbehandling i kommunen. Behandlingen begynder inden for "
+        "14 dage, og den kan være anonym. Medicin mod abstinenser hører også under § 141.",
+    ),
+    "sst_under18": Regel(
+        "Sundhedsstyrelsens råd om alkohol", "Sundhedsstyrelsen råder unge under 18 til ikke at drikke alkohol."
+    ),
+    "sst_18_25": Regel(
+        "Sundhedsstyrelsens råd om alkohol",
+        "Voksne bør højst drikke 10 genstande om ugen og højst 4 på samme dag. Unge mellem 18 og 25 "
+        "skal være særligt forsigtige.",
+    ),
+    "tavshed": Regel(
+        "Tavshedspligt (straffeloven § 152 og forvaltningsloven § 27)",
+        "Du har tavshedspligt om det, du får at vide om den unge. Tavshedspligten er ikke absolut: "
+        "En underretning, som loven kræver, er lovlig.",
+    ),
 }
 
 
@@ -295,24 +331,32 @@ def _steps(case: Case, k: Kommune | None) -> list[str]:
         ]
     today = case.niveau == HANDL_I_DAG
     danger = any(a in ("overdosis", "selvmord") for a in case.akut)
-    talk = ("Tal med den unge alene om det, der skete, når faren er drevet over." if danger
-            else "Tal med den unge alene i dag. Sig, hvad du har set, og spørg, hvordan han eller hun har det."
-            if today else
-            "Tal med den unge alene inden for få dage. Sig, hvad du har set, og spørg nysgerrigt, "
-            "hvordan han eller hun har det.")
+    talk = (
+        "Tal med den unge alene om det, der skete, når faren er drevet over."
+        if danger
+        else "Tal med den unge alene i dag. Sig, hvad du har set, og spørg, hvordan han eller hun har det."
+        if today
+        else "Tal med den unge alene inden for få dage. Sig, hvad du har set, og spørg nysgerrigt, "
+        "hvordan han eller hun har det."
+    )
     steps.append(talk)
     steps.append("Fortæl din leder det i dag." if today else "Tal med din leder eller jeres nøgleperson.")
     steps.append("Skriv kort ned, hvad du har set og hørt, og hvornår.")
     if case.under_18:
-        steps.append("Kontakt forældrene i dag." if today
-                     else "Aftal med den unge og din leder, hvordan forældrene skal inddrages.")
+        steps.append(
+            "Kontakt forældrene i dag."
+            if today
+            else "Aftal med den unge og din leder, hvordan forældrene skal inddrages."
+        )
         who = f"{familie.navn} på {familie.telefon}" if familie else "kommunens familieafdeling"
         if today:
             after = f" Uden for åbningstid: {familie.uden_for_aabningstid}" if familie else ""
             steps.append(f"Underret i dag: ring til {who}.{after}")
         else:
-            steps.append(f"Vurder med din leder, om den unge kan have brug for særlig støtte. Hvis ja, skal du "
-                         f"underrette {who}. Pligten er din egen.")
+            steps.append(
+                f"Vurder med din leder, om den unge kan have brug for særlig støtte. Hvis ja, skal du "
+                f"underrette {who}. Pligten er din egen."
+            )
     else:
         steps.append("Den unge er voksen. Forældrene skal kun inddrages, hvis den unge selv vil.")
     steps.append(f"Fortæl om {place}, og tilbyd at ringe sammen.")
@@ -324,37 +368,66 @@ def _partners(case: Case, k: Kommune | None) -> list[Kontakt]:
     out: list[Kontakt] = []
     danger = any(a in ("overdosis", "selvmord") for a in case.akut)
     if danger:
-        out.append(Kontakt("Alarmcentralen", "Ved fare for liv eller helbred, fx hvis den unge ikke kan vækkes "
-                                             "eller taler om at dø.", "112"))
-    out.append(Kontakt("Den unge selv, alene",
-                       ("Når faren er drevet over: " if danger else "")
-                       + "Tal med den unge først, før du taler med andre om det. Lov aldrig at holde noget hemmeligt."))
+        out.append(
+            Kontakt(
+                "Alarmcentralen",
+                "Ved fare for liv eller helbred, fx hvis den unge ikke kan vækkes eller taler om at dø.",
+                "112",
+            )
+        )
+    out.append(
+        Kontakt(
+            "Den unge selv, alene",
+            ("Når faren er drevet over: " if danger else "")
+            + "Tal med den unge først, før du taler med andre om det. Lov aldrig at holde noget hemmeligt.",
+        )
+    )
     if case.under_18:
-        out.append(Kontakt("Forældrene",
-                           "Den unge er under 18. Kontakt forældrene i dag." if case.niveau == HANDL_I_DAG else
-                           "Den unge er under 18. Forældrene skal som regel inddrages. Aftal med den unge, hvordan."
-                           if case.niveau == TAL_SNART else
-                           "Den unge er under 18. Tal med forældrene, hvis det, du ser, bliver til et mønster."))
-    out.append(Kontakt("Din leder og jeres nøgleperson",
-                       "Hvis du bliver i tvivl." if case.niveau == HOLD_OEJE else
-                       "Sparring om, hvad I gør, og hvem der gør det."))
+        out.append(
+            Kontakt(
+                "Forældrene",
+                "Den unge er under 18. Kontakt forældrene i dag."
+                if case.niveau == HANDL_I_DAG
+                else "Den unge er under 18. Forældrene skal som regel inddrages. Aftal med den unge, hvordan."
+                if case.niveau == TAL_SNART
+                else "Den unge er under 18. Tal med forældrene, hvis det, du ser, bliver til et mønster.",
+            )
+        )
+    out.append(
+        Kontakt(
+            "Din leder og jeres nøgleperson",
+            "Hvis du bliver i tvivl." if case.niveau == HOLD_OEJE else "Sparring om, hvad I gør, og hvem der gør det.",
+        )
+    )
     if case.niveau == HOLD_OEJE:
         return out + _adult_parents(case)
     if "abstinenser" in case.akut:
         rc = k.rusmiddelcenter if k else None
-        out.append(Kontakt(f"Egen læge eller {rc.navn if rc else 'rusmiddelcentret'}",
-                           "I dag: Abstinenser kan give kramper.", rc.telefon if rc else ""))
+        out.append(
+            Kontakt(
+                f"Egen læge eller {rc.navn if rc else 'rusmiddelcentret'}",
+                "I dag: Abstinenser kan give kramper.",
+                rc.telefon if rc else "",
+            )
+        )
     if case.under_18:
         bf = k.boernefamilie if k else None
-        out.append(Kontakt(bf.navn if bf else "Familieafdelingen",
-                           "Underretning i dag." if case.niveau == HANDL_I_DAG else
-                           "Underretning, hvis du har grund til at tro, at den unge kan have brug for særlig støtte.",
-                           bf.telefon if bf else ""))
+        out.append(
+            Kontakt(
+                bf.navn if bf else "Familieafdelingen",
+                "Underretning i dag."
+                if case.niveau == HANDL_I_DAG
+                else "Underretning, hvis du har grund til at tro, at den unge kan have brug for særlig støtte.",
+                bf.telefon if bf else "",
+            )
+        )
     for partner in case.samarbejde:
         offers = _offers(k, case, partner)
         if partner == "ssp":
-            text = ("Tal med SSP, hvis du er bekymret for flere unge, eller hvis det sker i fritiden. "
-                    "Spørg jeres SSP-koordinator, hvilke oplysninger I må dele.")
+            text = (
+                "Tal med SSP, hvis du er bekymret for flere unge, eller hvis det sker i fritiden. "
+                "Spørg jeres SSP-koordinator, hvilke oplysninger I må dele."
+            )
             name = "SSP"
         else:
             text = "Ungeindsatsen kan støtte den unge med uddannelse eller job og følge med til behandling."
@@ -369,8 +442,13 @@ def _partners(case: Case, k: Kommune | None) -> list[Kontakt]:
         out.append(Kontakt(o.navn, f"For unge {o.alder}. {o.tilbyder}", o.telefon))
     if not treatment:
         rc = k.rusmiddelcenter if k else None
-        out.append(Kontakt(rc.navn if rc else "Rusmiddelcentret",
-                           "Rådgivning og behandling. Du kan også selv ringe for at få råd.", rc.telefon if rc else ""))
+        out.append(
+            Kontakt(
+                rc.navn if rc else "Rusmiddelcentret",
+                "Rådgivning og behandling. Du kan også selv ringe for at få råd.",
+                rc.telefon if rc else "",
+            )
+        )
     return out + _adult_parents(case)
 
 
@@ -378,8 +456,12 @@ def _adult_parents(case: Case) -> list[Kontakt]:
     """A young adult's parents come last, and only if she wants them: staff have tavshedspligt."""
     if case.under_18:
         return []
-    return [Kontakt("Forældrene", "Den unge er voksen, og du har tavshedspligt. Forældrene inddrages kun, "
-                                  "hvis den unge selv vil.")]
+    return [
+        Kontakt(
+            "Forældrene",
+            "Den unge er voksen, og du har tavshedspligt. Forældrene inddrages kun, hvis den unge selv vil.",
+        )
+    ]
 
 
 def plan(case: Case, kommune: Kommune | None) -> Plan:
@@ -388,5 +470,9 @@ def plan(case: Case, kommune: Kommune | None) -> Plan:
     With ``kommune=None`` (kommune.yml could not be read) no local names or
     phone numbers are given, only the kinds of places and 112.
     """
-    return Plan(handl_i_dag=case.niveau == HANDL_I_DAG, nu=tuple(_steps(case, kommune)),
-                inddrag=tuple(_partners(case, kommune)), regler=tuple(RULES[key] for key in rule_keys(case)))
+    return Plan(
+        handl_i_dag=case.niveau == HANDL_I_DAG,
+        nu=tuple(_steps(case, kommune)),
+        inddrag=tuple(_partners(case, kommune)),
+        regler=tuple(RULES[key] for key in rule_keys(case)),
+    )

@@ -71,11 +71,7 @@ def danish_error(status_code: int, exc_info=None) -> str:
     Danish by rule), else a Danish text for the status. Never tornado's English reason phrase, never
     details of a server error."""
     exc = exc_info[1] if exc_info else None
-    if (
-        isinstance(exc, tornado.web.HTTPError)
-        and exc.reason
-        and (status_code < 500 or status_code == 503)
-    ):
+    if isinstance(exc, tornado.web.HTTPError) and exc.reason and (status_code < 500 or status_code == 503):
         return exc.reason
     if status_code in DANISH_ERRORS:
         return DANISH_ERRORS[status_code]
@@ -241,9 +237,7 @@ class StaticHandler(tornado.web.StaticFileHandler, BaseHandler):
 
     def set_extra_headers(self, path):
         immutable = bool(self.get_query_argument("v", None))
-        self.set_header(
-            "Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache"
-        )
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
 
     def get_cache_time(self, path, modified, mime_type):
         return 0  # tornado's own ?v= scheme is not used: set_extra_headers decides

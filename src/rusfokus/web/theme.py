@@ -37,15 +37,8 @@ HASH_LENGTH = 12
 
 def css_variables(profil: Profil) -> str:
     """The ``:root`` block of the municipality's colours (``--rf-<field with - for _>``)."""
-    lines = [
-        f"  --rf-{name.replace('_', '-')}: {getattr(profil.farver, name)};"
-        for name in COLOUR_FIELDS
-    ]
-    return (
-        "/* From kommune.yml (profil.farver): the municipality's colours. */\n:root {\n"
-        + "\n".join(lines)
-        + "\n}\n"
-    )
+    lines = [f"  --rf-{name.replace('_', '-')}: {getattr(profil.farver, name)};" for name in COLOUR_FIELDS]
+    return "/* From kommune.yml (profil.farver): the municipality's colours. */\n:root {\n" + "\n".join(lines) + "\n}\n"
 
 
 BOOK_CSS = "rusfokus-farver.css"
@@ -56,8 +49,7 @@ def book_css(profil: Profil) -> str:
     """The colours for the book (Jupyter Book's pydata theme, light mode): the same variables, and
     the theme's primary and link colour set to ``primaer`` (checked against white and ``baggrund``)."""
     return (
-        css_variables(profil)
-        + '/* The book\'s theme (light mode) in the same colour */\nhtml[data-theme="light"] {\n'
+        css_variables(profil) + '/* The book\'s theme (light mode) in the same colour */\nhtml[data-theme="light"] {\n'
         "  --pst-color-primary: var(--rf-primaer);\n  --pst-color-link: var(--rf-primaer);\n}\n"
     )
 
@@ -151,9 +143,7 @@ class Theme:
                 if self._look is None:
                     raise
                 if stamp != self._failed_stamp:
-                    log.warning(
-                        "%s: %s (the pages keep their last good look)", self.kommune_file, exc
-                    )
+                    log.warning("%s: %s (the pages keep their last good look)", self.kommune_file, exc)
                     self._failed_stamp = stamp
                 return self._look
             self._look, self._logo_file = look, kommune.profil.logo

@@ -92,6 +92,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("admin_user", "audit_log", "certificate", "completion", "person",
-                  "institution", "afdeling", "forvaltning"):
+    for table in (
+        "admin_user",
+        "audit_log",
+        "certificate",
+        "completion",
+        "person",
+        "institution",
+        "afdeling",
+        "forvaltning",
+    ):
         op.drop_table(table)

@@ -34,7 +34,9 @@ def upgrade() -> None:
     op.create_table(
         "temadag_participant",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("person_id", sa.Integer, sa.ForeignKey("person.id"), nullable=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(320), nullable=False, server_default=""),
@@ -46,7 +48,9 @@ def upgrade() -> None:
     op.create_table(
         "temadag_evaluation",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("scores", sa.Text, nullable=False),
         sa.Column("free_text", sa.Text, nullable=False, server_default=""),
         sa.Column("submitted_on", sa.Date, nullable=False),

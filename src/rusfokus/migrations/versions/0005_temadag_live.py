@@ -20,8 +20,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("status", sa.String(12), nullable=False, server_default="bekraeftet"))
     # an e-mail not on the staff list checks in once per temadag (a double tap must not make two rows)
     unknown = sa.text("person_id IS NULL AND email != ''")
-    op.create_index("uq_temadag_unknown_email", "temadag_participant", ["temadag_id", "email"], unique=True,
-                    sqlite_where=unknown, postgresql_where=unknown)
+    op.create_index(
+        "uq_temadag_unknown_email",
+        "temadag_participant",
+        ["temadag_id", "email"],
+        unique=True,
+        sqlite_where=unknown,
+        postgresql_where=unknown,
+    )
     op.create_table(
         "temadag_live",
         sa.Column("temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), primary_key=True),
@@ -35,10 +41,13 @@ def upgrade() -> None:
     op.create_table(
         "temadag_live_answer",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "temadag_id", sa.Integer, sa.ForeignKey("temadag.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("question_id", sa.String(100), nullable=False),
-        sa.Column("participant_id", sa.Integer, sa.ForeignKey("temadag_participant.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "participant_id", sa.Integer, sa.ForeignKey("temadag_participant.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("option", sa.Integer, nullable=False),
         sa.UniqueConstraint("temadag_id", "question_id", "participant_id", name="uq_live_answer"),
     )
