@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import html
 import importlib
 import logging
 import os
@@ -56,6 +55,7 @@ from rusfokus.web.base import (
     CSP_FRAMES,
     SecurityHeadersTransform,
     StaticHandler,
+    render_shared,
     security_headers,
     write_danish_error,
 )
@@ -180,57 +180,6 @@ def require_kernel_owner(handler: tornado.web.RequestHandler, kernel_id: str) ->
         raise tornado.web.HTTPError(403)
 
 
-BUSY_TEXT = (
-    '<p class="rf-busy-line"><strong>Der er travlt lige nu, prøver igen …</strong></p>'
-    "<p>Mange bruger kurset samtidig. Værktøjet åbner af sig selv, så snart der er plads. "
-    "Du behøver ikke at gøre noget.</p>"
-)
-NO_IDENTITY_TEXT = (
-    "<p><strong>Du er ikke logget ind med dit personlige link.</strong></p>"
-    "<p>Åbn kurset via dit personlige link for at se din side. Du har fået det af din nøgleperson eller på mail.</p>"
-)
-# Tries again by itself: after 2-4 s, then doubling up to 30 s (with jitter, so 40 waiting pages
-# do not come back at the same moment). The count lives in this tab's sessionStorage.
-BUSY_SCRIPT = """<script>
-(function () {
-  var key = "rf-busy:" + location.pathname + location.search, n = 0;
-  try { n = parseInt(sessionStorage.getItem(key) || "0", 10) || 0; sessionStorage.setItem(key, String(n + 1)); } catch (e) {}
-  var wait = Math.min(30, 2 * Math.pow(2, Math.min(n, 4))) * (0.75 + Math.random() * 0.5);
-  var line = document.getElementById("rf-busy-when"); /* outside the status region: not read out every second */
-  var left = Math.ceil(wait);
-  function tick() {
-    if (left <= 0) { location.reload(); return; }
-    line.textContent = "Næste forsøg om " + left + (left === 1 ? " sekund." : " sekunder.");
-    left -= 1;
-    setTimeout(tick, 1000);
-  }
-  tick();
-})();
-</script>"""
-NOTICE_PAGE = """<!DOCTYPE html>
-<html lang="da">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{title} – rusfokus</title>
-<style>
-  body {{ margin: 0; font-family: system-ui, sans-serif; color: #1d1d1f; }}
-  main {{ margin: 0.75rem; padding: 0.6rem 0.9rem; border-left: 4px solid #0a5c8a; background: #f5f7f9; font-size: 1rem; }}
-  p {{ margin: 0.3rem 0; }}
-</style>
-</head>
-<body class="rf-live-busy">
-<main>
-<h1 style="font-size:1.1rem;margin:0 0 .4rem">{title}</h1>
-<div role="status">{body}</div>
-<p id="rf-busy-when"></p>
-</main>
-{script}
-</body>
-</html>
-"""
-
-
 class GuardedVoilaHandler(TornadoVoilaHandler):
     """Voilà's render handler, limited to ``<app>/index.ipynb`` of widgets/,
     with admin apps behind the admin login, and pages without CDN links.
@@ -276,9 +225,7 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
                 return
         security_headers(self)
         if info.learner and not self._has_identity():
-            self._rf_notice_page(
-                info.title, NO_IDENTITY_TEXT, status=200
-            )  # no kernel for a page that cannot show anything
+            self._rf_notice_page(info.title, "log-ind", status=200)  # no kernel for a page that cannot show anything
             return
         page = self._page_session()
         km = self.settings["kernel_manager"]
@@ -325,20 +272,19 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
         except identity.IdentityError:
             return False
 
-    def _rf_notice_page(self, title: str, body: str, status: int, script: str = "") -> None:
+    def _rf_notice_page(self, title: str, kind: str, status: int) -> None:
+        """A Danish notice instead of the app (web/templates/besked.html): "travlt" or "log-ind"."""
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.finish(
-            NOTICE_PAGE.format(
-                title=html.escape(title), body=body, script=script, base=self.settings.get("base_url", "/")
-            )
+            render_shared("besked.html", self.settings["rusfokus_settings"].kommune_file, title=title, kind=kind)
         )
 
     def _rf_busy_page(self, title: str) -> None:
         """Over a cap: a Danish notice that loads the app again by itself, a little later each time."""
         self.set_header("Retry-After", "5")
-        self._rf_notice_page(title, BUSY_TEXT, status=503, script=BUSY_SCRIPT)
+        self._rf_notice_page(title, "travlt", status=503)
 
     def write(self, chunk):
         # App pages come from our template (Danish, titled, no CDN); Voilà's own

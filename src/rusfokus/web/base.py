@@ -112,6 +112,12 @@ def write_danish_error(handler, status_code: int, exc_info=None, kommune_file=No
     handler.finish(page)
 
 
+def render_shared(template: str, kommune_file=None, **kw) -> bytes:
+    """A page from ``web/templates`` (on the one page shell) for a handler that cannot subclass
+    BaseHandler (Voilà's), e.g. ``besked.html``, the notice shown instead of an app."""
+    return _shared_loader().load(template).generate(theme=theme_for(kommune_file).look, **kw)
+
+
 def _shared_loader() -> TemplateLoader:
     global _loader
     if _loader is None:
@@ -144,8 +150,8 @@ class TemplateLoader(tornado.template.Loader):
 class BaseHandler(tornado.web.RequestHandler):
     """Subclasses may set ``TEMPLATES`` (their template folder), ``CSP`` (narrow or, for a page
     that needs it, widen the policy), ``API`` (True/False: errors as JSON or as the page; by default
-    JSON for paths under ``/api/``) and ``ERROR_LINKS`` (where the error page points). ``self.rf`` is the server's Settings
-    when the handler has them (the stylesheet follows its ``kommune_file``)."""
+    JSON for paths under ``/api/``) and ``ERROR_LINKS`` (where the error page points). ``self.rf`` is the
+    server's Settings when the handler has them (the stylesheet follows its ``kommune_file``)."""
 
     CSP = CSP_PAGES
     TEMPLATES: str | Path = ""
