@@ -74,7 +74,8 @@ def main(argv=None) -> int:
     print(f"{'id':<6} {'name':<62} {'value':>10} {'unit':<8} {'baseline':>10} {'ratio':>7}")
     for f in figures:
         print(
-            f"{f['id']:<6} {f['name'][:62]:<62} {fmt(f['value']):>10} {f['unit']:<8} {fmt(f['baseline']):>10} {fmt(f['ratio']):>7}"
+            f"{f['id']:<6} {f['name'][:62]:<62} {fmt(f['value']):>10} {f['unit']:<8} "
+            f"{fmt(f['baseline']):>10} {fmt(f['ratio']):>7}"
         )
     print(f"\nwritten to {out}")
     if failed:

@@ -75,7 +75,10 @@ def procedure(k: Kommune) -> Document:
             title="2. Leder og nøgleperson",
             lines=(
                 "Tal med din leder eller nøglepersonen samme dag.",
-                f"Du kan få sparring hos {fp.raadgivning_navn} på {_nb(fp.raadgivning_telefon)} ({fp.raadgivning_tider}).",
+                (
+                    f"Du kan få sparring hos {fp.raadgivning_navn} "
+                    f"på {_nb(fp.raadgivning_telefon)} ({fp.raadgivning_tider})."
+                ),
                 "Du behøver ikke at sige borgerens navn for at få sparring.",
             ),
         ),
@@ -87,7 +90,10 @@ def procedure(k: Kommune) -> Document:
             lines=(
                 "Sig, hvad du har set, og at du er bekymret.",
                 "Spørg, hvordan borgeren selv ser det, og fortæl, hvor der er hjælp.",
-                "Drikker borgeren hver dag og ryster om morgenen, så sig: stop ikke brat, men tal med lægen eller rusmiddelcentret i dag.",
+                (
+                    "Drikker borgeren hver dag og ryster om morgenen, så sig: "
+                    "stop ikke brat, men tal med lægen eller rusmiddelcentret i dag."
+                ),
                 "Er du bange for vold eller overgreb, så tal med din leder og familieafdelingen først.",
             ),
         ),
@@ -155,7 +161,10 @@ def samtykke(k: Kommune) -> Document:
             Block("p", text="Sig det til den medarbejder, der har skrevet under, eller ring til rusmiddelcentret."),
             Block(
                 "p",
-                text="Har du børn, gælder pligten til at underrette stadig, hvis et barn kan have brug for støtte (Barnets Lov § 133).",
+                text=(
+                    "Har du børn, gælder pligten til at underrette stadig, "
+                    "hvis et barn kan have brug for støtte (Barnets Lov § 133)."
+                ),
             ),
             Block("field", text="Dato og din underskrift:"),
             Block("field", text="Dato og medarbejderens underskrift:"),

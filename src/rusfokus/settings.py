@@ -95,12 +95,14 @@ class Settings:
     course_dir: Path = _opt("RUSFOKUS_COURSE_DIR", "The nbgrader course folder. Default <root>/exercises.", kind=Path)
     content_dir: Path = _opt(
         "RUSFOKUS_CONTENT_DIR",
-        "The content root: one folder per module (NN-<id>/) with its pages and data/ (exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.",
+        "The content root: one folder per module (NN-<id>/) with its pages and data/ "
+        "(exercise, temadag questions, dialogue trees, MI data). Default <root>/modules.",
         kind=Path,
     )
     gradebook_db: str = _opt(
         "RUSFOKUS_GRADEBOOK_DB",
-        "SQLAlchemy URL of nbgrader's gradebook (scores of the exercises). Empty: the SQLite file gradebook.db in the course folder.",
+        "SQLAlchemy URL of nbgrader's gradebook (scores of the exercises). "
+        "Empty: the SQLite file gradebook.db in the course folder.",
         "",
     )
     kommune_file: Path = _opt(
@@ -116,7 +118,9 @@ class Settings:
     )
     cull_idle_seconds: int = _opt(
         "RUSFOKUS_CULL_IDLE",
-        'Shut down app kernels idle this many seconds. An open app page warns its learner 2 minutes before ("Fortsæt") and then lets its kernel go; the app comes back with its values at the next click. A kernel handed to a page less than a minute ago is never culled.',
+        "Shut down app kernels idle this many seconds. An open app page warns its learner 2 minutes before "
+        '("Fortsæt") and then lets its kernel go; the app comes back with its values at the next click. '
+        "A kernel handed to a page less than a minute ago is never culled.",
         900,
         int,
     )
@@ -125,7 +129,8 @@ class Settings:
     )
     max_kernels: int = _opt(
         "RUSFOKUS_MAX_KERNELS",
-        "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.",
+        "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). "
+        "Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap.",
         54,
         int,
     )
@@ -137,7 +142,8 @@ class Settings:
     )
     release_seconds: int = _opt(
         "RUSFOKUS_RELEASE_SECONDS",
-        "Shut down an app's kernel this many seconds after its page was closed or left (no connection); the app restores its values when the learner comes back. 0: only the idle cull.",
+        "Shut down an app's kernel this many seconds after its page was closed or left (no connection); "
+        "the app restores its values when the learner comes back. 0: only the idle cull.",
         30,
         int,
     )
@@ -151,13 +157,15 @@ class Settings:
         "RUSFOKUS_TRUSTED_PROXY",
         "Set to 1 only when `rusfokus serve` is reachable solely through your own reverse proxy (nginx, HAProxy): "
         "the server then takes the client address from X-Forwarded-For / X-Real-Ip and the scheme from "
-        "X-Forwarded-Proto, and marks every cookie Secure when that scheme is https. Off (0): those headers are ignored.",
+        "X-Forwarded-Proto, and marks every cookie Secure when that scheme is https. "
+        "Off (0): those headers are ignored.",
         False,
         flag,
     )
     grade_retries: int = _opt(
         "RUSFOKUS_GRADE_RETRIES",
-        "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) before it is marked failed for the admin.",
+        "Times a hand-in is graded again on a fresh kernel after grading failed (e.g. the grading kernel died) "
+        "before it is marked failed for the admin.",
         3,
         int,
     )
@@ -170,7 +178,8 @@ class Settings:
     # E-mail (rusfokus.mail): personal links, temadag invitations, refresher reminders
     smtp_host: str = _opt(
         "RUSFOKUS_SMTP_HOST",
-        "The municipality's SMTP server for e-mail (personal links, temadag invitations, refresher reminders). Empty: e-mail is off (nothing is queued or sent).",
+        "The municipality's SMTP server for e-mail (personal links, temadag invitations, refresher reminders). "
+        "Empty: e-mail is off (nothing is queued or sent).",
         "",
     )
     smtp_port: int = _opt(
@@ -181,25 +190,30 @@ class Settings:
     )
     smtp_tls: str = _opt(
         "RUSFOKUS_SMTP_TLS",
-        "starttls (plain connection upgraded with STARTTLS, required), ssl (TLS from the first byte, usually port 465) or none (only on a trusted internal network; no password is sent then). With starttls and ssl the certificate and host name are always checked.",
+        "starttls (plain connection upgraded with STARTTLS, required), ssl (TLS from the first byte, usually port 465) "
+        "or none (only on a trusted internal network; no password is sent then). "
+        "With starttls and ssl the certificate and host name are always checked.",
         "starttls",
         tls_mode,
     )
     smtp_ca_file: Path = _opt(
         "RUSFOKUS_SMTP_CA_FILE",
-        "PEM file with the CA certificate(s) that signed the SMTP server's certificate, when the system does not trust it (e.g. the municipality's internal CA). Empty: the system's CAs.",
+        "PEM file with the CA certificate(s) that signed the SMTP server's certificate, "
+        "when the system does not trust it (e.g. the municipality's internal CA). Empty: the system's CAs.",
         kind=Path,
     )
     smtp_user: str = _opt("RUSFOKUS_SMTP_USER", "User name for SMTP AUTH. Empty: no login.", "")
     smtp_password: Secret = _opt(
         "RUSFOKUS_SMTP_PASSWORD",
-        "Password for SMTP AUTH (never shown). Prefer RUSFOKUS_SMTP_PASSWORD_FILE: an environment variable is visible to other tools of the same user.",
+        "Password for SMTP AUTH (never shown). "
+        "Prefer RUSFOKUS_SMTP_PASSWORD_FILE: an environment variable is visible to other tools of the same user.",
         Secret(""),
         Secret,
     )
     smtp_password_file: Path = _opt(
         "RUSFOKUS_SMTP_PASSWORD_FILE",
-        "File whose first line is the SMTP password (keep it mode 0600). Read each time mail is sent; wins over RUSFOKUS_SMTP_PASSWORD.",
+        "File whose first line is the SMTP password (keep it mode 0600). "
+        "Read each time mail is sent; wins over RUSFOKUS_SMTP_PASSWORD.",
         kind=Path,
     )
     smtp_timeout: float = _opt(
@@ -207,7 +221,8 @@ class Settings:
     )
     mail_from: str = _opt(
         "RUSFOKUS_MAIL_FROM",
-        "Sender address of every e-mail, e.g. rusfokus@kommune.dk (the SMTP server must accept it as sender). Required when RUSFOKUS_SMTP_HOST is set.",
+        "Sender address of every e-mail, e.g. rusfokus@kommune.dk (the SMTP server must accept it as sender). "
+        "Required when RUSFOKUS_SMTP_HOST is set.",
         "",
     )
     mail_from_name: str = _opt(
@@ -221,7 +236,8 @@ class Settings:
     )
     mail_retry_seconds: float = _opt(
         "RUSFOKUS_MAIL_RETRY_SECONDS",
-        "Wait before a new try when the SMTP server could not be reached or refused a message for now (4xx); doubles with each failure up to RUSFOKUS_MAIL_RETRY_MAX_SECONDS.",
+        "Wait before a new try when the SMTP server could not be reached or refused a message for now (4xx); "
+        "doubles with each failure up to RUSFOKUS_MAIL_RETRY_MAX_SECONDS.",
         60.0,
         float,
     )
@@ -230,7 +246,8 @@ class Settings:
     )
     mail_max_attempts: int = _opt(
         "RUSFOKUS_MAIL_MAX_ATTEMPTS",
-        "Times the SMTP server may refuse one message for now (4xx) before it is marked failed. A server that cannot be reached never uses these up: the mail stays queued until it is back.",
+        "Times the SMTP server may refuse one message for now (4xx) before it is marked failed. "
+        "A server that cannot be reached never uses these up: the mail stays queued until it is back.",
         10,
         int,
     )

@@ -288,7 +288,8 @@ def help_bar(k: Kommune, contact_href: str | None) -> str:
     rc = k.rusmiddelcenter
     parts = [
         f'<a class="rf-help-call" href="{esc(tel_href(rc.telefon))}">'
-        f'Ring<span class="rf-help-long"> til {esc(rc.navn)}:</span> <span class="rf-nowrap">{esc(rc.telefon)}</span></a>',
+        f'Ring<span class="rf-help-long"> til {esc(rc.navn)}:</span> '
+        f'<span class="rf-nowrap">{esc(rc.telefon)}</span></a>',
         '<a class="rf-help-call" href="tel:112">Akut fare: ring <span class="rf-nowrap">112</span></a>',
     ]
     if contact_href:

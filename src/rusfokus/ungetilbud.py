@@ -3,9 +3,10 @@
 The section is optional: a ``kommune.yml`` written before module 5 keeps
 working (no offers; module 5's pages and the "Signal eller støj?" app then
 point to the rusmiddelcenter instead). When present, every offer needs a name,
-a type (behandling, ssp, ungeindsats or andet), a phone number, an address or a web address, an age range ("15-25") and a
-short text saying what it offers. Errors name the file, line and field, in
-English, for the municipal IT person who edits the file.
+a type (behandling, ssp, ungeindsats or andet), a phone number, an address or
+a web address, an age range ("15-25") and a short text saying what it offers.
+Errors name the file, line and field, in English, for the municipal IT person
+who edits the file.
 """
 
 from __future__ import annotations

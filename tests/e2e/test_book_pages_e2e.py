@@ -29,11 +29,14 @@ VISIBLE_STRINGS = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, el = node.parentElement, t = node.textContent.trim();
-    if (t && el && !['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT'].includes(el.tagName) && el.offsetParent !== null && shown(el)) out.push(t);
+    if (t && el && !['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT'].includes(el.tagName) &&
+        el.offsetParent !== null && shown(el)) out.push(t);
   }
   for (const el of document.body.querySelectorAll('[aria-label],[title],[placeholder],[alt]')) {
     if (el.closest('[hidden],.d-none,.onlyprint')) continue;
-    for (const a of ['aria-label', 'title', 'placeholder', 'alt']) { const v = el.getAttribute(a); if (v && v.trim()) out.push(v.trim()); }
+    for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
+      const v = el.getAttribute(a); if (v && v.trim()) out.push(v.trim());
+    }
   }
   return out;
 }"""

@@ -1,8 +1,9 @@
 """The consultant's dashboard and the learner's Min side in Chromium, through `rusfokus serve`.
 
 The demo server (conftest ``demo_server``, shared with the consultant and phone
-tests) with the fictional demo data, an admin user made with the CLI, and one roster row whose name and institution hold a
-``<script>``: it must show as text and never run.
+tests) with the fictional demo data, an admin user made with the CLI, and one
+roster row whose name and institution hold a ``<script>``: it must show as
+text and never run.
 """
 
 from __future__ import annotations

@@ -181,7 +181,8 @@ def assert_help_bar_on_screen(page, size: str):
         assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= 844, (href, box)
         assert box["height"] >= 24, f"{href}: a tap target of at least 24 px ({box['height']})"
         hit = page.evaluate(
-            "([x, y, h]) => { const e = document.elementFromPoint(x, y); return !!(e && e.closest(`a[href='${h}']`)); }",
+            "([x, y, h]) => { const e = document.elementFromPoint(x, y); "
+            "return !!(e && e.closest(`a[href='${h}']`)); }",
             [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, href],
         )
         assert hit, f"{size}: something covers {href}"
@@ -245,8 +246,9 @@ def test_signed_in_learner_journey(browser, journey_server, shots, size):
         page.goto(f"{srv.url}/{M1}/cases.html")
         page.wait_for_load_state("load")
         page.wait_for_function(
-            """(tab) => { const l = document.querySelector(`.sd-tab-label[data-sync-group=faggruppe][data-sync-id=${tab}]`);
-                          return l && document.getElementById(l.getAttribute('for')).checked; }""",
+            """(tab) => {
+                const l = document.querySelector(`.sd-tab-label[data-sync-group=faggruppe][data-sync-id=${tab}]`);
+                return l && document.getElementById(l.getAttribute('for')).checked; }""",
             arg=tab,
             timeout=TIMEOUT,
         )
@@ -306,7 +308,8 @@ def test_without_a_personal_link_the_journey_stays_in_the_browser(browser, journ
         # the server knows nothing of this browser, and refuses a request without the cookie
         assert reads_of(srv) == before
         status = page.evaluate("""async () => (await fetch('/api/progress/laest', {method: 'POST',
-            headers: {'Content-Type': 'application/json', 'X-Rusfokus': '1'}, body: JSON.stringify({page: 'modules/01-opsporing/tegn'})})).status""")
+            headers: {'Content-Type': 'application/json', 'X-Rusfokus': '1'},
+            body: JSON.stringify({page: 'modules/01-opsporing/tegn'})})).status""")
         assert status == 401 and reads_of(srv) == before
         # she opens her personal link in this browser: what she read is handed to the server once
         signe = "signe.dahl@eksempel-kommune.example"

@@ -193,7 +193,8 @@ def test_no_sticky_tooltip_covers_the_search_button_on_touch(browser, phone_serv
             page.wait_for_timeout(400)  # Bootstrap shows a tooltip after a short fade
             assert (
                 page.locator(".tooltip").evaluate_all(
-                    "els => els.filter((e) => e.getClientRects().length && getComputedStyle(e).display !== 'none').length"
+                    "els => els.filter((e) => e.getClientRects().length && "
+                    "getComputedStyle(e).display !== 'none').length"
                 )
                 == 0
             )

@@ -115,7 +115,8 @@ def fits_phone(page, name: str) -> None:
     assert run_axe(page, include_frames=False) == [], name
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{name}: page is {width}px wide"
-    outside = page.evaluate("""() => [...document.querySelectorAll('main a, main button, main input, main select, main textarea, header a')]
+    outside = page.evaluate("""() =>
+        [...document.querySelectorAll('main a, main button, main input, main select, main textarea, header a')]
         .filter(e => e.offsetParent !== null && e.type !== 'hidden')
         .map(e => [e.textContent.trim() || e.name || e.id, e.getBoundingClientRect()])
         .filter(([_, r]) => r.left < 0 || r.right > 390.5).map(([t]) => t)""")

@@ -24,7 +24,8 @@ def test_static_widget_renders_offline_from_local_js(browser, tmp_path):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Faner"),
         nbformat.v4.new_code_cell(
-            "import ipywidgets as w\nt = w.Tab([w.HTML('<p>Dagtilbud-indhold</p>'), w.HTML('<p>Skole-indhold</p>')])\nt.titles = ('Dagtilbud', 'Skole')\nt",
+            "import ipywidgets as w\nt = w.Tab([w.HTML('<p>Dagtilbud-indhold</p>'), w.HTML('<p>Skole-indhold</p>')])\n"
+            "t.titles = ('Dagtilbud', 'Skole')\nt",
             metadata={"tags": ["remove-input"]},
         ),
     ]

@@ -33,7 +33,8 @@ def run_axe(page, include_frames: bool = True) -> list[dict]:
     for frame in frames:
         frame.evaluate(script)
     result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, iframes: true})"""
+        """async () => await axe.run(document,
+            {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, iframes: true})"""
     )
     bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
     return [

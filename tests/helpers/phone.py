@@ -30,7 +30,8 @@ CONTROLS_JS = """() => {
     r = el.getBoundingClientRect();
     const x = r.left + r.width / 2, y = Math.min(Math.max(r.top + r.height / 2, 1), window.innerHeight - 1);
     const hit = document.elementFromPoint(x, y);
-    const ok = hit && (hit === el || el.contains(hit) || (el.labels && Array.from(el.labels).some((l) => l.contains(hit))));
+    const ok = hit && (hit === el || el.contains(hit) ||
+      (el.labels && Array.from(el.labels).some((l) => l.contains(hit))));
     if (!ok) bad.push(`${name(el)}: a tap at its centre hits ${hit ? hit.outerHTML.slice(0, 90) : 'nothing'}`);
   }
   window.scrollTo(0, 0);
@@ -45,12 +46,14 @@ TEXT_JS = """() => {
   const bad = [];
   for (const el of document.querySelectorAll('.rf-live-widget *')) {
     const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !el.getClientRects().length || el.closest('table.rf-stacked thead')) continue;  // headers read, not shown
+    // headers read, not shown
+    if (!own || !el.getClientRects().length || el.closest('table.rf-stacked thead')) continue;
     const r = el.getBoundingClientRect();
     if (r.width < 1 || r.right <= vw + 0.5) continue;
     const box = el.closest('.rf-scroll, .rf-scrollable');
     if (box && box.getBoundingClientRect().right <= vw + 0.5 && box.scrollWidth > box.clientWidth) continue;
-    bad.push(`${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 40)}" ends at ${Math.round(r.right)} > ${vw}`);
+    bad.push(
+      `${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 40)}" ends at ${Math.round(r.right)} > ${vw}`);
   }
   return bad.slice(0, 10);
 }"""

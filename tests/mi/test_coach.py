@@ -343,7 +343,8 @@ def test_mentions_child_and_substance(texts, expected):
 def test_coach_file_must_decide_on_a_child_at_risk(tmp_path: Path):
     base = (
         "- id: x\n  faggruppe: sundhedspleje\n  situation: Hjemmebesøg hos en nyfødt.\n"
-        "  klient: Jeg ryger en joint om aftenen.\n{barn}  eksempler:\n    complex_reflection: r\n    open_question: q\n"
+        "  klient: Jeg ryger en joint om aftenen.\n"
+        "{barn}  eksempler:\n    complex_reflection: r\n    open_question: q\n"
     )
     f = tmp_path / "coach.yml"
     f.write_text(base.format(barn=""), encoding="utf-8")

@@ -245,7 +245,10 @@ LEARNER_STYLE = [
     (C3, "Vil du høre om nogle andre ting, der kan hjælpe på søvnen?", "autonomy_support"),
     (
         C3,
-        "Så hvis jeg forstår dig ret: Du vil gerne skære ned, alkoholen hjælper dig med at sove, og du ved ikke helt, hvordan du skal gøre. Er det rigtigt?",
+        (
+            "Så hvis jeg forstår dig ret: Du vil gerne skære ned, alkoholen hjælper dig med at sove, "
+            "og du ved ikke helt, hvordan du skal gøre. Er det rigtigt?"
+        ),
         "summary",
     ),
     (C3, "Hvornår begyndte du at drikke for at sove?", "closed_question"),
@@ -254,7 +257,10 @@ LEARNER_STYLE = [
     (C1, "Hvad betyder de øl for dig?", "open_question"),
     (
         C1,
-        "Lad mig lige samle op: Du drikker et par øl efter arbejde, du synes, det er normalt, og det hjælper dig med at slappe af.",
+        (
+            "Lad mig lige samle op: Du drikker et par øl efter arbejde, "
+            "du synes, det er normalt, og det hjælper dig med at slappe af."
+        ),
         "summary",
     ),
     (C2, "Du har ret til at være træt af det. Du kender dine børn bedst.", "autonomy_support"),

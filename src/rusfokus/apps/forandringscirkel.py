@@ -41,7 +41,8 @@ class ForandringApp(widgets.VBox):
             "<h2>Forandringscirklen: hvor er personen?</h2>"
             "<p>Læs situationen. Vælg det stadie, du mener, personen er i. "
             "Så får du at vide, hvad der kendetegner stadiet, og hvad der hjælper lige dér.</p>"
-            "<p>Man bevæger sig ofte frem og tilbage mellem stadierne. Tilbagefald er en almindelig del af en forandring.</p>"
+            "<p>Man bevæger sig ofte frem og tilbage mellem stadierne. "
+            "Tilbagefald er en almindelig del af en forandring.</p>"
             f"<details><summary>Se de seks stadier</summary><ol>{overview}</ol></details>"
         )
         self.check_button.on_click(self._on_check)

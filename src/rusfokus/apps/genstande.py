@@ -176,7 +176,8 @@ class GenstandeApp(widgets.VBox):
             "<table class='rf-table'><caption>Genstande pr. dag</caption>"
             f"<tr><th scope='col'>Dag</th>{head}<th scope='col'>Uge</th></tr>"
             f"<tr><th scope='row'>Genstande</th>{cells}"
-            f"<td class='{'rf-over' if result.over_week else 'rf-ok'}'><strong>{fmt(result.week)}</strong></td></tr></table>"
+            f"<td class='{'rf-over' if result.over_week else 'rf-ok'}'>"
+            f"<strong>{fmt(result.week)}</strong></td></tr></table>"
         )
         sentences = verdict(result)
         css = "rf-ok" if result.within_advice else "rf-over"

@@ -62,7 +62,8 @@ class CoachApp(widgets.VBox):
         intro = widgets.HTML(
             "<h2>MI-coach: øv dine svar</h2>"
             f"<p>Du får {ROUND_SIZE} korte udsagn fra borgere, forældre og børn. Skriv, hvad du ville svare. "
-            "Coachen fortæller, hvilken slags svar det er, hvorfor, og viser et eksempel på et svar, der passer godt.</p>"
+            "Coachen fortæller, hvilken slags svar det er, "
+            "hvorfor, og viser et eksempel på et svar, der passer godt.</p>"
             "<p>Coachen er et regelbaseret værktøj. Den kan tage fejl, især ved lange eller usædvanlige svar. "
             "Dine svar bliver ikke gemt og forlader ikke serveren.</p>"
         )
@@ -167,7 +168,8 @@ def render_feedback(fb: Feedback) -> str:
     return (
         "<div role='status' aria-live='polite'>"
         + (f"<div class='rf-error' data-rf='child-safety'>{child}</div>" if child else "")
-        + f"<p class='{css}' data-rf='label' data-code='{esc(c.label)}'>Dit svar er kodet som: {esc(label_da(c.label))}</p>"
+        + f"<p class='{css}' data-rf='label' data-code='{esc(c.label)}'>"
+        f"Dit svar er kodet som: {esc(label_da(c.label))}</p>"
         f"<p>Hvorfor:</p><ul>{reasons}</ul>"
         f"<p>{esc(fb.praise)}</p><blockquote data-rf='example'><p>»{esc(fb.example)}«</p></blockquote>"
         f"<p class='rf-note'>Eksemplet er {esc(EXAMPLE_KIND[fb.example_label])}.</p></div>"

@@ -1,4 +1,5 @@
-"""`rusfokus opgave check|build`, `rusfokus grade --pending|--failed|--retry-failed`, `rusfokus links` (English for operators)."""
+"""`rusfokus opgave check|build`, `rusfokus grade --pending|--failed|--retry-failed`,
+`rusfokus links` (English for operators)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ The package holds every part of who someone is:
 - ``admin_sessions``: admin sessions ended by /logout or a new password;
 - ``roles``: admin, nøgleperson, kursist (``roles.current_role``);
 - ``admins``: admin users, passwords, the login rate limit;
-- ``links``: personal links (``personal_link``) and the printable sheet (``make_sheet``; the dashboard section is ``rusfokus.apps.links_sheet``);
+- ``links``: personal links (``personal_link``) and the printable sheet
+  (``make_sheet``; the dashboard section is ``rusfokus.apps.links_sheet``);
 - ``web``: the login, logout and /adgang handlers.
 
 This ``__init__`` imports only ``tokens`` (the "identity core" layer in

@@ -13,7 +13,8 @@ def _cmd_mi_code(args) -> int:
     text = args.text
     if not text.strip():
         raise CommandError(
-            'the response text is empty: give the staff response to code, e.g. rusfokus mi-code "Hvad tænker du om det?"'
+            "the response text is empty: give the staff response to code, "
+            'e.g. rusfokus mi-code "Hvad tænker du om det?"'
         )
     try:
         coding = code(text, args.client)

@@ -60,12 +60,14 @@ CHILD_NOTES = {
     "fortaeller": (
         f"{CHILD_PREFIX} Et barn har fortalt dig om en voksens alkohol eller stoffer. "
         "Lyt roligt, og tag det alvorligt. Lov ikke at holde det hemmeligt. Tal med din leder samme dag. "
-        "Har du grund til at tro, at barnet har brug for særlig støtte, skal du lave en underretning efter Barnets Lov § 133. "
+        "Har du grund til at tro, at barnet har brug for særlig støtte, "
+        "skal du lave en underretning efter Barnets Lov § 133. "
         "Pligten er din egen, og MI ændrer ikke på den."
     ),
     "risiko": (
         f"{CHILD_PREFIX} Her kan et barn være i fare. MI ændrer ikke din pligt. "
-        "Har du grund til at tro, at barnet har brug for særlig støtte, skal du lave en underretning efter Barnets Lov § 133. "
+        "Har du grund til at tro, at barnet har brug for særlig støtte, "
+        "skal du lave en underretning efter Barnets Lov § 133. "
         "Du venter ikke på, at forælderen bliver klar til at ændre noget. Tal med din leder, og følg jeres procedure."
     ),
 }

@@ -146,7 +146,8 @@ def _question_kind(sentence: str) -> tuple[str, str] | None:
         if m:
             return (
                 "closed_question",
-                f"Spørgsmålet (»{m.group(0)}«) spørger efter et tal, et tidspunkt, en person eller et sted. Det giver et kort svar.",
+                f"Spørgsmålet (»{m.group(0)}«) spørger efter et tal, et tidspunkt, en person eller et sted. "
+                f"Det giver et kort svar.",
             )
     if first in lx.OPEN_QUESTION_WORDS:
         if re.search(r"\beller\b", s):

@@ -37,7 +37,10 @@ CHOICE = [
 # Advice, warning, persuasion or confrontation (without permission).
 DIRECTIVE = [
     # not after a question word: "hvordan du skal gøre" reports, it does not direct
-    r"(?<!hvordan )(?<!hvad )(?<!hvornår )(?<!hvorfor )(?<!om )(?<!hvor )\b(du|i|han|hun|man|børn|unge)\s+(skal|bør|burde|må(?!\s+gerne))\s+\w+",
+    (
+        r"(?<!hvordan )(?<!hvad )(?<!hvornår )(?<!hvorfor )(?<!om )(?<!hvor )"
+        r"\b(du|i|han|hun|man|børn|unge)\s+(skal|bør|burde|må(?!\s+gerne))\s+\w+"
+    ),
     r"\b(skal|bør|burde)\s+(du|i|han|hun|man)\s+\w+",
     r"\bmå (du|i|han|hun)(?!\s+gerne)\b",
     r"\bbliver (du|i|vi) nødt til\b",

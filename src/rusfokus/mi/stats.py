@@ -129,7 +129,8 @@ def describe(m: MitiLite) -> list[str]:
         lines.append(f"{fmt_pct(m.pct_open)} af dine spørgsmål var åbne. Åbne spørgsmål giver personen mest plads.")
     if m.righting:
         lines.append(
-            f"Rette-refleksen viste sig {m.righting} {'gang' if m.righting == 1 else 'gange'}. Spørg om lov, før du giver råd eller information."
+            f"Rette-refleksen viste sig {m.righting} {'gang' if m.righting == 1 else 'gange'}. "
+            f"Spørg om lov, før du giver råd eller information."
         )
     else:
         lines.append("Du holdt rette-refleksen tilbage i hele runden.")

@@ -163,7 +163,10 @@ def _fmt(x: float) -> str:
 ABOUT = (
     "AUDIT-C er de tre første spørgsmål fra AUDIT, et spørgeskema fra WHO.",
     "Hvert svar giver 0-4 point, i alt 0-12.",
-    "AUDIT-C er lavet til at finde alkoholvaner, der kan være risikable. En højere score peger på mere risikable vaner.",
+    (
+        "AUDIT-C er lavet til at finde alkoholvaner, der kan være risikable. "
+        "En højere score peger på mere risikable vaner."
+    ),
     "Scoren er ikke en diagnose. Den kan ikke vise, om nogen er afhængig.",
     "Den siger ikke noget om stoffer, om hvorfor nogen drikker, eller om skader, der allerede er sket.",
     "Den bygger på personens egne svar, og de kan være for lave.",
@@ -183,7 +186,13 @@ NEXT_STEPS = (
     "Er personen gravid, er rådet ingen alkohol. Ammer personen, er rådet at være forsigtig.",
     "Drikker personen hver dag, eller ryster hænderne om morgenen? Så må personen ikke stoppe brat. "
     "Hjælp personen med at kontakte en læge eller rusmiddelcentret samme dag.",
-    "Fortæl om kommunens tilbud. Alkoholbehandling er gratis, kan være anonym og begynder inden for 14 dage (sundhedsloven § 141).",
+    (
+        "Fortæl om kommunens tilbud. Alkoholbehandling er gratis, kan være anonym "
+        "og begynder inden for 14 dage (sundhedsloven § 141)."
+    ),
     "Tilbyd at ringe sammen til rusmiddelcentret.",
-    "Spørg ind til børn i familien. Hvis du bliver bekymret for et barn, har du underretningspligt (Barnets Lov § 133).",
+    (
+        "Spørg ind til børn i familien. Hvis du bliver bekymret for et barn, "
+        "har du underretningspligt (Barnets Lov § 133)."
+    ),
 )

@@ -117,7 +117,9 @@ def qr_svg(url: str) -> str:
 
 CODE_MESSAGES = {
     "invalid": "Koden passer ikke. Tjek at du har skrevet de 6 tegn fra skærmen.",
-    "expired": "Koden er udløbet. Koden skifter hvert 5. minut. Skan QR-koden igen eller skriv den nye kode fra skærmen.",
+    "expired": (
+        "Koden er udløbet. Koden skifter hvert 5. minut. Skan QR-koden igen eller skriv den nye kode fra skærmen."
+    ),
 }
 
 
