@@ -93,6 +93,7 @@ serve: install assets
 
 test: install assets system-deps
 	$(BIN)/ruff check src tests bench widgets
+	$(BIN)/ruff format --check src tests bench widgets
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
 
 # No book build, no server, no browser, no PostgreSQL (a guard in tests/conftest.py fails a fast test that tries).
@@ -104,6 +105,7 @@ bench: install assets system-deps
 
 lint: install
 	$(BIN)/ruff check src tests bench widgets
+	$(BIN)/ruff format --check src tests bench widgets
 
 format: install
 	$(BIN)/ruff format src tests bench widgets
