@@ -209,3 +209,15 @@ def test_report_tables_show_danish_numbers():
     out = html_table(frame, "Test")
     assert ">1.250<" in out and ">18,8<" in out and ">Ja<" in out
     assert "&lt;b&gt;Skolen&lt;/b&gt;" in out
+
+
+def test_danish_dates_have_one_home():
+    from datetime import date
+
+    from rusfokus.dansk import MONTHS, dato
+
+    assert dato(date(2026, 12, 2)) == "2. december 2026" and dato(date(2027, 5, 1)) == "1. maj 2027"
+    assert len(MONTHS) == 12
+    for path in (ROOT / "src" / "rusfokus").rglob("*.py"):
+        if path.name != "dansk.py":
+            assert '"september"' not in path.read_text(encoding="utf-8"), f"{path}: month names belong in dansk.py"

@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "rusfokus.web",
             "rusfokus.content",
             "rusfokus.ungetilbud",
+            "rusfokus.dansk",
             "rusfokus.layers",
             "rusfokus.voila_internals",
         ],

@@ -22,6 +22,7 @@ import ipywidgets as widgets
 from rusfokus import identity
 from rusfokus.apps.common import error_html, esc, styled_root, stylesheet, tal
 from rusfokus.apps.guard import guarded, show_error
+from rusfokus.dansk import dato
 from rusfokus.exercises import client
 from rusfokus.exercises.course import exercise
 from rusfokus.exercises.grading import FAILED_MESSAGE, PENDING_MESSAGE
@@ -33,20 +34,6 @@ log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
 DraftFn = Callable[[dict], tuple[int, dict]]
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 NO_IDENTITY = (
     "Du er ikke logget ind med dit personlige link. "
     "Du kan læse spørgsmålene, men du kan ikke aflevere, og dine svar bliver ikke gemt. "
@@ -87,7 +74,7 @@ def dansk_tid(when: str | datetime) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     local = when.astimezone(LOCAL_TZ)
-    return f"{local.day}. {MONTHS[local.month - 1]} {local.year} kl. {local:%H.%M}"
+    return f"{dato(local)} kl. {local:%H.%M}"
 
 
 def pass_mark_html(ex: Exercise) -> str:

@@ -18,20 +18,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from rusfokus.dansk import dato
+
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _SPACES = re.compile(r"\s+")
 
@@ -63,7 +51,7 @@ def address(email: str, name: str = "") -> Address:
 
 
 def dansk_dato(day: dt.date, weekday: bool = False) -> str:
-    text = f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
+    text = dato(day)
     return f"{WEEKDAYS[day.weekday()]} den {text}" if weekday else text
 
 

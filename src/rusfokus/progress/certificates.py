@@ -19,6 +19,7 @@ import qrcode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.dansk import dato
 from rusfokus.progress import module_title
 from rusfokus.progress.models import STATUS_DELETED, Certificate, Completion, Person
 
@@ -140,21 +141,7 @@ def _font_path(bold: bool = False) -> Path:
 
 
 def _date_da(day: date) -> str:
-    months = [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ]
-    return f"{day.day}. {months[day.month - 1]} {day.year}"
+    return dato(day)
 
 
 NAME_BOX_WIDTH = 160

@@ -10,26 +10,13 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from rusfokus.dansk import MONTHS
 from rusfokus.progress.roster import bad_characters
 from rusfokus.safe_export import append_row
 from rusfokus.temadag.evaluation import QUESTIONS
 from rusfokus.temadag.questions import MODULES
 
 DURATIONS = {180: "3 timer", 45: "45 minutter"}
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 class PlanningError(ValueError):
