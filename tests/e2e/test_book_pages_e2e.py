@@ -98,10 +98,11 @@ def test_min_side_in_the_served_book_shows_only_the_learners_own_page(browser_pa
     from helpers.browser import wait_for_widgets
 
     page = browser_page
-    # Without the personal link: a Danish message, no data.
+    # Without the personal link: a Danish message from the server, no data and no kernel (issue 16).
     page.goto(f"{server.url}/book/min-side.html")
     frame = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000).content_frame()
-    frame.wait_for_selector("text=Vi ved ikke, hvem du er", timeout=60_000)
+    frame.wait_for_selector("text=Du er ikke logget ind med dit personlige link", timeout=60_000)
+    assert frame.locator(".lm-Widget").count() == 0
     # With the signed cookie the personal link sets: the learner's own Min side.
     email = "sofie.eksempel@eksempel-kommune.example"
     page.context.add_cookies([server.cookie(LEARNER_COOKIE, server.learner_token(email))])
