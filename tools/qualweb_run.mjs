@@ -131,6 +131,14 @@ function compact(report, rules) {
   return page;
 }
 
+// @qualweb/core 0.8 injects its scripts (QualwebPage.addNecessaryScripts) without awaiting every
+// promise: when a page's execution context goes away meanwhile (seen once in CI: "Execution context
+// was destroyed"), the rejection escapes every try/catch and would end the whole run. Log it instead;
+// the page it belonged to fails or succeeds on its own and is retried above if it failed.
+process.on('unhandledRejection', (err) => {
+  console.error(`unhandled rejection (its page is retried if it failed): ${String(err).slice(0, 300)}`);
+});
+
 async function main() {
   const { job, out } = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -150,8 +158,7 @@ async function main() {
   };
   let done = 0;
   let next = 0;
-  const evaluateOne = async (target) => {
-    const t0 = Date.now();
+  const evaluateOnce = async (target, t0) => {
     const context = await browser.createBrowserContext();
     try {
       const page = await context.newPage();
@@ -160,10 +167,21 @@ async function main() {
       const options = { modules: job.modules.map((name) => MODULES[name]()), translate: 'en' };
       const report = await new EvaluationManager(served).evaluate(options);
       result.pages[target.url] = { ...compact(report, result.rules), seconds: (Date.now() - t0) / 1000 };
+      delete result.errors[target.url];
     } catch (err) {
       result.errors[target.url] = String(err && err.stack ? err.stack : err).slice(0, 2000);
     } finally {
       await context.close().catch(() => {});
+    }
+  };
+  // One retry: an evaluation can fail for a reason outside the page's accessibility (see the
+  // unhandledRejection note below); an error that repeats stays in result.errors and fails the test.
+  const evaluateOne = async (target) => {
+    const t0 = Date.now();
+    await evaluateOnce(target, t0);
+    if (result.errors[target.url]) {
+      console.error(`retrying ${target.url}: ${result.errors[target.url].split('\n')[0]}`);
+      await evaluateOnce(target, t0);
     }
     const outcome = result.errors[target.url] ? 'error' : `${result.pages[target.url].failed.length} failed`;
     console.error(`[${++done}/${job.targets.length}] ${((Date.now() - t0) / 1000).toFixed(1)} s ${outcome} ${target.url}`);
