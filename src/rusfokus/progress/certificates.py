@@ -140,10 +140,6 @@ def _font_path(bold: bool = False) -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
 
-def _date_da(day: date) -> str:
-    return dato(day)
-
-
 NAME_BOX_WIDTH = 160
 """mm: the name (and module) lines stay well inside the frame (12-198 mm)."""
 NAME_BOX_HEIGHT = 30
@@ -227,8 +223,8 @@ def render_pdf(
     pdf.ln(14)
     pdf.set_font("DejaVu", "", 12)
     for label, value in (
-        ("Bestået", _date_da(issued_on)),
-        ("Gyldigt til", _date_da(expires_on)),
+        ("Bestået", dato(issued_on)),
+        ("Gyldigt til", dato(expires_on)),
         ("Udstedt af", kommune),
         ("I samarbejde med", rusmiddelcenter),
     ):

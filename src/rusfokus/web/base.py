@@ -96,15 +96,12 @@ def write_danish_error(handler, status_code: int, exc_info=None, kommune_file=No
         return handler.finish(json.dumps({"status": "fejl", "fejl": message}, ensure_ascii=False))
     handler.set_header("Content-Type", "text/html; charset=utf-8")
     try:
-        page = (
-            _shared_loader()
-            .load("fejl.html")
-            .generate(
-                title=ERROR_TITLES.get(status_code, "Det gik ikke"),
-                message=message,
-                links=BaseHandler.ERROR_LINKS,
-                theme=theme_for(kommune_file).look,
-            )
+        page = render_shared(
+            "fejl.html",
+            kommune_file,
+            title=ERROR_TITLES.get(status_code, "Det gik ikke"),
+            message=message,
+            links=BaseHandler.ERROR_LINKS,
         )
     except Exception:
         log.exception("error page for %s failed", status_code)
