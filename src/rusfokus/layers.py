@@ -55,7 +55,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         ],
     ),
     # People, organisation, completions, certificates, reports, audit log, journey.
-    ("progress", ["rusfokus.progress"]),
+    ("progress", ["rusfokus.progress", "rusfokus.outbox"]),  # outbox: completion events to deliver (issue 18)
     # Who someone is: roles (nøgleperson from the staff list), admin users, personal links.
     ("identity", ["rusfokus.identity"]),
     # Features, lowest first: a later one may use an earlier one, never the reverse.
@@ -64,6 +64,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("temadag", ["rusfokus.temadag"]),
     ("mail", ["rusfokus.mail"]),  # mails personal links and temadag invitations
     ("roles", ["rusfokus.roles"]),  # the nøgleperson's pages: exercises' reflections, temadage
+    ("effekt", ["rusfokus.effekt"]),  # proof of effect: self-efficacy, practice counts, group-size rule
+    ("genopfrisk", ["rusfokus.genopfrisk"]),  # the refresher loop: practice rounds, reminders, renewal
+    ("integrations", ["rusfokus.integrations"]),  # xAPI, SCORM, Open Badges: deliver the outbox's events
     # Across features: GDPR export/erase calls each feature's own part; the book's helpers.
     ("across features", ["rusfokus.gdpr", "rusfokus.noeglekit", "rusfokus.sphinxext", "rusfokus.check"]),
     # Feature cli*.py / web*.py (see above).
