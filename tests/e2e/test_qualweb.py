@@ -98,12 +98,30 @@ def monitored_failures(report: dict) -> dict[str, list[str]]:
     return found
 
 
+REDIRECT = re.compile(r'^<meta http-equiv="Refresh" content="0; url=([^"]+)"\s*/?>\s*$', re.IGNORECASE)
+
+
+def redirect_stubs(built_book: Path) -> dict[str, str]:
+    """Jupyter Book's redirect stubs (index.html): path -> where it sends the browser at once."""
+    found = {}
+    for p in built_book.rglob("*.html"):
+        m = REDIRECT.match(p.read_text(encoding="utf-8").strip())
+        if m:
+            found[p.relative_to(built_book).as_posix()] = m.group(1)
+    return found
+
+
 def book_pages(built_book: Path) -> list[str]:
-    """Every HTML page of the built book, as paths below the server's root."""
+    """Every HTML page of the built book, as paths below the server's root.
+
+    A redirect stub is left out: it is no page a person sees, and the browser has
+    left it before QualWeb can read it (CI saw "Cannot find context" on index.html).
+    test_redirect_stubs_send_at_once_to_a_checked_page covers it instead."""
+    stubs = redirect_stubs(built_book)
     return sorted(
         p.relative_to(built_book).as_posix()
         for p in built_book.rglob("*.html")
-        if not p.relative_to(built_book).parts[0].startswith("_")
+        if not p.relative_to(built_book).parts[0].startswith("_") and p.relative_to(built_book).as_posix() not in stubs
     )
 
 
@@ -174,6 +192,16 @@ def test_qualweb_evaluated_every_page_and_app(qualweb_report, built_book):
     assert sum(k == "form" for k in kinds.values()) == 2
     act_rules = [code for code, rule in qualweb_report["rules"].items() if rule["module"] == "act-rules"]
     assert len(act_rules) > 60, "every ACT rule QualWeb implements was run"
+
+
+def test_redirect_stubs_send_at_once_to_a_checked_page(built_book):
+    """A meta refresh with delay 0 passes ACT rule bc4a75 (no timed refresh); its target is evaluated."""
+    stubs = redirect_stubs(built_book)
+    assert "index.html" in stubs
+    pages = set(book_pages(built_book))
+    for stub, target in stubs.items():
+        resolved = (Path(stub).parent / target).as_posix().removeprefix("./")
+        assert resolved in pages, f"{stub} sends to {target}, which is not a checked page"
 
 
 def test_book_pages_pass_the_monitored_act_rules(qualweb_report):
