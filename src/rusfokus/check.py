@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rusfokus.content import content_root, mi_file
+from rusfokus.content import genopfrisk as genopfrisk_pool
 from rusfokus.content.loader import ContentError, DataFileError, Problem, display_path
 from rusfokus.content.registry import modules
 from rusfokus.dialog import schema as dialog_schema
@@ -101,6 +102,7 @@ def parts(settings: Settings) -> list[tuple[str, Callable[[], Result]]]:
         ("dialogues", lambda: dialog_schema.check(root)),
         ("mi", lambda: check_mi(root)),
         ("signal-eller-stoej", lambda: unge_cases.check(root)),
+        ("genopfrisk", lambda: genopfrisk_pool.check(root)),
         ("kommune", lambda: check_kommune(settings)),
     ]
 
