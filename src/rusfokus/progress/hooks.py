@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from rusfokus.db import session_scope
 from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.migrations import upgrade
+from rusfokus.outbox import emit
 from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, STATUS_DELETED, Completion, Person
 from rusfokus.progress.roster import NOT_GIVEN, normalise_email
@@ -71,6 +72,17 @@ def record_result(
             )
         )
         session.flush()
+    emit(  # one completion event for the integrations, in this transaction (issue 18)
+        session,
+        kind="passed" if passed else "failed",
+        person_id=person.id,
+        module=opgave,
+        occurred_at=graded_at,
+        ref=f"modul:{person.id}:{opgave}:{graded_at.isoformat()}",
+        score=None if score is None else float(score),
+        max_score=None if max_score is None else float(max_score),
+        passed=bool(passed),
+    )
     result = {"person_id": person.id, "module": opgave, "passed": bool(passed), "certificate": None}
     if passed:
         cert = certificates.latest(session, person, opgave)

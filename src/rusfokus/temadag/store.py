@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rusfokus.identity.revocation import REVOKED_MESSAGE, is_revoked_in
+from rusfokus.outbox import emit
 from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, Completion, Institution, Person
 from rusfokus.progress.roster import bad_characters, normalise_email
@@ -202,6 +203,15 @@ def _record_attendance(
                 passed=bool(row.counts_toward_module),
                 completed_at=at,
             )
+        )
+        emit(  # the attendance as a completion event for the integrations, in this transaction (issue 18)
+            session,
+            kind="attended",
+            person_id=person.id,
+            module=module,
+            occurred_at=at,
+            ref=f"temadag:{row.id}:{person.id}:{module}",
+            passed=bool(row.counts_toward_module),
         )
         if row.counts_toward_module:
             cert = certificates.latest(session, person, module)
