@@ -175,6 +175,42 @@ class Settings:
         5.0,
         float,
     )
+    # Proof of effect (rusfokus.effekt): self-efficacy answers, practice counts, reports to managers
+    effekt_min_group: int = _opt(
+        "RUSFOKUS_EFFEKT_MIN_GROUP",
+        "Smallest group of people whose self-efficacy answers or practice counts a report, the dashboard's "
+        "aggregates or a nøgleperson's page may show; smaller groups are merged into 'Øvrige' or left out. "
+        "Values under 5 count as 5.",
+        5,
+        int,
+    )
+    effekt_individual_reports: bool = _opt(
+        "RUSFOKUS_EFFEKT_INDIVIDUAL_REPORTS",
+        "1: the .xlsx report (which goes to managers) also lists each person's self-efficacy answers and "
+        "practice counts by name. Off (0, the default): only groups of RUSFOKUS_EFFEKT_MIN_GROUP or more. "
+        "Showing managers individual results is monitoring of staff, a control measure under Danish "
+        "employment GDPR practice: turn it on only when the municipality has decided and documented it "
+        "(purpose, legal basis, staff informed in advance). The rusmiddelcenter admin and the learner "
+        "herself always see her own answers.",
+        False,
+        flag,
+    )
+    effekt_retention_months: int = _opt(
+        "RUSFOKUS_EFFEKT_RETENTION_MONTHS",
+        "Months a self-efficacy answer or practice count is kept; `rusfokus purge` deletes older ones. "
+        "Reason: change is measured from before the first module through the refresher rounds and one "
+        "kursusbevis period (24 months) plus a year to compare with, so 36 months; people who leave are "
+        "erased sooner (RUSFOKUS_RETENTION_MONTHS).",
+        36,
+        int,
+    )
+    effekt_target_pct: float = _opt(
+        "RUSFOKUS_EFFEKT_TARGET_PCT",
+        "The target line of the dashboard's and the report's chart 'Gennemførelse mod mål': the share (%) of "
+        "active staff who have passed at least one module.",
+        80.0,
+        float,
+    )
     # E-mail (rusfokus.mail): personal links, temadag invitations, refresher reminders
     smtp_host: str = _opt(
         "RUSFOKUS_SMTP_HOST",
