@@ -23,8 +23,6 @@ FEATURES = [
     "rusfokus.mi.cli",
     "rusfokus.dialog.cli",
     "rusfokus.mail.cli",
-    "rusfokus.genopfrisk.cli",
-    "rusfokus.integrations.badges.cli",
     "rusfokus.integrations.scorm.cli",
 ]
 

@@ -17,8 +17,6 @@ ROUTE_MODULES = [
     "rusfokus.temadag.web_routes",
     "rusfokus.mail.web",
     "rusfokus.roles.web",
-    "rusfokus.genopfrisk.web",
-    "rusfokus.integrations.badges.web",
     "rusfokus.integrations.scorm.web",
 ]
 
