@@ -10,6 +10,8 @@ This module only orchestrates; each feature knows its own data and exposes a sma
 - ``rusfokus.progress.gdpr_part``: the person row, organisation, completions, kursusbeviser,
   pages read, audit entries; erasing keeps anonymous counts (the person row stays without name
   and e-mail, status ``slettet``) and deletes kursusbeviser, which carry the name;
+- ``rusfokus.integrations.badges.gdpr_part``: Open Badges 3.0 credentials are revoked (status list
+  bit set) and their token and links to the person cleared (runs before progress);
 - ``rusfokus.exercises.gdpr_part``: answers and grades live in the nbgrader course folder;
   ``forget_exercises`` removes them after the database transaction has committed (the
   callers in ``progress/cli_admin.py`` do this).
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.exercises import gdpr_part as exercises_part
 from rusfokus.identity.revocation import revoke
+from rusfokus.integrations.badges import gdpr_part as badges_part
 from rusfokus.mail import gdpr_part as mail_part
 from rusfokus.progress import gdpr_part as progress_part
 from rusfokus.progress.audit import log_action
@@ -38,13 +41,15 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 
 # The parts in the database, in the order of the export; erasing runs them in this order too,
 # progress last (the others may still need the person's e-mail).
-DATABASE_PARTS = (temadag_part, mail_part, progress_part)
+# badges before progress: its credentials point at kursusbeviser, which progress deletes
+DATABASE_PARTS = (temadag_part, mail_part, badges_part, progress_part)
 EXPORT_ORDER = (
     "exported_at",
     "person",
     "organisation",
     "completions",
     "certificates",
+    "open_badges",
     "temadage",
     "mails",
     "pages_read",

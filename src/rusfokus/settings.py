@@ -88,6 +88,12 @@ class Settings:
         "RUSFOKUS_BASE_URL",
         "Public address of the server, used in personal links and QR codes. Default http://<host>:<port>.",
     )
+    badges_url: str = _opt(
+        "RUSFOKUS_BADGES_URL",
+        "Public HTTPS address under which verifiers reach this server's /badges/ (Open Badges 3.0 kursusbeviser: "
+        "the issuer did:web:<host>:badges, its keys and the status list). Default: RUSFOKUS_BASE_URL.",
+        "",
+    )
     book_dir: Path = _opt("RUSFOKUS_BOOK_DIR", "The built book (HTML). Default <root>/_build/html.", kind=Path)
     widgets_dir: Path = _opt(
         "RUSFOKUS_WIDGETS_DIR", "Folder of Voilà apps (one folder per app). Default <root>/widgets.", kind=Path

@@ -155,6 +155,10 @@ def render(overview: dict | None) -> str:
     links = "".join(
         f'<a class="rf-knap" href="/api/progress/mine/kursusbevis/{html.escape(r["module"])}.pdf" target="_blank">'
         f"Kursusbevis: {html.escape(module_title(r['module']))} (PDF)</a>"
+        # Open Badges 3.0: the same kursusbevis as a signed digital credential (rusfokus.integrations.badges)
+        + f'<a class="rf-knap" href="/api/badges/mine/{html.escape(r["module"])}.jwt" target="_blank">'
+        f"Digitalt kursusbevis: {html.escape(module_title(r['module']))} "
+        '(<span lang="en">Open Badge</span>)</a>'
         for r in overview["rows"]
         if r["has_certificate"]
     )
