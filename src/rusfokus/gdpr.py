@@ -12,6 +12,8 @@ This module only orchestrates; each feature knows its own data and exposes a sma
   and e-mail, status ``slettet``) and deletes kursusbeviser, which carry the name;
 - ``rusfokus.integrations.badges.gdpr_part``: Open Badges 3.0 credentials are revoked (status list
   bit set) and their token and links to the person cleared (runs before progress);
+- ``rusfokus.genopfrisk.gdpr_part``: the refresher loop: her practice rounds and answers to their items
+  (what she wrote to the MI coach is never stored); erasing deletes them;
 - ``rusfokus.exercises.gdpr_part``: answers and grades live in the nbgrader course folder;
   ``forget_exercises`` removes them after the database transaction has committed (the
   callers in ``progress/cli_admin.py`` do this).
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rusfokus.exercises import gdpr_part as exercises_part
+from rusfokus.genopfrisk import gdpr_part as genopfrisk_part
 from rusfokus.identity.revocation import revoke
 from rusfokus.integrations.badges import gdpr_part as badges_part
 from rusfokus.mail import gdpr_part as mail_part
@@ -42,7 +45,7 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 # The parts in the database, in the order of the export; erasing runs them in this order too,
 # progress last (the others may still need the person's e-mail).
 # badges before progress: its credentials point at kursusbeviser, which progress deletes
-DATABASE_PARTS = (temadag_part, mail_part, badges_part, progress_part)
+DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, progress_part)
 EXPORT_ORDER = (
     "exported_at",
     "person",

@@ -159,6 +159,37 @@ class Settings:
     retention_months: int = _opt(
         "RUSFOKUS_RETENTION_MONTHS", "Months after fratrædelse before personal data is purged.", 12, int
     )
+    practice_months: str = _opt(
+        "RUSFOKUS_PRACTICE_MONTHS",
+        "Refresher loop: months after a pass at which a practice round opens (comma list, rising, e.g. 1,3,6).",
+        "1,3,6",
+    )
+    practice_remind_days: int = _opt(
+        "RUSFOKUS_PRACTICE_REMIND_DAYS",
+        "Days after a practice round opened (and was mailed) before its one reminder, if it is not taken.",
+        14,
+        int,
+    )
+    practice_drop_days: int = _opt(
+        "RUSFOKUS_PRACTICE_DROP_DAYS",
+        "Days after a practice round's reminder before a learner who has not taken it counts as dropped out.",
+        14,
+        int,
+    )
+    practice_renew_months: int = _opt(
+        "RUSFOKUS_PRACTICE_RENEW_MONTHS",
+        "When every practice round of a module is taken, its kursusbevis is valid this many months from the "
+        "last round (never shortened). 0: practice does not renew.",
+        24,
+        int,
+    )
+    practice_poll_seconds: float = _opt(
+        "RUSFOKUS_PRACTICE_POLL_SECONDS",
+        "How often `rusfokus serve` opens due practice rounds and queues their e-mails "
+        "(`rusfokus genopfrisk run` does the same from cron).",
+        3600.0,
+        float,
+    )
     trusted_proxy: bool = _opt(
         "RUSFOKUS_TRUSTED_PROXY",
         "Set to 1 only when `rusfokus serve` is reachable solely through your own reverse proxy (nginx, HAProxy): "

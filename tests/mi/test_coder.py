@@ -27,29 +27,49 @@ def parts(data):
     return split(data)
 
 
+HELD_OUT_MIN_PER_CODE = 0.70
+
+
 def test_dataset_size_labels_and_faggrupper(data):
-    assert len(data) >= 240
+    statements = {e.item_id: e for e in data}
+    assert len(statements) >= 80
+    assert len({e.client for e in data}) == len(statements)  # one item per statement
     per_label = Counter(e.label for e in data)
     assert set(per_label) == set(LABELS)
+    assert "summary" not in LABELS  # MITI 4.2.1 codes a summary as a reflection
     assert min(per_label.values()) >= 30, per_label
-    per_group = Counter(e.faggruppe for e in data)
-    assert set(per_group) == set(FAGGRUPPER) - {"ungeindsats"}  # no MI data for the issue-15 faggruppe yet
-    assert min(per_group.values()) >= 30, per_group
-    assert len({e.client for e in data}) >= 30
+    per_group = Counter(e.faggruppe for e in statements.values())
+    assert set(per_group) == set(FAGGRUPPER)  # every faggruppe, ungeindsats included
+    assert min(per_group.values()) >= 10, per_group
     # no response is written twice for the same statement
     assert len({(e.client, e.utterance) for e in data}) == len(data)
 
 
-def test_split_is_fixed_stratified_and_disjoint(data, parts):
+def test_split_is_by_client_statement(data, parts):
     train, held = parts
     assert len(train) + len(held) == len(data)
-    assert not {(e.client, e.utterance) for e in train} & {(e.client, e.utterance) for e in held}
+    # no client statement has replies in both parts (by id and by text)
+    assert not {e.item_id for e in train} & {e.item_id for e in held}
+    assert not {e.client for e in train} & {e.client for e in held}
     assert split(data) == parts  # same seed, same split
     assert split(data, seed=1) != parts
     per_label = Counter(e.label for e in held)
     for label in LABELS:
-        assert per_label[label] >= 9, (label, per_label[label])
-    assert 0.27 <= len(held) / len(data) <= 0.33
+        assert per_label[label] >= 10, (label, per_label[label])
+    held_statements = {e.item_id for e in held}
+    assert 0.25 <= len(held_statements) / len({e.item_id for e in data}) <= 0.35
+    assert {e.faggruppe for e in held} == set(FAGGRUPPER)
+
+
+def test_dataset_refuses_a_statement_twice(tmp_path: Path):
+    bad = tmp_path / "ytringer.yml"
+    bad.write_text(
+        '- id: a\n  faggruppe: skole\n  klient: "Jeg gider ikke."\n  svar:\n    - open_question: "Hvad så?"\n'
+        '- id: b\n  faggruppe: skole\n  klient: "Jeg  gider ikke."\n  svar:\n    - simple_reflection: "Du gider."\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError, match=r"\[2\]\.klient: the same statement as item 'a'"):
+        load_dataset(bad)
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +84,19 @@ def test_defaults_are_the_tuning_result_on_train_only(parts, tuned):
     assert accuracy(train, tuned) >= accuracy(train, DEFAULT_PARAMS)
 
 
-def test_held_out_accuracy(parts, tuned):
+def test_held_out_accuracy_overall_and_per_code(parts):
+    """The targets of issue 17 on the held-out statements, with the shipped (train-tuned) thresholds."""
     _train, held = parts
-    params = tuned
-    acc = accuracy(held, params)
-    assert acc >= HELD_OUT_MIN_ACCURACY, f"held-out accuracy {acc:.3f}"
-    # every label is found at least most of the time on held-out
-    for label in LABELS:
-        group = [e for e in held if e.label == label]
-        assert accuracy(group, params) >= 0.6, label
+    pairs = [(e.label, code(e.utterance, e.client).label) for e in held]
+    overall = sum(t == p for t, p in pairs) / len(pairs)
+    assert overall >= HELD_OUT_MIN_ACCURACY, f"held-out accuracy {overall:.3f}"
+    per_code = {
+        label: sum(1 for t, p in pairs if t == label and p == label) / sum(1 for t, _ in pairs if t == label)
+        for label in LABELS
+    }
+    low = {label: round(v, 2) for label, v in per_code.items() if v < HELD_OUT_MIN_PER_CODE}
+    assert not low, f"codes below {HELD_OUT_MIN_PER_CODE} on held-out: {low}"
+    assert accuracy(held) == overall
 
 
 @pytest.mark.parametrize(
@@ -98,8 +122,27 @@ def test_held_out_accuracy(parts, tuned):
         (
             "Lad mig prøve at samle op: Du drikker for at sove, det hjælper lidt, og du er træt om morgenen.",
             "Jeg drikker for at sove.",
-            "summary",
+            "complex_reflection",
         ),
+        # information the person asked for or said yes to, also safety information: good practice
+        (
+            "Du sagde ja til at høre det. Når man har drukket meget hver dag, kan det være farligt at stoppe brat. "
+            "Ring til lægen i dag.",
+            "Jeg drikker hver dag. Jeg vil stoppe i morgen.",
+            "information",
+        ),
+        (
+            "Alkoholbehandling i kommunen er gratis, og du kan være anonym.",
+            "Hvor kan jeg få hjælp til at drikke mindre?",
+            "information",
+        ),
+        # module 2's reassurance to a child is not a righting reflex
+        ("Det er ikke din skyld, at din mor drikker.", "Min mor drikker hver aften.", "information"),
+        ("Det er de voksnes opgave at løse det.", "Jeg passer på min lillebror, når far drikker.", "information"),
+        # the same safety advice without permission is the righting reflex (MITI: Persuade)
+        ("Det er farligt at stoppe brat, så du skal ringe til lægen.", "Jeg drikker hver dag.", "righting_reflex"),
+        # confrontation stays the righting reflex, also when the person asked
+        ("Det ved du godt, så tag dig sammen.", "Hvad skal jeg gøre?", "righting_reflex"),
     ],
 )
 def test_conventions(text, client, label):
@@ -142,7 +185,7 @@ def test_bad_dataset_file_names_file_item_and_field(tmp_path: Path):
     bad = tmp_path / "ytringer.yml"
     bad.write_text(
         '- id: a\n  faggruppe: skole\n  klient: "Hej"\n  svar:\n    - open_question: "Hvad så?"\n'
-        '- id: b\n  faggruppe: skole\n  klient: "Hej"\n  svar:\n    - reflektion: "Du siger hej."\n',
+        '- id: b\n  faggruppe: skole\n  klient: "Goddag"\n  svar:\n    - reflektion: "Du siger hej."\n',
         encoding="utf-8",
     )
     with pytest.raises(DataFileError) as exc:
@@ -177,9 +220,10 @@ def test_cli_mi_check_ok_and_flags_bad_coach_example(tmp_path: Path):
     res = _cli("mi-check")
     assert res.returncode == 0, res.stderr
     assert "ytringer.yml ok: " in res.stdout and "held-out accuracy: 0.9" in res.stdout
+    assert "no statement in both" in res.stdout and "information: " in res.stdout
     bad = tmp_path / "coach.yml"
     bad.write_text(
-        '- id: x\n  faggruppe: skole\n  situation: En elev.\n  klient: "Jeg gider ikke skolen."\n'
+        '- id: x\n  faggruppe: skole\n  situation: En elev.\n  klient: "Jeg gider ikke skolen."\n  barn: ingen\n'
         '  eksempler:\n    complex_reflection: "Du skal komme hver dag."\n    open_question: "Hvad tænker du?"\n',
         encoding="utf-8",
     )
@@ -193,6 +237,7 @@ def test_cli_mi_check_ok_and_flags_bad_coach_example(tmp_path: Path):
 # before running it: 25 of 30 right on the first run. The misses showed general gaps
 # (echoed modals in "hvordan du skal", "kræver ærlighed", "har ret til") that were then
 # fixed in the lexicon, so this is a regression set now, not an independent measure.
+# Issue 17 (MITI 4.2.1): the two "summaries" of one client statement are complex reflections.
 C1 = "Jeg drikker bare et par øl, når jeg kommer hjem fra arbejde. Det gør alle da."
 C2 = "Jeg er så træt af, at alle blander sig i, hvordan jeg passer mine børn."
 C3 = "Jeg ved godt, jeg burde skære ned, men det er det eneste, der hjælper mig med at sove."
@@ -249,7 +294,7 @@ LEARNER_STYLE = [
             "Så hvis jeg forstår dig ret: Du vil gerne skære ned, alkoholen hjælper dig med at sove, "
             "og du ved ikke helt, hvordan du skal gøre. Er det rigtigt?"
         ),
-        "summary",
+        "complex_reflection",
     ),
     (C3, "Hvornår begyndte du at drikke for at sove?", "closed_question"),
     (C3, "Søvnen betyder meget for dig.", "complex_reflection"),
@@ -261,7 +306,7 @@ LEARNER_STYLE = [
             "Lad mig lige samle op: Du drikker et par øl efter arbejde, "
             "du synes, det er normalt, og det hjælper dig med at slappe af."
         ),
-        "summary",
+        "complex_reflection",
     ),
     (C2, "Du har ret til at være træt af det. Du kender dine børn bedst.", "autonomy_support"),
     (C2, "Du holder af dine børn og kæmper for dem hver dag.", "affirmation"),

@@ -198,8 +198,8 @@ def render_figures(m: MitiLite, rnd: CoachRound) -> str:
         "<div role='status' aria-live='polite'><h3>Dine tal</h3>"
         f"<p><strong>{esc(NOT_A_RATING)}</strong></p>{table}<ul>{lines}</ul>"
         "<p class='rf-note'>Tallene er inspireret af MITI 4.2.1 (Moyers, Manuel og Ernst 2015), men de er ikke MITI. "
-        "MITI 4 skelner ikke mellem åbne og lukkede spørgsmål og har ingen kode for opsummering eller rette-refleks. "
-        "Opsummeringer tæller her som komplekse refleksioner.</p>"
+        "MITI 4.2.1 skelner ikke mellem åbne og lukkede spørgsmål. En opsummering tæller som en refleksion. "
+        "Se afsnittet »Sådan virker coachen« på siden.</p>"
         f"<details><summary>Se dine svar</summary><ol>{answers}</ol></details></div>"
     )
 

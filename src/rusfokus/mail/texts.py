@@ -198,6 +198,41 @@ def reminder_text(
     return header_text(subject), "\n".join(body) + "\n"
 
 
+KIND_PRACTICE, KIND_PRACTICE_REMINDER = "practice", "practice-reminder"
+"""The refresher loop's two mails (``mail_message.kind``, queued by ``rusfokus.genopfrisk``): a round opened;
+its one reminder. ``module`` holds the module id and ``expires_on`` the round's date."""
+
+
+def practice_text(
+    name: str, link: str, sender: Sender, *, module: str, page: str, reminder: bool = False
+) -> tuple[str, str]:
+    """A practice round of the refresher loop is open (``reminder``: the one reminder when it is not taken).
+    ``module``: the module's title; ``page``: the address of the learner's rounds (``/genopfrisk/``)."""
+    module = header_text(module)
+    if reminder:
+        subject = f"Husk din korte runde i {module}"
+        lines = [f"Du har stadig en kort runde i modulet {module}.", "Den er klar til dig."]
+    else:
+        subject = f"Din korte runde i {module} er klar"
+        lines = [f"Nu er der en kort runde i modulet {module}.", "Den holder din viden frisk."]
+    body = [
+        _greeting(name),
+        "",
+        *lines,
+        "Runden tager fem minutter.",
+        "Du øver en samtale og svarer på tre spørgsmål.",
+        "Når du har taget alle runderne, bliver dit kursusbevis forlænget.",
+        "",
+        "Åbn først dit personlige link. Gå så til dine runder:",
+        page,
+        "",
+        *_link_block(link),
+        *_questions(sender),
+        *_signature(sender),
+    ]
+    return header_text(subject), "\n".join(body) + "\n"
+
+
 def build_message(
     *,
     sender_addr: Address,

@@ -67,12 +67,15 @@ from rusfokus.mail.models import (
 )
 from rusfokus.mail.queue import REFUSALS, _norm, refusal
 from rusfokus.mail.texts import (
+    KIND_PRACTICE,
+    KIND_PRACTICE_REMINDER,
     AddressError,
     Sender,
     address,
     build_message,
     invitation_text,
     link_text,
+    practice_text,
     reminder_text,
 )
 from rusfokus.migrations import upgrade
@@ -272,6 +275,16 @@ def _compose(s, settings, sender: Sender, rows: list[MailMessage], now: dt.datet
             raise _Cancel(next(iter(dropped.values())))
         subject, body = reminder_text(
             person.name or "", link, sender, items=sorted(items, key=lambda i: i[1]), today=now.date()
+        )
+    elif row.kind in (KIND_PRACTICE, KIND_PRACTICE_REMINDER):  # the refresher loop (rusfokus.genopfrisk)
+        page = f"{settings.base_url.rstrip('/')}/genopfrisk/"
+        subject, body = practice_text(
+            person.name or "",
+            link,
+            sender,
+            module=module_title(row.module),
+            page=page,
+            reminder=row.kind == KIND_PRACTICE_REMINDER,
         )
     else:
         raise _Cancel(f"unknown kind {row.kind!r}")

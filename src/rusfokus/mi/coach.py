@@ -3,13 +3,17 @@
 Pure functions and a small state object; the widget (``coach_app.py``) only
 wires values to these.
 
-Child safety: MI never suspends the duty to notify (Barnets Lov § 133). A
-statement in which a child tells about a parent's drinking or drugs
+Child safety beats coaching: MI never suspends the duty to notify (Barnets Lov
+§ 133). A statement in which a child tells about a parent's drinking or drugs
 (``barn: fortaeller``) or in which a child may be at risk (``barn: risiko``)
-gets a Danish child-safety note with the feedback, whatever the learner
-answered. A statement that mentions both a child and alcohol or drugs must say
-which it is (``barn: ingen`` when neither), so a new statement cannot slip
-through without a decision.
+gets the underretning step as the FIRST line of the feedback, whatever the
+learner answered and whatever its MI code. A statement whose situation or
+text names a child at all must say which it is (``barn: ingen`` when neither),
+so a new statement cannot slip through without a decision.
+
+Privacy: what a learner types may describe a real citizen. ``feedback`` and
+``CoachRound`` code it in memory only; nothing here writes it to a file, a
+database or a log.
 """
 
 from __future__ import annotations
@@ -56,19 +60,21 @@ _NO_SECRET = re.compile(
     re.IGNORECASE,
 )
 CHILD_PREFIX = "Barnets sikkerhed går forud:"
+UNDERRETNING_STEP = (
+    f"{CHILD_PREFIX} Ved du eller har du grund til at tro, at et barn under 18 år kan have brug for særlig støtte, "
+    "skal du underrette kommunen (Barnets Lov § 133). Pligten er din egen. Den gælder, også selv om din leder er "
+    "uenig. MI ændrer ikke på den."
+)
 CHILD_NOTES = {
     "fortaeller": (
-        f"{CHILD_PREFIX} Et barn har fortalt dig om en voksens alkohol eller stoffer. "
-        "Lyt roligt, og tag det alvorligt. Lov ikke at holde det hemmeligt. Tal med din leder samme dag. "
-        "Har du grund til at tro, at barnet har brug for særlig støtte, "
-        "skal du lave en underretning efter Barnets Lov § 133. "
-        "Pligten er din egen, og MI ændrer ikke på den."
+        UNDERRETNING_STEP,
+        "Et barn har fortalt dig om en voksens alkohol eller stoffer. Lyt roligt, og tag det alvorligt. "
+        "Lov ikke at holde det hemmeligt. Tal med din leder samme dag.",
     ),
     "risiko": (
-        f"{CHILD_PREFIX} Her kan et barn være i fare. MI ændrer ikke din pligt. "
-        "Har du grund til at tro, at barnet har brug for særlig støtte, "
-        "skal du lave en underretning efter Barnets Lov § 133. "
-        "Du venter ikke på, at forælderen bliver klar til at ændre noget. Tal med din leder, og følg jeres procedure."
+        UNDERRETNING_STEP,
+        "Her kan et barn være i fare. Du venter ikke på, at forælderen bliver klar til at ændre noget. "
+        "Tal med din leder, og følg jeres procedure.",
     ),
 }
 CHILD_NOTE_FAMILIEAFDELING = (
@@ -78,6 +84,11 @@ SECRET_NOTE = (
     "Du lovede at holde det hemmeligt. Det kan du ikke love et barn. "
     "Sig i stedet, at du vil tale med en voksen, der kan hjælpe."
 )
+
+
+def mentions_child(*texts: str) -> bool:
+    """True if the texts name a child (the data check asks for a ``barn`` decision)."""
+    return bool(_CHILD_WORDS.search(" ".join(texts)))
 
 
 def mentions_child_and_substance(*texts: str) -> bool:
@@ -102,10 +113,13 @@ class PracticeItem:
 
 
 def child_safety_note(item: PracticeItem, answer: str = "") -> tuple[str, ...]:
-    """The child-safety lines to show with the feedback on ``item`` (empty when no child is concerned)."""
+    """The child-safety lines to show with the feedback on ``item`` (empty when no child is concerned).
+
+    The first line is always the underretning step (Barnets Lov § 133).
+    """
     if item.child not in CHILD_NOTES:
         return ()
-    lines = [CHILD_NOTES[item.child]]
+    lines = list(CHILD_NOTES[item.child])
     if item.faggruppe == "familieafdeling":
         lines.append(CHILD_NOTE_FAMILIEAFDELING)
     if item.child == "fortaeller" and promises_secrecy(answer):
@@ -153,11 +167,11 @@ def _parse_item(raw, i, where, seen) -> PracticeItem:
             raise where.error((i, "eksempler"), f"missing {required}")
     child = raw.get("barn")
     if child is None:
-        if mentions_child_and_substance(values["situation"], values["klient"]):
+        if mentions_child(values["situation"], values["klient"]):
             raise where.error(
                 (i,),
-                f"{values['id']!r} mentions a child and alcohol or drugs: add barn: fortaeller (a child tells), "
-                "risiko (a child may be at risk) or ingen (no child at risk)",
+                f"{values['id']!r} mentions a child: add barn: fortaeller (a child tells about an adult's alcohol "
+                "or drugs), risiko (a child may be at risk) or ingen (no child at risk)",
             )
         child = "ingen"
     elif child not in CHILD_KINDS:
@@ -209,7 +223,7 @@ class Feedback:
     child_note: tuple[str, ...] = ()
 
 
-_GOOD = {"complex_reflection", "summary", "open_question", "affirmation", "autonomy_support"}
+_GOOD = {"complex_reflection", "open_question", "affirmation", "autonomy_support", "information"}
 _ADVICE = {
     "righting_reflex": (
         "complex_reflection",
@@ -228,9 +242,9 @@ _ADVICE = {
         "Godt. Husk også refleksioner: Sig med dine egne ord, hvad du hører. For eksempel:",
     ),
     "complex_reflection": ("open_question", "Godt. Du kan også gå videre med et åbent spørgsmål:"),
-    "summary": (
+    "information": (
         "open_question",
-        "Godt. Efter en opsummering kan du gå videre med et åbent spørgsmål:",
+        "Godt. Efter information kan du spørge, hvad personen tænker om den. Eller gå videre med et åbent spørgsmål:",
     ),
     "affirmation": (
         "complex_reflection",
@@ -244,7 +258,11 @@ _ADVICE = {
 
 
 def feedback(item: PracticeItem, answer: str) -> Feedback:
-    """Code the learner's answer to ``item`` and pick a better-suited (or another good) example."""
+    """Code the learner's answer to ``item`` and pick a better-suited (or another good) example.
+
+    The answer is coded in memory; it is not stored or logged. For a child-related item the underretning
+    step comes first in ``child_note`` whatever the code.
+    """
     coding = code(answer, item.client)
     example_label, text = _ADVICE[coding.label]
     return Feedback(coding, text, example_label, item.examples[example_label], child_safety_note(item, answer))

@@ -30,7 +30,9 @@ CHOICE = [
     r"\b(du|i|dig|jer),? (der )?kender (\w+ ){1,2}bedst\b",
     r"\bkender (dig selv|jer selv|din familie|jeres familie) bedst\b",
     r"\bselv (vælge|vurdere|bestemme)\b",
-    r"\bdit liv\b",
+    r"\b(det er|er jo) dit (eget )?liv\b",
+    r"\bikke her for at bestemme\b",
+    r"\bkender (dit|jeres) (eget )?liv\b",
     r"\b(du|i) har ret i\b",
 ]
 
@@ -60,7 +62,10 @@ WARNING = [
     r"\bgår det ikke\b",
     r"\bsmidt ud\b",
     r"\bingen eksamen\b",
-    r"\bhvis (du|i) ikke\b",
+    r"\bhvis (du|i) ikke (stopper|holder|gør|tager|samarbejder|kommer|møder|skærer|lader|passer|søger)\b",
+    r"\bkan (skade|ende|falde tilbage|gå galt|miste)\b",
+    r"\bnår som helst\b",
+    r"\bbliver (det )?kun værre\b",
     r"\bfor dit eget bedste\b",
 ]
 PERSUADE = [
@@ -93,6 +98,68 @@ PERSUADE = [
     r"\bman kan ikke\b",
     r"\bmere, end man tror\b",
 ]
+# Confrontation (MITI: Confront): righting reflex even when the person asked or said yes.
+CONFRONT = [
+    r"\bdet ved du godt\b",
+    r"\btag dig sammen\b",
+    r"\bikke (dine )?rigtige venner\b",
+    r"\b(din|jeres) egen skyld\b",
+    r"\bfinde (dig|jer) i\b",
+    r"\b(hun|han|de|lægen|skolen) havde (jo )?ret\b",
+    r"\bhar ret, (du|i)\b",
+    r"\bikke (prøvet )?hårdt nok\b",
+    r"\bnok ikke prøvet\b",
+    r"\bdet er nu (dig|jer)\b",
+    r"\bmere som\b",
+    r"^nej, det\b",
+    r"\bdet er stadig for meget\b",
+    r"\btager fejl\b",
+    r"\bdet går altid ud over\b",
+    r"\bstarter det altid\b",
+    r"\bikke nok\b",
+    r"^man (drikker|ryger|gør|tager) ikke\b",
+    r"\bdet er pushing\b",
+]
+# The person asked for the information or said yes to it (MITI: Giving Information / Persuade with Permission).
+PERMISSION_GIVEN = [
+    r"\b(du|i) sagde ja\b",
+    r"\b(du|i) sagde,? (at )?jeg (gerne )?måtte\b",
+    r"\btak,? (fordi|for at) jeg måtte\b",
+    r"\b(du|i) må gerne høre\b",
+    r"^(du|i) (spørger|spurgte)\b(?! (dig|jer) selv)",
+    r"\bnu (du|i) spørger\b",
+    r"\bgodt,? (at )?(du|i) spørger\b",
+    r"\bgodt spørgsmål\b",
+    r"\bsom (du|i) bad om\b",
+    r"\bså jeg svarer\b",
+]
+# Information: facts, rules, services, where help is; neutral reassurance a child is given (module 2).
+INFO = [
+    r"\bsundhedsstyrelsen\b",
+    r"\banbefale[rt]?\b",
+    r"\bråder\b",
+    r"\bgenstande\b",
+    r"\bgratis\b",
+    r"\banonym\b",
+    r"\brusmiddelcent\w*",
+    r"\b(læge|lægen|jordemoderen|sundhedsplejersken)\b",
+    r"\b112\b",
+    r"\b(tilbud|rådgivning|behandlingssted)\w*",
+    r"\bder findes\b",
+    r"\b(vi|skolen|kommunen) (skal|har|kan|inviterer|følger|lukker|taler|ringer)\b",
+    r"\bvi har en regel\b",
+    r"\bman (kan|behøver|kender)\b",
+    r"\bmange (voksne|unge|forældre|får|drikker)\b",
+    r"\bikke (din|jeres) (skyld|opgave)\b",
+    r"\bde voksnes (opgave|ansvar)\b",
+    r"\bstrafbart\b",
+    r"\bkan (være|give) (farligt|kramper|abstinenser)\b",
+    r"\bkan være abstinenser\b",
+    r"\b(kan|skal) (du|i) (ringe|gå|bede|tale|få|være)\b",
+    r"\bjeg kan finde\b",
+    r"\bkan ofte\b",
+]
+
 # Imperatives that give advice when they open a sentence ("Prøv at ...").
 ADVICE_IMPERATIVES = {
     "prøv",
@@ -193,6 +260,22 @@ AFFIRM = [
     r"\bet tæt forhold\b",
     r"\bmærker godt efter\b",
     r"\bomsorg\b",
+    r"\bærlig[t]?\b",
+    r"\bklog[t]?\b",
+    r"\btydelig[t]?\b",
+    r"\bstærk beslutning\b",
+    r"\ben god (ven|veninde|mor|far|forælder|storesøster|storebror|kollega)\b",
+    r"\btager (det|dig selv|dem|hende|ham) alvorligt\b",
+    r"\b(tænker|tænkte) (selv )?(over|på) (tingene|den|det|børnene|dem|hende|ham|barnet)\b",
+    r"\b(lytter|lyttede) til\b",
+    r"\barbejdet hårdt\b",
+    r"\bkender dig selv\b",
+    r"\bklaret dig\b",
+    r"\bholder (selv )?øje med\b",
+    r"\bblevet ved med at prøve\b",
+    r"\bikke (har )?givet op\b",
+    r"\bdet tæller\b",
+    r"\bvil (det her|jeres familie)\b",
 ]
 
 # Words that add feeling, meaning or both sides: signs of a complex reflection
@@ -250,8 +333,6 @@ MEANING = [
     "langt væk",
     "hverdagen",
     "mening",
-    "gerne have, at",
-    "vil gerne",
     "værd",
     "regler",
     "beslutte",

@@ -6,9 +6,9 @@ reflection:question ratio (1:1 / 2:1) and the share of complex reflections
 practice feedback on a few typed answers, not a MITI rating: MITI codes a
 real, recorded conversation of 20 minutes with trained coders.
 
-Counting: reflections = simple + complex reflections + summaries (a summary
-is a collecting reflection and counts as complex); questions = open + closed
-questions. Asking permission is not counted as a question.
+Counting: reflections = simple + complex reflections (as in MITI 4.2.1 a
+summary is coded as a reflection, so it is already among them); questions =
+open + closed questions. Asking permission is not counted as a question.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def miti_lite(labels) -> MitiLite:
         raise ValueError(f"unknown MI code(s): {', '.join(sorted(set(unknown)))}")
     c = Counter(labels)
     counts = {lab: c.get(lab, 0) for lab in LABELS}
-    complex_ = counts["complex_reflection"] + counts["summary"]
+    complex_ = counts["complex_reflection"]
     reflections = counts["simple_reflection"] + complex_
     questions = counts["open_question"] + counts["closed_question"]
     if questions:
@@ -106,9 +106,7 @@ def fmt_pct(x: float | None) -> str:
 
 def describe(m: MitiLite) -> list[str]:
     """Plain Danish sentences about the round, for the learner."""
-    lines = [
-        f"Du svarede på {m.n} udsagn: {m.reflections} refleksioner (inkl. opsummeringer) og {m.questions} spørgsmål."
-    ]
+    lines = [f"Du svarede på {m.n} udsagn: {m.reflections} refleksioner og {m.questions} spørgsmål."]
     if m.rq_ratio is None:
         lines.append("Du brugte hverken refleksioner eller spørgsmål, så forholdet kan ikke regnes ud.")
     elif m.rq_ratio == float("inf"):

@@ -79,6 +79,16 @@ def latest(session: Session, person: Person, module: str) -> Certificate | None:
     ).first()
 
 
+def extend(session: Session, cert: Certificate, until: date) -> bool:
+    """Renew a kursusbevis on practice (the refresher loop, ``rusfokus.genopfrisk``): valid until ``until``,
+    never shortened. The PDF and the verify page show the new date. Returns whether it changed."""
+    if until <= cert.expires_on:
+        return False
+    cert.expires_on = until
+    session.flush()
+    return True
+
+
 def ensure_certificate(session: Session, person: Person, module: str, months: int) -> Certificate:
     """The person's current kursusbevis for a module; issued from the last pass if missing."""
     cert = latest(session, person, module)

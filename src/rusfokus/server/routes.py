@@ -17,6 +17,7 @@ ROUTE_MODULES = [
     "rusfokus.temadag.web_routes",
     "rusfokus.mail.web",
     "rusfokus.roles.web",
+    "rusfokus.genopfrisk.web",
     "rusfokus.integrations.badges.web",
     "rusfokus.integrations.scorm.web",
 ]
