@@ -91,7 +91,17 @@ run: book data
 serve: install assets
 	$(BIN)/rusfokus serve --port $(PORT)
 
-test: install assets system-deps
+# The xAPI tests' Learning Record Store: Ralph (PyPI ralph-malph, FS backend) in its own venv, because its
+# pins clash with ours (httpx, click); tests/helpers/lrs.py starts it on loopback.
+RALPH_VENV := .venv-ralph
+$(RALPH_VENV)/.installed:
+	$(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/pip install --quiet 'ralph-malph[backend-fs,lrs,cli]==5.1.0' 'requests>=2.31,<3'
+	@touch $@
+
+lrs: $(RALPH_VENV)/.installed
+
+test: install assets system-deps lrs
 	$(BIN)/ruff check src tests bench widgets
 	$(BIN)/ruff format --check src tests bench widgets
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20

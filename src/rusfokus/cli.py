@@ -23,6 +23,7 @@ FEATURES = [
     "rusfokus.mi.cli",
     "rusfokus.dialog.cli",
     "rusfokus.mail.cli",
+    "rusfokus.integrations.cli",
     "rusfokus.genopfrisk.cli",
     "rusfokus.integrations.badges.cli",
     "rusfokus.integrations.scorm.cli",

@@ -324,6 +324,59 @@ class Settings:
         10,
         int,
     )
+    # Integrations (rusfokus.integrations): completion events delivered from the outbox, e.g. xAPI to an LRS
+    xapi_endpoint: str = _opt(
+        "RUSFOKUS_XAPI_ENDPOINT",
+        "The municipality's Learning Record Store (xAPI) endpoint, e.g. https://lrs.kommune.dk/xAPI/ "
+        "(statements go to <endpoint>statements). Empty: no xAPI statements are sent.",
+        "",
+    )
+    xapi_key: str = _opt("RUSFOKUS_XAPI_KEY", "The LRS's basic-auth key (user name) for rusfokus.", "")
+    xapi_secret: Secret = _opt(
+        "RUSFOKUS_XAPI_SECRET",
+        "The LRS's basic-auth secret (never shown). Prefer RUSFOKUS_XAPI_SECRET_FILE.",
+        Secret(""),
+        Secret,
+    )
+    xapi_secret_file: Path = _opt(
+        "RUSFOKUS_XAPI_SECRET_FILE",
+        "File whose first line is the LRS secret (keep it mode 0600). Read at each delivery run; "
+        "wins over RUSFOKUS_XAPI_SECRET.",
+        kind=Path,
+    )
+    xapi_version: str = _opt(
+        "RUSFOKUS_XAPI_VERSION", "The X-Experience-API-Version header sent to the LRS (1.0.0 to 1.0.3).", "1.0.3"
+    )
+    xapi_actor: str = _opt(
+        "RUSFOKUS_XAPI_ACTOR",
+        "How statements name the learner: mbox (mailto: of the e-mail on the staff list; what an LMS matches on), "
+        "mbox_sha1sum (a SHA-1 of that mailto:, the address itself is not sent) or account "
+        "(rusfokus's person number under RUSFOKUS_BASE_URL; no e-mail leaves rusfokus).",
+        "mbox",
+    )
+    xapi_timeout: float = _opt(
+        "RUSFOKUS_XAPI_TIMEOUT",
+        "Seconds to wait for the LRS (connecting, and each read) before a try fails.",
+        10.0,
+        float,
+    )
+    integrations_poll_seconds: float = _opt(
+        "RUSFOKUS_INTEGRATIONS_POLL_SECONDS",
+        "How often `rusfokus serve` delivers completion events to the integrations "
+        "(`rusfokus integrations deliver` does the same once).",
+        30.0,
+        float,
+    )
+    integrations_retry_seconds: float = _opt(
+        "RUSFOKUS_INTEGRATIONS_RETRY_SECONDS",
+        "Wait before a failed delivery is tried again; doubles with each failure up to "
+        "RUSFOKUS_INTEGRATIONS_RETRY_MAX_SECONDS. A delivery is never given up.",
+        60.0,
+        float,
+    )
+    integrations_retry_max_seconds: float = _opt(
+        "RUSFOKUS_INTEGRATIONS_RETRY_MAX_SECONDS", "Longest wait between tries of a failed delivery.", 3600.0, float
+    )
 
     @property
     def secret_file(self) -> Path:

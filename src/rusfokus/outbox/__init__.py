@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +32,7 @@ from rusfokus.outbox.models import (
     OutboxDelivery,
     OutboxEvent,
 )
+from rusfokus.progress.models import Person
 
 
 class OutboxError(ValueError):
@@ -113,6 +115,40 @@ def emit(
     return event
 
 
+@dataclass(frozen=True)
+class EventData:
+    """What a subscriber is handed: the event and who it is about (read just before delivery)."""
+
+    uid: str
+    kind: str
+    ref: str
+    module: str
+    occurred_at: dt.datetime
+    score: float | None
+    max_score: float | None
+    passed: bool | None
+    person_id: int
+    email: str | None
+    name: str | None
+
+
+def snapshot(session: Session, event: OutboxEvent) -> EventData:
+    person = session.get(Person, event.person_id)
+    return EventData(
+        uid=event.uid,
+        kind=event.kind,
+        ref=event.ref,
+        module=event.module,
+        occurred_at=event.occurred_at,
+        score=event.score,
+        max_score=event.max_score,
+        passed=event.passed,
+        person_id=event.person_id,
+        email=person.email if person is not None else None,
+        name=person.name if person is not None else None,
+    )
+
+
 def events_of_person(session: Session, person_id: int) -> list[OutboxEvent]:
     return list(session.scalars(select(OutboxEvent).where(OutboxEvent.person_id == person_id).order_by(OutboxEvent.id)))
 
@@ -127,9 +163,11 @@ __all__ = [
     "PASSED",
     "PENDING",
     "RENEWED",
+    "EventData",
     "OutboxDelivery",
     "OutboxError",
     "OutboxEvent",
     "emit",
     "events_of_person",
+    "snapshot",
 ]
