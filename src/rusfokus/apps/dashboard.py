@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from rusfokus import identity
 from rusfokus.apps.common import stylesheet
+from rusfokus.apps.dashboard_loop import loop_section
 from rusfokus.apps.dashboard_person import PersonPanel
 from rusfokus.apps.links_sheet import LinksSheet
 from rusfokus.db import session_scope
@@ -250,6 +251,7 @@ class Dashboard(widgets.VBox):
             self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())
             self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload)
             extra += [self.links, self.upload]
+            extra.insert(0, loop_section(db_url, settings, today))  # the refresher loop (rusfokus.genopfrisk)
         super().__init__([header, self.status, *quick, self.filters_box, *self.sections.values(), *extra])
         self.forvaltning.observe(self._forvaltning_changed, names="value")
         for w in (self.afdeling, self.faggruppe, self.by):

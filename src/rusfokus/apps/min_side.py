@@ -17,6 +17,7 @@ from rusfokus import identity
 from rusfokus.apps.common import tal
 from rusfokus.apps.views import STYLE, learner_table
 from rusfokus.db import session_scope
+from rusfokus.genopfrisk.minside import practice_html, practice_rounds
 from rusfokus.identity.revocation import ensure_not_revoked
 from rusfokus.migrations import upgrade
 from rusfokus.progress import MODULE_TITLES, module_title
@@ -174,6 +175,7 @@ def render(overview: dict | None) -> str:
         STYLE + f"<h1>Min side</h1><p>Hej {html.escape(overview['name'] or '')}. "
         "Her kan du se dine moduler og hente dine kursusbeviser.</p>"
         + note
+        + practice_html(overview.get("genopfrisk") or [])  # the refresher loop's due rounds (issue 17)
         + (
             '<p><a class="rf-knap" href="/noegleperson" target="_top">For nøglepersoner</a> '
             "Temadage, status og refleksioner.</p>"
@@ -210,4 +212,6 @@ def build_app():
     upgrade(url)
     with session_scope(url) as s:
         overview = learner_overview(s, email)
+        if overview is not None:
+            overview["genopfrisk"] = practice_rounds(s, email, date.today())
     return widgets.HTML(render(overview))

@@ -1,0 +1,67 @@
+"""What managers and learners see of the loop: the dashboard section (minimum group size 5, names escaped)
+and Min side's block of due rounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rusfokus.apps.dashboard_loop import loop_html
+from rusfokus.genopfrisk import loop
+from rusfokus.genopfrisk.loop import PersonLoop, RoundView
+from rusfokus.genopfrisk.minside import practice_html
+
+STATES = (loop.IN_LOOP, loop.DUE, loop.DROPPED, loop.DONE)
+
+
+def people(institution: str, n: int, start: int, state=None) -> list[PersonLoop]:
+    return [
+        PersonLoop(
+            start + i,
+            f"Fiktiv {start + i}",
+            institution,
+            "Dagtilbud",
+            "opsporing",
+            state or STATES[i % 4],
+            dt.date(2027, 2, 10),
+        )
+        for i in range(n)
+    ]
+
+
+def test_groups_of_one_to_six_only_five_and_more_are_shown():
+    overview = []
+    for n in range(1, 7):
+        overview += people(f"Institution {n}", n, n * 100)
+    rows, hidden = loop.group_rows(overview)
+    assert [(r.institution, r.people) for r in rows] == [("Institution 5", 5), ("Institution 6", 6)]
+    assert hidden == 1 + 2 + 3 + 4
+    assert rows[1].counts == {loop.DROPPED: 1, loop.DUE: 2, loop.IN_LOOP: 2, loop.DONE: 1}
+    page = loop_html(overview)
+    for n in range(1, 5):
+        assert f"Institution {n}</th><td>Dagtilbud" not in page
+    assert "10 personer i grupper under 5 er ikke vist pr. gruppe." in page
+
+
+def test_a_person_counts_once_in_her_least_advanced_state():
+    a = people("Børnehuset", 5, 1, state=loop.DONE)
+    a.append(PersonLoop(1, "Fiktiv 1", "Børnehuset", "Dagtilbud", "bekymringssamtale", loop.DROPPED, None))
+    (row,), hidden = loop.group_rows(a)
+    assert row.people == 5 and row.counts[loop.DROPPED] == 1 and row.counts[loop.DONE] == 4 and hidden == 0
+
+
+def test_names_are_escaped_and_only_due_or_dropped_are_named():
+    overview = people("Skolen", 5, 1, state=loop.DONE)
+    overview.append(PersonLoop(9, "<script>alert(1)</script>", "Skolen", "Skole", "opsporing", loop.DUE, None))
+    overview.append(PersonLoop(10, "Fiktiv Færdig", "Skolen", "Skole", "opsporing", loop.DONE, None))
+    page = loop_html(overview)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "Fiktiv Færdig" not in page
+    assert "Ingen er i genopfriskningen endnu" in loop_html([])
+
+
+def test_min_side_block():
+    assert practice_html([]) == ""
+    r = RoundView(7, 2, 3, "opsporing", "Opsporing <b>", dt.date(2027, 4, 10), loop.OPEN, None)
+    block = practice_html([r])
+    assert 'href="/genopfrisk/runde/7"' in block and "runde 2 af 3" in block
+    assert "Opsporing &lt;b&gt;" in block and "10. april 2027" in block
