@@ -53,7 +53,7 @@ log = logging.getLogger("rusfokus.dashboard")
 ALL = "Alle"
 # Shown on screen; the Excel/CSV download has every column (also e-mail, afdeling, forvaltning).
 REFRESHER_COLUMNS = ["Navn", "Institution", "Faggruppe", "Modul", "Udløber", "Dage til udløb", "Status"]
-SECTION_KEYS = ("overblik", "gennemfoert", "genopfriskning", "noegleperson", "maaned", "temadag")
+SECTION_KEYS = ("overblik", "gennemfoert", "genopfriskning", "noegleperson", "maaned", "temadag", "effekt")
 DIMENSION_OPTIONS = [
     ("Forvaltning", "forvaltning"),
     ("Afdeling", "afdeling"),
@@ -70,8 +70,14 @@ def _options(values) -> list[tuple[str, str]]:
     return [(ALL, "")] + [(str(v), str(v)) for v in sorted(set(values))]
 
 
-def render_sections(data, by: str, today: date) -> dict[str, str]:
-    """The dashboard's HTML sections for the (already filtered) data."""
+def render_sections(
+    data, by: str, today: date, effekt=None, *, target_pct: float = 80.0, min_size: int = 5
+) -> dict[str, str]:
+    """The dashboard's HTML sections for the (already filtered) data; ``effekt``: the proof-of-effect
+    answers (``rusfokus.effekt.reports.EffektData``), shown only in groups of ``min_size`` or more."""
+    # lazy: loads pandas (~0.5 s); needed only here
+    from rusfokus.apps.dashboard_effekt import effekt_section
+
     # lazy: loads pandas (~0.5 s); needed only here
     from rusfokus.apps.views import (
         STYLE,
@@ -130,6 +136,7 @@ def render_sections(data, by: str, today: date) -> dict[str, str]:
                 empty="Ingen registreret deltagelse i temadage endnu.",
             )
         ),
+        "effekt": effekt_section(data, effekt, by, today, target_pct=target_pct, min_size=min_size),
     }
 
 
@@ -181,10 +188,12 @@ class Dashboard(widgets.VBox):
         db_url: str | None = None,
         base_url: str | None = None,
         settings: Settings | None = None,
+        effekt=None,
     ):
         """``settings`` (the kernel's, from build_app): e-mail (RUSFOKUS_SMTP_*), the public address and how
         long a kursusbevis is valid; without it e-mail is off and ``base_url`` is the address."""
         self.data, self.today, self.db_url, self.admin = data, today or date.today(), db_url, admin
+        self.effekt = effekt  # rusfokus.effekt.reports.EffektData: self-efficacy and practice counts
         self.settings = settings
         self.base_url = base_url or (settings.base_url if settings is not None else None)
         self.forvaltning = widgets.Dropdown(options=_options([]), description="Forvaltning")
@@ -261,6 +270,9 @@ class Dashboard(widgets.VBox):
         else:
             self._set_loading(True)
 
+    def _setting(self, name: str):
+        return getattr(self.settings, name) if self.settings is not None else Settings.default(name)
+
     def _base_url(self) -> str:
         return self.base_url or ""
 
@@ -279,11 +291,13 @@ class Dashboard(widgets.VBox):
         self._set_loading(True)
         try:
             # lazy: loads pandas (~0.5 s); the first view paints without it
+            from rusfokus.effekt.reports import load_effekt
             from rusfokus.progress.reports import load_data
 
             upgrade(self.db_url)
             with session_scope(self.db_url) as s:
                 self.data = load_data(s)
+                self.effekt = load_effekt(s)
             self._show_data()
         except Exception:
             log.exception("dashboard: loading the report data failed")
@@ -316,10 +330,12 @@ class Dashboard(widgets.VBox):
     def reload(self) -> None:
         """Read the database again (after an import) and refresh filters and tables."""
         # lazy: loads pandas (~0.5 s); the first view paints without it
+        from rusfokus.effekt.reports import load_effekt
         from rusfokus.progress.reports import load_data
 
         with session_scope(self.db_url) as s:
             self.data = load_data(s)
+            self.effekt = load_effekt(s)
         self._show_data()
         if getattr(self, "links", None) is not None:
             self.links.refresh()
@@ -349,7 +365,16 @@ class Dashboard(widgets.VBox):
         from rusfokus.apps.views import download_links
 
         filters = self.filters()
-        rendered = render_sections(self.data.filtered(**filters), self.by.value, self.today)
+        data = self.data.filtered(**filters)
+        effekt = self.effekt.for_people(data.staff["person_id"]) if self.effekt is not None else None
+        rendered = render_sections(
+            data,
+            self.by.value,
+            self.today,
+            effekt,
+            target_pct=self._setting("effekt_target_pct"),
+            min_size=self._setting("effekt_min_group"),
+        )
         for key, widget in self.sections.items():
             widget.value = rendered[key]
         self.downloads.value = "<h2>Hent data</h2>" + download_links(filters)

@@ -86,17 +86,16 @@ def cmd_staff_list(args) -> int:
 
 def cmd_report(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
+    from rusfokus.effekt.reports import manager_report
     from rusfokus.progress.audit import log_action
     from rusfokus.progress.export import write_csv, write_xlsx
-    from rusfokus.progress.reports import TABLE_TITLES, full_report, load_data
+    from rusfokus.progress.reports import TABLE_TITLES
 
     out = Path(args.out)
     today = date.fromisoformat(args.today) if args.today else date.today()
     with cliutil.session(args) as session:
-        data = load_data(session).filtered(
-            forvaltning=args.forvaltning, afdeling=args.afdeling, faggruppe=args.faggruppe
-        )
-        tables = full_report(data, today)
+        filters = {"forvaltning": args.forvaltning, "afdeling": args.afdeling, "faggruppe": args.faggruppe}
+        tables = manager_report(session, args.settings, filters, today)  # progress + proof of effect (min group)
         if args.table and args.table not in tables:
             raise CommandError(f"unknown table {args.table!r}; choose one of: {', '.join(TABLE_TITLES)}")
         if out.suffix.lower() == ".xlsx":

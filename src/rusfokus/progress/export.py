@@ -19,6 +19,21 @@ from rusfokus.progress.reports import TABLE_TITLES
 from rusfokus.safe_export import safe_frame
 
 HEADER_FILL = "1E466E"
+# Native Excel charts beside a table (sheet keyed as in reports.TABLE_TITLES): the category column
+# (a name, or 0 for the first column), the value columns, which of them is a dashed target line.
+CHARTS = {
+    "effekt_maaned": {"type": "line", "title": "Andel med mindst ét bestået modul mod målet (%)",
+                      "cats": "Måned", "values": ["Andel (%)", "Mål (%)"], "dashed": ["Mål (%)"], "max": 100},
+    "effekt_selvvurdering": {"type": "column", "title": "Selvvurdering før og efter (gennemsnit 1-5)",
+                             "cats": 0, "values": ["Før (gns.)", "Efter (gns.)"], "max": 5},
+    "effekt_udsagn": {"type": "bar", "title": "Selvvurdering pr. udsagn (gennemsnit 1-5)",
+                      "cats": "Udsagn", "values": ["Før (gns.)", "Efter (gns.)"], "max": 5},
+    "effekt_praksis": {"type": "column", "title": "Samtaler og henvisninger pr. person pr. kvartal",
+                       "cats": "Kvartal", "values": ["Samtaler pr. person", "Henvisninger pr. person"]},
+    "effekt_praksis_gruppe": {"type": "column", "title": "Samtaler og henvisninger pr. person",
+                              "cats": 0, "values": ["Samtaler pr. person", "Henvisninger pr. person"]},
+}  # fmt: skip
+CHART_COLOURS = ("#1E466E", "#B35900")
 
 
 def _cell_value(value):
@@ -86,7 +101,41 @@ def write_xlsx(tables: dict[str, pd.DataFrame], target) -> None:
                     )
                 else:
                     ws.write_string(r, c, str(value))
+        if key in CHARTS and len(frame):
+            _insert_chart(wb, ws, CHARTS[key], list(frame.columns), len(frame))
     wb.close()
+
+
+def _insert_chart(wb, ws, spec: dict, columns: list, rows: int) -> None:
+    """A native chart to the right of the table, over the table's own cells (so it follows the numbers)."""
+    chart = wb.add_chart({"type": spec["type"]})
+    cats = spec["cats"] if isinstance(spec["cats"], int) else columns.index(spec["cats"])
+    for i, name in enumerate(spec["values"]):
+        col = columns.index(name)
+        colour = CHART_COLOURS[i % len(CHART_COLOURS)]
+        series = {
+            "name": [ws.name, 0, col],
+            "categories": [ws.name, 1, cats, rows, cats],
+            "values": [ws.name, 1, col, rows, col],
+        }
+        if spec["type"] == "line":
+            series["line"] = {
+                "color": colour,
+                "width": 2.25,
+                **({"dash_type": "dash"} if name in spec.get("dashed", ()) else {}),
+            }
+            if name not in spec.get("dashed", ()):
+                series["marker"] = {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}
+        else:
+            series["fill"] = {"color": colour}
+            series["data_labels"] = {"value": True}
+        chart.add_series(series)
+    chart.set_title({"name": spec["title"]})
+    axis = {"min": 0, **({"max": spec["max"]} if "max" in spec else {})}
+    (chart.set_x_axis if spec["type"] == "bar" else chart.set_y_axis)(axis)
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 640, "height": 320})
+    ws.insert_chart(1, len(columns) + 1, chart)
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -260,6 +260,15 @@ TABLE_TITLES = {
     "noegleperson": "Mangler nøgleperson",
     "maaned": "Gennemført pr. måned",
     "temadag": "Temadage",
+    **{
+        # proof of effect (rusfokus.effekt.reports.effekt_tables; every group >= RUSFOKUS_EFFEKT_MIN_GROUP)
+        "effekt_maaned": "Gennemførelse mod mål",
+        "effekt_selvvurdering": "Selvvurdering før og efter",
+        "effekt_udsagn": "Selvvurdering pr. udsagn",
+        "effekt_praksis": "Praksis pr. kvartal",
+        "effekt_praksis_gruppe": "Praksis pr. gruppe",
+        "effekt_individuelle": "Individuelle svar",  # only with RUSFOKUS_EFFEKT_INDIVIDUAL_REPORTS=1
+    },
 }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.effekt.reports import manager_report
 from rusfokus.exercises.store import pending_modules
 from rusfokus.gdpr import PersonNotFound, get_person
 from rusfokus.identity.web import AFTER_LOGIN, Handler
@@ -45,7 +46,7 @@ from rusfokus.progress.journey import (
     record,
 )
 from rusfokus.progress.models import Certificate
-from rusfokus.progress.reports import TABLE_TITLES, full_report, load_data
+from rusfokus.progress.reports import TABLE_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class _Admin(_Base):
 
     def _tables(self, filters: dict, what: str):
         with self.session() as s:
-            tables = full_report(load_data(s).filtered(**filters), date.today())
+            tables = manager_report(s, self.rf, filters, date.today())  # progress + proof of effect (min group)
             log_action(s, f"admin:{self.admin_name}", "report.download", "", what)
         return tables
 
@@ -99,6 +100,8 @@ class ReportCsvHandler(_Admin):
         if table not in TABLE_TITLES:
             raise tornado.web.HTTPError(404)
         tables = await self.in_thread(self._tables, self.filters(), f"csv {table}")
+        if table not in tables:  # effekt_individuelle without RUSFOKUS_EFFEKT_INDIVIDUAL_REPORTS
+            raise tornado.web.HTTPError(404)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="rusfokus-{table}-{date.today()}.csv"')
         self.finish(csv_text(tables[table]).encode("utf-8-sig"))
