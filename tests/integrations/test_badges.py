@@ -291,3 +291,32 @@ def test_unknown_check_id_and_min_side_link(env):
     with session_scope(env.settings.db_url) as s:
         html = render(learner_overview(s, JENS))  # Min side, from Jens' real overview
     assert f'href="/api/badges/mine/{MODULE}.jwt"' in html and f"/api/progress/mine/kursusbevis/{MODULE}.pdf" in html
+
+
+def test_cli_revoke_and_status(env, capsys):
+    with session_scope(env.settings.db_url) as s:
+        record_result(s, "ole.dam@eksempel-kommune.example", MODULE, 8, 10, True, datetime.now(), 24)
+    token = http(env.base, f"/api/badges/mine/{MODULE}.jwt", "ole.dam@eksempel-kommune.example")[2].decode()
+    vc = jwt.decode(token, options={"verify_signature": False})
+    assert status_bit(env, vc) is False
+    assert main(["badges", "revoke", vc["jti"]]) == 0
+    assert f"bit {vc['credentialStatus']['statusListIndex']}" in capsys.readouterr().out
+    assert status_bit(env, vc) is True
+    assert main(["badges", "revoke", vc["jti"]]) == 0
+    assert "already revoked" in capsys.readouterr().out
+    assert main(["badges", "revoke", "urn:uuid:00000000-0000-0000-0000-000000000000"]) == 2
+    assert main(["badges", "status"]) == 0
+    assert "revoked (bit set)" in capsys.readouterr().out
+
+
+def test_a_key_file_readable_by_others_is_refused(env):
+    with session_scope(env.settings.db_url) as s:
+        kid = s.scalar(select(BadgeKey).where(BadgeKey.retired_at.is_(None))).kid
+    pem = env.home / "badges" / "keys" / f"{kid}.pem"
+    pem.chmod(0o644)
+    try:
+        code, _, body = http(env.base, "/badges/status/revocation")
+        assert code == 503 and b"readable" not in body  # the operator reason is logged, not shown
+    finally:
+        pem.chmod(0o600)
+    assert http(env.base, "/badges/status/revocation")[0] == 200

@@ -103,7 +103,7 @@ class StatusListHandler(_Public):
     async def get(self):
         token = await self.in_thread(self._jwt)
         if token is None:
-            return self.reply_json({"status": "fejl", "fejl": "no signing key yet"}, 503)
+            return self.reply_json({"status": "fejl", "fejl": "signing key unavailable (see the server log)"}, 503)
         self.set_header("Content-Type", MEDIA_TYPE)
         self.finish(token)
 
