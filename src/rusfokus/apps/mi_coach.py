@@ -65,7 +65,8 @@ class CoachApp(widgets.VBox):
             "Coachen fortæller, hvilken slags svar det er, "
             "hvorfor, og viser et eksempel på et svar, der passer godt.</p>"
             "<p>Coachen er et regelbaseret værktøj. Den kan tage fejl, især ved lange eller usædvanlige svar. "
-            "Dine svar bliver ikke gemt og forlader ikke serveren.</p>"
+            "</p><p data-rf='privacy'>Det, du skriver, bliver kun kodet, mens du er på siden. "
+            "Det bliver ikke gemt og ikke skrevet i en log. Skriv ikke navne på borgere.</p>"
         )
         self.code_button.on_click(self._on_code)
         self.next_button.on_click(self._on_next)

@@ -31,6 +31,9 @@ LABEL_NAMES_DA = {
     "autonomy_support": "støtte til selvbestemmelse",
     "information": "information med lov",
     "righting_reflex": "rette-refleks",
+    # Not a code since issue 17 (MITI 4.2.1 codes a summary as a reflection): the coder never returns it. The name
+    # stays because module 3's test (opgave.yml) offers "Opsummering" as a wrong option in a coding item.
+    "summary": "opsummering",
 }
 MAX_CHARS = 1000
 
