@@ -18,6 +18,7 @@ ROUTE_MODULES = [
     "rusfokus.mail.web",
     "rusfokus.roles.web",
     "rusfokus.genopfrisk.web",
+    "rusfokus.effekt.web",
     "rusfokus.integrations.badges.web",
     "rusfokus.integrations.scorm.web",
 ]
