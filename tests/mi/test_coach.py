@@ -289,7 +289,7 @@ def test_newborn_cannabis_and_child_disclosure_are_flagged():
         fb = feedback(_item(item_id), "Du er bange for, at det går galt, og samtidig vil du gerne videre.")
         note = " ".join(fb.child_note)
         assert fb.child_note[0].startswith(CHILD_PREFIX), item_id
-        assert fb.child_note[0] == UNDERRETNING_STEP and "underrette kommunen (Barnets Lov § 133)" in note, item_id
+        assert fb.child_note[0] == UNDERRETNING_STEP and "underretning efter Barnets Lov § 133" in note, item_id
         assert fb.coding.label == "complex_reflection"  # the MI feedback is still given
     assert "Lov ikke at holde det hemmeligt" in " ".join(child_safety_note(_item("c-skole-1")))
     assert "børnefaglige vurdering" in " ".join(child_safety_note(_item("c-fam-2")))
@@ -375,7 +375,7 @@ def test_coach_widget_shows_child_safety_note():
             seen["ingen"] += 1
         else:
             assert "data-rf='child-safety'" in html and CHILD_PREFIX in html, item.item_id
-            assert "underrette kommunen (Barnets Lov § 133)" in html
+            assert "underretning efter Barnets Lov § 133" in html
             assert html.index("child-safety") < html.index("data-rf='label'"), "safety comes first"
             seen["risiko"] += 1
         app.next_button.click()

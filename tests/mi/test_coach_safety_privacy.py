@@ -70,7 +70,7 @@ def test_child_safety_override_for_every_child_statement(label):
 def test_the_step_matches_the_law():
     """The wording follows Barnets Lov § 133 (fagligt grundlag): under 18, 'kan have brug for særlig støtte'."""
     assert "barn under 18 år kan have brug for særlig støtte" in UNDERRETNING_STEP
-    assert "underrette kommunen (Barnets Lov § 133)" in UNDERRETNING_STEP
+    assert "underretning efter Barnets Lov § 133" in UNDERRETNING_STEP
     assert "Pligten er din egen" in UNDERRETNING_STEP and "leder er uenig" in UNDERRETNING_STEP
     for lines in CHILD_NOTES.values():
         assert lines[0] == UNDERRETNING_STEP

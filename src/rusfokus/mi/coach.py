@@ -61,9 +61,9 @@ _NO_SECRET = re.compile(
 )
 CHILD_PREFIX = "Barnets sikkerhed går forud:"
 UNDERRETNING_STEP = (
-    f"{CHILD_PREFIX} Ved du eller har du grund til at tro, at et barn under 18 år kan have brug for særlig støtte, "
-    "skal du underrette kommunen (Barnets Lov § 133). Pligten er din egen. Den gælder, også selv om din leder er "
-    "uenig. MI ændrer ikke på den."
+    f"{CHILD_PREFIX} Lav en underretning efter Barnets Lov § 133 til kommunen, når du ved eller har grund til at "
+    "tro, at et barn under 18 år kan have brug for særlig støtte. Pligten er din egen. Den gælder, også selv om din "
+    "leder er uenig. MI ændrer ikke på den."
 )
 CHILD_NOTES = {
     "fortaeller": (
