@@ -31,13 +31,13 @@ def db_url(srv) -> str:
     return f"sqlite:///{srv.home / 'rusfokus.db'}"
 
 
-def get(srv, path: str, cookie: str | None = None, origin: str | None = None):
-    headers = {}
+def get(srv, path: str, cookie: str | None = None, origin: str | None = None, method: str = "GET", **extra):
+    headers = dict(extra)
     if cookie:
         headers["Cookie"] = f"{LEARNER_COOKIE}={cookie}"
     if origin:
         headers["Origin"] = origin
-    req = urllib.request.Request(srv.url + path, headers=headers)
+    req = urllib.request.Request(srv.url + path, headers=headers, method=method)
     try:
         with urllib.request.urlopen(req, timeout=20) as r:
             return r.status, dict(r.headers), r.read().decode("utf-8")
@@ -122,6 +122,13 @@ def test_status_reports_her_own_result_to_the_lms_origin_only(people):
     data = json.loads(get(srv, f"/api/scorm/status?t={quote(token)}", origin=LMS)[2])
     assert (data["lesson_status"], data["score"]) == ("passed", 80)
 
+    # a preflight (an LMS on the internet asking rusfokus on the municipality's network) for that origin only
+    pna = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Private-Network": "true"}
+    code, headers, _ = get(srv, f"/api/scorm/status?t={quote(token)}", origin=LMS, method="OPTIONS", **pna)
+    assert code == 204 and headers["Access-Control-Allow-Origin"] == LMS
+    assert headers["Access-Control-Allow-Private-Network"] == "true"
+    code, headers, _ = get(srv, f"/api/scorm/status?t={quote(token)}", origin="https://evil.example", method="OPTIONS")
+    assert code == 403 and "Access-Control-Allow-Origin" not in headers
     # another origin may not read it, even with the token
     code, headers, body = get(srv, f"/api/scorm/status?t={quote(token)}", origin="https://evil.example")
     assert code == 403 and headers.get("Access-Control-Allow-Origin") != LMS and "passed" not in body

@@ -320,3 +320,19 @@ def test_launch_and_status_follow_the_staff_list(tmp_path):
         launch.read_launch(token[:-2] + "AA", secret=SECRET)
     with pytest.raises(launch.LaunchError):
         launch.read_launch(sign("scorm-package", "p1", secret=SECRET, extra={"m": "opsporing"}), secret=SECRET)
+
+
+def test_learner_text_is_plain_danish():
+    """Every sentence a learner sees from the SCO, the start page and the refusals: LIX <= 40, no Python."""
+    from helpers.builthtml import lix
+
+    here = ROOT / "src" / "rusfokus" / "integrations" / "scorm"
+    js = (here / "sco" / "rusfokus-sco.js").read_text() + (here / "static" / "scorm-start.js").read_text()
+    texts = [t for t in re.findall(r'"([^"\n]*)"', js) if re.fullmatch(r"[A-ZÆØÅ][\w ,.æøåÆØÅ–-]* [\w ,.æøå–-]*\.", t)]
+    html = (here / "sco" / "index.html").read_text() + (here / "templates" / "scorm.html").read_text()
+    texts += [t.strip() for t in re.findall(r">([^<>{}]*[a-zæøå][^<>{}]*)<", html) if len(t.split()) > 2]
+    py = (here / "launch.py").read_text() + (here / "web.py").read_text()
+    texts += [t for t in re.findall(r'"([A-ZÆØÅ][^"]*[æøå][^"]*)"', py)]
+    assert len(texts) > 15, texts
+    assert lix(texts) <= 40, (lix(texts), texts)
+    assert not any(word in " ".join(texts) for word in ("Traceback", "None", "Exception", "def "))

@@ -17,6 +17,7 @@ from rusfokus import identity
 from rusfokus.apps.common import tal
 from rusfokus.apps.views import STYLE, learner_table
 from rusfokus.db import session_scope
+from rusfokus.effekt.minside import effekt_due, effekt_html
 from rusfokus.genopfrisk.minside import practice_html, practice_rounds
 from rusfokus.identity.revocation import ensure_not_revoked
 from rusfokus.migrations import upgrade
@@ -176,6 +177,7 @@ def render(overview: dict | None) -> str:
         "Her kan du se dine moduler og hente dine kursusbeviser.</p>"
         + note
         + practice_html(overview.get("genopfrisk") or [])  # the refresher loop's due rounds (issue 17)
+        + effekt_html(overview.get("effekt"))  # self-efficacy statements, /effekt/ (issue 17, proof of effect)
         + (
             '<p><a class="rf-knap" href="/noegleperson" target="_top">For nøglepersoner</a> '
             "Temadage, status og refleksioner.</p>"
@@ -214,4 +216,5 @@ def build_app():
         overview = learner_overview(s, email)
         if overview is not None:
             overview["genopfrisk"] = practice_rounds(s, email, date.today())
+            overview["effekt"] = effekt_due(s, email)
     return widgets.HTML(render(overview))

@@ -23,6 +23,7 @@ from rusfokus import identity
 from rusfokus.apps.common import error_html, esc, styled_root, stylesheet, tal
 from rusfokus.apps.guard import guarded, show_error
 from rusfokus.dansk import dato
+from rusfokus.effekt.minside import after_pass_html
 from rusfokus.exercises import client
 from rusfokus.exercises.course import exercise
 from rusfokus.exercises.grading import FAILED_MESSAGE, PENDING_MESSAGE
@@ -223,6 +224,8 @@ def result_html(result: dict, ex: Exercise, *, stamp: str | None = None, cert_ur
                 "Hent dit kursusbevis (PDF)</a></p>"
                 '<p class="rf-note">Du kan også finde dit kursusbevis på Min side.</p>'
             )
+        # proof of effect (issue 17): three short self-efficacy statements after a passed module (/effekt/)
+        verdict += after_pass_html(os.environ.get("VOILA_BASE_URL") or "/")
     else:
         verdict = (
             f'<p class="rf-over">Du har ikke bestået endnu. Du skal have mindst {_pct(result["bestaa_pct"])} rigtige. '

@@ -6,7 +6,8 @@
   (no token). Otherwise the page hands a signed launch token to the SCO (postMessage to the
   package's LMS origin only) and goes on to the module.
 - ``GET /api/scorm/status?t=<launch token>``: the person's result for the module as JSON, readable by
-  the package's LMS origin only (CORS); 403 for a bad or expired token or another origin.
+  the package's LMS origin only (CORS, also its preflight with Private Network Access); 403 for a bad or
+  expired token or another origin.
 - ``/scorm/static/``: the start page's script (the page's CSP allows no inline script).
 """
 
@@ -110,6 +111,26 @@ class StatusHandler(_Base):
         self.set_header("Access-Control-Allow-Origin", claims["o"])
         self.set_header("Vary", "Origin")
         self.reply_json({"status": "ok", "module": claims["m"], **data})
+
+    def options(self):
+        """A browser's preflight: allowed for the launch token's own LMS origin only. An LMS on the internet
+        asking rusfokus on the municipality's network gets Private Network Access's consent header too."""
+        origin = self.request.headers.get("Origin")
+        try:
+            claims = read_launch(self.get_argument("t", None), secret=self.secret)
+        except LaunchError:
+            claims = None
+        if claims is None or origin != claims["o"]:
+            self.set_status(403)
+            return self.finish()
+        self.set_header("Access-Control-Allow-Origin", origin)
+        self.set_header("Vary", "Origin")
+        self.set_header("Access-Control-Allow-Methods", "GET")
+        self.set_header("Access-Control-Max-Age", "600")
+        if self.request.headers.get("Access-Control-Request-Private-Network") == "true":
+            self.set_header("Access-Control-Allow-Private-Network", "true")
+        self.set_status(204)
+        self.finish()
 
 
 def routes(settings) -> list[tuple]:
