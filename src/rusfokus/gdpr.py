@@ -7,6 +7,8 @@ This module only orchestrates; each feature knows its own data and exposes a sma
   so the person's signed links stop working;
 - ``rusfokus.temadag.gdpr_part``: check-ins (attendance stays counted, without name or e-mail);
 - ``rusfokus.mail.gdpr_part``: the mails queued for her;
+- ``rusfokus.outbox.gdpr_part``: her completion events and their deliveries to the integrations
+  (xAPI); erasing deletes them, so nothing pending is sent;
 - ``rusfokus.progress.gdpr_part``: the person row, organisation, completions, kursusbeviser,
   pages read, audit entries; erasing keeps anonymous counts (the person row stays without name
   and e-mail, status ``slettet``) and deletes kursusbeviser, which carry the name;
@@ -34,6 +36,7 @@ from rusfokus.genopfrisk import gdpr_part as genopfrisk_part
 from rusfokus.identity.revocation import revoke
 from rusfokus.integrations.badges import gdpr_part as badges_part
 from rusfokus.mail import gdpr_part as mail_part
+from rusfokus.outbox import gdpr_part as outbox_part
 from rusfokus.progress import gdpr_part as progress_part
 from rusfokus.progress.audit import log_action
 from rusfokus.progress.certificates import add_months
@@ -45,7 +48,7 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 # The parts in the database, in the order of the export; erasing runs them in this order too,
 # progress last (the others may still need the person's e-mail).
 # badges before progress: its credentials point at kursusbeviser, which progress deletes
-DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, progress_part)
+DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, outbox_part, progress_part)
 EXPORT_ORDER = (
     "exported_at",
     "person",
@@ -55,6 +58,7 @@ EXPORT_ORDER = (
     "open_badges",
     "temadage",
     "mails",
+    "integrations",
     "pages_read",
     "audit_log",
     "exercise_data",

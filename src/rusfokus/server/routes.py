@@ -16,6 +16,7 @@ ROUTE_MODULES = [
     "rusfokus.progress.web",
     "rusfokus.temadag.web_routes",
     "rusfokus.mail.web",
+    "rusfokus.integrations.web",
     "rusfokus.roles.web",
     "rusfokus.genopfrisk.web",
     "rusfokus.effekt.web",
