@@ -37,6 +37,81 @@ SHORT = {
     "righting_reflex": "righting",
 }
 BUDGET_MS = 50.0
+
+# A frozen check set: replies to the coach's practice statements (not in ytringer.yml).
+# (coach item id, reply, code): written 2026-12-02 after the coder was finished and coded by hand BEFORE the
+# coder saw them; never used to change a rule or a threshold.
+FRESH = [
+    ("c-dag-1", "Hvad er det, der fylder mest derhjemme lige nu?", "open_question"),
+    ("c-dag-2", "Hvordan var det for dig, at vi spurgte til det i morges?", "open_question"),
+    ("c-job-2", "Fortæl mig lidt om, hvordan dine nætter er.", "open_question"),
+    ("c-psyk-2", "Hvad gør du ellers, når angsten kommer?", "open_question"),
+    ("c-unge-3", "Hvordan ville det være at ses med vennerne uden at ryge?", "open_question"),
+    ("c-fam-3", "Hvad har det gjort ved dig at blive skuffet så mange gange?", "open_question"),
+    ("c-dag-3", "Drikker I mere end fire genstande på en aften?", "closed_question"),
+    ("c-skole-3", "Har du talt med ham om det?", "closed_question"),
+    ("c-job-1", "Vil du hellere tale om jobbet i dag?", "closed_question"),
+    ("c-sund-3", "Er han voldelig, når han har drukket?", "closed_question"),
+    ("c-unge-1", "Hvor tit er I herude?", "closed_question"),
+    ("c-psyk-1", "Hvem sælger dig amfetaminen?", "closed_question"),
+    ("c-dag-1", "Det sejler lidt derhjemme.", "simple_reflection"),
+    ("c-job-3", "Du drikker igen efter et halvt år.", "simple_reflection"),
+    ("c-psyk-3", "Du har tænkt på at stoppe med hashen.", "simple_reflection"),
+    ("c-sund-2", "Du savner det, når I er til fest.", "simple_reflection"),
+    ("c-unge-2", "Du sover tit hos en veninde.", "simple_reflection"),
+    ("c-fam-1", "Du synes, skolen overdriver.", "simple_reflection"),
+    ("c-job-3", "Du skammer dig, fordi du var så tæt på at klare det.", "complex_reflection"),
+    ("c-fam-2", "Drengene er grunden til, at du vil tage fat på det nu.", "complex_reflection"),
+    ("c-psyk-2", "Alkoholen giver dig ro et øjeblik, og bagefter betaler du dobbelt for den.", "complex_reflection"),
+    (
+        "c-skole-2",
+        "Det er vigtigt for dig at høre til, og du er træt af, at voksne gør det til et problem.",
+        "complex_reflection",
+    ),
+    (
+        "c-sund-1",
+        "Aftenerne er de eneste stunder, hvor du kan slappe af, og øllene er blevet en del af dem.",
+        "complex_reflection",
+    ),
+    ("c-unge-1", "I vil hellere være sammen herude end alene hver for sig derhjemme.", "complex_reflection"),
+    ("c-job-3", "Det er stærkt af dig at komme her i dag, selv om det er svært.", "affirmation"),
+    ("c-sund-2", "Du har truffet en svær beslutning og holder fast i den.", "affirmation"),
+    ("c-fam-2", "Du er en far, der kæmper for sine drenge.", "affirmation"),
+    ("c-psyk-1", "Du gør meget for at klare dig selv i hverdagen.", "affirmation"),
+    ("c-unge-3", "Det er modigt at sige, at du vil skære ned, når alle andre ryger.", "affirmation"),
+    ("c-dag-4", "Det var rigtig godt, at du fortalte mig det.", "affirmation"),
+    ("c-job-1", "Vi taler kun om alkohol, hvis du selv vil. Det er dig, der bestemmer.", "autonomy_support"),
+    ("c-psyk-3", "Må jeg fortælle, hvad andre har fyldt aftenerne ud med?", "autonomy_support"),
+    ("c-fam-3", "Du kender din datter bedst.", "autonomy_support"),
+    ("c-job-2", "Hvis du vil, kan vi se på døgnrytmen sammen. Det er op til dig.", "autonomy_support"),
+    ("c-unge-3", "Hvad du vælger at gøre, er helt din egen beslutning.", "autonomy_support"),
+    ("c-sund-1", "Er det okay, at jeg spørger lidt mere til aftenerne?", "autonomy_support"),
+    ("c-skole-1", "Det er ikke din skyld, at din mor drikker.", "information"),
+    ("c-dag-4", "Det er de voksnes opgave at passe på dig og din lillebror.", "information"),
+    ("c-job-3", "Du spurgte, hvad du kan gøre. Rusmiddelcentret har åben rådgivning, og det er gratis.", "information"),
+    (
+        "c-sund-4",
+        "Du sagde ja til at høre det. Den, der har røget hash, bør ikke være alene med den lille om natten.",
+        "information",
+    ),
+    (
+        "c-psyk-2",
+        "Tak, fordi jeg måtte fortælle det. Mange oplever, at angsten bliver værre dagen efter, de har drukket.",
+        "information",
+    ),
+    (
+        "c-unge-2",
+        "Der findes rådgivning for unge, der har forældre, der drikker. Jeg kan finde et nummer til dig.",
+        "information",
+    ),
+    ("c-dag-2", "Man må ikke hente børn, hvis man har drukket, det ved du godt.", "righting_reflex"),
+    ("c-skole-3", "Hash er ikke en fase, det kan ødelægge hans skolegang.", "righting_reflex"),
+    ("c-psyk-3", "Du bør finde en hobby i stedet for at ryge.", "righting_reflex"),
+    ("c-fam-1", "Skolen har ret, og du burde lytte til dem.", "righting_reflex"),
+    ("c-sund-4", "Stop med at ryge, mens du passer en nyfødt.", "righting_reflex"),
+    ("c-unge-1", "Hvorfor finder I ikke bare noget andet at lave?", "righting_reflex"),
+]
+
 TARGET_OVERALL = 0.85
 TARGET_PER_CODE = 0.70
 
@@ -78,6 +153,10 @@ def run() -> list[dict]:
     print("\n".join("   " + line for line in matrix.splitlines()))
     examples = [(label, text, it.client) for it in default_items() for label, text in it.examples.items()]
     coach_acc = sum(code(text, client).label == label for label, text, client in examples) / len(examples)
+    clients = {it.item_id: it.client for it in default_items()}
+    fresh_pairs = [(label, code(text, clients[item_id]).label) for item_id, text, label in FRESH]
+    fresh_acc = sum(t == p for t, p in fresh_pairs) / len(fresh_pairs)
+    print(f"   frozen check set (written after the coder, coded by hand first, never tuned on): {fresh_acc:.3f}")
 
     texts = [(e.utterance, e.client) for e in data]
     for t, c in texts[:20]:
@@ -142,6 +221,14 @@ def run() -> list[dict]:
             "unit": "share",
             "baseline": None,
             "ratio": None,
+        },
+        {
+            "id": "P7-fresh",
+            "name": f"MI coder on {len(FRESH)} replies written after the coder, coded by hand first (frozen)",
+            "value": round(fresh_acc, 3),
+            "unit": "share",
+            "baseline": TARGET_OVERALL,
+            "ratio": round(fresh_acc / TARGET_OVERALL, 2),
         },
         {
             "id": "P7-speed",
