@@ -214,7 +214,7 @@ class MyBadgeByIdHandler(_Mine):
 
 def routes(settings):
     kw = {"settings": settings}
-    uid = r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    uid = r"([A-Za-z0-9-]{1,64})"  # a credential's uuid; anything else is simply not found
     return [
         (r"/badges/did\.json", DidHandler, kw),
         (r"/badges/jwks\.json", JwksHandler, kw),
