@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 import zlib
 
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from rusfokus import identity
@@ -27,7 +28,8 @@ from rusfokus.progress.certificates import add_months, certificate_pdf, latest, 
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.models import Person
 
-from helpers.mail import add_person, body_of
+from helpers.builthtml import lix
+from helpers.mail import add_person, body_of, cli
 
 PASSED_AT = dt.datetime(2027, 1, 10, 9, 0)
 ANNA = "anna.fiktiv@eksempel-kommune.example"
@@ -350,3 +352,40 @@ def test_gdpr_export_and_erase(settings, smtp_server, clock, pages):
     with session_scope(settings.db_url) as s:
         for model in (PracticeLoop, PracticeRound, PracticeAnswer):
             assert s.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_learner_text_is_plain_danish(settings, smtp_server, clock, pages):
+    """LIX <= 40 for what the loop itself says (the pool's items and the coach's statements are measured
+    by their own content tests), and no Python on the pages."""
+    pass_module(settings, ANNA, "Anna Fiktiv")
+    mails = tick(settings, smtp_server, clock, at(1)) + tick(settings, smtp_server, clock, at(1, 14))
+    assert len(mails) == 2
+    for mail in mails:
+        text = body_of(mail)
+        blocks = [b for b in text.split("\n") if b.strip() and "http" not in b]
+        assert lix(blocks) <= 40, (lix(blocks), text)
+    anna = cookie_for(settings, ANNA)
+    r1 = round_ids(settings, ANNA)[0]
+    for path in ("/genopfrisk/", f"/genopfrisk/runde/{r1}"):
+        status, page = http(pages, path, anna)
+        assert status == 200
+        soup = BeautifulSoup(page, "html.parser")
+        main = soup.find("main")
+        for tag in main.select(".case, .spoergsmaal, fieldset label, p:has(> strong)"):
+            tag.decompose()  # the items' and the coach's own text
+        blocks = [t.strip() for t in main.get_text("\n").split("\n") if t.strip()]
+        assert lix(blocks) <= 40, (path, lix(blocks), blocks)
+        for word in ("Traceback", "None", "def ", "self.", "{{", "{%"):
+            assert word not in page, (path, word)
+
+
+def test_cli_run_with_a_clock(settings, smtp_server):
+    pass_module(settings, ANNA, "Anna Fiktiv")
+    out = cli(settings, "genopfrisk", "run", "--now", at(1).isoformat())
+    assert out.stdout.startswith("1 new loops, 1 rounds opened, 0 reminders"), out
+    out = cli(settings, "genopfrisk", "run", "--now", at(1, 14).isoformat())
+    assert "0 new loops, 0 rounds opened, 1 reminders" in out.stdout
+    out = cli(settings, "genopfrisk", "status", "--now", at(1, 14).isoformat())
+    assert "opsporing\tdue" in out.stdout
+    bad = cli(settings, "genopfrisk", "run", "--now", "i morgen", check=False)
+    assert bad.returncode != 0 and "--now" in bad.stderr

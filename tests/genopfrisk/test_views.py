@@ -28,18 +28,27 @@ def people(institution: str, n: int, start: int, state=None) -> list[PersonLoop]
     ]
 
 
-def test_groups_of_one_to_six_only_five_and_more_are_shown():
+def test_groups_of_one_to_six_no_group_under_five_is_shown():
     overview = []
     for n in range(1, 7):
         overview += people(f"Institution {n}", n, n * 100)
     rows, hidden = loop.group_rows(overview)
-    assert [(r.institution, r.people) for r in rows] == [("Institution 5", 5), ("Institution 6", 6)]
-    assert hidden == 1 + 2 + 3 + 4
+    # 5 and 6 stand alone; 1-4 (10 people) are merged into Øvrige
+    assert [(r.institution, r.people) for r in rows] == [("Institution 5", 5), ("Institution 6", 6), ("Øvrige", 10)]
+    assert hidden == 0 and all(r.people >= 5 for r in rows)
     assert rows[1].counts == {loop.DROPPED: 1, loop.DUE: 2, loop.IN_LOOP: 2, loop.DONE: 1}
     page = loop_html(overview)
     for n in range(1, 5):
-        assert f"Institution {n}</th><td>Dagtilbud" not in page
-    assert "10 personer i grupper under 5 er ikke vist pr. gruppe." in page
+        assert f"Institution {n}</th>" not in page
+    assert "lagt sammen i Øvrige" in page
+    # one group under 5 beside a big one: the big one gives its people to Øvrige until it holds 5
+    rows, _ = loop.group_rows(people("A", 3, 1) + people("B", 6, 10))
+    assert [(r.institution, r.people) for r in rows] == [("Øvrige", 9)]
+    # fewer than 5 in all: nothing is counted
+    for n in range(1, 5):
+        rows, hidden = loop.group_rows(people("Lille", n, 1))
+        assert rows == [] and hidden == n
+        assert "Færre end 5 personer i alt" in loop_html(people("Lille", n, 1))
 
 
 def test_a_person_counts_once_in_her_least_advanced_state():

@@ -1,8 +1,8 @@
 """The dashboard's refresher-loop section (issue 17): per institution and faggruppe, who is in the loop, who
 has a round due and who has dropped out; then, for the admin, the people with a round due or dropped out.
 
-Counts per group are shown only for groups of at least ``rusfokus.genopfrisk.loop.MIN_GROUP`` (5) people; the
-people in smaller groups are counted in one line ("i grupper under 5"). The named list is for the
+Counts follow the one minimum-group-size rule (``rusfokus.effekt.aggregate``, at least 5, or
+RUSFOKUS_EFFEKT_MIN_GROUP): smaller groups are merged into "Øvrige", and nothing is counted when all are fewer. The named list is for the
 rusmiddelcenter admin only (the dashboard is an admin app). Every value is escaped.
 """
 
@@ -51,7 +51,9 @@ def loop_html(overview: list[loop.PersonLoop], min_group: int = loop.MIN_GROUP) 
         _scroll(f"Genopfriskning pr. institution og faggruppe (grupper med mindst {min_group} personer)", head, body)
     )
     if hidden:
-        out.append(f"<p class='rf-note'>{hidden} personer i grupper under {min_group} er ikke vist pr. gruppe.</p>")
+        out.append(f"<p class='rf-note'>Færre end {min_group} personer i alt: tallene vises ikke.</p>")
+    elif any(r.institution == loop.OTHERS for r in rows):
+        out.append(f"<p class='rf-note'>Grupper under {min_group} personer er lagt sammen i {loop.OTHERS}.</p>")
     follow = [p for p in overview if p.state in (loop.DUE, loop.DROPPED)]
     if follow:
         items = "".join(
@@ -74,4 +76,4 @@ def loop_section(db_url: str, settings=None, today: date | None = None) -> widge
         settings = SimpleNamespace(practice_drop_days=Settings.default("practice_drop_days"))
     with session_scope(db_url) as s:
         overview = loop.loop_overview(s, settings, today or date.today())
-    return widgets.HTML(loop_html(overview))
+    return widgets.HTML(loop_html(overview, max(loop.MIN_GROUP, getattr(settings, "effekt_min_group", 0))))

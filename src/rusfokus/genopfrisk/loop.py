@@ -32,6 +32,8 @@ from rusfokus.content.genopfrisk import PracticeItem, load_pool
 from rusfokus.content.loader import ContentError
 from rusfokus.content.registry import faggruppe_keys, faggruppe_label
 from rusfokus.dansk import dato
+from rusfokus.effekt.aggregate import MIN_GROUP as MIN_SIZE
+from rusfokus.effekt.aggregate import OTHERS, aggregate
 from rusfokus.effekt.counts import check_count, record_counts
 from rusfokus.effekt.errors import EffektInputError
 from rusfokus.genopfrisk.models import PracticeAnswer, PracticeLoop, PracticeRound
@@ -542,8 +544,9 @@ def renew_if_done(session: Session, settings, loop: PracticeLoop, person: Person
 
 # ---- the dashboard ----------------------------------------------------------------------------
 
-MIN_GROUP = 5
-"""Aggregates shown to managers: a group of fewer people is not shown on its own (issue 17, 3)."""
+MIN_GROUP = MIN_SIZE
+"""Aggregates shown to managers: no group of fewer people (``rusfokus.effekt.aggregate``; the setting
+RUSFOKUS_EFFEKT_MIN_GROUP may raise it)."""
 
 
 @dataclass
@@ -595,23 +598,19 @@ class GroupRow:
 def group_rows(overview: list[PersonLoop], min_group: int = MIN_GROUP) -> tuple[list[GroupRow], int]:
     """Per institution and faggruppe: people in the loop and how many are due, dropped out or done (a person
     counts in the state of her least advanced module: dropped, then due, then in the loop, then done).
-    Groups of fewer than ``min_group`` people are left out; the second value is how many people that hides."""
+    The one minimum-group-size rule (``rusfokus.effekt.aggregate``): groups under ``min_group`` people are merged
+    into "Øvrige" (with the smallest others until it holds enough); nothing when all are fewer. The second value
+    is how many people are not shown."""
     order = (DROPPED, DUE, IN_LOOP, DONE)
-    worst: dict[int, tuple[str, str, str]] = {}
+    worst: dict[int, dict] = {}
     for row in overview:
         key = (row.institution or "Ukendt institution", row.faggruppe)
         prev = worst.get(row.person_id)
-        if prev is None or order.index(row.state) < order.index(prev[2]):
-            worst[row.person_id] = (*key, row.state)
-    groups: dict[tuple[str, str], dict[str, int]] = {}
-    for inst, fag, state in worst.values():
-        counts = groups.setdefault((inst, fag), {s: 0 for s in order})
-        counts[state] += 1
-    shown, hidden = [], 0
-    for (inst, fag), counts in sorted(groups.items()):
-        people = sum(counts.values())
-        if people < min_group:
-            hidden += people
-            continue
-        shown.append(GroupRow(inst, fag, people, counts))
-    return shown, hidden
+        if prev is None or order.index(row.state) < order.index(prev["state"]):
+            worst[row.person_id] = {"person_id": row.person_id, "group": key, "state": row.state}
+    shown = []
+    for group in aggregate(worst.values(), by="group", min_size=min_group, small="merge"):
+        counts = {s: sum(1 for r in group.rows if r["state"] == s) for s in order}
+        inst, fag = (OTHERS, "") if group.label == OTHERS else group.rows[0]["group"]
+        shown.append(GroupRow(inst, fag, group.n, counts))
+    return shown, len(worst) - sum(g.people for g in shown)
