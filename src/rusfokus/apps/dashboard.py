@@ -219,6 +219,7 @@ class Dashboard(widgets.VBox):
             LOADING_CSS + '<div class="rf-dash-header"><h1>Uddannelse i tidlig opsporing – overblik</h1>'
             f'<p class="rf-note">Logget ind som {html.escape(admin)}. '
             '<a href="/temadag/admin" target="_top">Temadage og årshjul</a> · '
+            '<a href="/integrationer/" target="_top">Integrationer</a> · '
             '<a href="/" target="_top">Kurset</a> · <a href="/logout" target="_top">Log ud</a></p></div>'
         )
         check = widgets.VBox(
