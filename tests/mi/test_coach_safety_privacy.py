@@ -124,6 +124,8 @@ def test_coach_text_is_not_persisted(tmp_path: Path, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
 
     app = build_app(seed=7)
+    shown = " ".join(w.value for w in app.children[0].children if hasattr(w, "value") and isinstance(w.value, str))
+    assert "bliver ikke gemt og ikke skrevet i en log" in shown  # the page says so
     for i in range(ROUND_SIZE):
         app.answer.value = TYPED[i % len(TYPED)]
         app.code_button.click()
