@@ -16,6 +16,8 @@ This module only orchestrates; each feature knows its own data and exposes a sma
   bit set) and their token and links to the person cleared (runs before progress);
 - ``rusfokus.genopfrisk.gdpr_part``: the refresher loop: her practice rounds and answers to their items
   (what she wrote to the MI coach is never stored); erasing deletes them;
+- ``rusfokus.effekt.gdpr_part``: her self-efficacy answers and practice counts; erasing deletes them,
+  and ``purge`` deletes everyone's older than ``effekt_retention_months`` (RUSFOKUS_EFFEKT_RETENTION_MONTHS);
 - ``rusfokus.exercises.gdpr_part``: answers and grades live in the nbgrader course folder;
   ``forget_exercises`` removes them after the database transaction has committed (the
   callers in ``progress/cli_admin.py`` do this).
@@ -31,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rusfokus.effekt import gdpr_part as effekt_part
 from rusfokus.exercises import gdpr_part as exercises_part
 from rusfokus.genopfrisk import gdpr_part as genopfrisk_part
 from rusfokus.identity.revocation import revoke
@@ -49,6 +52,8 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 # progress last (the others may still need the person's e-mail).
 # badges before progress: its credentials point at kursusbeviser, which progress deletes
 DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, outbox_part, progress_part)
+# proof of effect (issue 17): answers and counts hang on the person id only, so they may go first
+DATABASE_PARTS = (effekt_part, *DATABASE_PARTS)
 EXPORT_ORDER = (
     "exported_at",
     "person",
@@ -58,6 +63,8 @@ EXPORT_ORDER = (
     "open_badges",
     "temadage",
     "mails",
+    "self_efficacy",
+    "practice_counts",
     "integrations",
     "pages_read",
     "audit_log",
@@ -142,13 +149,24 @@ def due_for_purge(session: Session, retention_months: int, now: datetime | None 
 
 
 def purge(
-    session: Session, retention_months: int, *, actor: str = "cli", now: datetime | None = None, dry_run: bool = False
+    session: Session,
+    retention_months: int,
+    *,
+    actor: str = "cli",
+    now: datetime | None = None,
+    dry_run: bool = False,
+    effekt_retention_months: int = 36,
 ) -> list[int]:
     """Erase people who left more than ``retention_months`` months ago, and delete check-ins
     nobody matched to a person once their temadag is UNMATCHED_CHECK_IN_DAYS old. Returns the
-    ids of the people erased."""
+    ids of the people erased. Self-efficacy answers and practice counts older than
+    ``effekt_retention_months`` (RUSFOKUS_EFFEKT_RETENTION_MONTHS) are deleted too."""
     old = due_for_purge(session, retention_months, now)
     unmatched = unmatched_check_ins_due(session, now)
+    expired = effekt_part.purge_expired(session, effekt_retention_months, now, dry_run=dry_run)
+    if expired and not dry_run:
+        detail = f"{expired} self-efficacy answers/practice counts older than {effekt_retention_months} months"
+        log_action(session, actor, "purge.effekt", "", detail)
     if not dry_run:
         for person in old:
             erase(session, person, actor, "purge")

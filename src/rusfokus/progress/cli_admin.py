@@ -90,7 +90,8 @@ def cmd_purge(args) -> int:
     with cliutil.session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
         unmatched = len(unmatched_check_ins_due(session))
-        ids = purge(session, months, actor=cliutil.actor(), dry_run=args.dry_run)
+        effekt_months = args.settings.effekt_retention_months  # proof of effect: answers' own retention
+        ids = purge(session, months, actor=cliutil.actor(), dry_run=args.dry_run, effekt_retention_months=effekt_months)
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
     print(
