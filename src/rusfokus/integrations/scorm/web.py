@@ -5,6 +5,8 @@
   recorded. No learner cookie, or another person's: a Danish page asking for her own personal link
   (no token). Otherwise the page hands a signed launch token to the SCO (postMessage to the
   package's LMS origin only) and goes on to the module.
+- ``POST /scorm/link``: mail her personal link (only to the staff list's address for the student id; the
+  same answer whatever the id); offered on the page that asks for the personal link, when mail is set up.
 - ``GET /api/scorm/status?t=<launch token>``: the person's result for the module as JSON, readable by
   the package's LMS origin only (CORS, also its preflight with Private Network Access); 403 for a bad or
   expired token or another origin.
@@ -28,6 +30,8 @@ from rusfokus.integrations.scorm.launch import (
     read_package,
     status_for,
 )
+from rusfokus.mail.queue import MailError, queue_personal_link
+from rusfokus.mail.smtp import config_problem
 from rusfokus.web.base import StaticHandler
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,11 @@ class _Base(Handler):
 class StartHandler(_Base):
     def _page(self, kind: str, title: str, status: int = 200, **kw) -> None:
         self.set_status(status)
+        kw.setdefault("mail_link", False)
         self.render_page("scorm.html", kind=kind, title=title, message=kw.pop("message", ""), **kw)
+
+    def mail_on(self) -> bool:
+        return not config_problem(self.rf)
 
     def get(self):
         self.set_header("Referrer-Policy", "no-referrer")  # the launch must not leak onwards
@@ -55,7 +63,14 @@ class StartHandler(_Base):
         try:
             me = identity.normalise_email(self.learner())
         except identity.IdentityError:
-            return self._page("log-ind", "Vis først, hvem du er", message="Vi ved endnu ikke, hvem du er i rusfokus.")
+            return self._page(
+                "log-ind",
+                "Vis først, hvem du er",
+                message="Vi ved endnu ikke, hvem du er i rusfokus.",
+                mail_link=self.mail_on(),
+                package=self.get_argument("p"),
+                student_id=self.get_argument("sid", ""),
+            )
         student_id = self.get_argument("sid", "")
         try:
             with session_scope(self.db_url) as session:
@@ -82,6 +97,35 @@ class StartHandler(_Base):
             lms_origin=pkg.origin,
             next_url=f"/modules/{mod.folder}/index.html",
             module_title=mod.caption,
+        )
+
+
+class LinkHandler(StartHandler):
+    """``POST /scorm/link`` (package token, student id): mail the personal link to the address the staff list
+    has for that student id, so a learner without the cookie (a new browser) can show who she is. The link
+    goes to the person's own address only, so asking for a colleague's gives nobody access; the answer is
+    the same whether or not the id is on the list, and the mail queue sends at most one link per five
+    minutes and person."""
+
+    def post(self):
+        try:
+            pkg = read_package(self.get_body_argument("p", None), secret=self.secret)
+        except LaunchError as exc:
+            return self._page("fejl", "Kurset kan ikke åbne", 403, message=str(exc))
+        if not self.mail_on():
+            return self._page("fejl", "Vi kan ikke sende mail", 503, message="Der er ikke sat mail op på serveren.")
+        student_id = self.get_body_argument("sid", "")
+        try:
+            with session_scope(self.db_url) as session:
+                person = person_for_student(session, student_id, pkg.rule)
+                queue_personal_link(session, person, f"scorm:{pkg.id}", again=True, settings=self.rf)
+                log.info("scorm: personal link asked for person #%s", person.id)
+        except (LaunchError, MailError):
+            log.info("scorm: personal link asked for a student id that gets no mail")
+        self._page(
+            "mail",
+            "Tjek din mail",
+            message="Står du på listen, sender vi dit personlige link til din mail nu.",
         )
 
 
@@ -137,6 +181,7 @@ def routes(settings) -> list[tuple]:
     kw = {"settings": settings}
     return [
         (r"/scorm/start", StartHandler, kw),
+        (r"/scorm/link", LinkHandler, kw),
         (r"/api/scorm/status", StatusHandler, kw),
         (r"/scorm/static/(.*)", StaticHandler, {"path": str(HERE / "static"), "settings": settings}),
     ]
