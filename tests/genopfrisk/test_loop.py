@@ -16,11 +16,11 @@ import zlib
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from rusfokus import identity
+from rusfokus import gdpr, identity
 from rusfokus.dansk import dato
 from rusfokus.db import session_scope
 from rusfokus.effekt.models import PracticeCount
-from rusfokus.genopfrisk import gdpr_part, loop
+from rusfokus.genopfrisk import loop
 from rusfokus.genopfrisk.models import PracticeAnswer, PracticeLoop, PracticeRound
 from rusfokus.mail.worker import run_queue
 from rusfokus.outbox.models import OutboxEvent
@@ -343,15 +343,16 @@ def test_gdpr_export_and_erase(settings, smtp_server, clock, pages):
     anna = cookie_for(settings, ANNA)
     assert http(pages, f"/genopfrisk/runde/{r1}", anna, fill(http(pages, f"/genopfrisk/runde/{r1}", anna)[1]))[0] == 200
     with session_scope(settings.db_url) as s:
-        person = s.scalar(select(Person).where(Person.email == ANNA))
-        data = gdpr_part.export(s, person)["genopfrisk"]
+        data = gdpr.export_person(s, ANNA, course_dir=settings.home / "no-course")["genopfrisk"]
         assert data[0]["module"] == "opsporing" and len(data[0]["rounds"]) == 3
         assert len(data[0]["rounds"][0]["answers"]) == 3
         assert "zq-hemmelig" not in repr(data)
-        gdpr_part.erase(s, person)
+        gdpr.delete_person(s, ANNA)
     with session_scope(settings.db_url) as s:
         for model in (PracticeLoop, PracticeRound, PracticeAnswer):
             assert s.scalar(select(func.count()).select_from(model)) == 0
+    # her cookie no longer opens anything
+    assert http(pages, "/genopfrisk/", anna)[0] == 403
 
 
 def test_learner_text_is_plain_danish(settings, smtp_server, clock, pages):

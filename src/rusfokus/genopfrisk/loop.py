@@ -385,13 +385,26 @@ def find_round(session: Session, person: Person, round_id: int, today: dt.date, 
     return rnd, loop
 
 
+_coach_cache: dict[tuple[str, int], list] = {}
+
+
+def _coach_items(settings) -> list:
+    """Module 3's coach statements, read again only when the file changes (a round page is opened often)."""
+    path = mi_file(coach.COACH_NAME, settings.content_dir)
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _coach_cache:
+        _coach_cache.clear()
+        _coach_cache[key] = list(coach.load_items(path))
+    return _coach_cache[key]
+
+
 def round_content(session: Session, settings, person: Person, round_id: int, today: dt.date) -> RoundContent:
     """The round's items and coach statements, drawn once and kept (ids only)."""
     rnd, loop = find_round(session, person, round_id, today, for_taking=False)
     faggruppe = person_faggruppe(person)
     pool = _pool(settings, loop.module)
     by_id = {it.id: it for it in pool}
-    statements_all = list(coach.load_items(mi_file(coach.COACH_NAME, settings.content_dir)))
+    statements_all = _coach_items(settings)
     statement_by_id = {it.item_id: it for it in statements_all}
     if not rnd.items and rnd.taken_at is None:
         used = _used(session, person.id, loop.module, PracticeRound.items, rnd.id)
