@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.db import session_scope
 from rusfokus.integrations import xapi
+from rusfokus.integrations.lti import tool as lti_tool
 from rusfokus.outbox import CLAIMED, DELIVERED, FAILED, PENDING, EventData, snapshot
 from rusfokus.outbox.models import OutboxDelivery, OutboxEvent
 from rusfokus.progress.audit import log_action
@@ -51,6 +52,12 @@ from rusfokus.progress.audit import log_action
 log = logging.getLogger("rusfokus.integrations")
 ACTOR = "integrations"
 BATCH = 200
+
+
+DeliveryError = xapi.XapiError
+"""What a subscriber's ``deliver`` raises for an expected failure: its text is the reason shown (English,
+no secrets); ``stop_run=True`` when the receiver is down or refuses us, so its other rows wait for the
+next run. Any other exception counts as failed too (logged with its traceback)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,16 @@ register(
         enabled=xapi.enabled,
         problems=xapi.config_problems,
         title="xAPI (Learning Record Store)",
+    )
+)
+register(
+    Subscriber(
+        name="lti-ags",
+        kinds=lti_tool.KINDS,
+        deliver=lti_tool.deliver,
+        enabled=lti_tool.enabled,
+        problems=lti_tool.config_problems,
+        title="LTI 1.3 grade book (Assignment and Grade Services)",
     )
 )
 
@@ -307,11 +324,10 @@ def deliver_one(settings, delivery_id: int, now_fn=dt.datetime.now) -> tuple[str
     else:
         try:
             note = sub.deliver(settings, event) or ""
-        except xapi.XapiError as exc:
-            error, stop = str(exc), exc.stop_run
-        except Exception as exc:  # a subscriber's bug must not stop the others; the row is tried again
-            log.exception("delivery #%d (%s) failed", delivery_id, name)
-            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a receiver's refusal, or a subscriber's bug: the row is tried again later
+            if not isinstance(exc, DeliveryError):
+                log.exception("delivery #%d (%s) failed", delivery_id, name)
+            error, stop = str(exc) or type(exc).__name__, bool(getattr(exc, "stop_run", False))
     _finish(settings, delivery_id, token, now_fn(), error, note)
     if error:
         log.warning("delivery #%d (%s) failed: %s", delivery_id, name, error)
