@@ -27,6 +27,7 @@ FEATURES = [
     "rusfokus.genopfrisk.cli",
     "rusfokus.integrations.badges.cli",
     "rusfokus.integrations.scorm.cli",
+    "rusfokus.integrations.lti.cli",
 ]
 
 

@@ -14,6 +14,7 @@ This module only orchestrates; each feature knows its own data and exposes a sma
   and e-mail, status ``slettet``) and deletes kursusbeviser, which carry the name;
 - ``rusfokus.integrations.badges.gdpr_part``: Open Badges 3.0 credentials are revoked (status list
   bit set) and their token and links to the person cleared (runs before progress);
+- ``rusfokus.integrations.lti.gdpr_part``: the LMSs she launched modules from (LTI 1.3) and her user id there;
 - ``rusfokus.genopfrisk.gdpr_part``: the refresher loop: her practice rounds and answers to their items
   (what she wrote to the MI coach is never stored); erasing deletes them;
 - ``rusfokus.effekt.gdpr_part``: her self-efficacy answers and practice counts; erasing deletes them,
@@ -38,6 +39,7 @@ from rusfokus.exercises import gdpr_part as exercises_part
 from rusfokus.genopfrisk import gdpr_part as genopfrisk_part
 from rusfokus.identity.revocation import revoke
 from rusfokus.integrations.badges import gdpr_part as badges_part
+from rusfokus.integrations.lti import gdpr_part as lti_part
 from rusfokus.mail import gdpr_part as mail_part
 from rusfokus.outbox import gdpr_part as outbox_part
 from rusfokus.progress import gdpr_part as progress_part
@@ -51,7 +53,7 @@ from rusfokus.temadag.gdpr_part import UNMATCHED_CHECK_IN_DAYS, unmatched_check_
 # The parts in the database, in the order of the export; erasing runs them in this order too,
 # progress last (the others may still need the person's e-mail).
 # badges before progress: its credentials point at kursusbeviser, which progress deletes
-DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, outbox_part, progress_part)
+DATABASE_PARTS = (temadag_part, mail_part, genopfrisk_part, badges_part, lti_part, outbox_part, progress_part)
 # proof of effect (issue 17): answers and counts hang on the person id only, so they may go first
 DATABASE_PARTS = (effekt_part, *DATABASE_PARTS)
 EXPORT_ORDER = (

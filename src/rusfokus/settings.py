@@ -377,6 +377,20 @@ class Settings:
     integrations_retry_max_seconds: float = _opt(
         "RUSFOKUS_INTEGRATIONS_RETRY_MAX_SECONDS", "Longest wait between tries of a failed delivery.", 3600.0, float
     )
+    # LTI 1.3 (rusfokus.integrations.lti): an LMS launches a module and gets the score back
+    lti_file: Path = _opt(
+        "RUSFOKUS_LTI_FILE",
+        "YAML file of the LTI 1.3 platforms (LMSs) allowed to launch modules: issuer, client_id, deployment_ids, "
+        "auth_login_url, auth_token_url, key_set_url per platform. Read again when it changes. No file: LTI off. "
+        "Default <home>/lti.yml.",
+        kind=Path,
+    )
+    lti_key_file: Path = _opt(
+        "RUSFOKUS_LTI_KEY_FILE",
+        "The LTI tool's private RSA key (PEM, mode 0600; made by `rusfokus lti key create` or at the first launch). "
+        "Its public half is served at /lti/jwks.json. Default <home>/lti_tool_key.pem.",
+        kind=Path,
+    )
 
     @property
     def secret_file(self) -> Path:
@@ -421,6 +435,8 @@ class Settings:
             "course_dir": ("root", root / "exercises"),
             "content_dir": ("root", root / "modules"),
             "kommune_file": ("root", root / "kommune.yml"),
+            "lti_file": ("home", home / "lti.yml"),
+            "lti_key_file": ("home", home / "lti_tool_key.pem"),
         }
         for name, (base, default) in derived.items():
             if name not in sources:

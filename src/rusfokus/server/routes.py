@@ -22,6 +22,7 @@ ROUTE_MODULES = [
     "rusfokus.effekt.web",
     "rusfokus.integrations.badges.web",
     "rusfokus.integrations.scorm.web",
+    "rusfokus.integrations.lti.web",
 ]
 
 
