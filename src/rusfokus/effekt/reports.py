@@ -25,6 +25,7 @@ from rusfokus.effekt.selfefficacy import ITEMS
 from rusfokus.progress import module_title
 from rusfokus.progress.models import STATUS_ACTIVE, Person
 from rusfokus.progress.reports import DIMENSIONS, TABLE_TITLES, ReportData, full_report, load_data
+from rusfokus.roles.status import institution_data
 
 SE_COLUMNS = ["person_id", "module", "phase", "item1", "item2", "item3", "answered_at"]
 PC_COLUMNS = ["person_id", "round_ref", "samtaler", "henvisninger", "at"]
@@ -257,3 +258,36 @@ def manager_report(
         )
     )
     return tables
+
+
+def institution_effekt(session: Session, institution_id: int, min_size: int = MIN_GROUP) -> dict:
+    """What a nøgleperson's status page may show of her institution's answers: aggregates of at least
+    ``min_size`` people only (else ``None``), never a person's answers or counts."""
+    data = institution_data(session, institution_id)
+    effekt = load_effekt(session, institution_id)
+    se = items_table(data.staff, effekt, min_size)
+    pc = practice_group_table(data.staff, effekt, "institution", min_size)
+    total = pc[pc["Institution"] == "I alt"] if len(pc) else pc
+    return {
+        "min_size": max(min_size, MIN_GROUP),
+        "selvvurdering": (
+            {
+                "people": int(se["Personer"].iloc[0]),
+                "items": [
+                    {"text": r["Udsagn"], "before": r["Før (gns.)"], "after": r["Efter (gns.)"]}
+                    for _, r in se.iterrows()
+                ],
+            }
+            if len(se)
+            else None
+        ),
+        "praksis": (
+            {
+                "people": int(total["Personer"].iloc[0]),
+                "samtaler": float(total["Samtaler pr. person"].iloc[0]),
+                "henvisninger": float(total["Henvisninger pr. person"].iloc[0]),
+            }
+            if len(total)
+            else None
+        ),
+    }

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from rusfokus import identity
 from rusfokus.db import session_scope
+from rusfokus.effekt.reports import institution_effekt
 from rusfokus.exercises.reflections import ReflectionError, list_reflections, score_reflection
 from rusfokus.exercises.schema import ExerciseError
 from rusfokus.identity.roles import Role
@@ -143,6 +144,8 @@ class StatusHandler(_Base):
     def _status(self, institution_id: int) -> dict:
         with session_scope(self.rf.db_url) as s:
             data = institution_status(institution_data(s, institution_id), date.today())
+            # proof of effect (issue 17): answers only as aggregates of >= RUSFOKUS_EFFEKT_MIN_GROUP people
+            data["effekt"] = institution_effekt(s, institution_id, self.rf.effekt_min_group)
             log_action(s, self._role.actor, "noegleperson.status", f"institution #{institution_id}", "")
         return data
 
