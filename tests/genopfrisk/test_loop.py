@@ -334,6 +334,9 @@ def test_old_pass_starts_no_loop_and_settings_are_checked(settings):
         with pytest.raises(loop.LoopConfigError, match="RUSFOKUS_PRACTICE_MONTHS"):
             loop.practice_months(dataclasses.replace(settings, practice_months=bad))
     assert loop.practice_months(dataclasses.replace(settings, practice_months="2, 4")) == (2, 4)
+    # a module without a usable pool: no items (the round keeps the coach and the counts), no crash
+    assert loop._pool(dataclasses.replace(settings, content_dir=settings.home / "ingen"), "opsporing") == []
+    assert len(loop._pool(settings, "opsporing")) >= 9
 
 
 def test_gdpr_export_and_erase(settings, smtp_server, clock, pages):

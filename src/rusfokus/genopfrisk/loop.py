@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus import identity
 from rusfokus.content import mi_file
-from rusfokus.content.genopfrisk import PracticeItem, load_pool
+from rusfokus.content.genopfrisk import PracticeItem, load_pool, pool_file
 from rusfokus.content.loader import ContentError
 from rusfokus.content.registry import faggruppe_keys, faggruppe_label
 from rusfokus.dansk import dato
@@ -219,8 +219,8 @@ def due_rounds(session: Session, person: Person, today: dt.date, settings) -> li
 @dataclass
 class RunResult:
     enrolled: int = 0
-    opened: list[int] = field(default_factory=list)  # round ids whose "open" mail was queued (or would be)
-    reminded: list[int] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)  # round ids opened now (mailed unless in not_mailed)
+    reminded: list[int] = field(default_factory=list)  # round ids whose one reminder is due now
     not_mailed: list[tuple[int, str]] = field(default_factory=list)  # (round id, reason)
     mail_off: str = ""
 
@@ -229,7 +229,7 @@ class RunResult:
             f"{self.enrolled} new loops, {len(self.opened)} rounds opened, {len(self.reminded)} reminders, "
             f"{len(self.not_mailed)} not mailed"
         )
-        return text + (f" (e-mail is off: {self.mail_off})" if self.mail_off else "")
+        return text + (f" ({self.mail_off})" if self.mail_off else "")
 
 
 def _queue_mail(session, settings, person: Person, rnd: PracticeRound, loop: PracticeLoop, kind: str, now, res):
@@ -280,12 +280,15 @@ def run(session: Session, settings, now: dt.datetime) -> RunResult:
         seen_loops.add(loop.id)
         if rnd.opened_at is None:
             rnd.opened_at = now
-            if newest and _queue_mail(session, settings, person, rnd, loop, KIND_OPEN, now, res):
-                res.opened.append(rnd.id)
+            res.opened.append(rnd.id)
+            if newest:
+                _queue_mail(session, settings, person, rnd, loop, KIND_OPEN, now, res)
+            else:
+                res.not_mailed.append((rnd.id, "a later round is open"))
         elif newest and rnd.reminded_at is None and now >= rnd.opened_at + remind_after:
             rnd.reminded_at = now
-            if _queue_mail(session, settings, person, rnd, loop, KIND_REMIND, now, res):
-                res.reminded.append(rnd.id)
+            res.reminded.append(rnd.id)
+            _queue_mail(session, settings, person, rnd, loop, KIND_REMIND, now, res)
     session.flush()
     if res.enrolled or res.opened or res.reminded:
         log_action(session, ACTOR, "genopfrisk.run", "", res.summary(), now=now)
@@ -361,10 +364,21 @@ class RoundContent:
         return module_title(self.loop.module)
 
 
+_pool_cache: dict[tuple[str, int], list[PracticeItem]] = {}
+
+
 def _pool(settings, module: str) -> list[PracticeItem]:
+    """The module's judgement items (read again only when the file changes); [] when it has no usable pool
+    (`rusfokus check --content` names the problem): the round then has only the coach and the counts."""
     try:
-        return load_pool(module, settings.content_dir)
-    except (ContentError, KeyError, FileNotFoundError):
+        path = pool_file(module, settings.content_dir)
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in _pool_cache:
+            if len(_pool_cache) > 20:
+                _pool_cache.clear()
+            _pool_cache[key] = load_pool(module, settings.content_dir)
+        return _pool_cache[key]
+    except (ContentError, KeyError, OSError):
         return []
 
 
