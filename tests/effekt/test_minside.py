@@ -43,3 +43,16 @@ def test_a_passed_hand_in_links_to_the_statements_a_failed_one_does_not():
     base = {"score": 9, "max_score": 10, "pct": 90, "bestaa_pct": 80, "questions": []}
     assert 'href="/effekt/"' in result_html({**base, "passed": True}, ex)
     assert "/effekt/" not in result_html({**base, "passed": False, "score": 2, "pct": 20}, ex)
+
+
+def test_the_admin_sees_her_answers_on_the_dashboards_person_page(db_url, anna):
+    from rusfokus.apps.dashboard_person import PersonPanel
+    from rusfokus.effekt.counts import record_counts
+
+    with session_scope(db_url) as s:
+        record_self_efficacy(s, anna, phase="foer", module="opsporing", answers=[2, 3, 4], at=dt.datetime(2026, 5, 1))
+        record_counts(s, anna, samtaler=6, henvisninger=2, at=dt.datetime(2026, 9, 1), round_ref="r1")
+    panel = PersonPanel(db_url, "admin:test", "https://rusfokus.example")
+    panel.show(anna)
+    assert "Før første modul (01-05-2026): 1. 2 · 2. 3 · 3. 4" in panel.page.value
+    assert "6 korte samtaler, 2 henvisninger" in panel.page.value

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.apps.common import tal
 from rusfokus.db import session_scope
+from rusfokus.effekt.minside import person_effekt_html
 from rusfokus.identity.links import personal_link
 from rusfokus.identity.revocation import is_revoked_in, lift, revoke
 from rusfokus.progress import module_title
@@ -386,6 +387,8 @@ class PersonPanel(widgets.VBox):
         self.person_id = person_id
         self.confirm_revoke.layout.display = "none"
         self.page.value = person_html(details)
+        with self._session() as s:  # proof of effect (issue 17): her answers and counts, for the admin only
+            self.page.value += person_effekt_html(s, person_id)
         self.actions.layout.display = None
         self.link_button.disabled = details.revoked
         self.revoke_button.layout.display = "none" if details.revoked else None

@@ -9,7 +9,8 @@ import html
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rusfokus.effekt.selfefficacy import next_question
+from rusfokus.effekt.counts import counts_for
+from rusfokus.effekt.selfefficacy import answers_for, next_question
 from rusfokus.progress import module_title
 from rusfokus.progress.models import STATUS_DELETED, Person
 from rusfokus.progress.roster import normalise_email
@@ -50,3 +51,19 @@ def after_pass_html(base: str = "/") -> str:
         f'<p><a class="rf-knap-link" href="{html.escape(_url(base))}" target="_top">'
         "Hvor sikker er du nu? Svar på tre korte udsagn</a></p>"
     )
+
+
+def person_effekt_html(session: Session, person_id: int) -> str:
+    """The dashboard's person page (admin only): her self-efficacy answers and practice counts."""
+    answers, counts = answers_for(session, person_id), counts_for(session, person_id)
+    if not answers and not counts:
+        return "<h3>Selvvurdering og praksis</h3><p>Ingen svar endnu.</p>"
+    items = "".join(
+        f"<li>{'Før første modul' if a.phase == 'foer' else 'Efter ' + html.escape(module_title(a.module))} "
+        f"({a.answered_at:%d-%m-%Y}): {' · '.join(f'{n}. {v}' for n, v in enumerate(a.items, start=1))}</li>"
+        for a in answers
+    ) + "".join(
+        f"<li>Praksis ({c.at:%d-%m-%Y}): {c.samtaler} korte samtaler, {c.henvisninger} henvisninger</li>"
+        for c in counts
+    )
+    return f'<h3>Selvvurdering og praksis</h3><p class="rf-note">Kun for rusmiddelcentret.</p><ul>{items}</ul>'
