@@ -34,7 +34,7 @@ from rusfokus import identity
 from rusfokus.apps.min_side import learner_overview, render
 from rusfokus.cli import main
 from rusfokus.db import session_scope
-from rusfokus.gdpr import delete_person, export_person
+from rusfokus.gdpr import delete_person, export_person, get_person
 from rusfokus.identity import web as identity_web
 from rusfokus.integrations.badges import issue
 from rusfokus.integrations.badges import web as badges_web
@@ -320,3 +320,15 @@ def test_a_key_file_readable_by_others_is_refused(env):
     finally:
         pem.chmod(0o600)
     assert http(env.base, "/badges/status/revocation")[0] == 200
+
+
+def test_an_expired_kursusbevis_gets_no_new_credential(env):
+    email = "lis.krog@eksempel-kommune.example"
+    with session_scope(env.settings.db_url) as s:
+        record_result(s, email, MODULE, 8, 10, True, datetime.now() - timedelta(days=3 * 365), 24)
+    code, headers, body = http(env.base, f"/api/badges/mine/{MODULE}.jwt", email)
+    assert code == 404 and "Dit kursusbevis for dette modul er udløbet" in body.decode()
+    assert "Content-Disposition" not in headers
+    with session_scope(env.settings.db_url) as s:
+        person_id = get_person(s, email).id
+        assert s.scalar(select(BadgeCredential).where(BadgeCredential.person_id == person_id)) is None
