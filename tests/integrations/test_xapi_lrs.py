@@ -204,3 +204,30 @@ def test_cli_deliver_and_status(ralph, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "xapi" in out.stdout and "delivered" in out.stdout and SECRET not in out.stdout + out.stderr
     assert xapi.statements_url(settings) in out.stdout
+
+
+def test_the_servers_worker_delivers_by_itself(ralph, tmp_path):
+    """``startup`` (what `rusfokus serve` calls once its loop runs) delivers every poll, with no command."""
+    import asyncio
+
+    from rusfokus.integrations import web
+
+    settings = make_settings(tmp_path, ralph.url, RUSFOKUS_INTEGRATIONS_POLL_SECONDS="1")
+    email = f"gry.{tmp_path.name[-12:].lower()}@eksempel-kommune.example"
+
+    async def scenario():
+        web.startup(settings)
+        try:
+            await asyncio.sleep(0.5)
+            with session_scope(settings.db_url) as s:  # a pass recorded while the server runs
+                record_result(s, email, "opsporing", 10, 10, True, dt.datetime.now(), 24)
+            for _ in range(60):
+                await asyncio.sleep(0.5)
+                if [r.status for r in rows(settings)] == ["delivered"]:
+                    return
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, web.shutdown, settings)
+
+    asyncio.run(scenario())
+    assert [r.status for r in rows(settings)] == ["delivered"]
+    assert len(mine(ralph, email)) == 2
