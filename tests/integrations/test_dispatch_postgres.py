@@ -1,0 +1,106 @@
+"""The outbox and its delivery claims on a real PostgreSQL 15: two workers at once deliver each event
+exactly once per run, and two processes emitting the same event store it once."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import http.server
+import json
+import os
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from rusfokus.db import session_scope
+from rusfokus.integrations import dispatch
+from rusfokus.migrations import upgrade
+from rusfokus.outbox import emit
+from rusfokus.outbox.models import OutboxDelivery, OutboxEvent
+from rusfokus.progress.hooks import record_result
+from rusfokus.settings import Settings
+
+from helpers.paths import ROOT
+from helpers.postgres import PG_BIN, as_pg
+
+pytestmark = pytest.mark.postgres
+AT = dt.datetime(2027, 3, 1, 10, 0)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    name = f"rf_outbox_{os.getpid()}"
+    as_pg([str(PG_BIN / "dropdb"), "--if-exists", "-h", "127.0.0.1", "-p", str(pg_server), "-U", "postgres", name])
+    as_pg([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(pg_server), "-U", "postgres", name])
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_server}/{name}"
+    upgrade(url)
+    return url
+
+
+def test_claims_and_emits_on_postgresql(pg_url, tmp_path):
+    hits: list[str] = []
+    lock = threading.Lock()
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                hits.extend(st["id"] for st in body)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings.from_env(
+            {
+                "RUSFOKUS_ROOT": str(ROOT),
+                "RUSFOKUS_HOME": str(tmp_path / "home"),
+                "RUSFOKUS_BASE_URL": "https://rusfokus.eksempel-kommune.example",
+                "RUSFOKUS_XAPI_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}/xAPI/",
+                "RUSFOKUS_XAPI_KEY": "rusfokus",
+                "RUSFOKUS_XAPI_SECRET": "hemmelig",
+            }
+        )
+        settings = dataclasses.replace(settings, db_url=pg_url)
+        with session_scope(pg_url) as s:
+            pids = [
+                record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24)["person_id"]
+                for n in range(10)
+            ]
+
+        def emit_same():  # two transactions emitting the same event at the same moment
+            with session_scope(pg_url) as s:
+                emit(s, kind="renewed", person_id=pids[0], module="opsporing", occurred_at=AT, ref="renew:pg-1")
+
+        racers = [threading.Thread(target=emit_same) for _ in range(4)]
+        for t in racers:
+            t.start()
+        for t in racers:
+            t.join(30)
+        with session_scope(pg_url) as s:
+            assert s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.ref == "renew:pg-1")) == 1
+
+        results = []
+        workers = [
+            threading.Thread(target=lambda: results.append(dispatch.run_deliveries(settings, now_fn=lambda: AT)))
+            for _ in range(3)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        assert sum(r.delivered for r in results) == 11
+        assert len(hits) == len(set(hits)) == 10 * 1 + 2  # ten failed (1 statement), one renewal (2)
+        with session_scope(pg_url) as s:
+            assert {d.status for d in s.scalars(select(OutboxDelivery))} == {"delivered"}
+            assert s.scalar(select(func.count()).select_from(OutboxDelivery)) == 11
+    finally:
+        server.shutdown()
+        server.server_close()
