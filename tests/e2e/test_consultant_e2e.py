@@ -134,6 +134,7 @@ def test_import_preview_then_confirm_and_links_pdf_download(browser, consultant_
         with page.expect_file_chooser() as chooser:
             page.get_by_role("button", name="Vælg fil").click()
         chooser.value.set_files(str(partial))
+        page.get_by_role("button", name="Vælg fil (1)").wait_for(timeout=TIMEOUT)  # the file was read and sent
         page.get_by_role("button", name="Vis ændringer").click()
         page.wait_for_selector("text=Hvis du importerer: 1 nye, 0 ændrede", timeout=TIMEOUT)
         assert not re.search(r"1 nye, 0 ændrede, 0 markeres", page.inner_text("body"))  # a full list by default

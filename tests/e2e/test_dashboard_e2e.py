@@ -99,6 +99,10 @@ def test_upload_over_tornados_10_mib_reaches_the_kernel_and_gets_the_real_reason
     with page.expect_file_chooser() as chooser:  # the widget's file input is not in the page
         page.get_by_role("button", name="Vælg fil").click()
     chooser.value.set_files(str(big))
+    # The browser reads the file before the widget sends it: "Vælg fil (1)" says it is on its way to the
+    # kernel (on the same websocket as the click below, so it arrives first). Clicking before that (CI was
+    # loaded: reading 20 MB took a while) sent the click alone: "Vælg først en fil", never the real reason.
+    page.get_by_role("button", name="Vælg fil (1)").wait_for(timeout=120_000)
     page.get_by_role("button", name="Vis ændringer").click()  # the preview step reads the file
     page.wait_for_selector("text=Filen er for stor", timeout=120_000)
     assert page.locator("text=Vælg først en fil").count() == 0
