@@ -393,3 +393,29 @@ def test_cli_run_with_a_clock(settings, smtp_server):
     assert "opsporing\tdue" in out.stdout
     bad = cli(settings, "genopfrisk", "run", "--now", "i morgen", check=False)
     assert bad.returncode != 0 and "--now" in bad.stderr
+
+
+def test_the_servers_timer_opens_rounds_and_queues_mail(settings, pages):
+    """`rusfokus serve` runs the loop by itself (genopfrisk.web.startup: a tornado PeriodicCallback)."""
+    import dataclasses
+    import threading
+    import time
+
+    from rusfokus.genopfrisk import web
+    from rusfokus.mail.models import MailMessage
+
+    fast = dataclasses.replace(settings, practice_poll_seconds=1.0)
+    pass_module(settings, ANNA, "Anna Fiktiv", when=dt.datetime.now() - dt.timedelta(days=40))
+    pages.loop.add_callback(web.startup, fast)
+    try:
+        deadline = time.monotonic() + 30
+        kinds = []
+        while time.monotonic() < deadline and not kinds:
+            with session_scope(settings.db_url) as s:
+                kinds = list(s.scalars(select(MailMessage.kind)))
+            time.sleep(0.2)
+        assert kinds == ["practice"]
+    finally:
+        done = threading.Event()
+        pages.loop.add_callback(lambda: (web.shutdown(), done.set()))
+        assert done.wait(20)
