@@ -74,3 +74,26 @@ def test_min_side_block():
     block = practice_html([r])
     assert 'href="/genopfrisk/runde/7"' in block and "runde 2 af 3" in block
     assert "Opsporing &lt;b&gt;" in block and "10. april 2027" in block
+
+
+def test_min_side_shows_her_due_round(settings):
+    from rusfokus.apps.min_side import learner_overview, render
+    from rusfokus.db import session_scope
+    from rusfokus.genopfrisk.minside import practice_rounds
+    from rusfokus.progress.hooks import record_result
+
+    from helpers.mail import add_person
+
+    email = "mia.fiktiv@eksempel-kommune.example"
+    passed = dt.datetime(2027, 1, 10, 9)
+    with session_scope(settings.db_url) as s:
+        add_person(s, "Mia Fiktiv", email)
+        record_result(s, email, "opsporing", 9, 10, True, passed, 24)
+        loop.run(s, settings, passed + dt.timedelta(days=40))
+    for today, due in ((passed.date() + dt.timedelta(days=20), False), (passed.date() + dt.timedelta(days=40), True)):
+        with session_scope(settings.db_url) as s:
+            overview = learner_overview(s, email, today)
+            overview["genopfrisk"] = practice_rounds(s, email, today)
+        page = render(overview)
+        assert ("Korte runder til dig" in page) is due
+        assert ('href="/genopfrisk/runde/' in page) is due
