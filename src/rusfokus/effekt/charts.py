@@ -32,8 +32,9 @@ def _frame(title: str, desc: str, body: str, legend: list[tuple[str, str, bool]]
         for i, (name, colour, dashed) in enumerate(legend)
     )
     return (
-        f'<figure class="rf-graf"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" '
-        f'role="img" aria-labelledby="rf-graf-{n}-t rf-graf-{n}-d" preserveAspectRatio="xMinYMin meet">'
+        f'<figure class="rf-graf"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" '
+        f'width="{W}" height="{H}" role="img" aria-labelledby="rf-graf-{n}-t rf-graf-{n}-d" '
+        'preserveAspectRatio="xMinYMin meet">'
         f'<title id="rf-graf-{n}-t">{_e(title)}</title><desc id="rf-graf-{n}-d">{_e(desc)}</desc>'
         f'<text x="{LEFT}" y="20" font-size="15" font-weight="bold" fill="#222">{_e(title)}</text>'
         f"{body}{keys}</svg></figure>"
@@ -119,6 +120,5 @@ def bar_chart(
 
 
 def _num(value: float) -> str:
-    """Danish decimal comma, no trailing zeros."""
-    text = f"{value:.1f}" if value != int(value) else f"{int(value)}"
-    return text.replace(".", ",")
+    """One decimal, Danish decimal comma (as the table beside the chart)."""
+    return f"{value:.1f}".replace(".", ",")
