@@ -26,6 +26,9 @@ from helpers.server import start_server, stop_server
 SLOW_FIXTURES = {"built_book", "server", "demo_server"}
 BROWSER_FIXTURES = {"browser", "browser_page", "axe_check"}
 NOT_FAST = {"slow", "browser", "postgres"}
+# The exercises built in the session server's course folder (a test of another module's exercise adds it
+# here rather than starting a server of its own: each full server preheats a kernel for every app).
+SERVER_EXERCISES = ("opsporing", "unge-og-rusmidler")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -98,30 +101,30 @@ def built_book(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def server(built_book, tmp_path_factory):
     """The session's `rusfokus serve` on a free port, with a data folder of its own: database, secret key
-    and an nbgrader course folder with module 1's exercise built (never the working tree's exercises/).
-    Tests share it: each uses its own fictional people, so none sees another's data."""
+    and an nbgrader course folder with the exercises of module 1 and module 5 built (never the working
+    tree's exercises/). Tests share it: each uses its own fictional people, so none sees another's data."""
     data = tmp_path_factory.mktemp("server")
-    course = built_course(data / "course", "opsporing")
+    course = built_course(data / "course", *SERVER_EXERCISES)
     srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
     srv.course = course
     yield srv
-    stop_server(srv)
+    stop_server(srv, wait=False)
 
 
 @pytest.fixture(scope="session")
 def demo_server(built_book, tmp_path_factory):
     """The one other full server: the admin tools need a whole staff list (the fictional demo staff,
     120 people plus one named with a <script> tag, admin 'konsulent'), which the session server's
-    tests must not see. Module 1's exercise is built in its own course folder."""
+    tests must not see. The exercises of `server` are built in its own course folder."""
     data = tmp_path_factory.mktemp("demo-server")
-    course = built_course(data / "course", "opsporing")
+    course = built_course(data / "course", *SERVER_EXERCISES)
     srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
     srv.course = course
     try:
         load_demo_staff(srv)
         yield srv
     finally:
-        stop_server(srv)
+        stop_server(srv, wait=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Module 5 (Unge og rusmidler) in Chromium: axe-core on every page and the kit's youth pages at
 1280 and 390 px (no sideways scrolling on a phone), the 'Ungeindsats og SSP' tab followed from
 module 5 into modules 1 and 4, and the module's exercise answered and handed in inside the book
-page on a real `rusfokus serve` whose course folder has module 5's exercise built."""
+page on the session's `rusfokus serve`, whose course folder has module 5's exercise built."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from rusfokus.exercises.schema import load_exercise
 from rusfokus.identity import LEARNER_COOKIE
 
 from helpers.browser import axe_problems_on_pages, run_axe, wait_for_widgets
-from helpers.course import built_course
 from helpers.paths import ROOT
-from helpers.server import start_server, stop_server
 
 TIMEOUT = 90_000
 M5 = "05-unge-og-rusmidler"
@@ -65,15 +63,11 @@ def test_ungeindsats_tab_follows_the_learner_into_other_modules(browser_page, bu
     assert page.get_by_text("Ali, 19 år, droppet ud af erhvervsuddannelsen.").is_visible()
 
 
-@pytest.fixture(scope="module")
-def m5_server(built_book, tmp_path_factory):
-    """A server of its own whose course folder has module 5's exercise built."""
-    data = tmp_path_factory.mktemp("m5-server")
-    course = built_course(data / "course", "unge-og-rusmidler")
-    srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
-    srv.course = course
-    yield srv
-    stop_server(srv)
+@pytest.fixture
+def m5_server(server):
+    """The session's server: its course folder has module 5's exercise built (conftest SERVER_EXERCISES)."""
+    assert (server.course / "release" / "unge-og-rusmidler").is_dir()
+    return server
 
 
 def test_exercise_is_answered_and_handed_in_inside_the_book_page(browser_page, m5_server):

@@ -132,7 +132,7 @@ def journey_server(built_book, tmp_path_factory):
                 record_result(s, email, "bekymringssamtale", 9, 10, True, datetime(2026, 11, 20, 13), 24)
         yield srv
     finally:
-        stop_server(srv)
+        stop_server(srv, wait=False)
 
 
 def new_context(browser, srv, size: str, email: str | None):

@@ -64,7 +64,7 @@ def test_app_server(built_book, tmp_path):
     (app / "index.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     srv = start_server(built_book, tmp_path / "home", {"RUSFOKUS_WIDGETS_DIR": str(tmp_path / "widgets")})
     yield srv
-    stop_server(srv)
+    stop_server(srv, wait=False)
 
 
 def test_app_loads_without_jupyterlab_and_only_from_its_own_origin(browser_page, server):

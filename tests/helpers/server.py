@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import subprocess
@@ -90,12 +91,31 @@ def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, time
     raise RuntimeError(f"rusfokus serve did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def stop_server(server: Server) -> None:
+_stopping: list[subprocess.Popen] = []
+
+
+def stop_server(server: Server, wait: bool = True) -> None:
+    """Stop it (SIGTERM: it shuts its kernels down one by one, 5-20 s on this machine). ``wait=False``: return
+    at once and let it finish in the background (a fixture's teardown, when nothing after it needs the port
+    or the process gone); the test process waits for every such server when it exits."""
     server.process.terminate()
+    if not wait:
+        _stopping.append(server.process)
+        return
     try:
         server.process.wait(20)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+@atexit.register
+def _wait_for_stopping_servers() -> None:
+    deadline = time.monotonic() + 20
+    for proc in _stopping:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def wait_for_log(server: Server, pattern: str, timeout: float = 120) -> re.Match:
