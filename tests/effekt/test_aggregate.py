@@ -62,3 +62,14 @@ def test_the_minimum_never_goes_below_five(asked):
     assert aggregate(rows({"A": 4}), by="g", min_size=asked) == []
     assert [g.n for g in aggregate(rows({"A": 6, "B": 6}), by="g", min_size=6)] == [6, 6]
     assert aggregate(rows({"A": 5}), by="g", min_size=6) == []
+
+
+@pytest.mark.parametrize("size", range(1, 7))
+def test_adjacent_joins_small_quarters_with_their_neighbours_and_loses_nobody(size):
+    shown = aggregate(rows({"2026 K1": size, "2026 K2": 6, "2026 K3": size}), by="g", small="adjacent")
+    assert all(g.n >= 5 for g in shown) and sum(g.n for g in shown) == 6 + 2 * size
+    if size >= 5:
+        assert [g.label for g in shown] == ["2026 K1", "2026 K2", "2026 K3"]
+    else:
+        assert [g.label for g in shown] == ["2026 K1–2026 K3"]  # K1 joins K2, the small K3 joins them
+    assert aggregate(rows({"2026 K1": 2, "2026 K2": 2}), by="g", small="adjacent") == []

@@ -136,3 +136,18 @@ def test_completion_month_table_has_the_target_line(db_url):
     assert month.loc["2026-06", "Beståede moduler"] == 6 and month.loc["2026-06", "Andel (%)"] == 100.0
     assert month.index[-1] == "2026-12" and month.loc["2026-12", "Beståede moduler"] == 0
     assert re.fullmatch(r"\d{4}-\d{2}", month.index[0])
+
+
+def test_a_small_quarter_is_joined_so_totals_give_nothing_away(db_url):
+    from rusfokus.effekt.counts import record_counts
+
+    ids = staff_groups(db_url, {"Stor": 6})["Stor"]  # everyone reported in 2026 K3
+    with session_scope(db_url) as s:
+        for pid in ids[:2]:  # two report again in K4
+            record_counts(s, pid, samtaler=50, henvisninger=5, at=dt.datetime(2026, 11, 1), round_ref="k4")
+        data, effekt = load_data(s), load_effekt(s)
+    tables = effekt_tables(data, effekt, by="forvaltning", today=TODAY)
+    quarters, groups = tables["effekt_praksis"], tables["effekt_praksis_gruppe"]
+    assert list(quarters["Kvartal"]) == ["2026 K3–2026 K4"] and (quarters["Personer"] >= 5).all()
+    total = groups.loc[groups["Forvaltning"] == "I alt"]
+    assert quarters["Samtaler i alt"].sum() == total["Samtaler i alt"].item() == 6 * 3 + 2 * 50

@@ -113,7 +113,7 @@ def effekt_section(
             )
         )
     parts.append(html_table(pq, "Praksis pr. kvartal",
-                            empty=f"Ingen tal: intet kvartal har svar fra {min_size} eller flere."))  # fmt: skip
+                            empty=f"Ingen tal: færre end {min_size} har svaret."))  # fmt: skip
     parts.append(html_table(tables["effekt_praksis_gruppe"], f"Praksis pr. {label}",
                             empty=f"Ingen tal: færre end {min_size} har svaret."))  # fmt: skip
     return "".join(parts)

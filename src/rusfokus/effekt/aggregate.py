@@ -7,8 +7,10 @@ shown holds answers from fewer than ``min_size`` people:
   are merged into "Øvrige"; if "Øvrige" is still too small, the smallest remaining group joins it
   (again until it is big enough), so no small group can be worked out by subtracting the others
   from a total; if all people together are fewer than ``min_size``, nothing is shown.
-- ``small="hide"`` (a time series: months): a group under ``min_size`` is left out (the caller
-  says "færre end 5 svar"); months are never merged.
+- ``small="adjacent"`` (a time series: quarters, in key order): a group under ``min_size`` is joined
+  with the next ones until the joined group is big enough ("2026 K1–2026 K2"); a small rest at the
+  end joins the group before it. Nothing is left out, so a total elsewhere gives nothing away.
+- ``small="hide"``: a group under ``min_size`` is left out (only where no total is shown).
 
 Used by ``rusfokus.effekt.reports`` (dashboard, .xlsx) and ``rusfokus.roles.status`` (the
 nøgleperson's page). RUSFOKUS_EFFEKT_MIN_GROUP sets ``min_size`` (never below 5).
@@ -52,8 +54,8 @@ def aggregate(
 
     Each row is a mapping with at least ``person`` and ``by``. Returns the groups in label order,
     "Øvrige" last. ``min_size`` below MIN_GROUP is raised to MIN_GROUP."""
-    if small not in ("merge", "hide"):
-        raise ValueError(f"small must be 'merge' or 'hide', not {small!r}")
+    if small not in ("merge", "hide", "adjacent"):
+        raise ValueError(f"small must be 'merge', 'adjacent' or 'hide', not {small!r}")
     min_size = max(int(min_size), MIN_GROUP)
     groups: dict[Hashable, Group] = {}
     everyone: set = set()
@@ -64,6 +66,8 @@ def aggregate(
         group.rows.append(row)
         group.people.add(row[person])
         everyone.add(row[person])
+    if small == "adjacent":
+        return _adjacent([groups[k] for k in sorted(groups, key=str)], min_size)
     if small == "hide":
         return [g for _k, g in sorted(groups.items(), key=lambda kv: str(kv[0])) if g.n >= min_size]
     if len(everyone) < min_size:
@@ -78,3 +82,23 @@ def aggregate(
         big.remove(smallest)
         others.absorb(smallest)
     return big + ([others] if others.n else [])
+
+
+def _adjacent(ordered: list[Group], min_size: int) -> list[Group]:
+    out: list[tuple[list[str], Group]] = []
+    labels: list[str] = []
+    current = Group("")
+    for g in ordered:
+        labels.append(g.label)
+        current.absorb(g)
+        if current.n >= min_size:
+            out.append((labels, current))
+            labels, current = [], Group("")
+    if current.n:
+        if not out:
+            return []
+        out[-1][0].extend(labels)
+        out[-1][1].absorb(current)
+    for names, g in out:
+        g.label = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
+    return [g for _names, g in out]

@@ -167,13 +167,14 @@ def _quarter(ts: pd.Timestamp) -> str:
 
 def practice_quarter_table(staff: pd.DataFrame, effekt: EffektData, min_size: int = MIN_GROUP) -> pd.DataFrame:
     """Per quarter (by the round's date): people who reported, conversations and referrals in all and per
-    person. A quarter with answers from fewer than ``min_size`` people is left out."""
+    person. A quarter with answers from fewer than ``min_size`` people is joined with the next (or the one
+    before), e.g. "2026 K1–2026 K2"."""
     columns = ["Kvartal", "Personer", "Samtaler i alt", "Henvisninger i alt", "Samtaler pr. person",
                "Henvisninger pr. person"]  # fmt: skip
     pc = effekt.pc[effekt.pc["person_id"].isin(set(_active(staff)["person_id"]))]
     records = pc.assign(kvartal=[_quarter(t) for t in pc["at"]]).to_dict("records")
     rows = []
-    for g in aggregate(records, by="kvartal", min_size=min_size, small="hide"):
+    for g in aggregate(records, by="kvartal", min_size=min_size, small="adjacent"):
         s, h = sum(r["samtaler"] for r in g.rows), sum(r["henvisninger"] for r in g.rows)
         rows.append((g.label, g.n, s, h, _round(s / g.n), _round(h / g.n)))
     return pd.DataFrame(rows, columns=columns)
