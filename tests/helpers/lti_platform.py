@@ -189,6 +189,20 @@ class Platform:
                     return self._send(200, json.dumps({"keys": [platform.public]}))
                 if parts.path == "/auth":
                     return self._auth(q)
+                if parts.path == "/course":  # the LMS's course page: the module in an iframe, as Moodle embeds it
+                    login = (
+                        f"{platform.tool_url}/lti/login?iss={platform.url}&login_hint={q.get('user', '')}"
+                        f"&target_link_uri={platform.tool_url}/lti/launch%3Fmodul%3D{q.get('modul', '')}"
+                        f"&client_id={platform.client_id}&lti_deployment_id={platform.deployment_id}"
+                        f"&lti_message_hint={q.get('modul', '')}"
+                    )
+                    page = (
+                        '<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Test-LMS</title>'
+                        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+                        f'<body><h1>Test-LMS</h1><iframe id="tool" title="Kursus" src="{html.escape(login)}" '
+                        'style="width:100%;height:420px;border:0"></iframe></body></html>'
+                    )
+                    return self._send(200, page, "text/html; charset=utf-8")
                 self._send(404, "{}")
 
             def _auth(self, q: dict):

@@ -246,3 +246,31 @@ def test_registrations_file_errors_name_the_field(tmp_path):
     from rusfokus.integrations.lti import tool
 
     assert tool.config_problems(settings) and not tool.enabled(dataclasses.replace(settings, lti_file=tmp_path / "x"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_learner_in_the_lms_opens_the_module_in_a_new_window(server, lms, browser, axe_check, width):
+    """What she sees: the module embedded in the LMS's course page (the platform's iframe), a Danish button
+    that opens it in a new window, and the module there with her identity (the learner cookie)."""
+    context = browser.new_context(
+        locale="da-DK", viewport={"width": width, "height": 844 if width == 390 else 900}, is_mobile=width == 390
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{lms.url}/course?user=lise&modul=motiverende-samtale")
+        frame = page.frame_locator("#tool")
+        button = frame.get_by_role("link", name="Åbn Modul 3: Motiverende samtale i et nyt vindue")
+        button.wait_for(timeout=60_000)
+        tool_frame = next(f for f in page.frames if f.url.startswith(server.url))
+        assert axe_check(page) == []  # the LMS page with the launch page in its frame
+        assert tool_frame.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        with context.expect_page() as popup_info:
+            button.click()
+        module_page = popup_info.value
+        module_page.wait_for_load_state()
+        assert module_page.url == f"{server.url}/modules/03-motiverende-samtale/index.html"
+        cookie = next(c for c in context.cookies(server.url) if c["name"] == identity.LEARNER_COOKIE)
+        assert identity.verify("learner", cookie["value"], secret=server.secret()) == EMAIL and cookie["httpOnly"]
+    finally:
+        context.close()
