@@ -306,7 +306,7 @@ def test_bad_input_gets_danish_errors_and_nothing_is_written(settings, smtp_serv
         ({"samtaler": "-2"}, "kan ikke være mindre end 0"),
         ({"henvisninger": "tre"}, "skriv et helt tal"),
         ({"samtaler": "5000"}, "Tjek tallet"),
-        ({"coach-1": "   "}, "Borger 1: skriv, hvad du vil svare."),
+        ({"coach-1": "   "}, "Samtale 1: skriv, hvad du vil svare."),
         ({"coach-1": "x" * 1001}, "dit svar er for langt"),
     ]
     for change, message in cases:

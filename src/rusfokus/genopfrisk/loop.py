@@ -474,9 +474,9 @@ def check_form(content: RoundContent, form: dict[str, str]) -> tuple[dict, list[
     for n in range(1, len(content.statements) + 1):
         text = (form.get(f"coach-{n}") or "").strip()
         if not text:
-            errors[f"coach-{n}"] = f"Borger {n}: skriv, hvad du vil svare."
+            errors[f"coach-{n}"] = f"Samtale {n}: skriv, hvad du vil svare."
         elif len(text) > MAX_REPLY:
-            errors[f"coach-{n}"] = f"Borger {n}: dit svar er for langt. Skriv højst {MAX_REPLY} tegn."
+            errors[f"coach-{n}"] = f"Samtale {n}: dit svar er for langt. Skriv højst {MAX_REPLY} tegn."
         replies.append(text)
     counts = []
     for name in ("samtaler", "henvisninger"):
