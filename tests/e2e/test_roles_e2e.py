@@ -1,6 +1,6 @@
 """Roles in Chromium at phone size (390×844, touch): a nøgleperson through her personal link.
 
-A real `rusfokus serve` with its own course folder and database. Two colleagues hand in
+The session's `rusfokus serve` (conftest `server`, module 1's exercise built). Two colleagues hand in
 "Tidlig opsporing" over the server's API (graded by nbgrader in the server). The
 nøgleperson opens her personal link on a phone, finds "For nøglepersoner" on the
 temadag page, sees her institution's status, scores a colleague's reflection and plans a
@@ -29,8 +29,7 @@ from rusfokus.progress.staff import OrgCache
 from rusfokus.temadag import planning, store
 
 from helpers.browser import run_axe
-from helpers.course import built_course, exercise_file
-from helpers.server import start_server, stop_server
+from helpers.course import exercise_file
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -42,21 +41,21 @@ PHONE = {
 EX = load_exercise(exercise_file("opsporing"))
 NINA, METTE, OLE = "nina.noegle@eksempel.dk", "mette.hansen@eksempel.dk", "ole.lund@eksempel.dk"
 METTE_TEXT = "Et barn kommer ofte træt. Jeg taler med min leder og skriver det ned."
-OLE_TEXT = "Ole skriver om en elev på Vestskolen."
+OLE_TEXT = "Ole skriver om en elev på Åskolen."
 SHOTS = os.environ.get("RUSFOKUS_SHOTS")  # set to a folder to keep screenshots for a look by eye
 
 
 @pytest.fixture(scope="module")
-def roles_server(built_book, tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    built_course(course, "opsporing")
-    srv = start_server(built_book, tmp_path_factory.mktemp("roles-home"), {"RUSFOKUS_COURSE_DIR": str(course)})
+def roles_server(server):
+    """The session's server (module 1's exercise built), with two institutions no other test uses: what the
+    nøgleperson sees of her institution is only these people's."""
+    srv = server
     url = f"sqlite:///{srv.home / 'rusfokus.db'}"
     now = dt.datetime.now()
     with session_scope(url) as s:
         org = OrgCache(s)
-        sol = org.institution("Børn og Unge", "Dagtilbud", "Børnehuset Solsikken")
-        vest = org.institution("Børn og Unge", "Skole", "Vestskolen")
+        sol = org.institution("Børn og Unge", "Dagtilbud", "Børnehuset Kløverbakken")
+        vest = org.institution("Børn og Unge", "Skole", "Åskolen")
         for email, name, inst, key in (
             (NINA, "Nina Nøgle", sol, True),
             (METTE, "Mette Hansen", sol, False),
@@ -76,12 +75,12 @@ def roles_server(built_book, tmp_path_factory):
             )
         plan = planning.validate_plan(
             {
-                "title": "Vestskolens temadag",
+                "title": "Åskolens temadag",
                 "date": dt.date.today().isoformat(),
                 "place": "Aulaen",
                 "modules": "opsporing",
                 "facilitator": "Bo",
-                "institutions": "Vestskolen",
+                "institutions": "Åskolen",
             }
         )
         store.create(s, plan, "pia", now)
@@ -95,8 +94,7 @@ def roles_server(built_book, tmp_path_factory):
         )
         with urllib.request.urlopen(req, timeout=120) as r:
             assert json.loads(r.read())["status"] == "rettet"
-    yield srv
-    stop_server(srv)
+    return srv
 
 
 def phone(browser, srv, email=None):
@@ -133,7 +131,7 @@ def test_noegleperson_on_a_phone(roles_server, browser):
     fits_phone(page, "temadag-ind")
     page.get_by_role("link", name="For nøglepersoner").click()
     expect(page.get_by_role("heading", name="For nøglepersoner")).to_be_visible()
-    expect(page.get_by_text("Du er nøgleperson for Børnehuset Solsikken.")).to_be_visible()
+    expect(page.get_by_text("Du er nøgleperson for Børnehuset Kløverbakken.")).to_be_visible()
     fits_phone(page, "noegleperson-forside")
 
     page.get_by_role("link", name="Status for uddannelsen").click()
@@ -165,14 +163,14 @@ def test_noegleperson_on_a_phone(roles_server, browser):
     # temadage: only hers; plan one for her institution on the phone
     page.goto(f"{srv.url}/temadag/admin")
     expect(page.get_by_role("heading", name="Temadage og årshjul", exact=False)).to_be_visible()
-    expect(main).not_to_contain_text("Vestskolens temadag")
+    expect(main).not_to_contain_text("Åskolens temadag")
     fits_phone(page, "temadag-admin")
     page.get_by_label("Titel").fill("Personalemøde om opsporing")
     page.get_by_label("Dato").fill(dt.date.today().isoformat())
     page.get_by_label("Sted").fill("Personalerummet")
     page.get_by_label(module_title("opsporing"), exact=True).check()
     page.get_by_label("Facilitator (navn)").fill("Nina Nøgle")
-    expect(page.get_by_label("Inviterede institutioner", exact=False)).to_have_value("Børnehuset Solsikken")
+    expect(page.get_by_label("Inviterede institutioner", exact=False)).to_have_value("Børnehuset Kløverbakken")
     page.get_by_role("button", name="Opret temadag").click()
     expect(page.get_by_role("heading", name="Personalemøde om opsporing")).to_be_visible()
     expect(main).to_contain_text("Mette Hansen")  # her colleagues on the tick list
