@@ -151,3 +151,22 @@ def test_a_small_quarter_is_joined_so_totals_give_nothing_away(db_url):
     assert list(quarters["Kvartal"]) == ["2026 K3–2026 K4"] and (quarters["Personer"] >= 5).all()
     total = groups.loc[groups["Forvaltning"] == "I alt"]
     assert quarters["Samtaler i alt"].sum() == total["Samtaler i alt"].item() == 6 * 3 + 2 * 50
+
+
+def test_the_dashboard_widget_loads_answers_and_uses_the_group_size_setting(db_url):
+    from rusfokus.apps.dashboard import Dashboard
+
+    staff_groups(db_url, {"G5": 5, "G6": 6})
+    dash = Dashboard(admin="konsulent", db_url=db_url, today=TODAY, settings=settings(db_url=db_url))
+    dash.load()  # as the background thread does after the first paint
+    section = dash.sections["effekt"].value
+    assert section.count("<svg") == 3 and ">G5<" in section and ">G6<" in section
+    strict = Dashboard(
+        admin="konsulent", db_url=db_url, today=TODAY, settings=settings(db_url=db_url, effekt_min_group=6)
+    )
+    strict.load()
+    section = strict.sections["effekt"].value
+    # G5 is under six, so it joins Øvrige; Øvrige (5) is still under six, so G6 joins it too
+    assert ">G5<" not in section and ">G6<" not in section and f">{OTHERS}<" in section
+    strict.forvaltning.value = "G5"  # filtered down to five people: under the minimum of six, nothing
+    assert "<svg" not in strict.sections["effekt"].value
