@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.db import session_scope
 from rusfokus.integrations import xapi
+from rusfokus.integrations.badges import subscriber as badges_subscriber
 from rusfokus.integrations.lti import tool as lti_tool
 from rusfokus.outbox import CLAIMED, DELIVERED, FAILED, PENDING, EventData, snapshot
 from rusfokus.outbox.models import OutboxDelivery, OutboxEvent
@@ -97,6 +98,16 @@ register(
         enabled=lti_tool.enabled,
         problems=lti_tool.config_problems,
         title="LTI 1.3 grade book (Assignment and Grade Services)",
+    )
+)
+register(
+    Subscriber(
+        name="open-badges",
+        kinds=badges_subscriber.KINDS,
+        deliver=badges_subscriber.deliver,
+        enabled=badges_subscriber.enabled,
+        problems=badges_subscriber.config_problems,
+        title="Open Badges 3.0 kursusbeviser (issued when a module is passed or renewed)",
     )
 )
 
