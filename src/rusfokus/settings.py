@@ -84,6 +84,12 @@ class Settings:
     )
     host: str = _opt("RUSFOKUS_HOST", "Address `rusfokus serve` listens on.", "127.0.0.1")
     port: int = _opt("RUSFOKUS_PORT", "Port `rusfokus serve` listens on.", 8866, int)
+    copy_name: str = _opt(
+        "RUSFOKUS_COPY_NAME",
+        "Name of this copy of `rusfokus serve` in GET /healthz (e.g. the Kubernetes pod name). "
+        "Default <hostname>:<pid>.",
+        "",
+    )
     base_url: str = _opt(
         "RUSFOKUS_BASE_URL",
         "Public address of the server, used in personal links and QR codes. Default http://<host>:<port>.",

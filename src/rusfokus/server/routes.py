@@ -10,6 +10,7 @@ import importlib
 
 ROUTE_MODULES = [
     "rusfokus.server.core_routes",
+    "rusfokus.server.health",
     "rusfokus.web.routes",
     "rusfokus.identity.web",
     "rusfokus.exercises.web",
