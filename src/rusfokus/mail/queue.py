@@ -33,7 +33,7 @@ from rusfokus.mail.models import (
     MailMessage,
 )
 from rusfokus.mail.smtp import config_problem
-from rusfokus.mail.texts import AddressError, address
+from rusfokus.mail.texts import KIND_PRACTICE, KIND_PRACTICE_REMINDER, AddressError, address
 from rusfokus.progress.audit import log_action
 from rusfokus.progress.certificates import SOON_DAYS
 from rusfokus.progress.models import (
@@ -448,6 +448,8 @@ KIND_DANISH = {
     KIND_LINK: "Personligt link",
     KIND_INVITATION: "Invitation til temadag",
     KIND_REMINDER: "Påmindelse om kursusbevis",
+    KIND_PRACTICE: "Genopfriskning klar",
+    KIND_PRACTICE_REMINDER: "Påmindelse om genopfriskning",
 }
 STATUS_DANISH = {
     "queued": "I kø",
