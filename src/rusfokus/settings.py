@@ -398,6 +398,63 @@ class Settings:
         kind=Path,
     )
 
+    # JupyterHub as the front door (rusfokus.identity.hub): rusfokus is a Hub service, people log in through Hub OAuth
+    hub_api_url: str = _opt(
+        "RUSFOKUS_HUB_API_URL",
+        "The JupyterHub API as rusfokus reaches it (e.g. http://127.0.0.1:8081/hub/api). Set: people log in through "
+        "the Hub (/hub/login). Empty: JUPYTERHUB_API_URL when the Hub runs rusfokus as a managed service, else off.",
+        "",
+    )
+    hub_api_token: Secret = _opt(
+        "RUSFOKUS_HUB_API_TOKEN",
+        "The service's API token (the api_token of rusfokus in the Hub's services). Empty: JUPYTERHUB_API_TOKEN.",
+        Secret(),
+        Secret,
+    )
+    hub_url: str = _opt(
+        "RUSFOKUS_HUB_URL",
+        "The Hub as the browser reaches it (e.g. https://hub.kommune.dk). Empty: JUPYTERHUB_PUBLIC_URL, else the "
+        "host of RUSFOKUS_HUB_API_URL.",
+        "",
+    )
+    hub_client_id: str = _opt(
+        "RUSFOKUS_HUB_CLIENT_ID",
+        "The OAuth client id of the service in the Hub. Empty: JUPYTERHUB_CLIENT_ID, else service-rusfokus.",
+        "",
+    )
+    hub_callback_url: str = _opt(
+        "RUSFOKUS_HUB_CALLBACK_URL",
+        "Where the Hub sends the browser back (the service's oauth_redirect_uri). Empty: "
+        "JUPYTERHUB_OAUTH_CALLBACK_URL, else <RUSFOKUS_BASE_URL>/hub/oauth_callback.",
+        "",
+    )
+    hub_group_admin: str = _opt(
+        "RUSFOKUS_HUB_GROUP_ADMIN", "Hub group whose members are rusfokus admins (admin: hub:<user>).", "rusfokus-admin"
+    )
+    hub_group_noegleperson: str = _opt(
+        "RUSFOKUS_HUB_GROUP_NOEGLEPERSON",
+        "Hub group of the nøglepersoner: at each Hub login the person's nøgleperson flag on the staff list is set "
+        "to the membership. Empty: the staff list alone decides.",
+        "rusfokus-noegleperson",
+    )
+    hub_group_learner: str = _opt(
+        "RUSFOKUS_HUB_GROUP_LEARNER",
+        "Hub group of the learners (kursister). A Hub user in none of the rusfokus groups gets no identity.",
+        "rusfokus-kursist",
+    )
+    hub_email_domain: str = _opt(
+        "RUSFOKUS_HUB_EMAIL_DOMAIN",
+        "A Hub user name without @ is matched to the staff list as <name>@<this domain> (e.g. kommune.dk). "
+        "Empty: only Hub user names that are e-mail addresses match.",
+        "",
+    )
+    hub_links: bool = _opt(
+        "RUSFOKUS_HUB_LINKS",
+        "With a Hub: whether personal links (/adgang/...) still work (on/off). Learner cookies already set stay valid.",
+        True,
+        flag,
+    )
+
     @property
     def secret_file(self) -> Path:
         return self.home / "secret.key"

@@ -23,6 +23,7 @@ from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.admin_sessions import end_session
 from rusfokus.identity.admins import LoginLimiter, authenticate
+from rusfokus.identity.hub import LINKS_OFF, links_allowed
 from rusfokus.identity.revocation import ensure_not_revoked
 from rusfokus.identity.roles import Role, current_role
 from rusfokus.progress.audit import log_action
@@ -165,6 +166,9 @@ class AdgangHandler(Handler):
 
     def get(self, token: str):
         self.set_header("Referrer-Policy", "no-referrer")  # the token must not leak onwards
+        if not links_allowed(self.rf):  # a JupyterHub front door with links switched off (issue 19)
+            self.set_status(403)
+            return self.render_page("adgang_fejl.html", title="Linket virker ikke", message=LINKS_OFF)
         try:
             email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret)
             ensure_not_revoked(email, self.db_url)

@@ -13,6 +13,7 @@ ROUTE_MODULES = [
     "rusfokus.server.health",
     "rusfokus.web.routes",
     "rusfokus.identity.web",
+    "rusfokus.identity.web_hub",  # JupyterHub OAuth login (issue 19)
     "rusfokus.exercises.web",
     "rusfokus.progress.web",
     "rusfokus.temadag.web_routes",
