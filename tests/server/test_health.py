@@ -133,4 +133,4 @@ def test_healthz_of_the_running_server(server):
     assert body["status"] == "ok" and body["database"]["state"] == "ok"
     assert body["version"] == __version__
     host, pid = body["copy"].rsplit(":", 1)
-    assert host == socket.gethostname() and pid.isdigit() and int(pid) == server.proc.pid
+    assert host == socket.gethostname() and pid.isdigit() and int(pid) == server.process.pid
