@@ -82,6 +82,11 @@ class TestPostgresNobodyListens(_Health):
         # default copy name: hostname:pid of this process
         assert body["copy"].endswith(f":{__import__('os').getpid()}")
 
+    def test_liveness_does_not_ask_the_database(self):
+        r = self.fetch("/healthz?probe=live")
+        body = json.loads(r.body)
+        assert r.code == 200 and body["status"] == "ok" and body["database"] == {"state": "not checked"}
+
 
 class TestPostgresSilent(_Health):
     """A port that accepts the connection (the kernel's backlog) but never answers: the check gives up."""

@@ -3,7 +3,8 @@
 For load balancers, Kubernetes probes (deploy/kubernetes/) and HAProxy checks. No login, no personal data,
 no secrets: the copy's name (RUSFOKUS_COPY_NAME, default ``<hostname>:<pid>``), the version, the uptime and
 the database state from a real ``SELECT 1`` with a short timeout. 200 when the database answers, 503 with an
-English reason when it does not. Cheap: no kernel, no book, one short-lived connection per call.
+English reason when it does not. ``?probe=live`` skips the database (for liveness probes).
+Cheap: no kernel, no book, one short-lived connection per call.
 """
 
 from __future__ import annotations
@@ -84,8 +85,12 @@ class HealthHandler(BaseHandler):
         self.rf = settings
 
     async def get(self):
-        db = await database_state(self.rf.db_url)
-        ok = db["state"] == "ok"
+        if self.get_argument("probe", "") == "live":
+            # liveness: the process answers; the database is not asked (an outage must not restart every copy)
+            db = {"state": "not checked"}
+        else:
+            db = await database_state(self.rf.db_url)
+        ok = db["state"] in ("ok", "not checked")
         self.reply_json(
             {
                 "status": "ok" if ok else "unavailable",
