@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "rusfokus.content",
             "rusfokus.ungetilbud",
             "rusfokus.dansk",
+            "rusfokus.claims",
             "rusfokus.layers",
             "rusfokus.voila_internals",
         ],

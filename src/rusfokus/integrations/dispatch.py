@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from rusfokus import claims
 from rusfokus.db import session_scope
 from rusfokus.integrations import xapi
 from rusfokus.integrations.badges import subscriber as badges_subscriber
@@ -113,7 +112,7 @@ register(
 
 
 def owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return claims.owner()
 
 
 def stale_after(settings) -> dt.timedelta:
@@ -121,30 +120,12 @@ def stale_after(settings) -> dt.timedelta:
     return dt.timedelta(seconds=max(300.0, 4 * settings.xapi_timeout + 60))
 
 
-def _process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed child its parent has not reaped yet is a zombie: gone too
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
 def is_stale(row: OutboxDelivery, settings, now: dt.datetime) -> bool:
-    host, _, pid = (row.claimed_by or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() and _process_gone(int(pid)):
-        return True
-    return row.claimed_at is None or now - row.claimed_at > stale_after(settings)
+    return claims.is_stale(row.claimed_by, row.claimed_at, now, stale_after(settings))
 
 
 def backoff(settings, attempts: int) -> dt.timedelta:
-    seconds = settings.integrations_retry_seconds * (2 ** max(0, min(attempts - 1, 30)))
-    return dt.timedelta(seconds=min(seconds, settings.integrations_retry_max_seconds))
+    return claims.backoff(settings.integrations_retry_seconds, settings.integrations_retry_max_seconds, attempts)
 
 
 @dataclass
