@@ -141,3 +141,15 @@ def test_rusfokus_is_a_hub_service_and_learners_get_no_server(kommune):
     # nobody gets admin through these values
     assert not any("admin" in s.split(":")[0] for r in roles.values() for s in r["scopes"])
     assert values["ingress"]["hosts"] == [f"hub.{kommune}.example"]
+
+
+@pytest.mark.parametrize("kommune", KOMMUNER)
+def test_roles_and_scopes_exist_in_the_hub_the_chart_ships(kommune):
+    """Role names and scopes checked by JupyterHub 5.4 itself (the Hub of chart 4.x), not by our own list."""
+    from jupyterhub import roles, scopes
+
+    for name, role in load(kommune)["hub"]["loadRoles"].items():
+        roles._validate_role_name(name)
+        scopes._check_scopes_exist(role["scopes"], who_for=f"role {name}")
+    with pytest.raises(KeyError):
+        scopes._check_scopes_exist(["acess:services!service=rusfokus"], who_for="role with a typo")
