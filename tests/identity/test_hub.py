@@ -115,3 +115,41 @@ def test_map_hub_user(db, tmp_path):
         assert s.scalar(select(Person.noegleperson).where(Person.email == f"nina@{DOMAIN}")) is False
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.target == f"nina@{DOMAIN}")).all()
     assert actions == ["hub.noegleperson", "hub.noegleperson"]
+
+
+def _get(settings_obj, secret: bytes, path: str):
+    """GET ``path`` from the real /adgang/ handler on a loopback port."""
+    import asyncio
+
+    import tornado.httpclient
+    import tornado.web
+
+    from rusfokus.identity.web import AdgangHandler
+
+    async def run():
+        app = tornado.web.Application(
+            [(r"/adgang/([^/]*)", AdgangHandler, {"settings": settings_obj, "secret": secret})]
+        )
+        server = app.listen(0, "127.0.0.1")
+        port = next(iter(server._sockets.values())).getsockname()[1]
+        try:
+            return await tornado.httpclient.AsyncHTTPClient().fetch(
+                f"http://127.0.0.1:{port}{path}", follow_redirects=False, raise_error=False
+            )
+        finally:
+            server.stop()
+
+    return asyncio.run(run())
+
+
+def test_personal_links_can_be_switched_off_next_to_the_hub(db):
+    from rusfokus.identity import learner_token
+
+    secret = b"k" * 32
+    base = {"RUSFOKUS_DB": db, "RUSFOKUS_HUB_API_URL": "http://hub/hub/api", "RUSFOKUS_HUB_API_TOKEN": "t"}
+    token = learner_token(f"karl@{DOMAIN}", secret=secret)
+    on = _get(settings(**base), secret, f"/adgang/{token}")
+    assert on.code == 302 and "rf_learner=" in on.headers.get("Set-Cookie", "")
+    off = _get(settings(**base, RUSFOKUS_HUB_LINKS="off"), secret, f"/adgang/{token}")
+    assert off.code == 403 and "Personlige links er slået fra" in off.body.decode()
+    assert "Set-Cookie" not in off.headers
