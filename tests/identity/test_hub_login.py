@@ -91,6 +91,10 @@ def test_learner_logs_in_through_the_hub_and_is_the_person_on_the_staff_list(hub
     token = browser.cookies.get(identity.LEARNER_COOKIE, domain="127.0.0.1")
     assert identity.verify("learner", token, secret=srv.secret()) == f"karl@{DOMAIN}"
     assert browser.cookies.get(identity.ADMIN_COOKIE) is None
+    # a feature page sees her without knowing about the Hub (the refresher overview; a stranger is not let in)
+    page = browser.get(f"{srv.url}/genopfrisk/", timeout=10)
+    stranger = requests.get(f"{srv.url}/genopfrisk/", timeout=10)
+    assert page.status_code == 200 and stranger.status_code != 200, (page.status_code, stranger.status_code)
     # no single-user server was spawned for the learner
     user = requests.get(
         f"{hub.api_url}/users/karl", headers={"Authorization": f"token {hub.service_token}"}, timeout=10
@@ -109,8 +113,13 @@ def test_admin_group_gets_an_admin_session(hub_setup):
     browser, last = login(hub_setup, "ida")
     assert last.status_code == 200 and last.json() == {"role": "admin", "who": "hub:ida", "hub": True}
     admin_cookie = browser.cookies.get(identity.ADMIN_COOKIE)
+    # the admin views accept the session: the report downloads, a stranger is sent to /login
+    report = browser.get(f"{srv.url}/admin/rapport.xlsx", timeout=30)
+    assert report.status_code == 200 and "spreadsheetml" in report.headers["Content-Type"]
+    stranger = requests.get(f"{srv.url}/admin/rapport.xlsx", allow_redirects=False, timeout=10)
+    assert stranger.status_code in (302, 403)
     assert identity.verify("admin", admin_cookie, secret=srv.secret()) == "hub:ida"
-    # and the admin views accept it: the logout ends that session server-side
+    # the logout ends that session server-side
     assert browser.get(f"{srv.url}/logout", timeout=10).status_code == 200
     browser.cookies.set(identity.ADMIN_COOKIE, admin_cookie, domain="127.0.0.1", path="/")
     assert whoami(srv, browser)["role"] == ""
