@@ -11,7 +11,6 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
@@ -30,6 +29,7 @@ from rusfokus.progress.models import Person
 
 from helpers.builthtml import lix
 from helpers.mail import add_person, body_of, cli
+from helpers.pdf import pdf_text
 
 PASSED_AT = dt.datetime(2027, 1, 10, 9, 0)
 ANNA = "anna.fiktiv@eksempel-kommune.example"
@@ -94,57 +94,6 @@ def fill(page: str, *, correct: bool = True, samtaler: str = "4", henvisninger: 
     for name in sorted(set(re.findall(r'name="(coach-\d+)"', page))):
         form[name] = reply
     return form
-
-
-def pdf_text(data: bytes) -> str:
-    """The text of a PDF written by fpdf2 with embedded TrueType fonts (each font's ToUnicode map); the same
-    reader as tests/content/test_noeglekit.py (tests never import each other)."""
-    objs = {int(m.group(1)): m.group(2) for m in re.finditer(rb"(?s)(\d+) 0 obj(.*?)endobj", data)}
-
-    def stream(body: bytes) -> bytes:
-        raw = re.search(rb"(?s)stream\r?\n(.*?)\r?\nendstream", body).group(1)
-        return zlib.decompress(raw) if b"/FlateDecode" in body else raw
-
-    def cmap(num: int) -> dict[int, str]:
-        text = stream(objs[num]).decode("latin-1")
-        out = {}
-        for block in re.findall(r"(?s)beginbfchar(.*?)endbfchar", text):
-            for src, dst in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-                out[int(src, 16)] = bytes.fromhex(dst).decode("utf-16-be")
-        return out
-
-    fonts = {}
-    for body in objs.values():
-        for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", body):
-            m = re.search(rb"/ToUnicode (\d+) 0 R", objs.get(int(ref), b""))
-            if m:
-                fonts[name.decode()] = cmap(int(m.group(1)))
-    string = rb"\((?:\\.|[^\\)])*\)"
-    ops = re.compile(rb"/(F\d+) [\d.]+ Tf|\[((?:" + string + rb"|[^\]()])*)\]\s*TJ|(" + string + rb")\s*Tj|(ET)", re.S)
-    escapes = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-
-    def unescape(m):
-        g = m.group(1)
-        return bytes([int(g, 8) & 0xFF]) if g[:1].isdigit() else escapes.get(g, g)
-
-    out = []
-    for body in objs.values():
-        if b"stream" not in body or b"BT" not in (content := stream(body)):
-            continue
-        font: dict[int, str] = {}
-        for op in ops.finditer(content):
-            if op.group(1):
-                font = fonts.get(op.group(1).decode(), {})
-            elif op.group(4):
-                out.append("\n")
-            else:
-                strings = re.findall(string, op.group(2)) if op.group(2) is not None else [op.group(3)]
-                for s in strings:
-                    raw = re.sub(rb"\\([0-7]{1,3}|.)", unescape, s[1:-1], flags=re.S)
-                    out.append(
-                        "".join(font.get(int.from_bytes(raw[i : i + 2], "big"), "?") for i in range(0, len(raw) - 1, 2))
-                    )
-    return re.sub(r"[ \t\xa0]+", " ", "".join(out))
 
 
 def pass_module(settings, email: str, name: str, when: dt.datetime = PASSED_AT) -> None:
