@@ -2,8 +2,9 @@
 has a round due and who has dropped out; then, for the admin, the people with a round due or dropped out.
 
 Counts follow the one minimum-group-size rule (``rusfokus.effekt.aggregate``, at least 5, or
-RUSFOKUS_EFFEKT_MIN_GROUP): smaller groups are merged into "Øvrige", and nothing is counted when all are fewer. The named list is for the
-rusmiddelcenter admin only (the dashboard is an admin app). Every value is escaped.
+RUSFOKUS_EFFEKT_MIN_GROUP): smaller groups are merged into "Øvrige", and nothing is counted when all
+are fewer. The named list is for the rusmiddelcenter admin only (the dashboard is an admin app).
+Every value is escaped.
 """
 
 from __future__ import annotations
