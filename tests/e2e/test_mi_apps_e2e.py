@@ -170,7 +170,8 @@ def test_forandringscirkel_in_browser(browser_page, server, axe_check):
 def test_mi_apps_embedded_in_module_pages(browser_page, server, axe_check, page_path):
     page = browser_page
     page.goto(f"{server.url}/{page_path}")
-    iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000)
+    iframe = page.wait_for_selector("iframe.rf-app-frame", timeout=30_000, state="attached")
+    iframe.scroll_into_view_if_needed()  # apps load when scrolled near (issue 16); the coach sits below its guide
     frame = iframe.content_frame()
     wait_for_widgets(frame, TIMEOUT)
     frame.wait_for_selector(".rf-app-root h2", timeout=TIMEOUT)
