@@ -38,10 +38,11 @@ from rusfokus.content.loader import (
     Where,
     display_path,
     load_yaml,
+    module_file_head,
     text_field,
     unknown_fields,
 )
-from rusfokus.content.registry import faggruppe_keys, is_module, module, module_ids
+from rusfokus.content.registry import faggruppe_keys, module, module_ids
 
 POOL_FILE = "genopfrisk.yml"
 TOP_KEYS = {"modul", "items"}
@@ -213,22 +214,7 @@ def load_pool_file(path: str | Path, module_id: str) -> list[PracticeItem]:
     problem (nothing is returned from a file with a problem)."""
     data, where = load_yaml(path)
     problems: list[Problem] = []
-    if not isinstance(data, dict):
-        raise where.error((), "the file must be a mapping with modul and items")
-    unknown_fields(data, TOP_KEYS, where, (), problems)
-    for key in sorted(TOP_KEYS):
-        if key not in data:
-            problems.append(where.problem((), f"missing field '{key}'"))
-    modul = data.get("modul")
-    if "modul" in data:
-        if not is_module(modul):
-            problems.append(
-                where.problem(("modul",), f"unknown module {modul!r}; use one of {', '.join(module_ids())}")
-            )
-        elif modul != module_id:
-            problems.append(
-                where.problem(("modul",), f"is '{modul}' but the file is in the folder of module '{module_id}'")
-            )
+    module_file_head(data, where, TOP_KEYS, module_id, problems, "modul and items")
     raw_items = data.get("items")
     items: list[PracticeItem] = []
     if "items" in data and (not isinstance(raw_items, list) or not raw_items):

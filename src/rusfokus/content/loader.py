@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from rusfokus.content.registry import is_module, module_ids
+
 
 class DataFileError(ValueError):
     """A content/config file is missing, unreadable or invalid. The message names file, line and field."""
@@ -235,3 +237,23 @@ def unknown_fields(data: dict, allowed, where: Where, path: tuple, problems: lis
         if problems is None:
             raise ContentError(p)
         problems.append(p)
+
+
+def module_file_head(data, where: Where, keys, module_id: str | None, problems: list[Problem], shape: str):
+    """The checks a module's data file starts with: a mapping (else ``ContentError`` saying ``shape``, e.g.
+    "modul and items"), no unknown and no missing top-level field, ``modul`` a known module and, when
+    ``module_id`` is given, the module whose folder holds the file. Returns ``modul`` as written."""
+    if not isinstance(data, dict):
+        raise where.error((), f"the file must be a mapping with {shape}")
+    unknown_fields(data, keys, where, (), problems)
+    for key in sorted(keys):
+        if key not in data:
+            problems.append(where.problem((), f"missing field '{key}'"))
+    modul = data.get("modul")
+    if "modul" in data and not is_module(modul):
+        problems.append(where.problem(("modul",), f"unknown module {modul!r}; use one of {', '.join(module_ids())}"))
+    elif module_id is not None and modul is not None and modul != module_id:
+        problems.append(
+            where.problem(("modul",), f"is '{modul}' but the file is in the folder of module '{module_id}'")
+        )
+    return modul

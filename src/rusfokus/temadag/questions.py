@@ -18,10 +18,11 @@ from rusfokus.content.loader import (
     Where,
     display_path,
     load_yaml,
+    module_file_head,
     text_field,
     unknown_fields,
 )
-from rusfokus.content.registry import is_module, module_ids, module_titles
+from rusfokus.content.registry import module_ids, module_titles
 from rusfokus.temadag.live import LiveQuestion
 
 MODULES = module_titles()
@@ -149,19 +150,7 @@ def load_question_set(path: str | Path, module_id: str | None = None) -> tuple[s
     """
     data, where = load_yaml(path)
     problems: list[Problem] = []
-    if not isinstance(data, dict):
-        raise where.error((), "the file must be a mapping with modul, titel and spoergsmaal")
-    unknown_fields(data, TOP_KEYS, where, (), problems)
-    for key in sorted(TOP_KEYS):
-        if key not in data:
-            problems.append(where.problem((), f"missing field '{key}'"))
-    module = data.get("modul")
-    if "modul" in data and not is_module(module):
-        problems.append(where.problem(("modul",), f"unknown module {module!r}; use one of {', '.join(module_ids())}"))
-    elif module_id is not None and module is not None and module != module_id:
-        problems.append(
-            where.problem(("modul",), f"is '{module}' but the file is in the folder of module '{module_id}'")
-        )
+    module = module_file_head(data, where, TOP_KEYS, module_id, problems, "modul, titel and spoergsmaal")
     title = text_field(data.get("titel"), where, ("titel",), problems) if "titel" in data else ""
     items = data.get("spoergsmaal")
     questions: list[LiveQuestion] = []
