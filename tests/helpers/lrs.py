@@ -187,3 +187,48 @@ class FaultyProxy:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class RecordingLRS:
+    """A receiver that accepts every xAPI POST and records the statement ids (for claim races); a context manager.
+    ``endpoint`` is what RUSFOKUS_XAPI_ENDPOINT is set to."""
+
+    def __init__(self):
+        self.hits: list[str] = []
+        lock = threading.Lock()
+        hits = self.hits
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    hits.extend(st["id"] for st in body)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"[]")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/xAPI/"
+
+    def __enter__(self) -> RecordingLRS:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def race(run, workers: int, timeout: float = 60) -> list:
+    """``run()`` in ``workers`` threads at once; their results."""
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(run())) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results

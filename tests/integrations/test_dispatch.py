@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
-import threading
 
 import pytest
 import tornado.web
@@ -24,6 +22,7 @@ from rusfokus.outbox.models import OutboxDelivery, OutboxEvent
 from rusfokus.progress.hooks import record_result
 from rusfokus.settings import Settings
 
+from helpers.lrs import RecordingLRS, race
 from helpers.paths import ROOT, free_port
 
 AT = dt.datetime(2027, 3, 1, 10, 0)
@@ -114,44 +113,15 @@ def test_statements_are_deterministic_and_named_by_the_chosen_actor(tmp_path):
 
 def test_two_workers_never_deliver_the_same_row_at_once(tmp_path):
     """Both workers race for every row; each row is sent by exactly one (the claim is one UPDATE)."""
-    hits: list[str] = []
-    lock = threading.Lock()
-
-    class Slow(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                hits.extend(st["id"] for st in body)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"[]")
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = make_settings(tmp_path, RUSFOKUS_XAPI_ENDPOINT=f"http://127.0.0.1:{server.server_address[1]}/xAPI/")
+    with RecordingLRS() as lrs:
+        settings = make_settings(tmp_path, RUSFOKUS_XAPI_ENDPOINT=lrs.endpoint)
         with session_scope(settings.db_url) as s:
             for n in range(12):
                 record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24)
         dispatch.add_deliveries(settings, AT)
-        results = []
-        workers = [
-            threading.Thread(target=lambda: results.append(dispatch.run_deliveries(settings, now_fn=lambda: AT)))
-            for _ in range(2)
-        ]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(60)
+        results = race(lambda: dispatch.run_deliveries(settings, now_fn=lambda: AT), 2)
         assert sum(r.delivered for r in results) == 12
-        assert len(hits) == len(set(hits)) == 12
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert len(lrs.hits) == len(set(lrs.hits)) == 12
 
 
 def test_gdpr_export_and_erase(tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import http.server
-import json
 import os
 import threading
 
@@ -21,6 +19,7 @@ from rusfokus.outbox.models import OutboxDelivery, OutboxEvent
 from rusfokus.progress.hooks import record_result
 from rusfokus.settings import Settings
 
+from helpers.lrs import RecordingLRS, race
 from helpers.paths import ROOT
 from helpers.postgres import PG_BIN, as_pg
 
@@ -39,31 +38,13 @@ def pg_url(pg_server):
 
 
 def test_claims_and_emits_on_postgresql(pg_url, tmp_path):
-    hits: list[str] = []
-    lock = threading.Lock()
-
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                hits.extend(st["id"] for st in body)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"[]")
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with RecordingLRS() as lrs:
         settings = Settings.from_env(
             {
                 "RUSFOKUS_ROOT": str(ROOT),
                 "RUSFOKUS_HOME": str(tmp_path / "home"),
                 "RUSFOKUS_BASE_URL": "https://rusfokus.eksempel-kommune.example",
-                "RUSFOKUS_XAPI_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}/xAPI/",
+                "RUSFOKUS_XAPI_ENDPOINT": lrs.endpoint,
                 "RUSFOKUS_XAPI_KEY": "rusfokus",
                 "RUSFOKUS_XAPI_SECRET": "hemmelig",
             }
@@ -87,20 +68,9 @@ def test_claims_and_emits_on_postgresql(pg_url, tmp_path):
         with session_scope(pg_url) as s:
             assert s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.ref == "renew:pg-1")) == 1
 
-        results = []
-        workers = [
-            threading.Thread(target=lambda: results.append(dispatch.run_deliveries(settings, now_fn=lambda: AT)))
-            for _ in range(3)
-        ]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(60)
+        results = race(lambda: dispatch.run_deliveries(settings, now_fn=lambda: AT), 3)
         assert sum(r.delivered for r in results) == 11
-        assert len(hits) == len(set(hits)) == 10 * 1 + 2  # ten failed (1 statement), one renewal (2)
+        assert len(lrs.hits) == len(set(lrs.hits)) == 10 * 1 + 2  # ten failed (1 statement), one renewal (2)
         with session_scope(pg_url) as s:
             assert {d.status for d in s.scalars(select(OutboxDelivery))} == {"delivered"}
             assert s.scalar(select(func.count()).select_from(OutboxDelivery)) == 11
-    finally:
-        server.shutdown()
-        server.server_close()
