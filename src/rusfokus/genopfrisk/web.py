@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tornado.ioloop
@@ -34,6 +33,7 @@ from rusfokus.identity.web import Handler
 from rusfokus.migrations import upgrade
 from rusfokus.progress.journey import find_person
 from rusfokus.progress.models import STATUS_ACTIVE
+from rusfokus.web.periodic import PeriodicJob
 
 log = logging.getLogger("rusfokus.genopfrisk")
 HERE = Path(__file__).parent
@@ -174,40 +174,18 @@ class RoundHandler(PracticeHandler):
 # ---- the periodic work ------------------------------------------------------------------------
 
 
-class LoopService:
-    def __init__(self, settings):
-        self.settings = settings
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rusfokus-genopfrisk")
-        self.future = None
-        self.timer = None
+class LoopService(PeriodicJob):
+    name = "genopfrisk"
 
-    def run_once(self) -> loop.RunResult:
+    def __init__(self, settings):
+        super().__init__(settings, settings.practice_poll_seconds)
+
+    def run(self) -> loop.RunResult:
         with session_scope(self.settings.db_url) as s:
             result = loop.run(s, self.settings, dt.datetime.now())
         if result.enrolled or result.opened or result.reminded:
             log.info("refresher loop: %s", result.summary())
         return result
-
-    def _guarded(self) -> None:
-        try:
-            self.run_once()
-        except Exception:
-            log.exception("refresher loop run failed; trying again at the next poll")
-
-    def tick(self) -> None:
-        if self.future is not None and not self.future.done():
-            return
-        self.future = self.executor.submit(self._guarded)
-
-    def start(self) -> None:
-        self.timer = tornado.ioloop.PeriodicCallback(self.tick, max(1.0, self.settings.practice_poll_seconds) * 1000)
-        self.timer.start()
-        self.tick()
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 _service: LoopService | None = None

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
-import tornado.ioloop
 import tornado.web
 
 from rusfokus import identity
@@ -28,6 +26,7 @@ from rusfokus.integrations import dispatch, xapi
 from rusfokus.migrations import upgrade
 from rusfokus.outbox.models import CLAIMED, DELIVERED, FAILED, PENDING
 from rusfokus.progress import module_title
+from rusfokus.web.periodic import PeriodicJob
 
 log = logging.getLogger("rusfokus.integrations")
 
@@ -79,21 +78,15 @@ def routes(settings) -> list[tuple]:
     ]
 
 
-class DeliveryService:
+class DeliveryService(PeriodicJob):
+    name = "integrations"
+
     def __init__(self, settings):
-        self.settings = settings
-        self.stop = threading.Event()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rusfokus-integrations")
-        self.future = None
-        self.timer = None
+        super().__init__(settings, settings.integrations_poll_seconds)
         self.last_waiting: dict[str, str] = {}
 
-    def _run(self) -> None:
-        try:
-            result = dispatch.run_deliveries(self.settings, stop=self.stop)
-        except Exception:
-            log.exception("integrations: delivery run failed; trying again at the next poll")
-            return
+    def run(self) -> None:
+        result = dispatch.run_deliveries(self.settings, stop=self.stop)
         for name, why in result.waiting.items():
             if self.last_waiting.get(name) != why:
                 log.warning("integrations: %s: %s", name, why)
@@ -102,23 +95,6 @@ class DeliveryService:
         self.last_waiting = dict(result.waiting)
         if result.delivered or result.failed or result.requeued_stale:
             log.info("integrations: %s", result.summary())
-
-    def tick(self) -> None:
-        if self.stop.is_set() or (self.future is not None and not self.future.done()):
-            return
-        self.future = self.executor.submit(self._run)
-
-    def start(self) -> None:
-        every = max(1.0, self.settings.integrations_poll_seconds) * 1000
-        self.timer = tornado.ioloop.PeriodicCallback(self.tick, every)
-        self.timer.start()
-        self.tick()  # at once: events stored while the server was down go out now
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.timer is not None:
-            self.timer.stop()
-        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 _service: DeliveryService | None = None

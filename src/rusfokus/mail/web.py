@@ -12,26 +12,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-
-import tornado.ioloop
 
 from rusfokus.mail import smtp, worker
+from rusfokus.web.periodic import PeriodicJob
 
 log = logging.getLogger("rusfokus.mail")
 
 
-class MailService:
+class MailService(PeriodicJob):
+    name = "mail"
+
     def __init__(self, settings):
-        self.settings = settings
-        self.stop = threading.Event()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rusfokus-mail")
-        self.future = None
-        self.timer = None
+        super().__init__(settings, settings.mail_poll_seconds)
         self.last_error = ""
         self.runs = 0
 
-    def _run(self) -> worker.RunResult:
+    def run(self) -> worker.RunResult:
         result = worker.run_queue(self.settings, stop=self.stop)
         self.runs += 1
         if result.error and result.error != self.last_error:
@@ -42,28 +38,6 @@ class MailService:
         if result.sent or result.failed or result.uncertain or result.cancelled:
             log.info("e-mail: %s", result.summary())
         return result
-
-    def tick(self) -> None:
-        if self.stop.is_set() or (self.future is not None and not self.future.done()):
-            return
-        self.future = self.executor.submit(self._guarded)
-
-    def _guarded(self) -> None:
-        try:
-            self._run()
-        except Exception:
-            log.exception("e-mail worker run failed; trying again at the next poll")
-
-    def start(self) -> None:
-        self.timer = tornado.ioloop.PeriodicCallback(self.tick, max(1.0, self.settings.mail_poll_seconds) * 1000)
-        self.timer.start()
-        self.tick()  # at once: mail queued while the server was down goes out now
-
-    def close(self, timeout: float | None = None) -> None:
-        self.stop.set()
-        if self.timer is not None:
-            self.timer.stop()
-        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 _service: MailService | None = None
