@@ -125,18 +125,12 @@ def test_a_token_for_another_client_or_an_unknown_platform_is_refused(server, lm
         other.users["lise"] = lms.users["lise"]
         # an issuer that is not registered: refused at the login initiation already
         refused(other.launch_as("lise", "opsporing", requests.Session()), "Kurset kan ikke åbne fra dit LMS")
-        # the registered issuer's URL, but a token signed for another client id
-        http = requests.Session()
-        assert lms.launch_as("lise", "opsporing", http).status_code == 200
-        state = lms.last_form["state"]
+        # the registered issuer, but asking for (and signing tokens to) a client id that is not registered
         lms.client_id = "en-anden-klient"
         try:
-            http2 = requests.Session()
-            r = lms.launch_as("lise", "opsporing", http2)
-            refused(r, "Kurset kan ikke åbne fra dit LMS")
+            refused(lms.launch_as("lise", "opsporing", requests.Session()), "Kurset kan ikke åbne fra dit LMS")
         finally:
             lms.client_id = "rusfokus-test-client"
-        assert state
     finally:
         other.stop()
 
