@@ -78,6 +78,13 @@ class Settings:
     home: Path = _opt(
         "RUSFOKUS_HOME", "Runtime data folder: secret key, SQLite database, logs. Default <root>/var.", kind=Path
     )
+    secret_file: Path = _opt(
+        "RUSFOKUS_SECRET_FILE",
+        "The secret key that signs personal links, cookies (learner, admin, temadag) and CSRF values; created "
+        "(mode 0600) on first use. Every copy of `rusfokus serve` on one database must read the same key: "
+        "point them all at one file (or mount it). Default <home>/secret.key.",
+        kind=Path,
+    )
     db_url: str = _opt(
         "RUSFOKUS_DB",
         "SQLAlchemy URL of the progress database. Default: SQLite file <home>/rusfokus.db. PostgreSQL: postgresql+psycopg://user:pw@host:5432/db",
@@ -455,10 +462,6 @@ class Settings:
         flag,
     )
 
-    @property
-    def secret_file(self) -> Path:
-        return self.home / "secret.key"
-
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
         """Read every setting from ``environ`` (default ``os.environ``); ``overrides`` (e.g. command
@@ -493,6 +496,7 @@ class Settings:
         derived = {
             "home": ("root", root / "var"),
             "db_url": ("home", f"sqlite:///{home / 'rusfokus.db'}"),
+            "secret_file": ("home", home / "secret.key"),
             "book_dir": ("root", root / "_build" / "html"),
             "widgets_dir": ("root", root / "widgets"),
             "course_dir": ("root", root / "exercises"),
