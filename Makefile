@@ -19,6 +19,7 @@ help:
 	@echo "make serve    serve what is built"
 	@echo "make bench    benchmarks -> bench-results.json (ONLY=P1 for one)"
 	@echo "make lint     ruff"
+	@echo "make cluster PostgreSQL + JupyterHub + HAProxy + 2 copies on http://127.0.0.1:$(CLUSTER_PORT) (Ctrl-C stops)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -109,6 +111,16 @@ test: install assets system-deps lrs
 # No book build, no server, no browser, no PostgreSQL (a guard in tests/conftest.py fails a fast test that tries).
 test-fast: install assets
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not postgres and not slow" --durations=10
+
+# Issue 19: PostgreSQL, JupyterHub (dummy authenticator), HAProxy (sticky cookie) and 2 copies of `rusfokus serve`
+# on loopback, the demo data loaded; prints the address and the demo users; Ctrl-C stops everything.
+# State (database, logs) in var/cluster. CLUSTER_PORT: HAProxy's port; CLUSTER_HUB_PORT: JupyterHub's.
+CLUSTER_PORT ?= 8870
+CLUSTER_HUB_PORT ?= 8871
+AUTH ?= dummy
+.PHONY: cluster
+cluster: book exercises system-deps
+	$(BIN)/rusfokus cluster --port $(CLUSTER_PORT) --hub-port $(CLUSTER_HUB_PORT) --auth $(AUTH)
 
 bench: install assets system-deps
 	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY),)

@@ -28,6 +28,7 @@ FEATURES = [
     "rusfokus.integrations.badges.cli",
     "rusfokus.integrations.scorm.cli",
     "rusfokus.integrations.lti.cli",
+    "rusfokus.cluster",  # `rusfokus cluster` (make cluster): an entry point like serve, not a feature
 ]
 
 

@@ -75,7 +75,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     # Voilà apps (one build_app() each) and the book build.
     ("apps", ["rusfokus.apps", "rusfokus.book"]),
     # Entry points: the server and the `rusfokus` command.
-    ("entry", ["rusfokus.server", "rusfokus.cli"]),
+    ("entry", ["rusfokus.server", "rusfokus.cli", "rusfokus.cluster"]),  # cluster: `make cluster` (issue 19)
 ]
 
 INTERFACES = "interfaces"
