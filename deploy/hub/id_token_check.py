@@ -1,0 +1,59 @@
+"""Check the ID token's signature before the Hub lets anyone in: a JupyterHub ``post_auth_hook``.
+
+oauthenticator (17.x) reads the ID token without checking its signature (OpenID Connect Core 3.1.3.7 allows
+that when the token comes straight from the provider's token endpoint over TLS). This hook checks it anyway,
+against the provider's published keys (JWKS): the signature (RS256), the issuer, the audience (the Hub's
+client id), the expiry, and, when the user's data came from the userinfo endpoint, that it is about the same
+subject. A token that fails any of these gives a 403 and no Hub login.
+
+Used by entra-id.py and os2faktor.py next to this file. Needs PyJWT with cryptography (both in the JupyterHub
+image of the Zero to JupyterHub chart: oauthenticator depends on PyJWT, JupyterHub on cryptography).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import jwt
+from tornado import web
+
+log = logging.getLogger("jupyterhub.id_token_check")
+ALGORITHMS = ["RS256"]
+REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
+
+
+def verify_id_token(issuer: str, jwks_uri: str, leeway: int = 60):
+    """A ``c.Authenticator.post_auth_hook`` that refuses a login whose ID token does not verify."""
+    keys = jwt.PyJWKClient(jwks_uri, cache_keys=True, lifespan=3600, timeout=10)
+
+    def check(token: str, audience: str) -> dict:
+        key = keys.get_signing_key_from_jwt(token)
+        return jwt.decode(
+            token,
+            key.key,
+            algorithms=ALGORITHMS,
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": REQUIRED},
+        )
+
+    async def hook(authenticator, handler, authentication):
+        state = authentication.get("auth_state") or {}
+        token = state.get("id_token")
+        if not token:
+            log.warning("Login of %r refused: no ID token (the scope must include openid)", authentication.get("name"))
+            raise web.HTTPError(403, "The identity provider sent no ID token")
+        try:
+            claims = await asyncio.to_thread(check, token, authenticator.client_id)
+        except jwt.PyJWTError as exc:
+            log.warning("Login of %r refused: ID token does not verify: %s", authentication.get("name"), exc)
+            raise web.HTTPError(403, "The ID token could not be verified") from None
+        user = state.get(getattr(authenticator, "user_auth_state_key", "oauth_user")) or {}
+        if user.get("sub") not in (None, claims["sub"]):
+            log.warning("Login of %r refused: userinfo is about another subject", authentication.get("name"))
+            raise web.HTTPError(403, "The ID token and the user data do not match")
+        return authentication
+
+    return hook
