@@ -137,6 +137,11 @@ class Postgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
+            if subprocess.run(_as_postgres(["test", "-w", str(self.folder)]), stdin=subprocess.DEVNULL).returncode:
+                raise ClusterError(
+                    f"the postgres user cannot reach {self.folder}: as root, PostgreSQL runs as the postgres user, "
+                    "so every folder above the state folder must be open to it (o+x); pick another --state folder"
+                )
         if (self.data / "PG_VERSION").exists():
             return False
         cmd = [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]

@@ -1,0 +1,260 @@
+"""`make cluster` (issue 19): the same code `make cluster` runs (`rusfokus cluster`), started in a subprocess with a
+small book and no preheated kernels: a real PostgreSQL 15, JupyterHub 5.4, HAProxy and 2 copies of `rusfokus serve`
+on loopback. Both copies answer /healthz through HAProxy, the sticky cookie pins a client, a Hub user logs in and is
+the same person on either copy (one shared secret), a PostgreSQL restart makes the copies unhealthy and then well
+again with nothing lost, and Ctrl-C (SIGINT) leaves no process behind. One cluster for the module; the SIGINT test
+is the last."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from sqlalchemy import select
+
+from rusfokus import identity
+from rusfokus.cluster import READY_LINE, STICKY_COOKIE, STOPPED_LINE, Postgres
+from rusfokus.db import session_scope
+from rusfokus.progress.models import AuditEntry
+
+from helpers.hub import hub_login
+from helpers.paths import ROOT, free_port
+from helpers.postgres import postgres_installed
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+class Running:
+    """The `rusfokus cluster` subprocess, its output lines and its cluster.json."""
+
+    def __init__(self, proc: subprocess.Popen, state: Path, env: dict):
+        self.proc, self.state, self.env = proc, state, env
+        self.lines: list[str] = []
+        self._q: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.info: dict = {}
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            self._q.put(line)
+        self._q.put(None)
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._q.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            if text in line:
+                return
+        raise AssertionError(f"no {text!r} from rusfokus cluster:\n" + "\n".join(self.lines[-60:]))
+
+    @property
+    def url(self) -> str:
+        return self.info["url"]
+
+    def copy_url(self, name: str) -> str:
+        return self.info["components"][name]["url"]
+
+    def postgres(self) -> Postgres:
+        return Postgres(Path(self.info["postgres"]["folder"]), self.info["postgres"]["port"])
+
+    def secret(self) -> bytes:
+        return identity.load_secret(self.state / "secret.key")
+
+    def rusfokus(self, *args: str) -> str:
+        env = {**self.env, "RUSFOKUS_DB": self.info["postgres"]["url"], "RUSFOKUS_HOME": str(self.state / "admin")}
+        out = subprocess.run(
+            [sys.executable, "-m", "rusfokus.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    def processes(self) -> list[psutil.Process]:
+        """The runner and everything under it, and PostgreSQL (a daemon of pg_ctl) with its workers."""
+        procs = []
+        for pid in (self.proc.pid, self.postgres().postmaster_pid()):
+            if pid:
+                root = psutil.Process(pid)
+                procs += [root, *root.children(recursive=True)]
+        return procs
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if not postgres_installed() or shutil.which("haproxy") is None:
+        pytest.skip("needs Debian's postgresql 15 and haproxy (make system-deps)")
+    base = tmp_path_factory.mktemp("cluster")
+    book = base / "book"
+    book.mkdir()
+    (book / "index.html").write_text("<!doctype html><title>bog</title><h1>Bogen</h1>")
+    shutil.copytree(ROOT / "widgets" / "audit-c", base / "widgets" / "audit-c")  # one small app, not preheated
+    # PostgreSQL runs as the postgres user when the tests run as root: a state folder it can reach
+    state = Path(tempfile.mkdtemp(prefix="rusfokus-cluster-"))
+    state.chmod(0o711)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSFOKUS_", "JUPYTERHUB_"))}
+    env.update(
+        {
+            "RUSFOKUS_ROOT": str(ROOT),
+            "RUSFOKUS_HOME": str(base / "home"),
+            "RUSFOKUS_WIDGETS_DIR": str(base / "widgets"),
+            "RUSFOKUS_POOL_SIZE": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    cmd = [sys.executable, "-m", "rusfokus.cli", "cluster", "--state", str(state), "--book-dir", str(book)]
+    cmd += ["--port", str(free_port()), "--hub-port", str(free_port())]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = Running(proc, state, env)
+    try:
+        running.wait_for(READY_LINE, 300)
+        running.info = json.loads((state / "cluster.json").read_text())
+        yield running
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def healthz(url: str, session=None) -> tuple[int, dict]:
+    r = (session or requests).get(url + "/healthz", timeout=10)
+    return r.status_code, r.json()
+
+
+def test_the_runner_prints_the_address_and_the_demo_users(cluster):
+    out = "\n".join(cluster.lines)
+    assert f"{READY_LINE}: {cluster.url}" in out
+    users = cluster.info["users"]
+    assert {u["role"] for u in users.values()} == {"kursist", "noegleperson", "admin"}
+    for name, user in users.items():
+        assert name in out and user["role"] in out
+
+
+def test_both_copies_answer_healthz_through_haproxy_and_the_cookie_pins_a_client(cluster):
+    # no cookie kept: round robin reaches both copies, each naming itself and its database
+    seen = set()
+    for _ in range(6):
+        status, body = healthz(cluster.url)
+        assert status == 200 and body["database"]["state"] == "ok" and body["database"]["dialect"] == "postgresql"
+        seen.add(body["copy"])
+    assert seen == {"copy-a", "copy-b"}
+    # a client that keeps its cookies stays on the copy the first answer named
+    browser = requests.Session()
+    status, first = healthz(cluster.url, browser)
+    assert status == 200 and browser.cookies.get(STICKY_COOKIE) == first["copy"]
+    assert {healthz(cluster.url, browser)[1]["copy"] for _ in range(6)} == {first["copy"]}
+    # each copy also answers on its own port
+    for name in ("copy-a", "copy-b"):
+        status, body = healthz(cluster.copy_url(name))
+        assert status == 200 and body["copy"] == name
+
+
+def pinned(cluster, copy: str) -> requests.Session:
+    browser = requests.Session()
+    browser.cookies.set(STICKY_COOKIE, copy, domain="127.0.0.1", path="/")
+    return browser
+
+
+def test_hub_user_logs_in_through_the_hub_and_is_the_same_person_on_either_copy(cluster):
+    users = cluster.info["users"]
+    learner = next(name for name, u in users.items() if u["role"] == "kursist")
+    browser = pinned(cluster, "copy-a")
+    last = hub_login(browser, f"{cluster.url}/hub/login?next=/hub/whoami", learner, cluster.info["hub_password"])
+    assert last.status_code == 200 and last.url == f"{cluster.url}/hub/whoami", (last.url, last.text[:300])
+    assert last.json() == {"role": "kursist", "who": users[learner]["email"], "hub": True}
+    # the same cookie on the other copy: one shared secret, so the same person
+    browser.cookies.set(STICKY_COOKIE, "copy-b", domain="127.0.0.1", path="/")
+    assert healthz(cluster.url, browser)[1]["copy"] == "copy-b"
+    r = browser.get(f"{cluster.url}/hub/whoami", timeout=10)
+    assert r.json() == {"role": "kursist", "who": users[learner]["email"], "hub": True}
+    # the admin of the Hub's admin group, started on copy-b
+    admin = pinned(cluster, "copy-b")
+    last = hub_login(admin, f"{cluster.url}/hub/login?next=/hub/whoami", "konsulent", cluster.info["hub_password"])
+    assert last.json() == {"role": "admin", "who": "hub:konsulent", "hub": True}
+
+
+def _audit_rows(cluster) -> set[tuple]:
+    with session_scope(cluster.info["postgres"]["url"]) as s:
+        return set(s.execute(select(AuditEntry.id, AuditEntry.actor, AuditEntry.action)).all())
+
+
+def test_postgres_restart_copies_report_unhealthy_recover_and_lose_nothing(cluster):
+    # written before: a temadag (operator CLI) and Hub logins (audit rows written by the copies)
+    out = cluster.rusfokus(
+        "temadag", "create", "--title", "Klyngedag", "--date", dt.date.today().isoformat(), "--place", "Aulaen",
+        "--modules", "opsporing", "--facilitator", "Bente", "--institutions", "Klyngeskolen",
+    )  # fmt: skip
+    temadag_id = int(out.split("#")[1].split(":")[0])
+    learner = next(name for name, u in cluster.info["users"].items() if u["role"] == "kursist")
+    hub_login(pinned(cluster, "copy-b"), f"{cluster.url}/hub/login?next=/hub/whoami", learner, "demo-kodeord")
+    before = _audit_rows(cluster)
+    assert any(action == "hub.login" for _, _, action in before)
+    admin = {identity.ADMIN_COOKIE: identity.admin_token("klynge-test", secret=cluster.secret())}
+
+    pg = cluster.postgres()
+    pg.stop()
+    try:
+        for name in ("copy-a", "copy-b"):
+            for url, session in ((cluster.copy_url(name), None), (cluster.url, pinned(cluster, name))):
+                status, body = healthz(url, session)
+                assert status == 503, body
+                assert body["status"] == "unavailable" and body["copy"] == name
+                assert body["database"]["state"] == "unavailable" and "refused" in body["database"]["reason"]
+    finally:
+        pg.start()
+    deadline = time.monotonic() + 30
+    while not all(healthz(cluster.copy_url(n))[0] == 200 for n in ("copy-a", "copy-b")):
+        assert time.monotonic() < deadline, "the copies did not recover within 30 s of PostgreSQL's restart"
+        time.sleep(0.5)
+    # nothing written before is lost, and both copies read and write again through their pools
+    assert before <= _audit_rows(cluster)
+    for name in ("copy-a", "copy-b"):
+        r = pinned(cluster, name).get(f"{cluster.url}/api/temadag/{temadag_id}/skaerm?since=-1", cookies=admin)
+        assert r.status_code == 200, (name, r.status_code, r.text[:300])
+        browser = pinned(cluster, name)
+        last = hub_login(browser, f"{cluster.url}/hub/login?next=/hub/whoami", learner, "demo-kodeord")
+        assert last.status_code == 200 and last.json()["role"] == "kursist", (name, last.text[:300])
+    after = _audit_rows(cluster)
+    assert before < after and len([r for r in after - before if r[2] == "hub.login"]) == 2
+
+
+def test_sigint_stops_everything_and_leaves_no_process(cluster):
+    procs = cluster.processes()
+    names = " ".join(" ".join(p.cmdline()) for p in procs)
+    for part in ("postgres", "haproxy", "jupyterhub", "configurable-http-proxy", "rusfokus.cli serve"):
+        assert part in names, names
+    ports = [cluster.info["postgres"]["port"]] + [
+        int(c["url"].rsplit(":", 1)[1]) for c in cluster.info["components"].values()
+    ]
+    cluster.proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal of `make cluster` sends
+    assert cluster.proc.wait(90) == 0
+    cluster.wait_for(STOPPED_LINE, 5)
+    time.sleep(0.5)
+    alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], [(p.pid, p.cmdline()) for p in alive]
+    for port in ports:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    assert not (cluster.postgres().data / "postmaster.pid").exists()
+    assert not (cluster.state / "cluster.json").exists()
