@@ -24,7 +24,14 @@ REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
 
 
 def verify_id_token(issuer: str, jwks_uri: str, leeway: int = 60):
-    """A ``c.Authenticator.post_auth_hook`` that refuses a login whose ID token does not verify."""
+    """A ``c.Authenticator.post_auth_hook`` that refuses a login whose ID token does not verify. A placeholder
+    or a non-https address stops the Hub at start (ValueError), not at the first login."""
+    for what, value in (("issuer", issuer), ("jwks_uri", jwks_uri)):
+        if "<REPLACE" in value or not value.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            raise ValueError(
+                f"id_token_check: {what} is not set to the provider's https address (got {value!r}); "
+                "set it in the Hub's environment (see deploy/hub/README.md)"
+            )
     keys = jwt.PyJWKClient(jwks_uri, cache_keys=True, lifespan=3600, timeout=10)
 
     def check(token: str, audience: str) -> dict:
