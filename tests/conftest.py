@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+import helpers.course
 from helpers.browser import CHROMIUM_ARGS, run_axe
 from helpers.course import built_course
 from helpers.demo import load_demo_staff
 from helpers.paths import CHROMIUM, ROOT
 from helpers.postgres import postgres_installed, running_postgres
 from helpers.server import start_server, stop_server
+from helpers.xdist import once_per_run, run_dir
 
 # A test that uses one of these (directly or through another fixture) builds the book or starts
 # `rusfokus serve`: it is marked slow, so `make test-fast` never does either.
@@ -86,16 +88,25 @@ def project_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_shared_folder(tmp_path_factory):
+    """Built nbgrader courses are kept in a folder every xdist worker of this run shares (built once per run)."""
+    helpers.course.SHARED = run_dir(tmp_path_factory) / "courses"
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """The whole book, built once per test session with -W -n --keep-going."""
+    """The whole book, built once per test run with -W -n --keep-going (by the first xdist worker that needs
+    it; the others wait and read the same folder, which nobody writes into)."""
     reuse = os.environ.get("RUSFOKUS_TEST_BOOK")
     if reuse:
         return Path(reuse)
     from rusfokus.book import build_book
 
-    tmp = tmp_path_factory.mktemp("book")
-    return build_book(ROOT, out_dir=tmp / "html", staging=tmp / "staging", quiet=True)
+    def build(folder: Path) -> Path:
+        return build_book(ROOT, out_dir=folder / "html", staging=folder / "staging", quiet=True)
+
+    return once_per_run(run_dir(tmp_path_factory) / "book", build)
 
 
 @pytest.fixture(scope="session")
