@@ -8,13 +8,16 @@
 # GUIDs, not names: use app roles.) Turn on "Assignment required" so nobody else can sign in.
 #
 # Use: copy next to jupyterhub_config.py with id_token_check.py and add `load_subconfig("entra-id.py")`
-# (Zero to JupyterHub: hub.extraFiles + hub.extraConfig). Values from the Hub's environment; the secret only
-# from the environment (a Kubernetes Secret), never in this file. Checked by tests/deploy/test_hub_snippets.py
-# (loads, class, keys); the login itself is not tested against Entra (no tenant from the test machine).
+# (Zero to JupyterHub: hub.extraFiles, see deploy/kubernetes/kommune-b/values-entra-id.yaml). Values from the
+# Hub's environment; the secret only from the environment (a Kubernetes Secret), never in this file.
+# Checked by tests/deploy/test_hub_snippets.py (loads, class, keys); the login itself is not tested against
+# Entra (no tenant from the test machine).
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# id_token_check.py: next to this file, or in HUB_SNIPPETS_DIR (Zero to JupyterHub runs files of
+# jupyterhub_config.d inside its own config file, where __file__ is that file)
+sys.path.insert(0, os.environ.get("HUB_SNIPPETS_DIR") or os.path.dirname(os.path.abspath(__file__)))
 from id_token_check import verify_id_token  # noqa: E402
 
 c = get_config()  # noqa: F821

@@ -4,7 +4,7 @@
 # rusfokus maps to its roles (RUSFOKUS_HUB_GROUP_ADMIN / _NOEGLEPERSON / _LEARNER).
 #
 # Use: copy next to jupyterhub_config.py with id_token_check.py and add `load_subconfig("os2faktor.py")`
-# (Zero to JupyterHub: hub.extraFiles + hub.extraConfig, see deploy/kubernetes/kommune-a/values-oidc.yaml).
+# (Zero to JupyterHub: hub.extraFiles, see deploy/kubernetes/kommune-a/values-oidc.yaml).
 # Every value comes from the Hub's environment; the <REPLACE ...> defaults make a missing one obvious.
 # The client secret only from the environment (a Kubernetes Secret), never in this file.
 # Take the endpoint URLs from the provider's discovery document: <issuer>/.well-known/openid-configuration.
@@ -12,7 +12,9 @@
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# id_token_check.py: next to this file, or in HUB_SNIPPETS_DIR (Zero to JupyterHub runs files of
+# jupyterhub_config.d inside its own config file, where __file__ is that file)
+sys.path.insert(0, os.environ.get("HUB_SNIPPETS_DIR") or os.path.dirname(os.path.abspath(__file__)))
 from id_token_check import verify_id_token  # noqa: E402
 
 c = get_config()  # noqa: F821

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from authlib.integrations.requests_client import OAuth2Session
 from jupyterhub.app import JupyterHub
 from oauthenticator.azuread import AzureAdOAuthenticator
@@ -172,3 +174,65 @@ def test_id_token_check_refuses_another_issuer_another_subject_or_no_token(provi
             run_hook(provider, token, **kwargs)
     with pytest.raises(web.HTTPError):
         run_hook(provider, {"access_token": token["access_token"]})
+
+
+# --- the Zero to JupyterHub overlays that mount the snippets -----------------------------------------------------
+DEPLOY = ROOT / "deploy" / "kubernetes"
+OVERLAYS = [("kommune-a", "values-oidc.yaml", "os2faktor.py"), ("kommune-b", "values-entra-id.yaml", "entra-id.py")]
+EXTRA_FILE = {"mountPath": str, "data": dict, "stringData": str, "binaryData": str, "mode": (int, float)}
+"""hub.extraFiles.<key> as the chart's values.schema.yaml documents it (additionalProperties: false, mountPath
+required, one of data / stringData / binaryData); our own record of the keys, not the chart's file."""
+OPTIONAL_ENV = {"OIDC_LOGIN_SERVICE", "OIDC_SCOPE", "OIDC_USERNAME_CLAIM", "OIDC_GROUPS_CLAIM", "HUB_SNIPPETS_DIR"}
+
+
+def helm_merge(base: dict, overlay: dict) -> dict:
+    """Helm's merge of -f files: maps merged, lists and scalars replaced, null removes the key."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = helm_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize(("kommune", "overlay", "snippet"), OVERLAYS)
+def test_overlay_mounts_the_snippet_and_gives_it_every_setting(clean_env, tmp_path, kommune, overlay, snippet):
+    base = yaml.safe_load((DEPLOY / kommune / "values.yaml").read_text(encoding="utf-8"))
+    extra = yaml.safe_load((DEPLOY / kommune / overlay).read_text(encoding="utf-8"))
+    assert set(extra) == {"hub"} and set(extra["hub"]) <= {"config", "extraFiles", "extraEnv"}
+    values = helm_merge(base, extra)["hub"]
+    # manage_groups and load_groups together stop JupyterHub 5 ("Group management has been offloaded")
+    assert "load_groups" not in values["config"]["JupyterHub"]
+    files = values["extraFiles"]
+    assert set(files) == {"rusfokus-login", "id-token-check"}
+    for spec in files.values():
+        assert set(spec) <= set(EXTRA_FILE) and spec["mountPath"].startswith("/usr/local/etc/jupyterhub/")
+    assert files["rusfokus-login"]["mountPath"].startswith("/usr/local/etc/jupyterhub/jupyterhub_config.d/")
+    env = values["extraEnv"]
+    secrets_ = {k: v for k, v in env.items() if isinstance(v, dict)}
+    assert all(set(v) == {"valueFrom"} and "secretKeyRef" in v["valueFrom"] for v in secrets_.values())
+    assert any(k.endswith("CLIENT_SECRET") for k in secrets_), "the client secret comes from a Secret"
+    assert env["HUB_SNIPPETS_DIR"] == str(Path(files["id-token-check"]["mountPath"]).parent)
+    # every variable the snippet reads is set (or has a sensible default)
+    read = set(re.findall(r'os\.environ(?:\.get)?\(\s*"([A-Z_]+)"', (HUB / snippet).read_text()))
+    missing = read - set(env) - OPTIONAL_ENV
+    assert not missing, missing
+    # as the pod would run it: the file in jupyterhub_config.d, the module in HUB_SNIPPETS_DIR, the env set
+    (tmp_path / "rusfokus").mkdir()
+    (tmp_path / "rusfokus" / "id_token_check.py").write_text((HUB / "id_token_check.py").read_text())
+    (tmp_path / "rusfokus_login.py").write_text((HUB / snippet).read_text())
+    for key, value in env.items():
+        if isinstance(value, dict):
+            value = "from-the-secret"
+        elif "<REPLACE" in value:
+            value = "tenant-id" if key == "AZURE_TENANT_ID" else "client-id"
+        clean_env.setenv(key, value)
+    clean_env.setenv("HUB_SNIPPETS_DIR", str(tmp_path / "rusfokus"))
+    app = JupyterHub()
+    app.load_config_file(str(tmp_path / "rusfokus_login.py"))
+    auth = app.authenticator_class(parent=app)
+    assert auth.client_secret == "from-the-secret" and auth.manage_groups and callable(auth.post_auth_hook)
+    assert not [v for v in (auth.authorize_url, auth.token_url, auth.oauth_callback_url) if "<REPLACE" in v]
