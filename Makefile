@@ -8,6 +8,9 @@ PORT ?= 8866
 RUSFOKUS_PORT ?= $(PORT)
 export RUSFOKUS_PORT
 ONLY ?=
+# pytest-xdist workers: most of `make test` waits on servers, kernels and browsers, so more workers than cores.
+TEST_WORKERS ?= 3
+FAST_WORKERS ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install assets system-deps book data exercises run serve test test-fast bench lint format clean
@@ -106,11 +109,11 @@ lrs: $(RALPH_VENV)/.installed
 test: install assets system-deps lrs
 	$(BIN)/ruff check src tests bench widgets
 	$(BIN)/ruff format --check src tests bench widgets
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 # No book build, no server, no browser, no PostgreSQL (a guard in tests/conftest.py fails a fast test that tries).
 test-fast: install assets
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not postgres and not slow" --durations=10
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) --dist loadgroup -m "not browser and not postgres and not slow" --durations=10
 
 # Issue 19: PostgreSQL, JupyterHub (dummy authenticator), HAProxy (sticky cookie) and 2 copies of `rusfokus serve`
 # on loopback, the demo data loaded; prints the address and the demo users; Ctrl-C stops everything.
