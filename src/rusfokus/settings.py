@@ -225,6 +225,14 @@ class Settings:
         5.0,
         float,
     )
+    grade_worker: bool = _opt(
+        "RUSFOKUS_GRADE_WORKER",
+        "Whether this copy grades hand-ins (on/off). With PostgreSQL every copy whose worker is on takes hand-ins "
+        "from the shared grading queue, also those another copy received; off: this copy only receives them "
+        "(and answers the learner when another copy has graded). SQLite: always on (one server).",
+        True,
+        flag,
+    )
     # Proof of effect (rusfokus.effekt): self-efficacy answers, practice counts, reports to managers
     effekt_min_group: int = _opt(
         "RUSFOKUS_EFFEKT_MIN_GROUP",

@@ -1,4 +1,4 @@
-"""One grading queue: a single worker thread grades attempts, in-process.
+"""The grading queue: a single worker thread per server grades attempts.
 
 nbgrader cannot grade two submissions of one learner at once (the gradebook
 and the submitted/ folder are shared), so everything goes through one queue:
@@ -6,6 +6,13 @@ learners take turns, each with at most one hand-in per exercise in line.
 An attempt is on disk and pending before it is queued; only a finished,
 successful autograde removes the pending marker, or giving up after repeated
 failures, which leaves a failed marker with the reason.
+
+Two modes, one grading (``autograde``) and the same files on disk:
+
+- SQLite (the embedded default, one server): the queue is in this process' memory.
+- PostgreSQL (any number of copies): the queue is the table ``grading_job``
+  (``rusfokus.exercises.queue``); every copy whose worker runs (RUSFOKUS_GRADE_WORKER)
+  takes jobs from it, and the copy that received a hand-in hears its result from the row.
 """
 
 from __future__ import annotations
@@ -21,19 +28,24 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rusfokus.exercises import warmkernel
+from rusfokus import claims
+from rusfokus.exercises import queue, warmkernel
 from rusfokus.exercises.course import exercise, gradebook_url, make_api, student_id
 from rusfokus.exercises.schema import Exercise
 from rusfokus.exercises.store import (
     Attempt,
+    attempt_answers,
     mark_failed,
     pending_attempts,
     pending_for,
     place_for_nbgrader,
+    prepare_attempt,
     record_failure,
     save_attempt,
     stamp_to_nbgrader,
     write_atomic,
+    write_attempt,
+    write_result,
 )
 from rusfokus.progress import hooks
 from rusfokus.settings import Settings
@@ -109,15 +121,27 @@ def _notify_progress(email: str, result: dict, progress: dict) -> None:
         log.exception("progress hook failed for %s/%s", email, result["opgave"])
 
 
-def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
-    """Autograde one attempt; write its result and clear its pending marker; tell progress
-    (``progress``: ``db_url`` and ``certificate_months`` for ``progress.hooks.on_graded``)."""
+def _record_progress(session, email: str, result: dict, progress: dict) -> None:
+    """Record a graded attempt in the caller's transaction (the shared queue's, holding the job's lock):
+    completion, kursusbevis and outbox event then exist exactly when the job is done."""
+    graded_at = datetime.fromisoformat(result["graded_at"])
+    if graded_at.tzinfo is not None:
+        graded_at = graded_at.astimezone().replace(tzinfo=None)
+    months = progress.get("certificate_months") or Settings.default("certificate_months")
+    hooks.record_result(
+        session, email, result["opgave"], result["score"], result["max_score"], result["passed"], graded_at, months
+    )
+
+
+def autograde(api, attempt: Attempt) -> dict:
+    """Run nbgrader's autograde on one attempt (its notebook on disk) and read its result; writes
+    nothing of ours (nbgrader writes its gradebook, submitted/ and autograded/)."""
     # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook
 
-    t0 = time.perf_counter()
     ex = exercise(attempt.opgave)
 
+    t0 = time.perf_counter()
     with Gradebook(api.coursedir.db_url) as gb:
         gb.update_or_create_student(attempt.student, email=attempt.email)
     place_for_nbgrader(attempt)
@@ -130,19 +154,24 @@ def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
             f"{(outcome.get('error') or outcome.get('log') or '')[-1500:]}"
         )
     result = read_result(api, ex, attempt)
-    write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
-    attempt.pending_file.unlink(missing_ok=True)
-    t3 = time.perf_counter()
-    _notify_progress(attempt.email, result, progress or {})
     log.info(
-        "graded %s/%s %s: %.2f s (autograde %.2f s, progress %.2f s)",
+        "graded %s/%s %s: %.2f s (autograde %.2f s)",
         attempt.student,
         attempt.opgave,
         attempt.stamp,
         time.perf_counter() - t0,
         t2 - t1,
-        time.perf_counter() - t3,
     )
+    return result
+
+
+def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
+    """Autograde one attempt; write its result and clear its pending marker; tell progress
+    (``progress``: ``db_url`` and ``certificate_months`` for ``progress.hooks.on_graded``)."""
+    result = autograde(api, attempt)
+    write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
+    attempt.pending_file.unlink(missing_ok=True)
+    _notify_progress(attempt.email, result, progress or {})
     return result
 
 
@@ -164,6 +193,8 @@ class GradingFailed(GradingError):
 
 DEFAULT_RETRIES = Settings.default("grade_retries")
 DEFAULT_RETRY_SECONDS = Settings.default("grade_retry_seconds")
+POLL_SECONDS = 0.5  # shared queue: how often an idle copy looks for jobs and for results of its hand-ins
+CLEANUP_SECONDS = 600  # shared queue: how often a worker deletes done jobs older than queue.KEEP_DONE
 
 
 class Grader:
@@ -174,6 +205,10 @@ class Grader:
     waiting. Robust: a failed grading (e.g. the grading kernel died) is retried
     on a fresh kernel after ``retry_seconds``, doubling each time; after
     ``retries`` new tries it is marked failed with its reason (never silently).
+
+    With a PostgreSQL progress database (``progress["db_url"]``) the queue is shared by every copy
+    (``rusfokus.exercises.queue``): ``submit`` adds a job row, the worker (when ``worker``) grades
+    whatever job is due, from any copy, and a hand-in's future is resolved from its row, whoever graded it.
     """
 
     def __init__(
@@ -184,10 +219,20 @@ class Grader:
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
         gradebook_db: str = "",
         progress: dict | None = None,
+        worker: bool = True,
+        copy_name: str = "",
+        poll_seconds: float = POLL_SECONDS,
     ):
         self.course_dir = Path(course_dir).resolve()
         self.gradebook_db = gradebook_db
         self.progress = progress or {}  # db_url, certificate_months for progress.hooks.on_graded
+        self.db_url = self.progress.get("db_url") or ""
+        self.shared = queue.is_shared(self.db_url)
+        self.worker = bool(worker) or not self.shared  # the in-process queue always grades
+        self.owner = copy_name or claims.owner()
+        self.poll_seconds = poll_seconds
+        self._remote: dict[int, tuple[Attempt, Future]] = {}  # shared queue: job id -> this copy's hand-in
+        self._poke = False
         self.retries, self.retry_seconds = max(0, int(retries)), max(0.0, float(retry_seconds))
         self._stopping = False
         self._cond = threading.Condition()
@@ -199,7 +244,8 @@ class Grader:
         self._warm = False
         self.current: Attempt | None = None  # being graded now
         self._api = None
-        self._thread = threading.Thread(target=self._run, name="rusfokus-grader", daemon=True)
+        run = self._run_shared if self.shared else self._run
+        self._thread = threading.Thread(target=run, name="rusfokus-grader", daemon=True)
         self._thread.start()
 
     def warm_up(self) -> None:
@@ -212,6 +258,8 @@ class Grader:
         """Validate and save (raises AnswerError/BuildError/ExerciseError), then queue.
         Raises AlreadyPending while this learner's last hand-in of the exercise waits."""
         ex = exercise(opgave)
+        if self.shared:
+            return self._submit_shared(email, ex, answers)
         key = (student_id(email), ex.id)
         with self._cond:
             if self._busy[key] or pending_for(self.course_dir, email, ex.id):
@@ -228,12 +276,247 @@ class Grader:
 
     def enqueue_pending(self) -> list[Future]:
         """Queue every attempt still pending on disk (server start, `grade --pending`)."""
+        if self.shared:
+            return self._enqueue_pending_shared()
         return [self._enqueue(a) for a in pending_attempts(self.course_dir)]
 
     def waiting(self) -> int:
-        """Hand-ins queued, waiting to be retried or being graded."""
+        """Hand-ins queued, waiting to be retried or being graded (shared queue: this copy's hand-ins)."""
         with self._cond:
-            return len(self._futures)
+            return len(self._futures) + len(self._remote)
+
+    # --- the shared queue (PostgreSQL) -----------------------------------------------------------
+
+    def _submit_shared(self, email: str, ex, answers) -> tuple[Attempt, Future]:
+        """Validate, add the job row (answers and notebook: any copy can grade it), then write the files.
+        The database refuses a second pending hand-in of the learner and exercise, from any copy."""
+        key = (student_id(email), ex.id)
+        with self._cond:
+            if self._busy[key]:
+                mine = [a for a, _ in self._remote.values() if (a.student, a.opgave) == key]
+                raise AlreadyPending(mine[-1] if mine else None)
+            self._busy[key] += 1  # reserved while the job is written
+        try:
+            attempt, clean, notebook = prepare_attempt(self.course_dir, email, ex, answers)
+            try:
+                job_id = queue.add_job(
+                    self.db_url,
+                    email=email,
+                    student=attempt.student,
+                    opgave=ex.id,
+                    stamp=attempt.stamp,
+                    answers=clean,
+                    notebook=notebook,
+                    received_by=self.owner,
+                )
+            except queue.AlreadyQueued as exc:
+                waiting = Attempt(self.course_dir, email, ex.id, exc.stamp) if exc.stamp else None
+                raise AlreadyPending(waiting) from None
+            write_attempt(attempt, notebook)
+        except BaseException:
+            with self._cond:
+                self._release(key)
+            raise
+        fut: Future = Future()
+        with self._cond:
+            self._remote[job_id] = (attempt, fut)  # stays reserved until its row says done or failed
+            self._poke = True
+            self._cond.notify_all()
+        return attempt, fut
+
+    def _enqueue_pending_shared(self) -> list[Future]:
+        """Server start: hand-ins pending on disk without a job (from before the shared queue) are queued;
+        markers of jobs another copy finished meanwhile are settled from the row."""
+        futures = []
+        for attempt in pending_attempts(self.course_dir):
+            try:
+                job = queue.job_for(self.db_url, attempt.student, attempt.opgave, attempt.stamp)
+                if job is not None:
+                    if job.state == queue.DONE and job.result:
+                        write_result(attempt, json.loads(job.result))
+                    elif job.state == queue.FAILED:
+                        mark_failed(attempt, job.last_error)
+                    continue
+                key = (attempt.student, attempt.opgave)
+                with self._cond:
+                    if self._busy[key]:
+                        continue
+                    self._busy[key] += 1
+                try:
+                    job_id = queue.add_job(
+                        self.db_url,
+                        email=attempt.email,
+                        student=attempt.student,
+                        opgave=attempt.opgave,
+                        stamp=attempt.stamp,
+                        answers=attempt_answers(attempt, exercise(attempt.opgave)),
+                        notebook=attempt.notebook.read_text(encoding="utf-8"),
+                        received_by=self.owner,
+                    )
+                except BaseException:
+                    with self._cond:
+                        self._release(key)
+                    raise
+                fut: Future = Future()
+                with self._cond:
+                    self._remote[job_id] = (attempt, fut)
+                    self._poke = True
+                    self._cond.notify_all()
+                futures.append(fut)
+            except queue.AlreadyQueued:
+                continue  # a newer hand-in of hers waits; this one stays on disk for `grade --pending`
+            except Exception:
+                log.exception("could not queue pending hand-in %s", attempt.notebook)
+        return futures
+
+    def _run_shared(self) -> None:
+        from rusfokus.migrations import upgrade
+
+        last_cleanup = time.monotonic()
+        migrated = False
+        while True:
+            with self._cond:
+                if self._stopping:
+                    break
+                warm, self._warm = self._warm and self.worker, False
+            try:
+                if not migrated:
+                    upgrade(self.db_url)
+                    migrated = True
+                if warm:
+                    self._api = self._api or make_api(self.course_dir, self.gradebook_db)
+                    warmkernel.refill(self.course_dir)
+                self._resolve_remote()
+                if self.worker and not self._stopping:
+                    if self._grade_one():
+                        continue  # look for the next one at once
+                    if time.monotonic() - last_cleanup > CLEANUP_SECONDS:
+                        last_cleanup = time.monotonic()
+                        queue.forget_done(self.db_url)
+            except Exception:  # e.g. PostgreSQL restarting: nothing is lost, try again after the pause
+                if self._stopping:
+                    break
+                log.warning("grading queue: could not reach the database or nbgrader; trying again", exc_info=True)
+                with self._cond:
+                    self._cond.wait(max(self.poll_seconds, 2.0))
+                continue
+            with self._cond:
+                if not self._stopping and not self._poke:
+                    self._cond.wait(self.poll_seconds)
+                self._poke = False
+        with self._cond:
+            left = list(self._remote.values())
+            self._remote.clear()
+            self._busy.clear()
+            self._cond.notify_all()
+        for _attempt, fut in left:
+            fut.set_exception(GradingError("the server is stopping; the hand-in stays in the shared queue"))
+        try:
+            warmkernel.shutdown()
+        except Exception:
+            log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+
+    def _grade_one(self) -> bool:
+        """Take one due job from the shared queue and grade it; False when there was none to take."""
+        taken = queue.claim(self.db_url)
+        if taken is None:
+            return False
+        job = taken.job
+        attempt = Attempt(self.course_dir, job.email, job.opgave, job.stamp)
+        with self._cond:
+            self.current = attempt
+        log.info("grading job %d (%s/%s %s) on %s", job.id, attempt.student, attempt.opgave, attempt.stamp, self.owner)
+        try:
+            try:
+                self._api = self._api or make_api(self.course_dir, self.gradebook_db)
+                if not attempt.notebook.exists():  # received by another copy with a course folder of its own
+                    if not job.notebook:
+                        raise GradingError(f"job {job.id} has no notebook and {attempt.notebook} is missing")
+                    write_atomic(attempt.notebook, job.notebook)
+                result = autograde(self._api, attempt)
+            except Exception as exc:
+                self._failed_job(taken, attempt, f"{type(exc).__name__}: {exc}")
+                return True
+            taken.finish(
+                result, self.owner, record=lambda session: _record_progress(session, job.email, result, self.progress)
+            )
+        except BaseException:
+            taken.release()  # e.g. the database went away: the job is pending again
+            raise
+        finally:
+            with self._cond:
+                self.current = None
+                self._cond.notify_all()
+        try:
+            write_result(attempt, result)
+        except OSError:
+            log.exception("graded job %d, but could not write %s", job.id, attempt.result_file)
+        self._settle(job.id, queue.DONE, result, "")
+        if not self._stopping:
+            warmkernel.refill(self.course_dir)  # after the learner has her result
+        return True
+
+    def _failed_job(self, taken, attempt: Attempt, reason: str) -> None:
+        """Count a failed grading in the job (retried by any copy after a back-off), or give up."""
+        log.exception("grading failed: job %d %s", taken.job.id, attempt.notebook)
+        try:
+            warmkernel.shutdown()  # never reuse a spare that may be broken
+        except Exception:
+            pass
+        failures, given_up = taken.fail(reason, self.retries, self.retry_seconds)
+        if not given_up:
+            log.warning(
+                "grading %s/%s %s failed (%d of %d); new try on a fresh kernel by the next free copy",
+                attempt.student,
+                attempt.opgave,
+                attempt.stamp,
+                failures,
+                self.retries + 1,
+            )
+            return
+        log.error(
+            "gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
+            attempt.student,
+            attempt.opgave,
+            attempt.stamp,
+            failures,
+            reason[-300:],
+        )
+        try:
+            mark_failed(attempt, reason)
+        except OSError:
+            log.exception("could not write %s", attempt.failed_file)
+        self._settle(taken.job.id, queue.FAILED, None, reason)
+
+    def _resolve_remote(self) -> None:
+        """Settle this copy's hand-ins whose rows another copy (or this one) finished."""
+        with self._cond:
+            ids = list(self._remote)
+        for job_id, outcome in queue.outcomes(self.db_url, ids).items():
+            self._settle(job_id, outcome.state, outcome.result, outcome.last_error)
+
+    def _settle(self, job_id: int, state: str, result: dict | None, reason: str) -> None:
+        with self._cond:
+            item = self._remote.pop(job_id, None)
+            if item is not None:
+                self._release((item[0].student, item[0].opgave))
+            self._cond.notify_all()
+        if item is None:
+            return
+        attempt, fut = item
+        if state == queue.DONE and result is not None:
+            try:  # this copy's files too (its own course folder in Kubernetes; the same files otherwise)
+                write_result(attempt, result)
+            except OSError:
+                log.exception("could not write %s", attempt.result_file)
+            fut.set_result(result)
+            return
+        try:
+            if attempt.is_pending:
+                mark_failed(attempt, reason)
+        except OSError:
+            log.exception("could not write %s", attempt.failed_file)
+        fut.set_exception(GradingFailed(reason))
 
     def _release(self, key) -> None:
         self._busy[key] -= 1
@@ -388,7 +671,9 @@ class Grader:
         """Wait until nothing is queued, waiting to be retried or being graded."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._turns or self._delayed or self._warm or self.current is not None or self._futures:
+            while (
+                self._turns or self._delayed or self._warm or self.current is not None or self._futures or self._remote
+            ):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False

@@ -180,18 +180,38 @@ def pending_modules(course_dir: Path | None, email: str, modules: list[str]) -> 
     return out
 
 
+def prepare_attempt(course_dir: Path, email: str, ex: Exercise, raw_answers) -> tuple[Attempt, dict, str]:
+    """Validate answers and build the submission notebook: ``(attempt, answers, notebook text)``.
+    Nothing is written. Raises AnswerError (Danish) for bad answers, BuildError if the exercise is
+    not built or its release notebook was changed."""
+    answers = validate_answers(ex, raw_answers)
+    nb = submission_notebook(load_release(course_dir, ex.id), ex, answers)
+    return Attempt(Path(course_dir), email, ex.id, _new_stamp()), answers, nbformat.writes(nb)
+
+
+def write_attempt(attempt: Attempt, notebook: str) -> Attempt:
+    """Write the submission notebook and the pending marker (atomically)."""
+    write_atomic(attempt.notebook, notebook)
+    marker = {"email": attempt.email, "opgave": attempt.opgave, "stamp": attempt.stamp}
+    write_atomic(attempt.pending_file, json.dumps(marker))
+    return attempt
+
+
 def save_attempt(course_dir: Path, email: str, ex: Exercise, raw_answers) -> Attempt:
     """Validate answers, write the submission notebook and the pending marker.
 
     Raises AnswerError (Danish) for bad answers, BuildError if the exercise is
     not built or its release notebook was changed. Nothing is written then.
     """
-    answers = validate_answers(ex, raw_answers)
-    nb = submission_notebook(load_release(course_dir, ex.id), ex, answers)
-    attempt = Attempt(Path(course_dir), email, ex.id, _new_stamp())
-    write_atomic(attempt.notebook, nbformat.writes(nb))
-    write_atomic(attempt.pending_file, json.dumps({"email": email, "opgave": ex.id, "stamp": attempt.stamp}))
-    return attempt
+    attempt, _answers, notebook = prepare_attempt(course_dir, email, ex, raw_answers)
+    return write_attempt(attempt, notebook)
+
+
+def write_result(attempt: Attempt, result: dict) -> None:
+    """The attempt is graded: its result file, and no pending (or failed) marker any more."""
+    write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
+    attempt.pending_file.unlink(missing_ok=True)
+    attempt.failed_file.unlink(missing_ok=True)
 
 
 def place_for_nbgrader(attempt: Attempt) -> Path:

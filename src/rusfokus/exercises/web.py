@@ -55,6 +55,8 @@ def grading_options(settings) -> dict:
         "retry_seconds": settings.grade_retry_seconds,
         "gradebook_db": settings.gradebook_db,
         "progress": progress_options(settings),
+        "worker": getattr(settings, "grade_worker", True),
+        "copy_name": getattr(settings, "copy_name", ""),
     }
 
 
