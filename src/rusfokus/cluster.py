@@ -46,6 +46,7 @@ HUB_GROUP_NOEGLEPERSON = "rusfokus-noegleperson"
 HUB_ADMIN_USER = "konsulent"
 READY_LINE = "rusfokus cluster is ready"
 STOPPED_LINE = "rusfokus cluster stopped"
+BANNER_END = "Ctrl-C stops everything."  # the banner's last line
 
 
 class ClusterError(Exception):
@@ -374,6 +375,7 @@ class Cluster:
     hub_port: int
     copies: int = 2
     with_hub: bool = True
+    demo: bool = True  # load the demo data into an empty database
     book_dir: Path | None = None
     extra_env: dict = field(default_factory=dict)
     out: object = None  # where progress lines go (stdout)
@@ -442,8 +444,13 @@ class Cluster:
         self.postgres.create_database()
         self.say(f"PostgreSQL 15 on 127.0.0.1:{self.postgres.port}, database {DB_NAME}")
         admin_home = self.state / "admin"
-        for line in self._cli("demo", "load", "--if-empty", home=admin_home).splitlines():
-            self.say(f"  {line}")
+        if self.demo:
+            for line in self._cli("demo", "load", "--if-empty", home=admin_home).splitlines():
+                self.say(f"  {line}")
+        else:  # migrations only
+            from rusfokus.migrations import upgrade
+
+            upgrade(self.postgres.url)
 
         # 2. one shared secret for every copy (cookies and links signed by one copy are good on all)
         secret = self.state / "secret.key"
@@ -565,7 +572,7 @@ class Cluster:
                 who = info["email"] or "admin views (/admin/)"
                 self.say(f"    {user:<22} {info['role']:<13} {who}")
         self.say(f"  state and logs: {self.state}  (cluster.json lists ports and processes)")
-        self.say("  Ctrl-C stops everything.")
+        self.say(f"  {BANNER_END}")
 
     def watch(self) -> None:
         """Until interrupted: report a component that exits (the others keep running)."""

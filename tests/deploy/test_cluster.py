@@ -26,7 +26,7 @@ import requests
 from sqlalchemy import select
 
 from rusfokus import identity
-from rusfokus.cluster import READY_LINE, STICKY_COOKIE, STOPPED_LINE, Postgres
+from rusfokus.cluster import BANNER_END, READY_LINE, STICKY_COOKIE, STOPPED_LINE, Postgres
 from rusfokus.db import session_scope
 from rusfokus.progress.models import AuditEntry
 
@@ -34,7 +34,8 @@ from helpers.hub import hub_login
 from helpers.paths import ROOT, free_port
 from helpers.postgres import postgres_installed
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# one cluster for the module, on one xdist worker (--dist loadgroup), in file order: the SIGINT test is last
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
 
 class Running:
@@ -124,7 +125,7 @@ def cluster(tmp_path_factory):
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     running = Running(proc, state, env)
     try:
-        running.wait_for(READY_LINE, 300)
+        running.wait_for(BANNER_END, 300)  # the whole banner is read
         running.info = json.loads((state / "cluster.json").read_text())
         yield running
     finally:
