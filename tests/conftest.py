@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ _running_fast_test: list[str] = []
 
 
 def _guard_subprocesses(event: str, args: tuple) -> None:
-    if event != "subprocess.Popen" or not _running_fast_test:
+    if event != "subprocess.Popen" or not _running_fast_test or threading.current_thread().name == BOOK_THREAD:
         return
     cmd = args[1] if isinstance(args[1], (list, tuple)) else [args[1] or args[0]]
     argv = [os.path.basename(str(part)) for part in cmd]
@@ -94,19 +95,43 @@ def _run_shared_folder(tmp_path_factory):
     helpers.course.SHARED = run_dir(tmp_path_factory) / "courses"
 
 
+def _build_the_book(folder: Path) -> Path:
+    from rusfokus.book import build_book
+
+    return build_book(ROOT, out_dir=folder / "html", staging=folder / "staging", quiet=True)
+
+
+# The book build takes minutes: when a test of this run needs it, it starts in a thread as soon as the tests
+# are collected, so the tests before the first one that needs it run meanwhile (the build is one subprocess).
+# Under xdist the first worker to take the lock builds it; the others' `built_book` waits for that build.
+BOOK_THREAD = "rusfokus-test-book-build"
+
+
+def pytest_collection_finish(session):
+    if os.environ.get("RUSFOKUS_TEST_BOOK") or session.config.option.collectonly:
+        return
+    if not any("built_book" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    folder = run_dir(session.config._tmp_path_factory) / "book"
+
+    def build() -> None:
+        try:
+            once_per_run(folder, _build_the_book)
+        except BaseException:  # noqa: S110 - recorded in <folder>.failed; `built_book` reports it
+            pass
+
+    threading.Thread(target=build, name=BOOK_THREAD).start()
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """The whole book, built once per test run with -W -n --keep-going (by the first xdist worker that needs
-    it; the others wait and read the same folder, which nobody writes into)."""
+    """The whole book, built once per test run with -W -n --keep-going (in the background from the start of
+    the run, see pytest_collection_finish; the xdist workers wait for it and read the same folder, which
+    nobody writes into)."""
     reuse = os.environ.get("RUSFOKUS_TEST_BOOK")
     if reuse:
         return Path(reuse)
-    from rusfokus.book import build_book
-
-    def build(folder: Path) -> Path:
-        return build_book(ROOT, out_dir=folder / "html", staging=folder / "staging", quiet=True)
-
-    return once_per_run(run_dir(tmp_path_factory) / "book", build)
+    return once_per_run(run_dir(tmp_path_factory) / "book", _build_the_book)
 
 
 @pytest.fixture(scope="session")

@@ -109,10 +109,15 @@ def test_a_page_warning_fails_the_build_and_names_the_file(tmp_path):
     assert not out.exists()
 
 
+DEMO_PRIMARY, NEW_PRIMARY = "#0b4f6c", "#7a1f5c"  # kommune.yml's profil.farver.primaer, and another
+
+
 @pytest.mark.slow
 def test_rebuild_after_a_kommune_yml_edit_shows_the_new_values(tmp_path):
     """Sphinx pickles its environment between builds; the municipality's data must never
-    come from the last build's pickle (a changed file once failed or showed old values)."""
+    come from the last build's pickle (a changed file once failed or showed old values).
+    The book gets the same colours as the served stylesheet (tests/web/test_theme.py), and a
+    rebuild follows kommune.yml's colours too (one pair of builds for both)."""
     proj = mini_book(tmp_path)
 
     def visible_text(page: Path) -> str:  # builthtml caches pages by path: this page changes
@@ -125,10 +130,16 @@ def test_rebuild_after_a_kommune_yml_edit_shows_the_new_values(tmp_path):
 
     old_phone = load_kommune(proj / "kommune.yml").rusmiddelcenter.telefon
     assert old_phone in visible_text(out / "index.html")
-    (proj / "kommune.yml").write_text(kommune.replace(old_phone, "11 22 33 44"), encoding="utf-8")
+    css = (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")
+    assert f"--rf-primaer: {DEMO_PRIMARY};" in css and "--pst-color-primary: var(--rf-primaer);" in css
+    assert 'href="_static/rusfokus-farver.css' in (out / "index.html").read_text(encoding="utf-8")
+    (proj / "kommune.yml").write_text(
+        kommune.replace(old_phone, "11 22 33 44").replace(DEMO_PRIMARY, NEW_PRIMARY, 1), encoding="utf-8"
+    )
     build_book(proj, out_dir=out, staging=staging, quiet=True)
     text = visible_text(out / "index.html")
     assert "11 22 33 44" in text and old_phone not in text
+    assert f"--rf-primaer: {NEW_PRIMARY};" in (out / "_static" / "rusfokus-farver.css").read_text(encoding="utf-8")
 
 
 def _andeby(folder: Path) -> Path:
