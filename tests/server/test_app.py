@@ -133,7 +133,7 @@ def admin_server(built_book, tmp_path_factory):
         nbformat.write(nb, widgets / name / "index.ipynb")
     srv = start_server(built_book, tmp_path_factory.mktemp("admin-home"), {"RUSFOKUS_WIDGETS_DIR": str(widgets)})
     yield srv
-    stop_server(srv)
+    stop_server(srv, wait=False)
 
 
 def test_min_side_without_a_personal_link_takes_no_kernel(server):

@@ -136,7 +136,7 @@ def culling(tmp_path_factory):
     # an idle timeout shorter than the time a page needs to connect, culled every second
     srv = _serve(tmp_path_factory, "culling", {"RUSFOKUS_CULL_IDLE": "2", "RUSFOKUS_CULL_INTERVAL": "1"})
     yield srv
-    stop_server(srv)
+    stop_server(srv, wait=False)
 
 
 @pytest.mark.slow
@@ -181,7 +181,7 @@ def capped(tmp_path_factory):
     )
     wait_for_preheated(srv, ["lille"])
     yield srv
-    stop_server(srv)
+    stop_server(srv, wait=False)
 
 
 @pytest.mark.slow

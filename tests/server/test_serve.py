@@ -59,14 +59,14 @@ def _serve(tmp_path_factory, name, extra=None):
 def srv(tmp_path_factory):
     s = _serve(tmp_path_factory, "hardening-off")
     yield s
-    stop_server(s)
+    stop_server(s, wait=False)
 
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
     s = _serve(tmp_path_factory, "hardening-proxy", {"RUSFOKUS_TRUSTED_PROXY": "1"})
     yield s
-    stop_server(s)
+    stop_server(s, wait=False)
 
 
 def request(url, method="GET", headers=None, data=None, timeout=60):
