@@ -23,9 +23,25 @@ ALGORITHMS = ["RS256"]
 REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
 
 
-def verify_id_token(issuer: str, jwks_uri: str, leeway: int = 60):
+def parse_required(text: str) -> dict[str, str]:
+    """``"cvr=12345678,acr=substantial"`` → ``{"cvr": "12345678", "acr": "substantial"}`` (OIDC_REQUIRE_CLAIMS)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"id_token_check: {part!r} is not claim=value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def verify_id_token(issuer: str, jwks_uri: str, leeway: int = 60, require: dict[str, str] | None = None):
     """A ``c.Authenticator.post_auth_hook`` that refuses a login whose ID token does not verify. A placeholder
-    or a non-https address stops the Hub at start (ValueError), not at the first login."""
+    or a non-https address stops the Hub at start (ValueError), not at the first login.
+
+    ``require``: claims the signed ID token must carry with these values (a list claim must contain it), e.g.
+    the municipality's CVR number when a bridge serves several municipalities. An e-mail the provider marks
+    as not verified (``email_verified: false``) is refused: rusfokus matches people by e-mail."""
+    require = dict(require or {})
     for what, value in (("issuer", issuer), ("jwks_uri", jwks_uri)):
         if "<REPLACE" in value or not value.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
             raise ValueError(
@@ -61,6 +77,16 @@ def verify_id_token(issuer: str, jwks_uri: str, leeway: int = 60):
         if user.get("sub") not in (None, claims["sub"]):
             log.warning("Login of %r refused: userinfo is about another subject", authentication.get("name"))
             raise web.HTTPError(403, "The ID token and the user data do not match")
+        for name, wanted in require.items():
+            value = claims.get(name)
+            if not (value == wanted or (isinstance(value, list) and wanted in value)):
+                log.warning(
+                    "Login of %r refused: claim %s is %r, not %r", authentication.get("name"), name, value, wanted
+                )
+                raise web.HTTPError(403, "Not a user of this Hub's organisation")
+        if claims.get("email_verified") is False or user.get("email_verified") is False:
+            log.warning("Login of %r refused: the provider says the e-mail is not verified", authentication.get("name"))
+            raise web.HTTPError(403, "The e-mail address is not verified")
         return authentication
 
     return hook

@@ -15,7 +15,7 @@ import sys
 # id_token_check.py: next to this file, or in HUB_SNIPPETS_DIR (Zero to JupyterHub runs files of
 # jupyterhub_config.d inside its own config file, where __file__ is that file)
 sys.path.insert(0, os.environ.get("HUB_SNIPPETS_DIR") or os.path.dirname(os.path.abspath(__file__)))
-from id_token_check import verify_id_token  # noqa: E402
+from id_token_check import parse_required, verify_id_token  # noqa: E402
 
 c = get_config()  # noqa: F821
 
@@ -43,6 +43,10 @@ c.GenericOAuthenticator.admin_groups = set()  # rusfokus admins are not Hub admi
 c.GenericOAuthenticator.enable_pkce = True
 c.Authenticator.auto_login = True  # the Hub's login page goes straight to the provider
 # The ID token's signature, issuer, audience and expiry are checked against the provider's keys.
+# OIDC_REQUIRE_CLAIMS, e.g. "cvr=<the municipality's CVR number>": claims the signed ID token must carry (a
+# bridge that serves several municipalities: only this municipality's staff get into this Hub).
 c.Authenticator.post_auth_hook = verify_id_token(
-    issuer=ISSUER, jwks_uri=os.environ.get("OIDC_JWKS_URL", "<REPLACE: jwks_uri>")
+    issuer=ISSUER,
+    jwks_uri=os.environ.get("OIDC_JWKS_URL", "<REPLACE: jwks_uri>"),
+    require=parse_required(os.environ.get("OIDC_REQUIRE_CLAIMS", "")),
 )

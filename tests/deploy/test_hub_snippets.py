@@ -19,7 +19,7 @@ from oauthenticator.azuread import AzureAdOAuthenticator
 from oauthenticator.generic import GenericOAuthenticator
 from tornado import web
 
-from helpers.oidc_provider import USERS, OIDCProvider, login_form
+from helpers.oidc_provider import USERS, OIDCProvider, User, login_form
 from helpers.paths import ROOT
 
 HUB = ROOT / "deploy" / "hub"
@@ -126,7 +126,7 @@ def token_info(provider, username: str) -> dict:
     browser = requests.Session()
     answer = browser.post(
         login_form(browser.get(url, timeout=10)),
-        data={"username": username, "password": USERS[username].password},
+        data={"username": username, "password": provider.users[username].password},
         allow_redirects=False,
     )
     code = re.search(r"code=([^&]+)", answer.headers["Location"]).group(1)
@@ -138,13 +138,20 @@ class FakeAuthenticator:  # the two attributes the hook reads from the Hub's aut
     user_auth_state_key = "oauth_user"
 
 
-def run_hook(provider, token: dict, issuer: str | None = None, user: dict | None = None):
+def id_token_check():
     sys.path.insert(0, str(HUB))
     try:
-        from id_token_check import verify_id_token
+        import id_token_check
     finally:
         sys.path.remove(str(HUB))
-    hook = verify_id_token(issuer or provider.issuer, f"{provider.issuer}/jwks")
+    return id_token_check
+
+
+def run_hook(provider, token: dict, issuer: str | None = None, user: dict | None = None, require: str = ""):
+    check = id_token_check()
+    hook = check.verify_id_token(
+        issuer or provider.issuer, f"{provider.issuer}/jwks", require=check.parse_required(require)
+    )
     auth = {"name": "x", "auth_state": {"id_token": token.get("id_token"), "oauth_user": user or {}}}
     return asyncio.run(hook(FakeAuthenticator(), None, auth))
 
@@ -182,7 +189,14 @@ OVERLAYS = [("kommune-a", "values-oidc.yaml", "os2faktor.py"), ("kommune-b", "va
 EXTRA_FILE = {"mountPath": str, "data": dict, "stringData": str, "binaryData": str, "mode": (int, float)}
 """hub.extraFiles.<key> as the chart's values.schema.yaml documents it (additionalProperties: false, mountPath
 required, one of data / stringData / binaryData); our own record of the keys, not the chart's file."""
-OPTIONAL_ENV = {"OIDC_LOGIN_SERVICE", "OIDC_SCOPE", "OIDC_USERNAME_CLAIM", "OIDC_GROUPS_CLAIM", "HUB_SNIPPETS_DIR"}
+OPTIONAL_ENV = {
+    "OIDC_LOGIN_SERVICE",
+    "OIDC_SCOPE",
+    "OIDC_USERNAME_CLAIM",
+    "OIDC_GROUPS_CLAIM",
+    "OIDC_REQUIRE_CLAIMS",
+    "HUB_SNIPPETS_DIR",
+}
 
 
 def helm_merge(base: dict, overlay: dict) -> dict:
@@ -236,3 +250,26 @@ def test_overlay_mounts_the_snippet_and_gives_it_every_setting(clean_env, tmp_pa
     auth = app.authenticator_class(parent=app)
     assert auth.client_secret == "from-the-secret" and auth.manage_groups and callable(auth.post_auth_hook)
     assert not [v for v in (auth.authorize_url, auth.token_url, auth.oauth_callback_url) if "<REPLACE" in v]
+
+
+def test_id_token_check_requires_the_municipalitys_claims(provider):
+    token = token_info(provider, "karla")  # cvr 12345678
+    assert run_hook(provider, token, require="cvr=12345678")["name"] == "x"
+    with pytest.raises(web.HTTPError):
+        run_hook(provider, token, require="cvr=87654321")  # staff of another municipality behind the same bridge
+    with pytest.raises(web.HTTPError):
+        run_hook(provider, token, require="acr=substantial")  # a claim the token lacks
+    with pytest.raises(ValueError, match="not claim=value"):
+        id_token_check().parse_required("cvr")
+
+
+def test_id_token_check_refuses_an_unverified_email(provider):
+    provider.users["vera"] = User(
+        "vera", "vera-kode-7", "karla@oidc-kommune.example", "Vera", ("rusfokus-kursist",), email_verified=False
+    )
+    try:
+        token = token_info(provider, "vera")
+    finally:
+        provider.users.pop("vera")
+    with pytest.raises(web.HTTPError):
+        run_hook(provider, token)

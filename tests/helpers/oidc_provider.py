@@ -57,6 +57,8 @@ class User:
     email: str
     name: str
     groups: tuple[str, ...] = ()
+    cvr: str = "12345678"  # the (fictional) municipality's CVR number, as a KOMBIT bridge would pass it on
+    email_verified: bool = True
 
     @property
     def sub(self) -> str:  # a stable subject, not the e-mail (as Entra ID's and OS2faktor's are)
@@ -175,9 +177,9 @@ def user_claims(user: User, scope: str) -> UserInfo:
     scopes = set((scope or "").split())
     info = UserInfo(sub=user.sub)
     if "profile" in scopes:
-        info.update(name=user.name, preferred_username=user.email)
+        info.update(name=user.name, preferred_username=user.email, cvr=user.cvr)
     if "email" in scopes:
-        info.update(email=user.email, email_verified=True)
+        info.update(email=user.email, email_verified=user.email_verified)
     if "groups" in scopes or "profile" in scopes:
         info["groups"] = list(user.groups)
     return info
@@ -387,6 +389,7 @@ class OIDCProvider:
 # --- a JupyterHub that logs people in at this provider ------------------------------------------------------
 HUB_CLIENT_ID = "jupyterhub-test"
 SNIPPET = ROOT / "deploy" / "hub" / "os2faktor.py"  # the operator's own configuration, loaded as it is
+SERVICE_SCOPES = ["read:users:name", "read:users:groups", "read:servers"]  # rusfokus reads name, groups, servers
 
 
 def start_oidc_hub(folder: Path, plan: HubPlan, service_url: str, provider: OIDCProvider, timeout: float = 90) -> Hub:
@@ -422,7 +425,7 @@ c.JupyterHub.services = [
 ]
 c.JupyterHub.load_roles = [
     {{"name": "rusfokus-adgang", "scopes": ["access:services!service=rusfokus"], "groups": {groups!r}}},
-    {{"name": "rusfokus-tjeneste", "scopes": ["read:users:name", "read:users:groups", "read:servers"], "services": ["rusfokus"]}},
+    {{"name": "rusfokus-tjeneste", "scopes": {SERVICE_SCOPES!r}, "services": ["rusfokus"]}},
 ]
 load_subconfig({str(SNIPPET)!r})
 """
