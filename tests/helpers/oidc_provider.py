@@ -435,6 +435,7 @@ load_subconfig({str(SNIPPET)!r})
     env.update(
         {
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",  # the tests read the Hub's log
             "OIDC_ISSUER": provider.issuer,
             "OIDC_CLIENT_ID": HUB_CLIENT_ID,
             "OIDC_CLIENT_SECRET": secret,
