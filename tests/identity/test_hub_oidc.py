@@ -21,7 +21,7 @@ from helpers.oidc_provider import DOMAIN, USERS, OIDCProvider, login_form, oidc_
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub-oidc")]  # one provider, Hub and rusfokus
 
 ROSTER = (
     "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\n"
