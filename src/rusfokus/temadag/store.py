@@ -19,7 +19,9 @@ import datetime as dt
 import json
 import re
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rusfokus.identity.revocation import REVOKED_MESSAGE, is_revoked_in
@@ -28,7 +30,7 @@ from rusfokus.progress import certificates
 from rusfokus.progress.models import STATUS_ACTIVE, Completion, Institution, Person
 from rusfokus.progress.roster import bad_characters, normalise_email
 from rusfokus.temadag.evaluation import EvaluationAnswer, summarise
-from rusfokus.temadag.live import LiveSession
+from rusfokus.temadag.live import LiveError, LiveSession
 from rusfokus.temadag.models import (
     STATUS_CONFIRMED,
     STATUS_PENDING,
@@ -386,47 +388,149 @@ def attendance_rows(session: Session) -> list[dict]:
     return out
 
 
-# --- live state (migration 0005): a restart resumes where the room was -------------
-def restore_live(session: Session, temadag_id: int, live: LiveSession) -> LiveSession:
-    """Load the stored phase, question and answers into a fresh ``live`` (same questions only)."""
-    state = session.get(TemadagLive, temadag_id)
-    ids = [q.id for q in live.questions]
-    if state is None:
-        return live
-    if json.loads(state.question_ids) != ids:  # the temadag's modules changed: start over
-        session.execute(delete(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == temadag_id))
-        session.delete(state)
-        session.flush()
-        return live
-    live.index, live.phase = state.position, state.phase
-    live.version, live.answers_version = state.version, state.answers_version
+# --- live state (migrations 0005, 0015): in the database, shared by every copy -------------
+# Every copy of `rusfokus serve` reads and writes the same rows: a phone's answer reaching copy A shows on the
+# projector served by copy B, and a restart resumes where the room was. A change locks the temadag's
+# ``temadag_live`` row first (an UPDATE: a row lock on PostgreSQL, the write lock on SQLite), so a "next" and an
+# answer never cross, and bumps the row's counters. On PostgreSQL it also sends NOTIFY on NOTIFY_CHANNEL with
+# "<temadag id>:<version>:<answers_version>", delivered when the transaction commits, so the other copies wake
+# their long-polls at once (``rusfokus.temadag.web.Hub``).
+
+NOTIFY_CHANNEL = "rusfokus_temadag"
+
+
+def _ids(questions) -> list[str]:
+    return [q.id for q in questions]
+
+
+def _notify(session: Session, state: TemadagLive) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        payload = f"{state.temadag_id}:{state.version}:{state.answers_version}"
+        session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": payload})
+
+
+def _answers(session: Session, temadag_id: int, live: LiveSession) -> LiveSession:
     # ``option`` is the 0-based position in the question's ``valg`` (as before the valg/korrekt format,
     # whose conversion kept every question's ids and option order): rows from a running temadag stay valid.
     # An answer to an option that is gone (the file was edited during the day) is dropped, not miscounted.
     sizes = {q.id: len(q.options) for q in live.questions}
-    for a in session.scalars(select(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == temadag_id)):
-        if a.question_id in live.answers and 0 <= a.option < sizes[a.question_id]:
-            live.answers[a.question_id][str(a.participant_id)] = a.option
+    rows = session.execute(
+        select(TemadagLiveAnswer.question_id, TemadagLiveAnswer.participant_id, TemadagLiveAnswer.option).where(
+            TemadagLiveAnswer.temadag_id == temadag_id
+        )
+    )
+    for question_id, participant_id, option in rows:
+        if question_id in sizes and 0 <= option < sizes[question_id]:
+            live.answers[question_id][str(participant_id)] = option
     return live
 
 
-def save_live(session: Session, temadag_id: int, live: LiveSession, now: dt.datetime) -> None:
+def _session_of(state: TemadagLive, questions) -> LiveSession:
+    return LiveSession(
+        list(questions),
+        index=state.position,
+        phase=state.phase,
+        version=state.version,
+        answers_version=state.answers_version,
+    )
+
+
+def _lock(session: Session, temadag_id: int, now: dt.datetime, create: bool) -> TemadagLive | None:
+    """The temadag's live row, locked for this transaction (created first when ``create``); None if there is none."""
+    for _ in range(2):
+        locked = session.execute(
+            sql_update(TemadagLive).where(TemadagLive.temadag_id == temadag_id).values(updated_at=now)
+        ).rowcount
+        if locked:
+            state = session.get(TemadagLive, temadag_id, populate_existing=True)
+            return state
+        if not create:
+            return None
+        try:
+            with session.begin_nested():  # two copies starting the same room at once: one row
+                session.add(
+                    TemadagLive(
+                        temadag_id=temadag_id,
+                        question_ids="[]",
+                        position=-1,
+                        phase="venter",
+                        version=0,
+                        answers_version=0,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not lock the live state of temadag {temadag_id}")
+
+
+def _reset_if_changed(session: Session, state: TemadagLive, questions) -> bool:
+    """The temadag's questions changed (its modules or the question files): the room starts over, counters go on."""
+    ids = _ids(questions)
+    if json.loads(state.question_ids) == ids:
+        return False
+    session.execute(delete(TemadagLiveAnswer).where(TemadagLiveAnswer.temadag_id == state.temadag_id))
+    state.question_ids = json.dumps(ids)
+    state.position, state.phase = -1, "venter"
+    state.version += 1
+    state.answers_version += 1
+    return True
+
+
+def load_live(session: Session, temadag_id: int, questions, now: dt.datetime) -> LiveSession:
+    """The room as stored (phase, question, counters, answers); a fresh session if nothing is stored yet.
+
+    Reads only, unless the stored state belongs to other questions: then it is reset (and the copies told)."""
     state = session.get(TemadagLive, temadag_id)
     if state is None:
-        state = TemadagLive(temadag_id=temadag_id)
-        session.add(state)
-    state.question_ids = json.dumps([q.id for q in live.questions])
+        return LiveSession(list(questions))
+    if json.loads(state.question_ids) != _ids(questions):
+        state = _lock(session, temadag_id, now, create=False)
+        if _reset_if_changed(session, state, questions):
+            _notify(session, state)
+        session.flush()
+    return _answers(session, temadag_id, _session_of(state, questions))
+
+
+def live_counters(session: Session, temadag_ids) -> dict[int, tuple[int, int]]:
+    """(version, answers_version) of each temadag that has a stored live state."""
+    rows = session.execute(
+        select(TemadagLive.temadag_id, TemadagLive.version, TemadagLive.answers_version).where(
+            TemadagLive.temadag_id.in_(list(temadag_ids))
+        )
+    )
+    return {tid: (v, av) for tid, v, av in rows}
+
+
+def act_live(session: Session, temadag_id: int, questions, action: str, now: dt.datetime) -> LiveSession:
+    """The facilitator's step (start, naeste, forrige, vis) on the stored state; LiveError leaves it as it was."""
+    state = _lock(session, temadag_id, now, create=True)
+    _reset_if_changed(session, state, questions)
+    live = _answers(session, temadag_id, _session_of(state, questions))
+    live.act(action)
     state.position, state.phase = live.index, live.phase
     state.version, state.answers_version = live.version, live.answers_version
-    state.updated_at = now
+    _notify(session, state)
     session.flush()
+    return live
 
 
-def save_answer(session: Session, temadag_id: int, question_id: str, participant_id: int, option: int) -> bool:
-    """Store (or change) one answer. False when the participant's check-in no longer exists."""
+def answer_live(
+    session: Session, temadag_id: int, questions, participant_id: int, question_id: str, option, now: dt.datetime
+) -> tuple[int, int, int] | None:
+    """Store (or change) one participant's answer to the open question.
+
+    Returns (answers to that question, version, answers_version), None when the participant's check-in no
+    longer exists; LiveError (Danish) when answering that question is not open now. Nothing is written then."""
+    state = _lock(session, temadag_id, now, create=False)
+    if state is None:
+        LiveSession(list(questions)).check_answer(question_id, option)  # raises: nothing is open
+    if json.loads(state.question_ids) != _ids(questions):
+        raise LiveError("Spørgsmålet er skiftet. Svar på det nye spørgsmål.")
+    option = _session_of(state, questions).check_answer(question_id, option)
     participant = session.get(TemadagParticipant, participant_id)
     if participant is None or participant.temadag_id != temadag_id:
-        return False
+        return None
     row = session.scalars(
         select(TemadagLiveAnswer).where(
             TemadagLiveAnswer.temadag_id == temadag_id,
@@ -437,10 +541,43 @@ def save_answer(session: Session, temadag_id: int, question_id: str, participant
     if row is None:
         session.add(
             TemadagLiveAnswer(
-                temadag_id=temadag_id, question_id=question_id, participant_id=participant_id, option=int(option)
+                temadag_id=temadag_id, question_id=question_id, participant_id=participant_id, option=option
             )
         )
-    else:
-        row.option = int(option)
+    elif row.option != option:
+        row.option = option
+    state.answers_version += 1
+    _notify(session, state)
     session.flush()
-    return True
+    answered = session.scalar(
+        select(func.count())
+        .select_from(TemadagLiveAnswer)
+        .where(TemadagLiveAnswer.temadag_id == temadag_id, TemadagLiveAnswer.question_id == question_id)
+    )
+    return answered, state.version, state.answers_version
+
+
+def touch_live(session: Session, temadag_id: int, now: dt.datetime) -> tuple[int, int] | None:
+    """The answers changed outside live mode (a removed check-in took its answers along): the projectors reload."""
+    state = _lock(session, temadag_id, now, create=False)
+    if state is None:
+        return None
+    state.answers_version += 1
+    _notify(session, state)
+    session.flush()
+    return state.version, state.answers_version
+
+
+def restore_live(session: Session, temadag_id: int, live: LiveSession) -> LiveSession:
+    """The stored room for ``live``'s questions (a fresh ``live`` when nothing is stored yet)."""
+    return load_live(session, temadag_id, live.questions, dt.datetime.now())
+
+
+def save_live(session: Session, temadag_id: int, live: LiveSession, now: dt.datetime) -> None:
+    """Store ``live``'s phase, question and counters as they are (answers are stored one by one)."""
+    state = _lock(session, temadag_id, now, create=True)
+    state.question_ids = json.dumps(_ids(live.questions))
+    state.position, state.phase = live.index, live.phase
+    state.version, state.answers_version = live.version, live.answers_version
+    _notify(session, state)
+    session.flush()

@@ -10,30 +10,45 @@ pages need the signed admin cookie; participants are identified by a signed
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from pathlib import Path
 
 import tornado.escape
+import tornado.ioloop
 import tornado.web
 from sqlalchemy.orm import object_session
+from tornado.ioloop import PeriodicCallback
 from tornado.locks import Condition
 
 from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.roles import Role, current_role
 from rusfokus.identity.web import Handler
-from rusfokus.temadag import codes, store
+from rusfokus.temadag import codes, store, wake
 from rusfokus.temadag.live import LiveSession
 from rusfokus.temadag.questions import questions_for
 
 HERE = Path(__file__).parent
+log = logging.getLogger("rusfokus.temadag")
 PARTICIPANT_COOKIE = "rf_temadag"
 PARTICIPANT_MAX_AGE = 16 * 3600
 LONG_POLL_SECONDS = 25.0
+POLL_SECONDS = 1.0
+"""How often a copy reads the counters of the rooms its long-polls wait for when it cannot hear NOTIFY."""
+LISTENING_POLL_SECONDS = 5.0
+"""The same while its LISTEN connection is up: only a safety net then."""
 
 
 class Hub:
-    """Process-wide state: settings, secret, clock, live sessions and their wake-up conditions."""
+    """Per-copy state: settings, secret, clock, and a cache of the live rooms with their wake-up conditions.
+
+    The live state itself is in the database (``store.load_live`` / ``act_live`` / ``answer_live``), shared
+    by every copy. ``sessions`` holds the last state this copy read of each room; ``known`` the newest
+    counters (version, answers_version) it has heard of: from its own writes, from NOTIFY (another copy's
+    writes, PostgreSQL) or from the short poll of the counters while long-polls wait. A room is read again
+    only when a counter heard of is newer than its cached state, so 60 phones woken by one "next" cost one read.
+    """
 
     def __init__(self, settings, clock=time.time):
         self.settings = settings
@@ -41,45 +56,90 @@ class Hub:
         self.secret = identity.load_secret(settings.secret_file)
         self.clock = clock
         self.sessions: dict[int, LiveSession] = {}
+        self.known: dict[int, tuple[int, int]] = {}
         self.changed: dict[int, Condition] = {}
+        self.waiting: dict[int, int] = {}
         self.bad_codes = codes.BadCodeLimiter()
+        self._questions: dict[tuple[str, ...], list] = {}
+        self.listener: wake.Listener | None = None
+        self._poller: PeriodicCallback | None = None
+        self._polling = False
+        self._last_poll = 0.0
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock())
 
-    def live(self, row) -> LiveSession:
-        """The live session of ``row``; loaded from the database (phase, question, answers) after a restart."""
-        live = self.sessions.get(row.id)
+    def questions(self, row) -> list:
+        """The live questions of the temadag's modules (read once per copy from the content files)."""
+        modules = store.modules_of(row)
+        if modules not in self._questions:
+            self._questions[modules] = questions_for(list(modules), self.settings.content_dir)
+        return self._questions[modules]
+
+    # --- reading ----------------------------------------------------------------------------------------
+    def _fresh(self, temadag_id: int) -> LiveSession | None:
+        live = self.sessions.get(temadag_id)
         if live is None:
-            live = LiveSession(questions_for(list(store.modules_of(row)), self.settings.content_dir))
-            db = object_session(row)
-            if db is not None:
-                store.restore_live(db, row.id, live)
-            live = self.sessions.setdefault(row.id, live)
-            self.changed.setdefault(row.id, Condition())
-        return live
+            return None
+        v, av = self.known.get(temadag_id, (live.version, live.answers_version))
+        return live if live.version >= v and live.answers_version >= av else None
 
     def live_by_id(self, temadag_id: int) -> LiveSession:
-        if temadag_id in self.sessions:
-            return self.sessions[temadag_id]
+        """The room as stored; read from the database when this copy has heard of a newer state."""
+        live = self._fresh(temadag_id)
+        if live is not None:
+            return live
         with session_scope(self.db_url) as session:
             row = store.get(session, temadag_id)
             if row is None:
                 raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
-            return self.live(row)
+            live = store.load_live(session, row.id, self.questions(row), self.now())
+        self.remember(temadag_id, live)
+        return live
 
-    def save_live(self, temadag_id: int) -> None:
-        """Write the facilitator's step (phase, question, counters) to the database."""
-        live = self.sessions.get(temadag_id)
-        if live is not None:
-            with session_scope(self.db_url) as session:
-                store.save_live(session, temadag_id, live, self.now())
+    def reload(self, temadag_id: int) -> None:
+        """Read the room again now (its modules were changed on this copy: questions and counters reset)."""
+        self.sessions.pop(temadag_id, None)
+        try:
+            self.live_by_id(temadag_id)
+        except tornado.web.HTTPError:
+            pass
+
+    def remember(self, temadag_id: int, live: LiveSession) -> None:
+        self.sessions[temadag_id] = live
+        self.heard(temadag_id, live.version, live.answers_version)
+
+    # --- writing (each in one transaction; NOTIFY tells the other copies) --------------------------------
+    def act(self, row, action: str) -> LiveSession:
+        """The facilitator's step; LiveError (Danish) leaves the room as it was."""
+        session = object_session(row)
+        live = store.act_live(session, row.id, self.questions(row), action, self.now())
+        return live
+
+    def answer(self, temadag_id: int, participant_id: int, question_id: str, option) -> tuple | None:
+        """Runs in a worker thread: (answers to the question, version, answers_version) or None (check-in gone)."""
+        with session_scope(self.db_url) as session:
+            row = store.get(session, temadag_id)
+            if row is None:
+                raise tornado.web.HTTPError(404, reason="Temadagen findes ikke.")
+            return store.answer_live(
+                session, temadag_id, self.questions(row), participant_id, question_id, option, self.now()
+            )
 
     def forget(self, temadag_id: int, participant_id: int) -> None:
-        """A check-in was removed or rejected: its live answers go too (the rows go by foreign key)."""
-        live = self.sessions.get(temadag_id)
-        if live is not None:
-            live.forget(str(participant_id))
+        """A check-in was removed or rejected: its live answers went with it (foreign key); projectors reload."""
+        with session_scope(self.db_url) as session:
+            counters = store.touch_live(session, temadag_id, self.now())
+        if counters is not None:
+            self.heard(temadag_id, *counters)
+
+    # --- waking ---------------------------------------------------------------------------------------------
+    def heard(self, temadag_id: int, version: int, answers_version: int) -> None:
+        """A state with these counters exists (own write, NOTIFY or poll): wake the long-polls if it is news."""
+        old = self.known.get(temadag_id, (-1, -1))
+        new = (max(old[0], version), max(old[1], answers_version))
+        if new != old:
+            self.known[temadag_id] = new
             self.notify(temadag_id)
 
     def notify(self, temadag_id: int) -> None:
@@ -87,15 +147,78 @@ class Hub:
         if cond is not None:
             cond.notify_all()
 
+    def counters(self, temadag_id: int) -> tuple[int, int]:
+        """The newest (version, answers_version) heard of."""
+        if temadag_id not in self.known:
+            self.live_by_id(temadag_id)
+        return self.known[temadag_id]
+
     async def wait(self, temadag_id: int, done, timeout: float = LONG_POLL_SECONDS) -> None:
         """Wait until ``done()`` is true or the timeout passes (long-poll)."""
+        self.start_waking()
         deadline = time.monotonic() + timeout
-        cond = self.changed[temadag_id]
-        while not done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            await cond.wait(timeout=dt.timedelta(seconds=left))
+        cond = self.changed.setdefault(temadag_id, Condition())
+        self.waiting[temadag_id] = self.waiting.get(temadag_id, 0) + 1
+        try:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                await cond.wait(timeout=dt.timedelta(seconds=left))
+        finally:
+            self.waiting[temadag_id] -= 1
+            if not self.waiting[temadag_id]:
+                del self.waiting[temadag_id]
+
+    def start_waking(self) -> None:
+        """On the first long-poll: the LISTEN connection (PostgreSQL) and the poll of the counters."""
+        if self._poller is not None:
+            return
+        loop = tornado.ioloop.IOLoop.current()
+        if wake.listens(self.db_url):
+            self.listener = wake.Listener(self.db_url, loop.add_callback, self._on_payload, self._poll_now).start()
+        self._poller = PeriodicCallback(self._poll, POLL_SECONDS * 1000)
+        self._poller.start()
+
+    def close(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+        if self.listener is not None:
+            self.listener.stop()
+
+    def _on_payload(self, payload: str) -> None:
+        try:
+            tid, version, answers_version = (int(x) for x in payload.split(":"))
+        except ValueError:
+            return
+        self.heard(tid, version, answers_version)
+
+    def _poll_now(self) -> None:
+        self._last_poll = 0.0
+        tornado.ioloop.IOLoop.current().add_callback(self._poll)
+
+    async def _poll(self) -> None:
+        """The counters of the rooms someone waits for, read in a worker thread: every POLL_SECONDS while
+        NOTIFY cannot be heard (SQLite, or the listener is reconnecting), else every LISTENING_POLL_SECONDS."""
+        if not self.waiting or self._polling:
+            return
+        listening = self.listener is not None and self.listener.alive
+        if listening and time.monotonic() - self._last_poll < LISTENING_POLL_SECONDS:
+            return
+        self._polling, self._last_poll = True, time.monotonic()
+        try:
+            found = await tornado.ioloop.IOLoop.current().run_in_executor(None, self._read_counters, list(self.waiting))
+        except Exception as exc:  # the database is away: the long-polls time out and come back
+            log.warning("temadag poll failed: %s", exc)
+            return
+        finally:
+            self._polling = False
+        for tid, (version, answers_version) in found.items():
+            self.heard(tid, version, answers_version)
+
+    def _read_counters(self, temadag_ids: list[int]) -> dict[int, tuple[int, int]]:
+        with session_scope(self.db_url) as session:
+            return store.live_counters(session, temadag_ids)
 
 
 class BaseHandler(Handler):

@@ -226,7 +226,7 @@ class EditHandler(AdminDetailHandler):
             row = self.row_or_404(session, temadag_id)
             store.update(session, row, plan)
             tid = row.id
-        self.hub.sessions.pop(tid, None)  # modules may have changed: fresh live questions
+        self.hub.reload(tid)  # modules may have changed: fresh live questions, on every copy
         self.redirect(f"/temadag/admin/{tid}")
 
 
@@ -351,28 +351,31 @@ class ProjectorStateHandler(AdminBase):
         tid = int(temadag_id)
         with self.db() as session:
             self.row_or_404(session, tid)
-        live = self.hub.live_by_id(tid)
         try:
             since = int(self.get_query_argument("since", "-1"))
         except ValueError:
             since = -1
-        await self.hub.wait(tid, lambda: live.answers_version != since)
+        await self.hub.wait(tid, lambda: self.hub.counters(tid)[1] != since)
         if not self.request.connection.stream.closed():
-            self.reply_json(live.projector_view())
+            self.reply_json(self.hub.live_by_id(tid).projector_view())
 
 
 class ControlHandler(AdminBase):
     def post(self, temadag_id):
         self.require_facilitator()
         self.check_json_request()
-        with self.db() as session:
-            live = self.hub.live(self.row_or_404(session, temadag_id))
         try:
-            live.act(str(json.loads(self.request.body or b"{}").get("action", "")))
-        except (LiveError, ValueError, AttributeError) as exc:
-            return self.reply_json({"fejl": str(exc) if isinstance(exc, LiveError) else "Ugyldig handling."}, 400)
-        self.hub.save_live(int(temadag_id))
-        self.hub.notify(int(temadag_id))
+            action = str(json.loads(self.request.body or b"{}").get("action", ""))
+        except (ValueError, AttributeError):
+            return self.reply_json({"fejl": "Ugyldig handling."}, 400)
+        try:
+            with self.db() as session:  # one transaction on the shared state; NOTIFY wakes the other copies
+                row = self.row_or_404(session, temadag_id)
+                tid = row.id
+                live = self.hub.act(row, action)
+        except LiveError as exc:
+            return self.reply_json({"fejl": str(exc)}, 400)
+        self.hub.remember(tid, live)
         self.reply_json(live.projector_view())
 
 

@@ -10,12 +10,29 @@ from rusfokus.temadag import web_admin, web_participant
 from rusfokus.temadag.web import HERE, Hub
 from rusfokus.web.base import StaticHandler
 
+_served: list[Hub] = []
+"""The hub `rusfokus serve` made (its ``startup`` hook starts the wake-ups: LISTEN on PostgreSQL)."""
+
 
 def routes(settings, hub: Hub | None = None) -> list[tuple]:
     upgrade(settings.db_url)
-    hub = hub or Hub(settings)
+    if hub is None:
+        hub = Hub(settings)
+        _served.append(hub)
     kw = {"hub": hub}
     return [
         (r"/temadag/static/(.*)", StaticHandler, {"path": str(HERE / "static")}),
         *[(pattern, handler, kw) for pattern, handler in web_participant.ROUTES + web_admin.ROUTES],
     ]
+
+
+def startup(settings) -> None:
+    """On the server's IOLoop: listen for the other copies' changes from the start, not from the first long-poll
+    (a NOTIFY sent before the LISTEN would otherwise wait for the poll)."""
+    for hub in _served:
+        hub.start_waking()
+
+
+def shutdown(settings) -> None:
+    for hub in _served:
+        hub.close()
