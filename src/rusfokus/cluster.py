@@ -7,7 +7,8 @@ One command starts, in a state folder (default ``<home>/cluster``):
 2. JupyterHub 5.4 (configurable-http-proxy from npm) with the dummy authenticator (one shared password)
    and rusfokus registered as its OAuth service, demo users in the Hub groups rusfokus maps to roles;
 3. ``copies`` copies of ``rusfokus serve`` (copy-a, copy-b, ...): each its own RUSFOKUS_COPY_NAME and home
-   folder, one shared secret key (the same ``secret.key`` in every home), the same database and course folder;
+   folder, one shared secret key (RUSFOKUS_SECRET_FILE ``<state>/secret.key``), the same database, nbgrader
+   gradebook (a second PostgreSQL database) and course folder;
 4. HAProxy in front of them with a sticky cookie (``RFCOPY``, ``insert indirect nocache``); its check asks
    ``/healthz?probe=live`` (is the copy alive), so a PostgreSQL outage reaches people as each copy's own 503
    naming the database state instead of HAProxy's "no server available".
@@ -38,6 +39,7 @@ import psutil
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DB_NAME = "rusfokus"
+GRADEBOOK_DB_NAME = "gradebook"  # nbgrader's gradebook, shared by every copy that grades
 STICKY_COOKIE = "RFCOPY"
 HUB_PASSWORD = "demo-kodeord"
 HUB_GROUP_ADMIN = "rusfokus-admin"
@@ -120,7 +122,10 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DB_NAME}"
+        return self.url_of(DB_NAME)
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args])
@@ -170,7 +175,8 @@ class Postgres:
         except (OSError, ValueError, IndexError):
             return None
 
-    def create_database(self) -> None:
+    def create_database(self, name: str = DB_NAME) -> bool:
+        """Create the database unless it exists; True when it was created."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(
@@ -178,8 +184,10 @@ class Postgres:
         )
         try:
             with engine.connect() as conn:
-                if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}) is None:
-                    conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+                if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    return True
+                return False
         finally:
             engine.dispose()
 
@@ -304,9 +312,20 @@ backend copies
 """
 
 
+def dummy_login(groups: dict) -> str:
+    """The Hub's login part for the dummy authenticator: one password, the groups loaded from the config."""
+    return f"""c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = {HUB_PASSWORD!r}
+c.Authenticator.allow_all = True
+c.JupyterHub.load_groups = {{name: {{"users": users}} for name, users in {groups!r}.items()}}
+"""
+
+
 def hub_config(
-    folder: Path, port: int, hub_port: int, proxy_api: int, chp: str, token: str, service_url: str, groups: dict
+    folder: Path, port: int, hub_port: int, proxy_api: int, chp: str, token: str, service_url: str, login: str
 ) -> str:
+    """The Hub's config; ``login`` is its authenticator part (``dummy_login`` or the OIDC snippet)."""
+    groups = [HUB_GROUP_ADMIN, HUB_GROUP_LEARNER, HUB_GROUP_NOEGLEPERSON]
     return f"""# written by `rusfokus cluster` on each start
 c = get_config()  # noqa
 c.JupyterHub.ip = "127.0.0.1"
@@ -319,9 +338,6 @@ c.JupyterHub.db_url = "sqlite:///{folder / "hub.sqlite"}"
 c.JupyterHub.cookie_secret_file = {str(folder / "cookie_secret")!r}
 c.JupyterHub.pid_file = {str(folder / "hub.pid")!r}
 c.ConfigurableHTTPProxy.pid_file = {str(folder / "proxy.pid")!r}
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {HUB_PASSWORD!r}
-c.Authenticator.allow_all = True
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.services = [
     {{
@@ -333,12 +349,15 @@ c.JupyterHub.services = [
         "oauth_no_confirm": True,
     }}
 ]
-c.JupyterHub.load_groups = {{name: {{"users": users}} for name, users in {groups!r}.items()}}
 c.JupyterHub.load_roles = [
-    {{"name": "rusfokus-adgang", "scopes": ["access:services!service=rusfokus"], "groups": {list(groups)!r}}},
-    {{"name": "rusfokus-tjeneste", "scopes": ["read:users:name", "read:servers"], "services": ["rusfokus"]}},
+    {{"name": "rusfokus-adgang", "scopes": ["access:services!service=rusfokus"], "groups": {groups!r}}},
+    {{
+        "name": "rusfokus-tjeneste",
+        "scopes": ["read:users:name", "read:users:groups", "read:servers"],
+        "services": ["rusfokus"],
+    }},
 ]
-"""
+{login}"""
 
 
 def demo_hub_users(db_url: str, domain: str) -> dict[str, dict]:
@@ -376,6 +395,8 @@ class Cluster:
     copies: int = 2
     with_hub: bool = True
     demo: bool = True  # load the demo data into an empty database
+    auth: str = "dummy"  # the Hub's login: "dummy" (one password) or "oidc" (the test OIDC provider on loopback)
+    provider: object = None  # the OIDC provider (auth "oidc"), served from a thread of this process
     book_dir: Path | None = None
     extra_env: dict = field(default_factory=dict)
     out: object = None  # where progress lines go (stdout)
@@ -402,6 +423,8 @@ class Cluster:
                 "RUSFOKUS_ROOT": str(self.root),
                 "RUSFOKUS_HOME": str(home),
                 "RUSFOKUS_DB": self.postgres.url,
+                "RUSFOKUS_GRADEBOOK_DB": self.postgres.url_of(GRADEBOOK_DB_NAME),
+                "RUSFOKUS_SECRET_FILE": str(self.state / "secret.key"),  # one secret key for every copy
                 "PYTHONUNBUFFERED": "1",
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             }
@@ -441,7 +464,8 @@ class Cluster:
         if self.postgres.running():  # left over from a run that was killed: its port is unknown, restart it
             self.postgres.stop()
         self.postgres.start()
-        self.postgres.create_database()
+        self.postgres.create_database(DB_NAME)
+        new_gradebook = self.postgres.create_database(GRADEBOOK_DB_NAME)
         self.say(f"PostgreSQL 15 on 127.0.0.1:{self.postgres.port}, database {DB_NAME}")
         admin_home = self.state / "admin"
         if self.demo:
@@ -451,6 +475,17 @@ class Cluster:
             from rusfokus.migrations import upgrade
 
             upgrade(self.postgres.url)
+
+        # the built exercises into the shared gradebook (every copy grades against it), once
+        course = Path(
+            self.extra_env.get("RUSFOKUS_COURSE_DIR")
+            or os.environ.get("RUSFOKUS_COURSE_DIR")
+            or self.root / "exercises"
+        )
+        built = sorted(p.name for p in (course / "source").glob("*") if p.is_dir())
+        if new_gradebook and built:
+            self._cli("opgave", "build", *built, home=admin_home)
+            self.say(f"nbgrader gradebook in PostgreSQL ({GRADEBOOK_DB_NAME}): {', '.join(built)}")
 
         # 2. one shared secret for every copy (cookies and links signed by one copy are good on all)
         secret = self.state / "secret.key"
@@ -503,19 +538,19 @@ class Cluster:
                     info["role"], HUB_GROUP_LEARNER
                 )
                 groups[group].append(user)
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "RUSFOKUS_", "OIDC_", "OAUTH"))
+            }
+            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+            if self.auth == "oidc":
+                login, oidc_env = self._start_oidc(groups)
+                env.update(oidc_env)
+            else:
+                login = dummy_login(groups)
             conf = hub_config(
-                hub_dir,
-                self.hub_port,
-                hub_api,
-                proxy_api,
-                bins["configurable-http-proxy"],
-                token,
-                self.url,
-                groups,
+                hub_dir, self.hub_port, hub_api, proxy_api, bins["configurable-http-proxy"], token, self.url, login
             )
             (hub_dir / "jupyterhub_config.py").write_text(conf)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "RUSFOKUS_"))}
-            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
             hub = spawn(
                 "jupyterhub",
                 [bins["jupyterhub"], "-f", str(hub_dir / "jupyterhub_config.py")],
@@ -546,6 +581,48 @@ class Cluster:
         self.components.append(lb)
         wait_http(self.url + "/healthz", lb.process, lb.log, 30, "HAProxy")
         self.write_info()
+
+    def _start_oidc(self, groups: dict) -> tuple[str, dict]:
+        """The test OpenID Connect provider (tests/helpers/oidc_provider.py: authlib on loopback, in a thread of
+        this process) with the demo users, and the Hub's login through ``deploy/hub/os2faktor.py`` (the
+        operator's GenericOAuthenticator snippet, loaded as it is) pointed at it by its environment variables.
+        The Hub user name is then the e-mail (the snippet's username claim); groups come from the ID token."""
+        from rusfokus.progress.demo import DOMAIN
+
+        tests = str(self.root / "tests")
+        if tests not in sys.path:
+            sys.path.insert(0, tests)
+        try:
+            from helpers import oidc_provider as op
+        except ImportError as exc:
+            raise ClusterError(
+                "--auth oidc needs the test OpenID Connect provider (tests/helpers/oidc_provider.py) and the dev "
+                f"dependencies it uses (authlib, flask: `make install`): {exc}"
+            ) from exc
+        member = {user: group for group, users in groups.items() for user in users}
+        users = {
+            name: op.User(name, HUB_PASSWORD, info["email"] or f"{name}@{DOMAIN}", info["name"], (member[name],))
+            for name, info in self.users.items()
+        }
+        for name, user in users.items():
+            self.users[name]["email"] = user.email
+        self.provider = op.OIDCProvider(users).start()
+        client_secret = secrets.token_urlsafe(24)
+        callback = f"{self.hub_url}/hub/oauth_callback"
+        self.provider.register_client(op.HUB_CLIENT_ID, client_secret, [callback])
+        meta = self.provider.discovery()
+        self.say(f"OpenID Connect provider (test): {self.provider.issuer}")
+        env = {
+            "OIDC_ISSUER": self.provider.issuer,
+            "OIDC_CLIENT_ID": op.HUB_CLIENT_ID,
+            "OIDC_CLIENT_SECRET": client_secret,
+            "OAUTH_CALLBACK_URL": callback,
+            "OIDC_AUTHORIZE_URL": meta["authorization_endpoint"],
+            "OIDC_TOKEN_URL": meta["token_endpoint"],
+            "OIDC_USERINFO_URL": meta["userinfo_endpoint"],
+            "OIDC_JWKS_URL": meta["jwks_uri"],
+        }
+        return f"load_subconfig({str(op.SNIPPET)!r})\n", env
 
     def write_info(self) -> None:
         info = {
@@ -596,6 +673,8 @@ class Cluster:
                 proc.kill()
         except (OSError, ValueError, psutil.Error):
             pass
+        if self.provider is not None:
+            self.provider.stop()
         if self.postgres is not None:
             try:
                 self.postgres.stop()
@@ -612,11 +691,6 @@ def _raise_interrupt(signum, frame):
 def run(args) -> int:
     settings = args.settings
     state = Path(args.state) if args.state else settings.home / "cluster"
-    if args.auth != "dummy":
-        raise ClusterError(
-            f"--auth {args.auth}: only the dummy authenticator is wired into `rusfokus cluster` so far "
-            "(see README, 'Mange kommuner / many users' for OpenID Connect through the Hub)"
-        )
     cluster = Cluster(
         root=settings.root,
         state=state.resolve(),
@@ -624,6 +698,7 @@ def run(args) -> int:
         hub_port=args.hub_port,
         copies=args.copies,
         with_hub=not args.no_hub,
+        auth=args.auth,
         book_dir=Path(args.book_dir).resolve() if args.book_dir else None,
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
