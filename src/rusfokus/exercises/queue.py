@@ -194,10 +194,13 @@ class Claim:
         return failures, given_up
 
     def release(self) -> None:
+        """Give the job back (roll back); quiet when the connection is already gone (it is given back then)."""
         try:
             self.session.rollback()
-        finally:
             self.session.close()
+        except Exception:
+            log.warning("grading queue: the job's connection was already gone", exc_info=True)
+            self.session.invalidate()
 
     def _commit(self) -> None:
         try:

@@ -1,0 +1,103 @@
+"""The shared grading queue's table and claims (rusfokus.exercises.queue), without servers or nbgrader.
+
+SQLite: migration 0014 is valid (up, down, up) and the model matches it. PostgreSQL (real, the session's):
+a taken job is invisible to a second copy, a learner's other hand-in waits while one of hers is graded,
+a closed connection (a copy that died) gives the job back, and one pending hand-in per learner and exercise.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from rusfokus.db import Base, make_engine
+from rusfokus.exercises import queue
+from rusfokus.migrations import alembic_config, upgrade
+
+
+def _job(db_url: str, email: str, opgave: str, stamp: str) -> int:
+    return queue.add_job(
+        db_url,
+        email=email,
+        student=email.split("@")[0],
+        opgave=opgave,
+        stamp=stamp,
+        answers={"q1": "a"},
+        notebook="{}",
+        received_by="test",
+    )
+
+
+def test_migration_is_valid_on_sqlite_and_matches_the_model(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    upgrade(url)
+    with make_engine(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diff if "grading_job" in repr(d)] == []
+    cfg = alembic_config(url)
+    command.downgrade(cfg, "0013_lti")
+    with make_engine(url).connect() as conn:
+        assert "grading_job" not in make_engine(url).dialect.get_table_names(conn)
+    command.upgrade(cfg, "head")
+    _job(url, "ea@eksempel-kommune.example", "opsporing", "20261202T100000.000000Z")
+    with pytest.raises(queue.AlreadyQueued) as exc:  # the partial unique index holds on SQLite too
+        _job(url, "ea@eksempel-kommune.example", "opsporing", "20261202T100001.000000Z")
+    assert exc.value.stamp == "20261202T100000.000000Z"
+
+
+@pytest.fixture
+def pg_url(pg_server, request):
+    db = "queue_" + request.node.name[5:40].replace("-", "_")  # one database per test (engines are cached per URL)
+    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {db}")
+    admin.execute(f"CREATE DATABASE {db}")
+    admin.close()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_server}/{db}"
+    upgrade(url)
+    return url
+
+
+@pytest.mark.postgres
+def test_claims_on_postgres_are_exclusive_per_job_and_per_learner(pg_url):
+    first = _job(pg_url, "anna@eksempel-kommune.example", "opsporing", "20261202T100000.000000Z")
+    second = _job(pg_url, "anna@eksempel-kommune.example", "unge-og-rusmidler", "20261202T100001.000000Z")
+    other = _job(pg_url, "bo@eksempel-kommune.example", "opsporing", "20261202T100002.000000Z")
+    with pytest.raises(queue.AlreadyQueued):
+        _job(pg_url, "anna@eksempel-kommune.example", "opsporing", "20261202T100003.000000Z")
+
+    copy_1 = queue.claim(pg_url)
+    assert copy_1 is not None and copy_1.job.id == first
+    copy_2 = queue.claim(pg_url)  # anna's other hand-in waits: nbgrader grades one per learner
+    assert copy_2 is not None and copy_2.job.id == other
+    assert queue.claim(pg_url) is None  # nothing else may be taken now
+
+    copy_2.release()  # as a copy killed mid-grading: its transaction ends, the job is pending again
+    copy_3 = queue.claim(pg_url)
+    assert copy_3 is not None and copy_3.job.id == other
+
+    copy_1.finish({"opgave": "opsporing", "passed": True}, "kopi-1")
+    copy_4 = queue.claim(pg_url)  # anna is free again: her second hand-in
+    assert copy_4 is not None and copy_4.job.id == second
+    failures, given_up = copy_4.fail("kernel died", retries=1, delay_seconds=60)
+    assert (failures, given_up) == (1, False)
+    assert queue.claim(pg_url) is None  # waits for its back-off
+    copy_3.finish({"opgave": "opsporing", "passed": False}, "kopi-3")
+    done = queue.outcomes(pg_url, [first, second, other])
+    assert set(done) == {first, other} and done[first].result == {"opgave": "opsporing", "passed": True}
+
+
+@pytest.mark.postgres
+def test_a_dead_connection_gives_the_job_back(pg_url):
+    job_id = _job(pg_url, "carl@eksempel-kommune.example", "opsporing", "20261202T100000.000000Z")
+    taken = queue.claim(pg_url)
+    assert taken is not None and taken.job.id == job_id
+    pid = taken.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))  # the copy's connection is gone
+    again = queue.claim(pg_url)
+    assert again is not None and again.job.id == job_id
+    again.release()
+    taken.release()  # the dead copy's side: quiet
