@@ -29,8 +29,6 @@ from rusfokus.temadag.models import STATUS_CONFIRMED, TemadagLiveAnswer, Temadag
 from helpers.paths import ROOT
 from helpers.server import start_server, stop_server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
 PASSWORD = "kort-men-hemmelig-4711"
 STAFF = {
     "mette": "mette.fiktiv@delt-kommune.example",
@@ -188,6 +186,8 @@ class LongPoll:
 
 
 # --- the tests ------------------------------------------------------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_a_room_spread_over_two_copies_is_one_room(cluster):
     c = cluster
     pia = facilitator(c)
@@ -244,6 +244,8 @@ def test_a_room_spread_over_two_copies_is_one_room(cluster):
     c.phones, c.question, c.pia = phones, question, pia
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_kill_9_copy_a_mid_question_the_room_goes_on_through_b(cluster):
     c = cluster
     phones, question, pia = c.phones, c.question, c.pia
@@ -297,6 +299,8 @@ def test_kill_9_copy_a_mid_question_the_room_goes_on_through_b(cluster):
         assert ticked == 1  # Ali, ticked in through B with A's form
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_logins_made_on_one_copy_work_on_the_other_and_after_a_restart(cluster):
     c = cluster
     if c.servers["a"].process.poll() is not None:  # killed by the test before: the operator starts it again
@@ -335,3 +339,48 @@ def test_logins_made_on_one_copy_work_on_the_other_and_after_a_restart(cluster):
     # the room is still where copy B left it, seen from the restarted A
     view = c.pia.get(f"{c.base('a')}/api/temadag/{c.tid}/skaerm?since=-1", timeout=10).json()
     assert view["index"] == 1 and view["phase"] == "spoerg"
+
+
+# --- the migration and the shared count of wrong codes (SQLite: no server, no PostgreSQL) ---------------------
+def test_migration_0015_goes_down_and_up_again(tmp_path):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from rusfokus.db import make_engine
+    from rusfokus.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'rf.db'}"
+    upgrade(url)
+    assert inspect(make_engine(url)).has_table("temadag_bad_code")
+    command.downgrade(alembic_config(url), "0014_grading_queue")
+    assert not inspect(make_engine(url)).has_table("temadag_bad_code")
+    command.upgrade(alembic_config(url), "head")
+    assert inspect(make_engine(url)).has_table("temadag_bad_code")
+
+
+def test_wrong_codes_are_counted_once_for_every_copy(tmp_path):
+    """Two hubs (two copies) on one database: a guesser's wrong codes on either copy add up."""
+    from rusfokus.temadag.web import SharedBadCodes
+
+    url = f"sqlite:///{tmp_path / 'rf.db'}"
+    upgrade(url)
+    a, b = SharedBadCodes(url, per_guesser=4, per_address=6), SharedBadCodes(url, per_guesser=4, per_address=6)
+    now = time.time()
+    for limiter in (a, b, a, b):
+        assert not limiter.blocked("browser-1", "10.0.0.1", now)
+        limiter.add("browser-1", "10.0.0.1", now)
+    assert a.blocked("browser-1", "10.0.0.1", now) and b.blocked("browser-1", "10.0.0.1", now)
+    assert not b.blocked("browser-2", "10.0.0.1", now)  # another phone in the same room's Wi-Fi
+    a.add("browser-2", "10.0.0.1", now)
+    b.add("browser-3", "10.0.0.1", now)
+    assert a.blocked("browser-4", "10.0.0.1", now)  # the address ceiling, over all guessers and copies
+    assert not a.blocked("browser-4", "10.0.0.2", now)
+    later = now + codes.WINDOW_SECONDS
+    assert not b.blocked("browser-1", "10.0.0.1", later)  # the next code window starts afresh
+    b.add("browser-1", "10.0.0.1", later + codes.WINDOW_SECONDS)  # and old windows' rows are cleared
+    with session_scope(url) as s:
+        from rusfokus.temadag.models import TemadagBadCode
+
+        assert {w for (w,) in s.execute(select(TemadagBadCode.code_window))} == {
+            codes.window_of(later + codes.WINDOW_SECONDS)
+        }

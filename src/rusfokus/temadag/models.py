@@ -111,3 +111,18 @@ class TemadagLiveAnswer(Base):
     question_id: Mapped[str] = mapped_column(String(100))
     participant_id: Mapped[int] = mapped_column(ForeignKey("temadag_participant.id", ondelete="CASCADE"))
     option: Mapped[int] = mapped_column(Integer)
+
+
+class TemadagBadCode(Base):
+    """One wrong check-in code (migration 0015): counted per guesser and per address in its code window by
+    every copy alike. No person is named: ``guesser`` is the browser's random cookie (or ``anon:<address>``)."""
+
+    __tablename__ = "temadag_bad_code"
+    __table_args__ = (
+        Index("ix_temadag_bad_code_guesser", "code_window", "guesser"),
+        Index("ix_temadag_bad_code_address", "code_window", "address"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_window: Mapped[int] = mapped_column(Integer)
+    guesser: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(100))

@@ -35,6 +35,7 @@ from rusfokus.temadag.models import (
     STATUS_CONFIRMED,
     STATUS_PENDING,
     Temadag,
+    TemadagBadCode,
     TemadagEvaluation,
     TemadagLive,
     TemadagLiveAnswer,
@@ -580,4 +581,25 @@ def save_live(session: Session, temadag_id: int, live: LiveSession, now: dt.date
     state.position, state.phase = live.index, live.phase
     state.version, state.answers_version = live.version, live.answers_version
     _notify(session, state)
+    session.flush()
+
+
+# --- wrong check-in codes (migration 0015): one count for every copy ---------------------------------------
+def bad_codes(session: Session, window: int, guesser: str, address: str) -> tuple[int, int]:
+    """Wrong codes in ``window`` of this guesser and of this address."""
+
+    def count(column, value) -> int:
+        return session.scalar(
+            select(func.count())
+            .select_from(TemadagBadCode)
+            .where(TemadagBadCode.code_window == window, column == value)
+        )
+
+    return count(TemadagBadCode.guesser, guesser[:100]), count(TemadagBadCode.address, address[:100])
+
+
+def add_bad_code(session: Session, window: int, guesser: str, address: str) -> None:
+    """Count one wrong code; the rows of earlier windows go (they no longer limit anyone)."""
+    session.execute(delete(TemadagBadCode).where(TemadagBadCode.code_window < window - 1))
+    session.add(TemadagBadCode(code_window=window, guesser=guesser[:100], address=address[:100]))
     session.flush()

@@ -40,6 +40,31 @@ LISTENING_POLL_SECONDS = 5.0
 """The same while its LISTEN connection is up: only a safety net then."""
 
 
+class SharedBadCodes:
+    """``codes.BadCodeLimiter``'s rule (per guesser, and a ceiling per address, per code window) counted in the
+    database, so that N copies behind a balancer allow no more wrong codes than one."""
+
+    def __init__(
+        self, db_url: str, per_guesser: int = codes.MAX_BAD_PER_GUESSER, per_address: int = codes.MAX_BAD_PER_ADDRESS
+    ):
+        self.db_url, self.per_guesser, self.per_address = db_url, per_guesser, per_address
+
+    @staticmethod
+    def _keys(guesser: str | None, address: str) -> tuple[str, str]:
+        return (f"g:{guesser}" if guesser else f"anon:{address}"), address
+
+    def blocked(self, guesser: str | None, address: str, now: float) -> bool:
+        mine, addr = self._keys(guesser, address)
+        with session_scope(self.db_url) as session:
+            by_guesser, by_address = store.bad_codes(session, codes.window_of(now), mine, addr)
+        return by_guesser >= self.per_guesser or by_address >= self.per_address
+
+    def add(self, guesser: str | None, address: str, now: float) -> None:
+        mine, addr = self._keys(guesser, address)
+        with session_scope(self.db_url) as session:
+            store.add_bad_code(session, codes.window_of(now), mine, addr)
+
+
 class Hub:
     """Per-copy state: settings, secret, clock, and a cache of the live rooms with their wake-up conditions.
 
@@ -59,7 +84,7 @@ class Hub:
         self.known: dict[int, tuple[int, int]] = {}
         self.changed: dict[int, Condition] = {}
         self.waiting: dict[int, int] = {}
-        self.bad_codes = codes.BadCodeLimiter()
+        self.bad_codes = SharedBadCodes(self.db_url)
         self._questions: dict[tuple[str, ...], list] = {}
         self.listener: wake.Listener | None = None
         self._poller: PeriodicCallback | None = None
