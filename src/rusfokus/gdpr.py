@@ -124,6 +124,7 @@ def forget_exercises(emails: list[str], course_dir: Path, gradebook_db: str = ""
 def erase(session: Session, person: Person, actor: str, action: str) -> None:
     if person.email:
         revoke(session, person.email)
+    exercises_part.erase(session, person)  # her hand-ins in the shared grading queue (issue 19.3), by e-mail
     for part in DATABASE_PARTS:
         part.erase(session, person)
     log_action(session, actor, action, f"person #{person.id}")

@@ -101,3 +101,30 @@ def test_a_dead_connection_gives_the_job_back(pg_url):
     assert again is not None and again.job.id == job_id
     again.release()
     taken.release()  # the dead copy's side: quiet
+
+
+def test_her_queued_hand_ins_are_exported_and_erased_with_her(tmp_path):
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from rusfokus.db import session_scope
+    from rusfokus.gdpr import delete_person, export_person
+    from rusfokus.progress.models import Person
+
+    url = f"sqlite:///{tmp_path / 'gdpr.db'}"
+    upgrade(url)
+    email, other = "dorte.fiktiv@eksempel-kommune.example", "erik.fiktiv@eksempel-kommune.example"
+    now = datetime(2026, 12, 1, 9, 0)
+    with session_scope(url) as s:
+        s.add(Person(email=email, name="Dorte Fiktiv", created_at=now, updated_at=now))
+    _job(url, email, "opsporing", "20261202T100000.000000Z")
+    _job(url, other, "opsporing", "20261202T100001.000000Z")
+    with session_scope(url) as s:
+        [row] = export_person(s, email)["grading_queue"]
+    assert row["opgave"] == "opsporing" and row["answers"] == {"q1": "a"} and row["state"] == "pending"
+    with session_scope(url) as s:
+        delete_person(s, email)
+    with session_scope(url) as s:
+        left = s.scalars(select(queue.GradingJob.email)).all()
+        assert left == [other]
