@@ -598,8 +598,13 @@ def bad_codes(session: Session, window: int, guesser: str, address: str) -> tupl
     return count(TemadagBadCode.guesser, guesser[:100]), count(TemadagBadCode.address, address[:100])
 
 
-def add_bad_code(session: Session, window: int, guesser: str, address: str) -> None:
-    """Count one wrong code; the rows of earlier windows go (they no longer limit anyone)."""
+def clear_bad_codes(session: Session, window: int) -> None:
+    """Rows of earlier windows go (they no longer limit anyone): an address is kept minutes, not longer."""
     session.execute(delete(TemadagBadCode).where(TemadagBadCode.code_window < window - 1))
+
+
+def add_bad_code(session: Session, window: int, guesser: str, address: str) -> None:
+    """Count one wrong code."""
+    clear_bad_codes(session, window)
     session.add(TemadagBadCode(code_window=window, guesser=guesser[:100], address=address[:100]))
     session.flush()

@@ -56,6 +56,7 @@ class SharedBadCodes:
     def blocked(self, guesser: str | None, address: str, now: float) -> bool:
         mine, addr = self._keys(guesser, address)
         with session_scope(self.db_url) as session:
+            store.clear_bad_codes(session, codes.window_of(now))  # no address is kept longer than it limits
             by_guesser, by_address = store.bad_codes(session, codes.window_of(now), mine, addr)
         return by_guesser >= self.per_guesser or by_address >= self.per_address
 
