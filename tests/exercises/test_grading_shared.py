@@ -26,6 +26,7 @@ from rusfokus.db import session_scope
 from rusfokus.exercises import queue
 from rusfokus.exercises.course import _ensure_bin_on_path, build, student_id
 from rusfokus.exercises.schema import answer_sheet, load_exercise
+from rusfokus.exercises.store import save_attempt
 from rusfokus.identity import LEARNER_COOKIE, learner_token
 from rusfokus.migrations import upgrade
 from rusfokus.outbox.models import OutboxEvent
@@ -219,3 +220,17 @@ def test_a_copy_killed_mid_grading_leaves_the_hand_in_to_another_copy_exactly_on
     attempts = sorted(p.name for p in (Path(copies["course"]) / "attempts" / sid / "opsporing").iterdir())
     assert len([n for n in attempts if n.endswith(".result.json")]) == 1
     assert not [n for n in attempts if n.endswith((".pending.json", ".failed.json"))], attempts
+
+
+def test_grade_pending_puts_a_hand_in_from_before_the_shared_queue_in_it(copies):
+    """A hand-in only on disk (handed in before the copies shared a queue): `rusfokus grade --pending` queues it,
+    it is graded once (here or by a running copy) and recorded once."""
+    a, db, course = copies["a"], copies["db"], copies["course"]
+    email = "nina.fiktiv@eksempel-kommune.example"
+    attempt = save_attempt(Path(course), email, EX, answer_sheet(EX, False))
+    res = a.rusfokus("grade", "--pending", check=False, timeout=300)
+    assert res.returncode == 0 and "graded 1 pending hand-in(s); 0 failed" in res.stdout, res.stdout + res.stderr
+    job = the_job(db, email)
+    assert job.state == "done" and job.stamp == attempt.stamp and json.loads(job.result)["passed"] is False
+    assert recorded(db, email) == (1, 1)
+    assert attempt.result_file.exists() and not attempt.is_pending

@@ -90,6 +90,17 @@ def test_claims_on_postgres_are_exclusive_per_job_and_per_learner(pg_url):
 
 
 @pytest.mark.postgres
+def test_a_given_up_job_is_put_back_by_retry_failed(pg_url):
+    job_id = _job(pg_url, "dan@eksempel-kommune.example", "opsporing", "20261202T100000.000000Z")
+    assert queue.claim(pg_url).fail("nbgrader did not start", retries=0, delay_seconds=0) == (1, True)
+    assert queue.outcomes(pg_url, [job_id])[job_id].state == queue.FAILED and queue.claim(pg_url) is None
+    assert queue.retry_failed(pg_url) == 1
+    again = queue.claim(pg_url)
+    assert again is not None and again.job.id == job_id and again.job.failures == 0
+    again.release()
+
+
+@pytest.mark.postgres
 def test_a_dead_connection_gives_the_job_back(pg_url):
     job_id = _job(pg_url, "carl@eksempel-kommune.example", "opsporing", "20261202T100000.000000Z")
     taken = queue.claim(pg_url)

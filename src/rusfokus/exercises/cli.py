@@ -85,6 +85,10 @@ def cmd_grade(args) -> int:
     rc = 0
     if args.retry_failed:
         print(f"put {retry_failed(course)} failed hand-in(s) back in line")
+        from rusfokus.exercises import queue
+
+        if queue.is_shared(args.settings.db_url):  # and in the shared grading queue (PostgreSQL)
+            print(f"put {queue.retry_failed(args.settings.db_url)} failed job(s) of the shared queue back in line")
     if args.pending or args.retry_failed:
         # lazy: loads nbformat (~1 s) and SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
         from rusfokus.exercises.web import progress_options

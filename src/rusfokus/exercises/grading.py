@@ -327,6 +327,9 @@ class Grader:
     def _enqueue_pending_shared(self) -> list[Future]:
         """Server start: hand-ins pending on disk without a job (from before the shared queue) are queued;
         markers of jobs another copy finished meanwhile are settled from the row."""
+        from rusfokus.migrations import upgrade
+
+        upgrade(self.db_url)
         futures = []
         for attempt in pending_attempts(self.course_dir):
             try:
@@ -687,8 +690,25 @@ def grade_pending(
     """Grade everything pending, in this process. Returns (graded, failed).
 
     A failure counts like one in the server's queue: after ``retries`` new tries
-    (the setting RUSFOKUS_GRADE_RETRIES) the hand-in is marked failed with its reason."""
+    (the setting RUSFOKUS_GRADE_RETRIES) the hand-in is marked failed with its reason.
+
+    With PostgreSQL (``progress["db_url"]``) this process is one more copy on the shared queue: hand-ins
+    pending on disk without a job are queued and graded here (or by a running copy), exactly once."""
     course_dir = Path(course_dir).resolve()
+    if queue.is_shared((progress or {}).get("db_url")):
+        grader = Grader(course_dir, retries=retries, retry_seconds=1.0, gradebook_db=gradebook_db, progress=progress)
+        graded = failed = 0
+        try:
+            for fut in grader.enqueue_pending():
+                try:
+                    fut.result(timeout=600)
+                    graded += 1
+                except Exception as exc:
+                    log.error("could not grade a pending hand-in: %s", str(exc)[-500:])
+                    failed += 1
+        finally:
+            grader.close()
+        return graded, failed
     api = None
     graded = failed = 0
     for attempt in pending_attempts(course_dir):

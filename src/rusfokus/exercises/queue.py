@@ -244,6 +244,23 @@ def claim(db_url: str, limit: int = 20) -> Claim | None:
     return None
 
 
+def retry_failed(db_url: str) -> int:
+    """Put every given-up job back in line (failures reset); one that waits behind a newer pending hand-in of
+    the same learner and exercise stays failed. Returns how many."""
+    with session_scope(db_url) as s:
+        ids = s.scalars(select(GradingJob.id).where(GradingJob.state == FAILED)).all()
+    n = 0
+    for job_id in ids:
+        try:
+            with session_scope(db_url) as s:
+                job = s.get(GradingJob, job_id)
+                job.state, job.failures, job.not_before, job.finished_at = PENDING, 0, datetime.now(), None
+            n += 1
+        except IntegrityError:
+            continue
+    return n
+
+
 def forget_done(db_url: str, older_than: timedelta = KEEP_DONE) -> int:
     """Delete done jobs finished before ``older_than`` ago (their result files stay); returns how many."""
     with session_scope(db_url) as s:
