@@ -7,6 +7,9 @@ a closed connection (a copy that died) gives the job back, and one pending hand-
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import psycopg
 import pytest
 from alembic import command
@@ -87,6 +90,10 @@ def test_claims_on_postgres_are_exclusive_per_job_and_per_learner(pg_url):
     copy_3.finish({"opgave": "opsporing", "passed": False}, "kopi-3")
     done = queue.outcomes(pg_url, [first, second, other])
     assert set(done) == {first, other} and done[first].result == {"opgave": "opsporing", "passed": True}
+    # an hour later the answers go; the row and its result stay (a late copy settles from it, never regrades)
+    assert queue.forget_done(pg_url, timedelta(0)) == 2
+    kept = queue.job_for(pg_url, "anna", "opsporing", "20261202T100000.000000Z")
+    assert kept.answers == "{}" and kept.notebook is None and json.loads(kept.result)["passed"] is True
 
 
 @pytest.mark.postgres

@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, delete, select, text
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -35,7 +35,7 @@ log = logging.getLogger("rusfokus.exercises")
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 LOCK_CLASS = 1914  # pg_try_advisory_xact_lock(LOCK_CLASS, hashtext(student)): one grading per learner
-KEEP_DONE = timedelta(hours=1)  # a done job's row (answers, result) is deleted after this; the files stay
+KEEP_DONE = timedelta(hours=1)  # a done job's answers are dropped after this (its row and result stay)
 
 
 class GradingJob(Base):
@@ -262,10 +262,18 @@ def retry_failed(db_url: str) -> int:
 
 
 def forget_done(db_url: str, older_than: timedelta = KEEP_DONE) -> int:
-    """Delete done jobs finished before ``older_than`` ago (their result files stay); returns how many."""
+    """Drop the answers of done jobs finished before ``older_than`` ago; returns how many. The row itself (who,
+    which exercise, stamp, result) stays: a copy that comes back after a long time with the hand-in still
+    pending in its own folder settles it from the row instead of grading it a second time."""
     with session_scope(db_url) as s:
         return s.execute(
-            delete(GradingJob).where(GradingJob.state == DONE, GradingJob.finished_at < datetime.now() - older_than)
+            update(GradingJob)
+            .where(
+                GradingJob.state == DONE,
+                GradingJob.finished_at < datetime.now() - older_than,
+                GradingJob.answers != "{}",
+            )
+            .values(answers="{}", notebook=None)
         ).rowcount
 
 
