@@ -34,6 +34,12 @@ NOT_FAST = {"slow", "browser", "postgres"}
 SERVER_EXERCISES = ("opsporing", "unge-og-rusmidler")
 
 
+# Browser files that take minutes: first among the browser tests, so that no xdist worker is left running one
+# of them alone at the end of `make test`.
+LONG_BROWSER_FILES = ("tests/e2e/test_qualweb.py", "tests/e2e/test_app_idle.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -41,10 +47,41 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+    _xdist_groups(items)
+
     # Browser tests last: playwright's sync API keeps an event loop running in
     # this thread while the session's browser is open, which tornado's own
     # test loops (AsyncHTTPTestCase, run_sync) must not meet.
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    def order(item) -> tuple[bool, bool]:
+        browser = item.get_closest_marker("browser") is not None
+        return browser, browser and not _rel(item).startswith(LONG_BROWSER_FILES)
+
+    items.sort(key=order)
+
+
+def _rel(item) -> str:
+    return Path(str(item.fspath)).relative_to(ROOT).as_posix() if str(item.fspath).startswith(str(ROOT)) else ""
+
+
+def _xdist_groups(items) -> None:
+    """`--dist loadgroup` (make test): the tests of a file that share a module- or class-scoped fixture (a server
+    of their own, a built course, a unittest setUpClass) run in one worker, so it is set up once, not in every
+    worker; the browser tests that use `demo_server` run in one worker (one demo server per run). A group holds
+    browser tests or other tests, never both (the browser tests run last in each worker). Without xdist these
+    marks do nothing."""
+    browser = {item: item.get_closest_marker("browser") is not None for item in items}
+    demo_files = {str(item.fspath) for item in items if browser[item] and "demo_server" in item.fixturenames}
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue  # the test's own choice
+        if browser[item] and str(item.fspath) in demo_files:
+            item.add_marker(pytest.mark.xdist_group("demo_server"))
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d[-1].scope in ("module", "class", "package") for d in defs if d):
+            kind = "browser" if browser[item] else "other"
+            item.add_marker(pytest.mark.xdist_group(f"{_rel(item) or item.fspath}:{kind}"))
 
 
 # --- the fast-test guard -------------------------------------------------------------------------
