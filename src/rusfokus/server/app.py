@@ -34,6 +34,7 @@ from rusfokus import identity
 from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.progress import upload
 from rusfokus.server.apps import app_info, list_apps
+from rusfokus.server.forkserver import PROVISIONER_NAME
 from rusfokus.server.kernels import KernelBudgetManager
 from rusfokus.server.routes import ROUTE_MODULES, collect_routes
 from rusfokus.settings import Secret, Settings
@@ -50,6 +51,7 @@ from rusfokus.voila_internals import (
     VoilaShutdownKernelHandler,
     drop_waiter,
     forget_request_info,
+    share_template_code,
 )
 from rusfokus.web.base import (
     CSP_FRAMES,
@@ -475,6 +477,7 @@ class RusfokusVoila(Voila):
         self.template_paths.insert(0, str(TEMPLATE_DIR))
 
     def init_settings(self):
+        share_template_code()  # Jinja compiles Voilà's page templates once, not at every page render
         settings = super().init_settings()
         settings["rusfokus_settings"] = self.rf_settings
         settings["rusfokus_live_version"] = live_version(self.rf_settings)
@@ -558,6 +561,8 @@ def voila_config(settings: Settings) -> Config:
     c.KernelBudgetManager.pool_total = pool_total(settings)
     c.KernelBudgetManager.kernels_per_visitor = settings.kernels_per_visitor
     c.KernelBudgetManager.release_seconds = float(settings.release_seconds)
+    if settings.fork_kernels:  # kernels forked from a warm template (rusfokus.server.forkserver)
+        c.KernelProvisionerFactory.default_provisioner_name = PROVISIONER_NAME
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_seconds
     c.MappingKernelManager.cull_interval = settings.cull_interval_seconds
     c.MappingKernelManager.cull_connected = False
