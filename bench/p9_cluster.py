@@ -130,8 +130,10 @@ def _burst(cluster, course: Path) -> dict:
         else:
             os.environ["RUSFOKUS_HOME"] = old_home
         get_settings.cache_clear()
-    refused = sum(1 for c in codes.values() if c != 200)
-    return {"after_last": t_done - t_last, "lost": max(lost, 0), "refused": refused}
+    # 202: saved, but the score was not ready while the learner's request waited (graded later, not lost)
+    waited_out = sum(1 for c in codes.values() if c == 202)
+    failed = sum(1 for c in codes.values() if c not in (200, 202))
+    return {"after_last": t_done - t_last, "lost": max(lost, 0), "waited_out": waited_out, "failed": failed}
 
 
 def _seed_live(cluster) -> int:
@@ -176,13 +178,20 @@ def _one(copies: int) -> dict:
     try:
         course = make_course(base)
         cluster = _start(base, copies, course)
+        before = cluster.requests_per_copy()
         burst = _burst(cluster, course)
+        mid = cluster.requests_per_copy()
+        burst["per_copy"] = {k: mid[k] - before.get(k, 0) for k in mid}
         print(
             f"   {copies} cop{'y' if copies == 1 else 'ies'}: burst graded {burst['after_last']:.1f} s after the last, "
-            f"lost {burst['lost']}, refused {burst['refused']}",
+            f"lost {burst['lost']}; answered before the score (202) {burst['waited_out']}, other errors "
+            f"{burst['failed']}",
             flush=True,
         )
         live = _live(cluster)
+        end = cluster.requests_per_copy()
+        live["per_copy"] = {k: end[k] - mid.get(k, 0) for k in end}
+        print(f"   requests per copy (HAProxy): burst {burst['per_copy']}, live {live['per_copy']}", flush=True)
         p95 = "-" if live["p95"] is None else f"{live['p95']:.3f} s"
         print(f"   {copies} cop{'y' if copies == 1 else 'ies'}: live p95 {p95}, lost {live['lost']}", flush=True)
         return {"burst": burst, "live": live}
@@ -191,6 +200,12 @@ def _one(copies: int) -> dict:
             cluster.stop()
             shutil.rmtree(cluster.state, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _spread(per_copy: dict) -> float | None:
+    """The share (%) of the requests the least busy copy answered: 50 is an even split of 2 copies."""
+    total = sum(per_copy.values())
+    return round(100 * min(per_copy.values()) / total, 1) if total else None
 
 
 def _ratio(baseline, value):
@@ -235,6 +250,19 @@ def run() -> list[dict]:
             "value": two["live"]["lost"],
             "unit": "answers",
             "baseline": one["live"]["lost"],
+            "ratio": None,
+        },
+        {
+            "id": "P9-spread",
+            "name": "2 copies: share of requests the less busy copy answered, burst + live (50 = even)",
+            "value": _spread(
+                {
+                    k: two["burst"]["per_copy"].get(k, 0) + two["live"]["per_copy"].get(k, 0)
+                    for k in two["live"]["per_copy"]
+                }
+            ),
+            "unit": "%",
+            "baseline": None,
             "ratio": None,
         },
     ]

@@ -277,7 +277,13 @@ def wait_http(url: str, proc: subprocess.Popen | None, log: Path | None, timeout
 # --- the configuration files --------------------------------------------------------------------------------
 
 
-def haproxy_config(port: int, copies: list[tuple[str, int]], pidfile: Path) -> str:
+def haproxy_config(port: int, copies: list[tuple[str, int]], pidfile: Path, stats_port: int = 0) -> str:
+    """HAProxy's config; ``stats_port``: HAProxy's statistics page on loopback (``/stats``, ``/stats;csv``)."""
+    stats = (
+        f"\nfrontend stats\n    bind 127.0.0.1:{stats_port}\n    stats enable\n    stats uri /stats\n"
+        if stats_port
+        else ""
+    )
     servers = "\n".join(
         f"    server {name} 127.0.0.1:{p} cookie {name} check inter 2s fall 2 rise 1" for name, p in copies
     )
@@ -309,7 +315,7 @@ backend copies
     option httpchk GET /healthz?probe=live
     http-check expect status 200
 {servers}
-"""
+{stats}"""
 
 
 def dummy_login(groups: dict) -> str:
@@ -397,6 +403,22 @@ class Cluster:
     demo: bool = True  # load the demo data into an empty database
     auth: str = "dummy"  # the Hub's login: "dummy" (one password) or "oidc" (the test OIDC provider on loopback)
     provider: object = None  # the OIDC provider (auth "oidc"), served from a thread of this process
+    stats_port: int = 0  # HAProxy's statistics page
+
+    def requests_per_copy(self) -> dict[str, int]:
+        """HTTP requests HAProxy has sent to each copy so far (its statistics, column ``stot``: sessions, one per
+        request in HTTP mode without keep-alive reuse)."""
+        import csv
+        import io
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats;csv", timeout=5) as r:
+            rows = list(csv.DictReader(io.StringIO(r.read().decode().lstrip("# "))))
+        return {
+            row["svname"]: int(row["stot"] or 0)
+            for row in rows
+            if row["pxname"] == "copies" and row["svname"].startswith("copy-")
+        }
+
     book_dir: Path | None = None
     extra_env: dict = field(default_factory=dict)
     out: object = None  # where progress lines go (stdout)
@@ -570,7 +592,9 @@ class Cluster:
 
         # 4. HAProxy in front
         cfg = self.state / "haproxy.cfg"
-        cfg.write_text(haproxy_config(self.port, list(zip(names, ports, strict=True)), self.state / "haproxy.pid"))
+        self.stats_port = free_port()
+        copies = list(zip(names, ports, strict=True))
+        cfg.write_text(haproxy_config(self.port, copies, self.state / "haproxy.pid", self.stats_port))
         check = subprocess.run([bins["haproxy"], "-c", "-q", "-f", str(cfg)], capture_output=True, text=True)
         if check.returncode != 0:
             raise ClusterError(f"haproxy refused {cfg}:\n{check.stderr.strip() or check.stdout.strip()}")
@@ -630,6 +654,7 @@ class Cluster:
             "hub_url": self.hub_url if self.with_hub else "",
             "hub_password": HUB_PASSWORD if self.with_hub else "",
             "sticky_cookie": STICKY_COOKIE,
+            "haproxy_stats": f"http://127.0.0.1:{self.stats_port}/stats",
             "postgres": {"folder": str(self.postgres.folder), "port": self.postgres.port, "url": self.postgres.url},
             "components": {c.name: {"pid": c.process.pid, "url": c.url, "log": str(c.log)} for c in self.components},
             "users": self.users,
@@ -648,6 +673,7 @@ class Cluster:
             for user, info in self.users.items():
                 who = info["email"] or "admin views (/admin/)"
                 self.say(f"    {user:<22} {info['role']:<13} {who}")
+        self.say(f"  HAProxy's statistics: http://127.0.0.1:{self.stats_port}/stats")
         self.say(f"  state and logs: {self.state}  (cluster.json lists ports and processes)")
         self.say(f"  {BANNER_END}")
 

@@ -165,6 +165,10 @@ def test_both_copies_answer_healthz_through_haproxy_and_the_cookie_pins_a_client
     status, first = healthz(cluster.url, browser)
     assert status == 200 and browser.cookies.get(STICKY_COOKIE) == first["copy"]
     assert {healthz(cluster.url, browser)[1]["copy"] for _ in range(6)} == {first["copy"]}
+    # HAProxy's statistics count requests on both copies
+    stats = requests.get(cluster.info["haproxy_stats"] + ";csv", timeout=10).text
+    rows = [line.split(",") for line in stats.splitlines() if line.startswith("copies,copy-")]
+    assert {r[1] for r in rows} == {"copy-a", "copy-b"} and all(int(r[7]) > 0 for r in rows), stats
     # each copy also answers on its own port
     for name in ("copy-a", "copy-b"):
         status, body = healthz(cluster.copy_url(name))
