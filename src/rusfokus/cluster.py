@@ -687,6 +687,8 @@ class Cluster:
             time.sleep(1)
 
     def stop(self) -> None:
+        if self.postgres is None and not self.components:
+            return  # nothing was started
         order = [c for c in self.components if c.name == "haproxy"]
         order += [c for c in self.components if c.name == "jupyterhub"]
         order += [c for c in self.components if c.name.startswith("copy-")]

@@ -244,6 +244,21 @@ def test_postgres_restart_copies_report_unhealthy_recover_and_lose_nothing(clust
     assert before < after and len([r for r in after - before if r[2] == "hub.login"]) == 2
 
 
+def test_a_missing_program_stops_it_with_an_english_message_naming_the_package(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
+    env["PATH"] = str(empty)  # no haproxy (nor anything else) on PATH
+    out = subprocess.run(
+        [sys.executable, "-m", "rusfokus.cli", "cluster", "--no-hub", "--state", str(tmp_path / "state")],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2, out
+    assert "haproxy not found: install Debian's haproxy (`make system-deps`" in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert not (tmp_path / "state").exists()
+
+
 def test_sigint_stops_everything_and_leaves_no_process(cluster):
     procs = cluster.processes()
     names = " ".join(" ".join(p.cmdline()) for p in procs)
