@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers.browser
 import helpers.course
 from helpers.browser import CHROMIUM_ARGS, run_axe
 from helpers.course import built_course
@@ -128,8 +129,10 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _run_shared_folder(tmp_path_factory):
-    """Built nbgrader courses are kept in a folder every xdist worker of this run shares (built once per run)."""
+    """Built nbgrader courses and axe's results on built pages are kept in a folder every xdist worker of this
+    run shares (made once per run)."""
     helpers.course.SHARED = run_dir(tmp_path_factory) / "courses"
+    helpers.browser.AXE_RESULTS = run_dir(tmp_path_factory) / "axe"
 
 
 def _build_the_book(folder: Path) -> Path:

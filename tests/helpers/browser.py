@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
 from helpers.paths import AXE_JS
+from helpers.xdist import once_per_run
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,13 +46,37 @@ def run_axe(page, include_frames: bool = True) -> list[dict]:
     ]
 
 
+AXE_RESULTS: Path | None = None
+"""Where axe's result for a built page at a window size is kept for the whole run (conftest sets it to a folder
+every xdist worker shares): several tests check some of the same pages (a module's pages, the pages a
+newer test adds to it), and each page file is checked once per run and size. None: no keeping."""
+
+
 def axe_problems_on_pages(page, files: dict[str, Path]) -> dict[str, list[dict]]:
-    """Open each built page as a file; name -> its serious/critical axe violations."""
+    """Open each built page as a file (at the page's window size); name -> its serious/critical axe violations."""
     problems = {}
     for name, path in files.items():
-        page.goto(Path(path).as_uri())
-        page.wait_for_load_state("load")
-        found = run_axe(page, include_frames=False)
+        found = _axe_on_file(page, Path(path))
         if found:
             problems[name] = found
     return problems
+
+
+def _axe_on_file(page, path: Path) -> list[dict]:
+    def check() -> list[dict]:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        return run_axe(page, include_frames=False)
+
+    if AXE_RESULTS is None:
+        return check()
+    size = page.viewport_size or {}
+    what = f"{path.resolve()}|{path.stat().st_mtime_ns}|{path.stat().st_size}|{size.get('width')}x{size.get('height')}"
+
+    def keep(folder: Path) -> Path:
+        folder.mkdir(parents=True)
+        (folder / "axe.json").write_text(json.dumps(check()), encoding="utf-8")
+        return folder / "axe.json"
+
+    key = hashlib.sha256(what.encode()).hexdigest()[:32]
+    return json.loads(once_per_run(AXE_RESULTS / key, keep).read_text(encoding="utf-8"))
