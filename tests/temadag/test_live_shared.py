@@ -11,6 +11,7 @@ import re
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -384,3 +385,45 @@ def test_wrong_codes_are_counted_once_for_every_copy(tmp_path):
         assert {w for (w,) in s.execute(select(TemadagBadCode.code_window))} == {
             codes.window_of(later + codes.WINDOW_SECONDS)
         }
+
+
+@pytest.mark.postgres
+def test_the_listener_hears_again_after_postgresql_restarts(tmp_path):
+    """A copy's LISTEN connection survives a PostgreSQL restart: it reconnects, says so (the hub polls once to catch
+    up), and hears the next NOTIFY. Its own throw-away PostgreSQL: the session's must not restart under others."""
+    from rusfokus.temadag import wake
+
+    from helpers.postgres import PG_BIN, as_pg, postgres_installed, running_postgres
+
+    if not postgres_installed():
+        pytest.skip("PostgreSQL 15 binaries not installed")
+    heard, connected = [], []
+    with running_postgres() as port:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres") as conn:
+            data = conn.execute("SHOW data_directory").fetchone()[0]
+        listener = wake.Listener(url, lambda f, *a: f(*a), heard.append, lambda: connected.append(time.time()))
+        listener.start()
+        try:
+
+            def notify_until_heard(payload: str) -> None:
+                deadline = time.monotonic() + 30
+                while payload not in heard:
+                    assert time.monotonic() < deadline, (heard, connected)
+                    try:
+                        with psycopg.connect(
+                            f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+                        ) as c:
+                            c.execute("SELECT pg_notify(%s, %s)", (store.NOTIFY_CHANNEL, payload))
+                    except psycopg.OperationalError:
+                        pass  # still starting
+                    time.sleep(0.2)
+
+            notify_until_heard("7:1:1")
+            assert listener.alive and len(connected) == 1
+            log = str(Path(data).parent / "log")  # not our pipe: the restarted server would hold it open
+            as_pg([str(PG_BIN / "pg_ctl"), "-D", data, "-l", log, "-m", "fast", "-w", "restart"])
+            notify_until_heard("7:2:2")
+            assert listener.alive and len(connected) == 2  # reconnected once, and the hub was told to catch up
+        finally:
+            listener.stop()
