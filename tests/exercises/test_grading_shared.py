@@ -33,6 +33,7 @@ from rusfokus.outbox.models import OutboxEvent
 from rusfokus.progress.models import Completion, Person
 
 from helpers.course import CONTENT, exercise_file
+from helpers.postgres import PG_BIN, as_pg
 from helpers.server import start_server, stop_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -234,3 +235,25 @@ def test_grade_pending_puts_a_hand_in_from_before_the_shared_queue_in_it(copies)
     assert job.state == "done" and job.stamp == attempt.stamp and json.loads(job.result)["passed"] is False
     assert recorded(db, email) == (1, 1)
     assert attempt.result_file.exists() and not attempt.is_pending
+
+
+def test_a_postgres_restart_mid_grading_loses_nothing_and_grades_once(copies):
+    """PostgreSQL restarts while a copy grades: its transaction is gone, it tries again once the database is
+    back, and the learner waiting on copy A gets her result; one completion, one outbox event."""
+    a, db, gb = copies["a"], copies["db"], copies["gb"]
+    email = "ole.fiktiv@eksempel-kommune.example"
+    gradebook = psycopg.connect(gb.replace("postgresql+psycopg", "postgresql"))
+    gradebook.execute("LOCK TABLE student IN ACCESS EXCLUSIVE MODE")  # hold the grading after the job is taken
+    data = gradebook.execute("SHOW data_directory").fetchone()[0]
+    reply: dict = {}
+    learner = threading.Thread(target=lambda: reply.update(zip(("code", "body"), hand_in(a, email), strict=True)))
+    learner.start()
+    wait_until_locked(db, email)
+    log = str(Path(data).parent / "log")  # the server's output to its log, not to this pipe
+    as_pg([str(PG_BIN / "pg_ctl"), "-D", data, "-l", log, "-m", "fast", "-w", "restart"], timeout=60)  # cuts all
+    gradebook.close()
+    learner.join(120)
+    assert reply.get("code") == 200 and reply["body"]["status"] == "rettet", reply
+    job = the_job(db, email)
+    assert job.state == "done" and job.received_by == "kopi-a"
+    assert recorded(db, email) == (1, 1)
