@@ -7,6 +7,7 @@ module; the tests run in order (the second kills copy A, the third restarts it).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import threading
@@ -427,3 +428,75 @@ def test_the_listener_hears_again_after_postgresql_restarts(tmp_path):
             assert listener.alive and len(connected) == 2  # reconnected once, and the hub was told to catch up
         finally:
             listener.stop()
+
+
+def test_on_sqlite_two_copies_wake_each_other_by_the_short_poll(tmp_path):
+    """Without NOTIFY (SQLite) a copy still hears another writer of the same database: its long-polls are woken by
+    the poll of the counters within about POLL_SECONDS. Two hubs, two HTTP servers, one database, in-process."""
+    import asyncio
+
+    import tornado.httpclient
+    import tornado.httpserver
+    import tornado.testing
+    import tornado.web
+
+    from rusfokus.settings import Settings
+    from rusfokus.temadag.web import POLL_SECONDS, Hub
+    from rusfokus.temadag.web_routes import routes
+
+    settings = Settings.from_env({}, home=str(tmp_path))
+    upgrade(settings.db_url)
+    now = dt.datetime.now()
+    with session_scope(settings.db_url) as s:
+        plan = planning.validate_plan(
+            {
+                "title": "Børn og alkohol",
+                "date": dt.date.today().isoformat(),
+                "place": "Rådhuset",
+                "modules": "opsporing",
+                "facilitator": "Pia",
+                "institutions": "Børnehuset Fiktiv",
+            }
+        )
+        row = store.create(s, plan, "pia", now)
+        tid = row.id
+        pid = store.check_in_pending(s, row, None, "Eva Fiktiv", "eva.fiktiv@delt-kommune.example", "kode", now).id
+    secret = identity.load_secret(settings.secret_file)
+    admin = {"Cookie": f"{identity.ADMIN_COOKIE}={identity.admin_token('pia', secret=secret)}", **JSON}
+    phone = {"Cookie": f"rf_temadag={identity.sign('temadag-deltager', f'{tid}:{pid}', secret=secret)}", **JSON}
+
+    async def run() -> float:
+        bases, hubs = [], []
+        for _ in "ab":
+            hub = Hub(settings)
+            server = tornado.httpserver.HTTPServer(tornado.web.Application(routes(settings, hub)))
+            sock, port = tornado.testing.bind_unused_port()
+            server.add_sockets([sock])
+            bases.append(f"http://127.0.0.1:{port}/api/temadag/{tid}")
+            hubs.append((hub, server))
+        a, b = bases
+        client = tornado.httpclient.AsyncHTTPClient()
+
+        async def call(url, body=None, headers=admin):
+            method = "POST" if body is not None else "GET"
+            r = await client.fetch(url, method=method, body=body and json.dumps(body), headers=headers)
+            return json.loads(r.body)
+
+        try:
+            question = (await call(f"{a}/styr", {"action": "start"}))["question"]["id"]
+            screen = await call(f"{b}/skaerm?since=-1")
+            assert screen["question"]["id"] == question and screen["answered"] == 0
+            waiting = asyncio.ensure_future(call(f"{b}/skaerm?since={screen['answers_version']}"))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            await call(f"{a}/svar", {"question": question, "option": 1}, phone)
+            view = await asyncio.wait_for(waiting, 10)
+            assert view["answered"] == 1 and view["counts"][1] == 1
+            return time.monotonic() - started
+        finally:
+            for hub, server in hubs:
+                server.stop()
+                hub.close()
+
+    waited = asyncio.run(run())
+    assert waited < POLL_SECONDS + 1.0, waited
