@@ -162,7 +162,7 @@ _SERVER = textwrap.dedent(
             km = AsyncKernelManager(kernel_name="python3")
             await km.start_kernel()
             kms.append(km)
-        print(ForkServer.instance().process.pid, *[km.provisioner.pid for km in kms], flush=True)
+        print("PIDS", ForkServer.instance().process.pid, *[km.provisioner.pid for km in kms], flush=True)
         await asyncio.sleep(600)
 
     asyncio.run(main())
@@ -176,7 +176,11 @@ def test_nothing_outlives_a_killed_server(tmp_path):
     script.write_text(_SERVER)
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
-        pids = [int(x) for x in proc.stdout.readline().split()]
+        line = ""
+        while not line.startswith("PIDS "):  # the kernels print their banner to the same stdout
+            line = proc.stdout.readline()
+            assert line, "the server script ended"
+        pids = [int(x) for x in line.split()[1:]]
         assert len(pids) == 3, "the template and two kernels"
         assert all(psutil.pid_exists(pid) for pid in pids)
         proc.send_signal(signal.SIGKILL)
