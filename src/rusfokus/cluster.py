@@ -421,6 +421,8 @@ class Cluster:
 
     book_dir: Path | None = None
     extra_env: dict = field(default_factory=dict)
+    course_dir: Path | None = None
+    """The nbgrader course folder (settings.course_dir); default <root>/exercises."""
     out: object = None  # where progress lines go (stdout)
     postgres: Postgres | None = None
     components: list[Component] = field(default_factory=list)
@@ -499,11 +501,7 @@ class Cluster:
             upgrade(self.postgres.url)
 
         # the built exercises into the shared gradebook (every copy grades against it), once
-        course = Path(
-            self.extra_env.get("RUSFOKUS_COURSE_DIR")
-            or os.environ.get("RUSFOKUS_COURSE_DIR")
-            or self.root / "exercises"
-        )
+        course = Path(self.extra_env.get("RUSFOKUS_COURSE_DIR") or self.course_dir or self.root / "exercises")
         built = sorted(p.name for p in (course / "source").glob("*") if p.is_dir())
         if new_gradebook and built:
             self._cli("opgave", "build", *built, home=admin_home)
@@ -728,6 +726,7 @@ def run(args) -> int:
         with_hub=not args.no_hub,
         auth=args.auth,
         book_dir=Path(args.book_dir).resolve() if args.book_dir else None,
+        course_dir=settings.course_dir,
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
