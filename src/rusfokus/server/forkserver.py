@@ -136,7 +136,15 @@ def _run_kernel(request: dict, ready_w: int) -> int:
 
     code = 0
     try:
-        kernelapp.launch_new_instance()
+        app = kernelapp.IPKernelApp.instance()
+        app.initialize()
+        # ipywidgets registers its comm targets ('jupyter.widget', 'jupyter.widget.control') when it is
+        # imported inside a running kernel; the template imported it before any kernel existed, so
+        # register them now, or a page asking for all widget states at once gets comm_close.
+        import ipywidgets
+
+        ipywidgets.register_comm_target()
+        app.start()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
