@@ -512,14 +512,16 @@ class Grader:
                 write_result(attempt, result)
             except OSError:
                 log.exception("could not write %s", attempt.result_file)
-            fut.set_result(result)
+            if not fut.done():  # the learner's request may have given up (202) and cancelled it
+                fut.set_result(result)
             return
         try:
             if attempt.is_pending:
                 mark_failed(attempt, reason)
         except OSError:
             log.exception("could not write %s", attempt.failed_file)
-        fut.set_exception(GradingFailed(reason))
+        if not fut.done():
+            fut.set_exception(GradingFailed(reason))
 
     def _release(self, key) -> None:
         self._busy[key] -= 1
