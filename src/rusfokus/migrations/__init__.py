@@ -8,12 +8,16 @@ PostgreSQL database just works. From a shell:
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from rusfokus.db import make_engine
 
 HERE = Path(__file__).resolve().parent
+# Alembic keeps its running context in module globals (alembic.context/op), so two threads migrating at once
+# (the grading worker and a request, or `grade --pending` with its queue) trip over each other (KeyError: 'config').
+_UPGRADE_LOCK = threading.Lock()
 
 
 def alembic_config(url: str):
@@ -33,9 +37,14 @@ def heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-@lru_cache(maxsize=16)
 def upgrade(url: str) -> None:
-    """Migrate the database at ``url`` to head (once per process and URL)."""
+    """Migrate the database at ``url`` to head (once per process and URL; threads wait for each other)."""
+    with _UPGRADE_LOCK:
+        _upgrade_once(url)
+
+
+@lru_cache(maxsize=16)
+def _upgrade_once(url: str) -> None:
     # lazy: loads Alembic (~0.9 s); needed only here
     from alembic import command
 
