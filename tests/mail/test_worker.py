@@ -221,7 +221,7 @@ def test_queue_personal_link_is_idempotent_and_guards_double_clicks(setup, smtp_
     assert len(smtp_server.messages) == 2  # the explicit second request, nothing more
     from rusfokus.mail import mail_problem, person_mail_log
 
-    assert mail_problem() is None
+    assert mail_problem(settings) is None
     with session_scope(settings.db_url) as s:
         log = person_mail_log(s, pid)
     assert [(e["art"], e["tilstand"]) for e in log] == [("Personligt link", "Sendt")] * 2

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from rusfokus.settings import get_settings
-
 _FROM_QUEUE = ("LinkRequest", "MailError", "MailOff", "NotMailable", "person_mail_log", "queue_personal_link")
 
 
@@ -25,13 +23,13 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def mail_problem(settings=None) -> str | None:
-    """Why e-mail cannot be sent (English, names the setting), or None when it is set up.
+def mail_problem(settings) -> str | None:
+    """Why e-mail cannot be sent with ``settings`` (English, names the setting), or None when it is set up.
     The dashboard can hide or disable its "Send link på mail" button when this is not None."""
     # lazy: loads smtplib and ssl (~0.4 s); keeps `rusfokus` start-up fast (every command imports this package)
     from rusfokus.mail.smtp import config_problem
 
-    return config_problem(settings or get_settings())
+    return config_problem(settings)
 
 
 __all__ = [
