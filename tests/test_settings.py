@@ -63,7 +63,6 @@ STILL_FALLING_BACK = {
     "identity/revocation.py",
     "identity/roles.py",
     "identity/admin_sessions.py",  # db_url=None
-    "mail/queue.py",  # mail_problem(settings=None), queue_personal_link(settings=None)
     "content/__init__.py",  # content_root(settings=None)
 }
 

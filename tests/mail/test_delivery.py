@@ -192,7 +192,7 @@ def test_server_hook_sends_from_the_tornado_loop_and_waits_for_a_server_that_com
         settings, ("Mette Hansen", "mette@eksempel-kommune.example"), ("Ali Demir", "ali@eksempel-kommune.example")
     )
     with session_scope(settings.db_url) as s:
-        queue_personal_link(s, s.get(Person, a), "admin:konsulent")
+        queue_personal_link(s, s.get(Person, a), "admin:konsulent", settings=settings)
     state = {}
 
     async def scenario():
@@ -206,7 +206,7 @@ def test_server_hook_sends_from_the_tornado_loop_and_waits_for_a_server_that_com
         assert rows(settings)[1][1] == "queued" and "cannot reach" in rows(settings)[1][4]
         state["smtp"] = controller_handler = start_smtp(port)
         with session_scope(settings.db_url) as s:  # the dashboard queues another one while the server runs
-            queue_personal_link(s, s.get(Person, b), "admin:konsulent")
+            queue_personal_link(s, s.get(Person, b), "admin:konsulent", settings=settings)
         deadline = time.monotonic() + 25
         while len(controller_handler[1].messages) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
@@ -401,7 +401,7 @@ def test_tls_problems_leave_the_mail_queued(monkeypatch, tmp_path, certificate, 
         from rusfokus.mail import MailOff, queue_personal_link
 
         with pytest.raises(MailOff, match="in clear"):
-            queue_personal_link(s, s.scalars(select(Person)).first(), "admin:a")
+            queue_personal_link(s, s.scalars(select(Person)).first(), "admin:a", settings=settings)
 
 
 def test_ssl_from_the_first_byte(monkeypatch, tmp_path, certificate):

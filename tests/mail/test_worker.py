@@ -42,7 +42,7 @@ def test_personal_link_mail_reaches_the_smtp_server_once_with_a_working_personal
     settings = setup
     (pid,) = people(settings, ("Mette Æblegård", "mette.aeblegaard@eksempel-kommune.example"))
     with session_scope(settings.db_url) as s:
-        req = queue_personal_link(s, s.get(Person, pid), "admin:konsulent")
+        req = queue_personal_link(s, s.get(Person, pid), "admin:konsulent", settings=settings)
     assert req.created and req.status == "queued" and "kø" in req.danish
     result = run_queue(settings)
     assert (result.sent, result.error) == (1, ""), result.summary()
@@ -127,7 +127,7 @@ def test_names_with_cr_lf_never_break_the_headers(setup, smtp_server):
     evil = "Eva Ny\r\nBcc: angriber@andet.example\r\n\r\nFalsk tekst"
     (pid,) = people(settings, (evil, "eva.ny@eksempel-kommune.example"))
     with session_scope(settings.db_url) as s:
-        queue_personal_link(s, s.get(Person, pid), "admin:konsulent")
+        queue_personal_link(s, s.get(Person, pid), "admin:konsulent", settings=settings)
     assert run_queue(settings).sent == 1
     _from, rcpts, raw = smtp_server.messages[0]
     assert rcpts == ["eva.ny@eksempel-kommune.example"]  # no extra recipient
@@ -181,10 +181,10 @@ def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
         revocation.revoke(s, "rie@eksempel-kommune.example")
     with session_scope(settings.db_url) as s:
         with pytest.raises(NotMailable) as exc:
-            queue_personal_link(s, s.get(Person, b), "admin:konsulent")
+            queue_personal_link(s, s.get(Person, b), "admin:konsulent", settings=settings)
         assert "fratrådt" in exc.value.danish
         with pytest.raises(NotMailable, match="revoked"):
-            queue_personal_link(s, s.get(Person, c), "admin:konsulent")
+            queue_personal_link(s, s.get(Person, c), "admin:konsulent", settings=settings)
         result = queue_links(s, settings, "cli:test", institution="børnehuset  solsikken")
     assert len(result.queued) == 2 and result.skipped == [(c, "revoked")]  # fratrådte are not on the list
     # Bo leaves and Anna is erased after their mails were queued: the worker checks again before sending
@@ -206,16 +206,20 @@ def test_queue_personal_link_is_idempotent_and_guards_double_clicks(setup, smtp_
     settings = setup
     (pid,) = people(settings, ("Ole Olsen", "ole@eksempel-kommune.example"))
     with session_scope(settings.db_url) as s:
-        first = queue_personal_link(s, s.get(Person, pid), "admin:a")
-        second = queue_personal_link(s, s.get(Person, pid), "admin:a")  # double click
+        first = queue_personal_link(s, s.get(Person, pid), "admin:a", settings=settings)
+        second = queue_personal_link(s, s.get(Person, pid), "admin:a", settings=settings)  # double click
     assert first.created and not second.created and second.message_id == first.message_id
     assert "på vej" in second.danish
     run_queue(settings)
     with session_scope(settings.db_url) as s:
-        soon = queue_personal_link(s, s.get(Person, pid), "admin:a")  # clicked again right after it went out
+        soon = queue_personal_link(
+            s, s.get(Person, pid), "admin:a", settings=settings
+        )  # clicked again right after it went out
         assert not soon.created and "Vent lidt" in soon.danish
         assert queue_links(s, settings, "cli:t", email="OLE@eksempel-kommune.example").already == [(pid, "sent")]
-        later = queue_personal_link(s, s.get(Person, pid), "admin:a", now=dt.datetime.now() + dt.timedelta(minutes=6))
+        later = queue_personal_link(
+            s, s.get(Person, pid), "admin:a", settings=settings, now=dt.datetime.now() + dt.timedelta(minutes=6)
+        )
     assert later.created
     run_queue(settings)
     assert len(smtp_server.messages) == 2  # the explicit second request, nothing more
@@ -235,7 +239,7 @@ def test_mail_off_is_a_clear_refusal(monkeypatch, tmp_path):
     (pid,) = people(settings, ("Ole Olsen", "ole@eksempel-kommune.example"))
     with session_scope(settings.db_url) as s:
         with pytest.raises(MailOff, match="RUSFOKUS_SMTP_HOST") as exc:
-            queue_personal_link(s, s.get(Person, pid), "admin:a")
+            queue_personal_link(s, s.get(Person, pid), "admin:a", settings=settings)
     assert "Print linket" in exc.value.danish
 
 

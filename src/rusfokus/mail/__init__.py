@@ -1,7 +1,7 @@
 """E-mail: personal links, temadag invitations and refresher reminders through the municipality's SMTP server.
 
 - ``queue``: put messages in the database queue (idempotent per logical message);
-  ``queue_personal_link(session, person, actor)`` is the dashboard's hook.
+  ``queue_personal_link(session, person, actor, settings=settings)`` is the dashboard's hook.
 - ``worker``: ``run_queue(settings)`` sends what is due, never twice (see its docstring).
 - ``web``: the server's start-up/shutdown hooks that run the worker.
 - ``texts``: the Danish messages; ``smtp``: the connection; ``cli``: `rusfokus mail ...`.

@@ -45,7 +45,6 @@ from rusfokus.progress.models import (
     Person,
 )
 from rusfokus.progress.roster import normalise_email
-from rusfokus.settings import get_settings
 from rusfokus.temadag import store
 
 RESEND_GUARD = dt.timedelta(minutes=5)
@@ -244,7 +243,7 @@ def _request_link(
 
 
 def queue_personal_link(
-    session: Session, person: Person, actor: str, *, again: bool = True, settings=None, now: dt.datetime | None = None
+    session: Session, person: Person, actor: str, *, settings, again: bool = True, now: dt.datetime | None = None
 ) -> LinkRequest:
     """Queue an e-mail with ``person``'s personal link (the dashboard's "Send link på mail" button).
 
@@ -254,8 +253,6 @@ def queue_personal_link(
     ``NotMailable`` for someone who left, was erased or whose link is revoked; both carry
     ``.danish``. Audited (by person id, never the link). The caller commits the session.
     """
-    if settings is None:
-        settings = get_settings()
     ensure_enabled(settings)
     now = now or dt.datetime.now()
     reason = refusal(session, person, secret=_secret(settings))
