@@ -62,7 +62,6 @@ STILL_FALLING_BACK = {
     "identity/tokens.py",  # load_secret(path=None): the secret file
     "identity/revocation.py",
     "identity/roles.py",
-    "identity/admin_sessions.py",  # db_url=None
     "content/__init__.py",  # content_root(settings=None)
 }
 

@@ -44,7 +44,7 @@ def test_secret_is_created_private_and_stable(tmp_path):
 def test_current_learner_reads_only_signed_cookie(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    from rusfokus.settings import get_settings
+    from rusfokus.settings import Settings, get_settings
 
     get_settings.cache_clear()
     try:
@@ -57,9 +57,10 @@ def test_current_learner_reads_only_signed_cookie(tmp_path, monkeypatch):
         token = learner_token("anna@eksempel.example")
         monkeypatch.setenv("HTTP_COOKIE", f"other=1; rf_learner={token}")
         assert identity.current_learner() == "anna@eksempel.example"
-        assert not identity.is_admin()
+        kernel = Settings.from_env()  # what an app's build_app reads
+        assert not identity.is_admin(kernel)
         monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}")
-        assert identity.current_admin() == "konsulent" and identity.is_admin()
+        assert identity.current_admin(kernel) == "konsulent" and identity.is_admin(kernel)
         monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
         assert identity.current_learner() == "hubuser"
     finally:

@@ -425,15 +425,15 @@ def build_app():
         wait_for_request()
     except Exception:
         pass
+    settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     try:
-        admin = identity.current_admin()
+        admin = identity.current_admin(settings)
     except identity.IdentityError:
         return widgets.HTML(
             '<h1>Overblik</h1><p role="alert">Du skal logge ind som administrator. '
             '<a href="/login?next=/voila/render/dashboard/index.ipynb">Log ind</a></p>'
         )
 
-    settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     dash = Dashboard(admin=admin, db_url=settings.db_url, settings=settings)
     if os.environ.get(EAGER_ENV) == "1":  # bench/p10_dashboard.py's baseline: everything before the first paint
         dash.load()

@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rusfokus.db import Base, make_engine, session_scope
-from rusfokus.settings import get_settings
 
 
 class AdminSessionEnd(Base):
@@ -65,10 +64,9 @@ def _table_exists(url: str) -> bool:
     return False
 
 
-def session_ended(db_url: str | None, username: str, session_id: str | None, issued_ms: int | None) -> bool:
-    """Whether this admin session was ended (logout) or is older than a password change."""
-    if db_url is None:
-        db_url = get_settings().db_url
+def session_ended(db_url: str, username: str, session_id: str | None, issued_ms: int | None) -> bool:
+    """Whether this admin session was ended (logout) or is older than a password change, in the
+    database ``db_url`` (``Settings.db_url`` of the caller)."""
     if not _table_exists(db_url):
         return False
 

@@ -163,9 +163,9 @@ def learner_from_cookie_header(cookie_header: str | None, **kw) -> str:
     return verify("learner", token, max_age=LEARNER_MAX_AGE, **kw)
 
 
-def admin_claims(cookie_header: str | None, *, db_url: str | None = None, **kw) -> dict:
+def admin_claims(cookie_header: str | None, *, db_url: str, **kw) -> dict:
     """The claims of a valid admin cookie whose session was not ended (logout, new
-    password), or IdentityError."""
+    password) in the database ``db_url``, or IdentityError."""
     token = cookie_value(cookie_header, ADMIN_COOKIE)
     if token is None:
         raise IdentityError("Du skal logge ind som administrator.")
@@ -183,8 +183,8 @@ def admin_claims(cookie_header: str | None, *, db_url: str | None = None, **kw) 
     return claims
 
 
-def admin_from_cookie_header(cookie_header: str | None, **kw) -> str:
-    return admin_claims(cookie_header, **kw)["v"]
+def admin_from_cookie_header(cookie_header: str | None, *, db_url: str, **kw) -> str:
+    return admin_claims(cookie_header, db_url=db_url, **kw)["v"]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -227,14 +227,17 @@ def current_learner() -> str:
     return learner_from_cookie_header(os.environ.get("HTTP_COOKIE"))
 
 
-def current_admin() -> str:
-    """The logged-in admin of the current Voilà kernel, or IdentityError."""
-    return admin_from_cookie_header(os.environ.get("HTTP_COOKIE"))
+def current_admin(settings) -> str:
+    """The logged-in admin of the current Voilà kernel, or IdentityError. ``settings``: the
+    kernel's Settings (its build_app's): the database that knows ended sessions, the secret."""
+    return admin_from_cookie_header(
+        os.environ.get("HTTP_COOKIE"), db_url=settings.db_url, secret=load_secret(settings.secret_file)
+    )
 
 
-def is_admin() -> bool:
+def is_admin(settings) -> bool:
     try:
-        current_admin()
+        current_admin(settings)
     except IdentityError:
         return False
     return True
