@@ -24,7 +24,6 @@ from rusfokus.identity.tokens import (
 )
 from rusfokus.migrations import upgrade
 from rusfokus.progress.models import STATUS_ACTIVE, Institution, Person
-from rusfokus.settings import get_settings
 
 ROLE_NONE, ROLE_LEARNER, ROLE_NOEGLEPERSON, ROLE_ADMIN = "", "kursist", "noegleperson", "admin"
 
@@ -63,11 +62,9 @@ class Role:
         return f"{self.kind}:{self.who}" if self.kind else ""
 
 
-def noegleperson_role(email: str, *, db_url: str | None = None, secret: bytes | None = None) -> Role:
-    """The role of a learner ``email`` from the staff list: nøgleperson only while the person
-    is active, flagged and not revoked; otherwise kursist (``ROLE_NONE`` if revoked)."""
-    if db_url is None:
-        db_url = get_settings().db_url
+def noegleperson_role(email: str, *, db_url: str, secret: bytes | None = None) -> Role:
+    """The role of a learner ``email`` from the staff list in ``db_url``: nøgleperson only while the
+    person is active, flagged and not revoked; otherwise kursist (``ROLE_NONE`` if revoked)."""
     email = normalise_email(email)
     upgrade(db_url)
     with session_scope(db_url) as session:
@@ -84,7 +81,7 @@ def noegleperson_role(email: str, *, db_url: str | None = None, secret: bytes | 
 
 
 def current_role(
-    cookie_header: str | None, *, db_url: str | None = None, secret: bytes | None = None, admin_first: bool = True
+    cookie_header: str | None, *, db_url: str, secret: bytes | None = None, admin_first: bool = True
 ) -> Role:
     """Who the browser is: admin (valid admin session), else nøgleperson or kursist (valid
     personal link, looked up on the staff list now), else nobody. Fails closed: if the
