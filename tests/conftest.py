@@ -24,6 +24,7 @@ from helpers.paths import CHROMIUM, ROOT
 from helpers.postgres import postgres_installed, running_postgres
 from helpers.server import start_server, stop_server
 from helpers.xdist import once_per_run, run_dir
+from helpers.xdist_scheduler import write_units
 
 # A test that uses one of these (directly or through another fixture) builds the book or starts
 # `rusfokus serve`: it is marked slow, so `make test-fast` never does either.
@@ -58,6 +59,18 @@ def pytest_collection_modifyitems(config, items):
         return browser, browser and not _rel(item).startswith(LONG_BROWSER_FILES)
 
     items.sort(key=order)
+    write_units(config, items)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (make test): each xdist_group, else each file's browser or other tests, in one worker
+    (helpers/xdist_scheduler.py: xdist's own loadgroup does not group with pytest 9)."""
+    if config.getvalue("dist") == "loadgroup":
+        from helpers.xdist_scheduler import UnitScheduling
+
+        return UnitScheduling(config, log)
+    return None
 
 
 def _rel(item) -> str:
@@ -65,24 +78,15 @@ def _rel(item) -> str:
 
 
 def _xdist_groups(items) -> None:
-    """`--dist loadgroup` (make test): the tests of a file that share a module- or class-scoped fixture (a server
-    of their own, a built course, a unittest setUpClass) run in one worker, so it is set up once, not in every
-    worker; the browser tests that use `demo_server` run in one worker (one demo server per run). A group holds
-    browser tests or other tests, never both (the browser tests run last in each worker). Without xdist these
-    marks do nothing."""
-    browser = {item: item.get_closest_marker("browser") is not None for item in items}
-    demo_files = {str(item.fspath) for item in items if browser[item] and "demo_server" in item.fixturenames}
+    """`--dist loadgroup` (make test): the browser tests that use `demo_server` run in one worker (one demo server
+    per run). Every other test runs in one worker with the rest of its file's browser or other tests
+    (helpers/xdist_scheduler.py), so a module- or class-scoped fixture is set up once. Without xdist these marks
+    do nothing."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue  # the test's own choice
-        if browser[item] and str(item.fspath) in demo_files:
+        if item.get_closest_marker("browser") and "demo_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("demo_server"))
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info else ()
-        if any(d[-1].scope in ("module", "class", "package") for d in defs if d):
-            kind = "browser" if browser[item] else "other"
-            item.add_marker(pytest.mark.xdist_group(f"{_rel(item) or item.fspath}:{kind}"))
 
 
 # --- the fast-test guard -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the text is plain (LIX).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from helpers.builthtml import (
     visible_text,
     withdrawn_as_current,
 )
+from helpers.course import built_course
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("01-opsporing", "02-bekymringssamtale")
@@ -283,12 +285,12 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
     graded = []
     monkeypatch.setattr(hooks, "on_graded", lambda *a, **k: graded.append(a))
 
-    from rusfokus.exercises.course import build, release_path
+    from rusfokus.exercises.course import manifest_path, release_path
     from rusfokus.exercises.grading import Grader
 
     ex = _exercise()
-    info = build(tmp_path, ex.id)
-    assert info["questions"] == len(ex.spoergsmaal)
+    built_course(tmp_path, ex.id)  # built once per run, a copy of its own
+    assert json.loads(manifest_path(tmp_path, ex.id).read_text(encoding="utf-8"))["questions"] == len(ex.spoergsmaal)
     released = release_path(tmp_path, ex.id).read_text(encoding="utf-8")
     assert "HIDDEN TESTS" not in released
     for q in ex.spoergsmaal:

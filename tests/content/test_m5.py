@@ -18,6 +18,7 @@ What a rusmiddelcenter consultant checks before signing off a youth module:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -41,6 +42,7 @@ from helpers.builthtml import (
     visible_text,
     withdrawn_as_current,
 )
+from helpers.course import built_course
 
 ROOT = Path(__file__).resolve().parents[2]
 M5 = "05-unge-og-rusmidler"
@@ -509,12 +511,12 @@ def test_exercise_builds_and_grades_with_nbgrader(tmp_path, monkeypatch):
     """Real nbgrader: the release hides the keys, the key scores full marks, wrong answers score 0."""
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    course_dir = tmp_path / "course"
-    course_dir.mkdir(parents=True)
     ex = schema.load_exercise(DATA / "opgave.yml")
-    summary = course.build(course_dir, ex.id)
-    assert summary["questions"] == len(ex.spoergsmaal)
-    release = Path(summary["release"]).read_text(encoding="utf-8")
+    # built once per run (the set the session server is built with), a copy of its own
+    course_dir = built_course(tmp_path / "course", "opsporing", ex.id)
+    manifest = json.loads(course.manifest_path(course_dir, ex.id).read_text(encoding="utf-8"))
+    assert manifest["questions"] == len(ex.spoergsmaal)
+    release = course.release_path(course_dir, ex.id).read_text(encoding="utf-8")
     for q in ex.spoergsmaal:
         assert q.forklaring.strip().splitlines()[0] not in release, f"{q.id}: explanation leaked into release"
     grader = Grader(course_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rusfokus.exercises.course import BuildError, build, release_path, student_id
+from rusfokus.exercises.course import BuildError, manifest_path, release_path, student_id
 from rusfokus.exercises.grading import (
     PENDING_MESSAGE,
     AlreadyPending,
@@ -22,6 +22,8 @@ from rusfokus.exercises.grading import (
 from rusfokus.exercises.notebook import AnswerError
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import history, pending_attempts, stamp_to_nbgrader
+
+from helpers.course import built_course
 
 # slow: real nbgrader: course builds and grading kernels
 pytestmark = pytest.mark.slow
@@ -37,9 +39,9 @@ def answers(correct: bool = True, text: str = "Jeg taler med min nøgleperson og
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    info = build(course, "opsporing")
-    assert info["questions"] == len(EX.spoergsmaal)
+    course = built_course(tmp_path_factory.mktemp("course"), "opsporing")  # built once per run, a copy
+    manifest = json.loads(manifest_path(course, "opsporing").read_text(encoding="utf-8"))
+    assert manifest["questions"] == len(EX.spoergsmaal)
     return course
 
 
@@ -68,9 +70,7 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
     from rusfokus.exercises.course import exercise
     from rusfokus.exercises.store import save_attempt
 
-    course = tmp_path / "course"
-    course.mkdir(parents=True)
-    build(course, "opsporing")
+    course = built_course(tmp_path / "course", "opsporing")
     folder = Path(warmkernel.connection_dir())
     others = {p.name for p in folder.glob("*.json")}  # spares of other graders in this process
     g = Grader(course)

@@ -12,11 +12,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rusfokus.exercises.course import build
 from rusfokus.exercises.grading import PENDING_MESSAGE, AlreadyPending, Grader, GradingFailed
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import failed_attempts, history, pending_attempts, save_attempt
 from rusfokus.settings import Settings
+
+from helpers.course import built_course
 
 # slow: real nbgrader grading kernels, killed and retried
 pytestmark = pytest.mark.slow
@@ -30,10 +31,7 @@ OTHER = "naeste@eksempel-kommune.example"
 
 @pytest.fixture
 def course(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir(parents=True)
-    build(course, "opsporing")
-    return course
+    return built_course(tmp_path / "course", "opsporing")  # built once per run, a copy for each test
 
 
 @pytest.fixture

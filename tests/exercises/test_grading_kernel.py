@@ -17,7 +17,6 @@ from traitlets.utils.importstring import import_item
 from rusfokus.exercises import warmkernel
 from rusfokus.exercises.course import (
     AUTOGRADE_PREPROCESSORS,
-    build,
     configure,
     gradebook_url,
     make_api,
@@ -26,6 +25,7 @@ from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.spare_execute import SpareKernelExecute
 from rusfokus.exercises.store import place_for_nbgrader, save_attempt
 
+from helpers.course import built_course
 from helpers.paths import ROOT
 
 # slow: real nbgrader grading kernels
@@ -36,9 +36,8 @@ YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    build(course, "opsporing")  # the exercise comes from the content root (modules/)
-    return course
+    # the exercise comes from the content root (modules/); built once per run, a copy of its own
+    return built_course(tmp_path_factory.mktemp("course"), "opsporing")
 
 
 def test_config_puts_the_spare_kernel_execute_in_nbgraders_own_list():

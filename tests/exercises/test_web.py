@@ -17,10 +17,12 @@ import tornado.web
 from rusfokus import identity
 from rusfokus.apps.opgave import ExerciseApp
 from rusfokus.exercises import client, web
-from rusfokus.exercises.course import build, student_id
+from rusfokus.exercises.course import student_id
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.identity import web as identity_web
 from rusfokus.settings import Settings
+
+from helpers.course import built_course
 
 # slow: a course build and real grading over HTTP
 pytestmark = pytest.mark.slow
@@ -49,7 +51,7 @@ def env(tmp_path_factory):
     calls = []
     mp.setattr(hooks, "on_graded", lambda *a, **k: calls.append(a))
     course = tmp_path_factory.mktemp("course")
-    build(course, "opsporing")
+    built_course(course, "opsporing")  # built once per run, a copy of its own
     settings = Settings.from_env(course_dir=course)
     sock, port = tornado.testing.bind_unused_port()
     ready = threading.Event()

@@ -22,13 +22,15 @@ from tornado.testing import AsyncHTTPTestCase
 
 from rusfokus import identity
 from rusfokus.db import session_scope
-from rusfokus.exercises.course import build, gradebook_url, student_id
+from rusfokus.exercises.course import gradebook_url, student_id
 from rusfokus.exercises.grading import Grader
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import history
 from rusfokus.progress.models import STATUS_ACTIVE, Certificate, Completion, Person
 from rusfokus.progress.staff import OrgCache
 from rusfokus.settings import Settings
+
+from helpers.course import built_course
 
 # slow: real nbgrader grading of four hand-ins before the first test
 pytestmark = pytest.mark.slow
@@ -55,8 +57,7 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         home = Path(cls.tmp.name)
         course = home / "course"
-        course.mkdir(parents=True)
-        build(course, "opsporing")
+        built_course(course, "opsporing")  # built once per run, a copy of its own
         cls.course = course
         cls.settings = Settings.from_env(home=str(home), course_dir=str(course))
         from rusfokus.migrations import upgrade
