@@ -60,7 +60,6 @@ def test_rusfokus_settings_prints_every_setting_with_its_source(tmp_path):
 # step; nothing may be added to this list.
 STILL_FALLING_BACK = {
     "identity/tokens.py",  # load_secret(path=None): the secret file
-    "identity/revocation.py",
     "content/__init__.py",  # content_root(settings=None)
 }
 

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from rusfokus.db import Base, session_scope
 from rusfokus.identity.tokens import IdentityError, load_secret, normalise_email
 from rusfokus.migrations import upgrade
-from rusfokus.settings import get_settings
 
 REVOKED_MESSAGE = (
     "Dit personlige link virker ikke længere. Det er lukket, eller dine oplysninger er slettet. "
@@ -66,15 +65,15 @@ def is_revoked_in(session: Session, email: str, *, secret: bytes | None = None) 
     return session.scalar(select(RevokedIdentity.digest).where(RevokedIdentity.digest == digest)) is not None
 
 
-def is_revoked(email: str, db_url: str | None = None, *, secret: bytes | None = None) -> bool:
-    """True if the learner ``email`` was erased and must not be accepted (opens its own session)."""
-    url = db_url or get_settings().db_url
-    upgrade(url)
-    with session_scope(url) as session:
+def is_revoked(email: str, db_url: str, *, secret: bytes | None = None) -> bool:
+    """True if the learner ``email`` was erased and must not be accepted (opens its own session on
+    ``db_url``, the caller's ``Settings.db_url``)."""
+    upgrade(db_url)
+    with session_scope(db_url) as session:
         return is_revoked_in(session, email, secret=secret)
 
 
-def ensure_not_revoked(email: str, db_url: str | None = None, *, secret: bytes | None = None) -> str:
+def ensure_not_revoked(email: str, db_url: str, *, secret: bytes | None = None) -> str:
     """Return ``email``, or raise ``identity.IdentityError`` with the Danish message if it was revoked."""
     if is_revoked(email, db_url, secret=secret):
         raise IdentityError(REVOKED_MESSAGE)
