@@ -178,3 +178,40 @@ def test_the_book_names_the_municipality_of_rusfokus_kommune(tmp_path, monkeypat
     text = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert "Ring til Rusmiddelcenter Andeby" in text and "Andeby Kommune" in text
     assert "Rusmiddelcenter Eksempelby" not in text
+
+
+def _notebook_page(code: str) -> str:
+    """A page the book build executes (as it executes the apps' pages), with one code cell."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Indhold"), nbformat.v4.new_code_cell(code)]
+    return nbformat.writes(nb)
+
+
+@pytest.mark.slow
+def test_the_pages_the_book_executes_read_the_content_root_and_kommune_file_of_its_settings(tmp_path):
+    """The book's app pages run in kernels of their own: they read the content root and the municipality
+    of the Settings the build was given (as `rusfokus serve` gives its kernels), not what they would find."""
+    from rusfokus.settings import Settings
+
+    proj = mini_book(tmp_path)
+    (proj / "side.md").unlink()
+    (proj / "side.ipynb").write_text(
+        _notebook_page(
+            "from rusfokus.settings import Settings\n"
+            "s = Settings.from_env()\n"
+            "print('INDHOLD=' + str(s.content_dir))\n"
+            "print('KOMMUNE=' + str(s.kommune_file))"
+        ),
+        encoding="utf-8",
+    )
+    content = tmp_path / "andet-indhold"
+    content.mkdir()
+    settings = Settings.from_env({}, root=proj, content_dir=content, kommune_file=_andeby(proj))
+    out = build_book(proj, out_dir=tmp_path / "html", staging=tmp_path / "staging", quiet=True, settings=settings)
+    text = BeautifulSoup((out / "side.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert f"INDHOLD={content}" in text and f"KOMMUNE={proj / 'andeby.yml'}" in text
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert "Ring til Rusmiddelcenter Andeby" in index

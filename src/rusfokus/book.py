@@ -24,8 +24,9 @@ class BookBuildError(Exception):
 
 
 def book_environment(settings: Settings) -> dict[str, str]:
-    """The settings the book's pages use, for the Sphinx build's environment (its extension reads them)."""
-    return {"RUSFOKUS_KOMMUNE": str(settings.kommune_file)}
+    """The settings the book's pages use, for the Sphinx build's environment: its extension reads the
+    municipality, the app pages it executes (kernels of their own) read both, as under `rusfokus serve`."""
+    return {"RUSFOKUS_KOMMUNE": str(settings.kommune_file), "RUSFOKUS_CONTENT_DIR": str(settings.content_dir)}
 
 
 def _jupyter_book() -> str:
