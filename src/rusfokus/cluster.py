@@ -49,6 +49,8 @@ HUB_ADMIN_USER = "konsulent"
 READY_LINE = "rusfokus cluster is ready"
 STOPPED_LINE = "rusfokus cluster stopped"
 BANNER_END = "Ctrl-C stops everything."  # the banner's last line
+STOP_SECONDS = 20  # each component's clean shutdown after SIGTERM, before SIGKILL of its process group
+PG_STOP_SECONDS = 20  # PostgreSQL's fast shutdown, before an immediate one (then SIGKILL of the postmaster)
 
 
 class ClusterError(Exception):
@@ -129,7 +131,14 @@ class Postgres:
 
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args])
-        out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            out = subprocess.run(
+                cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, start_new_session=True, timeout=120
+            )
+        except subprocess.TimeoutExpired as exc:
+            if check:
+                raise ClusterError(f"pg_ctl {' '.join(args[-1:])} did not answer within 120 s") from exc
+            return subprocess.CompletedProcess(cmd, 1, "", "timeout")
         if check and out.returncode != 0:
             log = self.folder / "log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -168,6 +177,32 @@ class Postgres:
     def stop(self) -> None:
         if self.running():
             self._ctl("-m", "fast", "-w", "-t", "60", "stop")
+
+    def stop_bounded(self, say=print, timeout: int = PG_STOP_SECONDS) -> None:
+        """Stop within about ``timeout`` + 15 s: a fast shutdown (open sessions are ended, a checkpoint is written);
+        if that has not finished by the deadline, an immediate one (no checkpoint: recovery at the next start,
+        nothing committed lost); if even that hangs, SIGKILL of the postmaster and its workers. Each step said."""
+        if not self.running():
+            return
+        if self._ctl("-m", "fast", "-w", "-t", str(timeout), "stop", check=False).returncode == 0:
+            return
+        say(f"PostgreSQL did not stop within {timeout} s (fast shutdown): immediate shutdown")
+        if self._ctl("-m", "immediate", "-w", "-t", "10", "stop", check=False).returncode == 0:
+            return
+        pid = self.postmaster_pid()
+        say(f"PostgreSQL did not stop after an immediate shutdown either: SIGKILL to the postmaster ({pid})")
+        try:
+            master = psutil.Process(pid)
+            procs = [master, *master.children(recursive=True)]
+        except (psutil.Error, TypeError, ValueError):
+            return
+        for p in procs:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(procs, timeout=5)
+        (self.data / "postmaster.pid").unlink(missing_ok=True)
 
     def postmaster_pid(self) -> int | None:
         try:
@@ -227,9 +262,38 @@ def spawn(name: str, cmd: list[str], log: Path, env: dict, cwd: Path) -> Compone
     return Component(name, proc, log)
 
 
-def stop_components(components: list[Component], timeout: float = 25) -> None:
-    """SIGTERM each one (its own clean shutdown: the Hub stops its proxy, a copy its kernels), wait, then SIGKILL
-    whatever of the process trees seen before is still there."""
+def _kill_group_and_tree(comp: Component, seen: list[psutil.Process]) -> list[int]:
+    """SIGKILL the component's process group (it started a session of its own: pgid = its pid) and every process
+    of its tree, seen at the start of the stop or now (kernels and the Hub's proxy run in sessions of their own).
+    Returns the pids that got the signal."""
+    killed = []
+    try:
+        os.killpg(comp.process.pid, signal.SIGKILL)
+        killed.append(comp.process.pid)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        comp.process.kill()  # through Popen, which then reaps it (psutil's wait would take its exit code)
+    except ProcessLookupError:
+        pass
+    procs = {p.pid: p for p in [*seen, *comp.tree()] if p.pid != comp.process.pid}
+    for p in procs.values():
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                p.kill()
+                killed.append(p.pid)
+        except psutil.Error:
+            pass
+    psutil.wait_procs(list(procs.values()), timeout=5)
+    return sorted(set(killed))
+
+
+def stop_components(components: list[Component], timeout: float = STOP_SECONDS, say=print) -> list[str]:
+    """Stop every component within ``timeout`` seconds: SIGTERM to each at once (its own clean shutdown: the Hub
+    stops its proxy, a copy its kernels and grading worker), then, for one still running at the deadline, SIGKILL of
+    its whole process group and process tree, said through ``say``. Afterwards the processes of the trees seen at
+    the start that are still there (a kernel whose copy exited without stopping it) are killed too. Returns the
+    names of the components that had to be killed. Never waits longer than ``timeout`` + about 10 s."""
     trees = {c.name: c.tree() for c in components}
     for c in components:
         if c.process.poll() is None:
@@ -238,23 +302,36 @@ def stop_components(components: list[Component], timeout: float = 25) -> None:
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + timeout
+    killed = []
     for c in components:
         try:
             c.process.wait(max(0.1, deadline - time.monotonic()))
+            continue
         except subprocess.TimeoutExpired:
             pass
-    left = [p for tree in trees.values() for p in tree]
-    _gone, alive = psutil.wait_procs(left, timeout=max(0.5, min(5, deadline - time.monotonic())))
+        pids = [p for p in _kill_group_and_tree(c, trees[c.name]) if p != c.process.pid]
+        killed.append(c.name)
+        say(
+            f"{c.name} did not stop within {timeout:.0f} s of SIGTERM: SIGKILL to its process group {c.process.pid}"
+            f" and to {len(pids)} more process(es) of its tree{' ' + str(pids) if pids else ''} (log {c.log})"
+        )
+        try:
+            c.process.wait(5)
+        except subprocess.TimeoutExpired:
+            say(f"{c.name} (pid {c.process.pid}) is still there after SIGKILL")
+    left = [p for name, tree in trees.items() if name not in killed for p in tree]
+    _gone, alive = psutil.wait_procs(left, timeout=2)
+    stray = []
     for p in alive:
         try:
+            stray.append(f"{p.pid} {' '.join(p.cmdline())[:80]}")
             p.kill()
         except psutil.Error:
             pass
+    if stray:
+        say(f"killed {len(stray)} process(es) left behind by stopped components: {'; '.join(stray)}")
     psutil.wait_procs(alive, timeout=5)
-    for c in components:
-        if c.process.poll() is None:
-            c.process.kill()
-            c.process.wait(5)
+    return killed
 
 
 def wait_http(url: str, proc: subprocess.Popen | None, log: Path | None, timeout: float, what: str) -> None:
@@ -690,7 +767,7 @@ class Cluster:
         order = [c for c in self.components if c.name == "haproxy"]
         order += [c for c in self.components if c.name == "jupyterhub"]
         order += [c for c in self.components if c.name.startswith("copy-")]
-        stop_components(order)
+        stop_components(order, say=self.say)
         proxy_pid = self.state / "hub" / "proxy.pid"  # the Hub stops its proxy; if it was killed, we do
         try:
             pid = int(proxy_pid.read_text().strip())
@@ -703,7 +780,7 @@ class Cluster:
             self.provider.stop()
         if self.postgres is not None:
             try:
-                self.postgres.stop()
+                self.postgres.stop_bounded(say=self.say)
             except ClusterError as exc:
                 self.say(f"warning: {exc}")
         (self.state / "cluster.json").unlink(missing_ok=True)
@@ -728,6 +805,10 @@ def run(args) -> int:
         book_dir=Path(args.book_dir).resolve() if args.book_dir else None,
         course_dir=settings.course_dir,
     )
+    # both set here, not left to Python's default: started as a background job of a script (`make cluster &`, a CI
+    # runner), the runner inherits SIGINT ignored, and Python then keeps it ignored, so Ctrl-C or `kill -INT` did
+    # nothing (the flaky SIGINT test: its CI run was such a job)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         cluster.start()
