@@ -24,6 +24,7 @@ from rusfokus.db import session_scope
 from rusfokus.identity.admin_sessions import end_session
 from rusfokus.identity.admins import LoginLimiter, authenticate
 from rusfokus.identity.hub import LINKS_OFF, links_allowed
+from rusfokus.identity.login_limit import SharedLoginLimiter
 from rusfokus.identity.revocation import ensure_not_revoked
 from rusfokus.identity.roles import Role, current_role
 from rusfokus.progress.audit import log_action
@@ -76,12 +77,16 @@ def _safe_next(value: str | None) -> str:
     return identity.safe_next_path(value, AFTER_LOGIN)
 
 
-_login_limiter: LoginLimiter | None = None
+_login_limiter: LoginLimiter | None = None  # only without a database (tests of the rule); see login_limiter
 
 
-def login_limiter() -> LoginLimiter:
-    """The process' one limit of failed logins (per address and per user name)."""
+def login_limiter(db_url: str | None = None) -> LoginLimiter | SharedLoginLimiter:
+    """The limit of failed logins (per address and per user name). Counted in the database at ``db_url`` (the
+    setting RUSFOKUS_DB), so every copy behind a balancer shares one count (issue 19); without one, in this
+    process."""
     global _login_limiter
+    if db_url:
+        return SharedLoginLimiter(db_url, MAX_FAILURES, FAILURE_WINDOW)
     if _login_limiter is None:
         _login_limiter = LoginLimiter(MAX_FAILURES, FAILURE_WINDOW)
     return _login_limiter
@@ -110,14 +115,16 @@ class LoginHandler(Handler):
         username = self.get_body_argument("username", "").strip()
         password = self.get_body_argument("password", "")
         # the attempt is counted before the password is checked (parallel guesses)
-        slot = login_limiter().reserve(f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}")
+        slot = await self.in_thread(
+            login_limiter(self.db_url).reserve, f"ip:{self.request.remote_ip or '?'}", f"user:{username.lower()[:100]}"
+        )
         if slot is None:
             return self._form("For mange forkerte forsøg. Vent fem minutter, og prøv igen.", 429)
         ok = False
         try:
             ok = await self.in_thread(self._check, username, password)
         finally:
-            (slot.succeeded if ok else slot.failed)()
+            await self.in_thread(slot.succeeded if ok else slot.failed)
         if not ok:
             return self._form("Forkert brugernavn eller adgangskode.", 403)
         self.clear_cookie("rf_login_csrf", path="/login")
