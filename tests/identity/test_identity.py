@@ -42,26 +42,27 @@ def test_secret_is_created_private_and_stable(tmp_path):
 
 
 def test_current_learner_reads_only_signed_cookie(tmp_path, monkeypatch):
-    monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
-    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    from rusfokus.settings import Settings, get_settings
+    """The app kernels' identity: only a cookie signed with the secret of the kernel's Settings."""
+    from rusfokus.settings import Settings
 
-    get_settings.cache_clear()
-    try:
-        monkeypatch.setenv("HTTP_COOKIE", "rf_learner=anna@eksempel.example")
-        with pytest.raises(IdentityError):
-            identity.current_learner()
-        monkeypatch.delenv("HTTP_COOKIE")
-        with pytest.raises(IdentityError, match="personlige link"):
-            identity.current_learner()
-        token = learner_token("anna@eksempel.example")
-        monkeypatch.setenv("HTTP_COOKIE", f"other=1; rf_learner={token}")
-        assert identity.current_learner() == "anna@eksempel.example"
-        kernel = Settings.from_env()  # what an app's build_app reads
-        assert not identity.is_admin(kernel)
-        monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}")
-        assert identity.current_admin(kernel) == "konsulent" and identity.is_admin(kernel)
-        monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
-        assert identity.current_learner() == "hubuser"
-    finally:
-        get_settings.cache_clear()
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    kernel = Settings.from_env({"RUSFOKUS_HOME": str(tmp_path)})  # what an app's build_app reads
+    secret = identity.load_secret(kernel.secret_file)
+    monkeypatch.setenv("HTTP_COOKIE", "rf_learner=anna@eksempel.example")
+    with pytest.raises(IdentityError):
+        identity.current_learner(kernel)
+    monkeypatch.delenv("HTTP_COOKIE")
+    with pytest.raises(IdentityError, match="personlige link"):
+        identity.current_learner(kernel)
+    other = learner_token("anna@eksempel.example", secret=b"x" * 64)  # signed by another server
+    monkeypatch.setenv("HTTP_COOKIE", f"rf_learner={other}")
+    with pytest.raises(IdentityError):
+        identity.current_learner(kernel)
+    token = learner_token("anna@eksempel.example", secret=secret)
+    monkeypatch.setenv("HTTP_COOKIE", f"other=1; rf_learner={token}")
+    assert identity.current_learner(kernel) == "anna@eksempel.example"
+    assert not identity.is_admin(kernel)
+    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent', secret=secret)}")
+    assert identity.current_admin(kernel) == "konsulent" and identity.is_admin(kernel)
+    monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
+    assert identity.current_learner(kernel) == "hubuser"

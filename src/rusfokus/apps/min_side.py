@@ -1,6 +1,6 @@
 """Min side (Voilà, widgets/min-side): the learner's own modules, results and kursusbeviser.
 
-Identity only from ``rusfokus.identity.current_learner()`` (signed cookie or
+Identity only from ``rusfokus.identity.current_learner(settings)`` (signed cookie or
 JupyterHub user): a learner can never see another person's data.
 """
 
@@ -206,9 +206,10 @@ def build_app():
     except Exception:
         pass
 
-    url = Settings.from_env().db_url  # the kernel's settings, read once (it inherits the server's environment)
+    settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
+    url = settings.db_url
     try:
-        email = ensure_not_revoked(identity.current_learner(), url)
+        email = ensure_not_revoked(identity.current_learner(settings), url)
     except identity.IdentityError as exc:
         return widgets.HTML(STYLE + f'<h1>Min side</h1><p role="alert">{html.escape(str(exc))}</p>')
     upgrade(url)

@@ -485,7 +485,7 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
         show_error(out, "Opgaven findes ikke. Tjek linket, eller kontakt din nøgleperson.")
         return styled_root([out], "Opgave")
     try:
-        email = identity.current_learner()
+        email = identity.current_learner(settings)
     except identity.IdentityError as exc:
         # no cookie at all: the plain notice; a broken or expired link: its reason first
         has_cookie = identity.cookie_value(os.environ.get("HTTP_COOKIE"), identity.LEARNER_COOKIE) is not None

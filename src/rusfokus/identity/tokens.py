@@ -213,18 +213,19 @@ def safe_next_path(value: str | None, default: str) -> str:
     return value
 
 
-def current_learner() -> str:
+def current_learner(settings) -> str:
     """The learner (e-mail or Hub user name) of the current Voilà kernel.
 
     Call after ``voila.utils.wait_for_request()``. Under JupyterHub the Hub's
     user is the identity; otherwise the signed learner cookie, which the
-    server hands to the kernel as ``HTTP_COOKIE``. Raises IdentityError with
-    a Danish message.
+    server hands to the kernel as ``HTTP_COOKIE``, checked with the secret of
+    ``settings`` (the kernel's Settings, its build_app's). Raises IdentityError
+    with a Danish message.
     """
     hub_user = os.environ.get("JUPYTERHUB_USER")
     if hub_user:
         return hub_user
-    return learner_from_cookie_header(os.environ.get("HTTP_COOKIE"))
+    return learner_from_cookie_header(os.environ.get("HTTP_COOKIE"), secret=load_secret(settings.secret_file))
 
 
 def current_admin(settings) -> str:
