@@ -269,6 +269,51 @@ def test_postgres_restart_copies_report_unhealthy_recover_and_lose_nothing(clust
     assert before < after and len([r for r in after - before if r[2] == "hub.login"]) == 2
 
 
+def test_a_copy_killed_with_kill_9_leaves_nothing_and_restarts_on_its_port(cluster):
+    """Kill -9 of copy-a while an app kernel runs: its kernels go with it (nothing holds its port or theirs), and
+    the same command started again on the same port answers and serves the app; people pinned to it meanwhile are
+    served by copy-b. The restarted copy is stopped at the end (the runner only reports copy-a's exit)."""
+    browser = pinned(cluster, "copy-a")
+    r = browser.get(f"{cluster.url}/voila/render/audit-c/index.ipynb", timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    pid = cluster.info["components"]["copy-a"]["pid"]
+    copy = psutil.Process(pid)
+    tree = [copy, *copy.children(recursive=True)]
+    assert any("ipykernel" in _cmdline(p) or "forkserver" in _cmdline(p) for p in tree), [_cmdline(p) for p in tree]
+    env, cwd, cmd = copy.environ(), copy.cwd(), copy.cmdline()
+    port = int(cluster.copy_url("copy-a").rsplit(":", 1)[1])
+    copy.kill()
+    _gone, alive = psutil.wait_procs(tree, timeout=10)  # the kernels watch their parent
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == [], [(p.pid, _cmdline(p)) for p in alive]
+    assert healthz(cluster.url, pinned(cluster, "copy-a"))[1]["copy"] == "copy-b"  # redispatched
+    log = Path(cluster.info["components"]["copy-a"]["log"]).with_suffix(".restart.log")
+    with log.open("w") as out:
+        again = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert again.poll() is None, log.read_text()[-3000:]
+            try:
+                if healthz(cluster.copy_url("copy-a"))[0] == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the restarted copy did not answer in 90 s:\n" + log.read_text()[-3000:]
+            time.sleep(0.5)
+        r = pinned(cluster, "copy-a").get(f"{cluster.url}/voila/render/audit-c/index.ipynb", timeout=60)
+        assert r.status_code == 200 and healthz(cluster.url, pinned(cluster, "copy-a"))[1]["copy"] == "copy-a"
+        assert f"127.0.0.1:{port}" in log.read_text()
+    finally:
+        restarted = [psutil.Process(again.pid), *psutil.Process(again.pid).children(recursive=True)]
+        again.terminate()
+        try:
+            again.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(again.pid, signal.SIGKILL)
+            again.wait(5)
+        psutil.wait_procs(restarted, timeout=10)
+
+
 def test_a_missing_program_stops_it_with_an_english_message_naming_the_package(tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
