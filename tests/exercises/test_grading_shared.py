@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from rusfokus.db import session_scope
 from rusfokus.exercises import queue
 from rusfokus.exercises.course import _ensure_bin_on_path, build, student_id
+from rusfokus.exercises.grading import Grader
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import save_attempt
 from rusfokus.identity import LEARNER_COOKIE, learner_token
@@ -32,7 +33,7 @@ from rusfokus.migrations import upgrade
 from rusfokus.outbox.models import OutboxEvent
 from rusfokus.progress.models import Completion, Person
 
-from helpers.course import CONTENT, exercise_file
+from helpers.course import CONTENT, built_course, exercise_file
 from helpers.postgres import PG_BIN, as_pg
 from helpers.server import start_server, stop_server
 
@@ -257,3 +258,38 @@ def test_a_postgres_restart_mid_grading_loses_nothing_and_grades_once(copies):
     job = the_job(db, email)
     assert job.state == "done" and job.received_by == "kopi-a"
     assert recorded(db, email) == (1, 1)
+
+
+def test_a_result_for_a_request_that_gave_up_settles_quietly_and_frees_the_learner(pg_server, tmp_path, caplog):
+    """The learner's request waited its WAIT_SECONDS and answered 202 (asyncio cancels the hand-in's future); another
+    copy then grades the job. This copy's result poll settles it: the result file, the learner free to hand in
+    again, and no InvalidStateError (before 5be814a it was raised out of the poll and logged as a database outage).
+    No server: this copy's Grader (not grading) and the other copy's claim, on PostgreSQL."""
+    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS grading_gave_up")
+    admin.execute("CREATE DATABASE grading_gave_up")
+    admin.close()
+    db_url = _url(pg_server, "grading_gave_up")
+    upgrade(db_url)
+    course = built_course(tmp_path / "course", "opsporing")
+    email = "gitte.fiktiv@eksempel-kommune.example"
+    grader = Grader(course, progress={"db_url": db_url}, worker=False, copy_name="kopi-a", poll_seconds=0.1)
+    try:
+        attempt, fut = grader.submit(email, "opsporing", answer_sheet(EX, True))
+        assert fut.cancel()  # what asyncio.wait_for does to the wrapped future when the request answers 202
+        taken = queue.claim(db_url)  # the other copy takes the job and grades it
+        assert taken is not None and taken.job.stamp == attempt.stamp
+        result = {"opgave": "opsporing", "stamp": attempt.stamp, "score": 3.0, "max_score": 3.0, "pct": 100.0}
+        taken.finish(result, "kopi-b")
+        deadline = time.monotonic() + 20
+        while grader.waiting():
+            assert time.monotonic() < deadline, "this copy never settled the hand-in"
+            time.sleep(0.1)
+        time.sleep(0.3)  # one more poll
+        assert json.loads(attempt.result_file.read_text())["stamp"] == attempt.stamp and not attempt.is_pending
+        problems = [r for r in caplog.records if r.levelno >= 30 and r.name.startswith("rusfokus")]
+        assert problems == [], [(r.getMessage(), r.exc_text) for r in problems]
+        again, fut2 = grader.submit(email, "opsporing", answer_sheet(EX, False))  # not AlreadyPending
+        assert again.stamp != attempt.stamp and not fut2.done()
+    finally:
+        grader.close()

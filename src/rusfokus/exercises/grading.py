@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -195,6 +195,21 @@ DEFAULT_RETRIES = Settings.default("grade_retries")
 DEFAULT_RETRY_SECONDS = Settings.default("grade_retry_seconds")
 POLL_SECONDS = 0.5  # shared queue: how often an idle copy looks for jobs and for results of its hand-ins
 CLEANUP_SECONDS = 600  # shared queue: how often a worker deletes done jobs older than queue.KEEP_DONE
+
+
+def _resolve(fut: Future, result: dict | None = None, error: BaseException | None = None) -> None:
+    """Give a hand-in's waiting request its result (or ``error``), unless the request already gave up: after
+    WAIT_SECONDS it answers 202 and asyncio cancels the future. Setting a cancelled future raises InvalidStateError;
+    in the worker that once made a graded hand-in 'failed' and ended the grading thread (SQLite, one server)."""
+    if fut.done():
+        return
+    try:
+        if error is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(error)
+    except InvalidStateError:  # cancelled between the check and the set
+        pass
 
 
 class Grader:
@@ -413,7 +428,7 @@ class Grader:
             self._busy.clear()
             self._cond.notify_all()
         for _attempt, fut in left:
-            fut.set_exception(GradingError("the server is stopping; the hand-in stays in the shared queue"))
+            _resolve(fut, error=GradingError("the server is stopping; the hand-in stays in the shared queue"))
         try:
             warmkernel.shutdown()
         except Exception:
@@ -512,16 +527,14 @@ class Grader:
                 write_result(attempt, result)
             except OSError:
                 log.exception("could not write %s", attempt.result_file)
-            if not fut.done():  # the learner's request may have given up (202) and cancelled it
-                fut.set_result(result)
+            _resolve(fut, result)
             return
         try:
             if attempt.is_pending:
                 mark_failed(attempt, reason)
         except OSError:
             log.exception("could not write %s", attempt.failed_file)
-        if not fut.done():
-            fut.set_exception(GradingFailed(reason))
+        _resolve(fut, error=GradingFailed(reason))
 
     def _release(self, key) -> None:
         self._busy[key] -= 1
@@ -590,7 +603,7 @@ class Grader:
             self._delayed.clear()
         for attempt, fut in left:
             self._done(attempt)
-            fut.set_exception(GradingError("the server is stopping; the hand-in stays pending"))
+            _resolve(fut, error=GradingError("the server is stopping; the hand-in stays pending"))
         try:
             warmkernel.shutdown()
         except Exception:
@@ -623,7 +636,7 @@ class Grader:
                 else:
                     result = grade_attempt(self._api, attempt, self.progress)
                 self._done(attempt)  # before the learner hears: her next click is welcome
-                fut.set_result(result)
+                _resolve(fut, result)
             except Exception as exc:
                 log.exception("grading failed: %s", attempt.notebook)
                 self._failed(attempt, fut, f"{type(exc).__name__}: {exc}")
@@ -656,7 +669,7 @@ class Grader:
                     reason[-300:],
                 )
             self._done(attempt)
-            fut.set_exception(GradingFailed(reason))
+            _resolve(fut, error=GradingFailed(reason))
             return
         delay = self.retry_seconds * 2 ** (failures - 1)
         log.warning(
