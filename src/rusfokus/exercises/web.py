@@ -108,7 +108,8 @@ class _LearnerApi(Handler):
         auth = self.request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else None
         try:
-            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE)
+            secret = identity.load_secret(self.rf.secret_file)
+            email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=secret)
             return check_not_revoked(email, self.db_url)
         except identity.IdentityError as exc:
             self.reply(403, {"status": "fejl", "fejl": str(exc)})

@@ -48,7 +48,7 @@ class Handler(BaseHandler):
     def initialize(self, settings, secret: bytes | None = None):
         self.rf = settings
         self.db_url = settings.db_url
-        self.secret = secret
+        self.secret = secret if secret is not None else identity.load_secret(settings.secret_file)
 
     def cookie_header(self) -> str:
         return self.request.headers.get("Cookie", "")
@@ -130,7 +130,7 @@ class LoginHandler(Handler):
         self.clear_cookie("rf_login_csrf", path="/login")
         self.set_cookie(
             identity.ADMIN_COOKIE,
-            identity.admin_token(username),
+            identity.admin_token(username, secret=self.secret),
             httponly=True,
             samesite="Strict",
             path="/",
@@ -154,7 +154,7 @@ class LoginHandler(Handler):
 class LogoutHandler(Handler):
     async def get(self):
         try:  # end the session server-side: a copy of the cookie stops working too
-            claims = identity.admin_claims(self.cookie_header(), db_url=self.db_url)
+            claims = identity.admin_claims(self.cookie_header(), db_url=self.db_url, secret=self.secret)
         except identity.IdentityError:
             claims = None
         if claims is not None:

@@ -219,8 +219,9 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
             raise tornado.web.HTTPError(404)
         if info.admin:
             try:
+                rf = self.settings["rusfokus_settings"]
                 identity.admin_from_cookie_header(
-                    self.request.headers.get("Cookie"), db_url=self.settings["rusfokus_settings"].db_url
+                    self.request.headers.get("Cookie"), db_url=rf.db_url, secret=identity.load_secret(rf.secret_file)
                 )
             except identity.IdentityError:
                 self.redirect("/login?next=" + quote(self.request.uri, safe=""))
@@ -263,13 +264,15 @@ class GuardedVoilaHandler(TornadoVoilaHandler):
     def _has_identity(self) -> bool:
         """A signed learner cookie (personal link) or an admin session: checked again in the kernel."""
         cookie = self.request.headers.get("Cookie")
+        rf = self.settings["rusfokus_settings"]
+        secret = identity.load_secret(rf.secret_file)
         try:
-            identity.learner_from_cookie_header(cookie)
+            identity.learner_from_cookie_header(cookie, secret=secret)
             return True
         except identity.IdentityError:
             pass
         try:
-            identity.admin_from_cookie_header(cookie, db_url=self.settings["rusfokus_settings"].db_url)
+            identity.admin_from_cookie_header(cookie, db_url=rf.db_url, secret=secret)
             return True
         except identity.IdentityError:
             return False
@@ -400,8 +403,9 @@ class OwnKernelWebsocketHandler(VoilaKernelWebsocketHandler):
         staff-list upload travels as one message) gets room for the largest file the
         dashboard accepts, so a too-big file is refused with its real reason."""
         try:
+            rf = self.settings["rusfokus_settings"]
             identity.admin_from_cookie_header(
-                self.request.headers.get("Cookie"), db_url=self.settings["rusfokus_settings"].db_url
+                self.request.headers.get("Cookie"), db_url=rf.db_url, secret=identity.load_secret(rf.secret_file)
             )
         except identity.IdentityError:
             return super().max_message_size
