@@ -319,8 +319,11 @@ class ForkedKernel:
 
     def poll(self) -> int | None:
         if self.returncode is None and self._pidfd is not None:
-            readable, _, _ = select.select([self._pidfd], [], [], 0)
-            if readable:
+            # poll(), not select(): a busy server has well over 1024 descriptors (zmq sockets of every
+            # kernel), and select() refuses any descriptor past FD_SETSIZE ("filedescriptor out of range")
+            waiter = select.poll()
+            waiter.register(self._pidfd, select.POLLIN)
+            if waiter.poll(0):
                 self.returncode = 0  # ended (the template reaped it; its code is not ours to read)
                 os.close(self._pidfd)
                 self._pidfd = None
