@@ -4,10 +4,10 @@ Each run starts the cluster `make cluster` starts (``rusfokus.cluster.Cluster``:
 sticky cookie, N copies with one shared secret, one database and one course folder; no Hub, no preheated
 kernels, no demo data), first with 1 copy, then with 2, and drives it the way P3 and P6 do:
 
-- burst (P3): 60 hand-ins spread over 60 s through ``rusfokus.exercises.client.submit`` to HAProxy's address,
-  each a fresh connection without the sticky cookie, so HAProxy spreads them over the copies; the figure is the
-  time from the last hand-in until every one has a result in the course folder (target ≤ 90 s), and the lost
-  ones (no result, or a pending marker left);
+- burst (P3's, ``bench.temadag_burst``): 60 hand-ins spread over 60 s through ``rusfokus.exercises.client.submit``
+  to HAProxy's address, each a fresh connection without the sticky cookie, so HAProxy spreads them over the
+  copies; the figure is the time from the last hand-in until every one has a result in the course folder
+  (target ≤ 90 s), and the lost ones (no result, or a pending marker left);
 - live (P6's simulation, ``bench.p6_temadag_live._simulate``): 60 phones check in and answer, the projector
   long-polls; its HTTP client keeps no cookie jar, so every request of a phone or the projector may reach either
   copy: an answer taken by copy A must reach the projector's long-poll on copy B. Figures: p95 answer →
@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-from bench.p2_exercise_submit import answers, make_course
+from bench.p2_exercise_submit import make_course
 from bench.p6_temadag_live import PARTICIPANTS, _p95, _simulate
+from bench.temadag_burst import LEARNERS, WINDOW, burst
 from helpers.paths import ROOT, free_port
 
-LEARNERS = 60
-WINDOW = 60.0
 GRADE_DEADLINE = 300.0
 LIVE_TIMEOUT = 120.0
 
@@ -85,55 +81,8 @@ def _start(base: Path, copies: int, course: Path):
 
 
 def _burst(cluster, course: Path) -> dict:
-    from rusfokus.exercises import client
-    from rusfokus.exercises.schema import exercise
-    from rusfokus.exercises.store import pending_attempts
-    from rusfokus.settings import get_settings
-
-    ex = exercise("opsporing")
-    old_home = os.environ.get("RUSFOKUS_HOME")
-    os.environ["RUSFOKUS_HOME"] = str(cluster.state / "copy-a")  # its secret.key is the shared one
-    get_settings.cache_clear()
-    codes: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def learner(i: int) -> None:
-        email = f"klynge{i:02d}@eksempel-kommune.example"
-        try:
-            code, _ = client.submit(email, "opsporing", answers(ex, i % 3 != 0), base=cluster.url + "/")
-        except Exception:  # noqa: BLE001 - a refused or dropped hand-in is counted as lost below
-            code = 0
-        with lock:
-            codes[email] = code
-
-    try:
-        threads = []
-        t_start = time.perf_counter()
-        for i in range(LEARNERS):
-            time.sleep(max(0.0, t_start + i * WINDOW / LEARNERS - time.perf_counter()))
-            t = threading.Thread(target=learner, args=(i,))
-            t.start()
-            threads.append(t)
-        t_last = time.perf_counter()
-        while time.perf_counter() < t_last + GRADE_DEADLINE:
-            if len(list(course.glob("attempts/*/opsporing/*.result.json"))) >= LEARNERS:
-                break
-            time.sleep(0.2)
-        t_done = time.perf_counter()
-        for t in threads:
-            t.join(timeout=GRADE_DEADLINE)
-        results = list(course.glob("attempts/*/opsporing/*.result.json"))
-        lost = LEARNERS - len(results) + len(pending_attempts(course))
-    finally:
-        if old_home is None:
-            os.environ.pop("RUSFOKUS_HOME", None)
-        else:
-            os.environ["RUSFOKUS_HOME"] = old_home
-        get_settings.cache_clear()
-    # 202: saved, but the score was not ready while the learner's request waited (graded later, not lost)
-    waited_out = sum(1 for c in codes.values() if c == 202)
-    failed = sum(1 for c in codes.values() if c not in (200, 202))
-    return {"after_last": t_done - t_last, "lost": max(lost, 0), "waited_out": waited_out, "failed": failed}
+    # the copies share one secret: copy-a's home holds it; the same burst as P3's, through HAProxy's address
+    return burst(cluster.url, cluster.state / "copy-a", course, GRADE_DEADLINE, prefix="klynge")
 
 
 def _seed_live(cluster) -> int:
