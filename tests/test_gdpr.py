@@ -136,6 +136,7 @@ def people(url) -> int:
 
 
 @pytest.mark.slow  # a course build and real nbgrader grading
+@pytest.mark.slow  # env: a real nbgrader course and grading
 def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, monkeypatch):
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -220,6 +221,7 @@ def _export(env, capsys) -> str:
     return out.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # env: a real nbgrader course and grading
 def test_purge_revokes_and_erases_exercise_folders(env, capsys):
     email = "lis.moeller@eksempel-kommune.example"
     with session_scope(env.url) as s:
@@ -246,6 +248,7 @@ def test_purge_revokes_and_erases_exercise_folders(env, capsys):
     assert code == 403 and body["fejl"] == REVOKED_MESSAGE
 
 
+@pytest.mark.slow  # env: a real nbgrader course and grading
 def test_delete_reports_exercise_data_it_could_not_remove(env, tmp_path, capsys):
     email = "jens.bro@eksempel-kommune.example"
     broken = tmp_path / "course"
@@ -260,6 +263,7 @@ def test_delete_reports_exercise_data_it_could_not_remove(env, tmp_path, capsys)
         assert s.scalar(select(Person).where(Person.email == email)) is None
 
 
+@pytest.mark.slow  # env: a real nbgrader course and grading
 def test_erase_and_revocation_are_one_transaction(env):
     email = "tove.ravn@eksempel-kommune.example"
     with session_scope(env.url) as s:
