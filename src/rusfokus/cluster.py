@@ -395,20 +395,30 @@ backend copies
 {stats}"""
 
 
-def dummy_login(groups: dict) -> str:
+def dummy_login(groups: dict, password: str = HUB_PASSWORD) -> str:
     """The Hub's login part for the dummy authenticator: one password, the groups loaded from the config."""
     return f"""c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {HUB_PASSWORD!r}
+c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allow_all = True
 c.JupyterHub.load_groups = {{name: {{"users": users}} for name, users in {groups!r}.items()}}
 """
 
 
 def hub_config(
-    folder: Path, port: int, hub_port: int, proxy_api: int, chp: str, token: str, service_url: str, login: str
+    folder: Path,
+    port: int,
+    hub_port: int,
+    proxy_api: int,
+    chp: str,
+    token: str,
+    service_url: str,
+    login: str,
+    access_groups: list[str] | None = None,
 ) -> str:
-    """The Hub's config; ``login`` is its authenticator part (``dummy_login`` or the OIDC snippet)."""
-    groups = [HUB_GROUP_ADMIN, HUB_GROUP_LEARNER, HUB_GROUP_NOEGLEPERSON]
+    """The Hub's config (also the tests' Hub, tests/helpers/hub.py); ``login`` is its authenticator part
+    (``dummy_login`` or the OIDC snippet); ``access_groups``: the Hub groups whose members may open rusfokus
+    (default the three rusfokus maps to roles)."""
+    groups = access_groups or [HUB_GROUP_ADMIN, HUB_GROUP_LEARNER, HUB_GROUP_NOEGLEPERSON]
     return f"""# written by `rusfokus cluster` on each start
 c = get_config()  # noqa
 c.JupyterHub.ip = "127.0.0.1"

@@ -2,8 +2,8 @@
 small book and no preheated kernels: a real PostgreSQL 15, JupyterHub 5.4, HAProxy and 2 copies of `rusfokus serve`
 on loopback. Both copies answer /healthz through HAProxy, the sticky cookie pins a client, a Hub user logs in and is
 the same person on either copy (one shared secret), a PostgreSQL restart makes the copies unhealthy and then well
-again with nothing lost, and Ctrl-C (SIGINT) leaves no process behind. One cluster for the module; the SIGINT test
-is the last."""
+again with nothing lost, a copy killed with kill -9 restarts on its port, and Ctrl-C (SIGINT) leaves no process
+behind. One cluster for the module; the SIGINT test stops it, then `--auth oidc` starts on its state folder (last)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -30,11 +31,12 @@ from rusfokus.cluster import BANNER_END, READY_LINE, STICKY_COOKIE, STOPPED_LINE
 from rusfokus.db import session_scope
 from rusfokus.progress.models import AuditEntry
 
-from helpers.hub import hub_login
+from helpers.hub import hub_login, small_site
+from helpers.oidc_provider import oidc_login
 from helpers.paths import ROOT, free_port
 from helpers.postgres import postgres_installed
 
-# one cluster for the module, on one xdist worker (--dist loadgroup), in file order: the SIGINT test is last
+# one cluster for the module, on one xdist worker (--dist loadgroup), in file order: SIGINT, then the OIDC test last
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
 
@@ -119,30 +121,31 @@ class Running:
         return procs
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+@contextmanager
+def running_cluster(base: Path, *options: str, state: Path | None = None):
+    """`rusfokus cluster` with ``options`` in a subprocess, until its banner is printed; stopped with SIGINT after.
+    ``state``: the state folder of a cluster run before (its PostgreSQL with the demo data and gradebook: a start
+    without initdb, demo load and exercise build); kept, while a new one is removed afterwards."""
     if not postgres_installed() or shutil.which("haproxy") is None:
         pytest.skip("needs Debian's postgresql 15 and haproxy (make system-deps)")
-    base = tmp_path_factory.mktemp("cluster")
-    book = base / "book"
-    book.mkdir()
-    (book / "index.html").write_text("<!doctype html><title>bog</title><h1>Bogen</h1>")
-    shutil.copytree(ROOT / "widgets" / "audit-c", base / "widgets" / "audit-c")  # one small app, not preheated
+    book, widgets = small_site(base)
     # PostgreSQL runs as the postgres user when the tests run as root: a state folder it can reach
-    state = Path(tempfile.mkdtemp(prefix="rusfokus-cluster-"))
-    state.chmod(0o711)
+    new_state = state is None
+    if new_state:
+        state = Path(tempfile.mkdtemp(prefix="rusfokus-cluster-"))
+        state.chmod(0o711)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUSFOKUS_", "JUPYTERHUB_"))}
     env.update(
         {
             "RUSFOKUS_ROOT": str(ROOT),
             "RUSFOKUS_HOME": str(base / "home"),
-            "RUSFOKUS_WIDGETS_DIR": str(base / "widgets"),
+            "RUSFOKUS_WIDGETS_DIR": str(widgets),
             "RUSFOKUS_POOL_SIZE": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )
     cmd = [sys.executable, "-m", "rusfokus.cli", "cluster", "--state", str(state), "--book-dir", str(book)]
-    cmd += ["--port", str(free_port()), "--hub-port", str(free_port())]
+    cmd += ["--port", str(free_port()), "--hub-port", str(free_port()), *options]
     # started as a background job of a script is (`make cluster &`, a CI runner's shell): SIGINT ignored, inherited.
     # The runner must still stop on SIGINT (a CI run hung 2 x 90 s here before it set its own handler).
     cmd = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *cmd]
@@ -160,7 +163,14 @@ def cluster(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 running.kill_leftovers()  # never leave a cluster running after the tests
-        shutil.rmtree(state, ignore_errors=True)
+        if new_state:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
 
 
 def healthz(url: str, session=None) -> tuple[int, dict]:
@@ -359,3 +369,24 @@ def test_sigint_stops_everything_and_leaves_no_process(cluster):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
     assert not (cluster.postgres().data / "postmaster.pid").exists()
     assert not (cluster.state / "cluster.json").exists()
+
+
+def test_make_cluster_auth_oidc_logs_a_learner_in_through_the_provider(cluster, tmp_path):
+    """`make cluster AUTH=oidc`: the Hub's login is deploy/hub/os2faktor.py against the test OpenID Connect provider;
+    a demo learner logs in at the provider through HAProxy's address and is the person of the staff list; Ctrl-C
+    stops it (the provider too). Cheap: after the module's cluster stopped, on its state folder (its PostgreSQL
+    with the demo data and gradebook), one copy."""
+    if cluster.proc.poll() is None:  # run alone (-k oidc): the module's cluster first stops
+        cluster.proc.send_signal(signal.SIGINT)
+        assert cluster.proc.wait(90) == 0
+    with running_cluster(tmp_path, "--auth", "oidc", "--copies", "1", state=cluster.state) as oidc:
+        assert "OpenID Connect provider (test): http://127.0.0.1:" in "\n".join(oidc.lines)
+        users = oidc.info["users"]
+        learner = next(name for name, u in users.items() if u["role"] == "kursist")
+        browser = requests.Session()
+        last = oidc_login(browser, f"{oidc.url}/hub/login?next=/hub/whoami", learner, oidc.info["hub_password"])
+        assert last.status_code == 200 and last.url == f"{oidc.url}/hub/whoami", (last.url, last.text[:300])
+        assert last.json() == {"role": "kursist", "who": users[learner]["email"], "hub": True}
+        oidc.proc.send_signal(signal.SIGINT)
+        assert oidc.proc.wait(90) == 0
+        oidc.wait_for(STOPPED_LINE, 5)

@@ -1,5 +1,6 @@
 """A real JupyterHub 5.4 on loopback (pip ``jupyterhub`` + npm ``configurable-http-proxy``), with the dummy
-authenticator (one shared password), groups, and rusfokus registered as an external OAuth service."""
+authenticator (one shared password), groups, and rusfokus registered as an external OAuth service: the config
+`rusfokus cluster` writes (``rusfokus.cluster.hub_config``), so the tests' Hub is the one `make cluster` runs."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import html
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
+
+from rusfokus.cluster import dummy_login, hub_config
 
 from helpers.paths import ROOT, free_port
 
@@ -57,38 +62,8 @@ def start_hub(folder: Path, plan: HubPlan, service_url: str, groups: dict[str, l
     ``groups``: group name → user names. Every user in a group may access the service."""
     folder.mkdir(parents=True, exist_ok=True)
     port, hub_port, proxy_api, token = plan.port, plan.hub_port, plan.proxy_api, plan.token
-    config = f"""
-c = get_config()  # noqa
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api}"
-c.ConfigurableHTTPProxy.command = [{str(CHP)!r}]
-c.JupyterHub.db_url = "sqlite:///{folder / "hub.sqlite"}"
-c.JupyterHub.cookie_secret_file = {str(folder / "cookie_secret")!r}
-c.JupyterHub.pid_file = {str(folder / "hub.pid")!r}
-c.ConfigurableHTTPProxy.pid_file = {str(folder / "proxy.pid")!r}
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {PASSWORD!r}
-c.Authenticator.allow_all = True
-c.JupyterHub.cleanup_servers = True
-c.JupyterHub.services = [
-    {{
-        "name": "rusfokus",
-        "url": {service_url!r},
-        "api_token": {token!r},
-        "oauth_client_id": "service-rusfokus",
-        "oauth_redirect_uri": {service_url + "/hub/oauth_callback"!r},
-        "oauth_no_confirm": True,
-    }}
-]
-c.JupyterHub.load_groups = {{name: {{"users": users}} for name, users in {groups!r}.items()}}
-c.JupyterHub.load_roles = [
-    {{"name": "rusfokus-adgang", "scopes": ["access:services!service=rusfokus"], "groups": list({list(groups)!r})}},
-    {{"name": "rusfokus-tjeneste", "scopes": ["read:users:name", "read:servers"], "services": ["rusfokus"]}},
-]
-"""
+    login = dummy_login(groups, PASSWORD)
+    config = hub_config(folder, port, hub_port, proxy_api, str(CHP), token, service_url, login, list(groups))
     (folder / "jupyterhub_config.py").write_text(config)
     log = folder / "hub.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "RUSFOKUS_"))}
@@ -137,3 +112,44 @@ def hub_login(session, start_url: str, username: str, password: str = PASSWORD):
     if xsrf:
         data["_xsrf"] = html.unescape(xsrf.group(1))
     return session.post(urljoin(page.url, html.unescape(form.group(1))), data=data, timeout=30)
+
+
+def small_site(data: Path) -> tuple[Path, Path]:
+    """A one-page book and one small app (audit-c) in ``data``: (book folder, widgets folder) for a server that is
+    about logins, not content."""
+    book, widgets = data / "book", data / "widgets"
+    book.mkdir(parents=True)
+    (book / "index.html").write_text("<!doctype html><title>bog</title><h1>Bogen</h1>")
+    shutil.copytree(ROOT / "widgets" / "audit-c", widgets / "audit-c")  # one small app, not preheated
+    return book, widgets
+
+
+@contextmanager
+def hub_service(data: Path, roster: str, start_the_hub, extra_env: dict | None = None):
+    """rusfokus as the Hub's service (``small_site``, the staff list ``roster`` imported) and the Hub started by
+    ``start_the_hub(folder, plan, service_url)`` (``start_hub`` or ``oidc_provider.start_oidc_hub``); yields
+    (hub, server), both stopped afterwards. The ports are picked first: the Hub needs the service's URL and token,
+    rusfokus the Hub's API URL and the same token."""
+    from helpers.server import start_server, stop_server
+
+    book, widgets = small_site(data)
+    plan = plan_hub()
+    env = {
+        "RUSFOKUS_WIDGETS_DIR": str(widgets),
+        "RUSFOKUS_POOL_SIZE": "0",
+        "RUSFOKUS_HUB_API_URL": plan.api_url,
+        "RUSFOKUS_HUB_URL": plan.url,
+        "RUSFOKUS_HUB_API_TOKEN": plan.token,
+        **(extra_env or {}),
+    }
+    srv = start_server(book, data / "home", env)
+    try:
+        (data / "hr.csv").write_text(roster, encoding="utf-8")
+        srv.rusfokus("staff", "import", str(data / "hr.csv"))
+        hub = start_the_hub(data / "jupyterhub", plan, srv.url)
+        try:
+            yield hub, srv
+        finally:
+            stop_hub(hub)
+    finally:
+        stop_server(srv, wait=False)

@@ -4,16 +4,14 @@ an HTTP client that follows the redirects, and what `rusfokus serve` then knows 
 
 from __future__ import annotations
 
-import shutil
+from functools import partial
 
 import pytest
 import requests
 
 from rusfokus import identity
 
-from helpers.hub import hub_login, plan_hub, start_hub, stop_hub
-from helpers.paths import ROOT
-from helpers.server import start_server, stop_server
+from helpers.hub import hub_login, hub_service, start_hub
 
 pytestmark = pytest.mark.slow
 
@@ -35,37 +33,10 @@ ROSTER = (
 
 @pytest.fixture(scope="module")
 def hub_setup(tmp_path_factory):
-    """One Hub and one rusfokus for the module. The ports are picked first: the Hub needs the service's URL
-    and token, rusfokus the Hub's API URL and the same token."""
-    data = tmp_path_factory.mktemp("hub")
-    book = data / "book"
-    book.mkdir()
-    (book / "index.html").write_text("<!doctype html><title>bog</title><h1>Bogen</h1>")
-    shutil.copytree(ROOT / "widgets" / "audit-c", data / "widgets" / "audit-c")  # one small app, not preheated
-    plan = plan_hub()
-    srv = start_server(
-        book,
-        data / "home",
-        {
-            "RUSFOKUS_WIDGETS_DIR": str(data / "widgets"),
-            "RUSFOKUS_POOL_SIZE": "0",
-            "RUSFOKUS_HUB_API_URL": plan.api_url,
-            "RUSFOKUS_HUB_URL": plan.url,
-            "RUSFOKUS_HUB_API_TOKEN": plan.token,
-            "RUSFOKUS_HUB_EMAIL_DOMAIN": DOMAIN,
-        },
-    )
-    try:
-        roster = data / "hr.csv"
-        roster.write_text(ROSTER, encoding="utf-8")
-        srv.rusfokus("staff", "import", str(roster))
-        hub = start_hub(data / "jupyterhub", plan, srv.url, GROUPS)
-        try:
-            yield hub, srv
-        finally:
-            stop_hub(hub)
-    finally:
-        stop_server(srv, wait=False)
+    """One Hub and one rusfokus for the module."""
+    start = partial(start_hub, groups=GROUPS)
+    with hub_service(tmp_path_factory.mktemp("hub"), ROSTER, start, {"RUSFOKUS_HUB_EMAIL_DOMAIN": DOMAIN}) as both:
+        yield both
 
 
 def login(hub_setup, user: str, next_path: str = "/hub/whoami") -> tuple[requests.Session, requests.Response]:

@@ -7,7 +7,7 @@ rusfokus."""
 
 from __future__ import annotations
 
-import shutil
+from functools import partial
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -16,10 +16,8 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from rusfokus import identity
 
-from helpers.hub import plan_hub, stop_hub
+from helpers.hub import hub_service
 from helpers.oidc_provider import DOMAIN, USERS, OIDCProvider, login_form, oidc_login, start_oidc_hub
-from helpers.paths import ROOT
-from helpers.server import start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub-oidc")]  # one provider, Hub and rusfokus
 
@@ -35,35 +33,12 @@ ROSTER = (
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory):
     """One provider, one Hub and one rusfokus for the module."""
-    data = tmp_path_factory.mktemp("sso")
-    book = data / "book"
-    book.mkdir()
-    (book / "index.html").write_text("<!doctype html><title>bog</title><h1>Bogen</h1>")
-    shutil.copytree(ROOT / "widgets" / "audit-c", data / "widgets" / "audit-c")  # one small app, not preheated
     provider = OIDCProvider().start()
-    plan = plan_hub()
-    srv = start_server(
-        book,
-        data / "home",
-        {
-            "RUSFOKUS_WIDGETS_DIR": str(data / "widgets"),
-            "RUSFOKUS_POOL_SIZE": "0",
-            "RUSFOKUS_HUB_API_URL": plan.api_url,
-            "RUSFOKUS_HUB_URL": plan.url,
-            "RUSFOKUS_HUB_API_TOKEN": plan.token,
-        },
-    )
+    start = partial(start_oidc_hub, provider=provider)
     try:
-        roster = data / "hr.csv"
-        roster.write_text(ROSTER, encoding="utf-8")
-        srv.rusfokus("staff", "import", str(roster))
-        hub = start_oidc_hub(data / "jupyterhub", plan, srv.url, provider)
-        try:
+        with hub_service(tmp_path_factory.mktemp("sso"), ROSTER, start) as (hub, srv):
             yield provider, hub, srv
-        finally:
-            stop_hub(hub)
     finally:
-        stop_server(srv, wait=False)
         provider.stop()
 
 

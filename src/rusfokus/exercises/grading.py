@@ -212,6 +212,39 @@ def _resolve(fut: Future, result: dict | None = None, error: BaseException | Non
         pass
 
 
+def _drop_spare(stopping: bool) -> None:
+    """Shut the spare grading kernel down: at a stop (a failure is logged) or after a failed grading (quietly: the
+    spare may be what broke)."""
+    try:
+        warmkernel.shutdown()
+    except Exception:
+        if stopping:
+            log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+
+
+def _log_gave_up(attempt: Attempt, failures: int, reason: str) -> None:
+    log.error(
+        "gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
+        attempt.student,
+        attempt.opgave,
+        attempt.stamp,
+        failures,
+        reason[-300:],
+    )
+
+
+def _log_retry(attempt: Attempt, failures: int, retries: int, when: str) -> None:
+    log.warning(
+        "grading %s/%s %s failed (%d of %d); new try on a fresh kernel %s",
+        attempt.student,
+        attempt.opgave,
+        attempt.stamp,
+        failures,
+        retries + 1,
+        when,
+    )
+
+
 class Grader:
     """The server's one grading queue (a single worker thread).
 
@@ -429,10 +462,7 @@ class Grader:
             self._cond.notify_all()
         for _attempt, fut in left:
             _resolve(fut, error=GradingError("the server is stopping; the hand-in stays in the shared queue"))
-        try:
-            warmkernel.shutdown()
-        except Exception:
-            log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+        _drop_spare(stopping=True)
 
     def _grade_one(self) -> bool:
         """Take one due job from the shared queue and grade it; False when there was none to take."""
@@ -477,29 +507,12 @@ class Grader:
     def _failed_job(self, taken, attempt: Attempt, reason: str) -> None:
         """Count a failed grading in the job (retried by any copy after a back-off), or give up."""
         log.exception("grading failed: job %d %s", taken.job.id, attempt.notebook)
-        try:
-            warmkernel.shutdown()  # never reuse a spare that may be broken
-        except Exception:
-            pass
+        _drop_spare(stopping=False)  # never reuse a spare that may be broken
         failures, given_up = taken.fail(reason, self.retries, self.retry_seconds)
         if not given_up:
-            log.warning(
-                "grading %s/%s %s failed (%d of %d); new try on a fresh kernel by the next free copy",
-                attempt.student,
-                attempt.opgave,
-                attempt.stamp,
-                failures,
-                self.retries + 1,
-            )
+            _log_retry(attempt, failures, self.retries, "by the next free copy")
             return
-        log.error(
-            "gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
-            attempt.student,
-            attempt.opgave,
-            attempt.stamp,
-            failures,
-            reason[-300:],
-        )
+        _log_gave_up(attempt, failures, reason)
         try:
             mark_failed(attempt, reason)
         except OSError:
@@ -604,10 +617,7 @@ class Grader:
         for attempt, fut in left:
             self._done(attempt)
             _resolve(fut, error=GradingError("the server is stopping; the hand-in stays pending"))
-        try:
-            warmkernel.shutdown()
-        except Exception:
-            log.warning("spare grading kernel did not shut down cleanly", exc_info=True)
+        _drop_spare(stopping=True)
 
     def _run(self) -> None:
         while True:
@@ -649,10 +659,7 @@ class Grader:
 
     def _failed(self, attempt: Attempt, fut: Future, reason: str) -> None:
         """Retry on a fresh kernel after a back-off, or give up with the reason on disk."""
-        try:
-            warmkernel.shutdown()  # never reuse a spare that may be broken
-        except Exception:
-            pass
+        _drop_spare(stopping=False)  # never reuse a spare that may be broken
         try:
             failures = record_failure(attempt, reason) if attempt.is_pending else self.retries + 1
         except OSError:
@@ -660,27 +667,12 @@ class Grader:
         if failures > self.retries or self._stopping:
             if not self._stopping:
                 mark_failed(attempt, reason)
-                log.error(
-                    "gave up grading %s/%s %s after %d failures (see `rusfokus grade --failed`): %s",
-                    attempt.student,
-                    attempt.opgave,
-                    attempt.stamp,
-                    failures,
-                    reason[-300:],
-                )
+                _log_gave_up(attempt, failures, reason)
             self._done(attempt)
             _resolve(fut, error=GradingFailed(reason))
             return
         delay = self.retry_seconds * 2 ** (failures - 1)
-        log.warning(
-            "grading %s/%s %s failed (%d of %d); new try on a fresh kernel in %.1f s",
-            attempt.student,
-            attempt.opgave,
-            attempt.stamp,
-            failures,
-            self.retries + 1,
-            delay,
-        )
+        _log_retry(attempt, failures, self.retries, f"in {delay:.1f} s")
         with self._cond:
             heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), attempt, fut))
             self._cond.notify_all()
