@@ -3,7 +3,9 @@
 Each simulated learner is a real client doing what the book page and live.js do, over HTTP and
 the kernel websocket: open the genstande page (the book sets the page session cookie), load the
 app page (over the cap: wait and try again as the "Der er travlt" page does), connect to the
-kernel, fetch every widget's state (the moment the app is usable), type a number of drinks and
+kernel, fetch every widget's state as the page's widget manager does (kernel_info, then all states in one
+message over the jupyter.widget.control comm, widget by widget only if that has no answer in 4 s; the
+moment the app is usable), type a number of drinks and
 wait for the app's answer, read a little, leave (closing the socket; today's page only closed it,
 ours also sends the release beacon), open the AUDIT-C page and answer its questions, and stay
 there. Learners arrive spread over 20 s; everything happens within 60 s.
@@ -16,7 +18,9 @@ really taken); the sum of RSS is reported too (P8-peak-rss), but it counts a pag
 processes N times, which over-counts ours' forked kernels (they share the template's pages).
 Baseline in the same run: the same load on today's design (preheated Voilà, each kernel a fresh
 Python, without cap, release or beacon: RUSFOKUS_MAX_KERNELS=0, RUSFOKUS_KERNELS_PER_VISITOR=0,
-RUSFOKUS_RELEASE_SECONDS=0, RUSFOKUS_FORK_KERNELS=0). P8-growth: ours at 10, 40 and 80 learners.
+RUSFOKUS_RELEASE_SECONDS=0, RUSFOKUS_FORK_KERNELS=0, and the pools of then: genstande 3, AUDIT-C 1,
+BASELINE_POOLS; ours keeps about 20 of each ready, see rusfokus.server.kernels.pool_sizes).
+P8-growth: ours at 10, 40 and 80 learners.
 Targets: p95 <= 3 s, 0 failed, peak <= 4 GB. ``P8_LEARNERS=5,10`` (env) runs smaller loads while
 developing.
 """
@@ -52,6 +56,11 @@ BASELINE_ENV = {
     "RUSFOKUS_FORK_KERNELS": "0",
 }
 APPS = ("genstande", "audit-c")
+CONTROL_TARGET = "jupyter.widget.control"  # @jupyter-widgets/base-manager CONTROL_COMM_TARGET
+CONTROL_VERSION = "1.0.0"  # CONTROL_COMM_PROTOCOL_VERSION
+CONTROL_COMM_TIMEOUT = 4.0  # CONTROL_COMM_TIMEOUT (ms 4000): then the page asks widget by widget
+BASELINE_POOLS = {"genstande": 3, "audit-c": None}
+"""The baseline's preheated pools: today's design before issue 16 (genstande 3, the rest 1)."""
 _CONFIG = re.compile(r'<script id="rf-live-config" type="application/json"[^>]*>(.*?)</script>')
 
 
@@ -190,6 +199,40 @@ class Learner:
             HTTPRequest(f"{self.ws_base}/api/kernels/{kernel_id}/channels", headers={"Cookie": self.cookie})
         )
         self.conns.append(conn)
+        # live.js: the kernel connection asks for kernel_info, then the widget manager (ManagerBase.
+        # _loadFromKernel) asks for every widget's state in one message over a jupyter.widget.control
+        # comm; if that has no answer in 4 s it asks each widget for its state.
+        msg_id, raw = _msg("kernel_info_request", {})
+        conn.write_message(raw)
+        await self._reply(conn, msg_id, "kernel_info_reply")
+        try:
+            states = await asyncio.wait_for(self._states_at_once(conn, started), CONTROL_COMM_TIMEOUT)
+        except TimeoutError:
+            states = await self._states_one_by_one(conn, started)
+        self.usable.append(time.monotonic() - started)
+        return conn, states, kernel_id
+
+    async def _states_at_once(self, conn, started: float) -> dict:
+        comm_id = uuid.uuid4().hex
+        _mid, raw = _msg("comm_open", {"comm_id": comm_id, "target_name": CONTROL_TARGET, "data": {}})
+        opened = json.loads(raw)
+        opened["metadata"] = {"version": CONTROL_VERSION}
+        conn.write_message(json.dumps(opened))
+        _mid, raw = _msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
+        conn.write_message(raw)
+        while True:
+            msg = await self._read(conn, started)
+            content = msg.get("content", {})
+            if msg["msg_type"] == "comm_close" and content.get("comm_id") == comm_id:
+                raise RuntimeError("the kernel closed the widget control comm")
+            data = content.get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+            if content.get("comm_id") == comm_id and data.get("method") == "update_states":
+                break
+        _mid, raw = _msg("comm_close", {"comm_id": comm_id, "data": {}})
+        conn.write_message(raw)
+        return {cid: model.get("state", {}) for cid, model in data["states"].items()}
+
+    async def _states_one_by_one(self, conn, started: float) -> dict:
         msg_id, raw = _msg("comm_info_request", {"target_name": "jupyter.widget"})
         conn.write_message(raw)
         comms = (await self._reply(conn, msg_id, "comm_info_reply"))["content"]["comms"]
@@ -204,8 +247,7 @@ class Learner:
             parent = msg.get("parent_header", {}).get("msg_id")
             if msg["msg_type"] == "comm_msg" and parent in waiting:
                 states[waiting.pop(parent)] = msg["content"]["data"].get("state", {})
-        self.usable.append(time.monotonic() - started)
-        return conn, states, kernel_id
+        return states
 
     async def _read(self, conn, started: float) -> dict:
         left = USABLE_TIMEOUT - (time.monotonic() - started)
@@ -255,6 +297,7 @@ class Learner:
 
     async def meeting(self, delay: float, until: float) -> None:
         await asyncio.sleep(delay)
+        kid = None
         try:
             await self.get("/modules/01-opsporing/genstande.html")
             await self.get("/rusfokus/status")
@@ -264,6 +307,7 @@ class Learner:
             await self.leave(conn, kid)
         except Exception as exc:
             self.failed.append(f"genstande: {exc!r}")
+        kid = None
         try:
             await self.get("/modules/01-opsporing/audit-c.html")
             await self.get("/rusfokus/status")
@@ -272,7 +316,7 @@ class Learner:
         except Exception as exc:
             self.failed.append(f"audit-c: {exc!r}")
         await asyncio.sleep(max(0.0, until - time.monotonic()))  # stays on the AUDIT-C page
-        if self.conns:  # the meeting ends: the tab is closed
+        if self.conns and kid:  # the meeting ends: the tab is closed
             await self.leave(self.conns[-1], kid)
         for conn in list(self.conns):
             conn.close()
@@ -306,6 +350,22 @@ def _settle(memory: Memory, idle: int, seconds: float = 90.0) -> int:
     return memory.now()
 
 
+def _baseline_widgets(into: Path) -> Path:
+    """The apps with today's pool sizes (BASELINE_POOLS), for the baseline server."""
+    target = into / "widgets"
+    shutil.copytree(ROOT / "widgets", target, ignore=shutil.ignore_patterns("kernel-ipc-*", ".ipynb_checkpoints"))
+    for app, size in BASELINE_POOLS.items():
+        path = target / app / "index.ipynb"
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        meta = nb["metadata"].setdefault("rusfokus", {})
+        if size is None:
+            meta.pop("pool_size", None)
+        else:
+            meta["pool_size"] = size
+        path.write_text(json.dumps(nb), encoding="utf-8")
+    return target
+
+
 def _load(server, learners: int, release_beacon: bool) -> dict:
     idle = Memory(server.process.pid).now()
     with Memory(server.process.pid) as mem:
@@ -330,6 +390,8 @@ def run() -> list[dict]:
     results, baseline = {}, None
     for name, env in (("baseline", BASELINE_ENV), ("ours", {})):
         home = Path(tempfile.mkdtemp(prefix=f"rf-bench-p8-{name}-"))
+        if name == "baseline":
+            env = {**env, "RUSFOKUS_WIDGETS_DIR": str(_baseline_widgets(home))}
         srv = start_server(book, home, env, timeout=180)
         try:
             wait_for_preheated(srv, list(APPS), timeout=300)

@@ -295,3 +295,34 @@ def test_dashboard_and_min_side_share_the_budget(capped):
     assert open_app(capped, new_page())[0] == 503  # ... and counts: no place left for another app
     for p, k in (*held, (page, kid)):
         release(capped, k, p)
+
+
+# --- the pools' share of the cap (P8: the calculators of module 1 keep large pools) ---------------
+
+
+def test_the_calculators_pools_of_the_real_apps_fit_in_half_the_cap(tmp_path):
+    from rusfokus.server.app import pool_total, voila_config
+    from rusfokus.server.apps import list_apps
+    from rusfokus.server.kernels import pool_sizes
+    from rusfokus.settings import Settings
+
+    settings = Settings.from_env({"RUSFOKUS_HOME": str(tmp_path)})  # the defaults
+    assert settings.max_kernels == 90  # the default, sized in README "Memory"
+    pools = voila_config(settings).VoilaKernelManager.kernel_pools_config
+    # a staff meeting opens genstande, then AUDIT-C: both keep most of a meeting ready
+    assert pools["genstande/index.ipynb"]["pool_size"] >= 18
+    assert pools["audit-c/index.ipynb"]["pool_size"] >= 18
+    assert pool_total(settings) <= settings.max_kernels // 2  # the other half is for pages
+    assert sum(p["pool_size"] for k, p in pools.items() if k != "default") == pool_total(settings)
+    apps = list_apps(settings.widgets_dir)
+    # a smaller cap (the Kubernetes copies set 54) trims the large pools, not the small ones
+    small = pool_sizes(apps, 1, 54)
+    assert sum(small.values()) == 27
+    assert 8 <= small["genstande"] <= 10 and 8 <= small["audit-c"] <= 10
+    assert all(size == 1 for name, size in small.items() if name not in ("genstande", "audit-c"))
+    # no pool below one, however small the cap; no cap: as the apps ask
+    assert set(pool_sizes(apps, 1, 4).values()) == {1}
+    assert pool_sizes(apps, 1, 0)["genstande"] == 20
+    # an admin app without a pool of its own is not preheated; pool_size 0 means no pool
+    assert "dashboard" in small  # it asks for one
+    assert pools.get("dashboard/index.ipynb", {}).get("pool_size") == 1

@@ -36,7 +36,7 @@ from rusfokus.kommune import KommuneError, load_kommune
 from rusfokus.progress import upload
 from rusfokus.server.apps import app_info, list_apps
 from rusfokus.server.forkserver import PROVISIONER_NAME
-from rusfokus.server.kernels import KernelBudgetManager
+from rusfokus.server.kernels import KernelBudgetManager, pool_sizes
 from rusfokus.server.routes import ROUTE_MODULES, collect_routes
 from rusfokus.settings import Secret, Settings
 from rusfokus.voila_internals import (
@@ -554,11 +554,12 @@ def voila_config(settings: Settings) -> Config:
     c.HTMLExporter.language_code = "da"
     pools = {"default": {"pool_size": settings.pool_size}}
     denylist = []
+    sizes = pool_sizes(list_apps(settings.widgets_dir), settings.pool_size, settings.max_kernels)
     for app in list_apps(settings.widgets_dir):
         if app.admin and not app.pool_size:  # an admin app is preheated only when it asks (the dashboard)
             denylist.append(f"{app.name}/index.ipynb")
-        elif app.pool_size is not None:
-            pools[f"{app.name}/index.ipynb"] = {"pool_size": app.pool_size}
+        elif app.pool_size is not None or app.name in sizes:  # trimmed to the cap (kernels.pool_sizes)
+            pools[f"{app.name}/index.ipynb"] = {"pool_size": sizes.get(app.name, 0)}
     c.VoilaKernelManager.kernel_pools_config = pools
     c.VoilaKernelManager.preheat_denylist = denylist
     c.VoilaConfiguration.multi_kernel_manager_class = KernelBudgetManager  # caps, culling rule, release
@@ -577,12 +578,7 @@ def voila_config(settings: Settings) -> Config:
 
 def pool_total(settings: Settings) -> int:
     """Preheated kernels all pools keep ready (they count against RUSFOKUS_MAX_KERNELS)."""
-    total = 0
-    for app in list_apps(settings.widgets_dir):
-        if app.admin and not app.pool_size:
-            continue
-        total += app.pool_size if app.pool_size is not None else settings.pool_size
-    return total
+    return sum(pool_sizes(list_apps(settings.widgets_dir), settings.pool_size, settings.max_kernels).values())
 
 
 KERNEL_HIDDEN_ENV = ("RUSFOKUS_SMTP_PASSWORD",)

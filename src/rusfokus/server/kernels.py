@@ -203,3 +203,33 @@ class KernelBudgetManager(AsyncMappingKernelManager):
             "per_visitor": self.kernels_per_visitor,
             "refused": self.refused,
         }
+
+
+POOL_SHARE = 0.5
+"""The preheated pools take at most this share of ``RUSFOKUS_MAX_KERNELS``: the rest is for pages."""
+
+
+def pool_sizes(apps, default: int, max_kernels: int) -> dict[str, int]:
+    """Preheated kernels per app (name -> size; apps without a pool are left out).
+
+    An app asks for its pool in its notebook metadata (``pool_size``), else gets ``default``; an admin
+    app only when it asks. The calculators of module 1 (genstande, AUDIT-C) ask for large pools: a
+    staff meeting opens them all within a minute (issue 16, P8), and a pooled forked kernel is ready
+    at once while a new one costs CPU when the server is busiest. With a cap, all pools together take
+    at most ``POOL_SHARE`` of it: the largest pool gives one kernel back, again and again, until they
+    fit (no pool goes below one), so a small cap still leaves room for pages."""
+    sizes = {}
+    for app in apps:
+        if app.admin and not app.pool_size:
+            continue
+        size = app.pool_size if app.pool_size is not None else default
+        if size > 0:
+            sizes[app.name] = size
+    if max_kernels > 0:
+        room = max(len(sizes), int(max_kernels * POOL_SHARE))
+        while sum(sizes.values()) > room:
+            largest = max(sizes, key=lambda name: (sizes[name], name))
+            if sizes[largest] <= 1:
+                break
+            sizes[largest] -= 1
+    return sizes
