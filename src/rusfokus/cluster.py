@@ -196,12 +196,7 @@ class Postgres:
             procs = [master, *master.children(recursive=True)]
         except (psutil.Error, TypeError, ValueError):
             return
-        for p in procs:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(procs, timeout=5)
+        kill_all(procs)
         (self.data / "postmaster.pid").unlink(missing_ok=True)
 
     def postmaster_pid(self) -> int | None:
@@ -262,6 +257,20 @@ def spawn(name: str, cmd: list[str], log: Path, env: dict, cwd: Path) -> Compone
     return Component(name, proc, log)
 
 
+def kill_all(procs: list[psutil.Process]) -> list[int]:
+    """SIGKILL each process still running (not a zombie) and wait up to 5 s for them; the pids signalled."""
+    killed = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                p.kill()
+                killed.append(p.pid)
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+    return killed
+
+
 def _kill_group_and_tree(comp: Component, seen: list[psutil.Process]) -> list[int]:
     """SIGKILL the component's process group (it started a session of its own: pgid = its pid) and every process
     of its tree, seen at the start of the stop or now (kernels and the Hub's proxy run in sessions of their own).
@@ -277,15 +286,7 @@ def _kill_group_and_tree(comp: Component, seen: list[psutil.Process]) -> list[in
     except ProcessLookupError:
         pass
     procs = {p.pid: p for p in [*seen, *comp.tree()] if p.pid != comp.process.pid}
-    for p in procs.values():
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                p.kill()
-                killed.append(p.pid)
-        except psutil.Error:
-            pass
-    psutil.wait_procs(list(procs.values()), timeout=5)
-    return sorted(set(killed))
+    return sorted(set(killed + kill_all(list(procs.values()))))
 
 
 def stop_components(components: list[Component], timeout: float = STOP_SECONDS, say=print) -> list[str]:

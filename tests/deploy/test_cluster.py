@@ -27,7 +27,7 @@ import requests
 from sqlalchemy import select
 
 from rusfokus import identity
-from rusfokus.cluster import BANNER_END, READY_LINE, STICKY_COOKIE, STOPPED_LINE, Postgres
+from rusfokus.cluster import BANNER_END, READY_LINE, STICKY_COOKIE, STOPPED_LINE, Postgres, kill_all
 from rusfokus.db import session_scope
 from rusfokus.progress.models import AuditEntry
 
@@ -104,12 +104,7 @@ class Running:
                 procs = self.processes()
             except psutil.Error:
                 procs = []
-        for p in procs:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(procs, timeout=5)
+        kill_all(procs)
 
     def processes(self) -> list[psutil.Process]:
         """The runner and everything under it, and PostgreSQL (a daemon of pg_ctl) with its workers."""

@@ -29,11 +29,11 @@ from rusfokus.exercises.grading import Grader
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 from rusfokus.exercises.store import save_attempt
 from rusfokus.identity import LEARNER_COOKIE, learner_token
-from rusfokus.migrations import upgrade
 from rusfokus.outbox.models import OutboxEvent
 from rusfokus.progress.models import Completion, Person
 
 from helpers.course import CONTENT, built_course, exercise_file
+from helpers.pg_database import fresh_database
 from helpers.postgres import PG_BIN, as_pg
 from helpers.server import start_server, stop_server
 
@@ -43,20 +43,11 @@ EX = load_exercise(exercise_file("opsporing"))
 SECRET = b"delt-hemmelighed-for-alle-kopier-0123456789abcdef"
 
 
-def _url(port: int, db: str) -> str:
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{db}"
-
-
 @pytest.fixture(scope="module")
 def copies(pg_server, tmp_path_factory):
     """Copy A (receives only) and copy B (grades) on one PostgreSQL, one course folder, one secret."""
-    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
-    for db in ("grading_shared", "grading_shared_gb"):
-        admin.execute(f"DROP DATABASE IF EXISTS {db}")
-        admin.execute(f"CREATE DATABASE {db}")
-    admin.close()
-    db_url, gb_url = _url(pg_server, "grading_shared"), _url(pg_server, "grading_shared_gb")
-    upgrade(db_url)  # once, before the copies start (each would migrate an empty database at the same time)
+    # migrated once, before the copies start (each would migrate an empty database at the same time)
+    db_url, gb_url = fresh_database(pg_server, "grading_shared"), fresh_database(pg_server, "grading_shared_gb", False)
     from nbgrader.api import Gradebook
 
     _ensure_bin_on_path()  # nbgrader runs `alembic` from PATH to create its gradebook
@@ -265,12 +256,7 @@ def test_a_result_for_a_request_that_gave_up_settles_quietly_and_frees_the_learn
     copy then grades the job. This copy's result poll settles it: the result file, the learner free to hand in
     again, and no InvalidStateError (before 5be814a it was raised out of the poll and logged as a database outage).
     No server: this copy's Grader (not grading) and the other copy's claim, on PostgreSQL."""
-    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS grading_gave_up")
-    admin.execute("CREATE DATABASE grading_gave_up")
-    admin.close()
-    db_url = _url(pg_server, "grading_gave_up")
-    upgrade(db_url)
+    db_url = fresh_database(pg_server, "grading_gave_up")
     course = built_course(tmp_path / "course", "opsporing")
     email = "gitte.fiktiv@eksempel-kommune.example"
     grader = Grader(course, progress={"db_url": db_url}, worker=False, copy_name="kopi-a", poll_seconds=0.1)

@@ -20,6 +20,8 @@ from rusfokus.db import Base, make_engine
 from rusfokus.exercises import queue
 from rusfokus.migrations import alembic_config, upgrade
 
+from helpers.pg_database import fresh_database
+
 
 def _job(db_url: str, email: str, opgave: str, stamp: str) -> int:
     return queue.add_job(
@@ -53,14 +55,7 @@ def test_migration_is_valid_on_sqlite_and_matches_the_model(tmp_path):
 
 @pytest.fixture
 def pg_url(pg_server, request):
-    db = "queue_" + request.node.name[5:40].replace("-", "_")  # one database per test (engines are cached per URL)
-    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {db}")
-    admin.execute(f"CREATE DATABASE {db}")
-    admin.close()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_server}/{db}"
-    upgrade(url)
-    return url
+    return fresh_database(pg_server, "queue_" + request.node.name[5:40].replace("-", "_"))  # one per test
 
 
 @pytest.mark.postgres

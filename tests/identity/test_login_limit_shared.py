@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -20,6 +19,7 @@ from rusfokus.identity.login_limit import LoginAttempt, SharedLoginLimiter
 from rusfokus.migrations import alembic_config, upgrade
 
 from helpers.paths import ROOT
+from helpers.pg_database import fresh_database
 
 # one copy: 25 attempts at once on one user name (each from its own address), each checked for 0.3 s and wrong
 COPY = textwrap.dedent(
@@ -87,14 +87,7 @@ def _rule(url: str) -> None:
 
 @pytest.fixture
 def pg_url(pg_server, request):
-    db = "limit_" + request.node.name[5:40].replace("-", "_").replace("[", "_").replace("]", "")
-    admin = psycopg.connect(f"host=127.0.0.1 port={pg_server} user=postgres dbname=postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {db}")
-    admin.execute(f"CREATE DATABASE {db}")
-    admin.close()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_server}/{db}"
-    upgrade(url)
-    return url
+    return fresh_database(pg_server, "limit_" + request.node.name[5:40].replace("-", "_"))
 
 
 def test_migration_is_valid_on_sqlite_and_matches_the_model(tmp_path):
