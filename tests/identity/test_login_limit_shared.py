@@ -83,6 +83,10 @@ def _rule(url: str) -> None:
     assert _rows(url) > 0
     d = other_copy.reserve("ip:q", "user:w")
     assert d is not None and _rows(url) == 2
+    d.failed()
+    assert lim.purge() == 0  # within its window
+    now[0] += 301.0  # no login comes after it: the server's purge (every window) deletes it
+    assert lim.purge() == 2 and _rows(url) == 0
 
 
 @pytest.fixture

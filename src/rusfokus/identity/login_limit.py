@@ -7,8 +7,9 @@ checked, failed afterwards (kept for the window), deleted when the password was 
 failures). ``reserve`` writes its rows, commits, and only then counts every row of its keys (its own included): of
 any number of parallel attempts on any copies, the one that counts last sees all the others' rows, so no more than
 ``limit`` can pass; one over the limit takes its rows back. Rows older than the window are deleted by the next
-attempt, in flight or not (a copy killed while it checked a password leaves rows that then expire). No person is
-named: a key is ``user:<the name typed>`` or ``ip:<address>``, as in the in-memory limiter.
+attempt, in flight or not (a copy killed while it checked a password leaves rows that then expire), and by each
+server every window (``purge``). No person is named: a key is ``user:<the name typed>`` or ``ip:<address>``, as in
+the in-memory limiter.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class SharedLoginLimiter:
 
     def __init__(self, db_url: str, limit: int = 5, window: float = 300.0, clock=time.time):
         self.db_url, self.limit, self.window, self.clock = db_url, limit, window, clock
+
+    def purge(self) -> int:
+        """Delete the rows older than the window (no address or typed name is kept longer than it limits); the
+        server runs this every window too, so they go even when no login comes after them."""
+        with session_scope(self.db_url) as s:
+            return s.execute(delete(LoginAttempt).where(LoginAttempt.at < self.clock() - self.window)).rowcount
 
     def reserve(self, *keys: str) -> SharedReservation | None:
         """A reservation, or None if any key is at its limit (nothing is kept then)."""

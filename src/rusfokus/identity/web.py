@@ -19,6 +19,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import tornado.ioloop
+
 from rusfokus import identity
 from rusfokus.db import session_scope
 from rusfokus.identity.admin_sessions import end_session
@@ -29,6 +31,7 @@ from rusfokus.identity.revocation import ensure_not_revoked
 from rusfokus.identity.roles import Role, current_role
 from rusfokus.progress.audit import log_action
 from rusfokus.web.base import BaseHandler
+from rusfokus.web.periodic import PeriodicJob
 
 HERE = Path(__file__).parent
 AFTER_LOGIN = "/voila/render/dashboard/index.ipynb"
@@ -90,6 +93,36 @@ def login_limiter(db_url: str | None = None) -> LoginLimiter | SharedLoginLimite
     if _login_limiter is None:
         _login_limiter = LoginLimiter(MAX_FAILURES, FAILURE_WINDOW)
     return _login_limiter
+
+
+class _PurgeLoginAttempts(PeriodicJob):
+    """Every window: the failed-login rows older than it are deleted (``SharedLoginLimiter.purge``)."""
+
+    name = "login-purge"
+
+    def run(self) -> object:
+        return login_limiter(self.settings.db_url).purge()
+
+    def start(self) -> None:  # the first run after one window, not at once (the database is migrated by then)
+        self.timer = tornado.ioloop.PeriodicCallback(self.tick, self.seconds * 1000)
+        self.timer.start()
+
+
+_purge: _PurgeLoginAttempts | None = None
+
+
+def startup(settings) -> None:
+    global _purge
+    if settings.db_url and _purge is None:
+        _purge = _PurgeLoginAttempts(settings, FAILURE_WINDOW)
+        _purge.start()
+
+
+def shutdown(settings=None) -> None:
+    global _purge
+    if _purge is not None:
+        _purge.close()
+        _purge = None
 
 
 class LoginHandler(Handler):
