@@ -342,7 +342,12 @@ def _cmdline(p: psutil.Process) -> str:
 
 
 def test_sigint_stops_everything_and_leaves_no_process(cluster):
+    # a copy with an app kernel running: it stops with its kernels, within the bound, nothing killed
+    r = pinned(cluster, "copy-b").get(f"{cluster.url}/voila/render/audit-c/index.ipynb", timeout=60)
+    assert r.status_code == 200, r.text[:300]
     procs = cluster.processes()
+    kernels = [p for p in procs if "ipykernel" in _cmdline(p) or "forkserver" in _cmdline(p)]  # forked: the template's
+    assert kernels, [_cmdline(p) for p in procs]
     names = " ".join(_cmdline(p) for p in procs)
     for part in ("postgres", "haproxy", "jupyterhub", "configurable-http-proxy", "rusfokus.cli serve"):
         assert part in names, names
