@@ -70,7 +70,9 @@ def test_groups_and_files_stay_on_one_worker_and_browser_tests_come_last(tmp_pat
     for name in "abcd":
         (tmp_path / f"test_{name}.py").write_text(TESTS.replace("{name}", name), encoding="utf-8")
     log = tmp_path / "log.txt"
-    env = {**os.environ, "LOG": str(log), "PYTHONPATH": str(ROOT / "tests")}
+    # not this run's xdist variables (when this test itself runs in a worker)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
+    env.update(LOG=str(log), PYTHONPATH=str(ROOT / "tests"))
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "3", "--dist", "loadgroup"],
         cwd=tmp_path,

@@ -14,7 +14,6 @@ worker runs its browser tests last: playwright's loop must not meet tornado's te
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -39,14 +38,14 @@ def units_folder(config: pytest.Config) -> Path:
     """The same folder in the controller and in its workers (a worker's base temp is a child of the
     controller's), fresh for each run."""
     base = config._tmp_path_factory.getbasetemp()
-    if "PYTEST_XDIST_WORKER" in os.environ:
+    if hasattr(config, "workerinput"):  # not the environment: a pytest run inside a worker inherits it
         base = base.parent
     return base / FOLDER
 
 
 def write_units(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In an xdist worker: record each collected test's unit for the controller (call after every mark is set)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    worker = getattr(config, "workerinput", {}).get("workerid")
     if not worker or config.getvalue("loadgroup") is not True:
         return
     folder = units_folder(config)
