@@ -9,14 +9,11 @@ import sys
 import textwrap
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from rusfokus.db import Base, make_engine, session_scope
+from rusfokus.db import session_scope
 from rusfokus.identity.login_limit import LoginAttempt, SharedLoginLimiter
-from rusfokus.migrations import alembic_config, upgrade
+from rusfokus.migrations import upgrade
 
 from helpers.paths import ROOT
 from helpers.pg_database import fresh_database
@@ -92,20 +89,6 @@ def _rule(url: str) -> None:
 @pytest.fixture
 def pg_url(pg_server, request):
     return fresh_database(pg_server, "limit_" + request.node.name[5:40].replace("-", "_"))
-
-
-def test_migration_is_valid_on_sqlite_and_matches_the_model(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
-    upgrade(url)
-    with make_engine(url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert [d for d in diff if "login_failure" in repr(d)] == []
-    cfg = alembic_config(url)
-    command.downgrade(cfg, "0015_temadag_shared")
-    with make_engine(url).connect() as conn:
-        assert "login_failure" not in make_engine(url).dialect.get_table_names(conn)
-    command.upgrade(cfg, "head")
-    _rule(url)
 
 
 def test_the_rule_on_sqlite(tmp_path):
