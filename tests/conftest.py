@@ -36,23 +36,6 @@ NOT_FAST = {"slow", "browser", "postgres"}
 SERVER_EXERCISES = ("opsporing", "unge-og-rusmidler")
 
 
-# Tests measured at 5 s or more in `make test-fast` (2026-12-03, --durations, load ~7 on 2 cores) whose files
-# do not mark them: slow here, so `make test-fast` stays short. Better: `@pytest.mark.slow` in the file itself
-# (then take the line out of this list).
-MEASURED_SLOW = (
-    "tests/genopfrisk/test_loop.py::test_cli_run_with_a_clock",
-    "tests/integrations/test_scorm_package.py::test_export_errors_are_english_and_write_nothing",
-    "tests/effekt/test_reports.py::test_the_dashboard_widget_loads_answers_and_uses_the_group_size_setting",
-    "tests/effekt/test_reports.py::test_xlsx_carries_the_tables_and_native_charts_and_keeps_groups_of_1_to_4_out",
-    "tests/effekt/test_reports.py::test_dashboard_section_has_svg_charts_with_tables_and_keeps_groups_of_1_to_4_out",
-    "tests/apps/test_dashboard.py::WebTest::test_learner_gets_only_own_certificate",
-    "tests/apps/test_dashboard.py::WebTest::test_login_then_download",
-    "tests/identity/test_login.py::TestNextRedirect::test_only_same_origin_paths_are_followed",
-    "tests/integrations/test_dispatch.py::test_two_workers_never_deliver_the_same_row_at_once",
-    "tests/exercises/test_schema.py::test_alias_bomb_is_refused_fast",
-)
-
-
 # Browser files that take minutes: first among the browser tests, so that no xdist worker is left running one
 # of them alone at the end of `make test`.
 LONG_BROWSER_FILES = ("tests/e2e/test_qualweb.py", "tests/e2e/test_app_idle.py")
@@ -64,7 +47,7 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if "/e2e/" in str(item.fspath).replace(os.sep, "/") or fixtures & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
-        if fixtures & SLOW_FIXTURES or item.nodeid in MEASURED_SLOW:
+        if fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
     _xdist_groups(items)
 

@@ -212,6 +212,7 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         r = self.fetch("/admin/rapport.xlsx", headers={"Cookie": f"rf_admin={forged}"}, follow_redirects=False)
         assert r.code == 302
 
+    @pytest.mark.slow  # measured >= 5 s
     def test_login_then_download(self):
         assert self._login("forkert-kode").code == 403
         r = self._login()
@@ -255,6 +256,7 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
             self._login("forkert")
         assert self._login().code == 429
 
+    @pytest.mark.slow  # measured >= 5 s
     def test_learner_gets_only_own_certificate(self):
         with session_scope(self.rf.db_url) as s:
             email, module = s.execute(select(Person.email, Certificate.module).join(Certificate)).first()

@@ -59,6 +59,7 @@ def test_tables_show_a_group_only_from_five_people(db_url, size):
 SIZES = {f"G{n}": n for n in range(1, 7)}  # groups of 1 to 6 people side by side
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_dashboard_section_has_svg_charts_with_tables_and_keeps_groups_of_1_to_4_out(db_url):
     staff_groups(db_url, SIZES)
     with session_scope(db_url) as s:
@@ -88,6 +89,7 @@ def _chart_xml(xlsx: bytes) -> dict[str, str]:
         return {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_xlsx_carries_the_tables_and_native_charts_and_keeps_groups_of_1_to_4_out(db_url):
     staff_groups(db_url, SIZES)
     with session_scope(db_url) as s:
@@ -153,6 +155,7 @@ def test_a_small_quarter_is_joined_so_totals_give_nothing_away(db_url):
     assert quarters["Samtaler i alt"].sum() == total["Samtaler i alt"].item() == 6 * 3 + 2 * 50
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_the_dashboard_widget_loads_answers_and_uses_the_group_size_setting(db_url):
     from rusfokus.apps.dashboard import Dashboard
 

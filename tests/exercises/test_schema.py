@@ -172,6 +172,7 @@ def test_every_module_has_a_valid_exercise():
         assert ex.id == eid == ex.modul
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_alias_bomb_is_refused_fast(tmp_path):
     levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 9):

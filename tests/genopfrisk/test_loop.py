@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -332,6 +333,7 @@ def test_learner_text_is_plain_danish(settings, smtp_server, clock, pages):
             assert word not in page, (path, word)
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_cli_run_with_a_clock(settings, smtp_server):
     pass_module(settings, ANNA, "Anna Fiktiv")
     out = cli(settings, "genopfrisk", "run", "--now", at(1).isoformat())

@@ -182,6 +182,7 @@ GOOD_NEXT = [
 class TestNextRedirect(LoginServer):
     """Item 4: /login?next=/%09/evil.example sent the browser to another site."""
 
+    @pytest.mark.slow  # measured >= 5 s
     def test_only_same_origin_paths_are_followed(self):
         for value in EVIL_NEXT + GOOD_NEXT:
             identity_web._login_limiter = None

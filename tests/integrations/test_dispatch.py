@@ -111,6 +111,7 @@ def test_statements_are_deterministic_and_named_by_the_chosen_actor(tmp_path):
     assert set(hashed) == {"objectType", "mbox_sha1sum"} and "bo@" not in json.dumps(hashed)
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_two_workers_never_deliver_the_same_row_at_once(tmp_path):
     """Both workers race for every row; each row is sent by exactly one (the claim is one UPDATE)."""
     with RecordingLRS() as lrs:

@@ -244,6 +244,7 @@ def test_a_changed_package_token_is_refused(package):
         launch.read_package(config["package"], secret=b"t" * 64)  # another server's package
 
 
+@pytest.mark.slow  # measured >= 5 s
 def test_export_errors_are_english_and_write_nothing(tmp_path):
     env = {"RUSFOKUS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "RUSFOKUS_ROOT": str(ROOT)}
 
