@@ -101,7 +101,9 @@ def test_two_copies_guessing_at_once_on_one_sqlite_file_check_at_most_five(tmp_p
     url = f"sqlite:///{tmp_path / 'l.db'}"
     upgrade(url)
     passed = _two_copies_guess(url)
-    assert 1 <= sum(passed) <= 5, passed  # per process it was 5 each: up to 10
+    # per process it was 5 each: up to 10. At most 5, and possibly 0: every attempt writes its row before it
+    # counts, so when all 50 land at the same moment each sees more than 5 and none is checked (safe side).
+    assert sum(passed) <= 5, passed
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).where(LoginAttempt.key == "user:konsulent")) == sum(passed)
     assert SharedLoginLimiter(url).reserve("ip:9.9.9.9", "user:konsulent") is None or sum(passed) < 5
@@ -115,7 +117,7 @@ def test_the_rule_on_postgresql(pg_url):
 @pytest.mark.postgres
 def test_two_copies_guessing_at_once_on_one_postgresql_check_at_most_five(pg_url):
     passed = _two_copies_guess(pg_url)
-    assert 1 <= sum(passed) <= 5, passed
+    assert sum(passed) <= 5, passed  # 0 when all attempts collide (see the SQLite test); a CI run had [0, 0]
     with session_scope(pg_url) as s:
         assert s.scalar(select(func.count()).where(LoginAttempt.key == "user:konsulent", LoginAttempt.failed)) == sum(
             passed
