@@ -305,6 +305,11 @@ def test_a_copy_killed_with_kill_9_leaves_nothing_and_restarts_on_its_port(clust
                 pass
             assert time.monotonic() < deadline, "the restarted copy did not answer in 90 s:\n" + log.read_text()[-3000:]
             time.sleep(0.5)
+        # HAProxy sends people pinned to copy-a back to it after its next health check (inter 2s, rise 1)
+        deadline = time.monotonic() + 20
+        while healthz(cluster.url, pinned(cluster, "copy-a"))[1]["copy"] != "copy-a":
+            assert time.monotonic() < deadline, "HAProxy did not take the restarted copy-a back in 20 s"
+            time.sleep(0.5)
         r = pinned(cluster, "copy-a").get(f"{cluster.url}/voila/render/audit-c/index.ipynb", timeout=60)
         assert r.status_code == 200 and healthz(cluster.url, pinned(cluster, "copy-a"))[1]["copy"] == "copy-a"
         assert f"127.0.0.1:{port}" in log.read_text()
