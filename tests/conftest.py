@@ -126,6 +126,24 @@ def pytest_runtest_protocol(item, nextitem):
             _running_fast_test.clear()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used a full server gets the end of that server's log in its report: a CI failure
+    then says what the server did (a refused page, a kernel error) without anyone re-running it."""
+    report = yield
+    if report.failed:
+        for name in SERVER_FIXTURES:
+            srv = getattr(item, "funcargs", {}).get(name)
+            log = getattr(srv, "log", None)
+            if log is not None and Path(log).exists():
+                lines = Path(log).read_text(encoding="utf-8", errors="replace").splitlines()[-80:]
+                report.sections.append((f"{name} log (last {len(lines)} lines)", "\n".join(lines)))
+    return report
+
+
+SERVER_FIXTURES = ("server", "demo_server")
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT

@@ -155,7 +155,9 @@ def test_app_page_says_the_tool_is_starting_before_the_widgets(server):
     status, _, page = _get(server.url + "/voila/render/genstande/index.ipynb")
     html = page.decode("utf-8")
     line = '<p class="rf-live-starting" role="status">Værktøjet starter …</p>'
-    assert status == 200 and html.count(line) == 1
+    assert status == 200 and html.count(line) == 1, html[-3000:]
+    for mark in ('id="rf-live-config"', "application/vnd.jupyter.widget-view+json"):
+        assert mark in html, f"{mark} is missing from the app page:\n{html[-3000:]}"
     assert html.index(line) < html.index('id="rf-live-config"') < html.index("application/vnd.jupyter.widget-view+json")
     # hidden when live.js has shown the widgets or its own notice, and inside the book's frame
     for rule in (

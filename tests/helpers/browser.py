@@ -23,8 +23,26 @@ CHROMIUM_ARGS = [
 
 
 def wait_for_widgets(page, timeout: float = 60_000) -> None:
-    """Wait until an app's widgets are in the page (live.js marks the body when all are shown)."""
-    page.wait_for_selector("body.rf-live-ready .lm-Widget", timeout=timeout)
+    """Wait until an app's widgets are in the page (live.js marks the body when all are shown).
+
+    On a timeout the failure says what the frame showed instead (its address, body classes and text), so a
+    failure in CI can be told apart: a busy notice, a kernel error, a page still starting, a frame never loaded."""
+    try:
+        page.wait_for_selector("body.rf-live-ready .lm-Widget", timeout=timeout)
+    except Exception as error:
+        raise AssertionError(f"the app's widgets did not appear: {error}\n{_frame_state(page)}") from None
+
+
+def _frame_state(page) -> str:
+    try:
+        state = page.evaluate(
+            """() => ({url: location.href, body: document.body ? document.body.className : null,
+                     text: document.body ? document.body.innerText.slice(0, 1500) : null,
+                     html: document.documentElement.outerHTML.length})"""
+        )
+    except Exception as error:  # the frame is gone or never loaded
+        return f"(could not read the frame: {error})"
+    return json.dumps(state, ensure_ascii=False, indent=1)
 
 
 def run_axe(page, include_frames: bool = True) -> list[dict]:
