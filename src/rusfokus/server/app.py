@@ -72,6 +72,8 @@ LIVE_VERSION = "@RF_LIVE_VERSION@"  # placeholder in the template, replaced by t
 FARVER_CSS = "@RF_FARVER_CSS@"  # placeholder in the template: the colours of kommune.yml (rusfokus.web.theme)
 IDLE_SECONDS = "@RF_IDLE_SECONDS@"  # placeholder in the template: when an idle app lets its kernel go
 LIVE_FILES = ("live.js", "live.css")
+IOPUB_TIMEOUT_SECONDS = 60
+"""How long Voilà waits, after an app cell's reply, for the cell's output (nbclient's default is 4 s)."""
 
 
 class ServeError(Exception):
@@ -550,6 +552,9 @@ def voila_config(settings: Settings) -> Config:
     c.VoilaConfiguration.default_pool_size = settings.pool_size
     c.VoilaConfiguration.http_header_envs = ["Cookie"]
     c.VoilaConfiguration.show_tracebacks = False
+    # nbclient waits 4 s after a cell's reply for its output; a pool of kernels starting at once on a busy server
+    # takes longer, and the page then came without its widgets (CI: 18 of 18 preheated calculators empty).
+    c.VoilaExecutor.iopub_timeout = IOPUB_TIMEOUT_SECONDS
     c.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg|css)$"]
     c.HTMLExporter.language_code = "da"
     pools = {"default": {"pool_size": settings.pool_size}}
