@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
 import socket
 from pathlib import Path
@@ -12,17 +14,35 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 _GIVEN: set[int] = set()
+_PORT_SPAN = 1500
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def free_port() -> int:
     """A TCP port on loopback that nobody listens on right now, and never one this process handed out before
-    (a test that picks several before starting anything gets different ones). The kernel picks it at random
-    from the ephemeral range, so parallel workers and other test runs do not pick the same one in turn."""
-    for _ in range(100):
+    (a test that picks several before starting anything gets different ones).
+
+    Taken below the kernel's ephemeral range: a port from there (``bind(0)``) could be given to some outgoing
+    connection (a kernel's, a database client's) in the seconds before the server binds it, and the server
+    then failed with "address already in use". Each xdist worker picks at random in a span of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    low = 20000 + (index * _PORT_SPAN) % max(_PORT_SPAN, _ephemeral_low() - 20000 - _PORT_SPAN)
+    for _ in range(200):
+        port = random.randrange(low, low + _PORT_SPAN)
+        if port in _GIVEN:
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _GIVEN:
-            _GIVEN.add(port)
-            return port
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
     raise RuntimeError("no free loopback port that this test process has not handed out already")
