@@ -52,6 +52,9 @@ class Server:
         )
 
 
+TEST_MAX_KERNELS = "40"
+
+
 def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
@@ -62,6 +65,9 @@ def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, time
             "RUSFOKUS_BOOK_DIR": str(book_dir),
             "RUSFOKUS_PORT": str(port),
             "RUSFOKUS_HOST": "127.0.0.1",
+            # pools of 20 preheated kernels per server (the calculators') serve a staff meeting, not a test:
+            # a test server keeps 20 preheated (the pools trimmed to half the cap) and room for 20 pages
+            "RUSFOKUS_MAX_KERNELS": TEST_MAX_KERNELS,
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         }
