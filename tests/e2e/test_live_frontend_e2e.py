@@ -39,20 +39,10 @@ w.VBox([skriv, fejl, saet, out])
 """
 
 
-@pytest.fixture
-def test_app_server(built_book, tmp_path):
-    app = tmp_path / "widgets" / "proeve"
-    app.mkdir(parents=True)
-    nb = {
+def _notebook(source: str) -> dict:
+    return {
         "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "a1",
-                "metadata": {},
-                "outputs": [],
-                "source": TEST_APP,
-            }
+            {"cell_type": "code", "execution_count": None, "id": "a1", "metadata": {}, "outputs": [], "source": source}
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -61,8 +51,29 @@ def test_app_server(built_book, tmp_path):
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    (app / "index.ipynb").write_text(json.dumps(nb), encoding="utf-8")
-    srv = start_server(built_book, tmp_path / "home", {"RUSFOKUS_WIDGETS_DIR": str(tmp_path / "widgets")})
+
+
+def _serve_test_apps(built_book, folder):
+    """A server with the Output app above and "tom", an app whose cell shows nothing (as a page whose output
+    was lost, or whose app failed, comes)."""
+    for name, source in (("proeve", TEST_APP), ("tom", "import ipywidgets as w\nsvar = 42")):
+        app = folder / "widgets" / name
+        app.mkdir(parents=True)
+        (app / "index.ipynb").write_text(json.dumps(_notebook(source)), encoding="utf-8")
+    return start_server(built_book, folder / "home", {"RUSFOKUS_WIDGETS_DIR": str(folder / "widgets")})
+
+
+@pytest.fixture(scope="module")
+def test_app_server(built_book, tmp_path_factory):
+    srv = _serve_test_apps(built_book, tmp_path_factory.mktemp("live-apps"))
+    yield srv
+    stop_server(srv, wait=False)
+
+
+@pytest.fixture
+def own_test_app_server(built_book, tmp_path):
+    """For a test that stops its server."""
+    srv = _serve_test_apps(built_book, tmp_path)
     yield srv
     stop_server(srv, wait=False)
 
@@ -101,11 +112,23 @@ def test_output_widget_shows_kernel_output_and_hides_python_errors(browser_page,
     assert page.locator("text=Hej fra kernen").count() == 0  # .outputs replaces what was there
 
 
-def test_lost_connection_gives_a_danish_notice(browser_page, test_app_server):
+def test_lost_connection_gives_a_danish_notice(browser_page, own_test_app_server):
     page = browser_page
-    page.goto(test_app_server.url + "/voila/render/proeve/index.ipynb")
+    page.goto(own_test_app_server.url + "/voila/render/proeve/index.ipynb")
     wait_for_widgets(page)
-    stop_server(test_app_server)
+    stop_server(own_test_app_server)
     notice = page.locator("#rf-live-notice[role=alert]")
     notice.wait_for(timeout=30_000)
     assert "Genindlæs siden" in notice.inner_text()
+
+
+def test_a_page_that_came_without_its_app_says_so_in_danish_and_gives_its_kernel_back(browser_page, test_app_server):
+    """Not an empty frame with "Værktøjet starter …" for ever (what learners saw when a cell's output was lost)."""
+    page = browser_page
+    with page.expect_request(lambda r: r.url.endswith("/release") and r.method == "POST", timeout=30_000):
+        page.goto(test_app_server.url + "/voila/render/tom/index.ipynb")
+    notice = page.locator("#rf-live-notice[role=alert]")
+    notice.wait_for(timeout=30_000)
+    assert "Appen kunne ikke starte. Genindlæs siden" in notice.inner_text()
+    assert not page.locator("body.rf-live-ready").count()
+    assert not page.locator(".rf-live-starting").is_visible()

@@ -474,6 +474,12 @@ function watchScrollables() {
 
 async function start() {
   const cfg = readConfig();
+  if (!document.querySelector(`script[type="${VIEW_MIME}"]`)) {
+    // The kernel ran the app, but no widget reached the page (its output was lost, or the app failed):
+    // there is nothing to connect to. Give the kernel back and say so; a reload gets a new one.
+    releaseKernel(cfg);
+    throw new Error("the page came without the app's widgets");
+  }
   const serverSettings = ServerConnection.makeSettings({
     baseUrl: cfg.baseUrl,
     wsUrl: cfg.wsUrl,
