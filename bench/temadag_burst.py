@@ -10,7 +10,6 @@ Target: ≤ 90 s after the last, 0 lost.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -30,19 +29,20 @@ def burst(url: str, home: Path, course: Path, deadline: float, prefix: str = "te
     from rusfokus.exercises import client
     from rusfokus.exercises.schema import exercise
     from rusfokus.exercises.store import pending_attempts
-    from rusfokus.settings import get_settings
+    from rusfokus.identity import load_secret
 
-    ex = exercise("opsporing")  # the exercise p2's make_course builds (modules/01-opsporing/data/opgave.yml)
-    old_home = os.environ.get("RUSFOKUS_HOME")
-    os.environ["RUSFOKUS_HOME"] = str(home)  # sign tokens with the server's key, as its kernels do
-    get_settings.cache_clear()
+    # the exercise p2's make_course builds (modules/01-opsporing/data/opgave.yml)
+    ex = exercise("opsporing", Path(__file__).resolve().parents[1] / "modules")
+    secret = load_secret(home / "secret.key")  # sign tokens with the server's key, as its kernels do
     codes: dict[str, int] = {}
     lock = threading.Lock()
 
     def learner(i: int) -> None:
         email = f"{prefix}{i:02d}@eksempel-kommune.example"
         try:
-            code, _ = client.submit(email, "opsporing", answers(ex, i % 3 != 0), base=url.rstrip("/") + "/")
+            code, _ = client.submit(
+                email, "opsporing", answers(ex, i % 3 != 0), base=url.rstrip("/") + "/", secret=secret
+            )
         except Exception:  # noqa: BLE001 - a refused or dropped hand-in is counted (failed; lost if no result)
             code = 0
         with lock:
@@ -51,27 +51,20 @@ def burst(url: str, home: Path, course: Path, deadline: float, prefix: str = "te
     def graded() -> int:
         return len(list(course.glob("attempts/*/opsporing/*.result.json")))
 
-    try:
-        threads = []
-        t_start = time.perf_counter()
-        for i in range(LEARNERS):
-            time.sleep(max(0.0, t_start + i * WINDOW / LEARNERS - time.perf_counter()))
-            t = threading.Thread(target=learner, args=(i,))
-            t.start()
-            threads.append(t)
-        t_last = time.perf_counter()
-        while time.perf_counter() < t_last + deadline and graded() < LEARNERS:
-            time.sleep(0.2)
-        t_done = time.perf_counter()
-        for t in threads:
-            t.join(timeout=deadline)
-        lost = LEARNERS - graded() + len(pending_attempts(course))
-    finally:
-        if old_home is None:
-            os.environ.pop("RUSFOKUS_HOME", None)
-        else:
-            os.environ["RUSFOKUS_HOME"] = old_home
-        get_settings.cache_clear()
+    threads = []
+    t_start = time.perf_counter()
+    for i in range(LEARNERS):
+        time.sleep(max(0.0, t_start + i * WINDOW / LEARNERS - time.perf_counter()))
+        t = threading.Thread(target=learner, args=(i,))
+        t.start()
+        threads.append(t)
+    t_last = time.perf_counter()
+    while time.perf_counter() < t_last + deadline and graded() < LEARNERS:
+        time.sleep(0.2)
+    t_done = time.perf_counter()
+    for t in threads:
+        t.join(timeout=deadline)
+    lost = LEARNERS - graded() + len(pending_attempts(course))
     return {
         "after_last": t_done - t_last,
         "lost": max(lost, 0),

@@ -39,6 +39,8 @@ from rusfokus.settings import get_settings
 
 from helpers.course import built_course
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ROOT = Path(__file__).resolve().parents[1]
 YML = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 EX = load_exercise(YML)
@@ -93,6 +95,7 @@ def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     course = tmp_path_factory.mktemp("course")
     mp.setenv("RUSFOKUS_HOME", str(home))
+    (home / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
     mp.setenv("RUSFOKUS_DB", f"sqlite:///{home / 'rusfokus.db'}")
     mp.setenv("RUSFOKUS_COURSE_DIR", str(course))
     mp.delenv("RUSFOKUS_GRADEBOOK_DB", raising=False)
@@ -142,7 +145,7 @@ def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, mo
 
     from rusfokus.apps import min_side as minside
 
-    token = identity.learner_token(EMAIL)
+    token = identity.learner_token(EMAIL, secret=TEST_SECRET)
     code, headers, _ = request(env.base, f"adgang/{token}")
     assert code == 302 and "rf_learner=" in headers.get("Set-Cookie", "")
     code, body = hand_in(env.base, token)
@@ -175,9 +178,9 @@ def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, mo
         digests = s.scalars(select(RevokedIdentity.digest)).all()
     assert len(digests) == 1 and "@" not in digests[0] and "karen" not in digests[0].lower()
     assert (
-        is_revoked(EMAIL, env.url)
-        and is_revoked(EMAIL.upper(), env.url)
-        and not is_revoked("jens.bro@eksempel-kommune.example", env.url)
+        is_revoked(EMAIL, env.url, secret=TEST_SECRET)
+        and is_revoked(EMAIL.upper(), env.url, secret=TEST_SECRET)
+        and not is_revoked("jens.bro@eksempel-kommune.example", env.url, secret=TEST_SECRET)
     )
 
     # the old personal link gets the Danish refusal and no cookie
@@ -198,12 +201,12 @@ def test_delete_revokes_link_erases_exercises_and_reimport_lifts(env, capsys, mo
     assert REVOKED_MESSAGE in minside.build_app().value
     # a result that reaches the grading hook anyway is not recorded
     with pytest.raises(ValueError, match="revoked"), session_scope(env.url) as s:
-        record_result(s, EMAIL, "opsporing", 1, 1, True, datetime(2026, 11, 1), 24)
+        record_result(s, EMAIL, "opsporing", 1, 1, True, datetime(2026, 11, 1), 24, secret=TEST_SECRET)
     assert people(env.url) == before
 
     # re-importing the e-mail with `rusfokus staff import` lifts the revocation (audited by id only)
     assert main(["staff", "import", str(env.roster)]) == 0
-    assert not is_revoked(EMAIL, env.url)
+    assert not is_revoked(EMAIL, env.url, secret=TEST_SECRET)
     with session_scope(env.url) as s:
         lifted = s.scalars(select(AuditEntry).where(AuditEntry.action == "identity.revocation_lifted")).all()
         assert len(lifted) == 1 and lifted[0].target.startswith("person #") and "@" not in lifted[0].detail
@@ -226,25 +229,25 @@ def test_purge_revokes_and_erases_exercise_folders(env, capsys):
     email = "lis.moeller@eksempel-kommune.example"
     with session_scope(env.url) as s:
         row = RosterRow(2, email, "Lis Møller", "Nordskolen", "Skoler", "Børn og Unge", "Lærer", False)
-        import_roster(s, Roster(rows=[row]), now=datetime(2020, 1, 1))
+        import_roster(s, Roster(rows=[row]), now=datetime(2020, 1, 1), secret=TEST_SECRET)
         # the next list no longer holds her: fratrådt in 2020 (everyone else stays active)
         others = s.scalars(select(Person).where(Person.email.is_not(None), Person.email != email)).all()
         rows = [
             RosterRow(i + 2, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
             for i, p in enumerate(others)
         ]
-        import_roster(s, Roster(rows=rows), now=datetime(2020, 2, 1))
-        import_roster(s, Roster(rows=rows))
+        import_roster(s, Roster(rows=rows), now=datetime(2020, 2, 1), secret=TEST_SECRET)
+        import_roster(s, Roster(rows=rows), secret=TEST_SECRET)
     attempts = env.course / "attempts" / student_id(email) / "opsporing"
     attempts.mkdir(parents=True)
     (attempts / "20200110T101010.ipynb").write_text("{}", encoding="utf-8")
     assert main(["purge", "--months", "24", "--dry-run"]) == 0
-    assert attempts.exists() and not is_revoked(email, env.url)
+    assert attempts.exists() and not is_revoked(email, env.url, secret=TEST_SECRET)
     assert main(["purge", "--months", "24"]) == 0
     out = capsys.readouterr().out
     assert "erased 1 person(s)" in out and "removed for 1 of 1" in out
-    assert not attempts.parent.exists() and is_revoked(email, env.url)
-    code, body = hand_in(env.base, identity.learner_token(email))
+    assert not attempts.parent.exists() and is_revoked(email, env.url, secret=TEST_SECRET)
+    code, body = hand_in(env.base, identity.learner_token(email, secret=TEST_SECRET))
     assert code == 403 and body["fejl"] == REVOKED_MESSAGE
 
 
@@ -258,7 +261,7 @@ def test_delete_reports_exercise_data_it_could_not_remove(env, tmp_path, capsys)
     captured = capsys.readouterr()
     assert "exercise data not removed for jens.bro@" in captured.err
     assert "rusfokus opgave forget EMAIL" in captured.err
-    assert is_revoked(email, env.url)  # the database part is committed: the link no longer works
+    assert is_revoked(email, env.url, secret=TEST_SECRET)  # the database part is committed: the link no longer works
     with session_scope(env.url) as s:
         assert s.scalar(select(Person).where(Person.email == email)) is None
 
@@ -273,11 +276,11 @@ def test_erase_and_revocation_are_one_transaction(env):
             RosterRow(i + 3, p.email, p.name, "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)
             for i, p in enumerate(others)
         ]
-        import_roster(s, Roster(rows=[row, *rows]))
+        import_roster(s, Roster(rows=[row, *rows]), secret=TEST_SECRET)
     with pytest.raises(RuntimeError), session_scope(env.url) as s:
-        delete_person(s, email)
+        delete_person(s, email, secret=TEST_SECRET)
         raise RuntimeError("crash before commit")
-    assert not is_revoked(email, env.url)
+    assert not is_revoked(email, env.url, secret=TEST_SECRET)
     with session_scope(env.url) as s:
         assert export_person(s, email)["person"]["name"] == "Tove Ravn"
 
@@ -292,6 +295,7 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.saved = {k: os.environ.get(k) for k in ("RUSFOKUS_HOME", "RUSFOKUS_DB")}
         os.environ["RUSFOKUS_HOME"] = self.tmp.name
+        (Path(self.tmp.name) / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
         os.environ["RUSFOKUS_DB"] = f"sqlite:///{self.tmp.name}/t.db"
         get_settings.cache_clear()
         self.settings = get_settings()
@@ -330,7 +334,7 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
                 "Pædagog",
                 False,
             )
-            import_roster(s, Roster(rows=[row]))
+            import_roster(s, Roster(rows=[row]), secret=TEST_SECRET)
             plan = planning.validate_plan(
                 {
                     "title": "Børn og alkohol",
@@ -343,7 +347,7 @@ class TemadagRevokedTest(tornado.testing.AsyncHTTPTestCase):
                 }
             )
             self.tid = store.create(s, plan, "pia", dt.datetime.now()).id
-            delete_person(s, "ole.lund@eksempel-kommune.example")
+            delete_person(s, "ole.lund@eksempel-kommune.example", secret=TEST_SECRET)
         return app
 
     def test_revoked_cookie_and_email_cannot_check_in(self):

@@ -28,6 +28,8 @@ from rusfokus.progress import upload
 from rusfokus.progress.models import Person
 from rusfokus.progress.roster import read_roster
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\n"
 
 
@@ -49,10 +51,10 @@ def test_upload_over_limit_gets_the_real_reason_and_page_states_the_same_limit(d
     # the file must reach the kernel to be refused with its reason: the websocket limit is above MAX_BYTES
     assert upload.WEBSOCKET_MAX_MESSAGE_BYTES > upload.MAX_BYTES + 1024 * 1024
     big = (HEADER + "Mette Hansen;mette@eksempel.dk;Skolen;;;;\n").encode() + b" " * upload.MAX_BYTES
-    ok, message = upload.import_upload(db, "liste.csv", big, skip_invalid=False, actor="test")
+    ok, message = upload.import_upload(db, "liste.csv", big, skip_invalid=False, actor="test", secret=TEST_SECRET)
     assert not ok and f"højst fylde {upload.MAX_MB} MB" in message and "Vælg først" not in message
     assert people(db) == 0
-    widget = upload.RosterUpload(db, "test")
+    widget = upload.RosterUpload(db, "test", secret=TEST_SECRET)
     intro = widget.children[0].value
     assert f"højst fylde {upload.MAX_MB} MB" in intro
     widget.button.click()  # nothing arrived (no file, or one too big for the connection): both reasons
@@ -83,10 +85,14 @@ def test_200000_character_field_is_a_row_problem_naming_line_and_field(db, tmp_p
     assert "liste.csv:3: Navn is 200000 characters long (at most 200)" in err
     assert "XXXXXXXXXX" not in err and len(err) < 2000
     assert people(db) == 0  # nothing partly written
-    ok, message = upload.import_upload(db, "liste.csv", path.read_bytes(), skip_invalid=False, actor="test")
+    ok, message = upload.import_upload(
+        db, "liste.csv", path.read_bytes(), skip_invalid=False, actor="test", secret=TEST_SECRET
+    )
     assert not ok and "Linje 3: navn er 200000 tegn lang (højst 200)" in message and len(message) < 2000
     assert people(db) == 0
-    ok, message = upload.import_upload(db, "liste.csv", path.read_bytes(), skip_invalid=True, actor="test")
+    ok, message = upload.import_upload(
+        db, "liste.csv", path.read_bytes(), skip_invalid=True, actor="test", secret=TEST_SECRET
+    )
     assert ok and people(db) == 1
 
 
@@ -118,7 +124,9 @@ def test_nul_and_control_characters_in_roster_names_are_refused(db, tmp_path, ca
     for line in (2, 3, 4):
         assert f"liste.csv:{line}: Navn contains a control character" in err
     assert people(db) == 0
-    ok, message = upload.import_upload(db, "liste.csv", path.read_bytes(), skip_invalid=False, actor="test")
+    ok, message = upload.import_upload(
+        db, "liste.csv", path.read_bytes(), skip_invalid=False, actor="test", secret=TEST_SECRET
+    )
     assert not ok and "navn indeholder et kontroltegn" in message
 
 
@@ -134,7 +142,7 @@ def test_control_characters_refused_in_temadag_check_in_and_plan(db):
         row = store.create(s, planning.validate_plan(raw), "admin", dt.datetime(2027, 3, 1))
         for name, email in (("Mette\x00Hansen", ""), ("", "mette\x07@eksempel.dk")):
             with pytest.raises(store.CheckinError, match="tegn"):
-                store.match_person(s, row, name, email)
+                store.match_person(s, row, name, email, secret=TEST_SECRET)
         assert store.participants(s, row.id) == []
 
 

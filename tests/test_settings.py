@@ -59,10 +59,6 @@ def test_rusfokus_settings_prints_every_setting_with_its_source(tmp_path):
 # Being passed in step by step; nothing may be added to this list (and a module that no longer
 # falls back must leave it). What keeps each one here:
 STILL_FALLING_BACK = {
-    # load_secret(path=None): sign/verify/identity_digest called without secret= (the revocation
-    # checks in progress.staff/hooks, gdpr.erase, identity.links, scorm, lti, temadag.store, the
-    # dashboard's person page; exercises.client; server.app's cookie checks; Handler(secret=None))
-    "identity/tokens.py",
     # content_root(settings=None): the root=None defaults of exercises.schema (exercise, load_all,
     # check, so course/reflections/grading), dialog.schema, temadag.questions, content.genopfrisk,
     # mi.{dataset,coach,forandring}'s default_*() and the apps' default cases/dialogue folders

@@ -14,6 +14,8 @@ import pytest
 
 from rusfokus.apps.common import APP_CSS, procent, tal
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ROOT = Path(__file__).resolve().parents[1]
 # The module folders as they are on disk (not the registry), so the registry is checked against them.
 MODULE_DIRS = {p.name[3:]: p.name for p in sorted((ROOT / "modules").glob("[0-9][0-9]-*")) if p.is_dir()}
@@ -78,8 +80,9 @@ def test_min_side_shows_decimal_points_the_danish_way(tmp_path):
             s,
             Roster(rows=[RosterRow(2, email, "Signe Lund", "Vestskolen", "Skoler", "Børn og Unge", "Lærer", False)]),
             now=datetime(2026, 1, 1),
+            secret=TEST_SECRET,
         )
-        record_result(s, email, "opsporing", 7.5, 10, True, datetime(2026, 3, 2), 24)
+        record_result(s, email, "opsporing", 7.5, 10, True, datetime(2026, 3, 2), 24, secret=TEST_SECRET)
         page = render(learner_overview(s, email))
     assert "Bestået 02-03-2026 (7,5 af 10 point)" in page
     assert "7.5" not in page

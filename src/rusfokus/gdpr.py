@@ -121,18 +121,20 @@ def forget_exercises(emails: list[str], course_dir: Path, gradebook_db: str = ""
     return exercises_part.forget(emails, course_dir, gradebook_db)
 
 
-def erase(session: Session, person: Person, actor: str, action: str) -> None:
+def erase(session: Session, person: Person, actor: str, action: str, *, secret: bytes) -> None:
+    """Erase the person (``action``: the audit entry); her signed links are revoked with the server's
+    ``secret`` (``load_secret(settings.secret_file)``)."""
     if person.email:
-        revoke(session, person.email)
+        revoke(session, person.email, secret=secret)
     exercises_part.erase(session, person)  # her hand-ins in the shared grading queue (issue 19.3), by e-mail
     for part in DATABASE_PARTS:
         part.erase(session, person)
     log_action(session, actor, action, f"person #{person.id}")
 
 
-def delete_person(session: Session, email: str, actor: str = "cli") -> int:
+def delete_person(session: Session, email: str, actor: str = "cli", *, secret: bytes) -> int:
     person = get_person(session, email)
-    erase(session, person, actor, "person.delete")
+    erase(session, person, actor, "person.delete", secret=secret)
     return person.id
 
 
@@ -159,6 +161,7 @@ def purge(
     now: datetime | None = None,
     dry_run: bool = False,
     effekt_retention_months: int = 36,
+    secret: bytes,
 ) -> list[int]:
     """Erase people who left more than ``retention_months`` months ago, and delete check-ins
     nobody matched to a person once their temadag is UNMATCHED_CHECK_IN_DAYS old. Returns the
@@ -172,7 +175,7 @@ def purge(
         log_action(session, actor, "purge.effekt", "", detail)
     if not dry_run:
         for person in old:
-            erase(session, person, actor, "purge")
+            erase(session, person, actor, "purge", secret=secret)
         for part in unmatched:
             session.delete(part)
         log_action(

@@ -27,6 +27,8 @@ from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 from rusfokus.settings import Settings, get_settings
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 TODAY = date(2026, 6, 1)
 EVIL = "<script>alert(1)</script>"
 
@@ -35,6 +37,7 @@ EVIL = "<script>alert(1)</script>"
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
     monkeypatch.setenv("RUSFOKUS_DB", f"sqlite:///{tmp_path / 'rf.db'}")
+    (tmp_path / "secret.key").write_bytes(TEST_SECRET)  # the server's key: the kernels check what the tests sign
     monkeypatch.setenv("RUSFOKUS_COURSE_DIR", str(tmp_path / "course"))  # person delete erases exercise data here
     get_settings.cache_clear()
     upgrade(f"sqlite:///{tmp_path / 'rf.db'}")
@@ -46,12 +49,14 @@ def home(tmp_path, monkeypatch):
 def url(home):
     url = f"sqlite:///{home / 'rf.db'}"
     with session_scope(url) as s:
-        load_demo(s, n=60, seed=7, today=TODAY)
+        load_demo(s, n=60, seed=7, today=TODAY, secret=TEST_SECRET)
         evil = RosterRow(
             2, "evil@eksempel-kommune.example", f"Bo {EVIL}", f"Skole {EVIL}", "Skoler", "Børn og Unge", "Lærer", True
         )
-        import_roster(s, Roster(rows=[*generate_staff(60, 7), evil]), now=datetime(2026, 1, 1))
-        record_result(s, "evil@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24)
+        import_roster(s, Roster(rows=[*generate_staff(60, 7), evil]), now=datetime(2026, 1, 1), secret=TEST_SECRET)
+        record_result(
+            s, "evil@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24, secret=TEST_SECRET
+        )
     return url
 
 
@@ -83,7 +88,7 @@ def test_dashboard_filters_and_escaping(url):
 def test_dashboard_certificate_lookup(url):
     with session_scope(url) as s:
         data = load_data(s)
-    dash = Dashboard(data, today=TODAY, db_url=url)
+    dash = Dashboard(data, today=TODAY, db_url=url, secret=TEST_SECRET)
     dash.cert_email.value = "nobody@eksempel-kommune.example"
     dash.cert_button.click()
     assert "ingen medarbejder" in dash.cert_result.value
@@ -173,6 +178,8 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
 
         self.tmp = tempfile.mkdtemp()
         os.environ["RUSFOKUS_HOME"] = self.tmp
+        with open(os.path.join(self.tmp, "secret.key"), "wb") as fh:
+            fh.write(TEST_SECRET)  # the server's key: it checks what the tests sign
         os.environ["RUSFOKUS_DB"] = f"sqlite:///{self.tmp}/w.db"
         get_settings.cache_clear()
         self.rf = Settings.from_env()
@@ -180,7 +187,7 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         identity_web._login_limiter = None  # a fresh login attempt limit per test
         with session_scope(self.rf.db_url) as s:
             add_user(s, "konsulent", "rigtig-lang-kode")
-            load_demo(s, n=30, seed=3)
+            load_demo(s, n=30, seed=3, secret=TEST_SECRET)
         return tornado.web.Application(identity_web.routes(self.rf) + web.routes(self.rf))
 
     def tearDown(self):
@@ -260,11 +267,11 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
     def test_learner_gets_only_own_certificate(self):
         with session_scope(self.rf.db_url) as s:
             email, module = s.execute(select(Person.email, Certificate.module).join(Certificate)).first()
-        token = identity.learner_token(email)
+        token = identity.learner_token(email, secret=TEST_SECRET)
         r = self.fetch(f"/api/progress/mine/kursusbevis/{module}.pdf", headers={"Cookie": f"rf_learner={token}"})
         assert r.code == 200 and r.body.startswith(b"%PDF")
         assert self.fetch(f"/api/progress/mine/kursusbevis/{module}.pdf").code == 403
-        other = identity.learner_token("ny@eksempel-kommune.example")
+        other = identity.learner_token("ny@eksempel-kommune.example", secret=TEST_SECRET)
         r = self.fetch(f"/api/progress/mine/kursusbevis/{module}.pdf", headers={"Cookie": f"rf_learner={other}"})
         assert r.code == 404
 
@@ -282,8 +289,8 @@ def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
     assert "Du skal logge ind" in dashboard.build_app().value
     monkeypatch.setenv(
         "HTTP_COOKIE",
-        f"rf_admin={identity.admin_token('konsulent')}; "
-        f"rf_learner={identity.learner_token('evil@eksempel-kommune.example')}",
+        f"rf_admin={identity.admin_token('konsulent', secret=TEST_SECRET)}; "
+        f"rf_learner={identity.learner_token('evil@eksempel-kommune.example', secret=TEST_SECRET)}",
     )
     assert isinstance(dashboard.build_app(), Dashboard)
     page = minside.build_app().value
@@ -293,7 +300,7 @@ def test_app_entry_points_check_identity_in_the_kernel(url, monkeypatch):
 def test_dashboard_upload_strict_then_skip_invalid(url):
     with session_scope(url) as s:
         data = load_data(s)
-    dash = Dashboard(data, admin="konsulent", today=TODAY, db_url=url)
+    dash = Dashboard(data, admin="konsulent", today=TODAY, db_url=url, secret=TEST_SECRET)
     rows = [
         f"{r.name};{r.email};{r.institution};{r.afdeling};{r.forvaltning};{r.faggruppe};" for r in generate_staff(60, 7)
     ]

@@ -26,6 +26,8 @@ from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import import_roster
 from rusfokus.settings import get_settings
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 6, 1)
 EVIL = "<script>alert(1)</script>"
@@ -39,6 +41,7 @@ def person(n, name, inst="Vestskolen", nk=False, email=None):
 @pytest.fixture
 def url(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
+    (tmp_path / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
     monkeypatch.setenv("RUSFOKUS_DB", f"sqlite:///{tmp_path / 'rf.db'}")
     get_settings.cache_clear()
     url = f"sqlite:///{tmp_path / 'rf.db'}"
@@ -51,10 +54,24 @@ def url(tmp_path, monkeypatch):
         person(5, "Kim 100%_Lund"),
     ]
     with session_scope(url) as s:
-        import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1))
-        record_result(s, "p1@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24)
-        record_result(s, "p1@eksempel-kommune.example", "bekymringssamtale", 3, 10, False, datetime(2026, 2, 3), 24)
-        record_result(s, "p2@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 3, 1), 24)
+        import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1), secret=TEST_SECRET)
+        record_result(
+            s, "p1@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 5, 1), 24, secret=TEST_SECRET
+        )
+        record_result(
+            s,
+            "p1@eksempel-kommune.example",
+            "bekymringssamtale",
+            3,
+            10,
+            False,
+            datetime(2026, 2, 3),
+            24,
+            secret=TEST_SECRET,
+        )
+        record_result(
+            s, "p2@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 3, 1), 24, secret=TEST_SECRET
+        )
         from rusfokus.temadag.models import Temadag, TemadagParticipant
 
         td = Temadag(
@@ -100,14 +117,14 @@ def test_search_by_name_or_email_escapes_wildcards_and_skips_the_erased(url):
         assert person_page.search_people(s, "a%") == []  # % is a character, not a wildcard
         with pytest.raises(person_page.PersonPageError, match="mindst 2 tegn"):
             person_page.search_people(s, " a ")
-        delete_person(s, "p3@eksempel-kommune.example")
+        delete_person(s, "p3@eksempel-kommune.example", secret=TEST_SECRET)
     with session_scope(url) as s:
         assert [h.name for h in person_page.search_people(s, "hansen")] == ["Mette Hansen"]
 
 
 def test_person_page_shows_modules_certificates_temadage_and_flag(url):
     with session_scope(url) as s:
-        d = person_page.person_details(s, _id(url, "p1@eksempel-kommune.example"), TODAY)
+        d = person_page.person_details(s, _id(url, "p1@eksempel-kommune.example"), TODAY, secret=TEST_SECRET)
     page = person_page.person_html(d)
     assert "<h3>Mette Hansen</h3>" in page and "<strong>Nøgleperson:</strong> Ja" in page
     assert "Vestskolen, Skoler, Børn og Unge" in page
@@ -115,34 +132,39 @@ def test_person_page_shows_modules_certificates_temadage_and_flag(url):
     assert "Temadag om opsporing, 02-04-2026" in page
     assert re.search(r"udløber snart|udløbet|gyldig", page) and "/admin/kursusbevis/" in page
     with session_scope(url) as s:
-        evil = person_page.person_html(person_page.person_details(s, _id(url, "bo@eksempel-kommune.example"), TODAY))
+        evil = person_page.person_html(
+            person_page.person_details(s, _id(url, "bo@eksempel-kommune.example"), TODAY, secret=TEST_SECRET)
+        )
     assert EVIL not in evil and "Bo &lt;script&gt;" in evil and "Ingen kursusbeviser endnu" in evil
 
 
 def test_new_link_is_audited_and_revoking_stops_it_until_access_is_opened_again(url):
     pid = _id(url, "p2@eksempel-kommune.example")
     with session_scope(url) as s:
-        link = person_page.new_link(s, pid, BASE, "admin:konsulent")
+        link = person_page.new_link(s, pid, BASE, "admin:konsulent", secret=TEST_SECRET)
     assert link.startswith(BASE + "/adgang/")
-    assert identity.verify("learner", link.rsplit("/", 1)[1], max_age=60) == "p2@eksempel-kommune.example"
+    assert (
+        identity.verify("learner", link.rsplit("/", 1)[1], max_age=60, secret=TEST_SECRET)
+        == "p2@eksempel-kommune.example"
+    )
     with session_scope(url) as s:
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert (entry.action, entry.target, entry.actor) == ("person.link_shown", f"person #{pid}", "admin:konsulent")
         assert "p2@" not in entry.detail  # people by id only
-        person_page.revoke_link(s, pid, "admin:konsulent")
+        person_page.revoke_link(s, pid, "admin:konsulent", secret=TEST_SECRET)
     with session_scope(url) as s:
-        assert is_revoked_in(s, "p2@eksempel-kommune.example")
+        assert is_revoked_in(s, "p2@eksempel-kommune.example", secret=TEST_SECRET)
         with pytest.raises(person_page.PersonPageError, match="tilbagekaldt"):
-            person_page.new_link(s, pid, BASE, "admin:konsulent")
-        assert person_page.person_details(s, pid).revoked
-        assert person_page.reopen_link(s, pid, "admin:konsulent")
+            person_page.new_link(s, pid, BASE, "admin:konsulent", secret=TEST_SECRET)
+        assert person_page.person_details(s, pid, secret=TEST_SECRET).revoked
+        assert person_page.reopen_link(s, pid, "admin:konsulent", secret=TEST_SECRET)
     with session_scope(url) as s:
-        assert not is_revoked_in(s, "p2@eksempel-kommune.example")
-        assert person_page.new_link(s, pid, BASE, "admin:konsulent").startswith(BASE)
+        assert not is_revoked_in(s, "p2@eksempel-kommune.example", secret=TEST_SECRET)
+        assert person_page.new_link(s, pid, BASE, "admin:konsulent", secret=TEST_SECRET).startswith(BASE)
 
 
 def test_person_panel_widget(url):
-    panel = person_page.PersonPanel(url, "admin:konsulent", BASE, today=TODAY)
+    panel = person_page.PersonPanel(url, "admin:konsulent", BASE, today=TODAY, secret=TEST_SECRET)
     panel.query.value = "x"
     assert "mindst 2 tegn" in panel.message.value
     panel.query.value = "hansen"
@@ -159,7 +181,7 @@ def test_person_panel_widget(url):
     panel.revoke_button.click()  # asks first
     assert "Vil du tilbagekalde" in panel.link_output.value
     with session_scope(url) as s:
-        assert not is_revoked_in(s, "p1@eksempel-kommune.example")
+        assert not is_revoked_in(s, "p1@eksempel-kommune.example", secret=TEST_SECRET)
     panel.confirm_revoke.click()
     assert (
         "Linket er tilbagekaldt" in panel.link_output.value
@@ -191,10 +213,10 @@ def test_tjek_kursusbevis(url):
     from rusfokus.gdpr import delete_person
 
     with session_scope(url) as s:
-        delete_person(s, "p2@eksempel-kommune.example")
+        delete_person(s, "p2@eksempel-kommune.example", secret=TEST_SECRET)
     with session_scope(url) as s:  # erasing a person removes the kursusbevis too
         assert "Ukendt kode" in verification_html(s, code, TODAY)
-    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE)
+    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE, secret=TEST_SECRET)
     dash.check_code.value = old
     assert "Mette Hansen" in dash.check_result.value
 
@@ -229,12 +251,12 @@ def pages(pdf: bytes) -> int:
 
 def test_links_pdf_one_institution_per_page_group_with_link_and_qr(url, printed):
     with session_scope(url) as s:
-        entries = entries_for(s, BASE)
-        vest = entries_for(s, BASE, "Vestskolen")
+        entries = entries_for(s, BASE, secret=TEST_SECRET)
+        vest = entries_for(s, BASE, "Vestskolen", secret=TEST_SECRET)
     assert [e.institution for e in entries] == ["Skole " + EVIL, "Vestskolen", "Vestskolen", "Vestskolen", "Østskolen"]
     assert [e.name for e in vest] == ["Kim 100%_Lund", "Mette Hansen", "Søren Østergaard"]
     for e in entries:
-        assert identity.verify("learner", e.link.rsplit("/", 1)[1], max_age=60) == e.email
+        assert identity.verify("learner", e.link.rsplit("/", 1)[1], max_age=60, secret=TEST_SECRET) == e.email
     pdf = links_pdf(entries, kommune="Eksempel Kommune")
     assert pdf.startswith(b"%PDF") and pages(pdf) == 3  # a new page for each institution
     assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 5  # a QR code per person
@@ -250,15 +272,15 @@ def test_links_pdf_one_institution_per_page_group_with_link_and_qr(url, printed)
 
 def test_links_sheet_leaves_out_revoked_and_is_audited(url, printed):
     with session_scope(url) as s:
-        person_page.revoke_link(s, _id(url, "p1@eksempel-kommune.example"), "admin:konsulent")
+        person_page.revoke_link(s, _id(url, "p1@eksempel-kommune.example"), "admin:konsulent", secret=TEST_SECRET)
     with session_scope(url) as s:
-        pdf, n = make_sheet(s, BASE, institution="Vestskolen", actor="admin:konsulent")
+        pdf, n = make_sheet(s, BASE, institution="Vestskolen", actor="admin:konsulent", secret=TEST_SECRET)
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert n == 2 and pages(pdf) == 1 and "Mette Hansen" not in printed and "Søren Østergaard" in printed
     assert (entry.action, entry.target, entry.detail) == ("links.pdf", "Vestskolen", "2 personal links printed")
     with session_scope(url) as s, pytest.raises(LinksError):
-        make_sheet(s, BASE, institution="Findes ikke", actor="admin:konsulent")
-    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE)
+        make_sheet(s, BASE, institution="Findes ikke", actor="admin:konsulent", secret=TEST_SECRET)
+    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE, secret=TEST_SECRET)
     dash.links.button.click()
     assert "Vælg først en institution" in dash.links.result.value
     dash.links.institution.value = "Skole " + EVIL
@@ -302,7 +324,7 @@ def test_cli_links_pdf(url, tmp_path):
 
 # --- first view: "Henter …", then the tables ---------------------------------------------
 def test_lazy_dashboard_shows_henter_then_fills_the_tables_from_a_thread(url):
-    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE)
+    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE, secret=TEST_SECRET)
     assert "Henter tal og tabeller" in dash.status.value
     assert all(w.value == "" for w in dash.sections.values()) and dash.forvaltning.disabled
     dash.by.value = "institution"  # a change before the data is there does nothing (and does not fail)
@@ -322,7 +344,7 @@ def test_lazy_dashboard_failure_is_shown_in_danish(url, caplog, monkeypatch):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(reports, "load_data", broken)
-    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE)
+    dash = Dashboard(admin="konsulent", today=TODAY, db_url=url, base_url=BASE, secret=TEST_SECRET)
     dash.load()
     assert "Tallene kunne ikke hentes" in dash.status.value
     assert "loading the report data failed" in caplog.text
@@ -331,7 +353,7 @@ def test_lazy_dashboard_failure_is_shown_in_danish(url, caplog, monkeypatch):
 def test_build_app_returns_before_the_tables_are_computed(url, monkeypatch):
     from rusfokus.apps import dashboard
 
-    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent')}")
+    monkeypatch.setenv("HTTP_COOKIE", f"rf_admin={identity.admin_token('konsulent', secret=TEST_SECRET)}")
     started = []
     monkeypatch.setattr(Dashboard, "start_loading", lambda self: started.append(self))
     dash = dashboard.build_app()
@@ -346,7 +368,7 @@ def test_first_view_imports_no_pandas_openpyxl_or_matplotlib(url):
     """The first paint waits only for what it shows: the heavy report modules load in the thread."""
     code = (
         "import sys\nfrom rusfokus.apps.dashboard import Dashboard\n"
-        f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x')\n"
+        f"d = Dashboard(admin='konsulent', db_url={url!r}, base_url='http://x', secret={TEST_SECRET!r})\n"
         "d.person.query.value = 'hansen'\nd.check_code.value = 'AAAA-BBBB-CCCC'\n"
         "assert 'Henter' in d.status.value\n"
         "print(sorted(m for m in ('pandas', 'openpyxl', 'matplotlib', 'numpy') if m in sys.modules))"

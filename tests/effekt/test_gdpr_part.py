@@ -15,6 +15,8 @@ from rusfokus.gdpr import delete_person, export_person, purge
 
 from .conftest import add_person
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ANNA, BO = "anna@eksempel-kommune.example", "bo@eksempel-kommune.example"
 
 
@@ -45,7 +47,7 @@ def test_export_then_erase_only_hers(db_url):
     assert data["practice_counts"] == [{"round": "r1", "at": "2026-09-01T00:00:00", "samtaler": 3, "henvisninger": 1}]
     assert list(data).index("self_efficacy") < list(data).index("note")
     with session_scope(db_url) as s:
-        delete_person(s, ANNA, "cli:test")
+        delete_person(s, ANNA, "cli:test", secret=TEST_SECRET)
     assert rows(db_url, anna) == (0, 0) and rows(db_url, bo) == (1, 1)
 
 
@@ -57,10 +59,10 @@ def test_purge_deletes_answers_older_than_the_retention(db_url):
         record_counts(s, anna, samtaler=1, henvisninger=0, at=dt.datetime(2026, 5, 2), round_ref="gammel")
         record_counts(s, anna, samtaler=2, henvisninger=1, at=dt.datetime(2026, 11, 1), round_ref="ny")
     with session_scope(db_url) as s:
-        purge(s, 12, now=now, dry_run=True, effekt_retention_months=36)
+        purge(s, 12, now=now, dry_run=True, effekt_retention_months=36, secret=TEST_SECRET)
     assert rows(db_url) == (1, 2)  # a dry run deletes nothing
     with session_scope(db_url) as s:
-        purge(s, 12, now=now, effekt_retention_months=36)  # cut-off 2026-06-01
+        purge(s, 12, now=now, effekt_retention_months=36, secret=TEST_SECRET)  # cut-off 2026-06-01
     assert rows(db_url) == (0, 1)
     with session_scope(db_url) as s:
         assert s.scalar(select(PracticeCount.round_ref)) == "ny"

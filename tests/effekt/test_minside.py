@@ -14,6 +14,8 @@ from rusfokus.progress.models import Completion
 
 from helpers.paths import ROOT
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ANNA = "anna@eksempel-kommune.example"
 
 
@@ -52,7 +54,7 @@ def test_the_admin_sees_her_answers_on_the_dashboards_person_page(db_url, anna):
     with session_scope(db_url) as s:
         record_self_efficacy(s, anna, phase="foer", module="opsporing", answers=[2, 3, 4], at=dt.datetime(2026, 5, 1))
         record_counts(s, anna, samtaler=6, henvisninger=2, at=dt.datetime(2026, 9, 1), round_ref="r1")
-    panel = PersonPanel(db_url, "admin:test", "https://rusfokus.example")
+    panel = PersonPanel(db_url, "admin:test", "https://rusfokus.example", secret=TEST_SECRET)
     panel.show(anna)
     assert "Før første modul (01-05-2026): 1. 2 · 2. 3 · 3. 4" in panel.page.value
     assert "6 korte samtaler, 2 henvisninger" in panel.page.value

@@ -21,6 +21,8 @@ from rusfokus.settings import Settings
 from .conftest import staff_groups
 from helpers.postgres import PG_BIN, as_pg
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 pytestmark = pytest.mark.postgres
 
 
@@ -61,6 +63,6 @@ def test_effekt_on_postgres(pg_url):
     assert list(groups["Forvaltning"]) == ["Øvrige", "I alt"] and list(groups["Personer"]) == [8, 8]
     assert not tables["effekt_maaned"].empty
     with session_scope(pg_url) as s:
-        delete_person(s, "lille.1@eksempel-kommune.example", "cli:test")
+        delete_person(s, "lille.1@eksempel-kommune.example", "cli:test", secret=TEST_SECRET)
     with session_scope(pg_url) as s:
         assert s.scalar(select(func.count()).select_from(PracticeCount).where(PracticeCount.person_id == anna)) == 0

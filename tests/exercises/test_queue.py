@@ -18,6 +18,8 @@ from rusfokus.migrations import upgrade
 
 from helpers.pg_database import fresh_database
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 
 def _job(db_url: str, email: str, opgave: str, stamp: str) -> int:
     return queue.add_job(
@@ -116,7 +118,7 @@ def test_her_queued_hand_ins_are_exported_and_erased_with_her(tmp_path):
         [row] = export_person(s, email)["grading_queue"]
     assert row["opgave"] == "opsporing" and row["answers"] == {"q1": "a"} and row["state"] == "pending"
     with session_scope(url) as s:
-        delete_person(s, email)
+        delete_person(s, email, secret=TEST_SECRET)
     with session_scope(url) as s:
         left = s.scalars(select(queue.GradingJob.email)).all()
         assert left == [other]

@@ -24,6 +24,8 @@ from rusfokus.settings import Settings
 
 from helpers.course import built_course
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 # slow: a course build and real grading over HTTP
 pytestmark = pytest.mark.slow
 
@@ -44,6 +46,7 @@ def env(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     home = tmp_path_factory.mktemp("home")
     mp.setenv("RUSFOKUS_HOME", str(home))
+    (home / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
     mp.setenv("RUSFOKUS_DB", f"sqlite:///{home / 'rusfokus.db'}")
     get_settings.cache_clear()
     import rusfokus.progress.hooks as hooks
@@ -91,10 +94,10 @@ def post(base, body, token=None, raw=None):
 
 
 def test_hand_in_over_http_is_graded(env):
-    code, body = client.submit(EMAIL, "opsporing", answers(True), base=env.base)
+    code, body = client.submit(EMAIL, "opsporing", answers(True), base=env.base, secret=TEST_SECRET)
     assert code == 200 and body["status"] == "rettet"
     assert body["resultat"]["passed"] and body["resultat"]["score"] == EX.auto_points
-    code, status = client.status(EMAIL, "opsporing", base=env.base)
+    code, status = client.status(EMAIL, "opsporing", base=env.base, secret=TEST_SECRET)
     assert code == 200 and status["forsoeg"][-1]["bestaaet"] is True
     assert status["seneste"]["pending_manual"] is True
     assert env.calls and env.calls[-1][0] == EMAIL
@@ -102,12 +105,12 @@ def test_hand_in_over_http_is_graded(env):
 
 @pytest.mark.parametrize("token_kind", ["none", "garbage", "tampered", "admin"])
 def test_forged_identity_is_refused_with_danish_message(env, token_kind):
-    good = identity.learner_token("offer@eksempel-kommune.example")
+    good = identity.learner_token("offer@eksempel-kommune.example", secret=TEST_SECRET)
     token = {
         "none": None,
         "garbage": "abc",
-        "admin": identity.admin_token("offer@eksempel-kommune.example"),
-        "tampered": identity.learner_token("angriber@eksempel-kommune.example").split(".")[0]
+        "admin": identity.admin_token("offer@eksempel-kommune.example", secret=TEST_SECRET),
+        "tampered": identity.learner_token("angriber@eksempel-kommune.example", secret=TEST_SECRET).split(".")[0]
         + "."
         + good.split(".")[1],
     }[token_kind]
@@ -157,7 +160,7 @@ def test_forwarded_user_headers_are_not_an_identity(env, header):
 
 def test_second_click_while_pending_gets_danish_message_over_http(env):
     """Issue 12, item 1: the second hand-in is not queued again."""
-    token = identity.learner_token("to.klik@eksempel-kommune.example")
+    token = identity.learner_token("to.klik@eksempel-kommune.example", secret=TEST_SECRET)
     replies = []
     threads = [
         threading.Thread(
@@ -184,7 +187,7 @@ def test_second_click_while_pending_gets_danish_message_over_http(env):
 
 
 def test_bad_requests_get_clear_danish_messages(env):
-    token = identity.learner_token("bad.req@eksempel-kommune.example")
+    token = identity.learner_token("bad.req@eksempel-kommune.example", secret=TEST_SECRET)
     code, body = post(env.base, {"opgave": "opsporing", "svar": {**answers(), "ugegraense": "q"}}, token)
     assert code == 400 and body["spoergsmaal"] == "ugegraense" and "ikke et af valgene" in body["fejl"]
     code, body = post(env.base, None, token, raw=b"\xff\xfe not json")
@@ -199,7 +202,7 @@ def test_bad_requests_get_clear_danish_messages(env):
 
 
 def test_personal_link_sets_httponly_signed_cookie(env):
-    token = identity.learner_token(EMAIL)
+    token = identity.learner_token(EMAIL, secret=TEST_SECRET)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *a, **k):
@@ -213,7 +216,7 @@ def test_personal_link_sets_httponly_signed_cookie(env):
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith(f"{identity.LEARNER_COOKIE}={token}") or f'{identity.LEARNER_COOKIE}="{token}"' in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert identity.learner_from_cookie_header(f"{identity.LEARNER_COOKIE}={token}") == EMAIL
+    assert identity.learner_from_cookie_header(f"{identity.LEARNER_COOKIE}={token}", secret=TEST_SECRET) == EMAIL
     with pytest.raises(urllib.error.HTTPError) as exc:
         opener.open(env.base + "adgang/" + token[:-3] + "AAA", timeout=30)
     assert exc.value.code == 403
@@ -249,7 +252,9 @@ def test_app_click_to_score_through_http(env):
     from rusfokus.apps.opgave import certificate_url, dansk_tid
 
     app = ExerciseApp(
-        EX, lambda a: client.submit(EMAIL, "opsporing", a, base=env.base), cert_url=certificate_url("opsporing")
+        EX,
+        lambda a: client.submit(EMAIL, "opsporing", a, base=env.base, secret=TEST_SECRET),
+        cert_url=certificate_url("opsporing"),
     )
     state = _all_widget_state()
     for q in EX.spoergsmaal:
@@ -282,7 +287,9 @@ def test_wrong_answers_are_marked_wrong_in_place_and_a_fail_has_no_kursusbevis(e
     from rusfokus.apps.opgave import certificate_url
 
     app = ExerciseApp(
-        EX, lambda a: client.submit(email, "opsporing", a, base=env.base), cert_url=certificate_url("opsporing")
+        EX,
+        lambda a: client.submit(email, "opsporing", a, base=env.base, secret=TEST_SECRET),
+        cert_url=certificate_url("opsporing"),
     )
     wrong = answers(False)
     right = answers(True)
@@ -311,7 +318,7 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
 
     email = "kladde@eksempel-kommune.example"
     before = frozenset(widgets.Widget.widgets)  # earlier tests' graded apps: only this learner's widgets count
-    app = open_app(EX, email, base=env.base, draft_delay=0)
+    app = open_app(EX, email, base=env.base, draft_delay=0, secret=TEST_SECRET)
     assert app.draft_note.value == "" and all(b.answer() in (None, [], "") for b in app.boxes)
     right = answers(True)
     first = app.boxes[0]
@@ -324,7 +331,7 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
     multi = next(b for b in app.boxes if b.q.multiple)
     for opt, check in zip(multi.q.valg, multi.checks, strict=True):
         check.value = opt.id in right[multi.q.id]
-    again = open_app(EX, email, base=env.base)  # the reload
+    again = open_app(EX, email, base=env.base, secret=TEST_SECRET)  # the reload
     assert again.boxes[0].answer() == right[first.q.id]
     assert next(b for b in again.boxes if b.q.type == "refleksion").answer() == "Jeg skriver ned, hvad jeg ser."
     assert sorted(next(b for b in again.boxes if b.q.multiple).answer()) == sorted(right[multi.q.id])
@@ -333,16 +340,18 @@ def test_draft_survives_a_reload_and_is_never_graded(env):
     state = _all_widget_state(before)
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in state, q.id
-    code, st = client.status(email, "opsporing", base=env.base)  # a draft, no hand-in: no explanations sent
+    code, st = client.status(
+        email, "opsporing", base=env.base, secret=TEST_SECRET
+    )  # a draft, no hand-in: no explanations sent
     assert code == 200 and st["kladde"]["svar"][first.q.id] == right[first.q.id] and st["seneste"] is None
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in json.dumps(st, ensure_ascii=False), q.id
     # another learner never sees her draft
-    other = open_app(EX, "en.anden@eksempel-kommune.example", base=env.base)
+    other = open_app(EX, "en.anden@eksempel-kommune.example", base=env.base, secret=TEST_SECRET)
     assert other.boxes[0].answer() is None
     # the draft is all right; the hand-in is all wrong: the hand-in counts
-    client.save_draft(email, "opsporing", right, base=env.base)
-    code, body = client.submit(email, "opsporing", answers(False), base=env.base)
+    client.save_draft(email, "opsporing", right, base=env.base, secret=TEST_SECRET)
+    code, body = client.submit(email, "opsporing", answers(False), base=env.base, secret=TEST_SECRET)
     assert code == 200 and not body["resultat"]["passed"] and body["resultat"]["score"] == 0
 
 
@@ -350,11 +359,11 @@ def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
     from rusfokus.apps.opgave import dansk_tid, open_app
 
     email = "genindlaes@eksempel-kommune.example"
-    app = open_app(EX, email, base=env.base, draft_delay=0)
+    app = open_app(EX, email, base=env.base, draft_delay=0, secret=TEST_SECRET)
     _fill(app, answers(True))
     app.button.click()
     assert "Du har bestået" in app.result.value
-    again = open_app(EX, email, base=env.base)
+    again = open_app(EX, email, base=env.base, secret=TEST_SECRET)
     stamp = json.loads(
         next((env.course / "attempts" / student_id(email) / "opsporing").glob("*.result.json")).read_text(
             encoding="utf-8"
@@ -368,7 +377,7 @@ def test_reload_after_a_hand_in_shows_marks_in_place_dated(env):
     from rusfokus.exercises.store import draft_file
 
     draft_file(env.course, email, "opsporing").unlink()
-    third = open_app(EX, email, base=env.base)
+    third = open_app(EX, email, base=env.base, secret=TEST_SECRET)
     assert third.boxes[0].answer() == answers(True)[EX.spoergsmaal[0].id]
     assert "Du har ændret" not in "".join(b.feedback.value for b in third.boxes)
 
@@ -381,11 +390,11 @@ def test_a_pending_hand_in_sends_no_explanations(env):
 
     email = "venter.paa.svar@eksempel-kommune.example"
     save_attempt(env.course, email, exercise("opsporing"), answers(True))  # pending, not graded
-    code, st = client.status(email, "opsporing", base=env.base)
+    code, st = client.status(email, "opsporing", base=env.base, secret=TEST_SECRET)
     assert code == 200 and st["forsoeg"][-1]["afventer"] and st["seneste"] is None
     text = json.dumps(st, ensure_ascii=False)
     before = frozenset(widgets.Widget.widgets)
-    app = open_app(EX, email, base=env.base)
+    app = open_app(EX, email, base=env.base, secret=TEST_SECRET)
     text += _all_widget_state(before)
     for q in EX.spoergsmaal:
         assert q.forklaring.splitlines()[0] not in text, q.id
@@ -412,7 +421,7 @@ def test_draft_api_refuses_strangers_and_bad_drafts(env):
     q1 = EX.spoergsmaal[0]
     code, body = put({"opgave": "opsporing", "svar": {q1.id: q1.valg[0].id}}, None)
     assert code == 403 and "link" in body["fejl"]
-    token = identity.learner_token(email)
+    token = identity.learner_token(email, secret=TEST_SECRET)
     for svar in (
         {q1.id: "zz"},
         {"findes-ikke": "a"},

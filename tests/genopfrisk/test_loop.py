@@ -32,6 +32,8 @@ from helpers.builthtml import lix
 from helpers.mail import add_person, body_of, cli
 from helpers.pdf import pdf_text
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 PASSED_AT = dt.datetime(2027, 1, 10, 9, 0)
 ANNA = "anna.fiktiv@eksempel-kommune.example"
 BO = "bo.fiktiv@eksempel-kommune.example"
@@ -101,7 +103,7 @@ def pass_module(settings, email: str, name: str, when: dt.datetime = PASSED_AT) 
     with session_scope(settings.db_url) as s:
         if s.scalar(select(Person).where(Person.email == email)) is None:
             add_person(s, name, email)
-        record_result(s, email, "opsporing", 9, 10, True, when, settings.certificate_months)
+        record_result(s, email, "opsporing", 9, 10, True, when, settings.certificate_months, secret=TEST_SECRET)
 
 
 # ---- the loop ----------------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def test_gdpr_export_and_erase(settings, smtp_server, clock, pages):
         assert data[0]["module"] == "opsporing" and len(data[0]["rounds"]) == 3
         assert len(data[0]["rounds"][0]["answers"]) == 3
         assert "zq-hemmelig" not in repr(data)
-        gdpr.delete_person(s, ANNA)
+        gdpr.delete_person(s, ANNA, secret=TEST_SECRET)
     with session_scope(settings.db_url) as s:
         for model in (PracticeLoop, PracticeRound, PracticeAnswer):
             assert s.scalar(select(func.count()).select_from(model)) == 0

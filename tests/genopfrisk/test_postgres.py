@@ -23,6 +23,8 @@ from rusfokus.progress.models import Person
 from helpers.mail import add_person
 from helpers.postgres import PG_BIN, as_pg
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 pytestmark = pytest.mark.postgres
 _counter = itertools.count()
 EMAIL = "pg.fiktiv@eksempel-kommune.example"
@@ -51,7 +53,7 @@ def test_loop_on_postgres(pg_settings):
     s_ = pg_settings
     with session_scope(s_.db_url) as s:
         add_person(s, "Pg Fiktiv", EMAIL)
-        record_result(s, EMAIL, "opsporing", 9, 10, True, PASSED, 24)
+        record_result(s, EMAIL, "opsporing", 9, 10, True, PASSED, 24, secret=TEST_SECRET)
     for months in (1, 3, 6):
         now = dt.datetime.combine(add_months(PASSED.date(), months), dt.time(9))
         for _ in range(2):  # twice: nothing doubled

@@ -26,6 +26,8 @@ from rusfokus.progress.staff import OrgCache
 from helpers.browser import run_axe
 from helpers.pdf import pdf_text
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 SECRET = "zq-serverhemmelig-5521"
 
 
@@ -54,7 +56,7 @@ def _learner(server, email: str, name: str, days_ago: int = 200) -> list[int]:
             )
         )
         s.flush()
-        record_result(s, email, "opsporing", 9, 10, True, now - dt.timedelta(days=days_ago), 24)
+        record_result(s, email, "opsporing", 9, 10, True, now - dt.timedelta(days=days_ago), 24, secret=TEST_SECRET)
     out = server.rusfokus("genopfrisk", "run")
     assert "rounds opened" in out.stdout, out
     with session_scope(url) as s:

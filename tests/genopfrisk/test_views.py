@@ -10,6 +10,8 @@ from rusfokus.genopfrisk import loop
 from rusfokus.genopfrisk.loop import PersonLoop, RoundView
 from rusfokus.genopfrisk.minside import practice_html
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 STATES = (loop.IN_LOOP, loop.DUE, loop.DROPPED, loop.DONE)
 
 
@@ -88,7 +90,7 @@ def test_min_side_shows_her_due_round(settings):
     passed = dt.datetime(2027, 1, 10, 9)
     with session_scope(settings.db_url) as s:
         add_person(s, "Mia Fiktiv", email)
-        record_result(s, email, "opsporing", 9, 10, True, passed, 24)
+        record_result(s, email, "opsporing", 9, 10, True, passed, 24, secret=TEST_SECRET)
         loop.run(s, settings, passed + dt.timedelta(days=40))
     for today, due in ((passed.date() + dt.timedelta(days=20), False), (passed.date() + dt.timedelta(days=40), True)):
         with session_scope(settings.db_url) as s:

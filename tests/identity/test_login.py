@@ -22,6 +22,8 @@ from rusfokus.progress import web as progress_web
 from rusfokus.progress.models import AuditEntry
 from rusfokus.settings import Settings, get_settings
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 PASSWORD = "rigtig-adgangskode-1"
 
 
@@ -221,7 +223,7 @@ class TestEndedSessions(LoginServer):
         assert not self.is_admin(copy)
         assert self.is_admin(other)  # logout ends this session only
         with pytest.raises(identity.IdentityError):
-            identity.admin_from_cookie_header(copy, db_url=self.settings.db_url)
+            identity.admin_from_cookie_header(copy, db_url=self.settings.db_url, secret=TEST_SECRET)
 
     def test_password_change_ends_every_older_cookie(self):
         _, first = self.login()

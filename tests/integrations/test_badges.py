@@ -44,6 +44,8 @@ from rusfokus.progress import web as progress_web
 from rusfokus.progress.hooks import record_result
 from rusfokus.settings import get_settings
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 KAREN = "karen.holm@eksempel-kommune.example"
 JENS = "jens.bro@eksempel-kommune.example"
 MODULE = "opsporing"
@@ -52,7 +54,11 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 
 def http(base, path, cookie_email=None):
-    headers = {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(cookie_email)}"} if cookie_email else {}
+    headers = (
+        {"Cookie": f"{identity.LEARNER_COOKIE}={identity.learner_token(cookie_email, secret=TEST_SECRET)}"}
+        if cookie_email
+        else {}
+    )
     req = urllib.request.Request(base + path, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -67,6 +73,7 @@ def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     sock, port = tornado.testing.bind_unused_port()
     mp.setenv("RUSFOKUS_HOME", str(home))
+    (home / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
     mp.setenv("RUSFOKUS_DB", f"sqlite:///{home / 'rusfokus.db'}")
     mp.setenv("RUSFOKUS_BADGES_URL", f"https://127.0.0.1:{port}")
     get_settings.cache_clear()
@@ -90,7 +97,9 @@ def env(tmp_path_factory):
     now = datetime.now().replace(microsecond=0)
     with session_scope(settings.db_url) as s:
         for email in (KAREN, JENS):
-            record_result(s, email, MODULE, 9, 10, True, now - timedelta(days=1), settings.certificate_months)
+            record_result(
+                s, email, MODULE, 9, 10, True, now - timedelta(days=1), settings.certificate_months, secret=TEST_SECRET
+            )
     base = f"http://127.0.0.1:{port}"
 
     def fetch(url: str) -> bytes:
@@ -259,7 +268,7 @@ def test_gdpr_delete_revokes_and_sets_the_bit(env, capsys):
     with session_scope(env.settings.db_url) as s:
         exported = export_person(s, KAREN)
         assert [b["credential_id"] for b in exported["open_badges"]] == [vc["jti"]]
-        delete_person(s, KAREN)
+        delete_person(s, KAREN, secret=TEST_SECRET)
     assert status_bit(env, vc) is True
     verifier.verify(token)  # the signature itself stays valid ...
     with pytest.raises(OB3VerificationError, match="revocation"):  # ... but the status says revoked
@@ -295,7 +304,9 @@ def test_unknown_check_id_and_min_side_link(env):
 
 def test_cli_revoke_and_status(env, capsys):
     with session_scope(env.settings.db_url) as s:
-        record_result(s, "ole.dam@eksempel-kommune.example", MODULE, 8, 10, True, datetime.now(), 24)
+        record_result(
+            s, "ole.dam@eksempel-kommune.example", MODULE, 8, 10, True, datetime.now(), 24, secret=TEST_SECRET
+        )
     token = http(env.base, f"/api/badges/mine/{MODULE}.jwt", "ole.dam@eksempel-kommune.example")[2].decode()
     vc = jwt.decode(token, options={"verify_signature": False})
     assert status_bit(env, vc) is False
@@ -325,7 +336,7 @@ def test_a_key_file_readable_by_others_is_refused(env):
 def test_an_expired_kursusbevis_gets_no_new_credential(env):
     email = "lis.krog@eksempel-kommune.example"
     with session_scope(env.settings.db_url) as s:
-        record_result(s, email, MODULE, 8, 10, True, datetime.now() - timedelta(days=3 * 365), 24)
+        record_result(s, email, MODULE, 8, 10, True, datetime.now() - timedelta(days=3 * 365), 24, secret=TEST_SECRET)
     code, headers, body = http(env.base, f"/api/badges/mine/{MODULE}.jwt", email)
     assert code == 404 and "Dit kursusbevis for dette modul er udløbet" in body.decode()
     assert "Content-Disposition" not in headers

@@ -23,6 +23,8 @@ from rusfokus.progress.certificates import issue as issue_certificate
 from rusfokus.progress.hooks import find_or_create_person, on_graded
 from rusfokus.settings import Settings
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 EMAIL = "birthe.badgesen@eksempel-kommune.example"
 
 
@@ -50,7 +52,7 @@ def _badge_rows(settings) -> dict[str, int]:
 def test_a_pass_issues_the_credential_once_and_a_key_made_later_catches_up(tmp_path):
     settings = _settings(tmp_path)
     passed_at = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=2)
-    on_graded(EMAIL, "opsporing", 9, 10, True, passed_at, db_url=settings.db_url)
+    on_graded(EMAIL, "opsporing", 9, 10, True, passed_at, db_url=settings.db_url, secret=TEST_SECRET)
 
     # no key yet: the subscriber is off, nothing is issued, nothing is lost
     dispatch.run_deliveries(settings)
@@ -82,7 +84,7 @@ def test_a_renewed_kursusbevis_gets_its_own_credential(tmp_path):
     with session_scope(settings.db_url) as s:
         create_key(s, settings.home)
     passed_at = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=400)
-    on_graded(EMAIL, "dobbeltdiagnose", 8, 10, True, passed_at, db_url=settings.db_url)
+    on_graded(EMAIL, "dobbeltdiagnose", 8, 10, True, passed_at, db_url=settings.db_url, secret=TEST_SECRET)
     dispatch.run_deliveries(settings)
     first = _credentials(settings)
     assert len(first) == 1

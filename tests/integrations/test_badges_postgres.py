@@ -27,6 +27,8 @@ from rusfokus.settings import Settings
 
 from helpers.postgres import PG_BIN, as_pg
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 EMAIL = "sofie.lund@eksempel-kommune.example"
 _counter = itertools.count()
 
@@ -54,7 +56,7 @@ def test_migration_issue_revoke_erase_and_downgrade(db_url, tmp_path):
     )
     with session_scope(db_url) as s:
         keys.create_key(s, tmp_path)
-        record_result(s, EMAIL, "opsporing", 9, 10, True, datetime.now() - timedelta(days=2), 24)
+        record_result(s, EMAIL, "opsporing", 9, 10, True, datetime.now() - timedelta(days=2), 24, secret=TEST_SECRET)
     with session_scope(db_url) as s:
         person = s.scalar(select(Person).where(Person.email == EMAIL))
         row = issue.issue_for(s, settings, person, latest(s, person, "opsporing"), "Eksempel Kommune")
@@ -62,7 +64,7 @@ def test_migration_issue_revoke_erase_and_downgrade(db_url, tmp_path):
         assert keys.issuer_id(settings) == "did:web:kursus.example.dk:badges"
         assert not bit(issue.status_list_jwt(s, settings), index)
     with session_scope(db_url) as s:
-        delete_person(s, EMAIL)
+        delete_person(s, EMAIL, secret=TEST_SECRET)
     with session_scope(db_url) as s:
         assert bit(issue.status_list_jwt(s, settings), index)
         row = s.scalar(select(BadgeCredential).where(BadgeCredential.credential_id == cid))

@@ -25,6 +25,8 @@ from rusfokus.settings import Settings
 from helpers.lrs import RecordingLRS, race
 from helpers.paths import ROOT, free_port
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 AT = dt.datetime(2027, 3, 1, 10, 0)
 SECRET = "meget-hemmelig-lrs-noegle"
 
@@ -71,7 +73,7 @@ def test_bad_settings_give_clear_english_errors_and_never_the_secret(tmp_path):
 
     # wrong settings: nothing is claimed or lost; the run says why
     with session_scope(bad.db_url) as s:
-        record_result(s, "anna@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+        record_result(s, "anna@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
     result = dispatch.run_deliveries(bad, now_fn=lambda: AT)
     assert result.added == 0 and "RUSFOKUS_XAPI_KEY is empty" in result.waiting["xapi"]
     with session_scope(bad.db_url) as s:
@@ -97,7 +99,7 @@ def test_cli_refuses_bad_settings_in_english(tmp_path, monkeypatch, capsys):
 def test_statements_are_deterministic_and_named_by_the_chosen_actor(tmp_path):
     settings = make_settings(tmp_path)
     with session_scope(settings.db_url) as s:
-        record_result(s, "bo@eksempel-kommune.example", "opsporing", 12, 10, True, AT, 24)
+        record_result(s, "bo@eksempel-kommune.example", "opsporing", 12, 10, True, AT, 24, secret=TEST_SECRET)
         event = snapshot(s, s.scalars(select(OutboxEvent)).one())
     one, two = xapi.statements(settings, event), xapi.statements(settings, event)
     assert one == two and len({st["id"] for st in one}) == 2
@@ -118,7 +120,9 @@ def test_two_workers_never_deliver_the_same_row_at_once(tmp_path):
         settings = make_settings(tmp_path, RUSFOKUS_XAPI_ENDPOINT=lrs.endpoint)
         with session_scope(settings.db_url) as s:
             for n in range(12):
-                record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24)
+                record_result(
+                    s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24, secret=TEST_SECRET
+                )
         dispatch.add_deliveries(settings, AT)
         results = race(lambda: dispatch.run_deliveries(settings, now_fn=lambda: AT), 2)
         assert sum(r.delivered for r in results) == 12
@@ -128,14 +132,14 @@ def test_two_workers_never_deliver_the_same_row_at_once(tmp_path):
 def test_gdpr_export_and_erase(tmp_path):
     settings = make_settings(tmp_path)
     with session_scope(settings.db_url) as s:
-        record_result(s, "cy@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
-        record_result(s, "dy@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+        record_result(s, "cy@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
+        record_result(s, "dy@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
     dispatch.run_deliveries(settings, now_fn=lambda: AT)  # the LRS is down: both failed, kept
     with session_scope(settings.db_url) as s:
         data = gdpr.export_person(s, "cy@eksempel-kommune.example")
         assert [e["event"] for e in data["integrations"]] == ["passed"]
         assert data["integrations"][0]["deliveries"][0]["status"] == "failed"
-        gdpr.delete_person(s, "cy@eksempel-kommune.example")
+        gdpr.delete_person(s, "cy@eksempel-kommune.example", secret=TEST_SECRET)
     with session_scope(settings.db_url) as s:
         assert len(s.scalars(select(OutboxEvent)).all()) == 1
         assert len(s.scalars(select(OutboxDelivery)).all()) == 1
@@ -149,7 +153,7 @@ class StatusPageTest(AsyncHTTPTestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.settings = make_settings(Path(self.tmp.name))
         with session_scope(self.settings.db_url) as s:
-            record_result(s, "eva@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+            record_result(s, "eva@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
         dispatch.run_deliveries(self.settings, now_fn=lambda: AT)  # nobody listens: failed with the reason
         with session_scope(self.settings.db_url) as s:  # a hostile reason text must be shown as text
             s.execute(OutboxDelivery.__table__.update().values(last_error="<script>alert(1)</script> refused"))
@@ -180,7 +184,9 @@ class StatusPageTest(AsyncHTTPTestCase):
 def test_every_kind_has_statements(tmp_path, kind):
     settings = make_settings(tmp_path)
     with session_scope(settings.db_url) as s:
-        pid = record_result(s, "fie@eksempel-kommune.example", "opsporing", 1, 10, False, AT, 24)["person_id"]
+        pid = record_result(s, "fie@eksempel-kommune.example", "opsporing", 1, 10, False, AT, 24, secret=TEST_SECRET)[
+            "person_id"
+        ]
         from rusfokus.outbox import emit
 
         e = emit(s, kind=kind, person_id=pid, module="opsporing", occurred_at=AT, ref=f"temadag:7:{pid}:opsporing")

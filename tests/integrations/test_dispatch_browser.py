@@ -22,6 +22,8 @@ from rusfokus.web import routes as theme_routes
 
 from helpers.paths import ROOT, free_port
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 AT = dt.datetime(2027, 3, 1, 10, 0)
 
 
@@ -42,7 +44,7 @@ def page_server(tmp_path):
     upgrade(settings.db_url)
     with session_scope(settings.db_url) as s:
         for n in range(3):
-            record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+            record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
     dispatch.run_deliveries(settings, now_fn=lambda: AT)  # nobody listens: one failed, two waiting
     port = free_port()
     ready = threading.Event()

@@ -23,6 +23,8 @@ from helpers.lrs import RecordingLRS, race
 from helpers.paths import ROOT
 from helpers.postgres import PG_BIN, as_pg
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 pytestmark = pytest.mark.postgres
 AT = dt.datetime(2027, 3, 1, 10, 0)
 
@@ -52,7 +54,9 @@ def test_claims_and_emits_on_postgresql(pg_url, tmp_path):
         settings = dataclasses.replace(settings, db_url=pg_url)
         with session_scope(pg_url) as s:
             pids = [
-                record_result(s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24)["person_id"]
+                record_result(
+                    s, f"p{n}@eksempel-kommune.example", "opsporing", 5, 10, False, AT, 24, secret=TEST_SECRET
+                )["person_id"]
                 for n in range(10)
             ]
 

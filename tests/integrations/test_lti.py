@@ -30,6 +30,8 @@ from rusfokus.settings import Settings
 
 from helpers.lti_platform import Platform, new_user
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 EMAIL = "lise.ltisen@eksempel-kommune.example"
 AT = dt.datetime(2026, 11, 20, 10, 0)
 
@@ -177,7 +179,16 @@ def test_the_score_goes_back_to_the_lms_grade_book(server, lms):
 
     lms.misbehave = {"ags_down": True}
     try:
-        on_graded(email, "unge-og-rusmidler", 9, 10, True, dt.datetime(2026, 11, 21, 9, 30), db_url=settings.db_url)
+        on_graded(
+            email,
+            "unge-og-rusmidler",
+            9,
+            10,
+            True,
+            dt.datetime(2026, 11, 21, 9, 30),
+            db_url=settings.db_url,
+            secret=TEST_SECRET,
+        )
         dispatch.run_deliveries(settings)
         with session_scope(settings.db_url) as s:
             row = s.scalar(
@@ -210,7 +221,7 @@ def test_erasing_a_person_forgets_her_lms_links(server, lms):
     lms.launch_as("slet", "opsporing", requests.Session())
     assert len(links(server, email)) == 1
     with session_scope(db_url(server)) as s:
-        person_id = delete_person(s, email, actor="test")
+        person_id = delete_person(s, email, actor="test", secret=TEST_SECRET)
         assert s.scalar(select(func.count(LtiLink.id)).where(LtiLink.person_id == person_id)) == 0
 
 

@@ -27,6 +27,8 @@ from rusfokus.progress.hooks import find_or_create_person, on_graded
 
 from helpers.paths import ROOT
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 SCORM_AGAIN = ROOT / "node_modules" / "scorm-again" / "dist" / "scorm12.js"
 EMAIL = "signe.scormbech@eksempel-kommune.example"
 
@@ -138,7 +140,16 @@ def test_passed_in_rusfokus_reaches_the_lms(server, browser, lms, axe_check):
         assert axe_check(page) == []
 
         # her hand-in is graded as a pass (the grading worker's hook)
-        on_graded(EMAIL, "opsporing", 9, 10, True, datetime.now(), db_url=f"sqlite:///{server.home / 'rusfokus.db'}")
+        on_graded(
+            EMAIL,
+            "opsporing",
+            9,
+            10,
+            True,
+            datetime.now(),
+            db_url=f"sqlite:///{server.home / 'rusfokus.db'}",
+            secret=TEST_SECRET,
+        )
         page.wait_for_function("() => window.API.cmi.core.lesson_status === 'passed'", timeout=30_000)
         assert lms_value(page, "cmi.core.score.raw") == "90"
         assert (lms_value(page, "cmi.core.score.min"), lms_value(page, "cmi.core.score.max")) == ("0", "100")

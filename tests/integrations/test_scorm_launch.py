@@ -22,6 +22,8 @@ from rusfokus.integrations.scorm.launch import launch_token, package_token, read
 from rusfokus.progress.hooks import find_or_create_person, on_graded
 from rusfokus.progress.models import Completion, Person
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 LMS = "https://moodle.eksempel-kommune.example"
 EMAIL = "karla.scormsen@eksempel-kommune.example"
 OTHER = "jens.scormsen@eksempel-kommune.example"
@@ -115,10 +117,10 @@ def test_status_reports_her_own_result_to_the_lms_origin_only(people):
         "at": None,
     }
     # graded as a real hand-in is: failed, then passed
-    on_graded(OTHER, "opsporing", 4, 10, False, datetime(2026, 12, 1, 10), db_url=db_url(srv))
+    on_graded(OTHER, "opsporing", 4, 10, False, datetime(2026, 12, 1, 10), db_url=db_url(srv), secret=TEST_SECRET)
     data = json.loads(get(srv, f"/api/scorm/status?t={quote(token)}", origin=LMS)[2])
     assert (data["lesson_status"], data["score"]) == ("failed", 40)
-    on_graded(OTHER, "opsporing", 8, 10, True, datetime(2026, 12, 1, 11), db_url=db_url(srv))
+    on_graded(OTHER, "opsporing", 8, 10, True, datetime(2026, 12, 1, 11), db_url=db_url(srv), secret=TEST_SECRET)
     data = json.loads(get(srv, f"/api/scorm/status?t={quote(token)}", origin=LMS)[2])
     assert (data["lesson_status"], data["score"]) == ("passed", 80)
 

@@ -330,12 +330,12 @@ def test_launch_and_status_follow_the_staff_list(tmp_path):
     upgrade(db)
     pkg = launch.Package("p1", "opsporing", "https://lms.example", "email")
     # the way a real hand-in lands: the grading hook records the graded result
-    on_graded("ida@eksempel.example", "opsporing", 3, 10, False, datetime(2026, 11, 1, 9), db_url=db)
+    on_graded("ida@eksempel.example", "opsporing", 3, 10, False, datetime(2026, 11, 1, 9), db_url=db, secret=SECRET)
     with session_scope(db) as s:
-        ida = launch.person_for_student(s, "IDA@eksempel.example", pkg.rule)
+        ida = launch.person_for_student(s, "IDA@eksempel.example", pkg.rule, secret=SECRET)
         token = launch.launch_token(ida, pkg, "IDA@eksempel.example", secret=SECRET)
         with pytest.raises(launch.LaunchError, match="medarbejdere"):
-            launch.person_for_student(s, "ukendt@eksempel.example", pkg.rule)
+            launch.person_for_student(s, "ukendt@eksempel.example", pkg.rule, secret=SECRET)
     claims = launch.read_launch(token, secret=SECRET)
     assert (claims["p"], claims["m"], claims["o"], claims["s"]) == (
         "p1",
@@ -344,15 +344,21 @@ def test_launch_and_status_follow_the_staff_list(tmp_path):
         "IDA@eksempel.example",
     )
     with session_scope(db) as s:
-        assert launch.status_for(s, claims) == {"lesson_status": "failed", "score": 30, "at": "2026-11-01T09:00:00"}
-    on_graded("ida@eksempel.example", "opsporing", 9, 10, True, datetime(2026, 11, 2, 9), db_url=db)
-    on_graded("ida@eksempel.example", "dobbeltdiagnose", 2, 10, False, datetime(2026, 11, 3, 9), db_url=db)
+        assert launch.status_for(s, claims, secret=SECRET) == {
+            "lesson_status": "failed",
+            "score": 30,
+            "at": "2026-11-01T09:00:00",
+        }
+    on_graded("ida@eksempel.example", "opsporing", 9, 10, True, datetime(2026, 11, 2, 9), db_url=db, secret=SECRET)
+    on_graded(
+        "ida@eksempel.example", "dobbeltdiagnose", 2, 10, False, datetime(2026, 11, 3, 9), db_url=db, secret=SECRET
+    )
     with session_scope(db) as s:
-        assert launch.status_for(s, claims)["lesson_status"] == "passed"
-        assert launch.status_for(s, claims)["score"] == 90
+        assert launch.status_for(s, claims, secret=SECRET)["lesson_status"] == "passed"
+        assert launch.status_for(s, claims, secret=SECRET)["score"] == 90
         s.scalar(select(Person)).status = STATUS_LEFT
     with session_scope(db) as s, pytest.raises(launch.LaunchError):
-        launch.status_for(s, claims)  # left: nothing more is reported
+        launch.status_for(s, claims, secret=SECRET)  # left: nothing more is reported
     with pytest.raises(launch.LaunchError):
         launch.read_launch(token[:-2] + "AA", secret=SECRET)
     with pytest.raises(launch.LaunchError):

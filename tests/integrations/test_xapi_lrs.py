@@ -27,6 +27,8 @@ from rusfokus.settings import Settings
 from helpers.lrs import KEY, SECRET, FaultyProxy, Ralph
 from helpers.paths import ROOT, free_port
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 pytestmark = pytest.mark.slow  # starts a server (the LRS)
 
 AT = dt.datetime(2027, 3, 1, 10, 0)
@@ -78,8 +80,8 @@ def test_statements_arrive_in_the_lrs_once(ralph, tmp_path):
     settings = make_settings(tmp_path, ralph.url)
     email = f"anna.{tmp_path.name[-12:].lower()}@eksempel-kommune.example"
     with session_scope(settings.db_url) as s:
-        record_result(s, email, "opsporing", 8, 10, True, AT, 24)
-        record_result(s, email, "opsporing", 3, 10, False, AT - dt.timedelta(days=1), 24)
+        record_result(s, email, "opsporing", 8, 10, True, AT, 24, secret=TEST_SECRET)
+        record_result(s, email, "opsporing", 3, 10, False, AT - dt.timedelta(days=1), 24, secret=TEST_SECRET)
     result = dispatch.run_deliveries(settings, now_fn=lambda: AT)
     assert (result.delivered, result.failed, result.added) == (2, 0, 2), result.summary()
     got = mine(ralph, email)
@@ -118,8 +120,8 @@ def test_lrs_answering_500_then_back(ralph, proxy, tmp_path):
     settings = make_settings(tmp_path, proxy.url)
     email = f"bo.{tmp_path.name[-12:].lower()}@eksempel-kommune.example"
     with session_scope(settings.db_url) as s:
-        record_result(s, email, "unge", 9, 10, True, AT, 24)
-        record_result(s, email, "mi", 9, 10, True, AT, 24)
+        record_result(s, email, "unge", 9, 10, True, AT, 24, secret=TEST_SECRET)
+        record_result(s, email, "mi", 9, 10, True, AT, 24, secret=TEST_SECRET)
     proxy.mode = "500"
     result = dispatch.run_deliveries(settings, now_fn=lambda: AT)
     assert (result.delivered, result.failed) == (0, 1)  # the second waits: the LRS is failing
@@ -150,7 +152,7 @@ def test_lrs_that_hangs_or_is_down(ralph, proxy, tmp_path):
     email = f"cy.{tmp_path.name[-12:].lower()}@eksempel-kommune.example"
     with session_scope(settings.db_url) as s:
         for n in range(3):
-            record_result(s, email, "opsporing", n, 10, False, AT + dt.timedelta(minutes=n), 24)
+            record_result(s, email, "opsporing", n, 10, False, AT + dt.timedelta(minutes=n), 24, secret=TEST_SECRET)
     proxy.mode = "hang"
     started = time.monotonic()
     result = dispatch.run_deliveries(settings, now_fn=lambda: AT)
@@ -175,7 +177,7 @@ def test_wrong_credentials_say_so_and_never_show_the_secret(ralph, tmp_path, cap
         tmp_path, ralph.url, RUSFOKUS_XAPI_SECRET="forkert-hemmelighed-99", RUSFOKUS_XAPI_TIMEOUT="15"
     )
     with session_scope(settings.db_url) as s:
-        record_result(s, "dora@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+        record_result(s, "dora@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
     result = dispatch.run_deliveries(settings, now_fn=lambda: AT)
     assert result.failed == 1
     reason = rows(settings)[0].last_error
@@ -186,7 +188,7 @@ def test_wrong_credentials_say_so_and_never_show_the_secret(ralph, tmp_path, cap
 def test_cli_deliver_and_status(ralph, tmp_path):
     settings = make_settings(tmp_path, ralph.url)
     with session_scope(settings.db_url) as s:
-        record_result(s, "eva@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24)
+        record_result(s, "eva@eksempel-kommune.example", "opsporing", 9, 10, True, AT, 24, secret=TEST_SECRET)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env |= {
         "RUSFOKUS_ROOT": str(ROOT),
@@ -220,7 +222,7 @@ def test_the_servers_worker_delivers_by_itself(ralph, tmp_path):
         try:
             await asyncio.sleep(0.5)
             with session_scope(settings.db_url) as s:  # a pass recorded while the server runs
-                record_result(s, email, "opsporing", 10, 10, True, dt.datetime.now(), 24)
+                record_result(s, email, "opsporing", 10, 10, True, dt.datetime.now(), 24, secret=TEST_SECRET)
             for _ in range(60):
                 await asyncio.sleep(0.5)
                 if [r.status for r in rows(settings)] == ["delivered"]:

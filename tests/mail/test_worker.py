@@ -164,6 +164,7 @@ def test_header_text_and_address_refuse_injection():
 
 
 def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
+    from rusfokus import identity
     from rusfokus.gdpr import delete_person
     from rusfokus.identity import revocation
     from rusfokus.mail.queue import NotMailable, queue_links, queue_personal_link
@@ -178,7 +179,7 @@ def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
         ("Bo Senere", "bo@eksempel-kommune.example"),
     )
     with session_scope(settings.db_url) as s:
-        revocation.revoke(s, "rie@eksempel-kommune.example")
+        revocation.revoke(s, "rie@eksempel-kommune.example", secret=identity.load_secret(settings.secret_file))
     with session_scope(settings.db_url) as s:
         with pytest.raises(NotMailable) as exc:
             queue_personal_link(s, s.get(Person, b), "admin:konsulent", settings=settings)
@@ -190,7 +191,7 @@ def test_left_revoked_and_erased_people_are_never_mailed(setup, smtp_server):
     # Bo leaves and Anna is erased after their mails were queued: the worker checks again before sending
     with session_scope(settings.db_url) as s:
         s.get(Person, d).status = STATUS_LEFT
-        delete_person(s, "anna@eksempel-kommune.example", "cli:test")
+        delete_person(s, "anna@eksempel-kommune.example", "cli:test", secret=identity.load_secret(settings.secret_file))
     out = run_queue(settings)
     assert (out.sent, out.cancelled) == (0, 2)
     assert smtp_server.messages == []

@@ -14,6 +14,8 @@ from rusfokus.outbox.models import OutboxEvent
 from rusfokus.progress.hooks import record_result
 from rusfokus.progress.models import Completion
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 AT = dt.datetime(2027, 3, 1, 10, 0)
 
 
@@ -31,10 +33,10 @@ def _events(url):
 
 def test_record_result_emits_one_event_per_result(db):
     with session_scope(db) as s:
-        record_result(s, "Anna.Test@Kommune.dk", "m1", 8, 10, True, AT, 24)
+        record_result(s, "Anna.Test@Kommune.dk", "m1", 8, 10, True, AT, 24, secret=TEST_SECRET)
     with session_scope(db) as s:  # the grading worker resends the same result: nothing new
-        record_result(s, "anna.test@kommune.dk", "m1", 8, 10, True, AT, 24)
-        record_result(s, "anna.test@kommune.dk", "m1", 3, 10, False, AT + dt.timedelta(hours=1), 24)
+        record_result(s, "anna.test@kommune.dk", "m1", 8, 10, True, AT, 24, secret=TEST_SECRET)
+        record_result(s, "anna.test@kommune.dk", "m1", 3, 10, False, AT + dt.timedelta(hours=1), 24, secret=TEST_SECRET)
     events = _events(db)
     assert [(k, m, sc, mx, p) for k, _r, m, sc, mx, p in events] == [
         ("passed", "m1", 8.0, 10.0, True),
@@ -47,7 +49,7 @@ def test_record_result_emits_one_event_per_result(db):
 
 def test_event_exists_exactly_when_the_result_does(db):
     with pytest.raises(RuntimeError), session_scope(db) as s:
-        record_result(s, "bo@kommune.dk", "m2", 9, 10, True, AT, 24)
+        record_result(s, "bo@kommune.dk", "m2", 9, 10, True, AT, 24, secret=TEST_SECRET)
         raise RuntimeError("the caller fails after recording")
     assert _events(db) == []
     with session_scope(db) as s:
@@ -56,7 +58,7 @@ def test_event_exists_exactly_when_the_result_does(db):
 
 def test_emit_is_idempotent_and_refuses_bad_input(db):
     with session_scope(db) as s:
-        pid = record_result(s, "cy@kommune.dk", "m3", 1, 10, False, AT, 24)["person_id"]
+        pid = record_result(s, "cy@kommune.dk", "m3", 1, 10, False, AT, 24, secret=TEST_SECRET)["person_id"]
         first = emit(s, kind="renewed", person_id=pid, module="m3", occurred_at=AT, ref="renew:1")
         again = emit(s, kind="renewed", person_id=pid, module="m3", occurred_at=AT, ref="renew:1")
         assert first.id == again.id and first.uid == again.uid

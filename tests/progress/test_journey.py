@@ -40,6 +40,8 @@ from rusfokus.progress.staff import import_roster
 from rusfokus.settings import Settings, get_settings
 from rusfokus.temadag.models import STATUS_CONFIRMED, STATUS_PENDING, Temadag, TemadagParticipant
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 EVIL = "<script>alert(1)</script>"
 MAP = {
     "version": 1,
@@ -86,11 +88,12 @@ def rows():
 @pytest.fixture
 def url(tmp_path, monkeypatch):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
+    (tmp_path / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
     get_settings.cache_clear()
     url = f"sqlite:///{tmp_path / 'j.db'}"
     upgrade(url)
     with session_scope(url) as s:
-        import_roster(s, Roster(rows=rows()), now=datetime(2026, 1, 1))
+        import_roster(s, Roster(rows=rows()), now=datetime(2026, 1, 1), secret=TEST_SECRET)
     yield url
     get_settings.cache_clear()
 
@@ -229,8 +232,8 @@ def test_record_and_state(url, tmp_path):
         bo = person(s, BO)
         assert state_of(s, bo, pm)["laest"] == []
         # test status from the gradebook results and the pending hand-ins on disk
-        record_result(s, ANNE, "bekymringssamtale", 8, 10, True, datetime(2026, 11, 20, 14), 24)
-        record_result(s, ANNE, "opsporing", 3, 10, False, datetime(2026, 11, 21, 14), 24)
+        record_result(s, ANNE, "bekymringssamtale", 8, 10, True, datetime(2026, 11, 20, 14), 24, secret=TEST_SECRET)
+        record_result(s, ANNE, "opsporing", 3, 10, False, datetime(2026, 11, 21, 14), 24, secret=TEST_SECRET)
         state = state_of(s, anne, pm)
         assert state["test"]["bekymringssamtale"]["tekst"] == "Bestået 20-11-2026"
         assert state["test"]["opsporing"]["tekst"] == "Ikke bestået endnu"
@@ -313,7 +316,7 @@ def test_min_side_shows_her_noegleperson_temadage_and_certificates(url):
                 ),
             ]
         )
-        record_result(s, ANNE, "opsporing", 9, 10, True, datetime(2026, 5, 1, 12), 24)
+        record_result(s, ANNE, "opsporing", 9, 10, True, datetime(2026, 5, 1, 12), 24, secret=TEST_SECRET)
         overview = learner_overview(s, ANNE, today=date(2026, 12, 1))
         assert [p["email"] for p in overview["noeglepersoner"]] == [NP]  # not the one at another institution
         assert [d["title"] for d in overview["temadage"]] == ["Temadag om samtalen", f"Temadag {EVIL}"]
@@ -342,6 +345,7 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
     def get_app(self):
         self.tmp = tempfile.mkdtemp()
         os.environ["RUSFOKUS_HOME"] = self.tmp
+        (Path(self.tmp) / "secret.key").write_bytes(TEST_SECRET)  # the server's key: it checks what the tests sign
         os.environ["RUSFOKUS_DB"] = f"sqlite:///{self.tmp}/api.db"
         book = Path(self.tmp) / "book"
         book.mkdir()
@@ -352,7 +356,7 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
         self.rf = Settings.from_env()
         web.startup(self.rf)
         with session_scope(self.rf.db_url) as s:
-            import_roster(s, Roster(rows=rows()), now=datetime(2026, 1, 1))
+            import_roster(s, Roster(rows=rows()), now=datetime(2026, 1, 1), secret=TEST_SECRET)
         return tornado.web.Application(web.routes(self.rf))
 
     def tearDown(self):
@@ -363,7 +367,7 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def cookie(self, email):
-        return f"rf_learner={identity.learner_token(email)}"
+        return f"rf_learner={identity.learner_token(email, secret=TEST_SECRET)}"
 
     def post(self, path, body, cookie=None, **headers):
         h = {
@@ -411,7 +415,7 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
     def test_identity_only_from_the_signed_cookie(self):
         # no cookie, a forged one, one of another kind: nothing is shown and nothing stored
         forged = identity.learner_token(ANNE, secret=b"x" * 64)
-        admin_kind = identity.sign("admin", ANNE)
+        admin_kind = identity.sign("admin", ANNE, secret=TEST_SECRET)
         for cookie in (None, f"rf_learner={forged}", f"rf_learner={admin_kind}", "rf_learner=" + ANNE):
             code, body = self.mig(cookie)
             assert code == 401 and set(body) == {"fejl"}, cookie
@@ -466,7 +470,7 @@ class JourneyApiTest(tornado.testing.AsyncHTTPTestCase):
 
     def test_revoked_learner_is_refused(self):
         with session_scope(self.rf.db_url) as s:
-            revoke(s, ANNE)
+            revoke(s, ANNE, secret=TEST_SECRET)
         anne = self.cookie(ANNE)
         code, body = self.mig(anne)
         assert code == 403 and "slettet" in body["fejl"]

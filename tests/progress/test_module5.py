@@ -22,6 +22,8 @@ from rusfokus.progress.hooks import on_graded, record_result
 from rusfokus.progress.models import Certificate, Completion, Person
 from rusfokus.progress.reports import completion_table, full_report, load_data, monthly_table
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 M5 = "unge-og-rusmidler"
 TITLE = "Unge og rusmidler"
 TODAY = date(2026, 6, 1)
@@ -33,8 +35,8 @@ def url(tmp_path):
     url = f"sqlite:///{tmp_path / 'rf.db'}"
     upgrade(url)
     with session_scope(url) as s:
-        load_demo(s, n=40, seed=5, today=TODAY)
-        record_result(s, EMAIL, M5, 13.0, 15.0, True, datetime(2026, 5, 2, 10, 0), 24)
+        load_demo(s, n=40, seed=5, today=TODAY, secret=TEST_SECRET)
+        record_result(s, EMAIL, M5, 13.0, 15.0, True, datetime(2026, 5, 2, 10, 0), 24, secret=TEST_SECRET)
     return url
 
 
@@ -57,7 +59,7 @@ def test_a_pass_gives_a_kursusbevis_for_module_5(url):
 
 def test_the_grading_hook_records_module_5(url):
     bo = "bo.unge@eksempel-kommune.example"
-    on_graded(bo, M5, 12.0, 15.0, True, datetime(2026, 5, 3, 9, 0), db_url=url)
+    on_graded(bo, M5, 12.0, 15.0, True, datetime(2026, 5, 3, 9, 0), db_url=url, secret=TEST_SECRET)
     with session_scope(url) as s:
         person = s.scalar(select(Person).where(Person.email == bo))
         done = s.scalars(select(Completion).where(Completion.person_id == person.id)).all()

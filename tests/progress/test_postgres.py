@@ -25,6 +25,8 @@ from rusfokus.progress.staff import ImportRefused, import_roster, staff_frame
 
 from helpers.postgres import PG_BIN, as_pg
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 HEADER = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
 TODAY = date(2026, 6, 1)
 _counter = itertools.count()
@@ -69,10 +71,10 @@ def test_strict_import_writes_nothing_and_skip_invalid_imports_the_rest(db_url, 
     roster = roster_file(tmp_path, [*STAFF, "Ib Olsen;ib@;Vestskolen;Skoler;Børn og Unge;Lærer;"])
     with pytest.raises(ImportRefused, match="1 invalid"):
         with session_scope(db_url) as s:
-            import_roster(s, roster)
+            import_roster(s, roster, secret=TEST_SECRET)
     with session_scope(db_url) as s:
         assert count(s, Person) == 0
-        result = import_roster(s, roster, skip_invalid=True, now=datetime(2026, 1, 1))
+        result = import_roster(s, roster, skip_invalid=True, now=datetime(2026, 1, 1), secret=TEST_SECRET)
     assert (result.created, result.skipped) == (4, 1)
     with session_scope(db_url) as s:
         frame = staff_frame(s)
@@ -92,10 +94,10 @@ def test_strict_import_writes_nothing_and_skip_invalid_imports_the_rest(db_url, 
 
 def test_reimport_updates_marks_fratraadt_and_reactivates(db_url, tmp_path):
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, STAFF), now=datetime(2026, 1, 1))
+        import_roster(s, roster_file(tmp_path, STAFF), now=datetime(2026, 1, 1), secret=TEST_SECRET)
     changed = [STAFF[0].replace("Lærer", "Skoleleder"), STAFF[1], STAFF[3]]  # Eva gone
     with session_scope(db_url) as s:
-        r = import_roster(s, roster_file(tmp_path, changed), now=datetime(2026, 2, 1))
+        r = import_roster(s, roster_file(tmp_path, changed), now=datetime(2026, 2, 1), secret=TEST_SECRET)
     assert (r.created, r.updated, r.unchanged, r.left) == (0, 1, 2, 1)
     with session_scope(db_url) as s:
         eva = s.scalar(select(Person).where(Person.email == "eva@eksempel-kommune.example"))
@@ -104,7 +106,9 @@ def test_reimport_updates_marks_fratraadt_and_reactivates(db_url, tmp_path):
     # Eva is back; Kim's row is invalid this time (bad flag) but Kim is still employed: not fratrådt.
     back = [*STAFF[:3], STAFF[3].replace(";x", ";måske")]
     with session_scope(db_url) as s:
-        r = import_roster(s, roster_file(tmp_path, back), skip_invalid=True, now=datetime(2026, 3, 1))
+        r = import_roster(
+            s, roster_file(tmp_path, back), skip_invalid=True, now=datetime(2026, 3, 1), secret=TEST_SECRET
+        )
     assert (r.reactivated, r.left, r.skipped) == (1, 0, 1)
     with session_scope(db_url) as s:
         assert set(staff_frame(s)["status"]) == {"aktiv"}
@@ -113,11 +117,14 @@ def test_reimport_updates_marks_fratraadt_and_reactivates(db_url, tmp_path):
 
 def test_empty_roster_is_refused(db_url, tmp_path):
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, STAFF))
+        import_roster(s, roster_file(tmp_path, STAFF), secret=TEST_SECRET)
     with pytest.raises(ImportRefused, match="refusing"):
         with session_scope(db_url) as s:
             import_roster(
-                s, roster_file(tmp_path, ["Ib Olsen;ib@;Vestskolen;Skoler;Børn og Unge;Lærer;"]), skip_invalid=True
+                s,
+                roster_file(tmp_path, ["Ib Olsen;ib@;Vestskolen;Skoler;Børn og Unge;Lærer;"]),
+                skip_invalid=True,
+                secret=TEST_SECRET,
             )
     with session_scope(db_url) as s:
         assert s.scalar(select(func.count()).where(Person.status == "aktiv")) == 4
@@ -125,15 +132,57 @@ def test_empty_roster_is_refused(db_url, tmp_path):
 
 def _known_dataset(db_url, tmp_path):
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, STAFF), now=datetime(2024, 1, 1))
+        import_roster(s, roster_file(tmp_path, STAFF), now=datetime(2024, 1, 1), secret=TEST_SECRET)
         # 24-month validity. Anne: opsporing 2024-07-10 → expires 2026-07-10 (within 60 days of TODAY).
-        record_result(s, "anne@eksempel-kommune.example", "opsporing", 9, 10, True, datetime(2024, 7, 10, 9), 24)
+        record_result(
+            s,
+            "anne@eksempel-kommune.example",
+            "opsporing",
+            9,
+            10,
+            True,
+            datetime(2024, 7, 10, 9),
+            24,
+            secret=TEST_SECRET,
+        )
         # Per failed, then passed on 2025-03-02 → valid until 2027-03-02.
-        record_result(s, "per@eksempel-kommune.example", "opsporing", 3, 10, False, datetime(2025, 3, 1, 9), 24)
-        record_result(s, "per@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2025, 3, 2, 9), 24)
+        record_result(
+            s,
+            "per@eksempel-kommune.example",
+            "opsporing",
+            3,
+            10,
+            False,
+            datetime(2025, 3, 1, 9),
+            24,
+            secret=TEST_SECRET,
+        )
+        record_result(
+            s, "per@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2025, 3, 2, 9), 24, secret=TEST_SECRET
+        )
         # Kim (nøgleperson) passed in 2024-03 → expired 2026-03-15.
-        record_result(s, "kim@eksempel-kommune.example", "opsporing", 10, 10, True, datetime(2024, 3, 15, 9), 24)
-        record_result(s, "kim@eksempel-kommune.example", "bekymringssamtale", 7, 10, True, datetime(2025, 3, 20, 9), 24)
+        record_result(
+            s,
+            "kim@eksempel-kommune.example",
+            "opsporing",
+            10,
+            10,
+            True,
+            datetime(2024, 3, 15, 9),
+            24,
+            secret=TEST_SECRET,
+        )
+        record_result(
+            s,
+            "kim@eksempel-kommune.example",
+            "bekymringssamtale",
+            7,
+            10,
+            True,
+            datetime(2025, 3, 20, 9),
+            24,
+            secret=TEST_SECRET,
+        )
 
 
 def test_report_figures_on_known_dataset(db_url, tmp_path):
@@ -204,7 +253,7 @@ def test_gdpr_export_delete_keeps_counts_and_purge(db_url, tmp_path):
     assert data["certificates"][0]["module"] == "opsporing"
     with session_scope(db_url) as s:
         code = s.scalar(select(Certificate.code).join(Person).where(Person.email == "per@eksempel-kommune.example"))
-        pid = gdpr.delete_person(s, "per@eksempel-kommune.example")
+        pid = gdpr.delete_person(s, "per@eksempel-kommune.example", secret=TEST_SECRET)
     with session_scope(db_url) as s:
         person = s.get(Person, pid)
         assert (person.name, person.email, person.status) == (None, None, "slettet")
@@ -222,22 +271,36 @@ def test_gdpr_export_delete_keeps_counts_and_purge(db_url, tmp_path):
             gdpr.get_person(s, "per@eksempel-kommune.example")
     # Eva leaves in Feb 2026; with 12 months' retention she is purged after Feb 2027, not before.
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, [STAFF[0], STAFF[3]]), now=datetime(2026, 2, 1))
+        import_roster(s, roster_file(tmp_path, [STAFF[0], STAFF[3]]), now=datetime(2026, 2, 1), secret=TEST_SECRET)
     with session_scope(db_url) as s:
-        assert gdpr.purge(s, 12, now=datetime(2026, 12, 1)) == []
-        ids = gdpr.purge(s, 12, now=datetime(2027, 3, 1), dry_run=True)
+        assert gdpr.purge(s, 12, now=datetime(2026, 12, 1), secret=TEST_SECRET) == []
+        ids = gdpr.purge(s, 12, now=datetime(2027, 3, 1), dry_run=True, secret=TEST_SECRET)
         assert len(ids) == 1 and s.get(Person, ids[0]).name == "Eva Kjær"
-        assert gdpr.purge(s, 12, now=datetime(2027, 3, 1)) == ids
+        assert gdpr.purge(s, 12, now=datetime(2027, 3, 1), secret=TEST_SECRET) == ids
         assert s.get(Person, ids[0]).email is None
 
 
 def test_on_graded_records_once_and_renews(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("RUSFOKUS_HOME", str(tmp_path))
     first = on_graded(
-        "Ny.Medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 1, 5, 10), db_url=db_url
+        "Ny.Medarbejder@eksempel-kommune.example",
+        "opsporing",
+        8,
+        10,
+        True,
+        datetime(2026, 1, 5, 10),
+        db_url=db_url,
+        secret=TEST_SECRET,
     )
     again = on_graded(
-        "ny.medarbejder@eksempel-kommune.example", "opsporing", 8, 10, True, datetime(2026, 1, 5, 10), db_url=db_url
+        "ny.medarbejder@eksempel-kommune.example",
+        "opsporing",
+        8,
+        10,
+        True,
+        datetime(2026, 1, 5, 10),
+        db_url=db_url,
+        secret=TEST_SECRET,
     )
     assert first["certificate"] == again["certificate"]
     failed = on_graded(
@@ -248,6 +311,7 @@ def test_on_graded_records_once_and_renews(db_url, monkeypatch, tmp_path):
         False,
         "2026-01-06T10:00:00",
         db_url=db_url,
+        secret=TEST_SECRET,
     )
     assert failed["certificate"] is None
     with session_scope(db_url) as s:
@@ -255,7 +319,7 @@ def test_on_graded_records_once_and_renews(db_url, monkeypatch, tmp_path):
         person = gdpr.get_person(s, "ny.medarbejder@eksempel-kommune.example")
         assert person.institution.name == "Ikke på medarbejderlisten"
     with pytest.raises(ValueError, match="not an e-mail"):
-        on_graded("nobody", "opsporing", 1, 1, True, datetime(2026, 1, 1), db_url=db_url)
+        on_graded("nobody", "opsporing", 1, 1, True, datetime(2026, 1, 1), db_url=db_url, secret=TEST_SECRET)
 
 
 def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp_path):
@@ -272,7 +336,7 @@ def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp
     )
 
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, STAFF[:1]), now=datetime(2026, 1, 1))
+        import_roster(s, roster_file(tmp_path, STAFF[:1]), now=datetime(2026, 1, 1), secret=TEST_SECRET)
     with session_scope(db_url) as s:
         anne = s.scalar(select(Person).where(Person.email == "anne@eksempel-kommune.example"))
         day = Temadag(
@@ -314,11 +378,11 @@ def test_purge_deletes_unmatched_check_ins_30_days_after_the_temadag(db_url, tmp
         return sorted(e for (e,) in s.execute(select(TemadagParticipant.email)))
 
     with session_scope(db_url) as s:
-        gdpr.purge(s, 12, now=datetime(2026, 3, 20))  # 18 days after: the facilitator may still act
+        gdpr.purge(s, 12, now=datetime(2026, 3, 20), secret=TEST_SECRET)  # 18 days after: the facilitator may still act
         assert emails(s) == ["anne@eksempel-kommune.example", "opdigtet@andet.dk"]
-        gdpr.purge(s, 12, now=datetime(2026, 4, 10), dry_run=True)
+        gdpr.purge(s, 12, now=datetime(2026, 4, 10), dry_run=True, secret=TEST_SECRET)
         assert len(emails(s)) == 2
-        gdpr.purge(s, 12, now=datetime(2026, 4, 10))
+        gdpr.purge(s, 12, now=datetime(2026, 4, 10), secret=TEST_SECRET)
     with session_scope(db_url) as s:
         assert emails(s) == ["anne@eksempel-kommune.example"]
         note = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "purge.run")).all()[-1]
@@ -329,7 +393,7 @@ def test_gdpr_export_lists_and_delete_erases_the_pages_read(db_url, tmp_path):
     from rusfokus.progress import journey
 
     with session_scope(db_url) as s:
-        import_roster(s, roster_file(tmp_path, STAFF[:2]), now=datetime(2026, 1, 1))
+        import_roster(s, roster_file(tmp_path, STAFF[:2]), now=datetime(2026, 1, 1), secret=TEST_SECRET)
     with session_scope(db_url) as s:
         for email in ("anne@eksempel-kommune.example", "per@eksempel-kommune.example"):
             pid = s.scalar(select(Person.id).where(Person.email == email))
@@ -345,7 +409,7 @@ def test_gdpr_export_lists_and_delete_erases_the_pages_read(db_url, tmp_path):
     with session_scope(db_url) as s:
         data = gdpr.export_person(s, "anne@eksempel-kommune.example")
         assert [p["page"] for p in data["pages_read"]] == ["modules/01-opsporing/tegn"]
-        gdpr.delete_person(s, "anne@eksempel-kommune.example")
+        gdpr.delete_person(s, "anne@eksempel-kommune.example", secret=TEST_SECRET)
     with session_scope(db_url) as s:
         left = s.execute(select(Person.email).join(journey.PageRead, journey.PageRead.person_id == Person.id)).all()
         assert left == [("per@eksempel-kommune.example",)]  # only hers erased

@@ -16,6 +16,8 @@ from rusfokus.progress.models import STATUS_ACTIVE, STATUS_LEFT, AuditEntry, Per
 from rusfokus.progress.roster import Roster, RosterRow
 from rusfokus.progress.staff import ImportRefused, import_roster, preview_import
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +39,7 @@ def db_url(tmp_path):
     url = f"sqlite:///{tmp_path / 'rf.db'}"
     upgrade(url)
     with session_scope(url) as s:
-        import_roster(s, Roster(rows=[row(i) for i in range(6)]), now=datetime(2026, 1, 1))
+        import_roster(s, Roster(rows=[row(i) for i in range(6)]), now=datetime(2026, 1, 1), secret=TEST_SECRET)
     return url
 
 
@@ -77,7 +79,7 @@ def test_preview_counts_match_the_import_and_write_nothing(db_url):
     assert preview.summary_da() == "2 nye, 3 ændrede, 1 markeres fratrådt (1 kommer tilbage, 1 uændrede)"
     with session_scope(db_url) as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == audits
-        result = import_roster(s, new_list)
+        result = import_roster(s, new_list, secret=TEST_SECRET)
     assert (result.created, result.updated, result.reactivated, result.left, result.unchanged) == (2, 3, 1, 1, 1)
     assert _statuses(db_url)["p4@eksempel-kommune.example"] == STATUS_LEFT
     with session_scope(db_url) as s:  # after the import, the same list changes nothing
@@ -93,7 +95,7 @@ def test_only_add_update_marks_nobody_fratraadt(db_url):
     assert preview.summary_da().startswith("1 nye, 1 ændrede, 0 markeres fratrådt")
     assert len(full.leaving) == 5  # the default mode would mark everyone else fratrådt
     with session_scope(db_url) as s:
-        result = import_roster(s, partial, only_add_update=True, actor="admin:test")
+        result = import_roster(s, partial, only_add_update=True, actor="admin:test", secret=TEST_SECRET)
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert (result.created, result.updated, result.left) == (1, 1, 0)
     assert "only add and update" in entry.detail
@@ -105,7 +107,7 @@ def test_empty_list_is_still_refused_in_both_modes(db_url):
     with session_scope(db_url) as s:
         for mode in (False, True):
             with pytest.raises(ImportRefused):
-                import_roster(s, Roster(rows=[]), only_add_update=mode)
+                import_roster(s, Roster(rows=[]), only_add_update=mode, secret=TEST_SECRET)
 
 
 def _cli(home, *args):
@@ -161,7 +163,7 @@ def test_dashboard_upload_previews_then_imports_only_on_confirmation(db_url):
     from rusfokus.progress.upload import RosterUpload
 
     done = []
-    widget = RosterUpload(db_url, "admin:test", on_done=lambda: done.append(1))
+    widget = RosterUpload(db_url, "admin:test", on_done=lambda: done.append(1), secret=TEST_SECRET)
     header = "Navn;E-mail;Arbejdssted;Afdeling;Forvaltning;Stilling;Nøgleperson\r\n"
     csv = (
         header + "Person 1;p1@eksempel-kommune.example;Vestskolen;Skoler;Børn og Unge;Lærer;Ja\r\n"

@@ -28,6 +28,8 @@ from rusfokus.settings import Settings
 from rusfokus.temadag import planning, store
 from rusfokus.temadag.web import Hub
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 TODAY = dt.date.today()
 NINA = "nina.noegle@eksempel.dk"  # nøgleperson, Børnehuset Solsikken
 METTE = "mette.hansen@eksempel.dk"  # colleague, Børnehuset Solsikken
@@ -362,7 +364,7 @@ class RolesWebTest(AsyncHTTPTestCase):
         roster = parse_rows(rows, "medarbejdere.csv")
         assert not roster.problems
         with session_scope(self.settings.db_url) as s:
-            import_roster(s, roster, actor="test")
+            import_roster(s, roster, actor="test", secret=TEST_SECRET)
         assert self.get("/noegleperson/refleksioner", nina).code == 403
         assert self.get(f"/temadag/admin/{self.tid_sol}", nina).code == 403
         assert self.get(f"/temadag/admin/{self.tid_vest}", self.learner(BO)).code == 200  # Bo keeps his

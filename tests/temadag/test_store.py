@@ -14,6 +14,8 @@ from rusfokus.progress.reports import load_data
 from rusfokus.progress.staff import OrgCache
 from rusfokus.temadag import evaluation, planning, store
 
+TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
+
 NOW = dt.datetime(2027, 3, 11, 9, 5)
 
 
@@ -78,19 +80,23 @@ def test_create_list_and_day_lookup(db):
 def test_match_by_email_name_and_refusals(db):
     with session_scope(db) as s:
         row = make(s)
-        assert store.match_person(s, row, "", " Mette.Hansen@Eksempel.dk ")[0].name == "Mette Hansen"
-        assert store.match_person(s, row, "mette  hansen", "")[0].email == "mette.hansen@eksempel.dk"
+        assert (
+            store.match_person(s, row, "", " Mette.Hansen@Eksempel.dk ", secret=TEST_SECRET)[0].name == "Mette Hansen"
+        )
+        assert (
+            store.match_person(s, row, "mette  hansen", "", secret=TEST_SECRET)[0].email == "mette.hansen@eksempel.dk"
+        )
         with pytest.raises(store.CheckinError, match="flere med det navn"):
-            store.match_person(s, row, "Ali Demir", "")
+            store.match_person(s, row, "Ali Demir", "", secret=TEST_SECRET)
         with pytest.raises(store.CheckinError, match="kan ikke finde"):
-            store.match_person(s, row, "Jens Berg", "")  # not at an invited institution
+            store.match_person(s, row, "Jens Berg", "", secret=TEST_SECRET)  # not at an invited institution
         with pytest.raises(store.CheckinError, match="gyldig"):
-            store.match_person(s, row, "", "ikke-en-mail")
+            store.match_person(s, row, "", "ikke-en-mail", secret=TEST_SECRET)
         with pytest.raises(store.CheckinError, match="navn eller"):
-            store.match_person(s, row, " ", "")
+            store.match_person(s, row, " ", "", secret=TEST_SECRET)
         people = s.scalars(select(Person)).all()
         # an e-mail not on the staff list is never turned into a person (issue 12, item 6)
-        assert store.match_person(s, row, "Gæst Gæstesen", "gaest@andet.dk") == (
+        assert store.match_person(s, row, "Gæst Gæstesen", "gaest@andet.dk", secret=TEST_SECRET) == (
             None,
             "gaest@andet.dk",
             "Gæst Gæstesen",
@@ -101,7 +107,7 @@ def test_match_by_email_name_and_refusals(db):
 def test_check_in_records_attendance_in_progress_and_is_idempotent(db):
     with session_scope(db) as s:
         row = make(s)
-        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk")[0]
+        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk", secret=TEST_SECRET)[0]
         p1 = store.check_in_pending(s, row, person, "", person.email, "kode", NOW)
         assert s.scalars(select(Completion)).all() == [] and s.scalars(select(Certificate)).all() == []
         assert store.attendance_rows(s) == [] and store.list_plans(s)[0].attended == 0
@@ -127,7 +133,7 @@ def test_check_in_records_attendance_in_progress_and_is_idempotent(db):
 def test_attendance_not_counting_toward_module_and_uncheck(db):
     with session_scope(db) as s:
         row = make(s, counts_toward_module="nej")
-        person = store.match_person(s, row, "", "ali.demir@eksempel.dk")[0]
+        person = store.match_person(s, row, "", "ali.demir@eksempel.dk", secret=TEST_SECRET)[0]
         p = store.check_in(s, row, person, "liste", NOW, 24)
         assert all(not c.passed for c in s.scalars(select(Completion)).all())
         assert s.scalars(select(Certificate)).all() == []
@@ -140,7 +146,7 @@ def test_evaluation_once_per_participant_and_anonymous(db):
     form = {key: "5" for key, _ in evaluation.QUESTIONS}
     with session_scope(db) as s:
         row = make(s)
-        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk")[0]
+        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk", secret=TEST_SECRET)[0]
         p = store.check_in(s, row, person, "link", NOW, 24)
         store.add_evaluation(s, p, evaluation.parse_form({**form, "fritekst": "Godt"}), NOW.date())
         with pytest.raises(store.CheckinError, match="allerede"):
@@ -155,7 +161,7 @@ def test_delete_only_without_participants(db):
     with session_scope(db) as s:
         row = make(s)
         other = make(s, date="2027-09-01")
-        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk")[0]
+        person = store.match_person(s, row, "", "mette.hansen@eksempel.dk", secret=TEST_SECRET)[0]
         store.check_in_pending(s, row, person, "", person.email, "kode", NOW)
         assert store.delete_temadag(s, row) is False
         assert store.delete_temadag(s, other) is True

@@ -189,12 +189,20 @@ class Dashboard(widgets.VBox):
         base_url: str | None = None,
         settings: Settings | None = None,
         effekt=None,
+        secret: bytes | None = None,
     ):
         """``settings`` (the kernel's, from build_app): e-mail (RUSFOKUS_SMTP_*), the public address and how
-        long a kursusbevis is valid; without it e-mail is off and ``base_url`` is the address."""
+        long a kursusbevis is valid; without it e-mail is off and ``base_url`` is the address. ``secret``:
+        the server's (signs links, checks revocation), by default read from ``settings.secret_file``; with
+        ``db_url`` one of the two is needed."""
         self.data, self.today, self.db_url, self.admin = data, today or date.today(), db_url, admin
         self.effekt = effekt  # rusfokus.effekt.reports.EffektData: self-efficacy and practice counts
         self.settings = settings
+        if secret is None and settings is not None:
+            secret = identity.load_secret(settings.secret_file)
+        if db_url and secret is None:
+            raise ValueError("Dashboard with a database needs the server's secret: pass settings or secret")
+        self.secret = secret
         self.base_url = base_url or (settings.base_url if settings is not None else None)
         self.forvaltning = widgets.Dropdown(options=_options([]), description="Forvaltning")
         self.afdeling = widgets.Dropdown(options=_options([]), description="Afdeling")
@@ -231,7 +239,7 @@ class Dashboard(widgets.VBox):
         )
         quick = [check]
         if db_url:
-            self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today)
+            self.person = PersonPanel(db_url, f"admin:{admin}", self._base_url(), today=today, secret=secret)
             quick.insert(0, self.person)
 
             if settings is not None and config_problem(settings) is None:  # e-mail is set up (RUSFOKUS_SMTP_*)
@@ -258,8 +266,8 @@ class Dashboard(widgets.VBox):
         )
         extra = [certificate]
         if db_url:
-            self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url())
-            self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload)
+            self.links = LinksSheet(db_url, f"admin:{admin}", self._base_url(), secret=secret)
+            self.upload = RosterUpload(db_url, f"admin:{admin}", on_done=self.reload, secret=secret)
             extra += [self.links, self.upload]
             extra.insert(0, loop_section(db_url, settings, today))  # the refresher loop (rusfokus.genopfrisk)
         super().__init__([header, self.status, *quick, self.filters_box, *self.sections.values(), *extra])

@@ -132,7 +132,7 @@ def _person(session: Session, person_id: int) -> Person:
     return person
 
 
-def person_details(session: Session, person_id: int, today: date | None = None) -> PersonDetails:
+def person_details(session: Session, person_id: int, today: date | None = None, *, secret: bytes) -> PersonDetails:
     today = today or date.today()
     person = _person(session, person_id)
     org = session.execute(
@@ -151,7 +151,7 @@ def person_details(session: Session, person_id: int, today: date | None = None) 
         person.faggruppe,
         bool(person.noegleperson),
         person.status,
-        is_revoked_in(session, person.email),
+        is_revoked_in(session, person.email, secret=secret),
     )
     details.completions = [
         (c.module, c.completed_at, bool(c.passed), c.score, c.max_score)
@@ -244,26 +244,27 @@ def person_html(d: PersonDetails) -> str:
     return "".join(out)
 
 
-def new_link(session: Session, person_id: int, base_url: str, actor: str) -> str:
-    """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked."""
+def new_link(session: Session, person_id: int, base_url: str, actor: str, *, secret: bytes) -> str:
+    """A new personal link for the person (audit: person.link_shown, by id). Refused while revoked.
+    ``secret``: the server's (``load_secret(settings.secret_file)``), here and below."""
     person = _person(session, person_id)
-    if is_revoked_in(session, person.email):
+    if is_revoked_in(session, person.email, secret=secret):
         raise PersonPageError("Linket er tilbagekaldt. Åbn adgangen igen, før du laver et nyt link.")
     log_action(session, actor, "person.link_shown", f"person #{person.id}", "new personal link shown in dashboard")
-    return personal_link(person.email, base_url)
+    return personal_link(person.email, base_url, secret=secret)
 
 
-def revoke_link(session: Session, person_id: int, actor: str) -> None:
+def revoke_link(session: Session, person_id: int, actor: str, *, secret: bytes) -> None:
     """Every personal link and learner cookie of the person stops working (audit: identity.revoked)."""
     person = _person(session, person_id)
-    revoke(session, person.email)
+    revoke(session, person.email, secret=secret)
     log_action(session, actor, "identity.revoked", f"person #{person.id}", "personal links revoked in dashboard")
 
 
-def reopen_link(session: Session, person_id: int, actor: str) -> bool:
+def reopen_link(session: Session, person_id: int, actor: str, *, secret: bytes) -> bool:
     """Lift the revocation: a new link can be made, and old links work again. True if one was lifted."""
     person = _person(session, person_id)
-    lifted = lift(session, person.email)
+    lifted = lift(session, person.email, secret=secret)
     if lifted:
         log_action(session, actor, "identity.revocation_lifted", f"person #{person.id}", "reopened in dashboard")
     return lifted
@@ -279,8 +280,10 @@ REVOKE_NOTE = (
 class PersonPanel(widgets.VBox):
     """Search a person and show the person page (admin dashboard only)."""
 
-    def __init__(self, db_url: str, actor: str, base_url: str, today: date | None = None):
+    def __init__(self, db_url: str, actor: str, base_url: str, today: date | None = None, *, secret: bytes):
+        """``secret``: the server's (``load_secret(settings.secret_file)``): links and revocation."""
         self.db_url, self.actor, self.base_url, self.today = db_url, actor, base_url, today
+        self.secret = secret
         self.person_id: int | None = None
         self.query = widgets.Text(
             description="Navn eller e-mail", placeholder="fx Hansen eller hansen@", continuous_update=False
@@ -378,7 +381,7 @@ class PersonPanel(widgets.VBox):
             return
         try:
             with self._session() as s:
-                details = person_details(s, person_id, self.today)
+                details = person_details(s, person_id, self.today, secret=self.secret)
         except PersonPageError as exc:
             self.person_id = None
             self.actions.layout.display = "none"
@@ -401,7 +404,7 @@ class PersonPanel(widgets.VBox):
             return
         try:
             with self._session() as s:
-                link = new_link(s, self.person_id, self.base_url, self.actor)
+                link = new_link(s, self.person_id, self.base_url, self.actor, secret=self.secret)
         except PersonPageError as exc:
             self.link_output.value = f'<p role="alert">{html.escape(str(exc))}</p>'
             return
@@ -421,7 +424,7 @@ class PersonPanel(widgets.VBox):
         if self.person_id is None:
             return
         with self._session() as s:
-            revoke_link(s, self.person_id, self.actor)
+            revoke_link(s, self.person_id, self.actor, secret=self.secret)
         self.show(self.person_id)
         self.link_output.value = f'<p role="status">Linket er tilbagekaldt. {REVOKE_NOTE}</p>'
 
@@ -430,7 +433,7 @@ class PersonPanel(widgets.VBox):
             return
 
         with self._session() as s:
-            if reopen_link(s, self.person_id, self.actor):
+            if reopen_link(s, self.person_id, self.actor, secret=self.secret):
                 log_action(
                     s, self.actor, "identity.reopened", f"person #{self.person_id}", "access opened again in dashboard"
                 )

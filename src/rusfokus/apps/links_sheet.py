@@ -20,8 +20,9 @@ def _filename(institution: str | None) -> str:
 class LinksSheet(widgets.VBox):
     """Dashboard section: choose an institution, make the PDF, download it."""
 
-    def __init__(self, db_url: str, actor: str, base_url: str):
-        self.db_url, self.actor, self.base_url = db_url, actor, base_url
+    def __init__(self, db_url: str, actor: str, base_url: str, *, secret: bytes):
+        """``secret``: the server's (``load_secret(settings.secret_file)``), signs the links."""
+        self.db_url, self.actor, self.base_url, self.secret = db_url, actor, base_url, secret
         self.institution = widgets.Dropdown(options=[("Vælg institution", "")], description="Institution")
         self.institution.style.description_width = "7rem"
         self.button = widgets.Button(description="Lav PDF med links", tooltip="Lav en PDF med personlige links")
@@ -56,7 +57,7 @@ class LinksSheet(widgets.VBox):
             return
         try:
             with session_scope(self.db_url) as s:
-                pdf, n = make_sheet(s, self.base_url, institution=choice, actor=self.actor)
+                pdf, n = make_sheet(s, self.base_url, institution=choice, actor=self.actor, secret=self.secret)
         except LinksError:
             self.result.value = (
                 f'<p role="alert">Der er ingen aktive medarbejdere med et virkende link på {html.escape(choice)}.</p>'

@@ -209,7 +209,8 @@ def build_app():
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     url = settings.db_url
     try:
-        email = ensure_not_revoked(identity.current_learner(settings), url)
+        secret = identity.load_secret(settings.secret_file)
+        email = ensure_not_revoked(identity.current_learner(settings), url, secret=secret)
     except identity.IdentityError as exc:
         return widgets.HTML(STYLE + f'<h1>Min side</h1><p role="alert">{html.escape(str(exc))}</p>')
     upgrade(url)

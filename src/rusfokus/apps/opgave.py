@@ -490,20 +490,23 @@ def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
         # no cookie at all: the plain notice; a broken or expired link: its reason first
         has_cookie = identity.cookie_value(os.environ.get("HTTP_COOKIE"), identity.LEARNER_COOKIE) is not None
         return ExerciseApp(ex, None, identity_error=str(exc) if has_cookie else NO_IDENTITY)
-    return open_app(ex, email, base=client.server_url(settings.port))
+    return open_app(ex, email, base=client.server_url(settings.port), secret=identity.load_secret(settings.secret_file))
 
 
-def open_app(ex: Exercise, email: str, base: str | None = None, draft_delay: float = 1.0) -> ExerciseApp:
+def open_app(
+    ex: Exercise, email: str, base: str | None = None, draft_delay: float = 1.0, *, secret: bytes
+) -> ExerciseApp:
     """The app for a signed-in learner: her attempts, latest result (marks in place) and draft
-    from the server; hand-ins and drafts go back to it (``base``: another server, for tests)."""
-    code, body = client.status(email, ex.id, base=base)
+    from the server; hand-ins and drafts go back to it (``base``: another server, for tests), signed
+    with the server's ``secret`` (the kernel's Settings)."""
+    code, body = client.status(email, ex.id, base=base, secret=secret)
     ok = code == 200
     forsoeg = body.get("forsoeg", []) if ok else []
     app = ExerciseApp(
         ex,
-        lambda answers: client.submit(email, ex.id, answers, base=base),
+        lambda answers: client.submit(email, ex.id, answers, base=base, secret=secret),
         history=forsoeg,
-        save_draft=lambda answers: client.save_draft(email, ex.id, answers, base=base),
+        save_draft=lambda answers: client.save_draft(email, ex.id, answers, base=base, secret=secret),
         draft=body.get("kladde") if ok else None,
         latest=body.get("seneste") if ok else None,
         handed_in=body.get("afleveret_svar") if ok else None,

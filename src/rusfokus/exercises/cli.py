@@ -11,6 +11,7 @@ from pathlib import Path
 from rusfokus.cliutil import CommandError
 from rusfokus.content.loader import ContentError
 from rusfokus.exercises.schema import check, load_exercise
+from rusfokus.identity.tokens import load_secret
 from rusfokus.progress.roster import RosterError, read_roster
 from rusfokus.safe_export import SafeCsvWriter
 
@@ -134,8 +135,9 @@ def demo_learners(n: int = 200, seed: int = 2026) -> list[tuple[str, str]]:
     return [(r.name, r.email) for r in generate_staff(n, seed)]
 
 
-def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
-    """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link. Written atomically."""
+def write_links(people: list[tuple[str, str]], base_url: str, out: Path, *, secret: bytes) -> int:
+    """CSV (Danish Excel: UTF-8 with BOM, ';') of Navn, E-mail, Link (signed with the server's ``secret``).
+    Written atomically."""
     # lazy: loads nbformat (~1 s); keeps `rusfokus` start-up fast
     from rusfokus.exercises.store import write_atomic
     from rusfokus.identity.links import personal_link
@@ -144,7 +146,7 @@ def write_links(people: list[tuple[str, str]], base_url: str, out: Path) -> int:
     w = SafeCsvWriter(buf, delimiter=";", lineterminator="\r\n")  # names never become formulas
     w.writerow(["Navn", "E-mail", "Personligt link"])
     for name, email in people:
-        w.writerow([name, email, personal_link(email, base_url)])
+        w.writerow([name, email, personal_link(email, base_url, secret=secret)])
     write_atomic(Path(out), "\ufeff" + buf.getvalue())
     return len(people)
 
@@ -169,7 +171,7 @@ def cmd_links(args) -> int:
         people = [(r.name, r.email) for r in roster.rows]
         if not people:
             raise CommandError(f"{args.roster}: no valid rows, no links written")
-    n = write_links(people, base, Path(args.out))
+    n = write_links(people, base, Path(args.out), secret=load_secret(args.settings.secret_file))
     print(f"wrote {n} personal links to {args.out} (base {base}). Keep the file safe: each link logs a person in.")
     return 0
 
@@ -188,7 +190,9 @@ def _links_pdf(args, base: str) -> int:
     upgrade(url)
     try:
         with session_scope(url) as session:
-            pdf, n = make_sheet(session, base, institution=args.institution, actor="cli")
+            pdf, n = make_sheet(
+                session, base, institution=args.institution, actor="cli", secret=load_secret(args.settings.secret_file)
+            )
     except LinksError as exc:
         raise CommandError(str(exc)) from None
     write_atomic(Path(args.pdf), pdf)

@@ -2,7 +2,8 @@
 
 The exercise app runs in a Voilà kernel on the server machine. It learns the
 learner from the signed cookie (``identity.current_learner``), then signs a
-short-lived token for the server, which verifies it again.
+short-lived token for the server, which verifies it again (``secret``: the
+server's, from the Settings the app's build_app reads).
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ def server_url(port: int = DEFAULT_PORT) -> str:
 
 
 def _call(
-    method: str, path: str, email: str, body: dict | None = None, base: str | None = None, timeout: float = TIMEOUT
+    method: str,
+    path: str,
+    email: str,
+    body: dict | None = None,
+    base: str | None = None,
+    timeout: float = TIMEOUT,
+    *,
+    secret: bytes,
 ) -> tuple[int, dict]:
-    token = identity.learner_token(email)
+    token = identity.learner_token(email, secret=secret)
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
     req = urllib.request.Request(
         (base or server_url()) + path,
@@ -56,14 +64,15 @@ def _call(
         return 0, {"status": "fejl", "fejl": "Der er ingen forbindelse til serveren. Prøv igen om lidt."}
 
 
-def submit(email: str, opgave: str, answers: dict, base: str | None = None) -> tuple[int, dict]:
-    return _call("POST", "api/opgave/aflever", email, {"opgave": opgave, "svar": answers}, base)
+def submit(email: str, opgave: str, answers: dict, base: str | None = None, *, secret: bytes) -> tuple[int, dict]:
+    return _call("POST", "api/opgave/aflever", email, {"opgave": opgave, "svar": answers}, base, secret=secret)
 
 
-def status(email: str, opgave: str, base: str | None = None) -> tuple[int, dict]:
-    return _call("GET", f"api/opgave/status?opgave={opgave}", email, None, base)
+def status(email: str, opgave: str, base: str | None = None, *, secret: bytes) -> tuple[int, dict]:
+    return _call("GET", f"api/opgave/status?opgave={opgave}", email, None, base, secret=secret)
 
 
-def save_draft(email: str, opgave: str, answers: dict, base: str | None = None) -> tuple[int, dict]:
+def save_draft(email: str, opgave: str, answers: dict, base: str | None = None, *, secret: bytes) -> tuple[int, dict]:
     """Save half-finished answers; restored when the app opens, never graded."""
-    return _call("POST", "api/opgave/kladde", email, {"opgave": opgave, "svar": answers}, base, DRAFT_TIMEOUT)
+    body = {"opgave": opgave, "svar": answers}
+    return _call("POST", "api/opgave/kladde", email, body, base, DRAFT_TIMEOUT, secret=secret)

@@ -106,7 +106,7 @@ def read_result(api, ex: Exercise, attempt: Attempt) -> dict:
 
 
 def _notify_progress(email: str, result: dict, progress: dict) -> None:
-    """Tell progress (``progress``: its ``db_url`` and ``certificate_months``) about a graded attempt."""
+    """Tell progress (``progress``: its ``db_url``, ``certificate_months`` and ``secret``) about a graded attempt."""
     try:
         hooks.on_graded(
             email,
@@ -129,7 +129,15 @@ def _record_progress(session, email: str, result: dict, progress: dict) -> None:
         graded_at = graded_at.astimezone().replace(tzinfo=None)
     months = progress.get("certificate_months") or Settings.default("certificate_months")
     hooks.record_result(
-        session, email, result["opgave"], result["score"], result["max_score"], result["passed"], graded_at, months
+        session,
+        email,
+        result["opgave"],
+        result["score"],
+        result["max_score"],
+        result["passed"],
+        graded_at,
+        months,
+        secret=progress["secret"],
     )
 
 
@@ -167,7 +175,7 @@ def autograde(api, attempt: Attempt) -> dict:
 
 def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
     """Autograde one attempt; write its result and clear its pending marker; tell progress
-    (``progress``: ``db_url`` and ``certificate_months`` for ``progress.hooks.on_graded``)."""
+    (``progress``: ``db_url``, ``certificate_months`` and ``secret`` for ``progress.hooks.on_graded``)."""
     result = autograde(api, attempt)
     write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
     attempt.pending_file.unlink(missing_ok=True)
@@ -273,7 +281,7 @@ class Grader:
     ):
         self.course_dir = Path(course_dir).resolve()
         self.gradebook_db = gradebook_db
-        self.progress = progress or {}  # db_url, certificate_months for progress.hooks.on_graded
+        self.progress = progress or {}  # db_url, certificate_months, secret for progress.hooks.on_graded
         self.db_url = self.progress.get("db_url") or ""
         self.shared = queue.is_shared(self.db_url)
         self.worker = bool(worker) or not self.shared  # the in-process queue always grades

@@ -174,9 +174,11 @@ def score_reflection(
     gradebook_db: str = "",
     certificate_months: int = CERTIFICATE_MONTHS,
     content_dir: str | Path | None = None,
+    secret: bytes | None = None,
 ) -> dict | None:
     """Give ``points`` for a reflection; returns the learner's updated result (or None if
-    her saved result could not be found). Raises ReflectionError (Danish)."""
+    her saved result could not be found). Raises ReflectionError (Danish). A pass is recorded in the
+    progress database ``db_url`` (if given) with the server's ``secret``."""
     # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -212,7 +214,9 @@ def score_reflection(
         log.warning("gradebook busy: reflection %s/%s %s not scored", sid, opgave, question_id, exc_info=True)
         raise ReflectionError("Pointene blev ikke gemt. Prøv igen om lidt.") from None
     log.info("reflection %s/%s %s scored %d of %d", sid, opgave, question_id, value, q.point)
-    return _update_result(course_dir, email, opgave, str(submitted)[:19], db_url, gradebook_db, certificate_months)
+    return _update_result(
+        course_dir, email, opgave, str(submitted)[:19], db_url, gradebook_db, certificate_months, secret
+    )
 
 
 def _update_result(
@@ -223,6 +227,7 @@ def _update_result(
     db_url: str | None,
     gradebook_db: str = "",
     certificate_months: int = CERTIFICATE_MONTHS,
+    secret: bytes | None = None,
 ) -> dict | None:
     """Bring the attempt's saved result in line with the gradebook; call on_graded if it passed."""
     for row in reversed(history(course_dir, email, opgave)):
@@ -241,6 +246,7 @@ def _update_result(
                     True,
                     datetime.fromisoformat(fresh["graded_at"]),
                     db_url=db_url,
+                    secret=secret,
                     certificate_months=certificate_months,
                 )
             except Exception:  # progress must never undo a score

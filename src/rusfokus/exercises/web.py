@@ -61,9 +61,13 @@ def grading_options(settings) -> dict:
 
 
 def progress_options(settings) -> dict:
-    """What ``progress.hooks.on_graded`` needs after a grading: the progress database and how long a
-    kursusbevis is valid."""
-    return {"db_url": settings.db_url, "certificate_months": settings.certificate_months}
+    """What ``progress.hooks.on_graded`` needs after a grading: the progress database, how long a
+    kursusbevis is valid and the server's secret (to refuse an erased identity)."""
+    return {
+        "db_url": settings.db_url,
+        "certificate_months": settings.certificate_months,
+        "secret": identity.load_secret(settings.secret_file),
+    }
 
 
 def get_grader(course_dir: Path, **options) -> Grader:
@@ -84,9 +88,9 @@ def shutdown(settings=None) -> None:
         grader.close()
 
 
-def check_not_revoked(email: str, db_url: str | None) -> str:
+def check_not_revoked(email: str, db_url: str | None, secret: bytes) -> str:
     """The learner, or IdentityError (Danish) if the person was erased under GDPR."""
-    return ensure_not_revoked(email, db_url)
+    return ensure_not_revoked(email, db_url, secret=secret)
 
 
 class _LearnerApi(Handler):
@@ -110,7 +114,7 @@ class _LearnerApi(Handler):
         try:
             secret = identity.load_secret(self.rf.secret_file)
             email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=secret)
-            return check_not_revoked(email, self.db_url)
+            return check_not_revoked(email, self.db_url, secret)
         except identity.IdentityError as exc:
             self.reply(403, {"status": "fejl", "fejl": str(exc)})
             return None

@@ -161,7 +161,7 @@ def hub_email(name: str, domain: str) -> str:
     return f"{name}@{domain}" if domain and name else ""
 
 
-def map_hub_user(model: dict, cfg: HubConfig, db_url: str, secret: bytes | None = None) -> HubIdentity:
+def map_hub_user(model: dict, cfg: HubConfig, db_url: str, secret: bytes) -> HubIdentity:
     """Map the Hub's user model (``name``, ``groups``) to a rusfokus identity; with a nøgleperson group
     configured, set the person's nøgleperson flag to the membership (audit-logged when it changes)."""
     name = str(model.get("name") or "")

@@ -27,8 +27,9 @@ CARD_HEIGHT = 68.0  # mm; 4 cards + margins fit A4 (297 mm)
 TOP = 14.0
 
 
-def personal_link(email: str, base_url: str, *, secret: bytes | None = None) -> str:
-    """The person's link to the course: ``<base_url>/adgang/<signed e-mail>`` (it logs her in)."""
+def personal_link(email: str, base_url: str, *, secret: bytes) -> str:
+    """The person's link to the course: ``<base_url>/adgang/<signed e-mail>`` (it logs her in), signed with
+    the server's ``secret`` (``load_secret(settings.secret_file)``)."""
     return f"{base_url.rstrip('/')}/adgang/{learner_token(email, secret=secret)}"
 
 
@@ -57,9 +58,9 @@ def institutions(session: Session) -> list[str]:
     )
 
 
-def entries_for(session: Session, base_url: str, institution: str | None = None) -> list[LinkEntry]:
-    """Active staff (optionally of one institution, by name) with a new personal link each, by institution
-    then name. Revoked people are left out (their links do not work)."""
+def entries_for(session: Session, base_url: str, institution: str | None = None, *, secret: bytes) -> list[LinkEntry]:
+    """Active staff (optionally of one institution, by name) with a new personal link each (signed with the
+    server's ``secret``), by institution then name. Revoked people are left out (their links do not work)."""
     stmt = (
         select(Person.name, Person.email, Institution.name)
         .join(Institution, Person.institution_id == Institution.id)
@@ -70,9 +71,9 @@ def entries_for(session: Session, base_url: str, institution: str | None = None)
         stmt = stmt.where(Institution.name == institution)
     rows = session.execute(stmt).all()
     return [
-        LinkEntry(name or "", email, inst, personal_link(email, base_url))
+        LinkEntry(name or "", email, inst, personal_link(email, base_url, secret=secret))
         for name, email, inst in rows
-        if not is_revoked_in(session, email)
+        if not is_revoked_in(session, email, secret=secret)
     ]
 
 
@@ -143,10 +144,11 @@ def links_pdf(entries: list[LinkEntry], *, kommune: str = "", title: str = "Pers
 
 
 def make_sheet(
-    session: Session, base_url: str, *, institution: str | None, actor: str, kommune: str = ""
+    session: Session, base_url: str, *, institution: str | None, actor: str, secret: bytes, kommune: str = ""
 ) -> tuple[bytes, int]:
-    """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf)."""
-    entries = entries_for(session, base_url, institution)
+    """The PDF for one institution (or all) and how many people it holds; audit-logged (links.pdf).
+    ``secret``: the server's, signs the links."""
+    entries = entries_for(session, base_url, institution, secret=secret)
     if not entries:
         raise LinksError(
             f"no active staff with a working link at {institution!r}"

@@ -23,7 +23,7 @@ from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rusfokus.db import Base, session_scope
-from rusfokus.identity.tokens import IdentityError, load_secret, normalise_email
+from rusfokus.identity.tokens import IdentityError, normalise_email
 from rusfokus.migrations import upgrade
 
 REVOKED_MESSAGE = (
@@ -38,13 +38,13 @@ class RevokedIdentity(Base):
     revoked_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-def identity_digest(email: str, secret: bytes | None = None) -> str:
-    key = secret if secret is not None else load_secret()
+def identity_digest(email: str, secret: bytes) -> str:
+    """HMAC-SHA256 of the normalised e-mail with the server's ``secret`` (``load_secret(settings.secret_file)``)."""
     message = b"revoked-identity:" + normalise_email(email).encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def revoke(session: Session, email: str, *, secret: bytes | None = None, now: datetime | None = None) -> None:
+def revoke(session: Session, email: str, *, secret: bytes, now: datetime | None = None) -> None:
     """Record that ``email``'s signed links are no longer valid (idempotent; part of the caller's transaction)."""
     digest = identity_digest(email, secret)
     if session.get(RevokedIdentity, digest) is None:
@@ -52,7 +52,7 @@ def revoke(session: Session, email: str, *, secret: bytes | None = None, now: da
         session.flush()
 
 
-def lift(session: Session, email: str, *, secret: bytes | None = None) -> bool:
+def lift(session: Session, email: str, *, secret: bytes) -> bool:
     """Lift a revocation (the person was re-added). True if one was lifted; the caller writes
     the audit entry (``identity.revocation_lifted``, by person id only)."""
     digest = identity_digest(email, secret)
@@ -60,12 +60,12 @@ def lift(session: Session, email: str, *, secret: bytes | None = None) -> bool:
     return bool(gone)
 
 
-def is_revoked_in(session: Session, email: str, *, secret: bytes | None = None) -> bool:
+def is_revoked_in(session: Session, email: str, *, secret: bytes) -> bool:
     digest = identity_digest(email, secret)
     return session.scalar(select(RevokedIdentity.digest).where(RevokedIdentity.digest == digest)) is not None
 
 
-def is_revoked(email: str, db_url: str, *, secret: bytes | None = None) -> bool:
+def is_revoked(email: str, db_url: str, *, secret: bytes) -> bool:
     """True if the learner ``email`` was erased and must not be accepted (opens its own session on
     ``db_url``, the caller's ``Settings.db_url``)."""
     upgrade(db_url)
@@ -73,7 +73,7 @@ def is_revoked(email: str, db_url: str, *, secret: bytes | None = None) -> bool:
         return is_revoked_in(session, email, secret=secret)
 
 
-def ensure_not_revoked(email: str, db_url: str, *, secret: bytes | None = None) -> str:
+def ensure_not_revoked(email: str, db_url: str, *, secret: bytes) -> str:
     """Return ``email``, or raise ``identity.IdentityError`` with the Danish message if it was revoked."""
     if is_revoked(email, db_url, secret=secret):
         raise IdentityError(REVOKED_MESSAGE)

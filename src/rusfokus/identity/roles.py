@@ -62,7 +62,7 @@ class Role:
         return f"{self.kind}:{self.who}" if self.kind else ""
 
 
-def noegleperson_role(email: str, *, db_url: str, secret: bytes | None = None) -> Role:
+def noegleperson_role(email: str, *, db_url: str, secret: bytes) -> Role:
     """The role of a learner ``email`` from the staff list in ``db_url``: nøgleperson only while the
     person is active, flagged and not revoked; otherwise kursist (``ROLE_NONE`` if revoked)."""
     email = normalise_email(email)
@@ -80,9 +80,7 @@ def noegleperson_role(email: str, *, db_url: str, secret: bytes | None = None) -
     return Role(ROLE_LEARNER, email, (), row[0] if row is not None else None)
 
 
-def current_role(
-    cookie_header: str | None, *, db_url: str, secret: bytes | None = None, admin_first: bool = True
-) -> Role:
+def current_role(cookie_header: str | None, *, db_url: str, secret: bytes, admin_first: bool = True) -> Role:
     """Who the browser is: admin (valid admin session), else nøgleperson or kursist (valid
     personal link, looked up on the staff list now), else nobody. Fails closed: if the
     database cannot be read, a learner gets no nøgleperson rights."""

@@ -24,8 +24,6 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from rusfokus.settings import get_settings
-
 log = logging.getLogger("rusfokus.identity")
 
 LEARNER_COOKIE = "rf_learner"
@@ -50,10 +48,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def load_secret(path: Path | None = None) -> bytes:
-    """The server's secret key; created (mode 0600) on first use."""
-    if path is None:
-        path = get_settings().secret_file
+def load_secret(path: str | Path) -> bytes:
+    """The server's secret key in the file ``path`` (the caller's ``Settings.secret_file``); created
+    (mode 0600) on first use."""
     path = Path(path)
     try:
         key = path.read_bytes().strip()
@@ -76,27 +73,25 @@ def load_secret(path: Path | None = None) -> bytes:
     return path.read_bytes().strip()
 
 
-def sign(
-    kind: str, value: str, *, secret: bytes | None = None, now: float | None = None, extra: dict | None = None
-) -> str:
-    """Sign ``value`` as ``kind``; ``extra`` adds claims (short keys other than k, v, t)."""
+def sign(kind: str, value: str, *, secret: bytes, now: float | None = None, extra: dict | None = None) -> str:
+    """Sign ``value`` as ``kind`` with ``secret`` (``load_secret(settings.secret_file)``); ``extra`` adds
+    claims (short keys other than k, v, t)."""
     claims = dict(extra or {})
     claims.update({"k": kind, "v": value, "t": int(now if now is not None else time.time())})
     payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    key = secret if secret is not None else load_secret()
-    mac = hmac.new(key, payload, hashlib.sha256).digest()
+    mac = hmac.new(secret, payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
 def verify(
-    kind: str, token: str | None, *, max_age: float | None = None, secret: bytes | None = None, now: float | None = None
+    kind: str, token: str | None, *, secret: bytes, max_age: float | None = None, now: float | None = None
 ) -> str:
     """Return the signed value, or raise InvalidToken (Danish message)."""
     return verify_claims(kind, token, max_age=max_age, secret=secret, now=now)["v"]
 
 
 def verify_claims(
-    kind: str, token: str | None, *, max_age: float | None = None, secret: bytes | None = None, now: float | None = None
+    kind: str, token: str | None, *, secret: bytes, max_age: float | None = None, now: float | None = None
 ) -> dict:
     """All signed claims of a valid token (``v`` the value, ``t`` the issue time ...)."""
     if not token or not isinstance(token, str) or token.count(".") != 1 or len(token) > 4096:
@@ -107,8 +102,7 @@ def verify_claims(
         mac = _unb64(mac_text)
     except (ValueError, TypeError):
         raise InvalidToken("Dit personlige link er ugyldigt.") from None
-    key = secret if secret is not None else load_secret()
-    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), mac):
+    if not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), mac):
         raise InvalidToken("Dit personlige link er ugyldigt eller ændret.")
     try:
         data = json.loads(payload)

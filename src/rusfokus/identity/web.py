@@ -60,7 +60,7 @@ class Handler(BaseHandler):
         """The learner's e-mail from the signed learner cookie, or IdentityError (Danish) when there is
         none, it is forged or expired, or the person was erased (revoked)."""
         email = identity.learner_from_cookie_header(self.cookie_header(), secret=self.secret)
-        return ensure_not_revoked(email, self.db_url)
+        return ensure_not_revoked(email, self.db_url, secret=self.secret)
 
     def admin(self) -> str | None:
         """The signed-in admin's user name (a valid, not ended session), else None."""
@@ -211,7 +211,7 @@ class AdgangHandler(Handler):
             return self.render_page("adgang_fejl.html", title="Linket virker ikke", message=LINKS_OFF)
         try:
             email = identity.verify("learner", token, max_age=identity.LEARNER_MAX_AGE, secret=self.secret)
-            ensure_not_revoked(email, self.db_url)
+            ensure_not_revoked(email, self.db_url, secret=self.secret)
         except identity.IdentityError as exc:
             self.set_status(403)
             return self.render_page("adgang_fejl.html", title="Linket virker ikke", message=str(exc))

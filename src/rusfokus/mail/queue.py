@@ -80,9 +80,9 @@ REFUSALS = {
 }
 
 
-def refusal(session: Session, person: Person | None, *, secret: bytes | None = None) -> str | None:
+def refusal(session: Session, person: Person | None, *, secret: bytes) -> str | None:
     """Why ``person`` must not be mailed (a key of REFUSALS), or None. ``secret``: the server's key
-    (default: the one in RUSFOKUS_HOME)."""
+    (``load_secret(settings.secret_file)``)."""
     if person is None:
         return "deleted"
     if person.status == STATUS_LEFT:

@@ -21,6 +21,7 @@ from rusfokus.progress.cli_admin import (
 
 def cmd_staff_import(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
+    from rusfokus.identity.tokens import load_secret
     from rusfokus.progress.roster import RosterError, read_roster
     from rusfokus.progress.staff import ImportRefused, import_roster, preview_import
 
@@ -62,6 +63,7 @@ def cmd_staff_import(args) -> int:
                 actor=cliutil.actor(),
                 source=name,
                 only_add_update=only,
+                secret=load_secret(args.settings.secret_file),
             )
         except ImportRefused as exc:
             raise CommandError(f"{name}: {exc}") from None

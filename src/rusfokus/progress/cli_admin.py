@@ -64,6 +64,7 @@ def _forget_exercises(args, emails: list[str]) -> int:
 def cmd_person_delete(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import PersonNotFound, delete_person
+    from rusfokus.identity.tokens import load_secret
     from rusfokus.progress.roster import normalise_email
 
     if not args.yes:
@@ -73,7 +74,7 @@ def cmd_person_delete(args) -> int:
     email = normalise_email(args.email)
     with cliutil.session(args) as session:
         try:
-            pid = delete_person(session, email, actor=cliutil.actor())
+            pid = delete_person(session, email, actor=cliutil.actor(), secret=load_secret(args.settings.secret_file))
         except PersonNotFound as exc:
             raise CommandError(str(exc)) from None
     print(
@@ -85,13 +86,21 @@ def cmd_person_delete(args) -> int:
 def cmd_purge(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
     from rusfokus.gdpr import UNMATCHED_CHECK_IN_DAYS, due_for_purge, purge, unmatched_check_ins_due
+    from rusfokus.identity.tokens import load_secret
 
     months = args.months if args.months is not None else args.settings.retention_months
     with cliutil.session(args) as session:
         emails = [p.email for p in due_for_purge(session, months) if p.email]
         unmatched = len(unmatched_check_ins_due(session))
         effekt_months = args.settings.effekt_retention_months  # proof of effect: answers' own retention
-        ids = purge(session, months, actor=cliutil.actor(), dry_run=args.dry_run, effekt_retention_months=effekt_months)
+        ids = purge(
+            session,
+            months,
+            actor=cliutil.actor(),
+            dry_run=args.dry_run,
+            effekt_retention_months=effekt_months,
+            secret=load_secret(args.settings.secret_file),
+        )
     verb = "would erase" if args.dry_run else "erased"
     print(f"{verb} {len(ids)} person(s) who left more than {months} months ago")
     print(
@@ -137,6 +146,7 @@ def cmd_admin(args) -> int:
 
 def cmd_demo_load(args) -> int:
     # lazy: loads SQLAlchemy (~0.3 s); keeps `rusfokus` start-up fast
+    from rusfokus.identity.tokens import load_secret
     from rusfokus.progress.demo import demo_csv, load_demo
 
     if args.write_csv:
@@ -153,7 +163,13 @@ def cmd_demo_load(args) -> int:
         if existing and not args.force:
             print(f"database already holds {existing} people; demo data not loaded (use --force to add it)")
             return 0
-        info = load_demo(session, n=args.staff, seed=args.seed, months=args.settings.certificate_months)
+        info = load_demo(
+            session,
+            n=args.staff,
+            seed=args.seed,
+            months=args.settings.certificate_months,
+            secret=load_secret(args.settings.secret_file),
+        )
         password = _demo_admin(session)
     print(
         f"demo data for Eksempel Kommune loaded: {info['staff']} staff ({info['import']}), "

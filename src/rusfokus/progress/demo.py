@@ -184,14 +184,16 @@ def load_demo(
     months: int = 24,
     today: date | None = None,
     actor: str = "demo",
+    secret: bytes,
 ) -> dict:
+    """Import ``n`` made-up staff and their graded results (``secret``: the server's, see ``import_roster``)."""
     today = today or date.today()
     staff = generate_staff(n, seed)
-    result = import_roster(session, Roster(rows=staff), actor=actor, source="demo")
+    result = import_roster(session, Roster(rows=staff), actor=actor, source="demo", secret=secret)
     count = 0
     for email, module, graded, score, max_score, passed in generate_history(staff, list(MODULE_TITLES), 3, today, seed):
         if graded.date() <= today:
-            record_result(session, email, module, score, max_score, passed, graded, months)
+            record_result(session, email, module, score, max_score, passed, graded, months, secret=secret)
             count += 1
     return {"staff": n, "import": result.summary(), "results": count}
 

@@ -42,14 +42,24 @@ def find_or_create_person(session: Session, email: str, now: datetime) -> Person
 
 
 def record_result(
-    session: Session, email: str, opgave: str, score, max_score, passed: bool, graded_at: datetime, months: int
+    session: Session,
+    email: str,
+    opgave: str,
+    score,
+    max_score,
+    passed: bool,
+    graded_at: datetime,
+    months: int,
+    *,
+    secret: bytes,
 ) -> dict:
-    """Store one graded result; a pass issues (renews) the kursusbevis. Idempotent per graded_at."""
+    """Store one graded result; a pass issues (renews) the kursusbevis. Idempotent per graded_at.
+    ``secret``: the server's (``load_secret(settings.secret_file)``), to refuse an erased identity."""
     email = normalise_email(email)
     if not email or "@" not in email:
         raise ValueError(f"on_graded: not an e-mail address: {email!r}")
 
-    if is_revoked_in(session, email):
+    if is_revoked_in(session, email, secret=secret):
         raise ValueError("on_graded: this identity was erased (revoked); result not recorded")
     person = find_or_create_person(session, email, graded_at)
     if person.status == STATUS_DELETED:
@@ -101,10 +111,12 @@ def on_graded(
     graded_at: datetime,
     *,
     db_url: str,
+    secret: bytes,
     certificate_months: int = Settings.default("certificate_months"),
 ) -> dict:
     """Record a graded exercise in the progress database ``db_url`` (the setting RUSFOKUS_DB);
-    a passed one issues or renews the module's kursusbevis for ``certificate_months``."""
+    a passed one issues or renews the module's kursusbevis for ``certificate_months``. ``secret``:
+    the server's (``load_secret(settings.secret_file)``), to refuse an erased identity."""
     if not db_url:
         raise ValueError("on_graded needs the progress database URL (the setting RUSFOKUS_DB)")
     url = db_url
@@ -114,6 +126,8 @@ def on_graded(
     if graded_at.tzinfo is not None:
         graded_at = graded_at.astimezone().replace(tzinfo=None)
     with session_scope(url) as session:
-        result = record_result(session, email, opgave, score, max_score, passed, graded_at, certificate_months)
+        result = record_result(
+            session, email, opgave, score, max_score, passed, graded_at, certificate_months, secret=secret
+        )
     log.info("progress: recorded %s for person #%s (passed=%s)", opgave, result["person_id"], passed)
     return result

@@ -191,10 +191,12 @@ def import_roster(
     now: datetime | None = None,
     source: str = "",
     only_add_update: bool = False,
+    secret: bytes,
 ) -> ImportResult:
     """Write a parsed roster. Raises ImportRefused (nothing written) when unsafe.
 
-    ``only_add_update``: a partial list; people not on it keep their status."""
+    ``only_add_update``: a partial list; people not on it keep their status. ``secret``: the server's
+    (``load_secret(settings.secret_file)``): an erased person who is re-added has her revocation lifted."""
     now = now or datetime.now()
     if roster.problems and not skip_invalid:
         raise ImportRefused(f"{len(roster.problems)} invalid row(s); nothing imported")
@@ -221,9 +223,9 @@ def import_roster(
             session.add(person)
             people[row.email] = person
             result.created += 1
-            if revocation.is_revoked_in(session, row.email):  # an erased person is re-added on purpose
+            if revocation.is_revoked_in(session, row.email, secret=secret):  # an erased person is re-added on purpose
                 session.flush()
-                revocation.lift(session, row.email)
+                revocation.lift(session, row.email, secret=secret)
                 log_action(
                     session, actor, "identity.revocation_lifted", f"person #{person.id}", "re-added by staff import"
                 )

@@ -97,9 +97,17 @@ def preview_html(db_url: str, roster, *, only_add_update: bool) -> str:
 
 
 def apply_roster(
-    db_url: str, roster, filename: str, *, skip_invalid: bool, actor: str, only_add_update: bool = False
+    db_url: str,
+    roster,
+    filename: str,
+    *,
+    skip_invalid: bool,
+    actor: str,
+    only_add_update: bool = False,
+    secret: bytes,
 ) -> tuple[bool, str]:
-    """Write a parsed roster. Returns (imported, Danish HTML message)."""
+    """Write a parsed roster. Returns (imported, Danish HTML message). ``secret``: the server's (an erased
+    person who is re-added has her revocation lifted)."""
     try:
         with session_scope(db_url) as session:
             result = import_roster(
@@ -109,6 +117,7 @@ def apply_roster(
                 actor=actor,
                 source=Path(filename).name[:150],
                 only_add_update=only_add_update,
+                secret=secret,
             )
     except ImportRefused:
         return False, _alert("Filen har ingen gyldige rækker. Intet er importeret.")
@@ -125,22 +134,36 @@ def apply_roster(
 
 
 def import_upload(
-    db_url: str, filename: str, content: bytes, *, skip_invalid: bool, actor: str, only_add_update: bool = False
+    db_url: str,
+    filename: str,
+    content: bytes,
+    *,
+    skip_invalid: bool,
+    actor: str,
+    only_add_update: bool = False,
+    secret: bytes,
 ) -> tuple[bool, str]:
     """Import an uploaded file at once (no preview). Returns (imported, Danish HTML message)."""
     roster, message = read_upload(filename, content, skip_invalid=skip_invalid)
     if roster is None:
         return False, message
     return apply_roster(
-        db_url, roster, filename, skip_invalid=skip_invalid, actor=actor, only_add_update=only_add_update
+        db_url,
+        roster,
+        filename,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        only_add_update=only_add_update,
+        secret=secret,
     )
 
 
 class RosterUpload(widgets.VBox):
     """Choose a file → "Vis ændringer" (preview, nothing written) → "Importér" (applies that preview's list)."""
 
-    def __init__(self, db_url: str, actor: str, on_done=None):
-        self.db_url, self.actor, self.on_done = db_url, actor, on_done
+    def __init__(self, db_url: str, actor: str, on_done=None, *, secret: bytes):
+        """``secret``: the server's (``load_secret(settings.secret_file)``), see ``apply_roster``."""
+        self.db_url, self.actor, self.on_done, self.secret = db_url, actor, on_done, secret
         self.file = widgets.FileUpload(
             accept=",".join(SUFFIXES),
             multiple=False,
@@ -227,7 +250,9 @@ class RosterUpload(widgets.VBox):
         roster, name, skip, only = self._pending
         self._pending = None
         self._show_confirm(False)
-        ok, message = apply_roster(self.db_url, roster, name, skip_invalid=skip, actor=self.actor, only_add_update=only)
+        ok, message = apply_roster(
+            self.db_url, roster, name, skip_invalid=skip, actor=self.actor, only_add_update=only, secret=self.secret
+        )
         self.result.value = message
         if ok and self.on_done:
             self.on_done()

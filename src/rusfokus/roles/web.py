@@ -237,6 +237,7 @@ class ReflectionsHandler(_Base):
             gradebook_db=self.rf.gradebook_db,
             certificate_months=self.rf.certificate_months,
             content_dir=self.rf.content_dir,
+            secret=self.secret,
         )
         with session_scope(self.rf.db_url) as s:
             pid = s.scalar(select(Person.id).where(Person.email == target.email))

@@ -150,8 +150,11 @@ def roster(session: Session, row: Temadag) -> list[Person]:
     return sorted((p for p in people if _norm_name(p.institution.name) in names), key=lambda p: _norm_name(p.name))
 
 
-def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple[Person | None, str, str]:
+def match_person(
+    session: Session, row: Temadag, name: str, email: str, *, secret: bytes
+) -> tuple[Person | None, str, str]:
     """Who is checking in: (person or None, normalised e-mail, cleaned name). Never creates a person.
+    ``secret``: the server's, to refuse an erased (revoked) identity.
 
     E-mail wins; a name alone must be unique on the invited list. An e-mail
     that is not on the staff list gives ``(None, email, name)``: the
@@ -167,7 +170,7 @@ def match_person(session: Session, row: Temadag, name: str, email: str) -> tuple
         if "@" not in email or " " in email or len(email) > 320:
             raise CheckinError("Skriv en gyldig e-mailadresse, fx navn@kommune.dk.")
 
-        if is_revoked_in(session, email):
+        if is_revoked_in(session, email, secret=secret):
             raise CheckinError(REVOKED_MESSAGE)
         person = session.scalar(select(Person).where(Person.email == email))
         if person is not None and person.status != STATUS_ACTIVE:

@@ -146,7 +146,7 @@ class CheckinHandler(BaseHandler):
                 if use_link:
                     if learner is None:
                         raise store.CheckinError("Dit personlige link er udløbet. Skriv navn og e-mail i stedet.")
-                    person, mail, _ = store.match_person(session, row, "", learner)
+                    person, mail, _ = store.match_person(session, row, "", learner, secret=self.hub.secret)
                     if person is not None:  # a signed identity of active staff: attendance right away
                         participant = store.check_in(
                             session, row, person, "link", self.hub.now(), self.hub.settings.certificate_months
@@ -154,7 +154,7 @@ class CheckinHandler(BaseHandler):
                     else:
                         participant = store.check_in_pending(session, row, None, "", mail, "link", self.hub.now())
                 else:
-                    person, mail, name = store.match_person(session, row, navn, email)
+                    person, mail, name = store.match_person(session, row, navn, email, secret=self.hub.secret)
                     participant = store.check_in_pending(session, row, person, name, mail, "kode", self.hub.now())
             except store.CheckinError as exc:
                 return ("fejl", str(exc), False, "")

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 
 from rusfokus.content.registry import MODULES
 from rusfokus.db import session_scope
-from rusfokus.identity import normalise_email
+from rusfokus.identity import load_secret, normalise_email
 from rusfokus.identity.revocation import is_revoked_in
 from rusfokus.integrations.lti import keys, platforms
 from rusfokus.integrations.lti.models import NONCE, START, STATE, LtiLink, LtiState
@@ -300,7 +300,8 @@ def launch(settings, params: dict[str, str], secure: bool) -> Launched:
     with_score = bool(lineitem) and SCORE_SCOPE in scopes
     with session_scope(settings.db_url) as s:
         person = s.scalar(select(Person).where(Person.email == email))
-        if person is None or person.status != STATUS_ACTIVE or is_revoked_in(s, email):
+        secret = load_secret(settings.secret_file)
+        if person is None or person.status != STATUS_ACTIVE or is_revoked_in(s, email, secret=secret):
             log_action(s, f"lti:{issuer[:80]}", "lti.launch.refused", module, "not on the staff list")
             raise LaunchRefused(
                 "Du står ikke på kommunens medarbejderliste i kurset. Kontakt rusmiddelcentret, så de kan tilføje dig.",

@@ -116,7 +116,7 @@ class StartHandler(_Base):
             )
         email, module = found
         try:
-            ensure_not_revoked(email, self.db_url)
+            ensure_not_revoked(email, self.db_url, secret=self.secret)
         except identity.IdentityError as exc:
             return self.refused(tool.LaunchRefused(str(exc), "start for an erased person"))
         self.set_learner_cookie(email)

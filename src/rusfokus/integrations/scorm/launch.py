@@ -90,7 +90,7 @@ def package_token(package_id: str, module_id: str, origin: str, rule: str, *, se
     )
 
 
-def read_package(token: str | None, *, secret: bytes | None = None) -> Package:
+def read_package(token: str | None, *, secret: bytes) -> Package:
     """The package a token names, or LaunchError (Danish) when it is missing, forged or changed."""
     try:
         claims = verify_claims(PACKAGE_KIND, token, secret=secret)
@@ -118,11 +118,12 @@ def email_for_student(student_id: str, rule: str) -> str | None:
     return None
 
 
-def person_for_student(session: Session, student_id: str, rule: str) -> Person:
-    """The active person on the staff list the LMS's student id maps to, or LaunchError (Danish)."""
+def person_for_student(session: Session, student_id: str, rule: str, *, secret: bytes) -> Person:
+    """The active person on the staff list the LMS's student id maps to, or LaunchError (Danish).
+    ``secret``: the server's, to leave out an erased (revoked) identity."""
     email = email_for_student(student_id, rule)
     person = session.scalar(select(Person).where(Person.email == email)) if email else None
-    if person is None or person.status != STATUS_ACTIVE or is_revoked_in(session, email):
+    if person is None or person.status != STATUS_ACTIVE or is_revoked_in(session, email, secret=secret):
         raise LaunchError(
             "Vi kan ikke finde dig på kommunens liste over medarbejdere, der skal tage kurset. "
             "Kontakt din nøgleperson eller kursets administrator."
@@ -130,7 +131,7 @@ def person_for_student(session: Session, student_id: str, rule: str) -> Person:
     return person
 
 
-def launch_token(person: Person, pkg: Package, student_id: str, *, secret: bytes | None = None) -> str:
+def launch_token(person: Person, pkg: Package, student_id: str, *, secret: bytes) -> str:
     return sign(
         LAUNCH_KIND,
         str(person.id),
@@ -139,7 +140,7 @@ def launch_token(person: Person, pkg: Package, student_id: str, *, secret: bytes
     )
 
 
-def read_launch(token: str | None, *, secret: bytes | None = None) -> dict:
+def read_launch(token: str | None, *, secret: bytes) -> dict:
     """The claims of a valid launch token (``v`` person id, ``p``, ``m``, ``o``, ``s``), or LaunchError."""
     try:
         claims = verify_claims(LAUNCH_KIND, token, max_age=LAUNCH_MAX_AGE, secret=secret)
@@ -152,13 +153,18 @@ def read_launch(token: str | None, *, secret: bytes | None = None) -> dict:
     return claims
 
 
-def status_for(session: Session, claims: dict) -> dict:
+def status_for(session: Session, claims: dict, *, secret: bytes) -> dict:
     """What the SCO sets in the LMS for the launch's person and module: ``lesson_status``
     (passed / failed / incomplete) and ``score`` (0-100, or None). The best pass counts; without one
     the latest graded attempt; without any, incomplete. LaunchError if the person is no longer on the
-    staff list (left, erased)."""
+    staff list (left, erased; ``secret``: the server's, to tell an erased identity)."""
     person = session.get(Person, int(claims["v"]))
-    if person is None or person.status != STATUS_ACTIVE or not person.email or is_revoked_in(session, person.email):
+    if (
+        person is None
+        or person.status != STATUS_ACTIVE
+        or not person.email
+        or is_revoked_in(session, person.email, secret=secret)
+    ):
         raise LaunchError("Du er ikke længere på listen over medarbejdere, der skal tage kurset.")
     rows = session.scalars(
         select(Completion)

@@ -74,7 +74,7 @@ class StartHandler(_Base):
         student_id = self.get_argument("sid", "")
         try:
             with session_scope(self.db_url) as session:
-                person = person_for_student(session, student_id, pkg.rule)
+                person = person_for_student(session, student_id, pkg.rule, secret=self.secret)
                 person_id, email = person.id, person.email
                 token = launch_token(person, pkg, student_id, secret=self.secret)
         except LaunchError as exc:
@@ -117,7 +117,7 @@ class LinkHandler(StartHandler):
         student_id = self.get_body_argument("sid", "")
         try:
             with session_scope(self.db_url) as session:
-                person = person_for_student(session, student_id, pkg.rule)
+                person = person_for_student(session, student_id, pkg.rule, secret=self.secret)
                 queue_personal_link(session, person, f"scorm:{pkg.id}", again=True, settings=self.rf)
                 log.info("scorm: personal link asked for person #%s", person.id)
         except (LaunchError, MailError):
@@ -149,7 +149,7 @@ class StatusHandler(_Base):
             return self._refuse("Forbindelsen hører til et andet LMS.")
         try:
             with session_scope(self.db_url) as session:
-                data = status_for(session, claims)
+                data = status_for(session, claims, secret=self.secret)
         except LaunchError as exc:
             return self._refuse(str(exc))
         self.set_header("Access-Control-Allow-Origin", claims["o"])
