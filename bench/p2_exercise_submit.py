@@ -37,7 +37,7 @@ def make_course(base: Path) -> Path:
     course = base / "course"  # the exercise itself comes from the content root (modules/01-opsporing/data/opgave.yml)
     course.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
-    build(course, "opsporing")
+    build(course, "opsporing", content_dir=ROOT / "modules")
     return course
 
 
@@ -138,7 +138,7 @@ def cli_autograde(course: Path, runs: int) -> list[float]:
 def run() -> list[dict]:
     from rusfokus.exercises.schema import exercise
 
-    ex = exercise("opsporing")
+    ex = exercise("opsporing", ROOT / "modules")
     with tempfile.TemporaryDirectory(prefix="rf-p2-") as tmp:
         base = Path(tmp)
         course = make_course(base)

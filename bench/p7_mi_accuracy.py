@@ -21,10 +21,13 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from pathlib import Path
 
 from rusfokus.mi.coach import default_items
 from rusfokus.mi.coder import code, tune
 from rusfokus.mi.dataset import LABELS, default_dataset, split
+
+CONTENT = Path(__file__).resolve().parents[1] / "modules"  # the shipped content root
 
 SHORT = {
     "open_question": "open",
@@ -133,7 +136,7 @@ def confusion(pairs) -> str:
 
 
 def run() -> list[dict]:
-    data = default_dataset()
+    data = default_dataset(CONTENT)
     train, held = split(data)
     params = tune(train)
     pairs = [(e.label, code(e.utterance, e.client, params).label) for e in held]
@@ -151,9 +154,9 @@ def run() -> list[dict]:
     print(f"   thresholds tuned on train: {params}")
     print("   confusion table on held-out (rows = true code, columns = coder):")
     print("\n".join("   " + line for line in matrix.splitlines()))
-    examples = [(label, text, it.client) for it in default_items() for label, text in it.examples.items()]
+    examples = [(label, text, it.client) for it in default_items(CONTENT) for label, text in it.examples.items()]
     coach_acc = sum(code(text, client).label == label for label, text, client in examples) / len(examples)
-    clients = {it.item_id: it.client for it in default_items()}
+    clients = {it.item_id: it.client for it in default_items(CONTENT)}
     fresh_pairs = [(label, code(text, clients[item_id]).label) for item_id, text, label in FRESH]
     fresh_acc = sum(t == p for t, p in fresh_pairs) / len(fresh_pairs)
     print(f"   frozen check set (written after the coder, coded by hand first, never tuned on): {fresh_acc:.3f}")

@@ -56,14 +56,9 @@ def test_rusfokus_settings_prints_every_setting_with_its_source(tmp_path):
 
 
 # Modules that still fall back to the process-wide get_settings() when a caller passes no value.
-# Being passed in step by step; nothing may be added to this list (and a module that no longer
-# falls back must leave it). What keeps each one here:
-STILL_FALLING_BACK = {
-    # content_root(settings=None): the root=None defaults of exercises.schema (exercise, load_all,
-    # check, so course/reflections/grading), dialog.schema, temadag.questions, content.genopfrisk,
-    # mi.{dataset,coach,forandring}'s default_*() and the apps' default cases/dialogue folders
-    "content/__init__.py",
-}
+# None are left (identity/tokens.py and content/__init__.py were the last: the secret and the content
+# root are now passed down from the entry points). Nothing may be added to this list.
+STILL_FALLING_BACK: set[str] = set()
 
 
 def _global_settings_reads(path) -> list[str]:

@@ -31,6 +31,8 @@ from helpers.builthtml import (
 )
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("01-opsporing", "02-bekymringssamtale")
 EMBEDS = {
@@ -301,7 +303,7 @@ def test_bekymringssamtale_exercise_grades_for_real(tmp_path, monkeypatch):
 
         return answer_sheet(ex, correct, "Jeg taler med min leder først og skriver mine iagttagelser ned.")
 
-    grader = Grader(tmp_path)
+    grader = Grader(tmp_path, content_dir=TEST_CONTENT)
     try:
         right = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(True))[1].result(timeout=120)
         wrong = grader.submit("test.person@eksempel-kommune.example", ex.id, answers(False))[1].result(timeout=120)

@@ -20,6 +20,8 @@ import yaml
 from rusfokus.content import exercise_file
 from rusfokus.exercises.schema import load_exercise
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 ROOT = Path(__file__).resolve().parents[2]
 M3 = ROOT / "modules" / "03-motiverende-samtale"
 M4 = ROOT / "modules" / "04-dobbeltdiagnose"
@@ -242,13 +244,13 @@ def test_exercises_build_and_grade_with_nbgrader(tmp_path, monkeypatch):
     course_dir = tmp_path / "course"
     course_dir.mkdir(parents=True)
     for opgave in ("motiverende-samtale", "dobbeltdiagnose"):
-        summary = course.build(course_dir, opgave)
+        summary = course.build(course_dir, opgave, content_dir=TEST_CONTENT)
         assert summary["questions"] >= 10
         release = Path(summary["release"]).read_text(encoding="utf-8")
         ex = load_exercise(_yml(opgave))
         for q in ex.spoergsmaal:
             assert q.forklaring.strip().splitlines()[0] not in release, f"{q.id}: explanation leaked into release"
-    grader = Grader(course_dir)
+    grader = Grader(course_dir, content_dir=TEST_CONTENT)
     for opgave in ("motiverende-samtale", "dobbeltdiagnose"):
         ex = load_exercise(_yml(opgave))
         _, fut = grader.submit("kim.eksempel@eksempel-kommune.example", opgave, _answers(ex, correct=True))

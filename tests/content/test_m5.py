@@ -44,6 +44,8 @@ from helpers.builthtml import (
 )
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 ROOT = Path(__file__).resolve().parents[2]
 M5 = "05-unge-og-rusmidler"
 DATA = ROOT / "modules" / M5 / "data"
@@ -519,7 +521,7 @@ def test_exercise_builds_and_grades_with_nbgrader(tmp_path, monkeypatch):
     release = course.release_path(course_dir, ex.id).read_text(encoding="utf-8")
     for q in ex.spoergsmaal:
         assert q.forklaring.strip().splitlines()[0] not in release, f"{q.id}: explanation leaked into release"
-    grader = Grader(course_dir)
+    grader = Grader(course_dir, content_dir=TEST_CONTENT)
     _, fut = grader.submit("kim.eksempel@eksempel-kommune.example", ex.id, schema.answer_sheet(ex, correct=True))
     right = fut.result(timeout=180)
     assert right["score"] == ex.auto_points and right["passed"] and right["pending_manual"], right

@@ -25,6 +25,8 @@ from rusfokus.exercises.store import history, pending_attempts, stamp_to_nbgrade
 
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 # slow: real nbgrader: course builds and grading kernels
 pytestmark = pytest.mark.slow
 
@@ -56,7 +58,7 @@ def progress_calls(monkeypatch):
 
 @pytest.fixture(scope="module")
 def grader(course):
-    g = Grader(course)
+    g = Grader(course, content_dir=TEST_CONTENT)
     g.warm_up()
     g.join()
     yield g
@@ -73,7 +75,7 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
     course = built_course(tmp_path / "course", "opsporing")
     folder = Path(warmkernel.connection_dir())
     others = {p.name for p in folder.glob("*.json")}  # spares of other graders in this process
-    g = Grader(course)
+    g = Grader(course, content_dir=TEST_CONTENT)
     g.warm_up()
     g.join()
     assert oct(folder.stat().st_mode & 0o777) == "0o700" and len(str(folder)) < 60
@@ -87,7 +89,9 @@ def test_close_stops_the_spare_kernel_and_leaves_queued_hand_ins_pending(tmp_pat
         time.sleep(0.1)
     assert list(folder.glob(stem + "-ipc-*")), sorted(p.name for p in folder.iterdir())
     g._stopping = True  # as close() does first: nothing new is graded from here on
-    attempt = save_attempt(course, "bliver.liggende@eksempel-kommune.example", exercise("opsporing"), answers())
+    attempt = save_attempt(
+        course, "bliver.liggende@eksempel-kommune.example", exercise("opsporing", TEST_CONTENT), answers()
+    )
     future = g._enqueue(attempt)
     g.close()
     assert not g._thread.is_alive()
@@ -245,9 +249,10 @@ from rusfokus.exercises.grading import grade_attempt
 from rusfokus.exercises.store import save_attempt
 course = Path(sys.argv[1])
 answers = {answers!r}
-attempt = save_attempt(course, "kill.ni@eksempel-kommune.example", exercise("opsporing"), answers)
+content = Path(sys.argv[2])
+attempt = save_attempt(course, "kill.ni@eksempel-kommune.example", exercise("opsporing", content), answers)
 print("SAVED", attempt.stamp, flush=True)
-grade_attempt(make_api(course), attempt)
+grade_attempt(make_api(course), attempt, content_dir=content)
 print("GRADED", flush=True)
 """
 
@@ -255,7 +260,7 @@ print("GRADED", flush=True)
 def test_kill_9_mid_grading_stays_pending_then_grade_pending_grades_it(course, progress_calls):
     script = KILL_SCRIPT.format(answers=answers(True))
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(course)],
+        [sys.executable, "-c", script, str(course), str(TEST_CONTENT)],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -278,7 +283,7 @@ def test_kill_9_mid_grading_stays_pending_then_grade_pending_grades_it(course, p
     proc.wait(timeout=10)
     pend = [a for a in pending_attempts(course) if a.stamp == stamp]
     assert len(pend) == 1 and pend[0].notebook.exists() and not pend[0].result_file.exists()
-    graded, failed = grade_pending(course)
+    graded, failed = grade_pending(course, content_dir=TEST_CONTENT)
     assert (graded, failed) == (1, 0)
     result = json.loads(pend[0].result_file.read_text(encoding="utf-8"))
     assert result["passed"] and not pend[0].is_pending

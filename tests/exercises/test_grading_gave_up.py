@@ -7,6 +7,7 @@ until a restart. Real nbgrader, about 10 s."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from rusfokus.exercises.grading import Grader
 from rusfokus.exercises.schema import answer_sheet, load_exercise
 
 from helpers.course import built_course, exercise_file
+
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +26,7 @@ EX = load_exercise(exercise_file("opsporing"))
 def test_a_hand_in_whose_request_gave_up_is_graded_and_the_worker_lives_on(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     course = built_course(tmp_path / "course", "opsporing")
-    grader = Grader(course, retries=0, retry_seconds=0)
+    grader = Grader(course, retries=0, retry_seconds=0, content_dir=TEST_CONTENT)
     try:
         first, fut = grader.submit("ea.fiktiv@eksempel-kommune.example", "opsporing", answer_sheet(EX, True))
         assert fut.cancel()  # the request answered 202 and stopped waiting

@@ -19,6 +19,8 @@ from rusfokus.settings import Settings
 
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 # slow: real nbgrader grading kernels, killed and retried
 pytestmark = pytest.mark.slow
 
@@ -45,7 +47,7 @@ def graded(monkeypatch):
 
 
 def test_a_flood_of_clicks_queues_one_hand_in_and_the_rest_hear_it_is_being_graded(course, graded):
-    g = Grader(course, retries=0, retry_seconds=0)
+    g = Grader(course, retries=0, retry_seconds=0, content_dir=TEST_CONTENT)
     try:
         accepted, refused = [], []
         lock = threading.Lock()
@@ -81,7 +83,7 @@ def test_learners_take_turns_so_one_cannot_starve_another(course, graded):
     for _ in range(10):
         save_attempt(course, FLOOD, EX, answer_sheet(EX, True))
     save_attempt(course, OTHER, EX, answer_sheet(EX, True))
-    g = Grader(course, retries=0, retry_seconds=0)
+    g = Grader(course, retries=0, retry_seconds=0, content_dir=TEST_CONTENT)
     try:
         futures = g.enqueue_pending()
         assert len(futures) == 11
@@ -122,7 +124,7 @@ def _kill_kernels_while(condition, grader, stop: threading.Event) -> list[int]:
 
 def test_killed_grading_kernel_is_retried_on_a_fresh_kernel(course, graded, caplog):
     caplog.set_level("WARNING", logger="rusfokus.exercises")
-    g = Grader(course, retries=3, retry_seconds=0.5)
+    g = Grader(course, retries=3, retry_seconds=0.5, content_dir=TEST_CONTENT)
     g.warm_up()
     g.join()
     assert _grading_kernels(), "the spare grading kernel should be running"
@@ -149,7 +151,7 @@ def test_killed_grading_kernel_is_retried_on_a_fresh_kernel(course, graded, capl
 def test_repeated_failures_end_as_failed_with_a_reason_for_the_admin(course, graded, capsys):
     from rusfokus.exercises.cli import cmd_grade
 
-    g = Grader(course, retries=2, retry_seconds=0.2)
+    g = Grader(course, retries=2, retry_seconds=0.2, content_dir=TEST_CONTENT)
     attempt, fut = g.submit(FLOOD, "opsporing", answer_sheet(EX, True))
     stop = threading.Event()
     killed: list[int] = []

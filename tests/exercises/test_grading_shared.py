@@ -259,7 +259,14 @@ def test_a_result_for_a_request_that_gave_up_settles_quietly_and_frees_the_learn
     db_url = fresh_database(pg_server, "grading_gave_up")
     course = built_course(tmp_path / "course", "opsporing")
     email = "gitte.fiktiv@eksempel-kommune.example"
-    grader = Grader(course, progress={"db_url": db_url}, worker=False, copy_name="kopi-a", poll_seconds=0.1)
+    grader = Grader(
+        course,
+        progress={"db_url": db_url, "secret": b"test-secret-k1-" * 4},
+        worker=False,
+        copy_name="kopi-a",
+        poll_seconds=0.1,
+        content_dir=CONTENT,
+    )
     try:
         attempt, fut = grader.submit(email, "opsporing", answer_sheet(EX, True))
         assert fut.cancel()  # what asyncio.wait_for does to the wrapped future when the request answers 202

@@ -10,6 +10,8 @@ import yaml
 from rusfokus.content.registry import module_ids
 from rusfokus.exercises.schema import ExerciseError, exercise, load_all, load_exercise, parse_exercise
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 ROOT = Path(__file__).resolve().parents[2]
 OPSPORING = ROOT / "modules" / "01-opsporing" / "data" / "opgave.yml"
 
@@ -148,7 +150,7 @@ def test_a_module_folders_exercise_must_be_that_module(tmp_path):
         load_exercise(data / "opgave.yml")
     assert exercise("opsporing", ROOT / "modules").id == "opsporing"
     with pytest.raises(ExerciseError, match="'nope' is not an exercise"):
-        exercise("nope")
+        exercise("nope", TEST_CONTENT)
 
 
 def test_bad_files(tmp_path):
@@ -166,7 +168,7 @@ def test_bad_files(tmp_path):
 
 
 def test_every_module_has_a_valid_exercise():
-    exercises = load_all()
+    exercises = load_all(TEST_CONTENT)
     assert list(exercises) == list(module_ids())
     for eid, ex in exercises.items():
         assert ex.id == eid == ex.modul

@@ -24,6 +24,8 @@ from rusfokus.settings import Settings
 
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 TEST_SECRET = b"test-secret-k1-" * 4  # the server key these tests sign and revoke with
 
 # slow: a course build and real grading over HTTP
@@ -389,7 +391,7 @@ def test_a_pending_hand_in_sends_no_explanations(env):
     from rusfokus.exercises.store import save_attempt
 
     email = "venter.paa.svar@eksempel-kommune.example"
-    save_attempt(env.course, email, exercise("opsporing"), answers(True))  # pending, not graded
+    save_attempt(env.course, email, exercise("opsporing", TEST_CONTENT), answers(True))  # pending, not graded
     code, st = client.status(email, "opsporing", base=env.base, secret=TEST_SECRET)
     assert code == 200 and st["forsoeg"][-1]["afventer"] and st["seneste"] is None
     text = json.dumps(st, ensure_ascii=False)
@@ -485,7 +487,7 @@ def test_server_start_grades_what_was_left_pending(env):
     from rusfokus.exercises.store import Attempt, save_attempt
 
     email = "efter.nedbrud@eksempel-kommune.example"
-    attempt = save_attempt(env.course, email, exercise("opsporing"), answers(True))
+    attempt = save_attempt(env.course, email, exercise("opsporing", TEST_CONTENT), answers(True))
     assert attempt.is_pending  # on disk and pending, as after a crash before grading
     web.startup(Settings.from_env(course_dir=env.course))
     web.get_grader(env.course).join()

@@ -30,7 +30,8 @@ from rusfokus.mi.forandring import (
 )
 from rusfokus.mi.stats import describe, level, miti_lite
 
-FORANDRING_FILE = mi_file("forandringscirkel.yml")
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+FORANDRING_FILE = mi_file("forandringscirkel.yml", TEST_CONTENT)
 # The MI data covers every faggruppe of the registry, ungeindsats included (issue 17).
 MI_FAGGRUPPER = set(FAGGRUPPER)
 # The forandringscirkel situations (not part of issue 17) have none for ungeindsats yet.
@@ -91,22 +92,22 @@ def test_miti_lite_without_questions_or_reflections():
 
 
 def test_coach_items_cover_faggrupper_and_are_not_in_dataset():
-    items = default_items()
+    items = default_items(TEST_CONTENT)
     assert {it.faggruppe for it in items} == MI_FAGGRUPPER
     assert len(items) >= 2 * ROUND_SIZE
-    dataset_clients = {e.client for e in default_dataset()}
+    dataset_clients = {e.client for e in default_dataset(TEST_CONTENT)}
     assert not dataset_clients & {it.client for it in items}
 
 
 def test_coach_examples_are_coded_as_what_they_show():
     """The coach must not show an example that it would itself code differently."""
-    for it in default_items():
+    for it in default_items(TEST_CONTENT):
         for label, text in it.examples.items():
             assert code(text, it.client).label == label, (it.item_id, label, text)
 
 
 def test_pick_round_puts_faggruppe_first_and_is_seeded():
-    items = default_items()
+    items = default_items(TEST_CONTENT)
     rnd = pick_round(items, "jobcenter", seed=4)
     assert len(rnd) == ROUND_SIZE and len({it.item_id for it in rnd}) == ROUND_SIZE
     own = [it for it in items if it.faggruppe == "jobcenter"]
@@ -117,7 +118,7 @@ def test_pick_round_puts_faggruppe_first_and_is_seeded():
 
 
 def test_feedback_suggests_better_suited_example():
-    item = default_items()[0]
+    item = default_items(TEST_CONTENT)[0]
     fb = feedback(item, "Du skal tage dig sammen.")
     assert fb.coding.label == "righting_reflex" and fb.example == item.examples["complex_reflection"]
     fb = feedback(item, "Er det svært?")
@@ -125,7 +126,7 @@ def test_feedback_suggests_better_suited_example():
 
 
 def test_coach_round_to_figures():
-    rnd = CoachRound(pick_round(default_items(), None, seed=1))
+    rnd = CoachRound(pick_round(default_items(TEST_CONTENT), None, seed=1))
     answers = ["Hvad tænker du om det?", "Du er bange for, at det går galt, og samtidig vil du gerne videre."] * 4
     for a in answers:
         rnd.answer(a)
@@ -205,7 +206,7 @@ def test_coach_widget_faggruppe_restarts_round():
 
 
 def test_cirkel_data():
-    c = default_cirkel()
+    c = default_cirkel(TEST_CONTENT)
     assert tuple(s.key for s in c.stages) == STAGE_KEYS
     assert [s.english for s in c.stages] == [
         "precontemplation",
@@ -221,7 +222,7 @@ def test_cirkel_data():
 
 
 def test_check_and_round():
-    c = default_cirkel()
+    c = default_cirkel(TEST_CONTENT)
     sit = c.situations[0]
     assert check(c, sit, sit.stage).correct
     wrong = next(k for k in STAGE_KEYS if k != sit.stage)
@@ -277,7 +278,7 @@ from rusfokus.mi.coach import (  # noqa: E402
 
 
 def _item(item_id: str):
-    return next(it for it in default_items() if it.item_id == item_id)
+    return next(it for it in default_items(TEST_CONTENT) if it.item_id == item_id)
 
 
 def test_newborn_cannabis_and_child_disclosure_are_flagged():
@@ -299,7 +300,7 @@ def test_newborn_cannabis_and_child_disclosure_are_flagged():
 def test_no_child_note_where_no_child_is_concerned():
     for item_id in ("c-job-1", "c-psyk-2", "c-sund-2", "c-dag-3"):
         assert feedback(_item(item_id), "Hvad tænker du om det?").child_note == ()
-    flagged = [it.item_id for it in default_items() if it.child != "ingen"]
+    flagged = [it.item_id for it in default_items(TEST_CONTENT) if it.child != "ingen"]
     assert len(flagged) >= 8
 
 

@@ -23,6 +23,8 @@ from rusfokus.mi.coach import (
 )
 from rusfokus.migrations import upgrade
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 # One answer of each kind a learner might give, including the ones the coach praises.
 ANSWERS_OF_EVERY_CODE = {
     "righting_reflex": "Du skal stoppe med det samme.",
@@ -38,7 +40,7 @@ ANSWERS_OF_EVERY_CODE = {
 
 def test_every_child_related_statement_is_flagged():
     """A statement that names a child and alcohol or drugs is flagged, except the few documented as 'ingen'."""
-    items = default_items()
+    items = default_items(TEST_CONTENT)
     flagged = [it for it in items if it.child in CHILD_NOTES]
     assert len(flagged) >= 12
     # every statement where a child tells, or a young person under 18 uses, is flagged
@@ -54,7 +56,7 @@ def test_every_child_related_statement_is_flagged():
 def test_child_safety_override_for_every_child_statement(label):
     """Whatever the learner answers, the underretning step (Barnets Lov § 133) comes first."""
     answer = ANSWERS_OF_EVERY_CODE[label]
-    flagged = [it for it in default_items() if it.child in CHILD_NOTES]
+    flagged = [it for it in default_items(TEST_CONTENT) if it.child in CHILD_NOTES]
     for item in flagged:
         fb = feedback(item, answer)
         assert fb.child_note, item.item_id
@@ -62,7 +64,7 @@ def test_child_safety_override_for_every_child_statement(label):
         html = render_feedback(fb)
         assert html.index("data-rf='child-safety'") < html.index("data-rf='label'"), item.item_id
         assert html.index("Barnets Lov § 133") < html.index("Dit svar er kodet som"), item.item_id
-    for item in default_items():
+    for item in default_items(TEST_CONTENT):
         if item.child not in CHILD_NOTES:
             assert feedback(item, answer).child_note == (), item.item_id
 
@@ -77,7 +79,7 @@ def test_the_step_matches_the_law():
 
 
 def test_reassuring_a_child_is_not_coded_as_righting_reflex():
-    child = next(it for it in default_items() if it.child == "fortaeller")
+    child = next(it for it in default_items(TEST_CONTENT) if it.child == "fortaeller")
     for answer in ("Det er ikke din skyld.", "Det er de voksnes opgave at løse det."):
         fb = feedback(child, answer)
         assert fb.coding.label == "information", (answer, fb.coding.label)
@@ -119,7 +121,7 @@ def test_coach_text_is_not_persisted(tmp_path: Path, monkeypatch, caplog):
     upgrade(url)
     monkeypatch.setenv("RUSFOKUS_HOME", str(home))
     monkeypatch.setenv("RUSFOKUS_DB", url)
-    data_dir = Path(mi_file("coach.yml")).parent
+    data_dir = Path(mi_file("coach.yml", TEST_CONTENT)).parent
     before = {p: p.stat().st_mtime_ns for p in data_dir.rglob("*") if p.is_file()}
     caplog.set_level(logging.DEBUG)
 
@@ -135,7 +137,7 @@ def test_coach_text_is_not_persisted(tmp_path: Path, monkeypatch, caplog):
     assert MARKER in app.result.value  # shown back to the learner in memory ("Se dine svar") ...
     app.answer.value = "x"  # ... and an input the coder refuses
     app.code_button.click()
-    rnd = CoachRound(list(default_items())[:2])  # the functions the practice rounds (H2) call
+    rnd = CoachRound(list(default_items(TEST_CONTENT))[:2])  # the functions the practice rounds (H2) call
     for t in TYPED[:2]:
         rnd.answer(t)
     app.restart_button.click()

@@ -14,12 +14,14 @@ from rusfokus.mi import CodingError, code
 from rusfokus.mi.coder import DEFAULT_PARAMS, accuracy, tune
 from rusfokus.mi.dataset import FAGGRUPPER, LABELS, default_dataset, load_dataset, split
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 HELD_OUT_MIN_ACCURACY = 0.85
 
 
 @pytest.fixture(scope="module")
 def data():
-    return default_dataset()
+    return default_dataset(TEST_CONTENT)
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,8 @@ from rusfokus.settings import Settings
 
 from helpers.course import built_course
 
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
+
 # slow: real nbgrader grading of four hand-ins before the first test
 pytestmark = pytest.mark.slow
 
@@ -88,7 +90,7 @@ class ReflectionsWebTest(AsyncHTTPTestCase):
                 )
         # grade with progress tracking switched off: the scoring step must record the completion itself
         with mock.patch("rusfokus.progress.hooks.on_graded") as hook:
-            grader = Grader(course, retries=0, retry_seconds=0)
+            grader = Grader(course, retries=0, retry_seconds=0, content_dir=TEST_CONTENT)
             try:
                 futures = [
                     grader.submit(email, "opsporing", answer_sheet(EX, True, text))[1] for email, text in TEXTS.items()

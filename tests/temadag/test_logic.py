@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from rusfokus.content.loader import DataFileError
 from rusfokus.temadag import codes, evaluation, planning
 from rusfokus.temadag.live import LiveError, LiveQuestion, LiveSession
 from rusfokus.temadag.questions import MODULES, load_question_set, questions_for
+
+TEST_CONTENT = Path(__file__).resolve().parents[2] / "modules"  # the shipped content root
 
 KEY = b"k" * 32
 T0 = 1_800_000_000.0  # a fixed moment; window boundaries are multiples of 300 s
@@ -124,14 +127,15 @@ def test_live_rejects_unknown_action_and_duplicate_ids():
 # --- question files -------------------------------------------------------------
 def test_all_module_question_sets_load():
     for module in MODULES:
-        qs = questions_for([module])
+        qs = questions_for([module], TEST_CONTENT)
         assert len(qs) >= 4
         assert all(q.id.startswith(module + ".") for q in qs)
 
 
 def test_question_files_use_only_current_facts():
     text = " ".join(
-        f"{q.case} {q.question} {' '.join(q.options)} {q.explanation}" for q in questions_for(list(MODULES))
+        f"{q.case} {q.question} {' '.join(q.options)} {q.explanation}"
+        for q in questions_for(list(MODULES), TEST_CONTENT)
     )
     assert "122.000" not in text and "14/21" not in text
     # the old figures may appear only as an explicitly wrong/historic option

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ipywidgets as widgets
 
 from rusfokus.apps.common import error_html, esc, styled_root
 from rusfokus.apps.guard import guarded
 from rusfokus.mi.coach import FAGGRUPPE_DA
 from rusfokus.mi.forandring import Stage, StageAnswer, StageRound, default_cirkel
+from rusfokus.settings import Settings
 
 _STYLE = {"description_width": "initial"}
 
 
 class ForandringApp(widgets.VBox):
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, root: str | Path, seed: int | None = None) -> None:
+        """``root``: the content root holding module 3's ``forandringscirkel.yml`` (``settings.content_dir``)."""
         self._seed = seed
-        self.cirkel = default_cirkel()
+        self.cirkel = default_cirkel(root)
         self.progress = widgets.HTML()
         self.situation = widgets.HTML()
         self.stage = widgets.RadioButtons(
@@ -140,5 +144,7 @@ def render_answer(result: StageAnswer) -> str:
     )
 
 
-def build_app(seed: int | None = None) -> ForandringApp:
-    return ForandringApp(seed=seed)
+def build_app(seed: int | None = None, settings: Settings | None = None) -> ForandringApp:
+    """Entry point of widgets/forandringscirkel/index.ipynb: the kernel's settings are read once, here."""
+    settings = settings or Settings.from_env()
+    return ForandringApp(settings.content_dir, seed=seed)

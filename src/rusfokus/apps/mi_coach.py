@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ipywidgets as widgets
 
 from rusfokus.apps.common import error_html, esc, styled_root
@@ -18,6 +20,7 @@ from rusfokus.mi.coach import (
 )
 from rusfokus.mi.coder import CodingError
 from rusfokus.mi.stats import NOT_A_RATING, MitiLite, describe, fmt_pct, fmt_ratio
+from rusfokus.settings import Settings
 
 ALL = "alle"
 _WIDE = widgets.Layout(width="100%")
@@ -29,9 +32,10 @@ LEVEL_WORD = {"god": "God", "rimelig": "Rimelig", "under": "Under rimelig", None
 class CoachApp(widgets.VBox):
     """Client statement -> learner's answer -> code, why, better example; MITI-lite after the round."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, root: str | Path, seed: int | None = None) -> None:
+        """``root``: the content root holding module 3's ``coach.yml`` (``settings.content_dir``)."""
         self._seed = seed
-        self.items = default_items()
+        self.items = default_items(root)
         self.faggruppe = widgets.Dropdown(
             # only the faggrupper that have practice statements (the registry may have more)
             options=[("Alle faggrupper", ALL)]
@@ -205,5 +209,7 @@ def render_figures(m: MitiLite, rnd: CoachRound) -> str:
     )
 
 
-def build_app(seed: int | None = None) -> CoachApp:
-    return CoachApp(seed=seed)
+def build_app(seed: int | None = None, settings: Settings | None = None) -> CoachApp:
+    """Entry point of widgets/mi-coach/index.ipynb: the kernel's settings are read once, here."""
+    settings = settings or Settings.from_env()
+    return CoachApp(settings.content_dir, seed=seed)

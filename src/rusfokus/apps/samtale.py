@@ -16,6 +16,7 @@ from rusfokus.apps.guard import guarded
 from rusfokus.content import dialogue_dir
 from rusfokus.dialog.engine import Session, Summary
 from rusfokus.dialog.schema import Case, load_cases
+from rusfokus.settings import Settings
 
 log = logging.getLogger("rusfokus.apps")
 
@@ -25,8 +26,9 @@ RATING_CLASS = {"god": "rf-ok", "delvis": "rf-note", "uheldig": "rf-over"}
 CSS = stylesheet("samtale")
 
 
-def default_cases_dir() -> Path:
-    return dialogue_dir()
+def default_cases_dir(root: str | Path) -> Path:
+    """The dialogue trees under the content root ``root`` (``settings.content_dir``)."""
+    return dialogue_dir(root)
 
 
 def _paragraphs(text: str) -> str:
@@ -67,10 +69,10 @@ def render_summary(case: Case, summary: Summary) -> str:
 class SamtaleApp(widgets.VBox):
     """Branching conversation practice over the YAML cases in ``folder``."""
 
-    def __init__(self, folder: str | Path | None = None) -> None:
+    def __init__(self, folder: str | Path) -> None:
         self.errors = widgets.Output()  # unexpected errors in a callback (see app_guard)
         self.notice = widgets.HTML()  # problems with the case files; stays while the app is used
-        folder = Path(folder) if folder is not None else default_cases_dir()
+        folder = Path(folder)
         self.cases, problems = load_cases(folder)
         self.by_id = {c.id: c for c in self.cases}
         self.session: Session | None = None
@@ -200,5 +202,9 @@ class SamtaleApp(widgets.VBox):
             self._show_node()
 
 
-def build_app(folder: str | Path | None = None) -> SamtaleApp:
+def build_app(folder: str | Path | None = None, settings: Settings | None = None) -> SamtaleApp:
+    """Entry point of widgets/samtale/index.ipynb: the cases in ``folder``, by default those under the
+    content root of the kernel's settings (read once, here)."""
+    if folder is None:
+        folder = default_cases_dir((settings or Settings.from_env()).content_dir)
     return SamtaleApp(folder)

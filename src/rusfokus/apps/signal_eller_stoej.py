@@ -38,9 +38,9 @@ NO_KOMMUNE = (
 CSS = stylesheet("signal_eller_stoej")
 
 
-def default_cases_file() -> Path:
-    """The module's cases file under the content root (``RUSFOKUS_CONTENT_DIR``)."""
-    return data_dir(MODULE_ID) / CASES_FILE
+def default_cases_file(root: str | Path) -> Path:
+    """The module's cases file under the content root ``root`` (``settings.content_dir``)."""
+    return data_dir(MODULE_ID, root) / CASES_FILE
 
 
 def _p(text: str) -> str:
@@ -116,7 +116,7 @@ class SignalEllerStoejApp(widgets.VBox):
         self._values: list[str] = []  # the values of the buttons in self.choices, in order
         self.cases: tuple[Case, ...] = ()
         try:
-            self.cases = load_cases(cases_file if cases_file is not None else default_cases_file())
+            self.cases = load_cases(cases_file)
         except DataFileError as exc:
             log.error("signal-eller-stoej: cannot load the cases: %s", exc)
         self.by_id = {c.id: c for c in self.cases}
@@ -291,5 +291,5 @@ def build_app(
     """Entry point of widgets/signal-eller-stoej/index.ipynb: the kernel's settings are read once, here."""
     settings = settings or Settings.from_env()
     if cases_file is None:
-        cases_file = data_dir(MODULE_ID, settings.content_dir) / CASES_FILE
+        cases_file = default_cases_file(settings.content_dir)
     return SignalEllerStoejApp(cases_file, kommune, settings.kommune_file)

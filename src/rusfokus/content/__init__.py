@@ -11,7 +11,9 @@ All of a module's data lives in its folder under the content root
 The format of each file is described in ``modules/README.md``. ``loader``
 reads YAML with line numbers (errors ``file:line: field: message``);
 ``registry`` holds the module list and the faggrupper. The server, the app
-kernels, the CLI and the tests all find content through :func:`content_root`.
+kernels, the CLI and the tests all find content under the root their entry
+point passes down (:func:`content_root` of its Settings); nothing here reads
+the environment.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rusfokus.content.registry import module
-from rusfokus.settings import Settings, get_settings
+from rusfokus.settings import Settings
 
 EXERCISE_FILE = "opgave.yml"
 TEMADAG_FILE = "temadag.yml"
@@ -28,33 +30,30 @@ DIALOGUE_FOLDER = "samtaler"
 MI_MODULE = "motiverende-samtale"
 
 
-def content_root(settings: Settings | None = None) -> Path:
-    """The content root: ``settings.content_dir`` (env ``RUSFOKUS_CONTENT_DIR``, default ``<root>/modules``).
-
-    The one way every part finds content. ``settings`` defaults to the
-    process's settings (read from the environment), which is what the app
-    kernels get: they inherit the server's environment.
-    """
-    return Path((settings or get_settings()).content_dir)
+def content_root(settings: Settings) -> Path:
+    """The content root of ``settings``: ``settings.content_dir`` (env ``RUSFOKUS_CONTENT_DIR``, default
+    ``<root>/modules``). The entry points (the CLI, the server, each app's build_app, the book build) pass
+    their Settings' root down; an app kernel's Settings come from the server's environment."""
+    return Path(settings.content_dir)
 
 
-def data_dir(module_id: str, root: str | Path | None = None) -> Path:
-    """``<root>/<NN-id>/data`` of a module (``root`` defaults to :func:`content_root`)."""
-    return Path(root if root is not None else content_root()) / module(module_id).folder / "data"
+def data_dir(module_id: str, root: str | Path) -> Path:
+    """``<root>/<NN-id>/data`` of a module (``root``: the content root, ``settings.content_dir``)."""
+    return Path(root) / module(module_id).folder / "data"
 
 
-def exercise_file(module_id: str, root: str | Path | None = None) -> Path:
+def exercise_file(module_id: str, root: str | Path) -> Path:
     return data_dir(module_id, root) / EXERCISE_FILE
 
 
-def temadag_file(module_id: str, root: str | Path | None = None) -> Path:
+def temadag_file(module_id: str, root: str | Path) -> Path:
     return data_dir(module_id, root) / TEMADAG_FILE
 
 
-def dialogue_dir(root: str | Path | None = None) -> Path:
+def dialogue_dir(root: str | Path) -> Path:
     return data_dir(DIALOGUE_MODULE, root) / DIALOGUE_FOLDER
 
 
-def mi_file(name: str, root: str | Path | None = None) -> Path:
+def mi_file(name: str, root: str | Path) -> Path:
     """One of module 3's MI data files: ``ytringer.yml``, ``coach.yml`` or ``forandringscirkel.yml``."""
     return data_dir(MI_MODULE, root) / name

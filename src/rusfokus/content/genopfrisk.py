@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rusfokus.content import content_root, data_dir, exercise_file, temadag_file
+from rusfokus.content import data_dir, exercise_file, temadag_file
 from rusfokus.content.loader import (
     ContentError,
     Problem,
@@ -91,8 +91,8 @@ class PracticeItem:
         return option_id == self.korrekt
 
 
-def pool_file(module_id: str, root: str | Path | None = None) -> Path:
-    """``<root>/<NN-id>/data/genopfrisk.yml`` (``root`` defaults to the content root)."""
+def pool_file(module_id: str, root: str | Path) -> Path:
+    """``<root>/<NN-id>/data/genopfrisk.yml`` (``root``: the content root, ``settings.content_dir``)."""
     return data_dir(module_id, root) / POOL_FILE
 
 
@@ -237,10 +237,10 @@ def load_pool_file(path: str | Path, module_id: str) -> list[PracticeItem]:
     return items
 
 
-def load_pool(module_id: str, content_dir: Path | None = None) -> list[PracticeItem]:
+def load_pool(module_id: str, content_dir: str | Path) -> list[PracticeItem]:
     """The refresher pool of a module, in the file's order.
 
-    ``content_dir``: the content root (default :func:`rusfokus.content.content_root`). ``KeyError`` for an
+    ``content_dir``: the content root (``settings.content_dir``). ``KeyError`` for an
     unknown module id; :class:`ContentError` (every problem, ``file:line: field: message``) for a missing or
     invalid file. Never a partial list.
     """
@@ -288,9 +288,10 @@ def _overlap(module_id: str, items: list[PracticeItem], root: Path) -> list[Prob
     return problems
 
 
-def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
-    """Validate every module's ``data/genopfrisk.yml``: (OK lines, problems). A missing file is a problem."""
-    root = content_root() if root is None else Path(root)
+def check(root: str | Path) -> tuple[list[str], list[Problem]]:
+    """Validate every module's ``data/genopfrisk.yml`` under the content root: (OK lines, problems). A missing
+    file is a problem."""
+    root = Path(root)
     ok: list[str] = []
     problems: list[Problem] = []
     for module_id in module_ids():
@@ -312,6 +313,6 @@ def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
     return ok, problems
 
 
-def pool_problems(content_dir: Path | None = None) -> list[str]:
+def pool_problems(content_dir: str | Path) -> list[str]:
     """Every problem of every module's pool as ``file:line: field: message`` lines; [] when all is well."""
     return [str(p) for p in check(content_dir)[1]]

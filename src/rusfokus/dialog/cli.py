@@ -13,7 +13,7 @@ from rusfokus.dialog.schema import DialogFileError, load_case, load_cases
 def _cmd_check(args) -> int:
     targets = [Path(p) for p in args.paths]
     if not targets:
-        targets = [dialogue_dir()]
+        targets = [dialogue_dir(args.settings.content_dir)]
     cases, errors = [], []
     for target in targets:
         if target.is_dir():

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rusfokus.content import content_root, dialogue_dir
+from rusfokus.content import dialogue_dir
 from rusfokus.content.loader import (
     ContentError,
     Problem,
@@ -367,9 +367,9 @@ def load_cases(folder: str | Path) -> tuple[list[Case], list[DialogError]]:
     return sorted(cases, key=lambda c: c.titel), errors
 
 
-def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
-    """Validate every dialogue tree of the content root: (OK lines, problems)."""
-    folder = dialogue_dir(content_root() if root is None else root)
+def check(root: str | Path) -> tuple[list[str], list[Problem]]:
+    """Validate every dialogue tree of the content root ``root``: (OK lines, problems)."""
+    folder = dialogue_dir(root)
     if not folder.is_dir() or not any(folder.glob("*.yml")):
         return [], [Problem(display_path(folder), None, "", "no dialogue trees (*.yml) in this folder")]
     cases, errors = load_cases(folder)

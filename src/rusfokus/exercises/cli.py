@@ -57,9 +57,9 @@ def cmd_build(args) -> int:
         gradebook = args.settings.gradebook_db
         content = args.settings.content_dir
         results = (
-            build_all(course, gradebook, content)
+            build_all(course, gradebook, content_dir=content)
             if args.all
-            else [build(course, o, gradebook, content) for o in args.opgaver]
+            else [build(course, o, gradebook, content_dir=content) for o in args.opgaver]
         )
     except BuildError as exc:
         raise CommandError(str(exc)) from None
@@ -95,7 +95,11 @@ def cmd_grade(args) -> int:
         from rusfokus.exercises.web import progress_options
 
         graded, failed = grade_pending(
-            course, args.settings.grade_retries, args.settings.gradebook_db, progress_options(args.settings)
+            course,
+            args.settings.grade_retries,
+            args.settings.gradebook_db,
+            progress_options(args.settings),
+            content_dir=args.settings.content_dir,
         )
         print(f"graded {graded} pending hand-in(s); {failed} failed")
         rc = 1 if failed else 0

@@ -118,11 +118,11 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", content_dir: str | Path | None = None) -> dict:
+def build(course_dir: str | Path, opgave: str, gradebook_db: str = "", *, content_dir: str | Path) -> dict:
     """YAML → source notebook → ``generate_assignment`` → release; validate the source.
 
     Returns a summary dict. Raises ExerciseError (bad data file) or BuildError.
-    ``content_dir``: the content root holding ``<module>/data/opgave.yml`` (default: the settings').
+    ``content_dir``: the content root holding ``<module>/data/opgave.yml`` (``settings.content_dir``).
     """
     # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.validator import Validator
@@ -172,12 +172,12 @@ def _leaks_key(release_text: str, q) -> bool:
     return f"sorted({q.var}) ==" in release_text or f"{q.var} ==" in release_text
 
 
-def build_all(course_dir: str | Path, gradebook_db: str = "", content_dir: str | Path | None = None) -> list[dict]:
+def build_all(course_dir: str | Path, gradebook_db: str = "", *, content_dir: str | Path) -> list[dict]:
     course_dir = Path(course_dir)
     ids = list(load_all(content_dir))
     if not ids:
-        raise BuildError(f"no exercise files (<module>/data/opgave.yml) in {content_dir or 'the content root'}")
-    return [build(course_dir, i, gradebook_db, content_dir) for i in ids]
+        raise BuildError(f"no exercise files (<module>/data/opgave.yml) in {content_dir}")
+    return [build(course_dir, i, gradebook_db, content_dir=content_dir) for i in ids]
 
 
 def load_release(course_dir: Path, opgave: str) -> nbformat.NotebookNode:

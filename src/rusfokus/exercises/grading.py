@@ -141,13 +141,14 @@ def _record_progress(session, email: str, result: dict, progress: dict) -> None:
     )
 
 
-def autograde(api, attempt: Attempt) -> dict:
+def autograde(api, attempt: Attempt, content_dir: str | Path) -> dict:
     """Run nbgrader's autograde on one attempt (its notebook on disk) and read its result; writes
-    nothing of ours (nbgrader writes its gradebook, submitted/ and autograded/)."""
+    nothing of ours (nbgrader writes its gradebook, submitted/ and autograded/). ``content_dir``: the
+    content root holding the exercise (``settings.content_dir``)."""
     # lazy: loads nbgrader (~4 s); needed only here
     from nbgrader.api import Gradebook
 
-    ex = exercise(attempt.opgave)
+    ex = exercise(attempt.opgave, content_dir)
 
     t0 = time.perf_counter()
     with Gradebook(api.coursedir.db_url) as gb:
@@ -173,10 +174,10 @@ def autograde(api, attempt: Attempt) -> dict:
     return result
 
 
-def grade_attempt(api, attempt: Attempt, progress: dict | None = None) -> dict:
+def grade_attempt(api, attempt: Attempt, progress: dict | None = None, *, content_dir: str | Path) -> dict:
     """Autograde one attempt; write its result and clear its pending marker; tell progress
     (``progress``: ``db_url``, ``certificate_months`` and ``secret`` for ``progress.hooks.on_graded``)."""
-    result = autograde(api, attempt)
+    result = autograde(api, attempt, content_dir)
     write_atomic(attempt.result_file, json.dumps(result, ensure_ascii=False, indent=1))
     attempt.pending_file.unlink(missing_ok=True)
     _notify_progress(attempt.email, result, progress or {})
@@ -278,8 +279,10 @@ class Grader:
         worker: bool = True,
         copy_name: str = "",
         poll_seconds: float = POLL_SECONDS,
+        content_dir: str | Path,
     ):
         self.course_dir = Path(course_dir).resolve()
+        self.content_dir = Path(content_dir)  # the content root: the exercises' data files
         self.gradebook_db = gradebook_db
         self.progress = progress or {}  # db_url, certificate_months, secret for progress.hooks.on_graded
         self.db_url = self.progress.get("db_url") or ""
@@ -313,7 +316,7 @@ class Grader:
     def submit(self, email: str, opgave: str, answers) -> tuple[Attempt, Future]:
         """Validate and save (raises AnswerError/BuildError/ExerciseError), then queue.
         Raises AlreadyPending while this learner's last hand-in of the exercise waits."""
-        ex = exercise(opgave)
+        ex = exercise(opgave, self.content_dir)
         if self.shared:
             return self._submit_shared(email, ex, answers)
         key = (student_id(email), ex.id)
@@ -408,7 +411,7 @@ class Grader:
                         student=attempt.student,
                         opgave=attempt.opgave,
                         stamp=attempt.stamp,
-                        answers=attempt_answers(attempt, exercise(attempt.opgave)),
+                        answers=attempt_answers(attempt, exercise(attempt.opgave, self.content_dir)),
                         notebook=attempt.notebook.read_text(encoding="utf-8"),
                         received_by=self.owner,
                     )
@@ -489,7 +492,7 @@ class Grader:
                     if not job.notebook:
                         raise GradingError(f"job {job.id} has no notebook and {attempt.notebook} is missing")
                     write_atomic(attempt.notebook, job.notebook)
-                result = autograde(self._api, attempt)
+                result = autograde(self._api, attempt, self.content_dir)
             except Exception as exc:
                 self._failed_job(taken, attempt, f"{type(exc).__name__}: {exc}")
                 return True
@@ -652,7 +655,7 @@ class Grader:
                 if not attempt.is_pending:
                     result = json.loads(attempt.result_file.read_text(encoding="utf-8"))
                 else:
-                    result = grade_attempt(self._api, attempt, self.progress)
+                    result = grade_attempt(self._api, attempt, self.progress, content_dir=self.content_dir)
                 self._done(attempt)  # before the learner hears: her next click is welcome
                 _resolve(fut, result)
             except Exception as exc:
@@ -700,7 +703,12 @@ class Grader:
 
 
 def grade_pending(
-    course_dir: str | Path, retries: int = DEFAULT_RETRIES, gradebook_db: str = "", progress: dict | None = None
+    course_dir: str | Path,
+    retries: int = DEFAULT_RETRIES,
+    gradebook_db: str = "",
+    progress: dict | None = None,
+    *,
+    content_dir: str | Path,
 ) -> tuple[int, int]:
     """Grade everything pending, in this process. Returns (graded, failed).
 
@@ -711,7 +719,14 @@ def grade_pending(
     pending on disk without a job are queued and graded here (or by a running copy), exactly once."""
     course_dir = Path(course_dir).resolve()
     if queue.is_shared((progress or {}).get("db_url")):
-        grader = Grader(course_dir, retries=retries, retry_seconds=1.0, gradebook_db=gradebook_db, progress=progress)
+        grader = Grader(
+            course_dir,
+            retries=retries,
+            retry_seconds=1.0,
+            gradebook_db=gradebook_db,
+            progress=progress,
+            content_dir=content_dir,
+        )
         graded = failed = 0
         try:
             for fut in grader.enqueue_pending():
@@ -729,7 +744,7 @@ def grade_pending(
     for attempt in pending_attempts(course_dir):
         try:
             api = api or make_api(course_dir, gradebook_db)
-            grade_attempt(api, attempt, progress)
+            grade_attempt(api, attempt, progress, content_dir=content_dir)
             graded += 1
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"

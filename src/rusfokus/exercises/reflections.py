@@ -102,7 +102,7 @@ def _submitted_notebook(course_dir: Path, student: str, opgave: str) -> tuple[nb
 
 
 def list_reflections(
-    course_dir: str | Path, emails: set[str] | None, gradebook_db: str = "", content_dir: str | Path | None = None
+    course_dir: str | Path, emails: set[str] | None, gradebook_db: str = "", *, content_dir: str | Path
 ) -> list[Reflection]:
     """Reflections in the gradebook of learners in ``emails`` (None: everyone): waiting ones first, oldest first.
 
@@ -173,7 +173,7 @@ def score_reflection(
     db_url: str | None = None,
     gradebook_db: str = "",
     certificate_months: int = CERTIFICATE_MONTHS,
-    content_dir: str | Path | None = None,
+    content_dir: str | Path,
     secret: bytes | None = None,
 ) -> dict | None:
     """Give ``points`` for a reflection; returns the learner's updated result (or None if

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rusfokus.content import content_root, exercise_file
+from rusfokus.content import exercise_file
 from rusfokus.content.loader import (
     ContentError,
     Problem,
@@ -375,22 +375,24 @@ def load_exercise(path: str | Path) -> Exercise:
     return Exercise(ex.id, ex.titel, ex.modul, ex.bestaa_pct, ex.spoergsmaal, ex.intro, path)
 
 
-def exercise(opgave: str, root: str | Path | None = None) -> Exercise:
-    """The exercise of a module (exercise id = module id) from the content root."""
+def exercise(opgave: str, root: str | Path) -> Exercise:
+    """The exercise of a module (exercise id = module id) from the content root ``root``
+    (``settings.content_dir``)."""
     if not is_module(opgave):
         raise ExerciseError(f"'{opgave}' is not an exercise (known: {', '.join(module_ids())})")
     return load_exercise(exercise_file(opgave, root))
 
 
-def load_all(root: str | Path | None = None) -> dict[str, Exercise]:
-    """Every module's exercise that has a file, keyed by exercise id, in module order."""
-    root = content_root() if root is None else Path(root)
+def load_all(root: str | Path) -> dict[str, Exercise]:
+    """Every module's exercise under the content root that has a file, keyed by exercise id, in module order."""
+    root = Path(root)
     return {m: load_exercise(exercise_file(m, root)) for m in module_ids() if exercise_file(m, root).is_file()}
 
 
-def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
-    """Validate every module's ``data/opgave.yml``: (OK lines, problems). A missing file is a problem."""
-    root = content_root() if root is None else Path(root)
+def check(root: str | Path) -> tuple[list[str], list[Problem]]:
+    """Validate every module's ``data/opgave.yml`` under the content root: (OK lines, problems). A missing file
+    is a problem."""
+    root = Path(root)
     ok, problems = [], []
     for m in module_ids():
         path = exercise_file(m, root)

@@ -57,6 +57,7 @@ def grading_options(settings) -> dict:
         "progress": progress_options(settings),
         "worker": getattr(settings, "grade_worker", True),
         "copy_name": getattr(settings, "copy_name", ""),
+        "content_dir": settings.content_dir,
     }
 
 
@@ -182,7 +183,7 @@ class DraftHandler(_LearnerApi):
             return
         opgave, svar = read
         try:
-            ex = exercise(opgave)
+            ex = exercise(opgave, self.rf.content_dir)
         except ExerciseError as exc:
             log.error("draft refused for %s: %s", opgave[:60], exc)
             return self.reply(503, {"status": "fejl", "fejl": NOT_READY})
@@ -227,7 +228,7 @@ class StatusHandler(_LearnerApi):
     def _draft_and_answers(self, email: str, opgave: str, latest: dict | None) -> dict:
         """Her draft, and the answers of the hand-in the latest result grades (for marks in place)."""
         try:
-            ex = exercise(opgave)
+            ex = exercise(opgave, self.rf.content_dir)
         except ExerciseError:
             return {"kladde": None, "afleveret_svar": None}
         answers = None

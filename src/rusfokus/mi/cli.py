@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rusfokus.cliutil import CommandError
-from rusfokus.mi.coach import load_items
+from rusfokus.content import mi_file
+from rusfokus.mi.coach import COACH_NAME, load_items
 from rusfokus.mi.coder import MAX_CHARS, CodingError, accuracy, code, tune
-from rusfokus.mi.dataset import LABELS, load_dataset, split
-from rusfokus.mi.forandring import load_cirkel
+from rusfokus.mi.dataset import DATASET_NAME, LABELS, load_dataset, split
+from rusfokus.mi.forandring import FORANDRING_NAME, load_cirkel
 
 
 def _cmd_mi_code(args) -> int:
@@ -33,9 +34,10 @@ def _cmd_mi_code(args) -> int:
 def _cmd_mi_check(args) -> int:
     """Validate the MI data files and report the coder's accuracy (for content editors)."""
 
-    data = load_dataset()
-    items = load_items(args.coach) if args.coach else load_items()
-    cirkel = load_cirkel()
+    root = args.settings.content_dir
+    data = load_dataset(mi_file(DATASET_NAME, root))
+    items = load_items(args.coach or mi_file(COACH_NAME, root))
+    cirkel = load_cirkel(mi_file(FORANDRING_NAME, root))
     print(f"ytringer.yml ok: {len(data)} responses")
     print(f"{args.coach or 'coach.yml'} ok: {len(items)} practice statements")
     print(f"forandringscirkel.yml ok: {len(cirkel.stages)} stages, {len(cirkel.situations)} situations")

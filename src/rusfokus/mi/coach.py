@@ -186,15 +186,16 @@ def _parse_item(raw, i, where, seen) -> PracticeItem:
     )
 
 
-def load_items(path: str | Path | None = None) -> list[PracticeItem]:
-    """The practice statements (default: module 3's ``data/coach.yml`` under the content root)."""
-    data, where = load_yaml(path or mi_file(COACH_NAME))
+def load_items(path: str | Path) -> list[PracticeItem]:
+    """The practice statements in ``path`` (module 3's are ``mi_file(COACH_NAME, root)``)."""
+    data, where = load_yaml(path)
     return parse_items(data, where)
 
 
-@lru_cache(maxsize=1)
-def default_items() -> tuple[PracticeItem, ...]:
-    return tuple(load_items())
+@lru_cache(maxsize=4)
+def default_items(root: str | Path) -> tuple[PracticeItem, ...]:
+    """Module 3's practice statements (``data/coach.yml``) under the content root ``root``."""
+    return tuple(load_items(mi_file(COACH_NAME, root)))
 
 
 def pick_round(

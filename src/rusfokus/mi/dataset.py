@@ -113,15 +113,16 @@ def _item(item, i, where, seen, clients) -> list[Example]:
     return examples
 
 
-def load_dataset(path: str | Path | None = None) -> list[Example]:
-    """The dataset (default: module 3's ``data/ytringer.yml`` under the content root)."""
-    data, where = load_yaml(path or mi_file(DATASET_NAME))
+def load_dataset(path: str | Path) -> list[Example]:
+    """The dataset in ``path`` (module 3's is ``mi_file(DATASET_NAME, root)``)."""
+    data, where = load_yaml(path)
     return parse_dataset(data, where)
 
 
-@lru_cache(maxsize=1)
-def default_dataset() -> tuple[Example, ...]:
-    return tuple(load_dataset())
+@lru_cache(maxsize=4)
+def default_dataset(root: str | Path) -> tuple[Example, ...]:
+    """Module 3's dataset (``data/ytringer.yml``) under the content root ``root`` (``settings.content_dir``)."""
+    return tuple(load_dataset(mi_file(DATASET_NAME, root)))
 
 
 def split(examples, seed: int = SPLIT_SEED, held_out_share: float = HELD_OUT_SHARE):

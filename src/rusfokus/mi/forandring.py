@@ -118,15 +118,16 @@ def _situation(raw, i, where, seen) -> Situation:
     return sit
 
 
-def load_cirkel(path: str | Path | None = None) -> Cirkel:
-    """Stages and situations (default: module 3's ``data/forandringscirkel.yml`` under the content root)."""
-    data, where = load_yaml(path or mi_file(FORANDRING_NAME))
+def load_cirkel(path: str | Path) -> Cirkel:
+    """Stages and situations in ``path`` (module 3's are ``mi_file(FORANDRING_NAME, root)``)."""
+    data, where = load_yaml(path)
     return parse_cirkel(data, where)
 
 
-@lru_cache(maxsize=1)
-def default_cirkel() -> Cirkel:
-    return load_cirkel()
+@lru_cache(maxsize=4)
+def default_cirkel(root: str | Path) -> Cirkel:
+    """Module 3's stages and situations (``data/forandringscirkel.yml``) under the content root ``root``."""
+    return load_cirkel(mi_file(FORANDRING_NAME, root))
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ class ReflectionsHandler(_Base):
         if emails is not None and not emails:
             return [], {}
         try:
-            rows = list_reflections(self.rf.course_dir, emails, self.rf.gradebook_db, self.rf.content_dir)
+            rows = list_reflections(self.rf.course_dir, emails, self.rf.gradebook_db, content_dir=self.rf.content_dir)
         except ExerciseError:  # an exercise file the operator must fix (named in the log)
             log.exception("reflections cannot be listed")
             raise tornado.web.HTTPError(503, reason=NOT_READY) from None

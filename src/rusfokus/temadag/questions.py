@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rusfokus.content import content_root, temadag_file
+from rusfokus.content import temadag_file
 from rusfokus.content.loader import (
     ContentError,
     Problem,
@@ -171,12 +171,12 @@ def load_question_set(path: str | Path, module_id: str | None = None) -> tuple[s
     return module, title, questions
 
 
-def questions_for(modules: list[str], root: str | Path | None = None) -> list[LiveQuestion]:
+def questions_for(modules: list[str], root: str | Path) -> list[LiveQuestion]:
     """All live questions for a temadag's modules, in module order; ids prefixed by module.
 
-    ``root``: the content root (default :func:`rusfokus.content.content_root`).
+    ``root``: the content root (``settings.content_dir``).
     """
-    root = content_root() if root is None else Path(root)
+    root = Path(root)
     out = []
     for module in modules:
         path = temadag_file(module, root)
@@ -198,9 +198,10 @@ def questions_for(modules: list[str], root: str | Path | None = None) -> list[Li
     return out
 
 
-def check(root: str | Path | None = None) -> tuple[list[str], list[Problem]]:
-    """Validate every module's ``data/temadag.yml``: (OK lines, problems). A missing file is a problem."""
-    root = content_root() if root is None else Path(root)
+def check(root: str | Path) -> tuple[list[str], list[Problem]]:
+    """Validate every module's ``data/temadag.yml`` under the content root: (OK lines, problems). A missing
+    file is a problem."""
+    root = Path(root)
     ok, problems = [], []
     for module in module_ids():
         path = temadag_file(module, root)
