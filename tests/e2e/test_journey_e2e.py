@@ -95,7 +95,7 @@ def journey_server(built_book, tmp_path_factory):
             )
         )
         with session_scope(srv.db_url) as s:
-            import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1))
+            import_roster(s, Roster(rows=rows), now=datetime(2026, 1, 1), secret=srv.secret())
             from sqlalchemy import select
 
             from rusfokus.progress.models import Person
@@ -129,7 +129,9 @@ def journey_server(built_book, tmp_path_factory):
                             status=status,
                         )
                     )
-                record_result(s, email, "bekymringssamtale", 9, 10, True, datetime(2026, 11, 20, 13), 24)
+                record_result(
+                    s, email, "bekymringssamtale", 9, 10, True, datetime(2026, 11, 20, 13), 24, secret=srv.secret()
+                )
         yield srv
     finally:
         stop_server(srv, wait=False)

@@ -17,6 +17,7 @@ from rusfokus.mi import code
 from rusfokus.mi.forandring import STAGE_KEYS, default_cirkel
 
 from helpers.browser import wait_for_widgets
+from helpers.paths import ROOT
 
 TIMEOUT = 60_000
 ANSWERS = [
@@ -99,7 +100,7 @@ def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check)
     § 133 note above the MI feedback; statements without a child at risk get none."""
     from rusfokus.mi.coach import CHILD_PREFIX, default_items
 
-    by_client = {it.client: it for it in default_items()}
+    by_client = {it.client: it for it in default_items(ROOT / "modules")}
     page = open_app(browser_page, server, "mi-coach", "MI-coach: øv dine svar")
     page.get_by_label("Vælg din faggruppe (udsagn fra den kommer først):").select_option(label="Sundhedspleje")
     # the new round arrives from the kernel a moment later: wait until it shows a sundhedspleje statement
@@ -133,7 +134,7 @@ def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check)
 
 
 def test_forandringscirkel_in_browser(browser_page, server, axe_check):
-    cirkel = default_cirkel()
+    cirkel = default_cirkel(ROOT / "modules")
     by_text = {s.text: s for s in cirkel.situations}
     names = {s.key: f"{s.name} ({s.english})" for s in cirkel.stages}
     page = open_app(browser_page, server, "forandringscirkel", "Forandringscirklen: hvor er personen?")
