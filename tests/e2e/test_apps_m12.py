@@ -138,12 +138,13 @@ def test_samtale_runs_to_summary_in_browser(browser_page, server, axe_check, cas
         if not checked_axe:
             assert axe_check(page) == []
             checked_axe = True
-        more = page.get_by_role("button", name="Videre", exact=True)
-        if more.is_visible():
-            more.click()
-            continue
-        page.get_by_role("button", name="Se din opsummering", exact=True).click()
-        break
+        # the next button comes from the kernel a moment after the feedback: wait for it before asking which
+        onward = page.get_by_role("button", name=re.compile(r"^(Videre|Se din opsummering)$"))
+        onward.wait_for(timeout=TIMEOUT)
+        last = onward.inner_text().strip() == "Se din opsummering"
+        onward.click()
+        if last:
+            break
     summary = page.locator("[data-rf='summary']")
     summary.wait_for(timeout=TIMEOUT)
     assert re.fullmatch(r"Du traf \d+ gode valg ud af \d+\.", summary.inner_text())
