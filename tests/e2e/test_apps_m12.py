@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from rusfokus.kommune import load_kommune
 
-from helpers.browser import wait_for_widgets
-from helpers.paths import AXE_JS, ROOT
+from helpers.browser import axe_in_frame, wait_for_widgets
+from helpers.paths import ROOT
 
 TIMEOUT = 60_000
 
@@ -31,20 +31,6 @@ def radio(page, question: str, option: str):
     """The radio button `option` inside the group whose label is `question`."""
     group = page.locator(".widget-radio").filter(has=page.locator(".widget-label", has_text=question))
     return group.get_by_label(option, exact=True)
-
-
-def axe_in_frame(frame) -> list[dict]:
-    """axe-core (WCAG 2.1 A/AA) run on one frame's own document: serious and critical violations."""
-    frame.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = frame.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', "
-        "values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def assert_no_python(page):

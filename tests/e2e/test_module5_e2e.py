@@ -21,9 +21,9 @@ from rusfokus.exercises.schema import load_exercise
 from rusfokus.kommune import load_kommune
 from rusfokus.unge.cases import CASES_FILE, load_cases
 
-from helpers.browser import wait_for_widgets
+from helpers.browser import axe_in_frame, wait_for_widgets
 from helpers.course import exercise_file
-from helpers.paths import AXE_JS, ROOT
+from helpers.paths import ROOT
 from helpers.phone import PHONE_UA, TEXT_JS
 
 TIMEOUT = 90_000
@@ -34,20 +34,6 @@ CASES = {c.id: c for c in load_cases(ROOT / "modules" / "05-unge-og-rusmidler" /
 KOMMUNE = load_kommune(ROOT / "kommune.yml")
 LABEL = {"stoej": "Støj", "signal": "Signal", "handl_i_dag": "Handl i dag"}
 SHOTS = Path(os.environ.get("RUSFOKUS_SCREENSHOTS") or tempfile.gettempdir()) / "rusfokus-modul5"
-
-
-def axe_in_frame(frame) -> list[dict]:
-    """axe-core (WCAG 2.1 A/AA) on the app frame's own document: serious and critical violations."""
-    frame.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = frame.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', "
-        "values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 # Inside the frame: no control or text runs past the frame's right edge, and nothing scrolls sideways.
