@@ -9,10 +9,10 @@ RUSFOKUS_PORT ?= $(PORT)
 export RUSFOKUS_PORT
 ONLY ?=
 # pytest-xdist workers: most of `make test` waits on servers, kernels and browsers, so more workers than cores.
-# `make test` runs in one process until xdist_group works here: with pytest 9.2 + pytest-xdist 3.8
-# `--dist loadgroup` does not keep a group on one worker (measured), so every worker would start its own
-# module servers, Hub and QualWeb run. `make test TEST_WORKERS=3` runs it in parallel anyway.
-TEST_WORKERS ?= 0
+# tests/helpers/xdist_scheduler.py keeps each xdist_group, and each file's browser or other tests, on one
+# worker (one module server, one Hub, one QualWeb run). Measured on the 2-core machine: 19 min with 3 workers,
+# 24 min in one process. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 # Compiled bytecode (and pytest's rewritten test modules) kept between runs outside the tree, also where the
 # environment sets PYTHONDONTWRITEBYTECODE: recompiling on every run cost ~8 s CPU in each pytest process
