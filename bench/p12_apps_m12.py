@@ -72,7 +72,7 @@ def _browser(book_dir: Path) -> list[dict]:
 
     figures = []
     with tempfile.TemporaryDirectory(prefix="p12-") as home:
-        srv = start_server(book_dir, Path(home))
+        srv = start_server(book_dir, Path(home), defaults="product")
         time.sleep(20)  # every app's preheated kernel pool fills at start-up; measure after that
         try:
             with sync_playwright() as pw:

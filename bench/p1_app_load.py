@@ -86,7 +86,7 @@ def run() -> list[dict]:
 
     book = _book_dir()
     home = Path(tempfile.mkdtemp(prefix="rf-bench-p1-"))
-    srv = start_server(book, home)
+    srv = start_server(book, home, defaults="product")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -46,7 +46,7 @@ def start(base: Path, course: Path):
     book = base / "book"
     book.mkdir()
     (book / "index.html").write_text('<!doctype html><html lang="da"><title>bench</title><h1>bench</h1></html>')
-    return start_server(book, base / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
+    return start_server(book, base / "home", {"RUSFOKUS_COURSE_DIR": str(course)}, defaults="product")
 
 
 def answers(ex, correct: bool) -> dict:

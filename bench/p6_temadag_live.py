@@ -224,7 +224,7 @@ def _p95(values):
 
 def run() -> list[dict]:
     home = Path(tempfile.mkdtemp(prefix="rf-bench-p6-"))
-    srv = start_server(_book_dir(), home)
+    srv = start_server(_book_dir(), home, defaults="product")
     try:
         temadag_id = _seed(srv)
         time.sleep(5)  # let the preheated kernel pools fill, so memory is the steady state

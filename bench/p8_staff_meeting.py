@@ -392,7 +392,7 @@ def run() -> list[dict]:
         home = Path(tempfile.mkdtemp(prefix=f"rf-bench-p8-{name}-"))
         if name == "baseline":
             env = {**env, "RUSFOKUS_WIDGETS_DIR": str(_baseline_widgets(home))}
-        srv = start_server(book, home, env, timeout=180)
+        srv = start_server(book, home, env, timeout=180, defaults="product")
         try:
             wait_for_preheated(srv, list(APPS), timeout=300)
             time.sleep(5)

@@ -84,3 +84,21 @@ def test_bench_module_imports(bench_path, path):
         for what in _unresolved(node)
     ]
     assert not problems, f"{path.name} imports what is not there:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_benchmarks_measure_the_product_defaults_not_a_test_server(path):
+    """A target such as P8's is "with the default settings": a bench that starts its server through
+    helpers.server.start_server passes defaults="product", or it would measure a test server's smaller
+    kernel cap (this happened: P8's p95 went from 0.2 s to 62 s)."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("start_server")
+    ]
+    wrong = [
+        f"line {call.lineno}"
+        for call in calls
+        if not any(k.arg == "defaults" and ast.unparse(k.value) == "'product'" for k in call.keywords)
+    ]
+    assert not wrong, f"{path.name}: start_server without defaults='product' at " + ", ".join(wrong)

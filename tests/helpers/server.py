@@ -53,9 +53,17 @@ class Server:
 
 
 TEST_MAX_KERNELS = "40"
+"""A test server's kernel cap (``RUSFOKUS_MAX_KERNELS``): 20 preheated, 20 for pages. Benchmarks measure the
+product as `make run` starts it and pass ``defaults="product"``."""
 
 
-def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
+def start_server(
+    book_dir: Path, home: Path, extra_env: dict | None = None, timeout: float = 90, defaults: str = "test"
+) -> Server:
+    """``defaults="test"``: a test server (smaller kernel cap, TEST_MAX_KERNELS); ``"product"``: every setting an
+    operator does not set has the product's default (what the benchmarks measure)."""
+    if defaults not in ("test", "product"):
+        raise ValueError(f"defaults must be 'test' or 'product', not {defaults!r}")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSFOKUS_")}
     env.update(
@@ -65,13 +73,14 @@ def start_server(book_dir: Path, home: Path, extra_env: dict | None = None, time
             "RUSFOKUS_BOOK_DIR": str(book_dir),
             "RUSFOKUS_PORT": str(port),
             "RUSFOKUS_HOST": "127.0.0.1",
-            # pools of 20 preheated kernels per server (the calculators') serve a staff meeting, not a test:
-            # a test server keeps 20 preheated (the pools trimmed to half the cap) and room for 20 pages
-            "RUSFOKUS_MAX_KERNELS": TEST_MAX_KERNELS,
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         }
     )
+    if defaults == "test":
+        # pools of 20 preheated kernels per server (the calculators') serve a staff meeting, not a test:
+        # a test server keeps 20 preheated (the pools trimmed to half the cap) and room for 20 pages
+        env["RUSFOKUS_MAX_KERNELS"] = TEST_MAX_KERNELS
     env.update(extra_env or {})
     home.mkdir(parents=True, exist_ok=True)
     log = home / "server.log"
