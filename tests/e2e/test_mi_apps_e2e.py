@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from rusfokus.mi import code
 from rusfokus.mi.forandring import STAGE_KEYS, default_cirkel
@@ -67,7 +68,7 @@ def test_mi_coach_round_in_browser(browser_page, server, axe_check):
         assert label.get_attribute("data-code") == expected.label, (text, client)
         assert expected.label_da in label.inner_text()
         assert page.locator("[data-rf='example']").inner_text().strip()
-        assert page.get_by_text("Hvorfor:").is_visible()
+        expect(page.get_by_text("Hvorfor:")).to_be_visible(timeout=TIMEOUT)
         if i == 1:
             assert expected.label == "righting_reflex"
             assert axe_check(page) == []
@@ -77,9 +78,9 @@ def test_mi_coach_round_in_browser(browser_page, server, axe_check):
     figures.wait_for(timeout=TIMEOUT)
     table = figures.inner_text()
     assert "Refleksioner : spørgsmål" in table and "2 : 1" in table and "40 %" in table and "50 %" in table
-    assert page.get_by_text("ikke en MITI-vurdering", exact=False).is_visible()
-    assert page.get_by_text("Rette-refleksen viste sig 1 gang.", exact=False).is_visible()
-    assert page.get_by_text("Runden er slut").is_visible()
+    expect(page.get_by_text("ikke en MITI-vurdering", exact=False)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Rette-refleksen viste sig 1 gang.", exact=False)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Runden er slut")).to_be_visible(timeout=TIMEOUT)
     assert_no_python(page)
     assert axe_check(page) == []
     page.get_by_role("button", name="Start en ny runde").click()
@@ -126,7 +127,7 @@ def test_mi_coach_flags_child_safety_in_browser(browser_page, server, axe_check)
             flagged += 1
             text = note.inner_text()
             assert text.startswith(CHILD_PREFIX) and "underretning efter Barnets Lov § 133" in text, item.item_id
-            assert note.is_visible()
+            expect(note).to_be_visible(timeout=TIMEOUT)
             if flagged == 1:
                 assert axe_check(page) == []
         page.get_by_role("button", name="Næste udsagn").click()
@@ -152,7 +153,7 @@ def test_forandringscirkel_in_browser(browser_page, server, axe_check):
         verdict.wait_for(timeout=TIMEOUT)
         assert verdict.inner_text().startswith("Rigtigt" if pick == situation.stage else "Ikke helt")
         helps = cirkel.stage(situation.stage).helps
-        assert page.get_by_text(helps[0]).is_visible()
+        expect(page.get_by_text(helps[0])).to_be_visible(timeout=TIMEOUT)
         if i == 1:
             assert axe_check(page) == []
         page.get_by_role("button", name=re.compile("Næste situation|Se dit resultat")).click()
