@@ -60,10 +60,12 @@ assets/live/live.js: node_modules/.package-lock.json $(wildcard src/rusfokus/fro
 
 assets: assets/ipywidgets/embed-amd.js assets/live/live.js
 
-# Debian packages the tests use: a real browser and a real PostgreSQL server.
+# Debian packages the tests use: a real browser (chromium for the benchmarks, its headless shell for the
+# tests) and a real PostgreSQL server.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromium-headless-shell >/dev/null || missing="$$missing chromium-headless-shell"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
 	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \

@@ -20,7 +20,7 @@ import helpers.course
 from helpers.browser import CHROMIUM_ARGS, run_axe
 from helpers.course import built_course
 from helpers.demo import load_demo_staff
-from helpers.paths import CHROMIUM, ROOT
+from helpers.paths import HEADLESS_CHROMIUM, ROOT
 from helpers.postgres import postgres_installed, running_postgres
 from helpers.server import start_server, stop_server
 from helpers.xdist import once_per_run, run_dir
@@ -236,12 +236,12 @@ def pg_server():
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make system-deps` (apt-get install chromium)")
+    if not Path(HEADLESS_CHROMIUM).exists():
+        pytest.fail("Chromium's headless shell is missing: run `make system-deps` (apt-get install chromium-headless-shell)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(executable_path=HEADLESS_CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

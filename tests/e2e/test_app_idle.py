@@ -11,6 +11,7 @@ import urllib.request
 
 import nbformat
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from helpers.browser import run_axe, wait_for_widgets
 from helpers.paths import ROOT
@@ -142,6 +143,20 @@ def test_leaving_the_page_gives_the_kernel_back_at_once(browser, idle_server):
         context.close()
 
 
+def axe_on_busy_notice(page, tries: int = 4) -> list[dict]:
+    """axe on the busy notice. The notice reloads itself after 2-4 s, then after twice as long each time; when a
+    reload cuts an axe run short (on a busy machine axe can take longer than the first wait), axe runs again on
+    the next notice, which has a longer wait."""
+    for attempt in range(tries):
+        page.get_by_text("Næste forsøg om").wait_for(timeout=40_000)
+        try:
+            return run_axe(page)
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error) or attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.slow
 def test_over_the_cap_the_app_says_busy_and_opens_by_itself(browser, idle_server):
     """One visitor holds two kernels (its cap); a third app page shows the Danish busy notice,
@@ -158,8 +173,7 @@ def test_over_the_cap_the_app_says_busy_and_opens_by_itself(browser, idle_server
         response = third.goto(idle_server.url + APP)
         assert response.status == 503
         assert "Der er travlt lige nu, prøver igen …" in third.get_by_role("status").inner_text()
-        third.get_by_text("Næste forsøg om").wait_for(timeout=5_000)
-        assert run_axe(third) == []
+        assert axe_on_busy_notice(third) == []
         held[0].close()  # one app closed: its kernel is given back at once
         wait_for_widgets(third, timeout=90_000)  # the busy page tried again by itself
         assert third.get_by_role("spinbutton", name="Tal").count() == 1

@@ -2,7 +2,7 @@
 
 Digitaliseringsstyrelsen monitors public websites with QualWeb (ACT rules, WCAG 2.1
 level A and AA, as EN 301 549 requires). Here QualWeb (`@qualweb/core` from npm,
-driving Debian's chromium through tools/qualweb_run.mjs: one browser in one node
+driving Debian's chromium-headless-shell through tools/qualweb_run.mjs: one browser in one node
 process, two pages at a time) evaluates every page of the built book and every app
 in widgets/, served by the session's demo `rusfokus serve` (conftest `demo_server`,
 fictional demo data) with an admin's and a learner's cookies, so the apps show what
