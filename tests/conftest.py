@@ -237,7 +237,7 @@ def pg_server():
 @pytest.fixture(scope="session")
 def browser():
     if not Path(HEADLESS_CHROMIUM).exists():
-        pytest.fail("Chromium's headless shell is missing: run `make system-deps` (apt-get install chromium-headless-shell)")
+        pytest.fail("chromium-headless-shell is missing: run `make system-deps` (apt-get install it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
