@@ -48,11 +48,13 @@ def test_audit_c_scores_in_browser(browser_page, server, axe_check):
     radio(page, "3. Hvor tit drikker du 6", "Én gang om ugen").check()
     page.get_by_role("heading", name="Scoren er 9 ud af 12").wait_for(timeout=TIMEOUT)
     assert page.get_by_text("Bush m.fl., Archives of Internal Medicine, 1998", exact=False).count() == 1
-    assert page.get_by_text("Der findes ingen dansk, officiel grænse for AUDIT-C.", exact=False).is_visible()
+    expect(page.get_by_text("Der findes ingen dansk, officiel grænse for AUDIT-C.", exact=False)).to_be_visible()
     assert page.get_by_text("grænsen for mænd", exact=False).count() == 2  # sex not given: all four
     radio(page, "Køn", "Kvinde").check()
     expect(page.get_by_text("grænsen for mænd", exact=False)).to_have_count(0, timeout=TIMEOUT)
-    assert page.get_by_text("Scoren er på eller over grænsen for kvinder på 3 point", exact=False).is_visible()
+    expect(page.get_by_text("Scoren er på eller over grænsen for kvinder på 3 point", exact=False)).to_be_visible(
+        timeout=TIMEOUT
+    )
     # "Aldrig" at question 1: questions 2 and 3 are switched off and the score is 0.
     radio(page, "1. Hvor tit", "Aldrig, jeg drikker ikke alkohol").check()
     page.get_by_role("heading", name="Scoren er 0 ud af 12").wait_for(timeout=TIMEOUT)
@@ -90,7 +92,7 @@ def test_henvisning_uses_kommune_file_in_browser(browser_page, server, axe_check
     radio(page, "3. Hvor meget", "Akut: nogen er i fare lige nu").check()
     first = page.locator("[data-rf='nu'] li").first
     first.filter(has_text="Ring 112 nu").wait_for(timeout=TIMEOUT)
-    assert not page.locator(".widget-radio", has_text="5. Er der børn").is_visible()
+    expect(page.locator(".widget-radio", has_text="5. Er der børn")).to_be_hidden(timeout=TIMEOUT)
     assert_no_python(page)
 
 
