@@ -64,26 +64,32 @@ def test_browser(i):
 """
 
 
-def test_groups_and_files_stay_on_one_worker_and_browser_tests_come_last(tmp_path):
+def run_project(tmp_path, *args: str) -> tuple[str, list[list[str]]]:
+    """The small project run with three workers: pytest's output and the (worker, what) lines the tests wrote."""
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    browser: b\n", encoding="utf-8")
     (tmp_path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     for name in "abcd":
         (tmp_path / f"test_{name}.py").write_text(TESTS.replace("{name}", name), encoding="utf-8")
     log = tmp_path / "log.txt"
+    log.unlink(missing_ok=True)
     # not this run's xdist variables (when this test itself runs in a worker)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
     env.update(LOG=str(log), PYTHONPATH=str(ROOT / "tests"))
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "3", "--dist", "loadgroup"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "3", "--dist", "loadgroup", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=300,  # a worker left waiting for work would hang the run
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "36 passed" in run.stdout, run.stdout[-2000:]
-    lines = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    return run.stdout, [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_groups_and_files_stay_on_one_worker_and_browser_tests_come_last(tmp_path):
+    out, lines = run_project(tmp_path)
+    assert "36 passed" in out, out[-2000:]
     workers: dict[str, set[str]] = defaultdict(set)
     order: dict[str, list[str]] = defaultdict(list)
     for worker, what in lines:
@@ -98,6 +104,15 @@ def test_groups_and_files_stay_on_one_worker_and_browser_tests_come_last(tmp_pat
     for worker, done in order.items():
         kinds = ["browser" if what.startswith("browser") else "other" for what in done if not what.startswith("setup")]
         assert kinds == sorted(kinds, key=lambda kind: kind == "browser"), (worker, done)  # browser tests last
+    # one worker runs browser tests only, from the start, beginning with the first browser unit (file a's)
+    browser_only = [done for done in order.values() if all(what.startswith("browser") for what in done)]
+    assert len(browser_only) == 1 and browser_only[0][0] == "browser-a", order
+
+
+def test_without_browser_tests_every_worker_takes_any_unit(tmp_path):
+    out, lines = run_project(tmp_path, "-m", "not browser")
+    assert "28 passed" in out, out[-2000:]
+    assert len({worker for worker, _ in lines}) >= 2  # no worker kept waiting for browser work
 
 
 def test_a_test_without_a_written_unit_falls_back_to_xdists_group_suffix_else_its_file():

@@ -9,6 +9,12 @@ shared folder (`unit_of`); the controller's scheduler (LoadScope's, keyed by tha
 worker as a whole, in collection order (which conftest arranges: browser tests last), never reordered by size.
 A unit is the test's `xdist_group` mark if it has one, else its file, split into browser and other tests (a
 worker runs its browser tests last: playwright's loop must not meet tornado's test loops in one process).
+
+One worker (the last) runs browser units only, from the start, the first (longest) one first: the browser units
+are about two thirds of `make test`, and one of them (the demo server's group with QualWeb) is the longest unit of
+all; when every worker took the other tests first, that unit began only once they were handed out and ended the
+run on its own. The browser worker is shut down once no browser unit is left for it (it never runs a non-browser
+test after a browser test). Without browser tests in the run (`make test-fast`) every worker takes any unit.
 """
 
 from __future__ import annotations
@@ -51,7 +57,9 @@ def write_units(config: pytest.Config, items: list[pytest.Item]) -> None:
     folder = units_folder(config)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{worker}.json"
-    tmp.write_text(json.dumps({item.nodeid: unit_of(item) for item in items}), encoding="utf-8")
+    units = {item.nodeid: unit_of(item) for item in items}
+    browser = sorted({units[item.nodeid] for item in items if item.get_closest_marker("browser")})
+    tmp.write_text(json.dumps({"units": units, "browser": browser}), encoding="utf-8")
     tmp.replace(folder / f"{worker}.json")
 
 
@@ -61,12 +69,20 @@ class UnitScheduling(LoadScopeScheduling):
     def __init__(self, config: pytest.Config, log=None) -> None:
         super().__init__(config, log)
         self.units: dict[str, str] | None = None
+        self.browser_units: set[str] = set()
+        self._browser_node = None
+        self._browser_node_chosen = False
+
+    def _read_units(self) -> None:
+        self.units = {}
+        for path in sorted(units_folder(self.config).glob("gw*.json")):
+            written = json.loads(path.read_text(encoding="utf-8"))
+            self.units.update(written["units"])
+            self.browser_units.update(written["browser"])
 
     def _split_scope(self, nodeid: str) -> str:
         if self.units is None:
-            self.units = {}
-            for path in sorted(units_folder(self.config).glob("gw*.json")):
-                self.units.update(json.loads(path.read_text(encoding="utf-8")))
+            self._read_units()
         unit = self.units.get(nodeid)
         if unit is None:  # not written (a worker of an older plugin): xdist's own rule, else the file
             at = nodeid.rfind("@")
@@ -80,3 +96,42 @@ class UnitScheduling(LoadScopeScheduling):
             super().schedule()
         finally:
             self.config.option.loadscopereorder = reorder
+
+    @property
+    def browser_node(self):
+        """The worker that runs browser units only (None: one worker, or no browser test in the run). Chosen once,
+        when the work is first handed out: `nodes` loses a worker that has finished."""
+        if not self._browser_node_chosen and self.collection is not None:
+            self._browser_node_chosen = True
+            if len(self.nodes) >= 2 and self.browser_units:
+                self._browser_node = self.nodes[-1]
+        return self._browser_node
+
+    def _next_scope(self, node) -> str | None:
+        if node is not self.browser_node:
+            return next(iter(self.workqueue))
+        return next((scope for scope in self.workqueue if scope in self.browser_units), None)
+
+    def _assign_work_unit(self, node) -> None:
+        """LoadScope's, except that the browser worker is given the first browser unit (or none)."""
+        scope = self._next_scope(node)
+        if scope is None:
+            return
+        work_unit = self.workqueue.pop(scope)
+        self.assigned_work.setdefault(node, {})[scope] = work_unit
+        collection = self.registered_collections[node]
+        node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
+
+    def _reschedule(self, node) -> None:
+        browser_left = any(scope in self.browser_units for scope in self.workqueue)
+        if node is self.browser_node and not node.shutting_down and not browser_left:
+            if self._pending_of(self.assigned_work.get(node, {})) == 0:
+                node.shutdown()  # done: the other tests left are for the other workers
+            return
+        super()._reschedule(node)
+
+    def mark_test_complete(self, node, item_index: int, duration: float = 0) -> None:
+        super().mark_test_complete(node, item_index, duration)
+        browser = self.browser_node
+        if browser is not None and browser is not node and browser in self.assigned_work:
+            self._reschedule(browser)  # an idle browser worker is shut down when no browser unit is left
