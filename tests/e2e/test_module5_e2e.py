@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from rusfokus.exercises.course import student_id
@@ -153,6 +154,20 @@ def test_signal_eller_stoej_inside_its_book_page(browser, server, width):
         context.close()
 
 
+def check_answer(box, tries: int = 3) -> None:
+    """Tick a radio button. A 3-worker CI run once saw Playwright's click land and the radio stay unticked
+    ("Clicking the checkbox did not change its state") while the kernel was busy saving the draft of the
+    previous answer; the cause is not found. The click is tried again, and the radio must end up ticked."""
+    for attempt in range(tries):
+        try:
+            box.check()
+            break
+        except PlaywrightError as error:
+            if "did not change its state" not in str(error) or attempt == tries - 1:
+                raise
+    expect(box).to_be_checked()
+
+
 def test_module_5_exercise_handed_in_and_graded_from_its_book_page(browser_page, server):
     """`rusfokus opgave build unge-og-rusmidler` on the running server, then a learner with her personal link
     answers every question right on the book's test page, hands in and is graded by the queue."""
@@ -177,7 +192,7 @@ def test_module_5_exercise_handed_in_and_graded_from_its_book_page(browser_page,
             if q.multiple:
                 box.set_checked(o.id in q.korrekt)
             elif o.id in q.korrekt:
-                box.check()
+                check_answer(box)
     assert axe_in_frame(frame) == []
     click(frame, "Aflever")
     frame.get_by_text("Dit resultat:").wait_for(timeout=TIMEOUT)
