@@ -103,7 +103,8 @@ class UnitScheduling(LoadScopeScheduling):
         when the work is first handed out: `nodes` loses a worker that has finished."""
         if not self._browser_node_chosen and self.collection is not None:
             self._browser_node_chosen = True
-            if len(self.nodes) >= 2 and self.browser_units:
+            # the units of the tests this run runs (a unit file also names tests `-m` deselects later)
+            if len(self.nodes) >= 2 and any(scope in self.browser_units for scope in self.workqueue):
                 self._browser_node = self.nodes[-1]
         return self._browser_node
 
