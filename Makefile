@@ -10,9 +10,10 @@ export RUSFOKUS_PORT
 ONLY ?=
 # pytest-xdist workers: most of `make test` waits on servers, kernels and browsers, so more workers than cores.
 # tests/helpers/xdist_scheduler.py keeps each xdist_group, and each file's browser or other tests, on one
-# worker (one module server, one Hub, one QualWeb run). Measured on the 2-core machine: 19-20 min with
-# TEST_WORKERS=3, 24-26 min in one process. The default stays one process until the browser tests have no
-# timing races left under that load (3 runs with 3 workers each found one, each fixed).
+# worker (one module server, one Hub, one QualWeb run), and gives one worker the browser tests from the start.
+# Measured on the 2-core machine with the tests' chromium-headless-shell: 16 min with TEST_WORKERS=3, 23 min in
+# one process. The default stays one process until 3-worker runs come out clean several times in a row (each
+# of six runs found a timing race in a browser test, each fixed; one process passes every time).
 TEST_WORKERS ?= 0
 FAST_WORKERS ?= 2
 # Compiled bytecode (and pytest's rewritten test modules) kept between runs outside the tree, also where the
