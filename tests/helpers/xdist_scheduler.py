@@ -124,8 +124,11 @@ class UnitScheduling(LoadScopeScheduling):
         node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
 
     def _reschedule(self, node) -> None:
-        browser_left = any(scope in self.browser_units for scope in self.workqueue)
-        if node is self.browser_node and not node.shutting_down and not browser_left:
+        if (
+            node is self.browser_node
+            and not node.shutting_down
+            and not any(scope in self.browser_units for scope in self.workqueue)
+        ):
             if self._pending_of(self.assigned_work.get(node, {})) == 0:
                 node.shutdown()  # done: the other tests left are for the other workers
             return
