@@ -26,6 +26,11 @@ from helpers.server import start_server, stop_server
 from helpers.xdist import once_per_run, run_dir
 from helpers.xdist_scheduler import write_units
 
+# tornado's test cases (AsyncHTTPTestCase.fetch, gen_test) give up after 5 s by default. In `make test` with
+# three workers the CPU is shared with browsers, servers and the book build, and a page that takes 30 ms alone
+# once took over 5 s (ci34). A hung request still fails, after 30 s.
+os.environ.setdefault("ASYNC_TEST_TIMEOUT", "30")
+
 # A test that uses one of these (directly or through another fixture) builds the book or starts
 # `rusfokus serve`: it is marked slow, so `make test-fast` never does either.
 SLOW_FIXTURES = {"built_book", "server", "demo_server"}

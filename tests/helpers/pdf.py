@@ -13,7 +13,11 @@ def pdf_text(data: bytes) -> str:
     objs = {int(m.group(1)): m.group(2) for m in re.finditer(rb"(?s)(\d+) 0 obj(.*?)endobj", data)}
 
     def stream(body: bytes) -> bytes:
-        raw = re.search(rb"(?s)stream\r?\n(.*?)\r?\nendstream", body).group(1)
+        # the data is exactly /Length bytes: a compressed stream may itself end in a byte that looks like
+        # the end-of-line before "endstream" (\r), which a pattern would cut off
+        start = re.search(rb"stream(\r\n|\n)", body).end()
+        length = re.search(rb"/Length (\d+)(?! \d+ R)", body)
+        raw = body[start : start + int(length.group(1))] if length else body[start : body.rindex(b"endstream")]
         return zlib.decompress(raw) if b"/FlateDecode" in body else raw
 
     def cmap(num: int) -> dict[int, str]:
