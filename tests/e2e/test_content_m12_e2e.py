@@ -1,6 +1,7 @@
 """Modules 1 and 2 in Chromium: axe-core on every page, the faggruppe choice, and the embedded apps."""
 
 import pytest
+from playwright.sync_api import expect
 
 from rusfokus.identity import LEARNER_COOKIE
 
@@ -46,19 +47,19 @@ def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
 
 
 def test_faggruppe_chosen_on_the_index_is_shown_first_in_both_modules(browser_page, built_book):
-    page = browser_page
+    page = browser_page  # expect(...) waits for the script that opens the remembered tab
     page.goto((built_book / "modules" / "01-opsporing" / "index.html").as_uri())
     page.get_by_text("Jobcenter og sygedagpenge", exact=True).first.click()
     page.goto((built_book / "modules" / "01-opsporing" / "cases.html").as_uri())
-    assert page.get_by_text("Susanne på 52 år").is_visible()
-    assert not page.get_by_text("Lucas på 4 år").is_visible()
+    expect(page.get_by_text("Susanne på 52 år")).to_be_visible()
+    expect(page.get_by_text("Lucas på 4 år")).to_be_hidden()
     page.goto((built_book / "modules" / "02-bekymringssamtale" / "cases.html").as_uri())
-    assert page.get_by_text("Brian på 29 år").is_visible()
+    expect(page.get_by_text("Brian på 29 år")).to_be_visible()
     # Switching on a cases page carries over as well.
     page.get_by_text("Sundhedspleje", exact=True).first.click()
     page.goto((built_book / "modules" / "01-opsporing" / "cases.html").as_uri())
-    assert page.get_by_text("Familien med den nyfødte").is_visible()
-    assert not page.get_by_text("Susanne på 52 år").is_visible()
+    expect(page.get_by_text("Familien med den nyfødte")).to_be_visible()
+    expect(page.get_by_text("Susanne på 52 år")).to_be_hidden()
 
 
 @pytest.mark.parametrize(

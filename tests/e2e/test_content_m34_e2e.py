@@ -1,6 +1,7 @@
 """Modules 3 and 4 in Chromium: axe-core on every page, and the exercise app of each module."""
 
 import pytest
+from playwright.sync_api import expect
 
 from rusfokus.identity import LEARNER_COOKIE
 
@@ -46,13 +47,13 @@ def test_every_page_has_no_serious_axe_violations(browser_page, built_book):
 
 def test_faggruppe_tabs_follow_each_other(browser_page, built_book):
     """Choosing 'Jobcenter og sygedagpenge' once selects it on the next page too (sphinx-design sync)."""
-    page = browser_page
+    page = browser_page  # expect(...) waits for the script that opens the remembered tab
     page.goto((built_book / "modules" / "03-motiverende-samtale" / "cases.html").as_uri())
     page.get_by_text("Jobcenter og sygedagpenge", exact=True).first.click()
-    assert page.get_by_text("Karina, 42 år").is_visible()
+    expect(page.get_by_text("Karina, 42 år")).to_be_visible()
     page.goto((built_book / "modules" / "04-dobbeltdiagnose" / "cases.html").as_uri())
-    assert page.get_by_text("Louise, 34 år").is_visible()
-    assert not page.get_by_text("Henrik, 38 år").is_visible()
+    expect(page.get_by_text("Louise, 34 år")).to_be_visible()
+    expect(page.get_by_text("Henrik, 38 år")).to_be_hidden()
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ page on the session's `rusfokus serve`, whose course folder has module 5's exerc
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from rusfokus.exercises.schema import load_exercise
 from rusfokus.identity import LEARNER_COOKIE
@@ -55,12 +56,14 @@ def test_ungeindsats_tab_follows_the_learner_into_other_modules(browser_page, bu
     page = browser_page
     page.goto((built_book / "modules" / M5 / "cases.html").as_uri())
     page.get_by_text("Ungeindsats og SSP", exact=True).first.click()
-    assert page.get_by_text("Yusuf på 17 år").is_visible()
+    # the page's script opens the remembered tab after the page has loaded: wait for it (a busy CPU in
+    # `make test` once checked before it had run)
+    expect(page.get_by_text("Yusuf på 17 år")).to_be_visible()
     page.goto((built_book / "modules" / "01-opsporing" / "cases.html").as_uri())
-    assert page.get_by_text("Kasper på 19 år").is_visible()
-    assert not page.get_by_text("Emma i 5. klasse").is_visible()
+    expect(page.get_by_text("Kasper på 19 år")).to_be_visible()
+    expect(page.get_by_text("Emma i 5. klasse")).to_be_hidden()
     page.goto((built_book / "modules" / "04-dobbeltdiagnose" / "cases.html").as_uri())
-    assert page.get_by_text("Ali, 19 år, droppet ud af erhvervsuddannelsen.").is_visible()
+    expect(page.get_by_text("Ali, 19 år, droppet ud af erhvervsuddannelsen.")).to_be_visible()
 
 
 @pytest.fixture
