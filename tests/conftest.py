@@ -37,7 +37,7 @@ SLOW_FIXTURES = {"built_book", "server", "demo_server"}
 BROWSER_FIXTURES = {"browser", "browser_page", "axe_check"}
 NOT_FAST = {"slow", "browser", "postgres"}
 # The exercises built in the session server's course folder (a test of another module's exercise adds it
-# here rather than starting a server of its own: each full server preheats a kernel for every app).
+# here rather than starting a server of its own: each full server costs about 4 CPU-seconds to start).
 SERVER_EXERCISES = ("opsporing", "unge-og-rusmidler")
 
 

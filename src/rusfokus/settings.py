@@ -131,7 +131,8 @@ class Settings:
     )
     pool_size: int = _opt(
         "RUSFOKUS_POOL_SIZE",
-        "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata).",
+        "Preheated Voilà kernels kept ready per app (an app may ask for more in its notebook metadata); "
+        "0 turns preheating off for every app.",
         1,
         int,
     )

@@ -55,6 +55,7 @@ def idle_server(tmp_path_factory):
             "RUSFOKUS_WIDGETS_DIR": str(widgets),
             "RUSFOKUS_COURSE_DIR": str(tmp / "c"),
             "RUSFOKUS_CULL_IDLE": str(IDLE),
+            "RUSFOKUS_POOL_SIZE": "1",  # the app's page takes a preheated kernel, as on a product server
             # room for a kernel the previous test's closed page is still giving back (CI: on a busy machine the
             # next test's first page got the busy notice for over a minute with 3)
             "RUSFOKUS_MAX_KERNELS": "4",

@@ -1,6 +1,6 @@
 """The exercise in a real browser: personal link → book page → answer → Aflever → score and explanations.
 
-The session's `rusfokus serve` (Voilà with preheated kernels; its own course
+The session's `rusfokus serve` (Voilà; its own course
 folder, module 1 built), Debian Chromium, axe-core. Grading is the server's one queue running
 nbgrader in-process.
 """

@@ -52,7 +52,14 @@ def _serve(tmp_path_factory, name, env):
     tmp = tmp_path_factory.mktemp(name)
     widgets, book = _widgets(tmp)
     return start_server(
-        book, tmp / "home", {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp / "course"), **env}
+        book,
+        tmp / "home",
+        {
+            "RUSFOKUS_WIDGETS_DIR": str(widgets),
+            "RUSFOKUS_COURSE_DIR": str(tmp / "course"),
+            "RUSFOKUS_POOL_SIZE": "1",  # these servers test the pools (a test server preheats none by default)
+            **env,
+        },
     )
 
 
@@ -298,6 +305,17 @@ def test_dashboard_and_min_side_share_the_budget(capped):
 
 
 # --- the pools' share of the cap (P8: the calculators of module 1 keep large pools) ---------------
+
+
+def test_pool_size_0_turns_preheating_off_also_for_the_apps_that_ask_for_a_pool(tmp_path):
+    from rusfokus.server.app import pool_total, voila_config
+    from rusfokus.settings import Settings
+
+    settings = Settings.from_env({"RUSFOKUS_HOME": str(tmp_path), "RUSFOKUS_POOL_SIZE": "0"})
+    pools = voila_config(settings).VoilaKernelManager.kernel_pools_config
+    assert pools["genstande/index.ipynb"]["pool_size"] == 0 and pools["audit-c/index.ipynb"]["pool_size"] == 0
+    assert {p["pool_size"] for p in pools.values()} == {0}
+    assert pool_total(settings) == 0
 
 
 def test_the_calculators_pools_of_the_real_apps_fit_in_half_the_cap(tmp_path):

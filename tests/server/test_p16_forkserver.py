@@ -249,7 +249,11 @@ def test_served_apps_run_on_forked_kernels_and_nothing_is_left_after_the_server(
     srv = start_server(
         book,
         tmp_path / "home",
-        {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp_path / "course")},
+        {
+            "RUSFOKUS_WIDGETS_DIR": str(widgets),
+            "RUSFOKUS_COURSE_DIR": str(tmp_path / "course"),
+            "RUSFOKUS_POOL_SIZE": "1",
+        },
     )
     try:
         wait_for_preheated(srv, ["genstande"])

@@ -67,6 +67,7 @@ def test_every_preheated_page_has_its_widget_when_the_pool_starts_on_a_busy_cpu(
                 "RUSFOKUS_WIDGETS_DIR": str(widgets),
                 "RUSFOKUS_COURSE_DIR": str(tmp_path / "course"),
                 "RUSFOKUS_MAX_KERNELS": str(4 * POOL),
+                "RUSFOKUS_POOL_SIZE": "1",  # preheating on (the app asks for its pool of POOL)
             },
             timeout=180,
         )

@@ -217,7 +217,10 @@ def pool_sizes(apps, default: int, max_kernels: int) -> dict[str, int]:
     staff meeting opens them all within a minute (issue 16, P8), and a pooled forked kernel is ready
     at once while a new one costs CPU when the server is busiest. With a cap, all pools together take
     at most ``POOL_SHARE`` of it: the largest pool gives one kernel back, again and again, until they
-    fit (no pool goes below one), so a small cap still leaves room for pages."""
+    fit (no pool goes below one), so a small cap still leaves room for pages. ``default`` 0
+    (RUSFOKUS_POOL_SIZE=0) turns preheating off for every app, also for those that ask for a pool."""
+    if default <= 0:
+        return {}
     sizes = {}
     for app in apps:
         if app.admin and not app.pool_size:
