@@ -16,10 +16,13 @@ ONLY ?=
 # of six runs found a timing race in a browser test, each fixed; one process passes every time).
 TEST_WORKERS ?= 0
 FAST_WORKERS ?= 2
-# Compiled bytecode (and pytest's rewritten test modules) kept between runs outside the tree, also where the
-# environment sets PYTHONDONTWRITEBYTECODE: recompiling on every run cost ~8 s CPU in each pytest process
-# and in each `rusfokus` subprocess a test starts (measured: collection 13-15 s without, 4-5 s with).
-PYTEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
+# Compiled bytecode (and pytest's rewritten test modules) kept between runs outside the tree, for every target,
+# also where the environment sets PYTHONDONTWRITEBYTECODE: recompiling on every run cost ~8 s CPU in each pytest
+# process and in each `rusfokus` subprocess a test starts (measured: collection 13-15 s without, 4-5 s with).
+# pip's install compiles into the same folder, so on a fresh clone the three test workers that start at once
+# do not each compile the installed packages again (cold collection 26 CPU-s, warm 7).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install assets system-deps book data exercises run serve test test-fast bench lint format clean
@@ -120,11 +123,11 @@ lrs: $(RALPH_VENV)/.installed
 test: install assets system-deps lrs
 	$(BIN)/ruff check src tests bench widgets
 	$(BIN)/ruff format --check src tests bench widgets
-	$(PYTEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=20
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 # No book build, no server, no browser, no PostgreSQL (a guard in tests/conftest.py fails a fast test that tries).
 test-fast: install assets
-	$(PYTEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) --dist loadgroup -m "not browser and not postgres and not slow" --durations=10
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) --dist loadgroup -m "not browser and not postgres and not slow" --durations=10
 
 # Issue 19: PostgreSQL, JupyterHub (dummy authenticator), HAProxy (sticky cookie) and 2 copies of `rusfokus serve`
 # on loopback, the demo data loaded; prints the address and the demo users; Ctrl-C stops everything.
