@@ -286,3 +286,39 @@ def test_served_apps_run_on_forked_kernels_and_nothing_is_left_after_the_server(
     finally:
         stop_server(srv)
     assert _gone(everything) == []
+
+
+@pytest.mark.slow
+def test_without_pools_an_app_kernel_is_forked_too(tmp_path):
+    """RUSFOKUS_POOL_SIZE=0: the kernel a page starts (no pool) is forked from the template as well. Regression: the
+    grader's spare kernel used to start first and fix the process's provisioner to jupyter_client's plain one."""
+    widgets, book = _widgets(tmp_path)
+    srv = start_server(
+        book,
+        tmp_path / "home",
+        {
+            "RUSFOKUS_WIDGETS_DIR": str(widgets),
+            "RUSFOKUS_COURSE_DIR": str(tmp_path / "course"),
+            "RUSFOKUS_POOL_SIZE": "0",
+        },
+    )
+    try:
+        server = psutil.Process(srv.process.pid)
+        # the grader's spare kernel starts a few seconds after the server: the first kernel of the process
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            p.cmdline()[1:3] in (["-m", "ipykernel_launcher"], ["-m", "rusfokus.server.forkserver"])
+            for p in server.children(recursive=True)
+        ):
+            time.sleep(0.2)
+        page = "rf_page=" + uuid.uuid4().hex
+        status, body = _http(srv.url + "/voila/render/genstande/index.ipynb", cookie=page)
+        assert status == 200, body[:500]
+        kernel_id = json.loads(re.search(r'<script id="rf-live-config"[^>]*>(.*?)</script>', body).group(1))["kernelId"]
+        assert asyncio.run(_widget_comms(srv, kernel_id, page)) > 50
+        plain = [p.cmdline() for p in server.children() if "ipykernel_launcher" in " ".join(p.cmdline())]
+        assert plain == [], "no kernel started the plain way"
+        templates = [p for p in server.children() if "rusfokus.server.forkserver" in " ".join(p.cmdline())]
+        assert len(templates) == 1 and templates[0].children(), "the page's kernel is a child of the template"
+    finally:
+        stop_server(srv)

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import tornado.web
+from jupyter_client.provisioning import KernelProvisionerFactory
 from jupyter_core.utils import ensure_async
 from traitlets.config import Config
 
@@ -648,6 +649,11 @@ def serve(settings: Settings, open_browser: bool = False) -> int:
     identity.load_secret(settings.secret_file)
     export_environment(settings)
     app = RusfokusVoila(config=voila_config(settings))
+    # jupyter_client's provisioner factory is one object per process, configured by the first kernel manager
+    # that asks for it. Made here from the server's config, so every kernel is started as configured (forked
+    # from the template with RUSFOKUS_FORK_KERNELS): with RUSFOKUS_POOL_SIZE=0 the grader's spare kernel came
+    # first, from a manager without this config, and every app kernel then started as a fresh Python.
+    KernelProvisionerFactory.instance(parent=app)
     app.rf_settings = settings
     app.initialize([])
     tornado.ioloop.IOLoop.current().add_callback(run_hooks, "startup", settings)
