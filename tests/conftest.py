@@ -221,7 +221,10 @@ def demo_server(built_book, tmp_path_factory):
     tests must not see. The exercises of `server` are built in its own course folder."""
     data = tmp_path_factory.mktemp("demo-server")
     course = built_course(data / "course", *SERVER_EXERCISES)
-    srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course)})
+    # preheated as on a product server (the other test servers preheat none): QualWeb, the phone and the
+    # dashboard tests open every app in pooled kernels, which learn whose page they serve through Voilà's
+    # request-info socket (rusfokus.voila_request)
+    srv = start_server(built_book, data / "home", {"RUSFOKUS_COURSE_DIR": str(course), "RUSFOKUS_POOL_SIZE": "1"})
     srv.course = course
     try:
         load_demo_staff(srv)

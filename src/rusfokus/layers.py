@@ -40,8 +40,9 @@ LAYERS: list[tuple[str, list[str]]] = [
             "rusfokus.claims",
             "rusfokus.layers",
             "rusfokus.voila_internals",
+            "rusfokus.voila_request",
         ],
-    ),  # Voilà's internals (server and app kernels), fenced
+    ),  # Voilà's internals (server), fenced; voila_request: the app kernels' side of the request-info socket
     # Signed values (links, cookies), the server secret, admin session ends and the
     # revoked-identity record (``rusfokus.identity`` itself re-exports the signing API only):
     # below progress, because the staff import lifts a revocation and a graded result of an

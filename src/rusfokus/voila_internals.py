@@ -10,8 +10,9 @@ None of that is a public, versioned API, so it lives here, and only here:
   ``Voila.init_handlers()``, and Voilà's URL layout (``CONTENTS_API``, ``STATIC_PREFIXES``);
 - the request-info socket: ``RequestInfoSocketHandler`` keeps each kernel's request
   (with the visitor's Cookie header) in the class dict ``_cache`` and its waiting
-  kernels in ``_waiters`` (``forget_request_info``, ``drop_waiter``); in the kernel,
-  ``wait_for_request()``;
+  kernels in ``_waiters`` (``forget_request_info``, ``drop_waiter``); in the kernel, the
+  protocol of ``voila.utils.wait_for_request()``, rewritten without Voilà in ``rusfokus.voila_request``
+  (the kernels of opgave, Min side and the dashboard import no web server);
 - the kernel pool: ``settings["kernel_manager"]`` of a render handler, whose
   ``get_rendered_notebook()`` returns ``(render_task, rendered, kernel_id)`` for a
   preheated kernel and whose ``start_kernel()`` returns a kernel id (``KernelRecorder``);
@@ -21,8 +22,8 @@ None of that is a public, versioned API, so it lives here, and only here:
 
 Tested against exactly the versions in ``PINNED`` (also pinned in pyproject.toml);
 ``tests/server/test_voila_internals.py`` fails with the list to re-check when the
-installed versions differ. Importing this module imports Voilà: the apps import it
-inside the function that waits for the request (the kernel imports Voilà anyway then).
+installed versions differ. Importing this module imports Voilà and jupyter_server: only the
+server does; an app kernel uses ``rusfokus.voila_request``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
-from voila.utils import wait_for_request
 
 PINNED = {"voila": "0.5.13", "jupyter_server": "2.21.1", "nbgrader": "0.9.6"}
 """The versions everything here (and nbgrader's ``Execute``/``Autograde.autograde_preprocessors``,
@@ -54,7 +54,8 @@ Before changing a pin, re-check against the new version's source:
 - voila/voila_kernel_manager.py: get_rendered_notebook() -> (render_task, rendered, kernel_id), popping
   _pools[notebook_name][0] with no await before the pop; cull_kernel_if_idle() calling super() for
   kernels not in a pool; jupyter_server's cull_kernel_if_idle(kernel_id) and _kernel_connections;
-- voila/utils.py: wait_for_request();
+- voila/utils.py: wait_for_request() and ENV_VARIABLE, which rusfokus/voila_request.py repeats (same variables, same
+  socket URL, a JSON object of environment variables);
 - voila/notebook_renderer.py: a new VoilaExporter per render; nbconvert's TemplateExporter._create_environment()
   returns the Jinja Environment (share_template_code sets its bytecode_cache);
 - nbgrader/converters/autograde.py: Autograde.autograde_preprocessors (rusfokus.exercises.course);
@@ -92,7 +93,6 @@ __all__ = [
     "next_pooled_kernel",
     "share_template_code",
     "version_problems",
-    "wait_for_request",
 ]
 
 

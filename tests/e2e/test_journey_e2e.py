@@ -72,7 +72,9 @@ def journey_server(built_book, tmp_path_factory):
     )
 
     home = tmp_path_factory.mktemp("journey-home")
-    srv = start_server(built_book, home)
+    # preheated as on a product server: the learner's apps run in pooled kernels, which learn whose page they
+    # serve through Voilà's request-info socket (rusfokus.voila_request)
+    srv = start_server(built_book, home, {"RUSFOKUS_POOL_SIZE": "1"})
     try:
         srv.db_url = f"sqlite:///{home / 'rusfokus.db'}"
         rows = []

@@ -62,7 +62,6 @@ def test_the_fenced_voila_parts_are_still_there():
 
     pool = voila_kernel_manager_factory(AsyncMappingKernelManager, preheat_kernel=True, default_pool_size=1)
     assert inspect.iscoroutinefunction(pool.get_rendered_notebook)  # what KernelRecorder wraps
-    assert callable(voila_internals.wait_for_request)
 
 
 def test_forget_request_info_and_drop_waiter_touch_only_their_kernel():
@@ -80,3 +79,51 @@ def test_forget_request_info_and_drop_waiter_touch_only_their_kernel():
         for key in ("k-a", "k-b"):
             handler._cache.pop(key, None)
             handler._waiters.pop(key, None)
+
+
+def test_the_kernels_request_info_client_is_voilas_own_protocol(monkeypatch):
+    """rusfokus.voila_request repeats voila.utils.wait_for_request without importing Voilà: over a real socket,
+    both ask at the same URL and put the same variables into the environment (and both do nothing outside a
+    preheated kernel)."""
+    import json
+    import os
+    import threading
+
+    from voila import utils as voila_utils
+    from websockets.sync.server import serve
+
+    from rusfokus import voila_request
+
+    asked: list[str] = []
+    sent = {"HTTP_COOKIE": "rf_learner=abc.def", "QUERY_STRING": "opgave=opsporing"}
+
+    def handler(socket):
+        asked.append(socket.request.path)
+        socket.send(json.dumps(sent))
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        for name, value in {
+            "VOILA_PREHEAT": "True",
+            "VOILA_APP_PORT": str(port),
+            "VOILA_KERNEL_ID": "11111111-2222-3333-4444-555555555555",
+            "VOILA_SERVER_URL": "/",
+        }.items():
+            monkeypatch.setenv(name, value)
+        results = []
+        for wait in (voila_utils.wait_for_request, voila_request.wait_for_request):
+            for key in sent:
+                monkeypatch.delenv(key, raising=False)
+            wait()
+            results.append({key: os.environ.get(key) for key in sent})
+        server.shutdown()
+    assert results == [sent, sent]
+    assert asked == ["/voila/query/11111111-2222-3333-4444-555555555555"] * 2
+    assert voila_request.request_info_url() == f"ws://127.0.0.1:{port}/voila/query/11111111-2222-3333-4444-555555555555"
+    assert {"VOILA_PREHEAT", "VOILA_APP_PORT", "VOILA_KERNEL_ID", "VOILA_SERVER_URL", "VOILA_WS_BASE_URL"} <= {
+        v.value for v in voila_utils.ENV_VARIABLE
+    }
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    voila_request.wait_for_request()  # returns at once: no socket
+    assert len(asked) == 2

@@ -48,6 +48,7 @@ from rusfokus.progress.certificates import (
 from rusfokus.progress.models import Certificate, Person
 from rusfokus.progress.upload import RosterUpload
 from rusfokus.settings import Settings
+from rusfokus.voila_request import wait_for_request
 
 log = logging.getLogger("rusfokus.dashboard")
 ALL = "Alle"
@@ -426,12 +427,8 @@ def build_app():
 
     Returns the first view at once; the tables follow from a background thread."""
     try:
-        from rusfokus.voila_internals import (
-            wait_for_request,  # in the function: Voilà loads only in a kernel
-        )
-
-        wait_for_request()
-    except Exception:
+        wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
+    except Exception:  # noqa: S110 - no request: the identity check below shows the Danish notice
         pass
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     try:

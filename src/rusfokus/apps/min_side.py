@@ -34,6 +34,7 @@ from rusfokus.progress.models import (
 from rusfokus.progress.roster import normalise_email
 from rusfokus.settings import Settings
 from rusfokus.temadag.models import STATUS_CONFIRMED, Temadag, TemadagParticipant
+from rusfokus.voila_request import wait_for_request
 
 
 def learner_overview(session: Session, email: str, today: date | None = None) -> dict | None:
@@ -198,12 +199,8 @@ def render(overview: dict | None) -> str:
 def build_app():
     """Entry point of widgets/min-side/index.ipynb."""
     try:
-        from rusfokus.voila_internals import (
-            wait_for_request,  # in the function: Voilà loads only in a kernel
-        )
-
-        wait_for_request()
-    except Exception:
+        wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
+    except Exception:  # noqa: S110 - no request: the identity check below shows the Danish notice
         pass
 
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)

@@ -30,6 +30,7 @@ from rusfokus.exercises.grading import FAILED_MESSAGE, PENDING_MESSAGE
 from rusfokus.exercises.notebook import AnswerError, validate_answers
 from rusfokus.exercises.schema import Exercise, ExerciseError, Question
 from rusfokus.settings import Settings
+from rusfokus.voila_request import wait_for_request
 
 log = logging.getLogger("rusfokus.exercises")
 SubmitFn = Callable[[dict], tuple[int, dict]]
@@ -466,14 +467,7 @@ def _opgave_from_query() -> str:
 
 def build_app(course_dir: str | Path | None = None) -> widgets.Widget:
     """Entry point of ``widgets/opgave/index.ipynb``: opgave from ``?opgave=``, learner from the signed cookie."""
-    try:
-        from rusfokus.voila_internals import (
-            wait_for_request,  # in the function: Voilà loads only in a kernel
-        )
-
-        wait_for_request()
-    except ImportError:
-        pass
+    wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     course_dir = Path(course_dir or settings.course_dir)
     opgave = _opgave_from_query() or "opsporing"

@@ -210,7 +210,7 @@ def safe_next_path(value: str | None, default: str) -> str:
 def current_learner(settings) -> str:
     """The learner (e-mail or Hub user name) of the current Voilà kernel.
 
-    Call after ``voila.utils.wait_for_request()``. Under JupyterHub the Hub's
+    Call after ``rusfokus.voila_request.wait_for_request()``. Under JupyterHub the Hub's
     user is the identity; otherwise the signed learner cookie, which the
     server hands to the kernel as ``HTTP_COOKIE``, checked with the secret of
     ``settings`` (the kernel's Settings, its build_app's). Raises IdentityError

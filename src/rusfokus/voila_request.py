@@ -1,0 +1,63 @@
+"""The kernel side of Voilà's request-info socket, without importing Voilà.
+
+A preheated kernel runs its notebook before anyone asks for the page. The apps that need the page's
+request (the Cookie header: opgave, Min side, the dashboard) first wait until Voilà hands the kernel
+to a page; Voilà's request-info socket then sends that request as a JSON object of environment
+variables. ``voila.utils.wait_for_request`` does this, but importing ``voila.utils`` imports
+jupyter_server and jupyterlab_server into the app's kernel: 0.5-0.7 s of CPU for every such page and
+the memory of a web server in a kernel that never serves one. This is the same protocol with the
+same environment variables, written against the Voilà version in
+``rusfokus.voila_internals.PINNED``; ``tests/server/test_voila_internals.py`` checks it against
+Voilà's own function over a real socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+
+import websockets
+
+OPEN_TIMEOUT_SECONDS = 5  # as Voilà's
+
+
+def request_info_url() -> str:
+    """The request-info socket of this kernel, from the variables Voilà starts its kernels with."""
+    protocol = os.getenv("VOILA_WS_PROTOCOL", "ws")
+    server_ip = os.getenv("VOILA_APP_IP", "127.0.0.1")
+    server_port = os.getenv("VOILA_APP_PORT", "8866")
+    server_url = os.getenv("VOILA_SERVER_URL", "/")
+    ws_base_url = os.getenv("VOILA_WS_BASE_URL", server_url)
+    return f"{protocol}://{server_ip}:{server_port}{ws_base_url}voila/query/{os.getenv('VOILA_KERNEL_ID')}"
+
+
+async def _receive(url: str) -> str | None:
+    try:
+        async with websockets.connect(url, open_timeout=OPEN_TIMEOUT_SECONDS) as socket:
+            return await socket.recv()
+    except (TimeoutError, ConnectionRefusedError):
+        return None
+
+
+def wait_for_request() -> None:
+    """In a preheated kernel: wait until a page takes this kernel, then put that request's variables
+    (``HTTP_COOKIE``, ``QUERY_STRING``, ...) into ``os.environ``. Outside a preheated kernel: return."""
+    if os.getenv("VOILA_PREHEAT", "False") == "False":
+        return
+    received: list[str | None] = [None]
+
+    def run() -> None:  # the kernel's own event loop runs in this thread: wait in another one
+        loop = asyncio.new_event_loop()
+        try:
+            received[0] = loop.run_until_complete(_receive(request_info_url()))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="rusfokus-request-info")
+    thread.start()
+    thread.join()
+    if received[0] is not None:
+        for key, value in json.loads(received[0]).items():
+            os.environ[key] = value
