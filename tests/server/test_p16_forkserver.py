@@ -243,18 +243,15 @@ async def _widget_comms(srv, kernel_id, cookie) -> int:
         conn.close()
 
 
+def _genstande_server(tmp_path, pool_size: int):
+    widgets, book = _widgets(tmp_path)
+    env = {"RUSFOKUS_WIDGETS_DIR": str(widgets), "RUSFOKUS_COURSE_DIR": str(tmp_path / "course")}
+    return start_server(book, tmp_path / "home", {**env, "RUSFOKUS_POOL_SIZE": str(pool_size)})
+
+
 @pytest.mark.slow
 def test_served_apps_run_on_forked_kernels_and_nothing_is_left_after_the_server(tmp_path):
-    widgets, book = _widgets(tmp_path)
-    srv = start_server(
-        book,
-        tmp_path / "home",
-        {
-            "RUSFOKUS_WIDGETS_DIR": str(widgets),
-            "RUSFOKUS_COURSE_DIR": str(tmp_path / "course"),
-            "RUSFOKUS_POOL_SIZE": "1",
-        },
-    )
+    srv = _genstande_server(tmp_path, pool_size=1)
     try:
         wait_for_preheated(srv, ["genstande"])
         server = psutil.Process(srv.process.pid)
@@ -292,16 +289,7 @@ def test_served_apps_run_on_forked_kernels_and_nothing_is_left_after_the_server(
 def test_without_pools_an_app_kernel_is_forked_too(tmp_path):
     """RUSFOKUS_POOL_SIZE=0: the kernel a page starts (no pool) is forked from the template as well. Regression: the
     grader's spare kernel used to start first and fix the process's provisioner to jupyter_client's plain one."""
-    widgets, book = _widgets(tmp_path)
-    srv = start_server(
-        book,
-        tmp_path / "home",
-        {
-            "RUSFOKUS_WIDGETS_DIR": str(widgets),
-            "RUSFOKUS_COURSE_DIR": str(tmp_path / "course"),
-            "RUSFOKUS_POOL_SIZE": "0",
-        },
-    )
+    srv = _genstande_server(tmp_path, pool_size=0)
     try:
         server = psutil.Process(srv.process.pid)
         # the grader's spare kernel starts a few seconds after the server: the first kernel of the process
