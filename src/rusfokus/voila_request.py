@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
@@ -46,18 +46,9 @@ def wait_for_request() -> None:
     (``HTTP_COOKIE``, ``QUERY_STRING``, ...) into ``os.environ``. Outside a preheated kernel: return."""
     if os.getenv("VOILA_PREHEAT", "False") == "False":
         return
-    received: list[str | None] = [None]
-
-    def run() -> None:  # the kernel's own event loop runs in this thread: wait in another one
-        loop = asyncio.new_event_loop()
-        try:
-            received[0] = loop.run_until_complete(_receive(request_info_url()))
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="rusfokus-request-info")
-    thread.start()
-    thread.join()
-    if received[0] is not None:
-        for key, value in json.loads(received[0]).items():
+    # the kernel's own event loop runs in this thread: wait in another one
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rusfokus-request-info") as waiter:
+        received = waiter.submit(asyncio.run, _receive(request_info_url())).result()
+    if received is not None:
+        for key, value in json.loads(received).items():
             os.environ[key] = value
