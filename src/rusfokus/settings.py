@@ -149,9 +149,9 @@ class Settings:
     )
     max_kernels: int = _opt(
         "RUSFOKUS_MAX_KERNELS",
-        "App kernels alive at most, the preheated ones included (about 55-165 MB each; see README, 'Memory'). "
-        "Over it an app page shows 'Der er travlt lige nu' and tries again by itself. 0: no cap. "
-        "The preheated pools take at most half of it.",
+        "App kernels alive at most, the preheated ones included (about 25-155 MB each with forked kernels; "
+        "see README, 'Memory'). Over it an app page shows 'Der er travlt lige nu' and tries again by itself. "
+        "0: no cap. The preheated pools take at most half of it.",
         90,
         int,
     )
