@@ -1,9 +1,9 @@
 """The app kernels' budget: a cap on live kernels, a cap per visitor, the culling rule,
 and release of kernels whose page is gone (issue 16).
 
-Every embedded app is a Voilà page with a kernel of its own (about 55-160 MB each). Voilà
-keeps kernels until the idle cull and has no cap, so a staff meeting of 40 learners (or one
-visitor opening page after page) could take all the memory. Here:
+Every embedded app is a Voilà page with a kernel of its own (about 25-155 MB each with forked
+kernels; README, "Memory"). Voilà keeps kernels until the idle cull and has no cap, so a staff
+meeting of 40 learners (or one visitor opening page after page) could take all the memory. Here:
 
 - ``KernelBudgetManager`` is the server's kernel manager (Voilà builds its kernel pool on
   top of it, ``VoilaConfiguration.multi_kernel_manager_class``). It remembers each kernel
