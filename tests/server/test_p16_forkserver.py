@@ -150,7 +150,7 @@ def test_a_forked_kernel_runs_the_app_is_interrupted_and_shut_down(fork_default)
 
 _SERVER = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os, sys
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning.factory import KernelProvisionerFactory
     from rusfokus.server.forkserver import ForkServer
@@ -162,7 +162,10 @@ _SERVER = textwrap.dedent(
             km = AsyncKernelManager(kernel_name="python3")
             await km.start_kernel()
             kms.append(km)
-        print("PIDS", ForkServer.instance().process.pid, *[km.provisioner.pid for km in kms], flush=True)
+        pids = [ForkServer.instance().process.pid, *[km.provisioner.pid for km in kms]]
+        with open(sys.argv[1] + ".tmp", "w") as f:
+            f.write(" ".join(map(str, pids)))
+        os.replace(sys.argv[1] + ".tmp", sys.argv[1])
         await asyncio.sleep(600)
 
     asyncio.run(main())
@@ -174,13 +177,17 @@ def test_nothing_outlives_a_killed_server(tmp_path):
     """The server is killed (no shutdown at all): the template kills its kernels and goes."""
     script = tmp_path / "server.py"
     script.write_text(_SERVER)
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    # The pids come in a file of their own: on a shared stdout the kernels' banners once cut the
+    # script's line, and reading for it waited until the test's time limit.
+    pid_file = tmp_path / "pids"
+    proc = subprocess.Popen([sys.executable, str(script), str(pid_file)], stdout=subprocess.DEVNULL)
     try:
-        line = ""
-        while not line.startswith("PIDS "):  # the kernels print their banner to the same stdout
-            line = proc.stdout.readline()
-            assert line, "the server script ended"
-        pids = [int(x) for x in line.split()[1:]]
+        deadline = time.monotonic() + 120
+        while not pid_file.exists():
+            assert proc.poll() is None, "the server script ended"
+            assert time.monotonic() < deadline, "the server script started no kernels within 120 s"
+            time.sleep(0.1)
+        pids = [int(x) for x in pid_file.read_text().split()]
         assert len(pids) == 3, "the template and two kernels"
         assert all(psutil.pid_exists(pid) for pid in pids)
         proc.send_signal(signal.SIGKILL)
