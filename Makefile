@@ -11,12 +11,12 @@ ONLY ?=
 # pytest-xdist workers: most of `make test` waits on servers, kernels and browsers, so more workers than cores.
 # tests/helpers/xdist_scheduler.py keeps each xdist_group, and each file's browser or other tests, on one
 # worker (one module server, one Hub, one QualWeb run), and gives one worker the browser tests from the start.
-# Measured on the 2-core machine, fresh clone through .ci/run, 3 workers: the tests took 11 min 9 s and
-# 12 min 55 s in two runs of nearly the same code (the machine's speed varies; 12 min 54 s and 14 min 34 s with
-# the install). 4 workers were slower (the CPU is the limit: 1.75-1.9 of 2 cores busy). One process took 23 min
-# 20 s (TEST_WORKERS=0, measured before this session's CPU savings). The races the 3-worker runs found (a
-# browser test checking before the page's script ran, a 5 s tornado timeout, a timed YAML check) are fixed;
-# TEST_WORKERS=0 runs one process when a failure needs a quiet machine to read.
+# Measured on the 2-core machine, fresh clone through .ci/run, 3 workers (December 2026): the tests took 8 min
+# 42 s and 9 min 12 s (9 min 55 s and 10 min 27 s with the install); the same code took 11-13 min on an earlier
+# day's slower machine of the same kind. 4 workers were slower (the CPU is the limit: 1.75-1.9 of 2 cores busy).
+# One process took 16 min 31 s (TEST_WORKERS=0). The races the 3-worker runs found (a browser test checking
+# before the page's script ran, a 5 s tornado timeout, a timed YAML check, a PIDS line cut by a kernel's banner)
+# are fixed; TEST_WORKERS=0 runs one process when a failure needs a quiet machine to read.
 TEST_WORKERS ?= 3
 FAST_WORKERS ?= 2
 # Compiled bytecode (and pytest's rewritten test modules) kept between runs outside the tree, for every target,
