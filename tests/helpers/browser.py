@@ -120,3 +120,26 @@ def _axe_on_file(page, path: Path) -> list[dict]:
 
     key = hashlib.sha256(what.encode()).hexdigest()[:32]
     return json.loads(once_per_run(AXE_RESULTS / key, keep).read_text(encoding="utf-8"))
+
+
+FAGGRUPPE_TAB_KEY = "sphinx-design-tab-id-faggruppe"
+"""Where sphinx-design's tab sync (and rusfokus.js) keep the faggruppe tab the learner picked."""
+
+
+def expect_case_shown(page, text: str, shown: bool = True) -> None:
+    """A case of the remembered faggruppe tab is shown (or hidden), waiting for the page's scripts; on failure
+    the message says which tab the browser remembers, so a wrong choice and a late script can be told apart."""
+    from playwright.sync_api import expect
+
+    locator = page.get_by_text(text)
+    try:
+        if shown:
+            expect(locator).to_be_visible()
+        else:
+            expect(locator).to_be_hidden()
+    except AssertionError as error:
+        remembered = page.evaluate(f"() => window.localStorage.getItem({json.dumps(FAGGRUPPE_TAB_KEY)})")
+        raise AssertionError(
+            f"{text!r} is not {'shown' if shown else 'hidden'} on {page.url}; the browser remembers the "
+            f"faggruppe tab {remembered!r}"
+        ) from error
