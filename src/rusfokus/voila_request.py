@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import websockets
+from websockets.exceptions import WebSocketException
+
+log = logging.getLogger("rusfokus.voila_request")
 
 OPEN_TIMEOUT_SECONDS = 5  # as Voilà's
 
@@ -37,13 +41,16 @@ async def _receive(url: str) -> str | None:
     try:
         async with websockets.connect(url, open_timeout=OPEN_TIMEOUT_SECONDS) as socket:
             return await socket.recv()
-    except (TimeoutError, ConnectionRefusedError):
+    except (OSError, WebSocketException) as exc:  # refused, timed out, rejected or closed without a request
+        log.warning("no request from the request-info socket %s: %s", url, exc)
         return None
 
 
 def wait_for_request() -> None:
     """In a preheated kernel: wait until a page takes this kernel, then put that request's variables
-    (``HTTP_COOKIE``, ``QUERY_STRING``, ...) into ``os.environ``. Outside a preheated kernel: return."""
+    (``HTTP_COOKIE``, ``QUERY_STRING``, ...) into ``os.environ``. Outside a preheated kernel: return.
+    When the socket gives no request (refused, closed), it returns without them: the app then finds no
+    identity and shows its Danish notice, the same for every app that waits here."""
     if os.getenv("VOILA_PREHEAT", "False") == "False":
         return
     # the kernel's own event loop runs in this thread: wait in another one

@@ -127,3 +127,38 @@ def test_the_kernels_request_info_client_is_voilas_own_protocol(monkeypatch):
     monkeypatch.setenv("VOILA_PREHEAT", "False")
     voila_request.wait_for_request()  # returns at once: no socket
     assert len(asked) == 2
+
+
+def test_a_request_info_socket_that_gives_no_request_leaves_the_environment_alone(monkeypatch):
+    """Refused at the handshake, closed without a message, or nothing listening: wait_for_request returns without
+    a cookie (each app then shows its Danish notice) instead of raising in the app's kernel."""
+    import os
+    import socket
+    import threading
+    from http import HTTPStatus
+
+    from websockets.sync.server import serve
+
+    from rusfokus import voila_request
+
+    def refuse(connection, request):
+        return connection.respond(HTTPStatus.FORBIDDEN, "no\n")
+
+    def close_at_once(socket):
+        socket.close()
+
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setenv("VOILA_KERNEL_ID", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.delenv("HTTP_COOKIE", raising=False)
+    for handler, process_request in ((close_at_once, None), (close_at_once, refuse)):
+        with serve(handler, "127.0.0.1", 0, process_request=process_request) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            monkeypatch.setenv("VOILA_APP_PORT", str(server.socket.getsockname()[1]))
+            voila_request.wait_for_request()
+            server.shutdown()
+        assert "HTTP_COOKIE" not in os.environ
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("VOILA_APP_PORT", str(closed.getsockname()[1]))
+    voila_request.wait_for_request()
+    assert "HTTP_COOKIE" not in os.environ

@@ -426,10 +426,7 @@ def build_app():
     """Entry point of widgets/dashboard/index.ipynb (admin only; the server checks too).
 
     Returns the first view at once; the tables follow from a background thread."""
-    try:
-        wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
-    except Exception:  # noqa: S110 - no request: the identity check below shows the Danish notice
-        pass
+    wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     try:
         admin = identity.current_admin(settings)

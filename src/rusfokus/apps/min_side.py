@@ -198,10 +198,7 @@ def render(overview: dict | None) -> str:
 
 def build_app():
     """Entry point of widgets/min-side/index.ipynb."""
-    try:
-        wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
-    except Exception:  # noqa: S110 - no request: the identity check below shows the Danish notice
-        pass
+    wait_for_request()  # a preheated kernel: until a page takes it (that page's cookie)
 
     settings = Settings.from_env()  # the kernel's settings, read once (it inherits the server's environment)
     url = settings.db_url
